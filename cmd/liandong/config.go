@@ -1,0 +1,254 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/liandong/liandong/geo"
+)
+
+// defaultConfigPath is read when it exists and no other file is named.
+const defaultConfigPath = "configs/liandong.yaml"
+
+// Config is the whole server configuration. Defaults live in Default; a YAML
+// file overrides them, the environment overrides the file and flags override
+// the environment (API.md, "Starting the server").
+type Config struct {
+	Listen string      `yaml:"listen"`
+	Log    LogConfig   `yaml:"log"`
+	Redis  RedisConfig `yaml:"redis"`
+	Auth   AuthConfig  `yaml:"auth"`
+	Offers struct {
+		TTL time.Duration `yaml:"ttl"`
+	} `yaml:"offers"`
+	Index    IndexConfig    `yaml:"index"`
+	Matching MatchingConfig `yaml:"matching"`
+	Travel   geo.Speeds     `yaml:"travel"`
+	HTTP     HTTPConfig     `yaml:"http"`
+}
+
+// LogConfig chooses the zap level and encoding.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // auto (console on a terminal, else JSON), console, json
+}
+
+// RedisConfig says which Redis holds the live state.
+type RedisConfig struct {
+	// URL empty starts the embedded, unpersisted Redis. redis://, rediss://
+	// and redis+cluster://host:port,host:port are understood.
+	URL    string `yaml:"url"`
+	Prefix string `yaml:"prefix"`
+	// EmbeddedAddr exposes the embedded Redis on TCP (for redis-cli).
+	EmbeddedAddr string `yaml:"embedded_addr"`
+}
+
+// AuthConfig holds the secrets; they are never logged.
+type AuthConfig struct {
+	AdminPassword string `yaml:"admin_password"`
+	TokenKey      string `yaml:"token_key"`
+}
+
+// IndexConfig tunes the live H3 index of responders.
+type IndexConfig struct {
+	Resolution int           `yaml:"resolution"`
+	StaleAfter time.Duration `yaml:"stale_after"`
+	SweepEvery time.Duration `yaml:"sweep_every"`
+	// Region is the hash tag shared by every index key, so that each Lua
+	// script touches one Redis Cluster slot.
+	Region string `yaml:"region"`
+}
+
+// MatchingConfig tunes the matcher.
+type MatchingConfig struct {
+	Tick              time.Duration `yaml:"tick"`
+	StartRadiusMeters float64       `yaml:"start_radius_m"`
+	MaxRadiusMeters   float64       `yaml:"max_radius_m"`
+}
+
+// HTTPConfig bounds the HTTP server.
+type HTTPConfig struct {
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	MaxBodyBytes    int64         `yaml:"max_body_bytes"`
+}
+
+// Default is the configuration used when nothing is set anywhere.
+func Default() Config {
+	var c Config
+	c.Listen = "127.0.0.1:8080"
+	c.Log = LogConfig{Level: "info", Format: "auto"}
+	c.Redis = RedisConfig{Prefix: "ld:"}
+	c.Offers.TTL = 60 * time.Second
+	c.Index = IndexConfig{Resolution: 9, StaleAfter: 10 * time.Minute, SweepEvery: 30 * time.Second, Region: "city"}
+	c.Matching = MatchingConfig{Tick: 250 * time.Millisecond, StartRadiusMeters: 1000, MaxRadiusMeters: 10000}
+	c.Travel = geo.DefaultSpeeds()
+	c.HTTP = HTTPConfig{ShutdownTimeout: 8 * time.Second, MaxBodyBytes: 1 << 20}
+	return c
+}
+
+// Validate refuses settings the server cannot run with.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Listen == "" {
+		errs = append(errs, errors.New("listen: empty address"))
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log.level: %q is not one of debug, info, warn, error", c.Log.Level))
+	}
+	switch c.Log.Format {
+	case "auto", "console", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log.format: %q is not one of auto, console, json", c.Log.Format))
+	}
+	if c.Redis.Prefix == "" {
+		errs = append(errs, errors.New("redis.prefix: empty"))
+	}
+	if strings.ContainsAny(c.Redis.Prefix, "{} ") {
+		errs = append(errs, fmt.Errorf("redis.prefix: %q must not contain braces or spaces (hash tags are added by the server)", c.Redis.Prefix))
+	}
+	if c.Redis.URL != "" && c.Auth.TokenKey == "" {
+		errs = append(errs, errors.New("auth.token_key (LIANDONG_TOKEN_KEY): required when a real Redis is used, so that tokens survive a restart"))
+	}
+	if c.Offers.TTL < time.Second {
+		errs = append(errs, fmt.Errorf("offers.ttl: %s is shorter than 1s", c.Offers.TTL))
+	}
+	if c.Index.Resolution < 5 || c.Index.Resolution > 12 {
+		errs = append(errs, fmt.Errorf("index.resolution: %d is outside 5..12", c.Index.Resolution))
+	}
+	if c.Index.StaleAfter <= 0 || c.Index.SweepEvery <= 0 {
+		errs = append(errs, errors.New("index.stale_after and index.sweep_every: must be positive"))
+	}
+	if c.Index.Region == "" || strings.ContainsAny(c.Index.Region, "{} :") {
+		errs = append(errs, fmt.Errorf("index.region: %q must be a non-empty word without braces, colons or spaces", c.Index.Region))
+	}
+	if c.Matching.Tick <= 0 {
+		errs = append(errs, errors.New("matching.tick: must be positive"))
+	}
+	if c.Matching.StartRadiusMeters <= 0 || c.Matching.MaxRadiusMeters < c.Matching.StartRadiusMeters {
+		errs = append(errs, errors.New("matching: need 0 < start_radius_m <= max_radius_m"))
+	}
+	if err := c.Travel.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("travel: %w", err))
+	}
+	if c.HTTP.ShutdownTimeout <= 0 || c.HTTP.MaxBodyBytes <= 0 {
+		errs = append(errs, errors.New("http.shutdown_timeout and http.max_body_bytes: must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// decodeYAML overlays a YAML document on c, refusing unknown keys.
+func decodeYAML(c *Config, r io.Reader, name string) error {
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config %s: %w", name, err)
+	}
+	return nil
+}
+
+// LoadFile overlays the YAML file at path on c.
+func LoadFile(c *Config, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return decodeYAML(c, bytes.NewReader(data), path)
+}
+
+// envSetting maps one environment variable onto the configuration.
+type envSetting struct {
+	name  string
+	apply func(c *Config, v string) error
+}
+
+var envSettings = []envSetting{
+	{"LIANDONG_LISTEN", func(c *Config, v string) error { c.Listen = v; return nil }},
+	{"LIANDONG_REDIS_URL", func(c *Config, v string) error { c.Redis.URL = v; return nil }},
+	{"LIANDONG_REDIS_PREFIX", func(c *Config, v string) error { c.Redis.Prefix = v; return nil }},
+	{"LIANDONG_ADMIN_PASSWORD", func(c *Config, v string) error { c.Auth.AdminPassword = v; return nil }},
+	{"LIANDONG_TOKEN_KEY", func(c *Config, v string) error { c.Auth.TokenKey = v; return nil }},
+	{"LIANDONG_LOG_LEVEL", func(c *Config, v string) error { c.Log.Level = v; return nil }},
+	{"LIANDONG_OFFER_TTL", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("LIANDONG_OFFER_TTL: %w", err)
+		}
+		c.Offers.TTL = d
+		return nil
+	}},
+}
+
+// Load builds the configuration from defaults, the config file, the
+// environment and the command-line flags, in that order of precedence.
+func Load(args []string, getenv func(string) string) (Config, error) {
+	fs := flag.NewFlagSet("liandong", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	configPath := fs.String("config", "", "config file (env LIANDONG_CONFIG; default "+defaultConfigPath+" if present)")
+	listen := fs.String("listen", "", "listen address (env LIANDONG_LISTEN)")
+	redisURL := fs.String("redis", "", "Redis URL; empty starts the embedded Redis (env LIANDONG_REDIS_URL)")
+	embeddedAddr := fs.String("embedded-redis-addr", "", "expose the embedded Redis on this TCP address, e.g. 127.0.0.1:6390")
+	logLevel := fs.String("log-level", "", "debug, info, warn or error (env LIANDONG_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, fmt.Errorf("flags: %w", err)
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("flags: unexpected argument %q", fs.Arg(0))
+	}
+
+	c := Default()
+	path := *configPath
+	if path == "" {
+		path = getenv("LIANDONG_CONFIG")
+	}
+	if path != "" {
+		if err := LoadFile(&c, path); err != nil {
+			return Config{}, err
+		}
+	} else if _, err := os.Stat(defaultConfigPath); err == nil {
+		if err := LoadFile(&c, defaultConfigPath); err != nil {
+			return Config{}, err
+		}
+	}
+
+	for _, s := range envSettings {
+		if v, ok := lookup(getenv, s.name); ok {
+			if err := s.apply(&c, v); err != nil {
+				return Config{}, err
+			}
+		}
+	}
+
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "listen":
+			c.Listen = *listen
+		case "redis":
+			c.Redis.URL = *redisURL
+		case "embedded-redis-addr":
+			c.Redis.EmbeddedAddr = *embeddedAddr
+		case "log-level":
+			c.Log.Level = *logLevel
+		}
+	})
+	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
+}
+
+// lookup treats an empty variable as unset, so that `LIANDONG_X= cmd` does
+// not silently blank a value from the file.
+func lookup(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	return v, v != ""
+}

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+
+	"github.com/liandong/liandong/internal/redistest"
+)
+
+// runMain boots the whole program on a free port and stops it when the
+// test ends.
+func runMain(t *testing.T, cfg Config) *Main {
+	t.Helper()
+	cfg.Listen = "127.0.0.1:0"
+	m := NewMain(cfg, zaptest.NewLogger(t))
+	if err := m.Run(context.Background()); err != nil {
+		m.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return m
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func TestMainServesHealthReadyMetricsOnEmbeddedRedis(t *testing.T) {
+	m := runMain(t, Default())
+	base := "http://" + m.Addr()
+	for _, path := range []string{"/healthz", "/readyz", "/"} {
+		if code, body := get(t, base+path); code != http.StatusOK {
+			t.Fatalf("%s = %d %q", path, code, body)
+		}
+	}
+	if code, _ := get(t, base+"/no-such-page"); code != http.StatusNotFound {
+		t.Fatalf("/no-such-page = %d, want 404", code)
+	}
+	code, body := get(t, base+"/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics = %d", code)
+	}
+	for _, want := range []string{
+		"go_goroutines",
+		`liandong_http_requests_total{code="200",method="GET",route="GET /healthz"} 1`,
+		`liandong_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
+func TestReadyzFollowsRealRedis(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	cfg := Default()
+	cfg.Redis.URL = "redis://" + srv.Addr + "/0"
+	cfg.Auth.TokenKey = "test-key"
+	m := runMain(t, cfg)
+	base := "http://" + m.Addr()
+	if code, _ := get(t, base+"/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz with redis up = %d", code)
+	}
+	srv.Kill()
+	if code, _ := get(t, base+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz with redis down = %d, want 503", code)
+	}
+	if code, _ := get(t, base+"/healthz"); code != http.StatusOK {
+		t.Fatalf("/healthz with redis down = %d, want 200", code)
+	}
+	srv.Restart()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, _ := get(t, base+"/readyz")
+		if code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz after redis restart = %d", code)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestUnreachableRedisFailsFastNamingAddress(t *testing.T) {
+	cfg := Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Redis.URL = "redis://127.0.0.1:1/0"
+	m := NewMain(cfg, zaptest.NewLogger(t))
+	start := time.Now()
+	err := m.Run(context.Background())
+	m.Close()
+	if err == nil {
+		t.Fatal("Run succeeded with no Redis at 127.0.0.1:1")
+	}
+	if !strings.Contains(err.Error(), "redis") || !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Fatalf("error %q does not name Redis and its address", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("took %s to fail, want under 5s", took)
+	}
+}
+
+// buildBinary compiles the server once per test binary run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "liandong")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestBinary runs the real executable, as an operator would.
+func TestBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
+	bin := buildBinary(t)
+	cleanEnv := func(extra ...string) []string {
+		var env []string
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "LIANDONG_") {
+				env = append(env, kv)
+			}
+		}
+		return append(env, extra...)
+	}
+
+	t.Run("unreachable redis exits non-zero within 5s", func(t *testing.T) {
+		cmd := exec.Command(bin, "-listen", "127.0.0.1:0")
+		cmd.Dir = t.TempDir()
+		cmd.Env = cleanEnv("LIANDONG_REDIS_URL=redis://127.0.0.1:1/0", "LIANDONG_TOKEN_KEY=k")
+		start := time.Now()
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			t.Fatalf("exit 0; output:\n%s", out)
+		}
+		if took := time.Since(start); took > 5*time.Second {
+			t.Fatalf("took %s", took)
+		}
+		if !strings.Contains(string(out), "127.0.0.1:1") || !strings.Contains(strings.ToLower(string(out)), "redis") {
+			t.Fatalf("output does not name Redis and the address:\n%s", out)
+		}
+	})
+
+	t.Run("unknown config key exits non-zero naming it", func(t *testing.T) {
+		path := writeConfig(t, "listen: 127.0.0.1:0\nmatchnig:\n  tick: 1s\n")
+		cmd := exec.Command(bin, "-config", path)
+		cmd.Env = cleanEnv()
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			t.Fatalf("exit 0; output:\n%s", out)
+		}
+		if !strings.Contains(string(out), "matchnig") {
+			t.Fatalf("output does not name the key:\n%s", out)
+		}
+	})
+
+	t.Run("SIGTERM exits 0 within 10s", func(t *testing.T) {
+		cmd := exec.Command(bin, "-listen", "127.0.0.1:0")
+		cmd.Dir = t.TempDir()
+		cmd.Env = cleanEnv()
+		stderr, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer cmd.Process.Kill()
+		addr, sawWarning := "", false
+		sc := bufio.NewScanner(stderr)
+		for addr == "" && sc.Scan() {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) != nil {
+				t.Fatalf("log line is not JSON when not on a terminal: %s", sc.Text())
+			}
+			msg, _ := line["msg"].(string)
+			if strings.Contains(msg, "NOTHING IS PERSISTED") && line["level"] == "warn" {
+				sawWarning = true
+			}
+			if msg == "listening" {
+				addr, _ = line["addr"].(string)
+			}
+		}
+		go io.Copy(io.Discard, stderr)
+		if addr == "" {
+			t.Fatal("server never logged its address")
+		}
+		if !sawWarning {
+			t.Error("no warning that the embedded Redis persists nothing")
+		}
+		for _, path := range []string{"/healthz", "/readyz"} {
+			if code, _ := get(t, "http://"+addr+path); code != http.StatusOK {
+				t.Fatalf("%s = %d", path, code)
+			}
+		}
+		start := time.Now()
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("exit after SIGTERM: %v", err)
+			}
+			t.Logf("stopped in %s", time.Since(start))
+		case <-time.After(10 * time.Second):
+			t.Fatal("still running 10s after SIGTERM")
+		}
+	})
+}

@@ -1,0 +1,211 @@
+// Package redistest gives tests a Redis of their own: the embedded
+// miniredis, or a private redis-server on a free port that can be killed
+// and restarted on the same data directory.
+package redistest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// RequireEnv names the variable that turns a missing redis-server from a
+// skip into a failure; CI sets it so that the real suite cannot silently
+// vanish.
+const RequireEnv = "LIANDONG_REQUIRE_REDIS"
+
+// Options configure a private redis-server.
+type Options struct {
+	// AOF turns on the append-only file with fsync on every write, so that
+	// what was acknowledged survives kill -9.
+	AOF bool
+}
+
+// Server is a private redis-server process.
+type Server struct {
+	Addr string
+	Dir  string
+	opts Options
+	bin  string
+	cmd  *exec.Cmd
+	tb   testing.TB
+}
+
+// Binary returns the path of redis-server, skipping the test (or failing it
+// when LIANDONG_REQUIRE_REDIS=1) when it is not installed.
+func Binary(tb testing.TB) string {
+	tb.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		msg := "redis-server is not on PATH: the real-Redis tests cannot run (install it: apt-get install -y redis-server)"
+		if os.Getenv(RequireEnv) == "1" {
+			tb.Fatalf("%s; %s=1 makes this a failure", msg, RequireEnv)
+		}
+		tb.Skip(msg)
+	}
+	return bin
+}
+
+// Start runs a private redis-server in a temporary directory on a free
+// loopback port. It is killed when the test ends.
+func Start(tb testing.TB, opts Options) *Server {
+	tb.Helper()
+	s := &Server{Dir: tb.TempDir(), opts: opts, bin: Binary(tb), tb: tb}
+	var lastErr error
+	for attempt := 0; attempt < 5; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			tb.Fatalf("redistest: free port: %v", err)
+		}
+		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		if lastErr = s.launch(); lastErr == nil {
+			tb.Cleanup(s.stop)
+			return s
+		}
+	}
+	tb.Fatalf("redistest: start redis-server: %v", lastErr)
+	return nil
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func (s *Server) launch() error {
+	_, port, _ := net.SplitHostPort(s.Addr)
+	args := []string{
+		"--port", port, "--bind", "127.0.0.1", "--dir", s.Dir,
+		"--save", "", "--daemonize", "no", "--protected-mode", "yes",
+		"--logfile", filepath.Join(s.Dir, "redis.log"),
+	}
+	if s.opts.AOF {
+		args = append(args, "--appendonly", "yes", "--appendfsync", "always")
+	} else {
+		args = append(args, "--appendonly", "no")
+	}
+	cmd := exec.Command(s.bin, args...)
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("redis-server exited at start (%v): %s", err, s.logTail())
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err := c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			s.cmd = cmd
+			go func() { <-exited }() // reap when killed
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	<-exited
+	return fmt.Errorf("redis-server on %s did not answer within 10s: %s", s.Addr, s.logTail())
+}
+
+func (s *Server) logTail() string {
+	b, _ := os.ReadFile(filepath.Join(s.Dir, "redis.log"))
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > 5 {
+		lines = lines[len(lines)-5:]
+	}
+	return strings.Join(lines, " | ")
+}
+
+// Client returns a new client for the server, closed when the test ends.
+func (s *Server) Client(tb testing.TB) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Kill stops the server with SIGKILL, as a crash would.
+func (s *Server) Kill() {
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Kill()
+	// Wait until the port is released, so that Restart can bind it.
+	for i := 0; i < 200; i++ {
+		c, err := net.DialTimeout("tcp", s.Addr, 50*time.Millisecond)
+		if err != nil {
+			break
+		}
+		c.Close()
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.cmd = nil
+}
+
+// Restart starts the server again on the same port and data directory.
+func (s *Server) Restart() {
+	s.tb.Helper()
+	if s.cmd != nil {
+		s.Kill()
+	}
+	if err := s.launch(); err != nil {
+		s.tb.Fatalf("redistest: restart: %v", err)
+	}
+}
+
+func (s *Server) stop() { s.Kill() }
+
+// Embedded starts a miniredis for the test and returns it with a client.
+// Expiry does not advance on its own: call FastForward.
+func Embedded(tb testing.TB) (*miniredis.Miniredis, *redis.Client) {
+	tb.Helper()
+	m := miniredis.RunT(tb)
+	c := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	tb.Cleanup(func() { c.Close() })
+	return m, c
+}
+
+// Backend is one Redis a shared store suite runs against.
+type Backend struct {
+	Name   string
+	Client redis.UniversalClient
+	// Real is true for a real redis-server, whose own clock expires keys.
+	Real bool
+	// FastForward advances the embedded server's expiry clock; it is nil
+	// for a real server.
+	FastForward func(time.Duration)
+}
+
+// Each runs suite once against the embedded Redis and once against a
+// private redis-server, as subtests named "embedded" and "redis-server".
+func Each(t *testing.T, suite func(t *testing.T, b Backend)) {
+	t.Helper()
+	t.Run("embedded", func(t *testing.T) {
+		m, c := Embedded(t)
+		suite(t, Backend{Name: "embedded", Client: c, FastForward: m.FastForward})
+	})
+	t.Run("redis-server", func(t *testing.T) {
+		s := Start(t, Options{})
+		suite(t, Backend{Name: "redis-server", Client: s.Client(t), Real: true})
+	})
+}

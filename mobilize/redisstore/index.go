@@ -1,0 +1,444 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/liandong/liandong/geo"
+	"github.com/liandong/liandong/mobilize"
+)
+
+// IndexOptions configure an Index.
+type IndexOptions struct {
+	Prefix     string        // key prefix, default "ld:"
+	Region     string        // hash tag of every index key, default "city"
+	Resolution int           // H3 resolution of the cell hashes, default geo.DefaultResolution (9)
+	StaleAfter time.Duration // default 10 min: older positions are never candidates
+	Now        func() time.Time
+}
+
+// Index is the live H3 cell index of responders in Redis.
+type Index struct {
+	rdb        redis.UniversalClient
+	keys       keys
+	res        int
+	staleAfter time.Duration
+	now        func() time.Time
+	scriptKeys []string
+	shapes     shapeCache
+}
+
+// NewIndex returns an index over rdb. It does not touch Redis.
+func NewIndex(rdb redis.UniversalClient, opts IndexOptions) (*Index, error) {
+	if opts.Prefix == "" {
+		opts.Prefix = "ld:"
+	}
+	if opts.Region == "" {
+		opts.Region = "city"
+	}
+	if opts.Resolution == 0 {
+		opts.Resolution = geo.DefaultResolution
+	}
+	if opts.Resolution < 7 || opts.Resolution > 15 {
+		return nil, fmt.Errorf("index resolution %d: must be 7..15 (supply is counted at 7 and 5): %w", opts.Resolution, mobilize.ErrInvalid)
+	}
+	if opts.StaleAfter <= 0 {
+		opts.StaleAfter = 10 * time.Minute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	k := newKeys(opts.Prefix, opts.Region)
+	return &Index{
+		rdb:        rdb,
+		keys:       k,
+		res:        opts.Resolution,
+		staleAfter: opts.StaleAfter,
+		now:        opts.Now,
+		scriptKeys: []string{k.pos(), k.supply(7), k.supply(5)},
+	}, nil
+}
+
+// Resolution is the H3 resolution of the cell hashes.
+func (ix *Index) Resolution() int { return ix.res }
+
+// validID keeps ids from breaking the record format or the key names.
+func validID(id mobilize.ResponderID) error {
+	if id == "" || len(id) > 64 || strings.ContainsAny(string(id), "|,@: {}\t\r\n") {
+		return fmt.Errorf("responder id %q: 1..64 characters without | , @ : braces or spaces: %w", id, mobilize.ErrInvalid)
+	}
+	return nil
+}
+
+// encodeSkills writes name or name@expiry-ms, comma-separated.
+func encodeSkills(skills []mobilize.Skill) (string, error) {
+	var b strings.Builder
+	for i, s := range skills {
+		if s.Name == "" || strings.ContainsAny(s.Name, "|,@") {
+			return "", fmt.Errorf("skill %q: must be non-empty without | , @: %w", s.Name, mobilize.ErrInvalid)
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(s.Name)
+		if !s.ExpiresAt.IsZero() {
+			b.WriteByte('@')
+			b.WriteString(strconv.FormatInt(s.ExpiresAt.UnixMilli(), 10))
+		}
+	}
+	return b.String(), nil
+}
+
+// hasSkillsEncoded checks required skills against an encoded list at
+// nowMs without allocating a slice of skills.
+func hasSkillsEncoded(enc string, required []string, nowMs int64) bool {
+next:
+	for _, want := range required {
+		rest := enc
+		for rest != "" {
+			var item string
+			item, rest, _ = strings.Cut(rest, ",")
+			name, exp, hasExp := strings.Cut(item, "@")
+			if name != want {
+				continue
+			}
+			if !hasExp {
+				continue next
+			}
+			if ms, err := strconv.ParseInt(exp, 10, 64); err == nil && nowMs < ms {
+				continue next
+			}
+		}
+		return false
+	}
+	return true
+}
+
+func decodeSkills(enc string) []mobilize.Skill {
+	if enc == "" {
+		return nil
+	}
+	var out []mobilize.Skill
+	for item := range strings.SplitSeq(enc, ",") {
+		name, exp, hasExp := strings.Cut(item, "@")
+		s := mobilize.Skill{Name: name}
+		if hasExp {
+			if ms, err := strconv.ParseInt(exp, 10, 64); err == nil {
+				s.ExpiresAt = time.UnixMilli(ms).UTC()
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (ix *Index) cutoffMs() int64 { return ix.now().Add(-ix.staleAfter).UnixMilli() }
+
+// scriptErr turns the scripts' NOTFOUND reply into the domain error.
+func scriptErr(op string, id mobilize.ResponderID, err error) error {
+	if err == nil {
+		return nil
+	}
+	if strings.HasPrefix(err.Error(), "NOTFOUND") {
+		return fmt.Errorf("%s %s: %w", op, id, mobilize.ErrNotFound)
+	}
+	return fmt.Errorf("%s %s: %w", op, id, err)
+}
+
+// Register creates a responder in the index, or changes the role and
+// skills of one already there (keeping its status and position). status
+// is used only when the responder is new.
+func (ix *Index) Register(ctx context.Context, id mobilize.ResponderID, role mobilize.Role, skills []mobilize.Skill, status mobilize.Status) error {
+	args, err := Registration{ID: id, Role: role, Skills: skills, Status: status}.args(ix, ix.cutoffMs())
+	if err != nil {
+		return err
+	}
+	return scriptErr("register", id, registerScript.Run(ctx, ix.rdb, ix.scriptKeys, args...).Err())
+}
+
+// Registration is one responder to Register in a batch.
+type Registration struct {
+	ID     mobilize.ResponderID
+	Role   mobilize.Role
+	Skills []mobilize.Skill
+	Status mobilize.Status
+}
+
+func (r Registration) args(ix *Index, cutoffMs int64) ([]any, error) {
+	if err := validID(r.ID); err != nil {
+		return nil, err
+	}
+	if _, err := mobilize.ParseRole(string(r.Role)); err != nil {
+		return nil, err
+	}
+	if _, err := mobilize.ParseStatus(string(r.Status)); err != nil {
+		return nil, err
+	}
+	enc, err := encodeSkills(r.Skills)
+	if err != nil {
+		return nil, err
+	}
+	return []any{ix.keys.cellPrefix(), string(r.ID), string(r.Role), enc, string(r.Status), cutoffMs}, nil
+}
+
+// RegisterMany registers a batch in one pipeline. Every registration is
+// validated before anything is sent: one invalid entry refuses the whole
+// batch and changes nothing.
+func (ix *Index) RegisterMany(ctx context.Context, rs []Registration) error {
+	cutoff := ix.cutoffMs()
+	all := make([][]any, len(rs))
+	for i, r := range rs {
+		args, err := r.args(ix, cutoff)
+		if err != nil {
+			return fmt.Errorf("register batch entry %d: %w", i, err)
+		}
+		all[i] = args
+	}
+	if err := registerScript.Load(ctx, ix.rdb).Err(); err != nil {
+		return fmt.Errorf("register batch: %w", err)
+	}
+	const chunk = 1000
+	for len(all) > 0 {
+		part := all[:min(chunk, len(all))]
+		all = all[len(part):]
+		pipe := ix.rdb.Pipeline()
+		for _, args := range part {
+			registerScript.EvalSha(ctx, pipe, ix.scriptKeys, args...)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return fmt.Errorf("register batch: %w", err)
+		}
+	}
+	return nil
+}
+
+// Location is one position report.
+type Location struct {
+	ID    mobilize.ResponderID
+	Point orb.Point
+	At    time.Time
+}
+
+// locateArgs validates a report and computes its cells, so that Redis does
+// no H3 work.
+func (ix *Index) locateArgs(l Location) ([]any, error) {
+	if err := validID(l.ID); err != nil {
+		return nil, err
+	}
+	if err := geo.ValidPoint(l.Point); err != nil {
+		return nil, fmt.Errorf("locate %s: %w: %w", l.ID, err, mobilize.ErrInvalid)
+	}
+	cell, err := geo.CellAt(l.Point, ix.res)
+	if err != nil {
+		return nil, fmt.Errorf("locate %s: %w: %w", l.ID, err, mobilize.ErrInvalid)
+	}
+	p7, _ := cell.Parent(7)
+	p5, _ := cell.Parent(5)
+	return []any{
+		ix.keys.cellPrefix(), string(l.ID),
+		strconv.FormatFloat(geo.Lat(l.Point), 'f', -1, 64),
+		strconv.FormatFloat(geo.Lng(l.Point), 'f', -1, 64),
+		strconv.FormatInt(l.At.UnixMilli(), 10),
+		cell.String(), p7.String(), p5.String(),
+	}, nil
+}
+
+// Locate records a position: one round trip that refreshes the position
+// and last-seen time and, when the cell changed, moves the responder
+// between cell hashes atomically. A report older than the one held is
+// ignored (reports can arrive out of order over several processes).
+func (ix *Index) Locate(ctx context.Context, l Location) error {
+	args, err := ix.locateArgs(l)
+	if err != nil {
+		return err
+	}
+	return scriptErr("locate", l.ID, locateScript.Run(ctx, ix.rdb, ix.scriptKeys, args...).Err())
+}
+
+// LocateMany records many positions in one pipeline (one round trip for
+// the batch). The result has one error (or nil) per report; invalid
+// reports never reach Redis.
+func (ix *Index) LocateMany(ctx context.Context, ls []Location) []error {
+	errs := make([]error, len(ls))
+	cmds := make([]*redis.Cmd, len(ls))
+	pipe := ix.rdb.Pipeline()
+	n := 0
+	for i, l := range ls {
+		args, err := ix.locateArgs(l)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		cmds[i] = locateScript.EvalSha(ctx, pipe, ix.scriptKeys, args...)
+		n++
+	}
+	if n == 0 {
+		return errs
+	}
+	_, _ = pipe.Exec(ctx)
+	var retry []int
+	for i, c := range cmds {
+		if c == nil {
+			continue
+		}
+		if err := c.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+			retry = append(retry, i)
+			continue
+		}
+		errs[i] = scriptErr("locate", ls[i].ID, c.Err())
+	}
+	// The script cache was empty (first call, or Redis restarted): load it
+	// through one plain call, then retry the rest.
+	for _, i := range retry {
+		errs[i] = ix.Locate(ctx, ls[i])
+	}
+	return errs
+}
+
+// SetStatus changes a responder's status; only available responders with
+// a fresh position are candidates.
+func (ix *Index) SetStatus(ctx context.Context, id mobilize.ResponderID, status mobilize.Status) error {
+	_, err := ix.setStatus(ctx, id, status, "")
+	return err
+}
+
+// CompareAndSetStatus changes the status only if it is currently from. It
+// reports whether it did.
+func (ix *Index) CompareAndSetStatus(ctx context.Context, id mobilize.ResponderID, from, to mobilize.Status) (bool, error) {
+	return ix.setStatus(ctx, id, to, from)
+}
+
+func (ix *Index) setStatus(ctx context.Context, id mobilize.ResponderID, to, from mobilize.Status) (bool, error) {
+	if err := validID(id); err != nil {
+		return false, err
+	}
+	if _, err := mobilize.ParseStatus(string(to)); err != nil {
+		return false, err
+	}
+	n, err := setStatusScript.Run(ctx, ix.rdb, ix.scriptKeys, ix.keys.cellPrefix(), string(id), string(to), ix.cutoffMs(), string(from)).Int()
+	if err != nil {
+		return false, scriptErr("set status", id, err)
+	}
+	return n == 1, nil
+}
+
+// Remove forgets a responder. Removing an unknown id is ErrNotFound.
+func (ix *Index) Remove(ctx context.Context, id mobilize.ResponderID) error {
+	if err := validID(id); err != nil {
+		return err
+	}
+	n, err := removeScript.Run(ctx, ix.rdb, ix.scriptKeys, ix.keys.cellPrefix(), string(id)).Int()
+	if err != nil {
+		return fmt.Errorf("remove %s: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("remove %s: %w", id, mobilize.ErrNotFound)
+	}
+	return nil
+}
+
+// Entry is what the index holds about one responder.
+type Entry struct {
+	ID       mobilize.ResponderID
+	Role     mobilize.Role
+	Status   mobilize.Status
+	Skills   []mobilize.Skill
+	Located  bool      // false until the first position report
+	Point    orb.Point // valid when Located
+	LastSeen time.Time // valid when Located
+	Cell     geo.Cell  // valid when Located
+	Indexed  bool      // in its cell hash: available with a position not yet swept
+}
+
+// Get returns the index entry of one responder.
+func (ix *Index) Get(ctx context.Context, id mobilize.ResponderID) (Entry, error) {
+	raw, err := ix.rdb.HGet(ctx, ix.keys.pos(), string(id)).Result()
+	if errors.Is(err, redis.Nil) {
+		return Entry{}, fmt.Errorf("get %s: %w", id, mobilize.ErrNotFound)
+	}
+	if err != nil {
+		return Entry{}, fmt.Errorf("get %s: %w", id, err)
+	}
+	return parseEntry(id, raw)
+}
+
+func parseEntry(id mobilize.ResponderID, raw string) (Entry, error) {
+	f := strings.Split(raw, "|")
+	if len(f) != 10 {
+		return Entry{}, fmt.Errorf("index record of %s is corrupt: %d fields", id, len(f))
+	}
+	e := Entry{ID: id, Role: mobilize.Role(f[0]), Status: mobilize.Status(f[1]), Skills: decodeSkills(f[9]), Indexed: f[8] == "1"}
+	if f[4] != "" {
+		lat, err1 := strconv.ParseFloat(f[2], 64)
+		lng, err2 := strconv.ParseFloat(f[3], 64)
+		ms, err3 := strconv.ParseInt(f[4], 10, 64)
+		cell, err4 := geo.ParseCell(f[5])
+		if err := errors.Join(err1, err2, err3, err4); err != nil {
+			return Entry{}, fmt.Errorf("index record of %s is corrupt: %w", id, err)
+		}
+		p, err := geo.NewPoint(lat, lng)
+		if err != nil {
+			return Entry{}, fmt.Errorf("index record of %s is corrupt: %w", id, err)
+		}
+		e.Located, e.Point, e.LastSeen, e.Cell = true, p, time.UnixMilli(ms).UTC(), cell
+	}
+	return e, nil
+}
+
+// sweepBatch is how many ids one sweep script checks, so that no single
+// script blocks Redis for long.
+const sweepBatch = 500
+
+// Sweep takes every responder whose last position is older than the stale
+// limit out of the cell hashes and supply counts. Stale responders are
+// never candidates even before a sweep; sweeping keeps Redis small and the
+// heatmap true. It returns how many were removed.
+func (ix *Index) Sweep(ctx context.Context) (int, error) {
+	cutoff := ix.cutoffMs()
+	removed := 0
+	var cursor uint64
+	for {
+		kv, next, err := ix.rdb.HScan(ctx, ix.keys.pos(), cursor, "", 1000).Result()
+		if err != nil {
+			return removed, fmt.Errorf("sweep: %w", err)
+		}
+		var stale []any
+		for i := 0; i+1 < len(kv); i += 2 {
+			if recordStale(kv[i+1], cutoff) {
+				stale = append(stale, kv[i])
+			}
+		}
+		for len(stale) > 0 {
+			batch := stale[:min(len(stale), sweepBatch)]
+			stale = stale[len(batch):]
+			args := append([]any{ix.keys.cellPrefix(), cutoff}, batch...)
+			n, err := sweepScript.Run(ctx, ix.rdb, ix.scriptKeys, args...).Int()
+			if err != nil {
+				return removed, fmt.Errorf("sweep: %w", err)
+			}
+			removed += n
+		}
+		cursor = next
+		if cursor == 0 {
+			return removed, nil
+		}
+	}
+}
+
+// recordStale is a cheap pre-check of a pos record; the sweep script
+// checks again atomically.
+func recordStale(raw string, cutoffMs int64) bool {
+	f := strings.SplitN(raw, "|", 10)
+	if len(f) != 10 || f[8] != "1" {
+		return false
+	}
+	ms, err := strconv.ParseInt(f[4], 10, 64)
+	return err == nil && ms < cutoffMs
+}

@@ -1,0 +1,239 @@
+package redisstore
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/liandong/liandong/geo"
+	"github.com/liandong/liandong/mobilize"
+)
+
+// Query asks for the K nearest available responders of one role.
+type Query struct {
+	Point             orb.Point
+	Role              mobilize.Role
+	Skills            []string // every one required, with a current certification
+	K                 int
+	MaxRadiusMeters   float64
+	ExcludeResponders map[mobilize.ResponderID]bool // e.g. those who declined this need
+}
+
+// Candidate is one responder found by Nearby.
+type Candidate struct {
+	ID             mobilize.ResponderID
+	Point          orb.Point
+	DistanceMeters float64
+	LastSeen       time.Time
+}
+
+// maxNearbyK bounds one query; the matcher asks for a handful per slot.
+const maxNearbyK = 1000
+
+// MaxRadiusMeters is the widest search the index answers: what
+// geo.MaxDiskK rings of its cells surely cover (neighbour spacing is about
+// √3 edge lengths; cells vary in size, hence the margin).
+func (ix *Index) MaxRadiusMeters() float64 {
+	return 0.7 * float64(geo.MaxDiskK) * math.Sqrt(3) * geo.EdgeLengthMeters(ix.res)
+}
+
+// Nearby returns up to K available, fresh responders of the role with the
+// required skills within the radius, sorted by exact great-circle distance
+// (ties by id). It searches rings of cells outward and stops as soon as
+// the K best are proven: when no cell of the next ring can hold anyone
+// nearer than the K-th found. Cells that cannot beat the current K-th (or
+// lie beyond the radius) are not fetched at all, so the ids that travel
+// from Redis stay few.
+func (ix *Index) Nearby(ctx context.Context, q Query) ([]Candidate, error) {
+	if err := geo.ValidPoint(q.Point); err != nil {
+		return nil, fmt.Errorf("nearby: %w: %w", err, mobilize.ErrInvalid)
+	}
+	if _, err := mobilize.ParseRole(string(q.Role)); err != nil {
+		return nil, fmt.Errorf("nearby: %w", err)
+	}
+	if q.K < 1 || q.K > maxNearbyK {
+		return nil, fmt.Errorf("nearby: k=%d outside 1..%d: %w", q.K, maxNearbyK, mobilize.ErrInvalid)
+	}
+	if !(q.MaxRadiusMeters > 0) || q.MaxRadiusMeters > ix.MaxRadiusMeters() {
+		return nil, fmt.Errorf("nearby: radius %.0f m outside (0, %.0f m] at index resolution %d: %w", q.MaxRadiusMeters, ix.MaxRadiusMeters(), ix.res, mobilize.ErrInvalid)
+	}
+	origin, err := geo.CellAt(q.Point, ix.res)
+	if err != nil {
+		return nil, fmt.Errorf("nearby: %w", err)
+	}
+	now := ix.now()
+	s := nearbySearch{q: q, nowMs: now.UnixMilli(), cutoffMs: now.Add(-ix.staleAfter).UnixMilli()}
+
+	role := string(q.Role)
+	k := 0    // next ring to consider
+	disk := 2 // rings computed so far go up to disk
+	rings := geo.Disk(origin, disk)
+	for {
+		var fetch []geo.Cell
+		// The first round trip takes rings 0 and 1 together: the nearest
+		// people are usually there and one trip beats two.
+		last := k
+		if k == 0 {
+			last = 1
+		}
+		anyInReach := false
+		for ; k <= last; k++ {
+			if k > disk {
+				disk = min(disk*2, geo.MaxDiskK)
+				if k > disk {
+					return nil, fmt.Errorf("nearby: search passed %d rings without reaching %.0f m: %w", geo.MaxDiskK, q.MaxRadiusMeters, mobilize.ErrInvalid)
+				}
+				rings = geo.Disk(origin, disk)
+			}
+			for _, c := range rings[k] {
+				shape := ix.shapes.get(c)
+				lb := max(0, geo.DistanceMeters(q.Point, shape.centre)-shape.radius)
+				if lb > q.MaxRadiusMeters {
+					continue
+				}
+				anyInReach = true
+				if s.full() && lb > s.worst() {
+					continue
+				}
+				fetch = append(fetch, c)
+			}
+		}
+		if !anyInReach {
+			break // every cell of the ring lies beyond the radius
+		}
+		if len(fetch) == 0 {
+			if s.full() {
+				break // proven: nothing in this ring can beat the K-th
+			}
+			continue
+		}
+		if err := ix.fetchCells(ctx, fetch, role, &s); err != nil {
+			return nil, err
+		}
+	}
+	return s.best, nil
+}
+
+// nearbySearch keeps the K best candidates found so far, sorted.
+type nearbySearch struct {
+	q        Query
+	nowMs    int64
+	cutoffMs int64
+	best     []Candidate
+}
+
+func (s *nearbySearch) full() bool     { return len(s.best) >= s.q.K }
+func (s *nearbySearch) worst() float64 { return s.best[len(s.best)-1].DistanceMeters }
+
+func candidateLess(a, b Candidate) int {
+	if c := cmp.Compare(a.DistanceMeters, b.DistanceMeters); c != 0 {
+		return c
+	}
+	return strings.Compare(string(a.ID), string(b.ID))
+}
+
+func (s *nearbySearch) offer(c Candidate) {
+	if s.full() && candidateLess(c, s.best[len(s.best)-1]) >= 0 {
+		return
+	}
+	i, _ := slices.BinarySearchFunc(s.best, c, candidateLess)
+	s.best = slices.Insert(s.best, i, c)
+	if len(s.best) > s.q.K {
+		s.best = s.best[:s.q.K]
+	}
+}
+
+// consider parses one cell-hash entry "lat|lng|ts|skills" and keeps it if
+// it qualifies.
+func (s *nearbySearch) consider(id, val string) {
+	if s.q.ExcludeResponders[mobilize.ResponderID(id)] {
+		return
+	}
+	latS, rest, _ := strings.Cut(val, "|")
+	lngS, rest, _ := strings.Cut(rest, "|")
+	tsS, skills, _ := strings.Cut(rest, "|")
+	ts, err := strconv.ParseInt(tsS, 10, 64)
+	if err != nil || ts < s.cutoffMs {
+		return
+	}
+	if len(s.q.Skills) > 0 && !hasSkillsEncoded(skills, s.q.Skills, s.nowMs) {
+		return
+	}
+	lat, err1 := strconv.ParseFloat(latS, 64)
+	lng, err2 := strconv.ParseFloat(lngS, 64)
+	if err1 != nil || err2 != nil {
+		return
+	}
+	p, err := geo.NewPoint(lat, lng)
+	if err != nil {
+		return
+	}
+	d := geo.DistanceMeters(s.q.Point, p)
+	if d > s.q.MaxRadiusMeters {
+		return
+	}
+	s.offer(Candidate{ID: mobilize.ResponderID(id), Point: p, DistanceMeters: d, LastSeen: time.UnixMilli(ts).UTC()})
+}
+
+// fetchCells reads the cell hashes of one role in one pipeline.
+func (ix *Index) fetchCells(ctx context.Context, cells []geo.Cell, role string, s *nearbySearch) error {
+	pipe := ix.rdb.Pipeline()
+	cmds := make([]*redis.MapStringStringCmd, len(cells))
+	for i, c := range cells {
+		cmds[i] = pipe.HGetAll(ctx, ix.keys.cell(c.String(), role))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("nearby: %w", err)
+	}
+	for _, cmd := range cmds {
+		for id, val := range cmd.Val() {
+			s.consider(id, val)
+		}
+	}
+	return nil
+}
+
+// Supply counts the indexed available responders per cell at res (7 or
+// 5) for the cells overlapping the box: the supply side of the heatmap.
+// Cells with nobody are left out.
+func (ix *Index) Supply(ctx context.Context, box geo.BBox, res int) (map[geo.Cell]int, error) {
+	if res != 7 && res != 5 {
+		return nil, fmt.Errorf("supply: resolution %d: only 7 and 5 are counted: %w", res, mobilize.ErrInvalid)
+	}
+	cells, err := box.Cells(res)
+	if err != nil {
+		return nil, fmt.Errorf("supply: %w: %w", err, mobilize.ErrInvalid)
+	}
+	out := make(map[geo.Cell]int)
+	const chunk = 1000
+	for len(cells) > 0 {
+		part := cells[:min(chunk, len(cells))]
+		cells = cells[len(part):]
+		fields := make([]string, len(part))
+		for i, c := range part {
+			fields[i] = c.String()
+		}
+		vals, err := ix.rdb.HMGet(ctx, ix.keys.supply(res), fields...).Result()
+		if err != nil {
+			return nil, fmt.Errorf("supply: %w", err)
+		}
+		for i, v := range vals {
+			s, ok := v.(string)
+			if !ok {
+				continue
+			}
+			if n, err := strconv.Atoi(s); err == nil && n > 0 {
+				out[part[i]] = n
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,85 @@
+// Package redisstore keeps Liandong's live state in Redis: the H3 cell
+// index of responders (who is available where) and, beside it, their
+// status, so that moving a person between cells is atomic with it.
+//
+// # Key schema
+//
+// Every key starts with the configured prefix (default "ld:") and carries
+// the region as a hash tag, so that each Lua script touches one Redis
+// Cluster slot. A region is one city (or one shard of one); a deployment
+// that grows past one Redis node runs one region per node.
+//
+//	{P}{R}:ix:pos            HASH  responder id -> "role|status|lat|lng|ts|cell|p7|p5|in|skills"
+//	                               the last known position and status of every registered
+//	                               responder: the source of truth for the index
+//	{P}{R}:ix:c:<cell>:<role> HASH responder id -> "lat|lng|ts|skills"
+//	                               the available responders of one role in one H3 cell at
+//	                               the index resolution (default 9, ~174 m edge), with their
+//	                               positions, so that a query reads ids and positions in one go
+//	{P}{R}:ix:supply:7       HASH  res-7 cell -> number of indexed available responders
+//	{P}{R}:ix:supply:5       HASH  res-5 cell -> the same, coarser (supply heatmap)
+//
+// In the pos record, ts is the last-seen time in Unix milliseconds, cell
+// the index cell and p7/p5 its parents (hex), in is "1" while the responder
+// sits in its cell hash (and is counted in supply), and skills is a
+// comma-separated list of name or name@expiry-ms. Lua scripts read the cell
+// keys of the pos record without declaring them; they share the region's
+// hash tag, so they are in the declared keys' slot.
+package redisstore
+
+import (
+	_ "embed"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// keys builds the key names of one region.
+type keys struct {
+	base string // "ld:{city}:"
+}
+
+func newKeys(prefix, region string) keys {
+	return keys{base: prefix + "{" + region + "}:"}
+}
+
+func (k keys) pos() string                   { return k.base + "ix:pos" }
+func (k keys) cellPrefix() string            { return k.base + "ix:c:" }
+func (k keys) cell(cell, role string) string { return k.base + "ix:c:" + cell + ":" + role }
+func (k keys) supply(res int) string {
+	if res == 7 {
+		return k.base + "ix:supply:7"
+	}
+	return k.base + "ix:supply:5"
+}
+
+//go:embed lua/index_lib.lua
+var indexLib string
+
+//go:embed lua/locate.lua
+var locateBody string
+
+//go:embed lua/set_status.lua
+var setStatusBody string
+
+//go:embed lua/register.lua
+var registerBody string
+
+//go:embed lua/sweep.lua
+var sweepBody string
+
+//go:embed lua/remove.lua
+var removeBody string
+
+// indexScript joins the shared helpers with one script's body.
+func indexScript(body string) *redis.Script {
+	return redis.NewScript(strings.Join([]string{indexLib, body}, "\n"))
+}
+
+var (
+	locateScript    = indexScript(locateBody)
+	setStatusScript = indexScript(setStatusBody)
+	registerScript  = indexScript(registerBody)
+	sweepScript     = indexScript(sweepBody)
+	removeScript    = indexScript(removeBody)
+)
