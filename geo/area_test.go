@@ -179,6 +179,12 @@ func TestPolygonToCellsErrors(t *testing.T) {
 		{"flat", orb.Polygon{{pointOf(5, 0), pointOf(5, 1), pointOf(5, 2), pointOf(5, 0)}}, 9, ErrInvalidPolygon},
 		{"around the pole", orb.Polygon{{pointOf(80, 0), pointOf(80, 120), pointOf(80, -120), pointOf(80, 0)}}, 9, ErrInvalidPolygon},
 		{"whole country at res 15", orb.Polygon{square(35, 105, 10, 10)}, 15, ErrTooManyCells},
+		// Found by fuzzing: H3 sizes its buffers from the bounding box's
+		// diagonal, so this sliver once asked for 27 TB.
+		{"thin sliver at res 15", orb.Polygon{{pointOf(10, 50), pointOf(-31, 50), pointOf(10, 50.00000000001), pointOf(10, 50)}}, 15, ErrTooManyCells},
+		// Found by fuzzing: almost no area, but tracing 3,500 km of ring
+		// in 3.5 m cells took seconds.
+		{"long sliver at res 13", orb.Polygon{square(10, 10, 1e-12, 8)}, 13, ErrTooManyCells},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -253,6 +259,36 @@ func TestPolygonToCellsLargeAgainstWorld(t *testing.T) {
 			}
 			if want := bruteForce(prepared[0], world); !slices.Equal(cells, want) {
 				t.Fatalf("%s res %d: %d cells, brute force %d", name, res, len(cells), len(want))
+			}
+		}
+	}
+}
+
+// TestPolygonToCellsPolarCap checks near-pole areas, where H3's own
+// buffer estimate is weakest, at resolutions too fine for a world scan.
+func TestPolygonToCellsPolarCap(t *testing.T) {
+	caps := map[string]orb.Polygon{
+		"north": {{pointOf(86, -170), pointOf(86, 170), pointOf(89.9, 170), pointOf(89.9, -170), pointOf(86, -170)}},
+		"south": {{pointOf(-89.9, 10), pointOf(-86, 10), pointOf(-86, 100), pointOf(-89.9, 100), pointOf(-89.9, 10)}},
+	}
+	for name, p := range caps {
+		pole := pointOf(90, 0)
+		if name == "south" {
+			pole = pointOf(-90, 0)
+		}
+		for res := 3; res <= 5; res++ {
+			cells := mustCells(t, p, res)
+			checkCellList(t, cells, res)
+			prepared, err := preparePolygons(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var candidates []Cell
+			for _, ring := range Disk(mustCellAt(t, pole, res), int(600_000/EdgeLengthMeters(res))) {
+				candidates = append(candidates, ring...)
+			}
+			if want := bruteForce(prepared[0], candidates); len(want) == 0 || !slices.Equal(cells, want) {
+				t.Fatalf("%s cap res %d: %d cells, brute force %d", name, res, len(cells), len(want))
 			}
 		}
 	}

@@ -2,7 +2,10 @@ package mobilize
 
 import (
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/paulmach/orb"
 )
 
 // ResponderID names one responder; it never contains '|' or spaces.
@@ -56,8 +59,8 @@ func ParseStatus(s string) (Status, error) {
 // Skill is something a responder can do. A skill backed by a certification
 // has an expiry; past it the skill does not count.
 type Skill struct {
-	Name      string
-	ExpiresAt time.Time // zero: does not expire
+	Name      string    `json:"name"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"` // zero: does not expire
 }
 
 // ValidAt reports whether the skill counts at t.
@@ -78,4 +81,75 @@ next:
 		return false
 	}
 	return true
+}
+
+// NearbyQuery asks the live index for the K nearest available responders
+// of one role.
+type NearbyQuery struct {
+	Point             orb.Point
+	Role              Role
+	Skills            []string // every one required, with a current certification
+	K                 int
+	MaxRadiusMeters   float64
+	ExcludeResponders map[ResponderID]bool // e.g. those already asked for this need
+}
+
+// Candidate is one responder found near a point.
+type Candidate struct {
+	ID             ResponderID
+	Point          orb.Point
+	DistanceMeters float64
+	LastSeen       time.Time
+}
+
+// Responder is a person who can be mobilised.
+type Responder struct {
+	ID            ResponderID `json:"id"`
+	Name          string      `json:"name"`
+	Role          Role        `json:"role"`
+	Skills        []Skill     `json:"skills"`
+	OrgID         string      `json:"org_id,omitempty"`
+	Phone         string      `json:"phone,omitempty"`
+	MaxConcurrent int         `json:"max_concurrent"`
+	CreatedAt     time.Time   `json:"created_at"`
+}
+
+// Limits on a responder's fields.
+const (
+	MaxNameLen         = 200
+	MaxPhoneLen        = 40
+	MaxSkillsPerPerson = 50
+	MaxConcurrentLimit = 10
+)
+
+// Validate checks a responder as it arrives; MaxConcurrent 0 means 1.
+func (r *Responder) Validate() error {
+	var problems []string
+	if strings.TrimSpace(r.Name) == "" || len(r.Name) > MaxNameLen {
+		problems = append(problems, fmt.Sprintf("name must be 1..%d characters", MaxNameLen))
+	}
+	if _, err := ParseRole(string(r.Role)); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if len(r.Phone) > MaxPhoneLen || len(r.OrgID) > 64 {
+		problems = append(problems, "phone or org_id too long")
+	}
+	if len(r.Skills) > MaxSkillsPerPerson {
+		problems = append(problems, fmt.Sprintf("more than %d skills", MaxSkillsPerPerson))
+	}
+	for _, s := range r.Skills {
+		if s.Name == "" || len(s.Name) > 64 || strings.ContainsAny(s.Name, "|,@") {
+			problems = append(problems, fmt.Sprintf("skill %q must be 1..64 characters without | , @", s.Name))
+		}
+	}
+	if r.MaxConcurrent == 0 {
+		r.MaxConcurrent = 1
+	}
+	if r.MaxConcurrent < 1 || r.MaxConcurrent > MaxConcurrentLimit {
+		problems = append(problems, fmt.Sprintf("max_concurrent must be 1..%d", MaxConcurrentLimit))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("responder: %s: %w", strings.Join(problems, "; "), ErrInvalid)
+	}
+	return nil
 }

@@ -139,10 +139,14 @@ func (s *Server) logTail() string {
 
 // Client returns a new client for the server, closed when the test ends.
 func (s *Server) Client(tb testing.TB) *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, ReadTimeout: testTimeout, WriteTimeout: testTimeout})
 	tb.Cleanup(func() { c.Close() })
 	return c
 }
+
+// testTimeout is generous: under -race on a busy two-core machine a long
+// pipeline of scripts can take seconds, which is slow, not broken.
+const testTimeout = 60 * time.Second
 
 // Kill stops the server with SIGKILL, as a crash would.
 func (s *Server) Kill() {
@@ -180,7 +184,7 @@ func (s *Server) stop() { s.Kill() }
 func Embedded(tb testing.TB) (*miniredis.Miniredis, *redis.Client) {
 	tb.Helper()
 	m := miniredis.RunT(tb)
-	c := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	c := redis.NewClient(&redis.Options{Addr: m.Addr(), ReadTimeout: testTimeout, WriteTimeout: testTimeout})
 	tb.Cleanup(func() { c.Close() })
 	return m, c
 }
@@ -197,14 +201,19 @@ type Backend struct {
 }
 
 // Each runs suite once against the embedded Redis and once against a
-// private redis-server, as subtests named "embedded" and "redis-server".
+// private redis-server, as parallel subtests named "embedded" and
+// "redis-server". The suite must not share state between the two.
 func Each(t *testing.T, suite func(t *testing.T, b Backend)) {
 	t.Helper()
+	// The two run side by side: the embedded one is CPU in this process,
+	// the real one mostly in redis-server's.
 	t.Run("embedded", func(t *testing.T) {
+		t.Parallel()
 		m, c := Embedded(t)
 		suite(t, Backend{Name: "embedded", Client: c, FastForward: m.FastForward})
 	})
 	t.Run("redis-server", func(t *testing.T) {
+		t.Parallel()
 		s := Start(t, Options{})
 		suite(t, Backend{Name: "redis-server", Client: s.Client(t), Real: true})
 	})

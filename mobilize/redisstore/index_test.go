@@ -71,8 +71,8 @@ type model struct {
 
 // bruteForce is the reference answer: every qualifying responder, sorted
 // by exact distance then id.
-func bruteForce(people map[mobilize.ResponderID]*model, q Query, now time.Time, staleAfter time.Duration) []Candidate {
-	var out []Candidate
+func bruteForce(people map[mobilize.ResponderID]*model, q mobilize.NearbyQuery, now time.Time, staleAfter time.Duration) []mobilize.Candidate {
+	var out []mobilize.Candidate
 	for id, m := range people {
 		if m.status != mobilize.StatusAvailable || !m.loc || m.role != q.Role || q.ExcludeResponders[id] {
 			continue
@@ -84,9 +84,9 @@ func bruteForce(people map[mobilize.ResponderID]*model, q Query, now time.Time, 
 		if d > q.MaxRadiusMeters {
 			continue
 		}
-		out = append(out, Candidate{ID: id, Point: m.point, DistanceMeters: d, LastSeen: m.seen})
+		out = append(out, mobilize.Candidate{ID: id, Point: m.point, DistanceMeters: d, LastSeen: m.seen})
 	}
-	slices.SortFunc(out, func(a, b Candidate) int {
+	slices.SortFunc(out, func(a, b mobilize.Candidate) int {
 		if c := cmp.Compare(a.DistanceMeters, b.DistanceMeters); c != 0 {
 			return c
 		}
@@ -126,7 +126,7 @@ func randomStatus(r *rand.Rand) mobilize.Status {
 	return []mobilize.Status{mobilize.StatusOffered, mobilize.StatusBusy, mobilize.StatusOffDuty}[r.IntN(3)]
 }
 
-func sameCandidates(got, want []Candidate) error {
+func sameCandidates(got, want []mobilize.Candidate) error {
 	if len(got) != len(want) {
 		return fmt.Errorf("got %d candidates, want %d", len(got), len(want))
 	}
@@ -180,14 +180,14 @@ func TestNearbyMatchesBruteForce(t *testing.T) {
 				}
 			}
 		}
-		for start := 0; start < n; start += 2000 {
-			locate(ids[start : start+2000])
+		for start := 0; start < n; start += 500 {
+			locate(ids[start : start+500])
 		}
 
 		check := func(queries int) {
 			t.Helper()
 			for qi := range queries {
-				q := Query{
+				q := mobilize.NearbyQuery{
 					Point:           randomPoint(t, r, 30_000),
 					Role:            mobilize.Roles[r.IntN(len(mobilize.Roles))],
 					K:               1 + r.IntN(50),
@@ -345,11 +345,11 @@ func TestBadInputChangesNothing(t *testing.T) {
 			}, mobilize.ErrInvalid},
 			{"remove unknown", func() error { return ix.Remove(ctx, "ghost") }, mobilize.ErrNotFound},
 			{"nearby k=0", func() error {
-				_, err := ix.Nearby(ctx, Query{Point: mustPoint(t, yantaiLat, yantaiLng), Role: mobilize.RoleVolunteer, K: 0, MaxRadiusMeters: 100})
+				_, err := ix.Nearby(ctx, mobilize.NearbyQuery{Point: mustPoint(t, yantaiLat, yantaiLng), Role: mobilize.RoleVolunteer, K: 0, MaxRadiusMeters: 100})
 				return err
 			}, mobilize.ErrInvalid},
 			{"nearby NaN", func() error {
-				_, err := ix.Nearby(ctx, Query{Point: orb.Point{math.NaN(), 0}, Role: mobilize.RoleVolunteer, K: 1, MaxRadiusMeters: 100})
+				_, err := ix.Nearby(ctx, mobilize.NearbyQuery{Point: orb.Point{math.NaN(), 0}, Role: mobilize.RoleVolunteer, K: 1, MaxRadiusMeters: 100})
 				return err
 			}, mobilize.ErrInvalid},
 		}
@@ -464,7 +464,7 @@ func TestStatusMovesInAndOutOfCandidates(t *testing.T) {
 		clock := newTestClock()
 		ix := newTestIndex(t, b.Client, clock)
 		p := mustPoint(t, yantaiLat, yantaiLng)
-		q := Query{Point: p, Role: mobilize.RoleMedic, K: 5, MaxRadiusMeters: 1000}
+		q := mobilize.NearbyQuery{Point: p, Role: mobilize.RoleMedic, K: 5, MaxRadiusMeters: 1000}
 		found := func() int {
 			t.Helper()
 			got, err := ix.Nearby(ctx, q)
@@ -557,7 +557,7 @@ func TestNearbyNearAPentagonAndEveryKeyInOneSlot(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got, err := ix.Nearby(ctx, Query{Point: c, Role: mobilize.RoleVolunteer, K: 30, MaxRadiusMeters: 2000})
+		got, err := ix.Nearby(ctx, mobilize.NearbyQuery{Point: c, Role: mobilize.RoleVolunteer, K: 30, MaxRadiusMeters: 2000})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,12 +12,27 @@
 //	{P}{R}:ix:pos            HASH  responder id -> "role|status|lat|lng|ts|cell|p7|p5|in|skills"
 //	                               the last known position and status of every registered
 //	                               responder: the source of truth for the index
-//	{P}{R}:ix:c:<cell>:<role> HASH responder id -> "lat|lng|ts|skills"
+//	{P}{R}:ix:c:<cell>:<role> HASH responder id -> "id|lat|lng|ts|skills"
 //	                               the available responders of one role in one H3 cell at
 //	                               the index resolution (default 9, ~174 m edge), with their
 //	                               positions, so that a query reads ids and positions in one go
+//	                               (the id is repeated in the value so that HVALS is enough)
 //	{P}{R}:ix:supply:7       HASH  res-7 cell -> number of indexed available responders
 //	{P}{R}:ix:supply:5       HASH  res-5 cell -> the same, coarser (supply heatmap)
+//
+//	{P}{R}:responders          HASH  responder id -> profile JSON (name, phone, org, skills, max)
+//	{P}{R}:load                HASH  responder id -> "pending offer id|accepted|max concurrent|on duty"
+//	                               from which the status is derived (only someone on duty with
+//	                               no pending offer and room for another assignment is available)
+//	{P}{R}:need:<id>           HASH  data (JSON), status, slots, filled, deadline, created,
+//	                               staffed_at, lead, and per team entry i: c<i> count, r<i> role,
+//	                               f<i> accepted, p<i> pending offers, short<i> shortfall reason
+//	{P}{R}:need:<id>:asg       HASH  offer id -> "responder|team index|role|state|offered ms|
+//	                               expires ms|answered ms|distance m|reason"
+//	{P}{R}:need:<id>:asked     SET   everyone ever offered this need (never asked twice)
+//	{P}{R}:needs:open          ZSET  active needs, scored by urgency then age
+//	{P}{R}:offers              HASH  pending offer id -> need id
+//	{P}{R}:offers:exp          ZSET  pending offer id -> expiry ms
 //
 // In the pos record, ts is the last-seen time in Unix milliseconds, cell
 // the index cell and p7/p5 its parents (hex), in is "1" while the responder
@@ -43,6 +58,14 @@ func newKeys(prefix, region string) keys {
 	return keys{base: prefix + "{" + region + "}:"}
 }
 
+func (k keys) responders() string            { return k.base + "responders" }
+func (k keys) load() string                  { return k.base + "load" }
+func (k keys) offers() string                { return k.base + "offers" }
+func (k keys) offersExp() string             { return k.base + "offers:exp" }
+func (k keys) openNeeds() string             { return k.base + "needs:open" }
+func (k keys) need(id string) string         { return k.base + "need:" + id }
+func (k keys) needAsg(id string) string      { return k.base + "need:" + id + ":asg" }
+func (k keys) needAsked(id string) string    { return k.base + "need:" + id + ":asked" }
 func (k keys) pos() string                   { return k.base + "ix:pos" }
 func (k keys) cellPrefix() string            { return k.base + "ix:c:" }
 func (k keys) cell(cell, role string) string { return k.base + "ix:c:" + cell + ":" + role }
@@ -70,6 +93,46 @@ var sweepBody string
 
 //go:embed lua/remove.lua
 var removeBody string
+
+//go:embed lua/mobilize_lib.lua
+var mobilizeLib string
+
+//go:embed lua/enroll.lua
+var enrollBody string
+
+//go:embed lua/duty.lua
+var dutyBody string
+
+//go:embed lua/need_create.lua
+var needCreateBody string
+
+//go:embed lua/offer.lua
+var offerBody string
+
+//go:embed lua/answer.lua
+var answerBody string
+
+//go:embed lua/close.lua
+var closeBody string
+
+//go:embed lua/complete.lua
+var completeBody string
+
+// mobilizeScript joins the index helpers, the mobilisation helpers and one
+// script's body.
+func mobilizeScript(body string) *redis.Script {
+	return redis.NewScript(strings.Join([]string{indexLib, mobilizeLib, body}, "\n"))
+}
+
+var (
+	enrollScript     = mobilizeScript(enrollBody)
+	dutyScript       = mobilizeScript(dutyBody)
+	needCreateScript = mobilizeScript(needCreateBody)
+	offerScript      = mobilizeScript(offerBody)
+	answerScript     = mobilizeScript(answerBody)
+	closeScript      = mobilizeScript(closeBody)
+	completeScript   = mobilizeScript(completeBody)
+)
 
 // indexScript joins the shared helpers with one script's body.
 func indexScript(body string) *redis.Script {

@@ -39,7 +39,7 @@ end
 -- index puts (or refreshes) the responder in its cell hash.
 local function index(id, r)
   redis.call('HSET', CELLS .. r[CELL] .. ':' .. r[ROLE], id,
-    r[LAT] .. '|' .. r[LNG] .. '|' .. r[TS] .. '|' .. r[SKILLS])
+    id .. '|' .. r[LAT] .. '|' .. r[LNG] .. '|' .. r[TS] .. '|' .. r[SKILLS])
   if r[IN] ~= '1' then
     count(S7, r[P7], 1)
     count(S5, r[P5], 1)

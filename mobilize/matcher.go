@@ -1,0 +1,381 @@
+package mobilize
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/liandong/liandong/geo"
+)
+
+// MatchStore is what the matcher needs of the live state.
+type MatchStore interface {
+	ActiveNeeds(ctx context.Context, limit int) ([]NeedState, map[NeedID]map[ResponderID]bool, error)
+	Nearby(ctx context.Context, q NearbyQuery) ([]Candidate, error)
+	Offer(ctx context.Context, o OfferRequest) (string, error)
+	ExpireDue(ctx context.Context, limit int) ([]Answer, error)
+	Close(ctx context.Context, id NeedID, status NeedStatus) (Closed, error)
+	SetShortfall(ctx context.Context, id NeedID, teamIndex int, r Reason) error
+}
+
+// MatchConfig tunes the matcher.
+type MatchConfig struct {
+	Tick              time.Duration // default 250 ms
+	StartRadiusMeters float64       // default 1 km
+	MaxRadiusMeters   float64       // default 10 km
+	OfferTTL          time.Duration // default 60 s
+	Speeds            geo.Speeds
+	Mode              geo.Mode // how responders are assumed to travel; default walk
+	MaxNeedsPerTick   int      // default 20,000
+	// CandidatesPerSlot is how many candidates each open slot brings to the
+	// batch beyond its own count; more gives the solver more room.
+	CandidatesPerSlot int // default 8
+	Parallel          int // concurrent index queries; default 16
+}
+
+func (c *MatchConfig) defaults() {
+	if c.Tick <= 0 {
+		c.Tick = 250 * time.Millisecond
+	}
+	if c.StartRadiusMeters <= 0 {
+		c.StartRadiusMeters = 1000
+	}
+	if c.MaxRadiusMeters <= 0 {
+		c.MaxRadiusMeters = 10_000
+	}
+	if c.StartRadiusMeters > c.MaxRadiusMeters {
+		c.StartRadiusMeters = c.MaxRadiusMeters
+	}
+	if c.OfferTTL <= 0 {
+		c.OfferTTL = 60 * time.Second
+	}
+	if c.Speeds == (geo.Speeds{}) {
+		c.Speeds = geo.DefaultSpeeds()
+	}
+	if c.Mode == "" {
+		c.Mode = geo.Walk
+	}
+	if c.MaxNeedsPerTick <= 0 {
+		c.MaxNeedsPerTick = 20_000
+	}
+	if c.CandidatesPerSlot <= 0 {
+		c.CandidatesPerSlot = 8
+	}
+	if c.Parallel <= 0 {
+		c.Parallel = 16
+	}
+}
+
+// Matcher offers open slots to the best available people, in ticks, over
+// all open needs together so that two needs do not fight over one person.
+// Several matchers (in several processes) may run against one store: the
+// store's claims are atomic, so at worst a claim is refused and retried.
+type Matcher struct {
+	store MatchStore
+	sink  EventSink
+	cfg   MatchConfig
+	now   func() time.Time
+	wake  chan struct{}
+}
+
+// NewMatcher returns a matcher; Run drives it, Tick runs one round.
+func NewMatcher(store MatchStore, sink EventSink, cfg MatchConfig, now func() time.Time) *Matcher {
+	cfg.defaults()
+	if sink == nil {
+		sink = discard
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Matcher{store: store, sink: sink, cfg: cfg, now: now, wake: make(chan struct{}, 1)}
+}
+
+// Wake starts a tick at once (a new urgency-1 need cannot wait).
+func (m *Matcher) Wake() {
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run ticks until ctx ends. A failed tick is reported to onError and the
+// next tick tries again.
+func (m *Matcher) Run(ctx context.Context, onError func(error)) {
+	t := time.NewTicker(m.cfg.Tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-m.wake:
+		}
+		if _, err := m.Tick(ctx); err != nil && ctx.Err() == nil && onError != nil {
+			onError(err)
+		}
+	}
+}
+
+// TickReport says what one tick did.
+type TickReport struct {
+	Needs, OpenSlots, Offered, Refused, Expired, Unstaffed int
+	TotalTravelSeconds                                     float64
+}
+
+// slotRef is one open position of one team entry.
+type slotRef struct {
+	need    *NeedState
+	team    int
+	urgency int
+}
+
+// groupKey identifies a team entry; its slots share one candidate query.
+type groupKey struct {
+	need NeedID
+	team int
+}
+
+type candidateGroup struct {
+	key        groupKey
+	need       *NeedState
+	query      NearbyQuery
+	found      []Candidate
+	anyInReach bool // someone (asked or not) is within the radius
+	err        error
+}
+
+// Tick runs one round: expire due offers, close needs past their deadline,
+// gather candidates for every open slot, solve the batch, claim the picks.
+func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
+	var rep TickReport
+	expired, err := m.store.ExpireDue(ctx, 10_000)
+	if err != nil {
+		return rep, err
+	}
+	for _, a := range expired {
+		rep.Expired++
+		m.emitAnswer(ctx, a, "expired")
+	}
+
+	needs, asked, err := m.store.ActiveNeeds(ctx, m.cfg.MaxNeedsPerTick)
+	if err != nil {
+		return rep, err
+	}
+	rep.Needs = len(needs)
+	now := m.now()
+	var groups []*candidateGroup
+	for i := range needs {
+		n := &needs[i]
+		if !n.Deadline.IsZero() && !now.Before(n.Deadline) {
+			closed, err := m.store.Close(ctx, n.ID, NeedUnstaffed)
+			if err != nil {
+				return rep, err
+			}
+			if closed.Outcome == string(NeedUnstaffed) {
+				rep.Unstaffed++
+				m.emitClosed(ctx, n, NeedUnstaffed, closed)
+			}
+			continue
+		}
+		for t := range n.Team {
+			open := n.Open(t)
+			if open <= 0 {
+				continue
+			}
+			rep.OpenSlots += open
+			groups = append(groups, &candidateGroup{
+				key:  groupKey{n.ID, t},
+				need: n,
+				query: NearbyQuery{
+					Point: n.Point, Role: n.Team[t].Role, Skills: n.Team[t].Skills,
+					K: open + m.cfg.CandidatesPerSlot, ExcludeResponders: asked[n.ID],
+				},
+			})
+		}
+	}
+	if len(groups) == 0 {
+		return rep, nil
+	}
+	m.gather(ctx, groups)
+
+	// Build the sparse assignment problem.
+	var problem AssignProblem
+	personIndex := map[ResponderID]int{}
+	var persons []ResponderID
+	var slots []slotRef
+	var slotGroup []*candidateGroup
+	for _, g := range groups {
+		if g.err != nil {
+			return rep, g.err
+		}
+		var edges []AssignEdge
+		for _, c := range g.found {
+			p, ok := personIndex[c.ID]
+			if !ok {
+				p = len(persons)
+				personIndex[c.ID] = p
+				persons = append(persons, c.ID)
+			}
+			edges = append(edges, AssignEdge{Person: p, Cost: m.costMillis(c)})
+		}
+		for range g.need.Open(g.key.team) {
+			problem.Slots = append(problem.Slots, AssignSlot{Urgency: g.need.Urgency, Candidates: edges})
+			slots = append(slots, slotRef{need: g.need, team: g.key.team, urgency: g.need.Urgency})
+			slotGroup = append(slotGroup, g)
+		}
+	}
+	problem.Capacity = make([]int, len(persons))
+	for i := range problem.Capacity {
+		problem.Capacity[i] = 1 // one pending offer per person at a time
+	}
+	res, err := SolveAssignment(problem)
+	if err != nil {
+		return rep, fmt.Errorf("match: %w", err)
+	}
+
+	// Claim the picks; record the reasons of shortfalls.
+	short := map[groupKey]Reason{}
+	for s, p := range res.PersonOf {
+		g := slotGroup[s]
+		if p < 0 {
+			if _, seen := short[g.key]; !seen {
+				short[g.key] = m.shortfall(g, len(problem.Slots[s].Candidates))
+			}
+			continue
+		}
+		c := findCandidate(g.found, persons[p])
+		o := OfferRequest{
+			OfferID: newOfferID(), Need: g.need.ID, TeamIndex: g.key.team, Responder: c.ID,
+			TTL: m.cfg.OfferTTL, DistanceMeters: c.DistanceMeters, Reason: pickReason(g, c),
+		}
+		outcome, err := m.store.Offer(ctx, o)
+		if err != nil {
+			return rep, err
+		}
+		if outcome != "ok" {
+			// Claimed by another process (or busy) since the query; the
+			// next tick tries again.
+			rep.Refused++
+			if _, seen := short[g.key]; !seen {
+				short[g.key] = ReasonAllBusy
+			}
+			continue
+		}
+		rep.Offered++
+		rep.TotalTravelSeconds += float64(m.costMillis(c)) / 1000
+		m.emitOffer(ctx, g.need, g.key.team, o, c)
+		short[g.key] = "" // an offer is out: no shortfall to explain
+	}
+	for k, r := range short {
+		prev := slotShortfall(needsByID(needs, k.need), k.team)
+		if prev != r {
+			if err := m.store.SetShortfall(ctx, k.need, k.team, r); err != nil {
+				return rep, err
+			}
+		}
+	}
+	return rep, nil
+}
+
+// gather runs the candidate queries with bounded concurrency: the round
+// trips to Redis, not the solver, are the cost of a tick. A team entry
+// that finds nobody within the start radius tries the full radius.
+func (m *Matcher) gather(ctx context.Context, groups []*candidateGroup) {
+	work := make(chan *candidateGroup)
+	var wg sync.WaitGroup
+	for range min(m.cfg.Parallel, len(groups)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for g := range work {
+				g.query.MaxRadiusMeters = m.cfg.StartRadiusMeters
+				g.found, g.err = m.store.Nearby(ctx, g.query)
+				if g.err == nil && len(g.found) < g.query.K && m.cfg.MaxRadiusMeters > m.cfg.StartRadiusMeters {
+					g.query.MaxRadiusMeters = m.cfg.MaxRadiusMeters
+					g.found, g.err = m.store.Nearby(ctx, g.query)
+				}
+				if g.err == nil && len(g.found) == 0 && len(g.query.ExcludeResponders) > 0 {
+					// Tell "all declined" from "nobody in radius".
+					q := g.query
+					q.ExcludeResponders, q.K = nil, 1
+					some, err := m.store.Nearby(ctx, q)
+					g.anyInReach = err == nil && len(some) > 0
+				}
+			}
+		}()
+	}
+	for _, g := range groups {
+		work <- g
+	}
+	close(work)
+	wg.Wait()
+}
+
+// costMillis is the estimated travel time to the need, in milliseconds.
+func (m *Matcher) costMillis(c Candidate) int64 {
+	d, err := m.cfg.Speeds.TravelTime(c.DistanceMeters, m.cfg.Mode)
+	if err != nil {
+		return math.MaxInt32
+	}
+	return d.Milliseconds()
+}
+
+func (m *Matcher) shortfall(g *candidateGroup, candidates int) Reason {
+	switch {
+	case candidates > 0:
+		return ReasonTakenByUrgent
+	case g.anyInReach:
+		return ReasonAllDeclined
+	default:
+		return ReasonNobodyInRadius
+	}
+}
+
+func pickReason(g *candidateGroup, c Candidate) Reason {
+	switch {
+	case len(g.found) == 1:
+		return ReasonOnlyInReach
+	case g.found[0].ID == c.ID && len(g.query.Skills) > 0:
+		return ReasonSkill
+	case g.found[0].ID == c.ID:
+		return ReasonNearest
+	default:
+		return ReasonBatchOptimal
+	}
+}
+
+func findCandidate(cs []Candidate, id ResponderID) Candidate {
+	for _, c := range cs {
+		if c.ID == id {
+			return c
+		}
+	}
+	return Candidate{ID: id}
+}
+
+func needsByID(needs []NeedState, id NeedID) *NeedState {
+	for i := range needs {
+		if needs[i].ID == id {
+			return &needs[i]
+		}
+	}
+	return nil
+}
+
+func slotShortfall(n *NeedState, team int) Reason {
+	if n == nil {
+		return ""
+	}
+	return n.Shortfalls[team]
+}
+
+// newOfferID returns a random offer id.
+func newOfferID() OfferID {
+	var b [12]byte
+	rand.Read(b[:])
+	return OfferID("o" + hex.EncodeToString(b[:]))
+}

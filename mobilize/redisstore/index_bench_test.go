@@ -1,0 +1,267 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/liandong/liandong/geo"
+	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/mobilize"
+)
+
+// The benchmarks run on a private redis-server on loopback, as production
+// would, never on the embedded one. Figures go in the README.
+
+// cityHalfMeters spreads responders over a 50 km x 50 km city.
+const cityHalfMeters = 25_000
+
+// benchCity is an index loaded with n responders at city density.
+type benchCity struct {
+	srv               *redistest.Server
+	rdb               *redis.Client
+	ix                *Index
+	ids               []mobilize.ResponderID
+	clock             *testClock
+	bytesPerResponder float64
+}
+
+// benchRoles weights the roles as a city's roster might be.
+func benchRole(r *rand.Rand) mobilize.Role {
+	switch x := r.IntN(10); {
+	case x < 6:
+		return mobilize.RoleVolunteer
+	case x < 8:
+		return mobilize.RoleCommunityWorker
+	case x < 9:
+		return mobilize.RoleSocialWorker
+	default:
+		return mobilize.RoleMedic
+	}
+}
+
+func usedMemory(b *testing.B, rdb *redis.Client) int64 {
+	b.Helper()
+	info, err := rdb.Info(context.Background(), "memory").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := regexp.MustCompile(`used_memory:(\d+)`).FindStringSubmatch(info)
+	if m == nil {
+		b.Fatalf("no used_memory in INFO memory")
+	}
+	n, _ := strconv.ParseInt(m[1], 10, 64)
+	return n
+}
+
+func loadCity(b *testing.B, n int, geoKey string) *benchCity {
+	b.Helper()
+	ctx := context.Background()
+	srv := redistest.Start(b, redistest.Options{})
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, PoolSize: 128})
+	b.Cleanup(func() { rdb.Close() })
+	clock := newTestClock()
+	ix, err := NewIndex(rdb, IndexOptions{Prefix: "b:", Region: "yt", Now: clock.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	before := usedMemory(b, rdb)
+	r := rand.New(rand.NewPCG(7, 11))
+	city := &benchCity{srv: srv, rdb: rdb, ix: ix, clock: clock}
+	const chunk = 10_000
+	for start := 0; start < n; start += chunk {
+		regs := make([]Registration, 0, chunk)
+		locs := make([]Location, 0, chunk)
+		var geoAdds []*redis.GeoLocation
+		for i := start; i < min(n, start+chunk); i++ {
+			id := mobilize.ResponderID(fmt.Sprintf("r%07d", i))
+			city.ids = append(city.ids, id)
+			regs = append(regs, Registration{ID: id, Role: benchRole(r), Status: mobilize.StatusAvailable})
+			p := randomPoint(b, r, cityHalfMeters)
+			locs = append(locs, Location{ID: id, Point: p, At: clock.Now()})
+			if geoKey != "" {
+				geoAdds = append(geoAdds, &redis.GeoLocation{Name: string(id), Longitude: geo.Lng(p), Latitude: geo.Lat(p)})
+			}
+		}
+		if err := ix.RegisterMany(ctx, regs); err != nil {
+			b.Fatal(err)
+		}
+		for lo := 0; lo < len(locs); lo += 1000 {
+			for _, err := range ix.LocateMany(ctx, locs[lo:min(len(locs), lo+1000)]) {
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		city.bytesPerResponder = float64(usedMemory(b, rdb)-before) / float64(len(city.ids))
+		if geoKey != "" {
+			if err := rdb.GeoAdd(ctx, geoKey, geoAdds...).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	return city
+}
+
+// latencies collects per-operation durations from parallel workers.
+type latencies struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (l *latencies) add(d []time.Duration) {
+	l.mu.Lock()
+	l.d = append(l.d, d...)
+	l.mu.Unlock()
+}
+
+func (l *latencies) report(b *testing.B, prefix string) {
+	if len(l.d) == 0 {
+		return
+	}
+	slices.Sort(l.d)
+	p := func(q float64) float64 { return float64(l.d[int(q*float64(len(l.d)-1))].Microseconds()) }
+	b.ReportMetric(p(0.50), prefix+"p50-µs")
+	b.ReportMetric(p(0.99), prefix+"p99-µs")
+}
+
+// runCallers runs b.N operations over exactly `callers` goroutines.
+func runCallers(b *testing.B, callers int, op func(r *rand.Rand) error) *latencies {
+	b.Helper()
+	var lat latencies
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	b.ResetTimer()
+	start := time.Now()
+	for w := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(w), 99))
+			var mine []time.Duration
+			for next.Add(1) <= int64(b.N) {
+				t0 := time.Now()
+				if err := op(r); err != nil {
+					failed.Store(err)
+					return
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			lat.add(mine)
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if err, _ := failed.Load().(error); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
+	return &lat
+}
+
+const geoKey = "b:{yt}:geo"
+
+// BenchmarkNearby measures k=10 within 2 km from 50 concurrent callers, and
+// GEOSEARCH ... COUNT 10 ASC over the same points as the yardstick.
+func BenchmarkNearby(pb *testing.B) {
+	for _, n := range []int{200_000, 1_000_000} {
+		var city *benchCity
+		// Loaded once per size on the parent, so that the sub-benchmarks'
+		// repeated runs share it.
+		setup := func(b *testing.B) {
+			if city == nil {
+				city = loadCity(pb, n, geoKey)
+				b.Logf("%d responders: %.0f bytes of Redis memory each (index and GEO key together)", n, city.bytesPerResponder)
+			}
+		}
+		pb.Run(fmt.Sprintf("index/%dk", n/1000), func(b *testing.B) {
+			setup(b)
+			lat := runCallers(b, 50, func(r *rand.Rand) error {
+				got, err := city.ix.Nearby(context.Background(), mobilize.NearbyQuery{
+					Point: randomPoint(b, r, cityHalfMeters), Role: mobilize.RoleVolunteer, K: 10, MaxRadiusMeters: 2000,
+				})
+				if err == nil && len(got) != 10 {
+					err = fmt.Errorf("found %d, want 10", len(got))
+				}
+				return err
+			})
+			lat.report(b, "")
+			if testing.Verbose() {
+				b.Logf("%s", city.rdb.Info(context.Background(), "commandstats").Val())
+			}
+		})
+		pb.Run(fmt.Sprintf("geosearch/%dk", n/1000), func(b *testing.B) {
+			setup(b)
+			lat := runCallers(b, 50, func(r *rand.Rand) error {
+				p := randomPoint(b, r, cityHalfMeters)
+				return city.rdb.GeoSearch(context.Background(), geoKey, &redis.GeoSearchQuery{
+					Longitude: geo.Lng(p), Latitude: geo.Lat(p), Radius: 2, RadiusUnit: "km", Count: 10, Sort: "ASC",
+				}).Err()
+			})
+			lat.report(b, "")
+		})
+	}
+}
+
+// BenchmarkMemoryPerResponder reports Redis memory per indexed responder
+// (INFO memory before and after loading 200,000, without the GEO key).
+func BenchmarkMemoryPerResponder(b *testing.B) {
+	city := loadCity(b, 200_000, "")
+	for range b.N {
+	}
+	b.ReportMetric(city.bytesPerResponder, "bytes/responder")
+}
+
+// BenchmarkLocate measures location updates through the real code path
+// (LocateMany: one pipeline of EVALSHA per batch) from 64 concurrent
+// writers with 200,000 responders indexed, next to redis-benchmark's
+// pipelined SADD on the same server.
+func BenchmarkLocate(b *testing.B) {
+	city := loadCity(b, 200_000, "")
+	out, err := exec.Command("redis-benchmark", "-h", "127.0.0.1", "-p", strings.Split(city.srv.Addr, ":")[1],
+		"-q", "-P", "16", "-t", "sadd", "-n", "1000000").CombinedOutput()
+	if err != nil {
+		b.Fatalf("redis-benchmark: %v %s", err, out)
+	}
+	m := regexp.MustCompile(`SADD: ([\d.]+) requests per second`).FindStringSubmatch(string(out))
+	if m == nil {
+		b.Fatalf("cannot read redis-benchmark output: %s", out)
+	}
+	sadd, _ := strconv.ParseFloat(m[1], 64)
+	b.ReportMetric(sadd, "sadd-baseline/s")
+
+	const batch = 64
+	var at atomic.Int64
+	at.Store(city.clock.Now().UnixMilli())
+	ops := (b.N + batch - 1) / batch
+	bn := b.N
+	b.N = ops
+	lat := runCallers(b, 64, func(r *rand.Rand) error {
+		ls := make([]Location, batch)
+		ts := time.UnixMilli(at.Add(1))
+		for i := range ls {
+			ls[i] = Location{ID: city.ids[r.IntN(len(city.ids))], Point: randomPoint(b, r, cityHalfMeters), At: ts}
+		}
+		for _, err := range city.ix.LocateMany(context.Background(), ls) {
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	b.N = bn
+	lat.report(b, "batch-")
+}

@@ -1,0 +1,34 @@
+-- complete: one member of a staffed team reports the task done. When the
+-- last accepted member has, the need is completed.
+-- ARGV[5] need, [6] responder. Returns {outcome, accepted-at ms}.
+local need, rid = ARGV[5], ARGV[6]
+local nk = needKey(need)
+local st = redis.call('HGET', nk, 'status')
+if not st then
+  return {'unknown_need'}
+end
+if st ~= 'staffed' then
+  return {'not_staffed'}
+end
+local all = redis.call('HGETALL', asgKey(need))
+local found, remaining, acceptedAt = false, 0, ''
+for i = 1, #all, 2 do
+  local a = split(all[i + 1])
+  if a[A_STATE] == 'accepted' then
+    if a[A_RID] == rid and not found then
+      found = true
+      acceptedAt = a[A_ANSWERED]
+      releaseAccepted(need, all[i], a, 'completed')
+    else
+      remaining = remaining + 1
+    end
+  end
+end
+if not found then
+  return {'not_on_team'}
+end
+if remaining == 0 then
+  redis.call('HSET', nk, 'status', 'completed', 'closed_at', tostring(NOW))
+  return {'need_completed', acceptedAt}
+end
+return {'completed', acceptedAt}

@@ -1,0 +1,21 @@
+-- enroll: register a responder (or update role, skills, max and profile).
+-- ARGV[5] id, [6] role, [7] skills, [8] max concurrent, [9] duty for a new
+-- responder ('1' on duty), [10] profile JSON. Returns 1 when created.
+local id = ARGV[5]
+local raw = redis.call('HGET', POS, id)
+local r
+if raw then
+  r = split(raw)
+  unindex(id, r)
+  r[ROLE], r[SKILLS] = ARGV[6], ARGV[7]
+else
+  r = {ARGV[6], 'off_duty', '', '', '', '', '', '', '0', ARGV[7]}
+end
+redis.call('HSET', POS, id, join(r))
+local l = getLoad(id) or {pend = '', acc = 0, max = 1, duty = ARGV[9]}
+l.max = tonumber(ARGV[8])
+putLoad(id, l)
+redis.call('HSET', BASE .. 'responders', id, ARGV[10])
+applyStatus(id, l)
+if raw then return 0 end
+return 1

@@ -1,0 +1,110 @@
+-- Helpers of the mobilisation scripts, appended after index_lib.lua.
+-- ARGV[1] cell key prefix, ARGV[2] region base ("ld:{city}:"),
+-- ARGV[3] now ms, ARGV[4] stale cutoff ms; script arguments from ARGV[5].
+-- KEYS[1..3] as index_lib; every other key is built from the region base
+-- and so lies in the same Redis Cluster slot.
+local BASE, NOW, CUTOFF = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local LOAD = BASE .. 'load'          -- responder -> "pending offer|accepted|max|duty"
+local OFFERS = BASE .. 'offers'      -- offer id -> need id
+local OFFERS_EXP = BASE .. 'offers:exp'
+local OPEN = BASE .. 'needs:open'    -- zset of active needs
+
+local function needKey(id) return BASE .. 'need:' .. id end
+local function asgKey(id) return BASE .. 'need:' .. id .. ':asg' end
+local function askedKey(id) return BASE .. 'need:' .. id .. ':asked' end
+
+local function getLoad(rid)
+  local raw = redis.call('HGET', LOAD, rid)
+  if not raw then return nil end
+  local f = split(raw)
+  return {pend = f[1], acc = tonumber(f[2]), max = tonumber(f[3]), duty = f[4]}
+end
+
+local function putLoad(rid, l)
+  redis.call('HSET', LOAD, rid, l.pend .. '|' .. l.acc .. '|' .. l.max .. '|' .. l.duty)
+end
+
+-- derive is a responder's status from its load: only someone on duty with
+-- no pending offer and room for another assignment is a candidate.
+local function derive(l)
+  if l.pend ~= '' then return 'offered' end
+  if l.duty ~= '1' then return 'off_duty' end
+  if l.acc >= l.max then return 'busy' end
+  return 'available'
+end
+
+-- applyStatus writes the derived status into the index record and moves
+-- the responder in or out of the candidate sets.
+local function applyStatus(rid, l)
+  local raw = redis.call('HGET', POS, rid)
+  if not raw then return end
+  local r = split(raw)
+  r[STATUS] = derive(l)
+  if r[STATUS] == 'available' and fresh(r, CUTOFF) then
+    index(rid, r)
+  else
+    unindex(rid, r)
+  end
+  redis.call('HSET', POS, rid, join(r))
+end
+
+-- Assignment record: "responder|team index|role|state|offered ms|expires ms|answered ms|distance m|reason"
+local A_RID, A_IDX, A_ROLE, A_STATE, A_OFFERED, A_EXPIRES, A_ANSWERED, A_DIST, A_REASON = 1, 2, 3, 4, 5, 6, 7, 8, 9
+
+local function joinAsg(a)
+  return table.concat(a, '|', 1, 9)
+end
+
+-- endOffer closes a pending offer in the given state and releases the
+-- person. It returns the responder id.
+local function endOffer(needID, offerID, a, state)
+  a[A_STATE] = state
+  a[A_ANSWERED] = tostring(NOW)
+  redis.call('HSET', asgKey(needID), offerID, joinAsg(a))
+  redis.call('HDEL', OFFERS, offerID)
+  redis.call('ZREM', OFFERS_EXP, offerID)
+  redis.call('HINCRBY', needKey(needID), 'p' .. a[A_IDX], -1)
+  local l = getLoad(a[A_RID])
+  if l and l.pend == offerID then
+    l.pend = ''
+    putLoad(a[A_RID], l)
+    applyStatus(a[A_RID], l)
+  end
+  return a[A_RID]
+end
+
+-- releaseAccepted ends an accepted assignment (withdrawn or completed).
+local function releaseAccepted(needID, offerID, a, state)
+  a[A_STATE] = state
+  a[A_ANSWERED] = tostring(NOW)
+  redis.call('HSET', asgKey(needID), offerID, joinAsg(a))
+  local l = getLoad(a[A_RID])
+  if l then
+    l.acc = math.max(0, l.acc - 1)
+    putLoad(a[A_RID], l)
+    applyStatus(a[A_RID], l)
+  end
+  return a[A_RID]
+end
+
+-- closeNeed moves a need to a final status: every pending offer and every
+-- accepted assignment is withdrawn. It returns a flat list of
+-- offer id, responder id, previous state for the events.
+local function closeNeed(needID, status)
+  local nk = needKey(needID)
+  redis.call('HSET', nk, 'status', status, 'closed_at', tostring(NOW))
+  redis.call('ZREM', OPEN, needID)
+  local out = {}
+  local all = redis.call('HGETALL', asgKey(needID))
+  for i = 1, #all, 2 do
+    local a = split(all[i + 1])
+    if a[A_STATE] == 'offered' then
+      endOffer(needID, all[i], a, 'withdrawn')
+      table.insert(out, all[i]); table.insert(out, a[A_RID]); table.insert(out, 'offered')
+    elseif a[A_STATE] == 'accepted' then
+      releaseAccepted(needID, all[i], a, 'withdrawn')
+      table.insert(out, all[i]); table.insert(out, a[A_RID]); table.insert(out, 'accepted')
+    end
+  end
+  return out
+end

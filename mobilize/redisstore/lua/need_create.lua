@@ -1,0 +1,18 @@
+-- need_create: store a new need and open it for matching.
+-- ARGV[5] id, [6] data JSON, [7] total slots, [8] open-set score,
+-- [9] deadline ms or '', then per team entry: count, role.
+-- Returns 1 when created, 0 when the id exists.
+local id = ARGV[5]
+local nk = needKey(id)
+if redis.call('EXISTS', nk) == 1 then
+  return 0
+end
+redis.call('HSET', nk, 'data', ARGV[6], 'status', 'open', 'slots', ARGV[7], 'filled', 0,
+  'deadline', ARGV[9], 'created', tostring(NOW))
+local idx = 0
+for i = 10, #ARGV, 2 do
+  redis.call('HSET', nk, 'c' .. idx, ARGV[i], 'r' .. idx, ARGV[i + 1], 'f' .. idx, 0, 'p' .. idx, 0)
+  idx = idx + 1
+end
+redis.call('ZADD', OPEN, ARGV[8], id)
+return 1

@@ -1,0 +1,396 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/mobilize"
+)
+
+// recorder is an event sink that keeps everything.
+type recorder struct {
+	mu     sync.Mutex
+	events []mobilize.Event
+}
+
+func (r *recorder) Emit(_ context.Context, e mobilize.Event) {
+	r.mu.Lock()
+	r.events = append(r.events, e)
+	r.mu.Unlock()
+}
+
+func (r *recorder) inbox(to mobilize.ResponderID, msg string) []mobilize.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []mobilize.Event
+	for _, e := range r.events {
+		if e.To == to && e.Message == msg {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func matchConfig() mobilize.MatchConfig {
+	return mobilize.MatchConfig{OfferTTL: time.Minute, StartRadiusMeters: 1000, MaxRadiusMeters: 5000}
+}
+
+func TestServiceStaffsATeamLedByItsSocialWorker(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx := context.Background()
+		clock := newTestClock()
+		st := newStore(t, b, clock)
+		rec := &recorder{}
+		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
+		// Volunteers nearer than the social worker; one volunteer lacks the skill.
+		enrollAt(t, st, clock, "v1", mobilize.RoleVolunteer, 1, yantaiLat+0.001, yantaiLng)
+		enrollAt(t, st, clock, "v2", mobilize.RoleVolunteer, 1, yantaiLat+0.002, yantaiLng)
+		enrollAt(t, st, clock, "sw", mobilize.RoleSocialWorker, 1, yantaiLat+0.004, yantaiLng)
+		enrollAt(t, st, clock, "far", mobilize.RoleVolunteer, 1, yantaiLat+0.2, yantaiLng) // ~22 km: out of reach
+		n, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 2, Category: "psychological_support", Point: mustPoint(t, yantaiLat, yantaiLng),
+			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 2}, {Role: mobilize.RoleSocialWorker, Count: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := svc.Matcher().Tick(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Offered != 3 {
+			t.Fatalf("tick offered %d, want 3 (%+v)", rep.Offered, rep)
+		}
+		if got := rec.inbox("far", "offer"); len(got) != 0 {
+			t.Fatal("a responder beyond the radius got an offer")
+		}
+		// Accept in the order volunteer, social worker, volunteer: the lead
+		// is the social worker even though a volunteer accepted first.
+		for _, id := range []mobilize.ResponderID{"v1", "sw", "v2"} {
+			offers := rec.inbox(id, "offer")
+			if len(offers) != 1 {
+				t.Fatalf("%s has %d offers", id, len(offers))
+			}
+			if _, err := svc.Respond(ctx, id, offers[0].Payload["offer_id"].(mobilize.OfferID), true); err != nil {
+				t.Fatalf("%s accept: %v", id, err)
+			}
+		}
+		got, err := st.Need(ctx, n.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != mobilize.NeedStaffed || got.LeadID != "sw" || got.StaffedAt.IsZero() {
+			t.Fatalf("need %s lead %q staffed_at %v; want staffed, lead sw", got.Status, got.LeadID, got.StaffedAt)
+		}
+		for _, id := range []mobilize.ResponderID{"v1", "v2", "sw"} {
+			if len(rec.inbox(id, "assignment")) != 1 {
+				t.Fatalf("%s got no assignment message", id)
+			}
+		}
+		// Done: every member completes, hours and status are released.
+		for _, id := range []mobilize.ResponderID{"v1", "v2", "sw"} {
+			if err := svc.Complete(ctx, n.ID, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, _ := st.Need(ctx, n.ID); got.Status != mobilize.NeedCompleted {
+			t.Fatalf("after everyone completed: %s", got.Status)
+		}
+		if e, _ := st.Get(ctx, "v1"); e.Status != mobilize.StatusAvailable {
+			t.Fatalf("v1 after completion: %s", e.Status)
+		}
+	})
+}
+
+func TestUrgentNeedGetsTheOnlyReachablePerson(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx := context.Background()
+		clock := newTestClock()
+		st := newStore(t, b, clock)
+		svc := mobilize.NewService(st, &recorder{}, matchConfig(), clock.Now)
+		// The medic stands next to the routine need; the urgent one is 3 km away.
+		enrollAt(t, st, clock, "medic", mobilize.RoleMedic, 1, yantaiLat, yantaiLng)
+		routine, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 4, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
+			Team: []mobilize.TeamSlot{{Role: mobilize.RoleMedic, Count: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		urgent, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 1, Category: "cardiac_arrest", Point: mustPoint(t, yantaiLat+0.027, yantaiLng),
+			Team: []mobilize.TeamSlot{{Role: mobilize.RoleMedic, Count: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Matcher().Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		u, _ := st.Need(ctx, urgent.ID)
+		r, _ := st.Need(ctx, routine.ID)
+		if len(u.Assignments) != 1 || u.Assignments[0].ResponderID != "medic" {
+			t.Fatalf("urgent need assignments %+v, want the medic", u.Assignments)
+		}
+		if len(r.Assignments) != 0 || r.Shortfalls[0] != mobilize.ReasonTakenByUrgent {
+			t.Fatalf("routine need: assignments %+v shortfalls %v; want none and %s", r.Assignments, r.Shortfalls, mobilize.ReasonTakenByUrgent)
+		}
+	})
+}
+
+func TestShortfallReasons(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx := context.Background()
+		clock := newTestClock()
+		st := newStore(t, b, clock)
+		rec := &recorder{}
+		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
+		n, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 3, Category: "elderly_checkin", Point: mustPoint(t, yantaiLat, yantaiLng),
+			Team: []mobilize.TeamSlot{{Role: mobilize.RoleCommunityWorker, Count: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Matcher().Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := st.Need(ctx, n.ID); got.Shortfalls[0] != mobilize.ReasonNobodyInRadius {
+			t.Fatalf("shortfall %v, want %s", got.Shortfalls, mobilize.ReasonNobodyInRadius)
+		}
+		enrollAt(t, st, clock, "cw", mobilize.RoleCommunityWorker, 1, yantaiLat, yantaiLng)
+		if _, err := svc.Matcher().Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		offer := rec.inbox("cw", "offer")[0].Payload["offer_id"].(mobilize.OfferID)
+		if _, err := svc.Respond(ctx, "cw", offer, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Matcher().Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := st.Need(ctx, n.ID)
+		if got.Shortfalls[0] != mobilize.ReasonAllDeclined {
+			t.Fatalf("after the only one declined: shortfall %v, want %s", got.Shortfalls, mobilize.ReasonAllDeclined)
+		}
+		if len(rec.inbox("cw", "offer")) != 1 {
+			t.Fatal("a responder who declined was asked again for the same need")
+		}
+		// A second answer to the same offer is refused and changes nothing.
+		if _, err := svc.Respond(ctx, "cw", offer, true); err == nil {
+			t.Fatal("accepting a declined offer succeeded")
+		}
+	})
+}
+
+// TestRaceThreeMatchers runs three matchers with their own Redis clients
+// against one redis-server while needs arrive concurrently and simulated
+// responders accept, decline or stay silent; then checks that nobody is
+// double-booked and no need is over-staffed.
+func TestRaceThreeMatchers(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	ctx := context.Background()
+	clock := newTestClock()
+	var stores []*Store
+	var svcs []*mobilize.Service
+	for range 3 {
+		st := newStore(t, redistest.Backend{Client: srv.Client(t)}, clock)
+		stores = append(stores, st)
+		svcs = append(svcs, mobilize.NewService(st, &recorder{}, mobilize.MatchConfig{OfferTTL: 20 * time.Second, StartRadiusMeters: 1000, MaxRadiusMeters: 4000}, clock.Now))
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	const people, needs = 2000, 1000
+	maxOf := map[mobilize.ResponderID]int{}
+	var batch []mobilize.Responder
+	for i := range people {
+		id := mobilize.ResponderID(fmt.Sprintf("p%04d", i))
+		role := mobilize.RoleVolunteer
+		if i%5 == 0 {
+			role = mobilize.Roles[r.IntN(len(mobilize.Roles))]
+		}
+		maxOf[id] = 1 + r.IntN(2)
+		batch = append(batch, mobilize.Responder{ID: id, Name: "P", Role: role, MaxConcurrent: maxOf[id]})
+	}
+	if err := stores[0].EnrollMany(ctx, batch, true); err != nil {
+		t.Fatal(err)
+	}
+	var locs []Location
+	for _, p := range batch {
+		locs = append(locs, Location{ID: p.ID, Point: randomPoint(t, r, 4000), At: clock.Now()})
+	}
+	for _, err := range stores[0].LocateMany(ctx, locs) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Needs arrive concurrently through all three services.
+	var wg sync.WaitGroup
+	errs := make(chan error, needs)
+	for w := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rr := rand.New(rand.NewPCG(uint64(w), 9))
+			for i := w; i < needs; i += 3 {
+				team := []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1 + rr.IntN(4)}}
+				if rr.IntN(4) == 0 {
+					team = append(team, mobilize.TeamSlot{Role: mobilize.Roles[rr.IntN(4)], Count: 1})
+				}
+				n := mobilize.Need{Urgency: 1 + rr.IntN(4), Category: "drill", Point: randomPoint(t, rr, 4000), Team: team}
+				switch rr.IntN(10) {
+				case 0: // far outside everyone's reach
+					n.Point = randomPoint(t, rr, 40_000)
+				case 1, 2, 3:
+					n.Deadline = clock.Now().Add(time.Duration(30+rr.IntN(60)) * time.Second)
+				}
+				if _, err := svcs[w].CreateNeed(ctx, n); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	// Meanwhile the three matchers tick and people answer.
+	stop := make(chan struct{})
+	var matchers sync.WaitGroup
+	for _, svc := range svcs {
+		matchers.Add(1)
+		go func() {
+			defer matchers.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := svc.Matcher().Tick(ctx); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	rdb := srv.Client(t)
+	for round := range 40 {
+		pending, err := rdb.HGetAll(ctx, "t:{yt}:offers").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var answers sync.WaitGroup
+		for oid, nid := range pending {
+			raw, err := rdb.HGet(ctx, "t:{yt}:need:"+nid+":asg", oid).Result()
+			if err != nil {
+				continue // answered or expired meanwhile
+			}
+			rid := mobilize.ResponderID(strings.SplitN(raw, "|", 2)[0])
+			choice, svc := r.IntN(4), svcs[r.IntN(3)]
+			if choice == 3 {
+				continue // silence: the offer will expire
+			}
+			answers.Add(1)
+			go func() {
+				defer answers.Done()
+				svc.Respond(ctx, rid, mobilize.OfferID(oid), choice < 2) // refusals are expected in a race
+			}()
+		}
+		answers.Wait()
+		clock.Advance(3 * time.Second)
+		if round == 10 {
+			wg.Wait()
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	close(stop)
+	matchers.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	// One quiet tick, so that answers that came after the matchers' last
+	// round are acted on (the live system ticks forever).
+	if _, err := svcs[0].Matcher().Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, rdb, maxOf)
+}
+
+// checkInvariants reads every need and offer straight from Redis.
+func checkInvariants(t *testing.T, rdb *redis.Client, maxOf map[mobilize.ResponderID]int) {
+	t.Helper()
+	ctx := context.Background()
+	ids, err := rdb.Keys(ctx, "t:{yt}:need:*:asg").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	active := map[mobilize.ResponderID]int{}
+	pending := map[mobilize.ResponderID]int{}
+	counts := map[string]int{}
+	for _, key := range ids {
+		nid := strings.TrimSuffix(strings.TrimPrefix(key, "t:{yt}:need:"), ":asg")
+		h := rdb.HGetAll(ctx, "t:{yt}:need:"+nid).Val()
+		asg := rdb.HGetAll(ctx, key).Val()
+		n, err := decodeNeed(h, asg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts[string(n.Status)]++
+		accepted := make([]int, len(n.Team))
+		for _, a := range n.Assignments {
+			if a.State.Active() {
+				active[a.ResponderID]++
+			}
+			if a.State == mobilize.AssignOffered {
+				pending[a.ResponderID]++
+			}
+			if a.State == mobilize.AssignAccepted || a.State == mobilize.AssignCompleted {
+				accepted[a.TeamIndex]++
+			}
+		}
+		filled := 0
+		for i, tm := range n.Team {
+			if accepted[i] > tm.Count {
+				t.Fatalf("need %s team %d: %d accepted for %d places", n.ID, i, accepted[i], tm.Count)
+			}
+			filled += accepted[i]
+		}
+		if n.Status == mobilize.NeedStaffed && filled != n.Slots() {
+			t.Fatalf("need %s staffed with %d of %d", n.ID, filled, n.Slots())
+		}
+		if n.Status.Active() {
+			hasPending := false
+			for _, a := range n.Assignments {
+				hasPending = hasPending || a.State == mobilize.AssignOffered
+			}
+			if !hasPending && len(n.Shortfalls) == 0 {
+				t.Fatalf("need %s is %s with no pending offer and no stated reason", n.ID, n.Status)
+			}
+		}
+	}
+	for id, n := range active {
+		if n > maxOf[id] {
+			t.Fatalf("%s holds %d active assignments, max %d", id, n, maxOf[id])
+		}
+		if pending[id] > 1 {
+			t.Fatalf("%s holds %d pending offers", id, pending[id])
+		}
+	}
+	// The load records agree with the assignments.
+	for id, raw := range rdb.HGetAll(ctx, "t:{yt}:load").Val() {
+		f := strings.Split(raw, "|")
+		acc, _ := strconv.Atoi(f[1])
+		hasPending := 0
+		if f[0] != "" {
+			hasPending = 1
+		}
+		rid := mobilize.ResponderID(id)
+		if acc+hasPending != active[rid] {
+			t.Fatalf("%s load record %q disagrees with %d active assignments", id, raw, active[rid])
+		}
+	}
+	t.Logf("needs by status: %v", counts)
+	for _, st := range []mobilize.NeedStatus{mobilize.NeedStaffed, mobilize.NeedUnstaffed} {
+		if counts[string(st)] == 0 {
+			t.Fatalf("no need ended %s: the race test did not exercise it", st)
+		}
+	}
+}

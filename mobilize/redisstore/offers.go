@@ -1,0 +1,161 @@
+package redisstore
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/liandong/liandong/mobilize"
+)
+
+func sortAssignments(as []mobilize.Assignment) {
+	slices.SortFunc(as, func(a, b mobilize.Assignment) int {
+		if c := a.OfferedAt.Compare(b.OfferedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.OfferID, b.OfferID)
+	})
+}
+
+// ActiveNeeds returns up to limit open or staffing needs, most urgent and
+// oldest first, with their counters and everyone already asked.
+func (s *Store) ActiveNeeds(ctx context.Context, limit int) ([]mobilize.NeedState, map[mobilize.NeedID]map[mobilize.ResponderID]bool, error) {
+	ids, err := s.rdb.ZRange(ctx, s.keys.openNeeds(), 0, int64(limit)-1).Result()
+	if err != nil {
+		return nil, nil, fmt.Errorf("active needs: %w", err)
+	}
+	pipe := s.rdb.Pipeline()
+	type pending struct {
+		h     interface{ Val() map[string]string }
+		asked interface{ Val() []string }
+	}
+	cmds := make([]pending, len(ids))
+	for i, id := range ids {
+		cmds[i] = pending{pipe.HGetAll(ctx, s.keys.need(id)), pipe.SMembers(ctx, s.keys.needAsked(id))}
+	}
+	if len(ids) > 0 {
+		if _, err := pipe.Exec(ctx); err != nil {
+			return nil, nil, fmt.Errorf("active needs: %w", err)
+		}
+	}
+	needs := make([]mobilize.NeedState, 0, len(ids))
+	asked := make(map[mobilize.NeedID]map[mobilize.ResponderID]bool, len(ids))
+	for _, c := range cmds {
+		h := c.h.Val()
+		if len(h) == 0 {
+			continue
+		}
+		n, err := decodeNeed(h, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !n.Status.Active() {
+			continue
+		}
+		set := make(map[mobilize.ResponderID]bool, len(c.asked.Val()))
+		for _, r := range c.asked.Val() {
+			set[mobilize.ResponderID(r)] = true
+		}
+		asked[n.ID] = set
+		needs = append(needs, n)
+	}
+	return needs, asked, nil
+}
+
+// Offer claims the responder atomically: it succeeds only while the person
+// is available, fresh, of the slot's role and not asked before for this
+// need, and the slot still has room. It returns "ok" or why not.
+func (s *Store) Offer(ctx context.Context, o mobilize.OfferRequest) (string, error) {
+	expires := s.now().Add(o.TTL).UnixMilli()
+	out, err := offerScript.Run(ctx, s.rdb, s.scriptKeys, s.argv(string(o.Need), o.TeamIndex, string(o.Responder),
+		string(o.OfferID), expires, strconv.FormatFloat(o.DistanceMeters, 'f', 1, 64), string(o.Reason))...).Text()
+	if err != nil {
+		return "", fmt.Errorf("offer %s to %s: %w", o.Need, o.Responder, err)
+	}
+	return out, nil
+}
+
+// Answer applies a responder's verb (accept, decline or expire). An empty
+// responder id skips the ownership check (operators, expiry).
+func (s *Store) Answer(ctx context.Context, offerID mobilize.OfferID, rid mobilize.ResponderID, verb string) (mobilize.Answer, error) {
+	vals, err := answerScript.Run(ctx, s.rdb, s.scriptKeys, s.argv(string(offerID), string(rid), verb)...).StringSlice()
+	if err != nil {
+		return mobilize.Answer{}, fmt.Errorf("%s offer %s: %w", verb, offerID, err)
+	}
+	a := mobilize.Answer{Outcome: vals[0], OfferID: offerID}
+	if len(vals) > 1 {
+		a.Need = mobilize.NeedID(vals[1])
+	}
+	if len(vals) > 4 {
+		a.Lead, a.Responder = mobilize.ResponderID(vals[2]), mobilize.ResponderID(vals[4])
+		for i := 5; i+1 < len(vals); i += 2 {
+			a.Withdrawn = append(a.Withdrawn, mobilize.Withdrawal{OfferID: mobilize.OfferID(vals[i]), Responder: mobilize.ResponderID(vals[i+1]), WasState: mobilize.AssignOffered})
+		}
+	}
+	return a, nil
+}
+
+// ExpireDue expires up to limit offers whose time has passed.
+func (s *Store) ExpireDue(ctx context.Context, limit int) ([]mobilize.Answer, error) {
+	due, err := s.rdb.ZRangeByScore(ctx, s.keys.offersExp(), &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(s.now().UnixMilli(), 10), Count: int64(limit)}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("expire offers: %w", err)
+	}
+	var out []mobilize.Answer
+	for _, oid := range due {
+		a, err := s.Answer(ctx, mobilize.OfferID(oid), "", "expire")
+		if err != nil {
+			return out, err
+		}
+		if a.Outcome == "expired" {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// Close cancels a need (status cancelled) or marks it unstaffed after its
+// deadline (status unstaffed); every offer is withdrawn, everyone released.
+func (s *Store) Close(ctx context.Context, id mobilize.NeedID, status mobilize.NeedStatus) (mobilize.Closed, error) {
+	vals, err := closeScript.Run(ctx, s.rdb, s.scriptKeys, s.argv(string(id), string(status))...).StringSlice()
+	if err != nil {
+		return mobilize.Closed{}, fmt.Errorf("close need %s: %w", id, err)
+	}
+	c := mobilize.Closed{Outcome: vals[0]}
+	for i := 1; i+2 < len(vals); i += 3 {
+		c.Withdrawn = append(c.Withdrawn, mobilize.Withdrawal{OfferID: mobilize.OfferID(vals[i]), Responder: mobilize.ResponderID(vals[i+1]), WasState: mobilize.AssignmentState(vals[i+2])})
+	}
+	return c, nil
+}
+
+// Complete records that one member finished; it returns the outcome
+// (completed, need_completed, not_staffed, not_on_team, unknown_need) and
+// when that member had accepted, for the hours ledger.
+func (s *Store) Complete(ctx context.Context, id mobilize.NeedID, rid mobilize.ResponderID) (string, time.Time, error) {
+	vals, err := completeScript.Run(ctx, s.rdb, s.scriptKeys, s.argv(string(id), string(rid))...).StringSlice()
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("complete need %s: %w", id, err)
+	}
+	var at time.Time
+	if len(vals) > 1 {
+		at = msTime(vals[1])
+	}
+	return vals[0], at, nil
+}
+
+// SetShortfall records why a team entry is short, for the API and console.
+func (s *Store) SetShortfall(ctx context.Context, id mobilize.NeedID, teamIndex int, r mobilize.Reason) error {
+	field := "short" + strconv.Itoa(teamIndex)
+	var err error
+	if r == "" {
+		err = s.rdb.HDel(ctx, s.keys.need(string(id)), field).Err()
+	} else {
+		err = s.rdb.HSet(ctx, s.keys.need(string(id)), field, string(r)).Err()
+	}
+	return err
+}

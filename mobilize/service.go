@@ -1,0 +1,193 @@
+package mobilize
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/liandong/liandong/geo"
+)
+
+// Store is what the service needs of the live state, beyond matching.
+type Store interface {
+	MatchStore
+	CreateNeed(ctx context.Context, n Need) (bool, error)
+	Need(ctx context.Context, id NeedID) (NeedState, error)
+	Answer(ctx context.Context, offerID OfferID, rid ResponderID, verb string) (Answer, error)
+	Complete(ctx context.Context, id NeedID, rid ResponderID) (string, time.Time, error)
+}
+
+// Service runs the mobilisation: needs in, offers out, answers back.
+type Service struct {
+	store   Store
+	sink    EventSink
+	matcher *Matcher
+	now     func() time.Time
+}
+
+// NewService builds the service and its matcher.
+func NewService(store Store, sink EventSink, cfg MatchConfig, now func() time.Time) *Service {
+	if sink == nil {
+		sink = discard
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, sink: sink, matcher: NewMatcher(store, sink, cfg, now), now: now}
+}
+
+// Matcher is the service's matcher, for Run and Tick.
+func (s *Service) Matcher() *Matcher { return s.matcher }
+
+func newNeedID() NeedID {
+	var b [10]byte
+	rand.Read(b[:])
+	return NeedID("n" + hex.EncodeToString(b[:]))
+}
+
+// CreateNeed validates and stores a need as open, tells the consoles, and
+// starts a tick at once for a life-threatening one.
+func (s *Service) CreateNeed(ctx context.Context, n Need) (NeedState, error) {
+	if err := n.Validate(); err != nil {
+		return NeedState{}, err
+	}
+	if err := geo.ValidPoint(n.Point); err != nil {
+		return NeedState{}, fmt.Errorf("need: %w: %w", err, ErrInvalid)
+	}
+	if n.ID == "" {
+		n.ID = newNeedID()
+	}
+	n.Status, n.CreatedAt, n.Assignments = NeedOpen, s.now().UTC().Truncate(time.Millisecond), nil
+	created, err := s.store.CreateNeed(ctx, n)
+	if err != nil {
+		return NeedState{}, err
+	}
+	if !created {
+		return NeedState{}, fmt.Errorf("create need %s: %w", n.ID, ErrConflict)
+	}
+	data := needPointData(&n)
+	data["urgency"], data["category"], data["status"], data["slots"] = n.Urgency, n.Category, n.Status, n.Slots()
+	s.sink.Emit(ctx, Event{Type: "need.created", Point: n.Point, At: n.CreatedAt, Data: data})
+	if n.Urgency == 1 {
+		s.matcher.Wake()
+	}
+	return s.store.Need(ctx, n.ID)
+}
+
+// answerErrors maps refused answers to domain errors.
+var answerErrors = map[string]error{
+	"unknown_offer": ErrNotFound,
+	"not_yours":     ErrNotFound, // do not tell a stranger the offer exists
+	"not_pending":   ErrInvalidTransition,
+	"expired":       ErrInvalidTransition,
+	"slot_closed":   ErrInvalidTransition,
+}
+
+// Respond applies a responder's accept or decline of an offer.
+func (s *Service) Respond(ctx context.Context, rid ResponderID, offerID OfferID, accept bool) (Answer, error) {
+	verb := "decline"
+	if accept {
+		verb = "accept"
+	}
+	a, err := s.store.Answer(ctx, offerID, rid, verb)
+	if err != nil {
+		return a, err
+	}
+	now := s.now()
+	switch a.Outcome {
+	case "accepted", "staffed", "declined":
+		state := map[string]string{"accepted": "accepted", "staffed": "accepted", "declined": "declined"}[a.Outcome]
+		emitAnswer(ctx, s.sink, a, state, now)
+	case "expired", "slot_closed":
+		emitAnswer(ctx, s.sink, a, "expired", now)
+	}
+	if a.Outcome == "declined" {
+		s.matcher.Wake()
+	}
+	if a.Outcome == "staffed" {
+		if err := s.announceStaffed(ctx, a); err != nil {
+			return a, err
+		}
+	}
+	if e, refused := answerErrors[a.Outcome]; refused {
+		return a, fmt.Errorf("%s offer %s: %s: %w", verb, offerID, a.Outcome, e)
+	}
+	return a, nil
+}
+
+// announceStaffed tells the team (assignment), the consoles (need.staffed)
+// and anyone still holding an offer for it (withdrawn: filled).
+func (s *Service) announceStaffed(ctx context.Context, a Answer) error {
+	n, err := s.store.Need(ctx, a.Need)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	var team []map[string]any
+	for _, as := range n.Assignments {
+		if as.State == AssignAccepted {
+			team = append(team, map[string]any{"responder_id": as.ResponderID, "role": as.Role})
+		}
+	}
+	for _, as := range n.Assignments {
+		if as.State == AssignAccepted {
+			s.sink.Emit(ctx, Event{At: now, To: as.ResponderID, Message: "assignment", Payload: map[string]any{
+				"need_id": n.ID, "role": as.Role, "lead_id": n.LeadID, "team": team,
+				"lat": n.Point.Lat(), "lng": n.Point.Lon(), "category": n.Category, "description": n.Description,
+			}})
+		}
+	}
+	for _, w := range a.Withdrawn {
+		s.sink.Emit(ctx, Event{At: now, To: w.Responder, Message: "offer_withdrawn",
+			Payload: map[string]any{"offer_id": w.OfferID, "need_id": n.ID, "reason": "filled"}})
+	}
+	data := needPointData(&n.Need)
+	data["lead_id"], data["team"], data["status"] = n.LeadID, team, n.Status
+	s.sink.Emit(ctx, Event{Type: "need.staffed", Point: n.Point, At: now, Data: data})
+	return nil
+}
+
+// Cancel withdraws every offer of a need and releases its people.
+func (s *Service) Cancel(ctx context.Context, id NeedID) (NeedState, error) {
+	c, err := s.store.Close(ctx, id, NeedCancelled)
+	if err != nil {
+		return NeedState{}, err
+	}
+	switch c.Outcome {
+	case "unknown_need":
+		return NeedState{}, fmt.Errorf("cancel need %s: %w", id, ErrNotFound)
+	case "already_closed":
+		return NeedState{}, fmt.Errorf("cancel need %s: already closed: %w", id, ErrInvalidTransition)
+	}
+	n, err := s.store.Need(ctx, id)
+	if err != nil {
+		return NeedState{}, err
+	}
+	emitClosed(ctx, s.sink, &n.Need, NeedCancelled, c, s.now())
+	return n, nil
+}
+
+// Complete records that a team member finished the task.
+func (s *Service) Complete(ctx context.Context, id NeedID, rid ResponderID) error {
+	outcome, _, err := s.store.Complete(ctx, id, rid)
+	if err != nil {
+		return err
+	}
+	switch outcome {
+	case "unknown_need", "not_on_team":
+		return fmt.Errorf("complete need %s: %s: %w", id, outcome, ErrNotFound)
+	case "not_staffed":
+		return fmt.Errorf("complete need %s: not staffed: %w", id, ErrInvalidTransition)
+	case "need_completed":
+		n, err := s.store.Need(ctx, id)
+		if err != nil {
+			return err
+		}
+		data := needPointData(&n.Need)
+		data["status"] = NeedCompleted
+		s.sink.Emit(ctx, Event{Type: "need.completed", Point: n.Point, At: s.now(), Data: data})
+	}
+	return nil
+}
