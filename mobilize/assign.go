@@ -74,9 +74,10 @@ const maxTotalCost = 1 << 55
 // nothing to each other. A slot that cannot be filled is usually cheap too:
 // the duals of a saturated crowd price it out without exploring the crowd.
 //
-// It returns an error wrapping ErrInvalid for a person index out of range, a
-// negative capacity or cost, an urgency outside 1..4, or costs whose per-slot
-// maxima sum beyond 2^55.
+// It never modifies p, so slots may share one candidate slice (the open
+// slots of one team do). It returns an error wrapping ErrInvalid for a
+// person index out of range, a negative capacity or cost, an urgency
+// outside 1..4, or costs whose per-slot maxima sum beyond 2^55.
 func SolveAssignment(p AssignProblem) (AssignResult, error) {
 	unit, cheapest, err := validateAssign(p)
 	if err != nil {

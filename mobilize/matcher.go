@@ -16,7 +16,7 @@ import (
 type MatchStore interface {
 	ActiveNeeds(ctx context.Context, limit int) ([]NeedState, map[NeedID]map[ResponderID]bool, error)
 	Nearby(ctx context.Context, q NearbyQuery) ([]Candidate, error)
-	Offer(ctx context.Context, o OfferRequest) (string, error)
+	OfferMany(ctx context.Context, os []OfferRequest) ([]string, error)
 	ExpireDue(ctx context.Context, limit int) ([]Answer, error)
 	Close(ctx context.Context, id NeedID, status NeedStatus) (Closed, error)
 	SetShortfall(ctx context.Context, id NeedID, teamIndex int, r Reason) error
@@ -35,6 +35,9 @@ type MatchConfig struct {
 	// batch beyond its own count; more gives the solver more room.
 	CandidatesPerSlot int // default 8
 	Parallel          int // concurrent index queries; default 16
+	// CompareGreedy also solves each batch greedily (nearest first) and
+	// reports both totals, to show what batch matching gains.
+	CompareGreedy bool
 }
 
 func (c *MatchConfig) defaults() {
@@ -123,7 +126,11 @@ func (m *Matcher) Run(ctx context.Context, onError func(error)) {
 // TickReport says what one tick did.
 type TickReport struct {
 	Needs, OpenSlots, Offered, Refused, Expired, Unstaffed int
-	TotalTravelSeconds                                     float64
+	// Planned is the solver's total travel time over the slots it filled;
+	// Greedy the same for nearest-first (with CompareGreedy), both over the
+	// same candidates before claims.
+	PlannedTravelSeconds, GreedyTravelSeconds float64
+	PlannedFilled, GreedyFilled               int
 }
 
 // slotRef is one open position of one team entry.
@@ -237,8 +244,17 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 		return rep, fmt.Errorf("match: %w", err)
 	}
 
-	// Claim the picks; record the reasons of shortfalls.
+	rep.PlannedTravelSeconds, rep.PlannedFilled = float64(res.TotalCost)/1000, res.Filled
+	if m.cfg.CompareGreedy {
+		g := SolveGreedy(problem)
+		rep.GreedyTravelSeconds, rep.GreedyFilled = float64(g.TotalCost)/1000, g.Filled
+	}
+
+	// Claim the picks in one round trip; record the reasons of shortfalls.
 	short := map[groupKey]Reason{}
+	var offers []OfferRequest
+	var offerSlot []int
+	var offerCand []Candidate
 	for s, p := range res.PersonOf {
 		g := slotGroup[s]
 		if p < 0 {
@@ -248,27 +264,32 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 			continue
 		}
 		c := findCandidate(g.found, persons[p])
-		o := OfferRequest{
+		offers = append(offers, OfferRequest{
 			OfferID: newOfferID(), Need: g.need.ID, TeamIndex: g.key.team, Responder: c.ID,
 			TTL: m.cfg.OfferTTL, DistanceMeters: c.DistanceMeters, Reason: pickReason(g, c),
-		}
-		outcome, err := m.store.Offer(ctx, o)
-		if err != nil {
-			return rep, err
-		}
+		})
+		offerSlot, offerCand = append(offerSlot, s), append(offerCand, c)
+	}
+	outcomes, err := m.store.OfferMany(ctx, offers)
+	if err != nil {
+		return rep, err
+	}
+	for i, outcome := range outcomes {
+		g := slotGroup[offerSlot[i]]
 		if outcome != "ok" {
 			// Claimed by another process (or busy) since the query; the
 			// next tick tries again.
 			rep.Refused++
-			if _, seen := short[g.key]; !seen {
+			if short[g.key] == "" {
 				short[g.key] = ReasonAllBusy
 			}
 			continue
 		}
 		rep.Offered++
-		rep.TotalTravelSeconds += float64(m.costMillis(c)) / 1000
-		m.emitOffer(ctx, g.need, g.key.team, o, c)
-		short[g.key] = "" // an offer is out: no shortfall to explain
+		m.emitOffer(ctx, g.need, g.key.team, offers[i], offerCand[i])
+		if _, seen := short[g.key]; !seen {
+			short[g.key] = "" // every slot of the entry has its offer
+		}
 	}
 	for k, r := range short {
 		prev := slotShortfall(needsByID(needs, k.need), k.team)

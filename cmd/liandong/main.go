@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
 
+	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/redisstore"
 	"github.com/liandong/liandong/web"
 )
 
@@ -62,6 +64,9 @@ type Main struct {
 
 	redis    *redisConn
 	registry *prometheus.Registry
+	store    *redisstore.Store
+	service  *mobilize.Service
+	loops    *loops
 	listener net.Listener
 	http     *http.Server
 	served   chan error
@@ -84,6 +89,19 @@ func (m *Main) Run(ctx context.Context) error {
 	m.registry = prometheus.NewRegistry()
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	m.store, err = redisstore.NewStore(rc.Client, redisstore.IndexOptions{
+		Prefix: m.Config.Redis.Prefix, Region: m.Config.Index.Region,
+		Resolution: m.Config.Index.Resolution, StaleAfter: m.Config.Index.StaleAfter,
+	})
+	if err != nil {
+		return err
+	}
+	sink := newCountingSink(mobilize.EventSinkFunc(func(context.Context, mobilize.Event) {}), m.registry)
+	m.service = mobilize.NewService(m.store, sink, mobilize.MatchConfig{
+		Tick: m.Config.Matching.Tick, StartRadiusMeters: m.Config.Matching.StartRadiusMeters,
+		MaxRadiusMeters: m.Config.Matching.MaxRadiusMeters, OfferTTL: m.Config.Offers.TTL, Speeds: m.Config.Travel,
+	}, time.Now)
+
 	srv := web.NewServer(web.Options{
 		Logger:   m.Log,
 		Store:    web.PingerFunc(func(ctx context.Context) error { return rc.Client.Ping(ctx).Err() }),
@@ -102,6 +120,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.http.Serve(ln) }()
+	m.loops = startLoops(m.service, m.store, m.Config, m.Log)
 	m.Log.Info("listening", zap.String("addr", ln.Addr().String()), zap.Bool("embedded_redis", rc.Embedded))
 	return nil
 }
@@ -114,8 +133,9 @@ func (m *Main) Addr() string {
 	return m.listener.Addr().String()
 }
 
-// Close stops in order: stop accepting and finish in-flight requests, then
-// close Redis. It is safe to call after a failed Run.
+// Close stops in order: stop accepting and finish in-flight requests, stop
+// the matcher and sweeper, then close Redis. It is safe to call after a
+// failed Run.
 func (m *Main) Close() error {
 	var errs []error
 	if m.http != nil {
@@ -129,6 +149,10 @@ func (m *Main) Close() error {
 			errs = append(errs, fmt.Errorf("http serve: %w", err))
 		}
 		m.http = nil
+	}
+	if m.loops != nil {
+		m.loops.Close()
+		m.loops = nil
 	}
 	if m.redis != nil {
 		if err := m.redis.Close(); err != nil {

@@ -80,6 +80,33 @@ func (s *Store) Offer(ctx context.Context, o mobilize.OfferRequest) (string, err
 	return out, nil
 }
 
+// OfferMany claims a batch in one pipeline (one round trip); each claim is
+// still its own atomic script. Outcomes are in request order.
+func (s *Store) OfferMany(ctx context.Context, os []mobilize.OfferRequest) ([]string, error) {
+	if len(os) == 0 {
+		return nil, nil
+	}
+	if err := offerScript.Load(ctx, s.rdb).Err(); err != nil {
+		return nil, fmt.Errorf("offer batch: %w", err)
+	}
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(os))
+	now := s.now()
+	for i, o := range os {
+		expires := now.Add(o.TTL).UnixMilli()
+		cmds[i] = offerScript.EvalSha(ctx, pipe, s.scriptKeys, s.argv(string(o.Need), o.TeamIndex, string(o.Responder),
+			string(o.OfferID), expires, strconv.FormatFloat(o.DistanceMeters, 'f', 1, 64), string(o.Reason))...)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("offer batch: %w", err)
+	}
+	out := make([]string, len(os))
+	for i, c := range cmds {
+		out[i], _ = c.Text()
+	}
+	return out, nil
+}
+
 // Answer applies a responder's verb (accept, decline or expire). An empty
 // responder id skips the ownership check (operators, expiry).
 func (s *Store) Answer(ctx context.Context, offerID mobilize.OfferID, rid mobilize.ResponderID, verb string) (mobilize.Answer, error) {
