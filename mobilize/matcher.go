@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
-	"sync"
 	"time"
 
 	"github.com/liandong/liandong/geo"
@@ -15,7 +14,7 @@ import (
 // MatchStore is what the matcher needs of the live state.
 type MatchStore interface {
 	ActiveNeeds(ctx context.Context, limit int) ([]NeedState, map[NeedID]map[ResponderID]bool, error)
-	Nearby(ctx context.Context, q NearbyQuery) ([]Candidate, error)
+	NearbyMany(ctx context.Context, qs []NearbyQuery) ([][]Candidate, error)
 	OfferMany(ctx context.Context, os []OfferRequest) ([]string, error)
 	ExpireDue(ctx context.Context, limit int) ([]Answer, error)
 	Close(ctx context.Context, id NeedID, status NeedStatus) (Closed, error)
@@ -34,7 +33,6 @@ type MatchConfig struct {
 	// CandidatesPerSlot is how many candidates each open slot brings to the
 	// batch beyond its own count; more gives the solver more room.
 	CandidatesPerSlot int // default 8
-	Parallel          int // concurrent index queries; default 16
 	// CompareGreedy also solves each batch greedily (nearest first) and
 	// reports both totals, to show what batch matching gains.
 	CompareGreedy bool
@@ -67,9 +65,6 @@ func (c *MatchConfig) defaults() {
 	}
 	if c.CandidatesPerSlot <= 0 {
 		c.CandidatesPerSlot = 8
-	}
-	if c.Parallel <= 0 {
-		c.Parallel = 16
 	}
 }
 
@@ -131,6 +126,8 @@ type TickReport struct {
 	// same candidates before claims.
 	PlannedTravelSeconds, GreedyTravelSeconds float64
 	PlannedFilled, GreedyFilled               int
+	// Where the tick's time went.
+	Load, Gather, Solve, Claim time.Duration
 }
 
 // slotRef is one open position of one team entry.
@@ -152,13 +149,17 @@ type candidateGroup struct {
 	query      NearbyQuery
 	found      []Candidate
 	anyInReach bool // someone (asked or not) is within the radius
-	err        error
 }
 
 // Tick runs one round: expire due offers, close needs past their deadline,
 // gather candidates for every open slot, solve the batch, claim the picks.
 func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 	var rep TickReport
+	phase := time.Now()
+	lap := func(d *time.Duration) {
+		now := time.Now()
+		*d, phase = now.Sub(phase), now
+	}
 	expired, err := m.store.ExpireDue(ctx, 10_000)
 	if err != nil {
 		return rep, err
@@ -204,10 +205,14 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 			})
 		}
 	}
+	lap(&rep.Load)
 	if len(groups) == 0 {
 		return rep, nil
 	}
-	m.gather(ctx, groups)
+	if err := m.gather(ctx, groups); err != nil {
+		return rep, err
+	}
+	lap(&rep.Gather)
 
 	// Build the sparse assignment problem.
 	var problem AssignProblem
@@ -216,9 +221,6 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 	var slots []slotRef
 	var slotGroup []*candidateGroup
 	for _, g := range groups {
-		if g.err != nil {
-			return rep, g.err
-		}
 		var edges []AssignEdge
 		for _, c := range g.found {
 			p, ok := personIndex[c.ID]
@@ -244,6 +246,7 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 		return rep, fmt.Errorf("match: %w", err)
 	}
 
+	lap(&rep.Solve)
 	rep.PlannedTravelSeconds, rep.PlannedFilled = float64(res.TotalCost)/1000, res.Filled
 	if m.cfg.CompareGreedy {
 		g := SolveGreedy(problem)
@@ -291,6 +294,7 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 			short[g.key] = "" // every slot of the entry has its offer
 		}
 	}
+	lap(&rep.Claim)
 	for k, r := range short {
 		prev := slotShortfall(needsByID(needs, k.need), k.team)
 		if prev != r {
@@ -302,38 +306,68 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 	return rep, nil
 }
 
-// gather runs the candidate queries with bounded concurrency: the round
-// trips to Redis, not the solver, are the cost of a tick. A team entry
-// that finds nobody within the start radius tries the full radius.
-func (m *Matcher) gather(ctx context.Context, groups []*candidateGroup) {
-	work := make(chan *candidateGroup)
-	var wg sync.WaitGroup
-	for range min(m.cfg.Parallel, len(groups)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for g := range work {
-				g.query.MaxRadiusMeters = m.cfg.StartRadiusMeters
-				g.found, g.err = m.store.Nearby(ctx, g.query)
-				if g.err == nil && len(g.found) < g.query.K && m.cfg.MaxRadiusMeters > m.cfg.StartRadiusMeters {
-					g.query.MaxRadiusMeters = m.cfg.MaxRadiusMeters
-					g.found, g.err = m.store.Nearby(ctx, g.query)
-				}
-				if g.err == nil && len(g.found) == 0 && len(g.query.ExcludeResponders) > 0 {
-					// Tell "all declined" from "nobody in radius".
-					q := g.query
-					q.ExcludeResponders, q.K = nil, 1
-					some, err := m.store.Nearby(ctx, q)
-					g.anyInReach = err == nil && len(some) > 0
-				}
-			}
-		}()
-	}
+// gather finds every team entry's candidates with batched index queries:
+// the round trips to Redis, not the solver, are the cost of a tick. An
+// entry that finds too few within the start radius tries the full radius;
+// one that finds nobody is checked again without its exclusions, to tell
+// "all declined" from "nobody in radius".
+func (m *Matcher) gather(ctx context.Context, groups []*candidateGroup) error {
 	for _, g := range groups {
-		work <- g
+		g.query.MaxRadiusMeters = m.cfg.StartRadiusMeters
 	}
-	close(work)
-	wg.Wait()
+	if err := m.query(ctx, groups); err != nil {
+		return err
+	}
+	if m.cfg.MaxRadiusMeters > m.cfg.StartRadiusMeters {
+		var wider []*candidateGroup
+		for _, g := range groups {
+			if len(g.found) < g.query.K {
+				g.query.MaxRadiusMeters = m.cfg.MaxRadiusMeters
+				wider = append(wider, g)
+			}
+		}
+		if err := m.query(ctx, wider); err != nil {
+			return err
+		}
+	}
+	var empty []*candidateGroup
+	var probes []NearbyQuery
+	for _, g := range groups {
+		if len(g.found) == 0 && len(g.query.ExcludeResponders) > 0 {
+			q := g.query
+			q.ExcludeResponders, q.K = nil, 1
+			empty, probes = append(empty, g), append(probes, q)
+		}
+	}
+	if len(probes) == 0 {
+		return nil
+	}
+	found, err := m.store.NearbyMany(ctx, probes)
+	if err != nil {
+		return err
+	}
+	for i, g := range empty {
+		g.anyInReach = len(found[i]) > 0
+	}
+	return nil
+}
+
+func (m *Matcher) query(ctx context.Context, groups []*candidateGroup) error {
+	if len(groups) == 0 {
+		return nil
+	}
+	qs := make([]NearbyQuery, len(groups))
+	for i, g := range groups {
+		qs[i] = g.query
+	}
+	found, err := m.store.NearbyMany(ctx, qs)
+	if err != nil {
+		return err
+	}
+	for i, g := range groups {
+		g.found = found[i]
+	}
+	return nil
 }
 
 // costMillis is the estimated travel time to the need, in milliseconds.

@@ -66,6 +66,13 @@ func usedMemory(b *testing.B, rdb *redis.Client) int64 {
 }
 
 func loadCity(b *testing.B, n int, geoKey string) *benchCity {
+	return loadCityWith(b, n, geoKey, false)
+}
+
+// loadCityWith loads n responders; enroll registers them through the full
+// store (profile and load records, as the server does) rather than the
+// index alone.
+func loadCityWith(b *testing.B, n int, geoKey string, enroll bool) *benchCity {
 	b.Helper()
 	ctx := context.Background()
 	srv := redistest.Start(b, redistest.Options{})
@@ -82,19 +89,26 @@ func loadCity(b *testing.B, n int, geoKey string) *benchCity {
 	const chunk = 10_000
 	for start := 0; start < n; start += chunk {
 		regs := make([]Registration, 0, chunk)
+		var people []mobilize.Responder
 		locs := make([]Location, 0, chunk)
 		var geoAdds []*redis.GeoLocation
 		for i := start; i < min(n, start+chunk); i++ {
 			id := mobilize.ResponderID(fmt.Sprintf("r%07d", i))
 			city.ids = append(city.ids, id)
-			regs = append(regs, Registration{ID: id, Role: benchRole(r), Status: mobilize.StatusAvailable})
+			role := benchRole(r)
+			regs = append(regs, Registration{ID: id, Role: role, Status: mobilize.StatusAvailable})
+			people = append(people, mobilize.Responder{ID: id, Name: "Bench", Role: role})
 			p := randomPoint(b, r, cityHalfMeters)
 			locs = append(locs, Location{ID: id, Point: p, At: clock.Now()})
 			if geoKey != "" {
 				geoAdds = append(geoAdds, &redis.GeoLocation{Name: string(id), Longitude: geo.Lng(p), Latitude: geo.Lat(p)})
 			}
 		}
-		if err := ix.RegisterMany(ctx, regs); err != nil {
+		if enroll {
+			if err := (&Store{Index: ix}).EnrollMany(ctx, people, true); err != nil {
+				b.Fatal(err)
+			}
+		} else if err := ix.RegisterMany(ctx, regs); err != nil {
 			b.Fatal(err)
 		}
 		for lo := 0; lo < len(locs); lo += 1000 {

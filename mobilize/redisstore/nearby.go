@@ -34,6 +34,79 @@ func (ix *Index) MaxRadiusMeters() float64 {
 // lie beyond the radius) are not fetched at all, so the ids that travel
 // from Redis stay few.
 func (ix *Index) Nearby(ctx context.Context, q mobilize.NearbyQuery) ([]mobilize.Candidate, error) {
+	out, err := ix.NearbyMany(ctx, []mobilize.NearbyQuery{q})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// NearbyMany answers many queries together, as the matcher asks them: the
+// searches advance ring by ring in lockstep, and each round fetches the
+// cells of every query in one pipeline, each cell once however many
+// queries need it. A whole tick of queries costs a few round trips instead
+// of a few per query.
+func (ix *Index) NearbyMany(ctx context.Context, qs []mobilize.NearbyQuery) ([][]mobilize.Candidate, error) {
+	now := ix.now()
+	searches := make([]*ringSearch, len(qs))
+	for i, q := range qs {
+		rs, err := ix.newRingSearch(q, now)
+		if err != nil {
+			return nil, err
+		}
+		searches[i] = rs
+	}
+	for {
+		// Each search names the cells it needs next; the round fetches
+		// them all at once.
+		want := map[string][]*ringSearch{}
+		var keys []string
+		for _, rs := range searches {
+			if rs.done {
+				continue
+			}
+			cells, err := rs.next(ix)
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range cells {
+				key := ix.keys.cell(c.String(), rs.role)
+				if _, seen := want[key]; !seen {
+					keys = append(keys, key)
+				}
+				want[key] = append(want[key], rs)
+			}
+		}
+		if len(keys) == 0 {
+			break
+		}
+		if err := ix.fetchKeys(ctx, keys, func(key, val string) {
+			for _, rs := range want[key] {
+				rs.consider(val)
+			}
+		}); err != nil {
+			return nil, err
+		}
+	}
+	out := make([][]mobilize.Candidate, len(searches))
+	for i, rs := range searches {
+		out[i] = rs.best
+	}
+	return out, nil
+}
+
+// ringSearch is one query's progress through its rings.
+type ringSearch struct {
+	nearbySearch
+	role   string
+	origin geo.Cell
+	rings  [][]geo.Cell
+	disk   int // rings computed so far go up to disk
+	k      int // next ring to consider
+	done   bool
+}
+
+func (ix *Index) newRingSearch(q mobilize.NearbyQuery, now time.Time) (*ringSearch, error) {
 	if err := geo.ValidPoint(q.Point); err != nil {
 		return nil, fmt.Errorf("nearby: %w: %w", err, mobilize.ErrInvalid)
 	}
@@ -50,57 +123,59 @@ func (ix *Index) Nearby(ctx context.Context, q mobilize.NearbyQuery) ([]mobilize
 	if err != nil {
 		return nil, fmt.Errorf("nearby: %w", err)
 	}
-	now := ix.now()
-	s := nearbySearch{q: q, nowMs: now.UnixMilli(), cutoffMs: now.Add(-ix.staleAfter).UnixMilli()}
+	return &ringSearch{
+		nearbySearch: nearbySearch{q: q, nowMs: now.UnixMilli(), cutoffMs: now.Add(-ix.staleAfter).UnixMilli()},
+		role:         string(q.Role),
+		origin:       origin,
+		disk:         2,
+		rings:        geo.Disk(origin, 2),
+	}, nil
+}
 
-	role := string(q.Role)
-	k := 0    // next ring to consider
-	disk := 2 // rings computed so far go up to disk
-	rings := geo.Disk(origin, disk)
+// next returns the cells to fetch in the coming round, or none (and done)
+// when the K best are proven or every further cell lies beyond the radius.
+// The first round takes rings 0 and 1 together: the nearest people are
+// usually there, and one round beats two.
+func (rs *ringSearch) next(ix *Index) ([]geo.Cell, error) {
 	for {
-		var fetch []geo.Cell
-		// The first round trip takes rings 0 and 1 together: the nearest
-		// people are usually there and one trip beats two.
-		last := k
-		if k == 0 {
+		last := rs.k
+		if rs.k == 0 {
 			last = 1
 		}
+		var fetch []geo.Cell
 		anyInReach := false
-		for ; k <= last; k++ {
-			if k > disk {
-				disk = min(disk*2, geo.MaxDiskK)
-				if k > disk {
-					return nil, fmt.Errorf("nearby: search passed %d rings without reaching %.0f m: %w", geo.MaxDiskK, q.MaxRadiusMeters, mobilize.ErrInvalid)
+		for ; rs.k <= last; rs.k++ {
+			if rs.k > rs.disk {
+				rs.disk = min(rs.disk*2, geo.MaxDiskK)
+				if rs.k > rs.disk {
+					return nil, fmt.Errorf("nearby: search passed %d rings without reaching %.0f m: %w", geo.MaxDiskK, rs.q.MaxRadiusMeters, mobilize.ErrInvalid)
 				}
-				rings = geo.Disk(origin, disk)
+				rs.rings = geo.Disk(rs.origin, rs.disk)
 			}
-			for _, c := range rings[k] {
+			for _, c := range rs.rings[rs.k] {
 				shape := ix.shapes.get(c)
-				lb := max(0, geo.DistanceMeters(q.Point, shape.centre)-shape.radius)
-				if lb > q.MaxRadiusMeters {
+				lb := max(0, geo.DistanceMeters(rs.q.Point, shape.centre)-shape.radius)
+				if lb > rs.q.MaxRadiusMeters {
 					continue
 				}
 				anyInReach = true
-				if s.full() && lb > s.worst() {
+				if rs.full() && lb > rs.worst() {
 					continue
 				}
 				fetch = append(fetch, c)
 			}
 		}
-		if !anyInReach {
-			break // every cell of the ring lies beyond the radius
-		}
-		if len(fetch) == 0 {
-			if s.full() {
-				break // proven: nothing in this ring can beat the K-th
-			}
-			continue
-		}
-		if err := ix.fetchCells(ctx, fetch, role, &s); err != nil {
-			return nil, err
+		switch {
+		case !anyInReach: // every cell of the ring lies beyond the radius
+			rs.done = true
+			return nil, nil
+		case len(fetch) > 0:
+			return fetch, nil
+		case rs.full(): // proven: nothing in this ring can beat the K-th
+			rs.done = true
+			return nil, nil
 		}
 	}
-	return s.best, nil
 }
 
 // nearbySearch keeps the K best candidates found so far, sorted.
@@ -169,21 +244,26 @@ func (s *nearbySearch) consider(val string) {
 	s.offer(mobilize.Candidate{ID: mobilize.ResponderID(id), Point: p, DistanceMeters: d, LastSeen: time.UnixMilli(ts).UTC()})
 }
 
-// fetchCells reads the cell hashes of one role in one pipeline. HVALS is
-// enough because each value repeats its id; a Lua script gathering the
-// same cells measured about three times the Redis CPU.
-func (ix *Index) fetchCells(ctx context.Context, cells []geo.Cell, role string, s *nearbySearch) error {
-	pipe := ix.rdb.Pipeline()
-	cmds := make([]*redis.StringSliceCmd, len(cells))
-	for i, c := range cells {
-		cmds[i] = pipe.HVals(ctx, ix.keys.cell(c.String(), role))
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("nearby: %w", err)
-	}
-	for _, cmd := range cmds {
-		for _, val := range cmd.Val() {
-			s.consider(val)
+// fetchKeys reads cell hashes with HVALS (each value repeats its id; a
+// Lua script gathering the same cells measured about three times the
+// Redis CPU), in pipelines of bounded size.
+func (ix *Index) fetchKeys(ctx context.Context, keys []string, each func(key, val string)) error {
+	const chunk = 4096
+	for len(keys) > 0 {
+		part := keys[:min(chunk, len(keys))]
+		keys = keys[len(part):]
+		pipe := ix.rdb.Pipeline()
+		cmds := make([]*redis.StringSliceCmd, len(part))
+		for i, k := range part {
+			cmds[i] = pipe.HVals(ctx, k)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return fmt.Errorf("nearby: %w", err)
+		}
+		for i, cmd := range cmds {
+			for _, val := range cmd.Val() {
+				each(part[i], val)
+			}
 		}
 	}
 	return nil

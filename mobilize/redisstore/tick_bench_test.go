@@ -14,11 +14,12 @@ import (
 // the batch solve and the claims included. It also reports the batch's
 // total travel time next to greedy nearest-first on the same candidates.
 func BenchmarkTick(b *testing.B) {
-	city := loadCity(b, 200_000, "")
+	city := loadCityWith(b, 200_000, "", true)
 	ctx := context.Background()
 	st := &Store{Index: city.ix}
 	r := rand.New(rand.NewPCG(5, 6))
 	var last mobilize.TickReport
+	b.ResetTimer()
 	for i := range b.N {
 		b.StopTimer()
 		// 5,000 needs of two volunteers each, spread over the city.
@@ -43,6 +44,7 @@ func BenchmarkTick(b *testing.B) {
 			b.Fatalf("tick saw %d open slots, want 10000", rep.OpenSlots)
 		}
 		last = rep
+		b.Logf("tick: load %s, gather %s, solve %s, claim %s", rep.Load, rep.Gather, rep.Solve, rep.Claim)
 		for _, id := range ids { // release everyone for the next round
 			if _, err := st.Close(ctx, id, mobilize.NeedCancelled); err != nil {
 				b.Fatal(err)

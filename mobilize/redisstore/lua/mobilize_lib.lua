@@ -34,11 +34,14 @@ local function derive(l)
 end
 
 -- applyStatus writes the derived status into the index record and moves
--- the responder in or out of the candidate sets.
-local function applyStatus(rid, l)
-  local raw = redis.call('HGET', POS, rid)
-  if not raw then return end
-  local r = split(raw)
+-- the responder in or out of the candidate sets. r is the parsed index
+-- record when the caller has it already.
+local function applyStatus(rid, l, r)
+  if not r then
+    local raw = redis.call('HGET', POS, rid)
+    if not raw then return end
+    r = split(raw)
+  end
   r[STATUS] = derive(l)
   if r[STATUS] == 'available' and fresh(r, CUTOFF) then
     index(rid, r)

@@ -36,7 +36,7 @@ if not fresh(r, CUTOFF) then
 end
 l.pend = oid
 putLoad(rid, l)
-applyStatus(rid, l)
+applyStatus(rid, l, r)
 redis.call('HINCRBY', nk, 'p' .. idx, 1)
 redis.call('SADD', askedKey(need), rid)
 redis.call('HSET', asgKey(need), oid,

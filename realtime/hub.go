@@ -1,0 +1,412 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+)
+
+// ErrClosed is returned by a Hub that is shutting down.
+var ErrClosed = errors.New("realtime: hub closed")
+
+// HubOptions configure a Hub. Zero values take the defaults named below.
+type HubOptions struct {
+	// Redis holds inboxes and carries fan-out between processes. Required.
+	Redis redis.UniversalClient
+	// Prefix starts every key and channel name (e.g. "ld:"); it must not
+	// contain braces, which would break the per-user hash tags.
+	Prefix string
+	// Logger receives structured logs with ids only; nil means none.
+	Logger *zap.Logger
+
+	// InboxMaxLen caps each user's inbox (default 1000). A client that
+	// falls further behind than this gets a resync message.
+	InboxMaxLen int
+	// InboxTTL expires an inbox untouched for this long (default 0: never).
+	InboxTTL time.Duration
+
+	// SendQueue bounds the messages waiting for one socket (default 256);
+	// a socket whose queue is full is closed with CloseSlowClient.
+	SendQueue int
+	// WriteTimeout bounds one write to a socket (default 10s).
+	WriteTimeout time.Duration
+	// PingInterval is how often the server pings (default 25s, below the
+	// 30-60s idle timeouts of common proxies and mobile networks).
+	PingInterval time.Duration
+	// PongWait is how long a silent client is kept (default 60s); it must
+	// exceed PingInterval.
+	PongWait time.Duration
+	// CloseGrace bounds the closing handshake: waiting for the client's
+	// close reply and draining what it still sends (default 1s).
+	CloseGrace time.Duration
+	// MaxMessageBytes caps one client message (default 64 KiB); a larger
+	// one closes the socket with 1009.
+	MaxMessageBytes int64
+	// RateLimit bounds client messages per socket (default 10/s, burst 20).
+	RateLimit RateLimit
+	// RedisTimeout bounds one inbox read or ack (default 5s).
+	RedisTimeout time.Duration
+
+	// CheckOrigin decides cross-origin upgrades; nil allows only same-origin
+	// requests (and clients that send no Origin, i.e. not browsers).
+	CheckOrigin func(r *http.Request) bool
+	// Now is the clock for timestamps and rate limits (default time.Now).
+	Now func() time.Time
+}
+
+func (o *HubOptions) setDefaults() error {
+	if o.Redis == nil {
+		return errors.New("realtime: HubOptions.Redis is required")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.WriteTimeout, 10*time.Second)
+	def(&o.PingInterval, 25*time.Second)
+	def(&o.PongWait, 60*time.Second)
+	def(&o.CloseGrace, time.Second)
+	def(&o.RedisTimeout, 5*time.Second)
+	if o.PongWait <= o.PingInterval {
+		return fmt.Errorf("realtime: PongWait %v must exceed PingInterval %v", o.PongWait, o.PingInterval)
+	}
+	if o.InboxMaxLen <= 0 {
+		o.InboxMaxLen = 1000
+	}
+	if o.SendQueue <= 0 {
+		o.SendQueue = 256
+	}
+	if o.MaxMessageBytes <= 0 {
+		o.MaxMessageBytes = 64 << 10
+	}
+	if o.RateLimit.PerSecond == 0 {
+		o.RateLimit.PerSecond = 10
+	}
+	if o.RateLimit.Burst <= 0 {
+		o.RateLimit.Burst = 20
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return nil
+}
+
+// Hub owns the sockets of one server process and moves messages to them:
+// durable per-user inboxes (Deliver) and live channel events (Publish), both
+// fanned out across processes through Redis. It never writes to a socket
+// while holding its lock: routing copies the targets out and each socket's
+// own writer goroutine does the writing.
+type Hub struct {
+	opts     HubOptions
+	rdb      redis.UniversalClient
+	log      *zap.Logger
+	upgrader websocket.Upgrader
+
+	inboxChannel string // inbox notices (deliver.lua publishes)
+	eventChannel string // channel events (Publish)
+
+	ctx    context.Context // ends at Shutdown; parent of every session's
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // every goroutine the hub owns, sockets included
+	seq    atomic.Uint64  // session numbers for logs
+
+	mu       sync.RWMutex
+	closed   bool
+	running  bool
+	pubsub   *redis.PubSub
+	users    map[string][]*Session // copy-on-write slices: readers use them unlocked
+	channels map[string]map[*Session]struct{}
+
+	stats counters
+}
+
+// New builds a hub. Call Run to receive messages from other processes.
+func New(opts HubOptions) (*Hub, error) {
+	if err := opts.setDefaults(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &Hub{
+		opts:         opts,
+		rdb:          opts.Redis,
+		log:          opts.Logger,
+		inboxChannel: opts.Prefix + "rt:inbox",
+		eventChannel: opts.Prefix + "rt:events",
+		ctx:          ctx,
+		cancel:       cancel,
+		users:        make(map[string][]*Session),
+		channels:     make(map[string]map[*Session]struct{}),
+	}
+	h.upgrader = websocket.Upgrader{
+		// Small buffers and a shared write pool: an idle socket then holds
+		// one 1 KiB read buffer and no write buffer at all.
+		ReadBufferSize:   1024,
+		WriteBufferSize:  1024,
+		WriteBufferPool:  &writeBufferPool,
+		HandshakeTimeout: 10 * time.Second,
+		CheckOrigin:      opts.CheckOrigin,
+	}
+	return h, nil
+}
+
+// writeBufferPool is shared by every hub: write buffers are only held for
+// the duration of one write.
+var writeBufferPool sync.Pool
+
+// Run subscribes to the hub's Redis channels and starts the loop that routes
+// what other processes (and this one) deliver and publish. It returns once
+// the subscription is confirmed, so that nothing sent afterwards is missed;
+// ctx bounds only that. The loop runs until Shutdown.
+func (h *Hub) Run(ctx context.Context) error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return ErrClosed
+	}
+	if h.running {
+		h.mu.Unlock()
+		return errors.New("realtime: Run called twice")
+	}
+	h.running = true
+	h.mu.Unlock()
+
+	ps, err := h.subscribe(ctx)
+	if err != nil {
+		h.mu.Lock()
+		h.running = false
+		h.mu.Unlock()
+		return err
+	}
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		ps.Close()
+		return ErrClosed
+	}
+	h.pubsub = ps
+	h.wg.Add(1)
+	h.mu.Unlock()
+	go h.listen(ps)
+	h.log.Info("realtime hub subscribed", zap.String("inbox_channel", h.inboxChannel),
+		zap.String("event_channel", h.eventChannel))
+	return nil
+}
+
+// Shutdown stops accepting sockets, closes every open one with 1001 (going
+// away) and waits for every goroutine the hub started. When ctx ends first,
+// the remaining connections are cut without a closing handshake; Shutdown
+// still waits for their goroutines, which then end at once.
+func (h *Hub) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	h.closed = true
+	ps := h.pubsub
+	h.pubsub = nil
+	sessions := h.sessionsLocked()
+	h.mu.Unlock()
+
+	h.cancel()
+	if ps != nil {
+		ps.Close() // unblocks the listener
+	}
+	for _, s := range sessions {
+		s.close(websocket.CloseGoingAway, "server shutting down")
+	}
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+	}
+	h.mu.RLock()
+	sessions = h.sessionsLocked()
+	h.mu.RUnlock()
+	for _, s := range sessions {
+		s.ws.NetConn().Close()
+	}
+	<-done
+	return ctx.Err()
+}
+
+// Close is Shutdown without a deadline; every step of a socket's teardown
+// is itself bounded (CloseGrace, WriteTimeout, RedisTimeout).
+func (h *Hub) Close() error { return h.Shutdown(context.Background()) }
+
+func (h *Hub) sessionsLocked() []*Session {
+	var all []*Session
+	for _, ss := range h.users {
+		all = append(all, ss...)
+	}
+	return all
+}
+
+// Serve upgrades the request to a websocket for an identity the caller has
+// authenticated, and returns once the socket is running; an error means it
+// never opened (the HTTP response has been written). The socket then has
+// exactly two goroutines of the hub's, a reader and a writer: the HTTP
+// handler's goroutine is let go because it pins the HTTP server's buffers,
+// which would double the memory of an idle socket.
+//
+// The query parameter last_id resumes the user's inbox after that id.
+// Without it the socket starts with every entry still in the inbox, i.e. the
+// unacked ones, because a phone that reloads its page must not lose an offer
+// it never confirmed.
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, id Identity, handler Handler) error {
+	if id.UserID == "" || handler == nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return errors.New("realtime: Serve needs a user id and a handler")
+	}
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
+		return ErrClosed
+	}
+	h.wg.Add(1)
+	h.mu.Unlock()
+	defer h.wg.Done()
+
+	lastID := r.URL.Query().Get("last_id")
+	ws, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return fmt.Errorf("realtime: upgrade: %w", err)
+	}
+	s := newSession(h, ws, id, handler, lastID)
+	if !h.register(s) {
+		_ = ws.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"),
+			time.Now().Add(h.opts.CloseGrace))
+		ws.Close()
+		return ErrClosed
+	}
+	h.stats.accepted.Add(1)
+	h.log.Debug("socket opened", s.fields()...)
+
+	if ch, ok := handler.(ConnectHandler); ok {
+		if err := ch.HandleConnect(s.ctx, s); err != nil {
+			var ce *ClientError
+			if errors.As(err, &ce) {
+				s.sendError("", ce.Code, ce.Message)
+				s.close(websocket.ClosePolicyViolation, ce.Code)
+			} else {
+				h.log.Error("connect handler failed", s.fields(zap.Error(err))...)
+				s.close(websocket.CloseInternalServerErr, "internal error")
+			}
+		}
+	}
+
+	// Safe while Shutdown waits: this goroutine's own count keeps the
+	// counter above zero.
+	h.wg.Add(2)
+	go s.writeLoop()
+	go s.run()
+	return nil
+}
+
+// run is the socket's reader goroutine and, after both goroutines are done,
+// its cleanup.
+func (s *Session) run() {
+	defer s.hub.wg.Done()
+	s.readLoop()
+	<-s.writerDone
+	s.hub.unregister(s)
+	if dh, ok := s.handler.(DisconnectHandler); ok {
+		dh.HandleDisconnect(s)
+	}
+	s.hub.log.Debug("socket closed", s.fields(zap.Int("code", s.closeCode))...)
+}
+
+// register adds a session to the user index; it fails once the hub closes,
+// so that Shutdown's list of sessions is complete.
+func (h *Hub) register(s *Session) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	old := h.users[s.ident.UserID]
+	h.users[s.ident.UserID] = append(old[:len(old):len(old)], s)
+	s.registered = true
+	h.stats.connections.Add(1)
+	return true
+}
+
+func (h *Hub) unregister(s *Session) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !s.registered {
+		return
+	}
+	s.registered = false
+	old := h.users[s.ident.UserID]
+	var rest []*Session
+	for _, o := range old {
+		if o != s {
+			rest = append(rest, o)
+		}
+	}
+	if len(rest) == 0 {
+		delete(h.users, s.ident.UserID)
+	} else {
+		h.users[s.ident.UserID] = rest
+	}
+	h.setChannelsLocked(s, nil)
+	h.stats.connections.Add(-1)
+}
+
+// setChannels replaces a session's channel subscriptions.
+func (h *Hub) setChannels(s *Session, chs []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !s.registered {
+		return
+	}
+	h.setChannelsLocked(s, chs)
+}
+
+func (h *Hub) setChannelsLocked(s *Session, chs []string) {
+	for _, c := range s.channels {
+		if set := h.channels[c]; set != nil {
+			delete(set, s)
+			if len(set) == 0 {
+				delete(h.channels, c)
+			}
+		}
+	}
+	s.channels = s.channels[:0]
+	for _, c := range chs {
+		set := h.channels[c]
+		if set == nil {
+			set = make(map[*Session]struct{})
+			h.channels[c] = set
+		}
+		if _, dup := set[s]; dup {
+			continue
+		}
+		set[s] = struct{}{}
+		s.channels = append(s.channels, c)
+	}
+	if len(s.channels) == 0 {
+		s.channels = nil
+	}
+}
+
+// sessionsOf returns the local sessions of a user. The slice is never
+// modified after publication, so it is safe to use after the lock is gone.
+func (h *Hub) sessionsOf(userID string) []*Session {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.users[userID]
+}

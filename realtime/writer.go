@@ -1,0 +1,238 @@
+package realtime
+
+import (
+	"context"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/zap"
+)
+
+// writeLoop is the only goroutine that writes data frames to the socket. It
+// wakes for queued frames, inbox notices, pings and retries, and on close it
+// runs the closing handshake and closes the connection.
+func (s *Session) writeLoop() {
+	defer s.hub.wg.Done()
+	defer close(s.writerDone)
+	ping := time.NewTicker(s.hub.opts.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case <-s.done:
+			s.finish()
+			return
+		case <-s.wake:
+		case <-s.retryC:
+			s.retryC = nil
+			s.mu.Lock()
+			s.pull = true
+			s.mu.Unlock()
+		case <-ping.C:
+			err := s.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.hub.opts.WriteTimeout))
+			if err != nil {
+				s.writeFailed(err)
+			}
+			continue
+		}
+		if err := s.flush(); err != nil {
+			s.writeFailed(err)
+		}
+	}
+}
+
+func (s *Session) writeFailed(err error) {
+	s.hub.log.Debug("socket write failed", s.fields(zap.Error(err))...)
+	s.close(websocket.CloseGoingAway, "write failed")
+}
+
+// flush writes what is queued, then does the inbox work: live notices that
+// follow on from the cursor are written as they are; anything else (replay,
+// a gap, dropped notices) is read from Redis one page at a time, so that
+// queued replies are not stuck behind a long replay.
+func (s *Session) flush() error {
+	s.mu.Lock()
+	if s.closing { // finish writes what is queued
+		s.mu.Unlock()
+		return nil
+	}
+	frames, notes, pull := s.queue, s.notices, s.pull
+	s.queue, s.notices, s.pull = nil, nil, false
+	s.mu.Unlock()
+
+	for _, f := range frames {
+		if err := s.write(f); err != nil {
+			return err
+		}
+	}
+	if !pull {
+		for _, n := range notes {
+			if !s.cursor.less(n.id) {
+				continue // replayed already
+			}
+			if n.prev != s.cursor {
+				pull = true // something between cursor and n: read it all from Redis
+				break
+			}
+			if err := s.write(outFrame{data: n.frame}); err != nil {
+				return err
+			}
+			s.advance(n.id)
+		}
+	}
+	if !pull {
+		return nil
+	}
+	more, err := s.pullInbox()
+	if err != nil {
+		return err
+	}
+	if more {
+		s.mu.Lock()
+		s.pull = true
+		s.mu.Unlock()
+		s.wakeup()
+	}
+	return nil
+}
+
+// pullInbox reads one page of the inbox after the cursor and writes it. It
+// reports whether more pages follow. Only socket errors are returned; a
+// Redis failure is logged and retried after retryDelay.
+//
+// The notices taken before the read are covered by it (they were published
+// after their entries were stored), and the cursor ends at the inbox head,
+// so the next notice's prev matches: no gap and no duplicate at the seam
+// between replay and live.
+func (s *Session) pullInbox() (bool, error) {
+	// Derived from the hub's context, not the session's: a child context
+	// leaves a map and a timer behind in its parent, and sessions are many.
+	ctx, cancel := context.WithTimeout(s.hub.ctx, s.hub.opts.RedisTimeout)
+	page, err := s.hub.readInbox(ctx, s.ident.UserID, s.cursor.next())
+	cancel()
+	if err != nil {
+		if !s.isClosing() {
+			s.hub.log.Warn("inbox read failed, will retry", s.fields(zap.Error(err))...)
+			s.retryC = time.After(retryDelay)
+		}
+		return false, nil
+	}
+	if s.strict && page.head.less(s.cursor) {
+		// The client holds a position this inbox never reached: an id from
+		// elsewhere, or a Redis that lost data. Start over from what is there.
+		if err := s.writeResync(ResyncUnknown); err != nil {
+			return false, err
+		}
+		s.cursor, s.strict = streamID{}, false
+		return true, nil
+	}
+	if s.strict && s.cursor.less(page.floor) {
+		if err := s.writeResync(ResyncTrimmed); err != nil {
+			return false, err
+		}
+	} else if s.resync != "" {
+		if err := s.writeResync(s.resync); err != nil {
+			return false, err
+		}
+	}
+	s.resync = ""
+	if s.strict {
+		s.advance(s.cursor) // last_id is now known to be a real position: it may be acked
+	}
+	for _, e := range page.entries {
+		if err := s.write(outFrame{data: e.frame}); err != nil {
+			return false, err
+		}
+		s.advance(e.id)
+	}
+	s.hub.stats.replayed.Add(uint64(len(page.entries)))
+	if page.full {
+		return true, nil
+	}
+	if s.cursor.less(page.head) {
+		s.advance(page.head)
+	}
+	s.strict = true
+	return false, nil
+}
+
+// advance moves the cursor and the ack bound.
+func (s *Session) advance(id streamID) {
+	s.cursor = id
+	s.mu.Lock()
+	if s.sent.less(id) {
+		s.sent = id
+	}
+	s.mu.Unlock()
+}
+
+func (s *Session) writeResync(reason string) error {
+	s.hub.stats.resyncs.Add(1)
+	s.hub.log.Info("inbox resync", s.fields(zap.String("reason", reason))...)
+	data := appendString([]byte(`{"reason":`), reason)
+	if !s.cursor.isZero() {
+		data = append(data, `,"last_id":`...)
+		data = appendString(data, s.cursor.String())
+	}
+	data = append(data, '}')
+	return s.write(outFrame{data: appendFrame(nil, "resync", "", formatTS(s.hub.opts.Now()), data)})
+}
+
+// write writes one data frame, unless the socket is closing: from then on
+// only finish writes, within CloseGrace.
+func (s *Session) write(f outFrame) error {
+	if s.isClosing() {
+		return ErrSessionClosed
+	}
+	_ = s.ws.SetWriteDeadline(time.Now().Add(s.hub.opts.WriteTimeout))
+	if s.isClosing() { // close may have shortened the deadline just now
+		_ = s.ws.SetWriteDeadline(time.Now().Add(s.hub.opts.CloseGrace))
+	}
+	var err error
+	if f.pm != nil {
+		err = s.ws.WritePreparedMessage(f.pm)
+	} else {
+		err = s.ws.WriteMessage(websocket.TextMessage, f.data)
+	}
+	if err == nil {
+		s.hub.stats.out.Add(1)
+	}
+	return err
+}
+
+// finish runs the closing handshake within CloseGrace: what is still queued,
+// the close frame, the client's reply, then the TCP close.
+func (s *Session) finish() {
+	s.mu.Lock()
+	code, text, frames := s.closeCode, s.closeText, s.queue
+	s.queue = nil
+	s.mu.Unlock()
+
+	grace := s.hub.opts.CloseGrace
+	deadline := time.Now().Add(grace)
+	for _, f := range frames {
+		_ = s.ws.SetWriteDeadline(deadline)
+		if err := s.writeNoDeadline(f); err != nil {
+			break
+		}
+	}
+	_ = s.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), deadline)
+
+	conn := s.ws.NetConn()
+	_ = conn.SetReadDeadline(time.Now().Add(grace))
+	t := time.NewTimer(grace)
+	select {
+	case <-s.readerDone:
+		drain(conn) // bounded by the read deadline above
+	case <-t.C:
+	}
+	t.Stop()
+	s.ws.Close()
+}
+
+// writeNoDeadline writes with whatever deadline is set.
+func (s *Session) writeNoDeadline(f outFrame) error {
+	if f.pm != nil {
+		return s.ws.WritePreparedMessage(f.pm)
+	}
+	return s.ws.WriteMessage(websocket.TextMessage, f.data)
+}
