@@ -150,8 +150,9 @@ func (l *latencies) report(b *testing.B, prefix string) {
 	b.ReportMetric(p(0.99), prefix+"p99-µs")
 }
 
-// runCallers runs b.N operations over exactly `callers` goroutines.
-func runCallers(b *testing.B, callers int, op func(r *rand.Rand) error) *latencies {
+// runCallers runs b.N operations over exactly `callers` goroutines and
+// reports their rate in unit.
+func runCallers(b *testing.B, callers int, unit string, op func(r *rand.Rand) error) *latencies {
 	b.Helper()
 	var lat latencies
 	var next atomic.Int64
@@ -182,7 +183,7 @@ func runCallers(b *testing.B, callers int, op func(r *rand.Rand) error) *latenci
 	if err, _ := failed.Load().(error); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), unit)
 	return &lat
 }
 
@@ -203,7 +204,7 @@ func BenchmarkNearby(pb *testing.B) {
 		}
 		pb.Run(fmt.Sprintf("index/%dk", n/1000), func(b *testing.B) {
 			setup(b)
-			lat := runCallers(b, 50, func(r *rand.Rand) error {
+			lat := runCallers(b, 50, "queries/s", func(r *rand.Rand) error {
 				got, err := city.ix.Nearby(context.Background(), mobilize.NearbyQuery{
 					Point: randomPoint(b, r, cityHalfMeters), Role: mobilize.RoleVolunteer, K: 10, MaxRadiusMeters: 2000,
 				})
@@ -219,7 +220,7 @@ func BenchmarkNearby(pb *testing.B) {
 		})
 		pb.Run(fmt.Sprintf("geosearch/%dk", n/1000), func(b *testing.B) {
 			setup(b)
-			lat := runCallers(b, 50, func(r *rand.Rand) error {
+			lat := runCallers(b, 50, "queries/s", func(r *rand.Rand) error {
 				p := randomPoint(b, r, cityHalfMeters)
 				return city.rdb.GeoSearch(context.Background(), geoKey, &redis.GeoSearchQuery{
 					Longitude: geo.Lng(p), Latitude: geo.Lat(p), Radius: 2, RadiusUnit: "km", Count: 10, Sort: "ASC",
@@ -255,7 +256,6 @@ func BenchmarkLocate(b *testing.B) {
 		b.Fatalf("cannot read redis-benchmark output: %s", out)
 	}
 	sadd, _ := strconv.ParseFloat(m[1], 64)
-	b.ReportMetric(sadd, "sadd-baseline/s")
 
 	const batch = 64
 	var at atomic.Int64
@@ -263,7 +263,7 @@ func BenchmarkLocate(b *testing.B) {
 	ops := (b.N + batch - 1) / batch
 	bn := b.N
 	b.N = ops
-	lat := runCallers(b, 64, func(r *rand.Rand) error {
+	lat := runCallers(b, 64, "batches/s", func(r *rand.Rand) error {
 		ls := make([]Location, batch)
 		ts := time.UnixMilli(at.Add(1))
 		for i := range ls {
@@ -278,4 +278,9 @@ func BenchmarkLocate(b *testing.B) {
 	})
 	b.N = bn
 	lat.report(b, "batch-")
+	// runCallers counted batches; report updates, next to the yardstick.
+	perSec := float64(ops*batch) / b.Elapsed().Seconds()
+	b.ReportMetric(perSec, "updates/s")
+	b.ReportMetric(sadd, "sadd-baseline/s")
+	b.ReportMetric(100*perSec/sadd, "%-of-sadd")
 }
