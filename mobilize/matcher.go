@@ -19,6 +19,7 @@ type MatchStore interface {
 	ExpireDue(ctx context.Context, limit int) ([]Answer, error)
 	Close(ctx context.Context, id NeedID, status NeedStatus) (Closed, error)
 	SetShortfall(ctx context.Context, id NeedID, teamIndex int, r Reason) error
+	Fatigue(ctx context.Context, ids []ResponderID) (map[ResponderID]Fatigue, error)
 }
 
 // MatchConfig tunes the matcher.
@@ -33,6 +34,12 @@ type MatchConfig struct {
 	// CandidatesPerSlot is how many candidates each open slot brings to the
 	// batch beyond its own count; more gives the solver more room.
 	CandidatesPerSlot int // default 8
+	// Penalties added to a candidate's travel time, so that the same
+	// nearest people are not asked every time: per decline or lapsed offer
+	// within the last day (default 2 min) and per hour served today
+	// (default 5 min).
+	PenaltyPerDecline    time.Duration
+	PenaltyPerHourServed time.Duration
 	// CompareGreedy also solves each batch greedily (nearest first) and
 	// reports both totals, to show what batch matching gains.
 	CompareGreedy bool
@@ -62,6 +69,12 @@ func (c *MatchConfig) defaults() {
 	}
 	if c.MaxNeedsPerTick <= 0 {
 		c.MaxNeedsPerTick = 20_000
+	}
+	if c.PenaltyPerDecline == 0 {
+		c.PenaltyPerDecline = 2 * time.Minute
+	}
+	if c.PenaltyPerHourServed == 0 {
+		c.PenaltyPerHourServed = 5 * time.Minute
 	}
 	if c.CandidatesPerSlot <= 0 {
 		c.CandidatesPerSlot = 8
@@ -214,6 +227,22 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 	}
 	lap(&rep.Gather)
 
+	// Weigh each candidate's fatigue into the cost.
+	var ids []ResponderID
+	seen := map[ResponderID]bool{}
+	for _, g := range groups {
+		for _, c := range g.found {
+			if !seen[c.ID] {
+				seen[c.ID] = true
+				ids = append(ids, c.ID)
+			}
+		}
+	}
+	fatigue, err := m.store.Fatigue(ctx, ids)
+	if err != nil {
+		return rep, err
+	}
+
 	// Build the sparse assignment problem.
 	var problem AssignProblem
 	personIndex := map[ResponderID]int{}
@@ -229,7 +258,7 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 				personIndex[c.ID] = p
 				persons = append(persons, c.ID)
 			}
-			edges = append(edges, AssignEdge{Person: p, Cost: m.costMillis(c)})
+			edges = append(edges, AssignEdge{Person: p, Cost: m.costMillis(c) + m.penaltyMillis(fatigue[c.ID])})
 		}
 		for range g.need.Open(g.key.team) {
 			problem.Slots = append(problem.Slots, AssignSlot{Urgency: g.need.Urgency, Candidates: edges})
@@ -377,6 +406,12 @@ func (m *Matcher) costMillis(c Candidate) int64 {
 		return math.MaxInt32
 	}
 	return d.Milliseconds()
+}
+
+// penaltyMillis is the fatigue term of the cost.
+func (m *Matcher) penaltyMillis(f Fatigue) int64 {
+	return int64(f.RecentDeclines)*m.cfg.PenaltyPerDecline.Milliseconds() +
+		int64(f.HoursToday*float64(m.cfg.PenaltyPerHourServed.Milliseconds()))
 }
 
 func (m *Matcher) shortfall(g *candidateGroup, candidates int) Reason {

@@ -45,3 +45,9 @@ type Closed struct {
 	Outcome   string // cancelled, unstaffed, unknown_need, already_closed, not_due
 	Withdrawn []Withdrawal
 }
+
+// Fatigue is what weighs against asking a person again, beyond distance.
+type Fatigue struct {
+	RecentDeclines int     // declines and lapsed offers within the last day
+	HoursToday     float64 // hours served today
+}

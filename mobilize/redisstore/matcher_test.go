@@ -394,3 +394,63 @@ func checkInvariants(t *testing.T, rdb *redis.Client, maxOf map[mobilize.Respond
 		}
 	}
 }
+
+// TestFatigueSpreadsTheLoad checks the penalty terms: someone who just
+// declined is passed over for a slightly farther person, and completed
+// work is credited as hours served today.
+func TestFatigueSpreadsTheLoad(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx := context.Background()
+		clock := newTestClock()
+		st := newStore(t, b, clock)
+		rec := &recorder{}
+		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
+		lat100, lng := offset(yantaiLat, yantaiLng, 0, 100)
+		enrollAt(t, st, clock, "near", mobilize.RoleVolunteer, 1, lat100, lng)
+		first, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 3, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
+			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.Matcher().Tick(ctx)
+		if _, err := svc.Respond(ctx, "near", rec.inbox("near", "offer")[0].Payload["offer_id"].(mobilize.OfferID), false); err != nil {
+			t.Fatal(err)
+		}
+		svc.Cancel(ctx, first.ID)
+		// 200 m away: about 100 s more on foot, less than one decline's 2 min.
+		lat200, _ := offset(yantaiLat, yantaiLng, 0, -200)
+		enrollAt(t, st, clock, "farther", mobilize.RoleVolunteer, 1, lat200, lng)
+		second, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 3, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
+			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.Matcher().Tick(ctx)
+		got, _ := st.Need(ctx, second.ID)
+		if len(got.Assignments) != 1 || got.Assignments[0].ResponderID != "farther" {
+			t.Fatalf("assignments %+v: want the farther responder, who has not just declined", got.Assignments)
+		}
+		f, err := st.Fatigue(ctx, []mobilize.ResponderID{"near", "farther"})
+		if err != nil || f["near"].RecentDeclines != 1 {
+			t.Fatalf("fatigue %+v, %v: want one recent decline for near", f, err)
+		}
+		// Accept, work for 90 minutes, complete: 1.5 hours served today.
+		if _, err := svc.Respond(ctx, "farther", got.Assignments[0].OfferID, true); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(90 * time.Minute)
+		if err := svc.Complete(ctx, second.ID, "farther"); err != nil {
+			t.Fatal(err)
+		}
+		f, _ = st.Fatigue(ctx, []mobilize.ResponderID{"farther"})
+		if h := f["farther"].HoursToday; h < 1.49 || h > 1.51 {
+			t.Fatalf("hours today %.2f, want 1.5", h)
+		}
+		// A day later the decline is forgiven.
+		clock.Advance(25 * time.Hour)
+		f, _ = st.Fatigue(ctx, []mobilize.ResponderID{"near"})
+		if f["near"].RecentDeclines != 0 {
+			t.Fatalf("a day later: %+v, want the decline forgiven", f["near"])
+		}
+	})
+}

@@ -21,6 +21,7 @@ if a[A_STATE] ~= 'offered' then
 end
 if tonumber(a[A_EXPIRES]) <= NOW then
   endOffer(need, oid, a, 'expired')
+  noteDecline(a[A_RID])
   return {'expired', need, '', '', a[A_RID]}
 end
 if verb == 'expire' then
@@ -28,6 +29,7 @@ if verb == 'expire' then
 end
 if verb == 'decline' then
   endOffer(need, oid, a, 'declined')
+  noteDecline(a[A_RID])
   return {'declined', need, '', '', a[A_RID]}
 end
 local nk = needKey(need)

@@ -19,6 +19,10 @@ for i = 1, #all, 2 do
       found = true
       acceptedAt = a[A_ANSWERED]
       releaseAccepted(need, all[i], a, 'completed')
+      -- Hours are credited from acceptance to completion, capped at 12 h
+      -- so that a forgotten "done" does not inflate the record.
+      local served = math.min(43200, math.max(0, (NOW - tonumber(acceptedAt)) / 1000))
+      creditService(rid, math.floor(served))
     else
       remaining = remaining + 1
     end

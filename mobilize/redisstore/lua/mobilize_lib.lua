@@ -8,6 +8,8 @@ local LOAD = BASE .. 'load'          -- responder -> "pending offer|accepted|max
 local OFFERS = BASE .. 'offers'      -- offer id -> need id
 local OFFERS_EXP = BASE .. 'offers:exp'
 local OPEN = BASE .. 'needs:open'    -- zset of active needs
+local FATIGUE = BASE .. 'fatigue'    -- responder -> "recent declines|last decline ms|day|seconds served that day"
+local DAY_MS = 86400000
 
 local function needKey(id) return BASE .. 'need:' .. id end
 local function asgKey(id) return BASE .. 'need:' .. id .. ':asg' end
@@ -110,4 +112,24 @@ local function closeNeed(needID, status)
     end
   end
   return out
+end
+
+-- noteDecline counts a decline or a lapsed offer; the count restarts after
+-- a day without one, so an old refusal is forgiven.
+local function noteDecline(rid)
+  local raw = redis.call('HGET', FATIGUE, rid)
+  local f = raw and split(raw) or {'0', '0', '0', '0'}
+  local n = tonumber(f[1])
+  if NOW - tonumber(f[2]) > DAY_MS then n = 0 end
+  redis.call('HSET', FATIGUE, rid, (n + 1) .. '|' .. NOW .. '|' .. f[3] .. '|' .. f[4])
+end
+
+-- creditService adds served time to today's total (UTC days).
+local function creditService(rid, seconds)
+  local raw = redis.call('HGET', FATIGUE, rid)
+  local f = raw and split(raw) or {'0', '0', '0', '0'}
+  local day = math.floor(NOW / DAY_MS)
+  local served = 0
+  if tonumber(f[3]) == day then served = tonumber(f[4]) end
+  redis.call('HSET', FATIGUE, rid, f[1] .. '|' .. f[2] .. '|' .. day .. '|' .. (served + seconds))
 end
