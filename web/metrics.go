@@ -89,3 +89,25 @@ func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	return h.Hijack()
 }
+
+// apiMetrics count what the API refuses, by error code (a bounded set),
+// and how often a retry was answered from an Idempotency-Key.
+type apiMetrics struct {
+	refusals *prometheus.CounterVec
+	replays  prometheus.Counter
+}
+
+func newAPIMetrics(reg prometheus.Registerer) *apiMetrics {
+	m := &apiMetrics{
+		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "liandong", Subsystem: "api", Name: "refusals_total",
+			Help: "API requests answered with an error, by error code.",
+		}, []string{"code"}),
+		replays: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "liandong", Subsystem: "api", Name: "idempotent_replays_total",
+			Help: "Requests answered with the stored first answer of their Idempotency-Key.",
+		}),
+	}
+	reg.MustRegister(m.refusals, m.replays)
+	return m
+}

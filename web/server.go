@@ -5,6 +5,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,14 +30,17 @@ type Options struct {
 	Logger   *zap.Logger
 	Store    Pinger
 	Registry *prometheus.Registry
+	// API, when set, is mounted under /api/v1 (build it with NewAPI).
+	API *API
 }
 
 // Server routes every HTTP request of the process.
 type Server struct {
-	log     *zap.Logger
-	store   Pinger
-	mux     *http.ServeMux
-	handler http.Handler
+	log      *zap.Logger
+	store    Pinger
+	mux      *http.ServeMux
+	handler  http.Handler
+	patterns []string // every pattern registered, for the OpenAPI test
 }
 
 // readyTimeout bounds the Redis check behind /readyz, so that a load
@@ -46,17 +50,29 @@ const readyTimeout = time.Second
 // NewServer builds the routes. Metrics are registered on opts.Registry.
 func NewServer(opts Options) *Server {
 	s := &Server{log: opts.Logger, store: opts.Store, mux: http.NewServeMux()}
-	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
-	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{Registry: opts.Registry}))
-	s.mux.HandleFunc("GET /{$}", s.handleIndex)
+	s.handle("GET /healthz", http.HandlerFunc(s.handleHealthz))
+	s.handle("GET /readyz", http.HandlerFunc(s.handleReadyz))
+	s.handle("GET /metrics", promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{Registry: opts.Registry}))
+	s.handle("GET /{$}", http.HandlerFunc(s.handleIndex))
+	if opts.API != nil {
+		opts.API.mount(s, newAPIMetrics(opts.Registry))
+	}
 	s.handler = instrument(s.mux, newHTTPMetrics(opts.Registry))
 	return s
 }
 
 // Handle adds a route; parts built after the server (the websocket hub, the
 // API) register here.
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+func (s *Server) Handle(pattern string, h http.Handler) { s.handle(pattern, h) }
+
+func (s *Server) handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, h)
+	s.patterns = append(s.patterns, pattern)
+}
+
+// Routes lists every pattern registered on the server, in order, so that a
+// test can hold the OpenAPI document to what is really served.
+func (s *Server) Routes() []string { return slices.Clone(s.patterns) }
 
 // ServeHTTP serves a request through the instrumented router.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
@@ -91,9 +107,13 @@ const indexPage = `<!doctype html>
 <h1>Liandong 联动</h1>
 <p>Emergency-response mobilisation server: social workers and volunteers linked to the people who need them.</p>
 <ul>
+<li><a href="/console">/console</a>: the command centre's live map (operators)</li>
+<li><a href="/respond">/respond</a>: the responder page (opened from a responder's link)</li>
+<li><a href="/api/v1/openapi.json">/api/v1/openapi.json</a>: the HTTP API</li>
 <li><a href="/healthz">/healthz</a>: the process is up</li>
 <li><a href="/readyz">/readyz</a>: Redis answers</li>
 <li><a href="/metrics">/metrics</a>: Prometheus metrics</li>
+<li><a href="/api/v1/openapi.json">/api/v1/openapi.json</a>: the HTTP API</li>
 </ul>
 </body></html>
 `

@@ -33,6 +33,15 @@ type Config struct {
 	Matching MatchingConfig `yaml:"matching"`
 	Travel   geo.Speeds     `yaml:"travel"`
 	HTTP     HTTPConfig     `yaml:"http"`
+	Console  ConsoleConfig  `yaml:"console"`
+}
+
+// ConsoleConfig chooses the console's basemap.
+type ConsoleConfig struct {
+	// TileURL replaces the offline basemap with raster tiles
+	// (https://host/{z}/{x}/{y}.png); empty keeps the built-in coastline.
+	TileURL         string `yaml:"tile_url"`
+	TileAttribution string `yaml:"tile_attribution"`
 }
 
 // LogConfig chooses the zap level and encoding.
@@ -118,6 +127,9 @@ func (c Config) Validate() error {
 	}
 	if c.Redis.URL != "" && c.Auth.TokenKey == "" {
 		errs = append(errs, errors.New("auth.token_key (LIANDONG_TOKEN_KEY): required when a real Redis is used, so that tokens survive a restart"))
+	}
+	if c.Auth.TokenKey != "" && len(c.Auth.TokenKey) < 16 {
+		errs = append(errs, errors.New("auth.token_key (LIANDONG_TOKEN_KEY): at least 16 bytes"))
 	}
 	if c.Offers.TTL < time.Second {
 		errs = append(errs, fmt.Errorf("offers.ttl: %s is shorter than 1s", c.Offers.TTL))

@@ -19,6 +19,7 @@ import (
 
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/redisstore"
+	"github.com/liandong/liandong/realtime"
 	"github.com/liandong/liandong/web"
 )
 
@@ -66,6 +67,7 @@ type Main struct {
 	registry *prometheus.Registry
 	store    *redisstore.Store
 	service  *mobilize.Service
+	hub      *realtime.Hub
 	loops    *loops
 	listener net.Listener
 	http     *http.Server
@@ -96,17 +98,38 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sink := newCountingSink(mobilize.EventSinkFunc(func(context.Context, mobilize.Event) {}), m.registry)
+	m.hub, err = realtime.New(realtime.HubOptions{Redis: rc.Client, Prefix: m.Config.Redis.Prefix, Logger: m.Log.Named("realtime")})
+	if err != nil {
+		return err
+	}
+	if err := m.hub.Run(ctx); err != nil {
+		return fmt.Errorf("websocket hub: %w", err)
+	}
+	sink := newCountingSink(&hubSink{hub: m.hub, log: m.Log.Named("events")}, m.registry)
 	m.service = mobilize.NewService(m.store, sink, mobilize.MatchConfig{
 		Tick: m.Config.Matching.Tick, StartRadiusMeters: m.Config.Matching.StartRadiusMeters,
 		MaxRadiusMeters: m.Config.Matching.MaxRadiusMeters, OfferTTL: m.Config.Offers.TTL, Speeds: m.Config.Travel,
 	}, time.Now)
 
+	api, err := web.NewAPI(ctx, web.APIOptions{
+		Redis: rc.Client, Store: m.store, Service: m.service,
+		Prefix: m.Config.Redis.Prefix, Region: m.Config.Index.Region,
+		TokenKey: []byte(m.Config.Auth.TokenKey), AdminPassword: m.Config.Auth.AdminPassword,
+		Logger: m.Log,
+	})
+	if err != nil {
+		return fmt.Errorf("api: %w", err)
+	}
 	srv := web.NewServer(web.Options{
 		Logger:   m.Log,
 		Store:    web.PingerFunc(func(ctx context.Context) error { return rc.Client.Ping(ctx).Err() }),
 		Registry: m.registry,
+		API:      api,
 	})
+	if err := web.RegisterPages(srv, web.PageOptions{TileURL: m.Config.Console.TileURL, TileAttribution: m.Config.Console.TileAttribution}); err != nil {
+		return err
+	}
+	srv.Handle("GET /ws", api.WebsocketHandler(web.SocketDeps{Hub: m.hub, Service: m.service, Store: m.store, Log: m.Log.Named("ws")}))
 
 	ln, err := net.Listen("tcp", m.Config.Listen)
 	if err != nil {
@@ -149,6 +172,16 @@ func (m *Main) Close() error {
 			errs = append(errs, fmt.Errorf("http serve: %w", err))
 		}
 		m.http = nil
+	}
+	if m.hub != nil {
+		// Hijacked websockets outlive http.Server.Shutdown: close them with
+		// "going away" so that clients reconnect elsewhere.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		if err := m.hub.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("websocket hub: %w", err))
+		}
+		cancel()
+		m.hub = nil
 	}
 	if m.loops != nil {
 		m.loops.Close()

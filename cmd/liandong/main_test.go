@@ -78,7 +78,7 @@ func TestReadyzFollowsRealRedis(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
 	cfg := Default()
 	cfg.Redis.URL = "redis://" + srv.Addr + "/0"
-	cfg.Auth.TokenKey = "test-key"
+	cfg.Auth.TokenKey = "test-key-0123456789abcdef"
 	m := runMain(t, cfg)
 	base := "http://" + m.Addr()
 	if code, _ := get(t, base+"/readyz"); code != http.StatusOK {
@@ -154,7 +154,7 @@ func TestBinary(t *testing.T) {
 	t.Run("unreachable redis exits non-zero within 5s", func(t *testing.T) {
 		cmd := exec.Command(bin, "-listen", "127.0.0.1:0")
 		cmd.Dir = t.TempDir()
-		cmd.Env = cleanEnv("LIANDONG_REDIS_URL=redis://127.0.0.1:1/0", "LIANDONG_TOKEN_KEY=k")
+		cmd.Env = cleanEnv("LIANDONG_REDIS_URL=redis://127.0.0.1:1/0", "LIANDONG_TOKEN_KEY=k0123456789abcdefghij")
 		start := time.Now()
 		out, err := cmd.CombinedOutput()
 		if err == nil {

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/liandong/liandong/internal/redistest"
+)
+
+// call makes an API request and decodes the JSON answer into out.
+func call(t *testing.T, method, url, token string, body any, out any) int {
+	t.Helper()
+	var rd bytes.Buffer
+	if body != nil {
+		json.NewEncoder(&rd).Encode(body)
+	}
+	req, err := http.NewRequest(method, url, &rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		json.NewDecoder(resp.Body).Decode(out)
+	}
+	return resp.StatusCode
+}
+
+type envelope struct {
+	V    int             `json:"v"`
+	Type string          `json:"type"`
+	ID   string          `json:"id"`
+	TS   string          `json:"ts"`
+	Data json.RawMessage `json:"data"`
+}
+
+// next reads messages until one of the given type arrives.
+func next(t *testing.T, c *websocket.Conn, typ string) envelope {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(15 * time.Second))
+	for {
+		var e envelope
+		if err := c.ReadJSON(&e); err != nil {
+			t.Fatalf("waiting for %q: %v", typ, err)
+		}
+		if e.Type == typ {
+			return e
+		}
+		if e.Type == "error" {
+			t.Logf("server error message: %s", e.Data)
+		}
+	}
+}
+
+// TestOfferCrossesProcesses runs two server processes on one real Redis:
+// the need is created on A and matched by whichever matcher ticks first,
+// the responder is connected to B, receives the offer there, accepts
+// through B, and A reports the need staffed.
+func TestOfferCrossesProcesses(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{AOF: true})
+	cfg := Default()
+	cfg.Redis.URL = "redis://" + srv.Addr + "/0"
+	cfg.Auth.TokenKey = "e2e-key-0123456789abcdef"
+	cfg.Auth.AdminPassword = "admin-password-e2e"
+	a := runMain(t, cfg)
+	b := runMain(t, cfg)
+	baseA, baseB := "http://"+a.Addr(), "http://"+b.Addr()
+
+	var login struct{ Token string }
+	if code := call(t, "POST", baseA+"/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "admin-password-e2e"}, &login); code != 200 || login.Token == "" {
+		t.Fatalf("login: %d", code)
+	}
+	var responder struct{ ID, Token string }
+	if code := call(t, "POST", baseA+"/api/v1/responders", login.Token, map[string]any{"name": "Wang Fang", "role": "volunteer"}, &responder); code != 201 {
+		t.Fatalf("register responder: %d", code)
+	}
+
+	u := url.URL{Scheme: "ws", Host: b.Addr(), Path: "/ws", RawQuery: "access_token=" + url.QueryEscape(responder.Token)}
+	ws, resp, err := websocket.DefaultDialer.Dial(u.String(), nil)
+	if err != nil {
+		t.Fatalf("dial B: %v (%v)", err, resp)
+	}
+	defer ws.Close()
+	welcome := next(t, ws, "welcome")
+	if !strings.Contains(string(welcome.Data), responder.ID) {
+		t.Fatalf("welcome %s does not name %s", welcome.Data, responder.ID)
+	}
+	ws.WriteJSON(map[string]any{"v": 1, "type": "location", "data": map[string]float64{"lat": 37.4601, "lng": 121.4501}})
+
+	// The location must be in before the need, or the first tick finds nobody.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var got struct{ Status string }
+		call(t, "GET", baseA+"/api/v1/responders/"+responder.ID, login.Token, nil, &got)
+		if got.Status == "available" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("responder never became available (status %q)", got.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	var need struct{ ID, Status string }
+	if code := call(t, "POST", baseA+"/api/v1/needs", login.Token, map[string]any{
+		"lat": 37.46, "lng": 121.45, "category": "elderly_checkin", "urgency": 1,
+		"team": []map[string]any{{"role": "volunteer", "count": 1}}, "description": "Check on Mrs Li, 87, lives alone",
+	}, &need); code != 201 || need.Status != "open" {
+		t.Fatalf("create need: %d %+v", code, need)
+	}
+
+	offer := next(t, ws, "offer")
+	var od struct {
+		OfferID string `json:"offer_id"`
+		NeedID  string `json:"need_id"`
+	}
+	json.Unmarshal(offer.Data, &od)
+	if od.NeedID != need.ID || offer.ID == "" {
+		t.Fatalf("offer %s (id %q) is not for need %s", offer.Data, offer.ID, need.ID)
+	}
+	ws.WriteJSON(map[string]any{"v": 1, "type": "accept", "data": map[string]string{"offer_id": od.OfferID}})
+	assignment := next(t, ws, "assignment")
+	if !strings.Contains(string(assignment.Data), need.ID) {
+		t.Fatalf("assignment %s is not for need %s", assignment.Data, need.ID)
+	}
+	var got struct {
+		Status string `json:"status"`
+		LeadID string `json:"lead_id"`
+	}
+	call(t, "GET", baseA+"/api/v1/needs/"+need.ID, login.Token, nil, &got)
+	if got.Status != "staffed" || got.LeadID != responder.ID {
+		t.Fatalf("need on A: %+v, want staffed with lead %s", got, responder.ID)
+	}
+	// And B, reading the same Redis, agrees.
+	call(t, "GET", baseB+"/api/v1/needs/"+need.ID, login.Token, nil, &got)
+	if got.Status != "staffed" {
+		t.Fatalf("need on B: %+v", got)
+	}
+}

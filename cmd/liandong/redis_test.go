@@ -1,0 +1,45 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+)
+
+func TestRedisURLForms(t *testing.T) {
+	tests := []struct {
+		url      string
+		cluster  bool
+		wantAddr string
+		wantErr  string
+	}{
+		{url: "redis://127.0.0.1:6380/2", wantAddr: "127.0.0.1:6380"},
+		{url: "redis://user:secret@10.0.0.5:6379/0", wantAddr: "10.0.0.5:6379"},
+		{url: "redis+cluster://127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003", cluster: true, wantAddr: "127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003"},
+		{url: "redis+cluster://u:p@127.0.0.1:7001", cluster: true, wantAddr: "127.0.0.1:7001"},
+		{url: "redis+cluster://127.0.0.1:7001,,127.0.0.1:7003", wantErr: "empty host"},
+		{url: "http://127.0.0.1:6379", wantErr: "redis url"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			c, addr, err := newRedisClient(tt.url)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, isCluster := c.(*redis.ClusterClient); isCluster != tt.cluster {
+				t.Fatalf("cluster client = %v, want %v", isCluster, tt.cluster)
+			}
+			if addr != tt.wantAddr || strings.Contains(addr, "secret") {
+				t.Fatalf("addr = %q, want %q (and never the password)", addr, tt.wantAddr)
+			}
+		})
+	}
+}

@@ -1,0 +1,347 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/redisstore"
+)
+
+// APIOptions are what the HTTP API v1 is built from; cmd wires them.
+type APIOptions struct {
+	// Redis is the region's Redis, the one Store uses. The API keeps its
+	// users, revocations, idempotency records and audit stream there,
+	// under Prefix and the Region hash tag like every store key.
+	Redis   redis.UniversalClient
+	Store   *redisstore.Store
+	Service *mobilize.Service
+	Prefix  string // default "ld:", as LIANDONG_REDIS_PREFIX
+	Region  string // default "city", as the store's region
+
+	// TokenKey signs tokens (HS256). Empty: a random key, so tokens die
+	// with the process. At least 16 bytes when given.
+	TokenKey []byte
+	// AdminPassword is the password of the user "admin". Empty: a new
+	// admin gets a random password, logged once.
+	AdminPassword string
+
+	Logger *zap.Logger
+	Now    func() time.Time // default time.Now
+
+	Limits            RateLimits
+	StaffTokenTTL     time.Duration // tokens from login; default 12 h
+	ResponderTokenTTL time.Duration // tokens issued at registration; default 30 days
+	BcryptCost        int           // default bcrypt.DefaultCost; tests use bcrypt.MinCost
+	AuditMaxLen       int64         // entries kept in the audit stream, approximately; default 100,000
+	IdempotencyTTL    time.Duration // how long a retry gets the first answer; default 24 h
+}
+
+func (o *APIOptions) defaults() error {
+	if o.Redis == nil || o.Store == nil || o.Service == nil {
+		return errors.New("web api: Redis, Store and Service are required")
+	}
+	if o.Prefix == "" {
+		o.Prefix = "ld:"
+	}
+	if o.Region == "" {
+		o.Region = "city"
+	}
+	if strings.ContainsAny(o.Prefix+o.Region, "{} ") || strings.Contains(o.Region, ":") {
+		return fmt.Errorf("web api: prefix %q or region %q contains braces, spaces or (region) colons", o.Prefix, o.Region)
+	}
+	switch {
+	case len(o.TokenKey) == 0:
+		o.TokenKey = make([]byte, 32)
+		rand.Read(o.TokenKey)
+	case len(o.TokenKey) < 16:
+		return errors.New("web api: the token key must be at least 16 bytes")
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	o.Limits.defaults()
+	if o.StaffTokenTTL <= 0 {
+		o.StaffTokenTTL = 12 * time.Hour
+	}
+	if o.ResponderTokenTTL <= 0 {
+		o.ResponderTokenTTL = 30 * 24 * time.Hour
+	}
+	if o.BcryptCost == 0 {
+		o.BcryptCost = bcrypt.DefaultCost
+	}
+	if o.BcryptCost < bcrypt.MinCost || o.BcryptCost > bcrypt.MaxCost {
+		return fmt.Errorf("web api: bcrypt cost %d outside %d..%d", o.BcryptCost, bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	if o.AuditMaxLen <= 0 {
+		o.AuditMaxLen = 100_000
+	}
+	if o.IdempotencyTTL <= 0 {
+		o.IdempotencyTTL = 24 * time.Hour
+	}
+	return nil
+}
+
+// apiKeys are the API's own Redis keys, beside the store's:
+//
+//	{P}{R}:auth:users          HASH   username -> user JSON (bcrypt hash, role, org)
+//	{P}{R}:auth:revoked:<jti>  STRING "1", expiring when the token would have
+//	{P}{R}:idem:<sha256>       STRING the first answer to an Idempotency-Key (JSON), 24 h
+//	{P}{R}:audit               STREAM who did what, when, to which id
+type apiKeys struct{ base string }
+
+func (k apiKeys) users() string                { return k.base + "auth:users" }
+func (k apiKeys) revoked(jti string) string    { return k.base + "auth:revoked:" + jti }
+func (k apiKeys) idempotency(h string) string  { return k.base + "idem:" + h }
+func (k apiKeys) audit() string                { return k.base + "audit" }
+func newAPIKeys(prefix, region string) apiKeys { return apiKeys{base: prefix + "{" + region + "}:"} }
+
+// API is the HTTP API v1 of API.md. NewServer mounts it when Options.API
+// is set.
+type API struct {
+	opts      APIOptions
+	rdb       redis.UniversalClient
+	store     *redisstore.Store
+	service   *mobilize.Service
+	log       *zap.Logger
+	now       func() time.Time
+	keys      apiKeys
+	auth      *Authenticator
+	limits    *limiters
+	metrics   *apiMetrics
+	routes    []route
+	dummyHash []byte // compared against for unknown users
+	doc       []byte // the OpenAPI document
+	idemWait  time.Duration
+}
+
+// NewAPI builds the API and makes sure the first admin exists, which is
+// why it needs Redis and may fail.
+func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	a := &API{
+		opts: opts, rdb: opts.Redis, store: opts.Store, service: opts.Service,
+		log: opts.Logger.Named("api"), now: opts.Now, keys: newAPIKeys(opts.Prefix, opts.Region),
+		limits: newLimiters(opts.Limits), idemWait: defaultIdemWait,
+	}
+	a.auth = newAuthenticator(opts.TokenKey, opts.Redis, a.keys, opts.Now)
+	var err error
+	if a.dummyHash, err = bcrypt.GenerateFromPassword([]byte(randomPassword()), opts.BcryptCost); err != nil {
+		return nil, fmt.Errorf("web api: %w", err)
+	}
+	a.routes = a.routeTable()
+	if a.doc, err = buildOpenAPI(a.routes); err != nil {
+		return nil, fmt.Errorf("web api: openapi: %w", err)
+	}
+	if err := a.bootstrapAdmin(ctx); err != nil {
+		return nil, fmt.Errorf("web api: %w", err)
+	}
+	return a, nil
+}
+
+// Authenticator is for the websocket layer, which verifies the token of a
+// socket at the upgrade and again on every message.
+func (a *API) Authenticator() *Authenticator { return a.auth }
+
+// route is one endpoint: how it is served and how it is documented, in
+// one place so that the OpenAPI document cannot drift from the router.
+type route struct {
+	method, path string
+	summary      string
+	roles        []Role // who may call it; nil: anyone, no token needed
+	body         any    // request body type, for decoding docs; nil: none
+	answer       any    // success body type; nil: no body
+	status       int    // success status
+	query        []queryParam
+	maxBody      int64
+	idempotent   bool // honours Idempotency-Key
+	login        bool // also limited by the stricter login limiter
+	handle       func(ctx context.Context, c *call) error
+}
+
+type queryParam struct{ name, kind, doc string }
+
+var (
+	rolesStaff       = []Role{RoleAdmin, RoleOperator, RoleCoordinator}
+	rolesOperators   = []Role{RoleAdmin, RoleOperator}
+	rolesSelfOrStaff = []Role{RoleAdmin, RoleOperator, RoleCoordinator, RoleResponder}
+	rolesSelfOrOps   = []Role{RoleAdmin, RoleOperator, RoleResponder}
+	rolesAnyone      = []Role{RoleAdmin, RoleOperator, RoleCoordinator, RoleEvaluator, RoleResponder}
+	rolesAdmins      = []Role{RoleAdmin}
+	rolesResponders  = []Role{RoleResponder}
+	rolesStats       = []Role{RoleAdmin, RoleOperator, RoleEvaluator}
+)
+
+// routeTable lists every endpoint of the API.
+func (a *API) routeTable() []route {
+	const v1 = "/api/v1"
+	limitParam := queryParam{"limit", "integer", "at most this many, 1..1000 (default 100)"}
+	return []route{
+		{method: "POST", path: v1 + "/auth/login", summary: "Log in with a username and password", body: loginRequest{}, answer: loginResponse{}, status: 200, login: true, handle: a.handleLogin},
+		{method: "POST", path: v1 + "/auth/revoke", summary: "Revoke the caller's token, or (admin) any token by id", roles: rolesAnyone, body: revokeRequest{}, status: 204, handle: a.handleRevoke},
+		{method: "POST", path: v1 + "/users", summary: "Create an operator, coordinator, evaluator or admin", roles: rolesAdmins, body: userRequest{}, answer: userJSON{}, status: 201, handle: a.handleCreateUser},
+		{method: "GET", path: v1 + "/users", summary: "List users", roles: rolesAdmins, answer: userList{}, status: 200, handle: a.handleListUsers},
+		{method: "GET", path: v1 + "/audit", summary: "Audit log, newest first", roles: rolesAdmins, answer: auditList{}, status: 200, handle: a.handleAudit,
+			query: []queryParam{limitParam, {"before", "string", "only entries older than this entry id, for paging"}}},
+		{method: "POST", path: v1 + "/responders", summary: "Register a responder; the answer carries their token", roles: rolesStaff, body: responderRequest{}, answer: registeredJSON{}, status: 201, idempotent: true, handle: a.handleRegister},
+		{method: "POST", path: v1 + "/responders/batch", summary: "Register up to 10,000 responders, all or nothing", roles: rolesStaff, body: batchRequest{}, answer: batchResponse{}, status: 201, idempotent: true, maxBody: maxBatchBodyBytes, handle: a.handleRegisterBatch},
+		{method: "GET", path: v1 + "/responders/{id}", summary: "A responder with status and last location", roles: rolesSelfOrStaff, answer: responderJSON{}, status: 200, handle: a.handleGetResponder},
+		{method: "PUT", path: v1 + "/responders/{id}/location", summary: "Report a responder's position", roles: rolesSelfOrOps, body: locationRequest{}, status: 204, handle: a.handleLocation},
+		{method: "PUT", path: v1 + "/responders/{id}/status", summary: "Go on or off duty", roles: rolesSelfOrOps, body: statusRequest{}, status: 204, handle: a.handleStatus},
+		{method: "GET", path: v1 + "/responders/{id}/offers", summary: "A responder's pending offer, for apps without a websocket", roles: rolesSelfOrOps, answer: offerList{}, status: 200, handle: a.handleOffers},
+		{method: "POST", path: v1 + "/responders/{id}/token", summary: "Issue a new token to a responder (the old one stays valid until revoked)", roles: rolesStaff, answer: tokenJSON{}, status: 201, handle: a.handleReissue},
+		{method: "POST", path: v1 + "/needs", summary: "Create a need; matching starts at once", roles: rolesStaff, body: needRequest{}, answer: needJSON{}, status: 201, idempotent: true, handle: a.handleCreateNeed},
+		{method: "GET", path: v1 + "/needs", summary: "List needs, newest first", roles: rolesStaff, answer: needList{}, status: 200, handle: a.handleListNeeds,
+			query: []queryParam{{"status", "string", "open, staffing, staffed, completed, cancelled or unstaffed"}, limitParam}},
+		{method: "GET", path: v1 + "/needs/{id}", summary: "A need with its assignments", roles: rolesStaff, answer: needJSON{}, status: 200, handle: a.handleGetNeed},
+		{method: "POST", path: v1 + "/needs/{id}/cancel", summary: "Cancel a need: offers withdrawn, people released", roles: rolesOperators, body: emptyRequest{}, answer: needJSON{}, status: 200, handle: a.handleCancel},
+		{method: "POST", path: v1 + "/needs/{id}/complete", summary: "A team member reports the task done", roles: rolesResponders, body: completeRequest{}, status: 204, handle: a.handleComplete},
+		{method: "POST", path: v1 + "/offers/{id}/accept", summary: "Accept an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.handleAccept},
+		{method: "POST", path: v1 + "/offers/{id}/decline", summary: "Decline an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.handleDecline},
+		{method: "GET", path: v1 + "/stats", summary: "Counts by status, responders available, time to staffed", roles: rolesStats, answer: statsJSON{}, status: 200, handle: a.handleStats},
+		{method: "GET", path: v1 + "/openapi.json", summary: "This document", answer: map[string]any{}, status: 200, handle: a.handleOpenAPI},
+	}
+}
+
+// mount registers every route on the server's mux, with Go's method
+// patterns, plus a catch-all that answers unknown API paths in the
+// uniform error body instead of ServeMux's plain text.
+func (a *API) mount(s *Server, m *apiMetrics) {
+	a.metrics = m
+	for _, rt := range a.routes {
+		s.handle(rt.method+" "+rt.path, a.wrap(rt))
+	}
+	s.handle("/api/", http.HandlerFunc(a.handleUnknown))
+}
+
+// call is one request as a handler sees it: who is calling (zero on public
+// routes) and the body, already read within the route's limit.
+type call struct {
+	w    http.ResponseWriter
+	r    *http.Request
+	id   Identity
+	body []byte
+}
+
+func (c *call) json(status int, v any) { writeJSON(c.w, status, v) }
+
+func (a *API) wrap(rt route) http.Handler {
+	if rt.maxBody == 0 {
+		rt.maxBody = maxBodyBytes
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if err := a.serve(rt, w, r); err != nil {
+			a.writeError(w, r, err)
+		}
+	})
+}
+
+// serve runs the checks every route shares, cheapest refusal first: the
+// address limit (before any work, so a flood costs little), the token,
+// the role, the token's own limit, then the body.
+func (a *API) serve(rt route, w http.ResponseWriter, r *http.Request) error {
+	addr := clientAddr(r)
+	if err := a.limits.address.allow(addr); err != nil {
+		return err
+	}
+	if rt.login {
+		if err := a.limits.login.allow(addr); err != nil {
+			return err
+		}
+	}
+	c := &call{w: w, r: r}
+	if rt.roles != nil {
+		token, ok := bearer(r)
+		if !ok {
+			return unauthenticated("an Authorization: Bearer token is required")
+		}
+		id, err := a.auth.Verify(r.Context(), token)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(rt.roles, id.Role) {
+			return forbidden(fmt.Sprintf("a %s may not call %s %s", id.Role, rt.method, rt.path))
+		}
+		if err := a.limits.forToken(id.Role).allow(id.TokenID); err != nil {
+			return err
+		}
+		c.id = id
+	}
+	if r.Method == http.MethodPost || r.Method == http.MethodPut {
+		body, err := readBody(w, r, rt.maxBody)
+		if err != nil {
+			return err
+		}
+		c.body = body
+	}
+	if key := r.Header.Get("Idempotency-Key"); rt.idempotent && key != "" {
+		return a.idempotent(r.Context(), c, rt, key)
+	}
+	return rt.handle(r.Context(), c)
+}
+
+// handleUnknown answers a path under /api/ that no route matched: 405 with
+// Allow when the path exists with other methods, else 404.
+func (a *API) handleUnknown(w http.ResponseWriter, r *http.Request) {
+	if err := a.limits.address.allow(clientAddr(r)); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var allow []string
+	for _, rt := range a.routes {
+		if pathMatches(rt.path, r.URL.Path) {
+			allow = append(allow, rt.method)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		a.writeError(w, r, &Error{Kind: errMethodNotAllowed, Message: r.Method + " is not allowed here; use " + strings.Join(allow, " or ")})
+		return
+	}
+	a.writeError(w, r, &Error{Kind: mobilize.ErrNotFound, Message: "no endpoint at " + r.URL.Path})
+}
+
+// pathMatches reports whether path fits pattern, whose {name} segments
+// match any one non-empty segment.
+func pathMatches(pattern, path string) bool {
+	ps, qs := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(ps) != len(qs) {
+		return false
+	}
+	for i := range ps {
+		if strings.HasPrefix(ps[i], "{") {
+			if qs[i] == "" {
+				return false
+			}
+		} else if ps[i] != qs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// emptyRequest is the body of routes that take none: empty, or {}.
+type emptyRequest struct{}
+
+func (a *API) handleOpenAPI(ctx context.Context, c *call) error {
+	c.w.Header().Set("Content-Type", "application/json")
+	c.w.WriteHeader(http.StatusOK)
+	c.w.Write(a.doc)
+	return nil
+}

@@ -1,0 +1,233 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/redis/go-redis/v9"
+)
+
+// Role is what a token lets its holder do (API.md's roles).
+type Role string
+
+// The roles of API.md.
+const (
+	RoleAdmin       Role = "admin"       // everything an operator can, plus users and audit
+	RoleOperator    Role = "operator"    // runs the response
+	RoleCoordinator Role = "coordinator" // one organisation's people and needs
+	RoleEvaluator   Role = "evaluator"   // statistics only, no personal data
+	RoleResponder   Role = "responder"   // one person
+)
+
+// staffRoles can be given to users by an admin; responders get their
+// tokens at registration instead.
+var staffRoles = []Role{RoleAdmin, RoleOperator, RoleCoordinator, RoleEvaluator}
+
+func validRole(r Role) bool {
+	switch r {
+	case RoleAdmin, RoleOperator, RoleCoordinator, RoleEvaluator, RoleResponder:
+		return true
+	}
+	return false
+}
+
+// Identity is who holds a verified token.
+type Identity struct {
+	Subject   string // a username, or the responder id for RoleResponder
+	Role      Role
+	OrgID     string // the organisation of a coordinator or responder
+	TokenID   string // the token's jti, by which it is revoked
+	ExpiresAt time.Time
+}
+
+// tokenIssuer is the iss claim; checking it keeps a token minted for some
+// other service with a shared key from being taken as ours.
+const tokenIssuer = "liandong"
+
+// tokenLeeway absorbs clock skew between the processes that issue and
+// verify tokens (an iat a second in the future must not lock a user out).
+// Revocations outlive tokens by more than this (see revoke).
+const tokenLeeway = 30 * time.Second
+
+// claims are the token's payload: sub, role, org_id, jti, iat, exp, iss.
+type claims struct {
+	Role  Role   `json:"role"`
+	OrgID string `json:"org_id,omitempty"`
+	jwt.RegisteredClaims
+}
+
+// Authenticator issues and verifies the API's bearer tokens: HS256 JWTs
+// whose algorithm is pinned when parsing (so "alg: none" and key-confusion
+// tricks are refused), checked against a revocation list in Redis on every
+// use so that a revoked token stops working at once, on HTTP and on an
+// open websocket alike.
+type Authenticator struct {
+	key    []byte
+	rdb    redis.UniversalClient
+	keys   apiKeys
+	now    func() time.Time
+	parser *jwt.Parser
+}
+
+func newAuthenticator(key []byte, rdb redis.UniversalClient, keys apiKeys, now func() time.Time) *Authenticator {
+	return &Authenticator{
+		key:  key,
+		rdb:  rdb,
+		keys: keys,
+		now:  now,
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithIssuer(tokenIssuer),
+			jwt.WithLeeway(tokenLeeway),
+			jwt.WithTimeFunc(now),
+		),
+	}
+}
+
+// newTokenID returns a random jti: 128 bits, hex.
+func newTokenID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Issue signs a token for subject valid for ttl from now.
+func (a *Authenticator) Issue(subject string, role Role, orgID string, ttl time.Duration) (string, Identity, error) {
+	if subject == "" || !validRole(role) || ttl <= 0 {
+		return "", Identity{}, fmt.Errorf("issue token: subject %q role %q ttl %v: invalid", subject, role, ttl)
+	}
+	now := a.now().UTC().Truncate(time.Second)
+	id := Identity{Subject: subject, Role: role, OrgID: orgID, TokenID: newTokenID(), ExpiresAt: now.Add(ttl)}
+	c := claims{Role: role, OrgID: orgID, RegisteredClaims: jwt.RegisteredClaims{
+		Issuer: tokenIssuer, Subject: subject, ID: id.TokenID,
+		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(id.ExpiresAt),
+	}}
+	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(a.key)
+	if err != nil {
+		return "", Identity{}, fmt.Errorf("issue token: %w", err)
+	}
+	return signed, id, nil
+}
+
+// Verify checks a token's signature, algorithm, issuer and expiry and that
+// it has not been revoked. A bad token is an error wrapping
+// ErrUnauthenticated; any other error means Redis could not be asked, and
+// the caller should fail closed without blaming the client. The websocket
+// layer calls it on every message so that revocation reaches open sockets.
+func (a *Authenticator) Verify(ctx context.Context, token string) (Identity, error) {
+	var c claims
+	if _, err := a.parser.ParseWithClaims(token, &c, a.keyFunc); err != nil {
+		return Identity{}, unauthenticated(tokenProblem(err))
+	}
+	if c.Subject == "" || c.ID == "" || !validRole(c.Role) || c.ExpiresAt == nil {
+		return Identity{}, unauthenticated("token lacks a subject, role or id")
+	}
+	if c.Role == RoleCoordinator && c.OrgID == "" {
+		return Identity{}, unauthenticated("coordinator token lacks an organisation")
+	}
+	n, err := a.rdb.Exists(ctx, a.keys.revoked(c.ID)).Result()
+	if err != nil {
+		return Identity{}, fmt.Errorf("check revocation: %w", err)
+	}
+	if n > 0 {
+		return Identity{}, unauthenticated("token has been revoked")
+	}
+	return Identity{Subject: c.Subject, Role: c.Role, OrgID: c.OrgID, TokenID: c.ID, ExpiresAt: c.ExpiresAt.Time.UTC()}, nil
+}
+
+func (a *Authenticator) keyFunc(*jwt.Token) (any, error) { return a.key, nil }
+
+// tokenProblem says what was wrong with a token in words safe to return.
+func tokenProblem(err error) string {
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "token has expired"
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
+		return "token signature is not valid"
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return "token is malformed"
+	}
+	return "token is not valid"
+}
+
+func unauthenticated(msg string) error { return &Error{Kind: ErrUnauthenticated, Message: msg} }
+
+// maxRevokeTTL bounds how long a revocation is kept when the token's own
+// expiry is unknown (an admin revoking by id): no token lives longer.
+func (a *API) maxRevokeTTL() time.Duration {
+	return max(a.opts.StaffTokenTTL, a.opts.ResponderTokenTTL)
+}
+
+// revoke refuses the token with id tokenID from now until expiresAt; a
+// zero expiresAt keeps the revocation as long as any token can live.
+func (a *Authenticator) revoke(ctx context.Context, tokenID string, expiresAt time.Time, longest time.Duration) error {
+	ttl := longest
+	if !expiresAt.IsZero() {
+		ttl = expiresAt.Sub(a.now())
+	}
+	if ttl <= 0 {
+		return nil // expired already: nothing to refuse
+	}
+	// A minute of slack covers clock skew between processes.
+	if err := a.rdb.Set(ctx, a.keys.revoked(tokenID), "1", ttl+time.Minute).Err(); err != nil {
+		return fmt.Errorf("revoke token: %w", err)
+	}
+	return nil
+}
+
+// bearer extracts the token of an "Authorization: Bearer" header.
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// revokeRequest names the token to revoke; without a jti the caller's own
+// token is revoked (logging out).
+type revokeRequest struct {
+	TokenID string `json:"jti" doc:"id of the token to revoke; default the caller's own. Only admins may revoke another's token."`
+}
+
+func parseRevoke(body []byte) (revokeRequest, error) {
+	var req revokeRequest
+	if err := decodeOptional(body, &req); err != nil {
+		return req, err
+	}
+	var p problems
+	p.pattern("jti", req.TokenID, tokenIDPattern, "32 hexadecimal characters")
+	return req, p.err()
+}
+
+// handleRevoke is POST /api/v1/auth/revoke: anyone may revoke their own
+// token; an admin may revoke any token by id.
+func (a *API) handleRevoke(ctx context.Context, c *call) error {
+	req, err := parseRevoke(c.body)
+	if err != nil {
+		return err
+	}
+	jti, expires := req.TokenID, time.Time{}
+	if jti == "" || jti == c.id.TokenID {
+		jti, expires = c.id.TokenID, c.id.ExpiresAt
+	} else if c.id.Role != RoleAdmin {
+		return forbidden("only an admin may revoke another's token")
+	}
+	if err := a.auth.revoke(ctx, jti, expires, a.maxRevokeTTL()); err != nil {
+		return err
+	}
+	a.audit(ctx, c.id, "token.revoke", jti, 0)
+	c.w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,298 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+)
+
+// Callers with a bad token, each refused with 401 on every route that
+// needs a token.
+const (
+	cExpired   = "expired"
+	cRevoked   = "revoked"
+	cWrongKey  = "wrong-key"
+	cAlgNone   = "alg-none"
+	cHS512     = "hs512-same-key"
+	cMalformed = "malformed"
+	cNoIssuer  = "no-issuer"
+)
+
+var badCallers = map[string]bool{cNone: true, cExpired: true, cRevoked: true, cWrongKey: true, cAlgNone: true, cHS512: true, cMalformed: true, cNoIssuer: true}
+
+var matrixCallers = []string{
+	cNone, cAdmin, cOperator, cCoord, cCoordOther, cEvaluator, cResponder, cRespOther,
+	cExpired, cRevoked, cWrongKey, cAlgNone, cHS512, cMalformed, cNoIssuer,
+}
+
+// badTokens adds the callers whose tokens must be refused.
+func (e *env) badTokens(f *fixture) {
+	e.t.Helper()
+	ctx := context.Background()
+	past := newAuthenticator([]byte(testTokenKey), e.rdb, e.api.keys, func() time.Time { return e.clock.Now().Add(-2 * time.Hour) })
+	f.tokens[cExpired], _, _ = past.Issue("op1", RoleOperator, "", time.Hour)
+
+	tok, id, _ := e.api.auth.Issue("op1", RoleOperator, "", time.Hour)
+	if err := e.api.auth.revoke(ctx, id.TokenID, id.ExpiresAt, time.Hour); err != nil {
+		e.t.Fatal(err)
+	}
+	f.tokens[cRevoked] = tok
+
+	other := newAuthenticator([]byte("another-key-of-32-bytes-00000000"), e.rdb, e.api.keys, e.clock.Now)
+	f.tokens[cWrongKey], _, _ = other.Issue("admin", RoleAdmin, "", time.Hour)
+
+	now := e.clock.Now()
+	good := claims{Role: RoleAdmin, RegisteredClaims: jwt.RegisteredClaims{Issuer: tokenIssuer, Subject: "admin", ID: newTokenID(),
+		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))}}
+	var err error
+	if f.tokens[cAlgNone], err = jwt.NewWithClaims(jwt.SigningMethodNone, good).SignedString(jwt.UnsafeAllowNoneSignatureType); err != nil {
+		e.t.Fatal(err)
+	}
+	if f.tokens[cHS512], err = jwt.NewWithClaims(jwt.SigningMethodHS512, good).SignedString([]byte(testTokenKey)); err != nil {
+		e.t.Fatal(err)
+	}
+	noIss := good
+	noIss.Issuer = "someone-else"
+	if f.tokens[cNoIssuer], err = jwt.NewWithClaims(jwt.SigningMethodHS256, noIss).SignedString([]byte(testTokenKey)); err != nil {
+		e.t.Fatal(err)
+	}
+	f.tokens[cMalformed] = "not.a-token"
+}
+
+// matrixRoute is one route of the auth matrix: a valid request and the
+// status each caller gets. Callers not listed get 403 (401 without a
+// valid token); a public route answers everyone alike.
+type matrixRoute struct {
+	method, pattern string
+	path            func(f *fixture) string
+	body            func(f *fixture) any
+	want            map[string]int
+	public          int
+}
+
+func fixed(p string) func(*fixture) string { return func(*fixture) string { return p } }
+
+func matrixRoutes() []matrixRoute {
+	const v1 = "/api/v1"
+	need := map[string]any{"lat": testLat, "lng": testLng, "category": "flood", "urgency": 2, "team": []map[string]any{{"role": "medic", "count": 1}}}
+	staff201 := map[string]int{cAdmin: 201, cOperator: 201, cCoord: 201, cCoordOther: 201}
+	selfOrOps204 := map[string]int{cAdmin: 204, cOperator: 204, cResponder: 204, cRespOther: 403}
+	return []matrixRoute{
+		{method: "POST", pattern: v1 + "/auth/login", path: fixed(v1 + "/auth/login"),
+			body: func(f *fixture) any { return map[string]string{"username": "op1", "password": f.operatorPW} }, public: 200},
+		{method: "GET", pattern: v1 + "/openapi.json", path: fixed(v1 + "/openapi.json"), public: 200},
+		{method: "POST", pattern: v1 + "/auth/revoke", path: fixed(v1 + "/auth/revoke"),
+			want: map[string]int{cAdmin: 204, cOperator: 204, cCoord: 204, cCoordOther: 204, cEvaluator: 204, cResponder: 204, cRespOther: 204}},
+		{method: "POST", pattern: v1 + "/users", path: fixed(v1 + "/users"),
+			body: func(*fixture) any {
+				return map[string]string{"username": "newop", "password": "long-enough-pw", "role": "operator"}
+			}, want: map[string]int{cAdmin: 201}},
+		{method: "GET", pattern: v1 + "/users", path: fixed(v1 + "/users"), want: map[string]int{cAdmin: 200}},
+		{method: "GET", pattern: v1 + "/audit", path: fixed(v1 + "/audit"), want: map[string]int{cAdmin: 200}},
+		{method: "POST", pattern: v1 + "/responders", path: fixed(v1 + "/responders"),
+			body: func(*fixture) any { return map[string]string{"name": "New Person", "role": "medic"} }, want: staff201},
+		{method: "POST", pattern: v1 + "/responders/batch", path: fixed(v1 + "/responders/batch"),
+			body: func(*fixture) any {
+				return map[string]any{"responders": []map[string]string{{"name": "A", "role": "medic"}, {"name": "B", "role": "volunteer"}}}
+			}, want: staff201},
+		{method: "GET", pattern: v1 + "/responders/{id}", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 },
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404, cResponder: 200, cRespOther: 403}},
+		{method: "PUT", pattern: v1 + "/responders/{id}/location", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/location" },
+			body: func(*fixture) any { return map[string]float64{"lat": testLat, "lng": testLng} }, want: selfOrOps204},
+		{method: "PUT", pattern: v1 + "/responders/{id}/status", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/status" },
+			body: func(*fixture) any { return map[string]string{"status": "off_duty"} }, want: selfOrOps204},
+		{method: "GET", pattern: v1 + "/responders/{id}/offers", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/offers" },
+			want: map[string]int{cAdmin: 200, cOperator: 200, cResponder: 200, cRespOther: 403}},
+		{method: "POST", pattern: v1 + "/responders/{id}/token", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/token" },
+			want: map[string]int{cAdmin: 201, cOperator: 201, cCoord: 201, cCoordOther: 404}},
+		{method: "POST", pattern: v1 + "/needs", path: fixed(v1 + "/needs"), body: func(*fixture) any { return need }, want: staff201},
+		{method: "GET", pattern: v1 + "/needs", path: fixed(v1 + "/needs"),
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 200}},
+		{method: "GET", pattern: v1 + "/needs/{id}", path: func(f *fixture) string { return v1 + "/needs/" + f.N1 },
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404}},
+		{method: "POST", pattern: v1 + "/needs/{id}/cancel", path: func(f *fixture) string { return v1 + "/needs/" + f.N1 + "/cancel" },
+			want: map[string]int{cAdmin: 200, cOperator: 200}},
+		{method: "POST", pattern: v1 + "/needs/{id}/complete", path: func(f *fixture) string { return v1 + "/needs/" + f.N2 + "/complete" },
+			want: map[string]int{cResponder: 204, cRespOther: 404}},
+		{method: "POST", pattern: v1 + "/offers/{id}/accept", path: func(f *fixture) string { return v1 + "/offers/" + f.O1 + "/accept" },
+			want: map[string]int{cResponder: 200, cRespOther: 404}},
+		{method: "POST", pattern: v1 + "/offers/{id}/decline", path: func(f *fixture) string { return v1 + "/offers/" + f.O1 + "/decline" },
+			want: map[string]int{cResponder: 200, cRespOther: 404}},
+		{method: "GET", pattern: v1 + "/stats", path: fixed(v1 + "/stats"),
+			want: map[string]int{cAdmin: 200, cOperator: 200, cEvaluator: 200}},
+	}
+}
+
+// TestAuthMatrix sends a valid request to every route as every caller,
+// each on a fresh copy of the fixture, and checks the exact status.
+func TestAuthMatrix(t *testing.T) {
+	e := newEmbeddedEnv(t)
+	f := e.fixture()
+	e.badTokens(f)
+	base := captureState(t, e.rdb)
+
+	routes := matrixRoutes()
+	covered := map[string]bool{}
+	for _, mr := range routes {
+		covered[mr.method+" "+mr.pattern] = true
+	}
+	for _, rt := range e.api.routes {
+		if !covered[rt.method+" "+rt.path] {
+			t.Errorf("route %s %s is not in the auth matrix", rt.method, rt.path)
+		}
+	}
+
+	for _, mr := range routes {
+		for _, caller := range matrixCallers {
+			want := mr.public
+			if want == 0 {
+				var ok bool
+				if want, ok = mr.want[caller]; !ok {
+					want = 403
+					if badCallers[caller] {
+						want = 401
+					}
+				}
+			}
+			restoreState(t, e.rdb, base)
+			var body any
+			if mr.body != nil {
+				body = mr.body(f)
+			}
+			r := e.do(mr.method, mr.path(f), f.tokens[caller], body)
+			if r.Status != want {
+				t.Errorf("%s %s as %s: status %d, want %d: %s", mr.method, mr.pattern, caller, r.Status, want, r.Body)
+				continue
+			}
+			if r.Status >= 400 {
+				code := r.errorCode(t)
+				if wantCode := map[int]string{401: "unauthenticated", 403: "forbidden", 404: "not_found"}[r.Status]; code != wantCode {
+					t.Errorf("%s %s as %s: code %s, want %s", mr.method, mr.pattern, caller, code, wantCode)
+				}
+				if r.Status == 401 && r.Header.Get("WWW-Authenticate") == "" {
+					t.Errorf("%s %s as %s: 401 without WWW-Authenticate", mr.method, mr.pattern, caller)
+				}
+			}
+		}
+	}
+}
+
+func TestVerify(t *testing.T) {
+	e := newEmbeddedEnv(t)
+	f := e.fixture()
+	e.badTokens(f)
+	ctx := context.Background()
+	id, err := e.api.Authenticator().Verify(ctx, f.tokens[cCoord])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.Subject != "coord-a" || id.Role != RoleCoordinator || id.OrgID != "org-a" || len(id.TokenID) != 32 ||
+		!id.ExpiresAt.Equal(e.clock.Now().Add(time.Hour)) {
+		t.Fatalf("identity %+v", id)
+	}
+	for _, c := range []string{cExpired, cRevoked, cWrongKey, cAlgNone, cHS512, cMalformed, cNoIssuer} {
+		if _, err := e.api.Authenticator().Verify(ctx, f.tokens[c]); !errors.Is(err, ErrUnauthenticated) {
+			t.Errorf("%s: %v, want ErrUnauthenticated", c, err)
+		}
+	}
+}
+
+func TestRevoke(t *testing.T) {
+	e := newEmbeddedEnv(t)
+	ctx := context.Background()
+	op := e.token("op1", RoleOperator, "")
+	e.do("GET", "/api/v1/needs", op, nil).want(t, 200)
+	e.do("POST", "/api/v1/auth/revoke", op, nil).want(t, 204)
+	e.do("GET", "/api/v1/needs", op, nil).want(t, 401)
+	if _, err := e.api.Authenticator().Verify(ctx, op); !errors.Is(err, ErrUnauthenticated) {
+		t.Fatalf("verify after revoke: %v", err)
+	}
+
+	// The revocation lives as long as the token would have, no longer.
+	_, id, _ := e.api.auth.Issue("op2", RoleOperator, "", time.Hour)
+	if n := e.rdb.Exists(ctx, e.api.keys.revoked(id.TokenID)).Val(); n != 0 {
+		t.Fatal("an unrevoked token has a revocation key")
+	}
+
+	// Another's token: an admin may revoke it by id, an operator may not.
+	victim, vid, _ := e.api.auth.Issue("op3", RoleOperator, "", time.Hour)
+	other := e.token("op4", RoleOperator, "")
+	if code := e.do("POST", "/api/v1/auth/revoke", other, map[string]string{"jti": vid.TokenID}).want(t, 403).errorCode(t); code != "forbidden" {
+		t.Fatalf("code %s", code)
+	}
+	e.do("GET", "/api/v1/needs", victim, nil).want(t, 200)
+	e.do("POST", "/api/v1/auth/revoke", e.token("admin", RoleAdmin, ""), map[string]string{"jti": vid.TokenID}).want(t, 204)
+	e.do("GET", "/api/v1/needs", victim, nil).want(t, 401)
+	if ttl := e.rdb.TTL(ctx, e.api.keys.revoked(vid.TokenID)).Val(); ttl < 30*24*time.Hour {
+		t.Fatalf("revocation by id kept %v, want the longest token life", ttl)
+	}
+}
+
+func TestLogin(t *testing.T) {
+	e := newEmbeddedEnv(t)
+	var lr loginResponse
+	e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": testAdminPW}).want(t, 200).decode(t, &lr)
+	if lr.Role != RoleAdmin || lr.ExpiresAt != "2026-11-29T00:00:00Z" {
+		t.Fatalf("login %+v", lr)
+	}
+	e.do("POST", "/api/v1/users", lr.Token, map[string]string{"username": "coord-a", "password": "coordinator-pw", "role": "coordinator", "org_id": "org-a"}).want(t, 201)
+	var cl loginResponse
+	e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "coord-a", "password": "coordinator-pw"}).want(t, 200).decode(t, &cl)
+	id, err := e.api.auth.Verify(context.Background(), cl.Token)
+	if err != nil || id.Role != RoleCoordinator || id.OrgID != "org-a" || cl.OrgID != "org-a" {
+		t.Fatalf("coordinator token %+v %v", id, err)
+	}
+	wrong := e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "wrong-password"}).want(t, 401)
+	unknown := e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "nobody", "password": "wrong-password"}).want(t, 401)
+	if string(wrong.Body) != string(unknown.Body) {
+		t.Fatalf("bad password %s and unknown user %s answer differently", wrong.Body, unknown.Body)
+	}
+}
+
+func TestBootstrapAdmin(t *testing.T) {
+	core, logs := observer.New(zap.InfoLevel)
+	log := zap.New(core)
+	e := newEmbeddedEnv(t, func(o *APIOptions) { o.AdminPassword, o.Logger = "", log })
+	warned := logs.FilterMessageSnippet("generated password").All()
+	if len(warned) != 1 {
+		t.Fatalf("%d warnings with the generated password, want 1", len(warned))
+	}
+	pw, _ := warned[0].ContextMap()["password"].(string)
+	if len(pw) != 20 {
+		t.Fatalf("generated password %q", pw)
+	}
+	e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": pw}).want(t, 200)
+
+	// A second start on the same Redis keeps the admin and logs nothing.
+	again := newEnv(t, e.rdb, func(o *APIOptions) { o.AdminPassword, o.Logger = "", log })
+	if n := len(logs.FilterMessageSnippet("generated password").All()); n != 1 {
+		t.Fatalf("%d warnings after a restart, want 1", n)
+	}
+	again.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": pw}).want(t, 200)
+
+	// A configured password takes over.
+	third := newEnv(t, e.rdb, func(o *APIOptions) { o.AdminPassword = "configured-password" })
+	third.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "configured-password"}).want(t, 200)
+	third.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": pw}).want(t, 401)
+
+	for _, entry := range logs.All() {
+		if entry.Message != warned[0].Message && strings.Contains(fmt.Sprint(entry.ContextMap()), pw) {
+			t.Fatalf("password logged again: %v", entry)
+		}
+	}
+}
+
+func TestNewAPIRefusesShortKey(t *testing.T) {
+	e := newEmbeddedEnv(t)
+	_, err := NewAPI(context.Background(), APIOptions{Redis: e.rdb, Store: e.store, Service: e.svc, TokenKey: []byte("short")})
+	if err == nil {
+		t.Fatal("a 5-byte token key was accepted")
+	}
+}

@@ -1,0 +1,98 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/liandong/liandong/internal/redistest"
+)
+
+func batchBody(n int, bad int) string {
+	var b strings.Builder
+	b.WriteString(`{"responders":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		role := "volunteer"
+		if i == bad {
+			role = "astronaut"
+		}
+		fmt.Fprintf(&b, `{"name":"Drill volunteer %05d","role":%q,"skills":["first_aid"],"phone":"+86 138 0000 %04d"}`, i, role, i%10000)
+	}
+	b.WriteString(`]}`)
+	return b.String()
+}
+
+// TestBatchAllOrNothing: a good batch registers everyone, each with a
+// token that works; one bad entry refuses the batch and stores nothing.
+func TestBatchAllOrNothing(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		e := newBackendEnv(t, b)
+		coord := e.token("coord-a", RoleCoordinator, "org-a")
+
+		before := snapshot(t, e.rdb)
+		r := e.do("POST", "/api/v1/responders/batch", coord, batchBody(200, 137)).want(t, 400)
+		if !strings.Contains(string(r.Body), "responders[137].role") {
+			t.Fatalf("refusal does not name entry 137: %s", r.Body)
+		}
+		if after := snapshot(t, e.rdb); after != before {
+			t.Fatal("a refused batch changed Redis")
+		}
+
+		var br batchResponse
+		e.do("POST", "/api/v1/responders/batch", coord, batchBody(200, -1)).want(t, 201).decode(t, &br)
+		if len(br.Responders) != 200 {
+			t.Fatalf("%d registered, want 200", len(br.Responders))
+		}
+		rc, err := e.store.CountResponders(context.Background())
+		if err != nil || rc.Total != 200 || rc.ByStatus["available"] != 200 {
+			t.Fatalf("counts %+v %v", rc, err)
+		}
+		seen := map[string]bool{}
+		for i, entry := range br.Responders {
+			if seen[entry.ID] {
+				t.Fatalf("id %s twice", entry.ID)
+			}
+			seen[entry.ID] = true
+			if i%50 != 0 {
+				continue
+			}
+			var got responderJSON
+			e.do("GET", "/api/v1/responders/"+entry.ID, entry.Token, nil).want(t, 200).decode(t, &got)
+			if got.OrgID != "org-a" || got.Name != fmt.Sprintf("Drill volunteer %05d", i) {
+				t.Fatalf("entry %d stored as %+v", i, got)
+			}
+		}
+	})
+}
+
+// TestBatchSpeed registers 20,000 responders in two batches on a real
+// redis-server, as a drill does. The embedded Redis runs every Lua script
+// in a fresh interpreter and takes seconds per 10,000; the race detector
+// slows the client as much, so both are left out.
+func TestBatchSpeed(t *testing.T) {
+	if raceEnabled || testing.Short() {
+		t.Skip("timing is meaningless under -race or -short")
+	}
+	s := redistest.Start(t, redistest.Options{})
+	e := newEnv(t, s.Client(t))
+	op := e.token("op1", RoleOperator, "")
+	bodies := []string{batchBody(maxBatch, -1), batchBody(maxBatch, -1)}
+	start := time.Now()
+	for _, body := range bodies {
+		e.do("POST", "/api/v1/responders/batch", op, body).want(t, 201)
+	}
+	took := time.Since(start)
+	t.Logf("registered 20,000 responders in %v", took)
+	if took > 10*time.Second {
+		t.Fatalf("20,000 registrations took %v", took)
+	}
+	rc, err := e.store.CountResponders(context.Background())
+	if err != nil || rc.Total != 2*maxBatch {
+		t.Fatalf("%d responders (%v)", rc.Total, err)
+	}
+}

@@ -1,0 +1,295 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/liandong/liandong/geo"
+	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/redisstore"
+)
+
+// needRequest is the body of POST /api/v1/needs.
+type needRequest struct {
+	Lat         *float64          `json:"lat" api:"required" doc:"-90..90"`
+	Lng         *float64          `json:"lng" api:"required" doc:"-180..180"`
+	Category    string            `json:"category" api:"required" doc:"1..64 bytes, e.g. elderly_checkin"`
+	Urgency     *int              `json:"urgency" api:"required" doc:"1 (life-threatening) .. 4 (routine)"`
+	Team        []teamSlotRequest `json:"team" api:"required" doc:"1..10 entries, 50 people at most"`
+	Description string            `json:"description" doc:"up to 2000 bytes"`
+	OrgID       string            `json:"org_id" doc:"the organisation the need belongs to; a coordinator's own is always used"`
+	Deadline    string            `json:"deadline" doc:"the need becomes unstaffed if not staffed by then; at most 30 days ahead"`
+}
+
+type teamSlotRequest struct {
+	Role   mobilize.Role `json:"role" api:"required"`
+	Count  *int          `json:"count" api:"required" doc:"1..50"`
+	Skills []string      `json:"skills" doc:"every one required, with a current certification where one is given"`
+}
+
+// maxDeadline bounds how far ahead a deadline may lie.
+const maxDeadline = 30 * 24 * time.Hour
+
+// parseNeed decodes and checks POST /api/v1/needs at time now.
+func parseNeed(body []byte, now time.Time) (mobilize.Need, error) {
+	var req needRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return mobilize.Need{}, err
+	}
+	var p problems
+	p.coordinates(req.Lat, req.Lng)
+	p.text("category", req.Category, mobilize.MaxCategoryLen, true, false)
+	p.text("description", req.Description, mobilize.MaxDescription, false, true)
+	if req.OrgID != "" {
+		p.name("org_id", req.OrgID)
+	}
+	if req.Urgency == nil {
+		p.addf("urgency is required")
+	} else if *req.Urgency < 1 || *req.Urgency > 4 {
+		p.addf("urgency must be 1 (life-threatening) .. 4 (routine)")
+	}
+	if len(req.Team) == 0 || len(req.Team) > mobilize.MaxTeamEntries {
+		p.addf("team must have 1..%d entries", mobilize.MaxTeamEntries)
+	}
+	n := mobilize.Need{Category: req.Category, Description: req.Description, OrgID: req.OrgID}
+	people := 0
+	for i, t := range req.Team {
+		if _, err := mobilize.ParseRole(string(t.Role)); err != nil {
+			p.addf("team[%d].role must be one of social_worker, volunteer, medic, community_worker", i)
+		}
+		slot := mobilize.TeamSlot{Role: t.Role, Skills: t.Skills}
+		if t.Count == nil || *t.Count < 1 || *t.Count > mobilize.MaxSlotsPerNeed {
+			p.addf("team[%d].count must be 1..%d", i, mobilize.MaxSlotsPerNeed)
+		} else {
+			slot.Count = *t.Count
+			people += slot.Count
+		}
+		if len(t.Skills) > mobilize.MaxSkillsPerSlot {
+			p.addf("team[%d].skills has more than %d entries", i, mobilize.MaxSkillsPerSlot)
+		}
+		for j, s := range t.Skills {
+			p.name(fmt.Sprintf("team[%d].skills[%d]", i, j), s)
+		}
+		if slot.Skills == nil {
+			slot.Skills = []string{}
+		}
+		n.Team = append(n.Team, slot)
+	}
+	if people > mobilize.MaxSlotsPerNeed {
+		p.addf("team asks for %d people, more than %d", people, mobilize.MaxSlotsPerNeed)
+	}
+	if req.Deadline != "" {
+		if d := p.timestamp("deadline", req.Deadline); !d.IsZero() {
+			if !d.After(now) || d.Sub(now) > maxDeadline {
+				p.addf("deadline must lie in the next %d days", int(maxDeadline.Hours()/24))
+			}
+			n.Deadline = d
+		}
+	}
+	if err := p.err(); err != nil {
+		return mobilize.Need{}, err
+	}
+	n.Urgency = *req.Urgency
+	pt, err := geo.NewPoint(*req.Lat, *req.Lng)
+	if err != nil {
+		return mobilize.Need{}, invalid(err.Error())
+	}
+	n.Point = pt
+	if err := n.Validate(); err != nil { // the domain's own rules, in case they are stricter
+		return mobilize.Need{}, err
+	}
+	return n, nil
+}
+
+// needJSON is a need as the API shows it (API.md), with lat and lng at the
+// top level.
+type needJSON struct {
+	ID          string              `json:"id"`
+	Status      mobilize.NeedStatus `json:"status"`
+	Urgency     int                 `json:"urgency"`
+	Category    string              `json:"category"`
+	Description string              `json:"description"`
+	Lat         float64             `json:"lat"`
+	Lng         float64             `json:"lng"`
+	Team        []teamJSON          `json:"team"`
+	Assignments []assignmentJSON    `json:"assignments"`
+	LeadID      *string             `json:"lead_id"`
+	OrgID       string              `json:"org_id,omitempty"`
+	CreatedAt   string              `json:"created_at"`
+	StaffedAt   *string             `json:"staffed_at"`
+	Deadline    *string             `json:"deadline,omitempty"`
+}
+
+type teamJSON struct {
+	Role      mobilize.Role `json:"role"`
+	Count     int           `json:"count"`
+	Skills    []string      `json:"skills"`
+	Filled    int           `json:"filled" doc:"accepted so far"`
+	Pending   int           `json:"pending" doc:"offers awaiting an answer"`
+	Shortfall string        `json:"shortfall,omitempty" doc:"why nobody is being offered this entry: nobody_in_radius, all_busy, all_declined, taken_by_more_urgent"`
+}
+
+type assignmentJSON struct {
+	OfferID     string                   `json:"offer_id"`
+	ResponderID string                   `json:"responder_id"`
+	Role        mobilize.Role            `json:"role"`
+	TeamIndex   int                      `json:"team_index"`
+	State       mobilize.AssignmentState `json:"state"`
+	OfferedAt   string                   `json:"offered_at"`
+	ExpiresAt   string                   `json:"expires_at"`
+	AnsweredAt  *string                  `json:"answered_at"`
+	DistanceM   float64                  `json:"distance_m"`
+	Reason      string                   `json:"reason,omitempty"`
+}
+
+type needList struct {
+	Needs []needJSON `json:"needs"`
+}
+
+func toNeedJSON(n mobilize.NeedState) needJSON {
+	out := needJSON{
+		ID: string(n.ID), Status: n.Status, Urgency: n.Urgency, Category: n.Category, Description: n.Description,
+		Lat: geo.Lat(n.Point), Lng: geo.Lng(n.Point), Team: make([]teamJSON, len(n.Team)),
+		Assignments: make([]assignmentJSON, len(n.Assignments)), OrgID: n.OrgID,
+		CreatedAt: rfc3339(n.CreatedAt), StaffedAt: optionalTime(n.StaffedAt), Deadline: optionalTime(n.Deadline),
+	}
+	if n.LeadID != "" {
+		lead := string(n.LeadID)
+		out.LeadID = &lead
+	}
+	for i, t := range n.Team {
+		tj := teamJSON{Role: t.Role, Count: t.Count, Skills: t.Skills, Shortfall: string(n.Shortfalls[i])}
+		if tj.Skills == nil {
+			tj.Skills = []string{}
+		}
+		if i < len(n.Filled) && i < len(n.Pending) {
+			tj.Filled, tj.Pending = n.Filled[i], n.Pending[i]
+		}
+		out.Team[i] = tj
+	}
+	for i, as := range n.Assignments {
+		out.Assignments[i] = assignmentJSON{
+			OfferID: string(as.OfferID), ResponderID: string(as.ResponderID), Role: as.Role, TeamIndex: as.TeamIndex,
+			State: as.State, OfferedAt: rfc3339(as.OfferedAt), ExpiresAt: rfc3339(as.ExpiresAt),
+			AnsweredAt: optionalTime(as.AnsweredAt), DistanceM: as.DistanceMeters, Reason: string(as.Reason),
+		}
+	}
+	return out
+}
+
+// handleCreateNeed is POST /api/v1/needs. A coordinator's need belongs to
+// its organisation.
+func (a *API) handleCreateNeed(ctx context.Context, c *call) error {
+	n, err := parseNeed(c.body, a.now())
+	if err != nil {
+		return err
+	}
+	if c.id.Role == RoleCoordinator {
+		if n.OrgID != "" && n.OrgID != c.id.OrgID {
+			return forbidden("a coordinator files needs only for its own organisation")
+		}
+		n.OrgID = c.id.OrgID
+	}
+	created, err := a.service.CreateNeed(ctx, n)
+	if err != nil {
+		return err
+	}
+	a.audit(ctx, c.id, "need.create", string(created.ID), 0)
+	c.json(http.StatusCreated, toNeedJSON(created))
+	return nil
+}
+
+// needFor loads the need of the path for the caller; a coordinator sees
+// only its organisation's, and another's is "not found".
+func (a *API) needFor(ctx context.Context, c *call) (mobilize.NeedState, error) {
+	nid := c.r.PathValue("id")
+	if !idPattern.MatchString(nid) {
+		return mobilize.NeedState{}, notFound("need")
+	}
+	n, err := a.store.Need(ctx, mobilize.NeedID(nid))
+	if err != nil {
+		return n, err
+	}
+	if c.id.Role == RoleCoordinator && n.OrgID != c.id.OrgID {
+		return mobilize.NeedState{}, notFound("need")
+	}
+	return n, nil
+}
+
+func (a *API) handleGetNeed(ctx context.Context, c *call) error {
+	n, err := a.needFor(ctx, c)
+	if err != nil {
+		return err
+	}
+	c.json(http.StatusOK, toNeedJSON(n))
+	return nil
+}
+
+// handleCancel is POST /api/v1/needs/{id}/cancel (operators).
+func (a *API) handleCancel(ctx context.Context, c *call) error {
+	if err := parseEmpty(c.body); err != nil {
+		return err
+	}
+	if _, err := a.needFor(ctx, c); err != nil {
+		return err
+	}
+	n, err := a.service.Cancel(ctx, mobilize.NeedID(c.r.PathValue("id")))
+	if err != nil {
+		return err
+	}
+	a.audit(ctx, c.id, "need.cancel", string(n.ID), 0)
+	c.json(http.StatusOK, toNeedJSON(n))
+	return nil
+}
+
+var needStatuses = []mobilize.NeedStatus{
+	mobilize.NeedOpen, mobilize.NeedStaffing, mobilize.NeedStaffed,
+	mobilize.NeedCompleted, mobilize.NeedCancelled, mobilize.NeedUnstaffed,
+}
+
+// handleListNeeds is GET /api/v1/needs?status=&limit=, newest first.
+func (a *API) handleListNeeds(ctx context.Context, c *call) error {
+	limit, err := queryLimit(c.r)
+	if err != nil {
+		return err
+	}
+	status := mobilize.NeedStatus(c.r.URL.Query().Get("status"))
+	if status != "" && !slices.Contains(needStatuses, status) {
+		return invalid("status must be one of open, staffing, staffed, completed, cancelled, unstaffed")
+	}
+	sums, err := a.store.NeedSummaries(ctx, status.Active())
+	if err != nil {
+		return err
+	}
+	ids := make([]mobilize.NeedID, 0, len(sums))
+	slices.SortFunc(sums, func(x, y redisstore.NeedSummary) int {
+		return cmp.Or(y.CreatedAt.Compare(x.CreatedAt), cmp.Compare(x.ID, y.ID))
+	})
+	for _, s := range sums {
+		if status == "" || s.Status == status {
+			ids = append(ids, s.ID)
+		}
+	}
+	out := needList{Needs: []needJSON{}}
+	// A coordinator's needs are found by reading them, a page at a time,
+	// until the page is full.
+	for len(ids) > 0 && len(out.Needs) < limit {
+		page := ids[:min(limit, len(ids))]
+		ids = ids[len(page):]
+		needs, err := a.store.Needs(ctx, page)
+		if err != nil {
+			return fmt.Errorf("list needs: %w", err)
+		}
+		for _, n := range needs {
+			if len(out.Needs) < limit && (c.id.Role != RoleCoordinator || n.OrgID == c.id.OrgID) && (status == "" || n.Status == status) {
+				out.Needs = append(out.Needs, toNeedJSON(n))
+			}
+		}
+	}
+	c.json(http.StatusOK, out)
+	return nil
+}

@@ -1,0 +1,123 @@
+package web
+
+import (
+	"context"
+	"math"
+	"net/http"
+
+	"github.com/liandong/liandong/geo"
+	"github.com/liandong/liandong/mobilize"
+)
+
+// Offers over HTTP, for responders without a websocket: see the offer they
+// hold, answer it, report the task done. The websocket carries the same
+// verbs; both go through mobilize.Service, so both emit the same events.
+
+// offerJSON is a pending offer, shaped like the websocket's "offer".
+type offerJSON struct {
+	OfferID     string        `json:"offer_id"`
+	NeedID      string        `json:"need_id"`
+	Role        mobilize.Role `json:"role"`
+	Category    string        `json:"category"`
+	Urgency     int           `json:"urgency"`
+	Lat         float64       `json:"lat"`
+	Lng         float64       `json:"lng"`
+	DistanceM   float64       `json:"distance_m"`
+	ExpiresAt   string        `json:"expires_at"`
+	Description string        `json:"description"`
+}
+
+type offerList struct {
+	Offers []offerJSON `json:"offers"`
+}
+
+// answerJSON is what came of an accept or decline.
+type answerJSON struct {
+	OfferID string  `json:"offer_id"`
+	NeedID  string  `json:"need_id"`
+	Outcome string  `json:"outcome" enum:"accepted,staffed,declined" doc:"staffed: this acceptance filled the team"`
+	LeadID  *string `json:"lead_id" doc:"the team's lead, once staffed"`
+}
+
+type completeRequest struct {
+	Note string `json:"note" doc:"up to 2000 bytes; accepted, not stored yet"`
+}
+
+func parseComplete(body []byte) (completeRequest, error) {
+	var req completeRequest
+	if err := decodeOptional(body, &req); err != nil {
+		return req, err
+	}
+	var p problems
+	p.text("note", req.Note, mobilize.MaxDescription, false, true)
+	return req, p.err()
+}
+
+func parseEmpty(body []byte) error { return decodeOptional(body, &emptyRequest{}) }
+
+// handleOffers is GET /api/v1/responders/{id}/offers: the offer the
+// responder holds, if any (one at a time while matching offers one slot
+// per person).
+func (a *API) handleOffers(ctx context.Context, c *call) error {
+	rid, err := pathResponder(c)
+	if err != nil {
+		return err
+	}
+	po, found, err := a.store.PendingOffer(ctx, rid)
+	if err != nil {
+		return err
+	}
+	out := offerList{Offers: []offerJSON{}}
+	if found {
+		n, as := po.Need, po.Assignment
+		out.Offers = append(out.Offers, offerJSON{
+			OfferID: string(as.OfferID), NeedID: string(n.ID), Role: as.Role, Category: n.Category, Urgency: n.Urgency,
+			Lat: geo.Lat(n.Point), Lng: geo.Lng(n.Point), DistanceM: math.Round(as.DistanceMeters),
+			ExpiresAt: rfc3339(as.ExpiresAt), Description: n.Description,
+		})
+	}
+	c.json(http.StatusOK, out)
+	return nil
+}
+
+func (a *API) handleAccept(ctx context.Context, c *call) error  { return a.answer(ctx, c, true) }
+func (a *API) handleDecline(ctx context.Context, c *call) error { return a.answer(ctx, c, false) }
+
+// answer applies the caller's accept or decline. Someone else's offer is
+// "not found", as the service words it.
+func (a *API) answer(ctx context.Context, c *call, accept bool) error {
+	oid := c.r.PathValue("id")
+	if err := parseEmpty(c.body); err != nil {
+		return err
+	}
+	if !idPattern.MatchString(oid) {
+		return notFound("offer")
+	}
+	ans, err := a.service.Respond(ctx, mobilize.ResponderID(c.id.Subject), mobilize.OfferID(oid), accept)
+	if err != nil {
+		return err
+	}
+	out := answerJSON{OfferID: oid, NeedID: string(ans.Need), Outcome: ans.Outcome}
+	if ans.Lead != "" {
+		lead := string(ans.Lead)
+		out.LeadID = &lead
+	}
+	c.json(http.StatusOK, out)
+	return nil
+}
+
+// handleComplete is POST /api/v1/needs/{id}/complete by a team member.
+func (a *API) handleComplete(ctx context.Context, c *call) error {
+	nid := c.r.PathValue("id")
+	if _, err := parseComplete(c.body); err != nil {
+		return err
+	}
+	if !idPattern.MatchString(nid) {
+		return notFound("need")
+	}
+	if err := a.service.Complete(ctx, mobilize.NeedID(nid), mobilize.ResponderID(c.id.Subject)); err != nil {
+		return err
+	}
+	c.w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,110 @@
+package web
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/paulmach/orb"
+
+	"github.com/liandong/liandong/geo"
+	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/redisstore"
+)
+
+// A responder's presence: where they are and whether they are on duty.
+// Phones report both over the websocket; these routes are for apps
+// without one and for operators correcting a record.
+
+type locationRequest struct {
+	Lat *float64 `json:"lat" api:"required" doc:"-90..90"`
+	Lng *float64 `json:"lng" api:"required" doc:"-180..180"`
+}
+
+type statusRequest struct {
+	Status mobilize.Status `json:"status" api:"required" enum:"available,off_duty"`
+}
+
+// parseLocation decodes and checks PUT /api/v1/responders/{id}/location.
+func parseLocation(body []byte) (orb.Point, error) {
+	var req locationRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return orb.Point{}, err
+	}
+	var p problems
+	p.coordinates(req.Lat, req.Lng)
+	if err := p.err(); err != nil {
+		return orb.Point{}, err
+	}
+	pt, err := geo.NewPoint(*req.Lat, *req.Lng)
+	if err != nil {
+		return orb.Point{}, invalid(err.Error())
+	}
+	return pt, nil
+}
+
+// parseStatus decodes and checks PUT /api/v1/responders/{id}/status; it
+// reports whether the responder goes on duty.
+func parseStatus(body []byte) (bool, error) {
+	var req statusRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return false, err
+	}
+	switch req.Status {
+	case mobilize.StatusAvailable:
+		return true, nil
+	case mobilize.StatusOffDuty:
+		return false, nil
+	}
+	return false, invalid(`status must be "available" or "off_duty"`)
+}
+
+// pathResponder is the responder id of the path, checked against the
+// caller; an id that cannot exist is not found.
+func pathResponder(c *call) (mobilize.ResponderID, error) {
+	rid := c.r.PathValue("id")
+	if err := checkSelf(c.id, rid); err != nil {
+		return "", err
+	}
+	if !idPattern.MatchString(rid) {
+		return "", notFound("responder")
+	}
+	return mobilize.ResponderID(rid), nil
+}
+
+// handleLocation is PUT /api/v1/responders/{id}/location, stamped with
+// the server's time: a phone's clock is not trusted for freshness.
+func (a *API) handleLocation(ctx context.Context, c *call) error {
+	rid, err := pathResponder(c)
+	if err != nil {
+		return err
+	}
+	pt, err := parseLocation(c.body)
+	if err != nil {
+		return err
+	}
+	if err := a.store.Locate(ctx, redisstore.Location{ID: rid, Point: pt, At: a.now()}); err != nil {
+		return err
+	}
+	a.audit(ctx, c.id, "responder.locate", string(rid), 0)
+	c.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// handleStatus is PUT /api/v1/responders/{id}/status. Going off duty does
+// not withdraw an offer already held; the person can still decline it.
+func (a *API) handleStatus(ctx context.Context, c *call) error {
+	rid, err := pathResponder(c)
+	if err != nil {
+		return err
+	}
+	onDuty, err := parseStatus(c.body)
+	if err != nil {
+		return err
+	}
+	if _, err := a.store.SetDuty(ctx, rid, onDuty); err != nil {
+		return err
+	}
+	a.audit(ctx, c.id, "responder.status", string(rid), 0)
+	c.w.WriteHeader(http.StatusNoContent)
+	return nil
+}

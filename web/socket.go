@@ -1,0 +1,291 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/paulmach/orb"
+	"go.uber.org/zap"
+
+	"github.com/liandong/liandong/geo"
+	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/redisstore"
+	"github.com/liandong/liandong/realtime"
+)
+
+// Console events are routed by H3 cell: an event is published on the
+// coarse cells of its location at a few resolutions, and a console
+// subscribes to the cells that cover its map box at the finest resolution
+// that keeps the list short. Routing is then a set lookup in the hub, not a
+// scan of every console. A console receives the events of every cell that
+// overlaps its box (a slightly larger area); the map draws what is inside.
+var channelResolutions = []int{6, 4, 2}
+
+// maxViewportChannels bounds one subscription.
+const maxViewportChannels = 3000
+
+// ChannelAll carries events without a location.
+const ChannelAll = "all"
+
+// EventChannels lists the channels an event at p is published on.
+func EventChannels(p orb.Point) []string {
+	if geo.ValidPoint(p) != nil || (p[0] == 0 && p[1] == 0) {
+		return nil
+	}
+	out := make([]string, 0, len(channelResolutions)+1)
+	for _, res := range channelResolutions {
+		c, err := geo.CellAt(p, res)
+		if err == nil {
+			out = append(out, fmt.Sprintf("c%d:%s", res, c))
+		}
+	}
+	return append(out, ChannelAll)
+}
+
+// viewportChannels maps a console's box to channel names.
+func viewportChannels(box geo.BBox) ([]string, error) {
+	for _, res := range channelResolutions {
+		cells, err := box.Cells(res)
+		if err != nil || len(cells) > maxViewportChannels {
+			continue
+		}
+		out := make([]string, 0, len(cells)+1)
+		for _, c := range cells {
+			out = append(out, fmt.Sprintf("c%d:%s", res, c))
+		}
+		return append(out, ChannelAll), nil
+	}
+	return []string{ChannelAll}, nil // the whole world: everything
+}
+
+// SocketDeps is what the websocket endpoint needs.
+type SocketDeps struct {
+	Hub     *realtime.Hub
+	Service *mobilize.Service
+	Store   *redisstore.Store
+	Log     *zap.Logger
+	Now     func() time.Time
+}
+
+// socketHandler handles client messages of responder and operator sockets.
+type socketHandler struct{ SocketDeps }
+
+// NewSocketHandler returns the realtime handler for /ws.
+func NewSocketHandler(d SocketDeps) realtime.Handler {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &socketHandler{d}
+}
+
+func clientErr(code, format string, args ...any) *realtime.ClientError {
+	return &realtime.ClientError{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// decodeData decodes a message's data strictly into v.
+func decodeData(raw json.RawMessage, v any) error {
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return clientErr("invalid_message", "data: %v", err)
+	}
+	if dec.More() {
+		return clientErr("invalid_message", "data: trailing content")
+	}
+	return nil
+}
+
+// HandleConnect greets a responder.
+func (h *socketHandler) HandleConnect(ctx context.Context, s *realtime.Session) error {
+	id := s.Identity()
+	if id.Kind == realtime.KindResponder {
+		return s.Send("welcome", map[string]any{"responder_id": id.UserID, "server_time": h.Now().UTC().Format(time.RFC3339Nano)})
+	}
+	return s.Send("welcome", map[string]any{"user_id": id.UserID, "server_time": h.Now().UTC().Format(time.RFC3339Nano)})
+}
+
+// HandleMessage applies one client message.
+func (h *socketHandler) HandleMessage(ctx context.Context, s *realtime.Session, env realtime.Envelope) error {
+	id := s.Identity()
+	if id.Kind == realtime.KindOperator {
+		if env.Type != "subscribe" {
+			return realtime.UnknownType(env.Type)
+		}
+		var m struct {
+			BBox []float64 `json:"bbox"`
+		}
+		if err := decodeData(env.Data, &m); err != nil {
+			return err
+		}
+		if len(m.BBox) != 4 {
+			return clientErr("invalid_message", "bbox must be [minLng,minLat,maxLng,maxLat]")
+		}
+		box, err := geo.NewBBox(m.BBox[0], m.BBox[1], m.BBox[2], m.BBox[3])
+		if err != nil {
+			return clientErr("invalid_message", "bbox: %v", err)
+		}
+		chs, _ := viewportChannels(box)
+		s.SetChannels(chs)
+		return s.Send("subscribed", map[string]any{"bbox": m.BBox, "channels": len(chs)})
+	}
+	rid := mobilize.ResponderID(id.UserID)
+	switch env.Type {
+	case "location":
+		var m struct {
+			Lat *float64 `json:"lat"`
+			Lng *float64 `json:"lng"`
+		}
+		if err := decodeData(env.Data, &m); err != nil {
+			return err
+		}
+		if m.Lat == nil || m.Lng == nil {
+			return clientErr("invalid_message", "location needs lat and lng")
+		}
+		p, err := geo.NewPoint(*m.Lat, *m.Lng)
+		if err != nil {
+			return clientErr("invalid_location", "%v", err)
+		}
+		return h.domainErr(h.Store.Locate(ctx, redisstore.Location{ID: rid, Point: p, At: h.Now()}))
+	case "status":
+		var m struct {
+			Status string `json:"status"`
+		}
+		if err := decodeData(env.Data, &m); err != nil {
+			return err
+		}
+		if m.Status != "available" && m.Status != "off_duty" {
+			return clientErr("invalid_message", "status must be available or off_duty")
+		}
+		_, err := h.Store.SetDuty(ctx, rid, m.Status == "available")
+		return h.domainErr(err)
+	case "accept", "decline":
+		var m struct {
+			OfferID string `json:"offer_id"`
+		}
+		if err := decodeData(env.Data, &m); err != nil {
+			return err
+		}
+		if m.OfferID == "" {
+			return clientErr("invalid_message", "offer_id is required")
+		}
+		_, err := h.Service.Respond(ctx, rid, mobilize.OfferID(m.OfferID), env.Type == "accept")
+		if err == nil {
+			return s.Send("answered", map[string]any{"offer_id": m.OfferID, "answer": env.Type})
+		}
+		return h.domainErr(err)
+	case "complete":
+		var m struct {
+			NeedID string `json:"need_id"`
+			Note   string `json:"note"`
+		}
+		if err := decodeData(env.Data, &m); err != nil {
+			return err
+		}
+		if m.NeedID == "" || len(m.Note) > 2000 {
+			return clientErr("invalid_message", "need_id is required and note at most 2000 characters")
+		}
+		return h.domainErr(h.Service.Complete(ctx, mobilize.NeedID(m.NeedID), rid))
+	}
+	return realtime.UnknownType(env.Type)
+}
+
+// domainErr turns domain refusals into error messages for the client;
+// anything else is logged and reported as internal.
+func (h *socketHandler) domainErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, mobilize.ErrNotFound):
+		return clientErr("not_found", "unknown or stale offer, need or responder")
+	case errors.Is(err, mobilize.ErrInvalidTransition):
+		return clientErr("invalid_transition", "%s", lastPart(err))
+	case errors.Is(err, mobilize.ErrInvalid):
+		return clientErr("invalid_message", "%s", lastPart(err))
+	case errors.Is(err, mobilize.ErrConflict):
+		return clientErr("conflict", "%s", lastPart(err))
+	}
+	h.Log.Error("socket message failed", zap.Error(err))
+	return clientErr("internal", "internal error")
+}
+
+// lastPart keeps the reason of a wrapped error without ids or internals.
+func lastPart(err error) string {
+	parts := strings.Split(err.Error(), ": ")
+	if len(parts) >= 2 {
+		return strings.Join(parts[len(parts)-2:], ": ")
+	}
+	return err.Error()
+}
+
+// connHandler is the handler of one socket: it remembers the token the
+// socket was opened with, so that every message can check it again.
+type connHandler struct {
+	*socketHandler
+	token string
+	auth  *Authenticator
+}
+
+// HandleMessage refuses to act on a token revoked since the upgrade.
+func (c *connHandler) HandleMessage(ctx context.Context, s *realtime.Session, env realtime.Envelope) error {
+	if _, err := c.auth.Verify(ctx, c.token); err != nil {
+		s.Close(1008, "token no longer valid")
+		return nil
+	}
+	return c.socketHandler.HandleMessage(ctx, s, env)
+}
+
+// bearerToken reads the token from the Authorization header or, since
+// browsers cannot set headers on a websocket, the access_token parameter.
+func bearerToken(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if tok, ok := strings.CutPrefix(h, "Bearer "); ok {
+			return strings.TrimSpace(tok)
+		}
+		return ""
+	}
+	return r.URL.Query().Get("access_token")
+}
+
+func writeSocketRefusal(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg}})
+}
+
+// WebsocketHandler serves GET /ws: the token is checked before the upgrade
+// (401 without a valid one), responders get a responder socket, staff who
+// run the response an operator socket; evaluators, who may not see
+// positions, are refused.
+func (a *API) WebsocketHandler(d SocketDeps) http.Handler {
+	base := NewSocketHandler(d).(*socketHandler)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := bearerToken(r)
+		if tok == "" {
+			writeSocketRefusal(w, http.StatusUnauthorized, "unauthorized", "a bearer token or access_token parameter is required")
+			return
+		}
+		id, err := a.auth.Verify(r.Context(), tok)
+		if err != nil {
+			writeSocketRefusal(w, http.StatusUnauthorized, "unauthorized", "the token is invalid, expired or revoked")
+			return
+		}
+		var ident realtime.Identity
+		switch id.Role {
+		case RoleResponder:
+			ident = realtime.Identity{UserID: id.Subject, Kind: realtime.KindResponder}
+		case RoleAdmin, RoleOperator, RoleCoordinator:
+			ident = realtime.Identity{UserID: "staff:" + id.Subject, Kind: realtime.KindOperator}
+		default:
+			writeSocketRefusal(w, http.StatusForbidden, "forbidden", "this role has no live socket")
+			return
+		}
+		if err := d.Hub.Serve(w, r, ident, &connHandler{socketHandler: base, token: tok, auth: a.auth}); err != nil {
+			d.Log.Debug("websocket not served", zap.Error(err))
+		}
+	})
+}

@@ -1,0 +1,58 @@
+// The counters over the map: needs by status, available responders by
+// role and the median time to staffed, from GET /api/v1/stats.
+import { h, replace } from '../lib/dom.js';
+import { ROLES, duration, roleLetter, roleName } from '../lib/format.js';
+
+const POLL_MS = 5000;
+const MIN_GAP_MS = 1500;
+
+export class Counters {
+  constructor(el, api) {
+    this.el = el;
+    this.api = api;
+    this.last = 0;
+    this.timer = null;
+  }
+
+  start() {
+    this.refresh();
+  }
+
+  // soon refreshes after events, at most every MIN_GAP_MS.
+  soon() {
+    const wait = Math.max(0, this.last + MIN_GAP_MS - Date.now());
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.refresh(), wait);
+  }
+
+  async refresh() {
+    clearTimeout(this.timer);
+    this.last = Date.now();
+    try {
+      this.render(await this.api.get('/api/v1/stats'));
+    } catch (err) {
+      if (err.status !== 401) this.el.classList.add('stale');
+    }
+    this.timer = setTimeout(() => this.refresh(), POLL_MS);
+  }
+
+  render(s) {
+    this.el.classList.remove('stale');
+    const needs = s.needs || {};
+    const avail = (s.responders && s.responders.available) || {};
+    const median = s.time_to_staffed && s.time_to_staffed.median_seconds;
+    const item = (key, label, value, title) => h('span', { class: `counter ${key}`, dataset: { counter: key }, title: title || label },
+      h('b', {}, String(value ?? 0)), ` ${label}`);
+    replace(this.el,
+      item('open', 'open', needs.open),
+      item('staffing', 'staffing', needs.staffing),
+      item('staffed', 'staffed', needs.staffed),
+      h('span', { class: 'sep' }),
+      h('span', { class: 'counter available', title: 'available responders by role' }, 'Available ',
+        ROLES.map((r) => h('span', { class: `role role-${r}`, dataset: { counter: `available-${r}` }, title: roleName(r) },
+          `${roleLetter(r)} `, h('b', {}, String(avail[r] ?? 0))))),
+      h('span', { class: 'sep' }),
+      item('median', 'median to staffed', median == null ? '–' : duration(median * 1000),
+        s.time_to_staffed ? `median over the last ${Math.round(s.time_to_staffed.window_seconds / 60)} min, ${s.time_to_staffed.count} needs` : ''));
+  }
+}

@@ -1,0 +1,59 @@
+// Needs on the map: the colour says the urgency, the shape the status
+// (open: circle, staffing: diamond, staffed: square, completed: hollow
+// circle, cancelled or unstaffed: cross).
+import L from 'leaflet';
+import { h } from '../../lib/dom.js';
+import { category, urgencyName } from '../../lib/format.js';
+import { openSlots, totalSlots } from '../store.js';
+
+export class NeedsLayer {
+  constructor(map, store, onSelect) {
+    this.store = store;
+    this.onSelect = onSelect;
+    this.group = L.layerGroup().addTo(map);
+    this.markers = new Map(); // id -> {marker, key}
+    this.selected = null;
+  }
+
+  select(id) {
+    this.selected = id;
+    this.render();
+  }
+
+  render() {
+    const seen = new Set();
+    for (const n of this.store.needs.values()) {
+      if (!Number.isFinite(n.lat) || !Number.isFinite(n.lng)) continue;
+      seen.add(n.id);
+      const key = `${n.status}|${n.urgency}|${openSlots(n)}|${this.selected === n.id}`;
+      let m = this.markers.get(n.id);
+      if (!m) {
+        const marker = L.marker([n.lat, n.lng], { icon: this.icon(n), zIndexOffset: 1000 - (n.urgency || 4) * 100 });
+        marker.on('click', () => this.onSelect(n.id));
+        marker.bindTooltip('', { direction: 'top', offset: [0, -10] });
+        m = { marker, key };
+        this.markers.set(n.id, m);
+        marker.addTo(this.group);
+      } else if (m.key !== key) {
+        m.marker.setIcon(this.icon(n));
+        m.key = key;
+      }
+      m.marker.setLatLng([n.lat, n.lng]);
+      m.marker.setTooltipContent(`${category(n.category)} · ${urgencyName(n.urgency)} · ${n.status} · ${totalSlots(n) - openSlots(n)}/${totalSlots(n)} filled`);
+    }
+    for (const [id, m] of this.markers) {
+      if (!seen.has(id)) {
+        this.group.removeLayer(m.marker);
+        this.markers.delete(id);
+      }
+    }
+  }
+
+  icon(n) {
+    const el = h('span', { class: 'shape' }, String(n.urgency || ''));
+    const cls = ['need-marker', `status-${n.status}`, `urgency-${n.urgency || 4}`];
+    if (this.selected === n.id) cls.push('selected');
+    const wrap = h('div', { dataset: { id: n.id, status: n.status }, class: cls.join(' ') }, el);
+    return L.divIcon({ className: 'need-icon', html: wrap, iconSize: [22, 22], iconAnchor: [11, 11] });
+  }
+}

@@ -1,0 +1,139 @@
+// The console's live feed: the operator websocket, subscribed to the map's
+// box and renewed on pan and zoom, plus the REST reads that fill in what
+// events do not carry (a need's team and slots) and catch up after a
+// reconnect (an operator socket has no inbox).
+import { LiveSocket } from '../lib/socket.js';
+
+const EVENT_TYPES = new Set(['need.created', 'need.updated', 'need.staffed', 'need.completed', 'offer.sent', 'offer.answered', 'responder.moved']);
+// Events after which a need's team or status may differ from what the
+// event says: the need is read again.
+const REFRESH_ON = new Set(['need.updated', 'need.staffed', 'need.completed', 'offer.sent', 'offer.answered']);
+const FLUSH_MS = 400;
+const PER_FLUSH = 12;
+
+export const RESPONDERS_PATH = '/api/v1/responders';
+export const SUPPLY_PATH = '/api/v1/map/supply';
+
+// boxOf is the map's view, padded, as [minLng, minLat, maxLng, maxLat].
+export function boxOf(map, pad = 0.25) {
+  const b = map.getBounds().pad(pad);
+  const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+  return [clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -90, 90), clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -90, 90)]
+    .map((v) => Number(v.toFixed(5)));
+}
+
+export class ConsoleLive {
+  constructor({ map, store, api, features, token, onEvent, onState, onUnauthorized, toast }) {
+    Object.assign(this, { map, store, api, features, onEvent, toast });
+    this.pending = new Set();
+    this.moveTimer = null;
+    this.socket = new LiveSocket({
+      token,
+      onOpen: () => this.opened(),
+      onMessage: (env) => this.message(env),
+      onState: (s) => {
+        if (s !== 'open') delete document.body.dataset.live;
+        onState(s);
+      },
+      onUnauthorized,
+      verify: () => api.get('/api/v1/stats'),
+    });
+    map.on('moveend', () => {
+      clearTimeout(this.moveTimer);
+      this.moveTimer = setTimeout(() => this.viewChanged(), 250);
+    });
+    setInterval(() => this.flush(), FLUSH_MS);
+  }
+
+  start() {
+    this.socket.start();
+  }
+
+  stop() {
+    this.socket.stop();
+  }
+
+  opened() {
+    this.subscribe();
+    this.loadNeeds();
+    this.loadResponders();
+  }
+
+  viewChanged() {
+    this.subscribe();
+    this.loadResponders();
+  }
+
+  subscribe() {
+    this.socket.send('subscribe', { bbox: boxOf(this.map) });
+  }
+
+  message(env) {
+    const d = env.data || {};
+    if (env.type === 'subscribed') {
+      document.body.dataset.live = '1';
+      return;
+    }
+    if (env.type === 'error') {
+      this.toast(`Server: ${d.message || d.code}`, true);
+      return;
+    }
+    if (!EVENT_TYPES.has(env.type)) return;
+    this.store.apply(env.type, d);
+    if (REFRESH_ON.has(env.type) && d.need_id) this.pending.add(d.need_id);
+    this.onEvent(env.type, d);
+  }
+
+  // flush reads the needs that events touched, a few at a time.
+  flush() {
+    for (const id of [...this.pending].slice(0, PER_FLUSH)) {
+      this.pending.delete(id);
+      this.api.get(`/api/v1/needs/${encodeURIComponent(id)}`)
+        .then((n) => this.store.upsertNeed(n))
+        .catch(() => {});
+    }
+  }
+
+  // loadNeeds reads every active need, and looks again at any the store
+  // holds as active that the list no longer has (closed while away).
+  async loadNeeds() {
+    const seen = new Set();
+    try {
+      for (const status of ['open', 'staffing', 'staffed']) {
+        const res = await this.api.get(`/api/v1/needs?status=${status}&limit=1000`);
+        for (const n of res.needs || []) {
+          this.store.upsertNeed(n);
+          seen.add(n.id);
+        }
+      }
+    } catch (err) {
+      if (err.status !== 401) this.toast(`Cannot read the needs: ${err.message}`, true);
+      return;
+    }
+    for (const n of this.store.needs.values()) {
+      if (!seen.has(n.id) && !n.closedMs) this.pending.add(n.id);
+    }
+  }
+
+  // loadResponders reads the responders in view, where the server lists
+  // them; otherwise the map shows those that events mention.
+  async loadResponders() {
+    if (!this.features.has('get', RESPONDERS_PATH)) return;
+    try {
+      const res = await this.api.get(`${RESPONDERS_PATH}?bbox=${boxOf(this.map, 0.1).join(',')}&limit=2000`);
+      for (const r of res.responders || []) this.store.upsertResponder(r);
+    } catch {
+      // the events still move the map
+    }
+  }
+}
+
+// supplyFetcher reads per-cell counts of available responders, when the
+// server offers them.
+export function supplyFetcher(api, features) {
+  if (!features.has('get', SUPPLY_PATH)) return null;
+  return async (bbox, res) => {
+    const body = await api.get(`${SUPPLY_PATH}?bbox=${bbox.map((v) => v.toFixed(5)).join(',')}&res=${res}`);
+    return new Map((body.cells || []).map((c) => [c.cell, c.available || 0]));
+  };
+}

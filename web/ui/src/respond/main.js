@@ -1,0 +1,391 @@
+// The responder page (/respond): a phone-friendly page for a volunteer
+// with nothing but a browser. It shares the phone's position, goes on and
+// off duty, shows offers with a countdown, and guides the accepted job to
+// "Done". It survives sleep: the socket reconnects with last_id and the
+// page lists what arrived meanwhile.
+import 'leaflet/dist/leaflet.css';
+import './respond.css';
+import L from 'leaflet';
+import { $, h, replace } from '../lib/dom.js';
+import { createAPI, Features } from '../lib/api.js';
+import { createMap, pageConfig } from '../lib/basemap.js';
+import { LiveSocket } from '../lib/socket.js';
+import { category, distance, withdrawnText } from '../lib/format.js';
+import { clearSession, obtainSession } from './session.js';
+import { INBOX_TYPES, Inbox } from './inbox.js';
+import { loadState, saveState } from './state.js';
+import { Locator } from './location.js';
+import { jobCard, offerCard, tick } from './cards.js';
+
+const DONE_LINGER_MS = 120000;
+
+const state = loadState();
+const pending = new Map(); // socket message id -> {kind, offerID}
+let sess = null;
+let api = null;
+let features = null;
+let me = '';
+let socket = null;
+let inbox = null;
+let skew = 0; // server clock minus ours
+let welcomedAt = 0; // server time of this socket's welcome
+let map = null;
+let meMarker = null;
+let pinMarker = null;
+const jobMarkers = L.layerGroup();
+let centred = false;
+
+const now = () => Date.now() + skew;
+
+function persist() {
+  saveState(state);
+}
+
+function log(text, env) {
+  const at = env && env.ts ? Date.parse(env.ts) : now();
+  // The server greets a socket before it replays the inbox: a message
+  // stamped before the greeting waited there while the phone was away.
+  const missed = Boolean(env && welcomedAt && at < welcomedAt);
+  state.log.push({ at, text, missed });
+  persist();
+  renderLog();
+  if (missed) showMissed();
+}
+
+function renderLog() {
+  const items = state.log.slice(-12).reverse().map((e) => h('li', { class: e.missed ? 'missed' : '' },
+    h('time', {}, new Date(e.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })), ' ', e.text,
+    e.missed ? h('small', {}, ' (while offline)') : ''));
+  replace($('#log ol'), items);
+  $('#log').hidden = items.length === 0;
+}
+
+function showMissed() {
+  const missed = state.log.filter((e) => e.missed && !e.seen);
+  const el = $('#missed');
+  if (!missed.length) {
+    el.hidden = true;
+    return;
+  }
+  replace(el, h('b', {}, `While you were offline: ${missed.length} update${missed.length === 1 ? '' : 's'}`),
+    h('ul', {}, missed.map((e) => h('li', {}, e.text))),
+    h('button', { onclick: () => { for (const e of missed) e.seen = true; persist(); showMissed(); } }, 'OK'));
+  el.hidden = false;
+}
+
+function toast(text, isError = false) {
+  const el = $('#toast');
+  el.textContent = text;
+  el.className = isError ? 'show error' : 'show';
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { el.className = ''; }, 5000);
+}
+
+// --- offers and the job in hand ---------------------------------------
+
+function render() {
+  const t = now();
+  replace($('#offers'), Object.values(state.offers).map((o) => offerCard(o, { now: t, onAccept: accept, onDecline: decline })));
+  replace($('#jobs'), Object.values(state.jobs).map((j) => jobCard(j, me, { onDone: done })));
+  document.body.dataset.offers = String(Object.keys(state.offers).length);
+  jobMarkers.clearLayers();
+  for (const j of Object.values(state.jobs)) {
+    if (j.done) continue;
+    L.marker([j.lat, j.lng], { icon: L.divIcon({ className: 'job-pin', html: h('span', {}), iconSize: [26, 26], iconAnchor: [13, 26] }) })
+      .bindTooltip(category(j.category)).addTo(jobMarkers);
+    if (meMarker) L.polyline([meMarker.getLatLng(), [j.lat, j.lng]], { color: '#6a3d9a', dashArray: '4 6', weight: 2 }).addTo(jobMarkers);
+  }
+  persist();
+}
+
+function answer(o, verb) {
+  o.busy = true;
+  o.error = '';
+  render();
+  const id = socket.send(verb, { offer_id: o.offer_id });
+  if (id) {
+    pending.set(id, { kind: verb, offerID: o.offer_id });
+    return;
+  }
+  api.post(`/api/v1/offers/${encodeURIComponent(o.offer_id)}/${verb}`)
+    .then(() => answered(o.offer_id, verb))
+    .catch((err) => refused(o.offer_id, err.message));
+}
+
+const accept = (o) => answer(o, 'accept');
+const decline = (o) => answer(o, 'decline');
+
+function answered(offerID, verb) {
+  const o = state.offers[offerID];
+  if (!o) return;
+  delete state.offers[offerID];
+  if (verb === 'accept') {
+    state.jobs[o.need_id] = { ...state.jobs[o.need_id], ...o, busy: false, acceptedAt: now() };
+    log(`Accepted: ${category(o.category)}`);
+  } else {
+    log(`Declined: ${category(o.category)}`);
+  }
+  render();
+}
+
+function refused(offerID, message) {
+  const o = state.offers[offerID];
+  if (!o) return;
+  o.busy = false;
+  o.error = `Could not answer: ${message}`;
+  render();
+  setTimeout(() => { delete state.offers[offerID]; render(); }, 4000);
+}
+
+async function done(j, note) {
+  j.busy = true;
+  j.error = '';
+  render();
+  try {
+    if (features.has('post', '/api/v1/needs/{id}/complete')) {
+      await api.post(`/api/v1/needs/${encodeURIComponent(j.need_id)}/complete`, { note });
+    } else if (!socket.send('complete', { need_id: j.need_id, note })) {
+      throw new Error('offline; try again when connected');
+    }
+    j.done = true;
+    j.doneAt = now();
+    log(`Done: ${category(j.category)}`);
+  } catch (err) {
+    j.error = `Not reported: ${err.message}`;
+  }
+  j.busy = false;
+  render();
+}
+
+// --- messages -----------------------------------------------------------
+
+function message(env) {
+  const d = env.data || {};
+  if (INBOX_TYPES.has(env.type) && !inbox.take(env)) return; // seen before
+  switch (env.type) {
+    case 'welcome':
+      if (d.server_time) {
+        welcomedAt = Date.parse(d.server_time);
+        skew = welcomedAt - Date.now();
+      }
+      document.body.dataset.connected = '1';
+      locator.resend();
+      refreshStatus();
+      break;
+    case 'offer':
+      if (Date.parse(d.expires_at) > now()) state.offers[d.offer_id] = { ...d };
+      log(`Offer: ${category(d.category)}, ${distance(d.distance_m)} away`, env);
+      if (navigator.vibrate) navigator.vibrate([200, 100, 200]);
+      render();
+      break;
+    case 'offer_withdrawn': {
+      const o = state.offers[d.offer_id];
+      delete state.offers[d.offer_id];
+      const j = state.jobs[d.need_id];
+      if (j && !j.done && (d.reason === 'cancelled' || d.reason === 'unstaffed')) delete state.jobs[d.need_id];
+      log(`Offer withdrawn${o ? ` (${category(o.category)})` : ''}: ${withdrawnText(d.reason)}`, env);
+      render();
+      break;
+    }
+    case 'assignment':
+      state.jobs[d.need_id] = { ...state.jobs[d.need_id], ...d };
+      log(`Team complete: ${category(d.category || state.jobs[d.need_id].category)}`, env);
+      render();
+      break;
+    case 'alert':
+      showAlert(d);
+      log(`Alert: ${d.message || ''}`, env);
+      break;
+    case 'answered': {
+      const p = [...pending.entries()].find(([, v]) => v.offerID === d.offer_id);
+      if (p) pending.delete(p[0]);
+      answered(d.offer_id, d.answer === 'accept' ? 'accept' : 'decline');
+      break;
+    }
+    case 'error': {
+      const p = pending.get(env.id);
+      if (p) {
+        pending.delete(env.id);
+        refused(p.offerID, d.code === 'not_found' || d.code === 'invalid_transition' ? 'the offer is no longer open' : d.message);
+      } else {
+        toast(d.message || d.code, true);
+      }
+      break;
+    }
+    case 'resync':
+      inbox.forget();
+      syncOffers();
+      log('Some updates were lost while offline; offers reloaded');
+      break;
+    default:
+  }
+}
+
+function showAlert(d) {
+  const el = h('article', { class: 'card alert-card', dataset: { alertId: d.alert_id || '' } },
+    h('h2', {}, 'Alert for your area'), h('p', {}, d.message || ''),
+    h('button', { onclick: () => el.remove() }, 'OK'));
+  $('#alerts').append(el);
+  if (navigator.vibrate) navigator.vibrate([400, 100, 400]);
+}
+
+// syncOffers rebuilds the pending offers from the API after a resync.
+async function syncOffers() {
+  try {
+    const res = await api.get(`/api/v1/responders/${encodeURIComponent(me)}/offers`);
+    state.offers = {};
+    for (const o of res.offers || []) state.offers[o.offer_id] = o;
+    render();
+  } catch {
+    // the next offer will come over the socket
+  }
+}
+
+// --- duty and location ----------------------------------------------------
+
+async function refreshStatus() {
+  try {
+    const r = await api.get(`/api/v1/responders/${encodeURIComponent(me)}`);
+    setDuty(r.status !== 'off_duty');
+    $('#who').textContent = `${r.name || me} · ${r.role ? r.role.replace(/_/g, ' ') : ''}`;
+    if (!locator.pos && Number.isFinite(r.lat) && Number.isFinite(r.lng)) placeMe({ lat: r.lat, lng: r.lng }, null);
+  } catch {
+    // keep what is shown
+  }
+}
+
+function setDuty(on) {
+  $('#duty').checked = on;
+  $('#duty-label').textContent = on ? 'Available' : 'Off duty';
+  document.body.dataset.duty = on ? 'available' : 'off_duty';
+}
+
+async function dutyChanged() {
+  const on = $('#duty').checked;
+  setDuty(on);
+  try {
+    await api.put(`/api/v1/responders/${encodeURIComponent(me)}/status`, { status: on ? 'available' : 'off_duty' });
+  } catch (err) {
+    setDuty(!on);
+    toast(`Could not change: ${err.message}`, true);
+  }
+}
+
+function report(pos) {
+  const body = { lat: Number(pos.lat.toFixed(6)), lng: Number(pos.lng.toFixed(6)) };
+  if (socket && socket.send('location', body)) return;
+  if (api) api.put(`/api/v1/responders/${encodeURIComponent(me)}/location`, body).catch(() => {});
+}
+
+function placeMe(pos, accuracy) {
+  if (!meMarker) {
+    meMarker = L.circleMarker([pos.lat, pos.lng], { radius: 8, color: '#fff', weight: 2, fillColor: '#1f78d1', fillOpacity: 1 }).addTo(map);
+  }
+  meMarker.setLatLng([pos.lat, pos.lng]);
+  if (!centred) {
+    map.setView([pos.lat, pos.lng], 14);
+    centred = true;
+  }
+}
+
+const locator = new Locator(report, ({ mode, pos, accuracy }) => {
+  if (pos) placeMe(pos, accuracy);
+  const text = {
+    gps: pos ? `Sharing your position (±${Math.round(accuracy || 0)} m)` : 'Finding your position…',
+    manual: 'Using the position you set on the map',
+    waiting: 'Finding your position…',
+    denied: 'Location is off for this page. Tap the map where you are, then “I am here”.',
+    unavailable: 'Your position cannot be found. Tap the map where you are, then “I am here”.',
+    unsupported: 'This browser cannot share a position. Tap the map where you are, then “I am here”.',
+  }[mode];
+  $('#where').textContent = text;
+  document.body.dataset.location = mode;
+  $('#use-gps').hidden = mode !== 'manual' || !('geolocation' in navigator);
+  if (mode === 'denied' || mode === 'unavailable' || mode === 'unsupported') $('#pin-hint').hidden = false;
+});
+
+function mapClicked(e) {
+  if (!pinMarker) {
+    pinMarker = L.marker(e.latlng, { draggable: true, icon: L.divIcon({ className: 'pin', html: h('span', {}), iconSize: [20, 20], iconAnchor: [10, 20] }) }).addTo(map);
+  }
+  pinMarker.setLatLng(e.latlng);
+  $('#i-am-here').hidden = false;
+}
+
+// --- start ------------------------------------------------------------------
+
+function ended() {
+  clearSession();
+  if (socket) socket.stop();
+  $('#app').hidden = true;
+  replace($('#nosession'), h('h1', {}, 'Your session has ended'), h('p', {}, 'Open the link you were sent again to continue.'));
+  $('#nosession').hidden = false;
+}
+
+async function start() {
+  features = await Features.load();
+  sess = await obtainSession(features).catch(() => null);
+  if (!sess) {
+    $('#nosession').hidden = false;
+    return;
+  }
+  me = sess.responder_id;
+  document.body.dataset.responderId = me;
+  $('#who').textContent = me;
+  $('#app').hidden = false;
+  api = createAPI(() => sess.token, ended);
+  map = createMap($('#map'), pageConfig(), { zoomControl: true });
+  jobMarkers.addTo(map);
+  map.on('click', mapClicked);
+  $('#duty').addEventListener('change', dutyChanged);
+  $('#i-am-here').addEventListener('click', () => {
+    if (!pinMarker) return;
+    locator.pin(pinMarker.getLatLng());
+    map.removeLayer(pinMarker);
+    pinMarker = null;
+    $('#i-am-here').hidden = true;
+    toast('Position set.');
+  });
+  $('#use-gps').addEventListener('click', () => locator.useGPS());
+  socket = new LiveSocket({
+    token: () => sess.token,
+    lastID: () => inbox.lastID,
+    onMessage: message,
+    onState: (s) => {
+      $('#conn').className = `conn ${s}`;
+      $('#conn').title = { open: 'connected', connecting: 'connecting…', closed: 'offline, reconnecting' }[s];
+      if (s !== 'open') delete document.body.dataset.connected;
+      if (s !== 'open') welcomedAt = 0;
+    },
+    onUnauthorized: ended,
+    verify: () => api.get(`/api/v1/responders/${encodeURIComponent(me)}`),
+  });
+  inbox = new Inbox((type, data) => socket.send(type, data));
+  renderLog();
+  render();
+  socket.start();
+  locator.start();
+  setInterval(() => {
+    const t = now();
+    for (const id of tick($('#offers'), t)) {
+      const o = state.offers[id];
+      if (o && !o.busy && Date.parse(o.expires_at) < t - 1000) {
+        delete state.offers[id];
+        log(`Offer expired: ${category(o.category)}`);
+        render();
+      }
+    }
+    for (const [id, j] of Object.entries(state.jobs)) {
+      if (j.done && t - j.doneAt > DONE_LINGER_MS) {
+        delete state.jobs[id];
+        render();
+      }
+    }
+  }, 500);
+  window.liandong = { state, map, socket }; // for the curious, and for tests
+}
+
+start().catch((err) => {
+  document.body.append(h('p', { class: 'fatal' }, `The page failed to start: ${err.message}`));
+  throw err;
+});

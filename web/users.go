@@ -1,0 +1,295 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/liandong/liandong/mobilize"
+)
+
+// adminUsername is the first admin, created at start.
+const adminUsername = "admin"
+
+// Password limits: bcrypt reads at most 72 bytes, and a longer password
+// would be silently cut, so it is refused instead.
+const (
+	minPasswordLen = 10
+	maxPasswordLen = 72
+)
+
+// user is a staff account as stored in the users hash. Responders are not
+// users: they hold tokens issued at registration.
+type user struct {
+	Username  string    `json:"username"`
+	Role      Role      `json:"role"`
+	OrgID     string    `json:"org_id,omitempty"`
+	Hash      string    `json:"hash"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func (a *API) loadUser(ctx context.Context, name string) (user, bool, error) {
+	raw, err := a.rdb.HGet(ctx, a.keys.users(), name).Result()
+	if errors.Is(err, redis.Nil) {
+		return user{}, false, nil
+	}
+	if err != nil {
+		return user{}, false, fmt.Errorf("load user: %w", err)
+	}
+	var u user
+	if err := json.Unmarshal([]byte(raw), &u); err != nil {
+		return user{}, false, fmt.Errorf("load user: corrupt record: %w", err)
+	}
+	return u, true, nil
+}
+
+// bootstrapAdmin makes sure the first admin exists. A configured password
+// is the admin's password (setting it again recovers a lost one); without
+// one, a random password is generated for a new admin and logged once,
+// the documented way to get into a fresh server. An existing admin with
+// no configured password is left alone, so a restart does not lock anyone
+// out.
+func (a *API) bootstrapAdmin(ctx context.Context) error {
+	pw := a.opts.AdminPassword
+	if len(pw) > maxPasswordLen {
+		return fmt.Errorf("admin password: longer than %d bytes", maxPasswordLen)
+	}
+	existing, found, err := a.loadUser(ctx, adminUsername)
+	if err != nil {
+		return err
+	}
+	if found && (pw == "" || bcrypt.CompareHashAndPassword([]byte(existing.Hash), []byte(pw)) == nil) {
+		return nil
+	}
+	generated := pw == ""
+	if generated {
+		pw = randomPassword()
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(pw), a.opts.BcryptCost)
+	if err != nil {
+		return fmt.Errorf("admin password: %w", err)
+	}
+	u := user{Username: adminUsername, Role: RoleAdmin, Hash: string(hash), CreatedAt: a.now().UTC()}
+	if found {
+		u.CreatedAt = existing.CreatedAt
+		if err := a.storeUser(ctx, u); err != nil {
+			return err
+		}
+		a.log.Info("admin password set from configuration")
+		return nil
+	}
+	// HSETNX: of several processes starting on one Redis, one creates the
+	// admin and only that one logs the generated password.
+	created, err := a.storeUserNX(ctx, u)
+	if err != nil || !created {
+		return err
+	}
+	if generated {
+		a.log.Warn("created the first admin with a generated password; log in as admin and keep it safe (set LIANDONG_ADMIN_PASSWORD to choose one)",
+			zap.String("username", adminUsername), zap.String("password", pw))
+	} else {
+		a.log.Info("created the first admin", zap.String("username", adminUsername))
+	}
+	return nil
+}
+
+// randomPassword is 20 characters from a 56-letter alphabet without
+// look-alikes (about 116 bits), easy to type from a log line.
+func randomPassword() string {
+	const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	return randomFrom(alphabet, 20)
+}
+
+func randomFrom(alphabet string, n int) string {
+	b := make([]byte, n)
+	limit := byte(256 - 256%len(alphabet)) // reject bytes that would bias the choice
+	for i := 0; i < n; {
+		var x [1]byte
+		rand.Read(x[:])
+		if x[0] < limit {
+			b[i] = alphabet[int(x[0])%len(alphabet)]
+			i++
+		}
+	}
+	return string(b)
+}
+
+func (a *API) storeUser(ctx context.Context, u user) error {
+	b, _ := json.Marshal(u)
+	if err := a.rdb.HSet(ctx, a.keys.users(), u.Username, b).Err(); err != nil {
+		return fmt.Errorf("store user: %w", err)
+	}
+	return nil
+}
+
+func (a *API) storeUserNX(ctx context.Context, u user) (bool, error) {
+	b, _ := json.Marshal(u)
+	ok, err := a.rdb.HSetNX(ctx, a.keys.users(), u.Username, b).Result()
+	if err != nil {
+		return false, fmt.Errorf("store user: %w", err)
+	}
+	return ok, nil
+}
+
+// loginRequest is the body of POST /api/v1/auth/login.
+type loginRequest struct {
+	Username string `json:"username" api:"required"`
+	Password string `json:"password" api:"required"`
+}
+
+// loginResponse is the answer to a good login.
+type loginResponse struct {
+	Token     string `json:"token"`
+	Role      Role   `json:"role"`
+	OrgID     string `json:"org_id,omitempty"`
+	ExpiresAt string `json:"expires_at"`
+}
+
+func parseLogin(body []byte) (loginRequest, error) {
+	var req loginRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return req, err
+	}
+	var p problems
+	p.text("username", req.Username, 64, true, false)
+	if req.Password == "" {
+		p.addf("password is required")
+	} else if len(req.Password) > maxPasswordLen {
+		p.addf("password is longer than %d bytes", maxPasswordLen)
+	}
+	return req, p.err()
+}
+
+// errBadLogin is the one answer to an unknown user and a wrong password,
+// so that the answer does not tell which usernames exist.
+var errBadLogin = &Error{Kind: ErrUnauthenticated, Code: "invalid_credentials", Message: "username or password is wrong"}
+
+// handleLogin is POST /api/v1/auth/login. An unknown user costs one bcrypt
+// comparison too, so that timing does not tell which usernames exist.
+func (a *API) handleLogin(ctx context.Context, c *call) error {
+	req, err := parseLogin(c.body)
+	if err != nil {
+		return err
+	}
+	u, found, err := a.loadUser(ctx, req.Username)
+	if err != nil {
+		return err
+	}
+	hash := a.dummyHash
+	if found {
+		hash = []byte(u.Hash)
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) != nil || !found {
+		return errBadLogin
+	}
+	token, id, err := a.auth.Issue(u.Username, u.Role, u.OrgID, a.opts.StaffTokenTTL)
+	if err != nil {
+		return err
+	}
+	a.audit(ctx, id, "auth.login", id.TokenID, 0)
+	c.json(http.StatusOK, loginResponse{Token: token, Role: u.Role, OrgID: u.OrgID, ExpiresAt: rfc3339(id.ExpiresAt)})
+	return nil
+}
+
+// userRequest is the body of POST /api/v1/users.
+type userRequest struct {
+	Username string `json:"username" api:"required" doc:"3..64 of a-z 0-9 _ . -"`
+	Password string `json:"password" api:"required" doc:"10..72 bytes"`
+	Role     Role   `json:"role" api:"required" enum:"admin,operator,coordinator,evaluator"`
+	OrgID    string `json:"org_id" doc:"required for a coordinator, refused for other roles"`
+}
+
+// userJSON is a user as the API shows it: never the hash.
+type userJSON struct {
+	Username  string `json:"username"`
+	Role      Role   `json:"role"`
+	OrgID     string `json:"org_id,omitempty"`
+	CreatedAt string `json:"created_at"`
+}
+
+type userList struct {
+	Users []userJSON `json:"users"`
+}
+
+func parseUser(body []byte) (userRequest, error) {
+	var req userRequest
+	if err := decodeStrict(body, &req); err != nil {
+		return req, err
+	}
+	var p problems
+	if !userPattern.MatchString(req.Username) {
+		p.addf("username must be 3..64 of a-z 0-9 _ . -")
+	}
+	if n := len(req.Password); n < minPasswordLen || n > maxPasswordLen {
+		p.addf("password must be %d..%d bytes", minPasswordLen, maxPasswordLen)
+	}
+	if !slices.Contains(staffRoles, req.Role) {
+		p.addf("role must be one of admin, operator, coordinator, evaluator")
+	}
+	if req.OrgID != "" {
+		p.name("org_id", req.OrgID)
+	}
+	if req.Role == RoleCoordinator && req.OrgID == "" {
+		p.addf("a coordinator needs an org_id")
+	}
+	if req.Role != RoleCoordinator && req.OrgID != "" && slices.Contains(staffRoles, req.Role) {
+		p.addf("only a coordinator belongs to an organisation")
+	}
+	return req, p.err()
+}
+
+// handleCreateUser is POST /api/v1/users (admin).
+func (a *API) handleCreateUser(ctx context.Context, c *call) error {
+	req, err := parseUser(c.body)
+	if err != nil {
+		return err
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(req.Password), a.opts.BcryptCost)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	u := user{Username: req.Username, Role: req.Role, OrgID: req.OrgID, Hash: string(hash), CreatedAt: a.now().UTC()}
+	created, err := a.storeUserNX(ctx, u)
+	if err != nil {
+		return err
+	}
+	if !created {
+		return &Error{Kind: mobilize.ErrConflict, Code: "user_exists", Message: "a user with that username exists"}
+	}
+	a.audit(ctx, c.id, "user.create", u.Username, 0)
+	c.json(http.StatusCreated, toUserJSON(u))
+	return nil
+}
+
+// handleListUsers is GET /api/v1/users (admin), sorted by username.
+func (a *API) handleListUsers(ctx context.Context, c *call) error {
+	all, err := a.rdb.HGetAll(ctx, a.keys.users()).Result()
+	if err != nil {
+		return fmt.Errorf("list users: %w", err)
+	}
+	out := userList{Users: make([]userJSON, 0, len(all))}
+	for _, raw := range all {
+		var u user
+		if err := json.Unmarshal([]byte(raw), &u); err != nil {
+			return fmt.Errorf("list users: corrupt record: %w", err)
+		}
+		out.Users = append(out.Users, toUserJSON(u))
+	}
+	slices.SortFunc(out.Users, func(x, y userJSON) int { return strings.Compare(x.Username, y.Username) })
+	c.json(http.StatusOK, out)
+	return nil
+}
+
+func toUserJSON(u user) userJSON {
+	return userJSON{Username: u.Username, Role: u.Role, OrgID: u.OrgID, CreatedAt: rfc3339(u.CreatedAt)}
+}
