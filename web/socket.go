@@ -266,12 +266,12 @@ func (a *API) WebsocketHandler(d SocketDeps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := bearerToken(r)
 		if tok == "" {
-			writeSocketRefusal(w, http.StatusUnauthorized, "unauthorized", "a bearer token or access_token parameter is required")
+			writeSocketRefusal(w, http.StatusUnauthorized, "unauthenticated", "a bearer token or access_token parameter is required")
 			return
 		}
 		id, err := a.auth.Verify(r.Context(), tok)
 		if err != nil {
-			writeSocketRefusal(w, http.StatusUnauthorized, "unauthorized", "the token is invalid, expired or revoked")
+			writeSocketRefusal(w, http.StatusUnauthorized, "unauthenticated", "the token is invalid, expired or revoked")
 			return
 		}
 		var ident realtime.Identity

@@ -151,3 +151,51 @@ func TestOfferCrossesProcesses(t *testing.T) {
 		t.Fatalf("need on B: %+v", got)
 	}
 }
+
+// TestWebsocketAuth: a bad token is refused before the upgrade, and a token
+// revoked while its socket is open stops working at its next message.
+func TestWebsocketAuth(t *testing.T) {
+	cfg := Default()
+	cfg.Auth.AdminPassword = "admin-password-ws"
+	m := runMain(t, cfg)
+	base := "http://" + m.Addr()
+	var login struct{ Token string }
+	call(t, "POST", base+"/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "admin-password-ws"}, &login)
+	var responder struct{ ID, Token string }
+	if code := call(t, "POST", base+"/api/v1/responders", login.Token, map[string]any{"name": "Li Wei", "role": "medic"}, &responder); code != 201 {
+		t.Fatalf("register: %d", code)
+	}
+	wsURL := func(tok string) string {
+		return (&url.URL{Scheme: "ws", Host: m.Addr(), Path: "/ws", RawQuery: "access_token=" + url.QueryEscape(tok)}).String()
+	}
+	for name, tok := range map[string]string{"no token": "", "garbage": "not-a-token", "tampered": responder.Token + "x"} {
+		_, resp, err := websocket.DefaultDialer.Dial(wsURL(tok), nil)
+		if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("%s: dial err %v, status %v; want 401 before the upgrade", name, err, resp)
+		}
+	}
+	ws, _, err := websocket.DefaultDialer.Dial(wsURL(responder.Token), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	next(t, ws, "welcome")
+	// A bad message gets an error message and the socket stays open.
+	ws.WriteMessage(websocket.TextMessage, []byte("{not json"))
+	next(t, ws, "error")
+	ws.WriteJSON(map[string]any{"v": 1, "type": "teleport", "data": map[string]any{}})
+	next(t, ws, "error")
+	if code := call(t, "POST", base+"/api/v1/auth/revoke", responder.Token, map[string]any{}, nil); code != http.StatusNoContent {
+		t.Fatalf("revoke: %d", code)
+	}
+	ws.WriteJSON(map[string]any{"v": 1, "type": "location", "data": map[string]float64{"lat": 37.46, "lng": 121.45}})
+	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		if _, _, err := ws.ReadMessage(); err != nil {
+			if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+				t.Fatalf("socket ended with %v, want close 1008 after revocation", err)
+			}
+			break
+		}
+	}
+}
