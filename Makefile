@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run test fmt-check vet bench fuzz drill
+.PHONY: run test fmt-check vet bench fuzz drill web basemap
 
 run:
 	$(GO) run ./cmd/liandong
@@ -33,3 +33,17 @@ fuzz:
 drill:
 	@if [ ! -d cmd/drill ]; then echo "the drill harness (cmd/drill, issue 8) is not built yet"; exit 1; fi
 	$(GO) run ./cmd/drill -scenario configs/drills/yantai-lockdown.yaml
+
+# Rebuild the console and responder pages (web/ui -> web/static, committed
+# so that go build needs no Node). esbuild output is deterministic: CI
+# rebuilds and fails on any difference.
+web:
+	cd web/ui && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && node build.mjs
+
+# Regenerate the offline basemap (the Yantai coastline) from the
+# OpenStreetMap-based npm package; only the clipped output is committed.
+BASEMAP_PKG := @geo-maps/countries-coastline-1m@0.6.0
+basemap:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	(cd "$$tmp" && npm pack --silent $(BASEMAP_PKG) >/dev/null) && \
+	$(GO) run ./cmd/basemap -in "$$tmp"/*.tgz -source $(BASEMAP_PKG) -out web/static/basemap.geojson

@@ -41,6 +41,10 @@ export function replace(el, ...children) {
 
 export const $ = (sel, root = document) => root.querySelector(sel);
 
+// text wraps a string in an element, for Leaflet tooltips, which would
+// take a plain string as HTML.
+export const text = (s) => h('span', {}, s);
+
 // randomID is a random hex string; crypto.randomUUID needs a secure
 // context, which a phone on the LAN over plain http is not.
 export function randomID(bytes = 16) {

@@ -6,7 +6,7 @@
 import 'leaflet/dist/leaflet.css';
 import './respond.css';
 import L from 'leaflet';
-import { $, h, replace } from '../lib/dom.js';
+import { $, h, replace, text } from '../lib/dom.js';
 import { createAPI, Features } from '../lib/api.js';
 import { createMap, pageConfig } from '../lib/basemap.js';
 import { LiveSocket } from '../lib/socket.js';
@@ -15,6 +15,7 @@ import { clearSession, obtainSession } from './session.js';
 import { INBOX_TYPES, Inbox } from './inbox.js';
 import { loadState, saveState } from './state.js';
 import { Locator } from './location.js';
+import { Activity } from './activity.js';
 import { jobCard, offerCard, tick } from './cards.js';
 
 const DONE_LINGER_MS = 120000;
@@ -41,36 +42,13 @@ function persist() {
   saveState(state);
 }
 
+const activity = new Activity(state.log, persist);
+
+// log adds to the activity list; a message stamped before this socket's
+// welcome waited in the inbox while the phone was away.
 function log(text, env) {
   const at = env && env.ts ? Date.parse(env.ts) : now();
-  // The server greets a socket before it replays the inbox: a message
-  // stamped before the greeting waited there while the phone was away.
-  const missed = Boolean(env && welcomedAt && at < welcomedAt);
-  state.log.push({ at, text, missed });
-  persist();
-  renderLog();
-  if (missed) showMissed();
-}
-
-function renderLog() {
-  const items = state.log.slice(-12).reverse().map((e) => h('li', { class: e.missed ? 'missed' : '' },
-    h('time', {}, new Date(e.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })), ' ', e.text,
-    e.missed ? h('small', {}, ' (while offline)') : ''));
-  replace($('#log ol'), items);
-  $('#log').hidden = items.length === 0;
-}
-
-function showMissed() {
-  const missed = state.log.filter((e) => e.missed && !e.seen);
-  const el = $('#missed');
-  if (!missed.length) {
-    el.hidden = true;
-    return;
-  }
-  replace(el, h('b', {}, `While you were offline: ${missed.length} update${missed.length === 1 ? '' : 's'}`),
-    h('ul', {}, missed.map((e) => h('li', {}, e.text))),
-    h('button', { onclick: () => { for (const e of missed) e.seen = true; persist(); showMissed(); } }, 'OK'));
-  el.hidden = false;
+  activity.add(text, at, Boolean(env && welcomedAt && at < welcomedAt));
 }
 
 function toast(text, isError = false) {
@@ -92,7 +70,7 @@ function render() {
   for (const j of Object.values(state.jobs)) {
     if (j.done) continue;
     L.marker([j.lat, j.lng], { icon: L.divIcon({ className: 'job-pin', html: h('span', {}), iconSize: [26, 26], iconAnchor: [13, 26] }) })
-      .bindTooltip(category(j.category)).addTo(jobMarkers);
+      .bindTooltip(text(category(j.category))).addTo(jobMarkers);
     if (meMarker) L.polyline([meMarker.getLatLng(), [j.lat, j.lng]], { color: '#6a3d9a', dashArray: '4 6', weight: 2 }).addTo(jobMarkers);
   }
   persist();
@@ -361,7 +339,7 @@ async function start() {
     verify: () => api.get(`/api/v1/responders/${encodeURIComponent(me)}`),
   });
   inbox = new Inbox((type, data) => socket.send(type, data));
-  renderLog();
+  activity.render();
   render();
   socket.start();
   locator.start();

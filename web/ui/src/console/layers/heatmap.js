@@ -5,6 +5,7 @@
 // them, else from the responders the console knows.
 import L from 'leaflet';
 import { latLngToCell, cellToBoundary } from 'h3-js';
+import { text } from '../../lib/dom.js';
 import { openSlots } from '../store.js';
 
 // heatRes is the cell size of the heatmap: coarser than the grid.
@@ -81,7 +82,7 @@ export class HeatmapLayer {
     for (const [c, v] of cells) {
       const style = cellStyle(v);
       L.polygon(cellToBoundary(c), { pane: 'heat', stroke: false, ...style })
-        .bindTooltip(`supply ${v.supply} · demand ${v.demand}`, { sticky: true })
+        .bindTooltip(text(`supply ${v.supply} · demand ${v.demand}`), { sticky: true })
         .addTo(this.group);
     }
   }

@@ -2,7 +2,7 @@
 // (open: circle, staffing: diamond, staffed: square, completed: hollow
 // circle, cancelled or unstaffed: cross).
 import L from 'leaflet';
-import { h } from '../../lib/dom.js';
+import { h, text } from '../../lib/dom.js';
 import { category, urgencyName } from '../../lib/format.js';
 import { openSlots, totalSlots } from '../store.js';
 
@@ -25,21 +25,23 @@ export class NeedsLayer {
     for (const n of this.store.needs.values()) {
       if (!Number.isFinite(n.lat) || !Number.isFinite(n.lng)) continue;
       seen.add(n.id);
-      const key = `${n.status}|${n.urgency}|${openSlots(n)}|${this.selected === n.id}`;
+      const key = `${n.status}|${n.urgency}|${openSlots(n)}|${n.category}|${this.selected === n.id}`;
       let m = this.markers.get(n.id);
       if (!m) {
         const marker = L.marker([n.lat, n.lng], { icon: this.icon(n), zIndexOffset: 1000 - (n.urgency || 4) * 100 });
         marker.on('click', () => this.onSelect(n.id));
-        marker.bindTooltip('', { direction: 'top', offset: [0, -10] });
-        m = { marker, key };
+        marker.bindTooltip(text(''), { direction: 'top', offset: [0, -10] });
+        m = { marker, key: '' };
         this.markers.set(n.id, m);
         marker.addTo(this.group);
-      } else if (m.key !== key) {
-        m.marker.setIcon(this.icon(n));
+      }
+      if (m.key !== key) {
+        if (m.key) m.marker.setIcon(this.icon(n));
+        m.marker.setTooltipContent(text(`${category(n.category)} · ${urgencyName(n.urgency)} · ${n.status} · ${totalSlots(n) - openSlots(n)}/${totalSlots(n)} filled`));
         m.key = key;
       }
-      m.marker.setLatLng([n.lat, n.lng]);
-      m.marker.setTooltipContent(`${category(n.category)} · ${urgencyName(n.urgency)} · ${n.status} · ${totalSlots(n) - openSlots(n)}/${totalSlots(n)} filled`);
+      const at = m.marker.getLatLng();
+      if (at.lat !== n.lat || at.lng !== n.lng) m.marker.setLatLng([n.lat, n.lng]);
     }
     for (const [id, m] of this.markers) {
       if (!seen.has(id)) {

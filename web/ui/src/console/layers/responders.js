@@ -3,7 +3,7 @@
 // view, they are thinned into H3 cells that show a count per state.
 import L from 'leaflet';
 import { latLngToCell, cellToLatLng } from 'h3-js';
-import { h } from '../../lib/dom.js';
+import { h, text } from '../../lib/dom.js';
 import { roleLetter, roleName } from '../../lib/format.js';
 
 const MAX_MARKERS = 400;
@@ -56,7 +56,11 @@ export class RespondersLayer {
       let m = this.markers.get(r.id);
       if (!m) {
         const marker = L.marker([r.lat, r.lng], { icon: this.icon(r), zIndexOffset: -500 });
-        marker.bindTooltip(() => `${roleName(r.role)} ${r.id} · ${r.state.replace('_', ' ')}`, { direction: 'top' });
+        const id = r.id;
+        marker.bindTooltip(() => {
+          const cur = this.store.responders.get(id) || r;
+          return text(`${roleName(cur.role)} ${id} · ${cur.state.replace('_', ' ')}`);
+        }, { direction: 'top' });
         marker.on('click', () => this.onPick(r.id));
         m = { marker, key };
         this.markers.set(r.id, m);
@@ -65,7 +69,8 @@ export class RespondersLayer {
         m.marker.setIcon(this.icon(r));
         m.key = key;
       }
-      m.marker.setLatLng([r.lat, r.lng]);
+      const at = m.marker.getLatLng();
+      if (at.lat !== r.lat || at.lng !== r.lng) m.marker.setLatLng([r.lat, r.lng]);
     }
     for (const [id, m] of this.markers) {
       if (!seen.has(id)) {
@@ -100,7 +105,7 @@ export class RespondersLayer {
         icon: L.divIcon({ className: 'responder-cell-icon', html: el, iconSize: [34, 22], iconAnchor: [17, 11] }),
         interactive: true,
       });
-      marker.bindTooltip(STATES.filter((s) => agg[s]).map((s) => `${agg[s]} ${s.replace('_', ' ')}`).join(', '));
+      marker.bindTooltip(text(STATES.filter((s) => agg[s]).map((s) => `${agg[s]} ${s.replace('_', ' ')}`).join(', ')));
       marker.on('click', () => this.map.setView([lat, lng], Math.max(this.map.getZoom() + 2, MIN_ZOOM_FOR_MARKERS)));
       marker.addTo(this.clusters);
     }
