@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"github.com/liandong/liandong/geo"
 )
 
@@ -190,4 +192,12 @@ func (s *Service) Complete(ctx context.Context, id NeedID, rid ResponderID) erro
 		s.sink.Emit(ctx, Event{Type: "need.completed", Point: n.Point, At: s.now(), Data: data})
 	}
 	return nil
+}
+
+// Moved tells the consoles where a responder is now and in what state, for
+// the live map (a "responder.moved" event).
+func (s *Service) Moved(ctx context.Context, rid ResponderID, role Role, status Status, at time.Time, p orb.Point) {
+	s.sink.Emit(ctx, Event{Type: "responder.moved", Point: p, At: at, Data: map[string]any{
+		"responder_id": rid, "role": role, "status": status, "lat": p.Lat(), "lng": p.Lon(),
+	}})
 }

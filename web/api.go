@@ -213,6 +213,8 @@ func (a *API) routeTable() []route {
 		{method: "POST", path: v1 + "/needs/{id}/complete", summary: "A team member reports the task done", roles: rolesResponders, body: completeRequest{}, status: 204, handle: a.handleComplete},
 		{method: "POST", path: v1 + "/offers/{id}/accept", summary: "Accept an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.handleAccept},
 		{method: "POST", path: v1 + "/offers/{id}/decline", summary: "Decline an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.handleDecline},
+		{method: "GET", path: v1 + "/map/supply", summary: "Available responders per H3 cell in a box (heatmap supply)", roles: rolesOperators, answer: supplyJSON{}, status: 200, handle: a.handleSupply,
+			query: []queryParam{{"bbox", "string", "minLng,minLat,maxLng,maxLat"}, {"res", "integer", "H3 resolution 3..9 (default 7; counted at 7 and 5)"}}},
 		{method: "GET", path: v1 + "/stats", summary: "Counts by status, responders available, time to staffed", roles: rolesStats, answer: statsJSON{}, status: 200, handle: a.handleStats},
 		{method: "GET", path: v1 + "/openapi.json", summary: "This document", answer: map[string]any{}, status: 200, handle: a.handleOpenAPI},
 	}

@@ -125,6 +125,8 @@ func matrixRoutes() []matrixRoute {
 			want: map[string]int{cResponder: 200, cRespOther: 404}},
 		{method: "POST", pattern: v1 + "/offers/{id}/decline", path: func(f *fixture) string { return v1 + "/offers/" + f.O1 + "/decline" },
 			want: map[string]int{cResponder: 200, cRespOther: 404}},
+		{method: "GET", pattern: v1 + "/map/supply", path: fixed(v1 + "/map/supply?bbox=121.3,37.3,121.6,37.6&res=7"),
+			want: map[string]int{cAdmin: 200, cOperator: 200}},
 		{method: "GET", pattern: v1 + "/stats", path: fixed(v1 + "/stats"),
 			want: map[string]int{cAdmin: 200, cOperator: 200, cEvaluator: 200}},
 	}

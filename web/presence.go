@@ -86,6 +86,7 @@ func (a *API) handleLocation(ctx context.Context, c *call) error {
 		return err
 	}
 	a.audit(ctx, c.id, "responder.locate", string(rid), 0)
+	announceMoved(ctx, a.store, a.service, a.log, rid)
 	c.w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -150,7 +150,11 @@ func (h *socketHandler) HandleMessage(ctx context.Context, s *realtime.Session, 
 		if err != nil {
 			return clientErr("invalid_location", "%v", err)
 		}
-		return h.domainErr(h.Store.Locate(ctx, redisstore.Location{ID: rid, Point: p, At: h.Now()}))
+		if err := h.Store.Locate(ctx, redisstore.Location{ID: rid, Point: p, At: h.Now()}); err != nil {
+			return h.domainErr(err)
+		}
+		announceMoved(ctx, h.Store, h.Service, h.Log, rid)
+		return nil
 	case "status":
 		var m struct {
 			Status string `json:"status"`
@@ -161,8 +165,11 @@ func (h *socketHandler) HandleMessage(ctx context.Context, s *realtime.Session, 
 		if m.Status != "available" && m.Status != "off_duty" {
 			return clientErr("invalid_message", "status must be available or off_duty")
 		}
-		_, err := h.Store.SetDuty(ctx, rid, m.Status == "available")
-		return h.domainErr(err)
+		if _, err := h.Store.SetDuty(ctx, rid, m.Status == "available"); err != nil {
+			return h.domainErr(err)
+		}
+		announceMoved(ctx, h.Store, h.Service, h.Log, rid)
+		return nil
 	case "accept", "decline":
 		var m struct {
 			OfferID string `json:"offer_id"`
