@@ -201,3 +201,54 @@ func (s *Service) Moved(ctx context.Context, rid ResponderID, role Role, status 
 		"responder_id": rid, "role": role, "status": status, "lat": p.Lat(), "lng": p.Lon(),
 	}})
 }
+
+// ReasonOperator marks an offer an operator chose by hand.
+const ReasonOperator Reason = "operator_choice"
+
+// Assign offers one open place of the need to a person an operator chose,
+// bypassing the matcher's choice but not its rules: the person must be
+// available, of the place's role and not asked before for this need.
+func (s *Service) Assign(ctx context.Context, id NeedID, rid ResponderID, role Role, ttl time.Duration, dist func(NeedState) float64) (NeedState, error) {
+	n, err := s.store.Need(ctx, id)
+	if err != nil {
+		return NeedState{}, err
+	}
+	if !n.Status.Active() {
+		return NeedState{}, fmt.Errorf("assign to need %s: it is %s: %w", id, n.Status, ErrInvalidTransition)
+	}
+	team := -1
+	for i, t := range n.Team {
+		if (role == "" || t.Role == role) && n.Open(i) > 0 {
+			team = i
+			break
+		}
+	}
+	if team < 0 {
+		return NeedState{}, fmt.Errorf("assign to need %s: no open place for role %q: %w", id, role, ErrConflict)
+	}
+	o := OfferRequest{OfferID: newOfferID(), Need: id, TeamIndex: team, Responder: rid, TTL: ttl, DistanceMeters: dist(n), Reason: ReasonOperator}
+	outs, err := s.store.OfferMany(ctx, []OfferRequest{o})
+	if err != nil {
+		return NeedState{}, err
+	}
+	switch outs[0] {
+	case "ok":
+	case "unknown_responder":
+		return NeedState{}, fmt.Errorf("assign %s: %w", rid, ErrNotFound)
+	default:
+		return NeedState{}, fmt.Errorf("assign %s to need %s: %s: %w", rid, id, outs[0], ErrConflict)
+	}
+	emitOffer(ctx, s.sink, &n, team, o, Candidate{ID: rid, DistanceMeters: o.DistanceMeters}, s.now())
+	return s.store.Need(ctx, id)
+}
+
+// Alert sends a message to each responder's durable inbox: the operator
+// drew an area and mobilised everyone available in it.
+func (s *Service) Alert(ctx context.Context, alertID string, to []ResponderID, message string) {
+	now := s.now()
+	for _, rid := range to {
+		s.sink.Emit(ctx, Event{At: now, To: rid, Message: "alert", Payload: map[string]any{
+			"alert_id": alertID, "message": message, "sent_at": rfc3339(now),
+		}})
+	}
+}

@@ -45,6 +45,7 @@ type APIOptions struct {
 	BcryptCost        int           // default bcrypt.DefaultCost; tests use bcrypt.MinCost
 	AuditMaxLen       int64         // entries kept in the audit stream, approximately; default 100,000
 	IdempotencyTTL    time.Duration // how long a retry gets the first answer; default 24 h
+	OfferTTL          time.Duration // life of an operator's hand-picked offer; default 60 s
 }
 
 func (o *APIOptions) defaults() error {
@@ -88,6 +89,9 @@ func (o *APIOptions) defaults() error {
 	}
 	if o.AuditMaxLen <= 0 {
 		o.AuditMaxLen = 100_000
+	}
+	if o.OfferTTL <= 0 {
+		o.OfferTTL = 60 * time.Second
 	}
 	if o.IdempotencyTTL <= 0 {
 		o.IdempotencyTTL = 24 * time.Hour
@@ -213,6 +217,8 @@ func (a *API) routeTable() []route {
 		{method: "POST", path: v1 + "/needs/{id}/complete", summary: "A team member reports the task done", roles: rolesResponders, body: completeRequest{}, status: 204, handle: a.handleComplete},
 		{method: "POST", path: v1 + "/offers/{id}/accept", summary: "Accept an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.handleAccept},
 		{method: "POST", path: v1 + "/offers/{id}/decline", summary: "Decline an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.handleDecline},
+		{method: "POST", path: v1 + "/needs/{id}/assign", summary: "Offer an open place to a responder an operator chose", roles: rolesOperators, body: assignRequest{}, answer: needJSON{}, status: 200, handle: a.handleAssign},
+		{method: "POST", path: v1 + "/alerts", summary: "Alert every available responder inside a drawn area", roles: rolesOperators, body: alertRequest{}, answer: alertJSON{}, status: 201, idempotent: true, handle: a.handleAlert},
 		{method: "GET", path: v1 + "/map/supply", summary: "Available responders per H3 cell in a box (heatmap supply)", roles: rolesOperators, answer: supplyJSON{}, status: 200, handle: a.handleSupply,
 			query: []queryParam{{"bbox", "string", "minLng,minLat,maxLng,maxLat"}, {"res", "integer", "H3 resolution 3..9 (default 7; counted at 7 and 5)"}}},
 		{method: "GET", path: v1 + "/stats", summary: "Counts by status, responders available, time to staffed", roles: rolesStats, answer: statsJSON{}, status: 200, handle: a.handleStats},

@@ -125,6 +125,17 @@ func matrixRoutes() []matrixRoute {
 			want: map[string]int{cResponder: 200, cRespOther: 404}},
 		{method: "POST", pattern: v1 + "/offers/{id}/decline", path: func(f *fixture) string { return v1 + "/offers/" + f.O1 + "/decline" },
 			want: map[string]int{cResponder: 200, cRespOther: 404}},
+		{method: "POST", pattern: v1 + "/needs/{id}/assign", path: func(f *fixture) string { return v1 + "/needs/" + f.N1 + "/assign" },
+			// R3 has never reported a position, so the claim is refused.
+			body: func(f *fixture) any { return map[string]string{"responder_id": f.R3} },
+			want: map[string]int{cAdmin: 409, cOperator: 409}},
+		{method: "POST", pattern: v1 + "/alerts", path: fixed(v1 + "/alerts"),
+			body: func(*fixture) any {
+				d := 0.01
+				return map[string]any{"message": "Typhoon: help neighbours to the shelter", "polygon": [][]float64{
+					{testLng - d, testLat - d}, {testLng + d, testLat - d}, {testLng + d, testLat + d}, {testLng - d, testLat + d}, {testLng - d, testLat - d}}}
+			},
+			want: map[string]int{cAdmin: 201, cOperator: 201}},
 		{method: "GET", pattern: v1 + "/map/supply", path: fixed(v1 + "/map/supply?bbox=121.3,37.3,121.6,37.6&res=7"),
 			want: map[string]int{cAdmin: 200, cOperator: 200}},
 		{method: "GET", pattern: v1 + "/stats", path: fixed(v1 + "/stats"),
@@ -175,7 +186,7 @@ func TestAuthMatrix(t *testing.T) {
 			}
 			if r.Status >= 400 {
 				code := r.errorCode(t)
-				if wantCode := map[int]string{401: "unauthenticated", 403: "forbidden", 404: "not_found"}[r.Status]; code != wantCode {
+				if wantCode := map[int]string{401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict"}[r.Status]; code != wantCode {
 					t.Errorf("%s %s as %s: code %s, want %s", mr.method, mr.pattern, caller, code, wantCode)
 				}
 				if r.Status == 401 && r.Header.Get("WWW-Authenticate") == "" {

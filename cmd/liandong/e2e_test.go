@@ -199,3 +199,88 @@ func TestWebsocketAuth(t *testing.T) {
 		}
 	}
 }
+
+// TestOperatorAssignsAndAlertsAnArea: an operator offers a place to a
+// person of their choice, and alerts everyone inside a drawn area.
+func TestOperatorAssignsAndAlertsAnArea(t *testing.T) {
+	cfg := Default()
+	cfg.Auth.AdminPassword = "admin-password-op"
+	cfg.Matching.StartRadiusMeters, cfg.Matching.MaxRadiusMeters = 500, 1000 // nobody is near the need
+	m := runMain(t, cfg)
+	base := "http://" + m.Addr()
+	var login struct{ Token string }
+	call(t, "POST", base+"/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "admin-password-op"}, &login)
+	connect := func(name string, lat, lng float64) (string, *websocket.Conn) {
+		var r struct{ ID, Token string }
+		if code := call(t, "POST", base+"/api/v1/responders", login.Token, map[string]any{"name": name, "role": "volunteer"}, &r); code != 201 {
+			t.Fatalf("register %s: %d", name, code)
+		}
+		u := url.URL{Scheme: "ws", Host: m.Addr(), Path: "/ws", RawQuery: "access_token=" + url.QueryEscape(r.Token)}
+		ws, _, err := websocket.DefaultDialer.Dial(u.String(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ws.Close() })
+		next(t, ws, "welcome")
+		ws.WriteJSON(map[string]any{"v": 1, "type": "location", "data": map[string]float64{"lat": lat, "lng": lng}})
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			var got struct{ Status string }
+			call(t, "GET", base+"/api/v1/responders/"+r.ID, login.Token, nil, &got)
+			if got.Status == "available" {
+				return r.ID, ws
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never became available", name)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	insideID, inside := connect("Inside", 37.46, 121.45)
+	_, outside := connect("Outside", 37.60, 121.45)
+
+	var alert struct {
+		ID         string `json:"id"`
+		Recipients int    `json:"recipients"`
+	}
+	d := 0.01
+	if code := call(t, "POST", base+"/api/v1/alerts", login.Token, map[string]any{"message": "Evacuate to the school shelter", "polygon": [][]float64{
+		{121.45 - d, 37.46 - d}, {121.45 + d, 37.46 - d}, {121.45 + d, 37.46 + d}, {121.45 - d, 37.46 + d}, {121.45 - d, 37.46 - d}}}, &alert); code != 201 || alert.Recipients != 1 {
+		t.Fatalf("alert: %d %+v, want 201 and one recipient", code, alert)
+	}
+	if got := next(t, inside, "alert"); !strings.Contains(string(got.Data), "school shelter") {
+		t.Fatalf("alert message %s", got.Data)
+	}
+
+	var need struct{ ID string }
+	call(t, "POST", base+"/api/v1/needs", login.Token, map[string]any{"lat": 37.50, "lng": 121.45, "category": "evacuation", "urgency": 2,
+		"team": []map[string]any{{"role": "volunteer", "count": 1}}}, &need)
+	var assigned struct {
+		Assignments []struct {
+			ResponderID string `json:"responder_id"`
+			State       string `json:"state"`
+		} `json:"assignments"`
+	}
+	if code := call(t, "POST", base+"/api/v1/needs/"+need.ID+"/assign", login.Token, map[string]string{"responder_id": insideID}, &assigned); code != 200 {
+		t.Fatalf("assign: %d", code)
+	}
+	if len(assigned.Assignments) != 1 || assigned.Assignments[0].ResponderID != insideID || assigned.Assignments[0].State != "offered" {
+		t.Fatalf("after assign: %+v", assigned.Assignments)
+	}
+	next(t, inside, "offer")
+	// The place is taken: assigning again is a conflict.
+	if code := call(t, "POST", base+"/api/v1/needs/"+need.ID+"/assign", login.Token, map[string]string{"responder_id": insideID}, nil); code != 409 {
+		t.Fatalf("second assign: %d, want 409", code)
+	}
+	// Nobody outside the area was alerted.
+	outside.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	for {
+		var e envelope
+		if err := outside.ReadJSON(&e); err != nil {
+			break
+		}
+		if e.Type == "alert" {
+			t.Fatal("a responder outside the area got the alert")
+		}
+	}
+}

@@ -115,7 +115,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Redis: rc.Client, Store: m.store, Service: m.service,
 		Prefix: m.Config.Redis.Prefix, Region: m.Config.Index.Region,
 		TokenKey: []byte(m.Config.Auth.TokenKey), AdminPassword: m.Config.Auth.AdminPassword,
-		Logger: m.Log,
+		Logger: m.Log, OfferTTL: m.Config.Offers.TTL,
 	})
 	if err != nil {
 		return fmt.Errorf("api: %w", err)

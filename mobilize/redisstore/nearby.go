@@ -305,3 +305,38 @@ func (ix *Index) Supply(ctx context.Context, box geo.BBox, res int) (map[geo.Cel
 	}
 	return out, nil
 }
+
+// AvailableIn lists the available, fresh responders of the given roles in
+// the given cells (at the index resolution), for mobilising an area.
+func (ix *Index) AvailableIn(ctx context.Context, cells []geo.Cell, roles []mobilize.Role) ([]mobilize.Candidate, error) {
+	now := ix.now()
+	cutoff := now.Add(-ix.staleAfter).UnixMilli()
+	var keys []string
+	for _, c := range cells {
+		if c.Resolution() != ix.res {
+			return nil, fmt.Errorf("available in: cell %s is not at resolution %d: %w", c, ix.res, mobilize.ErrInvalid)
+		}
+		for _, r := range roles {
+			keys = append(keys, ix.keys.cell(c.String(), string(r)))
+		}
+	}
+	var out []mobilize.Candidate
+	err := ix.fetchKeys(ctx, keys, func(_, val string) {
+		id, rest, _ := strings.Cut(val, "|")
+		latS, rest, _ := strings.Cut(rest, "|")
+		lngS, rest, _ := strings.Cut(rest, "|")
+		tsS, _, _ := strings.Cut(rest, "|")
+		ts, err := strconv.ParseInt(tsS, 10, 64)
+		if err != nil || ts < cutoff {
+			return
+		}
+		lat, err1 := strconv.ParseFloat(latS, 64)
+		lng, err2 := strconv.ParseFloat(lngS, 64)
+		p, err3 := geo.NewPoint(lat, lng)
+		if err1 != nil || err2 != nil || err3 != nil {
+			return
+		}
+		out = append(out, mobilize.Candidate{ID: mobilize.ResponderID(strings.Clone(id)), Point: p, LastSeen: time.UnixMilli(ts).UTC()})
+	})
+	return out, err
+}
