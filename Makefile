@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run test fmt-check vet bench fuzz drill web basemap
+.PHONY: run test fmt-check vet bench fuzz drill drill-smoke web basemap
 
 run:
 	$(GO) run ./cmd/liandong
@@ -30,9 +30,17 @@ fuzz:
 	  done; \
 	done
 
+# A drill against a server it starts itself (embedded Redis); the report
+# lands in drill-report/. DRILL=yantai-typhoon|yantai-lockdown|yantai-earthquake.
+DRILL ?= yantai-lockdown
+DRILL_FLAGS ?=
 drill:
-	@if [ ! -d cmd/drill ]; then echo "the drill harness (cmd/drill, issue 8) is not built yet"; exit 1; fi
-	$(GO) run ./cmd/drill -scenario configs/drills/yantai-lockdown.yaml
+	$(GO) run ./cmd/drill -scenario configs/drills/$(DRILL).yaml $(DRILL_FLAGS)
+
+# The short drill CI runs: about 30 s, 500 responders, embedded Redis. It
+# fails on any double booking, lost offer or over-staffed need.
+drill-smoke:
+	$(GO) run ./cmd/drill -scenario configs/drills/yantai-lockdown.yaml -responders 500 -duration 30s -out drill-report/smoke
 
 # Rebuild the console and responder pages (web/ui -> web/static, committed
 # so that go build needs no Node). esbuild output is deterministic: CI

@@ -1,0 +1,53 @@
+package loadtest
+
+import "time"
+
+// Event is one thing a phone saw or did, with the phone's own clock. The
+// ledger is built from nothing else, so the checks speak only of what
+// phones could observe; events cross from worker processes as JSON lines,
+// hence the short keys.
+type Event struct {
+	Kind      string `json:"k"`
+	Responder string `json:"r,omitempty"`
+	At        int64  `json:"t"`           // unix nanoseconds, client clock
+	ServerTS  int64  `json:"s,omitempty"` // envelope ts, unix nanoseconds
+	Offer     string `json:"o,omitempty"`
+	Need      string `json:"n,omitempty"`
+	Expires   int64  `json:"x,omitempty"` // offer expires_at, unix nanoseconds
+	Live      bool   `json:"l,omitempty"` // received on a socket open before the server sent it
+	Team      int    `json:"m,omitempty"` // team size in an assignment
+	Info      string `json:"i,omitempty"` // withdrawal reason, error code, resync reason
+}
+
+// Event kinds.
+const (
+	evConnected    = "connected"    // welcome received
+	evDisconnected = "disconnected" // socket lost (Info: why)
+	evDialFailed   = "dial_failed"
+	evOffer        = "offer"
+	evWithdrawn    = "withdrawn"
+	evAssignment   = "assignment"
+	evAccept       = "accept" // sent
+	evDecline      = "decline"
+	evIgnore       = "ignore" // decided never to answer
+	evAnswered     = "answered"
+	evComplete     = "complete"
+	evError        = "error" // Offer set when it answers one of our answers
+	evResync       = "resync"
+	evRecovered    = "recovered" // replayed to the final sweep's fresh connection
+	evSwept        = "swept"     // the final sweep's connection was welcomed
+)
+
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}

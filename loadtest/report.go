@@ -1,0 +1,176 @@
+package loadtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Report is what a drill found, as written to report.json. Field names are
+// a contract with CI scripts and dashboards: add, never rename.
+type Report struct {
+	Scenario         string  `json:"scenario"`
+	Description      string  `json:"description,omitempty"`
+	Seed             uint64  `json:"seed"`
+	Target           string  `json:"target"`
+	ServerChild      bool    `json:"server_child"`
+	StartedAt        string  `json:"started_at"`
+	DurationS        float64 `json:"duration_s"` // first need to phones hung up
+	PlannedDurationS float64 `json:"planned_duration_s"`
+	Interrupted      bool    `json:"interrupted"`
+	Error            string  `json:"error,omitempty"` // why the drill could not run to the end
+	Passed           bool    `json:"passed"`          // ran, and no double booking, lost offer or over-staffed need
+
+	RespondersRegistered int `json:"responders_registered"`
+	RespondersConnected  int `json:"responders_connected"` // welcomed at least once
+	PeakConnected        int `json:"peak_connected"`
+	Reconnects           int `json:"reconnects"`
+	DialFailures         int `json:"dial_failures"`
+	Resyncs              int `json:"resyncs"`
+	DuplicateOffers      int `json:"duplicate_offers"` // replays after reconnects, ignored
+
+	NeedsPlanned     int            `json:"needs_planned"`
+	NeedsCreated     int            `json:"needs_created"`
+	NeedsStaffed     int            `json:"needs_staffed"`
+	NeedsUnstaffed   int            `json:"needs_unstaffed"`
+	UnstaffedReasons map[string]int `json:"unstaffed_reasons"`
+	NeedsByStatus    map[string]int `json:"needs_by_status"` // the server's final word
+	OffersReceived   int            `json:"offers_received"`
+	OffersPerS       float64        `json:"offers_per_s"`
+	Accepts          int            `json:"accepts"`
+	Declines         int            `json:"declines"`
+	Ignored          int            `json:"ignored"`
+	AnswersRefused   int            `json:"answers_refused"` // answers the server refused (late, stale)
+	AcceptanceRate   float64        `json:"acceptance_rate"`
+	DoubleBookings   int            `json:"double_bookings"`
+	OffersLost       int            `json:"offers_lost"`
+	OffersLate       int            `json:"offers_late"`      // made as phones hung up: unverifiable, not lost
+	OffersRecovered  int            `json:"offers_recovered"` // never pushed live, replayed only to the final sweep
+	// SweptPhones is how many phones the final sweep reconnected (welcomed)
+	// and SweptOffers how many offers their inboxes replayed, so that a
+	// "lost" verdict can be told apart from a sweep that could not look.
+	SweptPhones      int `json:"swept_phones"`
+	SweptOffers      int `json:"swept_offers"`
+	OverstaffedNeeds int `json:"overstaffed_needs"`
+	// AssignmentsMissing counts staffed team members whose phone never got
+	// the assignment message (they never learn, never complete, stay busy).
+	AssignmentsMissing int         `json:"assignments_missing"`
+	Violations         []Violation `json:"violations"`
+	ViolationsOmitted  int         `json:"violations_omitted,omitempty"`
+
+	TimeToFirstOfferMs   Quantiles `json:"time_to_first_offer_ms"`
+	TimeToStaffedMs      Quantiles `json:"time_to_staffed_ms"`
+	OfferPushMs          Quantiles `json:"offer_push_ms"`
+	AcceptToAssignmentMs Quantiles `json:"accept_to_assignment_ms"`
+
+	Server          ServerUsage     `json:"server"`
+	DrillCPUSeconds float64         `json:"drill_cpu_seconds"`
+	DrillCPUPercent float64         `json:"drill_cpu_percent"` // of one core, over the run
+	DrillProcesses  int             `json:"drill_processes"`
+	Errors          map[string]int  `json:"errors"`
+	ServerStats     json.RawMessage `json:"server_stats,omitempty"`
+	Series          []Sample        `json:"series"`
+
+	// For the HTML report only.
+	samples reportSamples
+	mapData mapData
+}
+
+// ServerUsage is the server's resident memory and CPU over the run.
+type ServerUsage struct {
+	Source     string  `json:"source"` // proc (our child), metrics (/metrics), or none
+	RSSMBMax   float64 `json:"rss_mb_max"`
+	RSSMBEnd   float64 `json:"rss_mb_end"`
+	CPUSeconds float64 `json:"cpu_seconds"`
+	CPUPercent float64 `json:"cpu_percent"` // of one core, over the run
+}
+
+// Sample is one second of the drill, for the charts.
+type Sample struct {
+	T            float64 `json:"t"` // seconds since the first need was due
+	Connected    int     `json:"connected"`
+	Created      int     `json:"created"`
+	Staffed      int     `json:"staffed"`
+	Open         int     `json:"open"`
+	OffersPerS   float64 `json:"offers_per_s"`
+	ServerRSSMB  float64 `json:"server_rss_mb"`
+	ServerCPUPct float64 `json:"server_cpu_pct"`
+	DrillCPUPct  float64 `json:"drill_cpu_pct"`
+}
+
+// reportSamples keeps the raw latencies for histograms.
+type reportSamples struct {
+	firstOffer, staffed, push, acceptToAssign []float64
+}
+
+// mapData is what the map of the HTML report draws.
+type mapData struct {
+	region  []LatLng
+	area    EventArea
+	centres []Centre
+	needs   []mapNeed
+}
+
+type mapNeed struct {
+	Lat, Lng float64
+	Staffed  bool
+	Reason   string
+}
+
+// maxViolations bounds the evidence kept in report.json; the counts stay
+// exact.
+const maxViolations = 200
+
+// Failed reports whether the drill broke a guarantee; the exit code
+// follows it so that CI can gate on a drill.
+func (r *Report) Failed() bool {
+	return r.DoubleBookings > 0 || r.OffersLost > 0 || r.OverstaffedNeeds > 0
+}
+
+// Write stores report.json and report.html in dir.
+func (r *Report) Write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	raw, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.json"), append(raw, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	f, err := os.Create(filepath.Join(dir, "report.html"))
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := r.writeHTML(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write report.html: %w", err)
+	}
+	return f.Close()
+}
+
+// Summary is the few lines printed at the end of a run.
+func (r *Report) Summary() string {
+	verdict := "PASS"
+	switch {
+	case r.Failed():
+		verdict = "FAIL"
+	case r.Error != "":
+		verdict = "ERROR: " + r.Error
+	}
+	if r.Interrupted {
+		verdict += " (interrupted)"
+	}
+	return fmt.Sprintf(`drill %s: %s
+  responders %d connected of %d; needs %d created, %d staffed, %d unstaffed %v
+  time to first offer p50 %.0f ms p99 %.0f ms; to staffed p50 %.0f ms p99 %.0f ms; offer push p99 %.1f ms
+  acceptance %.1f%%; double bookings %d, offers lost %d (late %d, recovered by a reconnect %d), over-staffed needs %d; assignments missing %d
+  server: rss max %.0f MB, cpu %.1f s (%.0f%% of a core, %s); drill cpu %.1f s (%.0f%% of a core, %d process(es))`,
+		r.Scenario, verdict, r.RespondersConnected, r.RespondersRegistered, r.NeedsCreated, r.NeedsStaffed,
+		r.NeedsUnstaffed, r.UnstaffedReasons, r.TimeToFirstOfferMs.P50, r.TimeToFirstOfferMs.P99,
+		r.TimeToStaffedMs.P50, r.TimeToStaffedMs.P99, r.OfferPushMs.P99, 100*r.AcceptanceRate,
+		r.DoubleBookings, r.OffersLost, r.OffersLate, r.OffersRecovered, r.OverstaffedNeeds, r.AssignmentsMissing, r.Server.RSSMBMax,
+		r.Server.CPUSeconds, r.Server.CPUPercent, r.Server.Source, r.DrillCPUSeconds, r.DrillCPUPercent, r.DrillProcesses)
+}
