@@ -198,6 +198,7 @@ func (a *API) routeTable() []route {
 	return []route{
 		{method: "POST", path: v1 + "/auth/login", summary: "Log in with a username and password", body: loginRequest{}, answer: loginResponse{}, status: 200, login: true, handle: a.handleLogin},
 		{method: "POST", path: v1 + "/auth/revoke", summary: "Revoke the caller's token, or (admin) any token by id", roles: rolesAnyone, body: revokeRequest{}, status: 204, handle: a.handleRevoke},
+		{method: "POST", path: v1 + "/auth/exchange", summary: "A responder's page trades its link token for a session token", roles: rolesResponders, body: emptyRequest{}, answer: exchangeJSON{}, status: 200, handle: a.handleExchange},
 		{method: "POST", path: v1 + "/users", summary: "Create an operator, coordinator, evaluator or admin", roles: rolesAdmins, body: userRequest{}, answer: userJSON{}, status: 201, handle: a.handleCreateUser},
 		{method: "GET", path: v1 + "/users", summary: "List users", roles: rolesAdmins, answer: userList{}, status: 200, handle: a.handleListUsers},
 		{method: "GET", path: v1 + "/audit", summary: "Audit log, newest first", roles: rolesAdmins, answer: auditList{}, status: 200, handle: a.handleAudit,

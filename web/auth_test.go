@@ -136,6 +136,8 @@ func matrixRoutes() []matrixRoute {
 					{testLng - d, testLat - d}, {testLng + d, testLat - d}, {testLng + d, testLat + d}, {testLng - d, testLat + d}, {testLng - d, testLat - d}}}
 			},
 			want: map[string]int{cAdmin: 201, cOperator: 201}},
+		{method: "POST", pattern: v1 + "/auth/exchange", path: fixed(v1 + "/auth/exchange"),
+			want: map[string]int{cResponder: 200, cRespOther: 200}},
 		{method: "GET", pattern: v1 + "/map/supply", path: fixed(v1 + "/map/supply?bbox=121.3,37.3,121.6,37.6&res=7"),
 			want: map[string]int{cAdmin: 200, cOperator: 200}},
 		{method: "GET", pattern: v1 + "/stats", path: fixed(v1 + "/stats"),

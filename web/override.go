@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -154,5 +155,30 @@ func (a *API) handleAlert(ctx context.Context, c *call) error {
 	a.service.Alert(ctx, id, to, req.Message)
 	a.audit(ctx, c.id, "alert.send", id, 0)
 	c.json(http.StatusCreated, alertJSON{ID: id, Recipients: len(to)})
+	return nil
+}
+
+type exchangeJSON struct {
+	Token       string `json:"token"`
+	ExpiresAt   string `json:"expires_at"`
+	ResponderID string `json:"responder_id"`
+}
+
+// sessionTokenTTL is the life of the token a responder's page gets in
+// exchange for the long-lived link token.
+const sessionTokenTTL = 24 * time.Hour
+
+// handleExchange is POST /api/v1/auth/exchange: the responder page trades
+// the token from its link for a session token at once, so that the link
+// token does not linger in the page's storage.
+func (a *API) handleExchange(ctx context.Context, c *call) error {
+	if err := parseEmpty(c.body); err != nil {
+		return err
+	}
+	token, id, err := a.auth.Issue(c.id.Subject, RoleResponder, c.id.OrgID, sessionTokenTTL)
+	if err != nil {
+		return err
+	}
+	c.json(http.StatusOK, exchangeJSON{Token: token, ExpiresAt: rfc3339(id.ExpiresAt), ResponderID: c.id.Subject})
 	return nil
 }
