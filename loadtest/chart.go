@@ -59,8 +59,9 @@ func (s *svg) close() string { s.b.WriteString(`</svg>`); return s.b.String() }
 
 func (s *svg) f(format string, a ...any) { fmt.Fprintf(&s.b, format, a...) }
 
-// axes draws the frame, y ticks and x ticks for [x0,x1] x [0,y1].
-func (s *svg) axes(x0, x1, y1 float64, xLabel string) (px func(float64) float64, py func(float64) float64) {
+// axes draws the frame, y ticks and x ticks for [x0,x1] x [0,y1]; with
+// logX the x values are decimal logarithms and ticked at whole decades.
+func (s *svg) axes(x0, x1, y1 float64, xLabel string, logX bool) (px func(float64) float64, py func(float64) float64) {
 	iw, ih := float64(chartW-padL-padR), float64(chartH-padT-padB)
 	if x1 <= x0 {
 		x1 = x0 + 1
@@ -74,8 +75,15 @@ func (s *svg) axes(x0, x1, y1 float64, xLabel string) (px func(float64) float64,
 		s.f(`<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" class="g"/><text x="%d" y="%.1f" class="yl">%s</text>`,
 			padL, chartW-padR, py(y), py(y), padL-6, py(y)+4, fmtNum(y))
 	}
-	for x, st := math.Ceil(x0/niceStep(x1-x0, 6))*niceStep(x1-x0, 6), niceStep(x1-x0, 6); x <= x1*1.0001; x += st {
-		s.f(`<text x="%.1f" y="%d" class="xl">%s</text>`, px(x), chartH-padB+16, fmtNum(x))
+	if logX {
+		for k := math.Ceil(x0); k <= x1+1e-9; k++ {
+			s.f(`<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" class="g"/><text x="%.1f" y="%d" class="xl">%s</text>`,
+				px(k), px(k), padT, chartH-padB, px(k), chartH-padB+16, fmtNum(math.Pow(10, k)))
+		}
+	} else {
+		for x, st := math.Ceil(x0/niceStep(x1-x0, 6))*niceStep(x1-x0, 6), niceStep(x1-x0, 6); x <= x1*1.0001; x += st {
+			s.f(`<text x="%.1f" y="%d" class="xl">%s</text>`, px(x), chartH-padB+16, fmtNum(x))
+		}
 	}
 	s.f(`<text x="%d" y="%d" class="xl">%s</text>`, padL+int(iw/2), chartH-4, html.EscapeString(xLabel))
 	s.f(`<line x1="%d" x2="%d" y1="%d" y2="%d" class="a"/>`, padL, chartW-padR, padT+int(ih), padT+int(ih))
@@ -84,7 +92,9 @@ func (s *svg) axes(x0, x1, y1 float64, xLabel string) (px func(float64) float64,
 
 // histogramSVG draws the distribution of latencies in milliseconds. The
 // range stops at the 99.5th percentile so that one outlier does not
-// squash the picture; the rest go in a last bar marked as overflow.
+// squash the picture (the rest go in a last bar marked as overflow); a
+// long tail (p99.5 over 20 times the median) gets a logarithmic axis, so
+// that the bulk and the tail are both visible.
 func histogramSVG(title string, samples []float64) string {
 	var s svg
 	s.open(chartW, chartH, title)
@@ -98,23 +108,48 @@ func histogramSVG(title string, samples []float64) string {
 	if hi <= v[0] {
 		hi = v[0] + 1
 	}
+	logX := hi > 20*math.Max(percentile(v, 50), 0.1)
+	tx := func(ms float64) float64 { return ms }
+	x0, x1 := 0.0, hi
+	if logX {
+		floor := math.Max(v[0], 0.1)
+		tx = func(ms float64) float64 { return math.Log10(math.Max(ms, floor)) }
+		x0, x1 = math.Floor(tx(floor)), math.Ceil(tx(hi))
+		if x1 <= x0 {
+			x1 = x0 + 1
+		}
+	}
 	const bins = 40
-	width := niceStep(hi, bins)
-	n := int(math.Ceil(hi/width)) + 1
+	width := (x1 - x0) / bins
+	if !logX {
+		width = niceStep(hi, bins)
+		x1 = (math.Ceil(hi/width) + 1) * width
+	}
+	n := int(math.Round((x1 - x0) / width))
 	counts := make([]int, n)
 	over := 0
-	for _, x := range v {
-		i := int(x / width)
+	for _, ms := range v {
+		i := int((tx(ms) - x0) / width)
 		if i >= n-1 {
 			i = n - 1
-			if x > float64(n-1)*width {
+			if ms > hi {
 				over++
 			}
 		}
 		counts[max(i, 0)]++
 	}
 	top := slices.Max(counts)
-	px, py := s.axes(0, float64(n)*width, float64(top), "milliseconds")
+	label := "milliseconds"
+	if logX {
+		label = "milliseconds (logarithmic)"
+	}
+	px, py := s.axes(x0, x1, float64(top), label, logX)
+	edge := func(i int) float64 {
+		if logX {
+			return math.Pow(10, x0+float64(i)*width)
+		}
+		return x0 + float64(i)*width
+	}
 	for i, c := range counts {
 		if c == 0 {
 			continue
@@ -123,22 +158,23 @@ func histogramSVG(title string, samples []float64) string {
 		if i == n-1 && over > 0 {
 			cls = "bar over"
 		}
+		left := x0 + float64(i)*width
 		s.f(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" class="%s"><title>%s–%s ms: %d</title></rect>`,
-			px(float64(i)*width)+0.5, py(float64(c)), math.Max(px(width)-px(0)-1, 1), py(0)-py(float64(c)), cls,
-			fmtNum(float64(i)*width), fmtNum(float64(i+1)*width), c)
+			px(left)+0.5, py(float64(c)), math.Max(px(left+width)-px(left)-1, 1), py(0)-py(float64(c)), cls,
+			fmtNum(edge(i)), fmtNum(edge(i+1)), c)
 	}
 	for _, q := range []struct {
 		name string
 		p    float64
 	}{{"p50", 50}, {"p99", 99}} {
-		x := percentile(v, q.p)
-		if x <= float64(n)*width {
+		ms := percentile(v, q.p)
+		if x := tx(ms); x <= x1 {
 			lx, anchor := px(x)+3, "start"
 			if lx > chartW-padR-60 {
 				lx, anchor = px(x)-3, "end" // keep the label inside the frame
 			}
 			s.f(`<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" class="q"/><text x="%.1f" y="%d" class="ql" style="text-anchor:%s">%s %s</text>`,
-				px(x), px(x), padT, chartH-padB, lx, padT+10, anchor, q.name, fmtNum(x))
+				px(x), px(x), padT, chartH-padB, lx, padT+10, anchor, q.name, fmtNum(ms))
 		}
 	}
 	return s.close()
@@ -165,7 +201,7 @@ func lineSVG(title string, xs []float64, lines []line) string {
 		}
 	}
 	top = niceStep(top, 4) * math.Ceil(top/niceStep(top, 4))
-	px, py := s.axes(xs[0], xs[len(xs)-1], top, "seconds since the first need")
+	px, py := s.axes(xs[0], xs[len(xs)-1], top, "seconds since the first need", false)
 	for i, l := range lines {
 		var pts strings.Builder
 		for j, y := range l.ys {

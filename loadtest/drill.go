@@ -46,6 +46,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	defer d.closeServer()
+	defer func() {
+		if d.client != nil {
+			d.client.http.CloseIdleConnections()
+		}
+	}()
 	runErr := d.run(ctx)
 	if d.ledger == nil {
 		return nil, runErr

@@ -6,7 +6,10 @@ import (
 	"io"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -169,6 +172,7 @@ func TestDrillCatchesServerBugs(t *testing.T) {
 }
 
 func TestDrillInterruptedStillReports(t *testing.T) {
+	before := runtime.NumGoroutine()
 	fake := newFakeServer(time.Second, "")
 	srv := httptest.NewServer(fake)
 	defer func() { srv.Close(); fake.Close() }()
@@ -185,6 +189,19 @@ func TestDrillInterruptedStillReports(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "report.json")); err != nil {
 		t.Fatal("no report after an interrupt")
+	}
+	// Every phone, timer and connection of the drill is gone once Run
+	// returns and the server is closed.
+	srv.CloseClientConnections()
+	srv.Close()
+	fake.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("%d goroutines left behind (%d before):\n%s", n-before, before, buf[:runtime.Stack(buf, true)])
 	}
 }
 
@@ -216,5 +233,20 @@ func TestDrillChildServerAndWorkers(t *testing.T) {
 	}
 	if st, err := os.Stat(filepath.Join(out, "server.log")); err != nil || st.Size() == 0 {
 		t.Error("the child server's log was not kept")
+	}
+}
+
+// TestTalksOnlyOverTheNetwork: a drill that reached into the server's
+// packages would prove nothing about the real path (ARCHITECTURE.md).
+func TestTalksOnlyOverTheNetwork(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".", "../cmd/drill").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.HasPrefix(pkg, "github.com/liandong/liandong/") &&
+			pkg != "github.com/liandong/liandong/loadtest" && pkg != "github.com/liandong/liandong/cmd/drill" {
+			t.Errorf("the drill imports %s", pkg)
+		}
 	}
 }

@@ -73,10 +73,12 @@ func (s *Session) flush() error {
 				pull = true // something between cursor and n: read it all from Redis
 				break
 			}
+			// Advance first: a fast client may ack the message before
+			// write returns, and a failed write ends the session anyway.
+			s.advance(n.id)
 			if err := s.write(outFrame{data: n.frame}); err != nil {
 				return err
 			}
-			s.advance(n.id)
 		}
 	}
 	if !pull {
@@ -139,10 +141,10 @@ func (s *Session) pullInbox() (bool, error) {
 		s.advance(s.cursor) // last_id is now known to be a real position: it may be acked
 	}
 	for _, e := range page.entries {
+		s.advance(e.id) // before the write, so that an immediate ack is accepted
 		if err := s.write(outFrame{data: e.frame}); err != nil {
 			return false, err
 		}
-		s.advance(e.id)
 	}
 	s.hub.stats.replayed.Add(uint64(len(page.entries)))
 	if page.full {

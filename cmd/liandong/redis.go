@@ -71,7 +71,7 @@ func newRedisClient(raw string) (redis.UniversalClient, string, error) {
 				return nil, "", errors.New("redis url: empty host in cluster address list")
 			}
 		}
-		opts := &redis.ClusterOptions{Addrs: addrs, DialTimeout: 2 * time.Second}
+		opts := &redis.ClusterOptions{Addrs: addrs, DialTimeout: 2 * time.Second, ReadTimeout: 15 * time.Second}
 		if u.User != nil {
 			opts.Username = u.User.Username()
 			opts.Password, _ = u.User.Password()
@@ -83,6 +83,8 @@ func newRedisClient(raw string) (redis.UniversalClient, string, error) {
 		return nil, "", fmt.Errorf("redis url: %w", err)
 	}
 	opts.DialTimeout = 2 * time.Second
+	// A batch registration is one MULTI of up to 10,000 scripts.
+	opts.ReadTimeout = 15 * time.Second
 	return redis.NewClient(opts), opts.Addr, nil
 }
 
@@ -122,7 +124,9 @@ func startEmbeddedRedis(addr string, log *zap.Logger) (*redisConn, error) {
 	}()
 	log.Warn("no Redis configured: using an embedded in-process Redis; NOTHING IS PERSISTED and all state is lost when the process stops (set LIANDONG_REDIS_URL for production)",
 		zap.String("embedded_addr", m.Addr()), zap.Bool("exposed", addr != ""))
-	client := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	// The embedded Redis runs every Lua script in a fresh interpreter: a
+	// batch of thousands takes seconds, which is slow, not broken.
+	client := redis.NewClient(&redis.Options{Addr: m.Addr(), ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, PoolSize: 64})
 	return &redisConn{
 		Client:   client,
 		Embedded: true,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.uber.org/zap"
@@ -20,20 +21,23 @@ type hubSink struct {
 	log *zap.Logger
 }
 
-// sinkTimeout bounds one delivery, so that a slow Redis cannot hold the
-// matcher for long.
-const sinkTimeout = 2 * time.Second
+// Inbox messages must not be dropped: the matcher has already claimed the
+// person, so a lost offer leaves them offered and a lost assignment leaves
+// them busy for nothing. A delivery is retried while Redis is slow; the
+// matcher waits meanwhile, which is the backpressure an overloaded Redis
+// needs. Only a shutdown (done) or a long outage gives up, loudly.
+const (
+	deliverAttemptTimeout = 5 * time.Second
+	deliverGiveUp         = 2 * time.Minute
+	publishTimeout        = 2 * time.Second
+)
 
 func (s *hubSink) Emit(ctx context.Context, e mobilize.Event) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sinkTimeout)
-	defer cancel()
 	if e.To != "" && e.Message != "" {
-		if _, err := s.hub.Deliver(ctx, string(e.To), e.Message, e.Payload); err != nil {
-			// The matcher's state is already in Redis; a lost push is
-			// recovered by the client's resync or the next offer.
-			s.log.Error("inbox delivery failed", zap.String("responder_id", string(e.To)), zap.String("message", e.Message), zap.Error(err))
-		}
+		s.deliver(ctx, e)
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
+	defer cancel()
 	if e.Type == "" {
 		return
 	}
@@ -48,5 +52,27 @@ func (s *hubSink) Emit(ctx context.Context, e mobilize.Event) {
 	}
 	if err := s.hub.Publish(ctx, channels, e.Type, data); err != nil {
 		s.log.Warn("console event not published", zap.String("type", e.Type), zap.Error(err))
+	}
+}
+
+func (s *hubSink) deliver(ctx context.Context, e mobilize.Event) {
+	start := time.Now()
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deliverAttemptTimeout)
+		_, err := s.hub.Deliver(actx, string(e.To), e.Message, e.Payload)
+		cancel()
+		if err == nil {
+			if attempt > 1 {
+				s.log.Info("inbox delivery succeeded after retries", zap.String("responder_id", string(e.To)), zap.Int("attempts", attempt))
+			}
+			return
+		}
+		if errors.Is(err, realtime.ErrClosed) || time.Since(start) > deliverGiveUp {
+			s.log.Error("inbox delivery failed; the message is lost", zap.String("responder_id", string(e.To)),
+				zap.String("message", e.Message), zap.Int("attempts", attempt), zap.Error(err))
+			return
+		}
+		s.log.Warn("inbox delivery slow, retrying", zap.String("responder_id", string(e.To)), zap.Int("attempt", attempt), zap.Error(err))
+		time.Sleep(min(time.Duration(attempt)*100*time.Millisecond, time.Second))
 	}
 }
