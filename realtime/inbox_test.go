@@ -339,3 +339,37 @@ func TestDeliverValidates(t *testing.T) {
 		t.Error("New with PongWait < PingInterval succeeded")
 	}
 }
+
+// TestImmediateAckAccepted: a fast client acks each inbox message the
+// moment it arrives. The ack may reach the server before its write call
+// returns; it must still be accepted, never refused as invalid_ack.
+func TestImmediateAckAccepted(t *testing.T) {
+	rdb := embedded(t)
+	h := newHub(t, rdb, HubOptions{RateLimit: RateLimit{PerSecond: -1}})
+	srv := serve(t, h, testHandler{})
+	c := dial(t, srv, "fast", "")
+	const n = 200
+	go func() {
+		for i := range n {
+			if _, err := h.Deliver(context.Background(), "fast", "offer", map[string]int{"n": i}); err != nil {
+				t.Errorf("deliver: %v", err)
+				return
+			}
+		}
+	}()
+	got := 0
+	for got < n {
+		env := c.next()
+		switch env.Type {
+		case "offer":
+			got++
+			c.send(`{"v":1,"type":"ack","data":{"id":"` + env.ID + `"}}`)
+		case "error":
+			t.Fatalf("after %d offers the server refused an immediate ack: %s", got, env.Data)
+		}
+	}
+	// Any refusal of the last acks would arrive now.
+	if env, err := c.read(300 * time.Millisecond); err == nil && env.Type == "error" {
+		t.Fatalf("late refusal: %s", env.Data)
+	}
+}
