@@ -33,6 +33,7 @@ type Index struct {
 	now        func() time.Time
 	scriptKeys []string
 	shapes     shapeCache
+	batcher    locateBatcher
 }
 
 // NewIndex returns an index over rdb. It does not touch Redis.
@@ -56,14 +57,16 @@ func NewIndex(rdb redis.UniversalClient, opts IndexOptions) (*Index, error) {
 		opts.Now = time.Now
 	}
 	k := newKeys(opts.Prefix, opts.Region)
-	return &Index{
+	ix := &Index{
 		rdb:        rdb,
 		keys:       k,
 		res:        opts.Resolution,
 		staleAfter: opts.StaleAfter,
 		now:        opts.Now,
 		scriptKeys: []string{k.pos(), k.supply(7), k.supply(5)},
-	}, nil
+	}
+	ix.batcher.flush = ix.LocateMany
+	return ix, nil
 }
 
 // Resolution is the H3 resolution of the cell hashes.
@@ -226,78 +229,100 @@ type Location struct {
 	At    time.Time
 }
 
-// locateArgs validates a report and computes its cells, so that Redis does
-// no H3 work.
-func (ix *Index) locateArgs(l Location) ([]any, error) {
+// locateArgs validates a report and appends its script arguments, with
+// its cells computed here so that Redis does no H3 work.
+func (ix *Index) locateArgs(args []any, l Location) ([]any, error) {
 	if err := validID(l.ID); err != nil {
-		return nil, err
+		return args, err
 	}
 	if err := geo.ValidPoint(l.Point); err != nil {
-		return nil, fmt.Errorf("locate %s: %w: %w", l.ID, err, mobilize.ErrInvalid)
+		return args, fmt.Errorf("locate %s: %w: %w", l.ID, err, mobilize.ErrInvalid)
 	}
 	cell, err := geo.CellAt(l.Point, ix.res)
 	if err != nil {
-		return nil, fmt.Errorf("locate %s: %w: %w", l.ID, err, mobilize.ErrInvalid)
+		return args, fmt.Errorf("locate %s: %w: %w", l.ID, err, mobilize.ErrInvalid)
 	}
 	p7, _ := cell.Parent(7)
 	p5, _ := cell.Parent(5)
-	return []any{
-		ix.keys.cellPrefix(), string(l.ID),
+	return append(args, string(l.ID),
 		strconv.FormatFloat(geo.Lat(l.Point), 'f', -1, 64),
 		strconv.FormatFloat(geo.Lng(l.Point), 'f', -1, 64),
 		strconv.FormatInt(l.At.UnixMilli(), 10),
 		cell.String(), p7.String(), p5.String(),
-	}, nil
+	), nil
 }
 
-// Locate records a position: one round trip that refreshes the position
-// and last-seen time and, when the cell changed, moves the responder
-// between cell hashes atomically. A report older than the one held is
-// ignored (reports can arrive out of order over several processes).
+// Locate records a position: it refreshes the position and last-seen
+// time and, when the cell changed, moves the responder between cell
+// hashes atomically. A report older than the one held is ignored (reports
+// can arrive out of order over several processes). Concurrent calls are
+// grouped into one script call (see locateBatcher), so that a busy server
+// pays Redis' per-script cost once per batch, not once per report.
 func (ix *Index) Locate(ctx context.Context, l Location) error {
-	args, err := ix.locateArgs(l)
-	if err != nil {
-		return err
-	}
-	return scriptErr("locate", l.ID, locateScript.Run(ctx, ix.rdb, ix.scriptKeys, args...).Err())
+	return ix.batcher.locate(ctx, l)
 }
 
-// LocateMany records many positions in one pipeline (one round trip for
-// the batch). The result has one error (or nil) per report; invalid
-// reports never reach Redis.
+// maxLocateBatch bounds the reports of one script call, so that one call
+// holds Redis for well under a millisecond.
+const maxLocateBatch = 128
+
+// LocateMany records many positions: one script call per batch of up to
+// maxLocateBatch, all batches in one pipeline. The result has one error
+// (or nil) per report; invalid reports never reach Redis.
 func (ix *Index) LocateMany(ctx context.Context, ls []Location) []error {
 	errs := make([]error, len(ls))
-	cmds := make([]*redis.Cmd, len(ls))
-	pipe := ix.rdb.Pipeline()
-	n := 0
-	for i, l := range ls {
-		args, err := ix.locateArgs(l)
-		if err != nil {
-			errs[i] = err
-			continue
-		}
-		cmds[i] = locateScript.EvalSha(ctx, pipe, ix.scriptKeys, args...)
-		n++
+	type batch struct {
+		cmd *redis.Cmd
+		at  []int // positions in ls of the batch's reports
 	}
-	if n == 0 {
+	var batches []batch
+	pipe := ix.rdb.Pipeline()
+	for lo := 0; lo < len(ls); {
+		args := []any{ix.keys.cellPrefix()}
+		var at []int
+		for ; lo < len(ls) && len(at) < maxLocateBatch; lo++ {
+			var err error
+			if args, err = ix.locateArgs(args, ls[lo]); err != nil {
+				errs[lo] = err
+				continue
+			}
+			at = append(at, lo)
+		}
+		if len(at) > 0 {
+			batches = append(batches, batch{locateScript.EvalSha(ctx, pipe, ix.scriptKeys, args...), at})
+		}
+	}
+	if len(batches) == 0 {
 		return errs
 	}
 	_, _ = pipe.Exec(ctx)
-	var retry []int
-	for i, c := range cmds {
-		if c == nil {
+	for _, b := range batches {
+		err := b.cmd.Err()
+		if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+			// The script cache was empty (first call, or Redis restarted):
+			// Run loads it and retries.
+			args := b.cmd.Args()[3+len(ix.scriptKeys):]
+			b.cmd = locateScript.Run(ctx, ix.rdb, ix.scriptKeys, args...)
+			err = b.cmd.Err()
+		}
+		if err != nil {
+			for _, i := range b.at {
+				errs[i] = fmt.Errorf("locate %s: %w", ls[i].ID, err)
+			}
 			continue
 		}
-		if err := c.Err(); err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
-			retry = append(retry, i)
+		codes, err := b.cmd.Int64Slice()
+		if err != nil || len(codes) != len(b.at) {
+			for _, i := range b.at {
+				errs[i] = fmt.Errorf("locate %s: unexpected reply %v: %w", ls[i].ID, b.cmd.Val(), err)
+			}
 			continue
 		}
-		errs[i] = scriptErr("locate", ls[i].ID, c.Err())
-	}
-	// The script cache was empty (first call, or Redis restarted): load it
-	// through one plain call, then retry the rest.
-	for _, i := range retry {
-		errs[i] = ix.Locate(ctx, ls[i])
+		for j, i := range b.at {
+			if codes[j] < 0 {
+				errs[i] = fmt.Errorf("locate %s: %w", ls[i].ID, mobilize.ErrNotFound)
+			}
+		}
 	}
 	return errs
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paulmach/orb"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/liandong/liandong/geo"
@@ -33,6 +34,7 @@ type benchCity struct {
 	rdb               *redis.Client
 	ix                *Index
 	ids               []mobilize.ResponderID
+	homes             []orb.Point // where each responder was placed
 	clock             *testClock
 	bytesPerResponder float64
 }
@@ -99,6 +101,7 @@ func loadCityWith(b *testing.B, n int, geoKey string, enroll bool) *benchCity {
 			regs = append(regs, Registration{ID: id, Role: role, Status: mobilize.StatusAvailable})
 			people = append(people, mobilize.Responder{ID: id, Name: "Bench", Role: role})
 			p := randomPoint(b, r, cityHalfMeters)
+			city.homes = append(city.homes, p)
 			locs = append(locs, Location{ID: id, Point: p, At: clock.Now()})
 			if geoKey != "" {
 				geoAdds = append(geoAdds, &redis.GeoLocation{Name: string(id), Longitude: geo.Lng(p), Latitude: geo.Lat(p)})
@@ -240,47 +243,81 @@ func BenchmarkMemoryPerResponder(b *testing.B) {
 	b.ReportMetric(city.bytesPerResponder, "bytes/responder")
 }
 
-// BenchmarkLocate measures location updates through the real code path
-// (LocateMany: one pipeline of EVALSHA per batch) from 64 concurrent
-// writers with 200,000 responders indexed, next to redis-benchmark's
-// pipelined SADD on the same server.
-func BenchmarkLocate(b *testing.B) {
-	city := loadCity(b, 200_000, "")
-	out, err := exec.Command("redis-benchmark", "-h", "127.0.0.1", "-p", strings.Split(city.srv.Addr, ":")[1],
-		"-q", "-P", "16", "-t", "sadd", "-n", "1000000").CombinedOutput()
-	if err != nil {
-		b.Fatalf("redis-benchmark: %v %s", err, out)
-	}
-	m := regexp.MustCompile(`SADD: ([\d.]+) requests per second`).FindStringSubmatch(string(out))
-	if m == nil {
-		b.Fatalf("cannot read redis-benchmark output: %s", out)
-	}
-	sadd, _ := strconv.ParseFloat(m[1], 64)
-
-	const batch = 64
-	var at atomic.Int64
-	at.Store(city.clock.Now().UnixMilli())
-	ops := (b.N + batch - 1) / batch
-	bn := b.N
-	b.N = ops
-	lat := runCallers(b, 64, "batches/s", func(r *rand.Rand) error {
-		ls := make([]Location, batch)
-		ts := time.UnixMilli(at.Add(1))
-		for i := range ls {
-			ls[i] = Location{ID: city.ids[r.IntN(len(city.ids))], Point: randomPoint(b, r, cityHalfMeters), At: ts}
+// BenchmarkLocate measures location updates through the server's code
+// path (Index.Locate, whose concurrent calls are grouped into one script
+// call per batch) from 64 concurrent writers with 200,000 responders
+// indexed, next to redis-benchmark's pipelined SADD on the same server.
+// "walk" moves each responder within 50 m of home, as a person reporting
+// every few seconds does (a cell change now and then); "teleport" sends
+// them anywhere in the city, so that nearly every update changes cell.
+func BenchmarkLocate(pb *testing.B) {
+	var city *benchCity
+	var sadd float64
+	setup := func(b *testing.B) {
+		city = loadCity(b, 200_000, "")
+		out, err := exec.Command("redis-benchmark", "-h", "127.0.0.1", "-p", strings.Split(city.srv.Addr, ":")[1],
+			"-q", "-P", "16", "-t", "sadd", "-n", "1000000").CombinedOutput()
+		if err != nil {
+			b.Fatalf("redis-benchmark: %v %s", err, out)
 		}
-		for _, err := range city.ix.LocateMany(context.Background(), ls) {
-			if err != nil {
-				return err
+		m := regexp.MustCompile(`SADD: ([\d.]+) requests per second`).FindStringSubmatch(string(out))
+		if m == nil {
+			b.Fatalf("cannot read redis-benchmark output: %s", out)
+		}
+		sadd, _ = strconv.ParseFloat(m[1], 64)
+	}
+	moves := map[string]func(r *rand.Rand, home orb.Point) orb.Point{
+		"walk": func(r *rand.Rand, home orb.Point) orb.Point {
+			lat, lng := offset(geo.Lat(home), geo.Lng(home), (r.Float64()*2-1)*50, (r.Float64()*2-1)*50)
+			return mustPoint(pb, lat, lng)
+		},
+		"teleport": func(r *rand.Rand, _ orb.Point) orb.Point { return randomPoint(pb, r, cityHalfMeters) },
+	}
+	setup(pb)
+	// Count the batches the server path forms, to report their size.
+	var batches atomic.Int64
+	flush := city.ix.batcher.flush
+	city.ix.batcher.flush = func(ctx context.Context, ls []Location) []error {
+		batches.Add(1)
+		return flush(ctx, ls)
+	}
+	for _, name := range []string{"walk", "teleport"} {
+		move := moves[name]
+		pb.Run(name, func(b *testing.B) {
+			var at atomic.Int64
+			at.Store(city.clock.Now().UnixMilli())
+			if err := city.rdb.ConfigResetStat(context.Background()).Err(); err != nil {
+				b.Fatal(err)
 			}
-		}
-		return nil
-	})
-	b.N = bn
-	lat.report(b, "batch-")
-	// runCallers counted batches; report updates, next to the yardstick.
-	perSec := float64(ops*batch) / b.Elapsed().Seconds()
-	b.ReportMetric(perSec, "updates/s")
-	b.ReportMetric(sadd, "sadd-baseline/s")
-	b.ReportMetric(100*perSec/sadd, "%-of-sadd")
+			batches.Store(0)
+			lat := runCallers(b, 64, "updates/s", func(r *rand.Rand) error {
+				i := r.IntN(len(city.ids))
+				return city.ix.Locate(context.Background(), Location{
+					ID: city.ids[i], Point: move(r, city.homes[i]), At: time.UnixMilli(at.Add(1)),
+				})
+			})
+			lat.report(b, "")
+			b.ReportMetric(float64(b.N)/float64(batches.Load()), "reports/batch")
+			b.ReportMetric(redisMicrosPerCall(b, city.rdb, "evalsha")*float64(batches.Load())/float64(b.N), "redis-µs/update")
+			perSec := float64(b.N) / b.Elapsed().Seconds()
+			b.ReportMetric(sadd, "sadd-baseline/s")
+			b.ReportMetric(100*perSec/sadd, "%-of-sadd")
+		})
+	}
+}
+
+// redisMicrosPerCall reads the server's own time per call of a command
+// since the last CONFIG RESETSTAT.
+func redisMicrosPerCall(b *testing.B, rdb *redis.Client, cmd string) float64 {
+	b.Helper()
+	st, err := rdb.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := regexp.MustCompile(`cmdstat_` + cmd + `:calls=\d+,usec=\d+,usec_per_call=([\d.]+)`).FindStringSubmatch(st)
+	if m == nil {
+		b.Fatalf("no %s in INFO commandstats", cmd)
+	}
+	v, _ := strconv.ParseFloat(m[1], 64)
+	return v
 }

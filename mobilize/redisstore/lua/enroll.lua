@@ -5,7 +5,7 @@ local id = ARGV[5]
 local raw = redis.call('HGET', POS, id)
 local r
 if raw then
-  r = split(raw)
+  r = splitPos(raw)
   unindex(id, r)
   r[ROLE], r[SKILLS] = ARGV[6], ARGV[7]
 else

@@ -1,22 +1,43 @@
--- locate: a new position for a registered responder, in one round trip.
--- ARGV[2] id, [3] lat, [4] lng, [5] ts ms, [6] cell, [7] p7, [8] p5
--- Returns 1 when applied, 0 when older than the position already held,
--- an error NOTFOUND for an unknown id.
-local id = ARGV[2]
-local raw = redis.call('HGET', POS, id)
-if not raw then
-  return redis.error_reply('NOTFOUND unknown responder')
+-- locate: new positions for registered responders, many in one call, so
+-- that Redis starts the script once per batch instead of once per report.
+-- ARGV[2..] groups of 7: id, lat, lng, ts ms, cell, p7, p5
+-- Returns one integer per report: 1 applied, 0 ignored (older than the
+-- position already held), -1 unknown responder.
+local out = {}
+for i = 2, #ARGV, 7 do
+  local id = ARGV[i]
+  local raw = redis.call('HGET', POS, id)
+  if not raw then
+    out[#out + 1] = -1
+  else
+    local r = splitPos(raw)
+    local ts = ARGV[i + 3]
+    if r[TS] ~= '' and tonumber(r[TS]) > tonumber(ts) then
+      out[#out + 1] = 0
+    else
+      local cell, p7, p5 = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
+      if r[IN] == '1' and r[CELL] ~= cell and r[STATUS] == 'available' then
+        -- A move between cells: one HDEL, and the supply counts change
+        -- only when a coarser parent does.
+        redis.call('HDEL', CELLS .. r[CELL] .. ':' .. r[ROLE], id)
+        if r[P7] ~= p7 then
+          count(S7, r[P7], -1)
+          count(S7, p7, 1)
+        end
+        if r[P5] ~= p5 then
+          count(S5, r[P5], -1)
+          count(S5, p5, 1)
+        end
+      elseif r[CELL] ~= cell then
+        unindex(id, r)
+      end
+      r[LAT], r[LNG], r[TS], r[CELL], r[P7], r[P5] = ARGV[i + 1], ARGV[i + 2], ts, cell, p7, p5
+      if r[STATUS] == 'available' then
+        index(id, r)
+      end
+      redis.call('HSET', POS, id, join(r))
+      out[#out + 1] = 1
+    end
+  end
 end
-local r = split(raw)
-if r[TS] ~= '' and tonumber(r[TS]) > tonumber(ARGV[5]) then
-  return 0
-end
-if r[CELL] ~= ARGV[6] then
-  unindex(id, r)
-end
-r[LAT], r[LNG], r[TS], r[CELL], r[P7], r[P5] = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
-if r[STATUS] == 'available' then
-  index(id, r)
-end
-redis.call('HSET', POS, id, join(r))
-return 1
+return out

@@ -42,7 +42,7 @@ local function applyStatus(rid, l, r)
   if not r then
     local raw = redis.call('HGET', POS, rid)
     if not raw then return end
-    r = split(raw)
+    r = splitPos(raw)
   end
   r[STATUS] = derive(l)
   if r[STATUS] == 'available' and fresh(r, CUTOFF) then

@@ -24,7 +24,7 @@ local raw = redis.call('HGET', POS, rid)
 if not l or not raw then
   return 'unknown_responder'
 end
-local r = split(raw)
+local r = splitPos(raw)
 if r[ROLE] ~= v[4] then
   return 'wrong_role'
 end

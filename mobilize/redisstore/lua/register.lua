@@ -6,7 +6,7 @@ local raw = redis.call('HGET', POS, id)
 local created = 0
 local r
 if raw then
-  r = split(raw)
+  r = splitPos(raw)
   unindex(id, r)
   r[ROLE], r[SKILLS] = ARGV[3], ARGV[4]
 else

@@ -4,6 +4,6 @@ local raw = redis.call('HGET', POS, id)
 if not raw then
   return 0
 end
-unindex(id, split(raw))
+unindex(id, splitPos(raw))
 redis.call('HDEL', POS, id)
 return 1

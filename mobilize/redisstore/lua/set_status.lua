@@ -6,7 +6,7 @@ local raw = redis.call('HGET', POS, id)
 if not raw then
   return redis.error_reply('NOTFOUND unknown responder')
 end
-local r = split(raw)
+local r = splitPos(raw)
 if ARGV[5] ~= '' and r[STATUS] ~= ARGV[5] then
   return 0
 end

@@ -6,7 +6,7 @@ for i = 3, #ARGV do
   local id = ARGV[i]
   local raw = redis.call('HGET', POS, id)
   if raw then
-    local r = split(raw)
+    local r = splitPos(raw)
     if r[IN] == '1' and not fresh(r, cutoff) then
       unindex(id, r)
       redis.call('HSET', POS, id, join(r))
