@@ -184,9 +184,13 @@ func TestNearbyMatchesBruteForce(t *testing.T) {
 			locate(ids[start : start+500])
 		}
 
+		// Every query is answered alone (Nearby) and all of them together
+		// (NearbyMany, as the matcher asks, where searches share cells):
+		// both must equal brute force.
 		check := func(queries int) {
 			t.Helper()
-			for qi := range queries {
+			qs := make([]mobilize.NearbyQuery, queries)
+			for qi := range qs {
 				q := mobilize.NearbyQuery{
 					Point:           randomPoint(t, r, 30_000),
 					Role:            mobilize.Roles[r.IntN(len(mobilize.Roles))],
@@ -199,6 +203,13 @@ func TestNearbyMatchesBruteForce(t *testing.T) {
 				if r.IntN(5) == 0 {
 					q.ExcludeResponders = map[mobilize.ResponderID]bool{ids[r.IntN(n)]: true}
 				}
+				qs[qi] = q
+			}
+			together, err := ix.NearbyMany(ctx, qs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for qi, q := range qs {
 				got, err := ix.Nearby(ctx, q)
 				if err != nil {
 					t.Fatal(err)
@@ -206,6 +217,9 @@ func TestNearbyMatchesBruteForce(t *testing.T) {
 				want := bruteForce(people, q, clock.Now(), 10*time.Minute)
 				if err := sameCandidates(got, want); err != nil {
 					t.Fatalf("query %d (k=%d role=%s radius=%.0f skills=%v): %v", qi, q.K, q.Role, q.MaxRadiusMeters, q.Skills, err)
+				}
+				if err := sameCandidates(together[qi], want); err != nil {
+					t.Fatalf("query %d asked with %d others (k=%d role=%s radius=%.0f skills=%v): %v", qi, len(qs)-1, q.K, q.Role, q.MaxRadiusMeters, q.Skills, err)
 				}
 			}
 		}

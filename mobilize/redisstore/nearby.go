@@ -56,9 +56,13 @@ func (ix *Index) NearbyMany(ctx context.Context, qs []mobilize.NearbyQuery) ([][
 		}
 		searches[i] = rs
 	}
+	// Searches overlap: one search's third ring is a neighbour's first.
+	// Every cell read in an earlier round is kept, so that no cell
+	// crosses the network twice in one call.
+	fetched := map[string][]string{}
 	for {
 		// Each search names the cells it needs next; the round fetches
-		// them all at once.
+		// the ones not read yet all at once.
 		want := map[string][]*ringSearch{}
 		var keys []string
 		for _, rs := range searches {
@@ -71,6 +75,12 @@ func (ix *Index) NearbyMany(ctx context.Context, qs []mobilize.NearbyQuery) ([][
 			}
 			for _, c := range cells {
 				key := ix.keys.cell(c.String(), rs.role)
+				if vals, ok := fetched[key]; ok {
+					for _, val := range vals {
+						rs.consider(val)
+					}
+					continue
+				}
 				if _, seen := want[key]; !seen {
 					keys = append(keys, key)
 				}
@@ -80,9 +90,12 @@ func (ix *Index) NearbyMany(ctx context.Context, qs []mobilize.NearbyQuery) ([][
 		if len(keys) == 0 {
 			break
 		}
-		if err := ix.fetchKeys(ctx, keys, func(key, val string) {
+		if err := ix.fetchKeys(ctx, keys, func(key string, vals []string) {
+			fetched[key] = vals
 			for _, rs := range want[key] {
-				rs.consider(val)
+				for _, val := range vals {
+					rs.consider(val)
+				}
 			}
 		}); err != nil {
 			return nil, err
@@ -247,7 +260,7 @@ func (s *nearbySearch) consider(val string) {
 // fetchKeys reads cell hashes with HVALS (each value repeats its id; a
 // Lua script gathering the same cells measured about three times the
 // Redis CPU), in pipelines of bounded size.
-func (ix *Index) fetchKeys(ctx context.Context, keys []string, each func(key, val string)) error {
+func (ix *Index) fetchKeys(ctx context.Context, keys []string, each func(key string, vals []string)) error {
 	const chunk = 4096
 	for len(keys) > 0 {
 		part := keys[:min(chunk, len(keys))]
@@ -261,9 +274,7 @@ func (ix *Index) fetchKeys(ctx context.Context, keys []string, each func(key, va
 			return fmt.Errorf("nearby: %w", err)
 		}
 		for i, cmd := range cmds {
-			for _, val := range cmd.Val() {
-				each(part[i], val)
-			}
+			each(part[i], cmd.Val())
 		}
 	}
 	return nil
@@ -321,22 +332,32 @@ func (ix *Index) AvailableIn(ctx context.Context, cells []geo.Cell, roles []mobi
 		}
 	}
 	var out []mobilize.Candidate
-	err := ix.fetchKeys(ctx, keys, func(_, val string) {
-		id, rest, _ := strings.Cut(val, "|")
-		latS, rest, _ := strings.Cut(rest, "|")
-		lngS, rest, _ := strings.Cut(rest, "|")
-		tsS, _, _ := strings.Cut(rest, "|")
-		ts, err := strconv.ParseInt(tsS, 10, 64)
-		if err != nil || ts < cutoff {
-			return
+	err := ix.fetchKeys(ctx, keys, func(_ string, vals []string) {
+		for _, val := range vals {
+			if c, ok := parseCellEntry(val, cutoff); ok {
+				out = append(out, c)
+			}
 		}
-		lat, err1 := strconv.ParseFloat(latS, 64)
-		lng, err2 := strconv.ParseFloat(lngS, 64)
-		p, err3 := geo.NewPoint(lat, lng)
-		if err1 != nil || err2 != nil || err3 != nil {
-			return
-		}
-		out = append(out, mobilize.Candidate{ID: mobilize.ResponderID(strings.Clone(id)), Point: p, LastSeen: time.UnixMilli(ts).UTC()})
 	})
 	return out, err
+}
+
+// parseCellEntry reads a cell-hash value "id|lat|lng|ts|skills"; ok is
+// false for an entry older than cutoff (Unix ms) or a damaged one.
+func parseCellEntry(val string, cutoff int64) (mobilize.Candidate, bool) {
+	id, rest, _ := strings.Cut(val, "|")
+	latS, rest, _ := strings.Cut(rest, "|")
+	lngS, rest, _ := strings.Cut(rest, "|")
+	tsS, _, _ := strings.Cut(rest, "|")
+	ts, err := strconv.ParseInt(tsS, 10, 64)
+	if err != nil || ts < cutoff {
+		return mobilize.Candidate{}, false
+	}
+	lat, err1 := strconv.ParseFloat(latS, 64)
+	lng, err2 := strconv.ParseFloat(lngS, 64)
+	p, err3 := geo.NewPoint(lat, lng)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return mobilize.Candidate{}, false
+	}
+	return mobilize.Candidate{ID: mobilize.ResponderID(strings.Clone(id)), Point: p, LastSeen: time.UnixMilli(ts).UTC()}, true
 }

@@ -72,17 +72,21 @@ func (s *Store) ActiveNeeds(ctx context.Context, limit int) ([]mobilize.NeedStat
 // is available, fresh, of the slot's role and not asked before for this
 // need, and the slot still has room. It returns "ok" or why not.
 func (s *Store) Offer(ctx context.Context, o mobilize.OfferRequest) (string, error) {
-	expires := s.now().Add(o.TTL).UnixMilli()
-	out, err := offerScript.Run(ctx, s.rdb, s.scriptKeys, s.argv(string(o.Need), o.TeamIndex, string(o.Responder),
-		string(o.OfferID), expires, strconv.FormatFloat(o.DistanceMeters, 'f', 1, 64), string(o.Reason))...).Text()
+	out, err := s.OfferMany(ctx, []mobilize.OfferRequest{o})
 	if err != nil {
-		return "", fmt.Errorf("offer %s to %s: %w", o.Need, o.Responder, err)
+		return "", err
 	}
-	return out, nil
+	return out[0], nil
 }
 
-// OfferMany claims a batch in one pipeline (one round trip); each claim is
-// still its own atomic script. Outcomes are in request order.
+// maxOfferBatch bounds the claims of one script call, so that a call
+// holds Redis for about a millisecond at most.
+const maxOfferBatch = 100
+
+// OfferMany claims a batch: up to maxOfferBatch claims per script call, all
+// calls in one pipeline (one round trip). Each claim is atomic on its own,
+// and they apply in order, so a later claim sees an earlier one's effect.
+// Outcomes are in request order.
 func (s *Store) OfferMany(ctx context.Context, os []mobilize.OfferRequest) ([]string, error) {
 	if len(os) == 0 {
 		return nil, nil
@@ -91,19 +95,29 @@ func (s *Store) OfferMany(ctx context.Context, os []mobilize.OfferRequest) ([]st
 		return nil, fmt.Errorf("offer batch: %w", err)
 	}
 	pipe := s.rdb.Pipeline()
-	cmds := make([]*redis.Cmd, len(os))
+	var cmds []*redis.Cmd
 	now := s.now()
-	for i, o := range os {
-		expires := now.Add(o.TTL).UnixMilli()
-		cmds[i] = offerScript.EvalSha(ctx, pipe, s.scriptKeys, s.argv(string(o.Need), o.TeamIndex, string(o.Responder),
-			string(o.OfferID), expires, strconv.FormatFloat(o.DistanceMeters, 'f', 1, 64), string(o.Reason))...)
+	for lo := 0; lo < len(os); lo += maxOfferBatch {
+		args := s.argv()
+		for _, o := range os[lo:min(len(os), lo+maxOfferBatch)] {
+			args = append(args, string(o.Need), o.TeamIndex, string(o.Responder), string(o.OfferID),
+				now.Add(o.TTL).UnixMilli(), strconv.FormatFloat(o.DistanceMeters, 'f', 1, 64), string(o.Reason))
+		}
+		cmds = append(cmds, offerScript.EvalSha(ctx, pipe, s.scriptKeys, args...))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("offer batch: %w", err)
 	}
-	out := make([]string, len(os))
-	for i, c := range cmds {
-		out[i], _ = c.Text()
+	out := make([]string, 0, len(os))
+	for _, c := range cmds {
+		outcomes, err := c.StringSlice()
+		if err != nil {
+			return nil, fmt.Errorf("offer batch: %w", err)
+		}
+		out = append(out, outcomes...)
+	}
+	if len(out) != len(os) {
+		return nil, fmt.Errorf("offer batch: %d outcomes for %d claims", len(out), len(os))
 	}
 	return out, nil
 }
@@ -115,6 +129,12 @@ func (s *Store) Answer(ctx context.Context, offerID mobilize.OfferID, rid mobili
 	if err != nil {
 		return mobilize.Answer{}, fmt.Errorf("%s offer %s: %w", verb, offerID, err)
 	}
+	return parseAnswer(offerID, vals), nil
+}
+
+// parseAnswer reads the answer script's reply: outcome, need, lead, ...,
+// responder, then withdrawn offer and responder pairs.
+func parseAnswer(offerID mobilize.OfferID, vals []string) mobilize.Answer {
 	a := mobilize.Answer{Outcome: vals[0], OfferID: offerID}
 	if len(vals) > 1 {
 		a.Need = mobilize.NeedID(vals[1])
@@ -125,7 +145,7 @@ func (s *Store) Answer(ctx context.Context, offerID mobilize.OfferID, rid mobili
 			a.Withdrawn = append(a.Withdrawn, mobilize.Withdrawal{OfferID: mobilize.OfferID(vals[i]), Responder: mobilize.ResponderID(vals[i+1]), WasState: mobilize.AssignOffered})
 		}
 	}
-	return a, nil
+	return a
 }
 
 // ExpireDue expires up to limit offers whose time has passed.
@@ -134,13 +154,26 @@ func (s *Store) ExpireDue(ctx context.Context, limit int) ([]mobilize.Answer, er
 	if err != nil {
 		return nil, fmt.Errorf("expire offers: %w", err)
 	}
+	if len(due) == 0 {
+		return nil, nil
+	}
+	// Each expiry is its own atomic script; they travel in one pipeline.
+	if err := answerScript.Load(ctx, s.rdb).Err(); err != nil {
+		return nil, fmt.Errorf("expire offers: %w", err)
+	}
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(due))
+	for i, oid := range due {
+		cmds[i] = answerScript.EvalSha(ctx, pipe, s.scriptKeys, s.argv(oid, "", "expire")...)
+	}
+	_, _ = pipe.Exec(ctx)
 	var out []mobilize.Answer
-	for _, oid := range due {
-		a, err := s.Answer(ctx, mobilize.OfferID(oid), "", "expire")
+	for i, c := range cmds {
+		vals, err := c.StringSlice()
 		if err != nil {
-			return out, err
+			return out, fmt.Errorf("expire offer %s: %w", due[i], err)
 		}
-		if a.Outcome == "expired" {
+		if a := parseAnswer(mobilize.OfferID(due[i]), vals); a.Outcome == "expired" {
 			out = append(out, a)
 		}
 	}
