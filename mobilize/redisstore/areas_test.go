@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/liandong/liandong/internal/redistest"
 	"github.com/liandong/liandong/mobilize"
@@ -223,4 +222,3 @@ func TestOrganisationMembersFollowTheirProfile(t *testing.T) {
 	})
 }
 
-var _ = time.Second
