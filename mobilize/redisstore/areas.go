@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,6 +38,14 @@ func (k keys) linkageRev() string {
 	return k.base + "linkage:rev"
 }
 func (k keys) orgMembers(org string) string { return k.base + "org:" + org + ":members" }
+
+// newRevision is a random revision: unlike a counter, it cannot come back
+// to a value a process cached if the keys are wiped and written again.
+func newRevision() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
 
 // linkageCache is the process's snapshot of areas and organisations.
 type linkageCache struct {
@@ -157,7 +167,7 @@ func (s *Store) PutAreas(ctx context.Context, upload []mobilize.Area) error {
 			if len(cover) > 0 {
 				p.HSet(ctx, s.keys.areaCover(), cover...)
 			}
-			p.Incr(ctx, s.keys.linkageRev())
+			p.Set(ctx, s.keys.linkageRev(), newRevision(), 0)
 			return nil
 		})
 		return err
@@ -271,7 +281,7 @@ func (s *Store) PutOrganisation(ctx context.Context, o mobilize.Organisation) (c
 		raw, _ := json.Marshal(o)
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.HSet(ctx, s.keys.orgs(), o.ID, raw)
-			p.Incr(ctx, s.keys.linkageRev())
+			p.Set(ctx, s.keys.linkageRev(), newRevision(), 0)
 			return nil
 		})
 		return err

@@ -221,4 +221,3 @@ func TestOrganisationMembersFollowTheirProfile(t *testing.T) {
 		}
 	})
 }
-

@@ -39,8 +39,8 @@
 //	{P}{R}:areas:cover         HASH  res-7 cell -> comma-separated ids of the communities whose
 //	                               polygons may hold a point in that cell (checked exactly after)
 //	{P}{R}:orgs                HASH  organisation id -> JSON (name, kind, home area, partners)
-//	{P}{R}:linkage:rev         STRING bumped with every change of areas or organisations, so that
-//	                               each process reloads its cached snapshot of them
+//	{P}{R}:linkage:rev         STRING a random revision, new with every change of areas or
+//	                               organisations, so that each process reloads its cached snapshot
 //	{P}{R}:org:<org>:members   SET   responders whose profile names that org_id (kept by enroll)
 //
 // A need's hash also carries esc = "step|since ms" once it has escalated
