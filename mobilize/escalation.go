@@ -252,24 +252,22 @@ func (e *Escalator) advance(ctx context.Context, n *NeedState, st EscalationStat
 }
 
 // scopeOrgs lists, sorted, the organisations whose members may be offered
-// need n at a step below the city pool.
+// need n at a step below the city pool. Partners are those of the
+// community's own organisations (and the filer), not of every
+// organisation a wider tier brings in.
 func scopeOrgs(link *Linkage, n *NeedState, step int) []string {
-	root := n.Community
-	switch {
-	case step >= stepDistrict:
-		root = link.Areas.Ancestor(n.Community, TierDistrict)
-	case step >= stepStreet:
-		root = link.Areas.Ancestor(n.Community, TierStreet)
-	}
 	set := map[string]bool{}
 	if n.OrgID != "" {
 		set[n.OrgID] = true
 	}
-	for id, o := range link.Orgs {
-		if link.Areas.Within(o.HomeArea, n.Community) || link.Areas.Within(o.HomeArea, root) {
-			set[id] = true
+	addHomedIn := func(root AreaID) {
+		for id, o := range link.Orgs {
+			if link.Areas.Within(o.HomeArea, root) {
+				set[id] = true
+			}
 		}
 	}
+	addHomedIn(n.Community)
 	if step >= stepPartners {
 		home := make([]string, 0, len(set))
 		for id := range set {
@@ -287,6 +285,12 @@ func scopeOrgs(link *Linkage, n *NeedState, step int) []string {
 				}
 			}
 		}
+	}
+	switch {
+	case step >= stepDistrict:
+		addHomedIn(link.Areas.Ancestor(n.Community, TierDistrict))
+	case step >= stepStreet:
+		addHomedIn(link.Areas.Ancestor(n.Community, TierStreet))
 	}
 	out := make([]string, 0, len(set))
 	for id := range set {
