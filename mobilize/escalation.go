@@ -174,6 +174,14 @@ func (e *Escalator) Scopes(ctx context.Context, needs []NeedState) (map[NeedID]S
 	}
 	now := e.now()
 	out := make(map[NeedID]Scope, len(states))
+	// Needs share scopes: one per community, filer and step, and one
+	// member read per distinct set of organisations.
+	type scopeKey struct {
+		community AreaID
+		org       string
+		step      int
+	}
+	byScope := map[scopeKey]map[ResponderID]bool{}
 	members := map[string]map[ResponderID]bool{} // by org set
 	for i := range needs {
 		n := &needs[i]
@@ -191,17 +199,21 @@ func (e *Escalator) Scopes(ctx context.Context, needs []NeedState) (map[NeedID]S
 		if st.Step >= LastStep {
 			continue // the city pool: no filter
 		}
-		orgs := scopeOrgs(link, n, st.Step)
-		key := strings.Join(orgs, ",")
-		m, ok := members[key]
+		sk := scopeKey{n.Community, n.OrgID, st.Step}
+		m, ok := byScope[sk]
 		if !ok {
-			if m, err = e.store.Members(ctx, orgs); err != nil {
-				return nil, err
+			orgs := scopeOrgs(link, n, st.Step)
+			key := strings.Join(orgs, ",")
+			if m, ok = members[key]; !ok {
+				if m, err = e.store.Members(ctx, orgs); err != nil {
+					return nil, err
+				}
+				if m == nil {
+					m = map[ResponderID]bool{}
+				}
+				members[key] = m
 			}
-			if m == nil {
-				m = map[ResponderID]bool{}
-			}
-			members[key] = m
+			byScope[sk] = m
 		}
 		out[n.ID] = Scope{Members: m, NearOnly: st.Step == stepNear}
 	}
