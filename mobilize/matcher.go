@@ -91,6 +91,14 @@ type Matcher struct {
 	cfg   MatchConfig
 	now   func() time.Time
 	wake  chan struct{}
+	// scoper, when set, narrows each need's candidates (escalation.go).
+	scoper Scoper
+}
+
+// Scoper decides, once per tick, whom each need may be offered to; needs
+// it leaves out may be offered to anyone.
+type Scoper interface {
+	Scopes(ctx context.Context, needs []NeedState) (map[NeedID]Scope, error)
 }
 
 // NewMatcher returns a matcher; Run drives it, Tick runs one round.
@@ -161,7 +169,8 @@ type candidateGroup struct {
 	need       *NeedState
 	query      NearbyQuery
 	found      []Candidate
-	anyInReach bool // someone (asked or not) is within the radius
+	anyInReach bool    // someone (asked or not) is within the radius
+	maxRadius  float64 // the widest search its scope allows
 }
 
 // Tick runs one round: expire due offers, close needs past their deadline,
@@ -187,6 +196,12 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 		return rep, err
 	}
 	rep.Needs = len(needs)
+	var scopes map[NeedID]Scope
+	if m.scoper != nil {
+		if scopes, err = m.scoper.Scopes(ctx, needs); err != nil {
+			return rep, fmt.Errorf("scopes: %w", err)
+		}
+	}
 	now := m.now()
 	var groups []*candidateGroup
 	for i := range needs {
@@ -208,14 +223,21 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 				continue
 			}
 			rep.OpenSlots += open
-			groups = append(groups, &candidateGroup{
+			scope := scopes[n.ID]
+			g := &candidateGroup{
 				key:  groupKey{n.ID, t},
 				need: n,
 				query: NearbyQuery{
 					Point: n.Point, Role: n.Team[t].Role, Skills: n.Team[t].Skills,
 					K: open + m.cfg.CandidatesPerSlot, ExcludeResponders: asked[n.ID],
+					OnlyResponders: scope.Members,
 				},
-			})
+				maxRadius: m.cfg.MaxRadiusMeters,
+			}
+			if scope.NearOnly {
+				g.maxRadius = m.cfg.StartRadiusMeters
+			}
+			groups = append(groups, g)
 		}
 	}
 	lap(&rep.Load)
@@ -350,8 +372,8 @@ func (m *Matcher) gather(ctx context.Context, groups []*candidateGroup) error {
 	if m.cfg.MaxRadiusMeters > m.cfg.StartRadiusMeters {
 		var wider []*candidateGroup
 		for _, g := range groups {
-			if len(g.found) < g.query.K {
-				g.query.MaxRadiusMeters = m.cfg.MaxRadiusMeters
+			if len(g.found) < g.query.K && g.maxRadius > m.cfg.StartRadiusMeters {
+				g.query.MaxRadiusMeters = g.maxRadius
 				wider = append(wider, g)
 			}
 		}

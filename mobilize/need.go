@@ -127,6 +127,9 @@ type Need struct {
 	Assignments []Assignment `json:"assignments"`
 	// Shortfalls says, per team entry still short, why nobody was offered.
 	Shortfalls map[int]Reason `json:"shortfalls,omitempty"`
+	// Community is the community whose area holds the need (its owner
+	// when no organisation filed it); empty outside every community.
+	Community AreaID `json:"community,omitempty"`
 }
 
 // Slots is the number of people the team needs in all.

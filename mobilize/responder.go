@@ -92,6 +92,7 @@ type NearbyQuery struct {
 	K                 int
 	MaxRadiusMeters   float64
 	ExcludeResponders map[ResponderID]bool // e.g. those already asked for this need
+	OnlyResponders    map[ResponderID]bool // when not nil, nobody else qualifies (an escalation scope)
 }
 
 // Candidate is one responder found near a point.

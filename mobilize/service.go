@@ -26,6 +26,7 @@ type Service struct {
 	store   Store
 	sink    EventSink
 	matcher *Matcher
+	esc     *Escalator // nil: no areas, every need in the city pool
 	now     func() time.Time
 }
 
@@ -62,6 +63,13 @@ func (s *Service) CreateNeed(ctx context.Context, n Need) (NeedState, error) {
 		n.ID = newNeedID()
 	}
 	n.Status, n.CreatedAt, n.Assignments = NeedOpen, s.now().UTC().Truncate(time.Millisecond), nil
+	if s.esc != nil {
+		c, err := s.esc.Route(ctx, n.Point)
+		if err != nil {
+			return NeedState{}, err
+		}
+		n.Community = c
+	}
 	created, err := s.store.CreateNeed(ctx, n)
 	if err != nil {
 		return NeedState{}, err
@@ -71,6 +79,9 @@ func (s *Service) CreateNeed(ctx context.Context, n Need) (NeedState, error) {
 	}
 	data := needPointData(&n)
 	data["urgency"], data["category"], data["status"], data["slots"] = n.Urgency, n.Category, n.Status, n.Slots()
+	if n.Community != "" {
+		data["community"] = n.Community
+	}
 	s.sink.Emit(ctx, Event{Type: "need.created", Point: n.Point, At: n.CreatedAt, Data: data})
 	if n.Urgency == 1 {
 		s.matcher.Wake()

@@ -189,6 +189,7 @@ var (
 	rolesAdmins      = []Role{RoleAdmin}
 	rolesResponders  = []Role{RoleResponder}
 	rolesStats       = []Role{RoleAdmin, RoleOperator, RoleEvaluator}
+	rolesAnyStaff    = []Role{RoleAdmin, RoleOperator, RoleCoordinator, RoleEvaluator}
 )
 
 // routeTable lists every endpoint of the API.
@@ -219,6 +220,11 @@ func (a *API) routeTable() []route {
 		{method: "POST", path: v1 + "/offers/{id}/accept", summary: "Accept an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.handleAccept},
 		{method: "POST", path: v1 + "/offers/{id}/decline", summary: "Decline an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.handleDecline},
 		{method: "POST", path: v1 + "/needs/{id}/assign", summary: "Offer an open place to a responder an operator chose", roles: rolesOperators, body: assignRequest{}, answer: needJSON{}, status: 200, handle: a.handleAssign},
+		{method: "POST", path: v1 + "/needs/{id}/escalate", summary: "Widen who a need may be offered to by one escalation step now", roles: rolesOperators, body: emptyRequest{}, answer: needJSON{}, status: 200, handle: a.handleEscalate},
+		{method: "POST", path: v1 + "/areas", summary: "Add or replace areas (city, district, street, community) from a GeoJSON FeatureCollection, all or nothing", roles: rolesAdmins, body: areaCollectionJSON{}, answer: areasLoadedJSON{}, status: 200, maxBody: maxAreaBodyBytes, handle: a.handlePutAreas},
+		{method: "GET", path: v1 + "/areas", summary: "Every area as a GeoJSON FeatureCollection", roles: rolesAnyStaff, answer: areaCollectionJSON{}, status: 200, handle: a.handleListAreas},
+		{method: "POST", path: v1 + "/organisations", summary: "Create or replace an organisation (members join by org_id)", roles: rolesOperators, body: organisationRequest{}, answer: organisationJSON{}, status: 201, handle: a.handlePutOrganisation},
+		{method: "GET", path: v1 + "/organisations", summary: "Organisations with member counts; a coordinator sees its own and its partners", roles: rolesStaff, answer: organisationList{}, status: 200, handle: a.handleListOrganisations},
 		{method: "POST", path: v1 + "/alerts", summary: "Alert every available responder inside a drawn area", roles: rolesOperators, body: alertRequest{}, answer: alertJSON{}, status: 201, idempotent: true, handle: a.handleAlert},
 		{method: "GET", path: v1 + "/map/supply", summary: "Available responders per H3 cell in a box (heatmap supply)", roles: rolesOperators, answer: supplyJSON{}, status: 200, handle: a.handleSupply,
 			query: []queryParam{{"bbox", "string", "minLng,minLat,maxLng,maxLat"}, {"res", "integer", "H3 resolution 3..9 (default 7; counted at 7 and 5)"}}},

@@ -72,6 +72,7 @@ func newEnv(t testing.TB, rdb redis.UniversalClient, opts ...func(*APIOptions)) 
 		t.Fatal(err)
 	}
 	e.svc = mobilize.NewService(e.store, nil, mobilize.MatchConfig{}, e.clock.Now)
+	e.svc.UseEscalation(mobilize.NewEscalator(e.store, nil, mobilize.EscalationConfig{}, e.clock.Now))
 	o := APIOptions{
 		Redis: rdb, Store: e.store, Service: e.svc, Prefix: testPrefix, Region: testRegion,
 		TokenKey: []byte(testTokenKey), AdminPassword: testAdminPW, Logger: zap.NewNop(), Now: e.clock.Now,

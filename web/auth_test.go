@@ -140,6 +140,19 @@ func matrixRoutes() []matrixRoute {
 			want: map[string]int{cResponder: 200, cRespOther: 200}},
 		{method: "GET", pattern: v1 + "/map/supply", path: fixed(v1 + "/map/supply?bbox=121.3,37.3,121.6,37.6&res=7"),
 			want: map[string]int{cAdmin: 200, cOperator: 200}},
+		{method: "POST", pattern: v1 + "/needs/{id}/escalate", path: func(f *fixture) string { return v1 + "/needs/" + f.N1 + "/escalate" },
+			// The need came before the areas: it is in the city pool already.
+			want: map[string]int{cAdmin: 409, cOperator: 409}},
+		{method: "POST", pattern: v1 + "/areas", path: fixed(v1 + "/areas"),
+			body: func(*fixture) any { return webTestTree() }, want: map[string]int{cAdmin: 200}},
+		{method: "GET", pattern: v1 + "/areas", path: fixed(v1 + "/areas"),
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 200, cEvaluator: 200}},
+		{method: "POST", pattern: v1 + "/organisations", path: fixed(v1 + "/organisations"),
+			body: func(*fixture) any {
+				return map[string]any{"id": "team-x", "name": "Team X", "kind": "volunteer_team", "home_area": "c1"}
+			}, want: map[string]int{cAdmin: 201, cOperator: 201}},
+		{method: "GET", pattern: v1 + "/organisations", path: fixed(v1 + "/organisations"),
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 200}},
 		{method: "GET", pattern: v1 + "/stats", path: fixed(v1 + "/stats"),
 			want: map[string]int{cAdmin: 200, cOperator: 200, cEvaluator: 200}},
 	}
@@ -151,6 +164,7 @@ func TestAuthMatrix(t *testing.T) {
 	e := newEmbeddedEnv(t)
 	f := e.fixture()
 	e.badTokens(f)
+	e.do("POST", "/api/v1/areas", f.tokens[cAdmin], webTestTree()).want(t, 200) // after the needs: they stay in the city pool
 	base := captureState(t, e.rdb)
 
 	routes := matrixRoutes()

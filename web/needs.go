@@ -122,6 +122,8 @@ type needJSON struct {
 	CreatedAt   string              `json:"created_at"`
 	StaffedAt   *string             `json:"staffed_at"`
 	Deadline    *string             `json:"deadline,omitempty"`
+	Community   string              `json:"community,omitempty" doc:"the community whose area holds the need (its owner); absent outside every loaded community"`
+	Escalation  *escalationJSON     `json:"escalation,omitempty" doc:"where the need is in its escalation; shown for one need, not in lists"`
 }
 
 type teamJSON struct {
@@ -156,6 +158,7 @@ func toNeedJSON(n mobilize.NeedState) needJSON {
 		Lat: geo.Lat(n.Point), Lng: geo.Lng(n.Point), Team: make([]teamJSON, len(n.Team)),
 		Assignments: make([]assignmentJSON, len(n.Assignments)), OrgID: n.OrgID,
 		CreatedAt: rfc3339(n.CreatedAt), StaffedAt: optionalTime(n.StaffedAt), Deadline: optionalTime(n.Deadline),
+		Community: string(n.Community),
 	}
 	if n.LeadID != "" {
 		lead := string(n.LeadID)
@@ -204,7 +207,8 @@ func (a *API) handleCreateNeed(ctx context.Context, c *call) error {
 }
 
 // needFor loads the need of the path for the caller; a coordinator sees
-// only its organisation's, and another's is "not found".
+// only its organisation's and its area's (needScope), and another's is
+// "not found".
 func (a *API) needFor(ctx context.Context, c *call) (mobilize.NeedState, error) {
 	nid := c.r.PathValue("id")
 	if !idPattern.MatchString(nid) {
@@ -214,7 +218,11 @@ func (a *API) needFor(ctx context.Context, c *call) (mobilize.NeedState, error) 
 	if err != nil {
 		return n, err
 	}
-	if c.id.Role == RoleCoordinator && n.OrgID != c.id.OrgID {
+	sees, err := a.needScope(ctx, c.id)
+	if err != nil {
+		return mobilize.NeedState{}, err
+	}
+	if !sees(n) {
 		return mobilize.NeedState{}, notFound("need")
 	}
 	return n, nil
@@ -225,7 +233,11 @@ func (a *API) handleGetNeed(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	c.json(http.StatusOK, toNeedJSON(n))
+	out := toNeedJSON(n)
+	if out.Escalation, err = a.escalationOf(ctx, n); err != nil {
+		return err
+	}
+	c.json(http.StatusOK, out)
 	return nil
 }
 
@@ -274,6 +286,10 @@ func (a *API) handleListNeeds(ctx context.Context, c *call) error {
 			ids = append(ids, s.ID)
 		}
 	}
+	sees, err := a.needScope(ctx, c.id)
+	if err != nil {
+		return err
+	}
 	out := needList{Needs: []needJSON{}}
 	// A coordinator's needs are found by reading them, a page at a time,
 	// until the page is full.
@@ -285,7 +301,7 @@ func (a *API) handleListNeeds(ctx context.Context, c *call) error {
 			return fmt.Errorf("list needs: %w", err)
 		}
 		for _, n := range needs {
-			if len(out.Needs) < limit && (c.id.Role != RoleCoordinator || n.OrgID == c.id.OrgID) && (status == "" || n.Status == status) {
+			if len(out.Needs) < limit && sees(n) && (status == "" || n.Status == status) {
 				out.Needs = append(out.Needs, toNeedJSON(n))
 			}
 		}

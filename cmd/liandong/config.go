@@ -34,6 +34,9 @@ type Config struct {
 	Travel   geo.Speeds     `yaml:"travel"`
 	HTTP     HTTPConfig     `yaml:"http"`
 	Console  ConsoleConfig  `yaml:"console"`
+	// Areas and Escalation: the five-society linkage (linkage.go).
+	Areas      AreasConfig      `yaml:"areas"`
+	Escalation EscalationConfig `yaml:"escalation"`
 }
 
 // ConsoleConfig chooses the console's basemap.
@@ -100,6 +103,7 @@ func Default() Config {
 	c.Matching = MatchingConfig{Tick: 250 * time.Millisecond, StartRadiusMeters: 1000, MaxRadiusMeters: 10000}
 	c.Travel = geo.DefaultSpeeds()
 	c.HTTP = HTTPConfig{ShutdownTimeout: 8 * time.Second, MaxBodyBytes: 1 << 20}
+	c.Escalation = defaultEscalation()
 	return c
 }
 
@@ -155,6 +159,7 @@ func (c Config) Validate() error {
 	if c.HTTP.ShutdownTimeout <= 0 || c.HTTP.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("http.shutdown_timeout and http.max_body_bytes: must be positive"))
 	}
+	errs = append(errs, c.Escalation.validate())
 	return errors.Join(errs...)
 }
 

@@ -110,6 +110,10 @@ func (m *Main) Run(ctx context.Context) error {
 		Tick: m.Config.Matching.Tick, StartRadiusMeters: m.Config.Matching.StartRadiusMeters,
 		MaxRadiusMeters: m.Config.Matching.MaxRadiusMeters, OfferTTL: m.Config.Offers.TTL, Speeds: m.Config.Travel,
 	}, time.Now)
+	m.service.UseEscalation(mobilize.NewEscalator(m.store, sink, mobilize.EscalationConfig{Goals: m.Config.Escalation.goals()}, time.Now))
+	if err := loadAreaFile(ctx, m.store, m.Config.Areas.File, m.Log); err != nil {
+		return err
+	}
 
 	api, err := web.NewAPI(ctx, web.APIOptions{
 		Redis: rc.Client, Store: m.store, Service: m.service,

@@ -235,6 +235,9 @@ func (s *nearbySearch) consider(val string) {
 	if len(s.q.ExcludeResponders) > 0 && s.q.ExcludeResponders[mobilize.ResponderID(id)] {
 		return
 	}
+	if s.q.OnlyResponders != nil && !s.q.OnlyResponders[mobilize.ResponderID(id)] {
+		return
+	}
 	if len(s.q.Skills) > 0 && !hasSkillsEncoded(skills, s.q.Skills, s.nowMs) {
 		return
 	}

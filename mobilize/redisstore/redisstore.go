@@ -34,6 +34,19 @@
 //	{P}{R}:offers              HASH  pending offer id -> need id
 //	{P}{R}:offers:exp          ZSET  pending offer id -> expiry ms
 //
+//	{P}{R}:areas               HASH  area id -> GeoJSON Feature (properties id, name, tier, parent):
+//	                               the city / district / street / community tree
+//	{P}{R}:areas:cover         HASH  res-7 cell -> comma-separated ids of the communities whose
+//	                               polygons may hold a point in that cell (checked exactly after)
+//	{P}{R}:orgs                HASH  organisation id -> JSON (name, kind, home area, partners)
+//	{P}{R}:linkage:rev         STRING a random revision, new with every change of areas or
+//	                               organisations, so that each process reloads its cached snapshot
+//	{P}{R}:org:<org>:members   SET   responders whose profile names that org_id (kept by enroll)
+//
+// A need's hash also carries esc = "step|since ms" once it has escalated
+// (mobilize/escalation.go lists the steps), and its data JSON the
+// community it was routed to.
+//
 // In the pos record, ts is the last-seen time in Unix milliseconds, cell
 // the index cell and p7/p5 its parents (hex), in is "1" while the responder
 // sits in its cell hash (and is counted in supply), and skills is a

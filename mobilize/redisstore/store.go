@@ -19,6 +19,7 @@ import (
 // beside the live index they share their scripts with.
 type Store struct {
 	*Index
+	linkage linkageCache // areas and organisations (areas.go)
 }
 
 // NewStore returns a store over rdb; it does not touch Redis.

@@ -15,6 +15,16 @@ redis.call('HSET', POS, id, join(r))
 local l = getLoad(id) or {pend = '', acc = 0, max = 1, duty = ARGV[9]}
 l.max = tonumber(ARGV[8])
 putLoad(id, l)
+-- Keep the organisation's member set (escalation scopes read it).
+local old = redis.call('HGET', BASE .. 'responders', id)
+local oldOrg = old and cjson.decode(old)['org_id'] or nil
+local newOrg = cjson.decode(ARGV[10])['org_id']
+if type(oldOrg) == 'string' and oldOrg ~= '' and oldOrg ~= newOrg then
+  redis.call('SREM', BASE .. 'org:' .. oldOrg .. ':members', id)
+end
+if type(newOrg) == 'string' and newOrg ~= '' then
+  redis.call('SADD', BASE .. 'org:' .. newOrg .. ':members', id)
+end
 redis.call('HSET', BASE .. 'responders', id, ARGV[10])
 applyStatus(id, l)
 if raw then return 0 end

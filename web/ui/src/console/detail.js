@@ -5,6 +5,7 @@ import { ago, category, distance, duration, roleName, shortfallText, urgencyName
 import { isActive } from './store.js';
 
 export const ASSIGN_PATH = '/api/v1/needs/{id}/assign';
+export const ESCALATE_PATH = '/api/v1/needs/{id}/escalate';
 const REFRESH_MS = 3000;
 
 export class NeedDetail {
@@ -88,6 +89,7 @@ export class NeedDetail {
         staffedIn ? ` · staffed in ${staffedIn}` : '',
         ` · ${n.lat.toFixed(5)}, ${n.lng.toFixed(5)}`),
       n.description ? h('p', { class: 'description' }, n.description) : null,
+      this.escalation(n),
       h('h3', {}, 'Team'),
       h('table', { class: 'team' },
         h('thead', {}, h('tr', {}, h('th', {}, 'Role'), h('th', {}, 'Filled'), h('th', {}, 'Asked'), h('th', {}, 'Waiting'))),
@@ -102,6 +104,31 @@ export class NeedDetail {
       this.assignments(n),
       isActive(n) ? this.actions(n) : null);
     if (typing) this.el.querySelector('input[name=responder_id]')?.focus();
+  }
+
+  // escalation shows the need's community and how far its scope has
+  // widened, with the clock to the next step.
+  escalation(n) {
+    if (!n.community) return null;
+    const e = n.escalation;
+    const canEscalate = this.features.has('post', ESCALATE_PATH) && isActive(n) && (!e || e.step < 5);
+    return h('p', { class: 'escalation', id: 'detail-escalation' },
+      `Community ${n.community}`,
+      e ? ` · scope: ${e.step_name} (${e.tier}, step ${e.step}/5)` : '',
+      e && e.next_at && isActive(n) ? ` · widens in ${duration(Math.max(0, Date.parse(e.next_at) - Date.now()))}` : '',
+      canEscalate ? h('button', { id: 'escalate-need', onclick: () => this.escalate() }, 'Widen now') : null);
+  }
+
+  async escalate() {
+    try {
+      const n = await this.api.post(ESCALATE_PATH.replace('{id}', encodeURIComponent(this.id)));
+      this.store.upsertNeed(n);
+      this.need = n;
+      this.toast(`Widened to ${n.escalation ? n.escalation.step_name : 'the next step'}.`);
+      this.render();
+    } catch (err) {
+      this.toast(`Escalate failed: ${err.message}`, true);
+    }
   }
 
   assignments(n) {

@@ -116,6 +116,9 @@ function run(api, features) {
     token: () => session && session.token,
     onEvent: (type, d) => {
       counters.soon();
+      if (type === 'need.escalated') {
+        toast(`Need ${d.need_id} widened to ${d.step_name} (${d.tier})${d.manual ? ' by hand' : ` after ${Math.round(d.waited_s / 60)} min unfilled`}.`);
+      }
       if (detail.id && d.need_id === detail.id) detail.reload();
     },
     onState: (s) => {

@@ -138,6 +138,11 @@ export class Store {
         if (n && !isActive(n)) this.releaseNeed(id, n.status);
         break;
       }
+      case 'need.escalated':
+        // The need's scope widened (community -> ... -> city pool).
+        this.mergeNeed(id, { lat: d.lat, lng: d.lng, community: d.community,
+          escalation: { step: d.step, step_name: d.step_name, tier: d.tier, since: d.at, goal_s: d.goal_s } });
+        break;
       case 'offer.sent':
         this.mergeNeed(id, { lat: d.lat, lng: d.lng, urgency: d.urgency });
         this.upsertResponder({ id: d.responder_id, role: d.role, lat: d.responder_lat, lng: d.responder_lng });

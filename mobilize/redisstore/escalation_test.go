@@ -1,0 +1,276 @@
+package redisstore
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/mobilize"
+)
+
+// linkageFixture loads testTree and these organisations:
+//
+//	cc1     community committee of c1 (the need's community), no members
+//	team-p  volunteer team homed in c3 (another district), partner of cc1
+//	team-c2 volunteer team homed in c2 (same street s1)
+//	d-org   social organisation homed in district d1
+//	far     volunteer team homed in district d2, nobody's partner
+func linkageFixture(t testing.TB, st *Store) {
+	t.Helper()
+	loadAreas(t, st, testTree())
+	for _, o := range []mobilize.Organisation{
+		{ID: "team-p", Name: "Partner team", Kind: mobilize.KindVolunteerTeam, HomeArea: "c3"},
+		{ID: "cc1", Name: "C1 committee", Kind: mobilize.KindCommunityCommittee, HomeArea: "c1", Partners: []string{"team-p"}},
+		{ID: "team-c2", Name: "C2 team", Kind: mobilize.KindVolunteerTeam, HomeArea: "c2"},
+		{ID: "d-org", Name: "District org", Kind: mobilize.KindSocialOrganisation, HomeArea: "d1"},
+		{ID: "far", Name: "Far team", Kind: mobilize.KindVolunteerTeam, HomeArea: "d2"},
+	} {
+		if _, err := st.PutOrganisation(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// member enrolls a volunteer of org at lat,lng.
+func member(t testing.TB, st *Store, clock *testClock, id mobilize.ResponderID, org string, lat, lng float64) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := st.Enroll(ctx, mobilize.Responder{ID: id, Name: "Volunteer " + string(id), Role: mobilize.RoleVolunteer, OrgID: org}, true); err != nil {
+		t.Fatal(err)
+	}
+	relocate(t, st, clock, id, lat, lng)
+}
+
+func relocate(t testing.TB, st *Store, clock *testClock, id mobilize.ResponderID, lat, lng float64) {
+	t.Helper()
+	if err := st.Locate(context.Background(), Location{ID: id, Point: mustPoint(t, lat, lng), At: clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (r *recorder) ofType(typ string) []mobilize.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []mobilize.Event
+	for _, e := range r.events {
+		if e.Type == typ {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+const c1Lat, c1Lng = 37.46, 121.43 // the middle of community c1
+
+func TestUnfillableNeedEscalatesThroughEveryTierOnTheClock(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx := context.Background()
+		clock := newTestClock()
+		st := newStore(t, b, clock)
+		linkageFixture(t, st)
+		rec := &recorder{}
+		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
+		svc.UseEscalation(mobilize.NewEscalator(st, rec, mobilize.EscalationConfig{}, clock.Now))
+		// The only volunteer belongs to no organisation: the city pool.
+		lat, lng := offset(c1Lat, c1Lng, 300, 0)
+		enrollAt(t, st, clock, "free", mobilize.RoleVolunteer, 1, lat, lng)
+		n, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 1, Category: "evacuation", Point: mustPoint(t, c1Lat, c1Lng),
+			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Community != "c1" {
+			t.Fatalf("need routed to %q", n.Community)
+		}
+		tick := func() mobilize.TickReport {
+			t.Helper()
+			relocate(t, st, clock, "free", lat, lng) // stays fresh
+			rep, err := svc.Matcher().Tick(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rep
+		}
+		if rep := tick(); rep.Offered != 0 {
+			t.Fatalf("step 0 offered %d: an unorganised volunteer is not in the community's scope", rep.Offered)
+		}
+		// Urgency 1 waits 2 minutes per step; a minute is not enough.
+		clock.Advance(time.Minute)
+		tick()
+		if got := rec.ofType("need.escalated"); len(got) != 0 {
+			t.Fatalf("escalated before its time goal: %v", got[0].Data)
+		}
+		want := []struct {
+			name string
+			tier mobilize.Tier
+		}{{"rings", "community"}, {"partners", "community"}, {"street", "street"}, {"district", "district"}, {"city", "city"}}
+		for i, w := range want {
+			clock.Advance(time.Minute) // the goal passes at 2 minutes into each step
+			rep := tick()
+			got := rec.ofType("need.escalated")
+			if len(got) != i+1 {
+				t.Fatalf("after step %d's goal: %d escalation events, want %d", i, len(got), i+1)
+			}
+			d := got[i].Data
+			if d["step"] != i+1 || d["step_name"] != w.name || d["tier"] != w.tier || d["need_id"] != n.ID || d["manual"] != false {
+				t.Fatalf("escalation %d: %v, want step %d %s (%s)", i+1, d, i+1, w.name, w.tier)
+			}
+			if d["goal_s"] != 120.0 || d["waited_s"] != 120.0 {
+				t.Fatalf("escalation %d clock: goal %v waited %v, want 120 s each", i+1, d["goal_s"], d["waited_s"])
+			}
+			if !got[i].At.Equal(clock.Now()) || got[i].Point != n.Point {
+				t.Fatalf("escalation %d at %v %v", i+1, got[i].At, got[i].Point)
+			}
+			if w.name == "city" {
+				if rep.Offered != 1 || len(rec.inbox("free", "offer")) != 1 {
+					t.Fatalf("in the city pool the free volunteer was not offered (%+v)", rep)
+				}
+			} else if rep.Offered != 0 {
+				t.Fatalf("step %s offered %d to someone out of scope", w.name, rep.Offered)
+			}
+			clock.Advance(time.Minute)
+			tick()
+		}
+		// At the city pool there is nowhere further to go.
+		clock.Advance(time.Hour)
+		relocate(t, st, clock, "free", lat, lng)
+		if _, err := svc.Matcher().Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.ofType("need.escalated"); len(got) != 5 {
+			t.Fatalf("%d escalations, want 5", len(got))
+		}
+		if _, _, err := svc.Escalate(ctx, n.ID); err == nil {
+			t.Fatal("a need in the city pool escalated by hand")
+		}
+	})
+}
+
+func TestPartnerVolunteerFillsTheNeedAfterEscalation(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx := context.Background()
+		clock := newTestClock()
+		st := newStore(t, b, clock)
+		linkageFixture(t, st)
+		rec := &recorder{}
+		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
+		svc.UseEscalation(mobilize.NewEscalator(st, rec, mobilize.EscalationConfig{Goals: [4]time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour}}, clock.Now))
+		// Nearer people are out of scope until later steps: a street
+		// neighbour (step 3), a district organisation (4), a far team (5).
+		people := []struct {
+			id       mobilize.ResponderID
+			org      string
+			eastM    float64
+			stepFrom int
+		}{
+			{"neighbour", "team-c2", 100, 3},
+			{"district", "d-org", 150, 4},
+			{"far", "far", 200, 5},
+			{"partner", "team-p", 1500, 2}, // beyond the start radius, too
+		}
+		for _, p := range people {
+			lat, lng := offset(c1Lat, c1Lng, p.eastM, 0)
+			member(t, st, clock, p.id, p.org, lat, lng)
+		}
+		n, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 1, Category: "evacuation", Point: mustPoint(t, c1Lat, c1Lng),
+			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for step := 0; step < 2; step++ {
+			if rep, err := svc.Matcher().Tick(ctx); err != nil || rep.Offered != 0 {
+				t.Fatalf("step %d: offered %d (%v); nobody is in scope", step, rep.Offered, err)
+			}
+			clock.Advance(time.Minute)
+		}
+		// Step 2 reaches the partner organisation: the partner is offered,
+		// not the nearer volunteers of unrelated organisations.
+		rep, err := svc.Matcher().Tick(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		esc := rec.ofType("need.escalated")
+		if len(esc) != 2 || esc[1].Data["step_name"] != "partners" {
+			t.Fatalf("escalations %d, last %v; want rings then partners", len(esc), esc[len(esc)-1].Data)
+		}
+		if rep.Offered != 1 {
+			t.Fatalf("partners step offered %d, want 1", rep.Offered)
+		}
+		offers := rec.inbox("partner", "offer")
+		if len(offers) != 1 {
+			t.Fatalf("the partner got %d offers", len(offers))
+		}
+		for _, p := range people[:3] {
+			if len(rec.inbox(p.id, "offer")) != 0 {
+				t.Fatalf("%s (in scope from step %d) was offered at step 2", p.id, p.stepFrom)
+			}
+		}
+		if _, err := svc.Respond(ctx, "partner", offers[0].Payload["offer_id"].(mobilize.OfferID), true); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.Need(ctx, n.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != mobilize.NeedStaffed || got.LeadID != "partner" {
+			t.Fatalf("need %s lead %q, want staffed by the partner", got.Status, got.LeadID)
+		}
+		// A staffed need does not escalate further.
+		clock.Advance(time.Hour)
+		if _, err := svc.Matcher().Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.ofType("need.escalated")) != 2 {
+			t.Fatal("a staffed need escalated")
+		}
+	})
+}
+
+func TestOperatorEscalatesByHand(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx := context.Background()
+		clock := newTestClock()
+		st := newStore(t, b, clock)
+		linkageFixture(t, st)
+		rec := &recorder{}
+		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
+		svc.UseEscalation(mobilize.NewEscalator(st, rec, mobilize.EscalationConfig{}, clock.Now))
+		lat, lng := offset(c1Lat, c1Lng, 100, 0)
+		member(t, st, clock, "neighbour", "team-c2", lat, lng)
+		n, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 4, Category: "shopping", Point: mustPoint(t, c1Lat, c1Lng),
+			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for want := 1; want <= 3; want++ {
+			clock.Advance(10 * time.Second)
+			_, st2, err := svc.Escalate(ctx, n.ID)
+			if err != nil || st2.Step != want {
+				t.Fatalf("escalate by hand: step %d, %v; want %d", st2.Step, err, want)
+			}
+		}
+		esc := rec.ofType("need.escalated")
+		if len(esc) != 3 || esc[2].Data["manual"] != true || esc[2].Data["tier"] != mobilize.TierStreet || esc[2].Data["waited_s"] != 10.0 {
+			t.Fatalf("events %v", esc[len(esc)-1].Data)
+		}
+		// The street step reaches the neighbour's team at the next tick,
+		// long before the hour-long goal of urgency 4.
+		if rep, err := svc.Matcher().Tick(ctx); err != nil || rep.Offered != 1 || len(rec.inbox("neighbour", "offer")) != 1 {
+			t.Fatalf("after escalating to the street: %+v %v", rep, err)
+		}
+		// A need outside every community cannot be escalated: it is in the
+		// city pool already.
+		out, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 4, Category: "shopping", Point: mustPoint(t, 37.0, 121.0),
+			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := svc.Escalate(ctx, out.ID); err == nil {
+			t.Fatal("a need outside every community escalated")
+		}
+		if _, _, err := svc.Escalate(ctx, "nope"); err == nil {
+			t.Fatal("an unknown need escalated")
+		}
+	})
+}
