@@ -66,8 +66,14 @@ func analyze(l *Ledger, info runInfo) *Report {
 
 	// Offers: answers, push latency, first offer per need.
 	firstOffer := map[string]time.Time{}
+	firstSent := map[string]time.Time{} // by the server's clock
 	var s reportSamples
 	for _, o := range l.offers {
+		if !o.ServerTS.IsZero() {
+			if f, ok := firstSent[o.Need]; !ok || o.ServerTS.Before(f) {
+				firstSent[o.Need] = o.ServerTS
+			}
+		}
 		if o.Received.IsZero() {
 			continue
 		}
@@ -105,6 +111,9 @@ func analyze(l *Ledger, info runInfo) *Report {
 		if f, ok := firstOffer[id]; ok && !n.Requested.IsZero() {
 			s.firstOffer = append(s.firstOffer, math.Max(0, ms(f.Sub(n.Requested))))
 		}
+		if f, ok := firstSent[id]; ok && !n.Requested.IsZero() {
+			s.firstSent = append(s.firstSent, math.Max(0, ms(f.Sub(n.Requested))))
+		}
 		staffed := len(n.Assignees) > 0
 		if n.Server != nil {
 			r.NeedsByStatus[n.Server.Status]++
@@ -125,6 +134,7 @@ func analyze(l *Ledger, info runInfo) *Report {
 	}
 	r.samples = s
 	r.TimeToFirstOfferMs = summarize(append([]float64(nil), s.firstOffer...))
+	r.TimeToFirstOfferSentMs = summarize(append([]float64(nil), s.firstSent...))
 	r.TimeToStaffedMs = summarize(append([]float64(nil), s.staffed...))
 	r.OfferPushMs = summarize(append([]float64(nil), s.push...))
 	r.AcceptToAssignmentMs = summarize(append([]float64(nil), s.acceptToAssign...))

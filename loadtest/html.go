@@ -153,6 +153,7 @@ func (r *Report) writeHTML(w io.Writer) error {
 		"StaffedP50S": r.TimeToStaffedMs.P50 / 1000,
 		"Quantiles": []q{
 			{"need created → first offer received", r.TimeToFirstOfferMs},
+			{"need created → first offer sent (server clock)", r.TimeToFirstOfferSentMs},
 			{"need created → staffed (assignment received)", r.TimeToStaffedMs},
 			{"offer push (server ts → phone)", r.OfferPushMs},
 			{"accept sent → assignment received", r.AcceptToAssignmentMs},

@@ -59,10 +59,14 @@ type Report struct {
 	Violations         []Violation `json:"violations"`
 	ViolationsOmitted  int         `json:"violations_omitted,omitempty"`
 
-	TimeToFirstOfferMs   Quantiles `json:"time_to_first_offer_ms"`
-	TimeToStaffedMs      Quantiles `json:"time_to_staffed_ms"`
-	OfferPushMs          Quantiles `json:"offer_push_ms"`
-	AcceptToAssignmentMs Quantiles `json:"accept_to_assignment_ms"`
+	TimeToFirstOfferMs Quantiles `json:"time_to_first_offer_ms"`
+	// TimeToFirstOfferSentMs stops at the server's timestamp of the first
+	// offer: beside TimeToFirstOfferMs it tells matching delay from a
+	// phone that was away when the offer was sent.
+	TimeToFirstOfferSentMs Quantiles `json:"time_to_first_offer_sent_ms"`
+	TimeToStaffedMs        Quantiles `json:"time_to_staffed_ms"`
+	OfferPushMs            Quantiles `json:"offer_push_ms"`
+	AcceptToAssignmentMs   Quantiles `json:"accept_to_assignment_ms"`
 
 	Server          ServerUsage     `json:"server"`
 	DrillCPUSeconds float64         `json:"drill_cpu_seconds"`
@@ -101,7 +105,7 @@ type Sample struct {
 
 // reportSamples keeps the raw latencies for histograms.
 type reportSamples struct {
-	firstOffer, staffed, push, acceptToAssign []float64
+	firstOffer, firstSent, staffed, push, acceptToAssign []float64
 }
 
 // mapData is what the map of the HTML report draws.
