@@ -122,6 +122,7 @@ type needJSON struct {
 	CreatedAt   string              `json:"created_at"`
 	StaffedAt   *string             `json:"staffed_at"`
 	Deadline    *string             `json:"deadline,omitempty"`
+	FeedbackURL string              `json:"feedback_url,omitempty" doc:"once completed (GET need only): the one-time link where the person served rates the help; a path on this server unless recognition.public_url is set"`
 }
 
 type teamJSON struct {
@@ -225,7 +226,11 @@ func (a *API) handleGetNeed(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	c.json(http.StatusOK, toNeedJSON(n))
+	out := toNeedJSON(n)
+	if n.Status == mobilize.NeedCompleted {
+		out.FeedbackURL = a.feedbackURL(n.ID)
+	}
+	c.json(http.StatusOK, out)
 	return nil
 }
 
