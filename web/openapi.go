@@ -37,9 +37,10 @@ var otherEndpoints = []otherEndpoint{
 
 // pageSummaries describe the web pages of pages.go (PageRoutes).
 var pageSummaries = map[string]string{
-	"GET /console": "The operator console (HTML)",
-	"GET /respond": "The responder page (HTML)",
-	"GET /static/": "Scripts, styles and the basemap of the pages",
+	"GET /console":    "The operator console (HTML)",
+	"GET /respond":    "The responder page (HTML)",
+	"GET /evaluation": "The evaluator dashboard (HTML)",
+	"GET /static/":    "Scripts, styles and the basemap of the pages",
 }
 
 // pageEndpoints are the pages as documented endpoints.
