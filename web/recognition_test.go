@@ -454,3 +454,35 @@ func TestEvaluationKnownScenario(t *testing.T) {
 	}
 	e.do("GET", "/api/v1/evaluation?since=yesterday", e.token("eval1", RoleEvaluator, ""), nil).want(t, 400)
 }
+
+// TestFeedbackLinkRaceOneWins posts the same link from many clients at
+// once: exactly one rating is stored, every other post is refused.
+func TestFeedbackLinkRaceOneWins(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		e := newBackendEnv(t, b)
+		f := e.fixture()
+		e.completeN2(f, time.Hour)
+		token := strings.TrimPrefix(e.feedbackURLOf(f, f.N2), "/feedback/")
+		const posts = 24
+		statuses := make(chan int, posts)
+		start := make(chan struct{})
+		for i := range posts {
+			go func() {
+				<-start
+				statuses <- e.do("POST", "/api/v1/feedback/"+token, "", map[string]int{"rating": 1 + i%5}).Status
+			}()
+		}
+		close(start)
+		count := map[int]int{}
+		for range posts {
+			count[<-statuses]++
+		}
+		if count[201] != 1 || count[409] != posts-1 {
+			t.Fatalf("statuses %v: want one 201 and %d 409", count, posts-1)
+		}
+		rel, _ := e.store.Reliability(context.Background(), []mobilize.ResponderID{mobilize.ResponderID(f.R1)})
+		if r := rel[mobilize.ResponderID(f.R1)]; r.Ratings != 1 {
+			t.Fatalf("ratings counted %d times", r.Ratings)
+		}
+	})
+}
