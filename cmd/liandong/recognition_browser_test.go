@@ -85,6 +85,14 @@ func TestBrowserFeedbackAndEvaluation(t *testing.T) {
 	fb.do(t, "open the link again", chromedp.Navigate(base+done.FeedbackURL), chromedp.WaitVisible(chromedp.CSS("p.box")))
 	fb.waitFor(t, "the used notice", `document.body.innerText.includes('rated already')`)
 
+	// The responder's page shows the service credited.
+	resp := newTab(t, fb.ctx, "respond")
+	resp.do(t, "open the responder page", chromedp.Navigate(base+"/respond#token="+r.Token))
+	resp.waitFor(t, "the service card", `!document.querySelector('#service').hidden && document.querySelector('#service').innerText.includes('over 1 task')`)
+	if errs := resp.errors(); len(errs) > 0 {
+		t.Errorf("responder page errors: %v", errs)
+	}
+
 	// The evaluator: log in on the dashboard and read the figures.
 	ev := newTab(t, fb.ctx, "evaluation")
 	ev.do(t, "log in",
