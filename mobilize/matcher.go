@@ -40,6 +40,10 @@ type MatchConfig struct {
 	// (default 5 min).
 	PenaltyPerDecline    time.Duration
 	PenaltyPerHourServed time.Duration
+	// PenaltyUnreliable is added in full for a reliability score of 0 and
+	// in part below a newcomer's score (default 3 min; negative: off).
+	// It applies when the store keeps reliability (ReliabilityStore).
+	PenaltyUnreliable time.Duration
 	// CompareGreedy also solves each batch greedily (nearest first) and
 	// reports both totals, to show what batch matching gains.
 	CompareGreedy bool
@@ -78,6 +82,9 @@ func (c *MatchConfig) defaults() {
 	}
 	if c.CandidatesPerSlot <= 0 {
 		c.CandidatesPerSlot = 8
+	}
+	if c.PenaltyUnreliable == 0 {
+		c.PenaltyUnreliable = 3 * time.Minute
 	}
 }
 
@@ -264,6 +271,10 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 	if err != nil {
 		return rep, err
 	}
+	reliability, err := m.reliability(ctx, ids)
+	if err != nil {
+		return rep, err
+	}
 
 	// Build the sparse assignment problem.
 	var problem AssignProblem
@@ -280,7 +291,7 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 				personIndex[c.ID] = p
 				persons = append(persons, c.ID)
 			}
-			edges = append(edges, AssignEdge{Person: p, Cost: m.costMillis(c) + m.penaltyMillis(fatigue[c.ID])})
+			edges = append(edges, AssignEdge{Person: p, Cost: m.costMillis(c) + m.penaltyMillis(fatigue[c.ID]) + m.unreliablePenaltyMillis(reliability[c.ID])})
 		}
 		for range g.need.Open(g.key.team) {
 			problem.Slots = append(problem.Slots, AssignSlot{Urgency: g.need.Urgency, Candidates: edges})

@@ -46,6 +46,8 @@ type APIOptions struct {
 	AuditMaxLen       int64         // entries kept in the audit stream, approximately; default 100,000
 	IdempotencyTTL    time.Duration // how long a retry gets the first answer; default 24 h
 	OfferTTL          time.Duration // life of an operator's hand-picked offer; default 60 s
+
+	Recognition RecognitionOptions // feedback links, hours, service records
 }
 
 func (o *APIOptions) defaults() error {
@@ -130,6 +132,7 @@ type API struct {
 	dummyHash []byte // compared against for unknown users
 	doc       []byte // the OpenAPI document
 	idemWait  time.Duration
+	signer    *signer // service records
 }
 
 // NewAPI builds the API and makes sure the first admin exists, which is
@@ -153,6 +156,9 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 		return nil, fmt.Errorf("web api: openapi: %w", err)
 	}
 	if err := a.bootstrapAdmin(ctx); err != nil {
+		return nil, fmt.Errorf("web api: %w", err)
+	}
+	if err := a.initRecognition(ctx); err != nil {
 		return nil, fmt.Errorf("web api: %w", err)
 	}
 	return a, nil
@@ -196,7 +202,7 @@ var (
 func (a *API) routeTable() []route {
 	const v1 = "/api/v1"
 	limitParam := queryParam{"limit", "integer", "at most this many, 1..1000 (default 100)"}
-	return []route{
+	routes := []route{
 		{method: "POST", path: v1 + "/auth/login", summary: "Log in with a username and password", body: loginRequest{}, answer: loginResponse{}, status: 200, login: true, handle: a.handleLogin},
 		{method: "POST", path: v1 + "/auth/revoke", summary: "Revoke the caller's token, or (admin) any token by id", roles: rolesAnyone, body: revokeRequest{}, status: 204, handle: a.handleRevoke},
 		{method: "POST", path: v1 + "/auth/exchange", summary: "A responder's page trades its link token for a session token", roles: rolesResponders, body: emptyRequest{}, answer: exchangeJSON{}, status: 200, handle: a.handleExchange},
@@ -231,6 +237,7 @@ func (a *API) routeTable() []route {
 		{method: "GET", path: v1 + "/stats", summary: "Counts by status, responders available, time to staffed", roles: rolesStats, answer: statsJSON{}, status: 200, handle: a.handleStats},
 		{method: "GET", path: v1 + "/openapi.json", summary: "This document", answer: map[string]any{}, status: 200, handle: a.handleOpenAPI},
 	}
+	return append(routes, a.recognitionRoutes()...)
 }
 
 // mount registers every route on the server's mux, with Go's method
@@ -241,6 +248,7 @@ func (a *API) mount(s *Server, m *apiMetrics) {
 	for _, rt := range a.routes {
 		s.handle(rt.method+" "+rt.path, a.wrap(rt))
 	}
+	a.mountFeedbackPage(s)
 	s.handle("/api/", http.HandlerFunc(a.handleUnknown))
 }
 

@@ -155,6 +155,22 @@ func matrixRoutes() []matrixRoute {
 			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 200}},
 		{method: "GET", pattern: v1 + "/stats", path: fixed(v1 + "/stats"),
 			want: map[string]int{cAdmin: 200, cOperator: 200, cEvaluator: 200}},
+		// A feedback link is a capability, not a token: the same answer
+		// for every caller (N2 is not completed, so it has no link).
+		{method: "POST", pattern: v1 + "/feedback/{token}", path: func(f *fixture) string { return v1 + "/feedback/" + f.N2 + ".x" },
+			body: func(*fixture) any { return map[string]int{"rating": 5} }, public: 404},
+		{method: "GET", pattern: v1 + "/responders/{id}/hours", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/hours" },
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404, cResponder: 200, cRespOther: 403}},
+		{method: "PUT", pattern: v1 + "/responders/{id}/hours/{entry}", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/hours/1-1" },
+			body: func(*fixture) any { return map[string]any{"hours": 1, "reason": "forgot to report"} },
+			want: map[string]int{cAdmin: 404, cOperator: 404, cCoord: 404, cCoordOther: 404}},
+		{method: "GET", pattern: v1 + "/responders/{id}/service-record", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/service-record" },
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404, cResponder: 200, cRespOther: 403}},
+		{method: "POST", pattern: v1 + "/service-records/verify", path: fixed(v1 + "/service-records/verify"),
+			body: func(*fixture) any { return map[string]string{"csv": "a,b\n"} }, public: 200},
+		{method: "GET", pattern: v1 + "/service-records/key", path: fixed(v1 + "/service-records/key"), public: 200},
+		{method: "GET", pattern: v1 + "/evaluation", path: fixed(v1 + "/evaluation"),
+			want: map[string]int{cAdmin: 200, cOperator: 200, cEvaluator: 200}},
 	}
 }
 

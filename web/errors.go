@@ -27,6 +27,7 @@ var (
 	errRateLimited      = errors.New("rate limited")
 	errMethodNotAllowed = errors.New("method not allowed")
 	errKeyReused        = errors.New("idempotency key reused")
+	errGone             = errors.New("gone") // e.g. an expired feedback link
 )
 
 // errorStatus is the one table from errors to HTTP status and default
@@ -47,6 +48,7 @@ var errorStatus = []struct {
 	{errRateLimited, http.StatusTooManyRequests, "rate_limited"},
 	{errMethodNotAllowed, http.StatusMethodNotAllowed, "method_not_allowed"},
 	{errKeyReused, http.StatusUnprocessableEntity, "idempotency_key_reused"},
+	{errGone, http.StatusGone, "gone"},
 }
 
 // ErrorStatusCode returns the HTTP status and error code for err: its

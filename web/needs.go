@@ -124,6 +124,7 @@ type needJSON struct {
 	Deadline    *string             `json:"deadline,omitempty"`
 	Community   string              `json:"community,omitempty" doc:"the community whose area holds the need (its owner); absent outside every loaded community"`
 	Escalation  *escalationJSON     `json:"escalation,omitempty" doc:"where the need is in its escalation; shown for one need, not in lists"`
+	FeedbackURL string              `json:"feedback_url,omitempty" doc:"once completed (GET need only): the one-time link where the person served rates the help; a path on this server unless recognition.public_url is set"`
 }
 
 type teamJSON struct {
@@ -236,6 +237,9 @@ func (a *API) handleGetNeed(ctx context.Context, c *call) error {
 	out := toNeedJSON(n)
 	if out.Escalation, err = a.escalationOf(ctx, n); err != nil {
 		return err
+	}
+	if n.Status == mobilize.NeedCompleted {
+		out.FeedbackURL = a.feedbackURL(n.ID)
 	}
 	c.json(http.StatusOK, out)
 	return nil

@@ -30,14 +30,17 @@ var otherEndpoints = []otherEndpoint{
 	{"GET", "/healthz", "200 while the process is up", "text/plain", []int{200}, false},
 	{"GET", "/readyz", "200 only while Redis answers", "text/plain", []int{200, 503}, false},
 	{"GET", "/metrics", "Prometheus metrics", "text/plain", []int{200}, false},
+	{"GET", "/feedback/{token}", "The feedback page of a completed need (a one-time link, no login)", "text/html", []int{200, 404, 409, 410}, false},
+	{"POST", "/feedback/{token}", "The feedback page's form: rating=1..5, comment", "text/html", []int{200, 400, 404, 409, 410}, false},
 	{"GET", "/ws", "Websocket (API.md): the token as Authorization: Bearer or ?access_token=; ?last_id= resumes the inbox", "", []int{101, 401}, true},
 }
 
 // pageSummaries describe the web pages of pages.go (PageRoutes).
 var pageSummaries = map[string]string{
-	"GET /console": "The operator console (HTML)",
-	"GET /respond": "The responder page (HTML)",
-	"GET /static/": "Scripts, styles and the basemap of the pages",
+	"GET /console":    "The operator console (HTML)",
+	"GET /respond":    "The responder page (HTML)",
+	"GET /evaluation": "The evaluator dashboard (HTML)",
+	"GET /static/":    "Scripts, styles and the basemap of the pages",
 }
 
 // pageEndpoints are the pages as documented endpoints.

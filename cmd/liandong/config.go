@@ -37,6 +37,19 @@ type Config struct {
 	// Areas and Escalation: the five-society linkage (linkage.go).
 	Areas      AreasConfig      `yaml:"areas"`
 	Escalation EscalationConfig `yaml:"escalation"`
+	// Recognition: feedback links, hours and signed service records.
+	Recognition RecognitionConfig `yaml:"recognition"`
+}
+
+// RecognitionConfig tunes feedback, hours and service records.
+type RecognitionConfig struct {
+	FeedbackTTL time.Duration `yaml:"feedback_ttl"` // how long a completed need's feedback link works
+	HoursCap    time.Duration `yaml:"hours_cap"`    // most hours one assignment credits
+	// PublicURL makes feedback links absolute (https://host); empty: paths.
+	PublicURL string `yaml:"public_url"`
+	// SigningKey is the Ed25519 seed (32 bytes, base64 or hex) that signs
+	// service records; empty: one is generated and kept in Redis.
+	SigningKey string `yaml:"signing_key"`
 }
 
 // ConsoleConfig chooses the console's basemap.
@@ -84,6 +97,9 @@ type MatchingConfig struct {
 	Tick              time.Duration `yaml:"tick"`
 	StartRadiusMeters float64       `yaml:"start_radius_m"`
 	MaxRadiusMeters   float64       `yaml:"max_radius_m"`
+	// PenaltyUnreliable is the most travel time added for a poor
+	// reliability record (declines, lapses, low ratings); negative: off.
+	PenaltyUnreliable time.Duration `yaml:"penalty_unreliable"`
 }
 
 // HTTPConfig bounds the HTTP server.
@@ -100,10 +116,11 @@ func Default() Config {
 	c.Redis = RedisConfig{Prefix: "ld:"}
 	c.Offers.TTL = 60 * time.Second
 	c.Index = IndexConfig{Resolution: 9, StaleAfter: 10 * time.Minute, SweepEvery: 30 * time.Second, Region: "city"}
-	c.Matching = MatchingConfig{Tick: 250 * time.Millisecond, StartRadiusMeters: 1000, MaxRadiusMeters: 10000}
+	c.Matching = MatchingConfig{Tick: 250 * time.Millisecond, StartRadiusMeters: 1000, MaxRadiusMeters: 10000, PenaltyUnreliable: 3 * time.Minute}
 	c.Travel = geo.DefaultSpeeds()
 	c.HTTP = HTTPConfig{ShutdownTimeout: 8 * time.Second, MaxBodyBytes: 1 << 20}
 	c.Escalation = defaultEscalation()
+	c.Recognition = RecognitionConfig{FeedbackTTL: 14 * 24 * time.Hour, HoursCap: 12 * time.Hour}
 	return c
 }
 
@@ -160,6 +177,7 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("http.shutdown_timeout and http.max_body_bytes: must be positive"))
 	}
 	errs = append(errs, c.Escalation.validate())
+	errs = append(errs, c.Recognition.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -195,6 +213,7 @@ var envSettings = []envSetting{
 	{"LIANDONG_ADMIN_PASSWORD", func(c *Config, v string) error { c.Auth.AdminPassword = v; return nil }},
 	{"LIANDONG_TOKEN_KEY", func(c *Config, v string) error { c.Auth.TokenKey = v; return nil }},
 	{"LIANDONG_LOG_LEVEL", func(c *Config, v string) error { c.Log.Level = v; return nil }},
+	{"LIANDONG_SIGNING_KEY", func(c *Config, v string) error { c.Recognition.SigningKey = v; return nil }},
 	{"LIANDONG_OFFER_TTL", func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil {

@@ -105,10 +105,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.hub.Run(ctx); err != nil {
 		return fmt.Errorf("websocket hub: %w", err)
 	}
-	sink := newCountingSink(&hubSink{hub: m.hub, log: m.Log.Named("events")}, m.registry)
+	sink := &escalationCounter{next: newCountingSink(&hubSink{hub: m.hub, log: m.Log.Named("events")}, m.registry), store: m.store, log: m.Log.Named("events")}
 	m.service = mobilize.NewService(m.store, sink, mobilize.MatchConfig{
 		Tick: m.Config.Matching.Tick, StartRadiusMeters: m.Config.Matching.StartRadiusMeters,
 		MaxRadiusMeters: m.Config.Matching.MaxRadiusMeters, OfferTTL: m.Config.Offers.TTL, Speeds: m.Config.Travel,
+		PenaltyUnreliable: m.Config.Matching.PenaltyUnreliable,
 	}, time.Now)
 	m.service.UseEscalation(mobilize.NewEscalator(m.store, sink, mobilize.EscalationConfig{Goals: m.Config.Escalation.goals()}, time.Now))
 	if err := loadAreaFile(ctx, m.store, m.Config.Areas.File, m.Log); err != nil {
@@ -119,7 +120,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Redis: rc.Client, Store: m.store, Service: m.service,
 		Prefix: m.Config.Redis.Prefix, Region: m.Config.Index.Region,
 		TokenKey: []byte(m.Config.Auth.TokenKey), AdminPassword: m.Config.Auth.AdminPassword,
-		Logger: m.Log, OfferTTL: m.Config.Offers.TTL,
+		Logger: m.Log, OfferTTL: m.Config.Offers.TTL, Recognition: m.Config.Recognition.options(),
 	})
 	if err != nil {
 		return fmt.Errorf("api: %w", err)

@@ -454,3 +454,48 @@ func TestFatigueSpreadsTheLoad(t *testing.T) {
 		}
 	})
 }
+
+// TestUnreliablePassedOver checks the reliability term: with a record of
+// lapsed offers, the nearest person loses to a slightly farther one with
+// none; with the term off, distance decides.
+func TestUnreliablePassedOver(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		for _, tc := range []struct {
+			name    string
+			penalty time.Duration
+			want    mobilize.ResponderID
+		}{{"term on", 10 * time.Minute, "farther"}, {"term off", -1, "near"}} {
+			t.Run(tc.name, func(t *testing.T) {
+				ctx := context.Background()
+				clock := newTestClock()
+				st, err := NewStore(b.Client, IndexOptions{Prefix: "t-" + strings.ReplaceAll(tc.name, " ", "") + ":", Region: "yt", StaleAfter: 10 * time.Minute, Now: clock.Now})
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg := matchConfig()
+				cfg.PenaltyUnreliable = tc.penalty
+				svc := mobilize.NewService(st, nil, cfg, clock.Now)
+				lat100, lng := offset(yantaiLat, yantaiLng, 0, 100)
+				lat200, _ := offset(yantaiLat, yantaiLng, 0, -200)
+				enrollAt(t, st, clock, "near", mobilize.RoleVolunteer, 1, lat100, lng)
+				enrollAt(t, st, clock, "farther", mobilize.RoleVolunteer, 1, lat200, lng)
+				// Ten lapsed offers, long enough ago that fatigue forgot them.
+				if err := b.Client.HSet(ctx, st.keys.reliability(), "r:near", "0|10|0|0").Err(); err != nil {
+					t.Fatal(err)
+				}
+				n, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 3, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
+					Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := svc.Matcher().Tick(ctx); err != nil {
+					t.Fatal(err)
+				}
+				got, _ := st.Need(ctx, n.ID)
+				if len(got.Assignments) != 1 || got.Assignments[0].ResponderID != tc.want {
+					t.Fatalf("assignments %+v: want %s", got.Assignments, tc.want)
+				}
+			})
+		}
+	})
+}

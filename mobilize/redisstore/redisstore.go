@@ -47,6 +47,13 @@
 // (mobilize/escalation.go lists the steps), and its data JSON the
 // community it was routed to.
 //
+//	{P}{R}:reliability         HASH  r:<responder> or o:<org> -> "completed|lapsed|rating sum|ratings"
+//	{P}{R}:ledger:<responder>  STREAM hours ledger: kind credit (need, offer, role, category, org,
+//	                               accepted ms, completed ms) or kind edit (ref, hours, reason, by, at)
+//	{P}{R}:feedback:<need>     HASH  rating, comment, at: the need's one rating (its existence
+//	                               is what makes a feedback link used)
+//	{P}{R}:escalations         HASH  need id -> number of need.escalated events seen
+//
 // In the pos record, ts is the last-seen time in Unix milliseconds, cell
 // the index cell and p7/p5 its parents (hex), in is "1" while the responder
 // sits in its cell hash (and is counted in supply), and skills is a
@@ -110,6 +117,12 @@ var removeBody string
 //go:embed lua/mobilize_lib.lua
 var mobilizeLib string
 
+//go:embed lua/recognition_lib.lua
+var recognitionLib string
+
+//go:embed lua/feedback.lua
+var feedbackBody string
+
 //go:embed lua/enroll.lua
 var enrollBody string
 
@@ -134,7 +147,7 @@ var completeBody string
 // mobilizeScript joins the index helpers, the mobilisation helpers and one
 // script's body.
 func mobilizeScript(body string) *redis.Script {
-	return redis.NewScript(strings.Join([]string{indexLib, mobilizeLib, body}, "\n"))
+	return redis.NewScript(strings.Join([]string{indexLib, recognitionLib, mobilizeLib, body}, "\n"))
 }
 
 var (
@@ -145,6 +158,7 @@ var (
 	answerScript     = mobilizeScript(answerBody)
 	closeScript      = mobilizeScript(closeBody)
 	completeScript   = mobilizeScript(completeBody)
+	feedbackScript   = mobilizeScript(feedbackBody)
 )
 
 // indexScript joins the shared helpers with one script's body.

@@ -1,6 +1,7 @@
-// Builds the two pages into ../static: console.{js,css,html} and
-// respond.{js,css,html}. esbuild output is deterministic, so CI rebuilds
-// and fails on any difference from what is committed.
+// Builds the pages into ../static: console.{js,css,html},
+// respond.{js,css,html} and evaluation.{js,css,html}. esbuild output is
+// deterministic, so CI rebuilds and fails on any difference from what is
+// committed.
 //
 //   npm ci && node build.mjs      (or: make web)
 import { build } from 'esbuild';
@@ -14,7 +15,7 @@ mkdirSync(out, { recursive: true });
 
 await build({
   absWorkingDir: here,
-  entryPoints: { console: 'src/console/main.js', respond: 'src/respond/main.js' },
+  entryPoints: { console: 'src/console/main.js', respond: 'src/respond/main.js', evaluation: 'src/evaluation/main.js' },
   outdir: out,
   bundle: true,
   minify: true,
@@ -26,7 +27,7 @@ await build({
   logLevel: 'warning',
 });
 
-for (const page of ['console.html', 'respond.html', 'icon.svg']) {
+for (const page of ['console.html', 'respond.html', 'evaluation.html', 'icon.svg']) {
   copyFileSync(join(here, 'src', page), join(out, page));
 }
 console.log(`built into ${out}`);

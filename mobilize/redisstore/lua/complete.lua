@@ -23,6 +23,8 @@ for i = 1, #all, 2 do
       -- so that a forgotten "done" does not inflate the record.
       local served = math.min(43200, math.max(0, (NOW - tonumber(acceptedAt)) / 1000))
       creditService(rid, math.floor(served))
+      creditLedger(need, all[i], rid, a[A_ROLE], acceptedAt, NOW)
+      noteReliability(rid, 1, 0, 0, 0)
     else
       remaining = remaining + 1
     end

@@ -122,6 +122,7 @@ local function noteDecline(rid)
   local n = tonumber(f[1])
   if NOW - tonumber(f[2]) > DAY_MS then n = 0 end
   redis.call('HSET', FATIGUE, rid, (n + 1) .. '|' .. NOW .. '|' .. f[3] .. '|' .. f[4])
+  noteReliability(rid, 0, 1, 0, 0)
 end
 
 -- creditService adds served time to today's total (UTC days).

@@ -12,6 +12,7 @@ import { createMap, pageConfig } from '../lib/basemap.js';
 import { LiveSocket } from '../lib/socket.js';
 import { category, distance, withdrawnText } from '../lib/format.js';
 import { clearSession, obtainSession } from './session.js';
+import { ServiceCard } from './record.js';
 import { INBOX_TYPES, Inbox } from './inbox.js';
 import { loadState, saveState } from './state.js';
 import { Locator } from './location.js';
@@ -24,6 +25,7 @@ const state = loadState();
 const pending = new Map(); // socket message id -> {kind, offerID}
 let sess = null;
 let api = null;
+let service = null; // the hours and service record card
 let features = null;
 let me = '';
 let socket = null;
@@ -128,6 +130,7 @@ async function done(j, note) {
     j.done = true;
     j.doneAt = now();
     log(`Done: ${category(j.category)}`);
+    if (service) service.refresh();
   } catch (err) {
     j.error = `Not reported: ${err.message}`;
   }
@@ -312,6 +315,10 @@ async function start() {
   $('#who').textContent = me;
   $('#app').hidden = false;
   api = createAPI(() => sess.token, ended);
+  if (features.has('get', '/api/v1/responders/{id}/hours')) {
+    service = new ServiceCard($('#service'), api, me, () => sess.token);
+    service.refresh();
+  }
   map = createMap($('#map'), pageConfig(), { zoomControl: true });
   jobMarkers.addTo(map);
   map.on('click', mapClicked);

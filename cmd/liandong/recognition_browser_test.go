@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserFeedbackAndEvaluation runs the recognition pages in a real
+// browser against the real server: a need is staffed and completed over
+// the API, the person served rates it on the feedback page (no login, no
+// script), and an evaluator sees the rating on the dashboard.
+func TestBrowserFeedbackAndEvaluation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser; skipped with -short")
+	}
+	chromium := chromiumPath(t)
+	cfg := Default()
+	cfg.Auth.AdminPassword = browserAdminPassword
+	cfg.Log.Level = "warn"
+	m := runMain(t, cfg)
+	base := pagesBase(t, "http://"+m.Addr())
+
+	admin := &apiClient{t: t, base: base}
+	var login struct{ Token string }
+	admin.call("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": browserAdminPassword}, &login)
+	admin.token = login.Token
+	admin.call("POST", "/api/v1/users", map[string]string{"username": "eval1", "password": "evaluator-password", "role": "evaluator"}, nil)
+	var r struct{ ID, Token string }
+	admin.call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer", "org_id": "yantai-red-cross"}, &r)
+	phone := &apiClient{t: t, base: base, token: r.Token}
+	phone.call("PUT", "/api/v1/responders/"+r.ID+"/location", map[string]float64{"lat": 37.4631, "lng": 121.4481}, nil)
+	var need struct{ ID string }
+	admin.call("POST", "/api/v1/needs", map[string]any{"lat": 37.4630, "lng": 121.4480, "category": "medicine_delivery", "urgency": 2,
+		"org_id": "zhifu-community", "description": "insulin for Mr Zhao", "team": []map[string]any{{"role": "volunteer", "count": 1}}}, &need)
+	var offers struct {
+		Offers []struct {
+			OfferID string `json:"offer_id"`
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(offers.Offers) == 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no offer within 10 s")
+		}
+		phone.call("GET", "/api/v1/responders/"+r.ID+"/offers", nil, &offers)
+	}
+	phone.call("POST", "/api/v1/offers/"+offers.Offers[0].OfferID+"/accept", map[string]any{}, nil)
+	phone.call("POST", "/api/v1/needs/"+need.ID+"/complete", map[string]any{}, nil)
+	var done struct {
+		Status      string
+		FeedbackURL string `json:"feedback_url"`
+	}
+	admin.call("GET", "/api/v1/needs/"+need.ID, nil, &done)
+	if done.Status != "completed" || !strings.HasPrefix(done.FeedbackURL, "/feedback/") {
+		t.Fatalf("completed need: %+v", done)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(412, 860))
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+
+	// The person served: a phone-sized page, four stars, a comment, send.
+	fb := newTab(t, allocCtx, "feedback")
+	fb.do(t, "rate the help",
+		chromedp.Navigate(base+done.FeedbackURL),
+		chromedp.WaitVisible(chromedp.CSS("form")),
+		chromedp.Click(chromedp.CSS("label[for=s4]")),
+		chromedp.SendKeys(chromedp.CSS("#comment"), "来得很快 came quickly"),
+		chromedp.Click(chromedp.CSS("button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("p.box")))
+	fb.waitFor(t, "the thanks", `document.body.innerText.includes('Thank you')`)
+	if page := fb.eval(t, `document.body.innerText`); strings.Contains(page, "Mr Zhao") || strings.Contains(page, "Wang Fang") {
+		t.Errorf("the feedback page shows personal data: %q", page)
+	}
+	feedbackErrors := fb.errors()
+	// The link is spent (the browser logs the 409 as an error; expected).
+	fb.do(t, "open the link again", chromedp.Navigate(base+done.FeedbackURL), chromedp.WaitVisible(chromedp.CSS("p.box")))
+	fb.waitFor(t, "the used notice", `document.body.innerText.includes('rated already')`)
+
+	// The responder's page shows the service credited.
+	resp := newTab(t, fb.ctx, "respond")
+	resp.do(t, "open the responder page", chromedp.Navigate(base+"/respond#token="+r.Token))
+	resp.waitFor(t, "the service card", `!document.querySelector('#service').hidden && document.querySelector('#service').innerText.includes('over 1 task')`)
+	if errs := resp.errors(); len(errs) > 0 {
+		t.Errorf("responder page errors: %v", errs)
+	}
+
+	// The evaluator: log in on the dashboard and read the figures.
+	ev := newTab(t, fb.ctx, "evaluation")
+	ev.do(t, "log in",
+		chromedp.EmulateViewport(1280, 900),
+		chromedp.Navigate(base+"/evaluation"),
+		chromedp.WaitVisible(chromedp.CSS("form.login")),
+		chromedp.SendKeys(chromedp.CSS("form.login input[name=username]"), "eval1"),
+		chromedp.SendKeys(chromedp.CSS("form.login input[name=password]"), "evaluator-password"),
+		chromedp.Click(chromedp.CSS("form.login button[type=submit]")))
+	ev.waitFor(t, "the organisation table", `document.querySelectorAll('#orgs tbody tr').length === 2`)
+	table := ev.eval(t, `document.querySelector('#orgs').innerText`)
+	for _, want := range []string{"yantai-red-cross", "zhifu-community", "4 (1)"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("the table lacks %q:\n%s", want, table)
+		}
+	}
+	if hidden := ev.eval(t, `String(getComputedStyle(document.querySelector('#login')).display)`); hidden != "none" {
+		t.Errorf("the login form is still shown after login (display %s)", hidden)
+	}
+	cards := ev.eval(t, `document.querySelector('#overall').innerText`)
+	if !strings.Contains(cards, "4 / 5") || !strings.Contains(cards, "100%") {
+		t.Errorf("overall cards:\n%s", cards)
+	}
+	if n := ev.eval(t, `String(document.querySelectorAll('svg rect').length)`); n == "0" {
+		t.Error("no chart bars drawn")
+	}
+	page := ev.eval(t, `document.body.innerText`)
+	for _, private := range []string{"Wang Fang", "Mr Zhao", r.ID, need.ID, "came quickly"} {
+		if strings.Contains(page, private) {
+			t.Errorf("the dashboard shows %q", private)
+		}
+	}
+	if errs := append(feedbackErrors, ev.errors()...); len(errs) > 0 {
+		t.Errorf("page errors: %v", errs)
+	}
+	ev.screenshot(t, artifactDir(t)+"/evaluation.png")
+}

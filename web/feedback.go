@@ -1,0 +1,272 @@
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/redisstore"
+)
+
+// Feedback links (评单). A completed need has one link, for the person
+// served or the community worker rating on their behalf, with no login:
+//
+//	/feedback/<need id>.<mac>
+//
+// where mac is an HMAC-SHA256 of the need id under a key derived from the
+// token key. Nothing about the link is stored: the server recomputes it
+// to show it to staff (feedback_url on GET need) and to check it. It works
+// from the need's completion for RecognitionOptions.FeedbackTTL, and only
+// until a rating is stored (the feedback script refuses a second one
+// atomically). The link names one need and can do one thing, rate it: it
+// is not a bearer token and no other endpoint accepts it.
+
+// feedbackMACLen is the length of the mac part: 32 bytes, base64url.
+const feedbackMACLen = 43
+
+func (a *API) feedbackKey() []byte {
+	m := hmac.New(sha256.New, a.opts.TokenKey)
+	m.Write([]byte("liandong feedback link v1"))
+	return m.Sum(nil)
+}
+
+func (a *API) feedbackMAC(need mobilize.NeedID) string {
+	m := hmac.New(sha256.New, a.feedbackKey())
+	m.Write([]byte(need))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// feedbackToken is the link's secret part for a need.
+func (a *API) feedbackToken(need mobilize.NeedID) string {
+	return string(need) + "." + a.feedbackMAC(need)
+}
+
+// feedbackURL is where the person served rates the need.
+func (a *API) feedbackURL(need mobilize.NeedID) string {
+	return a.opts.Recognition.PublicURL + "/feedback/" + a.feedbackToken(need)
+}
+
+// needOfFeedbackToken checks a token's mac and returns its need; a token
+// that is malformed or forged names no need.
+func (a *API) needOfFeedbackToken(token string) (mobilize.NeedID, bool) {
+	i := strings.LastIndexByte(token, '.')
+	if i <= 0 || len(token)-i-1 != feedbackMACLen || !idPattern.MatchString(token[:i]) {
+		return "", false
+	}
+	need := mobilize.NeedID(token[:i])
+	if !hmac.Equal([]byte(token[i+1:]), []byte(a.feedbackMAC(need))) {
+		return "", false
+	}
+	return need, true
+}
+
+// feedbackRequest is the body of POST /api/v1/feedback/{token}.
+type feedbackRequest struct {
+	Rating  *int   `json:"rating" api:"required" doc:"1 (poor) .. 5 (excellent)"`
+	Comment string `json:"comment" doc:"up to 1000 characters"`
+}
+
+type feedbackJSON struct {
+	Status string `json:"status" enum:"recorded"`
+}
+
+// feedbackRefusal turns a refused rating into the API's error.
+func feedbackRefusal(outcome string) error {
+	switch outcome {
+	case redisstore.FeedbackExpired:
+		return &Error{Kind: errGone, Code: "link_expired", Message: "this feedback link has expired"}
+	case redisstore.FeedbackUsed:
+		return &Error{Kind: mobilize.ErrConflict, Code: "already_rated", Message: "this help has been rated already; a link works once"}
+	}
+	return notFound("feedback link")
+}
+
+// submitFeedback validates and stores a rating given with a link.
+func (a *API) submitFeedback(ctx context.Context, token string, rating int, comment string) error {
+	need, ok := a.needOfFeedbackToken(token)
+	if !ok {
+		return notFound("feedback link")
+	}
+	f := mobilize.Feedback{Need: need, Rating: rating, Comment: strings.TrimSpace(comment)}
+	if err := f.Validate(); err != nil {
+		return invalid(strings.TrimPrefix(err.Error(), "feedback: "))
+	}
+	outcome, err := a.store.RecordFeedback(ctx, f, a.opts.Recognition.FeedbackTTL)
+	if err != nil {
+		return err
+	}
+	if outcome != redisstore.FeedbackOK {
+		return feedbackRefusal(outcome)
+	}
+	a.log.Info("feedback recorded") // no need id: the log is not the evaluation
+	return nil
+}
+
+// handleFeedback is POST /api/v1/feedback/{token}.
+func (a *API) handleFeedback(ctx context.Context, c *call) error {
+	var req feedbackRequest
+	if err := decodeStrict(c.body, &req); err != nil {
+		return err
+	}
+	if req.Rating == nil {
+		return invalid("rating is required")
+	}
+	if err := a.submitFeedback(ctx, c.r.PathValue("token"), *req.Rating, req.Comment); err != nil {
+		return err
+	}
+	c.json(http.StatusCreated, feedbackJSON{Status: "recorded"})
+	return nil
+}
+
+// The feedback page: server-rendered, no script, readable on any phone,
+// in Chinese and English. It posts an ordinary form to itself.
+
+// feedbackPageRoutes are the page's patterns, for the OpenAPI document.
+var feedbackPageRoutes = []string{"GET /feedback/{token}", "POST /feedback/{token}"}
+
+func (a *API) mountFeedbackPage(s *Server) {
+	s.handle(feedbackPageRoutes[0], http.HandlerFunc(a.serveFeedbackPage))
+	s.handle(feedbackPageRoutes[1], http.HandlerFunc(a.serveFeedbackPage))
+}
+
+type feedbackPageData struct {
+	State    string // form, thanks, problem
+	Message  string
+	Category string
+	Done     string
+	MaxChars int
+}
+
+func (a *API) serveFeedbackPage(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer") // the path is the secret
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	render := func(status int, d feedbackPageData) {
+		d.MaxChars = mobilize.MaxFeedbackRunes
+		w.WriteHeader(status)
+		feedbackPage.Execute(w, d)
+	}
+	problem := func(err error) {
+		status, _ := ErrorStatusCode(err)
+		msg := "这个链接无效 · This link is not valid."
+		switch {
+		case status >= 500:
+			a.writeErrorLog(r, err)
+			msg = "暂时无法保存，请稍后再试 · Something went wrong; please try again later."
+		case status == http.StatusBadRequest:
+			msg = "请选择1到5星，留言不超过1000字 · Please choose 1 to 5 stars; comments up to 1000 characters."
+		case status == http.StatusConflict:
+			msg = "已经评价过了，谢谢 · This help has been rated already. Thank you."
+		case status == http.StatusGone:
+			msg = "这个链接已过期 · This link has expired."
+		}
+		render(status, feedbackPageData{State: "problem", Message: msg})
+	}
+	if err := a.limits.address.allow(clientAddr(r)); err != nil {
+		problem(err)
+		return
+	}
+	token := r.PathValue("token")
+	need, ok := a.needOfFeedbackToken(token)
+	if !ok {
+		problem(notFound("feedback link"))
+		return
+	}
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+		if err := r.ParseForm(); err != nil {
+			problem(invalid("form too large or malformed"))
+			return
+		}
+		rating, err := strconv.Atoi(r.PostForm.Get("rating"))
+		if err != nil {
+			problem(invalid("rating"))
+			return
+		}
+		if err := a.submitFeedback(r.Context(), token, rating, r.PostForm.Get("comment")); err != nil {
+			problem(err)
+			return
+		}
+		render(http.StatusOK, feedbackPageData{State: "thanks"})
+		return
+	}
+	st, err := a.store.FeedbackState(r.Context(), need, a.opts.Recognition.FeedbackTTL)
+	if err != nil {
+		problem(err)
+		return
+	}
+	if st != redisstore.FeedbackOK {
+		problem(feedbackRefusal(st))
+		return
+	}
+	n, err := a.store.Need(r.Context(), need)
+	if err != nil {
+		problem(err)
+		return
+	}
+	done := ""
+	for _, as := range n.Assignments {
+		if as.State == mobilize.AssignCompleted && as.AnsweredAt.After(time.Time{}) {
+			done = as.AnsweredAt.Format("2006-01-02")
+		}
+	}
+	render(http.StatusOK, feedbackPageData{State: "form", Category: n.Category, Done: done})
+}
+
+// writeErrorLog logs a server error of the page the way writeError does.
+func (a *API) writeErrorLog(r *http.Request, err error) {
+	a.log.Error("feedback page failed", zap.String("method", r.Method), zap.Error(err))
+}
+
+var feedbackPage = template.Must(template.New("feedback").Parse(`<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>评价 · Feedback — Liandong 联动</title>
+<style>
+body{font-family:system-ui,-apple-system,"PingFang SC","Noto Sans CJK SC",sans-serif;max-width:32rem;margin:0 auto;padding:1rem;line-height:1.5;color:#1d2733}
+h1{font-size:1.3rem;margin:.5rem 0 1rem}
+.stars{display:flex;flex-direction:row-reverse;justify-content:flex-end;gap:.25rem;margin:.5rem 0 1rem}
+.stars input{position:absolute;opacity:0}
+.stars label{font-size:2.4rem;color:#c7ccd3;cursor:pointer;padding:0 .1rem}
+.stars input:checked~label,.stars label:hover,.stars label:hover~label{color:#f2a007}
+.stars input:focus-visible+label{outline:2px solid #2b6cb0}
+textarea{width:100%;box-sizing:border-box;min-height:6rem;font:inherit;padding:.5rem}
+button{margin-top:1rem;width:100%;padding:.8rem;font:inherit;font-size:1.1rem;background:#2b6cb0;color:#fff;border:0;border-radius:.4rem}
+.muted{color:#5b6776;font-size:.9rem}
+.box{padding:1rem;border-radius:.4rem;background:#f1f4f8}
+</style></head><body>
+<h1>联动 · Liandong</h1>
+{{if eq .State "form"}}
+<p>请为您得到的帮助打分。<br><span class="muted">How was the help you received?{{if .Category}} ({{.Category}}{{if .Done}}, {{.Done}}{{end}}){{end}}</span></p>
+<form method="post">
+<fieldset class="stars" style="border:0;padding:0"><legend class="muted">1 = 很差 poor · 5 = 很好 excellent</legend>
+<input type="radio" id="s5" name="rating" value="5" required><label for="s5" title="5">★</label>
+<input type="radio" id="s4" name="rating" value="4"><label for="s4" title="4">★</label>
+<input type="radio" id="s3" name="rating" value="3"><label for="s3" title="3">★</label>
+<input type="radio" id="s2" name="rating" value="2"><label for="s2" title="2">★</label>
+<input type="radio" id="s1" name="rating" value="1"><label for="s1" title="1">★</label>
+</fieldset>
+<label for="comment">留言（可选）· Comment (optional)</label>
+<textarea id="comment" name="comment" maxlength="{{.MaxChars}}"></textarea>
+<button type="submit">提交 · Send</button>
+</form>
+<p class="muted">此链接只能使用一次。· This link works once.</p>
+{{else if eq .State "thanks"}}
+<p class="box">谢谢您的评价！<br>Thank you for your feedback.</p>
+{{else}}
+<p class="box">{{.Message}}</p>
+{{end}}
+</body></html>
+`))

@@ -1,0 +1,291 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/csv"
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/liandong/liandong/mobilize"
+)
+
+// Service records: a responder's hours, roles and ratings, signed with the
+// server's Ed25519 key so that the record can be carried to the national
+// volunteer record and checked there without trusting the carrier.
+//
+// Two signed forms:
+//   - JSON: {"record": {...}, "signature", "alg", "key_id"}; the signature
+//     covers recordContext + the record's compact JSON, exactly as served
+//     (json.Compact of the record object, key order kept).
+//   - CSV: one row per entry; the last line is
+//     "#signature,Ed25519,<key id>,<base64 signature>" and the signature
+//     covers csvContext + every byte before that line.
+// The printable HTML page shows the record and carries the signed JSON.
+// POST /api/v1/service-records/verify checks either form.
+
+const (
+	recordFormat  = "liandong.service-record.v1"
+	recordContext = "liandong service record v1\n"
+	csvContext    = "liandong service record csv v1\n"
+	csvSigPrefix  = "#signature,"
+)
+
+// serviceRecord is the signed document. Its fields are the record: change
+// them only with a new format name.
+type serviceRecord struct {
+	Format      string               `json:"format"`
+	Issuer      string               `json:"issuer" doc:"key id of the signing key"`
+	IssuedAt    string               `json:"issued_at"`
+	ResponderID string               `json:"responder_id"`
+	Name        string               `json:"name"`
+	Role        mobilize.Role        `json:"role"`
+	OrgID       string               `json:"org_id,omitempty"`
+	TotalHours  float64              `json:"total_hours"`
+	Assignments int                  `json:"assignments"`
+	Entries     []serviceRecordEntry `json:"entries"`
+}
+
+type serviceRecordEntry struct {
+	EntryID     string        `json:"entry_id"`
+	NeedID      string        `json:"need_id"`
+	Role        mobilize.Role `json:"role"`
+	Category    string        `json:"category"`
+	AcceptedAt  string        `json:"accepted_at"`
+	CompletedAt string        `json:"completed_at"`
+	Hours       float64       `json:"hours"`
+	Edited      bool          `json:"edited"`
+	Rating      int           `json:"rating" doc:"0 when not rated"`
+}
+
+type signedRecordJSON struct {
+	Record    serviceRecord `json:"record"`
+	Signature string        `json:"signature" doc:"base64 Ed25519 signature"`
+	Alg       string        `json:"alg" enum:"Ed25519"`
+	KeyID     string        `json:"key_id"`
+}
+
+func (s *signer) sign(context string, msg []byte) string {
+	return base64.StdEncoding.EncodeToString(ed25519.Sign(s.key, append([]byte(context), msg...)))
+}
+
+func (s *signer) verify(context string, msg []byte, sig string) bool {
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(sig))
+	if err != nil || len(raw) != ed25519.SignatureSize {
+		return false
+	}
+	return ed25519.Verify(s.pub, append([]byte(context), msg...), raw)
+}
+
+func (a *API) buildRecord(r mobilize.Responder, entries []mobilize.ServiceEntry) serviceRecord {
+	rec := serviceRecord{
+		Format: recordFormat, Issuer: a.signer.keyID, IssuedAt: rfc3339(a.now()),
+		ResponderID: string(r.ID), Name: r.Name, Role: r.Role, OrgID: r.OrgID,
+		TotalHours: totalHours(entries), Assignments: len(entries), Entries: make([]serviceRecordEntry, len(entries)),
+	}
+	for i, e := range entries {
+		rec.Entries[i] = serviceRecordEntry{
+			EntryID: e.ID, NeedID: string(e.Need), Role: e.Role, Category: e.Category,
+			AcceptedAt: rfc3339(e.AcceptedAt), CompletedAt: rfc3339(e.CompletedAt), Hours: e.Hours, Edited: e.Edited, Rating: e.Rating,
+		}
+	}
+	return rec
+}
+
+func (a *API) signRecord(rec serviceRecord) (signedRecordJSON, []byte, error) {
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		return signedRecordJSON{}, nil, err
+	}
+	return signedRecordJSON{Record: rec, Signature: a.signer.sign(recordContext, raw), Alg: "Ed25519", KeyID: a.signer.keyID}, raw, nil
+}
+
+// csvSafe keeps a spreadsheet from reading a cell as a formula.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func (a *API) recordCSV(rec serviceRecord) []byte {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"responder_id", "name", "entry_id", "need_id", "role", "category", "accepted_at", "completed_at", "hours", "edited", "rating", "issued_at", "issuer"})
+	for _, e := range rec.Entries {
+		rating := ""
+		if e.Rating > 0 {
+			rating = strconv.Itoa(e.Rating)
+		}
+		w.Write([]string{rec.ResponderID, csvSafe(rec.Name), e.EntryID, e.NeedID, string(e.Role), csvSafe(e.Category), e.AcceptedAt, e.CompletedAt,
+			strconv.FormatFloat(e.Hours, 'f', 2, 64), strconv.FormatBool(e.Edited), rating, rec.IssuedAt, rec.Issuer})
+	}
+	w.Write([]string{rec.ResponderID, csvSafe(rec.Name), "TOTAL", "", "", "", "", "", strconv.FormatFloat(rec.TotalHours, 'f', 2, 64), "", "", rec.IssuedAt, rec.Issuer})
+	w.Flush()
+	body := buf.Bytes()
+	sig := a.signer.sign(csvContext, body)
+	return append(body, []byte(csvSigPrefix+"Ed25519,"+a.signer.keyID+","+sig+"\n")...)
+}
+
+// handleServiceRecord is GET /api/v1/responders/{id}/service-record.
+func (a *API) handleServiceRecord(ctx context.Context, c *call) error {
+	format := c.r.URL.Query().Get("format")
+	if format != "" && format != "json" && format != "csv" && format != "html" {
+		return invalid("format must be json, csv or html")
+	}
+	r, entries, err := a.ledgerFor(ctx, c)
+	if err != nil {
+		return err
+	}
+	signed, raw, err := a.signRecord(a.buildRecord(r, entries))
+	if err != nil {
+		return err
+	}
+	name := "service-record-" + string(r.ID)
+	switch format {
+	case "csv":
+		body := a.recordCSV(signed.Record)
+		c.w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		c.w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
+		c.w.WriteHeader(http.StatusOK)
+		c.w.Write(body)
+	case "html":
+		var buf bytes.Buffer
+		if err := recordPage.Execute(&buf, recordPageData{Rec: signed.Record, Signed: string(raw), Signature: signed.Signature, KeyID: signed.KeyID}); err != nil {
+			return err
+		}
+		h := c.w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		c.w.WriteHeader(http.StatusOK)
+		c.w.Write(buf.Bytes())
+	default:
+		c.json(http.StatusOK, signed)
+	}
+	if c.id.Role != RoleResponder {
+		a.audit(ctx, c.id, "service_record.issue", string(r.ID), 0)
+	}
+	return nil
+}
+
+// verifyRequest is either a JSON record with its signature or a CSV file.
+type verifyRequest struct {
+	Record    json.RawMessage `json:"record" doc:"the record object exactly as served"`
+	Signature string          `json:"signature" doc:"its base64 signature"`
+	CSV       string          `json:"csv" doc:"or: the CSV file, ending with its #signature line"`
+}
+
+type verifyJSON struct {
+	Valid  bool   `json:"valid"`
+	KeyID  string `json:"key_id" doc:"the key checked against"`
+	Reason string `json:"reason,omitempty" doc:"why not valid: signature_mismatch, unknown_key, no_signature"`
+}
+
+// handleVerifyRecord is POST /api/v1/service-records/verify: anyone may
+// check a record. A well-formed but altered record is 200 valid=false.
+func (a *API) handleVerifyRecord(ctx context.Context, c *call) error {
+	var req verifyRequest
+	if err := decodeStrict(c.body, &req); err != nil {
+		return err
+	}
+	out := verifyJSON{KeyID: a.signer.keyID}
+	switch {
+	case req.CSV != "" && (len(req.Record) > 0 || req.Signature != ""):
+		return invalid("send either record and signature, or csv")
+	case req.CSV != "":
+		body, line, found := cutSignatureLine(req.CSV)
+		parts := strings.Split(line, ",")
+		switch {
+		case !found || len(parts) != 4 || parts[1] != "Ed25519":
+			out.Reason = "no_signature"
+		case parts[2] != a.signer.keyID:
+			out.Reason = "unknown_key"
+		case !a.signer.verify(csvContext, []byte(body), parts[3]):
+			out.Reason = "signature_mismatch"
+		default:
+			out.Valid = true
+		}
+	case len(req.Record) > 0 && req.Signature != "":
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, req.Record); err != nil || !bytes.HasPrefix(compact.Bytes(), []byte("{")) {
+			return badJSON("record must be a JSON object")
+		}
+		if a.signer.verify(recordContext, compact.Bytes(), req.Signature) {
+			out.Valid = true
+		} else {
+			out.Reason = "signature_mismatch"
+		}
+	default:
+		return invalid("send record and signature, or csv")
+	}
+	c.json(http.StatusOK, out)
+	return nil
+}
+
+// cutSignatureLine splits a CSV file into the signed body and its last
+// line, the signature line (trailing newlines ignored).
+func cutSignatureLine(file string) (body, line string, found bool) {
+	trimmed := strings.TrimRight(file, "\r\n")
+	i := strings.LastIndexByte(trimmed, '\n')
+	line = trimmed[i+1:]
+	if !strings.HasPrefix(line, csvSigPrefix) {
+		return "", "", false
+	}
+	return trimmed[:i+1], strings.TrimRight(line, "\r"), true
+}
+
+type publicKeyJSON struct {
+	Alg       string `json:"alg" enum:"Ed25519"`
+	KeyID     string `json:"key_id"`
+	PublicKey string `json:"public_key" doc:"base64, 32 bytes"`
+	Signs     string `json:"signs" doc:"how the message is formed"`
+}
+
+// handlePublicKey is GET /api/v1/service-records/key, so that a record can
+// be checked offline.
+func (a *API) handlePublicKey(ctx context.Context, c *call) error {
+	c.json(http.StatusOK, publicKeyJSON{Alg: "Ed25519", KeyID: a.signer.keyID, PublicKey: base64.StdEncoding.EncodeToString(a.signer.pub),
+		Signs: `JSON: "liandong service record v1\n" + compact JSON of record; CSV: "liandong service record csv v1\n" + the file up to its #signature line`})
+	return nil
+}
+
+type recordPageData struct {
+	Rec       serviceRecord
+	Signed    string
+	Signature string
+	KeyID     string
+}
+
+var recordPage = template.Must(template.New("record").Parse(`<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>志愿服务记录 · Service record — {{.Rec.Name}}</title>
+<style>
+body{font-family:system-ui,"PingFang SC","Noto Sans CJK SC",sans-serif;max-width:52rem;margin:1.5rem auto;padding:0 1rem;color:#1d2733;line-height:1.45}
+table{border-collapse:collapse;width:100%;font-size:.92rem}
+th,td{border:1px solid #c7ccd3;padding:.3rem .45rem;text-align:left}
+th{background:#f1f4f8}
+td.n{text-align:right}
+.sig{font-family:ui-monospace,monospace;font-size:.72rem;word-break:break-all;background:#f6f7f9;padding:.5rem;border:1px solid #dde1e6}
+@media print{.sig{font-size:.6rem}}
+</style></head><body>
+<h1>志愿服务记录 · Service record</h1>
+<p><strong>{{.Rec.Name}}</strong> · {{.Rec.Role}}{{if .Rec.OrgID}} · {{.Rec.OrgID}}{{end}}<br>
+Responder id {{.Rec.ResponderID}} · issued {{.Rec.IssuedAt}}</p>
+<p>总时长 Total: <strong>{{printf "%.2f" .Rec.TotalHours}} h</strong> over {{.Rec.Assignments}} assignments</p>
+<table><thead><tr><th>Completed</th><th>Role</th><th>Category</th><th>Hours</th><th>Rating</th></tr></thead><tbody>
+{{range .Rec.Entries}}<tr><td>{{.CompletedAt}}</td><td>{{.Role}}</td><td>{{.Category}}</td><td class="n">{{printf "%.2f" .Hours}}{{if .Edited}}*{{end}}</td><td>{{if .Rating}}{{.Rating}}/5{{else}}–{{end}}</td></tr>
+{{end}}</tbody></table>
+<p style="font-size:.85rem">* corrected by a coordinator (the reason is in the ledger).</p>
+<h2 style="font-size:1rem">Signature (Ed25519, key {{.KeyID}})</h2>
+<p style="font-size:.85rem">Check: POST {"record": &lt;the JSON below&gt;, "signature": &lt;the signature&gt;} to /api/v1/service-records/verify.</p>
+<div class="sig">{{.Signed}}</div>
+<p class="sig">{{.Signature}}</p>
+</body></html>
+`))
