@@ -23,6 +23,7 @@ type needRequest struct {
 	Description string            `json:"description" doc:"up to 2000 bytes"`
 	OrgID       string            `json:"org_id" doc:"the organisation the need belongs to; a coordinator's own is always used"`
 	Deadline    string            `json:"deadline" doc:"the need becomes unstaffed if not staffed by then; at most 30 days ahead"`
+	Items       []itemRequest     `json:"items" doc:"charity resources to collect on the way, reserved from the nearest depot with stock"`
 }
 
 type teamSlotRequest struct {
@@ -79,6 +80,7 @@ func parseNeed(body []byte, now time.Time) (mobilize.Need, error) {
 		}
 		n.Team = append(n.Team, slot)
 	}
+	n.Items = p.items(req.Items)
 	if people > mobilize.MaxSlotsPerNeed {
 		p.addf("team asks for %d people, more than %d", people, mobilize.MaxSlotsPerNeed)
 	}
@@ -122,6 +124,8 @@ type needJSON struct {
 	CreatedAt   string              `json:"created_at"`
 	StaffedAt   *string             `json:"staffed_at"`
 	Deadline    *string             `json:"deadline,omitempty"`
+	Items       []itemJSON          `json:"items,omitempty"`
+	Supplies    *suppliesJSON       `json:"supplies,omitempty" doc:"the reservation of the items, when the need asks for some"`
 }
 
 type teamJSON struct {
@@ -157,6 +161,7 @@ func toNeedJSON(n mobilize.NeedState) needJSON {
 		Assignments: make([]assignmentJSON, len(n.Assignments)), OrgID: n.OrgID,
 		CreatedAt: rfc3339(n.CreatedAt), StaffedAt: optionalTime(n.StaffedAt), Deadline: optionalTime(n.Deadline),
 	}
+	out.Items, out.Supplies = toSuppliesJSON(n)
 	if n.LeadID != "" {
 		lead := string(n.LeadID)
 		out.LeadID = &lead

@@ -81,6 +81,9 @@ type MatchingConfig struct {
 	Tick              time.Duration `yaml:"tick"`
 	StartRadiusMeters float64       `yaml:"start_radius_m"`
 	MaxRadiusMeters   float64       `yaml:"max_radius_m"`
+	// AlertBudgetPerHour is how many offers one responder gets in an hour
+	// before others in reach are preferred; 0 turns the budget off.
+	AlertBudgetPerHour int `yaml:"alert_budget_per_hour"`
 }
 
 // HTTPConfig bounds the HTTP server.
@@ -97,7 +100,7 @@ func Default() Config {
 	c.Redis = RedisConfig{Prefix: "ld:"}
 	c.Offers.TTL = 60 * time.Second
 	c.Index = IndexConfig{Resolution: 9, StaleAfter: 10 * time.Minute, SweepEvery: 30 * time.Second, Region: "city"}
-	c.Matching = MatchingConfig{Tick: 250 * time.Millisecond, StartRadiusMeters: 1000, MaxRadiusMeters: 10000}
+	c.Matching = MatchingConfig{Tick: 250 * time.Millisecond, StartRadiusMeters: 1000, MaxRadiusMeters: 10000, AlertBudgetPerHour: 6}
 	c.Travel = geo.DefaultSpeeds()
 	c.HTTP = HTTPConfig{ShutdownTimeout: 8 * time.Second, MaxBodyBytes: 1 << 20}
 	return c
@@ -148,6 +151,9 @@ func (c Config) Validate() error {
 	}
 	if c.Matching.StartRadiusMeters <= 0 || c.Matching.MaxRadiusMeters < c.Matching.StartRadiusMeters {
 		errs = append(errs, errors.New("matching: need 0 < start_radius_m <= max_radius_m"))
+	}
+	if c.Matching.AlertBudgetPerHour < 0 {
+		errs = append(errs, errors.New("matching.alert_budget_per_hour: must be 0 (off) or more"))
 	}
 	if err := c.Travel.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("travel: %w", err))
@@ -263,4 +269,12 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 func lookup(getenv func(string) string, name string) (string, bool) {
 	v := getenv(name)
 	return v, v != ""
+}
+
+// alertBudget maps the config's budget (0: off) to the matcher's (negative: off).
+func alertBudget(perHour int) int {
+	if perHour == 0 {
+		return -1
+	}
+	return perHour
 }

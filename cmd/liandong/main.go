@@ -109,6 +109,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.service = mobilize.NewService(m.store, sink, mobilize.MatchConfig{
 		Tick: m.Config.Matching.Tick, StartRadiusMeters: m.Config.Matching.StartRadiusMeters,
 		MaxRadiusMeters: m.Config.Matching.MaxRadiusMeters, OfferTTL: m.Config.Offers.TTL, Speeds: m.Config.Travel,
+		AlertBudgetPerHour: alertBudget(m.Config.Matching.AlertBudgetPerHour),
 	}, time.Now)
 
 	api, err := web.NewAPI(ctx, web.APIOptions{
