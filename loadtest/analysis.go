@@ -63,6 +63,7 @@ func analyze(l *Ledger, info runInfo) *Report {
 			r.RespondersConnected++
 		}
 	}
+	r.LoadSpread, r.OffersGini, r.AssignmentsGini = spreadOf(l)
 
 	// Offers: answers, push latency, first offer per need.
 	firstOffer := map[string]time.Time{}

@@ -61,6 +61,12 @@ ran {{printf "%.0f" .R.DurationS}} s from the first need to the last check; need
 {{end}}</table>
 <div class="charts">{{range .Histograms}}{{.}}{{end}}</div>
 
+<h2>Fair load</h2>
+<p>Gini coefficient (0: everyone asked equally) of offers {{.R.OffersGini}} and of assignments {{.R.AssignmentsGini}}
+over {{.R.LoadSpread.Responders}} responders; offers per responder mean {{.R.LoadSpread.OffersMean}}, max {{.R.LoadSpread.OffersMax}};
+assignments mean {{.R.LoadSpread.AssignmentsMean}}, max {{.R.LoadSpread.AssignmentsMax}}.</p>
+<div class="charts">{{range .Spread}}{{.}}{{end}}</div>
+
 <h2>Over time</h2>
 <div class="charts">{{range .Lines}}{{.}}{{end}}</div>
 
@@ -163,7 +169,11 @@ func (r *Report) writeHTML(w io.Writer) error {
 			template.HTML(histogramSVG("Offer push latency (ms)", r.samples.push)),
 			template.HTML(histogramSVG("Accept → assignment (ms)", r.samples.acceptToAssign)),
 		},
-		"Lines":      lines,
+		"Lines": lines,
+		"Spread": []template.HTML{
+			template.HTML(countsSVG("Responders by offers received", r.LoadSpread.Offers, "offers")),
+			template.HTML(countsSVG("Responders by assignments", r.LoadSpread.Assignments, "assignments")),
+		},
 		"Map":        template.HTML(mapSVG(r.mapData)),
 		"Reasons":    sortedCounts(r.UnstaffedReasons),
 		"Statuses":   sortedCounts(r.NeedsByStatus),

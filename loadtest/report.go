@@ -64,6 +64,12 @@ type Report struct {
 	OfferPushMs          Quantiles `json:"offer_push_ms"`
 	AcceptToAssignmentMs Quantiles `json:"accept_to_assignment_ms"`
 
+	// Fair load: how evenly offers and assignments fell on the responders
+	// (fairness.go); 0 is perfectly even.
+	OffersGini      float64    `json:"offers_gini"`
+	AssignmentsGini float64    `json:"assignments_gini"`
+	LoadSpread      LoadSpread `json:"load_spread"`
+
 	Server          ServerUsage     `json:"server"`
 	DrillCPUSeconds float64         `json:"drill_cpu_seconds"`
 	DrillCPUPercent float64         `json:"drill_cpu_percent"` // of one core, over the run
