@@ -135,3 +135,20 @@ func (d Depot) Validate() error {
 	}
 	return nil
 }
+
+// withPickup adds to an offer or assignment message where to collect the
+// need's items on the way ("pickup"), when they are reserved at a depot;
+// messages of needs without items are unchanged.
+func withPickup(payload map[string]any, n *NeedState) map[string]any {
+	if n.Supplies == nil || n.Supplies.State != SupplyReserved {
+		return payload
+	}
+	items := make([]map[string]any, len(n.Items))
+	for i, it := range n.Items {
+		items[i] = map[string]any{"item": it.Item, "count": it.Count}
+	}
+	payload["pickup"] = map[string]any{
+		"depot_id": n.Supplies.DepotID, "lat": n.Supplies.DepotPoint.Lat(), "lng": n.Supplies.DepotPoint.Lon(), "items": items,
+	}
+	return payload
+}

@@ -235,6 +235,13 @@ func TestNearestDepotWithStockAndTheDetour(t *testing.T) {
 		if len(got.Assignments) != 1 || got.Assignments[0].ResponderID != "uphill" {
 			t.Fatalf("assignments %+v: want uphill, whose route via the depot is shorter", got.Assignments)
 		}
+		offers := rec.inbox("uphill", "offer")
+		if len(offers) != 1 {
+			t.Fatalf("uphill has %d offers", len(offers))
+		}
+		if pickup, _ := offers[0].Payload["pickup"].(map[string]any); pickup == nil || pickup["depot_id"] != "north" {
+			t.Fatalf("offer payload %+v: want a pickup at north", offers[0].Payload)
+		}
 		if free, held := shelf(t, st, "north", mobilize.ItemMedicineKit); free != 0 || held != 2 {
 			t.Fatalf("north kits %d free %d held", free, held)
 		}
@@ -245,6 +252,9 @@ func TestNearestDepotWithStockAndTheDetour(t *testing.T) {
 		}
 		if _, err := svc.Respond(ctx, "uphill", got.Assignments[0].OfferID, true); err != nil {
 			t.Fatal(err)
+		}
+		if asg := rec.inbox("uphill", "assignment"); len(asg) != 1 || asg[0].Payload["pickup"] == nil {
+			t.Fatalf("assignment %+v: want the pickup on it", asg)
 		}
 		if err := svc.Complete(ctx, n.ID, "uphill"); err != nil {
 			t.Fatal(err)
