@@ -66,6 +66,11 @@ ran {{printf "%.0f" .R.DurationS}} s from the first need to the last check; need
 over {{.R.LoadSpread.Responders}} responders; offers per responder mean {{.R.LoadSpread.OffersMean}}, max {{.R.LoadSpread.OffersMax}};
 assignments mean {{.R.LoadSpread.AssignmentsMean}}, max {{.R.LoadSpread.AssignmentsMax}}.</p>
 <div class="charts">{{range .Spread}}{{.}}{{end}}</div>
+{{if .R.Supplies.NeedsWithItems}}<h2>Charity resources</h2>
+<p>{{.R.Supplies.NeedsWithItems}} needs asked for items from {{.R.Supplies.Depots}} depots.</p>
+<table><tr><th>items at the end</th><th>needs</th></tr>
+{{range .SupplyStates}}<tr><td>{{.Name}}</td><td>{{.N}}</td></tr>{{end}}
+{{range .SupplyDepots}}<tr><td>served from {{.Name}}</td><td>{{.N}}</td></tr>{{end}}</table>{{end}}
 
 <h2>Over time</h2>
 <div class="charts">{{range .Lines}}{{.}}{{end}}</div>
@@ -174,11 +179,13 @@ func (r *Report) writeHTML(w io.Writer) error {
 			template.HTML(countsSVG("Responders by offers received", r.LoadSpread.Offers, "offers")),
 			template.HTML(countsSVG("Responders by assignments", r.LoadSpread.Assignments, "assignments")),
 		},
-		"Map":        template.HTML(mapSVG(r.mapData)),
-		"Reasons":    sortedCounts(r.UnstaffedReasons),
-		"Statuses":   sortedCounts(r.NeedsByStatus),
-		"Errors":     sortedCounts(r.Errors),
-		"Violations": r.Violations,
+		"Map":          template.HTML(mapSVG(r.mapData)),
+		"Reasons":      sortedCounts(r.UnstaffedReasons),
+		"SupplyStates": sortedCounts(r.Supplies.ByState),
+		"SupplyDepots": sortedCounts(r.Supplies.ByDepot),
+		"Statuses":     sortedCounts(r.NeedsByStatus),
+		"Errors":       sortedCounts(r.Errors),
+		"Violations":   r.Violations,
 	}
 	return reportPage.Execute(w, data)
 }

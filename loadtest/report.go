@@ -69,6 +69,8 @@ type Report struct {
 	OffersGini      float64    `json:"offers_gini"`
 	AssignmentsGini float64    `json:"assignments_gini"`
 	LoadSpread      LoadSpread `json:"load_spread"`
+	// Supplies: what became of the items needs asked for (depots.go).
+	Supplies SupplyCounts `json:"supplies"`
 
 	Server          ServerUsage     `json:"server"`
 	DrillCPUSeconds float64         `json:"drill_cpu_seconds"`

@@ -50,6 +50,9 @@ func (m *Matcher) reserveSupplies(ctx context.Context, needs []NeedState, now ti
 	}
 	for _, n := range want {
 		ids := depotsWithStock(depots, n)
+		if len(ids) == 0 && n.Supplies != nil {
+			continue // short already, and still no shelf has them: nothing to write
+		}
 		sup, err := ss.ReserveItems(ctx, n.ID, n.Items, ids)
 		if errors.Is(err, ErrInvalidTransition) {
 			continue // closed since it was read
