@@ -11,7 +11,12 @@ import (
 // responder the drill registered counts, including those never asked, so
 // that "the same nearest people asked every time" shows as a high Gini.
 type LoadSpread struct {
-	Responders      int        `json:"responders"`
+	Responders int `json:"responders"`
+	// Asked is how many got at least one offer; OffersGiniAsked the Gini
+	// among them alone, to tell "few were needed" from "the same few were
+	// asked again and again".
+	Asked           int        `json:"asked"`
+	OffersGiniAsked float64    `json:"offers_gini_asked"`
 	OffersMax       int        `json:"offers_max"`
 	OffersMean      float64    `json:"offers_mean"`
 	AssignmentsMax  int        `json:"assignments_max"`
@@ -109,6 +114,13 @@ func spreadOf(l *Ledger) (LoadSpread, float64, float64) {
 		s.OffersMax, s.AssignmentsMax = slices.Max(offers), slices.Max(assignments)
 	}
 	s.OffersMean, s.AssignmentsMean = mean(offers), mean(assignments)
+	var asked []int
+	for _, o := range offers {
+		if o > 0 {
+			asked = append(asked, o)
+		}
+	}
+	s.Asked, s.OffersGiniAsked = len(asked), round(Gini(asked), 4)
 	return s, round(Gini(offers), 4), round(Gini(assignments), 4)
 }
 

@@ -51,7 +51,8 @@ func TestCountHistogram(t *testing.T) {
 func TestReportShowsTheSpread(t *testing.T) {
 	l, info := craftedRun(t)
 	rep := analyze(l, info)
-	if rep.LoadSpread.Responders != 3 || rep.LoadSpread.OffersMax != 2 || rep.LoadSpread.AssignmentsMax != 1 {
+	if rep.LoadSpread.Responders != 3 || rep.LoadSpread.OffersMax != 2 || rep.LoadSpread.AssignmentsMax != 1 ||
+		rep.LoadSpread.Asked != 2 || math.Abs(rep.LoadSpread.OffersGiniAsked-Gini([]int{2, 1})) > 1e-4 {
 		t.Fatalf("spread %+v", rep.LoadSpread)
 	}
 	wantOffers := Gini([]int{2, 1, 0})

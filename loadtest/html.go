@@ -63,7 +63,7 @@ ran {{printf "%.0f" .R.DurationS}} s from the first need to the last check; need
 
 <h2>Fair load</h2>
 <p>Gini coefficient (0: everyone asked equally) of offers {{.R.OffersGini}} and of assignments {{.R.AssignmentsGini}}
-over {{.R.LoadSpread.Responders}} responders; offers per responder mean {{.R.LoadSpread.OffersMean}}, max {{.R.LoadSpread.OffersMax}};
+over {{.R.LoadSpread.Responders}} responders ({{.R.LoadSpread.Asked}} asked at least once; offers Gini among them {{.R.LoadSpread.OffersGiniAsked}}); offers per responder mean {{.R.LoadSpread.OffersMean}}, max {{.R.LoadSpread.OffersMax}};
 assignments mean {{.R.LoadSpread.AssignmentsMean}}, max {{.R.LoadSpread.AssignmentsMax}}.</p>
 <div class="charts">{{range .Spread}}{{.}}{{end}}</div>
 {{if .R.Supplies.NeedsWithItems}}<h2>Charity resources</h2>
