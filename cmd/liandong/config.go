@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/liandong/liandong/geo"
+	"github.com/liandong/liandong/mobilize/redisstore"
 )
 
 // defaultConfigPath is read when it exists and no other file is named.
@@ -152,8 +153,8 @@ func (c Config) Validate() error {
 	if c.Matching.StartRadiusMeters <= 0 || c.Matching.MaxRadiusMeters < c.Matching.StartRadiusMeters {
 		errs = append(errs, errors.New("matching: need 0 < start_radius_m <= max_radius_m"))
 	}
-	if c.Matching.AlertBudgetPerHour < 0 {
-		errs = append(errs, errors.New("matching.alert_budget_per_hour: must be 0 (off) or more"))
+	if c.Matching.AlertBudgetPerHour < 0 || c.Matching.AlertBudgetPerHour > redisstore.MaxAlertBudget {
+		errs = append(errs, fmt.Errorf("matching.alert_budget_per_hour: must be 0 (off) .. %d", redisstore.MaxAlertBudget))
 	}
 	if err := c.Travel.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("travel: %w", err))

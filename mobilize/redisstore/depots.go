@@ -34,9 +34,8 @@ func (k keys) depots() string              { return k.base + "depots" }
 func (k keys) depot(id string) string      { return k.base + "depot:" + id }
 func (k keys) depotStock(id string) string { return k.base + "depot:" + id + ":stock" }
 func (k keys) depotHeld(id string) string  { return k.base + "depot:" + id + ":held" }
-func (k keys) sent(rid string) string      { return k.base + "sent:" + rid }
-func (k keys) served(rid string) string    { return k.base + "served:" + rid }
 func (k keys) fatigue() string             { return k.base + "fatigue" }
+func (k keys) fairload() string            { return k.base + "fairload" }
 
 // validStock checks counts to put on a shelf.
 func validStock(stock map[mobilize.Item]int) error {

@@ -6,15 +6,19 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/liandong/liandong/mobilize"
 )
+
+// MaxAlertBudget is the most offers an hour the fair-load record can
+// count (the scripts keep the last 64 of each window).
+const MaxAlertBudget = 60
 
 // Fatigue returns what the matcher weighs besides distance for each
 // responder: recent declines (forgotten after a day without one), hours
 // served in the last 24 hours and offers received in the last hour (the
-// alert budget). Responders with no record are absent. One round trip.
+// alert budget). Responders with no record are absent. One round trip of
+// two HMGETs, so that a tick with tens of thousands of candidates stays
+// cheap (BenchmarkFatigue).
 func (s *Store) Fatigue(ctx context.Context, ids []mobilize.ResponderID) (map[mobilize.ResponderID]mobilize.Fatigue, error) {
 	out := make(map[mobilize.ResponderID]mobilize.Fatigue)
 	if len(ids) == 0 {
@@ -24,20 +28,14 @@ func (s *Store) Fatigue(ctx context.Context, ids []mobilize.ResponderID) (map[mo
 	for i, id := range ids {
 		fields[i] = string(id)
 	}
-	now := s.now().UnixMilli()
-	hourAgo := "(" + strconv.FormatInt(now-3_600_000, 10)
-	dayAgo := "(" + strconv.FormatInt(now-86_400_000, 10)
 	pipe := s.rdb.Pipeline()
 	declines := pipe.HMGet(ctx, s.keys.fatigue(), fields...)
-	sent := make([]*redis.IntCmd, len(ids))
-	served := make([]*redis.StringSliceCmd, len(ids))
-	for i, id := range fields {
-		sent[i] = pipe.ZCount(ctx, s.keys.sent(id), hourAgo, "+inf")
-		served[i] = pipe.ZRangeByScore(ctx, s.keys.served(id), &redis.ZRangeBy{Min: dayAgo, Max: "+inf"})
-	}
+	windows := pipe.HMGet(ctx, s.keys.fairload(), fields...)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("fatigue: %w", err)
 	}
+	now := s.now().UnixMilli()
+	fair := windows.Val()
 	for i, v := range declines.Val() {
 		var fat mobilize.Fatigue
 		if raw, ok := v.(string); ok {
@@ -49,18 +47,32 @@ func (s *Store) Fatigue(ctx context.Context, ids []mobilize.ResponderID) (map[mo
 				}
 			}
 		}
-		fat.OffersLastHour = int(sent[i].Val())
-		secs := 0.0
-		for _, m := range served[i].Val() {
-			if f := strings.Split(m, ":"); len(f) == 3 {
-				v, _ := strconv.ParseFloat(f[1], 64)
-				secs += v
-			}
+		if raw, ok := fair[i].(string); ok {
+			fat.OffersLastHour, fat.HoursLast24h = parseWindows(raw, now)
 		}
-		fat.HoursLast24h = secs / 3600
 		if fat != (mobilize.Fatigue{}) {
 			out[ids[i]] = fat
 		}
 	}
 	return out, nil
+}
+
+// parseWindows reads a "sent|served" record (fairload_lib.lua): offers in
+// the last hour, hours served in the last 24 hours.
+func parseWindows(raw string, now int64) (offers int, hours float64) {
+	sent, served, _ := strings.Cut(raw, "|")
+	for e := range strings.SplitSeq(sent, ",") {
+		if ms, err := strconv.ParseInt(e, 10, 64); err == nil && ms > now-3_600_000 {
+			offers++
+		}
+	}
+	for e := range strings.SplitSeq(served, ",") {
+		at, secs, ok := strings.Cut(e, ":")
+		ms, err1 := strconv.ParseInt(at, 10, 64)
+		sec, err2 := strconv.ParseFloat(secs, 64)
+		if ok && err1 == nil && err2 == nil && ms > now-86_400_000 {
+			hours += sec / 3600
+		}
+	}
+	return offers, hours
 }

@@ -2,6 +2,9 @@ package redisstore
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,6 +119,49 @@ func TestServedHoursAreALast24HoursWindow(t *testing.T) {
 		f, _ = st.Fatigue(ctx, []mobilize.ResponderID{"v"})
 		if h := f["v"].HoursLast24h; h != 0 {
 			t.Fatalf("24 h after: %.2f hours, want 0", h)
+		}
+	})
+}
+
+func TestParseWindows(t *testing.T) {
+	now := int64(100_000_000)
+	raw := fmt.Sprintf("%d,%d,%d|%d:3600,%d:1800,%d:900", now-3_600_000, now-10, now, now-86_400_000, now-1, now-86_399_000)
+	offers, hours := parseWindows(raw, now)
+	if offers != 2 || hours != 0.75 {
+		t.Fatalf("offers %d hours %v: want 2 (the one an hour old is out) and 0.75", offers, hours)
+	}
+	if o, h := parseWindows("|", now); o != 0 || h != 0 {
+		t.Fatalf("empty record: %d %v", o, h)
+	}
+	if o, h := parseWindows("garbage", now); o != 0 || h != 0 {
+		t.Fatalf("corrupt record: %d %v", o, h)
+	}
+}
+
+// TestFairloadRecordStaysSmall: the record keeps at most 64 offers and
+// drops those older than the window as it is written.
+func TestFairloadRecordStaysSmall(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx := context.Background()
+		clock := newTestClock()
+		st := newStore(t, b, clock)
+		note := mobilizeScript(`noteOfferSent(ARGV[5]) return redis.call('HGET', FAIRLOAD, ARGV[5])`)
+		var raw string
+		for range 70 {
+			clock.Advance(time.Second)
+			var err error
+			if raw, err = note.Run(ctx, b.Client, st.scriptKeys, st.argv("r1")...).Text(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sent, _, _ := strings.Cut(raw, "|")
+		if n := len(strings.Split(sent, ",")); n != 64 {
+			t.Fatalf("%d offers kept, want 64", n)
+		}
+		clock.Advance(time.Hour)
+		raw, _ = note.Run(ctx, b.Client, st.scriptKeys, st.argv("r1")...).Text()
+		if sent, _, _ := strings.Cut(raw, "|"); sent != strconv.FormatInt(clock.Now().UnixMilli(), 10) {
+			t.Fatalf("an hour later the record is %q: want only the new offer", raw)
 		}
 	})
 }

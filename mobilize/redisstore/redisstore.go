@@ -34,8 +34,9 @@
 //	{P}{R}:offers              HASH  pending offer id -> need id
 //	{P}{R}:offers:exp          ZSET  pending offer id -> expiry ms
 //	{P}{R}:fatigue             HASH  responder id -> "recent declines|last decline ms|day|seconds that day"
-//	{P}{R}:sent:<rid>          ZSET  offer id -> offered ms, the last hour only (alert budget)
-//	{P}{R}:served:<rid>        ZSET  "ms:seconds:n" -> completed ms, the last 24 h only (fatigue)
+//	{P}{R}:fairload            HASH  responder id -> "sent|served": offer times (ms) of the last hour
+//	                               (alert budget) and "completed ms:seconds" of the last 24 h
+//	                               (fatigue), comma-separated, at most 64 of each
 //
 //	{P}{R}:depots              SET   depot ids
 //	{P}{R}:depot:<id>          HASH  name, org (owning organisation id), lat, lng, created, updated

@@ -1,23 +1,42 @@
 -- Helpers for fair load, joined before mobilize_lib.lua: sliding windows
 -- of the offers each responder received (the alert budget, one hour) and
--- of the time they served (the fatigue term, 24 hours). Each is a sorted
--- set scored by time, trimmed as it is written and expiring when idle.
+-- of the service they completed (the fatigue term, 24 hours), kept in one
+-- hash field per responder, "sent|served":
+--   sent   = comma-separated offer times (ms)
+--   served = comma-separated "completed ms:seconds"
+-- Old entries are dropped as the field is written, and at most FL_MAX of
+-- each are kept, so the field stays small and one HMGET reads a batch.
 local FL_BASE, FL_NOW = ARGV[2], tonumber(ARGV[3])
-local HOUR_MS = 3600000
+local FAIRLOAD = FL_BASE .. 'fairload'
+local HOUR_MS, FL_MAX = 3600000, 64
 
--- noteOfferSent counts an offer against the responder's alert budget.
-local function noteOfferSent(rid, oid)
-  local k = FL_BASE .. 'sent:' .. rid
-  redis.call('ZREMRANGEBYSCORE', k, '-inf', FL_NOW - HOUR_MS)
-  redis.call('ZADD', k, FL_NOW, oid)
-  redis.call('PEXPIRE', k, HOUR_MS)
+local function readFair(rid)
+  local raw = redis.call('HGET', FAIRLOAD, rid) or '|'
+  local sep = string.find(raw, '|', 1, true) or (#raw + 1)
+  return string.sub(raw, 1, sep - 1), string.sub(raw, sep + 1)
 end
 
--- noteServed records seconds of service completed now; the member carries
--- the seconds (and a counter, so that two entries never collide).
+-- keepSince returns list's entries newer than cutoff, then add, the last
+-- FL_MAX of them.
+local function keepSince(list, cutoff, add)
+  local out = {}
+  for e in string.gmatch(list, '[^,]+') do
+    local ms = tonumber(string.match(e, '^(%d+)'))
+    if ms and ms > cutoff then table.insert(out, e) end
+  end
+  table.insert(out, add)
+  while #out > FL_MAX do table.remove(out, 1) end
+  return table.concat(out, ',')
+end
+
+-- noteOfferSent counts an offer against the responder's alert budget.
+local function noteOfferSent(rid)
+  local sent, served = readFair(rid)
+  redis.call('HSET', FAIRLOAD, rid, keepSince(sent, FL_NOW - HOUR_MS, tostring(FL_NOW)) .. '|' .. served)
+end
+
+-- noteServed records seconds of service completed now.
 local function noteServed(rid, seconds)
-  local k = FL_BASE .. 'served:' .. rid
-  redis.call('ZREMRANGEBYSCORE', k, '-inf', FL_NOW - 24 * HOUR_MS)
-  redis.call('ZADD', k, FL_NOW, FL_NOW .. ':' .. seconds .. ':' .. redis.call('ZCARD', k))
-  redis.call('PEXPIRE', k, 24 * HOUR_MS)
+  local sent, served = readFair(rid)
+  redis.call('HSET', FAIRLOAD, rid, sent .. '|' .. keepSince(served, FL_NOW - 24 * HOUR_MS, FL_NOW .. ':' .. seconds))
 end

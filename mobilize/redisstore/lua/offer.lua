@@ -43,5 +43,5 @@ redis.call('HSET', asgKey(need), oid,
   joinAsg({rid, idx, v[4], 'offered', tostring(NOW), ARGV[9], '', ARGV[10], ARGV[11]}))
 redis.call('HSET', OFFERS, oid, need)
 redis.call('ZADD', OFFERS_EXP, ARGV[9], oid)
-noteOfferSent(rid, oid)
+noteOfferSent(rid)
 return 'ok'
