@@ -250,7 +250,7 @@ type itemJSON struct {
 
 // suppliesJSON is what became of a need's items.
 type suppliesJSON struct {
-	State    mobilize.SupplyState `json:"state" doc:"reserved, short (tried again on every matcher tick), released (cancelled or unstaffed) or consumed (completed)"`
+	State    mobilize.SupplyState `json:"state" doc:"pending (not tried yet), reserved, short (tried again on every matcher tick while the need is open), released (cancelled or unstaffed) or consumed (completed)"`
 	DepotID  string               `json:"depot_id,omitempty" doc:"where the team collects the items"`
 	DepotLat *float64             `json:"depot_lat,omitempty"`
 	DepotLng *float64             `json:"depot_lng,omitempty"`

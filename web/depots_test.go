@@ -39,6 +39,16 @@ func TestDepotEndpoints(t *testing.T) {
 	if r.Status != 200 || d.Stock["medicine_kit"] != 5 || d.Stock["oxygen_concentrator"] != 1 {
 		t.Fatalf("adjust: %d %s", r.Status, r.Body)
 	}
+	// A retried adjustment with the same Idempotency-Key is applied once.
+	for range 2 {
+		r = e.do("POST", "/api/v1/depots/laishan-1/stock", op, map[string]any{"add": map[string]int{"wheelchair": 3}}, "Idempotency-Key", "restock-1")
+		if r.Status != 200 {
+			t.Fatalf("idempotent adjust: %d %s", r.Status, r.Body)
+		}
+	}
+	if d, _ := e.store.Depot(context.Background(), "laishan-1"); d.Stock[mobilize.ItemWheelchair] != 3 {
+		t.Fatalf("a retried adjustment was applied %d/3 times", d.Stock[mobilize.ItemWheelchair])
+	}
 	var list depotList
 	r = e.do("GET", "/api/v1/depots", f.tokens[cCoordOther], nil)
 	r.decode(t, &list)
