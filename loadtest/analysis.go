@@ -63,6 +63,8 @@ func analyze(l *Ledger, info runInfo) *Report {
 			r.RespondersConnected++
 		}
 	}
+	r.LoadSpread, r.OffersGini, r.AssignmentsGini = spreadOf(l)
+	r.Supplies = supplyCounts(l, len(sc.Depots))
 
 	// Offers: answers, push latency, first offer per need.
 	firstOffer := map[string]time.Time{}

@@ -23,6 +23,7 @@ type NeedSpec struct {
 	Team        []TeamSlot `json:"team"`
 	Description string     `json:"description,omitempty"`
 	Deadline    string     `json:"deadline,omitempty"`
+	Items       []ItemLine `json:"items,omitempty"`
 }
 
 // Size is the number of people the need calls for.
@@ -122,7 +123,7 @@ func (sc *Scenario) Arrivals(seed uint64) []Arrival {
 		m := sc.Needs.Mix[pickShare(r, shares)]
 		spec := NeedSpec{
 			Lat: p.Lat(), Lng: p.Lon(), Category: m.Category, Urgency: m.Urgency,
-			Team: m.Team, Description: m.Description,
+			Team: m.Team, Description: m.Description, Items: m.Items,
 		}
 		out[i] = Arrival{At: at, Need: spec}
 	}

@@ -207,6 +207,7 @@ type serverNeed struct {
 	LeadID      *string            `json:"lead_id"`
 	CreatedAt   string             `json:"created_at"`
 	StaffedAt   *string            `json:"staffed_at"`
+	Supplies    *serverSupplies    `json:"supplies"`
 }
 
 type serverTeam struct {

@@ -122,6 +122,10 @@ func (d *drill) run(ctx context.Context) error {
 		d.closed = time.Now()
 		return err
 	}
+	if err := d.putDepots(ctx); err != nil {
+		d.closed = time.Now()
+		return err
+	}
 	if need := uint64(len(d.people)/max(d.processes(), 1)) + 256; soft > 0 && soft < need {
 		d.logf("warning: open-file limit %d is below the %d this drill needs per process", soft, need)
 	}

@@ -61,6 +61,17 @@ ran {{printf "%.0f" .R.DurationS}} s from the first need to the last check; need
 {{end}}</table>
 <div class="charts">{{range .Histograms}}{{.}}{{end}}</div>
 
+<h2>Fair load</h2>
+<p>Gini coefficient (0: everyone asked equally) of offers {{.R.OffersGini}} and of assignments {{.R.AssignmentsGini}}
+over {{.R.LoadSpread.Responders}} responders ({{.R.LoadSpread.Asked}} asked at least once; offers Gini among them {{.R.LoadSpread.OffersGiniAsked}}); offers per responder mean {{.R.LoadSpread.OffersMean}}, max {{.R.LoadSpread.OffersMax}};
+assignments mean {{.R.LoadSpread.AssignmentsMean}}, max {{.R.LoadSpread.AssignmentsMax}}.</p>
+<div class="charts">{{range .Spread}}{{.}}{{end}}</div>
+{{if .R.Supplies.NeedsWithItems}}<h2>Charity resources</h2>
+<p>{{.R.Supplies.NeedsWithItems}} needs asked for items from {{.R.Supplies.Depots}} depots.</p>
+<table><tr><th>items at the end</th><th>needs</th></tr>
+{{range .SupplyStates}}<tr><td>{{.Name}}</td><td>{{.N}}</td></tr>{{end}}
+{{range .SupplyDepots}}<tr><td>served from {{.Name}}</td><td>{{.N}}</td></tr>{{end}}</table>{{end}}
+
 <h2>Over time</h2>
 <div class="charts">{{range .Lines}}{{.}}{{end}}</div>
 
@@ -164,12 +175,18 @@ func (r *Report) writeHTML(w io.Writer) error {
 			template.HTML(histogramSVG("Offer push latency (ms)", r.samples.push)),
 			template.HTML(histogramSVG("Accept → assignment (ms)", r.samples.acceptToAssign)),
 		},
-		"Lines":      lines,
-		"Map":        template.HTML(mapSVG(r.mapData)),
-		"Reasons":    sortedCounts(r.UnstaffedReasons),
-		"Statuses":   sortedCounts(r.NeedsByStatus),
-		"Errors":     sortedCounts(r.Errors),
-		"Violations": r.Violations,
+		"Lines": lines,
+		"Spread": []template.HTML{
+			template.HTML(countsSVG("Responders by offers received", r.LoadSpread.Offers, "offers")),
+			template.HTML(countsSVG("Responders by assignments", r.LoadSpread.Assignments, "assignments")),
+		},
+		"Map":          template.HTML(mapSVG(r.mapData)),
+		"Reasons":      sortedCounts(r.UnstaffedReasons),
+		"SupplyStates": sortedCounts(r.Supplies.ByState),
+		"SupplyDepots": sortedCounts(r.Supplies.ByDepot),
+		"Statuses":     sortedCounts(r.NeedsByStatus),
+		"Errors":       sortedCounts(r.Errors),
+		"Violations":   r.Violations,
 	}
 	return reportPage.Execute(w, data)
 }

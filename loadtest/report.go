@@ -68,6 +68,14 @@ type Report struct {
 	OfferPushMs            Quantiles `json:"offer_push_ms"`
 	AcceptToAssignmentMs   Quantiles `json:"accept_to_assignment_ms"`
 
+	// Fair load: how evenly offers and assignments fell on the responders
+	// (fairness.go); 0 is perfectly even.
+	OffersGini      float64    `json:"offers_gini"`
+	AssignmentsGini float64    `json:"assignments_gini"`
+	LoadSpread      LoadSpread `json:"load_spread"`
+	// Supplies: what became of the items needs asked for (depots.go).
+	Supplies SupplyCounts `json:"supplies"`
+
 	Server          ServerUsage     `json:"server"`
 	DrillCPUSeconds float64         `json:"drill_cpu_seconds"`
 	DrillCPUPercent float64         `json:"drill_cpu_percent"` // of one core, over the run

@@ -29,6 +29,7 @@ type Scenario struct {
 	Movement    Movement      `yaml:"movement"`
 	Behaviour   Behaviour     `yaml:"behaviour"`
 	Needs       Arrivals      `yaml:"needs"`
+	Depots      []DepotSpec   `yaml:"depots"` // charity resources (depots.go)
 }
 
 // LatLng is a vertex in YAML. Named fields, not a pair, because half the
@@ -151,6 +152,7 @@ type NeedMix struct {
 	Urgency     int        `yaml:"urgency"`
 	Team        []TeamSlot `yaml:"team"`
 	Description string     `yaml:"description"`
+	Items       []ItemLine `yaml:"items"` // collected from the nearest depot with stock
 }
 
 // TeamSlot is one team entry as the API takes it.

@@ -59,6 +59,7 @@ func (sc *Scenario) Validate() error {
 	sc.validateMovement(bad)
 	sc.validateBehaviour(bad)
 	sc.validateNeeds(bad)
+	sc.validateDepots(bad)
 	return errors.Join(errs...)
 }
 

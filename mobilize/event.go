@@ -57,12 +57,12 @@ func emitOffer(ctx context.Context, sink EventSink, n *NeedState, team int, o Of
 	sink.Emit(ctx, Event{
 		Type: "offer.sent", Point: n.Point, At: now, Data: data,
 		To: o.Responder, Message: "offer",
-		Payload: map[string]any{
+		Payload: withPickup(map[string]any{
 			"offer_id": o.OfferID, "need_id": n.ID, "role": n.Team[team].Role, "category": n.Category,
 			"urgency": n.Urgency, "lat": n.Point.Lat(), "lng": n.Point.Lon(),
 			"distance_m": math.Round(c.DistanceMeters), "expires_at": rfc3339(now.Add(o.TTL)),
 			"description": n.Description,
-		},
+		}, n),
 	})
 }
 

@@ -36,14 +36,18 @@ type MatchConfig struct {
 	CandidatesPerSlot int // default 8
 	// Penalties added to a candidate's travel time, so that the same
 	// nearest people are not asked every time: per decline or lapsed offer
-	// within the last day (default 2 min) and per hour served today
-	// (default 5 min).
+	// within the last day (default 2 min) and per hour served in the last
+	// 24 hours (default 5 min).
 	PenaltyPerDecline    time.Duration
 	PenaltyPerHourServed time.Duration
 	// PenaltyUnreliable is added in full for a reliability score of 0 and
 	// in part below a newcomer's score (default 3 min; negative: off).
 	// It applies when the store keeps reliability (ReliabilityStore).
 	PenaltyUnreliable time.Duration
+	// AlertBudgetPerHour is how many offers one person receives in an
+	// hour before others in reach are preferred (fairload.go); default 6,
+	// negative: no budget.
+	AlertBudgetPerHour int
 	// CompareGreedy also solves each batch greedily (nearest first) and
 	// reports both totals, to show what batch matching gains.
 	CompareGreedy bool
@@ -79,6 +83,9 @@ func (c *MatchConfig) defaults() {
 	}
 	if c.PenaltyPerHourServed == 0 {
 		c.PenaltyPerHourServed = 5 * time.Minute
+	}
+	if c.AlertBudgetPerHour == 0 {
+		c.AlertBudgetPerHour = 6
 	}
 	if c.CandidatesPerSlot <= 0 {
 		c.CandidatesPerSlot = 8
@@ -210,6 +217,9 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 		}
 	}
 	now := m.now()
+	if err := m.reserveSupplies(ctx, needs, now); err != nil {
+		return rep, err
+	}
 	var groups []*candidateGroup
 	for i := range needs {
 		n := &needs[i]
@@ -275,6 +285,7 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 	if err != nil {
 		return rep, err
 	}
+	m.applyAlertBudget(groups, fatigue)
 
 	// Build the sparse assignment problem.
 	var problem AssignProblem
@@ -291,7 +302,7 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 				personIndex[c.ID] = p
 				persons = append(persons, c.ID)
 			}
-			edges = append(edges, AssignEdge{Person: p, Cost: m.costMillis(c) + m.penaltyMillis(fatigue[c.ID]) + m.unreliablePenaltyMillis(reliability[c.ID])})
+			edges = append(edges, AssignEdge{Person: p, Cost: m.routeMillis(g.need, c) + m.penaltyMillis(fatigue[c.ID]) + m.unreliablePenaltyMillis(reliability[c.ID])})
 		}
 		for range g.need.Open(g.key.team) {
 			problem.Slots = append(problem.Slots, AssignSlot{Urgency: g.need.Urgency, Candidates: edges})
@@ -444,7 +455,7 @@ func (m *Matcher) costMillis(c Candidate) int64 {
 // penaltyMillis is the fatigue term of the cost.
 func (m *Matcher) penaltyMillis(f Fatigue) int64 {
 	return int64(f.RecentDeclines)*m.cfg.PenaltyPerDecline.Milliseconds() +
-		int64(f.HoursToday*float64(m.cfg.PenaltyPerHourServed.Milliseconds()))
+		int64(f.HoursLast24h*float64(m.cfg.PenaltyPerHourServed.Milliseconds()))
 }
 
 func (m *Matcher) shortfall(g *candidateGroup, candidates int) Reason {

@@ -120,6 +120,7 @@ type Need struct {
 	Team        []TeamSlot   `json:"team"`
 	Description string       `json:"description"`
 	OrgID       string       `json:"org_id,omitempty"`
+	Items       []ItemCount  `json:"items,omitempty"` // charity resources to collect from a depot on the way
 	Deadline    time.Time    `json:"deadline,omitzero"`
 	CreatedAt   time.Time    `json:"created_at"`
 	StaffedAt   time.Time    `json:"staffed_at,omitzero"`
@@ -172,6 +173,7 @@ func (n Need) Validate() error {
 			}
 		}
 	}
+	problems = append(problems, ValidateItems(n.Items)...)
 	if n.Slots() > MaxSlotsPerNeed {
 		problems = append(problems, fmt.Sprintf("team asks for %d people, more than %d", n.Slots(), MaxSlotsPerNeed))
 	}

@@ -7,6 +7,9 @@ type NeedState struct {
 	Need
 	Filled  []int // accepted per team entry
 	Pending []int // pending offers per team entry
+	// Supplies is the reservation of the need's items; nil when it asks
+	// for none or none was tried yet.
+	Supplies *Supplies
 }
 
 // Open is how many more offers team entry i may receive now.
@@ -49,5 +52,6 @@ type Closed struct {
 // Fatigue is what weighs against asking a person again, beyond distance.
 type Fatigue struct {
 	RecentDeclines int     // declines and lapsed offers within the last day
-	HoursToday     float64 // hours served today
+	HoursLast24h   float64 // hours served in the last 24 hours
+	OffersLastHour int     // offers received in the last hour (the alert budget)
 }

@@ -146,10 +146,10 @@ func (s *Service) announceStaffed(ctx context.Context, a Answer) error {
 	}
 	for _, as := range n.Assignments {
 		if as.State == AssignAccepted {
-			s.sink.Emit(ctx, Event{At: now, To: as.ResponderID, Message: "assignment", Payload: map[string]any{
+			s.sink.Emit(ctx, Event{At: now, To: as.ResponderID, Message: "assignment", Payload: withPickup(map[string]any{
 				"need_id": n.ID, "role": as.Role, "lead_id": n.LeadID, "team": team,
 				"lat": n.Point.Lat(), "lng": n.Point.Lon(), "category": n.Category, "description": n.Description,
-			}})
+			}, &n)})
 		}
 	}
 	for _, w := range a.Withdrawn {

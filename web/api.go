@@ -234,6 +234,10 @@ func (a *API) routeTable() []route {
 		{method: "POST", path: v1 + "/alerts", summary: "Alert every available responder inside a drawn area", roles: rolesOperators, body: alertRequest{}, answer: alertJSON{}, status: 201, idempotent: true, handle: a.handleAlert},
 		{method: "GET", path: v1 + "/map/supply", summary: "Available responders per H3 cell in a box (heatmap supply)", roles: rolesOperators, answer: supplyJSON{}, status: 200, handle: a.handleSupply,
 			query: []queryParam{{"bbox", "string", "minLng,minLat,maxLng,maxLat"}, {"res", "integer", "H3 resolution 3..9 (default 7; counted at 7 and 5)"}}},
+		{method: "PUT", path: v1 + "/depots/{id}", summary: "Create or update a depot of charity resources, optionally setting its stock", roles: rolesStaff, body: depotRequest{}, answer: depotJSON{}, status: 200, handle: a.handlePutDepot},
+		{method: "POST", path: v1 + "/depots/{id}/stock", summary: "Add to or take from a depot's stock, all or nothing, never below zero", roles: rolesStaff, body: stockRequest{}, answer: depotJSON{}, status: 200, idempotent: true, handle: a.handleAdjustStock},
+		{method: "GET", path: v1 + "/depots", summary: "Every depot with its stock and reservations", roles: rolesStaff, answer: depotList{}, status: 200, handle: a.handleListDepots},
+		{method: "GET", path: v1 + "/depots/{id}", summary: "A depot with its stock and reservations", roles: rolesStaff, answer: depotJSON{}, status: 200, handle: a.handleGetDepot},
 		{method: "GET", path: v1 + "/stats", summary: "Counts by status, responders available, time to staffed", roles: rolesStats, answer: statsJSON{}, status: 200, handle: a.handleStats},
 		{method: "GET", path: v1 + "/openapi.json", summary: "This document", answer: map[string]any{}, status: 200, handle: a.handleOpenAPI},
 	}

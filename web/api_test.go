@@ -277,6 +277,7 @@ func (e *env) fixture() *fixture {
 	f.O1 = e.offerOf(f.N1, f.R1)
 	e.clock.Advance(time.Second)
 	f.NC = e.need("org-b", 3)
+	e.depot("dep-a", "org-a")
 	if _, err := e.svc.Cancel(ctx, mobilize.NeedID(f.NC)); err != nil {
 		e.t.Fatal(err)
 	}

@@ -153,6 +153,18 @@ func matrixRoutes() []matrixRoute {
 			}, want: map[string]int{cAdmin: 201, cOperator: 201}},
 		{method: "GET", pattern: v1 + "/organisations", path: fixed(v1 + "/organisations"),
 			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 200}},
+		{method: "PUT", pattern: v1 + "/depots/{id}", path: fixed(v1 + "/depots/dep-new"),
+			body: func(*fixture) any {
+				return map[string]any{"name": "Zhifu depot", "org_id": "org-a", "lat": testLat, "lng": testLng, "stock": map[string]int{"wheelchair": 2}}
+			},
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 403}},
+		{method: "POST", pattern: v1 + "/depots/{id}/stock", path: fixed(v1 + "/depots/dep-a/stock"),
+			body: func(*fixture) any { return map[string]any{"add": map[string]int{"food_parcel": 5}} },
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404}},
+		{method: "GET", pattern: v1 + "/depots", path: fixed(v1 + "/depots"),
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 200}},
+		{method: "GET", pattern: v1 + "/depots/{id}", path: fixed(v1 + "/depots/dep-a"),
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 200}},
 		{method: "GET", pattern: v1 + "/stats", path: fixed(v1 + "/stats"),
 			want: map[string]int{cAdmin: 200, cOperator: 200, cEvaluator: 200}},
 		// A feedback link is a capability, not a token: the same answer

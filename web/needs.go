@@ -23,6 +23,7 @@ type needRequest struct {
 	Description string            `json:"description" doc:"up to 2000 bytes"`
 	OrgID       string            `json:"org_id" doc:"the organisation the need belongs to; a coordinator's own is always used"`
 	Deadline    string            `json:"deadline" doc:"the need becomes unstaffed if not staffed by then; at most 30 days ahead"`
+	Items       []itemRequest     `json:"items" doc:"charity resources to collect on the way, reserved from the nearest depot with stock"`
 }
 
 type teamSlotRequest struct {
@@ -79,6 +80,7 @@ func parseNeed(body []byte, now time.Time) (mobilize.Need, error) {
 		}
 		n.Team = append(n.Team, slot)
 	}
+	n.Items = p.items(req.Items)
 	if people > mobilize.MaxSlotsPerNeed {
 		p.addf("team asks for %d people, more than %d", people, mobilize.MaxSlotsPerNeed)
 	}
@@ -125,6 +127,8 @@ type needJSON struct {
 	Community   string              `json:"community,omitempty" doc:"the community whose area holds the need (its owner); absent outside every loaded community"`
 	Escalation  *escalationJSON     `json:"escalation,omitempty" doc:"where the need is in its escalation; shown for one need, not in lists"`
 	FeedbackURL string              `json:"feedback_url,omitempty" doc:"once completed (GET need only): the one-time link where the person served rates the help; a path on this server unless recognition.public_url is set"`
+	Items       []itemJSON          `json:"items,omitempty"`
+	Supplies    *suppliesJSON       `json:"supplies,omitempty" doc:"the reservation of the items, when the need asks for some"`
 }
 
 type teamJSON struct {
@@ -161,6 +165,7 @@ func toNeedJSON(n mobilize.NeedState) needJSON {
 		CreatedAt: rfc3339(n.CreatedAt), StaffedAt: optionalTime(n.StaffedAt), Deadline: optionalTime(n.Deadline),
 		Community: string(n.Community),
 	}
+	out.Items, out.Supplies = toSuppliesJSON(n)
 	if n.LeadID != "" {
 		lead := string(n.LeadID)
 		out.LeadID = &lead

@@ -218,6 +218,8 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 	api.token = login.Token
 	var responder struct{ ID, Token string }
 	api.call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer"}, &responder)
+	api.call("PUT", "/api/v1/depots/haian-store", map[string]any{"name": "Haian Road charity store", "org_id": "yantai-red-cross",
+		"lat": 37.4650, "lng": 121.4460, "stock": map[string]int{"medicine_kit": 12}}, nil)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -238,6 +240,7 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#login-form input[name=password]"), browserAdminPassword),
 		chromedp.Click(chromedp.CSS("#login-form button[type=submit]")))
 	console.waitFor(t, "the live socket", `document.body.dataset.live === '1'`)
+	console.waitFor(t, "the depot's marker", `document.querySelector('.depot-marker[data-id="haian-store"]')`)
 	if href := console.eval(t, `location.href`); strings.Contains(href, "token") || href != base+"/console" {
 		t.Errorf("console address after login = %q", href)
 	}

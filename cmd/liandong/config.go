@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/liandong/liandong/geo"
+	"github.com/liandong/liandong/mobilize/redisstore"
 )
 
 // defaultConfigPath is read when it exists and no other file is named.
@@ -100,6 +101,9 @@ type MatchingConfig struct {
 	// PenaltyUnreliable is the most travel time added for a poor
 	// reliability record (declines, lapses, low ratings); negative: off.
 	PenaltyUnreliable time.Duration `yaml:"penalty_unreliable"`
+	// AlertBudgetPerHour is how many offers one responder gets in an hour
+	// before others in reach are preferred; 0 turns the budget off.
+	AlertBudgetPerHour int `yaml:"alert_budget_per_hour"`
 }
 
 // HTTPConfig bounds the HTTP server.
@@ -116,7 +120,7 @@ func Default() Config {
 	c.Redis = RedisConfig{Prefix: "ld:"}
 	c.Offers.TTL = 60 * time.Second
 	c.Index = IndexConfig{Resolution: 9, StaleAfter: 10 * time.Minute, SweepEvery: 30 * time.Second, Region: "city"}
-	c.Matching = MatchingConfig{Tick: 250 * time.Millisecond, StartRadiusMeters: 1000, MaxRadiusMeters: 10000, PenaltyUnreliable: 3 * time.Minute}
+	c.Matching = MatchingConfig{Tick: 250 * time.Millisecond, StartRadiusMeters: 1000, MaxRadiusMeters: 10000, PenaltyUnreliable: 3 * time.Minute, AlertBudgetPerHour: 6}
 	c.Travel = geo.DefaultSpeeds()
 	c.HTTP = HTTPConfig{ShutdownTimeout: 8 * time.Second, MaxBodyBytes: 1 << 20}
 	c.Escalation = defaultEscalation()
@@ -169,6 +173,9 @@ func (c Config) Validate() error {
 	}
 	if c.Matching.StartRadiusMeters <= 0 || c.Matching.MaxRadiusMeters < c.Matching.StartRadiusMeters {
 		errs = append(errs, errors.New("matching: need 0 < start_radius_m <= max_radius_m"))
+	}
+	if c.Matching.AlertBudgetPerHour < 0 || c.Matching.AlertBudgetPerHour > redisstore.MaxAlertBudget {
+		errs = append(errs, fmt.Errorf("matching.alert_budget_per_hour: must be 0 (off) .. %d", redisstore.MaxAlertBudget))
 	}
 	if err := c.Travel.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("travel: %w", err))
@@ -287,4 +294,12 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 func lookup(getenv func(string) string, name string) (string, bool) {
 	v := getenv(name)
 	return v, v != ""
+}
+
+// alertBudget maps the config's budget (0: off) to the matcher's (negative: off).
+func alertBudget(perHour int) int {
+	if perHour == 0 {
+		return -1
+	}
+	return perHour
 }

@@ -109,7 +109,8 @@ func (m *Main) Run(ctx context.Context) error {
 	m.service = mobilize.NewService(m.store, sink, mobilize.MatchConfig{
 		Tick: m.Config.Matching.Tick, StartRadiusMeters: m.Config.Matching.StartRadiusMeters,
 		MaxRadiusMeters: m.Config.Matching.MaxRadiusMeters, OfferTTL: m.Config.Offers.TTL, Speeds: m.Config.Travel,
-		PenaltyUnreliable: m.Config.Matching.PenaltyUnreliable,
+		PenaltyUnreliable:  m.Config.Matching.PenaltyUnreliable,
+		AlertBudgetPerHour: alertBudget(m.Config.Matching.AlertBudgetPerHour),
 	}, time.Now)
 	m.service.UseEscalation(mobilize.NewEscalator(m.store, sink, mobilize.EscalationConfig{Goals: m.Config.Escalation.goals()}, time.Now))
 	if err := loadAreaFile(ctx, m.store, m.Config.Areas.File, m.Log); err != nil {

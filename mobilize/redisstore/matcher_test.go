@@ -443,7 +443,7 @@ func TestFatigueSpreadsTheLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 		f, _ = st.Fatigue(ctx, []mobilize.ResponderID{"farther"})
-		if h := f["farther"].HoursToday; h < 1.49 || h > 1.51 {
+		if h := f["farther"].HoursLast24h; h < 1.49 || h > 1.51 {
 			t.Fatalf("hours today %.2f, want 1.5", h)
 		}
 		// A day later the decline is forgiven.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -219,48 +218,4 @@ func (s *Store) SetShortfall(ctx context.Context, id mobilize.NeedID, teamIndex 
 		err = s.rdb.HSet(ctx, s.keys.need(string(id)), field, string(r)).Err()
 	}
 	return err
-}
-
-// Fatigue returns what the matcher weighs besides distance for each
-// responder: recent declines (forgotten after a day without one) and hours
-// served today (UTC). Responders with no record are absent.
-func (s *Store) Fatigue(ctx context.Context, ids []mobilize.ResponderID) (map[mobilize.ResponderID]mobilize.Fatigue, error) {
-	out := make(map[mobilize.ResponderID]mobilize.Fatigue)
-	if len(ids) == 0 {
-		return out, nil
-	}
-	fields := make([]string, len(ids))
-	for i, id := range ids {
-		fields[i] = string(id)
-	}
-	vals, err := s.rdb.HMGet(ctx, s.keys.base+"fatigue", fields...).Result()
-	if err != nil {
-		return nil, fmt.Errorf("fatigue: %w", err)
-	}
-	now := s.now()
-	today := now.UnixMilli() / 86_400_000
-	for i, v := range vals {
-		raw, ok := v.(string)
-		if !ok {
-			continue
-		}
-		f := strings.Split(raw, "|")
-		if len(f) != 4 {
-			continue
-		}
-		var fat mobilize.Fatigue
-		declines, _ := strconv.Atoi(f[0])
-		last, _ := strconv.ParseInt(f[1], 10, 64)
-		if now.UnixMilli()-last <= 86_400_000 {
-			fat.RecentDeclines = declines
-		}
-		if day, _ := strconv.ParseInt(f[2], 10, 64); day == today {
-			secs, _ := strconv.ParseFloat(f[3], 64)
-			fat.HoursToday = secs / 3600
-		}
-		if fat != (mobilize.Fatigue{}) {
-			out[ids[i]] = fat
-		}
-	}
-	return out, nil
 }

@@ -33,6 +33,22 @@
 //	{P}{R}:needs:open          ZSET  active needs, scored by urgency then age
 //	{P}{R}:offers              HASH  pending offer id -> need id
 //	{P}{R}:offers:exp          ZSET  pending offer id -> expiry ms
+//	{P}{R}:fatigue             HASH  responder id -> "recent declines|last decline ms|day|seconds that day"
+//	{P}{R}:fairload            HASH  responder id -> "sent|served": offer times (ms) of the last hour
+//	                               (alert budget) and "completed ms:seconds" of the last 24 h
+//	                               (fatigue), comma-separated, at most 64 of each
+//
+//	{P}{R}:depots              SET   depot ids
+//	{P}{R}:depot:<id>          HASH  name, org (owning organisation id), lat, lng, created, updated
+//	{P}{R}:depot:<id>:stock    HASH  item -> count on the shelf, free to reserve (never below 0)
+//	{P}{R}:depot:<id>:held     HASH  item -> count reserved for needs not yet completed
+//
+// A need that asks for items (data.items) holds its reservation in its own
+// hash: sup_state (reserved, short, released, consumed), sup_depot,
+// sup_lat, sup_lng, sup_items ("item:count,..."), sup_short (the reason).
+// Reserving moves counts from a depot's stock to its held hash in one
+// script; cancelling or going unstaffed moves them back; completing drops
+// them from held (consumed).
 //
 //	{P}{R}:areas               HASH  area id -> GeoJSON Feature (properties id, name, tier, parent):
 //	                               the city / district / street / community tree
@@ -144,10 +160,17 @@ var closeBody string
 //go:embed lua/complete.lua
 var completeBody string
 
-// mobilizeScript joins the index helpers, the mobilisation helpers and one
+//go:embed lua/supplies_lib.lua
+var suppliesLib string
+
+//go:embed lua/fairload_lib.lua
+var fairloadLib string
+
+// mobilizeScript joins the index helpers, the depot and fair-load helpers
+// (which the mobilisation helpers call), the mobilisation helpers and one
 // script's body.
 func mobilizeScript(body string) *redis.Script {
-	return redis.NewScript(strings.Join([]string{indexLib, recognitionLib, mobilizeLib, body}, "\n"))
+	return redis.NewScript(strings.Join([]string{indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib, body}, "\n"))
 }
 
 var (

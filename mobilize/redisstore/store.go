@@ -211,6 +211,7 @@ func decodeNeed(h, asg map[string]string) (mobilize.NeedState, error) {
 	if ms, err := strconv.ParseInt(h["staffed_at"], 10, 64); err == nil {
 		n.StaffedAt = time.UnixMilli(ms).UTC()
 	}
+	n.Supplies = decodeSupplies(h)
 	n.Filled = make([]int, len(n.Team))
 	n.Pending = make([]int, len(n.Team))
 	for i := range n.Team {

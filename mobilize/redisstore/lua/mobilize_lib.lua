@@ -99,6 +99,7 @@ local function closeNeed(needID, status)
   local nk = needKey(needID)
   redis.call('HSET', nk, 'status', status, 'closed_at', tostring(NOW))
   redis.call('ZREM', OPEN, needID)
+  endSupplies(nk, 'released') -- the items go back on the shelf
   local out = {}
   local all = redis.call('HGETALL', asgKey(needID))
   for i = 1, #all, 2 do
@@ -133,4 +134,5 @@ local function creditService(rid, seconds)
   local served = 0
   if tonumber(f[3]) == day then served = tonumber(f[4]) end
   redis.call('HSET', FATIGUE, rid, f[1] .. '|' .. f[2] .. '|' .. day .. '|' .. (served + seconds))
+  noteServed(rid, seconds) -- the matcher's fatigue window is the last 24 h
 end

@@ -44,6 +44,7 @@ local function claim(need, idx, rid, oid, expires, dist, reason)
     joinAsg({rid, idx, v[4], 'offered', tostring(NOW), expires, '', dist, reason}))
   redis.call('HSET', OFFERS, oid, need)
   redis.call('ZADD', OFFERS_EXP, expires, oid)
+  noteOfferSent(rid)
   return 'ok'
 end
 

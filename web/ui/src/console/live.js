@@ -4,7 +4,7 @@
 // reconnect (an operator socket has no inbox).
 import { LiveSocket } from '../lib/socket.js';
 
-const EVENT_TYPES = new Set(['need.created', 'need.updated', 'need.staffed', 'need.completed', 'need.escalated', 'offer.sent', 'offer.answered', 'responder.moved']);
+const EVENT_TYPES = new Set(['need.created', 'need.updated', 'need.staffed', 'need.completed', 'need.escalated', 'need.supplied', 'offer.sent', 'offer.answered', 'responder.moved']);
 // Events after which a need's team or status may differ from what the
 // event says: the need is read again.
 const REFRESH_ON = new Set(['need.updated', 'need.staffed', 'need.completed', 'need.escalated', 'offer.sent', 'offer.answered']);

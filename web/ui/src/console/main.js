@@ -13,6 +13,7 @@ import { RespondersLayer } from './layers/responders.js';
 import { LinesLayer } from './layers/lines.js';
 import { HeatmapLayer } from './layers/heatmap.js';
 import { GridLayer } from './layers/grid.js';
+import { DepotsLayer } from './layers/depots.js';
 import { NeedList } from './needlist.js';
 import { NeedDetail } from './detail.js';
 import { NeedCreator } from './create.js';
@@ -78,6 +79,7 @@ function run(api, features) {
   const lines = new LinesLayer(map, store);
   const heat = new HeatmapLayer(map, store, supplyFetcher(api, features));
   const grid = new GridLayer(map);
+  const depots = new DepotsLayer(map, api, features);
   const list = new NeedList($('#needs'), store, (id) => select(id, true));
   detail = new NeedDetail($('#detail'), {
     api, store, features, toast,
@@ -98,6 +100,7 @@ function run(api, features) {
     'Offer lines': lines.group,
     'Supply / demand': heat.group,
     'H3 grid': grid.group,
+    Depots: depots.group,
   }, { collapsed: true, position: 'topright' }).addTo(map);
   legend().addTo(map);
 
@@ -119,6 +122,7 @@ function run(api, features) {
       if (type === 'need.escalated') {
         toast(`Need ${d.need_id} widened to ${d.step_name} (${d.tier})${d.manual ? ' by hand' : ` after ${Math.round(d.waited_s / 60)} min unfilled`}.`);
       }
+      if (type === 'need.supplied') depots.soon();
       if (detail.id && d.need_id === detail.id) detail.reload();
     },
     onState: (s) => {
@@ -131,6 +135,7 @@ function run(api, features) {
   list.render();
   counters.start();
   live.start();
+  depots.start();
   window.liandong = { map, store }; // for operators poking at the console, and for tests
 }
 

@@ -1,0 +1,42 @@
+-- Helpers for fair load, joined before mobilize_lib.lua: sliding windows
+-- of the offers each responder received (the alert budget, one hour) and
+-- of the service they completed (the fatigue term, 24 hours), kept in one
+-- hash field per responder, "sent|served":
+--   sent   = comma-separated offer times (ms)
+--   served = comma-separated "completed ms:seconds"
+-- Old entries are dropped as the field is written, and at most FL_MAX of
+-- each are kept, so the field stays small and one HMGET reads a batch.
+local FL_BASE, FL_NOW = ARGV[2], tonumber(ARGV[3])
+local FAIRLOAD = FL_BASE .. 'fairload'
+local HOUR_MS, FL_MAX = 3600000, 64
+
+local function readFair(rid)
+  local raw = redis.call('HGET', FAIRLOAD, rid) or '|'
+  local sep = string.find(raw, '|', 1, true) or (#raw + 1)
+  return string.sub(raw, 1, sep - 1), string.sub(raw, sep + 1)
+end
+
+-- keepSince returns list's entries newer than cutoff, then add, the last
+-- FL_MAX of them.
+local function keepSince(list, cutoff, add)
+  local out = {}
+  for e in string.gmatch(list, '[^,]+') do
+    local ms = tonumber(string.match(e, '^(%d+)'))
+    if ms and ms > cutoff then table.insert(out, e) end
+  end
+  table.insert(out, add)
+  while #out > FL_MAX do table.remove(out, 1) end
+  return table.concat(out, ',')
+end
+
+-- noteOfferSent counts an offer against the responder's alert budget.
+local function noteOfferSent(rid)
+  local sent, served = readFair(rid)
+  redis.call('HSET', FAIRLOAD, rid, keepSince(sent, FL_NOW - HOUR_MS, tostring(FL_NOW)) .. '|' .. served)
+end
+
+-- noteServed records seconds of service completed now.
+local function noteServed(rid, seconds)
+  local sent, served = readFair(rid)
+  redis.call('HSET', FAIRLOAD, rid, sent .. '|' .. keepSince(served, FL_NOW - 24 * HOUR_MS, FL_NOW .. ':' .. seconds))
+end
