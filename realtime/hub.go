@@ -125,6 +125,7 @@ type Hub struct {
 	mu       sync.RWMutex
 	closed   bool
 	running  bool
+	pinging  bool // pingLoop runs
 	pubsub   *redis.PubSub
 	users    map[string][]*Session // copy-on-write slices: readers use them unlocked
 	channels map[string]map[*Session]struct{}
@@ -255,9 +256,10 @@ func (h *Hub) sessionsLocked() []*Session {
 // Serve upgrades the request to a websocket for an identity the caller has
 // authenticated, and returns once the socket is running; an error means it
 // never opened (the HTTP response has been written). The socket then has
-// exactly two goroutines of the hub's, a reader and a writer: the HTTP
-// handler's goroutine is let go because it pins the HTTP server's buffers,
-// which would double the memory of an idle socket.
+// one goroutine of the hub's for good, its reader, and a writer only while
+// it has something to write: the HTTP handler's goroutine is let go because
+// it pins the HTTP server's buffers, which would double the memory of an
+// idle socket.
 //
 // The query parameter last_id resumes the user's inbox after that id.
 // Without it the socket starts with every entry still in the inbox, i.e. the
@@ -335,6 +337,11 @@ func (h *Hub) register(s *Session) bool {
 	defer h.mu.Unlock()
 	if h.closed {
 		return false
+	}
+	if !h.pinging {
+		h.pinging = true
+		h.wg.Add(1) // safe: the caller (Serve) holds a count
+		go h.pingLoop()
 	}
 	old := h.users[s.ident.UserID]
 	h.users[s.ident.UserID] = append(old[:len(old):len(old)], s)

@@ -55,7 +55,7 @@ func main() {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	res, err := sockbench.Run(ctx, o)
-	if res != nil {
+	if res != nil && res.Connected > 0 {
 		fmt.Print(res.Text())
 		path := filepath.Join(o.Out, "result.json")
 		if werr := os.WriteFile(path, res.JSON(), 0o644); werr == nil {

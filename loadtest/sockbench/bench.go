@@ -9,7 +9,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -105,6 +107,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	o.defaults()
 	b := &bench{o: o, res: &Result{Responders: o.Responders, Consoles: o.Consoles,
 		OfferRate: o.OfferRate, EventRate: o.EventRate, Started: time.Now().UTC()}}
+	b.res.Machine = machine()
+	defer func() { b.res.Machine += "; at the end: " + loadAvg() }()
 	defer b.close()
 	err := b.run(ctx)
 	b.res.Finished = time.Now().UTC()
@@ -112,8 +116,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 }
 
 func (b *bench) run(ctx context.Context) error {
-	b.res.FileLimit = raiseHardFileLimit(uint64(b.o.Responders + b.o.Consoles + 8192))
+	need := uint64(b.o.Responders + b.o.Consoles + serverFiles)
+	b.res.FileLimit = raiseHardFileLimit(need)
 	b.logf("open-file limit for this process and its children: %d", b.res.FileLimit)
+	if b.res.FileLimit < need {
+		return fmt.Errorf("the server may open %d files and %d sockets need about %d: raising the hard limit needs CAP_SYS_RESOURCE, which this process lacks; use -responders %d or fewer",
+			b.res.FileLimit, b.o.Responders+b.o.Consoles, need, max(int(b.res.FileLimit)-b.o.Consoles-serverFiles, 0))
+	}
 	if err := b.startServer(ctx); err != nil {
 		return err
 	}
@@ -138,6 +147,10 @@ func (b *bench) run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// serverFiles is what the server holds besides the benchmark's sockets:
+// the operators' HTTP connections, the Redis pool, its log, the listener.
+const serverFiles = 400
 
 // raiseHardFileLimit lifts this process's open-file limit, soft and hard,
 // to at least want (root may raise the hard limit; anyone the soft one up
@@ -622,6 +635,24 @@ func (b *bench) close() {
 	if b.redis != nil {
 		b.redis.stop()
 	}
+}
+
+// machine says how many cores there are and how busy they were.
+func machine() string {
+	return fmt.Sprintf("%d cores, go %s; load average at start: %s", runtime.NumCPU(), runtime.Version(), loadAvg())
+}
+
+// loadAvg is the 1, 5 and 15 minute load average.
+func loadAvg() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(raw))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

@@ -12,6 +12,7 @@ import (
 type Result struct {
 	Started          time.Time    `json:"started"`
 	Finished         time.Time    `json:"finished"`
+	Machine          string       `json:"machine"` // cores and load average at start and end
 	Redis            string       `json:"redis"`
 	FileLimit        uint64       `json:"file_limit"`
 	Responders       int          `json:"responders"`
@@ -79,6 +80,7 @@ func (r *Result) JSON() []byte {
 // Text is a short human summary.
 func (r *Result) Text() string {
 	var b strings.Builder
+	fmt.Fprintf(&b, "machine: %s\n", r.Machine)
 	fmt.Fprintf(&b, "sockets: %d/%d connected in %.1fs from %d worker processes; Redis: %s\n",
 		r.Connected, r.Responders, r.ConnectSeconds, r.Processes, r.Redis)
 	m := r.Memory
