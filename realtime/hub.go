@@ -33,8 +33,12 @@ type HubOptions struct {
 	// InboxTTL expires an inbox untouched for this long (default 0: never).
 	InboxTTL time.Duration
 
-	// SendQueue bounds the messages waiting for one socket (default 256);
-	// a socket whose queue is full is closed with CloseSlowClient.
+	// SendQueue bounds the messages waiting for one socket (default 4096);
+	// a socket whose queue is full is closed with CloseSlowClient. A console
+	// watching a whole city may get 5,000 events a second, so the default
+	// lets it fall most of a second behind (a stall of the machine, a busy
+	// browser) before it is dropped. The queue is a slice that exists only
+	// while something waits, so the bound costs an idle socket nothing.
 	SendQueue int
 	// WriteTimeout bounds one write to a socket (default 10s).
 	WriteTimeout time.Duration
@@ -83,7 +87,7 @@ func (o *HubOptions) setDefaults() error {
 		o.InboxMaxLen = 1000
 	}
 	if o.SendQueue <= 0 {
-		o.SendQueue = 256
+		o.SendQueue = 4096
 	}
 	if o.MaxMessageBytes <= 0 {
 		o.MaxMessageBytes = 64 << 10
@@ -281,11 +285,13 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, id Identity, handler
 	defer h.wg.Done()
 
 	lastID := r.URL.Query().Get("last_id")
-	ws, err := h.upgrader.Upgrade(w, r, nil)
+	hj := &batchHijacker{ResponseWriter: w}
+	ws, err := h.upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		return fmt.Errorf("realtime: upgrade: %w", err)
 	}
 	s := newSession(h, ws, id, handler, lastID)
+	s.out = hj.conn
 	if !h.register(s) {
 		_ = ws.WriteControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"),

@@ -72,6 +72,7 @@ type Session struct {
 	ident   Identity
 	handler Handler
 	ws      *websocket.Conn
+	out     *batchConn // ws's connection: the writer batches frames on it
 	num     uint64
 
 	ctx    context.Context

@@ -62,12 +62,15 @@ func (s *Session) flush() error {
 	s.queue, s.notices, s.pull = nil, nil, false
 	s.mu.Unlock()
 
-	for _, f := range frames {
-		if err := s.write(f); err != nil {
-			return err
+	err := s.batched(func() error {
+		for _, f := range frames {
+			if err := s.write(f); err != nil {
+				return err
+			}
 		}
-	}
-	if !pull {
+		if pull {
+			return nil
+		}
 		for _, n := range notes {
 			if !s.cursor.less(n.id) {
 				continue // replayed already
@@ -83,6 +86,10 @@ func (s *Session) flush() error {
 				return err
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if !pull {
 		return nil
@@ -142,11 +149,17 @@ func (s *Session) pullInbox() (bool, error) {
 	if s.strict {
 		s.advance(s.cursor) // last_id is now known to be a real position: it may be acked
 	}
-	for _, e := range page.entries {
-		s.advance(e.id) // before the write, so that an immediate ack is accepted
-		if err := s.write(outFrame{data: e.frame}); err != nil {
-			return false, err
+	err = s.batched(func() error {
+		for _, e := range page.entries {
+			s.advance(e.id) // before the write, so that an immediate ack is accepted
+			if err := s.write(outFrame{data: e.frame}); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return false, err
 	}
 	s.hub.stats.replayed.Add(uint64(len(page.entries)))
 	if page.full {
@@ -157,6 +170,21 @@ func (s *Session) pullInbox() (bool, error) {
 	}
 	s.strict = true
 	return false, nil
+}
+
+// batched runs write with the socket's writes gathered into as few
+// system calls as the batch allows; an error of the gathered write is
+// returned like any write error.
+func (s *Session) batched(write func() error) error {
+	if s.out == nil {
+		return write()
+	}
+	s.out.hold()
+	err := write()
+	if rerr := s.out.release(); err == nil {
+		err = rerr
+	}
+	return err
 }
 
 // advance moves the cursor and the ack bound.
