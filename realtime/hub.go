@@ -156,8 +156,9 @@ func New(opts HubOptions) (*Hub, error) {
 	}
 	h.upgrader = websocket.Upgrader{
 		// Small buffers and a shared write pool: an idle socket then holds
-		// one 1 KiB read buffer and no write buffer at all.
-		ReadBufferSize:   1024,
+		// one 512-byte read buffer and no write buffer at all. Client
+		// messages are a few dozen bytes; a larger one is read in pieces.
+		ReadBufferSize:   512,
 		WriteBufferSize:  1024,
 		WriteBufferPool:  &writeBufferPool,
 		HandshakeTimeout: 10 * time.Second,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -359,10 +360,15 @@ func (b *bench) connect(ctx context.Context) error {
 		return err
 	}
 	b.logf("connected %d/%d in %.1fs; settling %v before reading memory", connected, n, b.res.ConnectSeconds, b.o.Settle)
-	peak := int64(0)
-	for end := time.Now().Add(b.o.Settle); time.Now().Before(end); {
-		if r, err := rssBytes(pid); err == nil && r > peak {
+	peak, early := int64(0), int64(0)
+	settled := time.Now()
+	for end := settled.Add(b.o.Settle); time.Now().Before(end); {
+		r, err := rssBytes(pid)
+		if err == nil && r > peak {
 			peak = r
+		}
+		if err == nil && early == 0 && time.Since(settled) >= earlyRead {
+			early = r
 		}
 		if !sleep(ctx, time.Second) {
 			return ctx.Err()
@@ -374,6 +380,9 @@ func (b *bench) connect(ctx context.Context) error {
 	}
 	m := &b.res.Memory
 	m.RSSAfter, m.RSSPeakSettling = after, peak
+	if early > 0 && connected > 0 {
+		m.PerConnKiBAt15s = round1(float64(early-before) / float64(connected) / 1024)
+	}
 	m.GaugesAfter, _ = fetchGauges(ctx, b.server.URL())
 	if connected > 0 {
 		m.PerConnKiB = round1(float64(after-before) / float64(connected) / 1024)
@@ -391,6 +400,11 @@ func (b *bench) connect(ctx context.Context) error {
 	b.logf("server RSS %.1f MiB -> %.1f MiB: %.1f KiB per connection", mib(before), mib(after), m.PerConnKiB)
 	return nil
 }
+
+// earlyRead is when memory is read first after connecting. A longer settle
+// (over two minutes) also sees the runtime's periodic GC, after which the
+// garbage of the connection storm is gone: the idle steady state.
+const earlyRead = 15 * time.Second
 
 // waitConnected waits until want sockets are welcomed, or until none got
 // through for 30 s.
@@ -468,8 +482,7 @@ func (b *bench) offers(ctx context.Context) error {
 	if err := resetAll(b.workers); err != nil {
 		return err
 	}
-	pid := b.server.PID()
-	_, cpu0, _ := loadtest.ProcUsage(pid)
+	meter := b.meter(false)
 	rng := rand.New(rand.NewPCG(b.o.Seed, 2))
 	total := int(b.o.OfferRate * b.o.OfferFor.Seconds())
 	b.logf("creating %d needs at %.0f/s for %v ...", total, b.o.OfferRate, b.o.OfferFor)
@@ -531,12 +544,10 @@ func (b *bench) offers(ctx context.Context) error {
 			lastN, lastChange = n, time.Now()
 		}
 	}
-	_, cpu1, _ := loadtest.ProcUsage(pid)
-	span := time.Since(start).Seconds()
 	b.res.Offer = &OfferResult{
 		NeedsCreated: created.Load(), NeedsFailed: failed.Load(), CreateSeconds: round1(elapsed),
 		OffersReceived: sum.Offers.N(), Push: sum.Offers.Summarize(),
-		SocketsClosed: sum.Closed, ServerCPU: round1((cpu1 - cpu0) / span),
+		SocketsClosed: sum.Closed, Cores: meter.cores(),
 	}
 	b.logf("offers received %d of %d needs; push (server ts -> receipt) p50 %.1f ms, p99 %.1f ms, max %.1f ms",
 		b.res.Offer.OffersReceived, created.Load(), b.res.Offer.Push.P50, b.res.Offer.Push.P99, b.res.Offer.Push.Max)
@@ -563,8 +574,7 @@ func (b *bench) events(ctx context.Context) error {
 	if err := resetAll(append([]*workerHandle{h}, b.workers...)); err != nil {
 		return err
 	}
-	pid := b.server.PID()
-	_, cpu0, _ := loadtest.ProcUsage(pid)
+	meter := b.meter(true)
 	start := time.Now()
 	b.logf("%d consoles subscribed to the city; %.0f location reports/s for %v ...", b.o.Consoles, b.o.EventRate, b.o.EventFor)
 	for _, w := range b.workers {
@@ -596,11 +606,10 @@ func (b *bench) events(ctx context.Context) error {
 			break
 		}
 	}
-	_, cpu1, _ := loadtest.ProcUsage(pid)
 	b.res.Event = &EventResult{
 		LocationsSent: sent, SendSeconds: round1(sendSeconds), EventsExpected: expect,
 		EventsReceived: sum.Events.N(), Delivery: sum.Events.Summarize(), FromLocate: sum.EventsAt.Summarize(),
-		ConsolesClosed: sum.Closed, ServerCPU: round1((cpu1 - cpu0) / time.Since(start).Seconds()),
+		ConsolesClosed: sum.Closed, Cores: meter.cores(),
 	}
 	e := b.res.Event
 	b.logf("events received %d of %d; delivery (server ts -> receipt) p50 %.1f ms, p99 %.1f ms; from the location write (data.at) p99 %.1f ms",
@@ -653,6 +662,51 @@ func loadAvg() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// cpuMeter reads the CPU time of the processes a phase involves, so that
+// the report can say who used the two cores: server, Redis, clients.
+type cpuMeter struct {
+	pids  map[string][]int
+	start map[string]float64
+	at    time.Time
+}
+
+func (b *bench) meter(withConsoles bool) *cpuMeter {
+	m := &cpuMeter{pids: map[string][]int{"server": {b.server.PID()}}, start: map[string]float64{}, at: time.Now()}
+	if b.redis != nil {
+		m.pids["redis"] = []int{b.redis.pid()}
+	}
+	for _, w := range b.workers {
+		m.pids["responder_clients"] = append(m.pids["responder_clients"], w.w.PID())
+	}
+	if withConsoles && b.console != nil {
+		m.pids["console_client"] = []int{b.console.w.PID()}
+	}
+	for k := range m.pids {
+		m.start[k] = m.cpu(k)
+	}
+	return m
+}
+
+func (m *cpuMeter) cpu(k string) float64 {
+	var sum float64
+	for _, pid := range m.pids[k] {
+		if _, c, err := loadtest.ProcUsage(pid); err == nil {
+			sum += c
+		}
+	}
+	return sum
+}
+
+// cores is each process group's average use over the phase, in cores.
+func (m *cpuMeter) cores() map[string]float64 {
+	el := time.Since(m.at).Seconds()
+	out := make(map[string]float64, len(m.pids))
+	for k := range m.pids {
+		out[k] = math.Round((m.cpu(k)-m.start[k])/el*100) / 100
+	}
+	return out
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

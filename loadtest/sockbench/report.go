@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -33,8 +34,11 @@ type Memory struct {
 	RSSBefore       int64 `json:"rss_before_bytes"`
 	RSSAfter        int64 `json:"rss_after_bytes"`
 	RSSPeakSettling int64 `json:"rss_peak_settling_bytes"`
-	// PerConnKiB is (after - before) / connected sockets.
+	// PerConnKiB is (after - before) / connected sockets, after Settle.
 	PerConnKiB float64 `json:"per_conn_kib"`
+	// PerConnKiBAt15s is the same 15 s after the last socket connected,
+	// when Settle is longer.
+	PerConnKiBAt15s float64 `json:"per_conn_kib_at_15s,omitempty"`
 	// PerConnByGauge splits it by the Go runtime's own figures (KiB).
 	PerConnByGauge    map[string]float64 `json:"per_conn_by_gauge_kib,omitempty"`
 	GoroutinesPerConn float64            `json:"goroutines_per_conn"`
@@ -53,7 +57,9 @@ type OfferResult struct {
 	// to receipt by the responder's socket.
 	Push          Summary `json:"push"`
 	SocketsClosed int     `json:"sockets_closed"`
-	ServerCPU     float64 `json:"server_cores"`
+	// Cores is the CPU each process group used over the phase (creation
+	// and waiting for the last offers), in cores.
+	Cores map[string]float64 `json:"cores"`
 }
 
 // EventResult is the console phase.
@@ -66,9 +72,9 @@ type EventResult struct {
 	Delivery Summary `json:"delivery"`
 	// FromLocate is data.at (the server's clock when it took the location
 	// message, before storing it) to receipt.
-	FromLocate     Summary `json:"from_locate"`
-	ConsolesClosed int     `json:"consoles_closed"`
-	ServerCPU      float64 `json:"server_cores"`
+	FromLocate     Summary            `json:"from_locate"`
+	ConsolesClosed int                `json:"consoles_closed"`
+	Cores          map[string]float64 `json:"cores"` // over sending and draining
 }
 
 // JSON is the result as indented JSON.
@@ -86,21 +92,38 @@ func (r *Result) Text() string {
 	m := r.Memory
 	fmt.Fprintf(&b, "server RSS: %.1f MiB before, %.1f MiB after (peak %.1f): %.1f KiB per connection",
 		mib(m.RSSBefore), mib(m.RSSAfter), mib(m.RSSPeakSettling), m.PerConnKiB)
+	if m.PerConnKiBAt15s > 0 {
+		fmt.Fprintf(&b, " (%.1f KiB 15 s after connecting)", m.PerConnKiBAt15s)
+	}
 	if len(m.PerConnByGauge) > 0 {
 		fmt.Fprintf(&b, " (Go heap in use %.1f KiB, stacks %.1f KiB; %.2f goroutines)",
 			m.PerConnByGauge["go_memstats_heap_inuse_bytes"], m.PerConnByGauge["go_memstats_stack_inuse_bytes"], m.GoroutinesPerConn)
 	}
 	b.WriteString("\n")
 	if o := r.Offer; o != nil {
-		fmt.Fprintf(&b, "offers: %d needs in %.1fs (%d failed), %d offers received; push ts->receipt p50 %.1f ms, p90 %.1f, p99 %.1f, max %.1f; server %.2f cores; %d sockets closed\n",
-			o.NeedsCreated, o.CreateSeconds, o.NeedsFailed, o.OffersReceived, o.Push.P50, o.Push.P90, o.Push.P99, o.Push.Max, o.ServerCPU, o.SocketsClosed)
+		fmt.Fprintf(&b, "offers: %d needs in %.1fs (%d failed), %d offers received; push ts->receipt p50 %.1f ms, p90 %.1f, p99 %.1f, max %.1f; %d sockets closed; cores used: %s\n",
+			o.NeedsCreated, o.CreateSeconds, o.NeedsFailed, o.OffersReceived, o.Push.P50, o.Push.P90, o.Push.P99, o.Push.Max, o.SocketsClosed, coresText(o.Cores))
 	}
 	if e := r.Event; e != nil {
-		fmt.Fprintf(&b, "console events: %d location reports in %.1fs to %d consoles, %d/%d events received; delivery ts->receipt p50 %.1f ms, p90 %.1f, p99 %.1f, max %.1f; from location taken p99 %.1f ms; server %.2f cores; %d consoles closed\n",
-			e.LocationsSent, e.SendSeconds, r.Consoles, e.EventsReceived, e.EventsExpected, e.Delivery.P50, e.Delivery.P90, e.Delivery.P99, e.Delivery.Max, e.FromLocate.P99, e.ServerCPU, e.ConsolesClosed)
+		fmt.Fprintf(&b, "console events: %d location reports in %.1fs to %d consoles, %d/%d events received; delivery ts->receipt p50 %.1f ms, p90 %.1f, p99 %.1f, max %.1f; from location taken p99 %.1f ms; %d consoles closed; cores used: %s\n",
+			e.LocationsSent, e.SendSeconds, r.Consoles, e.EventsReceived, e.EventsExpected, e.Delivery.P50, e.Delivery.P90, e.Delivery.P99, e.Delivery.Max, e.FromLocate.P99, e.ConsolesClosed, coresText(e.Cores))
 	}
 	fmt.Fprintf(&b, "worker processes used %.1f CPU-s\n", r.WorkerCPUSeconds)
 	return b.String()
+}
+
+// coresText lists CPU use by process group in a fixed order.
+func coresText(c map[string]float64) string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %.2f", k, c[k])
+	}
+	return strings.Join(parts, ", ")
 }
 
 func mib(b int64) float64 { return round1(float64(b) / (1 << 20)) }
