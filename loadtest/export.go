@@ -65,9 +65,6 @@ func NewClientFrom(base *url.URL, source string) (*Client, error) {
 	return c, nil
 }
 
-// SetToken makes the client act with a token obtained elsewhere.
-func (c *Client) SetToken(tok string) { c.token = tok }
-
 // CreateUser creates a staff user (admin only).
 func (c *Client) CreateUser(ctx context.Context, username, password, role string) error {
 	body := map[string]string{"username": username, "password": password, "role": role}
@@ -80,9 +77,6 @@ func Dialer(source string) (*websocket.Dialer, error) { return newDialer(source)
 
 // WebsocketURL turns a server's base URL into its /ws endpoint.
 func WebsocketURL(base string) (*url.URL, error) { return wsURL(base) }
-
-// Summarize sorts samples (milliseconds) in place and summarizes them.
-func Summarize(samples []float64) Quantiles { return summarize(samples) }
 
 // ProcUsage reads a process's resident memory (bytes) and CPU seconds.
 func ProcUsage(pid int) (rssBytes, cpuSeconds float64, err error) { return procUsage(pid) }

@@ -62,10 +62,10 @@ type notice struct {
 // cursor. They share only what s.mu guards, so that neither waits for the
 // other and nothing outside waits for either.
 //
-// The writer runs only while there is something to write: kick starts it
-// and it ends once the queue is empty. Most sockets are idle most of the
+// The writer runs only while there is something to write: wakeup starts
+// it and it ends once the queue is empty. Most sockets are idle most of the
 // time, and a parked goroutine costs its stack (4-8 KiB) for nothing; the
-// hub's pinger kicks each socket's writer once per PingInterval instead of
+// hub's pinger wakes each socket's writer once per PingInterval instead of
 // a ticker per socket.
 type Session struct {
 	hub     *Hub
