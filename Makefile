@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run test fmt-check vet bench fuzz drill drill-smoke web basemap
+.PHONY: run test fmt-check vet bench fuzz drill drill-smoke sockbench sockbench-smoke web basemap
 
 run:
 	$(GO) run ./cmd/liandong
@@ -41,6 +41,20 @@ drill:
 # fails on any double booking, lost offer or over-staffed need.
 drill-smoke:
 	$(GO) run ./cmd/drill -scenario configs/drills/yantai-lockdown.yaml -responders 500 -duration 30s -out drill-report/smoke
+
+# The socket benchmark (README, "Socket benchmarks"): a server of its own
+# with a private redis-server, responder sockets spread over worker
+# processes, 1,000 offers/s, then 50 consoles at 5,000 events/s. Not for CI:
+# it takes the whole machine for about two minutes. SOCKBENCH_FLAGS e.g.
+# "-responders 19500" (the most one process may hold here; see README).
+SOCKBENCH_FLAGS ?=
+sockbench:
+	$(GO) run ./cmd/sockbench -out sockbench-report $(SOCKBENCH_FLAGS)
+
+# A quick pass of the same (300 sockets, a few seconds a phase), to check
+# that the harness and the server still agree.
+sockbench-smoke:
+	$(GO) run ./cmd/sockbench -responders 300 -consoles 5 -offer-rate 50 -offer-for 3s -event-rate 500 -event-for 3s -settle 3s -out sockbench-report/smoke
 
 # Rebuild the console and responder pages (web/ui -> web/static, committed
 # so that go build needs no Node). esbuild output is deterministic: CI

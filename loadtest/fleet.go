@@ -55,29 +55,40 @@ func wsURL(base string) (*url.URL, error) {
 	return u, nil
 }
 
+// newDialer is the phones' websocket dialer: small buffers and a shared
+// write buffer pool (ten thousand idle phones in one process), dialling
+// from source when it is set.
+func newDialer(source string) (*websocket.Dialer, error) {
+	nd := &net.Dialer{Timeout: 15 * time.Second, KeepAlive: -1}
+	if source != "" {
+		ip := net.ParseIP(source)
+		if ip == nil {
+			return nil, fmt.Errorf("bad source address %q", source)
+		}
+		nd.LocalAddr = &net.TCPAddr{IP: ip}
+	}
+	return &websocket.Dialer{
+		NetDialContext:   nd.DialContext,
+		HandshakeTimeout: 20 * time.Second,
+		ReadBufferSize:   1024,
+		WriteBufferSize:  512,
+		WriteBufferPool:  &sync.Pool{},
+	}, nil
+}
+
 func newPhoneKit(spec *fleetSpec, emit func(Event)) (*phoneKit, error) {
 	u, err := wsURL(spec.Target)
 	if err != nil {
 		return nil, err
 	}
-	nd := &net.Dialer{Timeout: 15 * time.Second, KeepAlive: -1}
-	if spec.Source != "" {
-		ip := net.ParseIP(spec.Source)
-		if ip == nil {
-			return nil, fmt.Errorf("bad source address %q", spec.Source)
-		}
-		nd.LocalAddr = &net.TCPAddr{IP: ip}
+	dialer, err := newDialer(spec.Source)
+	if err != nil {
+		return nil, err
 	}
 	region := polygonOf(spec.Region)
 	return &phoneKit{
-		wsURL: u,
-		dialer: &websocket.Dialer{
-			NetDialContext:   nd.DialContext,
-			HandshakeTimeout: 20 * time.Second,
-			ReadBufferSize:   1024,
-			WriteBufferSize:  512,
-			WriteBufferPool:  &sync.Pool{},
-		},
+		wsURL:     u,
+		dialer:    dialer,
 		behaviour: spec.Behaviour,
 		report:    spec.Report,
 		inside:    func(p orb.Point) bool { return planar.PolygonContains(region, p) },

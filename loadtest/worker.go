@@ -71,6 +71,7 @@ func RunWorker(in io.Reader, out io.Writer) error {
 type workerFleet struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
+	sendMu sync.Mutex // serialises lines written to stdin
 	reader sync.WaitGroup
 	err    error
 }
@@ -78,7 +79,18 @@ type workerFleet struct {
 // startWorker launches exe as a worker for spec and feeds its events to
 // apply.
 func startWorker(exe string, spec *fleetSpec, apply func(Event)) (*workerFleet, error) {
-	cmd := exec.Command(exe, WorkerFlag)
+	return spawnWorker(exe, WorkerFlag, spec, func(line []byte) {
+		var ev Event
+		if json.Unmarshal(line, &ev) == nil {
+			apply(ev)
+		}
+	})
+}
+
+// spawnWorker launches exe with flag, sends it spec as the first line on
+// stdin and hands every line of its stdout to onLine.
+func spawnWorker(exe, flag string, spec any, onLine func([]byte)) (*workerFleet, error) {
+	cmd := exec.Command(exe, flag)
 	cmd.Stderr = os.Stderr
 	// Out of the terminal's process group: Ctrl-C is for the parent, which
 	// stops workers by closing their stdin after the drain.
@@ -92,28 +104,25 @@ func startWorker(exe string, spec *fleetSpec, apply func(Event)) (*workerFleet, 
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start phone worker: %w", err)
+		return nil, fmt.Errorf("start worker: %w", err)
 	}
 	w := &workerFleet{cmd: cmd, stdin: stdin}
 	w.reader.Add(1)
 	go func() {
 		defer w.reader.Done()
 		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 64<<10), 4<<20)
+		sc.Buffer(make([]byte, 64<<10), 64<<20)
 		for sc.Scan() {
-			var ev Event
-			if json.Unmarshal(sc.Bytes(), &ev) == nil {
-				apply(ev)
-			}
+			onLine(sc.Bytes())
 		}
 		if err := sc.Err(); err != nil {
 			w.err = err
 		}
 	}()
-	if err := json.NewEncoder(stdin).Encode(spec); err != nil {
+	if err := w.Send(spec); err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-		return nil, fmt.Errorf("send spec to phone worker: %w", err)
+		return nil, fmt.Errorf("send spec to worker: %w", err)
 	}
 	return w, nil
 }

@@ -20,8 +20,9 @@ const (
 )
 
 // Handler receives the client messages the hub does not handle itself (all
-// but "ack"), one at a time, in the socket's reader goroutine: a slow handler
-// slows that client's reads and nobody else's. ctx ends when the socket
+// but "ack"), one at a time and in order, on a goroutine the socket's reader
+// starts and waits for: a slow handler slows that client's reads and nobody
+// else's. ctx ends when the socket
 // closes or the hub shuts down.
 //
 // Return a *ClientError to send the client an "error" message and keep the

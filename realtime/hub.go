@@ -33,8 +33,12 @@ type HubOptions struct {
 	// InboxTTL expires an inbox untouched for this long (default 0: never).
 	InboxTTL time.Duration
 
-	// SendQueue bounds the messages waiting for one socket (default 256);
-	// a socket whose queue is full is closed with CloseSlowClient.
+	// SendQueue bounds the messages waiting for one socket (default 4096);
+	// a socket whose queue is full is closed with CloseSlowClient. A console
+	// watching a whole city may get 5,000 events a second, so the default
+	// lets it fall most of a second behind (a stall of the machine, a busy
+	// browser) before it is dropped. The queue is a slice that exists only
+	// while something waits, so the bound costs an idle socket nothing.
 	SendQueue int
 	// WriteTimeout bounds one write to a socket (default 10s).
 	WriteTimeout time.Duration
@@ -83,7 +87,7 @@ func (o *HubOptions) setDefaults() error {
 		o.InboxMaxLen = 1000
 	}
 	if o.SendQueue <= 0 {
-		o.SendQueue = 256
+		o.SendQueue = 4096
 	}
 	if o.MaxMessageBytes <= 0 {
 		o.MaxMessageBytes = 64 << 10
@@ -125,6 +129,7 @@ type Hub struct {
 	mu       sync.RWMutex
 	closed   bool
 	running  bool
+	pinging  bool // pingLoop runs
 	pubsub   *redis.PubSub
 	users    map[string][]*Session // copy-on-write slices: readers use them unlocked
 	channels map[string]map[*Session]struct{}
@@ -151,8 +156,9 @@ func New(opts HubOptions) (*Hub, error) {
 	}
 	h.upgrader = websocket.Upgrader{
 		// Small buffers and a shared write pool: an idle socket then holds
-		// one 1 KiB read buffer and no write buffer at all.
-		ReadBufferSize:   1024,
+		// one 512-byte read buffer and no write buffer at all. Client
+		// messages are a few dozen bytes; a larger one is read in pieces.
+		ReadBufferSize:   512,
 		WriteBufferSize:  1024,
 		WriteBufferPool:  &writeBufferPool,
 		HandshakeTimeout: 10 * time.Second,
@@ -255,9 +261,10 @@ func (h *Hub) sessionsLocked() []*Session {
 // Serve upgrades the request to a websocket for an identity the caller has
 // authenticated, and returns once the socket is running; an error means it
 // never opened (the HTTP response has been written). The socket then has
-// exactly two goroutines of the hub's, a reader and a writer: the HTTP
-// handler's goroutine is let go because it pins the HTTP server's buffers,
-// which would double the memory of an idle socket.
+// one goroutine of the hub's for good, its reader, and a writer only while
+// it has something to write: the HTTP handler's goroutine is let go because
+// it pins the HTTP server's buffers, which would double the memory of an
+// idle socket.
 //
 // The query parameter last_id resumes the user's inbox after that id.
 // Without it the socket starts with every entry still in the inbox, i.e. the
@@ -279,11 +286,13 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, id Identity, handler
 	defer h.wg.Done()
 
 	lastID := r.URL.Query().Get("last_id")
-	ws, err := h.upgrader.Upgrade(w, r, nil)
+	hj := &batchHijacker{ResponseWriter: w}
+	ws, err := h.upgrader.Upgrade(hj, r, nil)
 	if err != nil {
 		return fmt.Errorf("realtime: upgrade: %w", err)
 	}
 	s := newSession(h, ws, id, handler, lastID)
+	s.out = hj.conn
 	if !h.register(s) {
 		_ = ws.WriteControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"),
@@ -335,6 +344,11 @@ func (h *Hub) register(s *Session) bool {
 	defer h.mu.Unlock()
 	if h.closed {
 		return false
+	}
+	if !h.pinging {
+		h.pinging = true
+		h.wg.Add(1) // safe: the caller (Serve) holds a count
+		go h.pingLoop()
 	}
 	old := h.users[s.ident.UserID]
 	h.users[s.ident.UserID] = append(old[:len(old):len(old)], s)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -57,25 +58,33 @@ type notice struct {
 }
 
 // Session is one open socket. Its reader goroutine decodes and dispatches
-// client messages; its writer goroutine owns every write and the inbox
+// client messages; a writer goroutine owns every write and the inbox
 // cursor. They share only what s.mu guards, so that neither waits for the
 // other and nothing outside waits for either.
+//
+// The writer runs only while there is something to write: wakeup starts
+// it and it ends once the queue is empty. Most sockets are idle most of the
+// time, and a parked goroutine costs its stack (4-8 KiB) for nothing; the
+// hub's pinger wakes each socket's writer once per PingInterval instead of
+// a ticker per socket.
 type Session struct {
 	hub     *Hub
 	ident   Identity
 	handler Handler
 	ws      *websocket.Conn
+	out     *batchConn // ws's connection: the writer batches frames on it
 	num     uint64
 
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	wake       chan struct{} // capacity 1: "something is queued"
-	done       chan struct{} // closed by close
+	closed     atomic.Bool // set by close
 	readerDone chan struct{}
 	writerDone chan struct{}
 
 	mu        sync.Mutex
+	writing   bool // a writer goroutine runs (or is about to); after close it stays true
+	pingDue   bool // the pinger asked for a ping
 	queue     []outFrame
 	notices   []*notice
 	pull      bool // the writer must read the inbox from Redis
@@ -88,7 +97,6 @@ type Session struct {
 	cursor streamID // last inbox entry written (or vouched for by last_id)
 	strict bool     // cursor is a real position: report what is lost after it
 	resync string   // reason to send before the next inbox entries
-	retryC <-chan time.Time
 
 	// Guarded by hub.mu.
 	registered bool
@@ -105,14 +113,14 @@ func newSession(h *Hub, ws *websocket.Conn, id Identity, handler Handler, lastID
 	s := &Session{
 		hub: h, ident: id, handler: handler, ws: ws, num: h.seq.Add(1),
 		ctx: ctx, cancel: cancel,
-		wake:       make(chan struct{}, 1),
-		done:       make(chan struct{}),
 		readerDone: make(chan struct{}),
 		writerDone: make(chan struct{}),
 		pull:       true, // the first thing the writer does is replay
-		bucket:     newBucket(h.opts.RateLimit, h.opts.Now()),
+		// Serve starts the first writer once the connect handler is done,
+		// so that what the handler sends goes out before the replay.
+		writing: true,
+		bucket:  newBucket(h.opts.RateLimit, h.opts.Now()),
 	}
-	s.wake <- struct{}{}
 	if lastID != "" {
 		if pos, ok := parseStreamID(lastID); ok {
 			s.cursor, s.strict = pos, true
@@ -184,27 +192,37 @@ func (s *Session) close(code int, text string) {
 	}
 	s.notices = nil
 	s.mu.Unlock()
-	close(s.done)
+	s.closed.Store(true)
 	s.cancel()
 	// Bound a write already blocked on a client that does not read, so that
 	// its writer (and Shutdown) wait CloseGrace, not WriteTimeout.
 	_ = s.ws.NetConn().SetWriteDeadline(time.Now().Add(s.hub.opts.CloseGrace))
+	s.wakeup() // a writer runs the closing handshake
 }
 
-func (s *Session) isClosing() bool {
-	select {
-	case <-s.done:
-		return true
-	default:
-		return false
-	}
-}
+func (s *Session) isClosing() bool { return s.closed.Load() }
 
+// wakeup makes sure a writer goroutine will look at the queue: it starts
+// one unless one runs. The hub's WaitGroup cannot be at zero here: until
+// the last writer has finished, the reader goroutine holds its count.
 func (s *Session) wakeup() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	s.mu.Lock()
+	if s.writing {
+		s.mu.Unlock()
+		return
 	}
+	s.writing = true
+	s.mu.Unlock()
+	s.hub.wg.Add(1)
+	go s.writeLoop()
+}
+
+// requestPing has the writer send a ping.
+func (s *Session) requestPing() {
+	s.mu.Lock()
+	s.pingDue = true
+	s.mu.Unlock()
+	s.wakeup()
 }
 
 // enqueue adds a frame to the bounded queue, or disconnects the client when
@@ -279,8 +297,22 @@ func (s *Session) readLoop() {
 		}
 		_ = s.ws.SetReadDeadline(time.Now().Add(o.PongWait))
 		s.hub.stats.in.Add(1)
-		s.handle(mt, msg)
+		s.handleApart(mt, msg)
 	}
+}
+
+// handleApart runs handle on a goroutine of its own and waits for it.
+// Handlers call Redis through deep call chains; run on the reader's stack
+// they would grow it to 8 KiB or more, which the socket would then keep
+// while idle (the runtime shrinks stacks only at GC). Messages are still
+// handled one at a time, in order, and a slow one slows only its socket.
+func (s *Session) handleApart(mt int, msg []byte) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.handle(mt, msg)
+	}()
+	<-done
 }
 
 func (s *Session) readFailed(err error) {

@@ -8,31 +8,34 @@ import (
 	"go.uber.org/zap"
 )
 
-// writeLoop is the only goroutine that writes data frames to the socket. It
-// wakes for queued frames, inbox notices, pings and retries, and on close it
-// runs the closing handshake and closes the connection.
+// writeLoop is the socket's writer: at most one runs at a time (s.writing),
+// and it is the only goroutine that writes data frames. It writes what is
+// queued, pings when asked, and ends when nothing is left; on close it runs
+// the closing handshake, closes the connection and never ends "idle", so
+// that no writer starts after it.
 func (s *Session) writeLoop() {
 	defer s.hub.wg.Done()
-	defer close(s.writerDone)
-	ping := time.NewTicker(s.hub.opts.PingInterval)
-	defer ping.Stop()
 	for {
-		select {
-		case <-s.done:
-			s.finish()
-			return
-		case <-s.wake:
-		case <-s.retryC:
-			s.retryC = nil
-			s.mu.Lock()
-			s.pull = true
+		s.mu.Lock()
+		closing, ping := s.closing, s.pingDue
+		s.pingDue = false
+		if !closing && !ping && !s.pull && len(s.queue) == 0 && len(s.notices) == 0 {
+			s.writing = false
 			s.mu.Unlock()
-		case <-ping.C:
+			return
+		}
+		s.mu.Unlock()
+		if closing {
+			s.finish()
+			close(s.writerDone)
+			return
+		}
+		if ping {
 			err := s.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.hub.opts.WriteTimeout))
 			if err != nil {
 				s.writeFailed(err)
+				continue
 			}
-			continue
 		}
 		if err := s.flush(); err != nil {
 			s.writeFailed(err)
@@ -59,12 +62,15 @@ func (s *Session) flush() error {
 	s.queue, s.notices, s.pull = nil, nil, false
 	s.mu.Unlock()
 
-	for _, f := range frames {
-		if err := s.write(f); err != nil {
-			return err
+	err := s.batched(func() error {
+		for _, f := range frames {
+			if err := s.write(f); err != nil {
+				return err
+			}
 		}
-	}
-	if !pull {
+		if pull {
+			return nil
+		}
 		for _, n := range notes {
 			if !s.cursor.less(n.id) {
 				continue // replayed already
@@ -80,6 +86,10 @@ func (s *Session) flush() error {
 				return err
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if !pull {
 		return nil
@@ -88,11 +98,10 @@ func (s *Session) flush() error {
 	if err != nil {
 		return err
 	}
-	if more {
+	if more { // the loop comes back for the next page
 		s.mu.Lock()
 		s.pull = true
 		s.mu.Unlock()
-		s.wakeup()
 	}
 	return nil
 }
@@ -114,7 +123,7 @@ func (s *Session) pullInbox() (bool, error) {
 	if err != nil {
 		if !s.isClosing() {
 			s.hub.log.Warn("inbox read failed, will retry", s.fields(zap.Error(err))...)
-			s.retryC = time.After(retryDelay)
+			time.AfterFunc(retryDelay, s.requestPull)
 		}
 		return false, nil
 	}
@@ -140,11 +149,17 @@ func (s *Session) pullInbox() (bool, error) {
 	if s.strict {
 		s.advance(s.cursor) // last_id is now known to be a real position: it may be acked
 	}
-	for _, e := range page.entries {
-		s.advance(e.id) // before the write, so that an immediate ack is accepted
-		if err := s.write(outFrame{data: e.frame}); err != nil {
-			return false, err
+	err = s.batched(func() error {
+		for _, e := range page.entries {
+			s.advance(e.id) // before the write, so that an immediate ack is accepted
+			if err := s.write(outFrame{data: e.frame}); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return false, err
 	}
 	s.hub.stats.replayed.Add(uint64(len(page.entries)))
 	if page.full {
@@ -155,6 +170,21 @@ func (s *Session) pullInbox() (bool, error) {
 	}
 	s.strict = true
 	return false, nil
+}
+
+// batched runs write with the socket's writes gathered into as few
+// system calls as the batch allows; an error of the gathered write is
+// returned like any write error.
+func (s *Session) batched(write func() error) error {
+	if s.out == nil {
+		return write()
+	}
+	s.out.hold()
+	err := write()
+	if rerr := s.out.release(); err == nil {
+		err = rerr
+	}
+	return err
 }
 
 // advance moves the cursor and the ack bound.
