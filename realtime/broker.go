@@ -66,11 +66,26 @@ func (h *Hub) Publish(ctx context.Context, channels []string, typ string, data a
 	}
 	msg = append(msg, '\n')
 	msg = appendFrame(msg, typ, "", formatTS(h.opts.Now()), raw)
-	if err := h.rdb.Publish(ctx, h.eventChannel, msg).Err(); err != nil {
+	if err := h.publishes.Do(ctx, msg); err != nil {
 		return fmt.Errorf("realtime: publish %s: %w", typ, err)
 	}
 	h.stats.published.Add(1)
 	return nil
+}
+
+// publishMany sends events to the event channel in one pipeline.
+func (h *Hub) publishMany(ctx context.Context, msgs [][]byte) []error {
+	pipe := h.rdb.Pipeline()
+	cmds := make([]*redis.IntCmd, len(msgs))
+	for i, m := range msgs {
+		cmds[i] = pipe.Publish(ctx, h.eventChannel, m)
+	}
+	_, _ = pipe.Exec(ctx)
+	errs := make([]error, len(msgs))
+	for i, c := range cmds {
+		errs[i] = c.Err()
+	}
+	return errs
 }
 
 // subscribe opens the pub/sub connection and waits for both confirmations.

@@ -12,6 +12,8 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"github.com/liandong/liandong/internal/batch"
 )
 
 // ErrClosed is returned by a Hub that is shutting down.
@@ -120,6 +122,9 @@ type Hub struct {
 
 	inboxChannel string // inbox notices (deliver.lua publishes)
 	eventChannel string // channel events (Publish)
+	// publishes groups concurrent Publish calls into one pipeline: a busy
+	// city sends thousands of events a second.
+	publishes batch.Batcher[[]byte, error]
 
 	ctx    context.Context // ends at Shutdown; parent of every session's
 	cancel context.CancelFunc
@@ -154,6 +159,7 @@ func New(opts HubOptions) (*Hub, error) {
 		users:        make(map[string][]*Session),
 		channels:     make(map[string]map[*Session]struct{}),
 	}
+	h.publishes.Flush = h.publishMany
 	h.upgrader = websocket.Upgrader{
 		// Small buffers and a shared write pool: an idle socket then holds
 		// one 512-byte read buffer and no write buffer at all. Client

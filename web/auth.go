@@ -12,6 +12,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/liandong/liandong/internal/batch"
 )
 
 // Role is what a token lets its holder do (API.md's roles).
@@ -74,10 +76,34 @@ type Authenticator struct {
 	keys   apiKeys
 	now    func() time.Time
 	parser *jwt.Parser
+	// revoked checks token ids against Redis. Every socket message is
+	// checked, so concurrent checks share one pipeline.
+	revoked batch.Batcher[string, revocation]
+}
+
+type revocation struct {
+	revoked bool
+	err     error
+}
+
+// checkRevoked looks up many token ids in one pipeline.
+func (a *Authenticator) checkRevoked(ctx context.Context, ids []string) []revocation {
+	pipe := a.rdb.Pipeline()
+	cmds := make([]*redis.IntCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.Exists(ctx, a.keys.revoked(id))
+	}
+	_, _ = pipe.Exec(ctx)
+	out := make([]revocation, len(ids))
+	for i, c := range cmds {
+		n, err := c.Result()
+		out[i] = revocation{revoked: n > 0, err: err}
+	}
+	return out
 }
 
 func newAuthenticator(key []byte, rdb redis.UniversalClient, keys apiKeys, now func() time.Time) *Authenticator {
-	return &Authenticator{
+	a := &Authenticator{
 		key:  key,
 		rdb:  rdb,
 		keys: keys,
@@ -91,6 +117,8 @@ func newAuthenticator(key []byte, rdb redis.UniversalClient, keys apiKeys, now f
 			jwt.WithTimeFunc(now),
 		),
 	}
+	a.revoked.Flush = a.checkRevoked
+	return a
 }
 
 // newTokenID returns a random jti: 128 bits, hex.
@@ -134,11 +162,11 @@ func (a *Authenticator) Verify(ctx context.Context, token string) (Identity, err
 	if c.Role == RoleCoordinator && c.OrgID == "" {
 		return Identity{}, unauthenticated("coordinator token lacks an organisation")
 	}
-	n, err := a.rdb.Exists(ctx, a.keys.revoked(c.ID)).Result()
-	if err != nil {
-		return Identity{}, fmt.Errorf("check revocation: %w", err)
+	r := a.revoked.Do(ctx, c.ID)
+	if r.err != nil {
+		return Identity{}, fmt.Errorf("check revocation: %w", r.err)
 	}
-	if n > 0 {
+	if r.revoked {
 		return Identity{}, unauthenticated("token has been revoked")
 	}
 	return Identity{Subject: c.Subject, Role: c.Role, OrgID: c.OrgID, TokenID: c.ID, ExpiresAt: c.ExpiresAt.Time.UTC()}, nil

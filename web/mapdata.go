@@ -13,6 +13,15 @@ import (
 	"github.com/liandong/liandong/mobilize/redisstore"
 )
 
+// announceLocated tells the consoles a responder's new position, from what
+// recording it found (no read back). A report older than the position
+// held tells them nothing.
+func announceLocated(ctx context.Context, svc *mobilize.Service, rid mobilize.ResponderID, l redisstore.Location, got redisstore.Located) {
+	if got.Applied {
+		svc.Moved(ctx, rid, got.Role, got.Status, l.At, l.Point)
+	}
+}
+
 // moved tells the consoles a responder's new position and state. A failure
 // to read it back only costs a map update, so it is logged, not returned.
 func announceMoved(ctx context.Context, store *redisstore.Store, svc *mobilize.Service, log *zap.Logger, rid mobilize.ResponderID) {

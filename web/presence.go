@@ -82,11 +82,13 @@ func (a *API) handleLocation(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	if err := a.store.Locate(ctx, redisstore.Location{ID: rid, Point: pt, At: a.now()}); err != nil {
+	l := redisstore.Location{ID: rid, Point: pt, At: a.now()}
+	got, err := a.store.Track(ctx, l)
+	if err != nil {
 		return err
 	}
 	a.audit(ctx, c.id, "responder.locate", string(rid), 0)
-	announceMoved(ctx, a.store, a.service, a.log, rid)
+	announceLocated(ctx, a.service, rid, l, got)
 	c.w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -150,10 +150,12 @@ func (h *socketHandler) HandleMessage(ctx context.Context, s *realtime.Session, 
 		if err != nil {
 			return clientErr("invalid_location", "%v", err)
 		}
-		if err := h.Store.Locate(ctx, redisstore.Location{ID: rid, Point: p, At: h.Now()}); err != nil {
+		l := redisstore.Location{ID: rid, Point: p, At: h.Now()}
+		got, err := h.Store.Track(ctx, l)
+		if err != nil {
 			return h.domainErr(err)
 		}
-		announceMoved(ctx, h.Store, h.Service, h.Log, rid)
+		announceLocated(ctx, h.Service, rid, l, got)
 		return nil
 	case "status":
 		var m struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/liandong/liandong/geo"
+	"github.com/liandong/liandong/internal/batch"
 	"github.com/liandong/liandong/mobilize"
 )
 
@@ -33,7 +34,7 @@ type Index struct {
 	now        func() time.Time
 	scriptKeys []string
 	shapes     shapeCache
-	batcher    locateBatcher
+	locates    batch.Batcher[Location, locateResult]
 }
 
 // NewIndex returns an index over rdb. It does not touch Redis.
@@ -65,7 +66,8 @@ func NewIndex(rdb redis.UniversalClient, opts IndexOptions) (*Index, error) {
 		now:        opts.Now,
 		scriptKeys: []string{k.pos(), k.supply(7), k.supply(5)},
 	}
-	ix.batcher.flush = ix.LocateMany
+	ix.locates.Flush = ix.locateMany
+	ix.locates.MaxBatch = maxLocateBatch
 	return ix, nil
 }
 
@@ -256,10 +258,30 @@ func (ix *Index) locateArgs(args []any, l Location) ([]any, error) {
 // time and, when the cell changed, moves the responder between cell
 // hashes atomically. A report older than the one held is ignored (reports
 // can arrive out of order over several processes). Concurrent calls are
-// grouped into one script call (see locateBatcher), so that a busy server
+// grouped into one script call (internal/batch), so that a busy server
 // pays Redis' per-script cost once per batch, not once per report.
 func (ix *Index) Locate(ctx context.Context, l Location) error {
-	return ix.batcher.locate(ctx, l)
+	_, err := ix.Track(ctx, l)
+	return err
+}
+
+// Located is what recording a position found.
+type Located struct {
+	Applied bool // false: the report was older than the position held, and ignored
+	Role    mobilize.Role
+	Status  mobilize.Status // after the report
+}
+
+type locateResult struct {
+	Located
+	err error
+}
+
+// Track is Locate that also says the responder's role and status, so that
+// the map can be told without reading the record back.
+func (ix *Index) Track(ctx context.Context, l Location) (Located, error) {
+	r := ix.locates.Do(ctx, l)
+	return r.Located, r.err
 }
 
 // maxLocateBatch bounds the reports of one script call, so that one call
@@ -271,6 +293,14 @@ const maxLocateBatch = 128
 // (or nil) per report; invalid reports never reach Redis.
 func (ix *Index) LocateMany(ctx context.Context, ls []Location) []error {
 	errs := make([]error, len(ls))
+	for i, r := range ix.locateMany(ctx, ls) {
+		errs[i] = r.err
+	}
+	return errs
+}
+
+func (ix *Index) locateMany(ctx context.Context, ls []Location) []locateResult {
+	out := make([]locateResult, len(ls))
 	type batch struct {
 		cmd *redis.Cmd
 		at  []int // positions in ls of the batch's reports
@@ -283,7 +313,7 @@ func (ix *Index) LocateMany(ctx context.Context, ls []Location) []error {
 		for ; lo < len(ls) && len(at) < maxLocateBatch; lo++ {
 			var err error
 			if args, err = ix.locateArgs(args, ls[lo]); err != nil {
-				errs[lo] = err
+				out[lo].err = err
 				continue
 			}
 			at = append(at, lo)
@@ -293,7 +323,7 @@ func (ix *Index) LocateMany(ctx context.Context, ls []Location) []error {
 		}
 	}
 	if len(batches) == 0 {
-		return errs
+		return out
 	}
 	_, _ = pipe.Exec(ctx)
 	for _, b := range batches {
@@ -305,26 +335,33 @@ func (ix *Index) LocateMany(ctx context.Context, ls []Location) []error {
 			b.cmd = locateScript.Run(ctx, ix.rdb, ix.scriptKeys, args...)
 			err = b.cmd.Err()
 		}
-		if err != nil {
-			for _, i := range b.at {
-				errs[i] = fmt.Errorf("locate %s: %w", ls[i].ID, err)
-			}
-			continue
+		var replies []any
+		if err == nil {
+			replies, err = b.cmd.Slice()
 		}
-		codes, err := b.cmd.Int64Slice()
-		if err != nil || len(codes) != len(b.at) {
-			for _, i := range b.at {
-				errs[i] = fmt.Errorf("locate %s: unexpected reply %v: %w", ls[i].ID, b.cmd.Val(), err)
-			}
-			continue
+		if err == nil && len(replies) != len(b.at) {
+			err = fmt.Errorf("%d replies for %d reports", len(replies), len(b.at))
 		}
 		for j, i := range b.at {
-			if codes[j] < 0 {
-				errs[i] = fmt.Errorf("locate %s: %w", ls[i].ID, mobilize.ErrNotFound)
+			if err != nil {
+				out[i].err = fmt.Errorf("locate %s: %w", ls[i].ID, err)
+				continue
 			}
+			out[i] = parseLocated(ls[i].ID, replies[j])
 		}
 	}
-	return errs
+	return out
+}
+
+// parseLocated reads one report's reply: -1, or "applied|role|status".
+func parseLocated(id mobilize.ResponderID, reply any) locateResult {
+	s, ok := reply.(string)
+	if !ok {
+		return locateResult{err: fmt.Errorf("locate %s: %w", id, mobilize.ErrNotFound)}
+	}
+	applied, rest, _ := strings.Cut(s, "|")
+	role, status, _ := strings.Cut(rest, "|")
+	return locateResult{Located: Located{Applied: applied == "1", Role: mobilize.Role(role), Status: mobilize.Status(status)}}
 }
 
 // SetStatus changes a responder's status; only available responders with

@@ -276,8 +276,8 @@ func BenchmarkLocate(pb *testing.B) {
 	setup(pb)
 	// Count the batches the server path forms, to report their size.
 	var batches atomic.Int64
-	flush := city.ix.batcher.flush
-	city.ix.batcher.flush = func(ctx context.Context, ls []Location) []error {
+	flush := city.ix.locates.Flush
+	city.ix.locates.Flush = func(ctx context.Context, ls []Location) []locateResult {
 		batches.Add(1)
 		return flush(ctx, ls)
 	}

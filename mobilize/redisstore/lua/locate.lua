@@ -1,8 +1,10 @@
 -- locate: new positions for registered responders, many in one call, so
 -- that Redis starts the script once per batch instead of once per report.
 -- ARGV[2..] groups of 7: id, lat, lng, ts ms, cell, p7, p5
--- Returns one integer per report: 1 applied, 0 ignored (older than the
--- position already held), -1 unknown responder.
+-- Returns one entry per report: -1 for an unknown responder, else
+-- "applied|role|status" with applied 1, or 0 when the report was older than
+-- the position already held (ignored); role and status let the caller tell
+-- the map without reading the record back.
 local out = {}
 for i = 2, #ARGV, 7 do
   local id = ARGV[i]
@@ -13,7 +15,7 @@ for i = 2, #ARGV, 7 do
     local r = splitPos(raw)
     local ts = ARGV[i + 3]
     if r[TS] ~= '' and tonumber(r[TS]) > tonumber(ts) then
-      out[#out + 1] = 0
+      out[#out + 1] = '0|' .. r[ROLE] .. '|' .. r[STATUS]
     else
       local cell, p7, p5 = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
       if r[IN] == '1' and r[CELL] ~= cell and r[STATUS] == 'available' then
@@ -36,7 +38,7 @@ for i = 2, #ARGV, 7 do
         index(id, r)
       end
       redis.call('HSET', POS, id, join(r))
-      out[#out + 1] = 1
+      out[#out + 1] = '1|' .. r[ROLE] .. '|' .. r[STATUS]
     end
   end
 end
