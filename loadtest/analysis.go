@@ -65,6 +65,7 @@ func analyze(l *Ledger, info runInfo) *Report {
 	}
 	r.LoadSpread, r.OffersGini, r.AssignmentsGini = spreadOf(l)
 	r.Supplies = supplyCounts(l, len(sc.Depots))
+	r.Escalations = escalationCounts(l)
 
 	// Offers: answers, push latency, first offer per need.
 	firstOffer := map[string]time.Time{}
