@@ -65,7 +65,6 @@ func analyze(l *Ledger, info runInfo) *Report {
 	}
 	r.LoadSpread, r.OffersGini, r.AssignmentsGini = spreadOf(l)
 	r.Supplies = supplyCounts(l, len(sc.Depots))
-	r.Escalations = escalationCounts(l)
 
 	// Offers: answers, push latency, first offer per need.
 	firstOffer := map[string]time.Time{}
@@ -101,6 +100,7 @@ func analyze(l *Ledger, info runInfo) *Report {
 			r.AnswersRefused++
 		}
 	}
+	r.Escalations = escalationCounts(l, firstSent)
 	if decided := r.Accepts + r.Declines + r.Ignored; decided > 0 {
 		r.AcceptanceRate = round(float64(r.Accepts)/float64(decided), 4)
 	}

@@ -89,13 +89,19 @@ type EscalationCounts struct {
 	FinalStep          map[string]int `json:"final_step"` // needs in communities by the step they ended at
 	// StaffedEscalated counts escalated needs that were staffed in the end:
 	// escalation reached someone the community alone could not.
-	StaffedEscalated int                `json:"staffed_escalated"`
-	GoalsS           map[string]float64 `json:"goals_s"` // the server's goal per urgency, as it reported it
+	StaffedEscalated int `json:"staffed_escalated"`
+	// FirstOfferAfterEscalating counts escalated needs whose first offer
+	// was sent (or never) only a time goal or more after the need was
+	// created: nobody in the community's scope could be offered it, so
+	// its wait for a first offer is the goal, not matching time.
+	FirstOfferAfterEscalating int                `json:"first_offer_after_escalating"`
+	GoalsS                    map[string]float64 `json:"goals_s"` // the server's goal per urgency, as it reported it
 }
 
-// escalationCounts tallies the escalation of every need. The caller holds
-// the ledger's lock.
-func escalationCounts(l *Ledger) EscalationCounts {
+// escalationCounts tallies the escalation of every need; firstSent is each
+// need's first offer by the server's clock. The caller holds the ledger's
+// lock.
+func escalationCounts(l *Ledger, firstSent map[string]time.Time) EscalationCounts {
 	c := EscalationCounts{ByStep: map[string]int{}, FinalStep: map[string]int{}, GoalsS: map[string]float64{}}
 	for _, id := range l.order {
 		n := l.needs[id]
@@ -117,6 +123,10 @@ func escalationCounts(l *Ledger) EscalationCounts {
 		}
 		if n.Server.StaffedAt != nil {
 			c.StaffedEscalated++
+		}
+		goal := time.Duration(e.GoalS * float64(time.Second))
+		if f, ok := firstSent[id]; !ok || (!n.Requested.IsZero() && f.Sub(n.Requested) >= goal) {
+			c.FirstOfferAfterEscalating++
 		}
 	}
 	return c

@@ -27,8 +27,11 @@ func TestEscalationCounts(t *testing.T) {
 			l.SetServerNeed(id, sn)
 		}
 	}
-	c := escalationCounts(l)
-	if c.NeedsInCommunities != 4 || c.NeedsEscalated != 3 || c.Total != 1+3+5 || c.StaffedEscalated != 2 {
+	// b was first offered after its 10 s goal, c at once (then never
+	// filled), d never.
+	firstSent := map[string]time.Time{"a": t0.Add(time.Second), "b": t0.Add(12 * time.Second), "c": t0.Add(time.Second)}
+	c := escalationCounts(l, firstSent)
+	if c.NeedsInCommunities != 4 || c.NeedsEscalated != 3 || c.Total != 1+3+5 || c.StaffedEscalated != 2 || c.FirstOfferAfterEscalating != 2 {
 		t.Errorf("counts %+v", c)
 	}
 	wantBy := map[string]int{"rings": 3, "partners": 2, "street": 2, "district": 1, "city": 1}

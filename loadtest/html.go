@@ -74,7 +74,8 @@ assignments mean {{.R.LoadSpread.AssignmentsMean}}, max {{.R.LoadSpread.Assignme
 {{if .R.Escalations.NeedsInCommunities}}<h2>Escalation</h2>
 <p>{{.R.Escalations.NeedsInCommunities}} needs lay in a community and were first offered to its organisations' members;
 {{.R.Escalations.NeedsEscalated}} stayed unfilled past their time goal and widened, in {{.R.Escalations.Total}} steps
-(<code>need.escalated</code> events); {{.R.Escalations.StaffedEscalated}} of those were staffed in the end.</p>
+(<code>need.escalated</code> events); {{.R.Escalations.StaffedEscalated}} of those were staffed in the end, and {{.R.Escalations.FirstOfferAfterEscalating}}
+got their first offer only after escalating (nobody in the community's scope could be offered them, so they waited a time goal).</p>
 <table><tr><th>step</th><th>escalations to it</th><th>needs ending there</th></tr>
 {{range .EscalationSteps}}<tr><td>{{.Name}}</td><td>{{.To}}</td><td>{{.End}}</td></tr>{{end}}</table>
 {{if .EscalationGoals}}<p>Time goal per step, by urgency (the server's word):{{range .EscalationGoals}} urgency {{.Name}} {{.N}} s;{{end}}</p>{{end}}{{end}}
