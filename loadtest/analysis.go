@@ -100,6 +100,7 @@ func analyze(l *Ledger, info runInfo) *Report {
 			r.AnswersRefused++
 		}
 	}
+	r.Escalations = escalationCounts(l, firstSent)
 	if decided := r.Accepts + r.Declines + r.Ignored; decided > 0 {
 		r.AcceptanceRate = round(float64(r.Accepts)/float64(decided), 4)
 	}

@@ -208,6 +208,8 @@ type serverNeed struct {
 	CreatedAt   string             `json:"created_at"`
 	StaffedAt   *string            `json:"staffed_at"`
 	Supplies    *serverSupplies    `json:"supplies"`
+	Community   string             `json:"community"`
+	Escalation  *serverEscalation  `json:"escalation"`
 }
 
 type serverTeam struct {

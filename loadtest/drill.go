@@ -118,6 +118,10 @@ func (d *drill) run(ctx context.Context) error {
 		return err
 	}
 	d.ledger = NewLedger()
+	if err := d.setupLinkage(ctx); err != nil {
+		d.closed = time.Now()
+		return err
+	}
 	if err := d.register(ctx); err != nil {
 		d.closed = time.Now()
 		return err
@@ -160,8 +164,12 @@ func (d *drill) connectServer(ctx context.Context) error {
 		if err := os.MkdirAll(d.opts.Out, 0o755); err != nil {
 			return err
 		}
+		env, err := d.sc.serverConfigEnv(d.opts.Out)
+		if err != nil {
+			return err
+		}
 		srv, err := startServer(ctx, serverOptions{
-			Bin: bin, Redis: d.opts.Redis, Env: d.opts.ServerEnv,
+			Bin: bin, Redis: d.opts.Redis, Env: append(env, d.opts.ServerEnv...),
 			LogPath: filepath.Join(d.opts.Out, "server.log"),
 		})
 		if err != nil {
@@ -176,6 +184,9 @@ func (d *drill) connectServer(ctx context.Context) error {
 			return err
 		}
 		d.target = u.String()
+		if d.sc.Escalation != nil {
+			d.logf("note: the scenario's escalation goals apply only to a server the drill starts; %s keeps its own", d.target)
+		}
 	}
 	u, _ := url.Parse(d.target)
 	d.client = NewClient(u)

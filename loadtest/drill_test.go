@@ -37,56 +37,7 @@ func TestMain(m *testing.M) {
 // one square kilometre, a few needs a second for a few seconds.
 func smallScenario(t *testing.T, people int, d time.Duration) *Scenario {
 	t.Helper()
-	sc, err := DecodeScenario(stringsReader(`
-name: test-small
-seed: 7
-duration: 3s
-drain: 3s
-region:
-  polygon:
-    - {lat: 37.50, lng: 121.40}
-    - {lat: 37.50, lng: 121.42}
-    - {lat: 37.52, lng: 121.42}
-    - {lat: 37.52, lng: 121.40}
-centres:
-  - {name: c, lat: 37.51, lng: 121.41, radius_m: 400, weight: 1}
-responders:
-  count: 30
-  roles:
-    - role: volunteer
-      share: 0.7
-      skills: [{skill: driving, share: 0.5}]
-    - role: medic
-      share: 0.3
-      max_concurrent: 2
-movement:
-  report_every: 1s
-  modes:
-    - {mode: still, share: 0.5}
-    - {mode: walking, share: 0.5, speed_kmh: 5, range_m: 200}
-behaviour:
-  accept: 0.8
-  decline: 0.1
-  ignore: 0.1
-  think: {dist: uniform, min: 10ms, max: 60ms}
-  task: {dist: constant, value: 300ms}
-  disconnects_per_hour: 900
-  offline: {dist: constant, value: 100ms}
-needs:
-  rate_per_s: 4
-  surge: [{at: 0, factor: 1}, {at: 1, factor: 2}]
-  event_area:
-    circle: {lat: 37.51, lng: 121.41, radius_m: 800}
-  mix:
-    - category: delivery
-      share: 0.7
-      urgency: 3
-      team: [{role: volunteer, count: 1}]
-    - category: escort
-      share: 0.3
-      urgency: 1
-      team: [{role: medic, count: 1}, {role: volunteer, count: 1, skills: [driving]}]
-`))
+	sc, err := DecodeScenario(stringsReader(smallScenarioYAML))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,3 +201,55 @@ func TestTalksOnlyOverTheNetwork(t *testing.T) {
 		}
 	}
 }
+
+// smallScenarioYAML is the scenario of smallScenario.
+const smallScenarioYAML = `
+name: test-small
+seed: 7
+duration: 3s
+drain: 3s
+region:
+  polygon:
+    - {lat: 37.50, lng: 121.40}
+    - {lat: 37.50, lng: 121.42}
+    - {lat: 37.52, lng: 121.42}
+    - {lat: 37.52, lng: 121.40}
+centres:
+  - {name: c, lat: 37.51, lng: 121.41, radius_m: 400, weight: 1}
+responders:
+  count: 30
+  roles:
+    - role: volunteer
+      share: 0.7
+      skills: [{skill: driving, share: 0.5}]
+    - role: medic
+      share: 0.3
+      max_concurrent: 2
+movement:
+  report_every: 1s
+  modes:
+    - {mode: still, share: 0.5}
+    - {mode: walking, share: 0.5, speed_kmh: 5, range_m: 200}
+behaviour:
+  accept: 0.8
+  decline: 0.1
+  ignore: 0.1
+  think: {dist: uniform, min: 10ms, max: 60ms}
+  task: {dist: constant, value: 300ms}
+  disconnects_per_hour: 900
+  offline: {dist: constant, value: 100ms}
+needs:
+  rate_per_s: 4
+  surge: [{at: 0, factor: 1}, {at: 1, factor: 2}]
+  event_area:
+    circle: {lat: 37.51, lng: 121.41, radius_m: 800}
+  mix:
+    - category: delivery
+      share: 0.7
+      urgency: 3
+      team: [{role: volunteer, count: 1}]
+    - category: escort
+      share: 0.3
+      urgency: 1
+      team: [{role: medic, count: 1}, {role: volunteer, count: 1, skills: [driving]}]
+`

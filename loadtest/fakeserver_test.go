@@ -40,6 +40,11 @@ type fakeServer struct {
 	stop    chan struct{}
 	stopped sync.Once
 	mux     *http.ServeMux
+	// linkage: what the drill set up, in order ("areas", "org:ID",
+	// "register"), and each registration's org_id.
+	calls []string
+	orgOf []string
+	orgs  map[string]OrgSpec
 }
 
 type fakePerson struct {
@@ -88,6 +93,8 @@ func newFakeServer(ttl time.Duration, bug string) *fakeServer {
 	f.mux.HandleFunc("POST /api/v1/responders/batch", f.batch)
 	f.mux.HandleFunc("POST /api/v1/needs", f.createNeed)
 	f.mux.HandleFunc("GET /api/v1/needs/{id}", f.getNeed)
+	f.mux.HandleFunc("POST /api/v1/areas", f.areas)
+	f.mux.HandleFunc("POST /api/v1/organisations", f.organisation)
 	f.mux.HandleFunc("GET /api/v1/stats", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, `{"needs":{}}`) })
 	f.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {})
 	f.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
@@ -134,8 +141,10 @@ func (f *fakeServer) batch(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.calls = append(f.calls, "register")
 	var out []registered
 	for _, reg := range in.Responders {
+		f.orgOf = append(f.orgOf, reg.OrgID)
 		p := &fakePerson{id: f.nextID("r"), role: reg.Role, skills: map[string]bool{}, max: max(reg.MaxConcurrent, 1), declined: map[string]bool{}}
 		for _, s := range reg.Skills {
 			p.skills[s] = true
@@ -148,6 +157,48 @@ func (f *fakeServer) batch(w http.ResponseWriter, r *http.Request) {
 		out = append(out, registered{ID: p.id, Token: "tok-" + p.id})
 	}
 	writeJSON(w, 201, map[string]any{"responders": out})
+}
+
+// areas takes a FeatureCollection (checked only for its type).
+func (f *fakeServer) areas(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Type string }
+	if !f.authorized(r) || json.NewDecoder(r.Body).Decode(&in) != nil || in.Type != "FeatureCollection" {
+		writeJSON(w, 400, map[string]any{"error": map[string]string{"code": "bad_request", "message": "no"}})
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, "areas")
+	writeJSON(w, 200, map[string]int{"loaded": 1, "total": 1})
+}
+
+// organisation creates or replaces one, refusing partners that do not
+// exist yet, as the server does.
+func (f *fakeServer) organisation(w http.ResponseWriter, r *http.Request) {
+	var o OrgSpec
+	if !f.authorized(r) || json.NewDecoder(r.Body).Decode(&o) != nil {
+		writeJSON(w, 400, map[string]any{"error": map[string]string{"code": "bad_request", "message": "no"}})
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range o.Partners {
+		if _, ok := f.orgs[p]; !ok {
+			writeJSON(w, 400, map[string]any{"error": map[string]string{"code": "invalid", "message": "unknown partner " + p}})
+			return
+		}
+	}
+	if f.orgs == nil {
+		f.orgs = map[string]OrgSpec{}
+	}
+	_, existed := f.orgs[o.ID]
+	f.orgs[o.ID] = o
+	f.calls = append(f.calls, "org:"+o.ID)
+	if existed {
+		writeJSON(w, 200, o)
+		return
+	}
+	writeJSON(w, 201, o)
 }
 
 func (f *fakeServer) createNeed(w http.ResponseWriter, r *http.Request) {

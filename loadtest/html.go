@@ -71,6 +71,14 @@ assignments mean {{.R.LoadSpread.AssignmentsMean}}, max {{.R.LoadSpread.Assignme
 <table><tr><th>items at the end</th><th>needs</th></tr>
 {{range .SupplyStates}}<tr><td>{{.Name}}</td><td>{{.N}}</td></tr>{{end}}
 {{range .SupplyDepots}}<tr><td>served from {{.Name}}</td><td>{{.N}}</td></tr>{{end}}</table>{{end}}
+{{if .R.Escalations.NeedsInCommunities}}<h2>Escalation</h2>
+<p>{{.R.Escalations.NeedsInCommunities}} needs lay in a community and were first offered to its organisations' members;
+{{.R.Escalations.NeedsEscalated}} stayed unfilled past their time goal and widened, in {{.R.Escalations.Total}} steps
+(<code>need.escalated</code> events); {{.R.Escalations.StaffedEscalated}} of those were staffed in the end, and {{.R.Escalations.FirstOfferAfterEscalating}}
+got their first offer only after escalating (nobody in the community's scope could be offered them, so they waited a time goal).</p>
+<table><tr><th>step</th><th>escalations to it</th><th>needs ending there</th></tr>
+{{range .EscalationSteps}}<tr><td>{{.Name}}</td><td>{{.To}}</td><td>{{.End}}</td></tr>{{end}}</table>
+{{if .EscalationGoals}}<p>Time goal per step, by urgency (the server's word):{{range .EscalationGoals}} urgency {{.Name}} {{.N}} s;{{end}}</p>{{end}}{{end}}
 
 <h2>Over time</h2>
 <div class="charts">{{range .Lines}}{{.}}{{end}}</div>
@@ -180,13 +188,15 @@ func (r *Report) writeHTML(w io.Writer) error {
 			template.HTML(countsSVG("Responders by offers received", r.LoadSpread.Offers, "offers")),
 			template.HTML(countsSVG("Responders by assignments", r.LoadSpread.Assignments, "assignments")),
 		},
-		"Map":          template.HTML(mapSVG(r.mapData)),
-		"Reasons":      sortedCounts(r.UnstaffedReasons),
-		"SupplyStates": sortedCounts(r.Supplies.ByState),
-		"SupplyDepots": sortedCounts(r.Supplies.ByDepot),
-		"Statuses":     sortedCounts(r.NeedsByStatus),
-		"Errors":       sortedCounts(r.Errors),
-		"Violations":   r.Violations,
+		"Map":             template.HTML(mapSVG(r.mapData)),
+		"Reasons":         sortedCounts(r.UnstaffedReasons),
+		"SupplyStates":    sortedCounts(r.Supplies.ByState),
+		"SupplyDepots":    sortedCounts(r.Supplies.ByDepot),
+		"EscalationSteps": escalationRows(r.Escalations),
+		"EscalationGoals": goalRows(r.Escalations.GoalsS),
+		"Statuses":        sortedCounts(r.NeedsByStatus),
+		"Errors":          sortedCounts(r.Errors),
+		"Violations":      r.Violations,
 	}
 	return reportPage.Execute(w, data)
 }

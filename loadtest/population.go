@@ -42,6 +42,7 @@ func (sc *Scenario) Population(seed uint64) []Person {
 	for i, m := range sc.Movement.Modes {
 		modeShares[i] = m.Share
 	}
+	orgs := sc.orgAssigner()
 	for i := range people {
 		rm := sc.Responders.Roles[pickShare(r, roleShares)]
 		p := Person{
@@ -60,14 +61,12 @@ func (sc *Scenario) Population(seed uint64) []Person {
 				}
 			}
 		}
-		if orgs := sc.Responders.Orgs; len(orgs) > 0 {
-			p.OrgID = orgs[i%len(orgs)]
-		}
 		home, ok := nearCentre(r, sc.Centres, inRegion, 100)
 		if !ok {
 			home, _ = uniformIn(r, region.Bound(), inRegion, 1000)
 		}
 		p.Home = home
+		p.OrgID = orgs.org(i, home)
 		people[i] = p
 	}
 	return people

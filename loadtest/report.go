@@ -75,6 +75,8 @@ type Report struct {
 	LoadSpread      LoadSpread `json:"load_spread"`
 	// Supplies: what became of the items needs asked for (depots.go).
 	Supplies SupplyCounts `json:"supplies"`
+	// Escalations: how far needs in communities widened (escalation.go).
+	Escalations EscalationCounts `json:"escalations"`
 
 	Server          ServerUsage     `json:"server"`
 	DrillCPUSeconds float64         `json:"drill_cpu_seconds"`
@@ -178,11 +180,14 @@ func (r *Report) Summary() string {
 	return fmt.Sprintf(`drill %s: %s
   responders %d connected of %d; needs %d created, %d staffed, %d unstaffed %v
   time to first offer p50 %.0f ms p99 %.0f ms; to staffed p50 %.0f ms p99 %.0f ms; offer push p99 %.1f ms
+  escalations %d (%d needs of %d in communities; %d of them staffed, %d first offered only after escalating); offers Gini %.3f, assignments Gini %.3f
   acceptance %.1f%%; double bookings %d, offers lost %d (late %d, recovered by a reconnect %d), over-staffed needs %d; assignments missing %d
   server: rss max %.0f MB, cpu %.1f s (%.0f%% of a core, %s); drill cpu %.1f s (%.0f%% of a core, %d process(es))`,
 		r.Scenario, verdict, r.RespondersConnected, r.RespondersRegistered, r.NeedsCreated, r.NeedsStaffed,
 		r.NeedsUnstaffed, r.UnstaffedReasons, r.TimeToFirstOfferMs.P50, r.TimeToFirstOfferMs.P99,
-		r.TimeToStaffedMs.P50, r.TimeToStaffedMs.P99, r.OfferPushMs.P99, 100*r.AcceptanceRate,
+		r.TimeToStaffedMs.P50, r.TimeToStaffedMs.P99, r.OfferPushMs.P99,
+		r.Escalations.Total, r.Escalations.NeedsEscalated, r.Escalations.NeedsInCommunities, r.Escalations.StaffedEscalated, r.Escalations.FirstOfferAfterEscalating,
+		r.OffersGini, r.AssignmentsGini, 100*r.AcceptanceRate,
 		r.DoubleBookings, r.OffersLost, r.OffersLate, r.OffersRecovered, r.OverstaffedNeeds, r.AssignmentsMissing, r.Server.RSSMBMax,
 		r.Server.CPUSeconds, r.Server.CPUPercent, r.Server.Source, r.DrillCPUSeconds, r.DrillCPUPercent, r.DrillProcesses)
 }

@@ -45,10 +45,12 @@ func craftedRun(t *testing.T) (*Ledger, runInfo) {
 		l.Apply(ev)
 	}
 	l.SetServerNeed("n1", &serverNeed{ID: "n1", Status: "completed", Team: []serverTeam{{Role: "volunteer", Count: 1, Filled: 1}},
-		Assignments: []serverAssignment{asg("o1", "r1", "volunteer", "completed", 1.1)}})
+		Assignments: []serverAssignment{asg("o1", "r1", "volunteer", "completed", 1.1)},
+		Urgency:     3, Community: "c1", Escalation: &serverEscalation{Step: 0, StepName: "community", GoalS: 60}})
 	l.SetServerNeed("n2", &serverNeed{ID: "n2", Status: "open", Team: []serverTeam{{Role: "volunteer", Count: 1, Pending: 1}},
 		Assignments: []serverAssignment{asg("o2", "r2", "volunteer", "declined", 2.2), asg("o3", "r1", "volunteer", "offered", 2.5),
-			asg("o9", "r3", "volunteer", "expired", 2.0)}})
+			asg("o9", "r3", "volunteer", "expired", 2.0)},
+		Urgency: 3, Community: "c1", Escalation: &serverEscalation{Step: 2, StepName: "partners", GoalS: 60}})
 	l.SetServerNeed("n3", &serverNeed{ID: "n3", Status: "open", Team: []serverTeam{{Role: "volunteer", Count: 1, Shortfall: "nobody_in_radius"}}})
 	info := runInfo{
 		scenario: sc, target: "http://127.0.0.1:8080", child: true, seed: 7,

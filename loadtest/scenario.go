@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -30,6 +31,15 @@ type Scenario struct {
 	Behaviour   Behaviour     `yaml:"behaviour"`
 	Needs       Arrivals      `yaml:"needs"`
 	Depots      []DepotSpec   `yaml:"depots"` // charity resources (depots.go)
+	// Communities, organisations and escalation (linkage.go): an area
+	// file (relative to the scenario's directory), organisations homed in
+	// its areas, and the escalation time goals of a server the drill
+	// starts (escalation.go).
+	Areas         string           `yaml:"areas"`
+	Organisations []OrgSpec        `yaml:"organisations"`
+	Escalation    *EscalationGoals `yaml:"escalation"`
+
+	areas *areaSet // the areas file, read by Validate
 }
 
 // LatLng is a vertex in YAML. Named fields, not a pair, because half the
@@ -63,7 +73,10 @@ type Centre struct {
 type Population struct {
 	Count int       `yaml:"count"`
 	Roles []RoleMix `yaml:"roles"`
-	Orgs  []string  `yaml:"orgs"` // organisation ids handed out round-robin; may be empty
+	// Orgs: without organisations, ids handed out round-robin; with
+	// them, the organisations that take members (empty: all); see
+	// orgAssigner.
+	Orgs []string `yaml:"orgs"`
 }
 
 // RoleMix is one role's share of the population and the skills its people
@@ -178,7 +191,7 @@ func LoadScenario(path string) (*Scenario, error) {
 		return nil, fmt.Errorf("load scenario: %w", err)
 	}
 	defer f.Close()
-	sc, err := DecodeScenario(f)
+	sc, err := decodeScenario(f, filepath.Dir(path))
 	if err != nil {
 		return nil, fmt.Errorf("load scenario %s: %w", path, err)
 	}
@@ -188,7 +201,11 @@ func LoadScenario(path string) (*Scenario, error) {
 // DecodeScenario decodes strictly: an unknown key is an error, because a
 // misspelt "surge" silently ignored would run a different drill than the
 // one the command centre asked for.
-func DecodeScenario(r io.Reader) (*Scenario, error) {
+func DecodeScenario(r io.Reader) (*Scenario, error) { return decodeScenario(r, "") }
+
+// decodeScenario decodes a scenario whose relative file names (areas)
+// are relative to dir.
+func decodeScenario(r io.Reader, dir string) (*Scenario, error) {
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
@@ -205,6 +222,9 @@ func DecodeScenario(r io.Reader) (*Scenario, error) {
 	var extra any
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		return nil, errors.New("a scenario is one YAML document")
+	}
+	if sc.Areas != "" && !filepath.IsAbs(sc.Areas) && dir != "" {
+		sc.Areas = filepath.Join(dir, sc.Areas)
 	}
 	if err := sc.Validate(); err != nil {
 		return nil, err

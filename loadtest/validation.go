@@ -60,6 +60,8 @@ func (sc *Scenario) Validate() error {
 	sc.validateBehaviour(bad)
 	sc.validateNeeds(bad)
 	sc.validateDepots(bad)
+	sc.validateLinkage(bad)
+	sc.validateEscalation(bad)
 	return errors.Join(errs...)
 }
 
