@@ -61,6 +61,11 @@ type EscalationState struct {
 // (1..4) may stay unfilled at one step before it widens.
 type EscalationConfig struct {
 	Goals [4]time.Duration
+	// WidenWhenEmpty skips a step at once, without waiting out its goal,
+	// when nobody in its scope is available for one of the need's places:
+	// waiting for people who cannot come only loses minutes. The steps are
+	// still taken one by one, each an event the console shows.
+	WidenWhenEmpty bool
 }
 
 // DefaultEscalationGoals are 2, 5, 15 and 60 minutes for urgency 1..4.
@@ -174,15 +179,7 @@ func (e *Escalator) Scopes(ctx context.Context, needs []NeedState) (map[NeedID]S
 	}
 	now := e.now()
 	out := make(map[NeedID]Scope, len(states))
-	// Needs share scopes: one per community, filer and step, and one
-	// member read per distinct set of organisations.
-	type scopeKey struct {
-		community AreaID
-		org       string
-		step      int
-	}
-	byScope := map[scopeKey]map[ResponderID]bool{}
-	members := map[string]map[ResponderID]bool{} // by org set
+	sc := newScopeCache(e.store, link)
 	for i := range needs {
 		n := &needs[i]
 		st, ok := states[n.ID]
@@ -190,7 +187,7 @@ func (e *Escalator) Scopes(ctx context.Context, needs []NeedState) (map[NeedID]S
 			continue
 		}
 		if st.Step < LastStep && now.Sub(st.Since) >= e.Goal(n.Urgency) {
-			if next, moved, err := e.advance(ctx, n, st, now, false); err != nil {
+			if next, moved, err := e.advance(ctx, n, st, now, reasonTimeGoal); err != nil {
 				return nil, err
 			} else if moved {
 				st = next
@@ -199,25 +196,96 @@ func (e *Escalator) Scopes(ctx context.Context, needs []NeedState) (map[NeedID]S
 		if st.Step >= LastStep {
 			continue // the city pool: no filter
 		}
-		sk := scopeKey{n.Community, n.OrgID, st.Step}
-		m, ok := byScope[sk]
-		if !ok {
-			orgs := scopeOrgs(link, n, st.Step)
-			key := strings.Join(orgs, ",")
-			if m, ok = members[key]; !ok {
-				if m, err = e.store.Members(ctx, orgs); err != nil {
-					return nil, err
-				}
-				if m == nil {
-					m = map[ResponderID]bool{}
-				}
-				members[key] = m
-			}
-			byScope[sk] = m
+		if out[n.ID], err = sc.scope(ctx, n, st.Step); err != nil {
+			return nil, err
 		}
-		out[n.ID] = Scope{Members: m, NearOnly: st.Step == stepNear}
 	}
 	return out, nil
+}
+
+// WidenEmpty is the matcher's hook for needs whose scope had nobody
+// available for some place this tick: with WidenWhenEmpty each widens one
+// step now, and the result is its new scope (Members nil once it reaches
+// the city pool). Without WidenWhenEmpty it does nothing and returns nil.
+func (e *Escalator) WidenEmpty(ctx context.Context, needs []NeedState) (map[NeedID]Scope, error) {
+	if !e.cfg.WidenWhenEmpty || len(needs) == 0 {
+		return nil, nil
+	}
+	states, err := e.States(ctx, needs)
+	if err != nil || len(states) == 0 {
+		return nil, err
+	}
+	link, err := e.store.Linkage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := e.now()
+	out := make(map[NeedID]Scope, len(states))
+	sc := newScopeCache(e.store, link)
+	for i := range needs {
+		n := &needs[i]
+		st, ok := states[n.ID]
+		if !ok || st.Step >= LastStep {
+			continue
+		}
+		next, moved, err := e.advance(ctx, n, st, now, reasonNobodyInScope)
+		if err != nil {
+			return nil, err
+		}
+		if !moved {
+			continue // another matcher moved it; its next tick reads the new step
+		}
+		if next.Step >= LastStep {
+			out[n.ID] = Scope{}
+			continue
+		}
+		if out[n.ID], err = sc.scope(ctx, n, next.Step); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// scopeCache builds scopes for one pass: needs share them, one per
+// community, filer and step, and one member read per distinct set of
+// organisations.
+type scopeCache struct {
+	store   EscalationStore
+	link    *Linkage
+	byScope map[scopeKey]map[ResponderID]bool
+	members map[string]map[ResponderID]bool // by org set
+}
+
+type scopeKey struct {
+	community AreaID
+	org       string
+	step      int
+}
+
+func newScopeCache(store EscalationStore, link *Linkage) *scopeCache {
+	return &scopeCache{store: store, link: link, byScope: map[scopeKey]map[ResponderID]bool{}, members: map[string]map[ResponderID]bool{}}
+}
+
+// scope is who may be offered need n at a step below the city pool.
+func (c *scopeCache) scope(ctx context.Context, n *NeedState, step int) (Scope, error) {
+	sk := scopeKey{n.Community, n.OrgID, step}
+	m, ok := c.byScope[sk]
+	if !ok {
+		orgs := scopeOrgs(c.link, n, step)
+		key := strings.Join(orgs, ",")
+		if m, ok = c.members[key]; !ok {
+			var err error
+			if m, err = c.store.Members(ctx, orgs); err != nil {
+				return Scope{}, err
+			}
+			if m == nil {
+				m = map[ResponderID]bool{}
+			}
+			c.members[key] = m
+		}
+		c.byScope[sk] = m
+	}
+	return Scope{Members: m, NearOnly: step == stepNear}, nil
 }
 
 // Escalate widens a need by one step now, at an operator's word.
@@ -236,7 +304,7 @@ func (e *Escalator) Escalate(ctx context.Context, n NeedState) (EscalationState,
 	if st.Step >= LastStep {
 		return st, fmt.Errorf("escalate need %s: it has reached the city pool: %w", n.ID, ErrConflict)
 	}
-	next, moved, err := e.advance(ctx, &n, st, e.now(), true)
+	next, moved, err := e.advance(ctx, &n, st, e.now(), reasonManual)
 	if err != nil {
 		return EscalationState{}, err
 	}
@@ -246,7 +314,14 @@ func (e *Escalator) Escalate(ctx context.Context, n NeedState) (EscalationState,
 	return next, nil
 }
 
-func (e *Escalator) advance(ctx context.Context, n *NeedState, st EscalationState, now time.Time, manual bool) (EscalationState, bool, error) {
+// Why a need widened, in its need.escalated event.
+const (
+	reasonTimeGoal      = "time_goal"       // it waited its urgency's goal unfilled
+	reasonNobodyInScope = "nobody_in_scope" // nobody in the step's scope was available
+	reasonManual        = "manual"          // an operator widened it
+)
+
+func (e *Escalator) advance(ctx context.Context, n *NeedState, st EscalationState, now time.Time, reason string) (EscalationState, bool, error) {
 	next := EscalationState{Step: st.Step + 1, Since: now.UTC().Truncate(time.Millisecond)}
 	moved, err := e.store.AdvanceEscalation(ctx, n.ID, st.Step, next)
 	if err != nil || !moved {
@@ -254,7 +329,8 @@ func (e *Escalator) advance(ctx context.Context, n *NeedState, st EscalationStat
 	}
 	step := EscalationSteps[next.Step]
 	data := needPointData(&n.Need)
-	data["step"], data["step_name"], data["tier"], data["manual"] = next.Step, step.Name, step.Tier, manual
+	data["step"], data["step_name"], data["tier"] = next.Step, step.Name, step.Tier
+	data["manual"], data["reason"] = reason == reasonManual, reason
 	data["community"], data["urgency"] = n.Community, n.Urgency
 	data["goal_s"] = e.Goal(n.Urgency).Seconds()
 	data["waited_s"] = math.Round(now.Sub(st.Since).Seconds())

@@ -113,6 +113,9 @@ type Matcher struct {
 // it leaves out may be offered to anyone.
 type Scoper interface {
 	Scopes(ctx context.Context, needs []NeedState) (map[NeedID]Scope, error)
+	// WidenEmpty widens, now, needs whose scope had nobody available for
+	// some place, and returns their new scopes (none: leave them be).
+	WidenEmpty(ctx context.Context, needs []NeedState) (map[NeedID]Scope, error)
 }
 
 // NewMatcher returns a matcher; Run drives it, Tick runs one round.
@@ -262,6 +265,9 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 		return rep, nil
 	}
 	if err := m.gather(ctx, groups); err != nil {
+		return rep, err
+	}
+	if err := m.widenEmpty(ctx, groups); err != nil {
 		return rep, err
 	}
 	lap(&rep.Gather)
@@ -421,6 +427,53 @@ func (m *Matcher) gather(ctx context.Context, groups []*candidateGroup) error {
 	}
 	for i, g := range empty {
 		g.anyInReach = len(found[i]) > 0
+	}
+	return nil
+}
+
+// widenEmpty gives a scoped need whose search found nobody for one of its
+// places a wider scope at once, and searches again, step by step within
+// the tick, until someone is found or the need reaches the city pool.
+func (m *Matcher) widenEmpty(ctx context.Context, groups []*candidateGroup) error {
+	if m.scoper == nil {
+		return nil
+	}
+	for range LastStep {
+		var stuck []NeedState
+		seen := map[NeedID]bool{}
+		for _, g := range groups {
+			if g.query.OnlyResponders != nil && len(g.found) == 0 && !seen[g.need.ID] {
+				seen[g.need.ID] = true
+				stuck = append(stuck, *g.need)
+			}
+		}
+		if len(stuck) == 0 {
+			return nil
+		}
+		scopes, err := m.scoper.WidenEmpty(ctx, stuck)
+		if err != nil {
+			return fmt.Errorf("widen: %w", err)
+		}
+		if len(scopes) == 0 {
+			return nil
+		}
+		var again []*candidateGroup
+		for _, g := range groups {
+			scope, ok := scopes[g.need.ID]
+			if !ok {
+				continue
+			}
+			g.query.OnlyResponders, g.maxRadius = scope.Members, m.cfg.MaxRadiusMeters
+			if scope.NearOnly {
+				g.maxRadius = m.cfg.StartRadiusMeters
+			}
+			if len(g.found) == 0 {
+				again = append(again, g)
+			}
+		}
+		if err := m.gather(ctx, again); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -27,11 +27,15 @@ type EscalationConfig struct {
 	GoalUrgency2 time.Duration `yaml:"goal_urgency_2"`
 	GoalUrgency3 time.Duration `yaml:"goal_urgency_3"`
 	GoalUrgency4 time.Duration `yaml:"goal_urgency_4"`
+	// WidenWhenEmpty skips a step at once when nobody in its scope is
+	// available (default true): nobody waits a goal for people who
+	// cannot come.
+	WidenWhenEmpty bool `yaml:"widen_when_empty"`
 }
 
 func defaultEscalation() EscalationConfig {
 	g := mobilize.DefaultEscalationGoals()
-	return EscalationConfig{GoalUrgency1: g[0], GoalUrgency2: g[1], GoalUrgency3: g[2], GoalUrgency4: g[3]}
+	return EscalationConfig{GoalUrgency1: g[0], GoalUrgency2: g[1], GoalUrgency3: g[2], GoalUrgency4: g[3], WidenWhenEmpty: true}
 }
 
 func (e EscalationConfig) goals() [4]time.Duration {

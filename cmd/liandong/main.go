@@ -112,7 +112,7 @@ func (m *Main) Run(ctx context.Context) error {
 		PenaltyUnreliable:  m.Config.Matching.PenaltyUnreliable,
 		AlertBudgetPerHour: alertBudget(m.Config.Matching.AlertBudgetPerHour),
 	}, time.Now)
-	m.service.UseEscalation(mobilize.NewEscalator(m.store, sink, mobilize.EscalationConfig{Goals: m.Config.Escalation.goals()}, time.Now))
+	m.service.UseEscalation(mobilize.NewEscalator(m.store, sink, mobilize.EscalationConfig{Goals: m.Config.Escalation.goals(), WidenWhenEmpty: m.Config.Escalation.WidenWhenEmpty}, time.Now))
 	if err := loadAreaFile(ctx, m.store, m.Config.Areas.File, m.Log); err != nil {
 		return err
 	}

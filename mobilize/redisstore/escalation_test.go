@@ -274,3 +274,54 @@ func TestOperatorEscalatesByHand(t *testing.T) {
 		}
 	})
 }
+
+// With WidenWhenEmpty a need whose scope has nobody available does not
+// wait out its time goal: within one tick it widens step by step, each an
+// event saying why, until the partner organisation's volunteer is found,
+// and no further.
+func TestEmptyScopeWidensAtOnce(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx := context.Background()
+		clock := newTestClock()
+		st := newStore(t, b, clock)
+		linkageFixture(t, st)
+		rec := &recorder{}
+		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
+		svc.UseEscalation(mobilize.NewEscalator(st, rec, mobilize.EscalationConfig{WidenWhenEmpty: true}, clock.Now))
+		for _, p := range []struct {
+			id    mobilize.ResponderID
+			org   string
+			eastM float64
+		}{{"neighbour", "team-c2", 100}, {"district", "d-org", 150}, {"partner", "team-p", 1500}} {
+			lat, lng := offset(c1Lat, c1Lng, p.eastM, 0)
+			member(t, st, clock, p.id, p.org, lat, lng)
+		}
+		if _, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 3, Category: "elderly_checkin", Point: mustPoint(t, c1Lat, c1Lng),
+			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}}); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := svc.Matcher().Tick(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		esc := rec.ofType("need.escalated")
+		var steps []any
+		for _, e := range esc {
+			steps = append(steps, e.Data["step_name"])
+			if e.Data["reason"] != "nobody_in_scope" || e.Data["manual"] != false || !e.At.Equal(clock.Now()) {
+				t.Fatalf("escalation %v: want reason nobody_in_scope, now", e.Data)
+			}
+		}
+		if len(steps) != 2 || steps[0] != "rings" || steps[1] != "partners" {
+			t.Fatalf("steps taken in the first tick: %v, want [rings partners]", steps)
+		}
+		if rep.Offered != 1 || len(rec.inbox("partner", "offer")) != 1 {
+			t.Fatalf("offered %d; the partner has %d offers, want the partner offered at once", rep.Offered, len(rec.inbox("partner", "offer")))
+		}
+		for _, id := range []mobilize.ResponderID{"neighbour", "district"} {
+			if len(rec.inbox(id, "offer")) != 0 {
+				t.Fatalf("%s, outside the partners step's scope, was offered", id)
+			}
+		}
+	})
+}

@@ -120,7 +120,10 @@ function run(api, features) {
     onEvent: (type, d) => {
       counters.soon();
       if (type === 'need.escalated') {
-        toast(`Need ${d.need_id} widened to ${d.step_name} (${d.tier})${d.manual ? ' by hand' : ` after ${Math.round(d.waited_s / 60)} min unfilled`}.`);
+        const why = d.manual ? ' by hand'
+          : d.reason === 'nobody_in_scope' ? ': nobody available in the narrower scope'
+          : ` after ${Math.round(d.waited_s / 60)} min unfilled`;
+        toast(`Need ${d.need_id} widened to ${d.step_name} (${d.tier})${why}.`);
       }
       if (type === 'need.supplied') depots.soon();
       if (detail.id && d.need_id === detail.id) detail.reload();
