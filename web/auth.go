@@ -172,6 +172,22 @@ func (a *Authenticator) Verify(ctx context.Context, token string) (Identity, err
 	return Identity{Subject: c.Subject, Role: c.Role, OrgID: c.OrgID, TokenID: c.ID, ExpiresAt: c.ExpiresAt.Time.UTC()}, nil
 }
 
+// StillValid checks that a token verified earlier (an open socket's) has
+// neither expired nor been revoked since, without parsing it again.
+func (a *Authenticator) StillValid(ctx context.Context, id Identity) error {
+	if !a.now().Before(id.ExpiresAt.Add(tokenLeeway)) {
+		return unauthenticated("token has expired")
+	}
+	r := a.revoked.Do(ctx, id.TokenID)
+	if r.err != nil {
+		return fmt.Errorf("check revocation: %w", r.err)
+	}
+	if r.revoked {
+		return unauthenticated("token has been revoked")
+	}
+	return nil
+}
+
 func (a *Authenticator) keyFunc(*jwt.Token) (any, error) { return a.key, nil }
 
 // tokenProblem says what was wrong with a token in words safe to return.

@@ -353,3 +353,32 @@ func TestNewAPIRefusesShortKey(t *testing.T) {
 		t.Fatal("a 5-byte token key was accepted")
 	}
 }
+
+// An open socket re-checks its token with StillValid on every message:
+// it stops working when the token expires or is revoked.
+func TestStillValid(t *testing.T) {
+	e := newEmbeddedEnv(t)
+	ctx := context.Background()
+	tok, _, err := e.api.auth.Issue("r1", RoleResponder, "", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := e.api.auth.Verify(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.api.auth.StillValid(ctx, id); err != nil {
+		t.Fatalf("a fresh token: %v", err)
+	}
+	e.clock.Advance(time.Hour + tokenLeeway)
+	if err := e.api.auth.StillValid(ctx, id); !errors.Is(err, ErrUnauthenticated) {
+		t.Fatalf("past its expiry: %v, want ErrUnauthenticated", err)
+	}
+
+	tok, _, _ = e.api.auth.Issue("r2", RoleResponder, "", time.Hour)
+	id, _ = e.api.auth.Verify(ctx, tok)
+	e.do("POST", "/api/v1/auth/revoke", tok, nil).want(t, 204)
+	if err := e.api.auth.StillValid(ctx, id); !errors.Is(err, ErrUnauthenticated) {
+		t.Fatalf("after revocation: %v, want ErrUnauthenticated", err)
+	}
+}

@@ -231,17 +231,20 @@ func lastPart(err error) string {
 	return err.Error()
 }
 
-// connHandler is the handler of one socket: it remembers the token the
-// socket was opened with, so that every message can check it again.
+// connHandler is the handler of one socket: it remembers who the token
+// the socket was opened with names (its signature was checked at the
+// upgrade), so that every message can check it has not expired or been
+// revoked since.
 type connHandler struct {
 	*socketHandler
-	token string
-	auth  *Authenticator
+	id   Identity
+	auth *Authenticator
 }
 
-// HandleMessage refuses to act on a token revoked since the upgrade.
+// HandleMessage refuses to act on a token expired or revoked since the
+// upgrade.
 func (c *connHandler) HandleMessage(ctx context.Context, s *realtime.Session, env realtime.Envelope) error {
-	if _, err := c.auth.Verify(ctx, c.token); err != nil {
+	if err := c.auth.StillValid(ctx, c.id); err != nil {
 		s.Close(1008, "token no longer valid")
 		return nil
 	}
@@ -293,7 +296,7 @@ func (a *API) WebsocketHandler(d SocketDeps) http.Handler {
 			writeSocketRefusal(w, http.StatusForbidden, "forbidden", "this role has no live socket")
 			return
 		}
-		if err := d.Hub.Serve(w, r, ident, &connHandler{socketHandler: base, token: tok, auth: a.auth}); err != nil {
+		if err := d.Hub.Serve(w, r, ident, &connHandler{socketHandler: base, id: id, auth: a.auth}); err != nil {
 			d.Log.Debug("websocket not served", zap.Error(err))
 		}
 	})
