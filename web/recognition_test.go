@@ -183,6 +183,13 @@ func TestServiceRecordSignedAndTamperDetected(t *testing.T) {
 		if v := verify(map[string]any{"record": signed.Record, "signature": signed.Signature}); !v.Valid || v.KeyID != signed.KeyID {
 			t.Fatalf("genuine record: %+v", v)
 		}
+		// The downloaded document verifies as it is, and names its key.
+		if v := verify(json.RawMessage(r.Body)); !v.Valid {
+			t.Fatalf("the downloaded document posted back: %+v", v)
+		}
+		if v := verify(map[string]any{"record": signed.Record, "signature": signed.Signature, "alg": "Ed25519", "key_id": "0000000000000000"}); v.Valid || v.Reason != "unknown_key" {
+			t.Fatalf("a record naming another key: %+v", v)
+		}
 		tampered := strings.Replace(string(signed.Record), `"total_hours":1.5`, `"total_hours":15`, 1)
 		if tampered == string(signed.Record) {
 			t.Fatalf("could not tamper with %s", signed.Record)

@@ -179,6 +179,10 @@ type verifyRequest struct {
 	Record    json.RawMessage `json:"record" doc:"the record object exactly as served"`
 	Signature string          `json:"signature" doc:"its base64 signature"`
 	CSV       string          `json:"csv" doc:"or: the CSV file, ending with its #signature line"`
+	// The downloaded JSON document carries these too, so that it can be
+	// posted back as it is.
+	Alg   string `json:"alg,omitempty" doc:"optional: Ed25519, as in the downloaded document"`
+	KeyID string `json:"key_id,omitempty" doc:"optional: the key the document names; another key is reported as unknown_key"`
 }
 
 type verifyJSON struct {
@@ -211,6 +215,10 @@ func (a *API) handleVerifyRecord(ctx context.Context, c *call) error {
 		default:
 			out.Valid = true
 		}
+	case req.Alg != "" && req.Alg != "Ed25519":
+		return invalid("alg must be Ed25519")
+	case len(req.Record) > 0 && req.Signature != "" && req.KeyID != "" && req.KeyID != a.signer.keyID:
+		out.Reason = "unknown_key"
 	case len(req.Record) > 0 && req.Signature != "":
 		var compact bytes.Buffer
 		if err := json.Compact(&compact, req.Record); err != nil || !bytes.HasPrefix(compact.Bytes(), []byte("{")) {
