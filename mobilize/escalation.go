@@ -169,17 +169,12 @@ func (e *Escalator) States(ctx context.Context, needs []NeedState) (map[NeedID]E
 // the scope of every need routed to a community. Needs without one are
 // left out: everyone may be offered them.
 func (e *Escalator) Scopes(ctx context.Context, needs []NeedState) (map[NeedID]Scope, error) {
-	states, err := e.States(ctx, needs)
-	if err != nil || len(states) == 0 {
-		return nil, err
-	}
-	link, err := e.store.Linkage(ctx)
-	if err != nil {
+	states, sc, err := e.begin(ctx, needs)
+	if sc == nil {
 		return nil, err
 	}
 	now := e.now()
 	out := make(map[NeedID]Scope, len(states))
-	sc := newScopeCache(e.store, link)
 	for i := range needs {
 		n := &needs[i]
 		st, ok := states[n.ID]
@@ -211,17 +206,12 @@ func (e *Escalator) WidenEmpty(ctx context.Context, needs []NeedState) (map[Need
 	if !e.cfg.WidenWhenEmpty || len(needs) == 0 {
 		return nil, nil
 	}
-	states, err := e.States(ctx, needs)
-	if err != nil || len(states) == 0 {
-		return nil, err
-	}
-	link, err := e.store.Linkage(ctx)
-	if err != nil {
+	states, sc, err := e.begin(ctx, needs)
+	if sc == nil {
 		return nil, err
 	}
 	now := e.now()
 	out := make(map[NeedID]Scope, len(states))
-	sc := newScopeCache(e.store, link)
 	for i := range needs {
 		n := &needs[i]
 		st, ok := states[n.ID]
@@ -244,6 +234,21 @@ func (e *Escalator) WidenEmpty(ctx context.Context, needs []NeedState) (map[Need
 		}
 	}
 	return out, nil
+}
+
+// begin reads what a pass over needs starts from: the states of those
+// routed to a community, and a scope cache over the current areas and
+// organisations. A nil cache means there is nothing to do (or an error).
+func (e *Escalator) begin(ctx context.Context, needs []NeedState) (map[NeedID]EscalationState, *scopeCache, error) {
+	states, err := e.States(ctx, needs)
+	if err != nil || len(states) == 0 {
+		return nil, nil, err
+	}
+	link, err := e.store.Linkage(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return states, newScopeCache(e.store, link), nil
 }
 
 // scopeCache builds scopes for one pass: needs share them, one per
