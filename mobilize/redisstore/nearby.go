@@ -3,11 +3,14 @@ package redisstore
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -60,46 +63,57 @@ func (ix *Index) NearbyMany(ctx context.Context, qs []mobilize.NearbyQuery) ([][
 	// Every cell read in an earlier round is kept, so that no cell
 	// crosses the network twice in one call.
 	fetched := map[string][]string{}
+	named := make([][]string, len(searches)) // the cell keys each search needs this round
+	errs := make([]error, len(searches))
 	for {
-		// Each search names the cells it needs next; the round fetches
-		// the ones not read yet all at once.
-		want := map[string][]*ringSearch{}
-		var keys []string
-		for _, rs := range searches {
+		// Each search names the cells it needs next (in parallel: ring
+		// geometry is CPU work); the round fetches the ones not read yet
+		// all at once, then each search weighs its cells' people.
+		inParallel(len(searches), func(i int) {
+			named[i], errs[i] = named[i][:0], nil
+			rs := searches[i]
 			if rs.done {
-				continue
+				return
 			}
 			cells, err := rs.next(ix)
 			if err != nil {
-				return nil, err
+				errs[i] = err
+				return
 			}
 			for _, c := range cells {
-				key := ix.keys.cell(c.String(), rs.role)
-				if vals, ok := fetched[key]; ok {
-					for _, val := range vals {
-						rs.consider(val)
-					}
-					continue
-				}
-				if _, seen := want[key]; !seen {
-					keys = append(keys, key)
-				}
-				want[key] = append(want[key], rs)
+				named[i] = append(named[i], ix.keys.cell(c.String(), rs.role))
 			}
-		}
-		if len(keys) == 0 {
-			break
-		}
-		if err := ix.fetchKeys(ctx, keys, func(key string, vals []string) {
-			fetched[key] = vals
-			for _, rs := range want[key] {
-				for _, val := range vals {
-					rs.consider(val)
-				}
-			}
-		}); err != nil {
+		})
+		if err := errors.Join(errs...); err != nil {
 			return nil, err
 		}
+		var keys []string
+		wanted := map[string]bool{}
+		for _, ks := range named {
+			for _, k := range ks {
+				if _, ok := fetched[k]; !ok && !wanted[k] {
+					wanted[k] = true
+					keys = append(keys, k)
+				}
+			}
+		}
+		if err := ix.fetchKeys(ctx, keys, func(key string, vals []string) { fetched[key] = vals }); err != nil {
+			return nil, err
+		}
+		more := false
+		for _, ks := range named {
+			more = more || len(ks) > 0
+		}
+		if !more {
+			break
+		}
+		inParallel(len(searches), func(i int) {
+			for _, k := range named[i] {
+				for _, val := range fetched[k] {
+					searches[i].consider(val)
+				}
+			}
+		})
 	}
 	out := make([][]mobilize.Candidate, len(searches))
 	for i, rs := range searches {
@@ -259,6 +273,35 @@ func (s *nearbySearch) consider(val string) {
 	}
 	s.offer(mobilize.Candidate{ID: mobilize.ResponderID(id), Point: p, DistanceMeters: d, LastSeen: time.UnixMilli(ts).UTC()})
 }
+
+// inParallel runs fn(0..n-1) over the machine's cores when n is large
+// enough to pay for the goroutines, else in order. Each index is handled
+// by exactly one goroutine.
+func inParallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/minParallelSearches)
+	if workers < 2 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	per := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += per {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				fn(i)
+			}
+		}(lo, min(n, lo+per))
+	}
+	wg.Wait()
+}
+
+// minParallelSearches is the fewest searches per goroutine worth starting
+// one for.
+const minParallelSearches = 128
 
 // fetchKeys reads cell hashes with HVALS (each value repeats its id; a
 // Lua script gathering the same cells measured about three times the
