@@ -18,8 +18,8 @@ local function askedKey(id) return BASE .. 'need:' .. id .. ':asked' end
 local function getLoad(rid)
   local raw = redis.call('HGET', LOAD, rid)
   if not raw then return nil end
-  local f = split(raw)
-  return {pend = f[1], acc = tonumber(f[2]), max = tonumber(f[3]), duty = f[4]}
+  local pend, acc, mx, duty = string.match(raw, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
+  return {pend = pend, acc = tonumber(acc), max = tonumber(mx), duty = duty}
 end
 
 local function putLoad(rid, l)

@@ -6,11 +6,10 @@
 -- distance m, reason. Returns, per claim, 'ok' or why not.
 local function claim(need, idx, rid, oid, expires, dist, reason)
   local nk = needKey(need)
-  local st = redis.call('HGET', nk, 'status')
-  if st ~= 'open' and st ~= 'staffing' then
+  local v = redis.call('HMGET', nk, 'c' .. idx, 'f' .. idx, 'p' .. idx, 'r' .. idx, 'status')
+  if v[5] ~= 'open' and v[5] ~= 'staffing' then
     return 'need_closed'
   end
-  local v = redis.call('HMGET', nk, 'c' .. idx, 'f' .. idx, 'p' .. idx, 'r' .. idx)
   if not v[1] then
     return 'no_such_slot'
   end
