@@ -81,6 +81,19 @@ func TestDepotEndpoints(t *testing.T) {
 	if n.Supplies.State != mobilize.SupplyReserved || n.Supplies.DepotID != "laishan-1" || n.Supplies.DepotLat == nil || n.Supplies.Reason != "" {
 		t.Fatalf("reserved need: %s", r.Body)
 	}
+	// A volunteer comes on duty nearby; an app without a websocket reads
+	// the offer with its pickup.
+	e.enroll("r-near", "org-a", mobilize.RoleVolunteer, 1, true)
+	e.tick()
+	var offers offerList
+	e.do("GET", "/api/v1/responders/r-near/offers", op, nil).want(t, 200).decode(t, &offers)
+	var pickup *pickupJSON
+	if len(offers.Offers) == 1 && offers.Offers[0].NeedID == n.ID {
+		pickup = offers.Offers[0].Pickup
+	}
+	if pickup == nil || pickup.DepotID != "laishan-1" || len(pickup.Items) != 2 || pickup.Lng != testLng+0.003 {
+		t.Fatalf("pending offer's pickup: %+v", pickup)
+	}
 	r = e.do("GET", "/api/v1/depots/laishan-1", op, nil)
 	r.decode(t, &d)
 	if d.Stock["oxygen_concentrator"] != 0 || d.Reserved["oxygen_concentrator"] != 2 || d.Reserved["medicine_kit"] != 1 {

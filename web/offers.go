@@ -25,6 +25,26 @@ type offerJSON struct {
 	DistanceM   float64       `json:"distance_m"`
 	ExpiresAt   string        `json:"expires_at"`
 	Description string        `json:"description"`
+	Pickup      *pickupJSON   `json:"pickup,omitempty" doc:"where to collect the need's items on the way, when they are reserved at a depot (as in the websocket offer)"`
+}
+
+type pickupJSON struct {
+	DepotID string     `json:"depot_id"`
+	Lat     float64    `json:"lat"`
+	Lng     float64    `json:"lng"`
+	Items   []itemJSON `json:"items"`
+}
+
+// pickupOf is the depot stop of a need whose items are reserved, or nil.
+func pickupOf(n *mobilize.NeedState) *pickupJSON {
+	if n.Supplies == nil || n.Supplies.State != mobilize.SupplyReserved {
+		return nil
+	}
+	p := &pickupJSON{DepotID: n.Supplies.DepotID, Lat: geo.Lat(n.Supplies.DepotPoint), Lng: geo.Lng(n.Supplies.DepotPoint), Items: []itemJSON{}}
+	for _, it := range n.Items {
+		p.Items = append(p.Items, itemJSON{Item: it.Item, Count: it.Count})
+	}
+	return p
 }
 
 type offerList struct {
@@ -73,7 +93,7 @@ func (a *API) handleOffers(ctx context.Context, c *call) error {
 		out.Offers = append(out.Offers, offerJSON{
 			OfferID: string(as.OfferID), NeedID: string(n.ID), Role: as.Role, Category: n.Category, Urgency: n.Urgency,
 			Lat: geo.Lat(n.Point), Lng: geo.Lng(n.Point), DistanceM: math.Round(as.DistanceMeters),
-			ExpiresAt: rfc3339(as.ExpiresAt), Description: n.Description,
+			ExpiresAt: rfc3339(as.ExpiresAt), Description: n.Description, Pickup: pickupOf(&n),
 		})
 	}
 	c.json(http.StatusOK, out)
