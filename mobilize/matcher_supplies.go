@@ -15,13 +15,15 @@ import (
 type SupplyStore interface {
 	Depots(ctx context.Context) ([]Depot, error)
 	ReserveItems(ctx context.Context, id NeedID, items []ItemCount, depotIDs []string) (Supplies, error)
+	// StaffedShort lists staffed needs still short of their items.
+	StaffedShort(ctx context.Context) ([]NeedState, error)
 }
 
 // maxDepotsTried bounds the depots one reservation looks at, nearest first.
 const maxDepotsTried = 32
 
-// reserveSupplies reserves the items of every active need that asks for
-// some and holds none yet, from the nearest depot whose shelf (as read
+// reserveSupplies reserves the items of every active (or staffed but
+// still short) need that asks for some and holds none yet, from the nearest depot whose shelf (as read
 // now) has them all; the store re-checks and takes in one atomic step, so
 // a stale read costs at most a retry on the next tick. A need left short
 // keeps its people: matching goes on and the reason shows on the need.
@@ -40,6 +42,15 @@ func (m *Matcher) reserveSupplies(ctx context.Context, needs []NeedState, now ti
 			continue // about to close
 		}
 		want = append(want, n)
+	}
+	// A team staffed while its items were short is on its way without
+	// them: keep trying for those too.
+	staffed, err := ss.StaffedShort(ctx)
+	if err != nil {
+		return err
+	}
+	for i := range staffed {
+		want = append(want, &staffed[i])
 	}
 	if len(want) == 0 {
 		return nil

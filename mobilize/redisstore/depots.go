@@ -31,6 +31,7 @@ var (
 )
 
 func (k keys) depots() string              { return k.base + "depots" }
+func (k keys) suppliesShort() string       { return k.base + "supplies:short" }
 func (k keys) depot(id string) string      { return k.base + "depot:" + id }
 func (k keys) depotStock(id string) string { return k.base + "depot:" + id + ":stock" }
 func (k keys) depotHeld(id string) string  { return k.base + "depot:" + id + ":held" }
@@ -216,6 +217,38 @@ func (s *Store) ReserveItems(ctx context.Context, id mobilize.NeedID, items []mo
 		return mobilize.Supplies{State: mobilize.SupplyShort, Reason: mobilize.ReasonNoDepotStock}, nil
 	}
 	return supplies(out[0], out[1], out[2], out[3], ""), nil
+}
+
+// StaffedShort returns the staffed needs still waiting for their items:
+// their teams are on the way, and the matcher keeps trying to reserve the
+// items (open needs come with the active ones already).
+func (s *Store) StaffedShort(ctx context.Context) ([]mobilize.NeedState, error) {
+	ids, err := s.rdb.SMembers(ctx, s.keys.suppliesShort()).Result()
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	slices.Sort(ids)
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HGetAll(ctx, s.keys.need(id))
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("staffed short needs: %w", err)
+	}
+	var out []mobilize.NeedState
+	for _, c := range cmds {
+		h := c.Val()
+		if h["status"] != string(mobilize.NeedStaffed) {
+			continue
+		}
+		n, err := decodeNeed(h, nil)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // supplies builds a reservation from its stored fields.

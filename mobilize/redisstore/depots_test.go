@@ -416,3 +416,67 @@ func TestDepotBadInputChangesNothing(t *testing.T) {
 		}
 	})
 }
+
+// A team staffed while its items were short keeps waiting for them: once a
+// depot is restocked the next tick reserves them for the staffed need, and
+// completing it takes them off the shelf.
+func TestStaffedNeedShortOfItemsGetsThemLater(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx := context.Background()
+		clock := newTestClock()
+		st := newStore(t, b, clock)
+		rec := &recorder{}
+		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
+		putDepot(t, st, "d", yantaiLat+0.001, yantaiLng, nil)
+		enrollAt(t, st, clock, "v", mobilize.RoleVolunteer, 1, yantaiLat, yantaiLng+0.001)
+		n, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 2, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
+			Items: []mobilize.ItemCount{{Item: mobilize.ItemMedicineKit, Count: 1}},
+			Team:  []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Matcher().Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		offers := rec.inbox("v", "offer")
+		if len(offers) != 1 {
+			t.Fatalf("%d offers, want 1", len(offers))
+		}
+		if _, err := svc.Respond(ctx, "v", offers[0].Payload["offer_id"].(mobilize.OfferID), true); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := st.Need(ctx, n.ID)
+		if got.Status != mobilize.NeedStaffed || got.Supplies == nil || got.Supplies.State != mobilize.SupplyShort {
+			t.Fatalf("need %s supplies %+v: want staffed and short", got.Status, got.Supplies)
+		}
+		if _, err := st.AdjustStock(ctx, "d", map[mobilize.Item]int{mobilize.ItemMedicineKit: 2}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Matcher().Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = st.Need(ctx, n.ID)
+		if got.Supplies.State != mobilize.SupplyReserved || got.Supplies.DepotID != "d" {
+			t.Fatalf("staffed need after restocking: %+v, want reserved at d", got.Supplies)
+		}
+		if len(rec.ofType("need.supplied")) != 1 {
+			t.Fatalf("%d need.supplied events, want 1", len(rec.ofType("need.supplied")))
+		}
+		if free, held := shelf(t, st, "d", mobilize.ItemMedicineKit); free != 1 || held != 1 {
+			t.Fatalf("after reserving: %d free %d held, want 1 and 1", free, held)
+		}
+		// Reserved now: later ticks leave it alone.
+		if _, err := svc.Matcher().Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if short, err := st.StaffedShort(ctx); err != nil || len(short) != 0 {
+			t.Fatalf("staffed short needs after the reservation: %v %v", short, err)
+		}
+		if err := svc.Complete(ctx, n.ID, "v"); err != nil {
+			t.Fatal(err)
+		}
+		if free, held := shelf(t, st, "d", mobilize.ItemMedicineKit); free != 1 || held != 0 {
+			t.Fatalf("after completion: %d free %d held, want the kit used", free, held)
+		}
+	})
+}

@@ -42,6 +42,7 @@
 //	{P}{R}:depot:<id>          HASH  name, org (owning organisation id), lat, lng, created, updated
 //	{P}{R}:depot:<id>:stock    HASH  item -> count on the shelf, free to reserve (never below 0)
 //	{P}{R}:depot:<id>:held     HASH  item -> count reserved for needs not yet completed
+//	{P}{R}:supplies:short      SET   needs (open or staffed) whose items no depot had yet: tried again each tick
 //
 // A need that asks for items (data.items) holds its reservation in its own
 // hash: sup_state (reserved, short, released, consumed), sup_depot,

@@ -35,7 +35,7 @@ if not found then
 end
 if remaining == 0 then
   redis.call('HSET', nk, 'status', 'completed', 'closed_at', tostring(NOW))
-  endSupplies(nk, 'consumed')
+  endSupplies(need, 'consumed')
   return {'need_completed', acceptedAt}
 end
 return {'completed', acceptedAt}

@@ -5,11 +5,13 @@
 -- first. Returns {'reserved', depot, lat, lng}; {'short'} when no listed
 -- depot has them (recorded on the need, tried again later);
 -- {'need_closed'}; or the need's existing {state, depot, lat, lng} when it
--- holds (or held) a reservation already.
+-- holds (or held) a reservation already. A staffed need may still be
+-- short: its team waits for the items.
 local need, items = ARGV[5], parseItems(ARGV[6])
 local nk = needKey(need)
 local v = redis.call('HMGET', nk, 'status', 'sup_state', 'sup_depot', 'sup_lat', 'sup_lng')
-if v[1] ~= 'open' and v[1] ~= 'staffing' then
+if v[1] ~= 'open' and v[1] ~= 'staffing' and v[1] ~= 'staffed' then
+  redis.call('SREM', SHORT, need)
   return {'need_closed'}
 end
 if v[2] and v[2] ~= 'short' then
@@ -34,9 +36,11 @@ for i = 7, #ARGV do
       redis.call('HSET', nk, 'sup_state', 'reserved', 'sup_depot', d, 'sup_lat', pos[1], 'sup_lng', pos[2],
         'sup_items', ARGV[6])
       redis.call('HDEL', nk, 'sup_short')
+      redis.call('SREM', SHORT, need)
       return {'reserved', d, pos[1], pos[2]}
     end
   end
 end
 redis.call('HSET', nk, 'sup_state', 'short', 'sup_short', 'no_depot_stock', 'sup_items', ARGV[6])
+redis.call('SADD', SHORT, need)
 return {'short'}

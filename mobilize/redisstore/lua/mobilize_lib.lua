@@ -99,7 +99,7 @@ local function closeNeed(needID, status)
   local nk = needKey(needID)
   redis.call('HSET', nk, 'status', status, 'closed_at', tostring(NOW))
   redis.call('ZREM', OPEN, needID)
-  endSupplies(nk, 'released') -- the items go back on the shelf
+  endSupplies(needID, 'released') -- the items go back on the shelf
   local out = {}
   local all = redis.call('HGETALL', asgKey(needID))
   for i = 1, #all, 2 do

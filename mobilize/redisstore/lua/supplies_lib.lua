@@ -6,6 +6,9 @@ local SUP_BASE = ARGV[2]
 local function depotKey(id) return SUP_BASE .. 'depot:' .. id end
 local function depotStockKey(id) return SUP_BASE .. 'depot:' .. id .. ':stock' end
 local function depotHeldKey(id) return SUP_BASE .. 'depot:' .. id .. ':held' end
+-- Needs left short, open or staffed: the matcher tries them again each
+-- tick until a depot has their items or they close.
+local SHORT = SUP_BASE .. 'supplies:short'
 
 -- parseItems reads "item:count,item:count" into a list of {item, count}.
 local function parseItems(s)
@@ -21,7 +24,9 @@ end
 -- the depot's shelf (cancelled, unstaffed), 'consumed' takes them off its
 -- books (completed). Nothing happens unless the need holds a reservation,
 -- so calling it twice cannot return stock twice.
-local function endSupplies(nk, to)
+local function endSupplies(needID, to)
+  local nk = SUP_BASE .. 'need:' .. needID
+  redis.call('SREM', SHORT, needID)
   local v = redis.call('HMGET', nk, 'sup_state', 'sup_depot', 'sup_items')
   if v[1] ~= 'reserved' then return end
   for _, it in ipairs(parseItems(v[3])) do
