@@ -127,8 +127,16 @@ type needJSON struct {
 	Community   string              `json:"community,omitempty" doc:"the community whose area holds the need (its owner); absent outside every loaded community"`
 	Escalation  *escalationJSON     `json:"escalation,omitempty" doc:"where the need is in its escalation; shown for one need, not in lists"`
 	FeedbackURL string              `json:"feedback_url,omitempty" doc:"once completed (GET need only): the one-time link where the person served rates the help; a path on this server unless recognition.public_url is set"`
+	Feedback    *ratingJSON         `json:"feedback,omitempty" doc:"once the person served has rated the help (GET need only): the rating and comment, for the staff who follow the need"`
 	Items       []itemJSON          `json:"items,omitempty"`
 	Supplies    *suppliesJSON       `json:"supplies,omitempty" doc:"the reservation of the items, when the need asks for some"`
+}
+
+// ratingJSON is what the person served said of the help.
+type ratingJSON struct {
+	Rating  int    `json:"rating" doc:"1 (poor) .. 5 (excellent)"`
+	Comment string `json:"comment"`
+	At      string `json:"at"`
 }
 
 type teamJSON struct {
@@ -245,6 +253,13 @@ func (a *API) handleGetNeed(ctx context.Context, c *call) error {
 	}
 	if n.Status == mobilize.NeedCompleted {
 		out.FeedbackURL = a.feedbackURL(n.ID)
+		fbs, err := a.store.Feedbacks(ctx, []mobilize.NeedID{n.ID})
+		if err != nil {
+			return err
+		}
+		if fb, ok := fbs[n.ID]; ok {
+			out.Feedback = &ratingJSON{Rating: fb.Rating, Comment: fb.Comment, At: rfc3339(fb.At)}
+		}
 	}
 	c.json(http.StatusOK, out)
 	return nil

@@ -56,8 +56,8 @@ func TestFeedbackLinkOnceOnlyAndNothingElse(t *testing.T) {
 		// The coordinator of the need's organisation sees it too.
 		var n needJSON
 		e.do("GET", "/api/v1/needs/"+f.N2, f.tokens[cCoord], nil).want(t, 200).decode(t, &n)
-		if n.FeedbackURL != link {
-			t.Fatalf("coordinator's feedback_url %q", n.FeedbackURL)
+		if n.FeedbackURL != link || n.Feedback != nil {
+			t.Fatalf("coordinator's feedback_url %q, feedback %+v before any rating", n.FeedbackURL, n.Feedback)
 		}
 
 		// The token is no bearer token: every other endpoint refuses it.
@@ -128,6 +128,12 @@ func TestFeedbackLinkOnceOnlyAndNothingElse(t *testing.T) {
 		fb, _ := e.store.Feedbacks(context.Background(), []mobilize.NeedID{mobilize.NeedID(f.N2)})
 		if fb[mobilize.NeedID(f.N2)].Rating != 4 || fb[mobilize.NeedID(f.N2)].Comment != "very kind" {
 			t.Fatalf("stored %+v", fb)
+		}
+		// The coordinator following the need reads what was said.
+		var rated needJSON
+		e.do("GET", "/api/v1/needs/"+f.N2, f.tokens[cCoord], nil).want(t, 200).decode(t, &rated)
+		if rated.Feedback == nil || rated.Feedback.Rating != 4 || rated.Feedback.Comment != "very kind" || rated.Feedback.At == "" {
+			t.Fatalf("need's feedback %+v", rated.Feedback)
 		}
 	})
 }
