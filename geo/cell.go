@@ -78,13 +78,28 @@ func (c Cell) h3Cell() h3.Cell { return h3.Cell(c) }
 // garbage).
 func (c Cell) Valid() bool { return c != 0 && c.h3Cell().IsValid() }
 
+// The H3 index layout (https://h3geo.org/docs/core-library/h3Indexing):
+// bits 52-55 hold the resolution, and 15 digits of 3 bits each follow the
+// base cell, the digit of resolution r at bit 3*(15-r); digits finer than
+// the cell's resolution are 7. Reading and rolling up cells this way is
+// pure Go: every location report needs two parents, and a call into C
+// costs more than the arithmetic.
+const (
+	resolutionShift = 52
+	resolutionMask  = uint64(0xf) << resolutionShift
+	digitBits       = 3
+)
+
 // Resolution returns 0..15, or -1 for an invalid cell.
 func (c Cell) Resolution() int {
 	if !c.Valid() {
 		return -1
 	}
-	return c.h3Cell().Resolution()
+	return c.resolution()
 }
+
+// resolution reads the field without checking validity.
+func (c Cell) resolution() int { return int(uint64(c) & resolutionMask >> resolutionShift) }
 
 // Parent returns the ancestor of c at resolution res (c itself when res is
 // c's resolution); it is how fine cells are rolled up for coarse views.
@@ -92,14 +107,19 @@ func (c Cell) Parent(res int) (Cell, error) {
 	if !c.Valid() {
 		return 0, fmt.Errorf("parent of %s: %w", c, ErrInvalidCell)
 	}
-	if res < 0 || res > c.Resolution() {
-		return 0, fmt.Errorf("parent of %s at res %d: want 0..%d: %w", c, res, c.Resolution(), ErrInvalidResolution)
+	if res < 0 || res > c.resolution() {
+		return 0, fmt.Errorf("parent of %s at res %d: want 0..%d: %w", c, res, c.resolution(), ErrInvalidResolution)
 	}
-	p := Cell(c.h3Cell().Parent(res))
-	if !p.Valid() {
-		return 0, fmt.Errorf("parent of %s at res %d: %w", c, res, ErrInvalidCell)
-	}
-	return p, nil
+	return c.parent(res), nil
+}
+
+// parent rolls a valid cell up to res (0..its resolution): the resolution
+// field becomes res and the digits below it become 7. The parent of a
+// valid cell is always valid, so nothing is checked.
+func (c Cell) parent(res int) Cell {
+	v := uint64(c)&^resolutionMask | uint64(res)<<resolutionShift
+	unused := uint64(1)<<(digitBits*(15-res)) - 1 // every digit finer than res
+	return Cell(v | unused)
 }
 
 // Centre returns the centre of c (the zero point for an invalid cell).

@@ -165,6 +165,36 @@ func TestParent(t *testing.T) {
 	}
 }
 
+// Parent and Resolution read the index bits in Go; they must agree with
+// H3's own functions everywhere, pentagons included.
+func TestParentMatchesH3(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	var cells []Cell
+	for range 2000 {
+		p := pointOf(r.Float64()*180-90, r.Float64()*360-180)
+		cells = append(cells, mustCellAt(t, p, r.IntN(16)))
+	}
+	for _, pent := range h3.Pentagons(0) {
+		for res := range 16 {
+			cells = append(cells, Cell(pent.CenterChild(res)))
+		}
+	}
+	for _, c := range cells {
+		if got, want := c.Resolution(), h3.Cell(c).Resolution(); got != want {
+			t.Fatalf("%s: Resolution %d, H3 says %d", c, got, want)
+		}
+		for res := 0; res <= c.Resolution(); res++ {
+			got, err := c.Parent(res)
+			if err != nil {
+				t.Fatalf("%s Parent(%d): %v", c, res, err)
+			}
+			if want := Cell(h3.Cell(c).Parent(res)); got != want {
+				t.Fatalf("%s Parent(%d) = %s, H3 says %s", c, res, got, want)
+			}
+		}
+	}
+}
+
 func TestInvalidCellGivesZeroValues(t *testing.T) {
 	for _, c := range []Cell{0, 12345, math.MaxUint64} {
 		if c.Valid() || c.Resolution() != -1 || c.Centre() != (orb.Point{}) || c.Boundary() != nil ||

@@ -74,9 +74,23 @@ func NewIndex(rdb redis.UniversalClient, opts IndexOptions) (*Index, error) {
 // Resolution is the H3 resolution of the cell hashes.
 func (ix *Index) Resolution() int { return ix.res }
 
+// idForbidden marks the bytes that would break the record format or the
+// key names. A table, because every location report checks its id and
+// strings.ContainsAny builds its set anew on each call.
+var idForbidden = func() (t [256]bool) {
+	for _, c := range []byte("|,@: {}\t\r\n") {
+		t[c] = true
+	}
+	return t
+}()
+
 // validID keeps ids from breaking the record format or the key names.
 func validID(id mobilize.ResponderID) error {
-	if id == "" || len(id) > 64 || strings.ContainsAny(string(id), "|,@: {}\t\r\n") {
+	ok := id != "" && len(id) <= 64
+	for i := 0; ok && i < len(id); i++ {
+		ok = !idForbidden[id[i]]
+	}
+	if !ok {
 		return fmt.Errorf("responder id %q: 1..64 characters without | , @ : braces or spaces: %w", id, mobilize.ErrInvalid)
 	}
 	return nil
@@ -246,12 +260,14 @@ func (ix *Index) locateArgs(args []any, l Location) ([]any, error) {
 	}
 	p7, _ := cell.Parent(7)
 	p5, _ := cell.Parent(5)
-	return append(args, string(l.ID),
-		strconv.FormatFloat(geo.Lat(l.Point), 'f', -1, 64),
-		strconv.FormatFloat(geo.Lng(l.Point), 'f', -1, 64),
-		strconv.FormatInt(l.At.UnixMilli(), 10),
-		cell.String(), p7.String(), p5.String(),
-	), nil
+	ts := strconv.FormatInt(l.At.UnixMilli(), 10)
+	pos := make([]byte, 0, 64)
+	pos = strconv.AppendFloat(pos, geo.Lat(l.Point), 'f', -1, 64)
+	pos = append(pos, '|')
+	pos = strconv.AppendFloat(pos, geo.Lng(l.Point), 'f', -1, 64)
+	pos = append(pos, '|')
+	pos = append(pos, ts...)
+	return append(args, string(l.ID), ts, string(pos), cell.String(), p7.String(), p5.String()), nil
 }
 
 // Locate records a position: it refreshes the position and last-seen
@@ -353,15 +369,17 @@ func (ix *Index) locateMany(ctx context.Context, ls []Location) []locateResult {
 	return out
 }
 
-// parseLocated reads one report's reply: -1, or "applied|role|status".
+// parseLocated reads one report's reply: -1, "role|status|", or
+// "old|role|status|" for a report older than the position held.
 func parseLocated(id mobilize.ResponderID, reply any) locateResult {
 	s, ok := reply.(string)
 	if !ok {
 		return locateResult{err: fmt.Errorf("locate %s: %w", id, mobilize.ErrNotFound)}
 	}
-	applied, rest, _ := strings.Cut(s, "|")
-	role, status, _ := strings.Cut(rest, "|")
-	return locateResult{Located: Located{Applied: applied == "1", Role: mobilize.Role(role), Status: mobilize.Status(status)}}
+	rest, old := strings.CutPrefix(s, "old|")
+	role, rest, _ := strings.Cut(rest, "|")
+	status, _, _ := strings.Cut(rest, "|")
+	return locateResult{Located: Located{Applied: !old, Role: mobilize.Role(role), Status: mobilize.Status(status)}}
 }
 
 // SetStatus changes a responder's status; only available responders with

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -290,12 +291,17 @@ func BenchmarkLocate(pb *testing.B) {
 				b.Fatal(err)
 			}
 			batches.Store(0)
+			redisCPU, clientCPU := redisCPUSeconds(b, city.rdb), processCPUSeconds(b)
 			lat := runCallers(b, 64, "updates/s", func(r *rand.Rand) error {
 				i := r.IntN(len(city.ids))
 				return city.ix.Locate(context.Background(), Location{
 					ID: city.ids[i], Point: move(r, city.homes[i]), At: time.UnixMilli(at.Add(1)),
 				})
 			})
+			// Where the two cores went: both processes' CPU time per update
+			// (the client's includes the writers' own work of making points).
+			b.ReportMetric((redisCPUSeconds(b, city.rdb)-redisCPU)*1e6/float64(b.N), "redis-cpu-µs/update")
+			b.ReportMetric((processCPUSeconds(b)-clientCPU)*1e6/float64(b.N), "client-cpu-µs/update")
 			lat.report(b, "")
 			b.ReportMetric(float64(b.N)/float64(batches.Load()), "reports/batch")
 			b.ReportMetric(redisMicrosPerCall(b, city.rdb, "evalsha")*float64(batches.Load())/float64(b.N), "redis-µs/update")
@@ -304,6 +310,35 @@ func BenchmarkLocate(pb *testing.B) {
 			b.ReportMetric(100*perSec/sadd, "%-of-sadd")
 		})
 	}
+}
+
+// redisCPUSeconds is the server's CPU time so far (INFO cpu, user+sys).
+func redisCPUSeconds(b *testing.B, rdb *redis.Client) float64 {
+	b.Helper()
+	info, err := rdb.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	total := 0.0
+	for _, field := range []string{"used_cpu_user", "used_cpu_sys"} {
+		m := regexp.MustCompile(field + `:([\d.]+)`).FindStringSubmatch(info)
+		if m == nil {
+			b.Fatalf("no %s in INFO cpu", field)
+		}
+		v, _ := strconv.ParseFloat(m[1], 64)
+		total += v
+	}
+	return total
+}
+
+// processCPUSeconds is this process' CPU time so far (user+sys).
+func processCPUSeconds(b *testing.B) float64 {
+	b.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // redisMicrosPerCall reads the server's own time per call of a command

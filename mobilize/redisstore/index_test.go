@@ -161,13 +161,21 @@ func TestNearbyMatchesBruteForce(t *testing.T) {
 		if err := ix.RegisterMany(ctx, regs); err != nil {
 			t.Fatal(err)
 		}
-		locate := func(batch []mobilize.ResponderID) {
+		// locate sends one batch of reports: anywhere in the box, or (walk)
+		// within 40 m of the last position, so that most stay in their
+		// cell, which the script handles on a path of its own. A batch may
+		// hold several reports of one person.
+		locate := func(batch []mobilize.ResponderID, walk bool) {
 			ls := make([]Location, len(batch))
 			for i, id := range batch {
 				m := people[id]
 				// Spread last-seen times over the last 15 minutes, so some are
 				// stale. A report older than the one held is ignored.
 				p := randomPoint(t, r, 30_000)
+				if walk && m.loc {
+					lat, lng := offset(geo.Lat(m.point), geo.Lng(m.point), (r.Float64()*2-1)*40, (r.Float64()*2-1)*40)
+					p = mustPoint(t, lat, lng)
+				}
 				seen := clock.Now().Add(-time.Duration(r.IntN(15*60)) * time.Second)
 				if !m.loc || !seen.Before(m.seen) {
 					m.point, m.seen, m.loc = p, seen, true
@@ -181,7 +189,7 @@ func TestNearbyMatchesBruteForce(t *testing.T) {
 			}
 		}
 		for start := 0; start < n; start += 500 {
-			locate(ids[start : start+500])
+			locate(ids[start:start+500], false)
 		}
 
 		// Every query is answered alone (Nearby) and all of them together
@@ -231,8 +239,17 @@ func TestNearbyMatchesBruteForce(t *testing.T) {
 			for range 3000 {
 				moved = append(moved, ids[r.IntN(n)])
 			}
-			slices.Sort(moved)
-			locate(slices.Compact(moved))
+			locate(moved, false)
+			// Walks, with repeats: a tenth of the people report twice in a
+			// row, so both reports share a script call.
+			var walked []mobilize.ResponderID
+			for _, id := range ids[r.IntN(n-2000):][:2000] {
+				walked = append(walked, id)
+				if r.IntN(10) == 0 {
+					walked = append(walked, id)
+				}
+			}
+			locate(walked, true)
 			for range 1000 {
 				id := ids[r.IntN(n)]
 				st := randomStatus(r)
@@ -587,4 +604,21 @@ func TestNearbyNearAPentagonAndEveryKeyInOneSlot(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestValidID(t *testing.T) {
+	for _, id := range []mobilize.ResponderID{"v1", "社工-07", mobilize.ResponderID(strings.Repeat("x", 64))} {
+		if err := validID(id); err != nil {
+			t.Errorf("validID(%q) = %v, want nil", id, err)
+		}
+	}
+	bad := []mobilize.ResponderID{"", mobilize.ResponderID(strings.Repeat("x", 65))}
+	for _, c := range "|,@: {}\t\r\n" {
+		bad = append(bad, mobilize.ResponderID("a"+string(c)+"b"))
+	}
+	for _, id := range bad {
+		if err := validID(id); !errors.Is(err, mobilize.ErrInvalid) {
+			t.Errorf("validID(%q) = %v, want ErrInvalid", id, err)
+		}
+	}
 }
