@@ -310,6 +310,57 @@ func BenchmarkLocate(pb *testing.B) {
 			b.ReportMetric(100*perSec/sadd, "%-of-sadd")
 		})
 	}
+	pb.Run("script-floor", func(b *testing.B) { benchScriptFloor(b, city, moves["walk"]) })
+}
+
+// floorScripts take the same arguments as locate.lua and do the least a
+// location script can: start and read its arguments (noop), or also read
+// every report's record and write it back in one HMGET and one HSET
+// (read-write), which a report must do to check its order and status.
+var floorScripts = []struct{ name, src string }{
+	{"noop", "return #ARGV"},
+	{"read-write", `
+local ids = {}
+for i = 2, #ARGV, 6 do ids[#ids + 1] = ARGV[i] end
+local raws = redis.call('HMGET', KEYS[1], unpack(ids))
+local kv = {}
+for j, id in ipairs(ids) do
+  kv[#kv + 1] = id
+  kv[#kv + 1] = raws[j]
+end
+redis.call('HSET', KEYS[1], unpack(kv))
+return #ids`},
+}
+
+// benchScriptFloor reports the Redis time per report of the floor
+// scripts, fed the server's own arguments for walking reports in batches
+// of maxLocateBatch, next to which locate.lua's own figure can be read.
+func benchScriptFloor(b *testing.B, city *benchCity, move func(r *rand.Rand, home orb.Point) orb.Point) {
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(1, 2))
+	at := city.clock.Now().UnixMilli()
+	for _, fs := range floorScripts {
+		script := redis.NewScript(fs.src)
+		if err := city.rdb.ConfigResetStat(ctx).Err(); err != nil {
+			b.Fatal(err)
+		}
+		calls := max(1, b.N/maxLocateBatch)
+		for range calls {
+			args := []any{city.ix.keys.cellPrefix()}
+			for range maxLocateBatch {
+				i := r.IntN(len(city.ids))
+				at++
+				var err error
+				if args, err = city.ix.locateArgs(args, Location{ID: city.ids[i], Point: move(r, city.homes[i]), At: time.UnixMilli(at)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := script.Run(ctx, city.rdb, city.ix.scriptKeys, args...).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(redisMicrosPerCall(b, city.rdb, "evalsha")/maxLocateBatch, fs.name+"-redis-µs/report")
+	}
 }
 
 // redisCPUSeconds is the server's CPU time so far (INFO cpu, user+sys).
