@@ -92,11 +92,8 @@ func TestNeedsAreRoutedToTheCommunityThatHoldsThem(t *testing.T) {
 			lat, lng float64
 			want     mobilize.AreaID
 		}{{37.46, 121.43, "c1"}, {37.46, 121.41, "c1"}, {37.42, 121.43, ""}} {
-			n, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 3, Category: "elderly_checkin", Point: mustPoint(t, tc.lat, tc.lng),
+			n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 3, Category: "elderly_checkin", Point: mustPoint(t, tc.lat, tc.lng),
 				Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
-			if err != nil {
-				t.Fatal(err)
-			}
 			stored, err := st.Need(ctx, n.ID)
 			if err != nil {
 				t.Fatal(err)

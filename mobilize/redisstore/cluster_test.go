@@ -33,11 +33,8 @@ func TestRunsOnRedisCluster(t *testing.T) {
 	if err != nil || len(found) != 2 {
 		t.Fatalf("nearby on cluster: %v, %v", found, err)
 	}
-	n, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 1, Category: "evacuation", Point: mustPoint(t, yantaiLat, yantaiLng),
+	n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 1, Category: "evacuation", Point: mustPoint(t, yantaiLat, yantaiLng),
 		Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 2}}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if rep, err := svc.Matcher().Tick(ctx); err != nil || rep.Offered != 2 {
 		t.Fatalf("tick on cluster: %+v, %v", rep, err)
 	}

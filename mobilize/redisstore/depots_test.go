@@ -219,15 +219,10 @@ func TestNearestDepotWithStockAndTheDetour(t *testing.T) {
 		upLat, _ := offset(yantaiLat, yantaiLng, 0, 600)
 		enrollAt(t, st, clock, "south", mobilize.RoleVolunteer, 1, southLat, yantaiLng)
 		enrollAt(t, st, clock, "uphill", mobilize.RoleVolunteer, 1, upLat, yantaiLng)
-		n, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 2, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
+		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 2, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
 			Items: []mobilize.ItemCount{{Item: mobilize.ItemMedicineKit, Count: 2}, {Item: mobilize.ItemFoodParcel, Count: 1}},
 			Team:  []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := svc.Matcher().Tick(ctx); err != nil {
-			t.Fatal(err)
-		}
+		mustTick(t, svc)
 		got, _ := st.Need(ctx, n.ID)
 		if got.Supplies == nil || got.Supplies.State != mobilize.SupplyReserved || got.Supplies.DepotID != "north" {
 			t.Fatalf("supplies %+v: want reserved at north (the nearest with every item)", got.Supplies)
@@ -281,12 +276,9 @@ func TestShortNeedStillGetsPeopleAndUnstaffedReleases(t *testing.T) {
 		svc := mobilize.NewService(st, nil, matchConfig(), clock.Now)
 		putDepot(t, st, "d", yantaiLat+0.001, yantaiLng, nil)
 		enrollAt(t, st, clock, "v", mobilize.RoleVolunteer, 1, yantaiLat, yantaiLng+0.001)
-		n, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 3, Category: "oxygen", Point: mustPoint(t, yantaiLat, yantaiLng),
+		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 3, Category: "oxygen", Point: mustPoint(t, yantaiLat, yantaiLng),
 			Items: []mobilize.ItemCount{{Item: mobilize.ItemOxygenConcentrator, Count: 1}}, Deadline: clock.Now().Add(time.Hour),
 			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 2}}})
-		if err != nil {
-			t.Fatal(err)
-		}
 		svc.Matcher().Tick(ctx)
 		got, _ := st.Need(ctx, n.ID)
 		if got.Supplies == nil || got.Supplies.State != mobilize.SupplyShort || got.Supplies.Reason != mobilize.ReasonNoDepotStock {
@@ -429,15 +421,10 @@ func TestStaffedNeedShortOfItemsGetsThemLater(t *testing.T) {
 		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
 		putDepot(t, st, "d", yantaiLat+0.001, yantaiLng, nil)
 		enrollAt(t, st, clock, "v", mobilize.RoleVolunteer, 1, yantaiLat, yantaiLng+0.001)
-		n, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 2, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
+		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 2, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
 			Items: []mobilize.ItemCount{{Item: mobilize.ItemMedicineKit, Count: 1}},
 			Team:  []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := svc.Matcher().Tick(ctx); err != nil {
-			t.Fatal(err)
-		}
+		mustTick(t, svc)
 		offers := rec.inbox("v", "offer")
 		if len(offers) != 1 {
 			t.Fatalf("%d offers, want 1", len(offers))
@@ -452,9 +439,7 @@ func TestStaffedNeedShortOfItemsGetsThemLater(t *testing.T) {
 		if _, err := st.AdjustStock(ctx, "d", map[mobilize.Item]int{mobilize.ItemMedicineKit: 2}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.Matcher().Tick(ctx); err != nil {
-			t.Fatal(err)
-		}
+		mustTick(t, svc)
 		got, _ = st.Need(ctx, n.ID)
 		if got.Supplies.State != mobilize.SupplyReserved || got.Supplies.DepotID != "d" {
 			t.Fatalf("staffed need after restocking: %+v, want reserved at d", got.Supplies)
@@ -466,9 +451,7 @@ func TestStaffedNeedShortOfItemsGetsThemLater(t *testing.T) {
 			t.Fatalf("after reserving: %d free %d held, want 1 and 1", free, held)
 		}
 		// Reserved now: later ticks leave it alone.
-		if _, err := svc.Matcher().Tick(ctx); err != nil {
-			t.Fatal(err)
-		}
+		mustTick(t, svc)
 		if short, err := st.StaffedShort(ctx); err != nil || len(short) != 0 {
 			t.Fatalf("staffed short needs after the reservation: %v %v", short, err)
 		}

@@ -75,11 +75,8 @@ func TestUnfillableNeedEscalatesThroughEveryTierOnTheClock(t *testing.T) {
 		// The only volunteer belongs to no organisation: the city pool.
 		lat, lng := offset(c1Lat, c1Lng, 300, 0)
 		enrollAt(t, st, clock, "free", mobilize.RoleVolunteer, 1, lat, lng)
-		n, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 1, Category: "evacuation", Point: mustPoint(t, c1Lat, c1Lng),
+		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 1, Category: "evacuation", Point: mustPoint(t, c1Lat, c1Lng),
 			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
-		if err != nil {
-			t.Fatal(err)
-		}
 		if n.Community != "c1" {
 			t.Fatalf("need routed to %q", n.Community)
 		}
@@ -135,9 +132,7 @@ func TestUnfillableNeedEscalatesThroughEveryTierOnTheClock(t *testing.T) {
 		// At the city pool there is nowhere further to go.
 		clock.Advance(time.Hour)
 		relocate(t, st, clock, "free", lat, lng)
-		if _, err := svc.Matcher().Tick(ctx); err != nil {
-			t.Fatal(err)
-		}
+		mustTick(t, svc)
 		if got := rec.ofType("need.escalated"); len(got) != 5 {
 			t.Fatalf("%d escalations, want 5", len(got))
 		}
@@ -173,11 +168,8 @@ func TestPartnerVolunteerFillsTheNeedAfterEscalation(t *testing.T) {
 			lat, lng := offset(c1Lat, c1Lng, p.eastM, 0)
 			member(t, st, clock, p.id, p.org, lat, lng)
 		}
-		n, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 1, Category: "evacuation", Point: mustPoint(t, c1Lat, c1Lng),
+		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 1, Category: "evacuation", Point: mustPoint(t, c1Lat, c1Lng),
 			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
-		if err != nil {
-			t.Fatal(err)
-		}
 		for step := 0; step < 2; step++ {
 			if rep, err := svc.Matcher().Tick(ctx); err != nil || rep.Offered != 0 {
 				t.Fatalf("step %d: offered %d (%v); nobody is in scope", step, rep.Offered, err)
@@ -218,9 +210,7 @@ func TestPartnerVolunteerFillsTheNeedAfterEscalation(t *testing.T) {
 		}
 		// A staffed need does not escalate further.
 		clock.Advance(time.Hour)
-		if _, err := svc.Matcher().Tick(ctx); err != nil {
-			t.Fatal(err)
-		}
+		mustTick(t, svc)
 		if len(rec.ofType("need.escalated")) != 2 {
 			t.Fatal("a staffed need escalated")
 		}
@@ -238,11 +228,8 @@ func TestOperatorEscalatesByHand(t *testing.T) {
 		svc.UseEscalation(mobilize.NewEscalator(st, rec, mobilize.EscalationConfig{}, clock.Now))
 		lat, lng := offset(c1Lat, c1Lng, 100, 0)
 		member(t, st, clock, "neighbour", "team-c2", lat, lng)
-		n, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 4, Category: "shopping", Point: mustPoint(t, c1Lat, c1Lng),
+		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 4, Category: "shopping", Point: mustPoint(t, c1Lat, c1Lng),
 			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
-		if err != nil {
-			t.Fatal(err)
-		}
 		for want := 1; want <= 3; want++ {
 			clock.Advance(10 * time.Second)
 			_, st2, err := svc.Escalate(ctx, n.ID)
@@ -261,11 +248,8 @@ func TestOperatorEscalatesByHand(t *testing.T) {
 		}
 		// A need outside every community cannot be escalated: it is in the
 		// city pool already.
-		out, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 4, Category: "shopping", Point: mustPoint(t, 37.0, 121.0),
+		out := mustCreateNeed(t, svc, mobilize.Need{Urgency: 4, Category: "shopping", Point: mustPoint(t, 37.0, 121.0),
 			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
-		if err != nil {
-			t.Fatal(err)
-		}
 		if _, _, err := svc.Escalate(ctx, out.ID); err == nil {
 			t.Fatal("a need outside every community escalated")
 		}

@@ -32,14 +32,9 @@ func TestAlertBudget(t *testing.T) {
 		// so only the budget can turn the matcher away from near).
 		ask := func() mobilize.ResponderID {
 			t.Helper()
-			n, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 3, Category: "elderly_checkin", Point: mustPoint(t, yantaiLat, yantaiLng),
+			n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 3, Category: "elderly_checkin", Point: mustPoint(t, yantaiLat, yantaiLng),
 				Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := svc.Matcher().Tick(ctx); err != nil {
-				t.Fatal(err)
-			}
+			mustTick(t, svc)
 			got, _ := st.Need(ctx, n.ID)
 			if _, err := svc.Cancel(ctx, n.ID); err != nil {
 				t.Fatal(err)
@@ -97,11 +92,8 @@ func TestServedHoursAreALast24HoursWindow(t *testing.T) {
 		rec := &recorder{}
 		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
 		enrollAt(t, st, clock, "v", mobilize.RoleVolunteer, 1, yantaiLat, yantaiLng)
-		n, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 3, Category: "elderly_checkin", Point: mustPoint(t, yantaiLat, yantaiLng),
+		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 3, Category: "elderly_checkin", Point: mustPoint(t, yantaiLat, yantaiLng),
 			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
-		if err != nil {
-			t.Fatal(err)
-		}
 		svc.Matcher().Tick(ctx)
 		if _, err := svc.Respond(ctx, "v", rec.inbox("v", "offer")[0].Payload["offer_id"].(mobilize.OfferID), true); err != nil {
 			t.Fatal(err)

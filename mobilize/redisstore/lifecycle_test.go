@@ -31,6 +31,26 @@ func newStore(t testing.TB, b redistest.Backend, clock *testClock) *Store {
 	return st
 }
 
+// mustCreateNeed creates n through the service, as the API does.
+func mustCreateNeed(t testing.TB, svc *mobilize.Service, n mobilize.Need) mobilize.NeedState {
+	t.Helper()
+	created, err := svc.CreateNeed(context.Background(), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return created
+}
+
+// mustTick runs one matcher tick.
+func mustTick(t testing.TB, svc *mobilize.Service) mobilize.TickReport {
+	t.Helper()
+	rep, err := svc.Matcher().Tick(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
 func enrollAt(t testing.TB, st *Store, clock *testClock, id mobilize.ResponderID, role mobilize.Role, max int, lat, lng float64) {
 	t.Helper()
 	ctx := context.Background()

@@ -56,11 +56,8 @@ func TestServiceStaffsATeamLedByItsSocialWorker(t *testing.T) {
 		enrollAt(t, st, clock, "v2", mobilize.RoleVolunteer, 1, yantaiLat+0.002, yantaiLng)
 		enrollAt(t, st, clock, "sw", mobilize.RoleSocialWorker, 1, yantaiLat+0.004, yantaiLng)
 		enrollAt(t, st, clock, "far", mobilize.RoleVolunteer, 1, yantaiLat+0.2, yantaiLng) // ~22 km: out of reach
-		n, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 2, Category: "psychological_support", Point: mustPoint(t, yantaiLat, yantaiLng),
+		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 2, Category: "psychological_support", Point: mustPoint(t, yantaiLat, yantaiLng),
 			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 2}, {Role: mobilize.RoleSocialWorker, Count: 1}}})
-		if err != nil {
-			t.Fatal(err)
-		}
 		rep, err := svc.Matcher().Tick(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -117,19 +114,11 @@ func TestUrgentNeedGetsTheOnlyReachablePerson(t *testing.T) {
 		svc := mobilize.NewService(st, &recorder{}, matchConfig(), clock.Now)
 		// The medic stands next to the routine need; the urgent one is 3 km away.
 		enrollAt(t, st, clock, "medic", mobilize.RoleMedic, 1, yantaiLat, yantaiLng)
-		routine, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 4, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
+		routine := mustCreateNeed(t, svc, mobilize.Need{Urgency: 4, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
 			Team: []mobilize.TeamSlot{{Role: mobilize.RoleMedic, Count: 1}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		urgent, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 1, Category: "cardiac_arrest", Point: mustPoint(t, yantaiLat+0.027, yantaiLng),
+		urgent := mustCreateNeed(t, svc, mobilize.Need{Urgency: 1, Category: "cardiac_arrest", Point: mustPoint(t, yantaiLat+0.027, yantaiLng),
 			Team: []mobilize.TeamSlot{{Role: mobilize.RoleMedic, Count: 1}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := svc.Matcher().Tick(ctx); err != nil {
-			t.Fatal(err)
-		}
+		mustTick(t, svc)
 		u, _ := st.Need(ctx, urgent.ID)
 		r, _ := st.Need(ctx, routine.ID)
 		if len(u.Assignments) != 1 || u.Assignments[0].ResponderID != "medic" {
@@ -148,28 +137,19 @@ func TestShortfallReasons(t *testing.T) {
 		st := newStore(t, b, clock)
 		rec := &recorder{}
 		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
-		n, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 3, Category: "elderly_checkin", Point: mustPoint(t, yantaiLat, yantaiLng),
+		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 3, Category: "elderly_checkin", Point: mustPoint(t, yantaiLat, yantaiLng),
 			Team: []mobilize.TeamSlot{{Role: mobilize.RoleCommunityWorker, Count: 1}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := svc.Matcher().Tick(ctx); err != nil {
-			t.Fatal(err)
-		}
+		mustTick(t, svc)
 		if got, _ := st.Need(ctx, n.ID); got.Shortfalls[0] != mobilize.ReasonNobodyInRadius {
 			t.Fatalf("shortfall %v, want %s", got.Shortfalls, mobilize.ReasonNobodyInRadius)
 		}
 		enrollAt(t, st, clock, "cw", mobilize.RoleCommunityWorker, 1, yantaiLat, yantaiLng)
-		if _, err := svc.Matcher().Tick(ctx); err != nil {
-			t.Fatal(err)
-		}
+		mustTick(t, svc)
 		offer := rec.inbox("cw", "offer")[0].Payload["offer_id"].(mobilize.OfferID)
 		if _, err := svc.Respond(ctx, "cw", offer, false); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.Matcher().Tick(ctx); err != nil {
-			t.Fatal(err)
-		}
+		mustTick(t, svc)
 		got, _ := st.Need(ctx, n.ID)
 		if got.Shortfalls[0] != mobilize.ReasonAllDeclined {
 			t.Fatalf("after the only one declined: shortfall %v, want %s", got.Shortfalls, mobilize.ReasonAllDeclined)
@@ -407,11 +387,8 @@ func TestFatigueSpreadsTheLoad(t *testing.T) {
 		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
 		lat100, lng := offset(yantaiLat, yantaiLng, 0, 100)
 		enrollAt(t, st, clock, "near", mobilize.RoleVolunteer, 1, lat100, lng)
-		first, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 3, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
+		first := mustCreateNeed(t, svc, mobilize.Need{Urgency: 3, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
 			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
-		if err != nil {
-			t.Fatal(err)
-		}
 		svc.Matcher().Tick(ctx)
 		if _, err := svc.Respond(ctx, "near", rec.inbox("near", "offer")[0].Payload["offer_id"].(mobilize.OfferID), false); err != nil {
 			t.Fatal(err)
@@ -420,11 +397,8 @@ func TestFatigueSpreadsTheLoad(t *testing.T) {
 		// 200 m away: about 100 s more on foot, less than one decline's 2 min.
 		lat200, _ := offset(yantaiLat, yantaiLng, 0, -200)
 		enrollAt(t, st, clock, "farther", mobilize.RoleVolunteer, 1, lat200, lng)
-		second, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 3, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
+		second := mustCreateNeed(t, svc, mobilize.Need{Urgency: 3, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
 			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
-		if err != nil {
-			t.Fatal(err)
-		}
 		svc.Matcher().Tick(ctx)
 		got, _ := st.Need(ctx, second.ID)
 		if len(got.Assignments) != 1 || got.Assignments[0].ResponderID != "farther" {
@@ -483,14 +457,9 @@ func TestUnreliablePassedOver(t *testing.T) {
 				if err := b.Client.HSet(ctx, st.keys.reliability(), "r:near", "0|10|0|0").Err(); err != nil {
 					t.Fatal(err)
 				}
-				n, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 3, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
+				n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 3, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
 					Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := svc.Matcher().Tick(ctx); err != nil {
-					t.Fatal(err)
-				}
+				mustTick(t, svc)
 				got, _ := st.Need(ctx, n.ID)
 				if len(got.Assignments) != 1 || got.Assignments[0].ResponderID != tc.want {
 					t.Fatalf("assignments %+v: want %s", got.Assignments, tc.want)
