@@ -12,4 +12,8 @@ var (
 	ErrInvalid           = errors.New("invalid")
 	ErrConflict          = errors.New("conflict")
 	ErrInvalidTransition = errors.New("invalid transition")
+	// ErrUnavailable is the store not answering (down, restarting, still
+	// loading its data): nothing was decided, and the same request may
+	// succeed in a few seconds.
+	ErrUnavailable = errors.New("store unavailable")
 )

@@ -39,6 +39,7 @@ var errorStatus = []struct {
 	code   string
 }{
 	{mobilize.ErrInvalid, http.StatusBadRequest, "invalid_request"},
+	{mobilize.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{mobilize.ErrNotFound, http.StatusNotFound, "not_found"},
 	{mobilize.ErrConflict, http.StatusConflict, "conflict"},
 	{mobilize.ErrInvalidTransition, http.StatusConflict, "invalid_transition"},
@@ -112,13 +113,30 @@ type errorDetail struct {
 	Message string `json:"message"`
 }
 
+// storeRetryAfter is what a 503 asks the client to wait: about as long as
+// a restarted Redis takes to load a city's data.
+const storeRetryAfter = 2 * time.Second
+
 // writeError answers with the uniform error body. Server errors are logged
 // with what went wrong and answered with a generic sentence: internal
 // messages may name keys, addresses or ids a client has no business with.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, code := ErrorStatusCode(err)
 	msg := err.Error()
-	if status >= 500 {
+	var e *Error
+	retryAfter := time.Duration(0)
+	if errors.As(err, &e) {
+		retryAfter = e.RetryAfter
+	}
+	switch {
+	case status == http.StatusServiceUnavailable:
+		// Redis is down or restarting: nothing was done, and the client
+		// should come back shortly. One warning per request would flood
+		// the log during an outage that /readyz already reports.
+		a.log.Debug("store unavailable", zap.String("route", r.Pattern), zap.Error(err))
+		msg = "the data store is not answering; nothing was changed, retry shortly"
+		retryAfter = max(retryAfter, storeRetryAfter)
+	case status >= 500:
 		level := zap.ErrorLevel
 		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 			level = zap.DebugLevel // the client went away; nobody reads the answer
@@ -126,9 +144,8 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		a.log.Log(level, "request failed", zap.String("route", r.Pattern), zap.String("method", r.Method), zap.Error(err))
 		msg = "internal error; the request may be retried"
 	}
-	var e *Error
-	if errors.As(err, &e) && e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((retryAfter+time.Second-1)/time.Second)))
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="liandong"`)

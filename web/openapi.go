@@ -176,6 +176,7 @@ func (g *schemaGen) operation(rt route) map[string]any {
 	}
 	refusal(429, "rate limited; see Retry-After")
 	refusal(500, "internal error")
+	refusal(503, "the data store is not answering; nothing was changed; see Retry-After")
 	desc := "Anyone; no token needed."
 	op := map[string]any{"operationId": operationID(rt.method, rt.path), "summary": rt.summary, "security": []any{}}
 	if rt.roles != nil {

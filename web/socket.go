@@ -217,6 +217,8 @@ func (h *socketHandler) domainErr(err error) error {
 		return clientErr("invalid_message", "%s", lastPart(err))
 	case errors.Is(err, mobilize.ErrConflict):
 		return clientErr("conflict", "%s", lastPart(err))
+	case errors.Is(err, mobilize.ErrUnavailable):
+		return clientErr("unavailable", "the data store is not answering; nothing was changed, send it again shortly")
 	}
 	h.Log.Error("socket message failed", zap.Error(err))
 	return clientErr("internal", "internal error")

@@ -87,6 +87,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.redis = rc
+	// A Redis that does not answer becomes "503, retry shortly" at the
+	// edges, not "500 internal error".
+	redisstore.WatchAvailability(rc.Client)
 
 	m.registry = prometheus.NewRegistry()
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

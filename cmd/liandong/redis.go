@@ -38,6 +38,7 @@ const pingTimeout = 3 * time.Second
 // openRedis connects to the configured Redis, or starts the embedded one
 // when no URL is set.
 func openRedis(ctx context.Context, cfg RedisConfig, log *zap.Logger) (*redisConn, error) {
+	redis.SetLogger(redisLog{log.Named("redis")})
 	if cfg.URL == "" {
 		return startEmbeddedRedis(cfg.EmbeddedAddr, log)
 	}
@@ -53,6 +54,14 @@ func openRedis(ctx context.Context, cfg RedisConfig, log *zap.Logger) (*redisCon
 	}
 	log.Info("redis connected", zap.String("addr", addr))
 	return &redisConn{Client: client, Addr: addr}, nil
+}
+
+// redisLog takes go-redis' own messages (a failed dial, a pool in
+// trouble) into the server's structured log instead of bare stderr lines.
+type redisLog struct{ log *zap.Logger }
+
+func (l redisLog) Printf(_ context.Context, format string, v ...any) {
+	l.log.Warn(fmt.Sprintf(format, v...))
 }
 
 // newRedisClient understands redis://, rediss:// and
