@@ -24,7 +24,6 @@ end
 local raws = redis.call('HMGET', POS, unpack(ids))
 
 local out, writes = {}, {}
-
 local latest = {} -- records written earlier in this batch, by id
 for j, id in ipairs(ids) do
   local i = 2 + (j - 1) * 6
