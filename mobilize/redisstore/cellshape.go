@@ -15,31 +15,49 @@ type cellShape struct {
 	radius float64
 }
 
-// shapeCacheLimit bounds the cache; a city at resolution 9 has a few
-// tens of thousands of cells, so the limit is rarely reached, and when it is
-// the cache simply starts again.
-const shapeCacheLimit = 1 << 20
+// firstDisk is how many rings a search computes around its origin at
+// first: rings 0 and 1 are its first round, ring 2 proves the result.
+const firstDisk = 2
 
-// shapeCache remembers cell shapes: computing a boundary crosses into C
-// and was most of a query's CPU time before it was cached.
-type shapeCache struct {
-	mu sync.RWMutex
-	m  map[geo.Cell]cellShape
+// cellCache remembers what is computed per cell by a call into H3 (a
+// cell's shape, the first rings around a search's origin): those calls
+// were most of a query's CPU time and much of its garbage. A city at
+// resolution 9 has a few tens of thousands of cells, so the limit is
+// rarely reached, and when it is the cache simply starts again. Values are
+// shared between searches and never modified.
+type cellCache[V any] struct {
+	limit   int
+	compute func(geo.Cell) V
+	mu      sync.RWMutex
+	m       map[geo.Cell]V
 }
 
-func (c *shapeCache) get(cell geo.Cell) cellShape {
+func (c *cellCache[V]) get(cell geo.Cell) V {
 	c.mu.RLock()
-	s, ok := c.m[cell]
+	v, ok := c.m[cell]
 	c.mu.RUnlock()
 	if ok {
-		return s
+		return v
 	}
-	s = cellShape{centre: cell.Centre(), radius: cell.CircumradiusMeters()}
+	v = c.compute(cell)
 	c.mu.Lock()
-	if c.m == nil || len(c.m) >= shapeCacheLimit {
-		c.m = make(map[geo.Cell]cellShape)
+	if c.m == nil || len(c.m) >= c.limit {
+		c.m = make(map[geo.Cell]V)
 	}
-	c.m[cell] = s
+	c.m[cell] = v
 	c.mu.Unlock()
-	return s
+	return v
+}
+
+func newShapeCache() *cellCache[cellShape] {
+	return &cellCache[cellShape]{limit: 1 << 20, compute: func(c geo.Cell) cellShape {
+		return cellShape{centre: c.Centre(), radius: c.CircumradiusMeters()}
+	}}
+}
+
+// newDiskCache holds geo.Disk(origin, firstDisk); about 400 bytes each.
+func newDiskCache() *cellCache[[][]geo.Cell] {
+	return &cellCache[[][]geo.Cell]{limit: 1 << 16, compute: func(c geo.Cell) [][]geo.Cell {
+		return geo.Disk(c, firstDisk)
+	}}
 }

@@ -33,7 +33,8 @@ type Index struct {
 	staleAfter time.Duration
 	now        func() time.Time
 	scriptKeys []string
-	shapes     shapeCache
+	shapes     *cellCache[cellShape]
+	disks      *cellCache[[][]geo.Cell]
 	locates    batch.Batcher[Location, locateResult]
 }
 
@@ -65,6 +66,8 @@ func NewIndex(rdb redis.UniversalClient, opts IndexOptions) (*Index, error) {
 		staleAfter: opts.StaleAfter,
 		now:        opts.Now,
 		scriptKeys: []string{k.pos(), k.supply(7), k.supply(5)},
+		shapes:     newShapeCache(),
+		disks:      newDiskCache(),
 	}
 	ix.locates.Flush = ix.locateMany
 	ix.locates.MaxBatch = maxLocateBatch

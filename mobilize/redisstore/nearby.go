@@ -151,11 +151,12 @@ func (ix *Index) newRingSearch(q mobilize.NearbyQuery, now time.Time) (*ringSear
 		return nil, fmt.Errorf("nearby: %w", err)
 	}
 	return &ringSearch{
-		nearbySearch: nearbySearch{q: q, nowMs: now.UnixMilli(), cutoffMs: now.Add(-ix.staleAfter).UnixMilli()},
-		role:         string(q.Role),
-		origin:       origin,
-		disk:         2,
-		rings:        geo.Disk(origin, 2),
+		nearbySearch: nearbySearch{q: q, nowMs: now.UnixMilli(), cutoffMs: now.Add(-ix.staleAfter).UnixMilli(),
+			best: make([]mobilize.Candidate, 0, min(q.K, 64)+1)},
+		role:   string(q.Role),
+		origin: origin,
+		disk:   firstDisk,
+		rings:  ix.disks.get(origin),
 	}, nil
 }
 
