@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/liandong/liandong/geo"
+	"github.com/liandong/liandong/internal/batch"
 	"github.com/liandong/liandong/internal/redistest"
 	"github.com/liandong/liandong/mobilize"
 )
@@ -311,6 +312,34 @@ func BenchmarkLocate(pb *testing.B) {
 		})
 	}
 	pb.Run("script-floor", func(b *testing.B) { benchScriptFloor(b, city, moves["walk"]) })
+	pb.Run("client-floor", func(b *testing.B) { benchClientFloor(b, city, moves["walk"], sadd) })
+}
+
+// benchClientFloor runs the server's path without Redis: 64 writers
+// grouped by the same batcher, each batch's script arguments built as
+// Locate builds them, and nothing sent. It is the most this process can
+// hand Redis on this machine, however fast Redis were.
+func benchClientFloor(b *testing.B, city *benchCity, move func(r *rand.Rand, home orb.Point) orb.Point, sadd float64) {
+	var locates batch.Batcher[Location, locateResult]
+	locates.MaxBatch = maxLocateBatch
+	locates.Flush = func(_ context.Context, ls []Location) []locateResult {
+		out := make([]locateResult, len(ls))
+		args := []any{city.ix.keys.cellPrefix()}
+		for i, l := range ls {
+			var err error
+			if args, err = city.ix.locateArgs(args, l); err != nil {
+				out[i].err = err
+			}
+		}
+		return out
+	}
+	var at atomic.Int64
+	at.Store(city.clock.Now().UnixMilli())
+	runCallers(b, 64, "updates/s", func(r *rand.Rand) error {
+		i := r.IntN(len(city.ids))
+		return locates.Do(context.Background(), Location{ID: city.ids[i], Point: move(r, city.homes[i]), At: time.UnixMilli(at.Add(1))}).err
+	})
+	b.ReportMetric(100*float64(b.N)/b.Elapsed().Seconds()/sadd, "%-of-sadd")
 }
 
 // floorScripts take the same arguments as locate.lua and do the least a
