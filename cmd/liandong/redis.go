@@ -12,6 +12,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // redisConn is the Redis the server runs on: a client and whatever must be
@@ -38,7 +39,7 @@ const pingTimeout = 3 * time.Second
 // openRedis connects to the configured Redis, or starts the embedded one
 // when no URL is set.
 func openRedis(ctx context.Context, cfg RedisConfig, log *zap.Logger) (*redisConn, error) {
-	redis.SetLogger(redisLog{log.Named("redis")})
+	redis.SetLogger(newRedisLog(log))
 	if cfg.URL == "" {
 		return startEmbeddedRedis(cfg.EmbeddedAddr, log)
 	}
@@ -59,6 +60,15 @@ func openRedis(ctx context.Context, cfg RedisConfig, log *zap.Logger) (*redisCon
 // redisLog takes go-redis' own messages (a failed dial, a pool in
 // trouble) into the server's structured log instead of bare stderr lines.
 type redisLog struct{ log *zap.Logger }
+
+// newRedisLog samples: during an outage every request fails to dial, and
+// one line per message each 10 s (then every 1000th) says so without
+// flooding the log.
+func newRedisLog(log *zap.Logger) redisLog {
+	return redisLog{log.Named("redis").WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		return zapcore.NewSamplerWithOptions(c, 10*time.Second, 1, 1000)
+	}))}
+}
 
 func (l redisLog) Printf(_ context.Context, format string, v ...any) {
 	l.log.Warn(fmt.Sprintf(format, v...))

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 func TestRedisURLForms(t *testing.T) {
@@ -41,5 +44,24 @@ func TestRedisURLForms(t *testing.T) {
 				t.Fatalf("addr = %q, want %q (and never the password)", addr, tt.wantAddr)
 			}
 		})
+	}
+}
+
+// TestRedisLogIsSampled: an outage makes every request log the same failed
+// dial; the log keeps one of them, at warning level, under the redis name.
+func TestRedisLogIsSampled(t *testing.T) {
+	core, seen := observer.New(zap.DebugLevel)
+	l := newRedisLog(zap.New(core))
+	for range 500 {
+		l.Printf(context.Background(), "redis: connection pool: failed to dial after %d attempts: %s", 5, "connection refused")
+	}
+	l.Printf(context.Background(), "redis: another message")
+	entries := seen.All()
+	if len(entries) != 2 {
+		t.Fatalf("%d lines for 500 identical messages and one other, want 2", len(entries))
+	}
+	if e := entries[0]; e.Level != zap.WarnLevel || e.LoggerName != "redis" ||
+		e.Message != "redis: connection pool: failed to dial after 5 attempts: connection refused" {
+		t.Fatalf("first line %+v", e)
 	}
 }
