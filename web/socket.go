@@ -244,11 +244,17 @@ type connHandler struct {
 }
 
 // HandleMessage refuses to act on a token expired or revoked since the
-// upgrade.
+// upgrade, and closes the socket. When the check itself cannot be made
+// (Redis not answering) the message is refused with an error and the
+// socket stays open: closing every phone with "token no longer valid"
+// during a Redis restart would send them all to log in again.
 func (c *connHandler) HandleMessage(ctx context.Context, s *realtime.Session, env realtime.Envelope) error {
 	if err := c.auth.StillValid(ctx, c.id); err != nil {
-		s.Close(1008, "token no longer valid")
-		return nil
+		if errors.Is(err, ErrUnauthenticated) {
+			s.Close(1008, "token no longer valid")
+			return nil
+		}
+		return c.domainErr(err)
 	}
 	return c.socketHandler.HandleMessage(ctx, s, env)
 }
@@ -284,8 +290,15 @@ func (a *API) WebsocketHandler(d SocketDeps) http.Handler {
 			return
 		}
 		id, err := a.auth.Verify(r.Context(), tok)
-		if err != nil {
+		if errors.Is(err, ErrUnauthenticated) {
 			writeSocketRefusal(w, http.StatusUnauthorized, "unauthenticated", "the token is invalid, expired or revoked")
+			return
+		}
+		if err != nil {
+			// The token could not be checked (Redis not answering): 503
+			// and Retry-After, so that the phone retries with the same
+			// token rather than thinking it bad.
+			a.writeError(w, r, err)
 			return
 		}
 		var ident realtime.Identity

@@ -284,3 +284,62 @@ func TestOperatorAssignsAndAlertsAnArea(t *testing.T) {
 		}
 	}
 }
+
+// TestSocketRidesOutARedisRestart: while Redis is down a responder's
+// message gets an "unavailable" error and the socket stays open (not
+// closed as if the token were bad); once Redis is back the same socket
+// works again.
+func TestSocketRidesOutARedisRestart(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{AOF: true})
+	cfg := Default()
+	cfg.Redis.URL = "redis://" + srv.Addr + "/0"
+	cfg.Auth.TokenKey = "test-key-0123456789abcdef"
+	cfg.Auth.AdminPassword = "admin-password-outage"
+	m := runMain(t, cfg)
+	base := "http://" + m.Addr()
+	var login struct{ Token string }
+	call(t, "POST", base+"/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "admin-password-outage"}, &login)
+	var responder struct{ ID, Token string }
+	if code := call(t, "POST", base+"/api/v1/responders", login.Token, map[string]any{"name": "Li Wei", "role": "medic"}, &responder); code != 201 {
+		t.Fatalf("register: %d", code)
+	}
+	u := url.URL{Scheme: "ws", Host: m.Addr(), Path: "/ws", RawQuery: "access_token=" + url.QueryEscape(responder.Token)}
+	ws, _, err := websocket.DefaultDialer.Dial(u.String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	next(t, ws, "welcome")
+	locate := func(lng float64) {
+		t.Helper()
+		if err := ws.WriteJSON(map[string]any{"v": 1, "type": "location", "data": map[string]float64{"lat": 37.46, "lng": lng}}); err != nil {
+			t.Fatalf("socket closed: %v", err)
+		}
+	}
+
+	srv.Kill()
+	locate(121.45)
+	var refusal struct{ Code, Message string }
+	if err := json.Unmarshal(next(t, ws, "error").Data, &refusal); err != nil || refusal.Code != "unavailable" {
+		t.Fatalf("message during the outage answered %+v (%v), want code unavailable", refusal, err)
+	}
+	// A phone reconnecting now is told to retry, not that its token is bad.
+	if _, resp, err := websocket.DefaultDialer.Dial(u.String(), nil); err == nil || resp == nil ||
+		resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("dial during the outage: %v %v, want 503 with Retry-After", err, resp)
+	}
+
+	srv.Restart()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		locate(121.4512)
+		var got struct{ Lng *float64 }
+		if call(t, "GET", base+"/api/v1/responders/"+responder.ID, login.Token, nil, &got) == http.StatusOK && got.Lng != nil && *got.Lng == 121.4512 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the socket's location never arrived after Redis came back")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
