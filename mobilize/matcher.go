@@ -138,9 +138,10 @@ func (m *Matcher) Wake() {
 	}
 }
 
-// Run ticks until ctx ends. A failed tick is reported to onError and the
-// next tick tries again.
-func (m *Matcher) Run(ctx context.Context, onError func(error)) {
+// Run ticks until ctx ends. after, when set, hears how each tick went: a
+// failed tick is simply tried again at the next, and a caller that logs
+// wants to know when ticks work again as much as when they fail.
+func (m *Matcher) Run(ctx context.Context, after func(TickReport, error)) {
 	t := time.NewTicker(m.cfg.Tick)
 	defer t.Stop()
 	for {
@@ -150,8 +151,9 @@ func (m *Matcher) Run(ctx context.Context, onError func(error)) {
 		case <-t.C:
 		case <-m.wake:
 		}
-		if _, err := m.Tick(ctx); err != nil && ctx.Err() == nil && onError != nil {
-			onError(err)
+		rep, err := m.Tick(ctx)
+		if ctx.Err() == nil && after != nil {
+			after(rep, err)
 		}
 	}
 }

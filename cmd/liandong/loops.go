@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -40,9 +41,11 @@ func startLoops(svc *mobilize.Service, store *redisstore.Store, cfg Config, log 
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &loops{cancel: cancel}
 	l.start(ctx, "matcher", log, func(ctx context.Context) {
-		svc.Matcher().Run(ctx, func(err error) { log.Error("matcher tick failed", zap.Error(err)) })
+		failures := &failureLog{log: log, loop: "matcher", now: time.Now}
+		svc.Matcher().Run(ctx, func(_ mobilize.TickReport, err error) { failures.report(err) })
 	})
 	l.start(ctx, "sweeper", log, func(ctx context.Context) {
+		failures := &failureLog{log: log, loop: "sweeper", now: time.Now}
 		t := time.NewTicker(cfg.Index.SweepEvery)
 		defer t.Stop()
 		for {
@@ -51,15 +54,45 @@ func startLoops(svc *mobilize.Service, store *redisstore.Store, cfg Config, log 
 				return
 			case <-t.C:
 				n, err := store.Sweep(ctx)
-				if err != nil && ctx.Err() == nil {
-					log.Error("index sweep failed", zap.Error(err))
-				} else if n > 0 {
+				if ctx.Err() != nil {
+					return
+				}
+				failures.report(err)
+				if n > 0 {
 					log.Info("index sweep", zap.Int("stale_removed", n))
 				}
 			}
 		}
 	})
 	return l
+}
+
+// failureLog reports how a background loop's rounds go. A failure is an
+// error line, except Redis not answering: that is said once when it
+// starts and once when a round works again, so that an outage is two
+// lines in the log rather than one per tick. One loop's goroutine uses it.
+type failureLog struct {
+	log       *zap.Logger
+	loop      string
+	now       func() time.Time
+	downSince time.Time // zero while Redis answers
+}
+
+func (f *failureLog) report(err error) {
+	switch {
+	case err == nil:
+		if !f.downSince.IsZero() {
+			f.log.Info("redis answers again: loop resumed", zap.String("loop", f.loop), zap.Duration("paused_for", f.now().Sub(f.downSince)))
+			f.downSince = time.Time{}
+		}
+	case errors.Is(err, mobilize.ErrUnavailable):
+		if f.downSince.IsZero() {
+			f.downSince = f.now()
+			f.log.Warn("redis not answering: loop paused until it does", zap.String("loop", f.loop), zap.Error(err))
+		}
+	default:
+		f.log.Error("loop round failed", zap.String("loop", f.loop), zap.Error(err))
+	}
 }
 
 // countingSink counts domain events for /metrics and passes them on.
