@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/liandong/liandong/internal/batch"
 )
@@ -115,10 +116,13 @@ func (o *HubOptions) setDefaults() error {
 // while holding its lock: routing copies the targets out and each socket's
 // own writer goroutine does the writing.
 type Hub struct {
-	opts     HubOptions
-	rdb      redis.UniversalClient
-	log      *zap.Logger
-	upgrader websocket.Upgrader
+	opts HubOptions
+	rdb  redis.UniversalClient
+	log  *zap.Logger
+	// sessionLog is log sampled, for what each session says on its own:
+	// when Redis stops answering, every socket fails at once.
+	sessionLog *zap.Logger
+	upgrader   websocket.Upgrader
 
 	inboxChannel string // inbox notices (deliver.lua publishes)
 	eventChannel string // channel events (Publish)
@@ -142,6 +146,15 @@ type Hub struct {
 	stats counters
 }
 
+// sampledForSessions keeps the first 5 lines of each message every 10 s,
+// then every 1000th: an outage seen by 10,000 sockets is a few lines and
+// a count, not 10,000 lines a second.
+func sampledForSessions(l *zap.Logger) *zap.Logger {
+	return l.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		return zapcore.NewSamplerWithOptions(c, 10*time.Second, 5, 1000)
+	}))
+}
+
 // New builds a hub. Call Run to receive messages from other processes.
 func New(opts HubOptions) (*Hub, error) {
 	if err := opts.setDefaults(); err != nil {
@@ -152,6 +165,7 @@ func New(opts HubOptions) (*Hub, error) {
 		opts:         opts,
 		rdb:          opts.Redis,
 		log:          opts.Logger,
+		sessionLog:   sampledForSessions(opts.Logger),
 		inboxChannel: opts.Prefix + "rt:inbox",
 		eventChannel: opts.Prefix + "rt:events",
 		ctx:          ctx,
@@ -316,7 +330,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, id Identity, handler
 				s.sendError("", ce.Code, ce.Message)
 				s.close(websocket.ClosePolicyViolation, ce.Code)
 			} else {
-				h.log.Error("connect handler failed", s.fields(zap.Error(err))...)
+				h.sessionLog.Error("connect handler failed", s.fields(zap.Error(err))...)
 				s.close(websocket.CloseInternalServerErr, "internal error")
 			}
 		}

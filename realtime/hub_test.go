@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/liandong/liandong/internal/redistest"
 )
@@ -240,5 +241,22 @@ func TestConnectAndDisconnectHooks(t *testing.T) {
 	}
 	if err := sessions[0].Send("late", nil); err != ErrSessionClosed {
 		t.Fatalf("send after close: %v", err)
+	}
+}
+
+// TestSessionLogIsSampled: a Redis outage makes every session report the
+// same failure; the log keeps a few of them.
+func TestSessionLogIsSampled(t *testing.T) {
+	core, seen := observer.New(zap.DebugLevel)
+	l := sampledForSessions(zap.New(core))
+	for i := range 10_000 {
+		l.Warn("inbox read failed, will retry", zap.Int("session", i))
+	}
+	if n := seen.Len(); n < 5 || n > 20 {
+		t.Fatalf("%d lines for 10,000 sessions failing at once, want the first 5 and a few samples", n)
+	}
+	l.Warn("inbox ack failed")
+	if seen.FilterMessage("inbox ack failed").Len() != 1 {
+		t.Fatal("another message was sampled away with the first")
 	}
 }

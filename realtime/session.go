@@ -360,7 +360,7 @@ func (s *Session) handle(mt int, msg []byte) {
 		s.sendError(env.ID, ce.Code, ce.Message)
 		return
 	}
-	s.hub.log.Error("message handler failed", s.fields(zap.String("type", env.Type), zap.Error(err))...)
+	s.hub.sessionLog.Error("message handler failed", s.fields(zap.String("type", env.Type), zap.Error(err))...)
 	s.sendError(env.ID, CodeInternal, "internal error")
 }
 
@@ -423,7 +423,7 @@ func (s *Session) handleAck(env Envelope) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.hub.opts.RedisTimeout)
 	defer cancel()
 	if err := s.hub.ack(ctx, s.ident.UserID, id); err != nil {
-		s.hub.log.Warn("inbox ack failed", s.fields(zap.Error(err))...)
+		s.hub.sessionLog.Warn("inbox ack failed", s.fields(zap.Error(err))...)
 		s.sendError(env.ID, CodeInternal, "ack not stored, send it again")
 	}
 }

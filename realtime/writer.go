@@ -122,7 +122,7 @@ func (s *Session) pullInbox() (bool, error) {
 	cancel()
 	if err != nil {
 		if !s.isClosing() {
-			s.hub.log.Warn("inbox read failed, will retry", s.fields(zap.Error(err))...)
+			s.hub.sessionLog.Warn("inbox read failed, will retry", s.fields(zap.Error(err))...)
 			time.AfterFunc(retryDelay, s.requestPull)
 		}
 		return false, nil
