@@ -15,10 +15,10 @@ import (
 
 // WatchAvailability makes rdb mark its failures to reach Redis (refused,
 // reset or timed-out connections, a server still loading its data, without
-// a master or busy with a script) as mobilize.ErrUnavailable, so that the
-// edges answer "retry shortly" (HTTP 503) rather than "internal error".
-// Redis' answers, including refusals such as a wrong type, are left as
-// they are.
+// a master, busy with a script or unable to write to its disk) as
+// mobilize.ErrUnavailable, so that the edges answer "retry shortly" (HTTP
+// 503) rather than "internal error". Redis' answers, including refusals
+// such as a wrong type, are left as they are.
 func WatchAvailability(rdb redis.UniversalClient) { rdb.AddHook(availabilityHook{}) }
 
 type availabilityHook struct{}
@@ -69,8 +69,10 @@ func (e unavailableError) Is(target error) bool { return target == mobilize.ErrU
 
 // retryLater are the error replies of a Redis that cannot serve now but
 // will: loading its data after a restart, a replica without its master, a
-// cluster reconfiguring, a script running past its time limit.
-var retryLater = []string{"LOADING ", "MASTERDOWN ", "CLUSTERDOWN ", "TRYAGAIN ", "BUSY "}
+// cluster reconfiguring, a script running past its time limit, writes
+// refused because the disk cannot take them (MISCONF) or because the node
+// became a replica in a failover (READONLY).
+var retryLater = []string{"LOADING ", "MASTERDOWN ", "CLUSTERDOWN ", "TRYAGAIN ", "BUSY ", "MISCONF ", "READONLY "}
 
 func unreachable(err error) bool {
 	if errors.Is(err, redis.Nil) {

@@ -83,6 +83,8 @@ func TestUnreachableClassifies(t *testing.T) {
 		{replyError("LOADING Redis is loading the dataset in memory"), true},
 		{replyError("BUSY Redis is busy running a script"), true},
 		{replyError("MASTERDOWN Link with MASTER is down"), true},
+		{replyError("MISCONF Errors writing to the AOF file: No space left on device"), true},
+		{replyError("READONLY You can't write against a read only replica."), true},
 		{fmt.Errorf("locate v1: %w", replyError("CLUSTERDOWN The cluster is down")), true},
 		{replyError("BUSYKEY Target key name already exists"), false},
 		{replyError("WRONGTYPE Operation against a key holding the wrong kind of value"), false},
