@@ -42,6 +42,7 @@ type APIOptions struct {
 	Limits            RateLimits
 	StaffTokenTTL     time.Duration // tokens from login; default 12 h
 	ResponderTokenTTL time.Duration // tokens issued at registration; default 30 days
+	SessionTokenTTL   time.Duration // a responder page's session (exchange); default 24 h
 	BcryptCost        int           // default bcrypt.DefaultCost; tests use bcrypt.MinCost
 	AuditMaxLen       int64         // entries kept in the audit stream, approximately; default 100,000
 	IdempotencyTTL    time.Duration // how long a retry gets the first answer; default 24 h
@@ -82,6 +83,9 @@ func (o *APIOptions) defaults() error {
 	}
 	if o.ResponderTokenTTL <= 0 {
 		o.ResponderTokenTTL = 30 * 24 * time.Hour
+	}
+	if o.SessionTokenTTL <= 0 {
+		o.SessionTokenTTL = 24 * time.Hour
 	}
 	if o.BcryptCost == 0 {
 		o.BcryptCost = bcrypt.DefaultCost

@@ -208,7 +208,7 @@ func unauthenticated(msg string) error { return &Error{Kind: ErrUnauthenticated,
 // maxRevokeTTL bounds how long a revocation is kept when the token's own
 // expiry is unknown (an admin revoking by id): no token lives longer.
 func (a *API) maxRevokeTTL() time.Duration {
-	return max(a.opts.StaffTokenTTL, a.opts.ResponderTokenTTL)
+	return max(a.opts.StaffTokenTTL, a.opts.ResponderTokenTTL, a.opts.SessionTokenTTL)
 }
 
 // revoke refuses the token with id tokenID from now until expiresAt; a

@@ -382,3 +382,25 @@ func TestStillValid(t *testing.T) {
 		t.Fatalf("after revocation: %v, want ErrUnauthenticated", err)
 	}
 }
+
+// TestSessionExchangeRenews: a responder's link token buys a session token
+// of SessionTokenTTL, and that session token buys the next one, which is
+// how the responder page stays logged in through a long response.
+func TestSessionExchangeRenews(t *testing.T) {
+	e := newEmbeddedEnv(t, func(o *APIOptions) { o.SessionTokenTTL = 2 * time.Hour })
+	coord := e.token("coord-a", RoleCoordinator, "org-a")
+	var reg registeredJSON
+	e.do("POST", "/api/v1/responders", coord, map[string]any{"name": "Zhao Min", "role": "medic"}).want(t, 201).decode(t, &reg)
+
+	var first, second exchangeJSON
+	e.do("POST", "/api/v1/auth/exchange", reg.Token, map[string]any{}).want(t, 200).decode(t, &first)
+	e.clock.Advance(90 * time.Minute)
+	e.do("POST", "/api/v1/auth/exchange", first.Token, map[string]any{}).want(t, 200).decode(t, &second)
+	if second.Token == first.Token || second.ResponderID != reg.ID {
+		t.Fatalf("renewal gave %+v after %+v", second, first)
+	}
+	if want := rfc3339(e.clock.Now().Add(2 * time.Hour)); second.ExpiresAt != want {
+		t.Fatalf("renewed session ends %s, want %s", second.ExpiresAt, want)
+	}
+	e.do("GET", "/api/v1/responders/"+reg.ID, second.Token, nil).want(t, 200)
+}

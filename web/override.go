@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -164,18 +163,16 @@ type exchangeJSON struct {
 	ResponderID string `json:"responder_id"`
 }
 
-// sessionTokenTTL is the life of the token a responder's page gets in
-// exchange for the long-lived link token.
-const sessionTokenTTL = 24 * time.Hour
-
 // handleExchange is POST /api/v1/auth/exchange: the responder page trades
 // the token from its link for a session token at once, so that the link
-// token does not linger in the page's storage.
+// token does not linger in the page's storage, and later trades its
+// session token for a fresh one before it ends, so that a phone in use
+// through a long response is not logged out after a day.
 func (a *API) handleExchange(ctx context.Context, c *call) error {
 	if err := parseEmpty(c.body); err != nil {
 		return err
 	}
-	token, id, err := a.auth.Issue(c.id.Subject, RoleResponder, c.id.OrgID, sessionTokenTTL)
+	token, id, err := a.auth.Issue(c.id.Subject, RoleResponder, c.id.OrgID, a.opts.SessionTokenTTL)
 	if err != nil {
 		return err
 	}

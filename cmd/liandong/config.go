@@ -81,6 +81,9 @@ type RedisConfig struct {
 type AuthConfig struct {
 	AdminPassword string `yaml:"admin_password"`
 	TokenKey      string `yaml:"token_key"`
+	// SessionTTL is the life of a responder page's session token; the
+	// page renews it before it ends.
+	SessionTTL time.Duration `yaml:"session_ttl"`
 }
 
 // IndexConfig tunes the live H3 index of responders.
@@ -125,6 +128,7 @@ func Default() Config {
 	c.HTTP = HTTPConfig{ShutdownTimeout: 8 * time.Second, MaxBodyBytes: 1 << 20}
 	c.Escalation = defaultEscalation()
 	c.Recognition = RecognitionConfig{FeedbackTTL: 14 * 24 * time.Hour, HoursCap: 12 * time.Hour}
+	c.Auth.SessionTTL = 24 * time.Hour
 	return c
 }
 
@@ -152,6 +156,9 @@ func (c Config) Validate() error {
 	}
 	if c.Redis.URL != "" && c.Auth.TokenKey == "" {
 		errs = append(errs, errors.New("auth.token_key (LIANDONG_TOKEN_KEY): required when a real Redis is used, so that tokens survive a restart"))
+	}
+	if c.Auth.SessionTTL < 10*time.Second || c.Auth.SessionTTL > 30*24*time.Hour {
+		errs = append(errs, fmt.Errorf("auth.session_ttl: %s is outside 10s..720h", c.Auth.SessionTTL))
 	}
 	if c.Auth.TokenKey != "" && len(c.Auth.TokenKey) < 16 {
 		errs = append(errs, errors.New("auth.token_key (LIANDONG_TOKEN_KEY): at least 16 bytes"))

@@ -123,7 +123,7 @@ func (m *Main) Run(ctx context.Context) error {
 	api, err := web.NewAPI(ctx, web.APIOptions{
 		Redis: rc.Client, Store: m.store, Service: m.service,
 		Prefix: m.Config.Redis.Prefix, Region: m.Config.Index.Region,
-		TokenKey: []byte(m.Config.Auth.TokenKey), AdminPassword: m.Config.Auth.AdminPassword,
+		TokenKey: []byte(m.Config.Auth.TokenKey), AdminPassword: m.Config.Auth.AdminPassword, SessionTokenTTL: m.Config.Auth.SessionTTL,
 		Logger: m.Log, OfferTTL: m.Config.Offers.TTL, Recognition: m.Config.Recognition.options(),
 	})
 	if err != nil {

@@ -11,7 +11,7 @@ import { createAPI, Features } from '../lib/api.js';
 import { createMap, pageConfig } from '../lib/basemap.js';
 import { LiveSocket } from '../lib/socket.js';
 import { category, distance, withdrawnText } from '../lib/format.js';
-import { clearSession, obtainSession } from './session.js';
+import { clearSession, obtainSession, renewIn, renewSession } from './session.js';
 import { ServiceCard } from './record.js';
 import { INBOX_TYPES, Inbox } from './inbox.js';
 import { loadState, saveState } from './state.js';
@@ -24,6 +24,7 @@ const DONE_LINGER_MS = 120000;
 const state = loadState();
 const pending = new Map(); // socket message id -> {kind, offerID}
 let sess = null;
+let renewTimer = 0; // the session's next renewal
 let api = null;
 let service = null; // the hours and service record card
 let features = null;
@@ -295,7 +296,30 @@ function mapClicked(e) {
 
 // --- start ------------------------------------------------------------------
 
+// keepSessionAlive renews the session before it ends and moves the live
+// socket onto the new token (the server checks a socket against the token
+// it was opened with). A refusal other than 401 (Redis restarting, no
+// network) is tried again shortly; a 401 ends the session.
+function keepSessionAlive() {
+  clearTimeout(renewTimer);
+  renewTimer = setTimeout(async () => {
+    try {
+      sess = await renewSession(sess);
+      if (socket) socket.reconnectNow();
+      keepSessionAlive();
+    } catch (err) {
+      if (err.status === 401) {
+        ended();
+        return;
+      }
+      const left = Date.parse(sess.expires_at) - now();
+      renewTimer = setTimeout(keepSessionAlive, Math.max(1000, Math.min(30000, left / 4)));
+    }
+  }, renewIn(sess, now()));
+}
+
 function ended() {
+  clearTimeout(renewTimer);
   clearSession();
   if (socket) socket.stop();
   $('#app').hidden = true;
@@ -349,6 +373,7 @@ async function start() {
   activity.render();
   render();
   socket.start();
+  keepSessionAlive();
   locator.start();
   setInterval(() => {
     const t = now();

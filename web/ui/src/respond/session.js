@@ -61,3 +61,33 @@ export async function obtainSession(features) {
   sessionStorage.setItem(KEY, JSON.stringify(s));
   return s;
 }
+
+// renewSession trades the session token for a fresh one, so that a phone in
+// use through a long response is not logged out at the end of a day. It
+// rejects with the HTTP status when the server refuses (401: the session
+// is over).
+export async function renewSession(s) {
+  const res = await fetch(EXCHANGE_PATH, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${s.token}`, 'Content-Type': 'application/json' },
+    body: '{}',
+  });
+  if (!res.ok) {
+    const err = new Error(`session renewal refused (${res.status})`);
+    err.status = res.status;
+    throw err;
+  }
+  const body = await res.json();
+  const next = fromToken(body.token, body.expires_at);
+  next.responder_id = body.responder_id || s.responder_id;
+  sessionStorage.setItem(KEY, JSON.stringify(next));
+  return next;
+}
+
+// renewIn is how long to wait before renewing: until an hour before the
+// end, or a quarter of the time left when that is shorter.
+export function renewIn(s, now = Date.now()) {
+  const left = Date.parse(s.expires_at) - now;
+  if (!(left > 0)) return 0;
+  return left - Math.min(60 * 60 * 1000, left / 4);
+}

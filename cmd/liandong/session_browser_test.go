@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserResponderSessionRenews: the responder page renews its session
+// before it ends and moves its socket onto the new token, so a phone in
+// use outlives its first session token: past the first token's end it is
+// still connected, receives an offer and gets the job when it accepts.
+// (The session lasts 12 s here instead of a day.)
+func TestBrowserResponderSessionRenews(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser; skipped with -short")
+	}
+	chromium := chromiumPath(t)
+	cfg := Default()
+	cfg.Auth.AdminPassword = browserAdminPassword
+	cfg.Auth.SessionTTL = 12 * time.Second
+	cfg.Log.Level = "warn"
+	m := runMain(t, cfg)
+	base := pagesBase(t, "http://"+m.Addr())
+
+	admin := &apiClient{t: t, base: base}
+	var login struct{ Token string }
+	admin.call("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": browserAdminPassword}, &login)
+	admin.token = login.Token
+	var r struct{ ID, Token string }
+	admin.call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer"}, &r)
+	(&apiClient{t: t, base: base, token: r.Token}).call("PUT", "/api/v1/responders/"+r.ID+"/location",
+		map[string]float64{"lat": 37.4631, "lng": 121.4481}, nil)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(412, 860))
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+
+	phone := newTab(t, allocCtx, "respond")
+	phone.do(t, "open the link", chromedp.Navigate(base+"/respond#token="+r.Token))
+	phone.waitFor(t, "the socket", `document.body.dataset.connected === '1'`)
+	const token = `JSON.parse(sessionStorage.getItem('liandong.respond.session')).token`
+	first := phone.eval(t, token)
+	firstEnds := time.Now().Add(cfg.Auth.SessionTTL)
+
+	phone.waitFor(t, "a renewed session", token+` !== `+jsString(first))
+	// The server honours a token until 30 s past its end (web's
+	// tokenLeeway, for clocks that differ): wait that out too.
+	if left := time.Until(firstEnds.Add(30 * time.Second)); left > 0 {
+		time.Sleep(left + time.Second)
+	}
+	phone.waitFor(t, "the socket on the new token", `document.body.dataset.connected === '1'`)
+	if ended := phone.eval(t, `String(!document.querySelector('#nosession').hidden)`); ended != "false" {
+		t.Fatal("the page says the session has ended")
+	}
+	admin.call("POST", "/api/v1/needs", map[string]any{"lat": 37.4630, "lng": 121.4480, "category": "welfare_check", "urgency": 2,
+		"team": []map[string]any{{"role": "volunteer", "count": 1}}}, nil)
+	phone.waitFor(t, "an offer after the first session's end", `document.querySelector('.offer-card')`)
+	// Accepting goes over the socket, which the server checks against the
+	// token it was opened with: only a socket moved onto the new token
+	// gets the job.
+	phone.do(t, "accept", chromedp.Click(chromedp.CSS(".offer-card button.accept")))
+	phone.waitFor(t, "the job card", `document.querySelector('.job-card')`)
+	if ended := phone.eval(t, `String(!document.querySelector('#nosession').hidden)`); ended != "false" {
+		t.Fatal("the page says the session has ended after accepting")
+	}
+	if errs := phone.errors(); len(errs) > 0 {
+		t.Errorf("page errors: %v", errs)
+	}
+}
+
+// jsString quotes s for a JavaScript expression.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
