@@ -66,6 +66,45 @@ func artifactDir(t *testing.T) string {
 	return dir
 }
 
+// browserServer starts a server for a browser test (with change applied
+// to its configuration, if any) and returns its base URL and an API
+// client logged in as its admin.
+func browserServer(t *testing.T, change func(*Config)) (string, *apiClient) {
+	t.Helper()
+	cfg := Default()
+	cfg.Auth.AdminPassword = browserAdminPassword
+	cfg.Log.Level = "warn"
+	if change != nil {
+		change(&cfg)
+	}
+	m := runMain(t, cfg)
+	base := pagesBase(t, "http://"+m.Addr())
+	admin := &apiClient{t: t, base: base}
+	var login struct{ Token string }
+	admin.call("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": browserAdminPassword}, &login)
+	admin.token = login.Token
+	return base, admin
+}
+
+// startBrowser starts chromium (or skips, or fails in CI) with a window
+// of the given size; everything it runs ends within limit.
+func startBrowser(t *testing.T, width, height int, limit time.Duration) context.Context {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a browser; skipped with -short")
+	}
+	chromium := chromiumPath(t)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	t.Cleanup(cancel)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(width, height))
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	return allocCtx
+}
+
 // pagesBase checks that the server serves the pages.
 func pagesBase(t *testing.T, base string) string {
 	t.Helper()
@@ -201,34 +240,14 @@ func (tb *tab) screenshot(t *testing.T, path string) {
 // accepts it, the console shows the responder assigned and the need
 // staffed, the responder reports it done.
 func TestBrowserConsoleAndResponder(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a browser; skipped with -short")
-	}
-	chromium := chromiumPath(t)
-	cfg := Default()
-	cfg.Auth.AdminPassword = browserAdminPassword
-	cfg.Log.Level = "warn"
-	m := runMain(t, cfg)
-	base := pagesBase(t, "http://"+m.Addr())
+	allocCtx := startBrowser(t, 1280, 800, 60*time.Second)
+	base, api := browserServer(t, nil)
 	artifacts := artifactDir(t)
 
-	api := &apiClient{t: t, base: base}
-	var login struct{ Token string }
-	api.call("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": browserAdminPassword}, &login)
-	api.token = login.Token
 	var responder struct{ ID, Token string }
 	api.call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer"}, &responder)
 	api.call("PUT", "/api/v1/depots/haian-store", map[string]any{"name": "Haian Road charity store", "org_id": "yantai-red-cross",
 		"lat": 37.4650, "lng": 121.4460, "stock": map[string]int{"medicine_kit": 12}}, nil)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 800))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
 
 	// The console: log in with the form.
 	console := newTab(t, allocCtx, "console")

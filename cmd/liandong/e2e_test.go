@@ -66,16 +66,36 @@ func next(t *testing.T, c *websocket.Conn, typ string) envelope {
 	}
 }
 
+// onRealRedis is the default configuration on srv, with the token key a
+// real Redis requires and the admin's password.
+func onRealRedis(srv *redistest.Server, adminPassword string) Config {
+	cfg := Default()
+	cfg.Redis.URL = "redis://" + srv.Addr + "/0"
+	cfg.Auth.TokenKey = "e2e-key-0123456789abcdef"
+	cfg.Auth.AdminPassword = adminPassword
+	return cfg
+}
+
+// adminAndMedic logs in as the admin (whose password cfg set) and
+// registers a medic, returning the admin's token and the medic's id and
+// token.
+func adminAndMedic(t *testing.T, base, password string) (admin string, medic struct{ ID, Token string }) {
+	t.Helper()
+	var login struct{ Token string }
+	call(t, "POST", base+"/api/v1/auth/login", "", map[string]string{"username": "admin", "password": password}, &login)
+	if code := call(t, "POST", base+"/api/v1/responders", login.Token, map[string]any{"name": "Li Wei", "role": "medic"}, &medic); code != 201 {
+		t.Fatalf("register: %d", code)
+	}
+	return login.Token, medic
+}
+
 // TestOfferCrossesProcesses runs two server processes on one real Redis:
 // the need is created on A and matched by whichever matcher ticks first,
 // the responder is connected to B, receives the offer there, accepts
 // through B, and A reports the need staffed.
 func TestOfferCrossesProcesses(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{AOF: true})
-	cfg := Default()
-	cfg.Redis.URL = "redis://" + srv.Addr + "/0"
-	cfg.Auth.TokenKey = "e2e-key-0123456789abcdef"
-	cfg.Auth.AdminPassword = "admin-password-e2e"
+	cfg := onRealRedis(srv, "admin-password-e2e")
 	a := runMain(t, cfg)
 	b := runMain(t, cfg)
 	baseA, baseB := "http://"+a.Addr(), "http://"+b.Addr()
@@ -159,12 +179,7 @@ func TestWebsocketAuth(t *testing.T) {
 	cfg.Auth.AdminPassword = "admin-password-ws"
 	m := runMain(t, cfg)
 	base := "http://" + m.Addr()
-	var login struct{ Token string }
-	call(t, "POST", base+"/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "admin-password-ws"}, &login)
-	var responder struct{ ID, Token string }
-	if code := call(t, "POST", base+"/api/v1/responders", login.Token, map[string]any{"name": "Li Wei", "role": "medic"}, &responder); code != 201 {
-		t.Fatalf("register: %d", code)
-	}
+	_, responder := adminAndMedic(t, base, "admin-password-ws")
 	wsURL := func(tok string) string {
 		return (&url.URL{Scheme: "ws", Host: m.Addr(), Path: "/ws", RawQuery: "access_token=" + url.QueryEscape(tok)}).String()
 	}
@@ -291,18 +306,9 @@ func TestOperatorAssignsAndAlertsAnArea(t *testing.T) {
 // works again.
 func TestSocketRidesOutARedisRestart(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{AOF: true})
-	cfg := Default()
-	cfg.Redis.URL = "redis://" + srv.Addr + "/0"
-	cfg.Auth.TokenKey = "test-key-0123456789abcdef"
-	cfg.Auth.AdminPassword = "admin-password-outage"
-	m := runMain(t, cfg)
+	m := runMain(t, onRealRedis(srv, "admin-password-outage"))
 	base := "http://" + m.Addr()
-	var login struct{ Token string }
-	call(t, "POST", base+"/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "admin-password-outage"}, &login)
-	var responder struct{ ID, Token string }
-	if code := call(t, "POST", base+"/api/v1/responders", login.Token, map[string]any{"name": "Li Wei", "role": "medic"}, &responder); code != 201 {
-		t.Fatalf("register: %d", code)
-	}
+	admin, responder := adminAndMedic(t, base, "admin-password-outage")
 	u := url.URL{Scheme: "ws", Host: m.Addr(), Path: "/ws", RawQuery: "access_token=" + url.QueryEscape(responder.Token)}
 	ws, _, err := websocket.DefaultDialer.Dial(u.String(), nil)
 	if err != nil {
@@ -334,7 +340,7 @@ func TestSocketRidesOutARedisRestart(t *testing.T) {
 	for {
 		locate(121.4512)
 		var got struct{ Lng *float64 }
-		if call(t, "GET", base+"/api/v1/responders/"+responder.ID, login.Token, nil, &got) == http.StatusOK && got.Lng != nil && *got.Lng == 121.4512 {
+		if call(t, "GET", base+"/api/v1/responders/"+responder.ID, admin, nil, &got) == http.StatusOK && got.Lng != nil && *got.Lng == 121.4512 {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -76,10 +76,7 @@ func TestMainServesHealthReadyMetricsOnEmbeddedRedis(t *testing.T) {
 
 func TestReadyzFollowsRealRedis(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
-	cfg := Default()
-	cfg.Redis.URL = "redis://" + srv.Addr + "/0"
-	cfg.Auth.TokenKey = "test-key-0123456789abcdef"
-	m := runMain(t, cfg)
+	m := runMain(t, onRealRedis(srv, ""))
 	base := "http://" + m.Addr()
 	if code, _ := get(t, base+"/readyz"); code != http.StatusOK {
 		t.Fatalf("/readyz with redis up = %d", code)

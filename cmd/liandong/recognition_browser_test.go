@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -14,20 +13,8 @@ import (
 // the API, the person served rates it on the feedback page (no login, no
 // script), and an evaluator sees the rating on the dashboard.
 func TestBrowserFeedbackAndEvaluation(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a browser; skipped with -short")
-	}
-	chromium := chromiumPath(t)
-	cfg := Default()
-	cfg.Auth.AdminPassword = browserAdminPassword
-	cfg.Log.Level = "warn"
-	m := runMain(t, cfg)
-	base := pagesBase(t, "http://"+m.Addr())
-
-	admin := &apiClient{t: t, base: base}
-	var login struct{ Token string }
-	admin.call("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": browserAdminPassword}, &login)
-	admin.token = login.Token
+	allocCtx := startBrowser(t, 412, 860, 60*time.Second)
+	base, admin := browserServer(t, nil)
 	admin.call("POST", "/api/v1/users", map[string]string{"username": "eval1", "password": "evaluator-password", "role": "evaluator"}, nil)
 	var r struct{ ID, Token string }
 	admin.call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer", "org_id": "yantai-red-cross"}, &r)
@@ -57,15 +44,6 @@ func TestBrowserFeedbackAndEvaluation(t *testing.T) {
 	if done.Status != "completed" || !strings.HasPrefix(done.FeedbackURL, "/feedback/") {
 		t.Fatalf("completed need: %+v", done)
 	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(412, 860))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
 
 	// The person served: a phone-sized page, four stars, a comment, send.
 	fb := newTab(t, allocCtx, "feedback")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -15,41 +14,20 @@ import (
 // still connected, receives an offer and gets the job when it accepts.
 // (The session lasts 12 s here instead of a day.)
 func TestBrowserResponderSessionRenews(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a browser; skipped with -short")
-	}
-	chromium := chromiumPath(t)
-	cfg := Default()
-	cfg.Auth.AdminPassword = browserAdminPassword
-	cfg.Auth.SessionTTL = 12 * time.Second
-	cfg.Log.Level = "warn"
-	m := runMain(t, cfg)
-	base := pagesBase(t, "http://"+m.Addr())
-
-	admin := &apiClient{t: t, base: base}
-	var login struct{ Token string }
-	admin.call("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": browserAdminPassword}, &login)
-	admin.token = login.Token
+	const sessionTTL = 12 * time.Second
+	allocCtx := startBrowser(t, 412, 860, 90*time.Second)
+	base, admin := browserServer(t, func(c *Config) { c.Auth.SessionTTL = sessionTTL })
 	var r struct{ ID, Token string }
 	admin.call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer"}, &r)
 	(&apiClient{t: t, base: base, token: r.Token}).call("PUT", "/api/v1/responders/"+r.ID+"/location",
 		map[string]float64{"lat": 37.4631, "lng": 121.4481}, nil)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(412, 860))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
 
 	phone := newTab(t, allocCtx, "respond")
 	phone.do(t, "open the link", chromedp.Navigate(base+"/respond#token="+r.Token))
 	phone.waitFor(t, "the socket", `document.body.dataset.connected === '1'`)
 	const token = `JSON.parse(sessionStorage.getItem('liandong.respond.session')).token`
 	first := phone.eval(t, token)
-	firstEnds := time.Now().Add(cfg.Auth.SessionTTL)
+	firstEnds := time.Now().Add(sessionTTL)
 
 	phone.waitFor(t, "a renewed session", token+` !== `+jsString(first))
 	// The server honours a token until 30 s past its end (web's
