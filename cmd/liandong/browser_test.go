@@ -105,6 +105,22 @@ func startBrowser(t *testing.T, width, height int, limit time.Duration) context.
 	return allocCtx
 }
 
+// openConsole opens the console in a new tab and logs in as the admin with
+// the form, as an operator would, and waits for its live socket.
+func openConsole(t *testing.T, browser context.Context, base string) *tab {
+	t.Helper()
+	console := newTab(t, browser, "console")
+	console.do(t, "log in",
+		chromedp.EmulateViewport(1280, 800),
+		chromedp.Navigate(base+"/console"),
+		chromedp.WaitVisible(chromedp.CSS("#login-form")),
+		chromedp.SendKeys(chromedp.CSS("#login-form input[name=username]"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("#login-form input[name=password]"), browserAdminPassword),
+		chromedp.Click(chromedp.CSS("#login-form button[type=submit]")))
+	console.waitFor(t, "the live socket", `document.body.dataset.live === '1'`)
+	return console
+}
+
 // pagesBase checks that the server serves the pages.
 func pagesBase(t *testing.T, base string) string {
 	t.Helper()
@@ -249,16 +265,7 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 	api.call("PUT", "/api/v1/depots/haian-store", map[string]any{"name": "Haian Road charity store", "org_id": "yantai-red-cross",
 		"lat": 37.4650, "lng": 121.4460, "stock": map[string]int{"medicine_kit": 12}}, nil)
 
-	// The console: log in with the form.
-	console := newTab(t, allocCtx, "console")
-	console.do(t, "log in",
-		chromedp.EmulateViewport(1280, 800),
-		chromedp.Navigate(base+"/console"),
-		chromedp.WaitVisible(chromedp.CSS("#login-form")),
-		chromedp.SendKeys(chromedp.CSS("#login-form input[name=username]"), "admin"),
-		chromedp.SendKeys(chromedp.CSS("#login-form input[name=password]"), browserAdminPassword),
-		chromedp.Click(chromedp.CSS("#login-form button[type=submit]")))
-	console.waitFor(t, "the live socket", `document.body.dataset.live === '1'`)
+	console := openConsole(t, allocCtx, base)
 	console.waitFor(t, "the depot's marker", `document.querySelector('.depot-marker[data-id="haian-store"]')`)
 	if href := console.eval(t, `location.href`); strings.Contains(href, "token") || href != base+"/console" {
 		t.Errorf("console address after login = %q", href)

@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/liandong/liandong/internal/redistest"
 )
 
 // TestBrowserResponderSessionRenews: the responder page renews its session
@@ -59,4 +62,28 @@ func TestBrowserResponderSessionRenews(t *testing.T) {
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// TestBrowserConsoleShowsAnOutage: while Redis is down the console says so
+// in a banner over the map (its counts go stale), and the banner goes once
+// Redis is back.
+func TestBrowserConsoleShowsAnOutage(t *testing.T) {
+	allocCtx := startBrowser(t, 1280, 800, 90*time.Second)
+	srv := redistest.Start(t, redistest.Options{AOF: true})
+	m := runMain(t, onRealRedis(srv, browserAdminPassword))
+	console := openConsole(t, allocCtx, pagesBase(t, "http://"+m.Addr()))
+	console.waitFor(t, "the counters", `document.querySelector('[data-counter=open] b')`)
+	const banner = `document.querySelector('#outage')`
+	if shown := console.eval(t, `String(!`+banner+`.hidden)`); shown != "false" {
+		t.Fatal("the outage banner shows while Redis answers")
+	}
+
+	srv.Kill()
+	console.waitFor(t, "the outage banner", `!`+banner+`.hidden && `+banner+`.innerText.includes('not answering')`)
+	console.screenshot(t, filepath.Join(artifactDir(t), "console-outage.png"))
+	srv.Restart()
+	console.waitFor(t, "the banner gone", banner+`.hidden`)
+	if errs := console.errors(); len(errs) > 0 {
+		t.Logf("page errors during the outage (the failed requests): %v", errs)
+	}
 }

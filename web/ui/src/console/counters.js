@@ -6,10 +6,17 @@ import { ROLES, duration, roleLetter, roleName } from '../lib/format.js';
 const POLL_MS = 5000;
 const MIN_GAP_MS = 1500;
 
+// OUTAGE is what the operator is told while the server answers 503: its
+// data store (Redis) is down or restarting.
+const OUTAGE = 'The data store is not answering: the map and counts may be out of date, and changes are refused until it is back. Retrying…';
+
 export class Counters {
-  constructor(el, api) {
+  // outageEl, when given, is shown while the server says its data store
+  // is not answering.
+  constructor(el, api, outageEl) {
     this.el = el;
     this.api = api;
+    this.outageEl = outageEl;
     this.last = 0;
     this.timer = null;
   }
@@ -30,10 +37,18 @@ export class Counters {
     this.last = Date.now();
     try {
       this.render(await this.api.get('/api/v1/stats'));
+      this.outage(false);
     } catch (err) {
       if (err.status !== 401) this.el.classList.add('stale');
+      if (err.status === 503) this.outage(true);
     }
     this.timer = setTimeout(() => this.refresh(), POLL_MS);
+  }
+
+  outage(on) {
+    if (!this.outageEl) return;
+    this.outageEl.textContent = on ? OUTAGE : '';
+    this.outageEl.hidden = !on;
   }
 
   render(s) {

@@ -85,7 +85,7 @@ function run(api, features) {
     api, store, features, toast,
     onClose: () => { detail.hide(); needsLayer.select(null); list.select(null); },
   });
-  const counters = new Counters($('#counters'), api);
+  const counters = new Counters($('#counters'), api, $('#outage'));
   const creator = new NeedCreator(map, { api, store, toast, button: $('#tool-create'), onCreated: select });
   const area = new AreaMobiliser(map, { api, store, features, toast, button: $('#tool-area'), panel: $('#area-panel') });
   $('#tool-create').addEventListener('click', () => { if (area.drawing) area.stop(); });
