@@ -25,6 +25,7 @@ const state = loadState();
 const pending = new Map(); // socket message id -> {kind, offerID}
 let sess = null;
 let renewTimer = 0; // the session's next renewal
+let lastUnavailableToast = 0;
 let api = null;
 let service = null; // the hours and service record card
 let features = null;
@@ -90,7 +91,11 @@ function answer(o, verb) {
   }
   api.post(`/api/v1/offers/${encodeURIComponent(o.offer_id)}/${verb}`)
     .then(() => answered(o.offer_id, verb))
-    .catch((err) => refused(o.offer_id, err.message));
+    .catch((err) => {
+      if (err.status === 404 || err.status === 409) refused(o.offer_id, 'the offer is no longer open');
+      else if (err.status === 503 || !err.status) notTaken(o.offer_id, 'the server cannot answer right now; try again in a moment.');
+      else refused(o.offer_id, err.message);
+    });
 }
 
 const accept = (o) => answer(o, 'accept');
@@ -116,6 +121,17 @@ function refused(offerID, message) {
   o.error = `Could not answer: ${message}`;
   render();
   setTimeout(() => { delete state.offers[offerID]; render(); }, 4000);
+}
+
+// notTaken keeps an offer whose answer did not get through (the server
+// could not answer, say while its data store restarts): the offer is still
+// open, so the buttons stay for another try.
+function notTaken(offerID, message) {
+  const o = state.offers[offerID];
+  if (!o) return;
+  o.busy = false;
+  o.error = `Not sent: ${message}`;
+  render();
 }
 
 async function done(j, note) {
@@ -186,10 +202,16 @@ function message(env) {
     }
     case 'error': {
       const p = pending.get(env.id);
+      const unavailable = d.code === 'unavailable';
       if (p) {
         pending.delete(env.id);
-        refused(p.offerID, d.code === 'not_found' || d.code === 'invalid_transition' ? 'the offer is no longer open' : d.message);
-      } else {
+        if (d.code === 'not_found' || d.code === 'invalid_transition') refused(p.offerID, 'the offer is no longer open');
+        else if (unavailable) notTaken(p.offerID, 'the server cannot answer right now; try again in a moment.');
+        else refused(p.offerID, d.message);
+      } else if (!unavailable || now() - lastUnavailableToast > 30000) {
+        // A restarting server refuses every position sent meanwhile: say
+        // so once, not with every GPS fix.
+        if (unavailable) lastUnavailableToast = now();
         toast(d.message || d.code, true);
       }
       break;

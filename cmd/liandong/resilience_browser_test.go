@@ -1,5 +1,8 @@
 package main
 
+// The pages through what a long response brings: sessions that outlive a
+// day, and the data store restarting under a console and a phone.
+
 import (
 	"encoding/json"
 	"path/filepath"
@@ -85,5 +88,51 @@ func TestBrowserConsoleShowsAnOutage(t *testing.T) {
 	console.waitFor(t, "the banner gone", banner+`.hidden`)
 	if errs := console.errors(); len(errs) > 0 {
 		t.Logf("page errors during the outage (the failed requests): %v", errs)
+	}
+}
+
+// TestBrowserPhoneKeepsAnOfferThroughAnOutage: an offer accepted while
+// Redis is down stays on the phone with a "not sent" note (it used to
+// vanish after 4 s although it was still open), and accepting it again
+// once Redis is back gets the job.
+func TestBrowserPhoneKeepsAnOfferThroughAnOutage(t *testing.T) {
+	allocCtx := startBrowser(t, 412, 860, 90*time.Second)
+	srv := redistest.Start(t, redistest.Options{AOF: true})
+	base, admin := browserServer(t, func(c *Config) {
+		real := onRealRedis(srv, browserAdminPassword)
+		c.Redis, c.Auth = real.Redis, real.Auth
+		c.Offers.TTL = 5 * time.Minute
+	})
+	var r struct{ ID, Token string }
+	admin.call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer"}, &r)
+	(&apiClient{t: t, base: base, token: r.Token}).call("PUT", "/api/v1/responders/"+r.ID+"/location",
+		map[string]float64{"lat": 37.4631, "lng": 121.4481}, nil)
+
+	phone := newTab(t, allocCtx, "respond")
+	phone.do(t, "open the link", chromedp.Navigate(base+"/respond#token="+r.Token))
+	phone.waitFor(t, "the socket", `document.body.dataset.connected === '1'`)
+	admin.call("POST", "/api/v1/needs", map[string]any{"lat": 37.4630, "lng": 121.4480, "category": "welfare_check", "urgency": 2,
+		"team": []map[string]any{{"role": "volunteer", "count": 1}}}, nil)
+	phone.waitFor(t, "the offer", `document.querySelector('.offer-card button.accept')`)
+
+	srv.Kill()
+	phone.do(t, "accept during the outage", chromedp.Click(chromedp.CSS(".offer-card button.accept")))
+	phone.waitFor(t, "the not-sent note", `document.querySelector('.offer-card .error')?.innerText.includes('Not sent')`)
+	time.Sleep(5 * time.Second) // the old page dropped the card after 4 s
+	if still := phone.eval(t, `String(!!document.querySelector('.offer-card button.accept'))`); still != "true" {
+		t.Fatal("the offer left the phone although it is still open")
+	}
+
+	srv.Restart()
+	deadline := time.Now().Add(20 * time.Second)
+	for phone.eval(t, `String(!!document.querySelector('.job-card'))`) != "true" {
+		if time.Now().After(deadline) {
+			t.Fatalf("no job after Redis came back; page errors: %v", phone.errors())
+		}
+		// A connection pooled before the outage may fail once more.
+		if phone.eval(t, `String(!!document.querySelector('.offer-card button.accept:not([disabled])'))`) == "true" {
+			phone.do(t, "accept again", chromedp.Click(chromedp.CSS(".offer-card button.accept")))
+		}
+		time.Sleep(time.Second)
 	}
 }
