@@ -153,3 +153,12 @@ func ValidHoursEdit(hours float64, reason string) error {
 	}
 	return nil
 }
+
+// Feedback outcomes of recording a rating (or of asking what a feedback
+// link would meet now).
+const (
+	FeedbackOK      = "ok"
+	FeedbackUnknown = "unknown" // no such need, or not completed
+	FeedbackExpired = "expired"
+	FeedbackUsed    = "used"
+)

@@ -12,17 +12,29 @@ import (
 	"github.com/liandong/liandong/geo"
 )
 
-// Store is what the service needs of the live state, beyond matching.
+// Store is what the service needs of the live state: matching, the
+// reads it hands through, and one part per group of use cases, each
+// declared beside the methods that use it.
 type Store interface {
 	MatchStore
+	Reads
+	PresenceStore
+	RosterStore
+	AdminStore
 	CreateNeed(ctx context.Context, n Need) (bool, error)
-	Need(ctx context.Context, id NeedID) (NeedState, error)
 	Answer(ctx context.Context, offerID OfferID, rid ResponderID, verb string) (Answer, error)
 	Complete(ctx context.Context, id NeedID, rid ResponderID) (string, time.Time, error)
+	AvailableIn(ctx context.Context, cells []geo.Cell, roles []Role) ([]Candidate, error)
+	// Resolution is the H3 resolution of the live index.
+	Resolution() int
 }
 
-// Service runs the mobilisation: needs in, offers out, answers back.
+// Service is the application layer: every use case of the mobilisation
+// (needs in, offers out, answers back, and the staff's changes) is one of
+// its methods, the same call whichever door (HTTP or websocket) it came
+// through. Reads are answered straight from the store.
 type Service struct {
+	Reads
 	store   Store
 	sink    EventSink
 	matcher *Matcher
@@ -38,7 +50,7 @@ func NewService(store Store, sink EventSink, cfg MatchConfig, now func() time.Ti
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, sink: sink, matcher: NewMatcher(store, sink, cfg, now), now: now}
+	return &Service{Reads: store, store: store, sink: sink, matcher: NewMatcher(store, sink, cfg, now), now: now}
 }
 
 // Matcher is the service's matcher, for Run and Tick.
@@ -218,8 +230,13 @@ const ReasonOperator Reason = "operator_choice"
 
 // Assign offers one open place of the need to a person an operator chose,
 // bypassing the matcher's choice but not its rules: the person must be
-// available, of the place's role and not asked before for this need.
-func (s *Service) Assign(ctx context.Context, id NeedID, rid ResponderID, role Role, ttl time.Duration, dist func(NeedState) float64) (NeedState, error) {
+// available, of the place's role and not asked before for this need. The
+// offer lives as long as the matcher's.
+func (s *Service) Assign(ctx context.Context, id NeedID, rid ResponderID, role Role) (NeedState, error) {
+	who, err := s.store.Get(ctx, rid)
+	if err != nil {
+		return NeedState{}, err
+	}
 	n, err := s.store.Need(ctx, id)
 	if err != nil {
 		return NeedState{}, err
@@ -237,7 +254,11 @@ func (s *Service) Assign(ctx context.Context, id NeedID, rid ResponderID, role R
 	if team < 0 {
 		return NeedState{}, fmt.Errorf("assign to need %s: no open place for role %q: %w", id, role, ErrConflict)
 	}
-	o := OfferRequest{OfferID: newOfferID(), Need: id, TeamIndex: team, Responder: rid, TTL: ttl, DistanceMeters: dist(n), Reason: ReasonOperator}
+	dist := 0.0
+	if who.Located {
+		dist = geo.DistanceMeters(n.Point, who.Point)
+	}
+	o := OfferRequest{OfferID: newOfferID(), Need: id, TeamIndex: team, Responder: rid, TTL: s.matcher.cfg.OfferTTL, DistanceMeters: dist, Reason: ReasonOperator}
 	outs, err := s.store.OfferMany(ctx, []OfferRequest{o})
 	if err != nil {
 		return NeedState{}, err

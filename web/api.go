@@ -15,7 +15,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/liandong/liandong/mobilize"
-	"github.com/liandong/liandong/mobilize/redisstore"
 )
 
 // APIOptions are what the HTTP API v1 is built from; cmd wires them.
@@ -23,9 +22,10 @@ type APIOptions struct {
 	// Redis is the region's Redis, the one Store uses. The API keeps its
 	// users, revocations, idempotency records and audit stream there,
 	// under Prefix and the Region hash tag like every store key.
-	Redis   redis.UniversalClient
-	Store   *redisstore.Store
-	Service *mobilize.Service
+	Redis redis.UniversalClient
+	// Service is the application layer (*mobilize.Service): every route
+	// and socket message ends in one of its methods.
+	Service Application
 	Prefix  string // default "ld:", as LIANDONG_REDIS_PREFIX
 	Region  string // default "city", as the store's region
 
@@ -46,14 +46,13 @@ type APIOptions struct {
 	BcryptCost        int           // default bcrypt.DefaultCost; tests use bcrypt.MinCost
 	AuditMaxLen       int64         // entries kept in the audit stream, approximately; default 100,000
 	IdempotencyTTL    time.Duration // how long a retry gets the first answer; default 24 h
-	OfferTTL          time.Duration // life of an operator's hand-picked offer; default 60 s
 
 	Recognition RecognitionOptions // feedback links, hours, service records
 }
 
 func (o *APIOptions) defaults() error {
-	if o.Redis == nil || o.Store == nil || o.Service == nil {
-		return errors.New("web api: Redis, Store and Service are required")
+	if o.Redis == nil || o.Service == nil {
+		return errors.New("web api: Redis and Service are required")
 	}
 	if o.Prefix == "" {
 		o.Prefix = "ld:"
@@ -96,9 +95,6 @@ func (o *APIOptions) defaults() error {
 	if o.AuditMaxLen <= 0 {
 		o.AuditMaxLen = 100_000
 	}
-	if o.OfferTTL <= 0 {
-		o.OfferTTL = 60 * time.Second
-	}
 	if o.IdempotencyTTL <= 0 {
 		o.IdempotencyTTL = 24 * time.Hour
 	}
@@ -124,8 +120,8 @@ func newAPIKeys(prefix, region string) apiKeys { return apiKeys{base: prefix + "
 type API struct {
 	opts      APIOptions
 	rdb       redis.UniversalClient
-	store     *redisstore.Store
-	service   *mobilize.Service
+	app       Application
+	actions   responderActions
 	log       *zap.Logger
 	now       func() time.Time
 	keys      apiKeys
@@ -146,10 +142,11 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 		return nil, err
 	}
 	a := &API{
-		opts: opts, rdb: opts.Redis, store: opts.Store, service: opts.Service,
+		opts: opts, rdb: opts.Redis, app: opts.Service,
 		log: opts.Logger.Named("api"), now: opts.Now, keys: newAPIKeys(opts.Prefix, opts.Region),
 		limits: newLimiters(opts.Limits), idemWait: defaultIdemWait,
 	}
+	a.actions = responderActions{app: opts.Service, audit: a.audit}
 	a.auth = newAuthenticator(opts.TokenKey, opts.Redis, a.keys, opts.Now)
 	var err error
 	if a.dummyHash, err = bcrypt.GenerateFromPassword([]byte(randomPassword()), opts.BcryptCost); err != nil {

@@ -48,8 +48,10 @@ type env struct {
 	clock *testClock
 	store *redisstore.Store
 	svc   *mobilize.Service
-	api   *API
-	srv   *Server
+	// events are what the service told the world, in order.
+	events *eventLog
+	api    *API
+	srv    *Server
 	// fastForward moves the embedded Redis' expiry clock; nil on a real one.
 	fastForward func(time.Duration)
 }
@@ -65,16 +67,16 @@ const (
 // turns them on, so that tests are not throttled by their own speed.
 func newEnv(t testing.TB, rdb redis.UniversalClient, opts ...func(*APIOptions)) *env {
 	t.Helper()
-	e := &env{t: t, rdb: rdb, clock: newTestClock()}
+	e := &env{t: t, rdb: rdb, clock: newTestClock(), events: &eventLog{}}
 	var err error
 	e.store, err = redisstore.NewStore(rdb, redisstore.IndexOptions{Prefix: testPrefix, Region: testRegion, Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc = mobilize.NewService(e.store, nil, mobilize.MatchConfig{}, e.clock.Now)
-	e.svc.UseEscalation(mobilize.NewEscalator(e.store, nil, mobilize.EscalationConfig{}, e.clock.Now))
+	e.svc = mobilize.NewService(e.store, e.events, mobilize.MatchConfig{}, e.clock.Now)
+	e.svc.UseEscalation(mobilize.NewEscalator(e.store, e.events, mobilize.EscalationConfig{}, e.clock.Now))
 	o := APIOptions{
-		Redis: rdb, Store: e.store, Service: e.svc, Prefix: testPrefix, Region: testRegion,
+		Redis: rdb, Service: e.svc, Prefix: testPrefix, Region: testRegion,
 		TokenKey: []byte(testTokenKey), AdminPassword: testAdminPW, Logger: zap.NewNop(), Now: e.clock.Now,
 		BcryptCost: bcrypt.MinCost,
 		Limits:     RateLimits{AddressPerSecond: -1, TokenPerSecond: -1, StaffTokenPerSecond: -1, LoginPerSecond: -1},
@@ -218,7 +220,7 @@ func (e *env) enroll(id, org string, role mobilize.Role, max int, located bool) 
 	}
 	if located {
 		pt, _ := geo.NewPoint(testLat, testLng+0.001)
-		if err := e.store.Locate(ctx, redisstore.Location{ID: r.ID, Point: pt, At: e.clock.Now()}); err != nil {
+		if err := e.store.Locate(ctx, mobilize.Location{ID: r.ID, Point: pt, At: e.clock.Now()}); err != nil {
 			e.t.Fatal(err)
 		}
 	}

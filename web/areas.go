@@ -43,10 +43,10 @@ func (a *API) handlePutAreas(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	if err := a.store.PutAreas(ctx, areas); err != nil {
+	if err := a.app.PutAreas(ctx, areas); err != nil {
 		return err
 	}
-	all, err := a.store.Areas(ctx)
+	all, err := a.app.Areas(ctx)
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (a *API) handlePutAreas(ctx context.Context, c *call) error {
 // handleListAreas is GET /api/v1/areas: every area as GeoJSON, for the
 // console's overlay and for checking an upload.
 func (a *API) handleListAreas(ctx context.Context, c *call) error {
-	areas, err := a.store.Areas(ctx)
+	areas, err := a.app.Areas(ctx)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ type organisationList struct {
 }
 
 func (a *API) toOrganisationJSON(ctx context.Context, o mobilize.Organisation) (organisationJSON, error) {
-	n, err := a.store.MemberCount(ctx, o.ID)
+	n, err := a.app.MemberCount(ctx, o.ID)
 	if o.Partners == nil {
 		o.Partners = []string{}
 	}
@@ -119,7 +119,7 @@ func (a *API) handlePutOrganisation(ctx context.Context, c *call) error {
 	if err := p.err(); err != nil {
 		return err
 	}
-	created, err := a.store.PutOrganisation(ctx, o)
+	created, err := a.app.PutOrganisation(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (a *API) handlePutOrganisation(ctx context.Context, c *call) error {
 // handleListOrganisations is GET /api/v1/organisations; a coordinator
 // sees its own organisation and its partners.
 func (a *API) handleListOrganisations(ctx context.Context, c *call) error {
-	orgs, err := a.store.Organisations(ctx)
+	orgs, err := a.app.Organisations(ctx)
 	if err != nil {
 		return err
 	}
@@ -189,19 +189,14 @@ type escalationJSON struct {
 }
 
 func (a *API) escalationOf(ctx context.Context, n mobilize.NeedState) (*escalationJSON, error) {
-	esc := a.service.Escalator()
-	if esc == nil || n.Community == "" {
-		return nil, nil
-	}
-	states, err := esc.States(ctx, []mobilize.NeedState{n})
-	if err != nil {
+	st, goal, ok, err := a.app.EscalationOf(ctx, n)
+	if err != nil || !ok {
 		return nil, err
 	}
-	st := states[n.ID]
 	step := mobilize.EscalationSteps[min(st.Step, mobilize.LastStep)]
-	out := &escalationJSON{Step: st.Step, StepName: step.Name, Tier: step.Tier, Since: rfc3339(st.Since), GoalS: esc.Goal(n.Urgency).Seconds()}
+	out := &escalationJSON{Step: st.Step, StepName: step.Name, Tier: step.Tier, Since: rfc3339(st.Since), GoalS: goal.Seconds()}
 	if st.Step < mobilize.LastStep && n.Status.Active() {
-		next := rfc3339(st.Since.Add(esc.Goal(n.Urgency)))
+		next := rfc3339(st.Since.Add(goal))
 		out.NextAt = &next
 	}
 	return out, nil
@@ -216,7 +211,7 @@ func (a *API) handleEscalate(ctx context.Context, c *call) error {
 	if _, err := a.needFor(ctx, c); err != nil {
 		return err
 	}
-	n, _, err := a.service.Escalate(ctx, mobilize.NeedID(c.r.PathValue("id")))
+	n, _, err := a.app.Escalate(ctx, mobilize.NeedID(c.r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -238,7 +233,7 @@ func (a *API) needScope(ctx context.Context, id Identity) (func(mobilize.NeedSta
 	if id.Role != RoleCoordinator {
 		return func(mobilize.NeedState) bool { return true }, nil
 	}
-	link, err := a.store.Linkage(ctx)
+	link, err := a.app.Linkage(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -348,7 +348,7 @@ func TestBootstrapAdmin(t *testing.T) {
 
 func TestNewAPIRefusesShortKey(t *testing.T) {
 	e := newEmbeddedEnv(t)
-	_, err := NewAPI(context.Background(), APIOptions{Redis: e.rdb, Store: e.store, Service: e.svc, TokenKey: []byte("short")})
+	_, err := NewAPI(context.Background(), APIOptions{Redis: e.rdb, Service: e.svc, TokenKey: []byte("short")})
 	if err == nil {
 		t.Fatal("a 5-byte token key was accepted")
 	}

@@ -122,7 +122,7 @@ func (a *API) handlePutDepot(ctx context.Context, c *call) error {
 	if req.OrgID == "" {
 		return invalid("org_id is required: the organisation that owns the depot")
 	}
-	if old, err := a.store.Depot(ctx, id); err == nil && c.id.Role == RoleCoordinator && old.OrgID != c.id.OrgID {
+	if old, err := a.app.Depot(ctx, id); err == nil && c.id.Role == RoleCoordinator && old.OrgID != c.id.OrgID {
 		return notFound("depot")
 	}
 	pt, err := geo.NewPoint(*req.Lat, *req.Lng)
@@ -132,7 +132,7 @@ func (a *API) handlePutDepot(ctx context.Context, c *call) error {
 	if req.Stock == nil {
 		stock = nil
 	}
-	created, err := a.store.PutDepot(ctx, mobilize.Depot{ID: id, Name: req.Name, OrgID: req.OrgID, Point: pt}, stock)
+	created, err := a.app.PutDepot(ctx, mobilize.Depot{ID: id, Name: req.Name, OrgID: req.OrgID, Point: pt}, stock)
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func (a *API) handlePutDepot(ctx context.Context, c *call) error {
 		action = "depot.create"
 	}
 	a.audit(ctx, c.id, action, id, len(stock))
-	d, err := a.store.Depot(ctx, id)
+	d, err := a.app.Depot(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -167,14 +167,14 @@ func (a *API) handleAdjustStock(ctx context.Context, c *call) error {
 	if err := p.err(); err != nil {
 		return err
 	}
-	old, err := a.store.Depot(ctx, id)
+	old, err := a.app.Depot(ctx, id)
 	if err != nil {
 		return err
 	}
 	if c.id.Role == RoleCoordinator && old.OrgID != c.id.OrgID {
 		return notFound("depot")
 	}
-	d, err := a.store.AdjustStock(ctx, id, deltas)
+	d, err := a.app.AdjustStock(ctx, id, deltas)
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func (a *API) handleAdjustStock(ctx context.Context, c *call) error {
 // handleListDepots is GET /api/v1/depots. Every staff role sees every
 // depot: sharing resources across organisations is the point.
 func (a *API) handleListDepots(ctx context.Context, c *call) error {
-	ds, err := a.store.Depots(ctx)
+	ds, err := a.app.Depots(ctx)
 	if err != nil {
 		return fmt.Errorf("list depots: %w", err)
 	}
@@ -204,7 +204,7 @@ func (a *API) handleGetDepot(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	d, err := a.store.Depot(ctx, id)
+	d, err := a.app.Depot(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -225,7 +225,7 @@ func (a *API) handleEvaluation(ctx context.Context, c *call) error {
 		}
 		since = t
 	}
-	sums, err := a.store.NeedSummaries(ctx, false)
+	sums, err := a.app.NeedSummaries(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -235,15 +235,15 @@ func (a *API) handleEvaluation(ctx context.Context, c *call) error {
 			ids = append(ids, s.ID)
 		}
 	}
-	needs, err := a.store.Needs(ctx, ids)
+	needs, err := a.app.Needs(ctx, ids)
 	if err != nil {
 		return err
 	}
-	feedback, err := a.store.Feedbacks(ctx, ids)
+	feedback, err := a.app.Feedbacks(ctx, ids)
 	if err != nil {
 		return err
 	}
-	escalations, err := a.store.Escalations(ctx)
+	escalations, err := a.app.Escalations(ctx)
 	if err != nil {
 		return err
 	}
@@ -257,7 +257,7 @@ func (a *API) handleEvaluation(ctx context.Context, c *call) error {
 			}
 		}
 	}
-	orgOf, err := a.store.ResponderOrgs(ctx, people)
+	orgOf, err := a.app.ResponderOrgs(ctx, people)
 	if err != nil {
 		return err
 	}
@@ -293,7 +293,7 @@ func (a *API) handleEvaluation(ctx context.Context, c *call) error {
 		}
 	}
 	slices.Sort(orgs)
-	reliability, err := a.store.OrgReliability(ctx, orgs)
+	reliability, err := a.app.OrgReliability(ctx, orgs)
 	if err != nil {
 		return err
 	}

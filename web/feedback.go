@@ -14,7 +14,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/liandong/liandong/mobilize"
-	"github.com/liandong/liandong/mobilize/redisstore"
 )
 
 // Feedback links (评单). A completed need has one link, for the person
@@ -82,9 +81,9 @@ type feedbackJSON struct {
 // feedbackRefusal turns a refused rating into the API's error.
 func feedbackRefusal(outcome string) error {
 	switch outcome {
-	case redisstore.FeedbackExpired:
+	case mobilize.FeedbackExpired:
 		return &Error{Kind: errGone, Code: "link_expired", Message: "this feedback link has expired"}
-	case redisstore.FeedbackUsed:
+	case mobilize.FeedbackUsed:
 		return &Error{Kind: mobilize.ErrConflict, Code: "already_rated", Message: "this help has been rated already; a link works once"}
 	}
 	return notFound("feedback link")
@@ -100,11 +99,11 @@ func (a *API) submitFeedback(ctx context.Context, token string, rating int, comm
 	if err := f.Validate(); err != nil {
 		return invalid(strings.TrimPrefix(err.Error(), "feedback: "))
 	}
-	outcome, err := a.store.RecordFeedback(ctx, f, a.opts.Recognition.FeedbackTTL)
+	outcome, err := a.app.RecordFeedback(ctx, f, a.opts.Recognition.FeedbackTTL)
 	if err != nil {
 		return err
 	}
-	if outcome != redisstore.FeedbackOK {
+	if outcome != mobilize.FeedbackOK {
 		return feedbackRefusal(outcome)
 	}
 	a.log.Info("feedback recorded") // no need id: the log is not the evaluation
@@ -202,16 +201,16 @@ func (a *API) serveFeedbackPage(w http.ResponseWriter, r *http.Request) {
 		render(http.StatusOK, feedbackPageData{State: "thanks"})
 		return
 	}
-	st, err := a.store.FeedbackState(r.Context(), need, a.opts.Recognition.FeedbackTTL)
+	st, err := a.app.FeedbackState(r.Context(), need, a.opts.Recognition.FeedbackTTL)
 	if err != nil {
 		problem(err)
 		return
 	}
-	if st != redisstore.FeedbackOK {
+	if st != mobilize.FeedbackOK {
 		problem(feedbackRefusal(st))
 		return
 	}
-	n, err := a.store.Need(r.Context(), need)
+	n, err := a.app.Need(r.Context(), need)
 	if err != nil {
 		problem(err)
 		return

@@ -60,7 +60,7 @@ func (a *API) ledgerFor(ctx context.Context, c *call) (mobilize.Responder, []mob
 	if err != nil {
 		return r, nil, err
 	}
-	entries, err := a.store.Ledger(ctx, r.ID, a.opts.Recognition.HoursCap)
+	entries, err := a.app.Ledger(ctx, r.ID, a.opts.Recognition.HoursCap)
 	return r, entries, err
 }
 
@@ -105,7 +105,7 @@ func (a *API) handleEditHours(ctx context.Context, c *call) error {
 	if !streamIDPattern.MatchString(entry) {
 		return notFound("ledger entry")
 	}
-	e, err := a.store.EditHours(ctx, r.ID, entry, *req.Hours, req.Reason, c.id.Subject, a.opts.Recognition.HoursCap)
+	e, err := a.app.EditHours(ctx, r.ID, entry, *req.Hours, req.Reason, c.id.Subject, a.opts.Recognition.HoursCap)
 	if err != nil {
 		return err
 	}

@@ -6,34 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"go.uber.org/zap"
-
 	"github.com/liandong/liandong/geo"
-	"github.com/liandong/liandong/mobilize"
-	"github.com/liandong/liandong/mobilize/redisstore"
 )
-
-// announceLocated tells the consoles a responder's new position, from what
-// recording it found (no read back). A report older than the position
-// held tells them nothing.
-func announceLocated(ctx context.Context, svc *mobilize.Service, rid mobilize.ResponderID, l redisstore.Location, got redisstore.Located) {
-	if got.Applied {
-		svc.Moved(ctx, rid, got.Role, got.Status, l.At, l.Point)
-	}
-}
-
-// moved tells the consoles a responder's new position and state. A failure
-// to read it back only costs a map update, so it is logged, not returned.
-func announceMoved(ctx context.Context, store *redisstore.Store, svc *mobilize.Service, log *zap.Logger, rid mobilize.ResponderID) {
-	e, err := store.Get(ctx, rid)
-	if err != nil || !e.Located {
-		if err != nil {
-			log.Debug("responder.moved not sent", zap.String("responder_id", string(rid)), zap.Error(err))
-		}
-		return
-	}
-	svc.Moved(ctx, rid, e.Role, e.Status, e.LastSeen, e.Point)
-}
 
 type supplyCell struct {
 	Cell      string `json:"cell"`
@@ -86,7 +60,7 @@ func (a *API) handleSupply(ctx context.Context, c *call) error {
 	if res <= 5 {
 		counted = 5
 	}
-	cells, err := a.store.Supply(ctx, box, counted)
+	cells, err := a.app.Supply(ctx, box, counted)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/liandong/liandong/geo"
 	"github.com/liandong/liandong/mobilize"
-	"github.com/liandong/liandong/mobilize/redisstore"
 )
 
 // needRequest is the body of POST /api/v1/needs.
@@ -211,7 +210,7 @@ func (a *API) handleCreateNeed(ctx context.Context, c *call) error {
 		}
 		n.OrgID = c.id.OrgID
 	}
-	created, err := a.service.CreateNeed(ctx, n)
+	created, err := a.app.CreateNeed(ctx, n)
 	if err != nil {
 		return err
 	}
@@ -228,7 +227,7 @@ func (a *API) needFor(ctx context.Context, c *call) (mobilize.NeedState, error) 
 	if !idPattern.MatchString(nid) {
 		return mobilize.NeedState{}, notFound("need")
 	}
-	n, err := a.store.Need(ctx, mobilize.NeedID(nid))
+	n, err := a.app.Need(ctx, mobilize.NeedID(nid))
 	if err != nil {
 		return n, err
 	}
@@ -253,7 +252,7 @@ func (a *API) handleGetNeed(ctx context.Context, c *call) error {
 	}
 	if n.Status == mobilize.NeedCompleted {
 		out.FeedbackURL = a.feedbackURL(n.ID)
-		fbs, err := a.store.Feedbacks(ctx, []mobilize.NeedID{n.ID})
+		fbs, err := a.app.Feedbacks(ctx, []mobilize.NeedID{n.ID})
 		if err != nil {
 			return err
 		}
@@ -273,7 +272,7 @@ func (a *API) handleCancel(ctx context.Context, c *call) error {
 	if _, err := a.needFor(ctx, c); err != nil {
 		return err
 	}
-	n, err := a.service.Cancel(ctx, mobilize.NeedID(c.r.PathValue("id")))
+	n, err := a.app.Cancel(ctx, mobilize.NeedID(c.r.PathValue("id")))
 	if err != nil {
 		return err
 	}
@@ -297,12 +296,12 @@ func (a *API) handleListNeeds(ctx context.Context, c *call) error {
 	if status != "" && !slices.Contains(needStatuses, status) {
 		return invalid("status must be one of open, staffing, staffed, completed, cancelled, unstaffed")
 	}
-	sums, err := a.store.NeedSummaries(ctx, status.Active())
+	sums, err := a.app.NeedSummaries(ctx, status.Active())
 	if err != nil {
 		return err
 	}
 	ids := make([]mobilize.NeedID, 0, len(sums))
-	slices.SortFunc(sums, func(x, y redisstore.NeedSummary) int {
+	slices.SortFunc(sums, func(x, y mobilize.NeedSummary) int {
 		return cmp.Or(y.CreatedAt.Compare(x.CreatedAt), cmp.Compare(x.ID, y.ID))
 	})
 	for _, s := range sums {
@@ -320,7 +319,7 @@ func (a *API) handleListNeeds(ctx context.Context, c *call) error {
 	for len(ids) > 0 && len(out.Needs) < limit {
 		page := ids[:min(limit, len(ids))]
 		ids = ids[len(page):]
-		needs, err := a.store.Needs(ctx, page)
+		needs, err := a.app.Needs(ctx, page)
 		if err != nil {
 			return fmt.Errorf("list needs: %w", err)
 		}

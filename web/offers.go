@@ -63,14 +63,12 @@ type completeRequest struct {
 	Note string `json:"note" doc:"up to 2000 bytes; accepted, not stored yet"`
 }
 
+// parseComplete decodes the body of POST /api/v1/needs/{id}/complete; the
+// note is checked by the action, as for the socket's complete.
 func parseComplete(body []byte) (completeRequest, error) {
 	var req completeRequest
-	if err := decodeOptional(body, &req); err != nil {
-		return req, err
-	}
-	var p problems
-	p.text("note", req.Note, mobilize.MaxDescription, false, true)
-	return req, p.err()
+	err := decodeOptional(body, &req)
+	return req, err
 }
 
 func parseEmpty(body []byte) error { return decodeOptional(body, &emptyRequest{}) }
@@ -83,7 +81,7 @@ func (a *API) handleOffers(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	po, found, err := a.store.PendingOffer(ctx, rid)
+	po, found, err := a.app.PendingOffer(ctx, rid)
 	if err != nil {
 		return err
 	}
@@ -103,17 +101,13 @@ func (a *API) handleOffers(ctx context.Context, c *call) error {
 func (a *API) handleAccept(ctx context.Context, c *call) error  { return a.answer(ctx, c, true) }
 func (a *API) handleDecline(ctx context.Context, c *call) error { return a.answer(ctx, c, false) }
 
-// answer applies the caller's accept or decline. Someone else's offer is
-// "not found", as the service words it.
+// answer is POST /api/v1/offers/{id}/accept or decline.
 func (a *API) answer(ctx context.Context, c *call, accept bool) error {
-	oid := c.r.PathValue("id")
 	if err := parseEmpty(c.body); err != nil {
 		return err
 	}
-	if !idPattern.MatchString(oid) {
-		return notFound("offer")
-	}
-	ans, err := a.service.Respond(ctx, mobilize.ResponderID(c.id.Subject), mobilize.OfferID(oid), accept)
+	oid := c.r.PathValue("id")
+	ans, err := a.actions.answer(ctx, c.id, oid, accept)
 	if err != nil {
 		return err
 	}
@@ -128,14 +122,11 @@ func (a *API) answer(ctx context.Context, c *call, accept bool) error {
 
 // handleComplete is POST /api/v1/needs/{id}/complete by a team member.
 func (a *API) handleComplete(ctx context.Context, c *call) error {
-	nid := c.r.PathValue("id")
-	if _, err := parseComplete(c.body); err != nil {
+	req, err := parseComplete(c.body)
+	if err != nil {
 		return err
 	}
-	if !idPattern.MatchString(nid) {
-		return notFound("need")
-	}
-	if err := a.service.Complete(ctx, mobilize.NeedID(nid), mobilize.ResponderID(c.id.Subject)); err != nil {
+	if err := a.actions.complete(ctx, c.id, c.r.PathValue("id"), req.Note); err != nil {
 		return err
 	}
 	c.w.WriteHeader(http.StatusNoContent)

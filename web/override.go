@@ -2,14 +2,11 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/planar"
 
 	"github.com/liandong/liandong/geo"
 	"github.com/liandong/liandong/mobilize"
@@ -43,17 +40,7 @@ func (a *API) handleAssign(ctx context.Context, c *call) error {
 		return err
 	}
 	rid := mobilize.ResponderID(req.ResponderID)
-	e, err := a.store.Get(ctx, rid)
-	if err != nil {
-		return err
-	}
-	dist := func(n mobilize.NeedState) float64 {
-		if !e.Located {
-			return 0
-		}
-		return geo.DistanceMeters(n.Point, e.Point)
-	}
-	n, err := a.service.Assign(ctx, mobilize.NeedID(c.r.PathValue("id")), rid, role, a.opts.OfferTTL, dist)
+	n, err := a.app.Assign(ctx, mobilize.NeedID(c.r.PathValue("id")), rid, role)
 	if err != nil {
 		return err
 	}
@@ -72,9 +59,6 @@ type alertJSON struct {
 	ID         string `json:"id"`
 	Recipients int    `json:"recipients"`
 }
-
-// maxAlertCells bounds one area alert (at resolution 9 about 3,000 km²).
-const maxAlertCells = 50_000
 
 // handleAlert is POST /api/v1/alerts: the operator drew an area; every
 // available responder inside it (of the given roles, or all) gets an
@@ -116,44 +100,12 @@ func (a *API) handleAlert(ctx context.Context, c *call) error {
 			roles = append(roles, r)
 		}
 	}
-	poly := orb.Polygon{ring}
-	cells, err := geo.PolygonToCells(poly, a.store.Resolution())
-	if err != nil {
-		return invalid("polygon: " + err.Error())
-	}
-	// Cells whose centre is outside still hold people inside near the edge:
-	// take the ring of neighbours too, then test each person exactly.
-	seen := map[geo.Cell]bool{}
-	var cover []geo.Cell
-	for _, cell := range cells {
-		for _, ring := range geo.Disk(cell, 1) {
-			for _, n := range ring {
-				if !seen[n] {
-					seen[n] = true
-					cover = append(cover, n)
-				}
-			}
-		}
-	}
-	if len(cover) > maxAlertCells {
-		return invalid("the area is too large for one alert")
-	}
-	found, err := a.store.AvailableIn(ctx, cover, roles)
+	id, recipients, err := a.app.AlertArea(ctx, orb.Polygon{ring}, roles, req.Message)
 	if err != nil {
 		return err
 	}
-	var to []mobilize.ResponderID
-	for _, cand := range found {
-		if planar.PolygonContains(poly, cand.Point) {
-			to = append(to, cand.ID)
-		}
-	}
-	var b [8]byte
-	rand.Read(b[:])
-	id := "a" + hex.EncodeToString(b[:])
-	a.service.Alert(ctx, id, to, req.Message)
 	a.audit(ctx, c.id, "alert.send", id, 0)
-	c.json(http.StatusCreated, alertJSON{ID: id, Recipients: len(to)})
+	c.json(http.StatusCreated, alertJSON{ID: id, Recipients: recipients})
 	return nil
 }
 

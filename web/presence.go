@@ -8,7 +8,6 @@ import (
 
 	"github.com/liandong/liandong/geo"
 	"github.com/liandong/liandong/mobilize"
-	"github.com/liandong/liandong/mobilize/redisstore"
 )
 
 // A responder's presence: where they are and whether they are on duty.
@@ -71,43 +70,28 @@ func pathResponder(c *call) (mobilize.ResponderID, error) {
 	return mobilize.ResponderID(rid), nil
 }
 
-// handleLocation is PUT /api/v1/responders/{id}/location, stamped with
-// the server's time: a phone's clock is not trusted for freshness.
+// handleLocation is PUT /api/v1/responders/{id}/location.
 func (a *API) handleLocation(ctx context.Context, c *call) error {
 	rid, err := pathResponder(c)
 	if err != nil {
 		return err
 	}
-	pt, err := parseLocation(c.body)
-	if err != nil {
+	if err := a.actions.locate(ctx, c.id, rid, c.body); err != nil {
 		return err
 	}
-	l := redisstore.Location{ID: rid, Point: pt, At: a.now()}
-	got, err := a.store.Track(ctx, l)
-	if err != nil {
-		return err
-	}
-	a.audit(ctx, c.id, "responder.locate", string(rid), 0)
-	announceLocated(ctx, a.service, rid, l, got)
 	c.w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-// handleStatus is PUT /api/v1/responders/{id}/status. Going off duty does
-// not withdraw an offer already held; the person can still decline it.
+// handleStatus is PUT /api/v1/responders/{id}/status.
 func (a *API) handleStatus(ctx context.Context, c *call) error {
 	rid, err := pathResponder(c)
 	if err != nil {
 		return err
 	}
-	onDuty, err := parseStatus(c.body)
-	if err != nil {
+	if err := a.actions.setStatus(ctx, c.id, rid, c.body); err != nil {
 		return err
 	}
-	if _, err := a.store.SetDuty(ctx, rid, onDuty); err != nil {
-		return err
-	}
-	a.audit(ctx, c.id, "responder.status", string(rid), 0)
 	c.w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/liandong/liandong/geo"
 	"github.com/liandong/liandong/internal/redistest"
 	"github.com/liandong/liandong/mobilize"
-	"github.com/liandong/liandong/mobilize/redisstore"
 )
 
 // completeN2 has R1 finish the fixture's staffed need N2 after d.
@@ -316,7 +315,7 @@ func TestEvaluationKnownScenario(t *testing.T) {
 			t.Fatal(err)
 		}
 		pt, _ := geo.NewPoint(testLat, testLng+0.001)
-		if err := e.store.Locate(ctx, redisstore.Location{ID: mobilize.ResponderID(id), Point: pt, At: e.clock.Now()}); err != nil {
+		if err := e.store.Locate(ctx, mobilize.Location{ID: mobilize.ResponderID(id), Point: pt, At: e.clock.Now()}); err != nil {
 			t.Fatal(err)
 		}
 	}

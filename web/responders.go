@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/liandong/liandong/geo"
 	"github.com/liandong/liandong/mobilize"
-	"github.com/liandong/liandong/mobilize/redisstore"
 )
 
 // maxBatch is the most responders one batch registers (API.md).
@@ -169,24 +167,15 @@ func (a *API) handleRegister(ctx context.Context, c *call) error {
 	if err := claimOrg(c.id, &r.OrgID); err != nil {
 		return err
 	}
-	r.ID = mobilize.ResponderID("r" + randomHex(10))
-	r.CreatedAt = a.now().UTC().Truncate(time.Millisecond)
-	created, err := a.store.Enroll(ctx, r, true)
+	profile, entry, err := a.app.Register(ctx, r)
 	if err != nil {
 		return err
 	}
-	if !created {
-		return fmt.Errorf("register %s: id taken: %w", r.ID, mobilize.ErrConflict)
-	}
-	token, id, err := a.auth.Issue(string(r.ID), RoleResponder, r.OrgID, a.opts.ResponderTokenTTL)
+	token, id, err := a.auth.Issue(string(profile.ID), RoleResponder, profile.OrgID, a.opts.ResponderTokenTTL)
 	if err != nil {
 		return err
 	}
-	profile, entry, err := a.store.Responder(ctx, r.ID)
-	if err != nil {
-		return err
-	}
-	a.audit(ctx, c.id, "responder.register", string(r.ID), 0)
+	a.audit(ctx, c.id, "responder.register", string(profile.ID), 0)
 	c.json(http.StatusCreated, registeredJSON{responderJSON: toResponderJSON(profile, entry), Token: token, TokenExpiresAt: rfc3339(id.ExpiresAt)})
 	return nil
 }
@@ -200,15 +189,12 @@ func (a *API) handleRegisterBatch(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	prefix := "r" + randomHex(8) + "-"
-	now := a.now().UTC().Truncate(time.Millisecond)
 	for i := range rs {
 		if err := claimOrg(c.id, &rs[i].OrgID); err != nil {
 			return err
 		}
-		rs[i].ID = mobilize.ResponderID(prefix + strconv.Itoa(i))
-		rs[i].CreatedAt = now
 	}
+	prefix := mobilize.NewBatchIDs(rs)
 	out := batchResponse{Responders: make([]batchEntry, len(rs))}
 	for i, r := range rs {
 		token, id, err := a.auth.Issue(string(r.ID), RoleResponder, r.OrgID, a.opts.ResponderTokenTTL)
@@ -218,7 +204,7 @@ func (a *API) handleRegisterBatch(ctx context.Context, c *call) error {
 		out.Responders[i] = batchEntry{ID: string(r.ID), Token: token}
 		out.TokenExpiresAt = rfc3339(id.ExpiresAt)
 	}
-	if err := a.store.EnrollMany(ctx, rs, true); err != nil {
+	if err := a.app.RegisterMany(ctx, rs); err != nil {
 		return err
 	}
 	a.audit(ctx, c.id, "responder.register_batch", prefix+"*", len(rs))
@@ -238,20 +224,20 @@ func checkSelf(id Identity, rid string) error {
 // responderFor loads the responder of the path for the caller: a
 // responder only itself, a coordinator only its organisation's (others
 // are "not found", as if they did not exist).
-func (a *API) responderFor(ctx context.Context, c *call) (mobilize.Responder, redisstore.Entry, error) {
+func (a *API) responderFor(ctx context.Context, c *call) (mobilize.Responder, mobilize.Presence, error) {
 	rid := c.r.PathValue("id")
 	if err := checkSelf(c.id, rid); err != nil {
-		return mobilize.Responder{}, redisstore.Entry{}, err
+		return mobilize.Responder{}, mobilize.Presence{}, err
 	}
 	if !idPattern.MatchString(rid) {
-		return mobilize.Responder{}, redisstore.Entry{}, notFound("responder")
+		return mobilize.Responder{}, mobilize.Presence{}, notFound("responder")
 	}
-	r, e, err := a.store.Responder(ctx, mobilize.ResponderID(rid))
+	r, e, err := a.app.Responder(ctx, mobilize.ResponderID(rid))
 	if err != nil {
 		return r, e, err
 	}
 	if c.id.Role == RoleCoordinator && r.OrgID != c.id.OrgID {
-		return mobilize.Responder{}, redisstore.Entry{}, notFound("responder")
+		return mobilize.Responder{}, mobilize.Presence{}, notFound("responder")
 	}
 	return r, e, nil
 }
@@ -281,7 +267,7 @@ func (a *API) handleReissue(ctx context.Context, c *call) error {
 	return nil
 }
 
-func toResponderJSON(r mobilize.Responder, e redisstore.Entry) responderJSON {
+func toResponderJSON(r mobilize.Responder, e mobilize.Presence) responderJSON {
 	out := responderJSON{
 		ID: string(r.ID), Name: r.Name, Role: r.Role, Skills: []string{}, Certifications: []certificationJSON{},
 		OrgID: r.OrgID, Phone: r.Phone, MaxConcurrent: r.MaxConcurrent, CreatedAt: rfc3339(r.CreatedAt), Status: e.Status,

@@ -14,7 +14,6 @@ import (
 
 	"github.com/liandong/liandong/geo"
 	"github.com/liandong/liandong/mobilize"
-	"github.com/liandong/liandong/mobilize/redisstore"
 	"github.com/liandong/liandong/realtime"
 )
 
@@ -63,24 +62,18 @@ func viewportChannels(box geo.BBox) ([]string, error) {
 	return []string{ChannelAll}, nil // the whole world: everything
 }
 
-// SocketDeps is what the websocket endpoint needs.
+// SocketDeps is what the websocket endpoint needs beyond the API's own
+// parts: the hub that holds the sockets.
 type SocketDeps struct {
-	Hub     *realtime.Hub
-	Service *mobilize.Service
-	Store   *redisstore.Store
-	Log     *zap.Logger
-	Now     func() time.Time
+	Hub *realtime.Hub
+	Log *zap.Logger
+	Now func() time.Time
 }
 
 // socketHandler handles client messages of responder and operator sockets.
-type socketHandler struct{ SocketDeps }
-
-// NewSocketHandler returns the realtime handler for /ws.
-func NewSocketHandler(d SocketDeps) realtime.Handler {
-	if d.Now == nil {
-		d.Now = time.Now
-	}
-	return &socketHandler{d}
+type socketHandler struct {
+	SocketDeps
+	actions responderActions
 }
 
 func clientErr(code, format string, args ...any) *realtime.ClientError {
@@ -109,10 +102,9 @@ func (h *socketHandler) HandleConnect(ctx context.Context, s *realtime.Session) 
 	return s.Send("welcome", map[string]any{"user_id": id.UserID, "server_time": h.Now().UTC().Format(time.RFC3339Nano)})
 }
 
-// HandleMessage applies one client message.
-func (h *socketHandler) HandleMessage(ctx context.Context, s *realtime.Session, env realtime.Envelope) error {
-	id := s.Identity()
-	if id.Kind == realtime.KindOperator {
+// handle applies one client message of the socket opened with id's token.
+func (h *socketHandler) handle(ctx context.Context, s *realtime.Session, id Identity, env realtime.Envelope) error {
+	if s.Identity().Kind == realtime.KindOperator {
 		if env.Type != "subscribe" {
 			return realtime.UnknownType(env.Type)
 		}
@@ -133,45 +125,20 @@ func (h *socketHandler) HandleMessage(ctx context.Context, s *realtime.Session, 
 		s.SetChannels(chs)
 		return s.Send("subscribed", map[string]any{"bbox": m.BBox, "channels": len(chs)})
 	}
-	rid := mobilize.ResponderID(id.UserID)
+	rid := mobilize.ResponderID(id.Subject)
 	switch env.Type {
 	case "location":
-		var m struct {
-			Lat *float64 `json:"lat"`
-			Lng *float64 `json:"lng"`
+		// A location that decodes but is no place (missing or out of
+		// range) is invalid_location; data that does not decode is
+		// invalid_message, as for every other message.
+		err := h.actions.locate(ctx, id, rid, env.Data)
+		var e *Error
+		if errors.Is(err, mobilize.ErrInvalid) && !(errors.As(err, &e) && e.Code == "invalid_json") {
+			return clientErr("invalid_location", "%s", clientMessage(err))
 		}
-		if err := decodeData(env.Data, &m); err != nil {
-			return err
-		}
-		if m.Lat == nil || m.Lng == nil {
-			return clientErr("invalid_message", "location needs lat and lng")
-		}
-		p, err := geo.NewPoint(*m.Lat, *m.Lng)
-		if err != nil {
-			return clientErr("invalid_location", "%v", err)
-		}
-		l := redisstore.Location{ID: rid, Point: p, At: h.Now()}
-		got, err := h.Store.Track(ctx, l)
-		if err != nil {
-			return h.domainErr(err)
-		}
-		announceLocated(ctx, h.Service, rid, l, got)
-		return nil
+		return h.domainErr(err)
 	case "status":
-		var m struct {
-			Status string `json:"status"`
-		}
-		if err := decodeData(env.Data, &m); err != nil {
-			return err
-		}
-		if m.Status != "available" && m.Status != "off_duty" {
-			return clientErr("invalid_message", "status must be available or off_duty")
-		}
-		if _, err := h.Store.SetDuty(ctx, rid, m.Status == "available"); err != nil {
-			return h.domainErr(err)
-		}
-		announceMoved(ctx, h.Store, h.Service, h.Log, rid)
-		return nil
+		return h.domainErr(h.actions.setStatus(ctx, id, rid, env.Data))
 	case "accept", "decline":
 		var m struct {
 			OfferID string `json:"offer_id"`
@@ -179,14 +146,10 @@ func (h *socketHandler) HandleMessage(ctx context.Context, s *realtime.Session, 
 		if err := decodeData(env.Data, &m); err != nil {
 			return err
 		}
-		if m.OfferID == "" {
-			return clientErr("invalid_message", "offer_id is required")
+		if _, err := h.actions.answer(ctx, id, m.OfferID, env.Type == "accept"); err != nil {
+			return h.domainErr(err)
 		}
-		_, err := h.Service.Respond(ctx, rid, mobilize.OfferID(m.OfferID), env.Type == "accept")
-		if err == nil {
-			return s.Send("answered", map[string]any{"offer_id": m.OfferID, "answer": env.Type})
-		}
-		return h.domainErr(err)
+		return s.Send("answered", map[string]any{"offer_id": m.OfferID, "answer": env.Type})
 	case "complete":
 		var m struct {
 			NeedID string `json:"need_id"`
@@ -195,10 +158,7 @@ func (h *socketHandler) HandleMessage(ctx context.Context, s *realtime.Session, 
 		if err := decodeData(env.Data, &m); err != nil {
 			return err
 		}
-		if m.NeedID == "" || len(m.Note) > 2000 {
-			return clientErr("invalid_message", "need_id is required and note at most 2000 characters")
-		}
-		return h.domainErr(h.Service.Complete(ctx, mobilize.NeedID(m.NeedID), rid))
+		return h.domainErr(h.actions.complete(ctx, id, m.NeedID, m.Note))
 	}
 	return realtime.UnknownType(env.Type)
 }
@@ -211,10 +171,12 @@ func (h *socketHandler) domainErr(err error) error {
 		return nil
 	case errors.Is(err, mobilize.ErrNotFound):
 		return clientErr("not_found", "unknown or stale offer, need or responder")
+	case errors.Is(err, ErrForbidden):
+		return clientErr("forbidden", "%s", clientMessage(err))
 	case errors.Is(err, mobilize.ErrInvalidTransition):
 		return clientErr("invalid_transition", "%s", lastPart(err))
 	case errors.Is(err, mobilize.ErrInvalid):
-		return clientErr("invalid_message", "%s", lastPart(err))
+		return clientErr("invalid_message", "%s", clientMessage(err))
 	case errors.Is(err, mobilize.ErrConflict):
 		return clientErr("conflict", "%s", lastPart(err))
 	case errors.Is(err, mobilize.ErrUnavailable):
@@ -222,6 +184,16 @@ func (h *socketHandler) domainErr(err error) error {
 	}
 	h.Log.Error("socket message failed", zap.Error(err))
 	return clientErr("internal", "internal error")
+}
+
+// clientMessage is the message of a refusal worded for the client, or the
+// reason of a wrapped domain error.
+func clientMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return lastPart(err)
 }
 
 // lastPart keeps the reason of a wrapped error without ids or internals.
@@ -256,7 +228,7 @@ func (c *connHandler) HandleMessage(ctx context.Context, s *realtime.Session, en
 		}
 		return c.domainErr(err)
 	}
-	return c.socketHandler.HandleMessage(ctx, s, env)
+	return c.socketHandler.handle(ctx, s, c.id, env)
 }
 
 // bearerToken reads the token from the Authorization header or, since
@@ -282,7 +254,10 @@ func writeSocketRefusal(w http.ResponseWriter, status int, code, msg string) {
 // run the response an operator socket; evaluators, who may not see
 // positions, are refused.
 func (a *API) WebsocketHandler(d SocketDeps) http.Handler {
-	base := NewSocketHandler(d).(*socketHandler)
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	base := &socketHandler{SocketDeps: d, actions: a.actions}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := bearerToken(r)
 		if tok == "" {

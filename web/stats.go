@@ -39,11 +39,11 @@ type timeToStaffedJSON struct {
 }
 
 func (a *API) handleStats(ctx context.Context, c *call) error {
-	sums, err := a.store.NeedSummaries(ctx, false)
+	sums, err := a.app.NeedSummaries(ctx, false)
 	if err != nil {
 		return err
 	}
-	rc, err := a.store.CountResponders(ctx)
+	rc, err := a.app.CountResponders(ctx)
 	if err != nil {
 		return err
 	}

@@ -121,10 +121,10 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	api, err := web.NewAPI(ctx, web.APIOptions{
-		Redis: rc.Client, Store: m.store, Service: m.service,
+		Redis: rc.Client, Service: m.service,
 		Prefix: m.Config.Redis.Prefix, Region: m.Config.Index.Region,
 		TokenKey: []byte(m.Config.Auth.TokenKey), AdminPassword: m.Config.Auth.AdminPassword, SessionTokenTTL: m.Config.Auth.SessionTTL,
-		Logger: m.Log, OfferTTL: m.Config.Offers.TTL, Recognition: m.Config.Recognition.options(),
+		Logger: m.Log, Recognition: m.Config.Recognition.options(),
 	})
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
@@ -138,7 +138,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := web.RegisterPages(srv, web.PageOptions{TileURL: m.Config.Console.TileURL, TileAttribution: m.Config.Console.TileAttribution}); err != nil {
 		return err
 	}
-	srv.Handle("GET /ws", api.WebsocketHandler(web.SocketDeps{Hub: m.hub, Service: m.service, Store: m.store, Log: m.Log.Named("ws")}))
+	srv.Handle("GET /ws", api.WebsocketHandler(web.SocketDeps{Hub: m.hub, Log: m.Log.Named("ws")}))
 
 	ln, err := net.Listen("tcp", m.Config.Listen)
 	if err != nil {

@@ -32,7 +32,7 @@ func TestUnreachableRedisIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	locate := func() error {
-		return ix.Locate(ctx, Location{ID: "v1", Point: mustPoint(t, yantaiLat, yantaiLng), At: clock.Now()})
+		return ix.Locate(ctx, mobilize.Location{ID: "v1", Point: mustPoint(t, yantaiLat, yantaiLng), At: clock.Now()})
 	}
 	if err := locate(); err != nil {
 		t.Fatal(err)

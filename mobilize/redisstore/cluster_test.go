@@ -26,7 +26,7 @@ func TestRunsOnRedisCluster(t *testing.T) {
 	if err := st.EnrollMany(ctx, []mobilize.Responder{{ID: "v2", Name: "V2", Role: mobilize.RoleVolunteer}}, true); err != nil {
 		t.Fatal(err)
 	}
-	if errs := st.LocateMany(ctx, []Location{{ID: "v2", Point: mustPoint(t, yantaiLat+0.001, yantaiLng), At: clock.Now()}}); errs[0] != nil {
+	if errs := st.LocateMany(ctx, []mobilize.Location{{ID: "v2", Point: mustPoint(t, yantaiLat+0.001, yantaiLng), At: clock.Now()}}); errs[0] != nil {
 		t.Fatal(errs[0])
 	}
 	found, err := st.Nearby(ctx, mobilize.NearbyQuery{Point: mustPoint(t, yantaiLat, yantaiLng), Role: mobilize.RoleVolunteer, K: 5, MaxRadiusMeters: 1000})

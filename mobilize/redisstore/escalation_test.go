@@ -44,7 +44,7 @@ func member(t testing.TB, st *Store, clock *testClock, id mobilize.ResponderID, 
 
 func relocate(t testing.TB, st *Store, clock *testClock, id mobilize.ResponderID, lat, lng float64) {
 	t.Helper()
-	if err := st.Locate(context.Background(), Location{ID: id, Point: mustPoint(t, lat, lng), At: clock.Now()}); err != nil {
+	if err := st.Locate(context.Background(), mobilize.Location{ID: id, Point: mustPoint(t, lat, lng), At: clock.Now()}); err != nil {
 		t.Fatal(err)
 	}
 }

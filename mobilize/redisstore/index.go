@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/paulmach/orb"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/liandong/liandong/geo"
@@ -35,7 +34,7 @@ type Index struct {
 	scriptKeys []string
 	shapes     *cellCache[cellShape]
 	disks      *cellCache[[][]geo.Cell]
-	locates    batch.Batcher[Location, locateResult]
+	locates    batch.Batcher[mobilize.Location, locateResult]
 }
 
 // NewIndex returns an index over rdb. It does not touch Redis.
@@ -241,16 +240,9 @@ func (ix *Index) RegisterMany(ctx context.Context, rs []Registration) error {
 	return nil
 }
 
-// Location is one position report.
-type Location struct {
-	ID    mobilize.ResponderID
-	Point orb.Point
-	At    time.Time
-}
-
 // locateArgs validates a report and appends its script arguments, with
 // its cells computed here so that Redis does no H3 work.
-func (ix *Index) locateArgs(args []any, l Location) ([]any, error) {
+func (ix *Index) locateArgs(args []any, l mobilize.Location) ([]any, error) {
 	if err := validID(l.ID); err != nil {
 		return args, err
 	}
@@ -279,26 +271,19 @@ func (ix *Index) locateArgs(args []any, l Location) ([]any, error) {
 // can arrive out of order over several processes). Concurrent calls are
 // grouped into one script call (internal/batch), so that a busy server
 // pays Redis' per-script cost once per batch, not once per report.
-func (ix *Index) Locate(ctx context.Context, l Location) error {
+func (ix *Index) Locate(ctx context.Context, l mobilize.Location) error {
 	_, err := ix.Track(ctx, l)
 	return err
 }
 
-// Located is what recording a position found.
-type Located struct {
-	Applied bool // false: the report was older than the position held, and ignored
-	Role    mobilize.Role
-	Status  mobilize.Status // after the report
-}
-
 type locateResult struct {
-	Located
+	mobilize.Located
 	err error
 }
 
 // Track is Locate that also says the responder's role and status, so that
 // the map can be told without reading the record back.
-func (ix *Index) Track(ctx context.Context, l Location) (Located, error) {
+func (ix *Index) Track(ctx context.Context, l mobilize.Location) (mobilize.Located, error) {
 	r := ix.locates.Do(ctx, l)
 	return r.Located, r.err
 }
@@ -310,7 +295,7 @@ const maxLocateBatch = 128
 // LocateMany records many positions: one script call per batch of up to
 // maxLocateBatch, all batches in one pipeline. The result has one error
 // (or nil) per report; invalid reports never reach Redis.
-func (ix *Index) LocateMany(ctx context.Context, ls []Location) []error {
+func (ix *Index) LocateMany(ctx context.Context, ls []mobilize.Location) []error {
 	errs := make([]error, len(ls))
 	for i, r := range ix.locateMany(ctx, ls) {
 		errs[i] = r.err
@@ -318,7 +303,7 @@ func (ix *Index) LocateMany(ctx context.Context, ls []Location) []error {
 	return errs
 }
 
-func (ix *Index) locateMany(ctx context.Context, ls []Location) []locateResult {
+func (ix *Index) locateMany(ctx context.Context, ls []mobilize.Location) []locateResult {
 	out := make([]locateResult, len(ls))
 	type batch struct {
 		cmd *redis.Cmd
@@ -382,7 +367,7 @@ func parseLocated(id mobilize.ResponderID, reply any) locateResult {
 	rest, old := strings.CutPrefix(s, "old|")
 	role, rest, _ := strings.Cut(rest, "|")
 	status, _, _ := strings.Cut(rest, "|")
-	return locateResult{Located: Located{Applied: !old, Role: mobilize.Role(role), Status: mobilize.Status(status)}}
+	return locateResult{Located: mobilize.Located{Applied: !old, Role: mobilize.Role(role), Status: mobilize.Status(status)}}
 }
 
 // SetStatus changes a responder's status; only available responders with
@@ -427,48 +412,35 @@ func (ix *Index) Remove(ctx context.Context, id mobilize.ResponderID) error {
 	return nil
 }
 
-// Entry is what the index holds about one responder.
-type Entry struct {
-	ID       mobilize.ResponderID
-	Role     mobilize.Role
-	Status   mobilize.Status
-	Skills   []mobilize.Skill
-	Located  bool      // false until the first position report
-	Point    orb.Point // valid when Located
-	LastSeen time.Time // valid when Located
-	Cell     geo.Cell  // valid when Located
-	Indexed  bool      // in its cell hash: available with a position not yet swept
-}
-
 // Get returns the index entry of one responder.
-func (ix *Index) Get(ctx context.Context, id mobilize.ResponderID) (Entry, error) {
+func (ix *Index) Get(ctx context.Context, id mobilize.ResponderID) (mobilize.Presence, error) {
 	raw, err := ix.rdb.HGet(ctx, ix.keys.pos(), string(id)).Result()
 	if errors.Is(err, redis.Nil) {
-		return Entry{}, fmt.Errorf("get %s: %w", id, mobilize.ErrNotFound)
+		return mobilize.Presence{}, fmt.Errorf("get %s: %w", id, mobilize.ErrNotFound)
 	}
 	if err != nil {
-		return Entry{}, fmt.Errorf("get %s: %w", id, err)
+		return mobilize.Presence{}, fmt.Errorf("get %s: %w", id, err)
 	}
 	return parseEntry(id, raw)
 }
 
-func parseEntry(id mobilize.ResponderID, raw string) (Entry, error) {
+func parseEntry(id mobilize.ResponderID, raw string) (mobilize.Presence, error) {
 	f := strings.Split(raw, "|")
 	if len(f) != 10 {
-		return Entry{}, fmt.Errorf("index record of %s is corrupt: %d fields", id, len(f))
+		return mobilize.Presence{}, fmt.Errorf("index record of %s is corrupt: %d fields", id, len(f))
 	}
-	e := Entry{ID: id, Role: mobilize.Role(f[0]), Status: mobilize.Status(f[1]), Skills: decodeSkills(f[9]), Indexed: f[8] == "1"}
+	e := mobilize.Presence{ID: id, Role: mobilize.Role(f[0]), Status: mobilize.Status(f[1]), Skills: decodeSkills(f[9]), Indexed: f[8] == "1"}
 	if f[4] != "" {
 		lat, err1 := strconv.ParseFloat(f[2], 64)
 		lng, err2 := strconv.ParseFloat(f[3], 64)
 		ms, err3 := strconv.ParseInt(f[4], 10, 64)
 		cell, err4 := geo.ParseCell(f[5])
 		if err := errors.Join(err1, err2, err3, err4); err != nil {
-			return Entry{}, fmt.Errorf("index record of %s is corrupt: %w", id, err)
+			return mobilize.Presence{}, fmt.Errorf("index record of %s is corrupt: %w", id, err)
 		}
 		p, err := geo.NewPoint(lat, lng)
 		if err != nil {
-			return Entry{}, fmt.Errorf("index record of %s is corrupt: %w", id, err)
+			return mobilize.Presence{}, fmt.Errorf("index record of %s is corrupt: %w", id, err)
 		}
 		e.Located, e.Point, e.LastSeen, e.Cell = true, p, time.UnixMilli(ms).UTC(), cell
 	}

@@ -94,7 +94,7 @@ func loadCityWith(b *testing.B, n int, geoKey string, enroll bool) *benchCity {
 	for start := 0; start < n; start += chunk {
 		regs := make([]Registration, 0, chunk)
 		var people []mobilize.Responder
-		locs := make([]Location, 0, chunk)
+		locs := make([]mobilize.Location, 0, chunk)
 		var geoAdds []*redis.GeoLocation
 		for i := start; i < min(n, start+chunk); i++ {
 			id := mobilize.ResponderID(fmt.Sprintf("r%07d", i))
@@ -104,7 +104,7 @@ func loadCityWith(b *testing.B, n int, geoKey string, enroll bool) *benchCity {
 			people = append(people, mobilize.Responder{ID: id, Name: "Bench", Role: role})
 			p := randomPoint(b, r, cityHalfMeters)
 			city.homes = append(city.homes, p)
-			locs = append(locs, Location{ID: id, Point: p, At: clock.Now()})
+			locs = append(locs, mobilize.Location{ID: id, Point: p, At: clock.Now()})
 			if geoKey != "" {
 				geoAdds = append(geoAdds, &redis.GeoLocation{Name: string(id), Longitude: geo.Lng(p), Latitude: geo.Lat(p)})
 			}
@@ -279,7 +279,7 @@ func BenchmarkLocate(pb *testing.B) {
 	// Count the batches the server path forms, to report their size.
 	var batches atomic.Int64
 	flush := city.ix.locates.Flush
-	city.ix.locates.Flush = func(ctx context.Context, ls []Location) []locateResult {
+	city.ix.locates.Flush = func(ctx context.Context, ls []mobilize.Location) []locateResult {
 		batches.Add(1)
 		return flush(ctx, ls)
 	}
@@ -295,7 +295,7 @@ func BenchmarkLocate(pb *testing.B) {
 			redisCPU, clientCPU := redisCPUSeconds(b, city.rdb), processCPUSeconds(b)
 			lat := runCallers(b, 64, "updates/s", func(r *rand.Rand) error {
 				i := r.IntN(len(city.ids))
-				return city.ix.Locate(context.Background(), Location{
+				return city.ix.Locate(context.Background(), mobilize.Location{
 					ID: city.ids[i], Point: move(r, city.homes[i]), At: time.UnixMilli(at.Add(1)),
 				})
 			})
@@ -320,9 +320,9 @@ func BenchmarkLocate(pb *testing.B) {
 // Locate builds them, and nothing sent. It is the most this process can
 // hand Redis on this machine, however fast Redis were.
 func benchClientFloor(b *testing.B, city *benchCity, move func(r *rand.Rand, home orb.Point) orb.Point, sadd float64) {
-	var locates batch.Batcher[Location, locateResult]
+	var locates batch.Batcher[mobilize.Location, locateResult]
 	locates.MaxBatch = maxLocateBatch
-	locates.Flush = func(_ context.Context, ls []Location) []locateResult {
+	locates.Flush = func(_ context.Context, ls []mobilize.Location) []locateResult {
 		out := make([]locateResult, len(ls))
 		args := []any{city.ix.keys.cellPrefix()}
 		for i, l := range ls {
@@ -337,7 +337,7 @@ func benchClientFloor(b *testing.B, city *benchCity, move func(r *rand.Rand, hom
 	at.Store(city.clock.Now().UnixMilli())
 	runCallers(b, 64, "updates/s", func(r *rand.Rand) error {
 		i := r.IntN(len(city.ids))
-		return locates.Do(context.Background(), Location{ID: city.ids[i], Point: move(r, city.homes[i]), At: time.UnixMilli(at.Add(1))}).err
+		return locates.Do(context.Background(), mobilize.Location{ID: city.ids[i], Point: move(r, city.homes[i]), At: time.UnixMilli(at.Add(1))}).err
 	})
 	b.ReportMetric(100*float64(b.N)/b.Elapsed().Seconds()/sadd, "%-of-sadd")
 }
@@ -380,7 +380,7 @@ func benchScriptFloor(b *testing.B, city *benchCity, move func(r *rand.Rand, hom
 				i := r.IntN(len(city.ids))
 				at++
 				var err error
-				if args, err = city.ix.locateArgs(args, Location{ID: city.ids[i], Point: move(r, city.homes[i]), At: time.UnixMilli(at)}); err != nil {
+				if args, err = city.ix.locateArgs(args, mobilize.Location{ID: city.ids[i], Point: move(r, city.homes[i]), At: time.UnixMilli(at)}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -166,7 +166,7 @@ func TestNearbyMatchesBruteForce(t *testing.T) {
 		// cell, which the script handles on a path of its own. A batch may
 		// hold several reports of one person.
 		locate := func(batch []mobilize.ResponderID, walk bool) {
-			ls := make([]Location, len(batch))
+			ls := make([]mobilize.Location, len(batch))
 			for i, id := range batch {
 				m := people[id]
 				// Spread last-seen times over the last 15 minutes, so some are
@@ -180,7 +180,7 @@ func TestNearbyMatchesBruteForce(t *testing.T) {
 				if !m.loc || !seen.Before(m.seen) {
 					m.point, m.seen, m.loc = p, seen, true
 				}
-				ls[i] = Location{ID: id, Point: p, At: seen}
+				ls[i] = mobilize.Location{ID: id, Point: p, At: seen}
 			}
 			for i, err := range ix.LocateMany(ctx, ls) {
 				if err != nil {
@@ -337,7 +337,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		if err := ix.Register(ctx, "a", mobilize.RoleVolunteer, nil, mobilize.StatusAvailable); err != nil {
 			t.Fatal(err)
 		}
-		if err := ix.Locate(ctx, Location{ID: "a", Point: mustPoint(t, yantaiLat, yantaiLng), At: clock.Now()}); err != nil {
+		if err := ix.Locate(ctx, mobilize.Location{ID: "a", Point: mustPoint(t, yantaiLat, yantaiLng), At: clock.Now()}); err != nil {
 			t.Fatal(err)
 		}
 		before := snapshot(t, b.Client)
@@ -347,19 +347,19 @@ func TestBadInputChangesNothing(t *testing.T) {
 			want error
 		}{
 			{"unknown id locate", func() error {
-				return ix.Locate(ctx, Location{ID: "ghost", Point: mustPoint(t, yantaiLat, yantaiLng), At: clock.Now()})
+				return ix.Locate(ctx, mobilize.Location{ID: "ghost", Point: mustPoint(t, yantaiLat, yantaiLng), At: clock.Now()})
 			}, mobilize.ErrNotFound},
 			{"latitude out of range", func() error {
-				return ix.Locate(ctx, Location{ID: "a", Point: orb.Point{yantaiLng, 91}, At: clock.Now()})
+				return ix.Locate(ctx, mobilize.Location{ID: "a", Point: orb.Point{yantaiLng, 91}, At: clock.Now()})
 			}, mobilize.ErrInvalid},
 			{"longitude out of range", func() error {
-				return ix.Locate(ctx, Location{ID: "a", Point: orb.Point{-180.5, 10}, At: clock.Now()})
+				return ix.Locate(ctx, mobilize.Location{ID: "a", Point: orb.Point{-180.5, 10}, At: clock.Now()})
 			}, mobilize.ErrInvalid},
 			{"NaN", func() error {
-				return ix.Locate(ctx, Location{ID: "a", Point: orb.Point{math.NaN(), 10}, At: clock.Now()})
+				return ix.Locate(ctx, mobilize.Location{ID: "a", Point: orb.Point{math.NaN(), 10}, At: clock.Now()})
 			}, mobilize.ErrInvalid},
 			{"Inf", func() error {
-				return ix.Locate(ctx, Location{ID: "a", Point: orb.Point{10, math.Inf(1)}, At: clock.Now()})
+				return ix.Locate(ctx, mobilize.Location{ID: "a", Point: orb.Point{10, math.Inf(1)}, At: clock.Now()})
 			}, mobilize.ErrInvalid},
 			{"unknown id status", func() error { return ix.SetStatus(ctx, "ghost", mobilize.StatusBusy) }, mobilize.ErrNotFound},
 			{"unknown status", func() error { return ix.SetStatus(ctx, "a", "asleep") }, mobilize.ErrInvalid},
@@ -394,7 +394,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 				}
 			})
 		}
-		errs := ix.LocateMany(ctx, []Location{
+		errs := ix.LocateMany(ctx, []mobilize.Location{
 			{ID: "a", Point: orb.Point{200, 0}, At: clock.Now()},
 			{ID: "ghost", Point: mustPoint(t, 1, 1), At: clock.Now()},
 		})
@@ -458,7 +458,7 @@ func TestMovingAcrossACellBorderManyTimes(t *testing.T) {
 				p = bp
 			}
 			clock.Advance(time.Second)
-			if err := ix.Locate(ctx, Location{ID: "walker", Point: p, At: clock.Now()}); err != nil {
+			if err := ix.Locate(ctx, mobilize.Location{ID: "walker", Point: p, At: clock.Now()}); err != nil {
 				t.Fatal(err)
 			}
 			if i%50 == 0 || i == 499 {
@@ -507,7 +507,7 @@ func TestStatusMovesInAndOutOfCandidates(t *testing.T) {
 		if err := ix.Register(ctx, "m1", mobilize.RoleMedic, nil, mobilize.StatusOffDuty); err != nil {
 			t.Fatal(err)
 		}
-		if err := ix.Locate(ctx, Location{ID: "m1", Point: p, At: clock.Now()}); err != nil {
+		if err := ix.Locate(ctx, mobilize.Location{ID: "m1", Point: p, At: clock.Now()}); err != nil {
 			t.Fatal(err)
 		}
 		steps := []struct {
@@ -543,10 +543,10 @@ func TestStatusMovesInAndOutOfCandidates(t *testing.T) {
 			}, false},
 			{"available but stale stays out", func() error { return ix.SetStatus(ctx, "m1", mobilize.StatusAvailable) }, false},
 			{"fresh position brings it back", func() error {
-				return ix.Locate(ctx, Location{ID: "m1", Point: p, At: clock.Now()})
+				return ix.Locate(ctx, mobilize.Location{ID: "m1", Point: p, At: clock.Now()})
 			}, true},
 			{"an older report is ignored", func() error {
-				return ix.Locate(ctx, Location{ID: "m1", Point: mustPoint(t, 0, 0), At: clock.Now().Add(-time.Hour)})
+				return ix.Locate(ctx, mobilize.Location{ID: "m1", Point: mustPoint(t, 0, 0), At: clock.Now().Add(-time.Hour)})
 			}, true},
 			{"removed", func() error { return ix.Remove(ctx, "m1") }, false},
 		}
@@ -584,7 +584,7 @@ func TestNearbyNearAPentagonAndEveryKeyInOneSlot(t *testing.T) {
 			if err := ix.Register(ctx, id, mobilize.RoleVolunteer, nil, mobilize.StatusAvailable); err != nil {
 				t.Fatal(err)
 			}
-			if err := ix.Locate(ctx, Location{ID: id, Point: mustPoint(t, lat, lng), At: clock.Now()}); err != nil {
+			if err := ix.Locate(ctx, mobilize.Location{ID: id, Point: mustPoint(t, lat, lng), At: clock.Now()}); err != nil {
 				t.Fatal(err)
 			}
 		}

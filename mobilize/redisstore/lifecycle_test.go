@@ -57,7 +57,7 @@ func enrollAt(t testing.TB, st *Store, clock *testClock, id mobilize.ResponderID
 	if _, err := st.Enroll(ctx, mobilize.Responder{ID: id, Name: "Responder " + string(id), Role: role, MaxConcurrent: max}, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Locate(ctx, Location{ID: id, Point: mustPoint(t, lat, lng), At: clock.Now()}); err != nil {
+	if err := st.Locate(ctx, mobilize.Location{ID: id, Point: mustPoint(t, lat, lng), At: clock.Now()}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -195,9 +195,9 @@ func TestRaceThreeMatchers(t *testing.T) {
 	if err := stores[0].EnrollMany(ctx, batch, true); err != nil {
 		t.Fatal(err)
 	}
-	var locs []Location
+	var locs []mobilize.Location
 	for _, p := range batch {
-		locs = append(locs, Location{ID: p.ID, Point: randomPoint(t, r, 4000), At: clock.Now()})
+		locs = append(locs, mobilize.Location{ID: p.ID, Point: randomPoint(t, r, 4000), At: clock.Now()})
 	}
 	for _, err := range stores[0].LocateMany(ctx, locs) {
 		if err != nil {

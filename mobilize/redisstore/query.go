@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -15,15 +14,6 @@ import (
 // Read queries for the HTTP API: lists, statistics and a responder's
 // pending offer. They only read, and they read what the scripts write,
 // so they need no script of their own.
-
-// NeedSummary is what lists and statistics need of a need: no team, no
-// assignments.
-type NeedSummary struct {
-	ID        mobilize.NeedID
-	Status    mobilize.NeedStatus
-	CreatedAt time.Time
-	StaffedAt time.Time // zero until staffed
-}
 
 // queryChunk is how many keys one pipeline reads.
 const queryChunk = 1000
@@ -87,12 +77,12 @@ func (s *Store) needIDs(ctx context.Context, activeOnly bool) ([]string, error) 
 
 // NeedSummaries returns every need of the region, or only the active
 // (open and staffing) ones, in no particular order.
-func (s *Store) NeedSummaries(ctx context.Context, activeOnly bool) ([]NeedSummary, error) {
+func (s *Store) NeedSummaries(ctx context.Context, activeOnly bool) ([]mobilize.NeedSummary, error) {
 	ids, err := s.needIDs(ctx, activeOnly)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]NeedSummary, 0, len(ids))
+	out := make([]mobilize.NeedSummary, 0, len(ids))
 	for start := 0; start < len(ids); start += queryChunk {
 		part := ids[start:min(start+queryChunk, len(ids))]
 		pipe := s.rdb.Pipeline()
@@ -111,7 +101,7 @@ func (s *Store) NeedSummaries(ctx context.Context, activeOnly bool) ([]NeedSumma
 			}
 			created, _ := v[1].(string)
 			staffed, _ := v[2].(string)
-			out = append(out, NeedSummary{ID: mobilize.NeedID(part[i]), Status: mobilize.NeedStatus(status),
+			out = append(out, mobilize.NeedSummary{ID: mobilize.NeedID(part[i]), Status: mobilize.NeedStatus(status),
 				CreatedAt: msTime(created), StaffedAt: msTime(staffed)})
 		}
 	}
@@ -148,20 +138,10 @@ func (s *Store) Needs(ctx context.Context, ids []mobilize.NeedID) ([]mobilize.Ne
 	return out, nil
 }
 
-// ResponderCounts is how many registered responders are in each status,
-// and how many available ones of each role are candidates (indexed with a
-// position that has not gone stale).
-type ResponderCounts struct {
-	Total           int
-	ByStatus        map[mobilize.Status]int
-	AvailableByRole map[mobilize.Role]int
-	IndexedByRole   map[mobilize.Role]int
-}
-
 // CountResponders walks the position records once (HSCAN, so that Redis
 // is never blocked on a large city).
-func (s *Store) CountResponders(ctx context.Context) (ResponderCounts, error) {
-	rc := ResponderCounts{ByStatus: map[mobilize.Status]int{}, AvailableByRole: map[mobilize.Role]int{}, IndexedByRole: map[mobilize.Role]int{}}
+func (s *Store) CountResponders(ctx context.Context) (mobilize.ResponderCounts, error) {
+	rc := mobilize.ResponderCounts{ByStatus: map[mobilize.Status]int{}, AvailableByRole: map[mobilize.Role]int{}, IndexedByRole: map[mobilize.Role]int{}}
 	iter := s.rdb.HScan(ctx, s.keys.pos(), 0, "", queryChunk).Iterator()
 	for key := true; iter.Next(ctx); key = !key {
 		if key {
@@ -182,20 +162,14 @@ func (s *Store) CountResponders(ctx context.Context) (ResponderCounts, error) {
 		}
 	}
 	if err := iter.Err(); err != nil {
-		return ResponderCounts{}, fmt.Errorf("count responders: %w", err)
+		return mobilize.ResponderCounts{}, fmt.Errorf("count responders: %w", err)
 	}
 	return rc, nil
 }
 
-// PendingOffer is the offer a responder holds now, with its need.
-type PendingOffer struct {
-	Need       mobilize.NeedState
-	Assignment mobilize.Assignment
-}
-
 // PendingOffer returns the offer the responder has not answered yet, if
 // any; found is false when there is none (or it ended meanwhile).
-func (s *Store) PendingOffer(ctx context.Context, rid mobilize.ResponderID) (po PendingOffer, found bool, err error) {
+func (s *Store) PendingOffer(ctx context.Context, rid mobilize.ResponderID) (po mobilize.PendingOffer, found bool, err error) {
 	raw, err := s.rdb.HGet(ctx, s.keys.load(), string(rid)).Result()
 	if errors.Is(err, redis.Nil) {
 		return po, false, fmt.Errorf("pending offer of %s: %w", rid, mobilize.ErrNotFound)
@@ -223,7 +197,7 @@ func (s *Store) PendingOffer(ctx context.Context, rid mobilize.ResponderID) (po 
 	}
 	for _, a := range n.Assignments {
 		if a.OfferID == mobilize.OfferID(oid) && a.ResponderID == rid && a.State == mobilize.AssignOffered {
-			return PendingOffer{Need: n, Assignment: a}, true, nil
+			return mobilize.PendingOffer{Need: n, Assignment: a}, true, nil
 		}
 	}
 	return po, false, nil

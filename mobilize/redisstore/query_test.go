@@ -64,7 +64,7 @@ func TestQueries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		slices.SortFunc(all, func(x, y NeedSummary) int { return cmp.Compare(x.ID, y.ID) })
+		slices.SortFunc(all, func(x, y mobilize.NeedSummary) int { return cmp.Compare(x.ID, y.ID) })
 		if len(all) != 2 || all[0].ID != "n-gone" || all[0].Status != mobilize.NeedCancelled || all[1].ID != "n-open" ||
 			all[1].Status != mobilize.NeedStaffed || !all[1].CreatedAt.Equal(created) || all[1].StaffedAt.Sub(all[1].CreatedAt) != 30*time.Second {
 			t.Fatalf("summaries %+v", all)

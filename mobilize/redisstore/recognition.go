@@ -87,14 +87,6 @@ func (s *Store) OrgReliability(ctx context.Context, orgs []string) (map[string]m
 	return s.reliabilityOf(ctx, "o", orgs)
 }
 
-// Feedback outcomes of RecordFeedback.
-const (
-	FeedbackOK      = "ok"
-	FeedbackUnknown = "unknown" // no such need, or not completed
-	FeedbackExpired = "expired"
-	FeedbackUsed    = "used"
-)
-
 // RecordFeedback stores the one rating of a completed need, atomically:
 // it is refused (outcome other than FeedbackOK, nothing written) unless
 // the need is completed, completed less than ttl ago and not rated yet.
@@ -105,7 +97,7 @@ func (s *Store) RecordFeedback(ctx context.Context, f mobilize.Feedback, ttl tim
 		return "", err
 	}
 	if strings.ContainsAny(string(f.Need), "|{}: ") || f.Need == "" {
-		return FeedbackUnknown, nil
+		return mobilize.FeedbackUnknown, nil
 	}
 	out, err := feedbackScript.Run(ctx, s.rdb, s.scriptKeys, s.argv(string(f.Need), f.Rating, f.Comment, ttl.Milliseconds())...).Text()
 	if err != nil {
@@ -127,13 +119,13 @@ func (s *Store) FeedbackState(ctx context.Context, need mobilize.NeedID, ttl tim
 	closed, _ := v.Val()[1].(string)
 	switch {
 	case status != string(mobilize.NeedCompleted) || closed == "":
-		return FeedbackUnknown, nil
+		return mobilize.FeedbackUnknown, nil
 	case !msTime(closed).Add(ttl).After(s.now()):
-		return FeedbackExpired, nil
+		return mobilize.FeedbackExpired, nil
 	case ex.Val() > 0:
-		return FeedbackUsed, nil
+		return mobilize.FeedbackUsed, nil
 	}
-	return FeedbackOK, nil
+	return mobilize.FeedbackOK, nil
 }
 
 // Feedbacks returns the ratings of the needs that have one.

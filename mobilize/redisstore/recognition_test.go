@@ -25,7 +25,7 @@ func (c *recognitionCity) enroll(id mobilize.ResponderID, org string) {
 	if _, err := c.st.Enroll(c.ctx, mobilize.Responder{ID: id, Name: "Person " + string(id), Role: mobilize.RoleVolunteer, OrgID: org, MaxConcurrent: 3}, true); err != nil {
 		c.t.Fatal(err)
 	}
-	if err := c.st.Locate(c.ctx, Location{ID: id, Point: mustPoint(c.t, yantaiLat, yantaiLng), At: c.clock.Now()}); err != nil {
+	if err := c.st.Locate(c.ctx, mobilize.Location{ID: id, Point: mustPoint(c.t, yantaiLat, yantaiLng), At: c.clock.Now()}); err != nil {
 		c.t.Fatal(err)
 	}
 }
@@ -36,7 +36,7 @@ func (c *recognitionCity) staff(need mobilize.NeedID, rids ...mobilize.Responder
 	createNeed(c.t, c.st, c.clock, need, 2, []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: len(rids)}})
 	for _, rid := range rids {
 		oid := mobilize.OfferID("o-" + string(need) + "-" + string(rid))
-		if err := c.st.Locate(c.ctx, Location{ID: rid, Point: mustPoint(c.t, yantaiLat, yantaiLng), At: c.clock.Now()}); err != nil {
+		if err := c.st.Locate(c.ctx, mobilize.Location{ID: rid, Point: mustPoint(c.t, yantaiLat, yantaiLng), At: c.clock.Now()}); err != nil {
 			c.t.Fatal(err)
 		}
 		if out, err := c.st.Offer(c.ctx, mobilize.OfferRequest{OfferID: oid, Need: need, Responder: rid, TTL: time.Minute, Reason: mobilize.ReasonNearest}); err != nil || out != "ok" {
@@ -130,7 +130,7 @@ func TestFeedbackOnceAndReliability(t *testing.T) {
 
 		// Before completion there is nothing to rate.
 		c.staff("n1", "ra", "rb")
-		if out, err := c.st.RecordFeedback(c.ctx, mobilize.Feedback{Need: "n1", Rating: 5}, ttl); err != nil || out != FeedbackUnknown {
+		if out, err := c.st.RecordFeedback(c.ctx, mobilize.Feedback{Need: "n1", Rating: 5}, ttl); err != nil || out != mobilize.FeedbackUnknown {
 			t.Fatalf("rating a need in progress: %q %v", out, err)
 		}
 		c.complete("n1", "ra")
@@ -152,13 +152,13 @@ func TestFeedbackOnceAndReliability(t *testing.T) {
 				t.Fatalf("%+v: %v", bad, err)
 			}
 		}
-		if st, _ := c.st.FeedbackState(c.ctx, "n1", ttl); st != FeedbackOK {
+		if st, _ := c.st.FeedbackState(c.ctx, "n1", ttl); st != mobilize.FeedbackOK {
 			t.Fatalf("state after refused ratings: %s", st)
 		}
-		if out, err := c.st.RecordFeedback(c.ctx, mobilize.Feedback{Need: "n1", Rating: 4, Comment: "kind and quick"}, ttl); err != nil || out != FeedbackOK {
+		if out, err := c.st.RecordFeedback(c.ctx, mobilize.Feedback{Need: "n1", Rating: 4, Comment: "kind and quick"}, ttl); err != nil || out != mobilize.FeedbackOK {
 			t.Fatalf("first rating: %q %v", out, err)
 		}
-		if out, _ := c.st.RecordFeedback(c.ctx, mobilize.Feedback{Need: "n1", Rating: 1}, ttl); out != FeedbackUsed {
+		if out, _ := c.st.RecordFeedback(c.ctx, mobilize.Feedback{Need: "n1", Rating: 1}, ttl); out != mobilize.FeedbackUsed {
 			t.Fatalf("second rating: %q", out)
 		}
 		fb, _ := c.st.Feedbacks(c.ctx, []mobilize.NeedID{"n1"})
@@ -189,10 +189,10 @@ func TestFeedbackOnceAndReliability(t *testing.T) {
 		c.staff("n3", "rb")
 		c.complete("n3", "rb")
 		c.clock.Advance(ttl)
-		if st, _ := c.st.FeedbackState(c.ctx, "n3", ttl); st != FeedbackExpired {
+		if st, _ := c.st.FeedbackState(c.ctx, "n3", ttl); st != mobilize.FeedbackExpired {
 			t.Fatalf("state after the ttl: %s", st)
 		}
-		if out, _ := c.st.RecordFeedback(c.ctx, mobilize.Feedback{Need: "n3", Rating: 5}, ttl); out != FeedbackExpired {
+		if out, _ := c.st.RecordFeedback(c.ctx, mobilize.Feedback{Need: "n3", Rating: 5}, ttl); out != mobilize.FeedbackExpired {
 			t.Fatalf("late rating: %s", out)
 		}
 		if fb, _ := c.st.Feedbacks(c.ctx, []mobilize.NeedID{"n3"}); len(fb) != 0 {

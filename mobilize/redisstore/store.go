@@ -120,17 +120,17 @@ func (s *Store) SetDuty(ctx context.Context, id mobilize.ResponderID, onDuty boo
 }
 
 // Responder returns a responder's profile and index entry.
-func (s *Store) Responder(ctx context.Context, id mobilize.ResponderID) (mobilize.Responder, Entry, error) {
+func (s *Store) Responder(ctx context.Context, id mobilize.ResponderID) (mobilize.Responder, mobilize.Presence, error) {
 	raw, err := s.rdb.HGet(ctx, s.keys.responders(), string(id)).Result()
 	if errors.Is(err, redis.Nil) {
-		return mobilize.Responder{}, Entry{}, fmt.Errorf("responder %s: %w", id, mobilize.ErrNotFound)
+		return mobilize.Responder{}, mobilize.Presence{}, fmt.Errorf("responder %s: %w", id, mobilize.ErrNotFound)
 	}
 	if err != nil {
-		return mobilize.Responder{}, Entry{}, fmt.Errorf("responder %s: %w", id, err)
+		return mobilize.Responder{}, mobilize.Presence{}, fmt.Errorf("responder %s: %w", id, err)
 	}
 	var r storedResponder
 	if err := json.Unmarshal([]byte(raw), &r); err != nil {
-		return mobilize.Responder{}, Entry{}, fmt.Errorf("responder %s: corrupt profile: %w", id, err)
+		return mobilize.Responder{}, mobilize.Presence{}, fmt.Errorf("responder %s: corrupt profile: %w", id, err)
 	}
 	e, err := s.Get(ctx, id)
 	return r.Responder, e, err

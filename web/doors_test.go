@@ -1,0 +1,225 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/zap"
+
+	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/realtime"
+)
+
+// eventLog records the events the service emits, for tests.
+type eventLog struct {
+	mu     sync.Mutex
+	events []mobilize.Event
+}
+
+func (l *eventLog) Emit(_ context.Context, e mobilize.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, e)
+}
+
+// take returns what was recorded since the last take, described.
+func (l *eventLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]string, len(l.events))
+	for i, e := range l.events {
+		out[i] = describeEvent(e)
+	}
+	l.events = nil
+	return out
+}
+
+// describeEvent names an event with the fields a console acts on.
+func describeEvent(e mobilize.Event) string {
+	return fmt.Sprintf("%s %v %v %v", e.Type, e.Data["responder_id"], e.Data["status"], e.Data["lat"])
+}
+
+// wsDoor is a responder's socket to a test server.
+type wsDoor struct {
+	t    *testing.T
+	conn *websocket.Conn
+	seq  int
+}
+
+func dialResponder(t *testing.T, e *env, token string) *wsDoor {
+	t.Helper()
+	hub, err := realtime.New(realtime.HubOptions{Redis: e.rdb, Prefix: testPrefix, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := hub.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.Handle("GET /ws", e.api.WebsocketHandler(SocketDeps{Hub: hub, Log: zap.NewNop(), Now: e.clock.Now}))
+	ts := httptest.NewServer(e.srv)
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/ws?access_token="+token, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		sctx, done := context.WithTimeout(context.Background(), 2*time.Second)
+		hub.Shutdown(sctx)
+		done()
+		cancel()
+		ts.Close()
+	})
+	d := &wsDoor{t: t, conn: conn}
+	if typ, _ := d.read(); typ != "welcome" {
+		t.Fatalf("first message %q, want welcome", typ)
+	}
+	return d
+}
+
+type wireEnvelope struct {
+	V    int             `json:"v"`
+	Type string          `json:"type"`
+	ID   string          `json:"id,omitempty"`
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+func (d *wsDoor) read() (string, wireEnvelope) {
+	d.t.Helper()
+	d.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var env wireEnvelope
+	if err := d.conn.ReadJSON(&env); err != nil {
+		d.t.Fatal(err)
+	}
+	return env.Type, env
+}
+
+// send sends one message and returns the code of the error it drew, or
+// "" when it drew none. A message that succeeds has no answer, so a probe
+// that always fails (an unknown type) follows it: the first error carrying
+// the message's own id is its refusal; the probe's error means none.
+func (d *wsDoor) send(typ, data string) string {
+	d.t.Helper()
+	d.seq++
+	id, probe := fmt.Sprintf("m%d", d.seq), fmt.Sprintf("probe%d", d.seq)
+	for _, m := range []string{
+		fmt.Sprintf(`{"v":1,"type":%q,"id":%q,"data":%s}`, typ, id, data),
+		fmt.Sprintf(`{"v":1,"type":"no_such_type","id":%q}`, probe),
+	} {
+		if err := d.conn.WriteMessage(websocket.TextMessage, []byte(m)); err != nil {
+			d.t.Fatal(err)
+		}
+	}
+	for {
+		got, env := d.read()
+		if got != "error" {
+			continue
+		}
+		var e struct{ Code string }
+		json.Unmarshal(env.Data, &e)
+		switch env.ID {
+		case id:
+			d.read() // the probe's error
+			return e.Code
+		case probe:
+			return ""
+		}
+	}
+}
+
+// refusalKind folds each door's error code into the domain's kind of
+// refusal: the doors word codes for their own clients (a socket says
+// invalid_location where HTTP says invalid_request), but must refuse the
+// same things for the same reason.
+func refusalKind(code string) string {
+	switch code {
+	case "":
+		return "ok"
+	case "invalid_request", "invalid_json", "invalid_message", "invalid_location":
+		return "invalid"
+	}
+	return code
+}
+
+// TestResponderActionsAgreeOnBothDoors runs each of a responder's presence
+// actions through HTTP and through the websocket, each on a fresh server
+// holding the same responder, and checks that both doors refuse the same
+// inputs, tell the consoles the same events and write the same audit.
+func TestResponderActionsAgreeOnBothDoors(t *testing.T) {
+	actions := []struct {
+		name, typ, data string
+		want            string   // refusal kind
+		events          []string // described, after the set-up's
+	}{
+		{"location", "location", `{"lat":37.54,"lng":121.40}`, "ok", []string{"responder.moved RID available 37.54"}},
+		{"location out of range", "location", `{"lat":95,"lng":121.40}`, "invalid", nil},
+		{"location without lng", "location", `{"lat":37.54}`, "invalid", nil},
+		{"location not JSON numbers", "location", `{"lat":"north","lng":121.4}`, "invalid", nil},
+		{"location with an unknown field", "location", `{"lat":37.54,"lng":121.4,"alt":3}`, "invalid", nil},
+		{"off duty", "status", `{"status":"off_duty"}`, "ok", []string{"responder.moved RID off_duty 37.53"}},
+		{"on duty", "status", `{"status":"available"}`, "ok", []string{"responder.moved RID available 37.53"}},
+		{"status unknown", "status", `{"status":"busy"}`, "invalid", nil},
+	}
+	type outcome struct {
+		Kind   string
+		Events []string
+		Audit  int
+	}
+	run := func(t *testing.T, door, typ, data string) outcome {
+		e := newEmbeddedEnv(t)
+		admin := e.token("admin", RoleAdmin, "")
+		var reg struct{ ID, Token string }
+		e.do("POST", "/api/v1/responders", admin, map[string]any{"name": "李华", "role": "volunteer"}).want(t, 201).decode(t, &reg)
+		e.do("PUT", "/api/v1/responders/"+reg.ID+"/location", reg.Token, `{"lat":37.53,"lng":121.39}`).want(t, 204)
+		auditBefore := len(e.auditEntries(t, admin))
+		e.events.take()
+
+		var code string
+		switch door {
+		case "http":
+			path := "/api/v1/responders/" + reg.ID + "/" + typ
+			if r := e.do("PUT", path, reg.Token, data); r.Status != http.StatusNoContent {
+				code = r.errorCode(t)
+			}
+		case "socket":
+			code = dialResponder(t, e, reg.Token).send(typ, data)
+		}
+		events := e.events.take()
+		for i := range events {
+			events[i] = strings.ReplaceAll(events[i], reg.ID, "RID")
+		}
+		return outcome{Kind: refusalKind(code), Events: events, Audit: len(e.auditEntries(t, admin)) - auditBefore}
+	}
+	for _, a := range actions {
+		t.Run(a.name, func(t *testing.T) {
+			viaHTTP := run(t, "http", a.typ, a.data)
+			viaSocket := run(t, "socket", a.typ, a.data)
+			want := outcome{Kind: a.want, Events: a.events, Audit: 0}
+			if want.Events == nil {
+				want.Events = []string{}
+			}
+			for door, got := range map[string]outcome{"http": viaHTTP, "socket": viaSocket} {
+				if got.Kind != want.Kind || !slices.Equal(got.Events, want.Events) || got.Audit != want.Audit {
+					t.Errorf("over %s: %+v, want %+v", door, got, want)
+				}
+			}
+		})
+	}
+}
+
+// auditEntries reads the audit log through the API.
+func (e *env) auditEntries(t *testing.T, admin string) []json.RawMessage {
+	t.Helper()
+	var out struct{ Entries []json.RawMessage }
+	e.do("GET", "/api/v1/audit?limit=1000", admin, nil).want(t, 200).decode(t, &out)
+	return out.Entries
+}
