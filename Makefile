@@ -42,11 +42,11 @@ drill:
 drill-smoke:
 	$(GO) run ./cmd/drill -scenario configs/drills/yantai-lockdown.yaml -responders 500 -duration 30s -out drill-report/smoke
 
-# The socket benchmark (README, "Socket benchmarks"): a server of its own
+# The socket benchmark (docs/BENCHMARKS.md, "Socket benchmarks"): a server of its own
 # with a private redis-server, responder sockets spread over worker
 # processes, 1,000 offers/s, then 50 consoles at 5,000 events/s. Not for CI:
 # it takes the whole machine for about two minutes. SOCKBENCH_FLAGS e.g.
-# "-responders 19500" (the most one process may hold here; see README).
+# "-responders 19500" (the most one process may hold there; see docs/BENCHMARKS.md).
 SOCKBENCH_FLAGS ?=
 sockbench:
 	$(GO) run ./cmd/sockbench -out sockbench-report $(SOCKBENCH_FLAGS)
