@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 	"golang.org/x/crypto/bcrypt"
 
@@ -19,15 +18,13 @@ import (
 
 // APIOptions are what the HTTP API v1 is built from; cmd wires them.
 type APIOptions struct {
-	// Redis is the region's Redis, the one Store uses. The API keeps its
-	// users, revocations, idempotency records and audit stream there,
-	// under Prefix and the Region hash tag like every store key.
-	Redis redis.UniversalClient
+	// Access keeps the API's users, revocations, idempotency records,
+	// audit log and signing seed: redisstore.NewAccess over the region's
+	// Redis, with the store's prefix and region.
+	Access AccessStore
 	// Service is the application layer (*mobilize.Service): every route
 	// and socket message ends in one of its methods.
 	Service Application
-	Prefix  string // default "ld:", as LIANDONG_REDIS_PREFIX
-	Region  string // default "city", as the store's region
 
 	// TokenKey signs tokens (HS256). Empty: a random key, so tokens die
 	// with the process. At least 16 bytes when given.
@@ -51,17 +48,8 @@ type APIOptions struct {
 }
 
 func (o *APIOptions) defaults() error {
-	if o.Redis == nil || o.Service == nil {
-		return errors.New("web api: Redis and Service are required")
-	}
-	if o.Prefix == "" {
-		o.Prefix = "ld:"
-	}
-	if o.Region == "" {
-		o.Region = "city"
-	}
-	if strings.ContainsAny(o.Prefix+o.Region, "{} ") || strings.Contains(o.Region, ":") {
-		return fmt.Errorf("web api: prefix %q or region %q contains braces, spaces or (region) colons", o.Prefix, o.Region)
+	if o.Access == nil || o.Service == nil {
+		return errors.New("web api: Access and Service are required")
 	}
 	switch {
 	case len(o.TokenKey) == 0:
@@ -101,30 +89,26 @@ func (o *APIOptions) defaults() error {
 	return nil
 }
 
-// apiKeys are the API's own Redis keys, beside the store's:
-//
-//	{P}{R}:auth:users          HASH   username -> user JSON (bcrypt hash, role, org)
-//	{P}{R}:auth:revoked:<jti>  STRING "1", expiring when the token would have
-//	{P}{R}:idem:<sha256>       STRING the first answer to an Idempotency-Key (JSON), 24 h
-//	{P}{R}:audit               STREAM who did what, when, to which id
-type apiKeys struct{ base string }
-
-func (k apiKeys) users() string                { return k.base + "auth:users" }
-func (k apiKeys) revoked(jti string) string    { return k.base + "auth:revoked:" + jti }
-func (k apiKeys) idempotency(h string) string  { return k.base + "idem:" + h }
-func (k apiKeys) audit() string                { return k.base + "audit" }
-func newAPIKeys(prefix, region string) apiKeys { return apiKeys{base: prefix + "{" + region + "}:"} }
+// AccessStore keeps the API's own records beside the mobilisation state.
+// Each part is declared where it is used; redisstore.Access is the one
+// the server runs on.
+type AccessStore interface {
+	UserStore        // users.go
+	RevocationStore  // auth.go
+	IdempotencyStore // idempotency.go
+	AuditStore       // audit.go
+	SigningSeedStore // recognition.go
+}
 
 // API is the HTTP API v1 of API.md. NewServer mounts it when Options.API
 // is set.
 type API struct {
 	opts      APIOptions
-	rdb       redis.UniversalClient
+	access    AccessStore
 	app       Application
 	actions   responderActions
 	log       *zap.Logger
 	now       func() time.Time
-	keys      apiKeys
 	auth      *Authenticator
 	limits    *limiters
 	metrics   *apiMetrics
@@ -136,18 +120,18 @@ type API struct {
 }
 
 // NewAPI builds the API and makes sure the first admin exists, which is
-// why it needs Redis and may fail.
+// why it reads its store and may fail.
 func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
 	a := &API{
-		opts: opts, rdb: opts.Redis, app: opts.Service,
-		log: opts.Logger.Named("api"), now: opts.Now, keys: newAPIKeys(opts.Prefix, opts.Region),
+		opts: opts, access: opts.Access, app: opts.Service,
+		log: opts.Logger.Named("api"), now: opts.Now,
 		limits: newLimiters(opts.Limits), idemWait: defaultIdemWait,
 	}
 	a.actions = responderActions{app: opts.Service, audit: a.audit}
-	a.auth = newAuthenticator(opts.TokenKey, opts.Redis, a.keys, opts.Now)
+	a.auth = newAuthenticator(opts.TokenKey, opts.Access, opts.Now)
 	var err error
 	if a.dummyHash, err = bcrypt.GenerateFromPassword([]byte(randomPassword()), opts.BcryptCost); err != nil {
 		return nil, fmt.Errorf("web api: %w", err)

@@ -75,8 +75,12 @@ func newEnv(t testing.TB, rdb redis.UniversalClient, opts ...func(*APIOptions)) 
 	}
 	e.svc = mobilize.NewService(e.store, e.events, mobilize.MatchConfig{}, e.clock.Now)
 	e.svc.UseEscalation(mobilize.NewEscalator(e.store, e.events, mobilize.EscalationConfig{}, e.clock.Now))
+	access, err := redisstore.NewAccess(rdb, testPrefix, testRegion)
+	if err != nil {
+		t.Fatal(err)
+	}
 	o := APIOptions{
-		Redis: rdb, Service: e.svc, Prefix: testPrefix, Region: testRegion,
+		Access: access, Service: e.svc,
 		TokenKey: []byte(testTokenKey), AdminPassword: testAdminPW, Logger: zap.NewNop(), Now: e.clock.Now,
 		BcryptCost: bcrypt.MinCost,
 		Limits:     RateLimits{AddressPerSecond: -1, TokenPerSecond: -1, StaffTokenPerSecond: -1, LoginPerSecond: -1},
@@ -107,6 +111,10 @@ func newBackendEnv(t testing.TB, b redistest.Backend, opts ...func(*APIOptions))
 	e.fastForward = b.FastForward
 	return e
 }
+
+// key is the name of one of the test region's keys, spelled out as
+// deployments have them.
+func (e *env) key(name string) string { return testPrefix + "{" + testRegion + "}:" + name }
 
 // token issues a token directly, as login or registration would.
 func (e *env) token(subject string, role Role, org string) string {

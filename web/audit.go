@@ -2,14 +2,24 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
 
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"github.com/liandong/liandong/mobilize"
 )
+
+// AuditStore keeps the audit log in the order entries were appended.
+type AuditStore interface {
+	// AppendAudit adds an entry of name, value pairs, keeping about
+	// maxLen entries.
+	AppendAudit(ctx context.Context, fields []string, maxLen int64) (id string, err error)
+	// AuditPage returns up to limit entries older than before (an entry
+	// id; empty: from the newest), newest first.
+	AuditPage(ctx context.Context, before string, limit int) ([]mobilize.AuditEntry, error)
+}
 
 // auditEntry is one staff action: who, what, when, on which id. Entries
 // name ids, never names or phones, so the log itself holds no personal
@@ -37,7 +47,7 @@ func (a *API) audit(ctx context.Context, id Identity, action, target string, cou
 	if id.Role == RoleResponder || id.Subject == "" {
 		return
 	}
-	values := []any{"at", rfc3339(a.now()), "actor", id.Subject, "role", string(id.Role), "action", action}
+	values := []string{"at", rfc3339(a.now()), "actor", id.Subject, "role", string(id.Role), "action", action}
 	if id.OrgID != "" {
 		values = append(values, "org_id", id.OrgID)
 	}
@@ -47,15 +57,13 @@ func (a *API) audit(ctx context.Context, id Identity, action, target string, cou
 	if count > 0 {
 		values = append(values, "count", strconv.Itoa(count))
 	}
-	err := a.rdb.XAdd(context.WithoutCancel(ctx), &redis.XAddArgs{
-		Stream: a.keys.audit(), MaxLen: a.opts.AuditMaxLen, Approx: true, Values: values,
-	}).Err()
-	if err != nil {
+	if _, err := a.access.AppendAudit(context.WithoutCancel(ctx), values, a.opts.AuditMaxLen); err != nil {
 		a.log.Error("audit entry not recorded", zap.String("action", action), zap.String("target", target), zap.Error(err))
 	}
 }
 
-// streamIDPattern is a Redis stream id, as passed back in before=.
+// streamIDPattern is an audit entry id (a Redis stream id), as passed back
+// in before=.
 var streamIDPattern = regexp.MustCompile(`^[0-9]{1,20}-[0-9]{1,20}$`)
 
 // queryLimit reads ?limit=, 1..1000, default 100.
@@ -78,24 +86,21 @@ func (a *API) handleAudit(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	end := "+"
-	if before := c.r.URL.Query().Get("before"); before != "" {
-		if !streamIDPattern.MatchString(before) {
-			return invalid("before must be an audit entry id such as 1732800000000-0")
-		}
-		end = "(" + before
+	before := c.r.URL.Query().Get("before")
+	if before != "" && !streamIDPattern.MatchString(before) {
+		return invalid("before must be an audit entry id such as 1732800000000-0")
 	}
-	msgs, err := a.rdb.XRevRangeN(ctx, a.keys.audit(), end, "-", int64(limit)).Result()
+	entries, err := a.access.AuditPage(ctx, before, limit)
 	if err != nil {
-		return fmt.Errorf("read audit: %w", err)
+		return err
 	}
-	out := auditList{Entries: make([]auditEntry, 0, len(msgs))}
-	for _, m := range msgs {
-		field := func(k string) string { s, _ := m.Values[k].(string); return s }
-		n, _ := strconv.Atoi(field("count"))
+	out := auditList{Entries: make([]auditEntry, 0, len(entries))}
+	for _, e := range entries {
+		f := e.Fields
+		n, _ := strconv.Atoi(f["count"])
 		out.Entries = append(out.Entries, auditEntry{
-			ID: m.ID, At: field("at"), Actor: field("actor"), Role: Role(field("role")), OrgID: field("org_id"),
-			Action: field("action"), Target: field("target"), Count: n,
+			ID: e.ID, At: f["at"], Actor: f["actor"], Role: Role(f["role"]), OrgID: f["org_id"],
+			Action: f["action"], Target: f["target"], Count: n,
 		})
 	}
 	c.json(http.StatusOK, out)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/liandong/liandong/internal/batch"
 )
@@ -67,18 +66,25 @@ type claims struct {
 
 // Authenticator issues and verifies the API's bearer tokens: HS256 JWTs
 // whose algorithm is pinned when parsing (so "alg: none" and key-confusion
-// tricks are refused), checked against a revocation list in Redis on every
+// tricks are refused), checked against the revocation store on every
 // use so that a revoked token stops working at once, on HTTP and on an
 // open websocket alike.
 type Authenticator struct {
-	key    []byte
-	rdb    redis.UniversalClient
-	keys   apiKeys
-	now    func() time.Time
-	parser *jwt.Parser
-	// revoked checks token ids against Redis. Every socket message is
-	// checked, so concurrent checks share one pipeline.
+	key         []byte
+	revocations RevocationStore
+	now         func() time.Time
+	parser      *jwt.Parser
+	// revoked checks token ids against the store. Every socket message is
+	// checked, so concurrent checks share one round trip.
 	revoked batch.Batcher[string, revocation]
+}
+
+// RevocationStore keeps the ids of revoked tokens until the tokens would
+// have expired.
+type RevocationStore interface {
+	Revoke(ctx context.Context, jti string, ttl time.Duration) error
+	// Revoked answers for many ids in one round trip, in their order.
+	Revoked(ctx context.Context, jtis []string) ([]bool, error)
 }
 
 type revocation struct {
@@ -86,28 +92,28 @@ type revocation struct {
 	err     error
 }
 
-// checkRevoked looks up many token ids in one pipeline.
+// checkRevoked looks up a batch of token ids at once.
 func (a *Authenticator) checkRevoked(ctx context.Context, ids []string) []revocation {
-	pipe := a.rdb.Pipeline()
-	cmds := make([]*redis.IntCmd, len(ids))
-	for i, id := range ids {
-		cmds[i] = pipe.Exists(ctx, a.keys.revoked(id))
+	revoked, err := a.revocations.Revoked(ctx, ids)
+	if err == nil && len(revoked) != len(ids) {
+		err = fmt.Errorf("check revocation: %d answers for %d tokens", len(revoked), len(ids))
 	}
-	_, _ = pipe.Exec(ctx)
 	out := make([]revocation, len(ids))
-	for i, c := range cmds {
-		n, err := c.Result()
-		out[i] = revocation{revoked: n > 0, err: err}
+	for i := range out {
+		if err != nil {
+			out[i].err = err
+		} else {
+			out[i].revoked = revoked[i]
+		}
 	}
 	return out
 }
 
-func newAuthenticator(key []byte, rdb redis.UniversalClient, keys apiKeys, now func() time.Time) *Authenticator {
+func newAuthenticator(key []byte, revocations RevocationStore, now func() time.Time) *Authenticator {
 	a := &Authenticator{
-		key:  key,
-		rdb:  rdb,
-		keys: keys,
-		now:  now,
+		key:         key,
+		revocations: revocations,
+		now:         now,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 			jwt.WithExpirationRequired(),
@@ -148,9 +154,10 @@ func (a *Authenticator) Issue(subject string, role Role, orgID string, ttl time.
 
 // Verify checks a token's signature, algorithm, issuer and expiry and that
 // it has not been revoked. A bad token is an error wrapping
-// ErrUnauthenticated; any other error means Redis could not be asked, and
-// the caller should fail closed without blaming the client. The websocket
-// layer calls it on every message so that revocation reaches open sockets.
+// ErrUnauthenticated; any other error means the store could not be asked,
+// and the caller should fail closed without blaming the client. The
+// websocket layer calls it on every message so that revocation reaches
+// open sockets.
 func (a *Authenticator) Verify(ctx context.Context, token string) (Identity, error) {
 	var c claims
 	if _, err := a.parser.ParseWithClaims(token, &c, a.keyFunc); err != nil {
@@ -222,10 +229,7 @@ func (a *Authenticator) revoke(ctx context.Context, tokenID string, expiresAt ti
 		return nil // expired already: nothing to refuse
 	}
 	// A minute of slack covers clock skew between processes.
-	if err := a.rdb.Set(ctx, a.keys.revoked(tokenID), "1", ttl+time.Minute).Err(); err != nil {
-		return fmt.Errorf("revoke token: %w", err)
-	}
-	return nil
+	return a.revocations.Revoke(ctx, tokenID, ttl+time.Minute)
 }
 
 // bearer extracts the token of an "Authorization: Bearer" header.

@@ -36,7 +36,7 @@ var matrixCallers = []string{
 func (e *env) badTokens(f *fixture) {
 	e.t.Helper()
 	ctx := context.Background()
-	past := newAuthenticator([]byte(testTokenKey), e.rdb, e.api.keys, func() time.Time { return e.clock.Now().Add(-2 * time.Hour) })
+	past := newAuthenticator([]byte(testTokenKey), e.api.access, func() time.Time { return e.clock.Now().Add(-2 * time.Hour) })
 	f.tokens[cExpired], _, _ = past.Issue("op1", RoleOperator, "", time.Hour)
 
 	tok, id, _ := e.api.auth.Issue("op1", RoleOperator, "", time.Hour)
@@ -45,7 +45,7 @@ func (e *env) badTokens(f *fixture) {
 	}
 	f.tokens[cRevoked] = tok
 
-	other := newAuthenticator([]byte("another-key-of-32-bytes-00000000"), e.rdb, e.api.keys, e.clock.Now)
+	other := newAuthenticator([]byte("another-key-of-32-bytes-00000000"), e.api.access, e.clock.Now)
 	f.tokens[cWrongKey], _, _ = other.Issue("admin", RoleAdmin, "", time.Hour)
 
 	now := e.clock.Now()
@@ -274,7 +274,7 @@ func TestRevoke(t *testing.T) {
 
 	// The revocation lives as long as the token would have, no longer.
 	_, id, _ := e.api.auth.Issue("op2", RoleOperator, "", time.Hour)
-	if n := e.rdb.Exists(ctx, e.api.keys.revoked(id.TokenID)).Val(); n != 0 {
+	if n := e.rdb.Exists(ctx, e.key("auth:revoked:"+id.TokenID)).Val(); n != 0 {
 		t.Fatal("an unrevoked token has a revocation key")
 	}
 
@@ -287,7 +287,7 @@ func TestRevoke(t *testing.T) {
 	e.do("GET", "/api/v1/needs", victim, nil).want(t, 200)
 	e.do("POST", "/api/v1/auth/revoke", e.token("admin", RoleAdmin, ""), map[string]string{"jti": vid.TokenID}).want(t, 204)
 	e.do("GET", "/api/v1/needs", victim, nil).want(t, 401)
-	if ttl := e.rdb.TTL(ctx, e.api.keys.revoked(vid.TokenID)).Val(); ttl < 30*24*time.Hour {
+	if ttl := e.rdb.TTL(ctx, e.key("auth:revoked:"+vid.TokenID)).Val(); ttl < 30*24*time.Hour {
 		t.Fatalf("revocation by id kept %v, want the longest token life", ttl)
 	}
 }
@@ -348,7 +348,7 @@ func TestBootstrapAdmin(t *testing.T) {
 
 func TestNewAPIRefusesShortKey(t *testing.T) {
 	e := newEmbeddedEnv(t)
-	_, err := NewAPI(context.Background(), APIOptions{Redis: e.rdb, Service: e.svc, TokenKey: []byte("short")})
+	_, err := NewAPI(context.Background(), APIOptions{Access: e.api.access, Service: e.svc, TokenKey: []byte("short")})
 	if err == nil {
 		t.Fatal("a 5-byte token key was accepted")
 	}

@@ -6,12 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/liandong/liandong/mobilize"
@@ -20,10 +18,11 @@ import (
 // Idempotency-Key handling (creating needs and registering responders): a
 // retry with the same key from the same caller gets the first answer,
 // status and body, for IdempotencyTTL, instead of a second need. The key
-// is reserved in Redis with SET NX before the work starts, so two copies
-// of one request racing through two processes still do the work once: the
-// second waits for the first answer. Only successful answers are kept; a
-// refusal changes nothing, and the key can be used again.
+// is reserved in the store (written only if absent) before the work
+// starts, so two copies of one request racing through two processes still
+// do the work once: the second waits for the first answer. Only successful
+// answers are kept; a refusal changes nothing, and the key can be used
+// again.
 
 const (
 	maxIdempotencyKeyLen = 255
@@ -39,8 +38,8 @@ const (
 	idemWorkTimeout = 2 * time.Minute
 )
 
-// idemRecord is what Redis holds under a key: a reservation (Answer 0) or
-// the first answer.
+// idemRecord is what the store holds under a key: a reservation (Status 0)
+// or the first answer.
 type idemRecord struct {
 	Owner       string          `json:"owner,omitempty"` // the reserving attempt
 	Fingerprint string          `json:"fp"`              // of method, route and body
@@ -48,9 +47,18 @@ type idemRecord struct {
 	Body        json.RawMessage `json:"body,omitempty"`
 }
 
-// releaseScript deletes a reservation only if it is still the caller's, so
-// that a slow attempt whose reservation expired cannot delete another's.
-var releaseScript = redis.NewScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`)
+// IdempotencyStore keeps records by the hash of (caller, route, key).
+type IdempotencyStore interface {
+	// ReserveIdempotency writes pending unless a record is there, and
+	// says whether it did.
+	ReserveIdempotency(ctx context.Context, h string, pending []byte, ttl time.Duration) (bool, error)
+	Idempotency(ctx context.Context, h string) (rec []byte, found bool, err error)
+	StoreIdempotency(ctx context.Context, h string, rec []byte, ttl time.Duration) error
+	// ReleaseIdempotency deletes the record only while it still holds
+	// pending, so that a slow attempt whose reservation expired cannot
+	// delete another's.
+	ReleaseIdempotency(ctx context.Context, h string, pending []byte) (bool, error)
+}
 
 // validIdempotencyKey accepts 1..255 printable ASCII characters.
 func validIdempotencyKey(k string) bool {
@@ -79,26 +87,26 @@ func (a *API) idempotent(ctx context.Context, c *call, rt route, key string) err
 	if !validIdempotencyKey(key) {
 		return &Error{Kind: mobilize.ErrInvalid, Code: "invalid_idempotency_key", Message: "Idempotency-Key must be 1..255 printable ASCII characters"}
 	}
-	rkey := a.keys.idempotency(sum(string(c.id.Role), c.id.Subject, rt.method+" "+rt.path, key))
+	h := sum(string(c.id.Role), c.id.Subject, rt.method+" "+rt.path, key)
 	fp := sum(rt.method, c.r.URL.Path, string(c.body))
 	owner := newTokenID()
 	pending, _ := json.Marshal(idemRecord{Owner: owner, Fingerprint: fp})
 
 	deadline := time.Now().Add(a.idemWait)
 	for delay := 10 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
-		reserved, err := a.rdb.SetNX(ctx, rkey, pending, idemPendingTTL).Result()
+		reserved, err := a.access.ReserveIdempotency(ctx, h, pending, idemPendingTTL)
 		if err != nil {
-			return fmt.Errorf("idempotency reserve: %w", err)
+			return err
 		}
 		if reserved {
-			return a.runReserved(ctx, c, rt, rkey, string(pending), fp)
+			return a.runReserved(ctx, c, rt, h, pending, fp)
 		}
-		raw, err := a.rdb.Get(ctx, rkey).Bytes()
-		if errors.Is(err, redis.Nil) {
-			continue // released between our SET and GET: try again at once
-		}
+		raw, found, err := a.access.Idempotency(ctx, h)
 		if err != nil {
-			return fmt.Errorf("idempotency read: %w", err)
+			return err
+		}
+		if !found {
+			continue // released between our reservation and read: try again at once
 		}
 		var rec idemRecord
 		if err := json.Unmarshal(raw, &rec); err != nil {
@@ -130,7 +138,7 @@ func (a *API) idempotent(ctx context.Context, c *call, rt route, key string) err
 
 // runReserved does the work under a reservation and keeps a successful
 // answer; any other answer releases the key.
-func (a *API) runReserved(ctx context.Context, c *call, rt route, rkey, pending, fp string) error {
+func (a *API) runReserved(ctx context.Context, c *call, rt route, h string, pending []byte, fp string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), idemWorkTimeout)
 	defer cancel()
 	rec := &recorder{header: c.w.Header()}
@@ -138,7 +146,7 @@ func (a *API) runReserved(ctx context.Context, c *call, rt route, rkey, pending,
 	inner.w = rec
 	err := rt.handle(ctx, &inner)
 	if err != nil || rec.status < 200 || rec.status > 299 {
-		if rerr := releaseScript.Run(ctx, a.rdb, []string{rkey}, pending).Err(); rerr != nil {
+		if _, rerr := a.access.ReleaseIdempotency(ctx, h, pending); rerr != nil {
 			a.log.Warn("idempotency key not released", zap.Error(rerr))
 		}
 		if err != nil {
@@ -146,7 +154,7 @@ func (a *API) runReserved(ctx context.Context, c *call, rt route, rkey, pending,
 		}
 	} else {
 		done, _ := json.Marshal(idemRecord{Fingerprint: fp, Status: rec.status, Body: bytes.TrimSpace(rec.body.Bytes())})
-		if serr := a.rdb.Set(ctx, rkey, done, a.opts.IdempotencyTTL).Err(); serr != nil {
+		if serr := a.access.StoreIdempotency(ctx, h, done, a.opts.IdempotencyTTL); serr != nil {
 			// The work is done and the client gets its answer; a retry
 			// would find the reservation and, after it expires, redo it.
 			a.log.Error("idempotency answer not stored", zap.Error(serr))

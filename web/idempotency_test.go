@@ -61,7 +61,7 @@ func TestIdempotency(t *testing.T) {
 		}
 
 		// The first answer is kept for 24 hours, then forgotten.
-		rkey := e.api.keys.idempotency(sum(string(RoleOperator), "op1", "POST /api/v1/needs", "need-42"))
+		rkey := e.key("idem:" + sum(string(RoleOperator), "op1", "POST /api/v1/needs", "need-42"))
 		if ttl := e.rdb.TTL(context.Background(), rkey).Val(); ttl < 23*time.Hour || ttl > 24*time.Hour {
 			t.Fatalf("idempotency record expires in %v, want 24 h", ttl)
 		}
@@ -124,7 +124,7 @@ func TestIdempotencyWaitsForTheFirst(t *testing.T) {
 	op := e.token("op1", RoleOperator, "")
 	// A reservation held by a request still running: a duplicate waits,
 	// then is told to retry.
-	rkey := e.api.keys.idempotency(sum(string(RoleOperator), "op1", "POST /api/v1/needs", "slow"))
+	rkey := e.key("idem:" + sum(string(RoleOperator), "op1", "POST /api/v1/needs", "slow"))
 	fp := sum("POST", "/api/v1/needs", mustJSON(t, idemNeed))
 	e.rdb.Set(context.Background(), rkey, fmt.Sprintf(`{"owner":"x","fp":%q}`, fp), time.Minute)
 	start := time.Now()

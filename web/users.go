@@ -4,14 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 	"golang.org/x/crypto/bcrypt"
 
@@ -38,16 +36,23 @@ type user struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// UserStore keeps the users' records (user as JSON) by username.
+type UserStore interface {
+	User(ctx context.Context, name string) (rec []byte, found bool, err error)
+	Users(ctx context.Context) (map[string][]byte, error)
+	PutUser(ctx context.Context, name string, rec []byte) error
+	// PutNewUser writes only if there is no such user, and says whether
+	// it did.
+	PutNewUser(ctx context.Context, name string, rec []byte) (bool, error)
+}
+
 func (a *API) loadUser(ctx context.Context, name string) (user, bool, error) {
-	raw, err := a.rdb.HGet(ctx, a.keys.users(), name).Result()
-	if errors.Is(err, redis.Nil) {
-		return user{}, false, nil
-	}
-	if err != nil {
-		return user{}, false, fmt.Errorf("load user: %w", err)
+	raw, found, err := a.access.User(ctx, name)
+	if err != nil || !found {
+		return user{}, false, err
 	}
 	var u user
-	if err := json.Unmarshal([]byte(raw), &u); err != nil {
+	if err := json.Unmarshal(raw, &u); err != nil {
 		return user{}, false, fmt.Errorf("load user: corrupt record: %w", err)
 	}
 	return u, true, nil
@@ -88,8 +93,8 @@ func (a *API) bootstrapAdmin(ctx context.Context) error {
 		a.log.Info("admin password set from configuration")
 		return nil
 	}
-	// HSETNX: of several processes starting on one Redis, one creates the
-	// admin and only that one logs the generated password.
+	// Written only if new: of several processes starting on one store, one
+	// creates the admin and only that one logs the generated password.
 	created, err := a.storeUserNX(ctx, u)
 	if err != nil || !created {
 		return err
@@ -126,19 +131,12 @@ func randomFrom(alphabet string, n int) string {
 
 func (a *API) storeUser(ctx context.Context, u user) error {
 	b, _ := json.Marshal(u)
-	if err := a.rdb.HSet(ctx, a.keys.users(), u.Username, b).Err(); err != nil {
-		return fmt.Errorf("store user: %w", err)
-	}
-	return nil
+	return a.access.PutUser(ctx, u.Username, b)
 }
 
 func (a *API) storeUserNX(ctx context.Context, u user) (bool, error) {
 	b, _ := json.Marshal(u)
-	ok, err := a.rdb.HSetNX(ctx, a.keys.users(), u.Username, b).Result()
-	if err != nil {
-		return false, fmt.Errorf("store user: %w", err)
-	}
-	return ok, nil
+	return a.access.PutNewUser(ctx, u.Username, b)
 }
 
 // loginRequest is the body of POST /api/v1/auth/login.
@@ -273,14 +271,14 @@ func (a *API) handleCreateUser(ctx context.Context, c *call) error {
 
 // handleListUsers is GET /api/v1/users (admin), sorted by username.
 func (a *API) handleListUsers(ctx context.Context, c *call) error {
-	all, err := a.rdb.HGetAll(ctx, a.keys.users()).Result()
+	all, err := a.access.Users(ctx)
 	if err != nil {
-		return fmt.Errorf("list users: %w", err)
+		return err
 	}
 	out := userList{Users: make([]userJSON, 0, len(all))}
 	for _, raw := range all {
 		var u user
-		if err := json.Unmarshal([]byte(raw), &u); err != nil {
+		if err := json.Unmarshal(raw, &u); err != nil {
 			return fmt.Errorf("list users: corrupt record: %w", err)
 		}
 		out.Users = append(out.Users, toUserJSON(u))

@@ -120,9 +120,12 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
+	access, err := redisstore.NewAccess(rc.Client, m.Config.Redis.Prefix, m.Config.Index.Region)
+	if err != nil {
+		return fmt.Errorf("api: %w", err)
+	}
 	api, err := web.NewAPI(ctx, web.APIOptions{
-		Redis: rc.Client, Service: m.service,
-		Prefix: m.Config.Redis.Prefix, Region: m.Config.Index.Region,
+		Access: access, Service: m.service,
 		TokenKey: []byte(m.Config.Auth.TokenKey), AdminPassword: m.Config.Auth.AdminPassword, SessionTokenTTL: m.Config.Auth.SessionTTL,
 		Logger: m.Log, Recognition: m.Config.Recognition.options(),
 	})

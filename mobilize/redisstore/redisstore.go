@@ -71,6 +71,9 @@
 //	                               is what makes a feedback link used)
 //	{P}{R}:escalations         HASH  need id -> number of need.escalated events seen
 //
+// The HTTP API's users, token revocations, idempotency records, audit log
+// and signing seed live beside these keys too; access.go lists them.
+//
 // In the pos record, ts is the last-seen time in Unix milliseconds, cell
 // the index cell and p7/p5 its parents (hex), in is "1" while the responder
 // sits in its cell hash (and is counted in supply), and skills is a
