@@ -38,7 +38,8 @@ drill:
 	$(GO) run ./cmd/drill -scenario configs/drills/$(DRILL).yaml $(DRILL_FLAGS)
 
 # The short drill CI runs: about 30 s, 500 responders, embedded Redis. It
-# fails on any double booking, lost offer or over-staffed need.
+# fails on any double booking, lost offer, over-staffed need or missing
+# assignment.
 drill-smoke:
 	$(GO) run ./cmd/drill -scenario configs/drills/yantai-lockdown.yaml -responders 500 -duration 30s -out drill-report/smoke
 

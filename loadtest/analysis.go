@@ -142,14 +142,15 @@ func analyze(l *Ledger, info runInfo) *Report {
 	r.OfferPushMs = summarize(append([]float64(nil), s.push...))
 	r.AcceptToAssignmentMs = summarize(append([]float64(nil), s.acceptToAssign...))
 
-	// The three guarantees.
+	// The guarantees.
 	doubles := checkDoubleBookings(l.people)
 	lost, late, recovered := checkLostOffers(l.needs, l.offers, l.people, info.phonesClosed.Add(-lateGrace))
 	r.OffersRecovered = recovered
-	r.AssignmentsMissing = missingAssignments(l.needs, l.people, info.phonesClosed.Add(-lateGrace))
+	missing, swept := checkMissingAssignments(l.needs, l.people, info.phonesClosed.Add(-lateGrace))
+	r.AssignmentsMissing, r.AssignmentsRecovered = len(missing), swept
 	over := checkOverstaffed(l.needs)
 	r.DoubleBookings, r.OffersLost, r.OffersLate, r.OverstaffedNeeds = len(doubles), len(lost), late, len(over)
-	for _, v := range [][]Violation{doubles, lost, over} {
+	for _, v := range [][]Violation{doubles, lost, over, missing} {
 		for _, x := range v {
 			if len(r.Violations) < maxViolations {
 				r.Violations = append(r.Violations, x)

@@ -9,7 +9,7 @@ import (
 // Violation is one broken guarantee with the evidence a developer needs to
 // find it in the server's logs.
 type Violation struct {
-	Kind      string `json:"kind"` // double_booking, offer_lost, overstaffed
+	Kind      string `json:"kind"` // double_booking, offer_lost, overstaffed, assignment_missing
 	Need      string `json:"need_id,omitempty"`
 	Responder string `json:"responder_id,omitempty"`
 	Offer     string `json:"offer_id,omitempty"`
@@ -21,6 +21,8 @@ const (
 	kindDoubleBooking = "double_booking"
 	kindOfferLost     = "offer_lost"
 	kindOverstaffed   = "overstaffed"
+	// kindAssignmentMissing: a staffed member never told where to go.
+	kindAssignmentMissing = "assignment_missing"
 )
 
 var forever = time.Unix(1<<62, 0)
@@ -184,13 +186,16 @@ func stamp(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
-// missingAssignments counts team members the server staffed who never
-// heard about it: no "assignment" message reached their phone. It is not
-// one of the three guarantees, but it explains them: a person who never
-// learns they were assigned never completes, and stays busy.
-func missingAssignments(needs map[string]*needRec, people map[string]*personRec, cutoff time.Time) int {
-	n := 0
-	for _, nr := range needs {
+// checkMissingAssignments finds team members the server lists as accepted
+// on a staffed need whose phone never got the "assignment" message: they
+// never learn where to go, never complete, and stay busy. A need staffed
+// after cutoff (phones were hanging up) is not judged. An assignment that
+// only the final sweep's reconnect found in the inbox was kept, not lost
+// (the phone was away when it came, or it was never pushed), and is
+// counted as recovered.
+func checkMissingAssignments(needs map[string]*needRec, people map[string]*personRec, cutoff time.Time) (missing []Violation, recovered int) {
+	for _, nid := range sortedKeys(needs) {
+		nr := needs[nid]
 		s := nr.Server
 		if s == nil || (s.Status != "staffed" && s.Status != "completed") || s.StaffedAt == nil {
 			continue
@@ -199,10 +204,38 @@ func missingAssignments(needs map[string]*needRec, people map[string]*personRec,
 			continue
 		}
 		for _, a := range s.Assignments {
-			if people[a.ResponderID] != nil && (a.State == "accepted" || a.State == "completed") && !nr.Assignees[a.ResponderID] {
-				n++
+			p := people[a.ResponderID]
+			if p == nil || (a.State != "accepted" && a.State != "completed") || nr.Assignees[a.ResponderID] {
+				continue
+			}
+			if nr.Swept[a.ResponderID] {
+				recovered++
+				continue
+			}
+			missing = append(missing, Violation{Kind: kindAssignmentMissing, Need: nid, Responder: a.ResponderID, Offer: a.OfferID,
+				At: *s.StaffedAt, Detail: missingDetail(p, nid, *s.StaffedAt, a)})
+		}
+	}
+	return missing, recovered
+}
+
+// missingDetail says what the phone knew, to tell a server that never sent
+// the assignment from a phone that could not have received it.
+func missingDetail(p *personRec, need, staffedAt string, a serverAssignment) string {
+	d := fmt.Sprintf("staffed at %s, %s accepted at %s; the phone never got the assignment", staffedAt, a.Role, a.AnsweredAt)
+	for _, o := range p.offers {
+		if o.Need == need && o.Decision == evAccept {
+			d += "; its accept left the phone at " + stamp(o.AnsweredAt)
+			if o.RejectCode != "" {
+				d += ", answered with error " + o.RejectCode
 			}
 		}
 	}
-	return n
+	switch {
+	case !p.connected && !p.downSince.IsZero():
+		d += "; the phone was offline at the end, since " + stamp(p.downSince)
+	case p.connected:
+		d += "; the phone was connected at the end"
+	}
+	return d
 }

@@ -157,3 +157,80 @@ func TestOverstaffed(t *testing.T) {
 		t.Fatalf("over-staffed %v, want server_over, phones_over, msg_over", got)
 	}
 }
+
+func TestMissingAssignments(t *testing.T) {
+	l := NewLedger()
+	for _, r := range []string{"r1", "r2", "r3", "r4", "r5", "r6"} {
+		l.AddPerson(r, 1)
+		l.Apply(Event{Kind: evConnected, Responder: r, At: at(0)})
+	}
+	staffedAt := func(s float64) *string { v := stamp(t0.Add(time.Duration(s * float64(time.Second)))); return &v }
+	team := NeedSpec{Team: []TeamSlot{{Role: "medic", Count: 2}, {Role: "volunteer", Count: 2}}}
+	for _, id := range []string{"n1", "n2", "n3"} {
+		l.NeedCreated(id, team, t0, t0)
+	}
+	for _, ev := range []Event{
+		offerEv("r2", "o2", "n1", 1, 60),
+		{Kind: evAccept, Responder: "r2", Offer: "o2", Need: "n1", At: at(2)},
+		{Kind: evAssignment, Responder: "r1", Need: "n1", At: at(5), Team: 4}, // told
+		{Kind: evDisconnected, Responder: "r3", At: at(4)},                    // away when staffed, never back
+		{Kind: evSweptAssignment, Responder: "r3", Need: "n1", At: at(120)},   // the sweep found it in the inbox
+	} {
+		l.Apply(ev)
+	}
+	l.SetServerNeed("n1", &serverNeed{ID: "n1", Status: "staffed", StaffedAt: staffedAt(5), Assignments: []serverAssignment{
+		asg("o1", "r1", "medic", "accepted", 1),      // told
+		asg("o2", "r2", "medic", "accepted", 1),      // never told: missing
+		asg("o3", "r3", "volunteer", "accepted", 1),  // recovered by the sweep
+		asg("o4", "r4", "volunteer", "completed", 1), // completed without an assignment: missing
+		asg("o5", "r5", "volunteer", "declined", 1),  // not on the team
+		asg("o6", "rX", "volunteer", "accepted", 1),  // not our phone
+	}})
+	// Staffed as phones hung up: not judged. Still staffing: nothing to tell.
+	l.SetServerNeed("n2", &serverNeed{ID: "n2", Status: "staffed", StaffedAt: staffedAt(99), Assignments: []serverAssignment{
+		asg("o7", "r6", "medic", "accepted", 90)}})
+	l.SetServerNeed("n3", &serverNeed{ID: "n3", Status: "staffing", Assignments: []serverAssignment{
+		asg("o8", "r6", "medic", "accepted", 3)}})
+
+	missing, recovered := checkMissingAssignments(l.needs, l.people, t0.Add(98*time.Second))
+	if recovered != 1 {
+		t.Errorf("recovered %d, want 1 (r3's, from the sweep)", recovered)
+	}
+	var who []string
+	for _, v := range missing {
+		who = append(who, v.Need+"/"+v.Responder)
+		if v.Kind != kindAssignmentMissing || v.At == "" {
+			t.Errorf("violation %+v: want kind %s and the staffing time", v, kindAssignmentMissing)
+		}
+	}
+	if strings.Join(who, ",") != "n1/r2,n1/r4" {
+		t.Fatalf("missing %v, want n1/r2,n1/r4: %+v", who, missing)
+	}
+	if !strings.Contains(missing[0].Detail, "accept left the phone") || !strings.Contains(missing[0].Detail, "connected at the end") {
+		t.Errorf("detail should say what the phone did and knew: %q", missing[0].Detail)
+	}
+}
+
+// The verdict: any broken guarantee fails the drill; what was late or
+// found only by the final reconnect does not.
+func TestFailedGates(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		r    Report
+		want bool
+	}{
+		{"clean", Report{}, false},
+		{"double booking", Report{DoubleBookings: 1}, true},
+		{"lost offer", Report{OffersLost: 1}, true},
+		{"over-staffed need", Report{OverstaffedNeeds: 1}, true},
+		{"missing assignment", Report{AssignmentsMissing: 1}, true},
+		{"late, recovered", Report{OffersLate: 3, OffersRecovered: 2, AssignmentsRecovered: 2}, false},
+	} {
+		if got := tc.r.Failed(); got != tc.want {
+			t.Errorf("%s: Failed() = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if s := (&Report{AssignmentsMissing: 2}).Summary(); !strings.Contains(s, "FAIL") || !strings.Contains(s, "assignments missing 2") {
+		t.Errorf("summary of a drill with missing assignments:\n%s", s)
+	}
+}

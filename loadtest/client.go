@@ -227,6 +227,7 @@ type serverAssignment struct {
 	Role        string `json:"role"`
 	State       string `json:"state"`
 	OfferedAt   string `json:"offered_at"`
+	AnsweredAt  string `json:"answered_at"`
 	Reason      string `json:"reason"`
 }
 

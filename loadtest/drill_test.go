@@ -108,6 +108,12 @@ func TestDrillCatchesServerBugs(t *testing.T) {
 		// An offer kept in the inbox but never pushed is found by the final
 		// sweep's reconnect: a delivery fault, not a loss.
 		{"no_push", func(r *Report) int { return r.OffersRecovered }, "recovered offers", false},
+		// A staffed member never told where to go fails the drill like the
+		// three above; one whose assignment waits in the inbox (a phone
+		// away at the end, or a push that never happened) is found by the
+		// sweep and does not.
+		{"lose_assignment", func(r *Report) int { return r.AssignmentsMissing }, "missing assignments", true},
+		{"no_push_assignment", func(r *Report) int { return r.AssignmentsRecovered }, "recovered assignments", false},
 	} {
 		t.Run(tc.bug, func(t *testing.T) {
 			t.Parallel()

@@ -36,6 +36,8 @@ const (
 	evResync       = "resync"
 	evRecovered    = "recovered" // replayed to the final sweep's fresh connection
 	evSwept        = "swept"     // the final sweep's connection was welcomed
+	// evSweptAssignment is an assignment replayed to the final sweep.
+	evSweptAssignment = "swept_assignment"
 )
 
 func nanos(t time.Time) int64 {

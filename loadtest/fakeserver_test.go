@@ -25,7 +25,7 @@ import (
 // server. A bug can be switched on to prove the checks catch it.
 type fakeServer struct {
 	ttl      time.Duration
-	bug      string // "", "double_book", "lose_offer", "no_push", "overstaff"
+	bug      string // "", "double_book", "lose_offer", "no_push", "overstaff", "lose_assignment", "no_push_assignment"
 	password string
 
 	mu      sync.Mutex
@@ -36,6 +36,7 @@ type fakeServer struct {
 	order   []string
 	idem    map[string]string
 	lost    bool // lose_offer: one offer already swallowed
+	lostAsg bool // lose_assignment, no_push_assignment: one assignment already held back
 	cpu     float64
 	stop    chan struct{}
 	stopped sync.Once
@@ -75,6 +76,7 @@ type fakeNeed struct {
 	slots      []TeamSlot // one entry per place
 	asg        []*fakeAsg
 	created    time.Time
+	staffed    time.Time
 }
 
 type fakeAsg struct {
@@ -236,6 +238,10 @@ func (f *fakeServer) getNeed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sn := serverNeed{ID: n.id, Status: n.status, Urgency: n.spec.Urgency, Category: n.spec.Category, Lat: n.spec.Lat, Lng: n.spec.Lng}
+	if !n.staffed.IsZero() {
+		at := n.staffed.UTC().Format(time.RFC3339Nano)
+		sn.StaffedAt = &at
+	}
 	for _, t := range n.spec.Team {
 		st := serverTeam{Role: t.Role, Count: t.Count, Skills: t.Skills}
 		for _, a := range n.asg {
@@ -397,10 +403,17 @@ func (f *fakeServer) maybeStaffed(n *fakeNeed) {
 		n.status = "staffing"
 		return
 	}
-	n.status = "staffed"
+	n.status, n.staffed = "staffed", time.Now()
 	for _, m := range team {
 		p := f.people[m.ResponderID]
-		f.push(p, "assignment", assignmentMsg{NeedID: n.id, Role: p.role, LeadID: team[0].ResponderID, Team: team}, true)
+		deliver := true
+		if (f.bug == "lose_assignment" || f.bug == "no_push_assignment") && !f.lostAsg {
+			f.lostAsg, deliver = true, false
+		}
+		f.push(p, "assignment", assignmentMsg{NeedID: n.id, Role: p.role, LeadID: team[0].ResponderID, Team: team}, deliver)
+		if !deliver && f.bug == "lose_assignment" {
+			p.inbox = p.inbox[:len(p.inbox)-1] // never stored either: the member is never told
+		}
 	}
 }
 

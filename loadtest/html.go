@@ -91,7 +91,8 @@ got their first offer only after escalating (nobody in the community's scope cou
 <h2>Guarantees</h2>
 <p>Checked from the drill's own records: a responder offered while already holding <code>max_concurrent</code> active
 assignments (double booking); an offer the server lists that its phone never received, even after reconnects
-(lost; {{.R.OffersLate}} made while phones were hanging up are not counted); more people accepted than places (over-staffed).</p>
+(lost; {{.R.OffersLate}} made while phones were hanging up are not counted); more people accepted than places (over-staffed);
+a member of a staffed team whose phone never got the assignment, not even from its inbox on a final reconnect (assignment missing).</p>
 {{if .R.Violations}}<table><tr><th>kind</th><th>need</th><th>responder</th><th>offer</th><th>at</th><th>detail</th></tr>
 {{range .Violations}}<tr><td>{{.Kind}}</td><td>{{.Need}}</td><td>{{.Responder}}</td><td>{{.Offer}}</td><td>{{.At}}</td><td>{{.Detail}}</td></tr>
 {{end}}</table>{{if .R.ViolationsOmitted}}<p>… and {{.R.ViolationsOmitted}} more in report.json counts.</p>{{end}}
@@ -104,6 +105,7 @@ assignments (double booking); an offer the server lists that its phone never rec
 <tr><td>answers the server refused</td><td>{{.R.AnswersRefused}}</td></tr>
 <tr><td>offers found only by the final reconnect (kept, never pushed)</td><td>{{.R.OffersRecovered}}</td></tr>
 <tr><td>staffed team members who never got their assignment</td><td>{{.R.AssignmentsMissing}}</td></tr>
+<tr><td>assignments found only by the final reconnect (phone away, or never pushed)</td><td>{{.R.AssignmentsRecovered}}</td></tr>
 <tr><td>reconnects / dial failures / resyncs / replayed offers</td><td>{{.R.Reconnects}} / {{.R.DialFailures}} / {{.R.Resyncs}} / {{.R.DuplicateOffers}}</td></tr>
 <tr><td>peak sockets connected</td><td>{{.R.PeakConnected}}</td></tr>
 <tr><td>server CPU over the run</td><td>{{.R.Server.CPUSeconds}} s ({{.R.Server.Source}})</td></tr>

@@ -56,7 +56,10 @@ type needRec struct {
 	Staffed    time.Time // first assignment received by any member
 	Assignees  map[string]bool
 	MaxTeamMsg int
-	Server     *serverNeed // fetched after the run
+	// Swept are the members whose assignment only the final sweep's
+	// reconnect found in their inbox.
+	Swept  map[string]bool
+	Server *serverNeed // fetched after the run
 }
 
 // NewLedger returns an empty ledger.
@@ -97,7 +100,7 @@ func (l *Ledger) countError(key string) {
 func (l *Ledger) need(id string) *needRec {
 	n := l.needs[id]
 	if n == nil {
-		n = &needRec{ID: id, Assignees: map[string]bool{}}
+		n = &needRec{ID: id, Assignees: map[string]bool{}, Swept: map[string]bool{}}
 		l.needs[id] = n
 	}
 	return n
@@ -212,6 +215,8 @@ func (l *Ledger) Apply(ev Event) {
 		if o.Recovered.IsZero() {
 			o.Recovered = at
 		}
+	case evSweptAssignment:
+		l.need(ev.Need).Swept[ev.Responder] = true
 	}
 }
 
@@ -247,4 +252,13 @@ func (l *Ledger) lostOffers(cutoff time.Time) []Violation {
 	defer l.mu.Unlock()
 	lost, _, _ := checkLostOffers(l.needs, l.offers, l.people, cutoff)
 	return lost
+}
+
+// missingAssignments runs the missing-assignment check on the records so
+// far.
+func (l *Ledger) missingAssignments(cutoff time.Time) []Violation {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	missing, _ := checkMissingAssignments(l.needs, l.people, cutoff)
+	return missing
 }

@@ -200,7 +200,9 @@ func (d *drill) finish(ctx context.Context, runErr error) (*Report, error) {
 	if d.client != nil && d.client.Token() != "" {
 		d.logf("fetching %d needs to check the records ...", len(d.ledger.CreatedNeeds()))
 		d.fetchNeeds(fctx)
-		if suspects := d.ledger.lostOffers(d.closed.Add(-lateGrace)); len(suspects) > 0 {
+		cutoff := d.closed.Add(-lateGrace)
+		suspects := append(d.ledger.lostOffers(cutoff), d.ledger.missingAssignments(cutoff)...)
+		if len(suspects) > 0 {
 			d.sweep(fctx, suspects)
 		}
 	}

@@ -20,7 +20,7 @@ type Report struct {
 	PlannedDurationS float64 `json:"planned_duration_s"`
 	Interrupted      bool    `json:"interrupted"`
 	Error            string  `json:"error,omitempty"` // why the drill could not run to the end
-	Passed           bool    `json:"passed"`          // ran, and no double booking, lost offer or over-staffed need
+	Passed           bool    `json:"passed"`          // ran, and no double booking, lost offer, over-staffed need or missing assignment
 
 	RespondersRegistered int `json:"responders_registered"`
 	RespondersConnected  int `json:"responders_connected"` // welcomed at least once
@@ -54,10 +54,13 @@ type Report struct {
 	SweptOffers      int `json:"swept_offers"`
 	OverstaffedNeeds int `json:"overstaffed_needs"`
 	// AssignmentsMissing counts staffed team members whose phone never got
-	// the assignment message (they never learn, never complete, stay busy).
-	AssignmentsMissing int         `json:"assignments_missing"`
-	Violations         []Violation `json:"violations"`
-	ViolationsOmitted  int         `json:"violations_omitted,omitempty"`
+	// the assignment message, not even from its inbox on the final sweep's
+	// reconnect (they never learn, never complete, stay busy); a gate like
+	// the three above. AssignmentsRecovered are those the sweep found.
+	AssignmentsMissing   int         `json:"assignments_missing"`
+	AssignmentsRecovered int         `json:"assignments_recovered"`
+	Violations           []Violation `json:"violations"`
+	ViolationsOmitted    int         `json:"violations_omitted,omitempty"`
 
 	TimeToFirstOfferMs Quantiles `json:"time_to_first_offer_ms"`
 	// TimeToFirstOfferSentMs stops at the server's timestamp of the first
@@ -139,7 +142,7 @@ const maxViolations = 200
 // Failed reports whether the drill broke a guarantee; the exit code
 // follows it so that CI can gate on a drill.
 func (r *Report) Failed() bool {
-	return r.DoubleBookings > 0 || r.OffersLost > 0 || r.OverstaffedNeeds > 0
+	return r.DoubleBookings > 0 || r.OffersLost > 0 || r.OverstaffedNeeds > 0 || r.AssignmentsMissing > 0
 }
 
 // Write stores report.json and report.html in dir.
@@ -181,13 +184,13 @@ func (r *Report) Summary() string {
   responders %d connected of %d; needs %d created, %d staffed, %d unstaffed %v
   time to first offer p50 %.0f ms p99 %.0f ms; to staffed p50 %.0f ms p99 %.0f ms; offer push p99 %.1f ms
   escalations %d (%d needs of %d in communities; %d of them staffed, %d first offered only after escalating); offers Gini %.3f, assignments Gini %.3f
-  acceptance %.1f%%; double bookings %d, offers lost %d (late %d, recovered by a reconnect %d), over-staffed needs %d; assignments missing %d
+  acceptance %.1f%%; double bookings %d, offers lost %d (late %d, recovered by a reconnect %d), over-staffed needs %d; assignments missing %d (recovered by a reconnect %d)
   server: rss max %.0f MB, cpu %.1f s (%.0f%% of a core, %s); drill cpu %.1f s (%.0f%% of a core, %d process(es))`,
 		r.Scenario, verdict, r.RespondersConnected, r.RespondersRegistered, r.NeedsCreated, r.NeedsStaffed,
 		r.NeedsUnstaffed, r.UnstaffedReasons, r.TimeToFirstOfferMs.P50, r.TimeToFirstOfferMs.P99,
 		r.TimeToStaffedMs.P50, r.TimeToStaffedMs.P99, r.OfferPushMs.P99,
 		r.Escalations.Total, r.Escalations.NeedsEscalated, r.Escalations.NeedsInCommunities, r.Escalations.StaffedEscalated, r.Escalations.FirstOfferAfterEscalating,
 		r.OffersGini, r.AssignmentsGini, 100*r.AcceptanceRate,
-		r.DoubleBookings, r.OffersLost, r.OffersLate, r.OffersRecovered, r.OverstaffedNeeds, r.AssignmentsMissing, r.Server.RSSMBMax,
+		r.DoubleBookings, r.OffersLost, r.OffersLate, r.OffersRecovered, r.OverstaffedNeeds, r.AssignmentsMissing, r.AssignmentsRecovered, r.Server.RSSMBMax,
 		r.Server.CPUSeconds, r.Server.CPUPercent, r.Server.Source, r.DrillCPUSeconds, r.DrillCPUPercent, r.DrillProcesses)
 }

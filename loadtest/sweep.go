@@ -16,14 +16,16 @@ import (
 const (
 	sweepWait  = 12 * time.Second
 	sweepQuiet = 2 * time.Second
+	// maxSuspectsLogged bounds the evidence printed before a sweep.
+	maxSuspectsLogged = 20
 )
 
-// sweep gives every responder with a missing offer one last fresh
-// connection, without last_id, so the server replays everything still
-// unacknowledged in their inbox. An offer that arrives now was kept but
-// not pushed (a delivery fault, reported as recovered); one that does not
-// is lost for good. This is what "never received, even after reconnects"
-// means in practice.
+// sweep gives every responder with a missing offer or assignment one last
+// fresh connection, without last_id, so the server replays everything
+// still unacknowledged in their inbox. What arrives now was kept but not
+// pushed (a delivery fault, or a phone away when it came; reported as
+// recovered); what does not is lost for good. This is what "never
+// received, even after reconnects" means in practice.
 func (d *drill) sweep(ctx context.Context, suspects []Violation) {
 	tokens := map[string]string{}
 	for _, p := range d.people {
@@ -38,7 +40,14 @@ func (d *drill) sweep(ctx context.Context, suspects []Violation) {
 	if len(who) == 0 {
 		return
 	}
-	d.logf("%d offers missing: reconnecting %d phones once more to collect their inboxes ...", len(suspects), len(who))
+	d.logf("%d offers or assignments missing: reconnecting %d phones once more to collect their inboxes ...", len(suspects), len(who))
+	for i, v := range suspects {
+		if i == maxSuspectsLogged {
+			d.logf("  ... and %d more", len(suspects)-i)
+			break
+		}
+		d.logf("  %s: need %s, responder %s, offer %s: %s", v.Kind, v.Need, v.Responder, v.Offer, v.Detail)
+	}
 	u, err := wsURL(d.target)
 	if err != nil {
 		return
@@ -65,7 +74,8 @@ func (d *drill) sweep(ctx context.Context, suspects []Violation) {
 	wg.Wait()
 }
 
-// sweepInbox connects once with token and returns the offers replayed.
+// sweepInbox connects once with token and returns the offers and
+// assignments replayed.
 func sweepInbox(ctx context.Context, dialer *websocket.Dialer, base *url.URL, token string) []Event {
 	u := *base
 	u.RawQuery = url.Values{"access_token": {token}}.Encode()
@@ -99,6 +109,13 @@ func sweepInbox(ctx context.Context, dialer *websocket.Dialer, base *url.URL, to
 		if env.Type == "welcome" {
 			welcomed = true
 			out = append(out, Event{Kind: evSwept, At: time.Now().UnixNano()})
+		}
+		if env.Type == "assignment" {
+			var m assignmentMsg
+			if json.Unmarshal(env.Data, &m) == nil && m.NeedID != "" {
+				out = append(out, Event{Kind: evSweptAssignment, At: time.Now().UnixNano(), Need: m.NeedID})
+			}
+			continue
 		}
 		if env.Type != "offer" {
 			continue

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -120,6 +121,10 @@ func (s *Service) Respond(ctx context.Context, rid ResponderID, offerID OfferID,
 	if err != nil {
 		return a, err
 	}
+	// The answer is stored: what follows must not depend on the caller
+	// staying (a phone losing the network right after its accept, an HTTP
+	// client giving up), or a team it staffed would never be told.
+	ctx = context.WithoutCancel(ctx)
 	now := s.now()
 	switch a.Outcome {
 	case "accepted", "staffed", "declined":
@@ -145,9 +150,11 @@ func (s *Service) Respond(ctx context.Context, rid ResponderID, offerID OfferID,
 // announceStaffed tells the team (assignment), the consoles (need.staffed)
 // and anyone still holding an offer for it (withdrawn: filled).
 func (s *Service) announceStaffed(ctx context.Context, a Answer) error {
-	n, err := s.store.Need(ctx, a.Need)
+	n, err := s.staffedNeed(ctx, a.Need)
 	if err != nil {
-		return err
+		// %v: the accept is stored, so this is no "unavailable, nothing
+		// changed, send it again" for the caller; it is an error to log.
+		return fmt.Errorf("need %s staffed but its team not told: %v", a.Need, err)
 	}
 	now := s.now()
 	var team []map[string]any
@@ -172,6 +179,20 @@ func (s *Service) announceStaffed(ctx context.Context, a Answer) error {
 	data["lead_id"], data["team"], data["status"] = n.LeadID, team, n.Status
 	s.sink.Emit(ctx, Event{Type: "need.staffed", Point: n.Point, At: now, Data: data})
 	return nil
+}
+
+// announceReads bounds the reads of a need just staffed: its team hears of
+// it only from announceStaffed, so a brief outage is waited out.
+const announceReads = 5
+
+func (s *Service) staffedNeed(ctx context.Context, id NeedID) (NeedState, error) {
+	for attempt := 1; ; attempt++ {
+		n, err := s.store.Need(ctx, id)
+		if err == nil || attempt == announceReads || !errors.Is(err, ErrUnavailable) {
+			return n, err
+		}
+		time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
+	}
 }
 
 // Cancel withdraws every offer of a need and releases its people.

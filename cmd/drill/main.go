@@ -6,8 +6,8 @@
 //	go run ./cmd/drill -scenario configs/drills/yantai-lockdown.yaml -responders 500 -duration 30s
 //
 // Exit status: 0 when the drill passed, 1 when a double booking, a lost
-// offer or an over-staffed need occurred, 2 when the drill could not run,
-// 130 when interrupted (the report is still written).
+// offer, an over-staffed need or a missing assignment occurred, 2 when the
+// drill could not run, 130 when interrupted (the report is still written).
 package main
 
 import (

@@ -2,10 +2,10 @@ package redistest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,23 +31,7 @@ func StartCluster(tb testing.TB) *Cluster {
 	}
 	c := &Cluster{}
 	for i := range 3 {
-		port, err := freePort()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		dir := filepath.Join(tb.TempDir(), strconv.Itoa(i))
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", tb.TempDir(),
-			"--cluster-enabled", "yes", "--cluster-config-file", filepath.Base(dir)+"-nodes.conf",
-			"--save", "", "--appendonly", "no", "--daemonize", "no")
-		if err := cmd.Start(); err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		c.Addrs = append(c.Addrs, addr)
-	}
-	for _, a := range c.Addrs {
-		waitPing(tb, a)
+		c.Addrs = append(c.Addrs, startNode(tb, bin, i))
 	}
 	args := append([]string{"--cluster", "create"}, c.Addrs...)
 	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
@@ -85,17 +69,37 @@ func containsLine(s, line string) bool {
 	return false
 }
 
-func waitPing(tb testing.TB, addr string) {
+// startNode runs one cluster node on a free port and returns its address,
+// retrying on another port when the one picked is taken meanwhile (as
+// Start does).
+func startNode(tb testing.TB, bin string, i int) string {
 	tb.Helper()
-	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			tb.Fatalf("redis-server on %s did not start", addr)
+	var errs []error
+	for range startAttempts {
+		port, err := freePort()
+		if err != nil {
+			tb.Fatal(err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", tb.TempDir(),
+			"--cluster-enabled", "yes", "--cluster-config-file", strconv.Itoa(i)+"-nodes.conf",
+			"--save", "", "--appendonly", "no", "--daemonize", "no")
+		if err := cmd.Start(); err != nil {
+			tb.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		if err := awaitOwn(cmd, exited, addr, func() string { return "" }); err != nil {
+			cmd.Process.Kill()
+			<-exited
+			errs = append(errs, err)
+			continue
+		}
+		tb.Cleanup(func() { cmd.Process.Kill(); <-exited })
+		return addr
 	}
+	tb.Fatalf("redistest: start cluster node %d: %d attempts failed: %v", i, startAttempts, errors.Join(errs...))
+	return ""
 }
 
 // Client returns a cluster client, closed when the test ends.

@@ -5,6 +5,7 @@ package redistest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -60,20 +61,33 @@ func Binary(tb testing.TB) string {
 // loopback port. It is killed when the test ends.
 func Start(tb testing.TB, opts Options) *Server {
 	tb.Helper()
+	return start(tb, opts, freePort)
+}
+
+// startAttempts bounds the ports Start tries. A free port is closed again
+// before redis-server binds it, so a parallel test may take it meanwhile.
+const startAttempts = 5
+
+// start is Start with the port choice as a parameter, so that a test can
+// make it pick a port another server holds.
+func start(tb testing.TB, opts Options, pickPort func() (int, error)) *Server {
+	tb.Helper()
 	s := &Server{Dir: tb.TempDir(), opts: opts, bin: Binary(tb), tb: tb}
-	var lastErr error
-	for attempt := 0; attempt < 5; attempt++ {
-		port, err := freePort()
+	var errs []error
+	for range startAttempts {
+		port, err := pickPort()
 		if err != nil {
 			tb.Fatalf("redistest: free port: %v", err)
 		}
 		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		if lastErr = s.launch(); lastErr == nil {
+		err = s.launch()
+		if err == nil {
 			tb.Cleanup(s.stop)
 			return s
 		}
+		errs = append(errs, err)
 	}
-	tb.Fatalf("redistest: start redis-server: %v", lastErr)
+	tb.Fatalf("redistest: start redis-server: %d attempts failed: %v", startAttempts, errors.Join(errs...))
 	return nil
 }
 
@@ -86,6 +100,11 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
+// launch starts redis-server on s.Addr and waits until it answers. The
+// answer must come from the process just started: when the port is taken
+// (another test's server, or something that took it while this one was
+// down for a restart), ours cannot bind and exits, and a bare ping would
+// be answered by the other server, whose data the test would then use.
 func (s *Server) launch() error {
 	_, port, _ := net.SplitHostPort(s.Addr)
 	args := []string{
@@ -104,28 +123,55 @@ func (s *Server) launch() error {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	c := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	if err := awaitOwn(cmd, exited, s.Addr, s.logTail); err != nil {
+		cmd.Process.Kill()
+		<-exited
+		return err
+	}
+	s.cmd = cmd
+	go func() { <-exited }() // reap when killed
+	return nil
+}
+
+// awaitOwn waits until the redis-server on addr answers as the process
+// cmd (INFO server process_id), for up to 10 s. It fails at once when cmd
+// exits or another process answers on addr.
+func awaitOwn(cmd *exec.Cmd, exited <-chan error, addr string, logTail func() string) error {
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-exited:
-			return fmt.Errorf("redis-server exited at start (%v): %s", err, s.logTail())
+			return fmt.Errorf("redis-server on %s exited at start (%v): %s", addr, err, logTail())
 		default:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		err := c.Ping(ctx).Err()
+		pid, err := serverPID(ctx, c)
 		cancel()
-		if err == nil {
-			s.cmd = cmd
-			go func() { <-exited }() // reap when killed
+		switch {
+		case err == nil && pid == cmd.Process.Pid:
 			return nil
+		case err == nil:
+			return fmt.Errorf("port of %s is held by another redis-server (pid %d), not the one just started (pid %d)", addr, pid, cmd.Process.Pid)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	cmd.Process.Kill()
-	<-exited
-	return fmt.Errorf("redis-server on %s did not answer within 10s: %s", s.Addr, s.logTail())
+	return fmt.Errorf("redis-server on %s did not answer within 10s: %s", addr, logTail())
+}
+
+// serverPID asks a Redis for its process id.
+func serverPID(ctx context.Context, c *redis.Client) (int, error) {
+	info, err := c.Info(ctx, "server").Result()
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
+			return strconv.Atoi(v)
+		}
+	}
+	return 0, errors.New("INFO server has no process_id")
 }
 
 func (s *Server) logTail() string {
@@ -172,8 +218,11 @@ func (s *Server) Restart() {
 	if s.cmd != nil {
 		s.Kill()
 	}
+	// The port cannot change (clients hold the address): when another
+	// server took it while this one was down, say so rather than let the
+	// test go on with that server's data.
 	if err := s.launch(); err != nil {
-		s.tb.Fatalf("redistest: restart: %v", err)
+		s.tb.Fatalf("redistest: restart on the same port: %v", err)
 	}
 }
 
