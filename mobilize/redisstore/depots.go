@@ -25,9 +25,9 @@ var depotAdjustBody string
 var depotReserveBody string
 
 var (
-	depotPutScript     = newScript("depot_put.lua", depotPutBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
-	depotAdjustScript  = newScript("depot_adjust.lua", depotAdjustBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
-	depotReserveScript = newScript("depot_reserve.lua", depotReserveBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
+	depotPutScript     = newScript("depot_put.lua", depotPutBody, suppliesLib)
+	depotAdjustScript  = newScript("depot_adjust.lua", depotAdjustBody, suppliesLib)
+	depotReserveScript = newScript("depot_reserve.lua", depotReserveBody, suppliesLib)
 )
 
 func (k keys) depots() string              { return k.base + "depots" }
