@@ -14,7 +14,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/liandong/liandong/mobilize"
-	"github.com/liandong/liandong/mobilize/redisstore"
 )
 
 // Feedback links (评单). A completed need has one link, for the person
@@ -80,11 +79,11 @@ type feedbackJSON struct {
 }
 
 // feedbackRefusal turns a refused rating into the API's error.
-func feedbackRefusal(outcome string) error {
+func feedbackRefusal(outcome mobilize.FeedbackOutcome) error {
 	switch outcome {
-	case redisstore.FeedbackExpired:
+	case mobilize.FeedbackExpired:
 		return &Error{Kind: errGone, Code: "link_expired", Message: "this feedback link has expired"}
-	case redisstore.FeedbackUsed:
+	case mobilize.FeedbackUsed:
 		return &Error{Kind: mobilize.ErrConflict, Code: "already_rated", Message: "this help has been rated already; a link works once"}
 	}
 	return notFound("feedback link")
@@ -104,7 +103,7 @@ func (a *API) submitFeedback(ctx context.Context, token string, rating int, comm
 	if err != nil {
 		return err
 	}
-	if outcome != redisstore.FeedbackOK {
+	if outcome != mobilize.FeedbackOK {
 		return feedbackRefusal(outcome)
 	}
 	a.log.Info("feedback recorded") // no need id: the log is not the evaluation
@@ -207,7 +206,7 @@ func (a *API) serveFeedbackPage(w http.ResponseWriter, r *http.Request) {
 		problem(err)
 		return
 	}
-	if st != redisstore.FeedbackOK {
+	if st != mobilize.FeedbackOK {
 		problem(feedbackRefusal(st))
 		return
 	}

@@ -87,36 +87,33 @@ func (s *Store) OrgReliability(ctx context.Context, orgs []string) (map[string]m
 	return s.reliabilityOf(ctx, "o", orgs)
 }
 
-// Feedback outcomes of RecordFeedback.
-const (
-	FeedbackOK      = "ok"
-	FeedbackUnknown = "unknown" // no such need, or not completed
-	FeedbackExpired = "expired"
-	FeedbackUsed    = "used"
-)
-
 // RecordFeedback stores the one rating of a completed need, atomically:
-// it is refused (outcome other than FeedbackOK, nothing written) unless
-// the need is completed, completed less than ttl ago and not rated yet.
+// it is refused (outcome other than mobilize.FeedbackOK, nothing written)
+// unless the need is completed, completed less than ttl ago and not rated
+// yet.
 // The rating counts towards the reliability of everyone who completed the
 // need and of their organisations.
-func (s *Store) RecordFeedback(ctx context.Context, f mobilize.Feedback, ttl time.Duration) (string, error) {
+func (s *Store) RecordFeedback(ctx context.Context, f mobilize.Feedback, ttl time.Duration) (mobilize.FeedbackOutcome, error) {
 	if err := f.Validate(); err != nil {
 		return "", err
 	}
 	if strings.ContainsAny(string(f.Need), "|{}: ") || f.Need == "" {
-		return FeedbackUnknown, nil
+		return mobilize.FeedbackUnknown, nil
 	}
 	out, err := feedbackScript.Run(ctx, s.rdb, s.scriptKeys, s.argv(string(f.Need), f.Rating, f.Comment, ttl.Milliseconds())...).Text()
 	if err != nil {
 		return "", fmt.Errorf("feedback on %s: %w", f.Need, err)
 	}
-	return out, nil
+	outcome, err := parseOutcome[mobilize.FeedbackOutcome](out)
+	if err != nil {
+		return "", fmt.Errorf("feedback on %s: %w", f.Need, err)
+	}
+	return outcome, nil
 }
 
 // FeedbackState says what a feedback link for the need would meet now
-// (without using it): FeedbackOK while it may be used.
-func (s *Store) FeedbackState(ctx context.Context, need mobilize.NeedID, ttl time.Duration) (string, error) {
+// (without using it): mobilize.FeedbackOK while it may be used.
+func (s *Store) FeedbackState(ctx context.Context, need mobilize.NeedID, ttl time.Duration) (mobilize.FeedbackOutcome, error) {
 	pipe := s.rdb.Pipeline()
 	v := pipe.HMGet(ctx, s.keys.need(string(need)), "status", "closed_at")
 	ex := pipe.Exists(ctx, s.keys.feedback(string(need)))
@@ -127,13 +124,13 @@ func (s *Store) FeedbackState(ctx context.Context, need mobilize.NeedID, ttl tim
 	closed, _ := v.Val()[1].(string)
 	switch {
 	case status != string(mobilize.NeedCompleted) || closed == "":
-		return FeedbackUnknown, nil
+		return mobilize.FeedbackUnknown, nil
 	case !msTime(closed).Add(ttl).After(s.now()):
-		return FeedbackExpired, nil
+		return mobilize.FeedbackExpired, nil
 	case ex.Val() > 0:
-		return FeedbackUsed, nil
+		return mobilize.FeedbackUsed, nil
 	}
-	return FeedbackOK, nil
+	return mobilize.FeedbackOK, nil
 }
 
 // Feedbacks returns the ratings of the needs that have one.

@@ -39,16 +39,16 @@ func (c *recognitionCity) staff(need mobilize.NeedID, rids ...mobilize.Responder
 		if err := c.st.Locate(c.ctx, Location{ID: rid, Point: mustPoint(c.t, yantaiLat, yantaiLng), At: c.clock.Now()}); err != nil {
 			c.t.Fatal(err)
 		}
-		if out, err := c.st.Offer(c.ctx, mobilize.OfferRequest{OfferID: oid, Need: need, Responder: rid, TTL: time.Minute, Reason: mobilize.ReasonNearest}); err != nil || out != "ok" {
+		if out, err := c.st.Offer(c.ctx, mobilize.OfferRequest{OfferID: oid, Need: need, Responder: rid, TTL: time.Minute, Reason: mobilize.ReasonNearest}); err != nil || out != mobilize.OfferOK {
 			c.t.Fatalf("offer: %q %v", out, err)
 		}
-		if a, err := c.st.Answer(c.ctx, oid, rid, "accept"); err != nil || (a.Outcome != "accepted" && a.Outcome != "staffed") {
+		if a, err := c.st.Answer(c.ctx, oid, rid, "accept"); err != nil || (a.Outcome != mobilize.AnswerAccepted && a.Outcome != mobilize.AnswerStaffed) {
 			c.t.Fatalf("accept: %+v %v", a, err)
 		}
 	}
 }
 
-func (c *recognitionCity) complete(need mobilize.NeedID, rid mobilize.ResponderID) string {
+func (c *recognitionCity) complete(need mobilize.NeedID, rid mobilize.ResponderID) mobilize.CompleteOutcome {
 	c.t.Helper()
 	out, _, err := c.st.Complete(c.ctx, need, rid)
 	if err != nil {
@@ -65,11 +65,11 @@ func TestHoursCreditedOnCompletionAndEditsAppend(t *testing.T) {
 		c.enroll("rb", "org-b")
 		c.staff("n1", "ra", "rb")
 		c.clock.Advance(90 * time.Minute)
-		if out := c.complete("n1", "ra"); out != "completed" {
+		if out := c.complete("n1", "ra"); out != mobilize.CompleteDone {
 			t.Fatalf("first member: %s", out)
 		}
 		c.clock.Advance(30 * time.Minute)
-		if out := c.complete("n1", "rb"); out != "need_completed" {
+		if out := c.complete("n1", "rb"); out != mobilize.CompleteNeedCompleted {
 			t.Fatalf("last member: %s", out)
 		}
 		// A forgotten "done": 20 h, capped at 12.
@@ -130,7 +130,7 @@ func TestFeedbackOnceAndReliability(t *testing.T) {
 
 		// Before completion there is nothing to rate.
 		c.staff("n1", "ra", "rb")
-		if out, err := c.st.RecordFeedback(c.ctx, mobilize.Feedback{Need: "n1", Rating: 5}, ttl); err != nil || out != FeedbackUnknown {
+		if out, err := c.st.RecordFeedback(c.ctx, mobilize.Feedback{Need: "n1", Rating: 5}, ttl); err != nil || out != mobilize.FeedbackUnknown {
 			t.Fatalf("rating a need in progress: %q %v", out, err)
 		}
 		c.complete("n1", "ra")
@@ -139,7 +139,7 @@ func TestFeedbackOnceAndReliability(t *testing.T) {
 		// A decline counts against ra.
 		createNeed(t, c.st, c.clock, "n2", 2, []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}})
 		c.enroll("ra", "org-a") // fresh position
-		if out, _ := c.st.Offer(c.ctx, mobilize.OfferRequest{OfferID: "o-n2", Need: "n2", Responder: "ra", TTL: time.Minute}); out != "ok" {
+		if out, _ := c.st.Offer(c.ctx, mobilize.OfferRequest{OfferID: "o-n2", Need: "n2", Responder: "ra", TTL: time.Minute}); out != mobilize.OfferOK {
 			t.Fatal(out)
 		}
 		if _, err := c.st.Answer(c.ctx, "o-n2", "ra", "decline"); err != nil {
@@ -152,13 +152,13 @@ func TestFeedbackOnceAndReliability(t *testing.T) {
 				t.Fatalf("%+v: %v", bad, err)
 			}
 		}
-		if st, _ := c.st.FeedbackState(c.ctx, "n1", ttl); st != FeedbackOK {
+		if st, _ := c.st.FeedbackState(c.ctx, "n1", ttl); st != mobilize.FeedbackOK {
 			t.Fatalf("state after refused ratings: %s", st)
 		}
-		if out, err := c.st.RecordFeedback(c.ctx, mobilize.Feedback{Need: "n1", Rating: 4, Comment: "kind and quick"}, ttl); err != nil || out != FeedbackOK {
+		if out, err := c.st.RecordFeedback(c.ctx, mobilize.Feedback{Need: "n1", Rating: 4, Comment: "kind and quick"}, ttl); err != nil || out != mobilize.FeedbackOK {
 			t.Fatalf("first rating: %q %v", out, err)
 		}
-		if out, _ := c.st.RecordFeedback(c.ctx, mobilize.Feedback{Need: "n1", Rating: 1}, ttl); out != FeedbackUsed {
+		if out, _ := c.st.RecordFeedback(c.ctx, mobilize.Feedback{Need: "n1", Rating: 1}, ttl); out != mobilize.FeedbackUsed {
 			t.Fatalf("second rating: %q", out)
 		}
 		fb, _ := c.st.Feedbacks(c.ctx, []mobilize.NeedID{"n1"})
@@ -189,10 +189,10 @@ func TestFeedbackOnceAndReliability(t *testing.T) {
 		c.staff("n3", "rb")
 		c.complete("n3", "rb")
 		c.clock.Advance(ttl)
-		if st, _ := c.st.FeedbackState(c.ctx, "n3", ttl); st != FeedbackExpired {
+		if st, _ := c.st.FeedbackState(c.ctx, "n3", ttl); st != mobilize.FeedbackExpired {
 			t.Fatalf("state after the ttl: %s", st)
 		}
-		if out, _ := c.st.RecordFeedback(c.ctx, mobilize.Feedback{Need: "n3", Rating: 5}, ttl); out != FeedbackExpired {
+		if out, _ := c.st.RecordFeedback(c.ctx, mobilize.Feedback{Need: "n3", Rating: 5}, ttl); out != mobilize.FeedbackExpired {
 			t.Fatalf("late rating: %s", out)
 		}
 		if fb, _ := c.st.Feedbacks(c.ctx, []mobilize.NeedID{"n3"}); len(fb) != 0 {
