@@ -14,7 +14,7 @@ type AdminStore interface {
 	PutOrganisation(ctx context.Context, o Organisation) (created bool, err error)
 	PutDepot(ctx context.Context, d Depot, stock map[Item]int) (created bool, err error)
 	AdjustStock(ctx context.Context, id string, deltas map[Item]int) (Depot, error)
-	RecordFeedback(ctx context.Context, f Feedback, ttl time.Duration) (string, error)
+	RecordFeedback(ctx context.Context, f Feedback, ttl time.Duration) (FeedbackOutcome, error)
 	EditHours(ctx context.Context, rid ResponderID, entryID string, hours float64, reason, by string, hoursCap time.Duration) (ServiceEntry, error)
 }
 
@@ -40,7 +40,7 @@ func (s *Service) AdjustStock(ctx context.Context, id string, deltas map[Item]in
 
 // RecordFeedback stores the one rating of a completed need; the outcome
 // says whether the link was still good.
-func (s *Service) RecordFeedback(ctx context.Context, f Feedback, ttl time.Duration) (string, error) {
+func (s *Service) RecordFeedback(ctx context.Context, f Feedback, ttl time.Duration) (FeedbackOutcome, error) {
 	return s.store.RecordFeedback(ctx, f, ttl)
 }
 

@@ -15,7 +15,7 @@ import (
 type MatchStore interface {
 	ActiveNeeds(ctx context.Context, limit int) ([]NeedState, map[NeedID]map[ResponderID]bool, error)
 	NearbyMany(ctx context.Context, qs []NearbyQuery) ([][]Candidate, error)
-	OfferMany(ctx context.Context, os []OfferRequest) ([]string, error)
+	OfferMany(ctx context.Context, os []OfferRequest) ([]OfferOutcome, error)
 	ExpireDue(ctx context.Context, limit int) ([]Answer, error)
 	Close(ctx context.Context, id NeedID, status NeedStatus) (Closed, error)
 	SetShortfall(ctx context.Context, id NeedID, teamIndex int, r Reason) error
@@ -233,7 +233,7 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 			if err != nil {
 				return rep, err
 			}
-			if closed.Outcome == string(NeedUnstaffed) {
+			if closed.Outcome == CloseUnstaffed {
 				rep.Unstaffed++
 				m.emitClosed(ctx, n, NeedUnstaffed, closed)
 			}
@@ -360,7 +360,7 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 	}
 	for i, outcome := range outcomes {
 		g := slotGroup[offerSlot[i]]
-		if outcome != "ok" {
+		if outcome != OfferOK {
 			// Claimed by another process (or busy) since the query; the
 			// next tick tries again.
 			rep.Refused++

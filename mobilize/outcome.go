@@ -26,9 +26,107 @@ type OfferRequest struct {
 	Reason         Reason
 }
 
+// The outcomes of the store's atomic steps. Their values are what the
+// store's scripts return, and some reach clients (an answer's outcome), so
+// they never change; a store refuses a value it does not know rather than
+// pass it on, where a switch would take it for another case.
+
+// OfferOutcome is what came of claiming a responder for a slot.
+type OfferOutcome string
+
+const (
+	OfferOK               OfferOutcome = "ok"
+	OfferNeedClosed       OfferOutcome = "need_closed" // neither open nor staffing
+	OfferNoSuchSlot       OfferOutcome = "no_such_slot"
+	OfferSlotFull         OfferOutcome = "slot_full" // accepted and pending fill the slot
+	OfferAlreadyAsked     OfferOutcome = "already_asked"
+	OfferUnknownResponder OfferOutcome = "unknown_responder"
+	OfferWrongRole        OfferOutcome = "wrong_role"
+	OfferBusy             OfferOutcome = "busy" // not available (offered, busy or off duty)
+	OfferStale            OfferOutcome = "stale"
+	// OfferFailed: the claim's script step failed (a damaged record); the
+	// claims after it in the batch went on.
+	OfferFailed OfferOutcome = "script_error"
+)
+
+// Known reports whether o is one of the offer outcomes.
+func (o OfferOutcome) Known() bool {
+	switch o {
+	case OfferOK, OfferNeedClosed, OfferNoSuchSlot, OfferSlotFull, OfferAlreadyAsked,
+		OfferUnknownResponder, OfferWrongRole, OfferBusy, OfferStale, OfferFailed:
+		return true
+	}
+	return false
+}
+
+// AnswerOutcome is what came of accepting, declining or expiring an offer.
+type AnswerOutcome string
+
+const (
+	AnswerAccepted     AnswerOutcome = "accepted" // on the team; places remain
+	AnswerStaffed      AnswerOutcome = "staffed"  // accepted, and that filled the team
+	AnswerDeclined     AnswerOutcome = "declined"
+	AnswerExpired      AnswerOutcome = "expired"     // the offer had lapsed
+	AnswerSlotClosed   AnswerOutcome = "slot_closed" // the place filled or the need closed first
+	AnswerUnknownOffer AnswerOutcome = "unknown_offer"
+	AnswerNotYours     AnswerOutcome = "not_yours"
+	AnswerNotPending   AnswerOutcome = "not_pending" // answered already, or withdrawn
+	AnswerNotDue       AnswerOutcome = "not_due"     // an expiry before the offer's time
+)
+
+// Known reports whether o is one of the answer outcomes.
+func (o AnswerOutcome) Known() bool {
+	switch o {
+	case AnswerAccepted, AnswerStaffed, AnswerDeclined, AnswerExpired, AnswerSlotClosed,
+		AnswerUnknownOffer, AnswerNotYours, AnswerNotPending, AnswerNotDue:
+		return true
+	}
+	return false
+}
+
+// CloseOutcome is what came of cancelling a need or closing it unstaffed.
+type CloseOutcome string
+
+const (
+	CloseCancelled     CloseOutcome = "cancelled"
+	CloseUnstaffed     CloseOutcome = "unstaffed"
+	CloseUnknownNeed   CloseOutcome = "unknown_need"
+	CloseAlreadyClosed CloseOutcome = "already_closed"
+	CloseNotDue        CloseOutcome = "not_due" // staffed, or its deadline not passed
+)
+
+// Known reports whether o is one of the close outcomes.
+func (o CloseOutcome) Known() bool {
+	switch o {
+	case CloseCancelled, CloseUnstaffed, CloseUnknownNeed, CloseAlreadyClosed, CloseNotDue:
+		return true
+	}
+	return false
+}
+
+// CompleteOutcome is what came of a team member reporting the task done.
+type CompleteOutcome string
+
+const (
+	CompleteDone          CompleteOutcome = "completed"      // others of the team have still to report
+	CompleteNeedCompleted CompleteOutcome = "need_completed" // the last one: the need is completed
+	CompleteNotStaffed    CompleteOutcome = "not_staffed"
+	CompleteNotOnTeam     CompleteOutcome = "not_on_team"
+	CompleteUnknownNeed   CompleteOutcome = "unknown_need"
+)
+
+// Known reports whether o is one of the complete outcomes.
+func (o CompleteOutcome) Known() bool {
+	switch o {
+	case CompleteDone, CompleteNeedCompleted, CompleteNotStaffed, CompleteNotOnTeam, CompleteUnknownNeed:
+		return true
+	}
+	return false
+}
+
 // Answer is what came of accepting, declining or expiring an offer.
 type Answer struct {
-	Outcome   string // accepted, staffed, declined, expired, slot_closed, unknown_offer, not_yours, not_pending, not_due
+	Outcome   AnswerOutcome
 	OfferID   OfferID
 	Need      NeedID
 	Responder ResponderID
@@ -45,7 +143,7 @@ type Withdrawal struct {
 
 // Closed is what closing a need did.
 type Closed struct {
-	Outcome   string // cancelled, unstaffed, unknown_need, already_closed, not_due
+	Outcome   CloseOutcome
 	Withdrawn []Withdrawal
 }
 

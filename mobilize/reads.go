@@ -33,7 +33,7 @@ type Reads interface {
 	Linkage(ctx context.Context) (*Linkage, error)
 
 	Feedbacks(ctx context.Context, needs []NeedID) (map[NeedID]Feedback, error)
-	FeedbackState(ctx context.Context, need NeedID, ttl time.Duration) (string, error)
+	FeedbackState(ctx context.Context, need NeedID, ttl time.Duration) (FeedbackOutcome, error)
 	Ledger(ctx context.Context, rid ResponderID, hoursCap time.Duration) ([]ServiceEntry, error)
 	Escalations(ctx context.Context) (map[NeedID]int, error)
 	ResponderOrgs(ctx context.Context, ids []ResponderID) (map[ResponderID]string, error)

@@ -44,6 +44,26 @@ func (f Feedback) Validate() error {
 	return nil
 }
 
+// FeedbackOutcome is what a feedback link meets: FeedbackOK when its
+// rating was stored, or, asked without a rating, while it may be used.
+type FeedbackOutcome string
+
+const (
+	FeedbackOK      FeedbackOutcome = "ok"
+	FeedbackUnknown FeedbackOutcome = "unknown" // no such need, or not completed
+	FeedbackExpired FeedbackOutcome = "expired"
+	FeedbackUsed    FeedbackOutcome = "used"
+)
+
+// Known reports whether o is one of the feedback outcomes.
+func (o FeedbackOutcome) Known() bool {
+	switch o {
+	case FeedbackOK, FeedbackUnknown, FeedbackExpired, FeedbackUsed:
+		return true
+	}
+	return false
+}
+
 // ReliabilityRecord is what a responder's (or an organisation's members')
 // history says: assignments completed, offers declined or left to lapse,
 // and the ratings of the needs they completed.
@@ -153,12 +173,3 @@ func ValidHoursEdit(hours float64, reason string) error {
 	}
 	return nil
 }
-
-// Feedback outcomes of recording a rating (or of asking what a feedback
-// link would meet now).
-const (
-	FeedbackOK      = "ok"
-	FeedbackUnknown = "unknown" // no such need, or not completed
-	FeedbackExpired = "expired"
-	FeedbackUsed    = "used"
-)

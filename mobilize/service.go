@@ -24,7 +24,7 @@ type Store interface {
 	AdminStore
 	CreateNeed(ctx context.Context, n Need) (bool, error)
 	Answer(ctx context.Context, offerID OfferID, rid ResponderID, verb string) (Answer, error)
-	Complete(ctx context.Context, id NeedID, rid ResponderID) (string, time.Time, error)
+	Complete(ctx context.Context, id NeedID, rid ResponderID) (CompleteOutcome, time.Time, error)
 	AvailableIn(ctx context.Context, cells []geo.Cell, roles []Role) ([]Candidate, error)
 	// Resolution is the H3 resolution of the live index.
 	Resolution() int
@@ -103,12 +103,12 @@ func (s *Service) CreateNeed(ctx context.Context, n Need) (NeedState, error) {
 }
 
 // answerErrors maps refused answers to domain errors.
-var answerErrors = map[string]error{
-	"unknown_offer": ErrNotFound,
-	"not_yours":     ErrNotFound, // do not tell a stranger the offer exists
-	"not_pending":   ErrInvalidTransition,
-	"expired":       ErrInvalidTransition,
-	"slot_closed":   ErrInvalidTransition,
+var answerErrors = map[AnswerOutcome]error{
+	AnswerUnknownOffer: ErrNotFound,
+	AnswerNotYours:     ErrNotFound, // do not tell a stranger the offer exists
+	AnswerNotPending:   ErrInvalidTransition,
+	AnswerExpired:      ErrInvalidTransition,
+	AnswerSlotClosed:   ErrInvalidTransition,
 }
 
 // Respond applies a responder's accept or decline of an offer.
@@ -127,16 +127,16 @@ func (s *Service) Respond(ctx context.Context, rid ResponderID, offerID OfferID,
 	ctx = context.WithoutCancel(ctx)
 	now := s.now()
 	switch a.Outcome {
-	case "accepted", "staffed", "declined":
-		state := map[string]string{"accepted": "accepted", "staffed": "accepted", "declined": "declined"}[a.Outcome]
+	case AnswerAccepted, AnswerStaffed, AnswerDeclined:
+		state := map[AnswerOutcome]string{AnswerAccepted: "accepted", AnswerStaffed: "accepted", AnswerDeclined: "declined"}[a.Outcome]
 		emitAnswer(ctx, s.sink, a, state, now)
-	case "expired", "slot_closed":
+	case AnswerExpired, AnswerSlotClosed:
 		emitAnswer(ctx, s.sink, a, "expired", now)
 	}
-	if a.Outcome == "declined" {
+	if a.Outcome == AnswerDeclined {
 		s.matcher.Wake()
 	}
-	if a.Outcome == "staffed" {
+	if a.Outcome == AnswerStaffed {
 		if err := s.announceStaffed(ctx, a); err != nil {
 			return a, err
 		}
@@ -202,9 +202,9 @@ func (s *Service) Cancel(ctx context.Context, id NeedID) (NeedState, error) {
 		return NeedState{}, err
 	}
 	switch c.Outcome {
-	case "unknown_need":
+	case CloseUnknownNeed:
 		return NeedState{}, fmt.Errorf("cancel need %s: %w", id, ErrNotFound)
-	case "already_closed":
+	case CloseAlreadyClosed:
 		return NeedState{}, fmt.Errorf("cancel need %s: already closed: %w", id, ErrInvalidTransition)
 	}
 	n, err := s.store.Need(ctx, id)
@@ -222,11 +222,11 @@ func (s *Service) Complete(ctx context.Context, id NeedID, rid ResponderID) erro
 		return err
 	}
 	switch outcome {
-	case "unknown_need", "not_on_team":
+	case CompleteUnknownNeed, CompleteNotOnTeam:
 		return fmt.Errorf("complete need %s: %s: %w", id, outcome, ErrNotFound)
-	case "not_staffed":
+	case CompleteNotStaffed:
 		return fmt.Errorf("complete need %s: not staffed: %w", id, ErrInvalidTransition)
-	case "need_completed":
+	case CompleteNeedCompleted:
 		n, err := s.store.Need(ctx, id)
 		if err != nil {
 			return err
@@ -285,8 +285,8 @@ func (s *Service) Assign(ctx context.Context, id NeedID, rid ResponderID, role R
 		return NeedState{}, err
 	}
 	switch outs[0] {
-	case "ok":
-	case "unknown_responder":
+	case OfferOK:
+	case OfferUnknownResponder:
 		return NeedState{}, fmt.Errorf("assign %s: %w", rid, ErrNotFound)
 	default:
 		return NeedState{}, fmt.Errorf("assign %s to need %s: %s: %w", rid, id, outs[0], ErrConflict)

@@ -79,7 +79,7 @@ type feedbackJSON struct {
 }
 
 // feedbackRefusal turns a refused rating into the API's error.
-func feedbackRefusal(outcome string) error {
+func feedbackRefusal(outcome mobilize.FeedbackOutcome) error {
 	switch outcome {
 	case mobilize.FeedbackExpired:
 		return &Error{Kind: errGone, Code: "link_expired", Message: "this feedback link has expired"}

@@ -111,7 +111,7 @@ func (a *API) answer(ctx context.Context, c *call, accept bool) error {
 	if err != nil {
 		return err
 	}
-	out := answerJSON{OfferID: oid, NeedID: string(ans.Need), Outcome: ans.Outcome}
+	out := answerJSON{OfferID: oid, NeedID: string(ans.Need), Outcome: string(ans.Outcome)}
 	if ans.Lead != "" {
 		lead := string(ans.Lead)
 		out.LeadID = &lead

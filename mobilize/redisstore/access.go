@@ -137,7 +137,8 @@ func (a *Access) Revoked(ctx context.Context, jtis []string) ([]bool, error) {
 //go:embed lua/idempotency_release.lua
 var idempotencyReleaseBody string
 
-var idempotencyReleaseScript = redis.NewScript(idempotencyReleaseBody)
+// It includes no library: it touches one key of its own.
+var idempotencyReleaseScript = newScript("idempotency_release.lua", idempotencyReleaseBody)
 
 // ReserveIdempotency writes pending under the record h unless one is
 // there (SET NX), for ttl, and says whether it did.

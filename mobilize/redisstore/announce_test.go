@@ -121,7 +121,7 @@ func TestStaffedTeamIsToldWhenTheLastAcceptersGoAway(t *testing.T) {
 			}
 		}
 		var wg sync.WaitGroup
-		outcomes := make([]string, 2)
+		outcomes := make([]mobilize.AnswerOutcome, 2)
 		for i, id := range []mobilize.ResponderID{"m2", "v2"} {
 			oid := offerOf(t, rec, id)
 			wg.Add(1)
@@ -137,7 +137,7 @@ func TestStaffedTeamIsToldWhenTheLastAcceptersGoAway(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		if (outcomes[0] == "staffed") == (outcomes[1] == "staffed") {
+		if (outcomes[0] == mobilize.AnswerStaffed) == (outcomes[1] == mobilize.AnswerStaffed) {
 			t.Fatalf("outcomes %v: exactly one accept should fill the team", outcomes)
 		}
 		got, err := st.Need(context.Background(), n.ID)

@@ -25,9 +25,9 @@ var depotAdjustBody string
 var depotReserveBody string
 
 var (
-	depotPutScript     = mobilizeScript(depotPutBody)
-	depotAdjustScript  = mobilizeScript(depotAdjustBody)
-	depotReserveScript = mobilizeScript(depotReserveBody)
+	depotPutScript     = newScript("depot_put.lua", depotPutBody, suppliesLib)
+	depotAdjustScript  = newScript("depot_adjust.lua", depotAdjustBody, suppliesLib)
+	depotReserveScript = newScript("depot_reserve.lua", depotReserveBody, suppliesLib)
 )
 
 func (k keys) depots() string              { return k.base + "depots" }

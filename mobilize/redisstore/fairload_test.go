@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/liandong/liandong/internal/redistest"
 	"github.com/liandong/liandong/mobilize"
 )
@@ -137,7 +139,7 @@ func TestFairloadRecordStaysSmall(t *testing.T) {
 		ctx := context.Background()
 		clock := newTestClock()
 		st := newStore(t, b, clock)
-		note := mobilizeScript(`noteOfferSent(ARGV[5]) return redis.call('HGET', FAIRLOAD, ARGV[5])`)
+		note := redis.NewScript(joinLua(`noteOfferSent(ARGV[5]) return redis.call('HGET', FAIRLOAD, ARGV[5])`, fairloadLib))
 		var raw string
 		for range 70 {
 			clock.Advance(time.Second)

@@ -120,7 +120,7 @@ func (f *lifecycleFixture) apply(ev mobilize.AssignmentEvent) {
 func (f *lifecycleFixture) reach(s mobilize.AssignmentState) {
 	f.t.Helper()
 	out, err := f.st.Offer(f.ctx, mobilize.OfferRequest{OfferID: f.offer, Need: f.need, Responder: f.rid, TTL: time.Minute, DistanceMeters: 10, Reason: mobilize.ReasonNearest})
-	if err != nil || out != "ok" {
+	if err != nil || out != mobilize.OfferOK {
 		f.t.Fatalf("offer: %q %v", out, err)
 	}
 	path := map[mobilize.AssignmentState][]mobilize.AssignmentEvent{

@@ -3,9 +3,11 @@ package redisstore
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -67,10 +69,38 @@ func (s *Store) ActiveNeeds(ctx context.Context, limit int) ([]mobilize.NeedStat
 	return needs, asked, nil
 }
 
+// knownOutcome is an outcome type of package mobilize.
+type knownOutcome interface {
+	~string
+	Known() bool
+}
+
+// parseOutcome reads a script's outcome into its type. A value this build
+// does not know (a script changed without the Go beside it) is an error:
+// passed on, it would fall through its callers' switches as if nothing
+// had happened.
+func parseOutcome[T knownOutcome](v string) (T, error) {
+	o := T(v)
+	if !o.Known() {
+		var zero T
+		return zero, fmt.Errorf("the script answered %q, an outcome this server does not know", v)
+	}
+	return o, nil
+}
+
+// parseOfferOutcome reads one claim's outcome; a failed claim is reported
+// as "script_error: " and the error, which is not kept.
+func parseOfferOutcome(v string) (mobilize.OfferOutcome, error) {
+	if strings.HasPrefix(v, string(mobilize.OfferFailed)+": ") {
+		return mobilize.OfferFailed, nil
+	}
+	return parseOutcome[mobilize.OfferOutcome](v)
+}
+
 // Offer claims the responder atomically: it succeeds only while the person
 // is available, fresh, of the slot's role and not asked before for this
-// need, and the slot still has room. It returns "ok" or why not.
-func (s *Store) Offer(ctx context.Context, o mobilize.OfferRequest) (string, error) {
+// need, and the slot still has room. It returns OfferOK or why not.
+func (s *Store) Offer(ctx context.Context, o mobilize.OfferRequest) (mobilize.OfferOutcome, error) {
 	out, err := s.OfferMany(ctx, []mobilize.OfferRequest{o})
 	if err != nil {
 		return "", err
@@ -86,7 +116,7 @@ const maxOfferBatch = 100
 // calls in one pipeline (one round trip). Each claim is atomic on its own,
 // and they apply in order, so a later claim sees an earlier one's effect.
 // Outcomes are in request order.
-func (s *Store) OfferMany(ctx context.Context, os []mobilize.OfferRequest) ([]string, error) {
+func (s *Store) OfferMany(ctx context.Context, os []mobilize.OfferRequest) ([]mobilize.OfferOutcome, error) {
 	if len(os) == 0 {
 		return nil, nil
 	}
@@ -107,13 +137,19 @@ func (s *Store) OfferMany(ctx context.Context, os []mobilize.OfferRequest) ([]st
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("offer batch: %w", err)
 	}
-	out := make([]string, 0, len(os))
+	out := make([]mobilize.OfferOutcome, 0, len(os))
 	for _, c := range cmds {
 		outcomes, err := c.StringSlice()
 		if err != nil {
 			return nil, fmt.Errorf("offer batch: %w", err)
 		}
-		out = append(out, outcomes...)
+		for _, v := range outcomes {
+			o, err := parseOfferOutcome(v)
+			if err != nil {
+				return nil, fmt.Errorf("offer batch: %w", err)
+			}
+			out = append(out, o)
+		}
 	}
 	if len(out) != len(os) {
 		return nil, fmt.Errorf("offer batch: %d outcomes for %d claims", len(out), len(os))
@@ -128,13 +164,24 @@ func (s *Store) Answer(ctx context.Context, offerID mobilize.OfferID, rid mobili
 	if err != nil {
 		return mobilize.Answer{}, fmt.Errorf("%s offer %s: %w", verb, offerID, err)
 	}
-	return parseAnswer(offerID, vals), nil
+	a, err := parseAnswer(offerID, vals)
+	if err != nil {
+		return mobilize.Answer{}, fmt.Errorf("%s offer %s: %w", verb, offerID, err)
+	}
+	return a, nil
 }
 
 // parseAnswer reads the answer script's reply: outcome, need, lead, ...,
 // responder, then withdrawn offer and responder pairs.
-func parseAnswer(offerID mobilize.OfferID, vals []string) mobilize.Answer {
-	a := mobilize.Answer{Outcome: vals[0], OfferID: offerID}
+func parseAnswer(offerID mobilize.OfferID, vals []string) (mobilize.Answer, error) {
+	if len(vals) == 0 {
+		return mobilize.Answer{}, errors.New("empty reply from the script")
+	}
+	outcome, err := parseOutcome[mobilize.AnswerOutcome](vals[0])
+	if err != nil {
+		return mobilize.Answer{}, err
+	}
+	a := mobilize.Answer{Outcome: outcome, OfferID: offerID}
 	if len(vals) > 1 {
 		a.Need = mobilize.NeedID(vals[1])
 	}
@@ -144,7 +191,7 @@ func parseAnswer(offerID mobilize.OfferID, vals []string) mobilize.Answer {
 			a.Withdrawn = append(a.Withdrawn, mobilize.Withdrawal{OfferID: mobilize.OfferID(vals[i]), Responder: mobilize.ResponderID(vals[i+1]), WasState: mobilize.AssignOffered})
 		}
 	}
-	return a
+	return a, nil
 }
 
 // ExpireDue expires up to limit offers whose time has passed.
@@ -172,7 +219,11 @@ func (s *Store) ExpireDue(ctx context.Context, limit int) ([]mobilize.Answer, er
 		if err != nil {
 			return out, fmt.Errorf("expire offer %s: %w", due[i], err)
 		}
-		if a := parseAnswer(mobilize.OfferID(due[i]), vals); a.Outcome == "expired" {
+		a, err := parseAnswer(mobilize.OfferID(due[i]), vals)
+		if err != nil {
+			return out, fmt.Errorf("expire offer %s: %w", due[i], err)
+		}
+		if a.Outcome == mobilize.AnswerExpired {
 			out = append(out, a)
 		}
 	}
@@ -186,18 +237,31 @@ func (s *Store) Close(ctx context.Context, id mobilize.NeedID, status mobilize.N
 	if err != nil {
 		return mobilize.Closed{}, fmt.Errorf("close need %s: %w", id, err)
 	}
-	c := mobilize.Closed{Outcome: vals[0]}
+	if len(vals) == 0 {
+		return mobilize.Closed{}, fmt.Errorf("close need %s: empty reply from the script", id)
+	}
+	outcome, err := parseOutcome[mobilize.CloseOutcome](vals[0])
+	if err != nil {
+		return mobilize.Closed{}, fmt.Errorf("close need %s: %w", id, err)
+	}
+	c := mobilize.Closed{Outcome: outcome}
 	for i := 1; i+2 < len(vals); i += 3 {
 		c.Withdrawn = append(c.Withdrawn, mobilize.Withdrawal{OfferID: mobilize.OfferID(vals[i]), Responder: mobilize.ResponderID(vals[i+1]), WasState: mobilize.AssignmentState(vals[i+2])})
 	}
 	return c, nil
 }
 
-// Complete records that one member finished; it returns the outcome
-// (completed, need_completed, not_staffed, not_on_team, unknown_need) and
+// Complete records that one member finished; it returns the outcome and
 // when that member had accepted, for the hours ledger.
-func (s *Store) Complete(ctx context.Context, id mobilize.NeedID, rid mobilize.ResponderID) (string, time.Time, error) {
+func (s *Store) Complete(ctx context.Context, id mobilize.NeedID, rid mobilize.ResponderID) (mobilize.CompleteOutcome, time.Time, error) {
 	vals, err := completeScript.Run(ctx, s.rdb, s.scriptKeys, s.argv(string(id), string(rid))...).StringSlice()
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("complete need %s: %w", id, err)
+	}
+	if len(vals) == 0 {
+		return "", time.Time{}, fmt.Errorf("complete need %s: empty reply from the script", id)
+	}
+	outcome, err := parseOutcome[mobilize.CompleteOutcome](vals[0])
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("complete need %s: %w", id, err)
 	}
@@ -205,7 +269,7 @@ func (s *Store) Complete(ctx context.Context, id mobilize.NeedID, rid mobilize.R
 	if len(vals) > 1 {
 		at = msTime(vals[1])
 	}
-	return vals[0], at, nil
+	return outcome, at, nil
 }
 
 // SetShortfall records why a team entry is short, for the API and console.

@@ -45,7 +45,7 @@ func TestQueries(t *testing.T) {
 		if _, _, err := st.PendingOffer(ctx, "nobody"); !errors.Is(err, mobilize.ErrNotFound) {
 			t.Fatalf("pending offer of nobody: %v", err)
 		}
-		if out, err := st.Offer(ctx, mobilize.OfferRequest{OfferID: "o-1", Need: "n-open", Responder: "r-a", TTL: time.Minute, DistanceMeters: 12}); err != nil || out != "ok" {
+		if out, err := st.Offer(ctx, mobilize.OfferRequest{OfferID: "o-1", Need: "n-open", Responder: "r-a", TTL: time.Minute, DistanceMeters: 12}); err != nil || out != mobilize.OfferOK {
 			t.Fatal(out, err)
 		}
 		po, found, err := st.PendingOffer(ctx, "r-a")

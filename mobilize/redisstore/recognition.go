@@ -88,11 +88,12 @@ func (s *Store) OrgReliability(ctx context.Context, orgs []string) (map[string]m
 }
 
 // RecordFeedback stores the one rating of a completed need, atomically:
-// it is refused (outcome other than FeedbackOK, nothing written) unless
-// the need is completed, completed less than ttl ago and not rated yet.
+// it is refused (outcome other than mobilize.FeedbackOK, nothing written)
+// unless the need is completed, completed less than ttl ago and not rated
+// yet.
 // The rating counts towards the reliability of everyone who completed the
 // need and of their organisations.
-func (s *Store) RecordFeedback(ctx context.Context, f mobilize.Feedback, ttl time.Duration) (string, error) {
+func (s *Store) RecordFeedback(ctx context.Context, f mobilize.Feedback, ttl time.Duration) (mobilize.FeedbackOutcome, error) {
 	if err := f.Validate(); err != nil {
 		return "", err
 	}
@@ -103,12 +104,16 @@ func (s *Store) RecordFeedback(ctx context.Context, f mobilize.Feedback, ttl tim
 	if err != nil {
 		return "", fmt.Errorf("feedback on %s: %w", f.Need, err)
 	}
-	return out, nil
+	outcome, err := parseOutcome[mobilize.FeedbackOutcome](out)
+	if err != nil {
+		return "", fmt.Errorf("feedback on %s: %w", f.Need, err)
+	}
+	return outcome, nil
 }
 
 // FeedbackState says what a feedback link for the need would meet now
-// (without using it): FeedbackOK while it may be used.
-func (s *Store) FeedbackState(ctx context.Context, need mobilize.NeedID, ttl time.Duration) (string, error) {
+// (without using it): mobilize.FeedbackOK while it may be used.
+func (s *Store) FeedbackState(ctx context.Context, need mobilize.NeedID, ttl time.Duration) (mobilize.FeedbackOutcome, error) {
 	pipe := s.rdb.Pipeline()
 	v := pipe.HMGet(ctx, s.keys.need(string(need)), "status", "closed_at")
 	ex := pipe.Exists(ctx, s.keys.feedback(string(need)))

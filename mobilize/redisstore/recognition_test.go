@@ -39,16 +39,16 @@ func (c *recognitionCity) staff(need mobilize.NeedID, rids ...mobilize.Responder
 		if err := c.st.Locate(c.ctx, mobilize.Location{ID: rid, Point: mustPoint(c.t, yantaiLat, yantaiLng), At: c.clock.Now()}); err != nil {
 			c.t.Fatal(err)
 		}
-		if out, err := c.st.Offer(c.ctx, mobilize.OfferRequest{OfferID: oid, Need: need, Responder: rid, TTL: time.Minute, Reason: mobilize.ReasonNearest}); err != nil || out != "ok" {
+		if out, err := c.st.Offer(c.ctx, mobilize.OfferRequest{OfferID: oid, Need: need, Responder: rid, TTL: time.Minute, Reason: mobilize.ReasonNearest}); err != nil || out != mobilize.OfferOK {
 			c.t.Fatalf("offer: %q %v", out, err)
 		}
-		if a, err := c.st.Answer(c.ctx, oid, rid, "accept"); err != nil || (a.Outcome != "accepted" && a.Outcome != "staffed") {
+		if a, err := c.st.Answer(c.ctx, oid, rid, "accept"); err != nil || (a.Outcome != mobilize.AnswerAccepted && a.Outcome != mobilize.AnswerStaffed) {
 			c.t.Fatalf("accept: %+v %v", a, err)
 		}
 	}
 }
 
-func (c *recognitionCity) complete(need mobilize.NeedID, rid mobilize.ResponderID) string {
+func (c *recognitionCity) complete(need mobilize.NeedID, rid mobilize.ResponderID) mobilize.CompleteOutcome {
 	c.t.Helper()
 	out, _, err := c.st.Complete(c.ctx, need, rid)
 	if err != nil {
@@ -65,11 +65,11 @@ func TestHoursCreditedOnCompletionAndEditsAppend(t *testing.T) {
 		c.enroll("rb", "org-b")
 		c.staff("n1", "ra", "rb")
 		c.clock.Advance(90 * time.Minute)
-		if out := c.complete("n1", "ra"); out != "completed" {
+		if out := c.complete("n1", "ra"); out != mobilize.CompleteDone {
 			t.Fatalf("first member: %s", out)
 		}
 		c.clock.Advance(30 * time.Minute)
-		if out := c.complete("n1", "rb"); out != "need_completed" {
+		if out := c.complete("n1", "rb"); out != mobilize.CompleteNeedCompleted {
 			t.Fatalf("last member: %s", out)
 		}
 		// A forgotten "done": 20 h, capped at 12.
@@ -139,7 +139,7 @@ func TestFeedbackOnceAndReliability(t *testing.T) {
 		// A decline counts against ra.
 		createNeed(t, c.st, c.clock, "n2", 2, []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}})
 		c.enroll("ra", "org-a") // fresh position
-		if out, _ := c.st.Offer(c.ctx, mobilize.OfferRequest{OfferID: "o-n2", Need: "n2", Responder: "ra", TTL: time.Minute}); out != "ok" {
+		if out, _ := c.st.Offer(c.ctx, mobilize.OfferRequest{OfferID: "o-n2", Need: "n2", Responder: "ra", TTL: time.Minute}); out != mobilize.OfferOK {
 			t.Fatal(out)
 		}
 		if _, err := c.st.Answer(c.ctx, "o-n2", "ra", "decline"); err != nil {

@@ -116,8 +116,69 @@ func (k keys) supply(res int) string {
 	return k.base + "ix:supply:5"
 }
 
+// The Lua libraries: top-level locals that the scripts joined after them
+// call. Redis runs one chunk per script, so a script carries the source of
+// every library it needs, and only those (lua_test.go checks each list).
+
 //go:embed lua/index_lib.lua
-var indexLib string
+var indexLibSrc string
+
+//go:embed lua/recognition_lib.lua
+var recognitionLibSrc string
+
+//go:embed lua/supplies_lib.lua
+var suppliesLibSrc string
+
+//go:embed lua/fairload_lib.lua
+var fairloadLibSrc string
+
+//go:embed lua/mobilize_lib.lua
+var mobilizeLibSrc string
+
+// luaLib is one library and the libraries it calls itself, which must
+// come before it in every script that includes it.
+type luaLib struct {
+	name  string
+	src   string
+	needs []*luaLib
+}
+
+var (
+	indexLib       = &luaLib{name: "index_lib", src: indexLibSrc}
+	recognitionLib = &luaLib{name: "recognition_lib", src: recognitionLibSrc, needs: []*luaLib{indexLib}}
+	suppliesLib    = &luaLib{name: "supplies_lib", src: suppliesLibSrc}
+	fairloadLib    = &luaLib{name: "fairload_lib", src: fairloadLibSrc}
+	mobilizeLib    = &luaLib{name: "mobilize_lib", src: mobilizeLibSrc,
+		needs: []*luaLib{indexLib, recognitionLib, suppliesLib, fairloadLib}}
+)
+
+// luaScript is a script as built: its file, body and libraries.
+type luaScript struct {
+	file string
+	body string
+	libs []*luaLib
+}
+
+// luaScripts lists every script built by newScript, for the test of the
+// library lists.
+var luaScripts []luaScript
+
+// joinLua is the source Redis runs: the libraries in the order given,
+// then the body.
+func joinLua(body string, libs ...*luaLib) string {
+	parts := make([]string, 0, len(libs)+1)
+	for _, l := range libs {
+		parts = append(parts, l.src)
+	}
+	return strings.Join(append(parts, body), "\n")
+}
+
+// newScript builds the script of lua/<file> from its body and exactly the
+// libraries it includes, in dependency order.
+func newScript(file, body string, libs ...*luaLib) *redis.Script {
+	luaScripts = append(luaScripts, luaScript{file: file, body: body, libs: libs})
+	return redis.NewScript(joinLua(body, libs...))
+}
 
 //go:embed lua/locate.lua
 var locateBody string
@@ -133,12 +194,6 @@ var sweepBody string
 
 //go:embed lua/remove.lua
 var removeBody string
-
-//go:embed lua/mobilize_lib.lua
-var mobilizeLib string
-
-//go:embed lua/recognition_lib.lua
-var recognitionLib string
 
 //go:embed lua/feedback.lua
 var feedbackBody string
@@ -164,39 +219,21 @@ var closeBody string
 //go:embed lua/complete.lua
 var completeBody string
 
-//go:embed lua/supplies_lib.lua
-var suppliesLib string
-
-//go:embed lua/fairload_lib.lua
-var fairloadLib string
-
-// mobilizeScript joins the index helpers, the depot and fair-load helpers
-// (which the mobilisation helpers call), the mobilisation helpers and one
-// script's body.
-func mobilizeScript(body string) *redis.Script {
-	return redis.NewScript(strings.Join([]string{indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib, body}, "\n"))
-}
-
 var (
-	enrollScript     = mobilizeScript(enrollBody)
-	dutyScript       = mobilizeScript(dutyBody)
-	needCreateScript = mobilizeScript(needCreateBody)
-	offerScript      = mobilizeScript(offerBody)
-	answerScript     = mobilizeScript(answerBody)
-	closeScript      = mobilizeScript(closeBody)
-	completeScript   = mobilizeScript(completeBody)
-	feedbackScript   = mobilizeScript(feedbackBody)
+	enrollScript     = newScript("enroll.lua", enrollBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
+	dutyScript       = newScript("duty.lua", dutyBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
+	needCreateScript = newScript("need_create.lua", needCreateBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
+	offerScript      = newScript("offer.lua", offerBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
+	answerScript     = newScript("answer.lua", answerBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
+	closeScript      = newScript("close.lua", closeBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
+	completeScript   = newScript("complete.lua", completeBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
+	feedbackScript   = newScript("feedback.lua", feedbackBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
 )
 
-// indexScript joins the shared helpers with one script's body.
-func indexScript(body string) *redis.Script {
-	return redis.NewScript(strings.Join([]string{indexLib, body}, "\n"))
-}
-
 var (
-	locateScript    = indexScript(locateBody)
-	setStatusScript = indexScript(setStatusBody)
-	registerScript  = indexScript(registerBody)
-	sweepScript     = indexScript(sweepBody)
-	removeScript    = indexScript(removeBody)
+	locateScript    = newScript("locate.lua", locateBody, indexLib)
+	setStatusScript = newScript("set_status.lua", setStatusBody, indexLib)
+	registerScript  = newScript("register.lua", registerBody, indexLib)
+	sweepScript     = newScript("sweep.lua", sweepBody, indexLib)
+	removeScript    = newScript("remove.lua", removeBody, indexLib)
 )

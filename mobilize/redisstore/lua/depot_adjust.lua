@@ -22,5 +22,5 @@ end
 for i = 7, #ARGV, 2 do
   redis.call('HINCRBY', sk, ARGV[i], ARGV[i + 1])
 end
-redis.call('HSET', dk, 'updated', tostring(NOW))
+redis.call('HSET', dk, 'updated', tostring(SUP_NOW))
 return {'ok'}

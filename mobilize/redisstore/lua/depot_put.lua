@@ -4,8 +4,8 @@
 -- theirs). Returns 1 when created, 0 when updated.
 local id = ARGV[5]
 local dk = depotKey(id)
-local created = redis.call('HSETNX', dk, 'created', tostring(NOW))
-redis.call('HSET', dk, 'name', ARGV[6], 'org', ARGV[7], 'lat', ARGV[8], 'lng', ARGV[9], 'updated', tostring(NOW))
+local created = redis.call('HSETNX', dk, 'created', tostring(SUP_NOW))
+redis.call('HSET', dk, 'name', ARGV[6], 'org', ARGV[7], 'lat', ARGV[8], 'lng', ARGV[9], 'updated', tostring(SUP_NOW))
 redis.call('SADD', SUP_BASE .. 'depots', id)
 for i = 10, #ARGV, 2 do
   redis.call('HSET', depotStockKey(id), ARGV[i], ARGV[i + 1])

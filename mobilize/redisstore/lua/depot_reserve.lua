@@ -8,7 +8,7 @@
 -- holds (or held) a reservation already. A staffed need may still be
 -- short: its team waits for the items.
 local need, items = ARGV[5], parseItems(ARGV[6])
-local nk = needKey(need)
+local nk = SUP_BASE .. 'need:' .. need
 local v = redis.call('HMGET', nk, 'status', 'sup_state', 'sup_depot', 'sup_lat', 'sup_lng')
 if v[1] ~= 'open' and v[1] ~= 'staffing' and v[1] ~= 'staffed' then
   redis.call('SREM', SHORT, need)

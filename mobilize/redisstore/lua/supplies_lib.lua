@@ -2,7 +2,8 @@
 -- A need's reservation lives in its own hash: sup_state (reserved, short,
 -- released, consumed), sup_depot, sup_lat, sup_lng (where the team
 -- collects), sup_items ("item:count,..."), sup_short (why it is short).
-local SUP_BASE = ARGV[2]
+-- ARGV[2] and [3] as for mobilize_lib: the depot scripts need no other.
+local SUP_BASE, SUP_NOW = ARGV[2], tonumber(ARGV[3])
 local function depotKey(id) return SUP_BASE .. 'depot:' .. id end
 local function depotStockKey(id) return SUP_BASE .. 'depot:' .. id .. ':stock' end
 local function depotHeldKey(id) return SUP_BASE .. 'depot:' .. id .. ':held' end
