@@ -2,47 +2,48 @@ package realtime
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
-	"strings"
-	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 )
 
-// Fan-out between server processes uses two plain Redis pub/sub channels,
-// and every process subscribes to both with one connection:
-//
-//	<prefix>rt:inbox   inbox notices, published by deliver.lua right after
-//	                   the XADD: {"u","p","id","t","ts","d"} (user, previous
-//	                   entry id, entry id, type, ts, data as a string)
-//	<prefix>rt:events  channel events from Publish: a JSON array of channel
-//	                   names, a newline, then the frame exactly as sent, so
-//	                   that routing never parses the (possibly large) frame
-//
-// Every process sees every message and drops those for sockets it does not
-// hold: two SUBSCRIBEs per process instead of one per socket, no
-// subscription churn when phones reconnect, and routing is a map lookup.
-// That costs each process the whole notice stream, which is small next to
-// the writes (tens of thousands per second before it matters); past that,
-// per-user sharded channels (SSUBSCRIBE on the inbox hash tag) are the next
-// step. Pub/sub may drop messages while a connection is down; inboxes are
-// what make that safe: after every (re)subscription the local sessions read
-// their inbox from Redis again, and a notice whose prev does not match a
-// writer's cursor makes it read the gap. Channel events are live only.
+// Broker carries inbox notices and channel events between server
+// processes; realtime/redisrt does it with Redis pub/sub. Every process
+// gets every message and drops those for sockets it does not hold, so that
+// routing is a map lookup and reconnecting phones cause no subscription
+// churn. A broker may lose messages while a connection is down; inboxes are
+// what make that safe: after Receiver.Resubscribed every local session reads
+// its inbox again, and a notice whose Prev does not match a writer's cursor
+// makes it read the gap. Channel events are live only.
+type Broker interface {
+	// Publish sends a channel event, an envelope frame ready to write, to
+	// the hubs of every process, this one's included.
+	Publish(ctx context.Context, channels []string, frame []byte) error
+	// Subscribe starts handing r what every process sends and returns once
+	// nothing sent afterwards can be missed; ctx bounds only that. stop
+	// ends it and returns once r is no longer called.
+	Subscribe(ctx context.Context, r Receiver) (stop func(), err error)
+}
 
-// noticeMessage is the pub/sub form of a Deliver (built by deliver.lua).
-type noticeMessage struct {
-	User string `json:"u"`
-	Prev string `json:"p"`
-	ID   string `json:"id"`
-	Type string `json:"t"`
-	TS   string `json:"ts"`
-	Data string `json:"d"`
+// Receiver takes what a Broker brings. One goroutine calls it, in order, so
+// its methods must not block.
+type Receiver interface {
+	// Notice announces an entry appended to an inbox (Inbox.Append).
+	Notice(n Notice)
+	// Event is a channel event (Broker.Publish).
+	Event(channels []string, frame []byte)
+	// Resubscribed says that messages may have been lost since the last
+	// call, as when a connection was replaced.
+	Resubscribed()
+}
+
+// Notice announces an inbox entry. Prev is the id a socket that is up to
+// date has as its cursor (the entry before, or the floor when the inbox held
+// none), so that such a socket writes the entry without reading the inbox,
+// and any other knows it missed something. Data is the entry's JSON object.
+type Notice struct {
+	User, Prev, ID, Type, TS, Data string
 }
 
 // Publish sends a live, non-durable event to every socket, on any process,
@@ -60,124 +61,23 @@ func (h *Hub) Publish(ctx context.Context, channels []string, typ string, data a
 	if err != nil {
 		return fmt.Errorf("realtime: publish %s: %w", typ, err)
 	}
-	msg, err := json.Marshal(channels) // escapes newlines: the first one ends it
-	if err != nil {
-		return fmt.Errorf("realtime: publish %s: %w", typ, err)
-	}
-	msg = append(msg, '\n')
-	msg = appendFrame(msg, typ, "", formatTS(h.opts.Now()), raw)
-	if err := h.publishes.Do(ctx, msg); err != nil {
+	frame := appendFrame(nil, typ, "", formatTS(h.opts.Now()), raw)
+	if err := h.opts.Broker.Publish(ctx, channels, frame); err != nil {
 		return fmt.Errorf("realtime: publish %s: %w", typ, err)
 	}
 	h.stats.published.Add(1)
 	return nil
 }
 
-// publishMany sends events to the event channel in one pipeline.
-func (h *Hub) publishMany(ctx context.Context, msgs [][]byte) []error {
-	pipe := h.rdb.Pipeline()
-	cmds := make([]*redis.IntCmd, len(msgs))
-	for i, m := range msgs {
-		cmds[i] = pipe.Publish(ctx, h.eventChannel, m)
-	}
-	_, _ = pipe.Exec(ctx)
-	errs := make([]error, len(msgs))
-	for i, c := range cmds {
-		errs[i] = c.Err()
-	}
-	return errs
-}
+// router is the hub as its broker's Receiver; the methods are not the Hub's
+// API.
+type router struct{ h *Hub }
 
-// subscribe opens the pub/sub connection and waits for both confirmations.
-func (h *Hub) subscribe(ctx context.Context) (*redis.PubSub, error) {
-	ps := h.rdb.Subscribe(ctx, h.inboxChannel, h.eventChannel)
-	for confirmed := 0; confirmed < 2; {
-		msg, err := ps.Receive(ctx)
-		if err != nil {
-			ps.Close()
-			return nil, fmt.Errorf("realtime: subscribe: %w", err)
-		}
-		if _, ok := msg.(*redis.Subscription); ok {
-			confirmed++
-		}
-	}
-	return ps, nil
-}
+func (r router) Notice(n Notice)                       { r.h.routeNotice(n) }
+func (r router) Event(channels []string, frame []byte) { r.h.routeEvent(channels, frame) }
+func (r router) Resubscribed()                         { r.h.catchUpAll() }
 
-// listen routes pub/sub messages until Shutdown closes the connection. It
-// pings when the channels are quiet and replaces a connection that stops
-// answering, because a half-open TCP connection would otherwise look like a
-// quiet one forever.
-func (h *Hub) listen(ps *redis.PubSub) {
-	defer h.wg.Done()
-	const maxBackoff = 5 * time.Second
-	backoff := 50 * time.Millisecond
-	unanswered := 0
-	for {
-		msg, err := ps.ReceiveTimeout(h.ctx, h.opts.PingInterval)
-		if h.ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				unanswered++
-				if unanswered < 2 {
-					_ = ps.Ping(h.ctx)
-					continue
-				}
-				h.log.Warn("realtime pub/sub silent: reconnecting")
-				if ps = h.resubscribe(ps); ps == nil {
-					return
-				}
-				unanswered = 0
-				continue
-			}
-			h.log.Warn("realtime pub/sub receive failed", zap.Error(err), zap.Duration("retry_in", backoff))
-			select {
-			case <-h.ctx.Done():
-				return
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, maxBackoff)
-			continue
-		}
-		unanswered = 0
-		backoff = 50 * time.Millisecond
-		switch m := msg.(type) {
-		case *redis.Subscription:
-			// go-redis resubscribes after a reconnect; notices published
-			// meanwhile are lost, so every local inbox is read again.
-			if m.Kind == "subscribe" && m.Channel == h.inboxChannel {
-				h.log.Info("realtime pub/sub resubscribed: catching up inboxes")
-				h.catchUpAll()
-			}
-		case *redis.Message:
-			switch m.Channel {
-			case h.inboxChannel:
-				h.routeNotice(m.Payload)
-			case h.eventChannel:
-				h.routeEvent(m.Payload)
-			}
-		}
-	}
-}
-
-// resubscribe replaces the pub/sub connection; nil means the hub closed.
-func (h *Hub) resubscribe(old *redis.PubSub) *redis.PubSub {
-	old.Close()
-	ps := h.rdb.Subscribe(h.ctx, h.inboxChannel, h.eventChannel)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		ps.Close()
-		return nil
-	}
-	h.pubsub = ps
-	return ps
-}
-
-// catchUpAll makes every local session read its inbox from Redis.
+// catchUpAll makes every local session read its inbox again.
 func (h *Hub) catchUpAll() {
 	h.mu.RLock()
 	sessions := h.sessionsLocked()
@@ -187,38 +87,27 @@ func (h *Hub) catchUpAll() {
 	}
 }
 
-func (h *Hub) routeNotice(payload string) {
-	var m noticeMessage
-	if err := json.Unmarshal([]byte(payload), &m); err != nil {
-		h.log.Warn("realtime: bad inbox notice", zap.Error(err))
-		return
-	}
-	sessions := h.sessionsOf(m.User)
+func (h *Hub) routeNotice(n Notice) {
+	sessions := h.sessionsOf(n.User)
 	if len(sessions) == 0 {
 		return
 	}
-	id, ok1 := parseStreamID(m.ID)
-	prev, ok2 := parseStreamID(m.Prev)
+	id, ok1 := parseStreamID(n.ID)
+	prev, ok2 := parseStreamID(n.Prev)
 	if !ok1 || !ok2 {
-		h.log.Warn("realtime: bad inbox notice ids", zap.String("id", m.ID), zap.String("prev", m.Prev))
+		h.log.Warn("realtime: bad inbox notice ids", zap.String("id", n.ID), zap.String("prev", n.Prev))
 		return
 	}
-	n := &notice{id: id, prev: prev, frame: appendFrame(nil, m.Type, m.ID, m.TS, []byte(m.Data))}
+	nt := &notice{id: id, prev: prev, frame: appendFrame(nil, n.Type, n.ID, n.TS, []byte(n.Data))}
 	for _, s := range sessions {
-		s.pushNotice(n)
+		s.pushNotice(nt)
 	}
 }
 
 // routeEvent finds the local sessions of an event's channels (a set lookup
 // per channel, not a scan of sessions), then queues one prepared frame to
 // each, outside the lock.
-func (h *Hub) routeEvent(payload string) {
-	head, frame, ok := strings.Cut(payload, "\n")
-	var channels []string
-	if !ok || frame == "" || json.Unmarshal([]byte(head), &channels) != nil {
-		h.log.Warn("realtime: bad event message", zap.Int("bytes", len(payload)))
-		return
-	}
+func (h *Hub) routeEvent(channels []string, frame []byte) {
 	var targets []*Session
 	h.mu.RLock()
 	if len(channels) == 1 {
@@ -240,7 +129,7 @@ func (h *Hub) routeEvent(payload string) {
 	if len(targets) == 0 {
 		return
 	}
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, []byte(frame))
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, frame)
 	if err != nil {
 		h.log.Error("realtime: prepare event frame", zap.Error(err))
 		return

@@ -22,8 +22,9 @@ import (
 	"github.com/liandong/liandong/internal/redistest"
 )
 
-// TestMain fails the run when any goroutine of the hub, of gorilla or of a
-// go-redis pub/sub outlives the tests: every test closes what it opens.
+// TestMain fails the run when any goroutine of the hub, of its broker, of
+// gorilla or of a go-redis pub/sub outlives the tests: every test closes
+// what it opens.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if code == 0 {
@@ -37,7 +38,7 @@ func TestMain(m *testing.M) {
 
 // leakMarkers are frames that only a goroutine the hub owns would have.
 var leakMarkers = []string{
-	"realtime.(*Session)", "realtime.(*Hub).listen", "realtime.(*Hub).Serve",
+	"realtime.(*Session)", "redisrt.(*subscription).listen", "realtime.(*Hub).Serve",
 	"gorilla/websocket.(*Conn)", "go-redis/v9.(*PubSub)",
 }
 
@@ -70,6 +71,12 @@ func waitNoLeaks(d time.Duration) string {
 	}
 }
 
+// NewRedisBackend builds the inbox and broker of realtime/redisrt, on which
+// the hub's tests run. redisrt imports realtime, so a test in this package
+// cannot import it back: redisrt_test.go, in package realtime_test, sets
+// this from its init.
+var NewRedisBackend func(rdb redis.UniversalClient, prefix string, inboxMaxLen int, log *zap.Logger) (Inbox, Broker)
+
 // backends runs a test against the embedded Redis and a private
 // redis-server, for behaviour that depends on streams, scripts and pub/sub.
 func backends(t *testing.T, test func(t *testing.T, rdb redis.UniversalClient)) {
@@ -82,15 +89,26 @@ func embedded(t *testing.T) redis.UniversalClient {
 	return c
 }
 
-// newHub builds and runs a hub closed at the end of the test.
-func newHub(t testing.TB, rdb redis.UniversalClient, opts HubOptions) *Hub {
+// onRedis returns opts with an inbox and a broker on rdb whose keys and
+// channels start with prefix; inboxMaxLen 0 takes the default.
+func onRedis(t testing.TB, rdb redis.UniversalClient, prefix string, inboxMaxLen int, opts HubOptions) HubOptions {
 	t.Helper()
-	opts.Redis = rdb
-	if opts.Prefix == "" {
-		opts.Prefix = "test:"
+	if NewRedisBackend == nil {
+		t.Fatal("NewRedisBackend is unset: redisrt_test.go sets it")
 	}
 	if opts.Logger == nil {
 		opts.Logger = zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel))
+	}
+	opts.Inbox, opts.Broker = NewRedisBackend(rdb, prefix, inboxMaxLen, opts.Logger)
+	return opts
+}
+
+// newHub builds and runs a hub closed at the end of the test. Without an
+// inbox in opts it runs on rdb with the prefix "test:".
+func newHub(t testing.TB, rdb redis.UniversalClient, opts HubOptions) *Hub {
+	t.Helper()
+	if opts.Inbox == nil {
+		opts = onRedis(t, rdb, "test:", 0, opts)
 	}
 	h, err := New(opts)
 	if err != nil {

@@ -10,11 +10,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
-
-	"github.com/liandong/liandong/internal/batch"
 )
 
 // ErrClosed is returned by a Hub that is shutting down.
@@ -22,19 +19,14 @@ var ErrClosed = errors.New("realtime: hub closed")
 
 // HubOptions configure a Hub. Zero values take the defaults named below.
 type HubOptions struct {
-	// Redis holds inboxes and carries fan-out between processes. Required.
-	Redis redis.UniversalClient
-	// Prefix starts every key and channel name (e.g. "ld:"); it must not
-	// contain braces, which would break the per-user hash tags.
-	Prefix string
+	// Inbox holds the users' durable messages and Broker carries fan-out
+	// between processes; both are required, and the Inbox must announce
+	// what it appends through this Broker. realtime/redisrt builds the two
+	// on Redis.
+	Inbox  Inbox
+	Broker Broker
 	// Logger receives structured logs with ids only; nil means none.
 	Logger *zap.Logger
-
-	// InboxMaxLen caps each user's inbox (default 1000). A client that
-	// falls further behind than this gets a resync message.
-	InboxMaxLen int
-	// InboxTTL expires an inbox untouched for this long (default 0: never).
-	InboxTTL time.Duration
 
 	// SendQueue bounds the messages waiting for one socket (default 4096);
 	// a socket whose queue is full is closed with CloseSlowClient. A console
@@ -59,8 +51,8 @@ type HubOptions struct {
 	MaxMessageBytes int64
 	// RateLimit bounds client messages per socket (default 10/s, burst 20).
 	RateLimit RateLimit
-	// RedisTimeout bounds one inbox read or ack (default 5s).
-	RedisTimeout time.Duration
+	// InboxTimeout bounds one inbox read or ack (default 5s).
+	InboxTimeout time.Duration
 
 	// CheckOrigin decides cross-origin upgrades; nil allows only same-origin
 	// requests (and clients that send no Origin, i.e. not browsers).
@@ -70,8 +62,8 @@ type HubOptions struct {
 }
 
 func (o *HubOptions) setDefaults() error {
-	if o.Redis == nil {
-		return errors.New("realtime: HubOptions.Redis is required")
+	if o.Inbox == nil || o.Broker == nil {
+		return errors.New("realtime: HubOptions.Inbox and HubOptions.Broker are required")
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -82,12 +74,9 @@ func (o *HubOptions) setDefaults() error {
 	def(&o.PingInterval, 25*time.Second)
 	def(&o.PongWait, 60*time.Second)
 	def(&o.CloseGrace, time.Second)
-	def(&o.RedisTimeout, 5*time.Second)
+	def(&o.InboxTimeout, 5*time.Second)
 	if o.PongWait <= o.PingInterval {
 		return fmt.Errorf("realtime: PongWait %v must exceed PingInterval %v", o.PongWait, o.PingInterval)
-	}
-	if o.InboxMaxLen <= 0 {
-		o.InboxMaxLen = 1000
 	}
 	if o.SendQueue <= 0 {
 		o.SendQueue = 4096
@@ -112,23 +101,16 @@ func (o *HubOptions) setDefaults() error {
 
 // Hub owns the sockets of one server process and moves messages to them:
 // durable per-user inboxes (Deliver) and live channel events (Publish), both
-// fanned out across processes through Redis. It never writes to a socket
+// fanned out across processes by its Broker. It never writes to a socket
 // while holding its lock: routing copies the targets out and each socket's
 // own writer goroutine does the writing.
 type Hub struct {
 	opts HubOptions
-	rdb  redis.UniversalClient
 	log  *zap.Logger
 	// sessionLog is log sampled, for what each session says on its own:
-	// when Redis stops answering, every socket fails at once.
+	// when the inbox store stops answering, every socket fails at once.
 	sessionLog *zap.Logger
 	upgrader   websocket.Upgrader
-
-	inboxChannel string // inbox notices (deliver.lua publishes)
-	eventChannel string // channel events (Publish)
-	// publishes groups concurrent Publish calls into one pipeline: a busy
-	// city sends thousands of events a second.
-	publishes batch.Batcher[[]byte, error]
 
 	ctx    context.Context // ends at Shutdown; parent of every session's
 	cancel context.CancelFunc
@@ -138,8 +120,8 @@ type Hub struct {
 	mu       sync.RWMutex
 	closed   bool
 	running  bool
-	pinging  bool // pingLoop runs
-	pubsub   *redis.PubSub
+	pinging  bool                  // pingLoop runs
+	unsub    func()                // ends the broker subscription Run made
 	users    map[string][]*Session // copy-on-write slices: readers use them unlocked
 	channels map[string]map[*Session]struct{}
 
@@ -162,18 +144,14 @@ func New(opts HubOptions) (*Hub, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &Hub{
-		opts:         opts,
-		rdb:          opts.Redis,
-		log:          opts.Logger,
-		sessionLog:   sampledForSessions(opts.Logger),
-		inboxChannel: opts.Prefix + "rt:inbox",
-		eventChannel: opts.Prefix + "rt:events",
-		ctx:          ctx,
-		cancel:       cancel,
-		users:        make(map[string][]*Session),
-		channels:     make(map[string]map[*Session]struct{}),
+		opts:       opts,
+		log:        opts.Logger,
+		sessionLog: sampledForSessions(opts.Logger),
+		ctx:        ctx,
+		cancel:     cancel,
+		users:      make(map[string][]*Session),
+		channels:   make(map[string]map[*Session]struct{}),
 	}
-	h.publishes.Flush = h.publishMany
 	h.upgrader = websocket.Upgrader{
 		// Small buffers and a shared write pool: an idle socket then holds
 		// one 512-byte read buffer and no write buffer at all. Client
@@ -191,10 +169,10 @@ func New(opts HubOptions) (*Hub, error) {
 // the duration of one write.
 var writeBufferPool sync.Pool
 
-// Run subscribes to the hub's Redis channels and starts the loop that routes
-// what other processes (and this one) deliver and publish. It returns once
-// the subscription is confirmed, so that nothing sent afterwards is missed;
-// ctx bounds only that. The loop runs until Shutdown.
+// Run subscribes to the broker, which from then on hands the hub what other
+// processes (and this one) deliver and publish. It returns once the
+// subscription is confirmed, so that nothing sent afterwards is missed; ctx
+// bounds only that. The subscription lasts until Shutdown.
 func (h *Hub) Run(ctx context.Context) error {
 	h.mu.Lock()
 	if h.closed {
@@ -208,25 +186,21 @@ func (h *Hub) Run(ctx context.Context) error {
 	h.running = true
 	h.mu.Unlock()
 
-	ps, err := h.subscribe(ctx)
+	stop, err := h.opts.Broker.Subscribe(ctx, router{h})
 	if err != nil {
 		h.mu.Lock()
 		h.running = false
 		h.mu.Unlock()
-		return err
+		return fmt.Errorf("realtime: subscribe: %w", err)
 	}
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
-		ps.Close()
+		stop()
 		return ErrClosed
 	}
-	h.pubsub = ps
-	h.wg.Add(1)
+	h.unsub = stop
 	h.mu.Unlock()
-	go h.listen(ps)
-	h.log.Info("realtime hub subscribed", zap.String("inbox_channel", h.inboxChannel),
-		zap.String("event_channel", h.eventChannel))
 	return nil
 }
 
@@ -237,14 +211,14 @@ func (h *Hub) Run(ctx context.Context) error {
 func (h *Hub) Shutdown(ctx context.Context) error {
 	h.mu.Lock()
 	h.closed = true
-	ps := h.pubsub
-	h.pubsub = nil
+	unsub := h.unsub
+	h.unsub = nil
 	sessions := h.sessionsLocked()
 	h.mu.Unlock()
 
 	h.cancel()
-	if ps != nil {
-		ps.Close() // unblocks the listener
+	if unsub != nil {
+		unsub() // no more routing once it returns
 	}
 	for _, s := range sessions {
 		s.close(websocket.CloseGoingAway, "server shutting down")
@@ -267,7 +241,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 }
 
 // Close is Shutdown without a deadline; every step of a socket's teardown
-// is itself bounded (CloseGrace, WriteTimeout, RedisTimeout).
+// is itself bounded (CloseGrace, WriteTimeout, InboxTimeout).
 func (h *Hub) Close() error { return h.Shutdown(context.Background()) }
 
 func (h *Hub) sessionsLocked() []*Session {

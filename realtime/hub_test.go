@@ -30,7 +30,7 @@ func TestShutdown(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
 	before := runtime.NumGoroutine()
 
-	h, err := New(HubOptions{Redis: rdb, Prefix: "sd:", Logger: zap.NewNop()})
+	h, err := New(onRedis(t, rdb, "sd:", 0, HubOptions{Logger: zap.NewNop()}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestShutdown(t *testing.T) {
 // A Shutdown whose deadline passes cuts the remaining connections and still
 // returns only after their goroutines have ended.
 func TestShutdownDeadline(t *testing.T) {
-	h, err := New(HubOptions{Redis: embedded(t), Logger: zap.NewNop(), CloseGrace: 30 * time.Second})
+	h, err := New(onRedis(t, embedded(t), "test:", 0, HubOptions{Logger: zap.NewNop(), CloseGrace: 30 * time.Second}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestIdleConnectionMemory(t *testing.T) {
 	if testing.Short() {
 		n = 200
 	}
-	h, err := New(HubOptions{Redis: embedded(t), Logger: zap.NewNop()})
+	h, err := New(onRedis(t, embedded(t), "test:", 0, HubOptions{Logger: zap.NewNop()}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,44 +2,54 @@ package realtime
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/redis/go-redis/v9"
 )
 
-// A user's inbox is a Redis stream plus a "floor" string, both under the
-// hash tag {u:ID} so that the scripts touching them run on Redis Cluster:
+// Inbox keeps each user's durable messages in order, under ids of the form
+// "<ms>-<seq>" that grow with every append. realtime/redisrt keeps them in
+// Redis streams; the hub only needs what follows.
 //
-//	<prefix>{u:<userID>}:inbox   stream; entry fields t (type), ts, d (data)
-//	<prefix>{u:<userID>}:floor   highest entry id known to be deleted
-//
-// Invariant: the stream holds exactly the entries with ids above the floor.
-// Entries leave only through deliver.lua (exact MAXLEN trimming) and ack.lua
-// (MINID), and both raise the floor; that is what lets a reader tell
-// "nothing after my position was lost" from "resync", which stream ids
-// alone cannot (Redis does not record what trimming removed).
+// Invariant: an inbox holds exactly the entries with ids above its floor,
+// the highest id known to be deleted. Entries leave only by Append's
+// trimming and by Ack, and both raise the floor; that is what lets a reader
+// tell "nothing after my position was lost" from "resync", which ids alone
+// cannot.
+type Inbox interface {
+	// Append adds a message at the end of the user's inbox and announces it
+	// through the Broker as a Notice, in one step: the notice can never
+	// precede its entry nor be lost while the entry stays. It may trim the
+	// oldest entries. It returns the new entry's id.
+	Append(ctx context.Context, userID, typ, ts string, data []byte) (id string, err error)
+	// ReadAfter returns up to limit entries after the id after, in order,
+	// with the floor and the last id as of the same moment.
+	ReadAfter(ctx context.Context, userID, after string, limit int) (InboxPage, error)
+	// Ack deletes the entries up to and including upTo and raises the floor
+	// to it. A floor already at or past upTo stays, so that a late ack from
+	// a second device cannot make a reader believe old entries are back.
+	Ack(ctx context.Context, userID, upTo string) error
+}
 
-//go:embed lua/deliver.lua
-var deliverLua string
+// InboxPage is what Inbox.ReadAfter saw.
+type InboxPage struct {
+	Entries []InboxEntry
+	Floor   string // "" when nothing was ever deleted
+	Last    string // the newest entry's id; "" when the inbox is empty
+}
 
-//go:embed lua/ack.lua
-var ackLua string
-
-var (
-	deliverScript = redis.NewScript(deliverLua)
-	ackScript     = redis.NewScript(ackLua)
-)
+// InboxEntry is one stored message. Data is its JSON object.
+type InboxEntry struct {
+	ID, Type, TS, Data string
+}
 
 // replayPage is how many inbox entries one read returns. It bounds the
 // memory one reconnecting client costs while it catches up.
 const replayPage = 100
 
-// streamID is a Redis stream entry id, compared as numbers: comparing the
-// text would put "999-0" after "1000-0".
+// streamID is an inbox entry id, compared as numbers: comparing the text
+// would put "999-0" after "1000-0".
 type streamID struct{ ms, seq uint64 }
 
 // parseStreamID accepts exactly "<ms>-<seq>", the form the server sends.
@@ -66,21 +76,10 @@ func (a streamID) less(b streamID) bool {
 
 func (a streamID) isZero() bool { return a == streamID{} }
 
-// next is the smallest id after a: an inclusive XRANGE start that excludes a.
-func (a streamID) next() streamID {
-	if a.seq == ^uint64(0) {
-		return streamID{a.ms + 1, 0}
-	}
-	return streamID{a.ms, a.seq + 1}
-}
-
-func (h *Hub) inboxKey(userID string) string { return h.opts.Prefix + "{u:" + userID + "}:inbox" }
-func (h *Hub) floorKey(userID string) string { return h.opts.Prefix + "{u:" + userID + "}:floor" }
-
 // Deliver appends a message to the user's durable inbox and tells every
 // server process, so that whichever holds the user's socket pushes it now;
 // a user with no socket gets it on the next connect. The returned id is the
-// stream id, which is also the envelope id on the wire and what the client
+// inbox id, which is also the envelope id on the wire and what the client
 // acks and resumes from. data is marshalled with encoding/json
 // (json.RawMessage and []byte are taken as raw JSON) and must be an object.
 func (h *Hub) Deliver(ctx context.Context, userID, typ string, data any) (string, error) {
@@ -97,10 +96,7 @@ func (h *Hub) Deliver(ctx context.Context, userID, typ string, data any) (string
 	if raw == nil {
 		raw = []byte("{}")
 	}
-	keys := []string{h.inboxKey(userID), h.floorKey(userID)}
-	id, err := deliverScript.Run(ctx, h.rdb, keys,
-		typ, formatTS(h.opts.Now()), raw, h.opts.InboxMaxLen,
-		h.opts.InboxTTL.Milliseconds(), h.inboxChannel, userID).Text()
+	id, err := h.opts.Inbox.Append(ctx, userID, typ, formatTS(h.opts.Now()), raw)
 	if err != nil {
 		return "", fmt.Errorf("realtime: deliver %s: %w", typ, err)
 	}
@@ -110,10 +106,7 @@ func (h *Hub) Deliver(ctx context.Context, userID, typ string, data any) (string
 
 // ack deletes the user's inbox entries up to id.
 func (h *Hub) ack(ctx context.Context, userID string, id streamID) error {
-	keys := []string{h.inboxKey(userID), h.floorKey(userID)}
-	err := ackScript.Run(ctx, h.rdb, keys, id.String(), id.next().String(),
-		h.opts.InboxTTL.Milliseconds()).Err()
-	if err != nil {
+	if err := h.opts.Inbox.Ack(ctx, userID, id.String()); err != nil {
 		return fmt.Errorf("realtime: ack %s: %w", id, err)
 	}
 	return nil
@@ -135,43 +128,27 @@ type inboxPage struct {
 	full    bool // more entries may follow
 }
 
-// readInbox reads the entries from (inclusive) in one MULTI, so that the
-// floor and head describe the same moment as the entries.
-func (h *Hub) readInbox(ctx context.Context, userID string, from streamID) (inboxPage, error) {
-	inbox := h.inboxKey(userID)
-	var floorCmd *redis.StringCmd
-	var rangeCmd, lastCmd *redis.XMessageSliceCmd
-	_, err := h.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		floorCmd = p.Get(ctx, h.floorKey(userID))
-		rangeCmd = p.XRangeN(ctx, inbox, from.String(), "+", replayPage)
-		lastCmd = p.XRevRangeN(ctx, inbox, "+", "-", 1)
-		return nil
-	})
-	if err != nil && !errors.Is(err, redis.Nil) {
+// readInbox reads the entries after a position, with the floor and head of
+// the same moment.
+func (h *Hub) readInbox(ctx context.Context, userID string, after streamID) (inboxPage, error) {
+	got, err := h.opts.Inbox.ReadAfter(ctx, userID, after.String(), replayPage)
+	if err != nil {
 		return inboxPage{}, fmt.Errorf("realtime: read inbox: %w", err)
 	}
 	var page inboxPage
-	if s, err := floorCmd.Result(); err == nil {
-		page.floor, _ = parseStreamID(s)
-	}
+	page.floor, _ = parseStreamID(got.Floor)
 	page.head = page.floor
-	if last := lastCmd.Val(); len(last) == 1 {
-		if id, ok := parseStreamID(last[0].ID); ok && page.head.less(id) {
-			page.head = id
-		}
+	if id, ok := parseStreamID(got.Last); ok && page.head.less(id) {
+		page.head = id
 	}
-	msgs := rangeCmd.Val()
-	page.full = len(msgs) == replayPage
-	page.entries = make([]inboxEntry, 0, len(msgs))
-	for _, m := range msgs {
-		id, ok := parseStreamID(m.ID)
+	page.full = len(got.Entries) == replayPage
+	page.entries = make([]inboxEntry, 0, len(got.Entries))
+	for _, e := range got.Entries {
+		id, ok := parseStreamID(e.ID)
 		if !ok {
 			continue
 		}
-		typ, _ := m.Values["t"].(string)
-		ts, _ := m.Values["ts"].(string)
-		data, _ := m.Values["d"].(string)
-		page.entries = append(page.entries, inboxEntry{id: id, frame: appendFrame(nil, typ, m.ID, ts, []byte(data))})
+		page.entries = append(page.entries, inboxEntry{id: id, frame: appendFrame(nil, e.Type, e.ID, e.TS, []byte(e.Data))})
 	}
 	return page, nil
 }

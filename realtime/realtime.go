@@ -4,10 +4,15 @@
 //
 // The caller authenticates a request and hands Hub.Serve an Identity and a
 // Handler; the hub upgrades, replays the user's inbox, and from then on
-// pushes what Hub.Deliver (durable, per user, via a Redis stream) and
-// Hub.Publish (live, per channel) send, while the Handler gets the client's
-// messages. Every message in both directions is one Envelope. Redis keys and
-// channels are described in inbox.go and broker.go.
+// pushes what Hub.Deliver (durable, per user, via the Inbox) and
+// Hub.Publish (live, per channel, via the Broker) send, while the Handler
+// gets the client's messages. Every message in both directions is one
+// Envelope.
+//
+// Storage and fan-out are the two interfaces Inbox and Broker, so that this
+// package, and whatever serves websockets with it, needs no Redis client;
+// realtime/redisrt implements both on Redis and describes its keys and
+// channels.
 //
 // realtime imports none of Liandong's own packages, on purpose: it is the
 // transport, and the domain plugs into it through a thin adapter in cmd.

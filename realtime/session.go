@@ -21,7 +21,7 @@ var (
 )
 
 // maxNotices bounds the inbox notices waiting for one writer. Past it they
-// are dropped and the writer reads the inbox from Redis instead, which has
+// are dropped and the writer reads the inbox instead, which has
 // them all; so a flood of offers costs a socket no more than this.
 const maxNotices = 64
 
@@ -30,7 +30,7 @@ const maxNotices = 64
 const maxCloseText = 123
 
 // retryDelay is how long a writer waits before reading an inbox again after
-// Redis failed.
+// the read failed.
 const retryDelay = time.Second
 
 // Resync reasons, in the data of a "resync" message {"reason","last_id"}. A
@@ -50,7 +50,7 @@ type outFrame struct {
 }
 
 // notice announces an inbox entry. prev is the entry before it, so a writer
-// whose cursor is prev can send the frame without asking Redis, and any other
+// whose cursor is prev can send the frame without reading the inbox, and any other
 // writer knows it missed something and reads the inbox instead.
 type notice struct {
 	id, prev streamID
@@ -87,7 +87,7 @@ type Session struct {
 	pingDue   bool // the pinger asked for a ping
 	queue     []outFrame
 	notices   []*notice
-	pull      bool // the writer must read the inbox from Redis
+	pull      bool // the writer must read the inbox
 	closing   bool
 	closeCode int
 	closeText string
@@ -253,7 +253,7 @@ func (s *Session) enqueue(f outFrame) error {
 func (s *Session) pushNotice(n *notice) {
 	s.mu.Lock()
 	switch {
-	case s.closing, s.pull: // a read from Redis is due and will include it
+	case s.closing, s.pull: // an inbox read is due and will include it
 	case len(s.notices) >= maxNotices:
 		s.notices, s.pull = nil, true
 	default:
@@ -263,8 +263,8 @@ func (s *Session) pushNotice(n *notice) {
 	s.wakeup()
 }
 
-// requestPull makes the writer read the inbox from Redis, e.g. after the
-// hub's subscription was re-established and notices may have been missed.
+// requestPull makes the writer read the inbox, e.g. after the hub's
+// subscription was re-established and notices may have been missed.
 func (s *Session) requestPull() {
 	s.mu.Lock()
 	s.pull, s.notices = true, nil
@@ -420,7 +420,7 @@ func (s *Session) handleAck(env Envelope) {
 		s.sendError(env.ID, CodeInvalidAck, "ack id is after the last inbox message sent")
 		return
 	}
-	ctx, cancel := context.WithTimeout(s.ctx, s.hub.opts.RedisTimeout)
+	ctx, cancel := context.WithTimeout(s.ctx, s.hub.opts.InboxTimeout)
 	defer cancel()
 	if err := s.hub.ack(ctx, s.ident.UserID, id); err != nil {
 		s.hub.sessionLog.Warn("inbox ack failed", s.fields(zap.Error(err))...)

@@ -11,9 +11,9 @@ type Stats struct {
 	Accepted        uint64 // sockets upgraded
 	MessagesIn      uint64 // frames read from clients
 	MessagesOut     uint64 // data frames written to clients
-	Delivered       uint64 // Deliver calls that reached Redis
-	Published       uint64 // Publish calls that reached Redis
-	Replayed        uint64 // inbox entries read back from Redis (replay, gap fill)
+	Delivered       uint64 // Deliver calls the inbox stored
+	Published       uint64 // Publish calls the broker took
+	Replayed        uint64 // inbox entries read back (replay, gap fill)
 	Resyncs         uint64 // resync messages sent
 	ClientErrors    uint64 // error messages sent
 	RateLimited     uint64 // client messages dropped by the rate limit

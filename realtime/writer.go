@@ -50,7 +50,7 @@ func (s *Session) writeFailed(err error) {
 
 // flush writes what is queued, then does the inbox work: live notices that
 // follow on from the cursor are written as they are; anything else (replay,
-// a gap, dropped notices) is read from Redis one page at a time, so that
+// a gap, dropped notices) is read from the inbox one page at a time, so that
 // queued replies are not stuck behind a long replay.
 func (s *Session) flush() error {
 	s.mu.Lock()
@@ -76,7 +76,7 @@ func (s *Session) flush() error {
 				continue // replayed already
 			}
 			if n.prev != s.cursor {
-				pull = true // something between cursor and n: read it all from Redis
+				pull = true // something between cursor and n: read it all from the inbox
 				break
 			}
 			// Advance first: a fast client may ack the message before
@@ -108,7 +108,7 @@ func (s *Session) flush() error {
 
 // pullInbox reads one page of the inbox after the cursor and writes it. It
 // reports whether more pages follow. Only socket errors are returned; a
-// Redis failure is logged and retried after retryDelay.
+// failed read is logged and retried after retryDelay.
 //
 // The notices taken before the read are covered by it (they were published
 // after their entries were stored), and the cursor ends at the inbox head,
@@ -117,8 +117,8 @@ func (s *Session) flush() error {
 func (s *Session) pullInbox() (bool, error) {
 	// Derived from the hub's context, not the session's: a child context
 	// leaves a map and a timer behind in its parent, and sessions are many.
-	ctx, cancel := context.WithTimeout(s.hub.ctx, s.hub.opts.RedisTimeout)
-	page, err := s.hub.readInbox(ctx, s.ident.UserID, s.cursor.next())
+	ctx, cancel := context.WithTimeout(s.hub.ctx, s.hub.opts.InboxTimeout)
+	page, err := s.hub.readInbox(ctx, s.ident.UserID, s.cursor)
 	cancel()
 	if err != nil {
 		if !s.isClosing() {
@@ -129,7 +129,7 @@ func (s *Session) pullInbox() (bool, error) {
 	}
 	if s.strict && page.head.less(s.cursor) {
 		// The client holds a position this inbox never reached: an id from
-		// elsewhere, or a Redis that lost data. Start over from what is there.
+		// elsewhere, or a store that lost data. Start over from what is there.
 		if err := s.writeResync(ResyncUnknown); err != nil {
 			return false, err
 		}

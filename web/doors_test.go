@@ -17,6 +17,7 @@ import (
 
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/realtime"
+	"github.com/liandong/liandong/realtime/redisrt"
 )
 
 // eventLog records the events the service emits, for tests.
@@ -57,7 +58,8 @@ type wsDoor struct {
 
 func dialResponder(t *testing.T, e *env, token string) *wsDoor {
 	t.Helper()
-	hub, err := realtime.New(realtime.HubOptions{Redis: e.rdb, Prefix: testPrefix, Logger: zap.NewNop()})
+	inbox, broker := redisrt.New(e.rdb, testPrefix, redisrt.Options{})
+	hub, err := realtime.New(realtime.HubOptions{Inbox: inbox, Broker: broker, Logger: zap.NewNop()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/redisstore"
 	"github.com/liandong/liandong/realtime"
+	"github.com/liandong/liandong/realtime/redisrt"
 	"github.com/liandong/liandong/web"
 )
 
@@ -101,7 +102,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.hub, err = realtime.New(realtime.HubOptions{Redis: rc.Client, Prefix: m.Config.Redis.Prefix, Logger: m.Log.Named("realtime")})
+	inbox, broker := redisrt.New(rc.Client, m.Config.Redis.Prefix, redisrt.Options{Logger: m.Log.Named("realtime")})
+	m.hub, err = realtime.New(realtime.HubOptions{Inbox: inbox, Broker: broker, Logger: m.Log.Named("realtime")})
 	if err != nil {
 		return err
 	}
