@@ -8,8 +8,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/notify"
 	"github.com/liandong/liandong/realtime"
-	"github.com/liandong/liandong/web"
 )
 
 // hubSink is the mobilize event sink wired to the websocket hub: inbox
@@ -46,9 +46,9 @@ func (s *hubSink) Emit(ctx context.Context, e mobilize.Event) {
 		data = map[string]any{}
 	}
 	data["at"] = e.At.UTC().Format(time.RFC3339Nano)
-	channels := web.EventChannels(e.Point)
+	channels := notify.EventChannels(e.Point)
 	if len(channels) == 0 {
-		channels = []string{web.ChannelAll}
+		channels = []string{notify.ChannelAll}
 	}
 	if err := s.hub.Publish(ctx, channels, e.Type, data); err != nil {
 		s.log.Warn("console event not published", zap.String("type", e.Type), zap.Error(err))
