@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/liandong/liandong/realtime/wire"
 )
 
 // sweepWait bounds one sweep connection. The replay of an inbox follows
@@ -103,7 +105,7 @@ func sweepInbox(ctx context.Context, dialer *websocket.Dialer, base *url.URL, to
 		if env.Type != "offer" {
 			continue
 		}
-		var m offerMsg
+		var m wire.Offer
 		if json.Unmarshal(env.Data, &m) == nil && m.OfferID != "" {
 			out = append(out, Event{Kind: evRecovered, At: time.Now().UnixNano(), ServerTS: nanos(parseTS(env.TS)),
 				Offer: m.OfferID, Need: m.NeedID, Expires: nanos(parseTS(m.ExpiresAt))})
