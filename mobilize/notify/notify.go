@@ -71,10 +71,10 @@ type Notifier struct {
 
 	// mu guards closed and the queues' closing: Emit holds it shared while
 	// it queues, Close exclusively while it closes them.
-	mu     sync.RWMutex
-	closed bool
-	queues []chan delivery
-	wg     sync.WaitGroup
+	mu      sync.RWMutex
+	closed  bool
+	queues  []chan delivery
+	drained chan struct{} // closed once every worker has finished
 
 	// base is cancelled when Close runs out of time: retries stop.
 	base  context.Context
@@ -116,25 +116,30 @@ func New(hub Hub, opts Options) *Notifier {
 	}
 	n.base, n.abort = context.WithCancel(context.Background())
 	n.queues = make([]chan delivery, opts.Shards)
+	n.drained = make(chan struct{})
+	var workers sync.WaitGroup
 	for i := range n.queues {
 		q := make(chan delivery, opts.QueueLen)
 		n.queues[i] = q
-		n.wg.Add(1)
-		go func() {
-			defer n.wg.Done()
+		workers.Go(func() {
 			for d := range q {
 				n.send(n.base, d, true)
 			}
-		}()
+		})
 	}
+	go func() {
+		workers.Wait()
+		close(n.drained)
+	}()
 	return n
 }
 
 // Emit words e and queues what it says. It returns once everything is
 // queued; it waits only while a queue is full, or until ctx is done, when
-// what is left is dropped, loudly. After Close it delivers at once, on the
-// caller's goroutine, one attempt each: stragglers of a shutdown (a socket
-// still answering an offer) are not lost for want of a worker.
+// what is left is dropped, loudly. After Close it delivers on the caller's
+// goroutine, one attempt each, once the queues have drained (so that it
+// does not overtake what was queued): stragglers of a shutdown, such as a
+// socket still answering an offer, are not lost for want of a worker.
 func (n *Notifier) Emit(ctx context.Context, e mobilize.Event) {
 	var ds []delivery
 	for _, nt := range say(e) {
@@ -150,13 +155,12 @@ func (n *Notifier) Emit(ctx context.Context, e mobilize.Event) {
 		n.events.WithLabelValues(typ, msg).Inc()
 	}
 	n.mu.RLock()
-	defer n.mu.RUnlock()
 	if n.closed {
-		for _, d := range ds {
-			n.send(context.WithoutCancel(ctx), d, false)
-		}
+		n.mu.RUnlock()
+		n.sendLate(ctx, ds)
 		return
 	}
+	defer n.mu.RUnlock()
 	for i, d := range ds {
 		if !n.enqueue(ctx, d) {
 			n.log.Error("notification queue full and the emitter gave up: messages lost",
@@ -164,6 +168,25 @@ func (n *Notifier) Emit(ctx context.Context, e mobilize.Event) {
 				zap.String("responder_id", string(d.to)), zap.Error(ctx.Err()))
 			return
 		}
+	}
+}
+
+// sendLate delivers what is emitted after Close, once the workers are
+// done.
+func (n *Notifier) sendLate(ctx context.Context, ds []delivery) {
+	if len(ds) == 0 {
+		return
+	}
+	select {
+	case <-n.drained:
+	case <-ctx.Done():
+		n.log.Error("notifier closing and the emitter gave up: messages lost",
+			zap.Int("lost", len(ds)), zap.String("message", ds[0].msg.Type()),
+			zap.String("responder_id", string(ds[0].to)), zap.Error(ctx.Err()))
+		return
+	}
+	for _, d := range ds {
+		n.send(context.WithoutCancel(ctx), d, false)
 	}
 }
 
@@ -242,7 +265,7 @@ func (n *Notifier) Close(ctx context.Context) error {
 		}
 	}
 	n.mu.Unlock()
-	n.wg.Wait()
+	<-n.drained
 	if !stop() { // ctx ended first: retries were cut short
 		return fmt.Errorf("notify: close: %w", context.Cause(ctx))
 	}

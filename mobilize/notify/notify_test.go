@@ -244,3 +244,44 @@ func TestCloseOutOfTimeGivesUp(t *testing.T) {
 		t.Fatalf("logs %v", logs.All())
 	}
 }
+
+// What is emitted while Close drains waits for the queue: a withdrawal
+// does not overtake the offer still being delivered.
+func TestEmitDuringCloseDoesNotOvertakeTheQueue(t *testing.T) {
+	release := make(chan struct{})
+	hub := &fakeHub{deliver: func(_ context.Context, _, typ string) error {
+		if typ == "offer" {
+			<-release
+		}
+		return nil
+	}}
+	n := New(hub, Options{Shards: 1})
+	ctx := context.Background()
+	n.Emit(ctx, offerTo("r1", "o1"))
+	closed := make(chan error, 1)
+	go func() { closed <- n.Close(ctx) }()
+	for {
+		n.mu.RLock()
+		c := n.closed
+		n.mu.RUnlock()
+		if c {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	emitted := make(chan struct{})
+	go func() {
+		n.Emit(ctx, withdraw("r1", "o1"))
+		close(emitted)
+	}()
+	time.Sleep(30 * time.Millisecond) // time enough to overtake, were it allowed
+	close(release)
+	<-emitted
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	got := hub.inboxOf("r1")
+	if len(got) != 2 || offerIDOf(t, got[0]) != "offer:o1" || offerIDOf(t, got[1]) != "offer_withdrawn:o1" {
+		t.Fatalf("r1 got %s, want the offer then its withdrawal", describe(got))
+	}
+}
