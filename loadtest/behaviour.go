@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/liandong/liandong/realtime/wire"
 )
 
 // answerIDPrefix marks the envelope id of an answer; the server echoes a
@@ -36,7 +38,7 @@ func (ph *phone) sendLocation() {
 	ph.mu.Lock()
 	p := ph.mv.at(time.Now(), ph.rng)
 	ph.mu.Unlock()
-	ph.write("location", "", locationMsg{Lat: p.Lat(), Lng: p.Lon()})
+	ph.write(wire.TypeLocation, "", wire.Location{Lat: p.Lat(), Lng: p.Lon()})
 }
 
 func (ph *phone) nextLoss() time.Duration {
@@ -68,18 +70,18 @@ func (ph *phone) handle(env envelope) {
 		ph.mu.Lock()
 		ph.lastID = env.ID
 		ph.mu.Unlock()
-		defer ph.write("ack", "", ackMsg{ID: env.ID})
+		defer ph.write(wire.TypeAck, "", wire.Ack{ID: env.ID})
 	}
 	switch env.Type {
-	case "offer":
-		var m offerMsg
+	case wire.TypeOffer:
+		var m wire.Offer
 		if json.Unmarshal(env.Data, &m) != nil || m.OfferID == "" {
 			ph.emit(Event{Kind: evError, Info: "bad_offer"})
 			return
 		}
 		ph.onOffer(env, m, now)
-	case "offer_withdrawn":
-		var m withdrawnMsg
+	case wire.TypeOfferWithdrawn:
+		var m wire.OfferWithdrawn
 		_ = json.Unmarshal(env.Data, &m)
 		ph.mu.Lock()
 		if t, ok := ph.thinking[m.OfferID]; ok {
@@ -91,25 +93,25 @@ func (ph *phone) handle(env envelope) {
 		}
 		ph.mu.Unlock()
 		ph.emit(Event{Kind: evWithdrawn, At: now.UnixNano(), Offer: m.OfferID, Need: m.NeedID, Info: m.Reason})
-	case "assignment":
-		var m assignmentMsg
+	case wire.TypeAssignment:
+		var m wire.Assignment
 		_ = json.Unmarshal(env.Data, &m)
 		ph.emit(Event{Kind: evAssignment, At: now.UnixNano(), Need: m.NeedID, Team: len(m.Team), Info: m.LeadID})
 		ph.onAssignment(m)
-	case "error":
-		var m errorMsg
+	case wire.TypeError:
+		var m wire.Error
 		_ = json.Unmarshal(env.Data, &m)
 		ev := Event{Kind: evError, At: now.UnixNano(), Info: m.Code}
 		if offer, ok := strings.CutPrefix(env.ID, answerIDPrefix); ok {
 			ev.Offer = offer
 		}
 		ph.emit(ev)
-	case "answered":
-		var m answerMsg
+	case wire.TypeAnswered:
+		var m wire.Answered
 		_ = json.Unmarshal(env.Data, &m)
 		ph.emit(Event{Kind: evAnswered, At: now.UnixNano(), Offer: m.OfferID})
-	case "resync":
-		var m resyncMsg
+	case wire.TypeResync:
+		var m wire.Resync
 		_ = json.Unmarshal(env.Data, &m)
 		ph.emit(Event{Kind: evResync, At: now.UnixNano(), Info: m.Reason})
 	}
@@ -117,7 +119,7 @@ func (ph *phone) handle(env envelope) {
 
 // onOffer records the offer and decides, per the behaviour model, whether
 // to accept, decline or let it lapse, answering after a think time.
-func (ph *phone) onOffer(env envelope, m offerMsg, now time.Time) {
+func (ph *phone) onOffer(env envelope, m wire.Offer, now time.Time) {
 	ts := parseTS(env.TS)
 	ph.mu.Lock()
 	dup := ph.seen[m.OfferID]
@@ -154,7 +156,11 @@ func (ph *phone) onOffer(env envelope, m offerMsg, now time.Time) {
 		delete(ph.thinking, m.OfferID)
 		ph.mu.Unlock()
 		if pending {
-			ph.deliver(outMsg{typ: kind, id: answerIDPrefix + m.OfferID, data: answerMsg{OfferID: m.OfferID},
+			var answer any = wire.Accept{OfferID: m.OfferID}
+			if kind == evDecline {
+				answer = wire.Decline{OfferID: m.OfferID}
+			}
+			ph.deliver(outMsg{typ: kind, id: answerIDPrefix + m.OfferID, data: answer,
 				ev: Event{Kind: kind, Offer: m.OfferID, Need: m.NeedID}})
 		}
 	})
@@ -167,7 +173,7 @@ func (ph *phone) onOffer(env envelope, m offerMsg, now time.Time) {
 
 // onAssignment does the task and reports it complete after the task time,
 // which frees the person for the next need.
-func (ph *phone) onAssignment(m assignmentMsg) {
+func (ph *phone) onAssignment(m wire.Assignment) {
 	ph.mu.Lock()
 	dup := ph.assigned[m.NeedID]
 	ph.assigned[m.NeedID] = true
@@ -177,7 +183,7 @@ func (ph *phone) onAssignment(m assignmentMsg) {
 		return
 	}
 	ph.after(task, func() {
-		ph.deliver(outMsg{typ: "complete", data: completeMsg{NeedID: m.NeedID, Note: "drill: done"},
+		ph.deliver(outMsg{typ: wire.TypeComplete, data: wire.Complete{NeedID: m.NeedID, Note: "drill: done"},
 			ev: Event{Kind: evComplete, Need: m.NeedID}})
 	})
 }

@@ -194,7 +194,10 @@ func TestDrillChildServerAndWorkers(t *testing.T) {
 }
 
 // TestTalksOnlyOverTheNetwork: a drill that reached into the server's
-// packages would prove nothing about the real path (ARCHITECTURE.md).
+// packages would prove nothing about the real path (ARCHITECTURE.md). It
+// may share the protocol's vocabulary, realtime/wire: plain message types
+// with no server code, and a leaf (whatever it imported would be listed
+// here too).
 func TestTalksOnlyOverTheNetwork(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", ".", "../cmd/drill").Output()
 	if err != nil {
@@ -202,7 +205,8 @@ func TestTalksOnlyOverTheNetwork(t *testing.T) {
 	}
 	for _, pkg := range strings.Fields(string(out)) {
 		if strings.HasPrefix(pkg, "github.com/liandong/liandong/") &&
-			pkg != "github.com/liandong/liandong/loadtest" && pkg != "github.com/liandong/liandong/cmd/drill" {
+			pkg != "github.com/liandong/liandong/loadtest" && pkg != "github.com/liandong/liandong/cmd/drill" &&
+			pkg != "github.com/liandong/liandong/realtime/wire" {
 			t.Errorf("the drill imports %s", pkg)
 		}
 	}

@@ -3,11 +3,15 @@ package loadtest
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/liandong/liandong/realtime/wire"
 )
 
 // envelope is the one websocket message shape of API.md. The harness has
 // its own copy rather than the server's type: a drill must fail when the
-// wire changes, not silently follow the server.
+// envelope changes, not silently follow the server. The payloads inside
+// are the protocol's own types (realtime/wire), whose JSON a test there
+// pins to the v1 contract.
 type envelope struct {
 	V    int             `json:"v"`
 	Type string          `json:"type"`
@@ -15,63 +19,6 @@ type envelope struct {
 	TS   string          `json:"ts,omitempty"`
 	Data json.RawMessage `json:"data,omitempty"`
 }
-
-// Server -> client payloads the phones read.
-type (
-	offerMsg struct {
-		OfferID     string  `json:"offer_id"`
-		NeedID      string  `json:"need_id"`
-		Role        string  `json:"role"`
-		Category    string  `json:"category"`
-		Urgency     int     `json:"urgency"`
-		Lat         float64 `json:"lat"`
-		Lng         float64 `json:"lng"`
-		DistanceM   float64 `json:"distance_m"`
-		ExpiresAt   string  `json:"expires_at"`
-		Description string  `json:"description"`
-	}
-	withdrawnMsg struct {
-		OfferID string `json:"offer_id"`
-		NeedID  string `json:"need_id"`
-		Reason  string `json:"reason"`
-	}
-	assignmentMsg struct {
-		NeedID string       `json:"need_id"`
-		Role   string       `json:"role"`
-		LeadID string       `json:"lead_id"`
-		Team   []teamMember `json:"team"`
-	}
-	teamMember struct {
-		ResponderID string `json:"responder_id"`
-		Role        string `json:"role"`
-	}
-	errorMsg struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	}
-	resyncMsg struct {
-		Reason string `json:"reason"`
-		LastID string `json:"last_id"`
-	}
-)
-
-// Client -> server payloads.
-type (
-	locationMsg struct {
-		Lat float64 `json:"lat"`
-		Lng float64 `json:"lng"`
-	}
-	answerMsg struct {
-		OfferID string `json:"offer_id"`
-	}
-	ackMsg struct {
-		ID string `json:"id"`
-	}
-	completeMsg struct {
-		NeedID string `json:"need_id"`
-		Note   string `json:"note"`
-	}
-)
 
 // encodeEnvelope builds one client message. The id of an answer names the
 // offer, so that an error the server echoes back can be tied to it.
@@ -96,5 +43,5 @@ func parseTS(s string) time.Time {
 // isInbox reports whether a message type is kept in the durable inbox and
 // so carries the stream position to resume from.
 func isInbox(typ string) bool {
-	return typ == "offer" || typ == "offer_withdrawn" || typ == "assignment"
+	return typ == wire.TypeOffer || typ == wire.TypeOfferWithdrawn || typ == wire.TypeAssignment
 }

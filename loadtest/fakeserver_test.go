@@ -17,6 +17,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/paulmach/orb"
+
+	"github.com/liandong/liandong/realtime/wire"
 )
 
 // fakeServer speaks API.md's HTTP and websocket protocol with a toy
@@ -393,10 +395,10 @@ func (f *fakeServer) offer(id string) (*fakeNeed, *fakeAsg) {
 }
 
 func (f *fakeServer) maybeStaffed(n *fakeNeed) {
-	var team []teamMember
+	var team []wire.TeamMember
 	for _, a := range n.asg {
 		if a.state == "accepted" {
-			team = append(team, teamMember{ResponderID: a.rid, Role: a.role})
+			team = append(team, wire.TeamMember{ResponderID: a.rid, Role: a.role})
 		}
 	}
 	if len(team) < len(n.slots) {
@@ -410,7 +412,7 @@ func (f *fakeServer) maybeStaffed(n *fakeNeed) {
 		if (f.bug == "lose_assignment" || f.bug == "no_push_assignment") && !f.lostAsg {
 			f.lostAsg, deliver = true, false
 		}
-		f.push(p, "assignment", assignmentMsg{NeedID: n.id, Role: p.role, LeadID: team[0].ResponderID, Team: team}, deliver)
+		f.push(p, "assignment", wire.Assignment{NeedID: n.id, Role: p.role, LeadID: team[0].ResponderID, Team: team}, deliver)
 		if !deliver && f.bug == "lose_assignment" {
 			p.inbox = p.inbox[:len(p.inbox)-1] // never stored either: the member is never told
 		}
@@ -447,7 +449,7 @@ func (f *fakeServer) match() {
 				p := f.people[a.rid]
 				p.active--
 				p.declined[n.id] = true
-				f.push(p, "offer_withdrawn", withdrawnMsg{OfferID: a.offer, NeedID: n.id, Reason: "expired"}, true)
+				f.push(p, "offer_withdrawn", wire.OfferWithdrawn{OfferID: a.offer, NeedID: n.id, Reason: "expired"}, true)
 			}
 		}
 		for slot, t := range n.slots {
@@ -464,7 +466,7 @@ func (f *fakeServer) match() {
 				if (f.bug == "lose_offer" || f.bug == "no_push") && !f.lost {
 					f.lost, deliver = true, false
 				}
-				f.push(p, "offer", offerMsg{OfferID: a.offer, NeedID: n.id, Role: t.Role, Category: n.spec.Category,
+				f.push(p, "offer", wire.Offer{OfferID: a.offer, NeedID: n.id, Role: t.Role, Category: n.spec.Category,
 					Urgency: n.spec.Urgency, Lat: n.spec.Lat, Lng: n.spec.Lng, ExpiresAt: a.expires.UTC().Format(time.RFC3339Nano)}, deliver)
 				if !deliver && f.bug == "lose_offer" {
 					p.inbox = p.inbox[:len(p.inbox)-1] // gone from the inbox too: truly lost

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/liandong/liandong/realtime/wire"
 )
 
 // sweepWait bounds one sweep connection. The replay of an inbox follows
@@ -111,7 +113,7 @@ func sweepInbox(ctx context.Context, dialer *websocket.Dialer, base *url.URL, to
 			out = append(out, Event{Kind: evSwept, At: time.Now().UnixNano()})
 		}
 		if env.Type == "assignment" {
-			var m assignmentMsg
+			var m wire.Assignment
 			if json.Unmarshal(env.Data, &m) == nil && m.NeedID != "" {
 				out = append(out, Event{Kind: evSweptAssignment, At: time.Now().UnixNano(), Need: m.NeedID})
 			}
@@ -120,7 +122,7 @@ func sweepInbox(ctx context.Context, dialer *websocket.Dialer, base *url.URL, to
 		if env.Type != "offer" {
 			continue
 		}
-		var m offerMsg
+		var m wire.Offer
 		if json.Unmarshal(env.Data, &m) == nil && m.OfferID != "" {
 			out = append(out, Event{Kind: evRecovered, At: time.Now().UnixNano(), ServerTS: nanos(parseTS(env.TS)),
 				Offer: m.OfferID, Need: m.NeedID, Expires: nanos(parseTS(m.ExpiresAt))})

@@ -3,7 +3,6 @@ package mobilize
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -90,6 +89,8 @@ type EscalationStore interface {
 	Members(ctx context.Context, orgs []string) (map[ResponderID]bool, error)
 	// Community returns the community whose area holds p, or "".
 	Community(ctx context.Context, p orb.Point) (AreaID, error)
+	// NoteEscalation counts one escalation of a need, for the evaluation.
+	NoteEscalation(ctx context.Context, id NeedID) error
 }
 
 // Scope narrows the candidates of one need. Members nil: everyone.
@@ -101,10 +102,11 @@ type Scope struct {
 // Escalator decides each need's scope and widens it on the clock. The
 // matcher asks it for scopes once per tick.
 type Escalator struct {
-	store EscalationStore
-	sink  EventSink
-	cfg   EscalationConfig
-	now   func() time.Time
+	store       EscalationStore
+	sink        EventSink
+	cfg         EscalationConfig
+	now         func() time.Time
+	countFailed func(NeedID, error)
 }
 
 // NewEscalator returns an escalator; zero goals take the defaults.
@@ -121,8 +123,14 @@ func NewEscalator(store EscalationStore, sink EventSink, cfg EscalationConfig, n
 	if now == nil {
 		now = time.Now
 	}
-	return &Escalator{store: store, sink: sink, cfg: cfg, now: now}
+	return &Escalator{store: store, sink: sink, cfg: cfg, now: now, countFailed: func(NeedID, error) {}}
 }
+
+// OnCountFailed sets what is done when a need escalated but the
+// escalation could not be counted for the evaluation: the escalation
+// stands (the count is a statistic), so the failure is only reported.
+// Call it before the escalator is used.
+func (e *Escalator) OnCountFailed(f func(id NeedID, err error)) { e.countFailed = f }
 
 // Goal is the time a need of urgency u may wait at one step.
 func (e *Escalator) Goal(urgency int) time.Duration {
@@ -182,7 +190,7 @@ func (e *Escalator) Scopes(ctx context.Context, needs []NeedState) (map[NeedID]S
 			continue
 		}
 		if st.Step < LastStep && now.Sub(st.Since) >= e.Goal(n.Urgency) {
-			if next, moved, err := e.advance(ctx, n, st, now, reasonTimeGoal); err != nil {
+			if next, moved, err := e.advance(ctx, n, st, now, EscalatedTimeGoal); err != nil {
 				return nil, err
 			} else if moved {
 				st = next
@@ -218,7 +226,7 @@ func (e *Escalator) WidenEmpty(ctx context.Context, needs []NeedState) (map[Need
 		if !ok || st.Step >= LastStep {
 			continue
 		}
-		next, moved, err := e.advance(ctx, n, st, now, reasonNobodyInScope)
+		next, moved, err := e.advance(ctx, n, st, now, EscalatedNobodyInScope)
 		if err != nil {
 			return nil, err
 		}
@@ -309,7 +317,7 @@ func (e *Escalator) Escalate(ctx context.Context, n NeedState) (EscalationState,
 	if st.Step >= LastStep {
 		return st, fmt.Errorf("escalate need %s: it has reached the city pool: %w", n.ID, ErrConflict)
 	}
-	next, moved, err := e.advance(ctx, &n, st, e.now(), reasonManual)
+	next, moved, err := e.advance(ctx, &n, st, e.now(), EscalatedManually)
 	if err != nil {
 		return EscalationState{}, err
 	}
@@ -319,28 +327,33 @@ func (e *Escalator) Escalate(ctx context.Context, n NeedState) (EscalationState,
 	return next, nil
 }
 
-// Why a need widened, in its need.escalated event.
+// EscalationReason says why a need widened.
+type EscalationReason string
+
+// Why a need widened.
 const (
-	reasonTimeGoal      = "time_goal"       // it waited its urgency's goal unfilled
-	reasonNobodyInScope = "nobody_in_scope" // nobody in the step's scope was available
-	reasonManual        = "manual"          // an operator widened it
+	EscalatedTimeGoal      EscalationReason = "time_goal"       // it waited its urgency's goal unfilled
+	EscalatedNobodyInScope EscalationReason = "nobody_in_scope" // nobody in the step's scope was available
+	EscalatedManually      EscalationReason = "manual"          // an operator widened it
 )
 
-func (e *Escalator) advance(ctx context.Context, n *NeedState, st EscalationState, now time.Time, reason string) (EscalationState, bool, error) {
+// countTimeout bounds counting an escalation that has happened.
+const countTimeout = 2 * time.Second
+
+func (e *Escalator) advance(ctx context.Context, n *NeedState, st EscalationState, now time.Time, reason EscalationReason) (EscalationState, bool, error) {
 	next := EscalationState{Step: st.Step + 1, Since: now.UTC().Truncate(time.Millisecond)}
 	moved, err := e.store.AdvanceEscalation(ctx, n.ID, st.Step, next)
 	if err != nil || !moved {
 		return st, false, err
 	}
-	step := EscalationSteps[next.Step]
-	data := needPointData(&n.Need)
-	data["step"], data["step_name"], data["tier"] = next.Step, step.Name, step.Tier
-	data["manual"], data["reason"] = reason == reasonManual, reason
-	data["community"], data["urgency"] = n.Community, n.Urgency
-	data["goal_s"] = e.Goal(n.Urgency).Seconds()
-	data["waited_s"] = math.Round(now.Sub(st.Since).Seconds())
-	data["open_s"] = math.Round(now.Sub(n.CreatedAt).Seconds())
-	e.sink.Emit(ctx, Event{Type: "need.escalated", Point: n.Point, At: now, Data: data})
+	e.sink.Emit(ctx, NeedEscalated{Need: *n, Step: next.Step, Reason: reason, Goal: e.Goal(n.Urgency), Waited: now.Sub(st.Since), At: now})
+	// Counted here, where it happened, even if the caller has given up
+	// meanwhile: the step has moved and will not be taken again.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), countTimeout)
+	defer cancel()
+	if err := e.store.NoteEscalation(cctx, n.ID); err != nil {
+		e.countFailed(n.ID, err)
+	}
 	return next, true, nil
 }
 

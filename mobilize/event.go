@@ -2,29 +2,127 @@ package mobilize
 
 import (
 	"context"
-	"math"
 	"time"
 
 	"github.com/paulmach/orb"
 )
 
-// Event is one thing that happened, told to the world through an
-// EventSink. Console events have a Type and a Point; a message for one
-// responder's durable inbox has To and Message. One event may be both
-// (an offer is an "offer.sent" on the map and an "offer" in the inbox).
-type Event struct {
-	Type  string // need.created, need.updated, offer.sent, offer.answered, need.staffed, need.completed, responder.moved
-	Point orb.Point
-	At    time.Time
-	Data  map[string]any // ids and coordinates the console needs
-
-	To      ResponderID // recipient of a durable inbox message, if any
-	Message string      // offer, offer_withdrawn, assignment
-	Payload map[string]any
+// Event is one thing that happened in the mobilisation, told to the world
+// through an EventSink. The set is closed: the types below are all there
+// is, so an adapter that says them on a wire can switch over every one.
+// Events carry domain values; how they are worded for a phone or a
+// console is the adapter's business.
+//
+// An event shares slices and pointers with its emitter (the need's team,
+// its supplies): a sink that keeps one past Emit must copy what it keeps.
+type Event interface {
+	domainEvent()
 }
 
-// EventSink receives events; cmd wires the websocket hub in as one. Emit
-// must not block for long: it is called on the matcher's path.
+// NeedCreated: a need was filed and is open. It happened at
+// Need.CreatedAt.
+type NeedCreated struct {
+	Need Need
+}
+
+// OfferSent: a responder was claimed for one place of a need's team and
+// offered it.
+type OfferSent struct {
+	Need           NeedState // as it was when offered, with its supplies
+	Role           Role      // of the place offered
+	Offer          OfferID
+	Responder      ResponderID
+	Reason         Reason
+	From           orb.Point // where the responder was; zero when an operator chose them
+	DistanceMeters float64
+	Expires        time.Time
+	At             time.Time
+}
+
+// OfferAnswered: an offer was accepted, declined, or lapsed
+// (AssignAccepted, AssignDeclined or AssignExpired). A lapsed offer is
+// gone from the responder's phone too.
+type OfferAnswered struct {
+	Need      NeedID
+	Offer     OfferID
+	Responder ResponderID
+	State     AssignmentState
+	At        time.Time
+}
+
+// NeedClosed: a need closed unstaffed or was cancelled (Status), and its
+// pending offers were withdrawn.
+type NeedClosed struct {
+	Need      Need
+	Status    NeedStatus // NeedCancelled or NeedUnstaffed
+	Withdrawn []Withdrawal
+	At        time.Time
+}
+
+// TeamStaffed: the last place of a need's team was filled. Team is the
+// people who accepted, in the need's order; Withdrawn the offers still
+// pending, taken back because the team is full.
+type TeamStaffed struct {
+	Need      NeedState
+	Team      []Assignment
+	Withdrawn []Withdrawal
+	At        time.Time
+}
+
+// TaskCompleted: the team reported the task done.
+type TaskCompleted struct {
+	Need Need
+	At   time.Time
+}
+
+// NeedEscalated: a need's scope widened to EscalationSteps[Step], after
+// waiting Waited at the step before (whose goal was Goal).
+type NeedEscalated struct {
+	Need   NeedState
+	Step   int
+	Reason EscalationReason
+	Goal   time.Duration
+	Waited time.Duration
+	At     time.Time
+}
+
+// NeedSupplied: a need's items were reserved at a depot.
+type NeedSupplied struct {
+	Need     NeedState
+	Supplies Supplies // the reservation: where the items wait
+	At       time.Time
+}
+
+// ResponderMoved: a responder's position or state changed.
+type ResponderMoved struct {
+	Responder ResponderID
+	Role      Role
+	Status    Status
+	Point     orb.Point
+	At        time.Time
+}
+
+// Alerted: an operator sent a message to everyone available in an area.
+type Alerted struct {
+	Alert   string
+	To      []ResponderID
+	Message string
+	At      time.Time
+}
+
+func (NeedCreated) domainEvent()    {}
+func (OfferSent) domainEvent()      {}
+func (OfferAnswered) domainEvent()  {}
+func (NeedClosed) domainEvent()     {}
+func (TeamStaffed) domainEvent()    {}
+func (TaskCompleted) domainEvent()  {}
+func (NeedEscalated) domainEvent()  {}
+func (NeedSupplied) domainEvent()   {}
+func (ResponderMoved) domainEvent() {}
+func (Alerted) domainEvent()        {}
+
+// EventSink receives events; cmd wires the notification adapter in as
+// one. Emit must not block for long: it is called on the matcher's path.
 type EventSink interface {
 	Emit(ctx context.Context, e Event)
 }
@@ -38,65 +136,31 @@ func (f EventSinkFunc) Emit(ctx context.Context, e Event) { f(ctx, e) }
 // discard is the sink used when none is given.
 var discard = EventSinkFunc(func(context.Context, Event) {})
 
-// rfc3339 formats times on the wire: UTC, RFC 3339.
-func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
-func needPointData(n *Need) map[string]any {
-	return map[string]any{"need_id": n.ID, "lat": n.Point.Lat(), "lng": n.Point.Lon()}
-}
-
 func (m *Matcher) emitOffer(ctx context.Context, n *NeedState, team int, o OfferRequest, c Candidate) {
 	emitOffer(ctx, m.sink, n, team, o, c, m.now())
 }
 
 func emitOffer(ctx context.Context, sink EventSink, n *NeedState, team int, o OfferRequest, c Candidate, now time.Time) {
-	data := needPointData(&n.Need)
-	data["offer_id"], data["responder_id"], data["role"] = o.OfferID, o.Responder, n.Team[team].Role
-	data["responder_lat"], data["responder_lng"] = c.Point.Lat(), c.Point.Lon()
-	data["reason"], data["urgency"] = o.Reason, n.Urgency
-	sink.Emit(ctx, Event{
-		Type: "offer.sent", Point: n.Point, At: now, Data: data,
-		To: o.Responder, Message: "offer",
-		Payload: withPickup(map[string]any{
-			"offer_id": o.OfferID, "need_id": n.ID, "role": n.Team[team].Role, "category": n.Category,
-			"urgency": n.Urgency, "lat": n.Point.Lat(), "lng": n.Point.Lon(),
-			"distance_m": math.Round(c.DistanceMeters), "expires_at": rfc3339(now.Add(o.TTL)),
-			"description": n.Description,
-		}, n),
+	sink.Emit(ctx, OfferSent{
+		Need: *n, Role: n.Team[team].Role, Offer: o.OfferID, Responder: o.Responder, Reason: o.Reason,
+		From: c.Point, DistanceMeters: c.DistanceMeters, Expires: now.Add(o.TTL), At: now,
 	})
 }
 
-// emitAnswer tells the console what became of an offer and, for an
-// expired one, tells the responder it is gone.
-func (m *Matcher) emitAnswer(ctx context.Context, a Answer, state string) {
+// emitAnswer tells what became of an offer.
+func (m *Matcher) emitAnswer(ctx context.Context, a Answer, state AssignmentState) {
 	emitAnswer(ctx, m.sink, a, state, m.now())
 }
 
-func emitAnswer(ctx context.Context, sink EventSink, a Answer, state string, now time.Time) {
-	sink.Emit(ctx, Event{Type: "offer.answered", At: now, Data: map[string]any{
-		"need_id": a.Need, "offer_id": a.OfferID, "responder_id": a.Responder, "state": state,
-	}})
-	if state == "expired" {
-		sink.Emit(ctx, Event{At: now, To: a.Responder, Message: "offer_withdrawn",
-			Payload: map[string]any{"offer_id": a.OfferID, "need_id": a.Need, "reason": "expired"}})
-	}
+func emitAnswer(ctx context.Context, sink EventSink, a Answer, state AssignmentState, now time.Time) {
+	sink.Emit(ctx, OfferAnswered{Need: a.Need, Offer: a.OfferID, Responder: a.Responder, State: state, At: now})
 }
 
-// emitClosed withdraws every offer of a closed need.
+// emitClosed tells that a need closed and its offers were withdrawn.
 func (m *Matcher) emitClosed(ctx context.Context, n *NeedState, status NeedStatus, c Closed) {
 	emitClosed(ctx, m.sink, &n.Need, status, c, m.now())
 }
 
 func emitClosed(ctx context.Context, sink EventSink, n *Need, status NeedStatus, c Closed, now time.Time) {
-	reason := "cancelled"
-	if status == NeedUnstaffed {
-		reason = "unstaffed"
-	}
-	for _, w := range c.Withdrawn {
-		sink.Emit(ctx, Event{At: now, To: w.Responder, Message: "offer_withdrawn",
-			Payload: map[string]any{"offer_id": w.OfferID, "need_id": n.ID, "reason": reason}})
-	}
-	data := needPointData(n)
-	data["status"] = status
-	sink.Emit(ctx, Event{Type: "need.updated", Point: n.Point, At: now, Data: data})
+	sink.Emit(ctx, NeedClosed{Need: *n, Status: status, Withdrawn: c.Withdrawn, At: now})
 }

@@ -207,7 +207,7 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 	}
 	for _, a := range expired {
 		rep.Expired++
-		m.emitAnswer(ctx, a, "expired")
+		m.emitAnswer(ctx, a, AssignExpired)
 	}
 
 	needs, asked, err := m.store.ActiveNeeds(ctx, m.cfg.MaxNeedsPerTick)

@@ -73,10 +73,7 @@ func (m *Matcher) reserveSupplies(ctx context.Context, needs []NeedState, now ti
 		}
 		if sup.State == SupplyReserved {
 			takeStock(depots, sup.DepotID, n.Items) // later needs this tick see what is left
-			m.sink.Emit(ctx, Event{Type: "need.supplied", Point: n.Point, At: now, Data: map[string]any{
-				"need_id": n.ID, "lat": n.Point.Lat(), "lng": n.Point.Lon(), "depot_id": sup.DepotID,
-				"depot_lat": sup.DepotPoint.Lat(), "depot_lng": sup.DepotPoint.Lon(),
-			}})
+			m.sink.Emit(ctx, NeedSupplied{Need: *n, Supplies: sup, At: now})
 		}
 		n.Supplies = &sup
 	}

@@ -90,12 +90,7 @@ func (s *Service) CreateNeed(ctx context.Context, n Need) (NeedState, error) {
 	if !created {
 		return NeedState{}, fmt.Errorf("create need %s: %w", n.ID, ErrConflict)
 	}
-	data := needPointData(&n)
-	data["urgency"], data["category"], data["status"], data["slots"] = n.Urgency, n.Category, n.Status, n.Slots()
-	if n.Community != "" {
-		data["community"] = n.Community
-	}
-	s.sink.Emit(ctx, Event{Type: "need.created", Point: n.Point, At: n.CreatedAt, Data: data})
+	s.sink.Emit(ctx, NeedCreated{Need: n})
 	if n.Urgency == 1 {
 		s.matcher.Wake()
 	}
@@ -127,11 +122,12 @@ func (s *Service) Respond(ctx context.Context, rid ResponderID, offerID OfferID,
 	ctx = context.WithoutCancel(ctx)
 	now := s.now()
 	switch a.Outcome {
-	case AnswerAccepted, AnswerStaffed, AnswerDeclined:
-		state := map[AnswerOutcome]string{AnswerAccepted: "accepted", AnswerStaffed: "accepted", AnswerDeclined: "declined"}[a.Outcome]
-		emitAnswer(ctx, s.sink, a, state, now)
+	case AnswerAccepted, AnswerStaffed:
+		emitAnswer(ctx, s.sink, a, AssignAccepted, now)
+	case AnswerDeclined:
+		emitAnswer(ctx, s.sink, a, AssignDeclined, now)
 	case AnswerExpired, AnswerSlotClosed:
-		emitAnswer(ctx, s.sink, a, "expired", now)
+		emitAnswer(ctx, s.sink, a, AssignExpired, now)
 	}
 	if a.Outcome == AnswerDeclined {
 		s.matcher.Wake()
@@ -147,8 +143,8 @@ func (s *Service) Respond(ctx context.Context, rid ResponderID, offerID OfferID,
 	return a, nil
 }
 
-// announceStaffed tells the team (assignment), the consoles (need.staffed)
-// and anyone still holding an offer for it (withdrawn: filled).
+// announceStaffed tells that the need is staffed: the team who accepted,
+// and the offers withdrawn because it is full.
 func (s *Service) announceStaffed(ctx context.Context, a Answer) error {
 	n, err := s.staffedNeed(ctx, a.Need)
 	if err != nil {
@@ -156,28 +152,13 @@ func (s *Service) announceStaffed(ctx context.Context, a Answer) error {
 		// changed, send it again" for the caller; it is an error to log.
 		return fmt.Errorf("need %s staffed but its team not told: %v", a.Need, err)
 	}
-	now := s.now()
-	var team []map[string]any
+	var team []Assignment
 	for _, as := range n.Assignments {
 		if as.State == AssignAccepted {
-			team = append(team, map[string]any{"responder_id": as.ResponderID, "role": as.Role})
+			team = append(team, as)
 		}
 	}
-	for _, as := range n.Assignments {
-		if as.State == AssignAccepted {
-			s.sink.Emit(ctx, Event{At: now, To: as.ResponderID, Message: "assignment", Payload: withPickup(map[string]any{
-				"need_id": n.ID, "role": as.Role, "lead_id": n.LeadID, "team": team,
-				"lat": n.Point.Lat(), "lng": n.Point.Lon(), "category": n.Category, "description": n.Description,
-			}, &n)})
-		}
-	}
-	for _, w := range a.Withdrawn {
-		s.sink.Emit(ctx, Event{At: now, To: w.Responder, Message: "offer_withdrawn",
-			Payload: map[string]any{"offer_id": w.OfferID, "need_id": n.ID, "reason": "filled"}})
-	}
-	data := needPointData(&n.Need)
-	data["lead_id"], data["team"], data["status"] = n.LeadID, team, n.Status
-	s.sink.Emit(ctx, Event{Type: "need.staffed", Point: n.Point, At: now, Data: data})
+	s.sink.Emit(ctx, TeamStaffed{Need: n, Team: team, Withdrawn: a.Withdrawn, At: s.now()})
 	return nil
 }
 
@@ -231,9 +212,7 @@ func (s *Service) Complete(ctx context.Context, id NeedID, rid ResponderID) erro
 		if err != nil {
 			return err
 		}
-		data := needPointData(&n.Need)
-		data["status"] = NeedCompleted
-		s.sink.Emit(ctx, Event{Type: "need.completed", Point: n.Point, At: s.now(), Data: data})
+		s.sink.Emit(ctx, TaskCompleted{Need: n.Need, At: s.now()})
 	}
 	return nil
 }
@@ -241,9 +220,7 @@ func (s *Service) Complete(ctx context.Context, id NeedID, rid ResponderID) erro
 // Moved tells the consoles where a responder is now and in what state, for
 // the live map (a "responder.moved" event).
 func (s *Service) Moved(ctx context.Context, rid ResponderID, role Role, status Status, at time.Time, p orb.Point) {
-	s.sink.Emit(ctx, Event{Type: "responder.moved", Point: p, At: at, Data: map[string]any{
-		"responder_id": rid, "role": role, "status": status, "lat": p.Lat(), "lng": p.Lon(),
-	}})
+	s.sink.Emit(ctx, ResponderMoved{Responder: rid, Role: role, Status: status, Point: p, At: at})
 }
 
 // ReasonOperator marks an offer an operator chose by hand.
@@ -298,10 +275,8 @@ func (s *Service) Assign(ctx context.Context, id NeedID, rid ResponderID, role R
 // Alert sends a message to each responder's durable inbox: the operator
 // drew an area and mobilised everyone available in it.
 func (s *Service) Alert(ctx context.Context, alertID string, to []ResponderID, message string) {
-	now := s.now()
-	for _, rid := range to {
-		s.sink.Emit(ctx, Event{At: now, To: rid, Message: "alert", Payload: map[string]any{
-			"alert_id": alertID, "message": message, "sent_at": rfc3339(now),
-		}})
+	if len(to) == 0 {
+		return
 	}
+	s.sink.Emit(ctx, Alerted{Alert: alertID, To: to, Message: message, At: s.now()})
 }

@@ -136,19 +136,18 @@ func (d Depot) Validate() error {
 	return nil
 }
 
-// withPickup adds to an offer or assignment message where to collect the
-// need's items on the way ("pickup"), when they are reserved at a depot;
-// messages of needs without items are unchanged.
-func withPickup(payload map[string]any, n *NeedState) map[string]any {
+// Pickup is where a team collects its need's items on the way.
+type Pickup struct {
+	DepotID string
+	Point   orb.Point
+	Items   []ItemCount
+}
+
+// Pickup says where the team collects the need's items; ok is false
+// unless they are reserved at a depot (a need without items has none).
+func (n NeedState) Pickup() (p Pickup, ok bool) {
 	if n.Supplies == nil || n.Supplies.State != SupplyReserved {
-		return payload
+		return Pickup{}, false
 	}
-	items := make([]map[string]any, len(n.Items))
-	for i, it := range n.Items {
-		items[i] = map[string]any{"item": it.Item, "count": it.Count}
-	}
-	payload["pickup"] = map[string]any{
-		"depot_id": n.Supplies.DepotID, "lat": n.Supplies.DepotPoint.Lat(), "lng": n.Supplies.DepotPoint.Lon(), "items": items,
-	}
-	return payload
+	return Pickup{DepotID: n.Supplies.DepotID, Point: n.Supplies.DepotPoint, Items: n.Items}, true
 }

@@ -46,7 +46,10 @@ func (l *eventLog) take() []string {
 
 // describeEvent names an event with the fields a console acts on.
 func describeEvent(e mobilize.Event) string {
-	return fmt.Sprintf("%s %v %v %v", e.Type, e.Data["responder_id"], e.Data["status"], e.Data["lat"])
+	if m, ok := e.(mobilize.ResponderMoved); ok {
+		return fmt.Sprintf("responder.moved %s %s %v", m.Responder, m.Status, m.Point.Lat())
+	}
+	return fmt.Sprintf("%T", e)
 }
 
 // wsDoor is a responder's socket to a test server.

@@ -9,58 +9,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/paulmach/orb"
 	"go.uber.org/zap"
 
 	"github.com/liandong/liandong/geo"
 	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/notify"
 	"github.com/liandong/liandong/realtime"
 )
-
-// Console events are routed by H3 cell: an event is published on the
-// coarse cells of its location at a few resolutions, and a console
-// subscribes to the cells that cover its map box at the finest resolution
-// that keeps the list short. Routing is then a set lookup in the hub, not a
-// scan of every console. A console receives the events of every cell that
-// overlaps its box (a slightly larger area); the map draws what is inside.
-var channelResolutions = []int{6, 4, 2}
-
-// maxViewportChannels bounds one subscription.
-const maxViewportChannels = 3000
-
-// ChannelAll carries events without a location.
-const ChannelAll = "all"
-
-// EventChannels lists the channels an event at p is published on.
-func EventChannels(p orb.Point) []string {
-	if geo.ValidPoint(p) != nil || (p[0] == 0 && p[1] == 0) {
-		return nil
-	}
-	out := make([]string, 0, len(channelResolutions)+1)
-	for _, res := range channelResolutions {
-		c, err := geo.CellAt(p, res)
-		if err == nil {
-			out = append(out, fmt.Sprintf("c%d:%s", res, c))
-		}
-	}
-	return append(out, ChannelAll)
-}
-
-// viewportChannels maps a console's box to channel names.
-func viewportChannels(box geo.BBox) ([]string, error) {
-	for _, res := range channelResolutions {
-		cells, err := box.Cells(res)
-		if err != nil || len(cells) > maxViewportChannels {
-			continue
-		}
-		out := make([]string, 0, len(cells)+1)
-		for _, c := range cells {
-			out = append(out, fmt.Sprintf("c%d:%s", res, c))
-		}
-		return append(out, ChannelAll), nil
-	}
-	return []string{ChannelAll}, nil // the whole world: everything
-}
 
 // SocketDeps is what the websocket endpoint needs beyond the API's own
 // parts: the hub that holds the sockets.
@@ -121,7 +76,7 @@ func (h *socketHandler) handle(ctx context.Context, s *realtime.Session, id Iden
 		if err != nil {
 			return clientErr("invalid_message", "bbox: %v", err)
 		}
-		chs, _ := viewportChannels(box)
+		chs := notify.ViewportChannels(box)
 		s.SetChannels(chs)
 		return s.Send("subscribed", map[string]any{"bbox": m.BBox, "channels": len(chs)})
 	}

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/liandong/liandong/mobilize"
@@ -93,24 +92,4 @@ func (f *failureLog) report(err error) {
 	default:
 		f.log.Error("loop round failed", zap.String("loop", f.loop), zap.Error(err))
 	}
-}
-
-// countingSink counts domain events for /metrics and passes them on.
-type countingSink struct {
-	next   mobilize.EventSink
-	events *prometheus.CounterVec
-}
-
-func newCountingSink(next mobilize.EventSink, reg prometheus.Registerer) *countingSink {
-	c := &countingSink{next: next, events: prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "liandong", Name: "events_total",
-		Help: "Domain events by type (console events) and inbox message (responder messages).",
-	}, []string{"type", "message"})}
-	reg.MustRegister(c.events)
-	return c
-}
-
-func (c *countingSink) Emit(ctx context.Context, e mobilize.Event) {
-	c.events.WithLabelValues(e.Type, e.Message).Inc()
-	c.next.Emit(ctx, e)
 }

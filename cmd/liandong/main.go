@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/notify"
 	"github.com/liandong/liandong/mobilize/redisstore"
 	"github.com/liandong/liandong/realtime"
 	"github.com/liandong/liandong/realtime/redisrt"
@@ -69,6 +70,7 @@ type Main struct {
 	store    *redisstore.Store
 	service  *mobilize.Service
 	hub      *realtime.Hub
+	notifier *notify.Notifier
 	loops    *loops
 	listener net.Listener
 	http     *http.Server
@@ -110,14 +112,19 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.hub.Run(ctx); err != nil {
 		return fmt.Errorf("websocket hub: %w", err)
 	}
-	sink := &escalationCounter{next: newCountingSink(&hubSink{hub: m.hub, log: m.Log.Named("events")}, m.registry), store: m.store, log: m.Log.Named("events")}
-	m.service = mobilize.NewService(m.store, sink, mobilize.MatchConfig{
+	events := m.Log.Named("events")
+	m.notifier = notify.New(m.hub, notify.Options{Logger: events, Registerer: m.registry})
+	m.service = mobilize.NewService(m.store, m.notifier, mobilize.MatchConfig{
 		Tick: m.Config.Matching.Tick, StartRadiusMeters: m.Config.Matching.StartRadiusMeters,
 		MaxRadiusMeters: m.Config.Matching.MaxRadiusMeters, OfferTTL: m.Config.Offers.TTL, Speeds: m.Config.Travel,
 		PenaltyUnreliable:  m.Config.Matching.PenaltyUnreliable,
 		AlertBudgetPerHour: alertBudget(m.Config.Matching.AlertBudgetPerHour),
 	}, time.Now)
-	m.service.UseEscalation(mobilize.NewEscalator(m.store, sink, mobilize.EscalationConfig{Goals: m.Config.Escalation.goals(), WidenWhenEmpty: m.Config.Escalation.WidenWhenEmpty}, time.Now))
+	esc := mobilize.NewEscalator(m.store, m.notifier, mobilize.EscalationConfig{Goals: m.Config.Escalation.goals(), WidenWhenEmpty: m.Config.Escalation.WidenWhenEmpty}, time.Now)
+	esc.OnCountFailed(func(id mobilize.NeedID, err error) {
+		events.Warn("escalation not counted", zap.String("need_id", string(id)), zap.Error(err))
+	})
+	m.service.UseEscalation(esc)
 	if err := loadAreaFile(ctx, m.store, m.Config.Areas.File, m.Log); err != nil {
 		return err
 	}
@@ -171,8 +178,10 @@ func (m *Main) Addr() string {
 }
 
 // Close stops in order: stop accepting and finish in-flight requests, stop
-// the matcher and sweeper, then close Redis. It is safe to call after a
-// failed Run.
+// the matcher and sweeper, deliver the messages they queued, close the
+// websockets, then close Redis. Producers of events stop before the
+// notifier drains, and the hub and Redis it delivers through close after
+// it. It is safe to call after a failed Run.
 func (m *Main) Close() error {
 	var errs []error
 	if m.http != nil {
@@ -187,6 +196,20 @@ func (m *Main) Close() error {
 		}
 		m.http = nil
 	}
+	if m.loops != nil {
+		m.loops.Close()
+		m.loops = nil
+	}
+	if m.notifier != nil {
+		// Sockets stay open until the hub shuts down: what they still
+		// cause is delivered on the spot, after the queue.
+		ctx, cancel := context.WithTimeout(context.Background(), m.Config.HTTP.ShutdownTimeout)
+		if err := m.notifier.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		cancel()
+		m.notifier = nil
+	}
 	if m.hub != nil {
 		// Hijacked websockets outlive http.Server.Shutdown: close them with
 		// "going away" so that clients reconnect elsewhere.
@@ -196,10 +219,6 @@ func (m *Main) Close() error {
 		}
 		cancel()
 		m.hub = nil
-	}
-	if m.loops != nil {
-		m.loops.Close()
-		m.loops = nil
 	}
 	if m.redis != nil {
 		if err := m.redis.Close(); err != nil {

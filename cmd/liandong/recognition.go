@@ -1,16 +1,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/url"
 	"time"
 
-	"go.uber.org/zap"
-
-	"github.com/liandong/liandong/mobilize"
-	"github.com/liandong/liandong/mobilize/redisstore"
 	"github.com/liandong/liandong/web"
 )
 
@@ -44,33 +39,4 @@ func (r RecognitionConfig) options() web.RecognitionOptions {
 		o.SigningKey, _ = web.ParseSigningKey(r.SigningKey)
 	}
 	return o
-}
-
-// escalationCounter counts need.escalated events into Redis on their way
-// to the hub, for the evaluation: whoever escalates a need only has to
-// emit the event.
-type escalationCounter struct {
-	next  mobilize.EventSink
-	store *redisstore.Store
-	log   *zap.Logger
-}
-
-func (s *escalationCounter) Emit(ctx context.Context, e mobilize.Event) {
-	if e.Type == "need.escalated" {
-		var id mobilize.NeedID
-		switch v := e.Data["need_id"].(type) {
-		case mobilize.NeedID:
-			id = v
-		case string:
-			id = mobilize.NeedID(v)
-		}
-		if id != "" {
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
-			if err := s.store.NoteEscalation(cctx, id); err != nil {
-				s.log.Warn("escalation not counted", zap.String("need_id", string(id)), zap.Error(err))
-			}
-			cancel()
-		}
-	}
-	s.next.Emit(ctx, e)
 }

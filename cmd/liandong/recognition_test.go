@@ -1,15 +1,8 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
-
-	"go.uber.org/zap"
-
-	"github.com/liandong/liandong/internal/redistest"
-	"github.com/liandong/liandong/mobilize"
-	"github.com/liandong/liandong/mobilize/redisstore"
 )
 
 func TestRecognitionConfig(t *testing.T) {
@@ -36,27 +29,5 @@ func TestRecognitionConfig(t *testing.T) {
 				t.Fatal("accepted")
 			}
 		})
-	}
-}
-
-func TestEscalationEventsAreCounted(t *testing.T) {
-	_, rdb := redistest.Embedded(t)
-	st, err := redisstore.NewStore(rdb, redisstore.IndexOptions{Prefix: "t:", Region: "yt"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var forwarded []string
-	sink := &escalationCounter{store: st, log: zap.NewNop(),
-		next: mobilize.EventSinkFunc(func(_ context.Context, e mobilize.Event) { forwarded = append(forwarded, e.Type) })}
-	ctx := context.Background()
-	sink.Emit(ctx, mobilize.Event{Type: "need.escalated", Data: map[string]any{"need_id": "n1", "step": "partners"}})
-	sink.Emit(ctx, mobilize.Event{Type: "need.escalated", Data: map[string]any{"need_id": mobilize.NeedID("n1")}})
-	sink.Emit(ctx, mobilize.Event{Type: "need.updated", Data: map[string]any{"need_id": "n2"}})
-	got, err := st.Escalations(ctx)
-	if err != nil || len(got) != 1 || got["n1"] != 2 {
-		t.Fatalf("escalations %v %v", got, err)
-	}
-	if len(forwarded) != 3 {
-		t.Fatalf("forwarded %v", forwarded)
 	}
 }

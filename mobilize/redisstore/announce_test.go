@@ -51,11 +51,11 @@ func (f *flakyNeedRead) Need(ctx context.Context, id mobilize.NeedID) (mobilize.
 // offerOf returns the one offer id rec holds for rid.
 func offerOf(t *testing.T, rec *recorder, rid mobilize.ResponderID) mobilize.OfferID {
 	t.Helper()
-	offers := rec.inbox(rid, "offer")
+	offers := rec.offers(rid)
 	if len(offers) != 1 {
 		t.Fatalf("%s has %d offers, want 1", rid, len(offers))
 	}
-	return offers[0].Payload["offer_id"].(mobilize.OfferID)
+	return offers[0].Offer
 }
 
 // teamOfFour offers the places of a mass-casualty team (two medics, two
@@ -78,25 +78,24 @@ func teamOfFour(t *testing.T, st *Store, clock *testClock, svc *mobilize.Service
 	return n
 }
 
-// everyoneTold checks that each member got exactly one assignment naming
-// the whole team, and the consoles one need.staffed.
+// everyoneTold checks that the need was announced staffed exactly once
+// (one TeamStaffed is each member's assignment message and the consoles'
+// need.staffed), naming the whole team.
 func everyoneTold(t *testing.T, rec *recorder, n mobilize.NeedState) {
 	t.Helper()
 	for _, id := range []mobilize.ResponderID{"m1", "m2", "v1", "v2"} {
-		got := rec.inbox(id, "assignment")
+		got := rec.assignments(id)
 		if len(got) != 1 {
-			t.Errorf("%s got %d assignment messages, want 1: staffed and never told where to go", id, len(got))
+			t.Errorf("%s got %d assignments, want 1: staffed and never told where to go", id, len(got))
 			continue
 		}
-		if team, _ := got[0].Payload["team"].([]map[string]any); len(team) != 4 || got[0].Payload["need_id"] != n.ID {
-			t.Errorf("%s's assignment names need %v and a team of %d, want %s and 4", id, got[0].Payload["need_id"], len(team), n.ID)
+		if len(got[0].Team) != 4 || got[0].Need.ID != n.ID {
+			t.Errorf("%s's assignment names need %v and a team of %d, want %s and 4", id, got[0].Need.ID, len(got[0].Team), n.ID)
 		}
 	}
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
 	staffed := 0
-	for _, e := range rec.events {
-		if e.Type == "need.staffed" && e.Data["need_id"] == n.ID {
+	for _, e := range eventsOf[mobilize.TeamStaffed](rec) {
+		if e.Need.ID == n.ID {
 			staffed++
 		}
 	}

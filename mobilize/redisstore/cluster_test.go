@@ -39,7 +39,7 @@ func TestRunsOnRedisCluster(t *testing.T) {
 		t.Fatalf("tick on cluster: %+v, %v", rep, err)
 	}
 	for _, id := range []mobilize.ResponderID{"v1", "v2"} {
-		offer := rec.inbox(id, "offer")[0].Payload["offer_id"].(mobilize.OfferID)
+		offer := rec.offers(id)[0].Offer
 		if _, err := svc.Respond(ctx, id, offer, true); err != nil {
 			t.Fatal(err)
 		}

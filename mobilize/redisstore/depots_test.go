@@ -230,12 +230,12 @@ func TestNearestDepotWithStockAndTheDetour(t *testing.T) {
 		if len(got.Assignments) != 1 || got.Assignments[0].ResponderID != "uphill" {
 			t.Fatalf("assignments %+v: want uphill, whose route via the depot is shorter", got.Assignments)
 		}
-		offers := rec.inbox("uphill", "offer")
+		offers := rec.offers("uphill")
 		if len(offers) != 1 {
 			t.Fatalf("uphill has %d offers", len(offers))
 		}
-		if pickup, _ := offers[0].Payload["pickup"].(map[string]any); pickup == nil || pickup["depot_id"] != "north" {
-			t.Fatalf("offer payload %+v: want a pickup at north", offers[0].Payload)
+		if pickup, ok := offers[0].Need.Pickup(); !ok || pickup.DepotID != "north" {
+			t.Fatalf("offer of %+v: want a pickup at north", offers[0].Need)
 		}
 		if free, held := shelf(t, st, "north", mobilize.ItemMedicineKit); free != 0 || held != 2 {
 			t.Fatalf("north kits %d free %d held", free, held)
@@ -248,7 +248,7 @@ func TestNearestDepotWithStockAndTheDetour(t *testing.T) {
 		if _, err := svc.Respond(ctx, "uphill", got.Assignments[0].OfferID, true); err != nil {
 			t.Fatal(err)
 		}
-		if asg := rec.inbox("uphill", "assignment"); len(asg) != 1 || asg[0].Payload["pickup"] == nil {
+		if asg := rec.assignments("uphill"); len(asg) != 1 || !hasPickup(asg[0].Need) {
 			t.Fatalf("assignment %+v: want the pickup on it", asg)
 		}
 		if err := svc.Complete(ctx, n.ID, "uphill"); err != nil {
@@ -425,11 +425,11 @@ func TestStaffedNeedShortOfItemsGetsThemLater(t *testing.T) {
 			Items: []mobilize.ItemCount{{Item: mobilize.ItemMedicineKit, Count: 1}},
 			Team:  []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
 		mustTick(t, svc)
-		offers := rec.inbox("v", "offer")
+		offers := rec.offers("v")
 		if len(offers) != 1 {
 			t.Fatalf("%d offers, want 1", len(offers))
 		}
-		if _, err := svc.Respond(ctx, "v", offers[0].Payload["offer_id"].(mobilize.OfferID), true); err != nil {
+		if _, err := svc.Respond(ctx, "v", offers[0].Offer, true); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := st.Need(ctx, n.ID)
@@ -444,8 +444,8 @@ func TestStaffedNeedShortOfItemsGetsThemLater(t *testing.T) {
 		if got.Supplies.State != mobilize.SupplyReserved || got.Supplies.DepotID != "d" {
 			t.Fatalf("staffed need after restocking: %+v, want reserved at d", got.Supplies)
 		}
-		if len(rec.ofType("need.supplied")) != 1 {
-			t.Fatalf("%d need.supplied events, want 1", len(rec.ofType("need.supplied")))
+		if got := eventsOf[mobilize.NeedSupplied](rec); len(got) != 1 {
+			t.Fatalf("%d need.supplied events, want 1", len(got))
 		}
 		if free, held := shelf(t, st, "d", mobilize.ItemMedicineKit); free != 1 || held != 1 {
 			t.Fatalf("after reserving: %d free %d held, want 1 and 1", free, held)
@@ -462,4 +462,11 @@ func TestStaffedNeedShortOfItemsGetsThemLater(t *testing.T) {
 			t.Fatalf("after completion: %d free %d held, want the kit used", free, held)
 		}
 	})
+}
+
+// hasPickup reports whether messages about n say where to collect its
+// items.
+func hasPickup(n mobilize.NeedState) bool {
+	_, ok := n.Pickup()
+	return ok
 }

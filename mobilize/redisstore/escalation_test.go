@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -49,18 +51,6 @@ func relocate(t testing.TB, st *Store, clock *testClock, id mobilize.ResponderID
 	}
 }
 
-func (r *recorder) ofType(typ string) []mobilize.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []mobilize.Event
-	for _, e := range r.events {
-		if e.Type == typ {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 const c1Lat, c1Lng = 37.46, 121.43 // the middle of community c1
 
 func TestUnfillableNeedEscalatesThroughEveryTierOnTheClock(t *testing.T) {
@@ -95,8 +85,8 @@ func TestUnfillableNeedEscalatesThroughEveryTierOnTheClock(t *testing.T) {
 		// Urgency 1 waits 2 minutes per step; a minute is not enough.
 		clock.Advance(time.Minute)
 		tick()
-		if got := rec.ofType("need.escalated"); len(got) != 0 {
-			t.Fatalf("escalated before its time goal: %v", got[0].Data)
+		if got := eventsOf[mobilize.NeedEscalated](rec); len(got) != 0 {
+			t.Fatalf("escalated before its time goal: %+v", got[0])
 		}
 		want := []struct {
 			name string
@@ -105,22 +95,23 @@ func TestUnfillableNeedEscalatesThroughEveryTierOnTheClock(t *testing.T) {
 		for i, w := range want {
 			clock.Advance(time.Minute) // the goal passes at 2 minutes into each step
 			rep := tick()
-			got := rec.ofType("need.escalated")
+			got := eventsOf[mobilize.NeedEscalated](rec)
 			if len(got) != i+1 {
 				t.Fatalf("after step %d's goal: %d escalation events, want %d", i, len(got), i+1)
 			}
-			d := got[i].Data
-			if d["step"] != i+1 || d["step_name"] != w.name || d["tier"] != w.tier || d["need_id"] != n.ID || d["manual"] != false {
-				t.Fatalf("escalation %d: %v, want step %d %s (%s)", i+1, d, i+1, w.name, w.tier)
+			d := got[i]
+			step := mobilize.EscalationSteps[d.Step]
+			if d.Step != i+1 || step.Name != w.name || step.Tier != w.tier || d.Need.ID != n.ID || d.Reason == mobilize.EscalatedManually {
+				t.Fatalf("escalation %d: %+v, want step %d %s (%s)", i+1, d, i+1, w.name, w.tier)
 			}
-			if d["goal_s"] != 120.0 || d["waited_s"] != 120.0 {
-				t.Fatalf("escalation %d clock: goal %v waited %v, want 120 s each", i+1, d["goal_s"], d["waited_s"])
+			if d.Goal.Seconds() != 120.0 || math.Round(d.Waited.Seconds()) != 120.0 {
+				t.Fatalf("escalation %d clock: goal %v waited %v, want 120 s each", i+1, d.Goal, d.Waited)
 			}
-			if !got[i].At.Equal(clock.Now()) || got[i].Point != n.Point {
-				t.Fatalf("escalation %d at %v %v", i+1, got[i].At, got[i].Point)
+			if !got[i].At.Equal(clock.Now()) || got[i].Need.Point != n.Point {
+				t.Fatalf("escalation %d at %v %v", i+1, got[i].At, got[i].Need.Point)
 			}
 			if w.name == "city" {
-				if rep.Offered != 1 || len(rec.inbox("free", "offer")) != 1 {
+				if rep.Offered != 1 || len(rec.offers("free")) != 1 {
 					t.Fatalf("in the city pool the free volunteer was not offered (%+v)", rep)
 				}
 			} else if rep.Offered != 0 {
@@ -133,8 +124,12 @@ func TestUnfillableNeedEscalatesThroughEveryTierOnTheClock(t *testing.T) {
 		clock.Advance(time.Hour)
 		relocate(t, st, clock, "free", lat, lng)
 		mustTick(t, svc)
-		if got := rec.ofType("need.escalated"); len(got) != 5 {
+		if got := eventsOf[mobilize.NeedEscalated](rec); len(got) != 5 {
 			t.Fatalf("%d escalations, want 5", len(got))
+		}
+		// Each was counted for the evaluation by the escalator itself.
+		if counts, err := st.Escalations(ctx); err != nil || len(counts) != 1 || counts[n.ID] != 5 {
+			t.Fatalf("escalations counted %v %v, want 5 of %s", counts, err, n.ID)
 		}
 		if _, _, err := svc.Escalate(ctx, n.ID); err == nil {
 			t.Fatal("a need in the city pool escalated by hand")
@@ -182,23 +177,23 @@ func TestPartnerVolunteerFillsTheNeedAfterEscalation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		esc := rec.ofType("need.escalated")
-		if len(esc) != 2 || esc[1].Data["step_name"] != "partners" {
-			t.Fatalf("escalations %d, last %v; want rings then partners", len(esc), esc[len(esc)-1].Data)
+		esc := eventsOf[mobilize.NeedEscalated](rec)
+		if len(esc) != 2 || mobilize.EscalationSteps[esc[1].Step].Name != "partners" {
+			t.Fatalf("escalations %d, last %+v; want rings then partners", len(esc), esc[len(esc)-1])
 		}
 		if rep.Offered != 1 {
 			t.Fatalf("partners step offered %d, want 1", rep.Offered)
 		}
-		offers := rec.inbox("partner", "offer")
+		offers := rec.offers("partner")
 		if len(offers) != 1 {
 			t.Fatalf("the partner got %d offers", len(offers))
 		}
 		for _, p := range people[:3] {
-			if len(rec.inbox(p.id, "offer")) != 0 {
+			if len(rec.offers(p.id)) != 0 {
 				t.Fatalf("%s (in scope from step %d) was offered at step 2", p.id, p.stepFrom)
 			}
 		}
-		if _, err := svc.Respond(ctx, "partner", offers[0].Payload["offer_id"].(mobilize.OfferID), true); err != nil {
+		if _, err := svc.Respond(ctx, "partner", offers[0].Offer, true); err != nil {
 			t.Fatal(err)
 		}
 		got, err := st.Need(ctx, n.ID)
@@ -211,7 +206,7 @@ func TestPartnerVolunteerFillsTheNeedAfterEscalation(t *testing.T) {
 		// A staffed need does not escalate further.
 		clock.Advance(time.Hour)
 		mustTick(t, svc)
-		if len(rec.ofType("need.escalated")) != 2 {
+		if len(eventsOf[mobilize.NeedEscalated](rec)) != 2 {
 			t.Fatal("a staffed need escalated")
 		}
 	})
@@ -237,13 +232,16 @@ func TestOperatorEscalatesByHand(t *testing.T) {
 				t.Fatalf("escalate by hand: step %d, %v; want %d", st2.Step, err, want)
 			}
 		}
-		esc := rec.ofType("need.escalated")
-		if len(esc) != 3 || esc[2].Data["manual"] != true || esc[2].Data["tier"] != mobilize.TierStreet || esc[2].Data["waited_s"] != 10.0 {
-			t.Fatalf("events %v", esc[len(esc)-1].Data)
+		esc := eventsOf[mobilize.NeedEscalated](rec)
+		if len(esc) != 3 || esc[2].Reason != mobilize.EscalatedManually || mobilize.EscalationSteps[esc[2].Step].Tier != mobilize.TierStreet || math.Round(esc[2].Waited.Seconds()) != 10.0 {
+			t.Fatalf("events %+v", esc[len(esc)-1])
+		}
+		if counts, err := st.Escalations(ctx); err != nil || counts[n.ID] != 3 {
+			t.Fatalf("escalations counted %v %v, want 3 by hand", counts, err)
 		}
 		// The street step reaches the neighbour's team at the next tick,
 		// long before the hour-long goal of urgency 4.
-		if rep, err := svc.Matcher().Tick(ctx); err != nil || rep.Offered != 1 || len(rec.inbox("neighbour", "offer")) != 1 {
+		if rep, err := svc.Matcher().Tick(ctx); err != nil || rep.Offered != 1 || len(rec.offers("neighbour")) != 1 {
 			t.Fatalf("after escalating to the street: %+v %v", rep, err)
 		}
 		// A need outside every community cannot be escalated: it is in the
@@ -288,24 +286,56 @@ func TestEmptyScopeWidensAtOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		esc := rec.ofType("need.escalated")
-		var steps []any
+		esc := eventsOf[mobilize.NeedEscalated](rec)
+		var steps []string
 		for _, e := range esc {
-			steps = append(steps, e.Data["step_name"])
-			if e.Data["reason"] != "nobody_in_scope" || e.Data["manual"] != false || !e.At.Equal(clock.Now()) {
-				t.Fatalf("escalation %v: want reason nobody_in_scope, now", e.Data)
+			steps = append(steps, mobilize.EscalationSteps[e.Step].Name)
+			if e.Reason != mobilize.EscalatedNobodyInScope || !e.At.Equal(clock.Now()) {
+				t.Fatalf("escalation %+v: want reason nobody_in_scope, now", e)
 			}
 		}
 		if len(steps) != 2 || steps[0] != "rings" || steps[1] != "partners" {
 			t.Fatalf("steps taken in the first tick: %v, want [rings partners]", steps)
 		}
-		if rep.Offered != 1 || len(rec.inbox("partner", "offer")) != 1 {
-			t.Fatalf("offered %d; the partner has %d offers, want the partner offered at once", rep.Offered, len(rec.inbox("partner", "offer")))
+		if rep.Offered != 1 || len(rec.offers("partner")) != 1 {
+			t.Fatalf("offered %d; the partner has %d offers, want the partner offered at once", rep.Offered, len(rec.offers("partner")))
 		}
 		for _, id := range []mobilize.ResponderID{"neighbour", "district"} {
-			if len(rec.inbox(id, "offer")) != 0 {
+			if len(rec.offers(id)) != 0 {
 				t.Fatalf("%s, outside the partners step's scope, was offered", id)
 			}
+		}
+	})
+}
+
+// uncounted is a store whose escalation counter fails.
+type uncounted struct{ *Store }
+
+func (uncounted) NoteEscalation(context.Context, mobilize.NeedID) error {
+	return errors.New("counter unavailable")
+}
+
+// A need that widened but could not be counted still widened: the
+// failure is reported, not returned.
+func TestEscalationStandsWhenItCannotBeCounted(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx := context.Background()
+		clock := newTestClock()
+		st := newStore(t, b, clock)
+		linkageFixture(t, st)
+		rec := &recorder{}
+		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
+		esc := mobilize.NewEscalator(uncounted{st}, rec, mobilize.EscalationConfig{}, clock.Now)
+		var failed []mobilize.NeedID
+		esc.OnCountFailed(func(id mobilize.NeedID, err error) { failed = append(failed, id) })
+		svc.UseEscalation(esc)
+		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 4, Category: "shopping", Point: mustPoint(t, c1Lat, c1Lng),
+			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
+		if _, got, err := svc.Escalate(ctx, n.ID); err != nil || got.Step != 1 {
+			t.Fatalf("escalate: step %d, %v; want step 1 and no error", got.Step, err)
+		}
+		if len(eventsOf[mobilize.NeedEscalated](rec)) != 1 || len(failed) != 1 || failed[0] != n.ID {
+			t.Fatalf("%d events, count failures %v; want the event and %s reported", len(eventsOf[mobilize.NeedEscalated](rec)), failed, n.ID)
 		}
 	})
 }

@@ -97,7 +97,7 @@ func TestServedHoursAreALast24HoursWindow(t *testing.T) {
 		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 3, Category: "elderly_checkin", Point: mustPoint(t, yantaiLat, yantaiLng),
 			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
 		svc.Matcher().Tick(ctx)
-		if _, err := svc.Respond(ctx, "v", rec.inbox("v", "offer")[0].Payload["offer_id"].(mobilize.OfferID), true); err != nil {
+		if _, err := svc.Respond(ctx, "v", rec.offers("v")[0].Offer, true); err != nil {
 			t.Fatal(err)
 		}
 		clock.Advance(2 * time.Hour) // done at 01:30 the next day

@@ -28,13 +28,40 @@ func (r *recorder) Emit(_ context.Context, e mobilize.Event) {
 	r.mu.Unlock()
 }
 
-func (r *recorder) inbox(to mobilize.ResponderID, msg string) []mobilize.Event {
+// eventsOf returns the recorded events of one type, in order.
+func eventsOf[T mobilize.Event](r *recorder) []T {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []mobilize.Event
+	var out []T
 	for _, e := range r.events {
-		if e.To == to && e.Message == msg {
-			out = append(out, e)
+		if t, ok := e.(T); ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// offers returns the offers sent to a responder, in order: each is an
+// offer message in their inbox.
+func (r *recorder) offers(to mobilize.ResponderID) []mobilize.OfferSent {
+	var out []mobilize.OfferSent
+	for _, o := range eventsOf[mobilize.OfferSent](r) {
+		if o.Responder == to {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// assignments returns the staffed teams a responder is on: each is an
+// assignment message in their inbox.
+func (r *recorder) assignments(to mobilize.ResponderID) []mobilize.TeamStaffed {
+	var out []mobilize.TeamStaffed
+	for _, s := range eventsOf[mobilize.TeamStaffed](r) {
+		for _, a := range s.Team {
+			if a.ResponderID == to {
+				out = append(out, s)
+			}
 		}
 	}
 	return out
@@ -65,17 +92,17 @@ func TestServiceStaffsATeamLedByItsSocialWorker(t *testing.T) {
 		if rep.Offered != 3 {
 			t.Fatalf("tick offered %d, want 3 (%+v)", rep.Offered, rep)
 		}
-		if got := rec.inbox("far", "offer"); len(got) != 0 {
+		if got := rec.offers("far"); len(got) != 0 {
 			t.Fatal("a responder beyond the radius got an offer")
 		}
 		// Accept in the order volunteer, social worker, volunteer: the lead
 		// is the social worker even though a volunteer accepted first.
 		for _, id := range []mobilize.ResponderID{"v1", "sw", "v2"} {
-			offers := rec.inbox(id, "offer")
+			offers := rec.offers(id)
 			if len(offers) != 1 {
 				t.Fatalf("%s has %d offers", id, len(offers))
 			}
-			if _, err := svc.Respond(ctx, id, offers[0].Payload["offer_id"].(mobilize.OfferID), true); err != nil {
+			if _, err := svc.Respond(ctx, id, offers[0].Offer, true); err != nil {
 				t.Fatalf("%s accept: %v", id, err)
 			}
 		}
@@ -87,7 +114,7 @@ func TestServiceStaffsATeamLedByItsSocialWorker(t *testing.T) {
 			t.Fatalf("need %s lead %q staffed_at %v; want staffed, lead sw", got.Status, got.LeadID, got.StaffedAt)
 		}
 		for _, id := range []mobilize.ResponderID{"v1", "v2", "sw"} {
-			if len(rec.inbox(id, "assignment")) != 1 {
+			if len(rec.assignments(id)) != 1 {
 				t.Fatalf("%s got no assignment message", id)
 			}
 		}
@@ -145,7 +172,7 @@ func TestShortfallReasons(t *testing.T) {
 		}
 		enrollAt(t, st, clock, "cw", mobilize.RoleCommunityWorker, 1, yantaiLat, yantaiLng)
 		mustTick(t, svc)
-		offer := rec.inbox("cw", "offer")[0].Payload["offer_id"].(mobilize.OfferID)
+		offer := rec.offers("cw")[0].Offer
 		if _, err := svc.Respond(ctx, "cw", offer, false); err != nil {
 			t.Fatal(err)
 		}
@@ -154,7 +181,7 @@ func TestShortfallReasons(t *testing.T) {
 		if got.Shortfalls[0] != mobilize.ReasonAllDeclined {
 			t.Fatalf("after the only one declined: shortfall %v, want %s", got.Shortfalls, mobilize.ReasonAllDeclined)
 		}
-		if len(rec.inbox("cw", "offer")) != 1 {
+		if len(rec.offers("cw")) != 1 {
 			t.Fatal("a responder who declined was asked again for the same need")
 		}
 		// A second answer to the same offer is refused and changes nothing.
@@ -390,7 +417,7 @@ func TestFatigueSpreadsTheLoad(t *testing.T) {
 		first := mustCreateNeed(t, svc, mobilize.Need{Urgency: 3, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
 			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
 		svc.Matcher().Tick(ctx)
-		if _, err := svc.Respond(ctx, "near", rec.inbox("near", "offer")[0].Payload["offer_id"].(mobilize.OfferID), false); err != nil {
+		if _, err := svc.Respond(ctx, "near", rec.offers("near")[0].Offer, false); err != nil {
 			t.Fatal(err)
 		}
 		svc.Cancel(ctx, first.ID)

@@ -1,0 +1,163 @@
+package notify
+
+import (
+	"math"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/realtime/wire"
+)
+
+// message is anything said on the wire.
+type message interface{ Type() string }
+
+// note is one thing to tell, as the metrics count them: a console event
+// (published on the channels of point, in the order of key), an inbox
+// message for one responder, or both (an offer is an offer.sent on the
+// map and an offer on the phone).
+type note struct {
+	event message
+	point orb.Point
+	key   string
+
+	to    mobilize.ResponderID
+	inbox message
+}
+
+// Keys order console events: those of one need, or of one responder, are
+// published in the order they happened.
+func needKey(id mobilize.NeedID) string           { return "n:" + string(id) }
+func responderKey(id mobilize.ResponderID) string { return "r:" + string(id) }
+
+// rfc3339 formats times on the wire: UTC, RFC 3339.
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// say words a domain event for phones and consoles. It reads the event
+// only here, on the emitter's goroutine, so that nothing the emitter
+// changes afterwards reaches the wire.
+func say(e mobilize.Event) []note {
+	switch e := e.(type) {
+	case mobilize.NeedCreated:
+		n := e.Need
+		return []note{console(needKey(n.ID), n.Point, wire.NeedCreated{
+			NeedID: string(n.ID), Lat: n.Point.Lat(), Lng: n.Point.Lon(), Urgency: n.Urgency, Category: n.Category,
+			Status: string(n.Status), Slots: n.Slots(), Community: string(n.Community), At: rfc3339(n.CreatedAt),
+		})}
+	case mobilize.OfferSent:
+		n := e.Need
+		nt := console(needKey(n.ID), n.Point, wire.OfferSent{
+			NeedID: string(n.ID), Lat: n.Point.Lat(), Lng: n.Point.Lon(), OfferID: string(e.Offer),
+			ResponderID: string(e.Responder), Role: string(e.Role), ResponderLat: e.From.Lat(), ResponderLng: e.From.Lon(),
+			Reason: string(e.Reason), Urgency: n.Urgency, At: rfc3339(e.At),
+		})
+		nt.to, nt.inbox = e.Responder, wire.Offer{
+			OfferID: string(e.Offer), NeedID: string(n.ID), Role: string(e.Role), Category: n.Category,
+			Urgency: n.Urgency, Lat: n.Point.Lat(), Lng: n.Point.Lon(), DistanceM: math.Round(e.DistanceMeters),
+			ExpiresAt: rfc3339(e.Expires), Description: n.Description, Pickup: pickup(n),
+		}
+		return []note{nt}
+	case mobilize.OfferAnswered:
+		// No point: the console finds the offer by its id.
+		out := []note{console(needKey(e.Need), orb.Point{}, wire.OfferAnswered{
+			NeedID: string(e.Need), OfferID: string(e.Offer), ResponderID: string(e.Responder), State: string(e.State), At: rfc3339(e.At),
+		})}
+		if e.State == mobilize.AssignExpired {
+			out = append(out, withdrawal(e.Responder, e.Offer, e.Need, wire.WithdrawnExpired))
+		}
+		return out
+	case mobilize.NeedClosed:
+		reason := wire.WithdrawnCancelled
+		if e.Status == mobilize.NeedUnstaffed {
+			reason = wire.WithdrawnUnstaffed
+		}
+		var out []note
+		for _, w := range e.Withdrawn {
+			out = append(out, withdrawal(w.Responder, w.OfferID, e.Need.ID, reason))
+		}
+		n := e.Need
+		return append(out, console(needKey(n.ID), n.Point, wire.NeedUpdated{
+			NeedID: string(n.ID), Lat: n.Point.Lat(), Lng: n.Point.Lon(), Status: string(e.Status), At: rfc3339(e.At),
+		}))
+	case mobilize.TeamStaffed:
+		return staffed(e)
+	case mobilize.TaskCompleted:
+		n := e.Need
+		return []note{console(needKey(n.ID), n.Point, wire.NeedCompleted{
+			NeedID: string(n.ID), Lat: n.Point.Lat(), Lng: n.Point.Lon(), Status: string(mobilize.NeedCompleted), At: rfc3339(e.At),
+		})}
+	case mobilize.NeedEscalated:
+		n, step := e.Need, mobilize.EscalationSteps[e.Step]
+		return []note{console(needKey(n.ID), n.Point, wire.NeedEscalated{
+			NeedID: string(n.ID), Lat: n.Point.Lat(), Lng: n.Point.Lon(),
+			Step: e.Step, StepName: step.Name, Tier: string(step.Tier),
+			Manual: e.Reason == mobilize.EscalatedManually, Reason: string(e.Reason),
+			Community: string(n.Community), Urgency: n.Urgency, GoalS: e.Goal.Seconds(),
+			WaitedS: math.Round(e.Waited.Seconds()), OpenS: math.Round(e.At.Sub(n.CreatedAt).Seconds()), At: rfc3339(e.At),
+		})}
+	case mobilize.NeedSupplied:
+		n, s := e.Need, e.Supplies
+		return []note{console(needKey(n.ID), n.Point, wire.NeedSupplied{
+			NeedID: string(n.ID), Lat: n.Point.Lat(), Lng: n.Point.Lon(),
+			DepotID: s.DepotID, DepotLat: s.DepotPoint.Lat(), DepotLng: s.DepotPoint.Lon(), At: rfc3339(e.At),
+		})}
+	case mobilize.ResponderMoved:
+		return []note{console(responderKey(e.Responder), e.Point, wire.ResponderMoved{
+			ResponderID: string(e.Responder), Role: string(e.Role), Status: string(e.Status),
+			Lat: e.Point.Lat(), Lng: e.Point.Lon(), At: rfc3339(e.At),
+		})}
+	case mobilize.Alerted:
+		out := make([]note, 0, len(e.To))
+		for _, rid := range e.To {
+			out = append(out, note{to: rid, inbox: wire.Alert{AlertID: e.Alert, Message: e.Message, SentAt: rfc3339(e.At)}})
+		}
+		return out
+	}
+	return nil
+}
+
+func console(key string, p orb.Point, ev message) note {
+	return note{event: ev, point: p, key: key}
+}
+
+func withdrawal(to mobilize.ResponderID, offer mobilize.OfferID, need mobilize.NeedID, reason string) note {
+	return note{to: to, inbox: wire.OfferWithdrawn{OfferID: string(offer), NeedID: string(need), Reason: reason}}
+}
+
+// staffed tells each member of the team where to go and with whom, takes
+// back the offers still pending, and tells the consoles.
+func staffed(e mobilize.TeamStaffed) []note {
+	n := e.Need
+	var team []wire.TeamMember
+	for _, a := range e.Team {
+		team = append(team, wire.TeamMember{ResponderID: string(a.ResponderID), Role: string(a.Role)})
+	}
+	out := make([]note, 0, len(e.Team)+len(e.Withdrawn)+1)
+	for _, a := range e.Team {
+		out = append(out, note{to: a.ResponderID, inbox: wire.Assignment{
+			NeedID: string(n.ID), Role: string(a.Role), LeadID: string(n.LeadID), Team: team,
+			Lat: n.Point.Lat(), Lng: n.Point.Lon(), Category: n.Category, Description: n.Description, Pickup: pickup(n),
+		}})
+	}
+	for _, w := range e.Withdrawn {
+		out = append(out, withdrawal(w.Responder, w.OfferID, n.ID, wire.WithdrawnFilled))
+	}
+	return append(out, console(needKey(n.ID), n.Point, wire.NeedStaffed{
+		NeedID: string(n.ID), Lat: n.Point.Lat(), Lng: n.Point.Lon(), LeadID: string(n.LeadID), Team: team,
+		Status: string(n.Status), At: rfc3339(e.At),
+	}))
+}
+
+// pickup says where to collect the need's items, when they wait at a depot.
+func pickup(n mobilize.NeedState) *wire.Pickup {
+	p, ok := n.Pickup()
+	if !ok {
+		return nil
+	}
+	items := make([]wire.PickupItem, len(p.Items))
+	for i, it := range p.Items {
+		items[i] = wire.PickupItem{Item: string(it.Item), Count: it.Count}
+	}
+	return &wire.Pickup{DepotID: p.DepotID, Lat: p.Point.Lat(), Lng: p.Point.Lon(), Items: items}
+}

@@ -1,0 +1,166 @@
+package wire
+
+// Times on the wire are RFC 3339 strings in UTC; coordinates are WGS84
+// degrees.
+
+// Welcome greets a socket once it is open. A responder's carries its
+// responder id, a staff member's its user id: exactly one is set.
+type Welcome struct {
+	ResponderID string `json:"responder_id,omitempty"`
+	UserID      string `json:"user_id,omitempty"`
+	ServerTime  string `json:"server_time"`
+}
+
+// Offer asks a responder to take one place on a need's team (inbox).
+type Offer struct {
+	OfferID     string  `json:"offer_id"`
+	NeedID      string  `json:"need_id"`
+	Role        string  `json:"role"`
+	Category    string  `json:"category"`
+	Urgency     int     `json:"urgency"`
+	Lat         float64 `json:"lat"`
+	Lng         float64 `json:"lng"`
+	DistanceM   float64 `json:"distance_m"`
+	ExpiresAt   string  `json:"expires_at"`
+	Description string  `json:"description"`
+	// Pickup is set only when the need's items wait at a depot.
+	Pickup *Pickup `json:"pickup,omitempty"`
+}
+
+// Pickup is where a team collects a need's items on the way.
+type Pickup struct {
+	DepotID string       `json:"depot_id"`
+	Lat     float64      `json:"lat"`
+	Lng     float64      `json:"lng"`
+	Items   []PickupItem `json:"items"`
+}
+
+// PickupItem is one line of a pickup.
+type PickupItem struct {
+	Item  string `json:"item"`
+	Count int    `json:"count"`
+}
+
+// OfferWithdrawn takes an offer back (inbox).
+type OfferWithdrawn struct {
+	OfferID string `json:"offer_id"`
+	NeedID  string `json:"need_id"`
+	Reason  string `json:"reason"`
+}
+
+// Why an offer was withdrawn.
+const (
+	WithdrawnExpired   = "expired"   // it lapsed unanswered
+	WithdrawnFilled    = "filled"    // others filled the team first
+	WithdrawnCancelled = "cancelled" // the need was cancelled
+	WithdrawnUnstaffed = "unstaffed" // the need's deadline passed unstaffed
+)
+
+// Assignment tells each member of a team that is complete where to go and
+// with whom (inbox).
+type Assignment struct {
+	NeedID      string       `json:"need_id"`
+	Role        string       `json:"role"`
+	LeadID      string       `json:"lead_id"`
+	Team        []TeamMember `json:"team"`
+	Lat         float64      `json:"lat"`
+	Lng         float64      `json:"lng"`
+	Category    string       `json:"category"`
+	Description string       `json:"description"`
+	Pickup      *Pickup      `json:"pickup,omitempty"`
+}
+
+// TeamMember is one person of a staffed team.
+type TeamMember struct {
+	ResponderID string `json:"responder_id"`
+	Role        string `json:"role"`
+}
+
+// Alert is an operator's message to everyone available in an area (inbox).
+type Alert struct {
+	AlertID string `json:"alert_id"`
+	Message string `json:"message"`
+	SentAt  string `json:"sent_at"`
+}
+
+// Answered confirms a responder's accept or decline sent over the socket.
+type Answered struct {
+	OfferID string `json:"offer_id"`
+	Answer  string `json:"answer"` // accept or decline
+}
+
+// Subscribed confirms a console's subscription to a map box.
+type Subscribed struct {
+	BBox     []float64 `json:"bbox"`
+	Channels int       `json:"channels"`
+}
+
+// Error reports a message the server refused, or one it could not handle.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Resync says that inbox messages after LastID are gone: the client should
+// fetch its state over HTTP. LastID is absent when the client had none.
+type Resync struct {
+	Reason string `json:"reason"`
+	LastID string `json:"last_id,omitempty"`
+}
+
+// Type names the message.
+func (Welcome) Type() string        { return TypeWelcome }
+func (Offer) Type() string          { return TypeOffer }
+func (OfferWithdrawn) Type() string { return TypeOfferWithdrawn }
+func (Assignment) Type() string     { return TypeAssignment }
+func (Alert) Type() string          { return TypeAlert }
+func (Answered) Type() string       { return TypeAnswered }
+func (Subscribed) Type() string     { return TypeSubscribed }
+func (Error) Type() string          { return TypeError }
+func (Resync) Type() string         { return TypeResync }
+
+// Location reports where a responder is.
+type Location struct {
+	Lat float64 `json:"lat"`
+	Lng float64 `json:"lng"`
+}
+
+// Status sets a responder on or off duty ("available" or "off_duty").
+type Status struct {
+	Status string `json:"status"`
+}
+
+// Accept takes an offer.
+type Accept struct {
+	OfferID string `json:"offer_id"`
+}
+
+// Decline refuses an offer.
+type Decline struct {
+	OfferID string `json:"offer_id"`
+}
+
+// Complete reports a team's task done.
+type Complete struct {
+	NeedID string `json:"need_id"`
+	Note   string `json:"note"`
+}
+
+// Subscribe sets a console's map box: [minLng, minLat, maxLng, maxLat].
+type Subscribe struct {
+	BBox []float64 `json:"bbox"`
+}
+
+// Ack lets the server forget inbox messages up to and including ID.
+type Ack struct {
+	ID string `json:"id"`
+}
+
+// Type names the message.
+func (Location) Type() string  { return TypeLocation }
+func (Status) Type() string    { return TypeStatus }
+func (Accept) Type() string    { return TypeAccept }
+func (Decline) Type() string   { return TypeDecline }
+func (Complete) Type() string  { return TypeComplete }
+func (Subscribe) Type() string { return TypeSubscribe }
+func (Ack) Type() string       { return TypeAck }

@@ -1,0 +1,48 @@
+// Package wire is the vocabulary of the websocket protocol (API.md, v1):
+// one struct per message a socket carries, in the data of realtime's
+// envelope, and one per console event. The server says it with these
+// types and the drill reads it with the same ones, so that both agree on
+// every field by construction; wire_test.go pins the JSON keys.
+//
+// The package is a leaf: it imports nothing of the project, and its types
+// hold plain strings and numbers, not domain types, so that it can be
+// shared by any side of the connection.
+package wire
+
+// Message type names, server to client.
+const (
+	TypeWelcome        = "welcome"
+	TypeOffer          = "offer"
+	TypeOfferWithdrawn = "offer_withdrawn"
+	TypeAssignment     = "assignment"
+	TypeAlert          = "alert"
+	TypeAnswered       = "answered"
+	TypeSubscribed     = "subscribed"
+	TypeError          = "error"
+	TypeResync         = "resync"
+)
+
+// Message type names, client to server.
+const (
+	TypeLocation  = "location"
+	TypeStatus    = "status"
+	TypeAccept    = "accept"
+	TypeDecline   = "decline"
+	TypeComplete  = "complete"
+	TypeSubscribe = "subscribe"
+	TypeAck       = "ack"
+)
+
+// Console event type names: what operators' maps receive on the channels
+// they subscribed to.
+const (
+	TypeNeedCreated    = "need.created"
+	TypeNeedUpdated    = "need.updated"
+	TypeOfferSent      = "offer.sent"
+	TypeOfferAnswered  = "offer.answered"
+	TypeNeedStaffed    = "need.staffed"
+	TypeNeedCompleted  = "need.completed"
+	TypeNeedEscalated  = "need.escalated"
+	TypeNeedSupplied   = "need.supplied"
+	TypeResponderMoved = "responder.moved"
+)
