@@ -106,6 +106,7 @@ type API struct {
 	opts      APIOptions
 	access    AccessStore
 	app       Application
+	audit     *auditor
 	actions   responderActions
 	log       *zap.Logger
 	now       func() time.Time
@@ -130,7 +131,8 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 		log: opts.Logger.Named("api"), now: opts.Now,
 		limits: newLimiters(opts.Limits), idemWait: defaultIdemWait,
 	}
-	a.actions = responderActions{app: opts.Service, audit: a.audit}
+	a.audit = &auditor{store: opts.Access, maxLen: opts.AuditMaxLen, log: a.log, now: opts.Now}
+	a.actions = responderActions{app: opts.Service, audit: a.audit.record}
 	a.auth = newAuthenticator(opts.TokenKey, opts.Access, opts.Now)
 	var err error
 	if a.dummyHash, err = bcrypt.GenerateFromPassword([]byte(randomPassword()), opts.BcryptCost); err != nil {
@@ -193,7 +195,7 @@ func (a *API) routeTable() []route {
 		{method: "POST", path: v1 + "/auth/exchange", summary: "A responder's page trades its link token for a session token", roles: rolesResponders, body: emptyRequest{}, answer: exchangeJSON{}, status: 200, handle: a.handleExchange},
 		{method: "POST", path: v1 + "/users", summary: "Create an operator, coordinator, evaluator or admin", roles: rolesAdmins, body: userRequest{}, answer: userJSON{}, status: 201, handle: a.handleCreateUser},
 		{method: "GET", path: v1 + "/users", summary: "List users", roles: rolesAdmins, answer: userList{}, status: 200, handle: a.handleListUsers},
-		{method: "GET", path: v1 + "/audit", summary: "Audit log, newest first", roles: rolesAdmins, answer: auditList{}, status: 200, handle: a.handleAudit,
+		{method: "GET", path: v1 + "/audit", summary: "Audit log, newest first", roles: rolesAdmins, answer: auditList{}, status: 200, handle: a.audit.handleAudit,
 			query: []queryParam{limitParam, {"before", "string", "only entries older than this entry id, for paging"}}},
 		{method: "POST", path: v1 + "/responders", summary: "Register a responder; the answer carries their token", roles: rolesStaff, body: responderRequest{}, answer: registeredJSON{}, status: 201, idempotent: true, handle: a.handleRegister},
 		{method: "POST", path: v1 + "/responders/batch", summary: "Register up to 10,000 responders, all or nothing", roles: rolesStaff, body: batchRequest{}, answer: batchResponse{}, status: 201, idempotent: true, maxBody: maxBatchBodyBytes, handle: a.handleRegisterBatch},

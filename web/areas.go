@@ -50,7 +50,7 @@ func (a *API) handlePutAreas(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "areas.load", fmt.Sprintf("%d areas", len(areas)), 0)
+	a.audit.record(ctx, c.id, "areas.load", fmt.Sprintf("%d areas", len(areas)), 0)
 	c.json(http.StatusOK, areasLoadedJSON{Loaded: len(areas), Total: len(all)})
 	return nil
 }
@@ -123,7 +123,7 @@ func (a *API) handlePutOrganisation(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "organisation.put", o.ID, 0)
+	a.audit.record(ctx, c.id, "organisation.put", o.ID, 0)
 	out, err := a.toOrganisationJSON(ctx, o)
 	if err != nil {
 		return err
@@ -215,7 +215,7 @@ func (a *API) handleEscalate(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "need.escalate", string(n.ID), 0)
+	a.audit.record(ctx, c.id, "need.escalate", string(n.ID), 0)
 	out := toNeedJSON(n)
 	if out.Escalation, err = a.escalationOf(ctx, n); err != nil {
 		return err

@@ -275,7 +275,7 @@ func (a *API) handleRevoke(ctx context.Context, c *call) error {
 	if err := a.auth.revoke(ctx, jti, expires, a.maxRevokeTTL()); err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "token.revoke", jti, 0)
+	a.audit.record(ctx, c.id, "token.revoke", jti, 0)
 	c.w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -140,7 +140,7 @@ func (a *API) handlePutDepot(ctx context.Context, c *call) error {
 	if created {
 		action = "depot.create"
 	}
-	a.audit(ctx, c.id, action, id, len(stock))
+	a.audit.record(ctx, c.id, action, id, len(stock))
 	d, err := a.app.Depot(ctx, id)
 	if err != nil {
 		return err
@@ -178,7 +178,7 @@ func (a *API) handleAdjustStock(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "depot.stock", id, len(deltas))
+	a.audit.record(ctx, c.id, "depot.stock", id, len(deltas))
 	c.json(http.StatusOK, toDepotJSON(d))
 	return nil
 }

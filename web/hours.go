@@ -109,7 +109,7 @@ func (a *API) handleEditHours(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "hours.edit", string(r.ID)+"/"+entry, 0)
+	a.audit.record(ctx, c.id, "hours.edit", string(r.ID)+"/"+entry, 0)
 	c.json(http.StatusOK, toHoursEntryJSON(e))
 	return nil
 }

@@ -214,7 +214,7 @@ func (a *API) handleCreateNeed(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "need.create", string(created.ID), 0)
+	a.audit.record(ctx, c.id, "need.create", string(created.ID), 0)
 	c.json(http.StatusCreated, toNeedJSON(created))
 	return nil
 }
@@ -276,7 +276,7 @@ func (a *API) handleCancel(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "need.cancel", string(n.ID), 0)
+	a.audit.record(ctx, c.id, "need.cancel", string(n.ID), 0)
 	c.json(http.StatusOK, toNeedJSON(n))
 	return nil
 }

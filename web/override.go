@@ -44,7 +44,7 @@ func (a *API) handleAssign(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "need.assign", string(n.ID)+" "+string(rid), 0)
+	a.audit.record(ctx, c.id, "need.assign", string(n.ID)+" "+string(rid), 0)
 	c.json(http.StatusOK, toNeedJSON(n))
 	return nil
 }
@@ -104,7 +104,7 @@ func (a *API) handleAlert(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "alert.send", id, 0)
+	a.audit.record(ctx, c.id, "alert.send", id, 0)
 	c.json(http.StatusCreated, alertJSON{ID: id, Recipients: recipients})
 	return nil
 }

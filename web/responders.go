@@ -175,7 +175,7 @@ func (a *API) handleRegister(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "responder.register", string(profile.ID), 0)
+	a.audit.record(ctx, c.id, "responder.register", string(profile.ID), 0)
 	c.json(http.StatusCreated, registeredJSON{responderJSON: toResponderJSON(profile, entry), Token: token, TokenExpiresAt: rfc3339(id.ExpiresAt)})
 	return nil
 }
@@ -207,7 +207,7 @@ func (a *API) handleRegisterBatch(ctx context.Context, c *call) error {
 	if err := a.app.RegisterMany(ctx, rs); err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "responder.register_batch", prefix+"*", len(rs))
+	a.audit.record(ctx, c.id, "responder.register_batch", prefix+"*", len(rs))
 	c.json(http.StatusCreated, out)
 	return nil
 }
@@ -262,7 +262,7 @@ func (a *API) handleReissue(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "responder.token", string(r.ID), 0)
+	a.audit.record(ctx, c.id, "responder.token", string(r.ID), 0)
 	c.json(http.StatusCreated, tokenJSON{Token: token, ExpiresAt: rfc3339(id.ExpiresAt)})
 	return nil
 }

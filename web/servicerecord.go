@@ -169,7 +169,7 @@ func (a *API) handleServiceRecord(ctx context.Context, c *call) error {
 		c.json(http.StatusOK, signed)
 	}
 	if c.id.Role != RoleResponder {
-		a.audit(ctx, c.id, "service_record.issue", string(r.ID), 0)
+		a.audit.record(ctx, c.id, "service_record.issue", string(r.ID), 0)
 	}
 	return nil
 }

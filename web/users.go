@@ -194,7 +194,7 @@ func (a *API) handleLogin(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, id, "auth.login", id.TokenID, 0)
+	a.audit.record(ctx, id, "auth.login", id.TokenID, 0)
 	c.json(http.StatusOK, loginResponse{Token: token, Role: u.Role, OrgID: u.OrgID, ExpiresAt: rfc3339(id.ExpiresAt)})
 	return nil
 }
@@ -264,7 +264,7 @@ func (a *API) handleCreateUser(ctx context.Context, c *call) error {
 	if !created {
 		return &Error{Kind: mobilize.ErrConflict, Code: "user_exists", Message: "a user with that username exists"}
 	}
-	a.audit(ctx, c.id, "user.create", u.Username, 0)
+	a.audit.record(ctx, c.id, "user.create", u.Username, 0)
 	c.json(http.StatusCreated, toUserJSON(u))
 	return nil
 }
