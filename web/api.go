@@ -118,6 +118,7 @@ type API struct {
 	doc       []byte // the OpenAPI document
 	idemWait  time.Duration
 	signer    *signer // service records
+	links     feedbackLinks
 }
 
 // NewAPI builds the API and makes sure the first admin exists, which is

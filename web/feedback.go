@@ -32,37 +32,44 @@ import (
 // feedbackMACLen is the length of the mac part: 32 bytes, base64url.
 const feedbackMACLen = 43
 
-func (a *API) feedbackKey() []byte {
-	m := hmac.New(sha256.New, a.opts.TokenKey)
-	m.Write([]byte("liandong feedback link v1"))
-	return m.Sum(nil)
+// feedbackLinks makes and checks the links: the needs group shows a
+// completed need's link, the recognition group takes ratings through it.
+type feedbackLinks struct {
+	key       []byte // derived from the token key
+	publicURL string // the start of feedback_url; empty: a path
 }
 
-func (a *API) feedbackMAC(need mobilize.NeedID) string {
-	m := hmac.New(sha256.New, a.feedbackKey())
+func newFeedbackLinks(tokenKey []byte, publicURL string) feedbackLinks {
+	m := hmac.New(sha256.New, tokenKey)
+	m.Write([]byte("liandong feedback link v1"))
+	return feedbackLinks{key: m.Sum(nil), publicURL: publicURL}
+}
+
+func (l feedbackLinks) mac(need mobilize.NeedID) string {
+	m := hmac.New(sha256.New, l.key)
 	m.Write([]byte(need))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// feedbackToken is the link's secret part for a need.
-func (a *API) feedbackToken(need mobilize.NeedID) string {
-	return string(need) + "." + a.feedbackMAC(need)
+// token is the link's secret part for a need.
+func (l feedbackLinks) token(need mobilize.NeedID) string {
+	return string(need) + "." + l.mac(need)
 }
 
-// feedbackURL is where the person served rates the need.
-func (a *API) feedbackURL(need mobilize.NeedID) string {
-	return a.opts.Recognition.PublicURL + "/feedback/" + a.feedbackToken(need)
+// url is where the person served rates the need.
+func (l feedbackLinks) url(need mobilize.NeedID) string {
+	return l.publicURL + "/feedback/" + l.token(need)
 }
 
-// needOfFeedbackToken checks a token's mac and returns its need; a token
-// that is malformed or forged names no need.
-func (a *API) needOfFeedbackToken(token string) (mobilize.NeedID, bool) {
+// needOf checks a token's mac and returns its need; a token that is
+// malformed or forged names no need.
+func (l feedbackLinks) needOf(token string) (mobilize.NeedID, bool) {
 	i := strings.LastIndexByte(token, '.')
 	if i <= 0 || len(token)-i-1 != feedbackMACLen || !idPattern.MatchString(token[:i]) {
 		return "", false
 	}
 	need := mobilize.NeedID(token[:i])
-	if !hmac.Equal([]byte(token[i+1:]), []byte(a.feedbackMAC(need))) {
+	if !hmac.Equal([]byte(token[i+1:]), []byte(l.mac(need))) {
 		return "", false
 	}
 	return need, true
@@ -91,7 +98,7 @@ func feedbackRefusal(outcome string) error {
 
 // submitFeedback validates and stores a rating given with a link.
 func (a *API) submitFeedback(ctx context.Context, token string, rating int, comment string) error {
-	need, ok := a.needOfFeedbackToken(token)
+	need, ok := a.links.needOf(token)
 	if !ok {
 		return notFound("feedback link")
 	}
@@ -178,7 +185,7 @@ func (a *API) serveFeedbackPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.PathValue("token")
-	need, ok := a.needOfFeedbackToken(token)
+	need, ok := a.links.needOf(token)
 	if !ok {
 		problem(notFound("feedback link"))
 		return

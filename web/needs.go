@@ -251,7 +251,7 @@ func (a *API) handleGetNeed(ctx context.Context, c *call) error {
 		return err
 	}
 	if n.Status == mobilize.NeedCompleted {
-		out.FeedbackURL = a.feedbackURL(n.ID)
+		out.FeedbackURL = a.links.url(n.ID)
 		fbs, err := a.app.Feedbacks(ctx, []mobilize.NeedID{n.ID})
 		if err != nil {
 			return err

@@ -92,6 +92,7 @@ func (a *API) initRecognition(ctx context.Context) error {
 	if err := a.opts.Recognition.defaults(); err != nil {
 		return err
 	}
+	a.links = newFeedbackLinks(a.opts.TokenKey, a.opts.Recognition.PublicURL)
 	if a.opts.Recognition.SigningKey != nil {
 		a.signer = newSigner(a.opts.Recognition.SigningKey)
 		return nil
