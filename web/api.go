@@ -103,22 +103,22 @@ type AccessStore interface {
 // API is the HTTP API v1 of API.md. NewServer mounts it when Options.API
 // is set.
 type API struct {
-	opts      APIOptions
-	access    AccessStore
-	app       Application
-	audit     *auditor
-	actions   responderActions
-	log       *zap.Logger
-	now       func() time.Time
-	auth      *Authenticator
-	limits    *limiters
-	metrics   *apiMetrics
-	routes    []route
-	dummyHash []byte // compared against for unknown users
-	doc       []byte // the OpenAPI document
-	idemWait  time.Duration
-	signer    *signer // service records
-	links     feedbackLinks
+	opts     APIOptions
+	access   AccessStore
+	app      Application
+	audit    *auditor
+	actions  responderActions
+	log      *zap.Logger
+	now      func() time.Time
+	auth     *Authenticator
+	limits   *limiters
+	metrics  *apiMetrics
+	routes   []route
+	accounts *accountGroup
+	doc      []byte // the OpenAPI document
+	idemWait time.Duration
+	signer   *signer // service records
+	links    feedbackLinks
 }
 
 // NewAPI builds the API and makes sure the first admin exists, which is
@@ -135,15 +135,21 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	a.audit = &auditor{store: opts.Access, maxLen: opts.AuditMaxLen, log: a.log, now: opts.Now}
 	a.actions = responderActions{app: opts.Service, audit: a.audit.record}
 	a.auth = newAuthenticator(opts.TokenKey, opts.Access, opts.Now)
-	var err error
-	if a.dummyHash, err = bcrypt.GenerateFromPassword([]byte(randomPassword()), opts.BcryptCost); err != nil {
+	dummyHash, err := bcrypt.GenerateFromPassword([]byte(randomPassword()), opts.BcryptCost)
+	if err != nil {
 		return nil, fmt.Errorf("web api: %w", err)
+	}
+	a.accounts = &accountGroup{
+		users: opts.Access, auth: a.auth, audit: a.audit, log: a.log, now: opts.Now,
+		bcryptCost: opts.BcryptCost, dummyHash: dummyHash,
+		staffTTL: opts.StaffTokenTTL, sessionTTL: opts.SessionTokenTTL,
+		revokeTTL: max(opts.StaffTokenTTL, opts.ResponderTokenTTL, opts.SessionTokenTTL),
 	}
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {
 		return nil, fmt.Errorf("web api: openapi: %w", err)
 	}
-	if err := a.bootstrapAdmin(ctx); err != nil {
+	if err := a.accounts.bootstrapAdmin(ctx, opts.AdminPassword); err != nil {
 		return nil, fmt.Errorf("web api: %w", err)
 	}
 	if err := a.initRecognition(ctx); err != nil {
@@ -191,11 +197,11 @@ func (a *API) routeTable() []route {
 	const v1 = "/api/v1"
 	limitParam := queryParam{"limit", "integer", "at most this many, 1..1000 (default 100)"}
 	routes := []route{
-		{method: "POST", path: v1 + "/auth/login", summary: "Log in with a username and password", body: loginRequest{}, answer: loginResponse{}, status: 200, login: true, handle: a.handleLogin},
-		{method: "POST", path: v1 + "/auth/revoke", summary: "Revoke the caller's token, or (admin) any token by id", roles: rolesAnyone, body: revokeRequest{}, status: 204, handle: a.handleRevoke},
-		{method: "POST", path: v1 + "/auth/exchange", summary: "A responder's page trades its link token for a session token", roles: rolesResponders, body: emptyRequest{}, answer: exchangeJSON{}, status: 200, handle: a.handleExchange},
-		{method: "POST", path: v1 + "/users", summary: "Create an operator, coordinator, evaluator or admin", roles: rolesAdmins, body: userRequest{}, answer: userJSON{}, status: 201, handle: a.handleCreateUser},
-		{method: "GET", path: v1 + "/users", summary: "List users", roles: rolesAdmins, answer: userList{}, status: 200, handle: a.handleListUsers},
+		{method: "POST", path: v1 + "/auth/login", summary: "Log in with a username and password", body: loginRequest{}, answer: loginResponse{}, status: 200, login: true, handle: a.accounts.handleLogin},
+		{method: "POST", path: v1 + "/auth/revoke", summary: "Revoke the caller's token, or (admin) any token by id", roles: rolesAnyone, body: revokeRequest{}, status: 204, handle: a.accounts.handleRevoke},
+		{method: "POST", path: v1 + "/auth/exchange", summary: "A responder's page trades its link token for a session token", roles: rolesResponders, body: emptyRequest{}, answer: exchangeJSON{}, status: 200, handle: a.accounts.handleExchange},
+		{method: "POST", path: v1 + "/users", summary: "Create an operator, coordinator, evaluator or admin", roles: rolesAdmins, body: userRequest{}, answer: userJSON{}, status: 201, handle: a.accounts.handleCreateUser},
+		{method: "GET", path: v1 + "/users", summary: "List users", roles: rolesAdmins, answer: userList{}, status: 200, handle: a.accounts.handleListUsers},
 		{method: "GET", path: v1 + "/audit", summary: "Audit log, newest first", roles: rolesAdmins, answer: auditList{}, status: 200, handle: a.audit.handleAudit,
 			query: []queryParam{limitParam, {"before", "string", "only entries older than this entry id, for paging"}}},
 		{method: "POST", path: v1 + "/responders", summary: "Register a responder; the answer carries their token", roles: rolesStaff, body: responderRequest{}, answer: registeredJSON{}, status: 201, idempotent: true, handle: a.handleRegister},

@@ -292,7 +292,7 @@ func (e *env) fixture() *fixture {
 		e.t.Fatal(err)
 	}
 	hash, _ := bcrypt.GenerateFromPassword([]byte(f.operatorPW), bcrypt.MinCost)
-	if _, err := e.api.storeUserNX(ctx, user{Username: "op1", Role: RoleOperator, Hash: string(hash), CreatedAt: e.clock.Now()}); err != nil {
+	if _, err := e.api.accounts.storeUserNX(ctx, user{Username: "op1", Role: RoleOperator, Hash: string(hash), CreatedAt: e.clock.Now()}); err != nil {
 		e.t.Fatal(err)
 	}
 	f.tokens = map[string]string{

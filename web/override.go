@@ -108,26 +108,3 @@ func (a *API) handleAlert(ctx context.Context, c *call) error {
 	c.json(http.StatusCreated, alertJSON{ID: id, Recipients: recipients})
 	return nil
 }
-
-type exchangeJSON struct {
-	Token       string `json:"token"`
-	ExpiresAt   string `json:"expires_at"`
-	ResponderID string `json:"responder_id"`
-}
-
-// handleExchange is POST /api/v1/auth/exchange: the responder page trades
-// the token from its link for a session token at once, so that the link
-// token does not linger in the page's storage, and later trades its
-// session token for a fresh one before it ends, so that a phone in use
-// through a long response is not logged out after a day.
-func (a *API) handleExchange(ctx context.Context, c *call) error {
-	if err := parseEmpty(c.body); err != nil {
-		return err
-	}
-	token, id, err := a.auth.Issue(c.id.Subject, RoleResponder, c.id.OrgID, a.opts.SessionTokenTTL)
-	if err != nil {
-		return err
-	}
-	c.json(http.StatusOK, exchangeJSON{Token: token, ExpiresAt: rfc3339(id.ExpiresAt), ResponderID: c.id.Subject})
-	return nil
-}
