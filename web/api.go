@@ -103,22 +103,23 @@ type AccessStore interface {
 // API is the HTTP API v1 of API.md. NewServer mounts it when Options.API
 // is set.
 type API struct {
-	opts     APIOptions
-	access   AccessStore
-	app      Application
-	audit    *auditor
-	actions  responderActions
-	log      *zap.Logger
-	now      func() time.Time
-	auth     *Authenticator
-	limits   *limiters
-	metrics  *apiMetrics
-	routes   []route
-	accounts *accountGroup
-	doc      []byte // the OpenAPI document
-	idemWait time.Duration
-	signer   *signer // service records
-	links    feedbackLinks
+	opts       APIOptions
+	access     AccessStore
+	app        Application
+	audit      *auditor
+	actions    responderActions
+	log        *zap.Logger
+	now        func() time.Time
+	auth       *Authenticator
+	limits     *limiters
+	metrics    *apiMetrics
+	routes     []route
+	accounts   *accountGroup
+	responders *responderGroup
+	doc        []byte // the OpenAPI document
+	idemWait   time.Duration
+	signer     *signer // service records
+	links      feedbackLinks
 }
 
 // NewAPI builds the API and makes sure the first admin exists, which is
@@ -145,6 +146,7 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 		staffTTL: opts.StaffTokenTTL, sessionTTL: opts.SessionTokenTTL,
 		revokeTTL: max(opts.StaffTokenTTL, opts.ResponderTokenTTL, opts.SessionTokenTTL),
 	}
+	a.responders = &responderGroup{app: opts.Service, actions: a.actions, auth: a.auth, audit: a.audit, tokenTTL: opts.ResponderTokenTTL}
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {
 		return nil, fmt.Errorf("web api: openapi: %w", err)
@@ -204,21 +206,21 @@ func (a *API) routeTable() []route {
 		{method: "GET", path: v1 + "/users", summary: "List users", roles: rolesAdmins, answer: userList{}, status: 200, handle: a.accounts.handleListUsers},
 		{method: "GET", path: v1 + "/audit", summary: "Audit log, newest first", roles: rolesAdmins, answer: auditList{}, status: 200, handle: a.audit.handleAudit,
 			query: []queryParam{limitParam, {"before", "string", "only entries older than this entry id, for paging"}}},
-		{method: "POST", path: v1 + "/responders", summary: "Register a responder; the answer carries their token", roles: rolesStaff, body: responderRequest{}, answer: registeredJSON{}, status: 201, idempotent: true, handle: a.handleRegister},
-		{method: "POST", path: v1 + "/responders/batch", summary: "Register up to 10,000 responders, all or nothing", roles: rolesStaff, body: batchRequest{}, answer: batchResponse{}, status: 201, idempotent: true, maxBody: maxBatchBodyBytes, handle: a.handleRegisterBatch},
-		{method: "GET", path: v1 + "/responders/{id}", summary: "A responder with status and last location", roles: rolesSelfOrStaff, answer: responderJSON{}, status: 200, handle: a.handleGetResponder},
-		{method: "PUT", path: v1 + "/responders/{id}/location", summary: "Report a responder's position", roles: rolesSelfOrOps, body: locationRequest{}, status: 204, handle: a.handleLocation},
-		{method: "PUT", path: v1 + "/responders/{id}/status", summary: "Go on or off duty", roles: rolesSelfOrOps, body: statusRequest{}, status: 204, handle: a.handleStatus},
-		{method: "GET", path: v1 + "/responders/{id}/offers", summary: "A responder's pending offer, for apps without a websocket", roles: rolesSelfOrOps, answer: offerList{}, status: 200, handle: a.handleOffers},
-		{method: "POST", path: v1 + "/responders/{id}/token", summary: "Issue a new token to a responder (the old one stays valid until revoked)", roles: rolesStaff, answer: tokenJSON{}, status: 201, handle: a.handleReissue},
+		{method: "POST", path: v1 + "/responders", summary: "Register a responder; the answer carries their token", roles: rolesStaff, body: responderRequest{}, answer: registeredJSON{}, status: 201, idempotent: true, handle: a.responders.handleRegister},
+		{method: "POST", path: v1 + "/responders/batch", summary: "Register up to 10,000 responders, all or nothing", roles: rolesStaff, body: batchRequest{}, answer: batchResponse{}, status: 201, idempotent: true, maxBody: maxBatchBodyBytes, handle: a.responders.handleRegisterBatch},
+		{method: "GET", path: v1 + "/responders/{id}", summary: "A responder with status and last location", roles: rolesSelfOrStaff, answer: responderJSON{}, status: 200, handle: a.responders.handleGetResponder},
+		{method: "PUT", path: v1 + "/responders/{id}/location", summary: "Report a responder's position", roles: rolesSelfOrOps, body: locationRequest{}, status: 204, handle: a.responders.handleLocation},
+		{method: "PUT", path: v1 + "/responders/{id}/status", summary: "Go on or off duty", roles: rolesSelfOrOps, body: statusRequest{}, status: 204, handle: a.responders.handleStatus},
+		{method: "GET", path: v1 + "/responders/{id}/offers", summary: "A responder's pending offer, for apps without a websocket", roles: rolesSelfOrOps, answer: offerList{}, status: 200, handle: a.responders.handleOffers},
+		{method: "POST", path: v1 + "/responders/{id}/token", summary: "Issue a new token to a responder (the old one stays valid until revoked)", roles: rolesStaff, answer: tokenJSON{}, status: 201, handle: a.responders.handleReissue},
 		{method: "POST", path: v1 + "/needs", summary: "Create a need; matching starts at once", roles: rolesStaff, body: needRequest{}, answer: needJSON{}, status: 201, idempotent: true, handle: a.handleCreateNeed},
 		{method: "GET", path: v1 + "/needs", summary: "List needs, newest first", roles: rolesStaff, answer: needList{}, status: 200, handle: a.handleListNeeds,
 			query: []queryParam{{"status", "string", "open, staffing, staffed, completed, cancelled or unstaffed"}, limitParam}},
 		{method: "GET", path: v1 + "/needs/{id}", summary: "A need with its assignments", roles: rolesStaff, answer: needJSON{}, status: 200, handle: a.handleGetNeed},
 		{method: "POST", path: v1 + "/needs/{id}/cancel", summary: "Cancel a need: offers withdrawn, people released", roles: rolesOperators, body: emptyRequest{}, answer: needJSON{}, status: 200, handle: a.handleCancel},
-		{method: "POST", path: v1 + "/needs/{id}/complete", summary: "A team member reports the task done", roles: rolesResponders, body: completeRequest{}, status: 204, handle: a.handleComplete},
-		{method: "POST", path: v1 + "/offers/{id}/accept", summary: "Accept an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.handleAccept},
-		{method: "POST", path: v1 + "/offers/{id}/decline", summary: "Decline an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.handleDecline},
+		{method: "POST", path: v1 + "/needs/{id}/complete", summary: "A team member reports the task done", roles: rolesResponders, body: completeRequest{}, status: 204, handle: a.responders.handleComplete},
+		{method: "POST", path: v1 + "/offers/{id}/accept", summary: "Accept an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.responders.handleAccept},
+		{method: "POST", path: v1 + "/offers/{id}/decline", summary: "Decline an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.responders.handleDecline},
 		{method: "POST", path: v1 + "/needs/{id}/assign", summary: "Offer an open place to a responder an operator chose", roles: rolesOperators, body: assignRequest{}, answer: needJSON{}, status: 200, handle: a.handleAssign},
 		{method: "POST", path: v1 + "/needs/{id}/escalate", summary: "Widen who a need may be offered to by one escalation step now", roles: rolesOperators, body: emptyRequest{}, answer: needJSON{}, status: 200, handle: a.handleEscalate},
 		{method: "POST", path: v1 + "/areas", summary: "Add or replace areas (city, district, street, community) from a GeoJSON FeatureCollection, all or nothing", roles: rolesAdmins, body: areaCollectionJSON{}, answer: areasLoadedJSON{}, status: 200, maxBody: maxAreaBodyBytes, handle: a.handlePutAreas},

@@ -56,7 +56,7 @@ func totalHours(es []mobilize.ServiceEntry) float64 {
 // ledgerFor loads the ledger of the path's responder for the caller (a
 // responder only its own, a coordinator only its organisation's).
 func (a *API) ledgerFor(ctx context.Context, c *call) (mobilize.Responder, []mobilize.ServiceEntry, error) {
-	r, _, err := a.responderFor(ctx, c)
+	r, _, err := responderFor(ctx, a.app, c)
 	if err != nil {
 		return r, nil, err
 	}
@@ -97,7 +97,7 @@ func (a *API) handleEditHours(ctx context.Context, c *call) error {
 	if err := mobilize.ValidHoursEdit(*req.Hours, req.Reason); err != nil {
 		return invalid(err.Error())
 	}
-	r, _, err := a.responderFor(ctx, c)
+	r, _, err := responderFor(ctx, a.app, c)
 	if err != nil {
 		return err
 	}
