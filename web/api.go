@@ -116,6 +116,7 @@ type API struct {
 	routes     []route
 	accounts   *accountGroup
 	responders *responderGroup
+	needs      *needGroup
 	doc        []byte // the OpenAPI document
 	idemWait   time.Duration
 	signer     *signer // service records
@@ -147,15 +148,16 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 		revokeTTL: max(opts.StaffTokenTTL, opts.ResponderTokenTTL, opts.SessionTokenTTL),
 	}
 	a.responders = &responderGroup{app: opts.Service, actions: a.actions, auth: a.auth, audit: a.audit, tokenTTL: opts.ResponderTokenTTL}
-	a.routes = a.routeTable()
-	if a.doc, err = buildOpenAPI(a.routes); err != nil {
-		return nil, fmt.Errorf("web api: openapi: %w", err)
-	}
 	if err := a.accounts.bootstrapAdmin(ctx, opts.AdminPassword); err != nil {
 		return nil, fmt.Errorf("web api: %w", err)
 	}
 	if err := a.initRecognition(ctx); err != nil {
 		return nil, fmt.Errorf("web api: %w", err)
+	}
+	a.needs = &needGroup{app: opts.Service, audit: a.audit, now: opts.Now, links: a.links}
+	a.routes = a.routeTable()
+	if a.doc, err = buildOpenAPI(a.routes); err != nil {
+		return nil, fmt.Errorf("web api: openapi: %w", err)
 	}
 	return a, nil
 }
@@ -213,21 +215,21 @@ func (a *API) routeTable() []route {
 		{method: "PUT", path: v1 + "/responders/{id}/status", summary: "Go on or off duty", roles: rolesSelfOrOps, body: statusRequest{}, status: 204, handle: a.responders.handleStatus},
 		{method: "GET", path: v1 + "/responders/{id}/offers", summary: "A responder's pending offer, for apps without a websocket", roles: rolesSelfOrOps, answer: offerList{}, status: 200, handle: a.responders.handleOffers},
 		{method: "POST", path: v1 + "/responders/{id}/token", summary: "Issue a new token to a responder (the old one stays valid until revoked)", roles: rolesStaff, answer: tokenJSON{}, status: 201, handle: a.responders.handleReissue},
-		{method: "POST", path: v1 + "/needs", summary: "Create a need; matching starts at once", roles: rolesStaff, body: needRequest{}, answer: needJSON{}, status: 201, idempotent: true, handle: a.handleCreateNeed},
-		{method: "GET", path: v1 + "/needs", summary: "List needs, newest first", roles: rolesStaff, answer: needList{}, status: 200, handle: a.handleListNeeds,
+		{method: "POST", path: v1 + "/needs", summary: "Create a need; matching starts at once", roles: rolesStaff, body: needRequest{}, answer: needJSON{}, status: 201, idempotent: true, handle: a.needs.handleCreateNeed},
+		{method: "GET", path: v1 + "/needs", summary: "List needs, newest first", roles: rolesStaff, answer: needList{}, status: 200, handle: a.needs.handleListNeeds,
 			query: []queryParam{{"status", "string", "open, staffing, staffed, completed, cancelled or unstaffed"}, limitParam}},
-		{method: "GET", path: v1 + "/needs/{id}", summary: "A need with its assignments", roles: rolesStaff, answer: needJSON{}, status: 200, handle: a.handleGetNeed},
-		{method: "POST", path: v1 + "/needs/{id}/cancel", summary: "Cancel a need: offers withdrawn, people released", roles: rolesOperators, body: emptyRequest{}, answer: needJSON{}, status: 200, handle: a.handleCancel},
+		{method: "GET", path: v1 + "/needs/{id}", summary: "A need with its assignments", roles: rolesStaff, answer: needJSON{}, status: 200, handle: a.needs.handleGetNeed},
+		{method: "POST", path: v1 + "/needs/{id}/cancel", summary: "Cancel a need: offers withdrawn, people released", roles: rolesOperators, body: emptyRequest{}, answer: needJSON{}, status: 200, handle: a.needs.handleCancel},
 		{method: "POST", path: v1 + "/needs/{id}/complete", summary: "A team member reports the task done", roles: rolesResponders, body: completeRequest{}, status: 204, handle: a.responders.handleComplete},
 		{method: "POST", path: v1 + "/offers/{id}/accept", summary: "Accept an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.responders.handleAccept},
 		{method: "POST", path: v1 + "/offers/{id}/decline", summary: "Decline an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.responders.handleDecline},
-		{method: "POST", path: v1 + "/needs/{id}/assign", summary: "Offer an open place to a responder an operator chose", roles: rolesOperators, body: assignRequest{}, answer: needJSON{}, status: 200, handle: a.handleAssign},
-		{method: "POST", path: v1 + "/needs/{id}/escalate", summary: "Widen who a need may be offered to by one escalation step now", roles: rolesOperators, body: emptyRequest{}, answer: needJSON{}, status: 200, handle: a.handleEscalate},
+		{method: "POST", path: v1 + "/needs/{id}/assign", summary: "Offer an open place to a responder an operator chose", roles: rolesOperators, body: assignRequest{}, answer: needJSON{}, status: 200, handle: a.needs.handleAssign},
+		{method: "POST", path: v1 + "/needs/{id}/escalate", summary: "Widen who a need may be offered to by one escalation step now", roles: rolesOperators, body: emptyRequest{}, answer: needJSON{}, status: 200, handle: a.needs.handleEscalate},
 		{method: "POST", path: v1 + "/areas", summary: "Add or replace areas (city, district, street, community) from a GeoJSON FeatureCollection, all or nothing", roles: rolesAdmins, body: areaCollectionJSON{}, answer: areasLoadedJSON{}, status: 200, maxBody: maxAreaBodyBytes, handle: a.handlePutAreas},
 		{method: "GET", path: v1 + "/areas", summary: "Every area as a GeoJSON FeatureCollection", roles: rolesAnyStaff, answer: areaCollectionJSON{}, status: 200, handle: a.handleListAreas},
 		{method: "POST", path: v1 + "/organisations", summary: "Create or replace an organisation (members join by org_id)", roles: rolesOperators, body: organisationRequest{}, answer: organisationJSON{}, status: 201, handle: a.handlePutOrganisation},
 		{method: "GET", path: v1 + "/organisations", summary: "Organisations with member counts; a coordinator sees its own and its partners", roles: rolesStaff, answer: organisationList{}, status: 200, handle: a.handleListOrganisations},
-		{method: "POST", path: v1 + "/alerts", summary: "Alert every available responder inside a drawn area", roles: rolesOperators, body: alertRequest{}, answer: alertJSON{}, status: 201, idempotent: true, handle: a.handleAlert},
+		{method: "POST", path: v1 + "/alerts", summary: "Alert every available responder inside a drawn area", roles: rolesOperators, body: alertRequest{}, answer: alertJSON{}, status: 201, idempotent: true, handle: a.needs.handleAlert},
 		{method: "GET", path: v1 + "/map/supply", summary: "Available responders per H3 cell in a box (heatmap supply)", roles: rolesOperators, answer: supplyJSON{}, status: 200, handle: a.handleSupply,
 			query: []queryParam{{"bbox", "string", "minLng,minLat,maxLng,maxLat"}, {"res", "integer", "H3 resolution 3..9 (default 7; counted at 7 and 5)"}}},
 		{method: "PUT", path: v1 + "/depots/{id}", summary: "Create or update a depot of charity resources, optionally setting its stock", roles: rolesStaff, body: depotRequest{}, answer: depotJSON{}, status: 200, handle: a.handlePutDepot},

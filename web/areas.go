@@ -188,8 +188,8 @@ type escalationJSON struct {
 	NextAt   *string       `json:"next_at" doc:"when it widens next if still unfilled; null at the city pool"`
 }
 
-func (a *API) escalationOf(ctx context.Context, n mobilize.NeedState) (*escalationJSON, error) {
-	st, goal, ok, err := a.app.EscalationOf(ctx, n)
+func (g *needGroup) escalationOf(ctx context.Context, n mobilize.NeedState) (*escalationJSON, error) {
+	st, goal, ok, err := g.app.EscalationOf(ctx, n)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -204,20 +204,20 @@ func (a *API) escalationOf(ctx context.Context, n mobilize.NeedState) (*escalati
 
 // handleEscalate is POST /api/v1/needs/{id}/escalate (operators): widen
 // the need's scope one step now.
-func (a *API) handleEscalate(ctx context.Context, c *call) error {
+func (g *needGroup) handleEscalate(ctx context.Context, c *call) error {
 	if err := parseEmpty(c.body); err != nil {
 		return err
 	}
-	if _, err := a.needFor(ctx, c); err != nil {
+	if _, err := g.needFor(ctx, c); err != nil {
 		return err
 	}
-	n, _, err := a.app.Escalate(ctx, mobilize.NeedID(c.r.PathValue("id")))
+	n, _, err := g.app.Escalate(ctx, mobilize.NeedID(c.r.PathValue("id")))
 	if err != nil {
 		return err
 	}
-	a.audit.record(ctx, c.id, "need.escalate", string(n.ID), 0)
+	g.audit.record(ctx, c.id, "need.escalate", string(n.ID), 0)
 	out := toNeedJSON(n)
-	if out.Escalation, err = a.escalationOf(ctx, n); err != nil {
+	if out.Escalation, err = g.escalationOf(ctx, n); err != nil {
 		return err
 	}
 	c.json(http.StatusOK, out)
@@ -229,11 +229,11 @@ func (a *API) handleEscalate(ctx context.Context, c *call) error {
 // needs and those routed to a community within the organisation's home
 // area (a community committee its community, a street's social work
 // station every community of its street).
-func (a *API) needScope(ctx context.Context, id Identity) (func(mobilize.NeedState) bool, error) {
+func (g *needGroup) needScope(ctx context.Context, id Identity) (func(mobilize.NeedState) bool, error) {
 	if id.Role != RoleCoordinator {
 		return func(mobilize.NeedState) bool { return true }, nil
 	}
-	link, err := a.app.Linkage(ctx)
+	link, err := g.app.Linkage(ctx)
 	if err != nil {
 		return nil, err
 	}

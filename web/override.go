@@ -20,7 +20,7 @@ type assignRequest struct {
 // handleAssign is POST /api/v1/needs/{id}/assign: an operator offers an
 // open place to a person of their choosing (the matcher's rules still
 // hold: the person must be available and not asked before).
-func (a *API) handleAssign(ctx context.Context, c *call) error {
+func (g *needGroup) handleAssign(ctx context.Context, c *call) error {
 	var req assignRequest
 	if err := decodeStrict(c.body, &req); err != nil {
 		return err
@@ -36,15 +36,15 @@ func (a *API) handleAssign(ctx context.Context, c *call) error {
 		}
 		role = r
 	}
-	if _, err := a.needFor(ctx, c); err != nil {
+	if _, err := g.needFor(ctx, c); err != nil {
 		return err
 	}
 	rid := mobilize.ResponderID(req.ResponderID)
-	n, err := a.app.Assign(ctx, mobilize.NeedID(c.r.PathValue("id")), rid, role)
+	n, err := g.app.Assign(ctx, mobilize.NeedID(c.r.PathValue("id")), rid, role)
 	if err != nil {
 		return err
 	}
-	a.audit.record(ctx, c.id, "need.assign", string(n.ID)+" "+string(rid), 0)
+	g.audit.record(ctx, c.id, "need.assign", string(n.ID)+" "+string(rid), 0)
 	c.json(http.StatusOK, toNeedJSON(n))
 	return nil
 }
@@ -63,7 +63,7 @@ type alertJSON struct {
 // handleAlert is POST /api/v1/alerts: the operator drew an area; every
 // available responder inside it (of the given roles, or all) gets an
 // "alert" message in their durable inbox.
-func (a *API) handleAlert(ctx context.Context, c *call) error {
+func (g *needGroup) handleAlert(ctx context.Context, c *call) error {
 	var req alertRequest
 	if err := decodeStrict(c.body, &req); err != nil {
 		return err
@@ -100,11 +100,11 @@ func (a *API) handleAlert(ctx context.Context, c *call) error {
 			roles = append(roles, r)
 		}
 	}
-	id, recipients, err := a.app.AlertArea(ctx, orb.Polygon{ring}, roles, req.Message)
+	id, recipients, err := g.app.AlertArea(ctx, orb.Polygon{ring}, roles, req.Message)
 	if err != nil {
 		return err
 	}
-	a.audit.record(ctx, c.id, "alert.send", id, 0)
+	g.audit.record(ctx, c.id, "alert.send", id, 0)
 	c.json(http.StatusCreated, alertJSON{ID: id, Recipients: recipients})
 	return nil
 }
