@@ -117,6 +117,8 @@ type API struct {
 	accounts   *accountGroup
 	responders *responderGroup
 	needs      *needGroup
+	linkage    *linkageGroup
+	depots     *depotGroup
 	doc        []byte // the OpenAPI document
 	idemWait   time.Duration
 	signer     *signer // service records
@@ -155,6 +157,8 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 		return nil, fmt.Errorf("web api: %w", err)
 	}
 	a.needs = &needGroup{app: opts.Service, audit: a.audit, now: opts.Now, links: a.links}
+	a.linkage = &linkageGroup{app: opts.Service, audit: a.audit}
+	a.depots = &depotGroup{app: opts.Service, audit: a.audit}
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {
 		return nil, fmt.Errorf("web api: openapi: %w", err)
@@ -225,17 +229,17 @@ func (a *API) routeTable() []route {
 		{method: "POST", path: v1 + "/offers/{id}/decline", summary: "Decline an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.responders.handleDecline},
 		{method: "POST", path: v1 + "/needs/{id}/assign", summary: "Offer an open place to a responder an operator chose", roles: rolesOperators, body: assignRequest{}, answer: needJSON{}, status: 200, handle: a.needs.handleAssign},
 		{method: "POST", path: v1 + "/needs/{id}/escalate", summary: "Widen who a need may be offered to by one escalation step now", roles: rolesOperators, body: emptyRequest{}, answer: needJSON{}, status: 200, handle: a.needs.handleEscalate},
-		{method: "POST", path: v1 + "/areas", summary: "Add or replace areas (city, district, street, community) from a GeoJSON FeatureCollection, all or nothing", roles: rolesAdmins, body: areaCollectionJSON{}, answer: areasLoadedJSON{}, status: 200, maxBody: maxAreaBodyBytes, handle: a.handlePutAreas},
-		{method: "GET", path: v1 + "/areas", summary: "Every area as a GeoJSON FeatureCollection", roles: rolesAnyStaff, answer: areaCollectionJSON{}, status: 200, handle: a.handleListAreas},
-		{method: "POST", path: v1 + "/organisations", summary: "Create or replace an organisation (members join by org_id)", roles: rolesOperators, body: organisationRequest{}, answer: organisationJSON{}, status: 201, handle: a.handlePutOrganisation},
-		{method: "GET", path: v1 + "/organisations", summary: "Organisations with member counts; a coordinator sees its own and its partners", roles: rolesStaff, answer: organisationList{}, status: 200, handle: a.handleListOrganisations},
+		{method: "POST", path: v1 + "/areas", summary: "Add or replace areas (city, district, street, community) from a GeoJSON FeatureCollection, all or nothing", roles: rolesAdmins, body: areaCollectionJSON{}, answer: areasLoadedJSON{}, status: 200, maxBody: maxAreaBodyBytes, handle: a.linkage.handlePutAreas},
+		{method: "GET", path: v1 + "/areas", summary: "Every area as a GeoJSON FeatureCollection", roles: rolesAnyStaff, answer: areaCollectionJSON{}, status: 200, handle: a.linkage.handleListAreas},
+		{method: "POST", path: v1 + "/organisations", summary: "Create or replace an organisation (members join by org_id)", roles: rolesOperators, body: organisationRequest{}, answer: organisationJSON{}, status: 201, handle: a.linkage.handlePutOrganisation},
+		{method: "GET", path: v1 + "/organisations", summary: "Organisations with member counts; a coordinator sees its own and its partners", roles: rolesStaff, answer: organisationList{}, status: 200, handle: a.linkage.handleListOrganisations},
 		{method: "POST", path: v1 + "/alerts", summary: "Alert every available responder inside a drawn area", roles: rolesOperators, body: alertRequest{}, answer: alertJSON{}, status: 201, idempotent: true, handle: a.needs.handleAlert},
 		{method: "GET", path: v1 + "/map/supply", summary: "Available responders per H3 cell in a box (heatmap supply)", roles: rolesOperators, answer: supplyJSON{}, status: 200, handle: a.handleSupply,
 			query: []queryParam{{"bbox", "string", "minLng,minLat,maxLng,maxLat"}, {"res", "integer", "H3 resolution 3..9 (default 7; counted at 7 and 5)"}}},
-		{method: "PUT", path: v1 + "/depots/{id}", summary: "Create or update a depot of charity resources, optionally setting its stock", roles: rolesStaff, body: depotRequest{}, answer: depotJSON{}, status: 200, handle: a.handlePutDepot},
-		{method: "POST", path: v1 + "/depots/{id}/stock", summary: "Add to or take from a depot's stock, all or nothing, never below zero", roles: rolesStaff, body: stockRequest{}, answer: depotJSON{}, status: 200, idempotent: true, handle: a.handleAdjustStock},
-		{method: "GET", path: v1 + "/depots", summary: "Every depot with its stock and reservations", roles: rolesStaff, answer: depotList{}, status: 200, handle: a.handleListDepots},
-		{method: "GET", path: v1 + "/depots/{id}", summary: "A depot with its stock and reservations", roles: rolesStaff, answer: depotJSON{}, status: 200, handle: a.handleGetDepot},
+		{method: "PUT", path: v1 + "/depots/{id}", summary: "Create or update a depot of charity resources, optionally setting its stock", roles: rolesStaff, body: depotRequest{}, answer: depotJSON{}, status: 200, handle: a.depots.handlePutDepot},
+		{method: "POST", path: v1 + "/depots/{id}/stock", summary: "Add to or take from a depot's stock, all or nothing, never below zero", roles: rolesStaff, body: stockRequest{}, answer: depotJSON{}, status: 200, idempotent: true, handle: a.depots.handleAdjustStock},
+		{method: "GET", path: v1 + "/depots", summary: "Every depot with its stock and reservations", roles: rolesStaff, answer: depotList{}, status: 200, handle: a.depots.handleListDepots},
+		{method: "GET", path: v1 + "/depots/{id}", summary: "A depot with its stock and reservations", roles: rolesStaff, answer: depotJSON{}, status: 200, handle: a.depots.handleGetDepot},
 		{method: "GET", path: v1 + "/stats", summary: "Counts by status, responders available, time to staffed", roles: rolesStats, answer: statsJSON{}, status: 200, handle: a.handleStats},
 		{method: "GET", path: v1 + "/openapi.json", summary: "This document", answer: map[string]any{}, status: 200, handle: a.handleOpenAPI},
 	}
