@@ -103,26 +103,25 @@ type AccessStore interface {
 // API is the HTTP API v1 of API.md. NewServer mounts it when Options.API
 // is set.
 type API struct {
-	opts       APIOptions
-	access     AccessStore
-	app        Application
-	audit      *auditor
-	actions    responderActions
-	log        *zap.Logger
-	now        func() time.Time
-	auth       *Authenticator
-	limits     *limiters
-	metrics    *apiMetrics
-	routes     []route
-	accounts   *accountGroup
-	responders *responderGroup
-	needs      *needGroup
-	linkage    *linkageGroup
-	depots     *depotGroup
-	doc        []byte // the OpenAPI document
-	idemWait   time.Duration
-	signer     *signer // service records
-	links      feedbackLinks
+	opts        APIOptions
+	access      AccessStore
+	app         Application
+	audit       *auditor
+	actions     responderActions
+	log         *zap.Logger
+	now         func() time.Time
+	auth        *Authenticator
+	limits      *limiters
+	metrics     *apiMetrics
+	routes      []route
+	accounts    *accountGroup
+	responders  *responderGroup
+	needs       *needGroup
+	linkage     *linkageGroup
+	depots      *depotGroup
+	recognition *recognitionGroup
+	doc         []byte // the OpenAPI document
+	idemWait    time.Duration
 }
 
 // NewAPI builds the API and makes sure the first admin exists, which is
@@ -153,10 +152,20 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	if err := a.accounts.bootstrapAdmin(ctx, opts.AdminPassword); err != nil {
 		return nil, fmt.Errorf("web api: %w", err)
 	}
-	if err := a.initRecognition(ctx); err != nil {
+	rec := opts.Recognition
+	if err := rec.defaults(); err != nil {
 		return nil, fmt.Errorf("web api: %w", err)
 	}
-	a.needs = &needGroup{app: opts.Service, audit: a.audit, now: opts.Now, links: a.links}
+	signer, err := loadSigner(ctx, opts.Access, rec.SigningKey, a.log)
+	if err != nil {
+		return nil, fmt.Errorf("web api: %w", err)
+	}
+	links := newFeedbackLinks(opts.TokenKey, rec.PublicURL)
+	a.recognition = &recognitionGroup{
+		app: opts.Service, audit: a.audit, log: a.log, now: opts.Now, links: links, signer: signer,
+		addresses: a.limits.address, feedbackTTL: rec.FeedbackTTL, hoursCap: rec.HoursCap,
+	}
+	a.needs = &needGroup{app: opts.Service, audit: a.audit, now: opts.Now, links: links}
 	a.linkage = &linkageGroup{app: opts.Service, audit: a.audit}
 	a.depots = &depotGroup{app: opts.Service, audit: a.audit}
 	a.routes = a.routeTable()
@@ -204,7 +213,7 @@ var (
 func (a *API) routeTable() []route {
 	const v1 = "/api/v1"
 	limitParam := queryParam{"limit", "integer", "at most this many, 1..1000 (default 100)"}
-	routes := []route{
+	return []route{
 		{method: "POST", path: v1 + "/auth/login", summary: "Log in with a username and password", body: loginRequest{}, answer: loginResponse{}, status: 200, login: true, handle: a.accounts.handleLogin},
 		{method: "POST", path: v1 + "/auth/revoke", summary: "Revoke the caller's token, or (admin) any token by id", roles: rolesAnyone, body: revokeRequest{}, status: 204, handle: a.accounts.handleRevoke},
 		{method: "POST", path: v1 + "/auth/exchange", summary: "A responder's page trades its link token for a session token", roles: rolesResponders, body: emptyRequest{}, answer: exchangeJSON{}, status: 200, handle: a.accounts.handleExchange},
@@ -242,8 +251,16 @@ func (a *API) routeTable() []route {
 		{method: "GET", path: v1 + "/depots/{id}", summary: "A depot with its stock and reservations", roles: rolesStaff, answer: depotJSON{}, status: 200, handle: a.depots.handleGetDepot},
 		{method: "GET", path: v1 + "/stats", summary: "Counts by status, responders available, time to staffed", roles: rolesStats, answer: statsJSON{}, status: 200, handle: a.handleStats},
 		{method: "GET", path: v1 + "/openapi.json", summary: "This document", answer: map[string]any{}, status: 200, handle: a.handleOpenAPI},
+		{method: "POST", path: v1 + "/feedback/{token}", summary: "Rate a completed need with its one-time feedback link (no login)", body: feedbackRequest{}, answer: feedbackJSON{}, status: 201, maxBody: 16 << 10, handle: a.recognition.handleFeedback},
+		{method: "GET", path: v1 + "/responders/{id}/hours", summary: "A responder's hours ledger", roles: rolesSelfOrStaff, answer: hoursJSON{}, status: 200, handle: a.recognition.handleHours},
+		{method: "PUT", path: v1 + "/responders/{id}/hours/{entry}", summary: "Correct the hours of one ledger entry, with a reason (audited)", roles: rolesStaff, body: hoursEditRequest{}, answer: hoursEntryJSON{}, status: 200, handle: a.recognition.handleEditHours},
+		{method: "GET", path: v1 + "/responders/{id}/service-record", summary: "A responder's signed service record (JSON, CSV or printable HTML)", roles: rolesSelfOrStaff, answer: signedRecordJSON{}, status: 200, handle: a.recognition.handleServiceRecord,
+			query: []queryParam{{"format", "string", "json (default), csv or html; CSV ends with a #signature line, HTML carries the signed JSON"}}},
+		{method: "POST", path: v1 + "/service-records/verify", summary: "Check a service record's signature (JSON record and signature, or the CSV file)", body: verifyRequest{}, answer: verifyJSON{}, status: 200, maxBody: maxBodyBytes, handle: a.recognition.handleVerifyRecord},
+		{method: "GET", path: v1 + "/service-records/key", summary: "The public key that signs service records", answer: publicKeyJSON{}, status: 200, handle: a.recognition.handlePublicKey},
+		{method: "GET", path: v1 + "/evaluation", summary: "Response times, fill and completion rates, satisfaction and escalations per organisation and overall (no personal data)", roles: rolesStats, answer: evaluationJSON{}, status: 200, handle: a.handleEvaluation,
+			query: []queryParam{{"since", "string", "only needs created at or after this RFC 3339 time"}}},
 	}
-	return append(routes, a.recognitionRoutes()...)
 }
 
 // mount registers every route on the server's mux, with Go's method
@@ -254,7 +271,7 @@ func (a *API) mount(s *Server, m *apiMetrics) {
 	for _, rt := range a.routes {
 		s.handle(rt.method+" "+rt.path, a.wrap(rt))
 	}
-	a.mountFeedbackPage(s)
+	a.recognition.mountFeedbackPage(s)
 	s.handle("/api/", http.HandlerFunc(a.handleUnknown))
 }
 

@@ -97,8 +97,8 @@ func feedbackRefusal(outcome string) error {
 }
 
 // submitFeedback validates and stores a rating given with a link.
-func (a *API) submitFeedback(ctx context.Context, token string, rating int, comment string) error {
-	need, ok := a.links.needOf(token)
+func (g *recognitionGroup) submitFeedback(ctx context.Context, token string, rating int, comment string) error {
+	need, ok := g.links.needOf(token)
 	if !ok {
 		return notFound("feedback link")
 	}
@@ -106,19 +106,19 @@ func (a *API) submitFeedback(ctx context.Context, token string, rating int, comm
 	if err := f.Validate(); err != nil {
 		return invalid(strings.TrimPrefix(err.Error(), "feedback: "))
 	}
-	outcome, err := a.app.RecordFeedback(ctx, f, a.opts.Recognition.FeedbackTTL)
+	outcome, err := g.app.RecordFeedback(ctx, f, g.feedbackTTL)
 	if err != nil {
 		return err
 	}
 	if outcome != mobilize.FeedbackOK {
 		return feedbackRefusal(outcome)
 	}
-	a.log.Info("feedback recorded") // no need id: the log is not the evaluation
+	g.log.Info("feedback recorded") // no need id: the log is not the evaluation
 	return nil
 }
 
 // handleFeedback is POST /api/v1/feedback/{token}.
-func (a *API) handleFeedback(ctx context.Context, c *call) error {
+func (g *recognitionGroup) handleFeedback(ctx context.Context, c *call) error {
 	var req feedbackRequest
 	if err := decodeStrict(c.body, &req); err != nil {
 		return err
@@ -126,7 +126,7 @@ func (a *API) handleFeedback(ctx context.Context, c *call) error {
 	if req.Rating == nil {
 		return invalid("rating is required")
 	}
-	if err := a.submitFeedback(ctx, c.r.PathValue("token"), *req.Rating, req.Comment); err != nil {
+	if err := g.submitFeedback(ctx, c.r.PathValue("token"), *req.Rating, req.Comment); err != nil {
 		return err
 	}
 	c.json(http.StatusCreated, feedbackJSON{Status: "recorded"})
@@ -139,9 +139,9 @@ func (a *API) handleFeedback(ctx context.Context, c *call) error {
 // feedbackPageRoutes are the page's patterns, for the OpenAPI document.
 var feedbackPageRoutes = []string{"GET /feedback/{token}", "POST /feedback/{token}"}
 
-func (a *API) mountFeedbackPage(s *Server) {
-	s.handle(feedbackPageRoutes[0], http.HandlerFunc(a.serveFeedbackPage))
-	s.handle(feedbackPageRoutes[1], http.HandlerFunc(a.serveFeedbackPage))
+func (g *recognitionGroup) mountFeedbackPage(s *Server) {
+	s.handle(feedbackPageRoutes[0], http.HandlerFunc(g.serveFeedbackPage))
+	s.handle(feedbackPageRoutes[1], http.HandlerFunc(g.serveFeedbackPage))
 }
 
 type feedbackPageData struct {
@@ -152,7 +152,7 @@ type feedbackPageData struct {
 	MaxChars int
 }
 
-func (a *API) serveFeedbackPage(w http.ResponseWriter, r *http.Request) {
+func (g *recognitionGroup) serveFeedbackPage(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -169,7 +169,7 @@ func (a *API) serveFeedbackPage(w http.ResponseWriter, r *http.Request) {
 		msg := "这个链接无效 · This link is not valid."
 		switch {
 		case status >= 500:
-			a.writeErrorLog(r, err)
+			g.writeErrorLog(r, err)
 			msg = "暂时无法保存，请稍后再试 · Something went wrong; please try again later."
 		case status == http.StatusBadRequest:
 			msg = "请选择1到5星，留言不超过1000字 · Please choose 1 to 5 stars; comments up to 1000 characters."
@@ -180,12 +180,12 @@ func (a *API) serveFeedbackPage(w http.ResponseWriter, r *http.Request) {
 		}
 		render(status, feedbackPageData{State: "problem", Message: msg})
 	}
-	if err := a.limits.address.allow(clientAddr(r)); err != nil {
+	if err := g.addresses.allow(clientAddr(r)); err != nil {
 		problem(err)
 		return
 	}
 	token := r.PathValue("token")
-	need, ok := a.links.needOf(token)
+	need, ok := g.links.needOf(token)
 	if !ok {
 		problem(notFound("feedback link"))
 		return
@@ -201,14 +201,14 @@ func (a *API) serveFeedbackPage(w http.ResponseWriter, r *http.Request) {
 			problem(invalid("rating"))
 			return
 		}
-		if err := a.submitFeedback(r.Context(), token, rating, r.PostForm.Get("comment")); err != nil {
+		if err := g.submitFeedback(r.Context(), token, rating, r.PostForm.Get("comment")); err != nil {
 			problem(err)
 			return
 		}
 		render(http.StatusOK, feedbackPageData{State: "thanks"})
 		return
 	}
-	st, err := a.app.FeedbackState(r.Context(), need, a.opts.Recognition.FeedbackTTL)
+	st, err := g.app.FeedbackState(r.Context(), need, g.feedbackTTL)
 	if err != nil {
 		problem(err)
 		return
@@ -217,7 +217,7 @@ func (a *API) serveFeedbackPage(w http.ResponseWriter, r *http.Request) {
 		problem(feedbackRefusal(st))
 		return
 	}
-	n, err := a.app.Need(r.Context(), need)
+	n, err := g.app.Need(r.Context(), need)
 	if err != nil {
 		problem(err)
 		return
@@ -232,8 +232,8 @@ func (a *API) serveFeedbackPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // writeErrorLog logs a server error of the page the way writeError does.
-func (a *API) writeErrorLog(r *http.Request, err error) {
-	a.log.Error("feedback page failed", zap.String("method", r.Method), zap.Error(err))
+func (g *recognitionGroup) writeErrorLog(r *http.Request, err error) {
+	g.log.Error("feedback page failed", zap.String("method", r.Method), zap.Error(err))
 }
 
 var feedbackPage = template.Must(template.New("feedback").Parse(`<!doctype html>
