@@ -101,73 +101,83 @@ type AccessStore interface {
 }
 
 // API is the HTTP API v1 of API.md. NewServer mounts it when Options.API
-// is set.
+// is set. The API itself is the plumbing every route shares (the route
+// table, token and role checks, rate limits, idempotency, errors and
+// metrics); the handlers belong to route groups, each holding only what
+// its routes use.
 type API struct {
-	opts        APIOptions
-	access      AccessStore
-	app         Application
-	audit       *auditor
-	actions     responderActions
-	log         *zap.Logger
-	now         func() time.Time
-	auth        *Authenticator
-	limits      *limiters
-	metrics     *apiMetrics
-	routes      []route
+	log      *zap.Logger
+	auth     *Authenticator
+	limits   *limiters
+	metrics  *apiMetrics // set when mounted
+	idem     IdempotencyStore
+	idemTTL  time.Duration // how long a retry gets the first answer
+	idemWait time.Duration // how long a duplicate waits for the first answer
+	routes   []route
+	doc      []byte // the OpenAPI document
+	// actions are the responder actions, shared by the responder group
+	// and the websocket.
+	actions responderActions
+
+	audit       *auditor // shared by the groups that change things; serves the audit log
 	accounts    *accountGroup
 	responders  *responderGroup
 	needs       *needGroup
 	linkage     *linkageGroup
 	depots      *depotGroup
 	recognition *recognitionGroup
-	doc         []byte // the OpenAPI document
-	idemWait    time.Duration
+	stats       *statsGroup
 }
 
-// NewAPI builds the API and makes sure the first admin exists, which is
-// why it reads its store and may fail.
+// NewAPI builds the API and makes sure the first admin and the service
+// record key exist, which is why it reads its store and may fail.
 func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
+	log := opts.Logger.Named("api")
 	a := &API{
-		opts: opts, access: opts.Access, app: opts.Service,
-		log: opts.Logger.Named("api"), now: opts.Now,
-		limits: newLimiters(opts.Limits), idemWait: defaultIdemWait,
+		log: log, auth: newAuthenticator(opts.TokenKey, opts.Access, opts.Now), limits: newLimiters(opts.Limits),
+		idem: opts.Access, idemTTL: opts.IdempotencyTTL, idemWait: defaultIdemWait,
 	}
-	a.audit = &auditor{store: opts.Access, maxLen: opts.AuditMaxLen, log: a.log, now: opts.Now}
+	a.audit = &auditor{store: opts.Access, maxLen: opts.AuditMaxLen, log: log, now: opts.Now}
 	a.actions = responderActions{app: opts.Service, audit: a.audit.record}
-	a.auth = newAuthenticator(opts.TokenKey, opts.Access, opts.Now)
+
 	dummyHash, err := bcrypt.GenerateFromPassword([]byte(randomPassword()), opts.BcryptCost)
 	if err != nil {
 		return nil, fmt.Errorf("web api: %w", err)
 	}
 	a.accounts = &accountGroup{
-		users: opts.Access, auth: a.auth, audit: a.audit, log: a.log, now: opts.Now,
+		users: opts.Access, auth: a.auth, audit: a.audit, log: log, now: opts.Now,
 		bcryptCost: opts.BcryptCost, dummyHash: dummyHash,
 		staffTTL: opts.StaffTokenTTL, sessionTTL: opts.SessionTokenTTL,
 		revokeTTL: max(opts.StaffTokenTTL, opts.ResponderTokenTTL, opts.SessionTokenTTL),
 	}
-	a.responders = &responderGroup{app: opts.Service, actions: a.actions, auth: a.auth, audit: a.audit, tokenTTL: opts.ResponderTokenTTL}
 	if err := a.accounts.bootstrapAdmin(ctx, opts.AdminPassword); err != nil {
 		return nil, fmt.Errorf("web api: %w", err)
 	}
+
 	rec := opts.Recognition
 	if err := rec.defaults(); err != nil {
 		return nil, fmt.Errorf("web api: %w", err)
 	}
-	signer, err := loadSigner(ctx, opts.Access, rec.SigningKey, a.log)
+	signer, err := loadSigner(ctx, opts.Access, rec.SigningKey, log)
 	if err != nil {
 		return nil, fmt.Errorf("web api: %w", err)
 	}
 	links := newFeedbackLinks(opts.TokenKey, rec.PublicURL)
+
+	app := opts.Service
+	a.responders = &responderGroup{app: app, actions: a.actions, auth: a.auth, audit: a.audit, tokenTTL: opts.ResponderTokenTTL}
+	a.needs = &needGroup{app: app, audit: a.audit, now: opts.Now, links: links}
+	a.linkage = &linkageGroup{app: app, audit: a.audit}
+	a.depots = &depotGroup{app: app, audit: a.audit}
 	a.recognition = &recognitionGroup{
-		app: opts.Service, audit: a.audit, log: a.log, now: opts.Now, links: links, signer: signer,
+		app: app, audit: a.audit, log: log, now: opts.Now, links: links, signer: signer,
 		addresses: a.limits.address, feedbackTTL: rec.FeedbackTTL, hoursCap: rec.HoursCap,
 	}
-	a.needs = &needGroup{app: opts.Service, audit: a.audit, now: opts.Now, links: links}
-	a.linkage = &linkageGroup{app: opts.Service, audit: a.audit}
-	a.depots = &depotGroup{app: opts.Service, audit: a.audit}
+	a.stats = &statsGroup{app: app, now: opts.Now}
+
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {
 		return nil, fmt.Errorf("web api: openapi: %w", err)
@@ -209,7 +219,9 @@ var (
 	rolesAnyStaff    = []Role{RoleAdmin, RoleOperator, RoleCoordinator, RoleEvaluator}
 )
 
-// routeTable lists every endpoint of the API.
+// routeTable lists every endpoint of the API, each served by its group's
+// handler. This one list drives the router, the role checks, the Allow
+// header of a 405 and the OpenAPI document, in this order.
 func (a *API) routeTable() []route {
 	const v1 = "/api/v1"
 	limitParam := queryParam{"limit", "integer", "at most this many, 1..1000 (default 100)"}
@@ -243,13 +255,13 @@ func (a *API) routeTable() []route {
 		{method: "POST", path: v1 + "/organisations", summary: "Create or replace an organisation (members join by org_id)", roles: rolesOperators, body: organisationRequest{}, answer: organisationJSON{}, status: 201, handle: a.linkage.handlePutOrganisation},
 		{method: "GET", path: v1 + "/organisations", summary: "Organisations with member counts; a coordinator sees its own and its partners", roles: rolesStaff, answer: organisationList{}, status: 200, handle: a.linkage.handleListOrganisations},
 		{method: "POST", path: v1 + "/alerts", summary: "Alert every available responder inside a drawn area", roles: rolesOperators, body: alertRequest{}, answer: alertJSON{}, status: 201, idempotent: true, handle: a.needs.handleAlert},
-		{method: "GET", path: v1 + "/map/supply", summary: "Available responders per H3 cell in a box (heatmap supply)", roles: rolesOperators, answer: supplyJSON{}, status: 200, handle: a.handleSupply,
+		{method: "GET", path: v1 + "/map/supply", summary: "Available responders per H3 cell in a box (heatmap supply)", roles: rolesOperators, answer: supplyJSON{}, status: 200, handle: a.stats.handleSupply,
 			query: []queryParam{{"bbox", "string", "minLng,minLat,maxLng,maxLat"}, {"res", "integer", "H3 resolution 3..9 (default 7; counted at 7 and 5)"}}},
 		{method: "PUT", path: v1 + "/depots/{id}", summary: "Create or update a depot of charity resources, optionally setting its stock", roles: rolesStaff, body: depotRequest{}, answer: depotJSON{}, status: 200, handle: a.depots.handlePutDepot},
 		{method: "POST", path: v1 + "/depots/{id}/stock", summary: "Add to or take from a depot's stock, all or nothing, never below zero", roles: rolesStaff, body: stockRequest{}, answer: depotJSON{}, status: 200, idempotent: true, handle: a.depots.handleAdjustStock},
 		{method: "GET", path: v1 + "/depots", summary: "Every depot with its stock and reservations", roles: rolesStaff, answer: depotList{}, status: 200, handle: a.depots.handleListDepots},
 		{method: "GET", path: v1 + "/depots/{id}", summary: "A depot with its stock and reservations", roles: rolesStaff, answer: depotJSON{}, status: 200, handle: a.depots.handleGetDepot},
-		{method: "GET", path: v1 + "/stats", summary: "Counts by status, responders available, time to staffed", roles: rolesStats, answer: statsJSON{}, status: 200, handle: a.handleStats},
+		{method: "GET", path: v1 + "/stats", summary: "Counts by status, responders available, time to staffed", roles: rolesStats, answer: statsJSON{}, status: 200, handle: a.stats.handleStats},
 		{method: "GET", path: v1 + "/openapi.json", summary: "This document", answer: map[string]any{}, status: 200, handle: a.handleOpenAPI},
 		{method: "POST", path: v1 + "/feedback/{token}", summary: "Rate a completed need with its one-time feedback link (no login)", body: feedbackRequest{}, answer: feedbackJSON{}, status: 201, maxBody: 16 << 10, handle: a.recognition.handleFeedback},
 		{method: "GET", path: v1 + "/responders/{id}/hours", summary: "A responder's hours ledger", roles: rolesSelfOrStaff, answer: hoursJSON{}, status: 200, handle: a.recognition.handleHours},
@@ -258,7 +270,7 @@ func (a *API) routeTable() []route {
 			query: []queryParam{{"format", "string", "json (default), csv or html; CSV ends with a #signature line, HTML carries the signed JSON"}}},
 		{method: "POST", path: v1 + "/service-records/verify", summary: "Check a service record's signature (JSON record and signature, or the CSV file)", body: verifyRequest{}, answer: verifyJSON{}, status: 200, maxBody: maxBodyBytes, handle: a.recognition.handleVerifyRecord},
 		{method: "GET", path: v1 + "/service-records/key", summary: "The public key that signs service records", answer: publicKeyJSON{}, status: 200, handle: a.recognition.handlePublicKey},
-		{method: "GET", path: v1 + "/evaluation", summary: "Response times, fill and completion rates, satisfaction and escalations per organisation and overall (no personal data)", roles: rolesStats, answer: evaluationJSON{}, status: 200, handle: a.handleEvaluation,
+		{method: "GET", path: v1 + "/evaluation", summary: "Response times, fill and completion rates, satisfaction and escalations per organisation and overall (no personal data)", roles: rolesStats, answer: evaluationJSON{}, status: 200, handle: a.stats.handleEvaluation,
 			query: []queryParam{{"since", "string", "only needs created at or after this RFC 3339 time"}}},
 	}
 }

@@ -18,9 +18,10 @@ import (
 )
 
 // Recognition on the HTTP side: feedback links (feedback.go), the hours
-// ledger (hours.go), signed service records (servicerecord.go) and the
-// evaluation (evaluation.go). This file holds their options and the
-// signing key.
+// ledger (hours.go), signed service records (servicerecord.go), served by
+// the recognition group, and the evaluation (evaluation.go), served with
+// the other figures by the stats group. This file holds their options,
+// the recognition group and the signing key.
 
 // RecognitionOptions configure feedback, hours and service records.
 type RecognitionOptions struct {
