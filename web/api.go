@@ -101,50 +101,86 @@ type AccessStore interface {
 }
 
 // API is the HTTP API v1 of API.md. NewServer mounts it when Options.API
-// is set.
+// is set. The API itself is the plumbing every route shares (the route
+// table, token and role checks, rate limits, idempotency, errors and
+// metrics); the handlers belong to route groups, each holding only what
+// its routes use.
 type API struct {
-	opts      APIOptions
-	access    AccessStore
-	app       Application
-	actions   responderActions
-	log       *zap.Logger
-	now       func() time.Time
-	auth      *Authenticator
-	limits    *limiters
-	metrics   *apiMetrics
-	routes    []route
-	dummyHash []byte // compared against for unknown users
-	doc       []byte // the OpenAPI document
-	idemWait  time.Duration
-	signer    *signer // service records
+	log      *zap.Logger
+	auth     *Authenticator
+	limits   *limiters
+	metrics  *apiMetrics // set when mounted
+	idem     IdempotencyStore
+	idemTTL  time.Duration // how long a retry gets the first answer
+	idemWait time.Duration // how long a duplicate waits for the first answer
+	routes   []route
+	doc      []byte // the OpenAPI document
+	// actions are the responder actions, shared by the responder group
+	// and the websocket.
+	actions responderActions
+
+	audit       *auditor // shared by the groups that change things; serves the audit log
+	accounts    *accountGroup
+	responders  *responderGroup
+	needs       *needGroup
+	linkage     *linkageGroup
+	depots      *depotGroup
+	recognition *recognitionGroup
+	stats       *statsGroup
 }
 
-// NewAPI builds the API and makes sure the first admin exists, which is
-// why it reads its store and may fail.
+// NewAPI builds the API and makes sure the first admin and the service
+// record key exist, which is why it reads its store and may fail.
 func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
+	log := opts.Logger.Named("api")
 	a := &API{
-		opts: opts, access: opts.Access, app: opts.Service,
-		log: opts.Logger.Named("api"), now: opts.Now,
-		limits: newLimiters(opts.Limits), idemWait: defaultIdemWait,
+		log: log, auth: newAuthenticator(opts.TokenKey, opts.Access, opts.Now), limits: newLimiters(opts.Limits),
+		idem: opts.Access, idemTTL: opts.IdempotencyTTL, idemWait: defaultIdemWait,
 	}
-	a.actions = responderActions{app: opts.Service, audit: a.audit}
-	a.auth = newAuthenticator(opts.TokenKey, opts.Access, opts.Now)
-	var err error
-	if a.dummyHash, err = bcrypt.GenerateFromPassword([]byte(randomPassword()), opts.BcryptCost); err != nil {
+	a.audit = &auditor{store: opts.Access, maxLen: opts.AuditMaxLen, log: log, now: opts.Now}
+	a.actions = responderActions{app: opts.Service, audit: a.audit.record}
+
+	dummyHash, err := bcrypt.GenerateFromPassword([]byte(randomPassword()), opts.BcryptCost)
+	if err != nil {
 		return nil, fmt.Errorf("web api: %w", err)
 	}
+	a.accounts = &accountGroup{
+		users: opts.Access, auth: a.auth, audit: a.audit, log: log, now: opts.Now,
+		bcryptCost: opts.BcryptCost, dummyHash: dummyHash,
+		staffTTL: opts.StaffTokenTTL, sessionTTL: opts.SessionTokenTTL,
+		revokeTTL: max(opts.StaffTokenTTL, opts.ResponderTokenTTL, opts.SessionTokenTTL),
+	}
+	if err := a.accounts.bootstrapAdmin(ctx, opts.AdminPassword); err != nil {
+		return nil, fmt.Errorf("web api: %w", err)
+	}
+
+	rec := opts.Recognition
+	if err := rec.defaults(); err != nil {
+		return nil, fmt.Errorf("web api: %w", err)
+	}
+	signer, err := loadSigner(ctx, opts.Access, rec.SigningKey, log)
+	if err != nil {
+		return nil, fmt.Errorf("web api: %w", err)
+	}
+	links := newFeedbackLinks(opts.TokenKey, rec.PublicURL)
+
+	app := opts.Service
+	a.responders = &responderGroup{app: app, actions: a.actions, auth: a.auth, audit: a.audit, tokenTTL: opts.ResponderTokenTTL}
+	a.needs = &needGroup{app: app, audit: a.audit, now: opts.Now, links: links}
+	a.linkage = &linkageGroup{app: app, audit: a.audit}
+	a.depots = &depotGroup{app: app, audit: a.audit}
+	a.recognition = &recognitionGroup{
+		app: app, audit: a.audit, log: log, now: opts.Now, links: links, signer: signer,
+		addresses: a.limits.address, feedbackTTL: rec.FeedbackTTL, hoursCap: rec.HoursCap,
+	}
+	a.stats = &statsGroup{app: app, now: opts.Now}
+
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {
 		return nil, fmt.Errorf("web api: openapi: %w", err)
-	}
-	if err := a.bootstrapAdmin(ctx); err != nil {
-		return nil, fmt.Errorf("web api: %w", err)
-	}
-	if err := a.initRecognition(ctx); err != nil {
-		return nil, fmt.Errorf("web api: %w", err)
 	}
 	return a, nil
 }
@@ -183,50 +219,60 @@ var (
 	rolesAnyStaff    = []Role{RoleAdmin, RoleOperator, RoleCoordinator, RoleEvaluator}
 )
 
-// routeTable lists every endpoint of the API.
+// routeTable lists every endpoint of the API, each served by its group's
+// handler. This one list drives the router, the role checks, the Allow
+// header of a 405 and the OpenAPI document, in this order.
 func (a *API) routeTable() []route {
 	const v1 = "/api/v1"
 	limitParam := queryParam{"limit", "integer", "at most this many, 1..1000 (default 100)"}
-	routes := []route{
-		{method: "POST", path: v1 + "/auth/login", summary: "Log in with a username and password", body: loginRequest{}, answer: loginResponse{}, status: 200, login: true, handle: a.handleLogin},
-		{method: "POST", path: v1 + "/auth/revoke", summary: "Revoke the caller's token, or (admin) any token by id", roles: rolesAnyone, body: revokeRequest{}, status: 204, handle: a.handleRevoke},
-		{method: "POST", path: v1 + "/auth/exchange", summary: "A responder's page trades its link token for a session token", roles: rolesResponders, body: emptyRequest{}, answer: exchangeJSON{}, status: 200, handle: a.handleExchange},
-		{method: "POST", path: v1 + "/users", summary: "Create an operator, coordinator, evaluator or admin", roles: rolesAdmins, body: userRequest{}, answer: userJSON{}, status: 201, handle: a.handleCreateUser},
-		{method: "GET", path: v1 + "/users", summary: "List users", roles: rolesAdmins, answer: userList{}, status: 200, handle: a.handleListUsers},
-		{method: "GET", path: v1 + "/audit", summary: "Audit log, newest first", roles: rolesAdmins, answer: auditList{}, status: 200, handle: a.handleAudit,
+	return []route{
+		{method: "POST", path: v1 + "/auth/login", summary: "Log in with a username and password", body: loginRequest{}, answer: loginResponse{}, status: 200, login: true, handle: a.accounts.handleLogin},
+		{method: "POST", path: v1 + "/auth/revoke", summary: "Revoke the caller's token, or (admin) any token by id", roles: rolesAnyone, body: revokeRequest{}, status: 204, handle: a.accounts.handleRevoke},
+		{method: "POST", path: v1 + "/auth/exchange", summary: "A responder's page trades its link token for a session token", roles: rolesResponders, body: emptyRequest{}, answer: exchangeJSON{}, status: 200, handle: a.accounts.handleExchange},
+		{method: "POST", path: v1 + "/users", summary: "Create an operator, coordinator, evaluator or admin", roles: rolesAdmins, body: userRequest{}, answer: userJSON{}, status: 201, handle: a.accounts.handleCreateUser},
+		{method: "GET", path: v1 + "/users", summary: "List users", roles: rolesAdmins, answer: userList{}, status: 200, handle: a.accounts.handleListUsers},
+		{method: "GET", path: v1 + "/audit", summary: "Audit log, newest first", roles: rolesAdmins, answer: auditList{}, status: 200, handle: a.audit.handleAudit,
 			query: []queryParam{limitParam, {"before", "string", "only entries older than this entry id, for paging"}}},
-		{method: "POST", path: v1 + "/responders", summary: "Register a responder; the answer carries their token", roles: rolesStaff, body: responderRequest{}, answer: registeredJSON{}, status: 201, idempotent: true, handle: a.handleRegister},
-		{method: "POST", path: v1 + "/responders/batch", summary: "Register up to 10,000 responders, all or nothing", roles: rolesStaff, body: batchRequest{}, answer: batchResponse{}, status: 201, idempotent: true, maxBody: maxBatchBodyBytes, handle: a.handleRegisterBatch},
-		{method: "GET", path: v1 + "/responders/{id}", summary: "A responder with status and last location", roles: rolesSelfOrStaff, answer: responderJSON{}, status: 200, handle: a.handleGetResponder},
-		{method: "PUT", path: v1 + "/responders/{id}/location", summary: "Report a responder's position", roles: rolesSelfOrOps, body: locationRequest{}, status: 204, handle: a.handleLocation},
-		{method: "PUT", path: v1 + "/responders/{id}/status", summary: "Go on or off duty", roles: rolesSelfOrOps, body: statusRequest{}, status: 204, handle: a.handleStatus},
-		{method: "GET", path: v1 + "/responders/{id}/offers", summary: "A responder's pending offer, for apps without a websocket", roles: rolesSelfOrOps, answer: offerList{}, status: 200, handle: a.handleOffers},
-		{method: "POST", path: v1 + "/responders/{id}/token", summary: "Issue a new token to a responder (the old one stays valid until revoked)", roles: rolesStaff, answer: tokenJSON{}, status: 201, handle: a.handleReissue},
-		{method: "POST", path: v1 + "/needs", summary: "Create a need; matching starts at once", roles: rolesStaff, body: needRequest{}, answer: needJSON{}, status: 201, idempotent: true, handle: a.handleCreateNeed},
-		{method: "GET", path: v1 + "/needs", summary: "List needs, newest first", roles: rolesStaff, answer: needList{}, status: 200, handle: a.handleListNeeds,
+		{method: "POST", path: v1 + "/responders", summary: "Register a responder; the answer carries their token", roles: rolesStaff, body: responderRequest{}, answer: registeredJSON{}, status: 201, idempotent: true, handle: a.responders.handleRegister},
+		{method: "POST", path: v1 + "/responders/batch", summary: "Register up to 10,000 responders, all or nothing", roles: rolesStaff, body: batchRequest{}, answer: batchResponse{}, status: 201, idempotent: true, maxBody: maxBatchBodyBytes, handle: a.responders.handleRegisterBatch},
+		{method: "GET", path: v1 + "/responders/{id}", summary: "A responder with status and last location", roles: rolesSelfOrStaff, answer: responderJSON{}, status: 200, handle: a.responders.handleGetResponder},
+		{method: "PUT", path: v1 + "/responders/{id}/location", summary: "Report a responder's position", roles: rolesSelfOrOps, body: locationRequest{}, status: 204, handle: a.responders.handleLocation},
+		{method: "PUT", path: v1 + "/responders/{id}/status", summary: "Go on or off duty", roles: rolesSelfOrOps, body: statusRequest{}, status: 204, handle: a.responders.handleStatus},
+		{method: "GET", path: v1 + "/responders/{id}/offers", summary: "A responder's pending offer, for apps without a websocket", roles: rolesSelfOrOps, answer: offerList{}, status: 200, handle: a.responders.handleOffers},
+		{method: "POST", path: v1 + "/responders/{id}/token", summary: "Issue a new token to a responder (the old one stays valid until revoked)", roles: rolesStaff, answer: tokenJSON{}, status: 201, handle: a.responders.handleReissue},
+		{method: "POST", path: v1 + "/needs", summary: "Create a need; matching starts at once", roles: rolesStaff, body: needRequest{}, answer: needJSON{}, status: 201, idempotent: true, handle: a.needs.handleCreateNeed},
+		{method: "GET", path: v1 + "/needs", summary: "List needs, newest first", roles: rolesStaff, answer: needList{}, status: 200, handle: a.needs.handleListNeeds,
 			query: []queryParam{{"status", "string", "open, staffing, staffed, completed, cancelled or unstaffed"}, limitParam}},
-		{method: "GET", path: v1 + "/needs/{id}", summary: "A need with its assignments", roles: rolesStaff, answer: needJSON{}, status: 200, handle: a.handleGetNeed},
-		{method: "POST", path: v1 + "/needs/{id}/cancel", summary: "Cancel a need: offers withdrawn, people released", roles: rolesOperators, body: emptyRequest{}, answer: needJSON{}, status: 200, handle: a.handleCancel},
-		{method: "POST", path: v1 + "/needs/{id}/complete", summary: "A team member reports the task done", roles: rolesResponders, body: completeRequest{}, status: 204, handle: a.handleComplete},
-		{method: "POST", path: v1 + "/offers/{id}/accept", summary: "Accept an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.handleAccept},
-		{method: "POST", path: v1 + "/offers/{id}/decline", summary: "Decline an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.handleDecline},
-		{method: "POST", path: v1 + "/needs/{id}/assign", summary: "Offer an open place to a responder an operator chose", roles: rolesOperators, body: assignRequest{}, answer: needJSON{}, status: 200, handle: a.handleAssign},
-		{method: "POST", path: v1 + "/needs/{id}/escalate", summary: "Widen who a need may be offered to by one escalation step now", roles: rolesOperators, body: emptyRequest{}, answer: needJSON{}, status: 200, handle: a.handleEscalate},
-		{method: "POST", path: v1 + "/areas", summary: "Add or replace areas (city, district, street, community) from a GeoJSON FeatureCollection, all or nothing", roles: rolesAdmins, body: areaCollectionJSON{}, answer: areasLoadedJSON{}, status: 200, maxBody: maxAreaBodyBytes, handle: a.handlePutAreas},
-		{method: "GET", path: v1 + "/areas", summary: "Every area as a GeoJSON FeatureCollection", roles: rolesAnyStaff, answer: areaCollectionJSON{}, status: 200, handle: a.handleListAreas},
-		{method: "POST", path: v1 + "/organisations", summary: "Create or replace an organisation (members join by org_id)", roles: rolesOperators, body: organisationRequest{}, answer: organisationJSON{}, status: 201, handle: a.handlePutOrganisation},
-		{method: "GET", path: v1 + "/organisations", summary: "Organisations with member counts; a coordinator sees its own and its partners", roles: rolesStaff, answer: organisationList{}, status: 200, handle: a.handleListOrganisations},
-		{method: "POST", path: v1 + "/alerts", summary: "Alert every available responder inside a drawn area", roles: rolesOperators, body: alertRequest{}, answer: alertJSON{}, status: 201, idempotent: true, handle: a.handleAlert},
-		{method: "GET", path: v1 + "/map/supply", summary: "Available responders per H3 cell in a box (heatmap supply)", roles: rolesOperators, answer: supplyJSON{}, status: 200, handle: a.handleSupply,
+		{method: "GET", path: v1 + "/needs/{id}", summary: "A need with its assignments", roles: rolesStaff, answer: needJSON{}, status: 200, handle: a.needs.handleGetNeed},
+		{method: "POST", path: v1 + "/needs/{id}/cancel", summary: "Cancel a need: offers withdrawn, people released", roles: rolesOperators, body: emptyRequest{}, answer: needJSON{}, status: 200, handle: a.needs.handleCancel},
+		{method: "POST", path: v1 + "/needs/{id}/complete", summary: "A team member reports the task done", roles: rolesResponders, body: completeRequest{}, status: 204, handle: a.responders.handleComplete},
+		{method: "POST", path: v1 + "/offers/{id}/accept", summary: "Accept an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.responders.handleAccept},
+		{method: "POST", path: v1 + "/offers/{id}/decline", summary: "Decline an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.responders.handleDecline},
+		{method: "POST", path: v1 + "/needs/{id}/assign", summary: "Offer an open place to a responder an operator chose", roles: rolesOperators, body: assignRequest{}, answer: needJSON{}, status: 200, handle: a.needs.handleAssign},
+		{method: "POST", path: v1 + "/needs/{id}/escalate", summary: "Widen who a need may be offered to by one escalation step now", roles: rolesOperators, body: emptyRequest{}, answer: needJSON{}, status: 200, handle: a.needs.handleEscalate},
+		{method: "POST", path: v1 + "/areas", summary: "Add or replace areas (city, district, street, community) from a GeoJSON FeatureCollection, all or nothing", roles: rolesAdmins, body: areaCollectionJSON{}, answer: areasLoadedJSON{}, status: 200, maxBody: maxAreaBodyBytes, handle: a.linkage.handlePutAreas},
+		{method: "GET", path: v1 + "/areas", summary: "Every area as a GeoJSON FeatureCollection", roles: rolesAnyStaff, answer: areaCollectionJSON{}, status: 200, handle: a.linkage.handleListAreas},
+		{method: "POST", path: v1 + "/organisations", summary: "Create or replace an organisation (members join by org_id)", roles: rolesOperators, body: organisationRequest{}, answer: organisationJSON{}, status: 201, handle: a.linkage.handlePutOrganisation},
+		{method: "GET", path: v1 + "/organisations", summary: "Organisations with member counts; a coordinator sees its own and its partners", roles: rolesStaff, answer: organisationList{}, status: 200, handle: a.linkage.handleListOrganisations},
+		{method: "POST", path: v1 + "/alerts", summary: "Alert every available responder inside a drawn area", roles: rolesOperators, body: alertRequest{}, answer: alertJSON{}, status: 201, idempotent: true, handle: a.needs.handleAlert},
+		{method: "GET", path: v1 + "/map/supply", summary: "Available responders per H3 cell in a box (heatmap supply)", roles: rolesOperators, answer: supplyJSON{}, status: 200, handle: a.stats.handleSupply,
 			query: []queryParam{{"bbox", "string", "minLng,minLat,maxLng,maxLat"}, {"res", "integer", "H3 resolution 3..9 (default 7; counted at 7 and 5)"}}},
-		{method: "PUT", path: v1 + "/depots/{id}", summary: "Create or update a depot of charity resources, optionally setting its stock", roles: rolesStaff, body: depotRequest{}, answer: depotJSON{}, status: 200, handle: a.handlePutDepot},
-		{method: "POST", path: v1 + "/depots/{id}/stock", summary: "Add to or take from a depot's stock, all or nothing, never below zero", roles: rolesStaff, body: stockRequest{}, answer: depotJSON{}, status: 200, idempotent: true, handle: a.handleAdjustStock},
-		{method: "GET", path: v1 + "/depots", summary: "Every depot with its stock and reservations", roles: rolesStaff, answer: depotList{}, status: 200, handle: a.handleListDepots},
-		{method: "GET", path: v1 + "/depots/{id}", summary: "A depot with its stock and reservations", roles: rolesStaff, answer: depotJSON{}, status: 200, handle: a.handleGetDepot},
-		{method: "GET", path: v1 + "/stats", summary: "Counts by status, responders available, time to staffed", roles: rolesStats, answer: statsJSON{}, status: 200, handle: a.handleStats},
+		{method: "PUT", path: v1 + "/depots/{id}", summary: "Create or update a depot of charity resources, optionally setting its stock", roles: rolesStaff, body: depotRequest{}, answer: depotJSON{}, status: 200, handle: a.depots.handlePutDepot},
+		{method: "POST", path: v1 + "/depots/{id}/stock", summary: "Add to or take from a depot's stock, all or nothing, never below zero", roles: rolesStaff, body: stockRequest{}, answer: depotJSON{}, status: 200, idempotent: true, handle: a.depots.handleAdjustStock},
+		{method: "GET", path: v1 + "/depots", summary: "Every depot with its stock and reservations", roles: rolesStaff, answer: depotList{}, status: 200, handle: a.depots.handleListDepots},
+		{method: "GET", path: v1 + "/depots/{id}", summary: "A depot with its stock and reservations", roles: rolesStaff, answer: depotJSON{}, status: 200, handle: a.depots.handleGetDepot},
+		{method: "GET", path: v1 + "/stats", summary: "Counts by status, responders available, time to staffed", roles: rolesStats, answer: statsJSON{}, status: 200, handle: a.stats.handleStats},
 		{method: "GET", path: v1 + "/openapi.json", summary: "This document", answer: map[string]any{}, status: 200, handle: a.handleOpenAPI},
+		{method: "POST", path: v1 + "/feedback/{token}", summary: "Rate a completed need with its one-time feedback link (no login)", body: feedbackRequest{}, answer: feedbackJSON{}, status: 201, maxBody: 16 << 10, handle: a.recognition.handleFeedback},
+		{method: "GET", path: v1 + "/responders/{id}/hours", summary: "A responder's hours ledger", roles: rolesSelfOrStaff, answer: hoursJSON{}, status: 200, handle: a.recognition.handleHours},
+		{method: "PUT", path: v1 + "/responders/{id}/hours/{entry}", summary: "Correct the hours of one ledger entry, with a reason (audited)", roles: rolesStaff, body: hoursEditRequest{}, answer: hoursEntryJSON{}, status: 200, handle: a.recognition.handleEditHours},
+		{method: "GET", path: v1 + "/responders/{id}/service-record", summary: "A responder's signed service record (JSON, CSV or printable HTML)", roles: rolesSelfOrStaff, answer: signedRecordJSON{}, status: 200, handle: a.recognition.handleServiceRecord,
+			query: []queryParam{{"format", "string", "json (default), csv or html; CSV ends with a #signature line, HTML carries the signed JSON"}}},
+		{method: "POST", path: v1 + "/service-records/verify", summary: "Check a service record's signature (JSON record and signature, or the CSV file)", body: verifyRequest{}, answer: verifyJSON{}, status: 200, maxBody: maxBodyBytes, handle: a.recognition.handleVerifyRecord},
+		{method: "GET", path: v1 + "/service-records/key", summary: "The public key that signs service records", answer: publicKeyJSON{}, status: 200, handle: a.recognition.handlePublicKey},
+		{method: "GET", path: v1 + "/evaluation", summary: "Response times, fill and completion rates, satisfaction and escalations per organisation and overall (no personal data)", roles: rolesStats, answer: evaluationJSON{}, status: 200, handle: a.stats.handleEvaluation,
+			query: []queryParam{{"since", "string", "only needs created at or after this RFC 3339 time"}}},
 	}
-	return append(routes, a.recognitionRoutes()...)
 }
 
 // mount registers every route on the server's mux, with Go's method
@@ -237,7 +283,7 @@ func (a *API) mount(s *Server, m *apiMetrics) {
 	for _, rt := range a.routes {
 		s.handle(rt.method+" "+rt.path, a.wrap(rt))
 	}
-	a.mountFeedbackPage(s)
+	a.recognition.mountFeedbackPage(s)
 	s.handle("/api/", http.HandlerFunc(a.handleUnknown))
 }
 

@@ -47,7 +47,9 @@ type env struct {
 	rdb   redis.UniversalClient
 	clock *testClock
 	store *redisstore.Store
-	svc   *mobilize.Service
+	// access holds the API's own records: users, revocations, audit.
+	access AccessStore
+	svc    *mobilize.Service
 	// events are what the service told the world, in order.
 	events *eventLog
 	api    *API
@@ -75,12 +77,12 @@ func newEnv(t testing.TB, rdb redis.UniversalClient, opts ...func(*APIOptions)) 
 	}
 	e.svc = mobilize.NewService(e.store, e.events, mobilize.MatchConfig{}, e.clock.Now)
 	e.svc.UseEscalation(mobilize.NewEscalator(e.store, e.events, mobilize.EscalationConfig{}, e.clock.Now))
-	access, err := redisstore.NewAccess(rdb, testPrefix, testRegion)
+	e.access, err = redisstore.NewAccess(rdb, testPrefix, testRegion)
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := APIOptions{
-		Access: access, Service: e.svc,
+		Access: e.access, Service: e.svc,
 		TokenKey: []byte(testTokenKey), AdminPassword: testAdminPW, Logger: zap.NewNop(), Now: e.clock.Now,
 		BcryptCost: bcrypt.MinCost,
 		Limits:     RateLimits{AddressPerSecond: -1, TokenPerSecond: -1, StaffTokenPerSecond: -1, LoginPerSecond: -1},
@@ -292,7 +294,7 @@ func (e *env) fixture() *fixture {
 		e.t.Fatal(err)
 	}
 	hash, _ := bcrypt.GenerateFromPassword([]byte(f.operatorPW), bcrypt.MinCost)
-	if _, err := e.api.storeUserNX(ctx, user{Username: "op1", Role: RoleOperator, Hash: string(hash), CreatedAt: e.clock.Now()}); err != nil {
+	if _, err := e.api.accounts.storeUserNX(ctx, user{Username: "op1", Role: RoleOperator, Hash: string(hash), CreatedAt: e.clock.Now()}); err != nil {
 		e.t.Fatal(err)
 	}
 	f.tokens = map[string]string{

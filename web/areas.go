@@ -10,7 +10,24 @@ import (
 	"github.com/liandong/liandong/mobilize"
 )
 
-// Areas, organisations and escalation: the five-society linkage.
+// Areas, organisations and escalation: the five-society linkage. The
+// linkage group keeps the areas and organisations; the needs group's
+// escalate and needScope route needs through them.
+
+// linkageGroup serves the areas and the organisations.
+type linkageGroup struct {
+	app   linkageApp
+	audit *auditor
+}
+
+// linkageApp is what the linkage group needs of the application.
+type linkageApp interface {
+	PutAreas(ctx context.Context, upload []mobilize.Area) error
+	Areas(ctx context.Context) ([]mobilize.Area, error)
+	PutOrganisation(ctx context.Context, o mobilize.Organisation) (created bool, err error)
+	Organisations(ctx context.Context) ([]mobilize.Organisation, error)
+	MemberCount(ctx context.Context, org string) (int64, error)
+}
 
 // maxAreaBodyBytes bounds an area upload: a city's communities as
 // simplified polygons fit in a few megabytes.
@@ -38,27 +55,27 @@ type areasLoadedJSON struct {
 
 // handlePutAreas is POST /api/v1/areas (admin): add or replace areas from
 // a FeatureCollection, all or nothing.
-func (a *API) handlePutAreas(ctx context.Context, c *call) error {
+func (g *linkageGroup) handlePutAreas(ctx context.Context, c *call) error {
 	areas, err := mobilize.ParseAreaCollection(c.body)
 	if err != nil {
 		return err
 	}
-	if err := a.app.PutAreas(ctx, areas); err != nil {
+	if err := g.app.PutAreas(ctx, areas); err != nil {
 		return err
 	}
-	all, err := a.app.Areas(ctx)
+	all, err := g.app.Areas(ctx)
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "areas.load", fmt.Sprintf("%d areas", len(areas)), 0)
+	g.audit.record(ctx, c.id, "areas.load", fmt.Sprintf("%d areas", len(areas)), 0)
 	c.json(http.StatusOK, areasLoadedJSON{Loaded: len(areas), Total: len(all)})
 	return nil
 }
 
 // handleListAreas is GET /api/v1/areas: every area as GeoJSON, for the
 // console's overlay and for checking an upload.
-func (a *API) handleListAreas(ctx context.Context, c *call) error {
-	areas, err := a.app.Areas(ctx)
+func (g *linkageGroup) handleListAreas(ctx context.Context, c *call) error {
+	areas, err := g.app.Areas(ctx)
 	if err != nil {
 		return err
 	}
@@ -98,8 +115,8 @@ type organisationList struct {
 	Organisations []organisationJSON `json:"organisations"`
 }
 
-func (a *API) toOrganisationJSON(ctx context.Context, o mobilize.Organisation) (organisationJSON, error) {
-	n, err := a.app.MemberCount(ctx, o.ID)
+func (g *linkageGroup) toOrganisationJSON(ctx context.Context, o mobilize.Organisation) (organisationJSON, error) {
+	n, err := g.app.MemberCount(ctx, o.ID)
 	if o.Partners == nil {
 		o.Partners = []string{}
 	}
@@ -108,7 +125,7 @@ func (a *API) toOrganisationJSON(ctx context.Context, o mobilize.Organisation) (
 
 // handlePutOrganisation is POST /api/v1/organisations (admin, operator):
 // create or replace one organisation.
-func (a *API) handlePutOrganisation(ctx context.Context, c *call) error {
+func (g *linkageGroup) handlePutOrganisation(ctx context.Context, c *call) error {
 	var req organisationRequest
 	if err := decodeStrict(c.body, &req); err != nil {
 		return err
@@ -119,12 +136,12 @@ func (a *API) handlePutOrganisation(ctx context.Context, c *call) error {
 	if err := p.err(); err != nil {
 		return err
 	}
-	created, err := a.app.PutOrganisation(ctx, o)
+	created, err := g.app.PutOrganisation(ctx, o)
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "organisation.put", o.ID, 0)
-	out, err := a.toOrganisationJSON(ctx, o)
+	g.audit.record(ctx, c.id, "organisation.put", o.ID, 0)
+	out, err := g.toOrganisationJSON(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -138,8 +155,8 @@ func (a *API) handlePutOrganisation(ctx context.Context, c *call) error {
 
 // handleListOrganisations is GET /api/v1/organisations; a coordinator
 // sees its own organisation and its partners.
-func (a *API) handleListOrganisations(ctx context.Context, c *call) error {
-	orgs, err := a.app.Organisations(ctx)
+func (g *linkageGroup) handleListOrganisations(ctx context.Context, c *call) error {
+	orgs, err := g.app.Organisations(ctx)
 	if err != nil {
 		return err
 	}
@@ -154,7 +171,7 @@ func (a *API) handleListOrganisations(ctx context.Context, c *call) error {
 		if c.id.Role == RoleCoordinator && o.ID != c.id.OrgID && !partners(own, o) {
 			continue
 		}
-		oj, err := a.toOrganisationJSON(ctx, o)
+		oj, err := g.toOrganisationJSON(ctx, o)
 		if err != nil {
 			return err
 		}
@@ -188,8 +205,8 @@ type escalationJSON struct {
 	NextAt   *string       `json:"next_at" doc:"when it widens next if still unfilled; null at the city pool"`
 }
 
-func (a *API) escalationOf(ctx context.Context, n mobilize.NeedState) (*escalationJSON, error) {
-	st, goal, ok, err := a.app.EscalationOf(ctx, n)
+func (g *needGroup) escalationOf(ctx context.Context, n mobilize.NeedState) (*escalationJSON, error) {
+	st, goal, ok, err := g.app.EscalationOf(ctx, n)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -204,20 +221,20 @@ func (a *API) escalationOf(ctx context.Context, n mobilize.NeedState) (*escalati
 
 // handleEscalate is POST /api/v1/needs/{id}/escalate (operators): widen
 // the need's scope one step now.
-func (a *API) handleEscalate(ctx context.Context, c *call) error {
+func (g *needGroup) handleEscalate(ctx context.Context, c *call) error {
 	if err := parseEmpty(c.body); err != nil {
 		return err
 	}
-	if _, err := a.needFor(ctx, c); err != nil {
+	if _, err := g.needFor(ctx, c); err != nil {
 		return err
 	}
-	n, _, err := a.app.Escalate(ctx, mobilize.NeedID(c.r.PathValue("id")))
+	n, _, err := g.app.Escalate(ctx, mobilize.NeedID(c.r.PathValue("id")))
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "need.escalate", string(n.ID), 0)
+	g.audit.record(ctx, c.id, "need.escalate", string(n.ID), 0)
 	out := toNeedJSON(n)
-	if out.Escalation, err = a.escalationOf(ctx, n); err != nil {
+	if out.Escalation, err = g.escalationOf(ctx, n); err != nil {
 		return err
 	}
 	c.json(http.StatusOK, out)
@@ -229,11 +246,11 @@ func (a *API) handleEscalate(ctx context.Context, c *call) error {
 // needs and those routed to a community within the organisation's home
 // area (a community committee its community, a street's social work
 // station every community of its street).
-func (a *API) needScope(ctx context.Context, id Identity) (func(mobilize.NeedState) bool, error) {
+func (g *needGroup) needScope(ctx context.Context, id Identity) (func(mobilize.NeedState) bool, error) {
 	if id.Role != RoleCoordinator {
 		return func(mobilize.NeedState) bool { return true }, nil
 	}
-	link, err := a.app.Linkage(ctx)
+	link, err := g.app.Linkage(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -39,11 +40,21 @@ type auditList struct {
 	Entries []auditEntry `json:"entries"`
 }
 
-// audit records a staff action in the audit stream. Responders acting on
+// auditor records staff actions in the audit log and serves the log to
+// admins (GET /api/v1/audit). Every route group that changes something
+// holds it.
+type auditor struct {
+	store  AuditStore
+	maxLen int64 // entries kept, approximately
+	log    *zap.Logger
+	now    func() time.Time
+}
+
+// record adds a staff action to the audit log. Responders acting on
 // themselves are not staff actions and are not recorded. The action has
 // happened by the time this runs, so a failure to record it is logged, not
 // turned into a failed request the client would retry.
-func (a *API) audit(ctx context.Context, id Identity, action, target string, count int) {
+func (a *auditor) record(ctx context.Context, id Identity, action, target string, count int) {
 	if id.Role == RoleResponder || id.Subject == "" {
 		return
 	}
@@ -57,7 +68,7 @@ func (a *API) audit(ctx context.Context, id Identity, action, target string, cou
 	if count > 0 {
 		values = append(values, "count", strconv.Itoa(count))
 	}
-	if _, err := a.access.AppendAudit(context.WithoutCancel(ctx), values, a.opts.AuditMaxLen); err != nil {
+	if _, err := a.store.AppendAudit(context.WithoutCancel(ctx), values, a.maxLen); err != nil {
 		a.log.Error("audit entry not recorded", zap.String("action", action), zap.String("target", target), zap.Error(err))
 	}
 }
@@ -81,7 +92,7 @@ func queryLimit(r *http.Request) (int, error) {
 
 // handleAudit is GET /api/v1/audit (admin): newest first, ?limit= and
 // ?before= for paging.
-func (a *API) handleAudit(ctx context.Context, c *call) error {
+func (a *auditor) handleAudit(ctx context.Context, c *call) error {
 	limit, err := queryLimit(c.r)
 	if err != nil {
 		return err
@@ -90,7 +101,7 @@ func (a *API) handleAudit(ctx context.Context, c *call) error {
 	if before != "" && !streamIDPattern.MatchString(before) {
 		return invalid("before must be an audit entry id such as 1732800000000-0")
 	}
-	entries, err := a.access.AuditPage(ctx, before, limit)
+	entries, err := a.store.AuditPage(ctx, before, limit)
 	if err != nil {
 		return err
 	}

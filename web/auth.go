@@ -212,12 +212,6 @@ func tokenProblem(err error) string {
 
 func unauthenticated(msg string) error { return &Error{Kind: ErrUnauthenticated, Message: msg} }
 
-// maxRevokeTTL bounds how long a revocation is kept when the token's own
-// expiry is unknown (an admin revoking by id): no token lives longer.
-func (a *API) maxRevokeTTL() time.Duration {
-	return max(a.opts.StaffTokenTTL, a.opts.ResponderTokenTTL, a.opts.SessionTokenTTL)
-}
-
 // revoke refuses the token with id tokenID from now until expiresAt; a
 // zero expiresAt keeps the revocation as long as any token can live.
 func (a *Authenticator) revoke(ctx context.Context, tokenID string, expiresAt time.Time, longest time.Duration) error {
@@ -241,41 +235,4 @@ func bearer(r *http.Request) (string, bool) {
 	}
 	token = strings.TrimSpace(token)
 	return token, token != ""
-}
-
-// revokeRequest names the token to revoke; without a jti the caller's own
-// token is revoked (logging out).
-type revokeRequest struct {
-	TokenID string `json:"jti" doc:"id of the token to revoke; default the caller's own. Only admins may revoke another's token."`
-}
-
-func parseRevoke(body []byte) (revokeRequest, error) {
-	var req revokeRequest
-	if err := decodeOptional(body, &req); err != nil {
-		return req, err
-	}
-	var p problems
-	p.pattern("jti", req.TokenID, tokenIDPattern, "32 hexadecimal characters")
-	return req, p.err()
-}
-
-// handleRevoke is POST /api/v1/auth/revoke: anyone may revoke their own
-// token; an admin may revoke any token by id.
-func (a *API) handleRevoke(ctx context.Context, c *call) error {
-	req, err := parseRevoke(c.body)
-	if err != nil {
-		return err
-	}
-	jti, expires := req.TokenID, time.Time{}
-	if jti == "" || jti == c.id.TokenID {
-		jti, expires = c.id.TokenID, c.id.ExpiresAt
-	} else if c.id.Role != RoleAdmin {
-		return forbidden("only an admin may revoke another's token")
-	}
-	if err := a.auth.revoke(ctx, jti, expires, a.maxRevokeTTL()); err != nil {
-		return err
-	}
-	a.audit(ctx, c.id, "token.revoke", jti, 0)
-	c.w.WriteHeader(http.StatusNoContent)
-	return nil
 }

@@ -36,7 +36,7 @@ var matrixCallers = []string{
 func (e *env) badTokens(f *fixture) {
 	e.t.Helper()
 	ctx := context.Background()
-	past := newAuthenticator([]byte(testTokenKey), e.api.access, func() time.Time { return e.clock.Now().Add(-2 * time.Hour) })
+	past := newAuthenticator([]byte(testTokenKey), e.access, func() time.Time { return e.clock.Now().Add(-2 * time.Hour) })
 	f.tokens[cExpired], _, _ = past.Issue("op1", RoleOperator, "", time.Hour)
 
 	tok, id, _ := e.api.auth.Issue("op1", RoleOperator, "", time.Hour)
@@ -45,7 +45,7 @@ func (e *env) badTokens(f *fixture) {
 	}
 	f.tokens[cRevoked] = tok
 
-	other := newAuthenticator([]byte("another-key-of-32-bytes-00000000"), e.api.access, e.clock.Now)
+	other := newAuthenticator([]byte("another-key-of-32-bytes-00000000"), e.access, e.clock.Now)
 	f.tokens[cWrongKey], _, _ = other.Issue("admin", RoleAdmin, "", time.Hour)
 
 	now := e.clock.Now()
@@ -348,7 +348,7 @@ func TestBootstrapAdmin(t *testing.T) {
 
 func TestNewAPIRefusesShortKey(t *testing.T) {
 	e := newEmbeddedEnv(t)
-	_, err := NewAPI(context.Background(), APIOptions{Access: e.api.access, Service: e.svc, TokenKey: []byte("short")})
+	_, err := NewAPI(context.Background(), APIOptions{Access: e.access, Service: e.svc, TokenKey: []byte("short")})
 	if err == nil {
 		t.Fatal("a 5-byte token key was accepted")
 	}

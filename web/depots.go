@@ -10,6 +10,20 @@ import (
 	"github.com/liandong/liandong/mobilize"
 )
 
+// depotGroup serves the depots of charity resources and their stock.
+type depotGroup struct {
+	app   depotApp
+	audit *auditor
+}
+
+// depotApp is what the depot group needs of the application.
+type depotApp interface {
+	Depot(ctx context.Context, id string) (mobilize.Depot, error)
+	Depots(ctx context.Context) ([]mobilize.Depot, error)
+	PutDepot(ctx context.Context, d mobilize.Depot, stock map[mobilize.Item]int) (created bool, err error)
+	AdjustStock(ctx context.Context, id string, deltas map[mobilize.Item]int) (mobilize.Depot, error)
+}
+
 // depotRequest is the body of PUT /api/v1/depots/{id}.
 type depotRequest struct {
 	Name  string         `json:"name" api:"required" doc:"1..200 bytes"`
@@ -94,7 +108,7 @@ func depotPathID(c *call) (string, error) {
 
 // handlePutDepot is PUT /api/v1/depots/{id}: create or update a depot. A
 // coordinator manages only its own organisation's depots.
-func (a *API) handlePutDepot(ctx context.Context, c *call) error {
+func (g *depotGroup) handlePutDepot(ctx context.Context, c *call) error {
 	id, err := depotPathID(c)
 	if err != nil {
 		return err
@@ -122,7 +136,7 @@ func (a *API) handlePutDepot(ctx context.Context, c *call) error {
 	if req.OrgID == "" {
 		return invalid("org_id is required: the organisation that owns the depot")
 	}
-	if old, err := a.app.Depot(ctx, id); err == nil && c.id.Role == RoleCoordinator && old.OrgID != c.id.OrgID {
+	if old, err := g.app.Depot(ctx, id); err == nil && c.id.Role == RoleCoordinator && old.OrgID != c.id.OrgID {
 		return notFound("depot")
 	}
 	pt, err := geo.NewPoint(*req.Lat, *req.Lng)
@@ -132,7 +146,7 @@ func (a *API) handlePutDepot(ctx context.Context, c *call) error {
 	if req.Stock == nil {
 		stock = nil
 	}
-	created, err := a.app.PutDepot(ctx, mobilize.Depot{ID: id, Name: req.Name, OrgID: req.OrgID, Point: pt}, stock)
+	created, err := g.app.PutDepot(ctx, mobilize.Depot{ID: id, Name: req.Name, OrgID: req.OrgID, Point: pt}, stock)
 	if err != nil {
 		return err
 	}
@@ -140,8 +154,8 @@ func (a *API) handlePutDepot(ctx context.Context, c *call) error {
 	if created {
 		action = "depot.create"
 	}
-	a.audit(ctx, c.id, action, id, len(stock))
-	d, err := a.app.Depot(ctx, id)
+	g.audit.record(ctx, c.id, action, id, len(stock))
+	d, err := g.app.Depot(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -150,7 +164,7 @@ func (a *API) handlePutDepot(ctx context.Context, c *call) error {
 }
 
 // handleAdjustStock is POST /api/v1/depots/{id}/stock.
-func (a *API) handleAdjustStock(ctx context.Context, c *call) error {
+func (g *depotGroup) handleAdjustStock(ctx context.Context, c *call) error {
 	id, err := depotPathID(c)
 	if err != nil {
 		return err
@@ -167,26 +181,26 @@ func (a *API) handleAdjustStock(ctx context.Context, c *call) error {
 	if err := p.err(); err != nil {
 		return err
 	}
-	old, err := a.app.Depot(ctx, id)
+	old, err := g.app.Depot(ctx, id)
 	if err != nil {
 		return err
 	}
 	if c.id.Role == RoleCoordinator && old.OrgID != c.id.OrgID {
 		return notFound("depot")
 	}
-	d, err := a.app.AdjustStock(ctx, id, deltas)
+	d, err := g.app.AdjustStock(ctx, id, deltas)
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "depot.stock", id, len(deltas))
+	g.audit.record(ctx, c.id, "depot.stock", id, len(deltas))
 	c.json(http.StatusOK, toDepotJSON(d))
 	return nil
 }
 
 // handleListDepots is GET /api/v1/depots. Every staff role sees every
 // depot: sharing resources across organisations is the point.
-func (a *API) handleListDepots(ctx context.Context, c *call) error {
-	ds, err := a.app.Depots(ctx)
+func (g *depotGroup) handleListDepots(ctx context.Context, c *call) error {
+	ds, err := g.app.Depots(ctx)
 	if err != nil {
 		return fmt.Errorf("list depots: %w", err)
 	}
@@ -199,12 +213,12 @@ func (a *API) handleListDepots(ctx context.Context, c *call) error {
 }
 
 // handleGetDepot is GET /api/v1/depots/{id}.
-func (a *API) handleGetDepot(ctx context.Context, c *call) error {
+func (g *depotGroup) handleGetDepot(ctx context.Context, c *call) error {
 	id, err := depotPathID(c)
 	if err != nil {
 		return err
 	}
-	d, err := a.app.Depot(ctx, id)
+	d, err := g.app.Depot(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -216,7 +216,7 @@ func toReliabilityJSON(r mobilize.ReliabilityRecord) *reliabilityJSON {
 }
 
 // handleEvaluation is GET /api/v1/evaluation?since=.
-func (a *API) handleEvaluation(ctx context.Context, c *call) error {
+func (g *statsGroup) handleEvaluation(ctx context.Context, c *call) error {
 	var since time.Time
 	if s := c.r.URL.Query().Get("since"); s != "" {
 		t, err := time.Parse(time.RFC3339Nano, s)
@@ -225,7 +225,7 @@ func (a *API) handleEvaluation(ctx context.Context, c *call) error {
 		}
 		since = t
 	}
-	sums, err := a.app.NeedSummaries(ctx, false)
+	sums, err := g.app.NeedSummaries(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -235,15 +235,15 @@ func (a *API) handleEvaluation(ctx context.Context, c *call) error {
 			ids = append(ids, s.ID)
 		}
 	}
-	needs, err := a.app.Needs(ctx, ids)
+	needs, err := g.app.Needs(ctx, ids)
 	if err != nil {
 		return err
 	}
-	feedback, err := a.app.Feedbacks(ctx, ids)
+	feedback, err := g.app.Feedbacks(ctx, ids)
 	if err != nil {
 		return err
 	}
-	escalations, err := a.app.Escalations(ctx)
+	escalations, err := g.app.Escalations(ctx)
 	if err != nil {
 		return err
 	}
@@ -257,7 +257,7 @@ func (a *API) handleEvaluation(ctx context.Context, c *call) error {
 			}
 		}
 	}
-	orgOf, err := a.app.ResponderOrgs(ctx, people)
+	orgOf, err := g.app.ResponderOrgs(ctx, people)
 	if err != nil {
 		return err
 	}
@@ -293,12 +293,12 @@ func (a *API) handleEvaluation(ctx context.Context, c *call) error {
 		}
 	}
 	slices.Sort(orgs)
-	reliability, err := a.app.OrgReliability(ctx, orgs)
+	reliability, err := g.app.OrgReliability(ctx, orgs)
 	if err != nil {
 		return err
 	}
 	out := evaluationJSON{
-		GeneratedAt:   rfc3339(a.now()),
+		GeneratedAt:   rfc3339(g.now()),
 		Overall:       orgEvaluationJSON{Needs: overallNeeds.json(), Served: overallServed.json()},
 		Organisations: make([]orgEvaluationJSON, 0, len(orgs)),
 	}

@@ -32,37 +32,44 @@ import (
 // feedbackMACLen is the length of the mac part: 32 bytes, base64url.
 const feedbackMACLen = 43
 
-func (a *API) feedbackKey() []byte {
-	m := hmac.New(sha256.New, a.opts.TokenKey)
-	m.Write([]byte("liandong feedback link v1"))
-	return m.Sum(nil)
+// feedbackLinks makes and checks the links: the needs group shows a
+// completed need's link, the recognition group takes ratings through it.
+type feedbackLinks struct {
+	key       []byte // derived from the token key
+	publicURL string // the start of feedback_url; empty: a path
 }
 
-func (a *API) feedbackMAC(need mobilize.NeedID) string {
-	m := hmac.New(sha256.New, a.feedbackKey())
+func newFeedbackLinks(tokenKey []byte, publicURL string) feedbackLinks {
+	m := hmac.New(sha256.New, tokenKey)
+	m.Write([]byte("liandong feedback link v1"))
+	return feedbackLinks{key: m.Sum(nil), publicURL: publicURL}
+}
+
+func (l feedbackLinks) mac(need mobilize.NeedID) string {
+	m := hmac.New(sha256.New, l.key)
 	m.Write([]byte(need))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// feedbackToken is the link's secret part for a need.
-func (a *API) feedbackToken(need mobilize.NeedID) string {
-	return string(need) + "." + a.feedbackMAC(need)
+// token is the link's secret part for a need.
+func (l feedbackLinks) token(need mobilize.NeedID) string {
+	return string(need) + "." + l.mac(need)
 }
 
-// feedbackURL is where the person served rates the need.
-func (a *API) feedbackURL(need mobilize.NeedID) string {
-	return a.opts.Recognition.PublicURL + "/feedback/" + a.feedbackToken(need)
+// url is where the person served rates the need.
+func (l feedbackLinks) url(need mobilize.NeedID) string {
+	return l.publicURL + "/feedback/" + l.token(need)
 }
 
-// needOfFeedbackToken checks a token's mac and returns its need; a token
-// that is malformed or forged names no need.
-func (a *API) needOfFeedbackToken(token string) (mobilize.NeedID, bool) {
+// needOf checks a token's mac and returns its need; a token that is
+// malformed or forged names no need.
+func (l feedbackLinks) needOf(token string) (mobilize.NeedID, bool) {
 	i := strings.LastIndexByte(token, '.')
 	if i <= 0 || len(token)-i-1 != feedbackMACLen || !idPattern.MatchString(token[:i]) {
 		return "", false
 	}
 	need := mobilize.NeedID(token[:i])
-	if !hmac.Equal([]byte(token[i+1:]), []byte(a.feedbackMAC(need))) {
+	if !hmac.Equal([]byte(token[i+1:]), []byte(l.mac(need))) {
 		return "", false
 	}
 	return need, true
@@ -90,8 +97,8 @@ func feedbackRefusal(outcome mobilize.FeedbackOutcome) error {
 }
 
 // submitFeedback validates and stores a rating given with a link.
-func (a *API) submitFeedback(ctx context.Context, token string, rating int, comment string) error {
-	need, ok := a.needOfFeedbackToken(token)
+func (g *recognitionGroup) submitFeedback(ctx context.Context, token string, rating int, comment string) error {
+	need, ok := g.links.needOf(token)
 	if !ok {
 		return notFound("feedback link")
 	}
@@ -99,19 +106,19 @@ func (a *API) submitFeedback(ctx context.Context, token string, rating int, comm
 	if err := f.Validate(); err != nil {
 		return invalid(strings.TrimPrefix(err.Error(), "feedback: "))
 	}
-	outcome, err := a.app.RecordFeedback(ctx, f, a.opts.Recognition.FeedbackTTL)
+	outcome, err := g.app.RecordFeedback(ctx, f, g.feedbackTTL)
 	if err != nil {
 		return err
 	}
 	if outcome != mobilize.FeedbackOK {
 		return feedbackRefusal(outcome)
 	}
-	a.log.Info("feedback recorded") // no need id: the log is not the evaluation
+	g.log.Info("feedback recorded") // no need id: the log is not the evaluation
 	return nil
 }
 
 // handleFeedback is POST /api/v1/feedback/{token}.
-func (a *API) handleFeedback(ctx context.Context, c *call) error {
+func (g *recognitionGroup) handleFeedback(ctx context.Context, c *call) error {
 	var req feedbackRequest
 	if err := decodeStrict(c.body, &req); err != nil {
 		return err
@@ -119,7 +126,7 @@ func (a *API) handleFeedback(ctx context.Context, c *call) error {
 	if req.Rating == nil {
 		return invalid("rating is required")
 	}
-	if err := a.submitFeedback(ctx, c.r.PathValue("token"), *req.Rating, req.Comment); err != nil {
+	if err := g.submitFeedback(ctx, c.r.PathValue("token"), *req.Rating, req.Comment); err != nil {
 		return err
 	}
 	c.json(http.StatusCreated, feedbackJSON{Status: "recorded"})
@@ -132,9 +139,9 @@ func (a *API) handleFeedback(ctx context.Context, c *call) error {
 // feedbackPageRoutes are the page's patterns, for the OpenAPI document.
 var feedbackPageRoutes = []string{"GET /feedback/{token}", "POST /feedback/{token}"}
 
-func (a *API) mountFeedbackPage(s *Server) {
-	s.handle(feedbackPageRoutes[0], http.HandlerFunc(a.serveFeedbackPage))
-	s.handle(feedbackPageRoutes[1], http.HandlerFunc(a.serveFeedbackPage))
+func (g *recognitionGroup) mountFeedbackPage(s *Server) {
+	s.handle(feedbackPageRoutes[0], http.HandlerFunc(g.serveFeedbackPage))
+	s.handle(feedbackPageRoutes[1], http.HandlerFunc(g.serveFeedbackPage))
 }
 
 type feedbackPageData struct {
@@ -145,7 +152,7 @@ type feedbackPageData struct {
 	MaxChars int
 }
 
-func (a *API) serveFeedbackPage(w http.ResponseWriter, r *http.Request) {
+func (g *recognitionGroup) serveFeedbackPage(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -162,7 +169,7 @@ func (a *API) serveFeedbackPage(w http.ResponseWriter, r *http.Request) {
 		msg := "这个链接无效 · This link is not valid."
 		switch {
 		case status >= 500:
-			a.writeErrorLog(r, err)
+			g.writeErrorLog(r, err)
 			msg = "暂时无法保存，请稍后再试 · Something went wrong; please try again later."
 		case status == http.StatusBadRequest:
 			msg = "请选择1到5星，留言不超过1000字 · Please choose 1 to 5 stars; comments up to 1000 characters."
@@ -173,12 +180,12 @@ func (a *API) serveFeedbackPage(w http.ResponseWriter, r *http.Request) {
 		}
 		render(status, feedbackPageData{State: "problem", Message: msg})
 	}
-	if err := a.limits.address.allow(clientAddr(r)); err != nil {
+	if err := g.addresses.allow(clientAddr(r)); err != nil {
 		problem(err)
 		return
 	}
 	token := r.PathValue("token")
-	need, ok := a.needOfFeedbackToken(token)
+	need, ok := g.links.needOf(token)
 	if !ok {
 		problem(notFound("feedback link"))
 		return
@@ -194,14 +201,14 @@ func (a *API) serveFeedbackPage(w http.ResponseWriter, r *http.Request) {
 			problem(invalid("rating"))
 			return
 		}
-		if err := a.submitFeedback(r.Context(), token, rating, r.PostForm.Get("comment")); err != nil {
+		if err := g.submitFeedback(r.Context(), token, rating, r.PostForm.Get("comment")); err != nil {
 			problem(err)
 			return
 		}
 		render(http.StatusOK, feedbackPageData{State: "thanks"})
 		return
 	}
-	st, err := a.app.FeedbackState(r.Context(), need, a.opts.Recognition.FeedbackTTL)
+	st, err := g.app.FeedbackState(r.Context(), need, g.feedbackTTL)
 	if err != nil {
 		problem(err)
 		return
@@ -210,7 +217,7 @@ func (a *API) serveFeedbackPage(w http.ResponseWriter, r *http.Request) {
 		problem(feedbackRefusal(st))
 		return
 	}
-	n, err := a.app.Need(r.Context(), need)
+	n, err := g.app.Need(r.Context(), need)
 	if err != nil {
 		problem(err)
 		return
@@ -225,8 +232,8 @@ func (a *API) serveFeedbackPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // writeErrorLog logs a server error of the page the way writeError does.
-func (a *API) writeErrorLog(r *http.Request, err error) {
-	a.log.Error("feedback page failed", zap.String("method", r.Method), zap.Error(err))
+func (g *recognitionGroup) writeErrorLog(r *http.Request, err error) {
+	g.log.Error("feedback page failed", zap.String("method", r.Method), zap.Error(err))
 }
 
 var feedbackPage = template.Must(template.New("feedback").Parse(`<!doctype html>

@@ -55,18 +55,18 @@ func totalHours(es []mobilize.ServiceEntry) float64 {
 
 // ledgerFor loads the ledger of the path's responder for the caller (a
 // responder only its own, a coordinator only its organisation's).
-func (a *API) ledgerFor(ctx context.Context, c *call) (mobilize.Responder, []mobilize.ServiceEntry, error) {
-	r, _, err := a.responderFor(ctx, c)
+func (g *recognitionGroup) ledgerFor(ctx context.Context, c *call) (mobilize.Responder, []mobilize.ServiceEntry, error) {
+	r, _, err := responderFor(ctx, g.app, c)
 	if err != nil {
 		return r, nil, err
 	}
-	entries, err := a.app.Ledger(ctx, r.ID, a.opts.Recognition.HoursCap)
+	entries, err := g.app.Ledger(ctx, r.ID, g.hoursCap)
 	return r, entries, err
 }
 
 // handleHours is GET /api/v1/responders/{id}/hours.
-func (a *API) handleHours(ctx context.Context, c *call) error {
-	r, entries, err := a.ledgerFor(ctx, c)
+func (g *recognitionGroup) handleHours(ctx context.Context, c *call) error {
+	r, entries, err := g.ledgerFor(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ type hoursEditRequest struct {
 
 // handleEditHours is PUT /api/v1/responders/{id}/hours/{entry}: a
 // correction appended to the ledger, and an audit entry.
-func (a *API) handleEditHours(ctx context.Context, c *call) error {
+func (g *recognitionGroup) handleEditHours(ctx context.Context, c *call) error {
 	var req hoursEditRequest
 	if err := decodeStrict(c.body, &req); err != nil {
 		return err
@@ -97,7 +97,7 @@ func (a *API) handleEditHours(ctx context.Context, c *call) error {
 	if err := mobilize.ValidHoursEdit(*req.Hours, req.Reason); err != nil {
 		return invalid(err.Error())
 	}
-	r, _, err := a.responderFor(ctx, c)
+	r, _, err := responderFor(ctx, g.app, c)
 	if err != nil {
 		return err
 	}
@@ -105,11 +105,11 @@ func (a *API) handleEditHours(ctx context.Context, c *call) error {
 	if !streamIDPattern.MatchString(entry) {
 		return notFound("ledger entry")
 	}
-	e, err := a.app.EditHours(ctx, r.ID, entry, *req.Hours, req.Reason, c.id.Subject, a.opts.Recognition.HoursCap)
+	e, err := g.app.EditHours(ctx, r.ID, entry, *req.Hours, req.Reason, c.id.Subject, g.hoursCap)
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "hours.edit", string(r.ID)+"/"+entry, 0)
+	g.audit.record(ctx, c.id, "hours.edit", string(r.ID)+"/"+entry, 0)
 	c.json(http.StatusOK, toHoursEntryJSON(e))
 	return nil
 }

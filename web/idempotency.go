@@ -94,14 +94,14 @@ func (a *API) idempotent(ctx context.Context, c *call, rt route, key string) err
 
 	deadline := time.Now().Add(a.idemWait)
 	for delay := 10 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
-		reserved, err := a.access.ReserveIdempotency(ctx, h, pending, idemPendingTTL)
+		reserved, err := a.idem.ReserveIdempotency(ctx, h, pending, idemPendingTTL)
 		if err != nil {
 			return err
 		}
 		if reserved {
 			return a.runReserved(ctx, c, rt, h, pending, fp)
 		}
-		raw, found, err := a.access.Idempotency(ctx, h)
+		raw, found, err := a.idem.Idempotency(ctx, h)
 		if err != nil {
 			return err
 		}
@@ -146,7 +146,7 @@ func (a *API) runReserved(ctx context.Context, c *call, rt route, h string, pend
 	inner.w = rec
 	err := rt.handle(ctx, &inner)
 	if err != nil || rec.status < 200 || rec.status > 299 {
-		if _, rerr := a.access.ReleaseIdempotency(ctx, h, pending); rerr != nil {
+		if _, rerr := a.idem.ReleaseIdempotency(ctx, h, pending); rerr != nil {
 			a.log.Warn("idempotency key not released", zap.Error(rerr))
 		}
 		if err != nil {
@@ -154,7 +154,7 @@ func (a *API) runReserved(ctx context.Context, c *call, rt route, h string, pend
 		}
 	} else {
 		done, _ := json.Marshal(idemRecord{Fingerprint: fp, Status: rec.status, Body: bytes.TrimSpace(rec.body.Bytes())})
-		if serr := a.access.StoreIdempotency(ctx, h, done, a.opts.IdempotencyTTL); serr != nil {
+		if serr := a.idem.StoreIdempotency(ctx, h, done, a.idemTTL); serr != nil {
 			// The work is done and the client gets its answer; a retry
 			// would find the reservation and, after it expires, redo it.
 			a.log.Error("idempotency answer not stored", zap.Error(serr))

@@ -44,7 +44,7 @@ func parseBBox(s string) (geo.BBox, error) {
 // cell in a box, the supply side of the console's heatmap. Supply is
 // counted at resolutions 7 and 5; a coarser request is rolled up, a finer
 // one answered at 7 (the reply says which).
-func (a *API) handleSupply(ctx context.Context, c *call) error {
+func (g *statsGroup) handleSupply(ctx context.Context, c *call) error {
 	q := c.r.URL.Query()
 	box, err := parseBBox(q.Get("bbox"))
 	if err != nil {
@@ -60,7 +60,7 @@ func (a *API) handleSupply(ctx context.Context, c *call) error {
 	if res <= 5 {
 		counted = 5
 	}
-	cells, err := a.app.Supply(ctx, box, counted)
+	cells, err := g.app.Supply(ctx, box, counted)
 	if err != nil {
 		return err
 	}

@@ -8,9 +8,37 @@ import (
 	"slices"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"github.com/liandong/liandong/geo"
 	"github.com/liandong/liandong/mobilize"
 )
+
+// needGroup serves needs from creation to cancellation, the operators'
+// overrides (assign, escalate) and area alerts.
+type needGroup struct {
+	app   needApp
+	audit *auditor
+	now   func() time.Time // deadlines must lie ahead of it
+	links feedbackLinks    // a completed need shows its feedback link
+}
+
+// needApp is what the needs group needs of the application.
+type needApp interface {
+	CreateNeed(ctx context.Context, n mobilize.Need) (mobilize.NeedState, error)
+	Need(ctx context.Context, id mobilize.NeedID) (mobilize.NeedState, error)
+	Needs(ctx context.Context, ids []mobilize.NeedID) ([]mobilize.NeedState, error)
+	NeedSummaries(ctx context.Context, activeOnly bool) ([]mobilize.NeedSummary, error)
+	Cancel(ctx context.Context, id mobilize.NeedID) (mobilize.NeedState, error)
+	Assign(ctx context.Context, id mobilize.NeedID, rid mobilize.ResponderID, role mobilize.Role) (mobilize.NeedState, error)
+	Escalate(ctx context.Context, id mobilize.NeedID) (mobilize.NeedState, mobilize.EscalationState, error)
+	EscalationOf(ctx context.Context, n mobilize.NeedState) (st mobilize.EscalationState, goal time.Duration, ok bool, err error)
+	AlertArea(ctx context.Context, poly orb.Polygon, roles []mobilize.Role, message string) (id string, recipients int, err error)
+	// Linkage tells which needs a coordinator sees (needScope).
+	Linkage(ctx context.Context) (*mobilize.Linkage, error)
+	// Feedbacks gives a completed need its rating.
+	Feedbacks(ctx context.Context, needs []mobilize.NeedID) (map[mobilize.NeedID]mobilize.Feedback, error)
+}
 
 // needRequest is the body of POST /api/v1/needs.
 type needRequest struct {
@@ -199,8 +227,8 @@ func toNeedJSON(n mobilize.NeedState) needJSON {
 
 // handleCreateNeed is POST /api/v1/needs. A coordinator's need belongs to
 // its organisation.
-func (a *API) handleCreateNeed(ctx context.Context, c *call) error {
-	n, err := parseNeed(c.body, a.now())
+func (g *needGroup) handleCreateNeed(ctx context.Context, c *call) error {
+	n, err := parseNeed(c.body, g.now())
 	if err != nil {
 		return err
 	}
@@ -210,11 +238,11 @@ func (a *API) handleCreateNeed(ctx context.Context, c *call) error {
 		}
 		n.OrgID = c.id.OrgID
 	}
-	created, err := a.app.CreateNeed(ctx, n)
+	created, err := g.app.CreateNeed(ctx, n)
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "need.create", string(created.ID), 0)
+	g.audit.record(ctx, c.id, "need.create", string(created.ID), 0)
 	c.json(http.StatusCreated, toNeedJSON(created))
 	return nil
 }
@@ -222,16 +250,16 @@ func (a *API) handleCreateNeed(ctx context.Context, c *call) error {
 // needFor loads the need of the path for the caller; a coordinator sees
 // only its organisation's and its area's (needScope), and another's is
 // "not found".
-func (a *API) needFor(ctx context.Context, c *call) (mobilize.NeedState, error) {
+func (g *needGroup) needFor(ctx context.Context, c *call) (mobilize.NeedState, error) {
 	nid := c.r.PathValue("id")
 	if !idPattern.MatchString(nid) {
 		return mobilize.NeedState{}, notFound("need")
 	}
-	n, err := a.app.Need(ctx, mobilize.NeedID(nid))
+	n, err := g.app.Need(ctx, mobilize.NeedID(nid))
 	if err != nil {
 		return n, err
 	}
-	sees, err := a.needScope(ctx, c.id)
+	sees, err := g.needScope(ctx, c.id)
 	if err != nil {
 		return mobilize.NeedState{}, err
 	}
@@ -241,18 +269,18 @@ func (a *API) needFor(ctx context.Context, c *call) (mobilize.NeedState, error) 
 	return n, nil
 }
 
-func (a *API) handleGetNeed(ctx context.Context, c *call) error {
-	n, err := a.needFor(ctx, c)
+func (g *needGroup) handleGetNeed(ctx context.Context, c *call) error {
+	n, err := g.needFor(ctx, c)
 	if err != nil {
 		return err
 	}
 	out := toNeedJSON(n)
-	if out.Escalation, err = a.escalationOf(ctx, n); err != nil {
+	if out.Escalation, err = g.escalationOf(ctx, n); err != nil {
 		return err
 	}
 	if n.Status == mobilize.NeedCompleted {
-		out.FeedbackURL = a.feedbackURL(n.ID)
-		fbs, err := a.app.Feedbacks(ctx, []mobilize.NeedID{n.ID})
+		out.FeedbackURL = g.links.url(n.ID)
+		fbs, err := g.app.Feedbacks(ctx, []mobilize.NeedID{n.ID})
 		if err != nil {
 			return err
 		}
@@ -265,18 +293,18 @@ func (a *API) handleGetNeed(ctx context.Context, c *call) error {
 }
 
 // handleCancel is POST /api/v1/needs/{id}/cancel (operators).
-func (a *API) handleCancel(ctx context.Context, c *call) error {
+func (g *needGroup) handleCancel(ctx context.Context, c *call) error {
 	if err := parseEmpty(c.body); err != nil {
 		return err
 	}
-	if _, err := a.needFor(ctx, c); err != nil {
+	if _, err := g.needFor(ctx, c); err != nil {
 		return err
 	}
-	n, err := a.app.Cancel(ctx, mobilize.NeedID(c.r.PathValue("id")))
+	n, err := g.app.Cancel(ctx, mobilize.NeedID(c.r.PathValue("id")))
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "need.cancel", string(n.ID), 0)
+	g.audit.record(ctx, c.id, "need.cancel", string(n.ID), 0)
 	c.json(http.StatusOK, toNeedJSON(n))
 	return nil
 }
@@ -287,7 +315,7 @@ var needStatuses = []mobilize.NeedStatus{
 }
 
 // handleListNeeds is GET /api/v1/needs?status=&limit=, newest first.
-func (a *API) handleListNeeds(ctx context.Context, c *call) error {
+func (g *needGroup) handleListNeeds(ctx context.Context, c *call) error {
 	limit, err := queryLimit(c.r)
 	if err != nil {
 		return err
@@ -296,7 +324,7 @@ func (a *API) handleListNeeds(ctx context.Context, c *call) error {
 	if status != "" && !slices.Contains(needStatuses, status) {
 		return invalid("status must be one of open, staffing, staffed, completed, cancelled, unstaffed")
 	}
-	sums, err := a.app.NeedSummaries(ctx, status.Active())
+	sums, err := g.app.NeedSummaries(ctx, status.Active())
 	if err != nil {
 		return err
 	}
@@ -309,7 +337,7 @@ func (a *API) handleListNeeds(ctx context.Context, c *call) error {
 			ids = append(ids, s.ID)
 		}
 	}
-	sees, err := a.needScope(ctx, c.id)
+	sees, err := g.needScope(ctx, c.id)
 	if err != nil {
 		return err
 	}
@@ -319,7 +347,7 @@ func (a *API) handleListNeeds(ctx context.Context, c *call) error {
 	for len(ids) > 0 && len(out.Needs) < limit {
 		page := ids[:min(limit, len(ids))]
 		ids = ids[len(page):]
-		needs, err := a.app.Needs(ctx, page)
+		needs, err := g.app.Needs(ctx, page)
 		if err != nil {
 			return fmt.Errorf("list needs: %w", err)
 		}

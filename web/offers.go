@@ -76,12 +76,12 @@ func parseEmpty(body []byte) error { return decodeOptional(body, &emptyRequest{}
 // handleOffers is GET /api/v1/responders/{id}/offers: the offer the
 // responder holds, if any (one at a time while matching offers one slot
 // per person).
-func (a *API) handleOffers(ctx context.Context, c *call) error {
+func (g *responderGroup) handleOffers(ctx context.Context, c *call) error {
 	rid, err := pathResponder(c)
 	if err != nil {
 		return err
 	}
-	po, found, err := a.app.PendingOffer(ctx, rid)
+	po, found, err := g.app.PendingOffer(ctx, rid)
 	if err != nil {
 		return err
 	}
@@ -98,16 +98,21 @@ func (a *API) handleOffers(ctx context.Context, c *call) error {
 	return nil
 }
 
-func (a *API) handleAccept(ctx context.Context, c *call) error  { return a.answer(ctx, c, true) }
-func (a *API) handleDecline(ctx context.Context, c *call) error { return a.answer(ctx, c, false) }
+func (g *responderGroup) handleAccept(ctx context.Context, c *call) error {
+	return g.answer(ctx, c, true)
+}
+
+func (g *responderGroup) handleDecline(ctx context.Context, c *call) error {
+	return g.answer(ctx, c, false)
+}
 
 // answer is POST /api/v1/offers/{id}/accept or decline.
-func (a *API) answer(ctx context.Context, c *call, accept bool) error {
+func (g *responderGroup) answer(ctx context.Context, c *call, accept bool) error {
 	if err := parseEmpty(c.body); err != nil {
 		return err
 	}
 	oid := c.r.PathValue("id")
-	ans, err := a.actions.answer(ctx, c.id, oid, accept)
+	ans, err := g.actions.answer(ctx, c.id, oid, accept)
 	if err != nil {
 		return err
 	}
@@ -121,12 +126,12 @@ func (a *API) answer(ctx context.Context, c *call, accept bool) error {
 }
 
 // handleComplete is POST /api/v1/needs/{id}/complete by a team member.
-func (a *API) handleComplete(ctx context.Context, c *call) error {
+func (g *responderGroup) handleComplete(ctx context.Context, c *call) error {
 	req, err := parseComplete(c.body)
 	if err != nil {
 		return err
 	}
-	if err := a.actions.complete(ctx, c.id, c.r.PathValue("id"), req.Note); err != nil {
+	if err := g.actions.complete(ctx, c.id, c.r.PathValue("id"), req.Note); err != nil {
 		return err
 	}
 	c.w.WriteHeader(http.StatusNoContent)

@@ -20,7 +20,7 @@ type assignRequest struct {
 // handleAssign is POST /api/v1/needs/{id}/assign: an operator offers an
 // open place to a person of their choosing (the matcher's rules still
 // hold: the person must be available and not asked before).
-func (a *API) handleAssign(ctx context.Context, c *call) error {
+func (g *needGroup) handleAssign(ctx context.Context, c *call) error {
 	var req assignRequest
 	if err := decodeStrict(c.body, &req); err != nil {
 		return err
@@ -36,15 +36,15 @@ func (a *API) handleAssign(ctx context.Context, c *call) error {
 		}
 		role = r
 	}
-	if _, err := a.needFor(ctx, c); err != nil {
+	if _, err := g.needFor(ctx, c); err != nil {
 		return err
 	}
 	rid := mobilize.ResponderID(req.ResponderID)
-	n, err := a.app.Assign(ctx, mobilize.NeedID(c.r.PathValue("id")), rid, role)
+	n, err := g.app.Assign(ctx, mobilize.NeedID(c.r.PathValue("id")), rid, role)
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "need.assign", string(n.ID)+" "+string(rid), 0)
+	g.audit.record(ctx, c.id, "need.assign", string(n.ID)+" "+string(rid), 0)
 	c.json(http.StatusOK, toNeedJSON(n))
 	return nil
 }
@@ -63,7 +63,7 @@ type alertJSON struct {
 // handleAlert is POST /api/v1/alerts: the operator drew an area; every
 // available responder inside it (of the given roles, or all) gets an
 // "alert" message in their durable inbox.
-func (a *API) handleAlert(ctx context.Context, c *call) error {
+func (g *needGroup) handleAlert(ctx context.Context, c *call) error {
 	var req alertRequest
 	if err := decodeStrict(c.body, &req); err != nil {
 		return err
@@ -100,34 +100,11 @@ func (a *API) handleAlert(ctx context.Context, c *call) error {
 			roles = append(roles, r)
 		}
 	}
-	id, recipients, err := a.app.AlertArea(ctx, orb.Polygon{ring}, roles, req.Message)
+	id, recipients, err := g.app.AlertArea(ctx, orb.Polygon{ring}, roles, req.Message)
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "alert.send", id, 0)
+	g.audit.record(ctx, c.id, "alert.send", id, 0)
 	c.json(http.StatusCreated, alertJSON{ID: id, Recipients: recipients})
-	return nil
-}
-
-type exchangeJSON struct {
-	Token       string `json:"token"`
-	ExpiresAt   string `json:"expires_at"`
-	ResponderID string `json:"responder_id"`
-}
-
-// handleExchange is POST /api/v1/auth/exchange: the responder page trades
-// the token from its link for a session token at once, so that the link
-// token does not linger in the page's storage, and later trades its
-// session token for a fresh one before it ends, so that a phone in use
-// through a long response is not logged out after a day.
-func (a *API) handleExchange(ctx context.Context, c *call) error {
-	if err := parseEmpty(c.body); err != nil {
-		return err
-	}
-	token, id, err := a.auth.Issue(c.id.Subject, RoleResponder, c.id.OrgID, a.opts.SessionTokenTTL)
-	if err != nil {
-		return err
-	}
-	c.json(http.StatusOK, exchangeJSON{Token: token, ExpiresAt: rfc3339(id.ExpiresAt), ResponderID: c.id.Subject})
 	return nil
 }

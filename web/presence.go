@@ -71,12 +71,12 @@ func pathResponder(c *call) (mobilize.ResponderID, error) {
 }
 
 // handleLocation is PUT /api/v1/responders/{id}/location.
-func (a *API) handleLocation(ctx context.Context, c *call) error {
+func (g *responderGroup) handleLocation(ctx context.Context, c *call) error {
 	rid, err := pathResponder(c)
 	if err != nil {
 		return err
 	}
-	if err := a.actions.locate(ctx, c.id, rid, c.body); err != nil {
+	if err := g.actions.locate(ctx, c.id, rid, c.body); err != nil {
 		return err
 	}
 	c.w.WriteHeader(http.StatusNoContent)
@@ -84,12 +84,12 @@ func (a *API) handleLocation(ctx context.Context, c *call) error {
 }
 
 // handleStatus is PUT /api/v1/responders/{id}/status.
-func (a *API) handleStatus(ctx context.Context, c *call) error {
+func (g *responderGroup) handleStatus(ctx context.Context, c *call) error {
 	rid, err := pathResponder(c)
 	if err != nil {
 		return err
 	}
-	if err := a.actions.setStatus(ctx, c.id, rid, c.body); err != nil {
+	if err := g.actions.setStatus(ctx, c.id, rid, c.body); err != nil {
 		return err
 	}
 	c.w.WriteHeader(http.StatusNoContent)

@@ -35,6 +35,12 @@ func (e *env) feedbackURLOf(f *fixture, need string) string {
 	return n.FeedbackURL
 }
 
+// feedbackToken is a need's link token as the server makes it under the
+// test token key, for needs whose link no GET shows yet.
+func (e *env) feedbackToken(need mobilize.NeedID) string {
+	return newFeedbackLinks([]byte(testTokenKey), "").token(need)
+}
+
 func TestFeedbackLinkOnceOnlyAndNothingElse(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
 		e := newBackendEnv(t, b)
@@ -43,7 +49,7 @@ func TestFeedbackLinkOnceOnlyAndNothingElse(t *testing.T) {
 			t.Fatalf("feedback_url before completion: %q", u)
 		}
 		// A link computed for a need not yet completed is refused.
-		if r := e.do("POST", "/api/v1/feedback/"+e.api.feedbackToken(mobilize.NeedID(f.N2)), "", map[string]int{"rating": 5}); r.Status != 404 {
+		if r := e.do("POST", "/api/v1/feedback/"+e.feedbackToken(mobilize.NeedID(f.N2)), "", map[string]int{"rating": 5}); r.Status != 404 {
 			t.Fatalf("rating before completion: %d %s", r.Status, r.Body)
 		}
 		e.completeN2(f, 90*time.Minute)
@@ -333,7 +339,7 @@ func TestEvaluationKnownScenario(t *testing.T) {
 	}
 	rate := func(need string, rating int) {
 		t.Helper()
-		e.do("POST", "/api/v1/feedback/"+e.api.feedbackToken(mobilize.NeedID(need)), "", map[string]any{"rating": rating, "comment": "secret remark"}).want(t, 201)
+		e.do("POST", "/api/v1/feedback/"+e.feedbackToken(mobilize.NeedID(need)), "", map[string]any{"rating": rating, "comment": "secret remark"}).want(t, 201)
 	}
 	duty("resp-bravo", false)
 

@@ -7,10 +7,32 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/liandong/liandong/geo"
 	"github.com/liandong/liandong/mobilize"
 )
+
+// responderGroup serves the responders' routes: staff register them, read
+// them and issue them tokens; a responder (or an operator for it) reports
+// presence and answers offers through actions, the door it shares with
+// the websocket.
+type responderGroup struct {
+	app      registryApp
+	actions  responderActions
+	auth     *Authenticator
+	audit    *auditor
+	tokenTTL time.Duration // of the tokens registration and reissue hand out
+}
+
+// registryApp is what the responder group needs of the application beyond
+// the actions.
+type registryApp interface {
+	responderReader
+	Register(ctx context.Context, r mobilize.Responder) (mobilize.Responder, mobilize.Presence, error)
+	RegisterMany(ctx context.Context, rs []mobilize.Responder) error
+	PendingOffer(ctx context.Context, rid mobilize.ResponderID) (po mobilize.PendingOffer, found bool, err error)
+}
 
 // maxBatch is the most responders one batch registers (API.md).
 const maxBatch = 10_000
@@ -159,7 +181,7 @@ func randomHex(n int) string {
 
 // handleRegister is POST /api/v1/responders. A new responder is on duty
 // and becomes a candidate with their first position report.
-func (a *API) handleRegister(ctx context.Context, c *call) error {
+func (g *responderGroup) handleRegister(ctx context.Context, c *call) error {
 	r, err := parseResponder(c.body)
 	if err != nil {
 		return err
@@ -167,15 +189,15 @@ func (a *API) handleRegister(ctx context.Context, c *call) error {
 	if err := claimOrg(c.id, &r.OrgID); err != nil {
 		return err
 	}
-	profile, entry, err := a.app.Register(ctx, r)
+	profile, entry, err := g.app.Register(ctx, r)
 	if err != nil {
 		return err
 	}
-	token, id, err := a.auth.Issue(string(profile.ID), RoleResponder, profile.OrgID, a.opts.ResponderTokenTTL)
+	token, id, err := g.auth.Issue(string(profile.ID), RoleResponder, profile.OrgID, g.tokenTTL)
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "responder.register", string(profile.ID), 0)
+	g.audit.record(ctx, c.id, "responder.register", string(profile.ID), 0)
 	c.json(http.StatusCreated, registeredJSON{responderJSON: toResponderJSON(profile, entry), Token: token, TokenExpiresAt: rfc3339(id.ExpiresAt)})
 	return nil
 }
@@ -184,7 +206,7 @@ func (a *API) handleRegister(ctx context.Context, c *call) error {
 // batch share a random prefix and end in the entry number, so the audit
 // log names the whole batch in one entry. Tokens are signed JWTs, not
 // bcrypt hashes, which is what keeps 10,000 registrations fast.
-func (a *API) handleRegisterBatch(ctx context.Context, c *call) error {
+func (g *responderGroup) handleRegisterBatch(ctx context.Context, c *call) error {
 	rs, err := parseBatch(c.body)
 	if err != nil {
 		return err
@@ -197,17 +219,17 @@ func (a *API) handleRegisterBatch(ctx context.Context, c *call) error {
 	prefix := mobilize.NewBatchIDs(rs)
 	out := batchResponse{Responders: make([]batchEntry, len(rs))}
 	for i, r := range rs {
-		token, id, err := a.auth.Issue(string(r.ID), RoleResponder, r.OrgID, a.opts.ResponderTokenTTL)
+		token, id, err := g.auth.Issue(string(r.ID), RoleResponder, r.OrgID, g.tokenTTL)
 		if err != nil {
 			return err
 		}
 		out.Responders[i] = batchEntry{ID: string(r.ID), Token: token}
 		out.TokenExpiresAt = rfc3339(id.ExpiresAt)
 	}
-	if err := a.app.RegisterMany(ctx, rs); err != nil {
+	if err := g.app.RegisterMany(ctx, rs); err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "responder.register_batch", prefix+"*", len(rs))
+	g.audit.record(ctx, c.id, "responder.register_batch", prefix+"*", len(rs))
 	c.json(http.StatusCreated, out)
 	return nil
 }
@@ -221,10 +243,15 @@ func checkSelf(id Identity, rid string) error {
 	return nil
 }
 
+// responderReader reads one responder, for responderFor.
+type responderReader interface {
+	Responder(ctx context.Context, id mobilize.ResponderID) (mobilize.Responder, mobilize.Presence, error)
+}
+
 // responderFor loads the responder of the path for the caller: a
 // responder only itself, a coordinator only its organisation's (others
 // are "not found", as if they did not exist).
-func (a *API) responderFor(ctx context.Context, c *call) (mobilize.Responder, mobilize.Presence, error) {
+func responderFor(ctx context.Context, app responderReader, c *call) (mobilize.Responder, mobilize.Presence, error) {
 	rid := c.r.PathValue("id")
 	if err := checkSelf(c.id, rid); err != nil {
 		return mobilize.Responder{}, mobilize.Presence{}, err
@@ -232,7 +259,7 @@ func (a *API) responderFor(ctx context.Context, c *call) (mobilize.Responder, mo
 	if !idPattern.MatchString(rid) {
 		return mobilize.Responder{}, mobilize.Presence{}, notFound("responder")
 	}
-	r, e, err := a.app.Responder(ctx, mobilize.ResponderID(rid))
+	r, e, err := app.Responder(ctx, mobilize.ResponderID(rid))
 	if err != nil {
 		return r, e, err
 	}
@@ -242,8 +269,8 @@ func (a *API) responderFor(ctx context.Context, c *call) (mobilize.Responder, mo
 	return r, e, nil
 }
 
-func (a *API) handleGetResponder(ctx context.Context, c *call) error {
-	r, e, err := a.responderFor(ctx, c)
+func (g *responderGroup) handleGetResponder(ctx context.Context, c *call) error {
+	r, e, err := responderFor(ctx, g.app, c)
 	if err != nil {
 		return err
 	}
@@ -253,16 +280,16 @@ func (a *API) handleGetResponder(ctx context.Context, c *call) error {
 
 // handleReissue is POST /api/v1/responders/{id}/token: a new token for a
 // responder whose phone was replaced (revoke the old one by its jti).
-func (a *API) handleReissue(ctx context.Context, c *call) error {
-	r, _, err := a.responderFor(ctx, c)
+func (g *responderGroup) handleReissue(ctx context.Context, c *call) error {
+	r, _, err := responderFor(ctx, g.app, c)
 	if err != nil {
 		return err
 	}
-	token, id, err := a.auth.Issue(string(r.ID), RoleResponder, r.OrgID, a.opts.ResponderTokenTTL)
+	token, id, err := g.auth.Issue(string(r.ID), RoleResponder, r.OrgID, g.tokenTTL)
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, c.id, "responder.token", string(r.ID), 0)
+	g.audit.record(ctx, c.id, "responder.token", string(r.ID), 0)
 	c.json(http.StatusCreated, tokenJSON{Token: token, ExpiresAt: rfc3339(id.ExpiresAt)})
 	return nil
 }

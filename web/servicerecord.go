@@ -82,9 +82,9 @@ func (s *signer) verify(context string, msg []byte, sig string) bool {
 	return ed25519.Verify(s.pub, append([]byte(context), msg...), raw)
 }
 
-func (a *API) buildRecord(r mobilize.Responder, entries []mobilize.ServiceEntry) serviceRecord {
+func (g *recognitionGroup) buildRecord(r mobilize.Responder, entries []mobilize.ServiceEntry) serviceRecord {
 	rec := serviceRecord{
-		Format: recordFormat, Issuer: a.signer.keyID, IssuedAt: rfc3339(a.now()),
+		Format: recordFormat, Issuer: g.signer.keyID, IssuedAt: rfc3339(g.now()),
 		ResponderID: string(r.ID), Name: r.Name, Role: r.Role, OrgID: r.OrgID,
 		TotalHours: totalHours(entries), Assignments: len(entries), Entries: make([]serviceRecordEntry, len(entries)),
 	}
@@ -97,12 +97,12 @@ func (a *API) buildRecord(r mobilize.Responder, entries []mobilize.ServiceEntry)
 	return rec
 }
 
-func (a *API) signRecord(rec serviceRecord) (signedRecordJSON, []byte, error) {
+func (g *recognitionGroup) signRecord(rec serviceRecord) (signedRecordJSON, []byte, error) {
 	raw, err := json.Marshal(rec)
 	if err != nil {
 		return signedRecordJSON{}, nil, err
 	}
-	return signedRecordJSON{Record: rec, Signature: a.signer.sign(recordContext, raw), Alg: "Ed25519", KeyID: a.signer.keyID}, raw, nil
+	return signedRecordJSON{Record: rec, Signature: g.signer.sign(recordContext, raw), Alg: "Ed25519", KeyID: g.signer.keyID}, raw, nil
 }
 
 // csvSafe keeps a spreadsheet from reading a cell as a formula.
@@ -113,7 +113,7 @@ func csvSafe(s string) string {
 	return s
 }
 
-func (a *API) recordCSV(rec serviceRecord) []byte {
+func (g *recognitionGroup) recordCSV(rec serviceRecord) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	w.Write([]string{"responder_id", "name", "entry_id", "need_id", "role", "category", "accepted_at", "completed_at", "hours", "edited", "rating", "issued_at", "issuer"})
@@ -128,28 +128,28 @@ func (a *API) recordCSV(rec serviceRecord) []byte {
 	w.Write([]string{rec.ResponderID, csvSafe(rec.Name), "TOTAL", "", "", "", "", "", strconv.FormatFloat(rec.TotalHours, 'f', 2, 64), "", "", rec.IssuedAt, rec.Issuer})
 	w.Flush()
 	body := buf.Bytes()
-	sig := a.signer.sign(csvContext, body)
-	return append(body, []byte(csvSigPrefix+"Ed25519,"+a.signer.keyID+","+sig+"\n")...)
+	sig := g.signer.sign(csvContext, body)
+	return append(body, []byte(csvSigPrefix+"Ed25519,"+g.signer.keyID+","+sig+"\n")...)
 }
 
 // handleServiceRecord is GET /api/v1/responders/{id}/service-record.
-func (a *API) handleServiceRecord(ctx context.Context, c *call) error {
+func (g *recognitionGroup) handleServiceRecord(ctx context.Context, c *call) error {
 	format := c.r.URL.Query().Get("format")
 	if format != "" && format != "json" && format != "csv" && format != "html" {
 		return invalid("format must be json, csv or html")
 	}
-	r, entries, err := a.ledgerFor(ctx, c)
+	r, entries, err := g.ledgerFor(ctx, c)
 	if err != nil {
 		return err
 	}
-	signed, raw, err := a.signRecord(a.buildRecord(r, entries))
+	signed, raw, err := g.signRecord(g.buildRecord(r, entries))
 	if err != nil {
 		return err
 	}
 	name := "service-record-" + string(r.ID)
 	switch format {
 	case "csv":
-		body := a.recordCSV(signed.Record)
+		body := g.recordCSV(signed.Record)
 		c.w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		c.w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
 		c.w.WriteHeader(http.StatusOK)
@@ -169,7 +169,7 @@ func (a *API) handleServiceRecord(ctx context.Context, c *call) error {
 		c.json(http.StatusOK, signed)
 	}
 	if c.id.Role != RoleResponder {
-		a.audit(ctx, c.id, "service_record.issue", string(r.ID), 0)
+		g.audit.record(ctx, c.id, "service_record.issue", string(r.ID), 0)
 	}
 	return nil
 }
@@ -193,12 +193,12 @@ type verifyJSON struct {
 
 // handleVerifyRecord is POST /api/v1/service-records/verify: anyone may
 // check a record. A well-formed but altered record is 200 valid=false.
-func (a *API) handleVerifyRecord(ctx context.Context, c *call) error {
+func (g *recognitionGroup) handleVerifyRecord(ctx context.Context, c *call) error {
 	var req verifyRequest
 	if err := decodeStrict(c.body, &req); err != nil {
 		return err
 	}
-	out := verifyJSON{KeyID: a.signer.keyID}
+	out := verifyJSON{KeyID: g.signer.keyID}
 	switch {
 	case req.CSV != "" && (len(req.Record) > 0 || req.Signature != ""):
 		return invalid("send either record and signature, or csv")
@@ -208,23 +208,23 @@ func (a *API) handleVerifyRecord(ctx context.Context, c *call) error {
 		switch {
 		case !found || len(parts) != 4 || parts[1] != "Ed25519":
 			out.Reason = "no_signature"
-		case parts[2] != a.signer.keyID:
+		case parts[2] != g.signer.keyID:
 			out.Reason = "unknown_key"
-		case !a.signer.verify(csvContext, []byte(body), parts[3]):
+		case !g.signer.verify(csvContext, []byte(body), parts[3]):
 			out.Reason = "signature_mismatch"
 		default:
 			out.Valid = true
 		}
 	case req.Alg != "" && req.Alg != "Ed25519":
 		return invalid("alg must be Ed25519")
-	case len(req.Record) > 0 && req.Signature != "" && req.KeyID != "" && req.KeyID != a.signer.keyID:
+	case len(req.Record) > 0 && req.Signature != "" && req.KeyID != "" && req.KeyID != g.signer.keyID:
 		out.Reason = "unknown_key"
 	case len(req.Record) > 0 && req.Signature != "":
 		var compact bytes.Buffer
 		if err := json.Compact(&compact, req.Record); err != nil || !bytes.HasPrefix(compact.Bytes(), []byte("{")) {
 			return badJSON("record must be a JSON object")
 		}
-		if a.signer.verify(recordContext, compact.Bytes(), req.Signature) {
+		if g.signer.verify(recordContext, compact.Bytes(), req.Signature) {
 			out.Valid = true
 		} else {
 			out.Reason = "signature_mismatch"
@@ -257,8 +257,8 @@ type publicKeyJSON struct {
 
 // handlePublicKey is GET /api/v1/service-records/key, so that a record can
 // be checked offline.
-func (a *API) handlePublicKey(ctx context.Context, c *call) error {
-	c.json(http.StatusOK, publicKeyJSON{Alg: "Ed25519", KeyID: a.signer.keyID, PublicKey: base64.StdEncoding.EncodeToString(a.signer.pub),
+func (g *recognitionGroup) handlePublicKey(ctx context.Context, c *call) error {
+	c.json(http.StatusOK, publicKeyJSON{Alg: "Ed25519", KeyID: g.signer.keyID, PublicKey: base64.StdEncoding.EncodeToString(g.signer.pub),
 		Signs: `JSON: "liandong service record v1\n" + compact JSON of record; CSV: "liandong service record csv v1\n" + the file up to its #signature line`})
 	return nil
 }

@@ -7,8 +7,30 @@ import (
 	"slices"
 	"time"
 
+	"github.com/liandong/liandong/geo"
 	"github.com/liandong/liandong/mobilize"
 )
+
+// statsGroup serves the figures: counts (stats), the evaluation and the
+// supply heatmap. It only reads, and shows no one's personal data beyond
+// where available responders are, in cells.
+type statsGroup struct {
+	app statsApp
+	now func() time.Time // what "the last hour" and generated_at mean
+}
+
+// statsApp is what the stats group reads of the application.
+type statsApp interface {
+	NeedSummaries(ctx context.Context, activeOnly bool) ([]mobilize.NeedSummary, error)
+	CountResponders(ctx context.Context) (mobilize.ResponderCounts, error)
+	Supply(ctx context.Context, box geo.BBox, res int) (map[geo.Cell]int, error)
+	// The evaluation's reads.
+	Needs(ctx context.Context, ids []mobilize.NeedID) ([]mobilize.NeedState, error)
+	Feedbacks(ctx context.Context, needs []mobilize.NeedID) (map[mobilize.NeedID]mobilize.Feedback, error)
+	Escalations(ctx context.Context) (map[mobilize.NeedID]int, error)
+	ResponderOrgs(ctx context.Context, ids []mobilize.ResponderID) (map[mobilize.ResponderID]string, error)
+	OrgReliability(ctx context.Context, orgs []string) (map[string]mobilize.ReliabilityRecord, error)
+}
 
 // staffedWindow is how far back time-to-staffed looks.
 const staffedWindow = time.Hour
@@ -38,16 +60,16 @@ type timeToStaffedJSON struct {
 	P95Seconds    *float64 `json:"p95_seconds"`
 }
 
-func (a *API) handleStats(ctx context.Context, c *call) error {
-	sums, err := a.app.NeedSummaries(ctx, false)
+func (g *statsGroup) handleStats(ctx context.Context, c *call) error {
+	sums, err := g.app.NeedSummaries(ctx, false)
 	if err != nil {
 		return err
 	}
-	rc, err := a.app.CountResponders(ctx)
+	rc, err := g.app.CountResponders(ctx)
 	if err != nil {
 		return err
 	}
-	now := a.now()
+	now := g.now()
 	out := statsJSON{
 		GeneratedAt: rfc3339(now),
 		Needs:       map[string]int{},

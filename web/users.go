@@ -16,6 +16,22 @@ import (
 	"github.com/liandong/liandong/mobilize"
 )
 
+// accountGroup serves logging in, revoking and exchanging tokens, and the
+// staff users: the routes that hand out or take back tokens by password
+// or by token, and the first admin.
+type accountGroup struct {
+	users      UserStore
+	auth       *Authenticator
+	audit      *auditor
+	log        *zap.Logger
+	now        func() time.Time
+	bcryptCost int
+	dummyHash  []byte        // compared against for unknown users
+	staffTTL   time.Duration // tokens from login
+	sessionTTL time.Duration // a responder page's session (exchange)
+	revokeTTL  time.Duration // a revocation by id: as long as any token lives
+}
+
 // adminUsername is the first admin, created at start.
 const adminUsername = "admin"
 
@@ -46,8 +62,8 @@ type UserStore interface {
 	PutNewUser(ctx context.Context, name string, rec []byte) (bool, error)
 }
 
-func (a *API) loadUser(ctx context.Context, name string) (user, bool, error) {
-	raw, found, err := a.access.User(ctx, name)
+func (g *accountGroup) loadUser(ctx context.Context, name string) (user, bool, error) {
+	raw, found, err := g.users.User(ctx, name)
 	if err != nil || !found {
 		return user{}, false, err
 	}
@@ -64,12 +80,11 @@ func (a *API) loadUser(ctx context.Context, name string) (user, bool, error) {
 // the documented way to get into a fresh server. An existing admin with
 // no configured password is left alone, so a restart does not lock anyone
 // out.
-func (a *API) bootstrapAdmin(ctx context.Context) error {
-	pw := a.opts.AdminPassword
+func (g *accountGroup) bootstrapAdmin(ctx context.Context, pw string) error {
 	if len(pw) > maxPasswordLen {
 		return fmt.Errorf("admin password: longer than %d bytes", maxPasswordLen)
 	}
-	existing, found, err := a.loadUser(ctx, adminUsername)
+	existing, found, err := g.loadUser(ctx, adminUsername)
 	if err != nil {
 		return err
 	}
@@ -80,30 +95,30 @@ func (a *API) bootstrapAdmin(ctx context.Context) error {
 	if generated {
 		pw = randomPassword()
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(pw), a.opts.BcryptCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(pw), g.bcryptCost)
 	if err != nil {
 		return fmt.Errorf("admin password: %w", err)
 	}
-	u := user{Username: adminUsername, Role: RoleAdmin, Hash: string(hash), CreatedAt: a.now().UTC()}
+	u := user{Username: adminUsername, Role: RoleAdmin, Hash: string(hash), CreatedAt: g.now().UTC()}
 	if found {
 		u.CreatedAt = existing.CreatedAt
-		if err := a.storeUser(ctx, u); err != nil {
+		if err := g.storeUser(ctx, u); err != nil {
 			return err
 		}
-		a.log.Info("admin password set from configuration")
+		g.log.Info("admin password set from configuration")
 		return nil
 	}
 	// Written only if new: of several processes starting on one store, one
 	// creates the admin and only that one logs the generated password.
-	created, err := a.storeUserNX(ctx, u)
+	created, err := g.storeUserNX(ctx, u)
 	if err != nil || !created {
 		return err
 	}
 	if generated {
-		a.log.Warn("created the first admin with a generated password; log in as admin and keep it safe (set LIANDONG_ADMIN_PASSWORD to choose one)",
+		g.log.Warn("created the first admin with a generated password; log in as admin and keep it safe (set LIANDONG_ADMIN_PASSWORD to choose one)",
 			zap.String("username", adminUsername), zap.String("password", pw))
 	} else {
-		a.log.Info("created the first admin", zap.String("username", adminUsername))
+		g.log.Info("created the first admin", zap.String("username", adminUsername))
 	}
 	return nil
 }
@@ -129,14 +144,14 @@ func randomFrom(alphabet string, n int) string {
 	return string(b)
 }
 
-func (a *API) storeUser(ctx context.Context, u user) error {
+func (g *accountGroup) storeUser(ctx context.Context, u user) error {
 	b, _ := json.Marshal(u)
-	return a.access.PutUser(ctx, u.Username, b)
+	return g.users.PutUser(ctx, u.Username, b)
 }
 
-func (a *API) storeUserNX(ctx context.Context, u user) (bool, error) {
+func (g *accountGroup) storeUserNX(ctx context.Context, u user) (bool, error) {
 	b, _ := json.Marshal(u)
-	return a.access.PutNewUser(ctx, u.Username, b)
+	return g.users.PutNewUser(ctx, u.Username, b)
 }
 
 // loginRequest is the body of POST /api/v1/auth/login.
@@ -174,28 +189,89 @@ var errBadLogin = &Error{Kind: ErrUnauthenticated, Code: "invalid_credentials", 
 
 // handleLogin is POST /api/v1/auth/login. An unknown user costs one bcrypt
 // comparison too, so that timing does not tell which usernames exist.
-func (a *API) handleLogin(ctx context.Context, c *call) error {
+func (g *accountGroup) handleLogin(ctx context.Context, c *call) error {
 	req, err := parseLogin(c.body)
 	if err != nil {
 		return err
 	}
-	u, found, err := a.loadUser(ctx, req.Username)
+	u, found, err := g.loadUser(ctx, req.Username)
 	if err != nil {
 		return err
 	}
-	hash := a.dummyHash
+	hash := g.dummyHash
 	if found {
 		hash = []byte(u.Hash)
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) != nil || !found {
 		return errBadLogin
 	}
-	token, id, err := a.auth.Issue(u.Username, u.Role, u.OrgID, a.opts.StaffTokenTTL)
+	token, id, err := g.auth.Issue(u.Username, u.Role, u.OrgID, g.staffTTL)
 	if err != nil {
 		return err
 	}
-	a.audit(ctx, id, "auth.login", id.TokenID, 0)
+	g.audit.record(ctx, id, "auth.login", id.TokenID, 0)
 	c.json(http.StatusOK, loginResponse{Token: token, Role: u.Role, OrgID: u.OrgID, ExpiresAt: rfc3339(id.ExpiresAt)})
+	return nil
+}
+
+// revokeRequest names the token to revoke; without a jti the caller's own
+// token is revoked (logging out).
+type revokeRequest struct {
+	TokenID string `json:"jti" doc:"id of the token to revoke; default the caller's own. Only admins may revoke another's token."`
+}
+
+func parseRevoke(body []byte) (revokeRequest, error) {
+	var req revokeRequest
+	if err := decodeOptional(body, &req); err != nil {
+		return req, err
+	}
+	var p problems
+	p.pattern("jti", req.TokenID, tokenIDPattern, "32 hexadecimal characters")
+	return req, p.err()
+}
+
+// handleRevoke is POST /api/v1/auth/revoke: anyone may revoke their own
+// token; an admin may revoke any token by id.
+func (g *accountGroup) handleRevoke(ctx context.Context, c *call) error {
+	req, err := parseRevoke(c.body)
+	if err != nil {
+		return err
+	}
+	jti, expires := req.TokenID, time.Time{}
+	if jti == "" || jti == c.id.TokenID {
+		jti, expires = c.id.TokenID, c.id.ExpiresAt
+	} else if c.id.Role != RoleAdmin {
+		return forbidden("only an admin may revoke another's token")
+	}
+	if err := g.auth.revoke(ctx, jti, expires, g.revokeTTL); err != nil {
+		return err
+	}
+	g.audit.record(ctx, c.id, "token.revoke", jti, 0)
+	c.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// exchangeJSON answers POST /api/v1/auth/exchange.
+type exchangeJSON struct {
+	Token       string `json:"token"`
+	ExpiresAt   string `json:"expires_at"`
+	ResponderID string `json:"responder_id"`
+}
+
+// handleExchange is POST /api/v1/auth/exchange: the responder page trades
+// the token from its link for a session token at once, so that the link
+// token does not linger in the page's storage, and later trades its
+// session token for a fresh one before it ends, so that a phone in use
+// through a long response is not logged out after a day.
+func (g *accountGroup) handleExchange(ctx context.Context, c *call) error {
+	if err := parseEmpty(c.body); err != nil {
+		return err
+	}
+	token, id, err := g.auth.Issue(c.id.Subject, RoleResponder, c.id.OrgID, g.sessionTTL)
+	if err != nil {
+		return err
+	}
+	c.json(http.StatusOK, exchangeJSON{Token: token, ExpiresAt: rfc3339(id.ExpiresAt), ResponderID: c.id.Subject})
 	return nil
 }
 
@@ -247,31 +323,31 @@ func parseUser(body []byte) (userRequest, error) {
 }
 
 // handleCreateUser is POST /api/v1/users (admin).
-func (a *API) handleCreateUser(ctx context.Context, c *call) error {
+func (g *accountGroup) handleCreateUser(ctx context.Context, c *call) error {
 	req, err := parseUser(c.body)
 	if err != nil {
 		return err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(req.Password), a.opts.BcryptCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(req.Password), g.bcryptCost)
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}
-	u := user{Username: req.Username, Role: req.Role, OrgID: req.OrgID, Hash: string(hash), CreatedAt: a.now().UTC()}
-	created, err := a.storeUserNX(ctx, u)
+	u := user{Username: req.Username, Role: req.Role, OrgID: req.OrgID, Hash: string(hash), CreatedAt: g.now().UTC()}
+	created, err := g.storeUserNX(ctx, u)
 	if err != nil {
 		return err
 	}
 	if !created {
 		return &Error{Kind: mobilize.ErrConflict, Code: "user_exists", Message: "a user with that username exists"}
 	}
-	a.audit(ctx, c.id, "user.create", u.Username, 0)
+	g.audit.record(ctx, c.id, "user.create", u.Username, 0)
 	c.json(http.StatusCreated, toUserJSON(u))
 	return nil
 }
 
 // handleListUsers is GET /api/v1/users (admin), sorted by username.
-func (a *API) handleListUsers(ctx context.Context, c *call) error {
-	all, err := a.access.Users(ctx)
+func (g *accountGroup) handleListUsers(ctx context.Context, c *call) error {
+	all, err := g.users.Users(ctx)
 	if err != nil {
 		return err
 	}
