@@ -67,6 +67,12 @@ type EscalationConfig struct {
 	WidenWhenEmpty bool
 }
 
+// DefaultEscalationConfig is the escalation when nothing is said: the
+// default goals, and a step with nobody available skipped at once.
+func DefaultEscalationConfig() EscalationConfig {
+	return EscalationConfig{Goals: DefaultEscalationGoals(), WidenWhenEmpty: true}
+}
+
 // DefaultEscalationGoals are 2, 5, 15 and 60 minutes for urgency 1..4.
 func DefaultEscalationGoals() [4]time.Duration {
 	return [4]time.Duration{2 * time.Minute, 5 * time.Minute, 15 * time.Minute, 60 * time.Minute}
@@ -109,14 +115,9 @@ type Escalator struct {
 	countFailed func(NeedID, error)
 }
 
-// NewEscalator returns an escalator; zero goals take the defaults.
+// NewEscalator returns an escalator with cfg as given (start from
+// DefaultEscalationConfig).
 func NewEscalator(store EscalationStore, sink EventSink, cfg EscalationConfig, now func() time.Time) *Escalator {
-	def := DefaultEscalationGoals()
-	for i, g := range cfg.Goals {
-		if g <= 0 {
-			cfg.Goals[i] = def[i]
-		}
-	}
 	if sink == nil {
 		sink = discard
 	}
@@ -423,13 +424,3 @@ func (s *Service) Escalate(ctx context.Context, id NeedID) (NeedState, Escalatio
 	s.matcher.Wake()
 	return n, st, nil
 }
-
-// UseEscalation routes new needs to communities and lets e narrow and
-// widen who the matcher offers them to. Call it before the matcher runs.
-func (s *Service) UseEscalation(e *Escalator) {
-	s.esc = e
-	s.matcher.scoper = e
-}
-
-// Escalator is the service's escalator, nil when none is used.
-func (s *Service) Escalator() *Escalator { return s.esc }

@@ -5,10 +5,10 @@ package mobilize
 // same nearest people are not asked every time. The choice when everyone
 // in reach is over budget: they are asked anyway, because an unanswered
 // need is worse than a tired volunteer; the fatigue penalties still order
-// them. A negative budget turns this off.
+// them. A zero budget turns this off.
 func (m *Matcher) applyAlertBudget(groups []*candidateGroup, fatigue map[ResponderID]Fatigue) {
 	budget := m.cfg.AlertBudgetPerHour
-	if budget < 0 {
+	if budget <= 0 {
 		return
 	}
 	for _, g := range groups {

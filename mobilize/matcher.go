@@ -22,77 +22,68 @@ type MatchStore interface {
 	Fatigue(ctx context.Context, ids []ResponderID) (map[ResponderID]Fatigue, error)
 }
 
-// MatchConfig tunes the matcher.
+// MatchConfig tunes the matcher. DefaultMatchConfig is where a
+// configuration starts; the matcher takes it as given, so a zero penalty
+// or budget is off, as in the server's configuration file.
 type MatchConfig struct {
-	Tick              time.Duration // default 250 ms
-	StartRadiusMeters float64       // default 1 km
-	MaxRadiusMeters   float64       // default 10 km
-	OfferTTL          time.Duration // default 60 s
+	Tick              time.Duration // how often a round runs
+	StartRadiusMeters float64       // the first search radius
+	MaxRadiusMeters   float64       // the widest search radius
+	OfferTTL          time.Duration // how long an offer waits for an answer
 	Speeds            geo.Speeds
-	Mode              geo.Mode // how responders are assumed to travel; default walk
-	MaxNeedsPerTick   int      // default 20,000
+	Mode              geo.Mode // how responders are assumed to travel
+	MaxNeedsPerTick   int      // the open needs one round reads at most
 	// CandidatesPerSlot is how many candidates each open slot brings to the
 	// batch beyond its own count; more gives the solver more room.
-	CandidatesPerSlot int // default 8
+	CandidatesPerSlot int
 	// Penalties added to a candidate's travel time, so that the same
 	// nearest people are not asked every time: per decline or lapsed offer
-	// within the last day (default 2 min) and per hour served in the last
-	// 24 hours (default 5 min).
+	// within the last day, and per hour served in the last 24 hours.
 	PenaltyPerDecline    time.Duration
 	PenaltyPerHourServed time.Duration
 	// PenaltyUnreliable is added in full for a reliability score of 0 and
-	// in part below a newcomer's score (default 3 min; negative: off).
-	// It applies when the store keeps reliability (ReliabilityStore).
+	// in part below a newcomer's score; zero: reliability does not weigh.
 	PenaltyUnreliable time.Duration
 	// AlertBudgetPerHour is how many offers one person receives in an
-	// hour before others in reach are preferred (fairload.go); default 6,
-	// negative: no budget.
+	// hour before others in reach are preferred (fairload.go); zero: no
+	// budget.
 	AlertBudgetPerHour int
 	// CompareGreedy also solves each batch greedily (nearest first) and
 	// reports both totals, to show what batch matching gains.
 	CompareGreedy bool
 }
 
-func (c *MatchConfig) defaults() {
-	if c.Tick <= 0 {
-		c.Tick = 250 * time.Millisecond
+// DefaultMatchConfig is the matcher's configuration when nothing is said.
+func DefaultMatchConfig() MatchConfig {
+	return MatchConfig{
+		Tick:                 250 * time.Millisecond,
+		StartRadiusMeters:    1000,
+		MaxRadiusMeters:      10_000,
+		OfferTTL:             60 * time.Second,
+		Speeds:               geo.DefaultSpeeds(),
+		Mode:                 geo.Walk,
+		MaxNeedsPerTick:      20_000,
+		CandidatesPerSlot:    8,
+		PenaltyPerDecline:    2 * time.Minute,
+		PenaltyPerHourServed: 5 * time.Minute,
+		PenaltyUnreliable:    3 * time.Minute,
+		AlertBudgetPerHour:   6,
 	}
-	if c.StartRadiusMeters <= 0 {
-		c.StartRadiusMeters = 1000
-	}
-	if c.MaxRadiusMeters <= 0 {
-		c.MaxRadiusMeters = 10_000
-	}
-	if c.StartRadiusMeters > c.MaxRadiusMeters {
-		c.StartRadiusMeters = c.MaxRadiusMeters
-	}
-	if c.OfferTTL <= 0 {
-		c.OfferTTL = 60 * time.Second
-	}
-	if c.Speeds == (geo.Speeds{}) {
-		c.Speeds = geo.DefaultSpeeds()
-	}
-	if c.Mode == "" {
-		c.Mode = geo.Walk
-	}
-	if c.MaxNeedsPerTick <= 0 {
-		c.MaxNeedsPerTick = 20_000
-	}
-	if c.PenaltyPerDecline == 0 {
-		c.PenaltyPerDecline = 2 * time.Minute
-	}
-	if c.PenaltyPerHourServed == 0 {
-		c.PenaltyPerHourServed = 5 * time.Minute
-	}
-	if c.AlertBudgetPerHour == 0 {
-		c.AlertBudgetPerHour = 6
-	}
-	if c.CandidatesPerSlot <= 0 {
-		c.CandidatesPerSlot = 8
-	}
-	if c.PenaltyUnreliable == 0 {
-		c.PenaltyUnreliable = 3 * time.Minute
-	}
+}
+
+// MatcherDeps are what a matcher is built from. Store is required; each
+// other part is a feature, off when nil, so that what runs is what was
+// wired, not what a store happens to implement.
+type MatcherDeps struct {
+	Store MatchStore
+	Sink  EventSink // nil: events go nowhere
+	// Supplies reserves needs' items at depots; nil: items are not reserved.
+	Supplies SupplyStore
+	// Reliability reads people's records; nil: reliability does not weigh.
+	Reliability ReliabilityStore
+	// Scoper narrows whom each need is offered to (escalation); nil: anyone.
+	Scoper Scoper
+	Now    func() time.Time // nil: time.Now
 }
 
 // Matcher offers open slots to the best available people, in ticks, over
@@ -100,13 +91,14 @@ func (c *MatchConfig) defaults() {
 // Several matchers (in several processes) may run against one store: the
 // store's claims are atomic, so at worst a claim is refused and retried.
 type Matcher struct {
-	store MatchStore
-	sink  EventSink
-	cfg   MatchConfig
-	now   func() time.Time
-	wake  chan struct{}
-	// scoper, when set, narrows each need's candidates (escalation.go).
-	scoper Scoper
+	store       MatchStore
+	sink        EventSink
+	supplies    SupplyStore      // nil: items not reserved
+	reliability ReliabilityStore // nil: no reliability term
+	scoper      Scoper           // nil: no escalation scopes
+	cfg         MatchConfig
+	now         func() time.Time
+	wake        chan struct{}
 }
 
 // Scoper decides, once per tick, whom each need may be offered to; needs
@@ -119,15 +111,15 @@ type Scoper interface {
 }
 
 // NewMatcher returns a matcher; Run drives it, Tick runs one round.
-func NewMatcher(store MatchStore, sink EventSink, cfg MatchConfig, now func() time.Time) *Matcher {
-	cfg.defaults()
-	if sink == nil {
-		sink = discard
+func NewMatcher(d MatcherDeps, cfg MatchConfig) *Matcher {
+	if d.Sink == nil {
+		d.Sink = discard
 	}
-	if now == nil {
-		now = time.Now
+	if d.Now == nil {
+		d.Now = time.Now
 	}
-	return &Matcher{store: store, sink: sink, cfg: cfg, now: now, wake: make(chan struct{}, 1)}
+	return &Matcher{store: d.Store, sink: d.Sink, supplies: d.Supplies, reliability: d.Reliability, scoper: d.Scoper,
+		cfg: cfg, now: d.Now, wake: make(chan struct{}, 1)}
 }
 
 // Wake starts a tick at once (a new urgency-1 need cannot wait).
@@ -289,7 +281,7 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	reliability, err := m.reliability(ctx, ids)
+	reliability, err := m.reliabilityOf(ctx, ids)
 	if err != nil {
 		return rep, err
 	}

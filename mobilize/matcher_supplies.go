@@ -10,8 +10,8 @@ import (
 	"github.com/liandong/liandong/geo"
 )
 
-// SupplyStore is what the matcher needs to reserve a need's items. A store
-// without it (a test fake) leaves items alone.
+// SupplyStore is what the matcher needs to reserve a need's items; a
+// matcher built without one leaves items alone.
 type SupplyStore interface {
 	Depots(ctx context.Context) ([]Depot, error)
 	ReserveItems(ctx context.Context, id NeedID, items []ItemCount, depotIDs []string) (Supplies, error)
@@ -28,8 +28,8 @@ const maxDepotsTried = 32
 // a stale read costs at most a retry on the next tick. A need left short
 // keeps its people: matching goes on and the reason shows on the need.
 func (m *Matcher) reserveSupplies(ctx context.Context, needs []NeedState, now time.Time) error {
-	ss, ok := m.store.(SupplyStore)
-	if !ok {
+	ss := m.supplies
+	if ss == nil {
 		return nil
 	}
 	var want []*NeedState

@@ -2,19 +2,18 @@ package mobilize
 
 import "context"
 
-// ReliabilityStore is what the matcher reads of reliability, when the
-// store keeps it; a store without it leaves the score term out.
+// ReliabilityStore is what the matcher reads of reliability; a matcher
+// built without one leaves the score term out.
 type ReliabilityStore interface {
 	Reliability(ctx context.Context, ids []ResponderID) (map[ResponderID]ReliabilityRecord, error)
 }
 
-// reliability reads the candidates' records, if the store keeps them.
-func (m *Matcher) reliability(ctx context.Context, ids []ResponderID) (map[ResponderID]ReliabilityRecord, error) {
-	rs, ok := m.store.(ReliabilityStore)
-	if !ok || m.cfg.PenaltyUnreliable < 0 || len(ids) == 0 {
+// reliabilityOf reads the candidates' records, when reliability weighs.
+func (m *Matcher) reliabilityOf(ctx context.Context, ids []ResponderID) (map[ResponderID]ReliabilityRecord, error) {
+	if m.reliability == nil || m.cfg.PenaltyUnreliable <= 0 || len(ids) == 0 {
 		return nil, nil
 	}
-	return rs.Reliability(ctx, ids)
+	return m.reliability.Reliability(ctx, ids)
 }
 
 // unreliablePenaltyMillis is the reliability term of the cost: nothing

@@ -18,6 +18,8 @@ import (
 // declared beside the methods that use it.
 type Store interface {
 	MatchStore
+	SupplyStore
+	ReliabilityStore
 	Reads
 	PresenceStore
 	RosterStore
@@ -43,15 +45,47 @@ type Service struct {
 	now     func() time.Time
 }
 
-// NewService builds the service and its matcher.
-func NewService(store Store, sink EventSink, cfg MatchConfig, now func() time.Time) *Service {
-	if sink == nil {
-		sink = discard
+// ServiceDeps are what the service is built from. Store is required; a
+// nil Escalator means no escalation (every need in the city pool), and
+// Off says so for the start-up log.
+type ServiceDeps struct {
+	Store     Store
+	Sink      EventSink  // nil: events go nowhere
+	Escalator *Escalator // nil: needs are not routed to communities nor escalated
+	Now       func() time.Time
+}
+
+// NewService builds the service and its matcher. The matcher reserves
+// items and weighs reliability through the store; the escalator, when
+// there is one, routes needs and scopes the matcher's offers.
+func NewService(d ServiceDeps, cfg MatchConfig) *Service {
+	if d.Sink == nil {
+		d.Sink = discard
 	}
-	if now == nil {
-		now = time.Now
+	if d.Now == nil {
+		d.Now = time.Now
 	}
-	return &Service{Reads: store, store: store, sink: sink, matcher: NewMatcher(store, sink, cfg, now), now: now}
+	md := MatcherDeps{Store: d.Store, Sink: d.Sink, Supplies: d.Store, Reliability: d.Store, Now: d.Now}
+	if d.Escalator != nil {
+		md.Scoper = d.Escalator // a nil *Escalator must not become a non-nil Scoper
+	}
+	return &Service{Reads: d.Store, store: d.Store, sink: d.Sink, matcher: NewMatcher(md, cfg), esc: d.Escalator, now: d.Now}
+}
+
+// Off names the features this service runs without, for one line in the
+// log at start: a feature switched off by configuration should be seen.
+func (s *Service) Off() []string {
+	var off []string
+	if s.esc == nil {
+		off = append(off, "escalation (no escalator)")
+	}
+	if s.matcher.cfg.PenaltyUnreliable <= 0 {
+		off = append(off, "reliability penalty (matching.penalty_unreliable is 0)")
+	}
+	if s.matcher.cfg.AlertBudgetPerHour <= 0 {
+		off = append(off, "alert budget (matching.alert_budget_per_hour is 0)")
+	}
+	return off
 }
 
 // Matcher is the service's matcher, for Run and Tick.

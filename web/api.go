@@ -40,9 +40,12 @@ type APIOptions struct {
 	StaffTokenTTL     time.Duration // tokens from login; default 12 h
 	ResponderTokenTTL time.Duration // tokens issued at registration; default 30 days
 	SessionTokenTTL   time.Duration // a responder page's session (exchange); default 24 h
-	BcryptCost        int           // default bcrypt.DefaultCost; tests use bcrypt.MinCost
-	AuditMaxLen       int64         // entries kept in the audit stream, approximately; default 100,000
-	IdempotencyTTL    time.Duration // how long a retry gets the first answer; default 24 h
+	// MaxBodyBytes is the largest request body of a route that has no
+	// limit of its own (batches and areas have larger ones); default 1 MiB.
+	MaxBodyBytes   int64
+	BcryptCost     int           // default bcrypt.DefaultCost; tests use bcrypt.MinCost
+	AuditMaxLen    int64         // entries kept in the audit stream, approximately; default 100,000
+	IdempotencyTTL time.Duration // how long a retry gets the first answer; default 24 h
 
 	Recognition RecognitionOptions // feedback links, hours, service records
 }
@@ -64,6 +67,15 @@ func (o *APIOptions) defaults() error {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	o.settingDefaults()
+	if o.BcryptCost < bcrypt.MinCost || o.BcryptCost > bcrypt.MaxCost {
+		return fmt.Errorf("web api: bcrypt cost %d outside %d..%d", o.BcryptCost, bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	return nil
+}
+
+// settingDefaults fills the settings left zero (not the dependencies).
+func (o *APIOptions) settingDefaults() {
 	o.Limits.defaults()
 	if o.StaffTokenTTL <= 0 {
 		o.StaffTokenTTL = 12 * time.Hour
@@ -77,16 +89,24 @@ func (o *APIOptions) defaults() error {
 	if o.BcryptCost == 0 {
 		o.BcryptCost = bcrypt.DefaultCost
 	}
-	if o.BcryptCost < bcrypt.MinCost || o.BcryptCost > bcrypt.MaxCost {
-		return fmt.Errorf("web api: bcrypt cost %d outside %d..%d", o.BcryptCost, bcrypt.MinCost, bcrypt.MaxCost)
-	}
 	if o.AuditMaxLen <= 0 {
 		o.AuditMaxLen = 100_000
 	}
 	if o.IdempotencyTTL <= 0 {
 		o.IdempotencyTTL = 24 * time.Hour
 	}
-	return nil
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = defaultMaxBodyBytes
+	}
+}
+
+// DefaultAPIOptions are the API's settings when nothing is said: token
+// lives, limits, body size. The dependencies (Access, Service) and the
+// secrets are not among them.
+func DefaultAPIOptions() APIOptions {
+	var o APIOptions
+	o.settingDefaults()
+	return o
 }
 
 // AccessStore keeps the API's own records beside the mobilisation state.
@@ -113,6 +133,7 @@ type API struct {
 	idem     IdempotencyStore
 	idemTTL  time.Duration // how long a retry gets the first answer
 	idemWait time.Duration // how long a duplicate waits for the first answer
+	maxBody  int64         // body limit of routes without their own
 	routes   []route
 	doc      []byte // the OpenAPI document
 	// actions are the responder actions, shared by the responder group
@@ -138,7 +159,7 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	log := opts.Logger.Named("api")
 	a := &API{
 		log: log, auth: newAuthenticator(opts.TokenKey, opts.Access, opts.Now), limits: newLimiters(opts.Limits),
-		idem: opts.Access, idemTTL: opts.IdempotencyTTL, idemWait: defaultIdemWait,
+		idem: opts.Access, idemTTL: opts.IdempotencyTTL, idemWait: defaultIdemWait, maxBody: opts.MaxBodyBytes,
 	}
 	a.audit = &auditor{store: opts.Access, maxLen: opts.AuditMaxLen, log: log, now: opts.Now}
 	a.actions = responderActions{app: opts.Service, audit: a.audit.record}
@@ -268,7 +289,7 @@ func (a *API) routeTable() []route {
 		{method: "PUT", path: v1 + "/responders/{id}/hours/{entry}", summary: "Correct the hours of one ledger entry, with a reason (audited)", roles: rolesStaff, body: hoursEditRequest{}, answer: hoursEntryJSON{}, status: 200, handle: a.recognition.handleEditHours},
 		{method: "GET", path: v1 + "/responders/{id}/service-record", summary: "A responder's signed service record (JSON, CSV or printable HTML)", roles: rolesSelfOrStaff, answer: signedRecordJSON{}, status: 200, handle: a.recognition.handleServiceRecord,
 			query: []queryParam{{"format", "string", "json (default), csv or html; CSV ends with a #signature line, HTML carries the signed JSON"}}},
-		{method: "POST", path: v1 + "/service-records/verify", summary: "Check a service record's signature (JSON record and signature, or the CSV file)", body: verifyRequest{}, answer: verifyJSON{}, status: 200, maxBody: maxBodyBytes, handle: a.recognition.handleVerifyRecord},
+		{method: "POST", path: v1 + "/service-records/verify", summary: "Check a service record's signature (JSON record and signature, or the CSV file)", body: verifyRequest{}, answer: verifyJSON{}, status: 200, handle: a.recognition.handleVerifyRecord},
 		{method: "GET", path: v1 + "/service-records/key", summary: "The public key that signs service records", answer: publicKeyJSON{}, status: 200, handle: a.recognition.handlePublicKey},
 		{method: "GET", path: v1 + "/evaluation", summary: "Response times, fill and completion rates, satisfaction and escalations per organisation and overall (no personal data)", roles: rolesStats, answer: evaluationJSON{}, status: 200, handle: a.stats.handleEvaluation,
 			query: []queryParam{{"since", "string", "only needs created at or after this RFC 3339 time"}}},
@@ -300,7 +321,7 @@ func (c *call) json(status int, v any) { writeJSON(c.w, status, v) }
 
 func (a *API) wrap(rt route) http.Handler {
 	if rt.maxBody == 0 {
-		rt.maxBody = maxBodyBytes
+		rt.maxBody = a.maxBody
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")

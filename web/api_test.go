@@ -75,8 +75,8 @@ func newEnv(t testing.TB, rdb redis.UniversalClient, opts ...func(*APIOptions)) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.svc = mobilize.NewService(e.store, e.events, mobilize.MatchConfig{}, e.clock.Now)
-	e.svc.UseEscalation(mobilize.NewEscalator(e.store, e.events, mobilize.EscalationConfig{}, e.clock.Now))
+	esc := mobilize.NewEscalator(e.store, e.events, mobilize.EscalationConfig{Goals: mobilize.DefaultEscalationGoals()}, e.clock.Now)
+	e.svc = mobilize.NewService(mobilize.ServiceDeps{Store: e.store, Sink: e.events, Escalator: esc, Now: e.clock.Now}, mobilize.DefaultMatchConfig())
 	e.access, err = redisstore.NewAccess(rdb, testPrefix, testRegion)
 	if err != nil {
 		t.Fatal(err)

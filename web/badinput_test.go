@@ -16,7 +16,7 @@ func TestBadInput(t *testing.T) {
 		change(m)
 		return m
 	}
-	big := `{"name":"` + strings.Repeat("a", maxBodyBytes) + `","role":"medic"}`
+	big := `{"name":"` + strings.Repeat("a", defaultMaxBodyBytes) + `","role":"medic"}`
 	hugeBatch := `{"responders":[{"name":"` + strings.Repeat("a", maxBatchBodyBytes) + `","role":"medic"}]}`
 	tooMany := `{"responders":[` + strings.Repeat(`{"name":"a","role":"medic"},`, maxBatch) + `{"name":"a","role":"medic"}]}`
 	oneBad := `{"responders":[` + strings.Repeat(`{"name":"a","role":"medic"},`, 57) + `{"name":"a","role":"chef"},{"name":"b","role":"medic"}]}`
@@ -150,5 +150,18 @@ func TestBadInput(t *testing.T) {
 	r := e.do("POST", "/api/v1/responders/batch", f.tokens[cOperator], oneBad)
 	if !strings.Contains(string(r.Body), "responders[57].role") {
 		t.Fatalf("batch refusal does not name the entry: %s", r.Body)
+	}
+}
+
+// The body limit is the configured one (http.max_body_bytes), not a
+// constant: a body over it is 413, one under it is read.
+func TestConfiguredBodyLimit(t *testing.T) {
+	e := newEmbeddedEnv(t, func(o *APIOptions) { o.MaxBodyBytes = 200 })
+	op := e.token("op", RoleOperator, "")
+	small := map[string]any{"name": "Li", "role": "volunteer"}
+	e.do("POST", "/api/v1/responders", op, small).want(t, 201)
+	big := map[string]any{"name": strings.Repeat("a", 300), "role": "volunteer"}
+	if code := e.do("POST", "/api/v1/responders", op, big).want(t, 413).errorCode(t); code != "body_too_large" {
+		t.Fatalf("code %s, want body_too_large", code)
 	}
 }

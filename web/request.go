@@ -14,12 +14,12 @@ import (
 	"unicode/utf8"
 )
 
-// Body limits. API.md refuses bodies over 1 MiB; the batch registration is
-// the one exception, because 10,000 people with a name, a phone and a skill
-// or two do not fit in 1 MiB (see maxBatchBodyBytes).
+// Body limits. Bodies over APIOptions.MaxBodyBytes (1 MiB by default) are
+// refused; the batch registration is the one exception, because 10,000
+// people with a name, a phone and a skill or two do not fit in 1 MiB.
 const (
-	maxBodyBytes      = 1 << 20
-	maxBatchBodyBytes = 16 << 20
+	defaultMaxBodyBytes = 1 << 20
+	maxBatchBodyBytes   = 16 << 20
 )
 
 // readBody reads the whole body, refusing more than limit bytes with 413.

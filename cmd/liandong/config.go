@@ -13,7 +13,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/liandong/liandong/geo"
+	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/redisstore"
+	"github.com/liandong/liandong/web"
 )
 
 // defaultConfigPath is read when it exists and no other file is named.
@@ -102,7 +104,7 @@ type MatchingConfig struct {
 	StartRadiusMeters float64       `yaml:"start_radius_m"`
 	MaxRadiusMeters   float64       `yaml:"max_radius_m"`
 	// PenaltyUnreliable is the most travel time added for a poor
-	// reliability record (declines, lapses, low ratings); negative: off.
+	// reliability record (declines, lapses, low ratings); 0: off.
 	PenaltyUnreliable time.Duration `yaml:"penalty_unreliable"`
 	// AlertBudgetPerHour is how many offers one responder gets in an hour
 	// before others in reach are preferred; 0 turns the budget off.
@@ -117,18 +119,21 @@ type HTTPConfig struct {
 
 // Default is the configuration used when nothing is set anywhere.
 func Default() Config {
+	// Each part's defaults live in its own package; this only gathers them.
+	ix, match, api := redisstore.DefaultIndexOptions(), mobilize.DefaultMatchConfig(), web.DefaultAPIOptions()
 	var c Config
 	c.Listen = "127.0.0.1:8080"
 	c.Log = LogConfig{Level: "info", Format: "auto"}
-	c.Redis = RedisConfig{Prefix: "ld:"}
-	c.Offers.TTL = 60 * time.Second
-	c.Index = IndexConfig{Resolution: 9, StaleAfter: 10 * time.Minute, SweepEvery: 30 * time.Second, Region: "city"}
-	c.Matching = MatchingConfig{Tick: 250 * time.Millisecond, StartRadiusMeters: 1000, MaxRadiusMeters: 10000, PenaltyUnreliable: 3 * time.Minute, AlertBudgetPerHour: 6}
-	c.Travel = geo.DefaultSpeeds()
-	c.HTTP = HTTPConfig{ShutdownTimeout: 8 * time.Second, MaxBodyBytes: 1 << 20}
+	c.Redis = RedisConfig{Prefix: ix.Prefix}
+	c.Offers.TTL = match.OfferTTL
+	c.Index = IndexConfig{Resolution: ix.Resolution, StaleAfter: ix.StaleAfter, SweepEvery: 30 * time.Second, Region: ix.Region}
+	c.Matching = MatchingConfig{Tick: match.Tick, StartRadiusMeters: match.StartRadiusMeters, MaxRadiusMeters: match.MaxRadiusMeters,
+		PenaltyUnreliable: match.PenaltyUnreliable, AlertBudgetPerHour: match.AlertBudgetPerHour}
+	c.Travel = match.Speeds
+	c.HTTP = HTTPConfig{ShutdownTimeout: 8 * time.Second, MaxBodyBytes: api.MaxBodyBytes}
 	c.Escalation = defaultEscalation()
-	c.Recognition = RecognitionConfig{FeedbackTTL: 14 * 24 * time.Hour, HoursCap: 12 * time.Hour}
-	c.Auth.SessionTTL = 24 * time.Hour
+	c.Recognition = RecognitionConfig{FeedbackTTL: mobilize.DefaultFeedbackTTL, HoursCap: mobilize.DefaultHoursCap}
+	c.Auth.SessionTTL = api.SessionTokenTTL
 	return c
 }
 
@@ -180,6 +185,9 @@ func (c Config) Validate() error {
 	}
 	if c.Matching.StartRadiusMeters <= 0 || c.Matching.MaxRadiusMeters < c.Matching.StartRadiusMeters {
 		errs = append(errs, errors.New("matching: need 0 < start_radius_m <= max_radius_m"))
+	}
+	if c.Matching.PenaltyUnreliable < 0 {
+		errs = append(errs, fmt.Errorf("matching.penalty_unreliable: %s is negative (0 turns it off)", c.Matching.PenaltyUnreliable))
 	}
 	if c.Matching.AlertBudgetPerHour < 0 || c.Matching.AlertBudgetPerHour > redisstore.MaxAlertBudget {
 		errs = append(errs, fmt.Errorf("matching.alert_budget_per_hour: must be 0 (off) .. %d", redisstore.MaxAlertBudget))
@@ -301,12 +309,4 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 func lookup(getenv func(string) string, name string) (string, bool) {
 	v := getenv(name)
 	return v, v != ""
-}
-
-// alertBudget maps the config's budget (0: off) to the matcher's (negative: off).
-func alertBudget(perHour int) int {
-	if perHour == 0 {
-		return -1
-	}
-	return perHour
 }

@@ -34,8 +34,9 @@ type EscalationConfig struct {
 }
 
 func defaultEscalation() EscalationConfig {
-	g := mobilize.DefaultEscalationGoals()
-	return EscalationConfig{GoalUrgency1: g[0], GoalUrgency2: g[1], GoalUrgency3: g[2], GoalUrgency4: g[3], WidenWhenEmpty: true}
+	d := mobilize.DefaultEscalationConfig()
+	g := d.Goals
+	return EscalationConfig{GoalUrgency1: g[0], GoalUrgency2: g[1], GoalUrgency3: g[2], GoalUrgency4: g[3], WidenWhenEmpty: d.WidenWhenEmpty}
 }
 
 func (e EscalationConfig) goals() [4]time.Duration {

@@ -97,10 +97,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.registry = prometheus.NewRegistry()
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	m.store, err = redisstore.NewStore(rc.Client, redisstore.IndexOptions{
-		Prefix: m.Config.Redis.Prefix, Region: m.Config.Index.Region,
-		Resolution: m.Config.Index.Resolution, StaleAfter: m.Config.Index.StaleAfter,
-	})
+	m.store, err = redisstore.NewStore(rc.Client, m.Config.indexOptions())
 	if err != nil {
 		return err
 	}
@@ -114,17 +111,14 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	events := m.Log.Named("events")
 	m.notifier = notify.New(m.hub, notify.Options{Logger: events, Registerer: m.registry})
-	m.service = mobilize.NewService(m.store, m.notifier, mobilize.MatchConfig{
-		Tick: m.Config.Matching.Tick, StartRadiusMeters: m.Config.Matching.StartRadiusMeters,
-		MaxRadiusMeters: m.Config.Matching.MaxRadiusMeters, OfferTTL: m.Config.Offers.TTL, Speeds: m.Config.Travel,
-		PenaltyUnreliable:  m.Config.Matching.PenaltyUnreliable,
-		AlertBudgetPerHour: alertBudget(m.Config.Matching.AlertBudgetPerHour),
-	}, time.Now)
-	esc := mobilize.NewEscalator(m.store, m.notifier, mobilize.EscalationConfig{Goals: m.Config.Escalation.goals(), WidenWhenEmpty: m.Config.Escalation.WidenWhenEmpty}, time.Now)
+	esc := mobilize.NewEscalator(m.store, m.notifier, m.Config.escalationConfig(), time.Now)
 	esc.OnCountFailed(func(id mobilize.NeedID, err error) {
 		events.Warn("escalation not counted", zap.String("need_id", string(id)), zap.Error(err))
 	})
-	m.service.UseEscalation(esc)
+	m.service = mobilize.NewService(mobilize.ServiceDeps{Store: m.store, Sink: m.notifier, Escalator: esc}, m.Config.matchConfig())
+	if off := m.service.Off(); len(off) > 0 {
+		m.Log.Info("features off", zap.Strings("features", off))
+	}
 	if err := loadAreaFile(ctx, m.store, m.Config.Areas.File, m.Log); err != nil {
 		return err
 	}
@@ -133,11 +127,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
 	}
-	api, err := web.NewAPI(ctx, web.APIOptions{
-		Access: access, Service: m.service,
-		TokenKey: []byte(m.Config.Auth.TokenKey), AdminPassword: m.Config.Auth.AdminPassword, SessionTokenTTL: m.Config.Auth.SessionTTL,
-		Logger: m.Log, Recognition: m.Config.Recognition.options(),
-	})
+	apiOpts := m.Config.apiOptions()
+	apiOpts.Access, apiOpts.Service, apiOpts.Logger = access, m.service, m.Log
+	api, err := web.NewAPI(ctx, apiOpts)
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
 	}
@@ -147,7 +139,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Registry: m.registry,
 		API:      api,
 	})
-	if err := web.RegisterPages(srv, web.PageOptions{TileURL: m.Config.Console.TileURL, TileAttribution: m.Config.Console.TileAttribution}); err != nil {
+	if err := web.RegisterPages(srv, m.Config.pageOptions()); err != nil {
 		return err
 	}
 	srv.Handle("GET /ws", api.WebsocketHandler(web.SocketDeps{Hub: m.hub, Log: m.Log.Named("ws")}))

@@ -112,7 +112,7 @@ func TestStaffedTeamIsToldWhenTheLastAcceptersGoAway(t *testing.T) {
 		clock := newTestClock()
 		st := newStore(t, b, clock)
 		rec := &recorder{}
-		svc := mobilize.NewService(goneAfterAnswer{st}, rec, matchConfig(), clock.Now)
+		svc := mobilize.NewService(mobilize.ServiceDeps{Store: goneAfterAnswer{st}, Sink: rec, Now: clock.Now}, matchConfig())
 		n := teamOfFour(t, st, clock, svc)
 		for _, id := range []mobilize.ResponderID{"m1", "v1"} {
 			if _, err := svc.Respond(context.Background(), id, offerOf(t, rec, id), true); err != nil {
@@ -156,7 +156,7 @@ func TestStaffedTeamIsToldThroughABriefOutage(t *testing.T) {
 		clock := newTestClock()
 		st := newStore(t, b, clock)
 		rec := &recorder{}
-		svc := mobilize.NewService(&flakyNeedRead{Store: st}, rec, matchConfig(), clock.Now)
+		svc := mobilize.NewService(mobilize.ServiceDeps{Store: &flakyNeedRead{Store: st}, Sink: rec, Now: clock.Now}, matchConfig())
 		n := teamOfFour(t, st, clock, svc)
 		for _, id := range []mobilize.ResponderID{"m1", "v1", "m2", "v2"} {
 			if _, err := svc.Respond(ctx, id, offerOf(t, rec, id), true); err != nil {

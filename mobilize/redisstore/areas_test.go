@@ -86,8 +86,8 @@ func TestNeedsAreRoutedToTheCommunityThatHoldsThem(t *testing.T) {
 			}
 		}
 		// The service records the owner on the need.
-		svc := mobilize.NewService(st, nil, matchConfig(), clock.Now)
-		svc.UseEscalation(mobilize.NewEscalator(st, nil, mobilize.EscalationConfig{}, clock.Now))
+		esc := mobilize.NewEscalator(st, nil, mobilize.EscalationConfig{Goals: mobilize.DefaultEscalationGoals()}, clock.Now)
+		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Escalator: esc, Now: clock.Now}, matchConfig())
 		for _, tc := range []struct {
 			lat, lng float64
 			want     mobilize.AreaID

@@ -21,7 +21,7 @@ func TestRunsOnRedisCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &recorder{}
-	svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
+	svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Now: clock.Now}, matchConfig())
 	enrollAt(t, st, clock, "v1", mobilize.RoleVolunteer, 1, yantaiLat, yantaiLng)
 	if err := st.EnrollMany(ctx, []mobilize.Responder{{ID: "v2", Name: "V2", Role: mobilize.RoleVolunteer}}, true); err != nil {
 		t.Fatal(err)

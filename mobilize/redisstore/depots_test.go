@@ -169,7 +169,8 @@ func TestDepotRaceAcrossMatchers(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			m := mobilize.NewMatcher(newStore(t, b, clock), nil, matchConfig(), clock.Now)
+			st := newStore(t, b, clock)
+			m := mobilize.NewMatcher(mobilize.MatcherDeps{Store: st, Supplies: st, Now: clock.Now}, matchConfig())
 			if _, err := m.Tick(ctx); err != nil {
 				t.Error(err)
 			}
@@ -206,7 +207,7 @@ func TestNearestDepotWithStockAndTheDetour(t *testing.T) {
 		clock := newTestClock()
 		st := newStore(t, b, clock)
 		rec := &recorder{}
-		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
+		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Now: clock.Now}, matchConfig())
 		emptyLat, _ := offset(yantaiLat, yantaiLng, 0, -100)
 		northLat, _ := offset(yantaiLat, yantaiLng, 0, 800)
 		farLat, _ := offset(yantaiLat, yantaiLng, 0, 3000)
@@ -273,7 +274,7 @@ func TestShortNeedStillGetsPeopleAndUnstaffedReleases(t *testing.T) {
 		ctx := context.Background()
 		clock := newTestClock()
 		st := newStore(t, b, clock)
-		svc := mobilize.NewService(st, nil, matchConfig(), clock.Now)
+		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Now: clock.Now}, matchConfig())
 		putDepot(t, st, "d", yantaiLat+0.001, yantaiLng, nil)
 		enrollAt(t, st, clock, "v", mobilize.RoleVolunteer, 1, yantaiLat, yantaiLng+0.001)
 		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 3, Category: "oxygen", Point: mustPoint(t, yantaiLat, yantaiLng),
@@ -418,7 +419,7 @@ func TestStaffedNeedShortOfItemsGetsThemLater(t *testing.T) {
 		clock := newTestClock()
 		st := newStore(t, b, clock)
 		rec := &recorder{}
-		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
+		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Now: clock.Now}, matchConfig())
 		putDepot(t, st, "d", yantaiLat+0.001, yantaiLng, nil)
 		enrollAt(t, st, clock, "v", mobilize.RoleVolunteer, 1, yantaiLat, yantaiLng+0.001)
 		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 2, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),

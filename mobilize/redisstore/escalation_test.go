@@ -60,8 +60,8 @@ func TestUnfillableNeedEscalatesThroughEveryTierOnTheClock(t *testing.T) {
 		st := newStore(t, b, clock)
 		linkageFixture(t, st)
 		rec := &recorder{}
-		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
-		svc.UseEscalation(mobilize.NewEscalator(st, rec, mobilize.EscalationConfig{}, clock.Now))
+		esc := mobilize.NewEscalator(st, rec, mobilize.EscalationConfig{Goals: mobilize.DefaultEscalationGoals()}, clock.Now)
+		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Escalator: esc, Now: clock.Now}, matchConfig())
 		// The only volunteer belongs to no organisation: the city pool.
 		lat, lng := offset(c1Lat, c1Lng, 300, 0)
 		enrollAt(t, st, clock, "free", mobilize.RoleVolunteer, 1, lat, lng)
@@ -144,8 +144,8 @@ func TestPartnerVolunteerFillsTheNeedAfterEscalation(t *testing.T) {
 		st := newStore(t, b, clock)
 		linkageFixture(t, st)
 		rec := &recorder{}
-		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
-		svc.UseEscalation(mobilize.NewEscalator(st, rec, mobilize.EscalationConfig{Goals: [4]time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour}}, clock.Now))
+		escalator := mobilize.NewEscalator(st, rec, mobilize.EscalationConfig{Goals: [4]time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour}}, clock.Now)
+		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Escalator: escalator, Now: clock.Now}, matchConfig())
 		// Nearer people are out of scope until later steps: a street
 		// neighbour (step 3), a district organisation (4), a far team (5).
 		people := []struct {
@@ -219,8 +219,8 @@ func TestOperatorEscalatesByHand(t *testing.T) {
 		st := newStore(t, b, clock)
 		linkageFixture(t, st)
 		rec := &recorder{}
-		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
-		svc.UseEscalation(mobilize.NewEscalator(st, rec, mobilize.EscalationConfig{}, clock.Now))
+		escalator := mobilize.NewEscalator(st, rec, mobilize.EscalationConfig{Goals: mobilize.DefaultEscalationGoals()}, clock.Now)
+		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Escalator: escalator, Now: clock.Now}, matchConfig())
 		lat, lng := offset(c1Lat, c1Lng, 100, 0)
 		member(t, st, clock, "neighbour", "team-c2", lat, lng)
 		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 4, Category: "shopping", Point: mustPoint(t, c1Lat, c1Lng),
@@ -268,8 +268,8 @@ func TestEmptyScopeWidensAtOnce(t *testing.T) {
 		st := newStore(t, b, clock)
 		linkageFixture(t, st)
 		rec := &recorder{}
-		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
-		svc.UseEscalation(mobilize.NewEscalator(st, rec, mobilize.EscalationConfig{WidenWhenEmpty: true}, clock.Now))
+		escalator := mobilize.NewEscalator(st, rec, mobilize.EscalationConfig{Goals: mobilize.DefaultEscalationGoals(), WidenWhenEmpty: true}, clock.Now)
+		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Escalator: escalator, Now: clock.Now}, matchConfig())
 		for _, p := range []struct {
 			id    mobilize.ResponderID
 			org   string
@@ -324,11 +324,10 @@ func TestEscalationStandsWhenItCannotBeCounted(t *testing.T) {
 		st := newStore(t, b, clock)
 		linkageFixture(t, st)
 		rec := &recorder{}
-		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
-		esc := mobilize.NewEscalator(uncounted{st}, rec, mobilize.EscalationConfig{}, clock.Now)
+		esc := mobilize.NewEscalator(uncounted{st}, rec, mobilize.EscalationConfig{Goals: mobilize.DefaultEscalationGoals()}, clock.Now)
 		var failed []mobilize.NeedID
 		esc.OnCountFailed(func(id mobilize.NeedID, err error) { failed = append(failed, id) })
-		svc.UseEscalation(esc)
+		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Escalator: esc, Now: clock.Now}, matchConfig())
 		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 4, Category: "shopping", Point: mustPoint(t, c1Lat, c1Lng),
 			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
 		if _, got, err := svc.Escalate(ctx, n.ID); err != nil || got.Step != 1 {

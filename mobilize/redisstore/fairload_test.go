@@ -25,7 +25,7 @@ func TestAlertBudget(t *testing.T) {
 		rec := &recorder{}
 		cfg := matchConfig()
 		cfg.AlertBudgetPerHour = 2
-		svc := mobilize.NewService(st, rec, cfg, clock.Now)
+		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Now: clock.Now}, cfg)
 		nearLat, lng := offset(yantaiLat, yantaiLng, 0, 100)
 		farLat, _ := offset(yantaiLat, yantaiLng, 0, -300)
 		enrollAt(t, st, clock, "near", mobilize.RoleVolunteer, 1, nearLat, lng)
@@ -92,7 +92,7 @@ func TestServedHoursAreALast24HoursWindow(t *testing.T) {
 		clock.Advance(11*time.Hour + 30*time.Minute) // 23:30 UTC
 		st := newStore(t, b, clock)
 		rec := &recorder{}
-		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
+		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Now: clock.Now}, matchConfig())
 		enrollAt(t, st, clock, "v", mobilize.RoleVolunteer, 1, yantaiLat, yantaiLng)
 		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 3, Category: "elderly_checkin", Point: mustPoint(t, yantaiLat, yantaiLng),
 			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})

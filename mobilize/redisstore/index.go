@@ -24,6 +24,11 @@ type IndexOptions struct {
 	Now        func() time.Time
 }
 
+// DefaultIndexOptions are the index's settings when nothing is said.
+func DefaultIndexOptions() IndexOptions {
+	return IndexOptions{Prefix: "ld:", Region: "city", Resolution: geo.DefaultResolution, StaleAfter: 10 * time.Minute}
+}
+
 // Index is the live H3 cell index of responders in Redis.
 type Index struct {
 	rdb        redis.UniversalClient
@@ -39,20 +44,21 @@ type Index struct {
 
 // NewIndex returns an index over rdb. It does not touch Redis.
 func NewIndex(rdb redis.UniversalClient, opts IndexOptions) (*Index, error) {
+	def := DefaultIndexOptions()
 	if opts.Prefix == "" {
-		opts.Prefix = "ld:"
+		opts.Prefix = def.Prefix
 	}
 	if opts.Region == "" {
-		opts.Region = "city"
+		opts.Region = def.Region
 	}
 	if opts.Resolution == 0 {
-		opts.Resolution = geo.DefaultResolution
+		opts.Resolution = def.Resolution
 	}
 	if opts.Resolution < 7 || opts.Resolution > 15 {
 		return nil, fmt.Errorf("index resolution %d: must be 7..15 (supply is counted at 7 and 5): %w", opts.Resolution, mobilize.ErrInvalid)
 	}
 	if opts.StaleAfter <= 0 {
-		opts.StaleAfter = 10 * time.Minute
+		opts.StaleAfter = def.StaleAfter
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

@@ -68,7 +68,9 @@ func (r *recorder) assignments(to mobilize.ResponderID) []mobilize.TeamStaffed {
 }
 
 func matchConfig() mobilize.MatchConfig {
-	return mobilize.MatchConfig{OfferTTL: time.Minute, StartRadiusMeters: 1000, MaxRadiusMeters: 5000}
+	cfg := mobilize.DefaultMatchConfig()
+	cfg.OfferTTL, cfg.StartRadiusMeters, cfg.MaxRadiusMeters = time.Minute, 1000, 5000
+	return cfg
 }
 
 func TestServiceStaffsATeamLedByItsSocialWorker(t *testing.T) {
@@ -77,7 +79,7 @@ func TestServiceStaffsATeamLedByItsSocialWorker(t *testing.T) {
 		clock := newTestClock()
 		st := newStore(t, b, clock)
 		rec := &recorder{}
-		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
+		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Now: clock.Now}, matchConfig())
 		// Volunteers nearer than the social worker; one volunteer lacks the skill.
 		enrollAt(t, st, clock, "v1", mobilize.RoleVolunteer, 1, yantaiLat+0.001, yantaiLng)
 		enrollAt(t, st, clock, "v2", mobilize.RoleVolunteer, 1, yantaiLat+0.002, yantaiLng)
@@ -138,7 +140,7 @@ func TestUrgentNeedGetsTheOnlyReachablePerson(t *testing.T) {
 		ctx := context.Background()
 		clock := newTestClock()
 		st := newStore(t, b, clock)
-		svc := mobilize.NewService(st, &recorder{}, matchConfig(), clock.Now)
+		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: &recorder{}, Now: clock.Now}, matchConfig())
 		// The medic stands next to the routine need; the urgent one is 3 km away.
 		enrollAt(t, st, clock, "medic", mobilize.RoleMedic, 1, yantaiLat, yantaiLng)
 		routine := mustCreateNeed(t, svc, mobilize.Need{Urgency: 4, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
@@ -163,7 +165,7 @@ func TestShortfallReasons(t *testing.T) {
 		clock := newTestClock()
 		st := newStore(t, b, clock)
 		rec := &recorder{}
-		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
+		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Now: clock.Now}, matchConfig())
 		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 3, Category: "elderly_checkin", Point: mustPoint(t, yantaiLat, yantaiLng),
 			Team: []mobilize.TeamSlot{{Role: mobilize.RoleCommunityWorker, Count: 1}}})
 		mustTick(t, svc)
@@ -204,7 +206,9 @@ func TestRaceThreeMatchers(t *testing.T) {
 	for range 3 {
 		st := newStore(t, redistest.Backend{Client: srv.Client(t)}, clock)
 		stores = append(stores, st)
-		svcs = append(svcs, mobilize.NewService(st, &recorder{}, mobilize.MatchConfig{OfferTTL: 20 * time.Second, StartRadiusMeters: 1000, MaxRadiusMeters: 4000}, clock.Now))
+		cfg := mobilize.DefaultMatchConfig()
+		cfg.OfferTTL, cfg.StartRadiusMeters, cfg.MaxRadiusMeters = 20*time.Second, 1000, 4000
+		svcs = append(svcs, mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: &recorder{}, Now: clock.Now}, cfg))
 	}
 	r := rand.New(rand.NewPCG(3, 4))
 	const people, needs = 2000, 1000
@@ -411,7 +415,7 @@ func TestFatigueSpreadsTheLoad(t *testing.T) {
 		clock := newTestClock()
 		st := newStore(t, b, clock)
 		rec := &recorder{}
-		svc := mobilize.NewService(st, rec, matchConfig(), clock.Now)
+		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Now: clock.Now}, matchConfig())
 		lat100, lng := offset(yantaiLat, yantaiLng, 0, 100)
 		enrollAt(t, st, clock, "near", mobilize.RoleVolunteer, 1, lat100, lng)
 		first := mustCreateNeed(t, svc, mobilize.Need{Urgency: 3, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
@@ -475,7 +479,7 @@ func TestUnreliablePassedOver(t *testing.T) {
 				}
 				cfg := matchConfig()
 				cfg.PenaltyUnreliable = tc.penalty
-				svc := mobilize.NewService(st, nil, cfg, clock.Now)
+				svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Now: clock.Now}, cfg)
 				lat100, lng := offset(yantaiLat, yantaiLng, 0, 100)
 				lat200, _ := offset(yantaiLat, yantaiLng, 0, -200)
 				enrollAt(t, st, clock, "near", mobilize.RoleVolunteer, 1, lat100, lng)

@@ -23,7 +23,9 @@ func BenchmarkTick(b *testing.B) {
 	for i := range b.N {
 		b.StopTimer()
 		// 5,000 needs of two volunteers each, spread over the city.
-		svc := mobilize.NewService(st, nil, mobilize.MatchConfig{CompareGreedy: true, MaxRadiusMeters: 5000}, city.clock.Now)
+		cfg := mobilize.DefaultMatchConfig()
+		cfg.CompareGreedy, cfg.MaxRadiusMeters = true, 5000
+		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Now: city.clock.Now}, cfg)
 		var ids []mobilize.NeedID
 		for j := range 5000 {
 			n := mobilize.Need{ID: mobilize.NeedID(fmt.Sprintf("b%d-%d", i, j)), Urgency: 1 + r.IntN(4), Category: "bench",
