@@ -14,7 +14,8 @@ import (
 	"unicode/utf8"
 )
 
-// Body limits. API.md refuses bodies over 1 MiB; the batch registration is
+// Body limits. Bodies over 1 MiB are refused with 413 (listed on every
+// POST and PUT in the OpenAPI document); the batch registration is
 // the one exception, because 10,000 people with a name, a phone and a skill
 // or two do not fit in 1 MiB (see maxBatchBodyBytes).
 const (
@@ -201,7 +202,8 @@ var (
 	tokenIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 )
 
-// rfc3339 formats a time on the wire: UTC, RFC 3339 (API.md).
+// rfc3339 formats a time on the wire: UTC, RFC 3339 (as the OpenAPI
+// document's description promises).
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // optionalTime is rfc3339 for a time that may be unset, which is null on

@@ -12,7 +12,8 @@ import (
 const module = "github.com/liandong/liandong"
 
 // allowedImports says which of our own packages each top-level package may
-// import (ARCHITECTURE.md, "Dependency direction"). cmd may import all.
+// import (docs/ARCHITECTURE.md, "Dependency direction"). cmd may import
+// all.
 var allowedImports = map[string][]string{
 	"geo":      {},
 	"mobilize": {"geo", "mobilize"},
