@@ -194,7 +194,8 @@ func TestDrillChildServerAndWorkers(t *testing.T) {
 }
 
 // TestTalksOnlyOverTheNetwork: a drill that reached into the server's
-// packages would prove nothing about the real path (ARCHITECTURE.md). It
+// packages would prove nothing about the real path (docs/ARCHITECTURE.md,
+// "Dependency direction"). It
 // may share the protocol's vocabulary, realtime/wire: plain message types
 // with no server code, and a leaf (whatever it imported would be listed
 // here too).

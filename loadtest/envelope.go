@@ -7,7 +7,8 @@ import (
 	"github.com/liandong/liandong/realtime/wire"
 )
 
-// envelope is the one websocket message shape of API.md. The harness has
+// envelope is the one websocket message shape (docs/PROTOCOL.md, "The
+// envelope"). The harness has
 // its own copy rather than the server's type: a drill must fail when the
 // envelope changes, not silently follow the server. The payloads inside
 // are the protocol's own types (realtime/wire), whose JSON a test there

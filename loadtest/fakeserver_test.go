@@ -21,7 +21,8 @@ import (
 	"github.com/liandong/liandong/realtime/wire"
 )
 
-// fakeServer speaks API.md's HTTP and websocket protocol with a toy
+// fakeServer speaks the server's HTTP API (its OpenAPI document) and
+// websocket protocol (docs/PROTOCOL.md) with a toy
 // matcher (nearest free candidate, one offer per open place, expiry,
 // resume with last_id), so the harness can be tested without the real
 // server. A bug can be switched on to prove the checks catch it.

@@ -15,8 +15,8 @@ import (
 	"github.com/paulmach/orb/planar"
 )
 
-// Communities and organisations (README "Communities, organisations and
-// escalation"): a scenario may load an area tree and create organisations
+// Communities and organisations (docs/ARCHITECTURE.md, "Communities,
+// organisations and escalation"): a scenario may load an area tree and create organisations
 // homed in its areas before anyone registers, so that the server routes
 // needs to communities and escalates them on its clock.
 

@@ -10,7 +10,8 @@ import (
 	"github.com/paulmach/orb/planar"
 )
 
-// Roles the server knows (API.md). A scenario naming another would only
+// Roles the server knows (the responder role enum of its OpenAPI
+// document). A scenario naming another would only
 // fail at registration, minutes into a large drill.
 var knownRoles = map[string]bool{"social_worker": true, "volunteer": true, "medic": true, "community_worker": true}
 

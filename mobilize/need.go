@@ -14,7 +14,8 @@ type NeedID string
 // OfferID names one offer of one slot to one person.
 type OfferID string
 
-// NeedStatus is where a need is in its life (API.md).
+// NeedStatus is where a need is in its life (an enum of the OpenAPI
+// document; console events carry it too, docs/PROTOCOL.md).
 type NeedStatus string
 
 // Need statuses.
@@ -38,7 +39,7 @@ func (s NeedStatus) Terminal() bool {
 // AssignmentState is where one offer of one slot to one person is.
 type AssignmentState string
 
-// Assignment states (API.md).
+// Assignment states (an enum of the OpenAPI document).
 const (
 	AssignOffered   AssignmentState = "offered"
 	AssignAccepted  AssignmentState = "accepted"

@@ -14,7 +14,8 @@ type ResponderID string
 // Role is what a responder is on a team.
 type Role string
 
-// The roles of API.md.
+// The roles (an enum of the OpenAPI document; offers and teams carry them,
+// docs/PROTOCOL.md).
 const (
 	RoleSocialWorker    Role = "social_worker"
 	RoleVolunteer       Role = "volunteer"

@@ -14,6 +14,7 @@
 // realtime/redisrt implements both on Redis and describes its keys and
 // channels.
 //
-// realtime imports none of Liandong's own packages, on purpose: it is the
-// transport, and the domain plugs into it through a thin adapter in cmd.
+// realtime imports none of Liandong's own packages but realtime/wire, the
+// protocol's vocabulary, on purpose: it is the transport, and the domain
+// plugs into it through a thin adapter (mobilize/notify).
 package realtime

@@ -12,6 +12,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
+
+	"github.com/liandong/liandong/realtime/wire"
 )
 
 // Errors returned by Session.Send.
@@ -347,7 +349,7 @@ func (s *Session) handle(mt int, msg []byte) {
 		s.sendError("", decodeErrorCode(err), err.Error())
 		return
 	}
-	if env.Type == "ack" {
+	if env.Type == wire.TypeAck {
 		s.handleAck(env)
 		return
 	}
@@ -401,9 +403,7 @@ func (s *Session) callHandler(env Envelope) (err error) {
 // handleAck trims the inbox up to the acked id. Only ids this client has
 // been sent may be acked, so a buggy client cannot delete what it never saw.
 func (s *Session) handleAck(env Envelope) {
-	var body struct {
-		ID string `json:"id"`
-	}
+	var body wire.Ack
 	if env.Data == nil || json.Unmarshal(env.Data, &body) != nil || body.ID == "" {
 		s.sendError(env.ID, CodeInvalidAck, `ack needs data {"id": "<inbox id>"}`)
 		return
@@ -430,11 +430,8 @@ func (s *Session) handleAck(env Envelope) {
 
 func (s *Session) sendError(id, code, msg string) {
 	s.hub.stats.clientErrors.Add(1)
-	data := appendString([]byte(`{"code":`), code)
-	data = append(data, `,"message":`...)
-	data = appendString(data, msg)
-	data = append(data, '}')
-	_ = s.enqueue(outFrame{data: appendFrame(nil, "error", id, formatTS(s.hub.opts.Now()), data)})
+	data := appendError(make([]byte, 0, payloadRoom+len(code)+len(msg)), wire.Error{Code: code, Message: msg})
+	_ = s.enqueue(outFrame{data: appendServerFrame(wire.TypeError, id, formatTS(s.hub.opts.Now()), data)})
 }
 
 // drain reads and discards what a closing client still sends, for a short

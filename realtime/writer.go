@@ -6,6 +6,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
+
+	"github.com/liandong/liandong/realtime/wire"
 )
 
 // writeLoop is the socket's writer: at most one runs at a time (s.writing),
@@ -200,13 +202,12 @@ func (s *Session) advance(id streamID) {
 func (s *Session) writeResync(reason string) error {
 	s.hub.stats.resyncs.Add(1)
 	s.hub.log.Info("inbox resync", s.fields(zap.String("reason", reason))...)
-	data := appendString([]byte(`{"reason":`), reason)
+	msg := wire.Resync{Reason: reason}
 	if !s.cursor.isZero() {
-		data = append(data, `,"last_id":`...)
-		data = appendString(data, s.cursor.String())
+		msg.LastID = s.cursor.String()
 	}
-	data = append(data, '}')
-	return s.write(outFrame{data: appendFrame(nil, "resync", "", formatTS(s.hub.opts.Now()), data)})
+	data := appendResync(make([]byte, 0, payloadRoom+len(msg.Reason)+len(msg.LastID)), msg)
+	return s.write(outFrame{data: appendServerFrame(wire.TypeResync, "", formatTS(s.hub.opts.Now()), data)})
 }
 
 // write writes one data frame, unless the socket is closing: from then on

@@ -120,11 +120,12 @@ type AccessStore interface {
 	SigningSeedStore // recognition.go
 }
 
-// API is the HTTP API v1 of API.md. NewServer mounts it when Options.API
-// is set. The API itself is the plumbing every route shares (the route
-// table, token and role checks, rate limits, idempotency, errors and
-// metrics); the handlers belong to route groups, each holding only what
-// its routes use.
+// API is the HTTP API v1, which the OpenAPI document it serves at
+// /api/v1/openapi.json describes (openapi.go). NewServer mounts it when
+// Options.API is set. The API itself is the plumbing every route shares
+// (the route table, token and role checks, rate limits, idempotency,
+// errors and metrics); the handlers belong to route groups, each holding
+// only what its routes use.
 type API struct {
 	log      *zap.Logger
 	auth     *Authenticator

@@ -15,10 +15,11 @@ import (
 	"github.com/liandong/liandong/internal/batch"
 )
 
-// Role is what a token lets its holder do (API.md's roles).
+// Role is what a token lets its holder do (the roles of the OpenAPI
+// document's description and of each operation's x-roles).
 type Role string
 
-// The roles of API.md.
+// The roles.
 const (
 	RoleAdmin       Role = "admin"       // everything an operator can, plus users and audit
 	RoleOperator    Role = "operator"    // runs the response

@@ -103,7 +103,8 @@ func notFound(what string) *Error {
 
 func forbidden(msg string) *Error { return &Error{Kind: ErrForbidden, Message: msg} }
 
-// errorBody is the uniform refusal of API.md.
+// errorBody is the uniform refusal, the Error schema of the OpenAPI
+// document.
 type errorBody struct {
 	Error errorDetail `json:"error"`
 }

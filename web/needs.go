@@ -134,7 +134,8 @@ func parseNeed(body []byte, now time.Time) (mobilize.Need, error) {
 	return n, nil
 }
 
-// needJSON is a need as the API shows it (API.md), with lat and lng at the
+// needJSON is a need as the API shows it (its OpenAPI document,
+// /api/v1/openapi.json), with lat and lng at the
 // top level.
 type needJSON struct {
 	ID          string              `json:"id"`

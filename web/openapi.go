@@ -24,7 +24,8 @@ type otherEndpoint struct {
 	security                           bool
 }
 
-// otherEndpoints are the server's own routes and the websocket of API.md.
+// otherEndpoints are the server's own routes and the websocket of
+// docs/PROTOCOL.md.
 var otherEndpoints = []otherEndpoint{
 	{"GET", "/", "An index page", "text/html", []int{200}, false},
 	{"GET", "/healthz", "200 while the process is up", "text/plain", []int{200}, false},
@@ -32,7 +33,7 @@ var otherEndpoints = []otherEndpoint{
 	{"GET", "/metrics", "Prometheus metrics", "text/plain", []int{200}, false},
 	{"GET", "/feedback/{token}", "The feedback page of a completed need (a one-time link, no login)", "text/html", []int{200, 404, 409, 410}, false},
 	{"POST", "/feedback/{token}", "The feedback page's form: rating=1..5, comment", "text/html", []int{200, 400, 404, 409, 410}, false},
-	{"GET", "/ws", "Websocket (API.md): the token as Authorization: Bearer or ?access_token=; ?last_id= resumes the inbox", "", []int{101, 401}, true},
+	{"GET", "/ws", "Websocket (docs/PROTOCOL.md): the token as Authorization: Bearer or ?access_token=; ?last_id= resumes the inbox", "", []int{101, 401}, true},
 }
 
 // pageSummaries describe the web pages of pages.go (PageRoutes).

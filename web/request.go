@@ -201,7 +201,8 @@ var (
 	tokenIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 )
 
-// rfc3339 formats a time on the wire: UTC, RFC 3339 (API.md).
+// rfc3339 formats a time on the wire: UTC, RFC 3339 (as the OpenAPI
+// document's description promises).
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // optionalTime is rfc3339 for a time that may be unset, which is null on

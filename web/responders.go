@@ -34,7 +34,8 @@ type registryApp interface {
 	PendingOffer(ctx context.Context, rid mobilize.ResponderID) (po mobilize.PendingOffer, found bool, err error)
 }
 
-// maxBatch is the most responders one batch registers (API.md).
+// maxBatch is the most responders one batch registers (the route's
+// summary in the OpenAPI document says so too).
 const maxBatch = 10_000
 
 // responderRequest is one responder as registered.

@@ -15,6 +15,7 @@ import (
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/notify"
 	"github.com/liandong/liandong/realtime"
+	"github.com/liandong/liandong/realtime/wire"
 )
 
 // SocketDeps is what the websocket endpoint needs beyond the API's own
@@ -48,24 +49,32 @@ func decodeData(raw json.RawMessage, v any) error {
 	return nil
 }
 
-// HandleConnect greets a responder.
+// send sends msg on s as the message type it names.
+func send(s *realtime.Session, msg interface{ Type() string }) error {
+	return s.Send(msg.Type(), msg)
+}
+
+// HandleConnect greets the socket with its responder or user id.
 func (h *socketHandler) HandleConnect(ctx context.Context, s *realtime.Session) error {
 	id := s.Identity()
+	welcome := wire.Welcome{ServerTime: h.Now().UTC().Format(time.RFC3339Nano)}
 	if id.Kind == realtime.KindResponder {
-		return s.Send("welcome", map[string]any{"responder_id": id.UserID, "server_time": h.Now().UTC().Format(time.RFC3339Nano)})
+		welcome.ResponderID = id.UserID
+	} else {
+		welcome.UserID = id.UserID
 	}
-	return s.Send("welcome", map[string]any{"user_id": id.UserID, "server_time": h.Now().UTC().Format(time.RFC3339Nano)})
+	return send(s, welcome)
 }
 
 // handle applies one client message of the socket opened with id's token.
+// location and status data go through parseLocation and parseStatus, the
+// HTTP routes' decoders; the rest decode into their wire types.
 func (h *socketHandler) handle(ctx context.Context, s *realtime.Session, id Identity, env realtime.Envelope) error {
 	if s.Identity().Kind == realtime.KindOperator {
-		if env.Type != "subscribe" {
+		if env.Type != wire.TypeSubscribe {
 			return realtime.UnknownType(env.Type)
 		}
-		var m struct {
-			BBox []float64 `json:"bbox"`
-		}
+		var m wire.Subscribe
 		if err := decodeData(env.Data, &m); err != nil {
 			return err
 		}
@@ -78,11 +87,11 @@ func (h *socketHandler) handle(ctx context.Context, s *realtime.Session, id Iden
 		}
 		chs := notify.ViewportChannels(box)
 		s.SetChannels(chs)
-		return s.Send("subscribed", map[string]any{"bbox": m.BBox, "channels": len(chs)})
+		return send(s, wire.Subscribed{BBox: m.BBox, Channels: len(chs)})
 	}
 	rid := mobilize.ResponderID(id.Subject)
 	switch env.Type {
-	case "location":
+	case wire.TypeLocation:
 		// A location that decodes but is no place (missing or out of
 		// range) is invalid_location; data that does not decode is
 		// invalid_message, as for every other message.
@@ -92,30 +101,40 @@ func (h *socketHandler) handle(ctx context.Context, s *realtime.Session, id Iden
 			return clientErr("invalid_location", "%s", clientMessage(err))
 		}
 		return h.domainErr(err)
-	case "status":
+	case wire.TypeStatus:
 		return h.domainErr(h.actions.setStatus(ctx, id, rid, env.Data))
-	case "accept", "decline":
-		var m struct {
-			OfferID string `json:"offer_id"`
-		}
+	case wire.TypeAccept:
+		var m wire.Accept
 		if err := decodeData(env.Data, &m); err != nil {
 			return err
 		}
-		if _, err := h.actions.answer(ctx, id, m.OfferID, env.Type == "accept"); err != nil {
-			return h.domainErr(err)
+		return h.answer(ctx, s, id, m.OfferID, true)
+	case wire.TypeDecline:
+		var m wire.Decline
+		if err := decodeData(env.Data, &m); err != nil {
+			return err
 		}
-		return s.Send("answered", map[string]any{"offer_id": m.OfferID, "answer": env.Type})
-	case "complete":
-		var m struct {
-			NeedID string `json:"need_id"`
-			Note   string `json:"note"`
-		}
+		return h.answer(ctx, s, id, m.OfferID, false)
+	case wire.TypeComplete:
+		var m wire.Complete
 		if err := decodeData(env.Data, &m); err != nil {
 			return err
 		}
 		return h.domainErr(h.actions.complete(ctx, id, m.NeedID, m.Note))
 	}
 	return realtime.UnknownType(env.Type)
+}
+
+// answer accepts or declines an offer and confirms it to the socket.
+func (h *socketHandler) answer(ctx context.Context, s *realtime.Session, id Identity, offerID string, accept bool) error {
+	if _, err := h.actions.answer(ctx, id, offerID, accept); err != nil {
+		return h.domainErr(err)
+	}
+	answer := wire.TypeDecline
+	if accept {
+		answer = wire.TypeAccept
+	}
+	return send(s, wire.Answered{OfferID: offerID, Answer: answer})
 }
 
 // domainErr turns domain refusals into error messages for the client;

@@ -23,7 +23,7 @@ const defaultConfigPath = "configs/liandong.yaml"
 
 // Config is the whole server configuration. Defaults live in Default; a YAML
 // file overrides them, the environment overrides the file and flags override
-// the environment (API.md, "Starting the server").
+// the environment (README.md, "Configuration").
 type Config struct {
 	Listen string      `yaml:"listen"`
 	Log    LogConfig   `yaml:"log"`

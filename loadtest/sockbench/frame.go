@@ -6,7 +6,7 @@ import (
 )
 
 // The server writes every envelope as {"v":1,"type":...,"id":...,"ts":...,
-// "data":{...}} (API.md, "Websocket"). A console in this benchmark reads a
+// "data":{...}} (docs/PROTOCOL.md, "The envelope"). A console in this benchmark reads a
 // quarter of a million frames a second, so it picks the few string fields it
 // needs out of the bytes instead of decoding whole objects.
 

@@ -25,7 +25,8 @@ import (
 )
 
 // The benchmarks run on a private redis-server on loopback, as production
-// would, never on the embedded one. Figures go in the README.
+// would, never on the embedded one. Figures go in docs/BENCHMARKS.md ("Live
+// index and matching").
 
 // cityHalfMeters spreads responders over a 50 km x 50 km city.
 const cityHalfMeters = 25_000

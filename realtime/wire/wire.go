@@ -1,8 +1,9 @@
-// Package wire is the vocabulary of the websocket protocol (API.md, v1):
-// one struct per message a socket carries, in the data of realtime's
-// envelope, and one per console event. The server says it with these
-// types and the drill reads it with the same ones, so that both agree on
-// every field by construction; wire_test.go pins the JSON keys.
+// Package wire is the vocabulary of the websocket protocol
+// (docs/PROTOCOL.md, v1): one struct per message a socket carries, in the
+// data of realtime's envelope, and one per console event. The server says
+// it with these types and the drill reads it with the same ones, so that
+// both agree on every field by construction; wire_test.go pins the JSON
+// keys and protocol_test.go holds the document to the types.
 //
 // The package is a leaf: it imports nothing of the project, and its types
 // hold plain strings and numbers, not domain types, so that it can be
