@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/internal/testkit"
 )
 
 // Shutdown sends every client 1001, refuses new sockets and leaves no
@@ -172,7 +173,7 @@ func TestIdleConnectionMemory(t *testing.T) {
 		}
 		defer c.Close()
 	}
-	waitFor(t, "warm-up sockets", func() bool { return h.Stats().Connections == warm })
+	testkit.WaitFor(t, "warm-up sockets", waitLimit, func() bool { return h.Stats().Connections == warm })
 	time.Sleep(100 * time.Millisecond)
 
 	heap0, stack0 := memInUse()
@@ -189,7 +190,7 @@ func TestIdleConnectionMemory(t *testing.T) {
 		}
 		conns = append(conns, c)
 	}
-	waitFor(t, "all registered", func() bool { return h.Stats().Connections == int64(n+warm) })
+	testkit.WaitFor(t, "all registered", waitLimit, func() bool { return h.Stats().Connections == int64(n+warm) })
 	time.Sleep(200 * time.Millisecond) // let every writer finish its first inbox read
 	heap1, stack1 := memInUse()
 	heap, stack := float64(heap1-heap0)/float64(n), float64(stack1-stack0)/float64(n)
