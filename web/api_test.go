@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"sort"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +19,7 @@ import (
 
 	"github.com/liandong/liandong/geo"
 	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/internal/testkit"
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/redisstore"
 )
@@ -29,23 +27,11 @@ import (
 // Yantai, where the tests place people and needs.
 const testLat, testLng = 37.46, 121.45
 
-// testClock is a clock the test moves by hand.
-type testClock struct{ ms atomic.Int64 }
-
-func newTestClock() *testClock {
-	c := &testClock{}
-	c.ms.Store(time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC).UnixMilli())
-	return c
-}
-
-func (c *testClock) Now() time.Time          { return time.UnixMilli(c.ms.Load()).UTC() }
-func (c *testClock) Advance(d time.Duration) { c.ms.Add(d.Milliseconds()) }
-
 // env is one API over one Redis, with a fixed clock.
 type env struct {
 	t     testing.TB
 	rdb   redis.UniversalClient
-	clock *testClock
+	clock *testkit.Clock
 	store *redisstore.Store
 	// access holds the API's own records: users, revocations, audit.
 	access AccessStore
@@ -69,7 +55,7 @@ const (
 // turns them on, so that tests are not throttled by their own speed.
 func newEnv(t testing.TB, rdb redis.UniversalClient, opts ...func(*APIOptions)) *env {
 	t.Helper()
-	e := &env{t: t, rdb: rdb, clock: newTestClock(), events: &eventLog{}}
+	e := &env{t: t, rdb: rdb, clock: testkit.NewClock(), events: &eventLog{}}
 	var err error
 	e.store, err = redisstore.NewStore(rdb, redisstore.IndexOptions{Prefix: testPrefix, Region: testRegion, Now: e.clock.Now})
 	if err != nil {
@@ -308,42 +294,6 @@ func (e *env) fixture() *fixture {
 		cRespOther:  e.token(f.R2, RoleResponder, "org-b"),
 	}
 	return f
-}
-
-// snapshot is every key of the Redis with its type, value and whether it
-// expires: two equal snapshots mean nothing changed.
-func snapshot(t testing.TB, rdb redis.UniversalClient) string {
-	t.Helper()
-	ctx := context.Background()
-	keys, err := rdb.Keys(ctx, "*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		typ := rdb.Type(ctx, k).Val()
-		var v any
-		switch typ {
-		case "string":
-			v = rdb.Get(ctx, k).Val()
-		case "hash":
-			v = rdb.HGetAll(ctx, k).Val()
-		case "set":
-			m := rdb.SMembers(ctx, k).Val()
-			slices.Sort(m)
-			v = m
-		case "zset":
-			v = rdb.ZRangeWithScores(ctx, k, 0, -1).Val()
-		case "list":
-			v = rdb.LRange(ctx, k, 0, -1).Val()
-		case "stream":
-			v = rdb.XRange(ctx, k, "-", "+").Val()
-		}
-		expires := rdb.TTL(ctx, k).Val() > 0
-		fmt.Fprintf(&b, "%s %s %v %v\n", k, typ, expires, v)
-	}
-	return b.String()
 }
 
 func TestHealthAndUnknownRoutes(t *testing.T) {

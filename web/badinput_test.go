@@ -3,6 +3,8 @@ package web
 import (
 	"strings"
 	"testing"
+
+	"github.com/liandong/liandong/internal/redistest"
 )
 
 // TestBadInput sends refused requests to every endpoint that takes input
@@ -133,7 +135,7 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			before := snapshot(t, e.rdb)
+			before := redistest.Snapshot(t, e.rdb)
 			r := e.do(c.method, c.path(f), f.tokens[c.caller], c.body, c.headers...)
 			if r.Status != c.status {
 				t.Fatalf("status %d, want %d: %.300s", r.Status, c.status, r.Body)
@@ -141,7 +143,7 @@ func TestBadInput(t *testing.T) {
 			if code := r.errorCode(t); code != c.code {
 				t.Fatalf("code %s, want %s: %.300s", code, c.code, r.Body)
 			}
-			if after := snapshot(t, e.rdb); after != before {
+			if after := redistest.Snapshot(t, e.rdb); after != before {
 				t.Fatalf("Redis changed:\nbefore %s\nafter  %s", before, after)
 			}
 		})

@@ -33,12 +33,12 @@ func TestBatchAllOrNothing(t *testing.T) {
 		e := newBackendEnv(t, b)
 		coord := e.token("coord-a", RoleCoordinator, "org-a")
 
-		before := snapshot(t, e.rdb)
+		before := redistest.Snapshot(t, e.rdb)
 		r := e.do("POST", "/api/v1/responders/batch", coord, batchBody(200, 137)).want(t, 400)
 		if !strings.Contains(string(r.Body), "responders[137].role") {
 			t.Fatalf("refusal does not name entry 137: %s", r.Body)
 		}
-		if after := snapshot(t, e.rdb); after != before {
+		if after := redistest.Snapshot(t, e.rdb); after != before {
 			t.Fatal("a refused batch changed Redis")
 		}
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/liandong/liandong/geo"
+	"github.com/liandong/liandong/internal/redistest"
 	"github.com/liandong/liandong/mobilize"
 )
 
@@ -111,7 +112,7 @@ func TestDepotEndpoints(t *testing.T) {
 		t.Fatalf("depot after cancel: %s", r.Body)
 	}
 
-	before := snapshot(t, e.rdb)
+	before := redistest.Snapshot(t, e.rdb)
 	bad := []struct {
 		name, method, path string
 		token              string
@@ -146,7 +147,7 @@ func TestDepotEndpoints(t *testing.T) {
 			}
 		})
 	}
-	if after := snapshot(t, e.rdb); after != before {
+	if after := redistest.Snapshot(t, e.rdb); after != before {
 		t.Fatal("refused requests changed Redis")
 	}
 	if e.do("GET", "/api/v1/depots/dep-a", op, nil).Status != http.StatusOK {

@@ -2,13 +2,13 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/internal/testkit"
 )
 
 func countNeeds(t testing.TB, e *env) int {
@@ -125,7 +125,7 @@ func TestIdempotencyWaitsForTheFirst(t *testing.T) {
 	// A reservation held by a request still running: a duplicate waits,
 	// then is told to retry.
 	rkey := e.key("idem:" + sum(string(RoleOperator), "op1", "POST /api/v1/needs", "slow"))
-	fp := sum("POST", "/api/v1/needs", mustJSON(t, idemNeed))
+	fp := sum("POST", "/api/v1/needs", testkit.MustJSON(t, idemNeed))
 	e.rdb.Set(context.Background(), rkey, fmt.Sprintf(`{"owner":"x","fp":%q}`, fp), time.Minute)
 	start := time.Now()
 	r := e.do("POST", "/api/v1/needs", op, idemNeed, "Idempotency-Key", "slow").want(t, 409)
@@ -138,13 +138,4 @@ func TestIdempotencyWaitsForTheFirst(t *testing.T) {
 	if n := countNeeds(t, e); n != 0 {
 		t.Fatalf("%d needs while the first request runs", n)
 	}
-}
-
-func mustJSON(t testing.TB, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }

@@ -92,7 +92,7 @@ func TestFeedbackLinkOnceOnlyAndNothingElse(t *testing.T) {
 		}
 
 		// Bad input changes nothing.
-		before := snapshot(t, e.rdb)
+		before := redistest.Snapshot(t, e.rdb)
 		forged := f.N2 + "." + strings.Repeat("A", feedbackMACLen)
 		other := f.N1 + token[len(f.N2):] // N2's mac on another need
 		for name, try := range map[string]struct {
@@ -117,7 +117,7 @@ func TestFeedbackLinkOnceOnlyAndNothingElse(t *testing.T) {
 		if r := e.do("POST", "/feedback/"+token, "", "rating=9&comment=x", "Content-Type", "application/x-www-form-urlencoded"); r.Status != 400 {
 			t.Errorf("page form with rating 9: %d", r.Status)
 		}
-		if after := snapshot(t, e.rdb); after != before {
+		if after := redistest.Snapshot(t, e.rdb); after != before {
 			t.Fatalf("refused feedback changed Redis:\nbefore %s\nafter %s", before, after)
 		}
 
@@ -264,7 +264,7 @@ func TestHoursCreditedAndEditAudited(t *testing.T) {
 		entry := h.Entries[0].ID
 		path := "/api/v1/responders/" + f.R1 + "/hours/" + entry
 
-		before := snapshot(t, e.rdb)
+		before := redistest.Snapshot(t, e.rdb)
 		for name, try := range map[string]struct {
 			caller string
 			body   any
@@ -286,7 +286,7 @@ func TestHoursCreditedAndEditAudited(t *testing.T) {
 				t.Errorf("%s: %d, want %d: %s", name, r.Status, try.status, r.Body)
 			}
 		}
-		if after := snapshot(t, e.rdb); after != before {
+		if after := redistest.Snapshot(t, e.rdb); after != before {
 			t.Fatalf("refused edits changed Redis")
 		}
 
