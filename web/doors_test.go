@@ -183,8 +183,8 @@ func TestResponderActionsAgreeOnBothDoors(t *testing.T) {
 		e := newEmbeddedEnv(t)
 		admin := e.token("admin", RoleAdmin, "")
 		var reg struct{ ID, Token string }
-		e.do("POST", "/api/v1/responders", admin, map[string]any{"name": "李华", "role": "volunteer"}).want(t, 201).decode(t, &reg)
-		e.do("PUT", "/api/v1/responders/"+reg.ID+"/location", reg.Token, `{"lat":37.53,"lng":121.39}`).want(t, 204)
+		e.do("POST", "/api/v1/responders", admin, map[string]any{"name": "李华", "role": "volunteer"}).Want(t, 201).Decode(t, &reg)
+		e.do("PUT", "/api/v1/responders/"+reg.ID+"/location", reg.Token, `{"lat":37.53,"lng":121.39}`).Want(t, 204)
 		auditBefore := len(e.auditEntries(t, admin))
 		e.events.take()
 
@@ -193,7 +193,7 @@ func TestResponderActionsAgreeOnBothDoors(t *testing.T) {
 		case "http":
 			path := "/api/v1/responders/" + reg.ID + "/" + typ
 			if r := e.do("PUT", path, reg.Token, data); r.Status != http.StatusNoContent {
-				code = r.errorCode(t)
+				code = r.ErrorCode(t)
 			}
 		case "socket":
 			code = dialResponder(t, e, reg.Token).send(typ, data)
@@ -225,6 +225,6 @@ func TestResponderActionsAgreeOnBothDoors(t *testing.T) {
 func (e *env) auditEntries(t *testing.T, admin string) []json.RawMessage {
 	t.Helper()
 	var out struct{ Entries []json.RawMessage }
-	e.do("GET", "/api/v1/audit?limit=1000", admin, nil).want(t, 200).decode(t, &out)
+	e.do("GET", "/api/v1/audit?limit=1000", admin, nil).Want(t, 200).Decode(t, &out)
 	return out.Entries
 }
