@@ -31,13 +31,7 @@ func TestShutdown(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
 	before := runtime.NumGoroutine()
 
-	h, err := New(onRedis(t, rdb, "sd:", 0, HubOptions{Logger: zap.NewNop()}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	h := newHub(t, rdb, onRedis(t, rdb, "sd:", 0, HubOptions{Logger: zap.NewNop()}))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = h.Serve(w, r, Identity{UserID: r.URL.Query().Get("user"), Kind: KindOperator}, testHandler{welcome: true})
 	}))
@@ -63,7 +57,7 @@ func TestShutdown(t *testing.T) {
 	if err := <-shutdown; err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}
-	_, err = dialErr(srv, &testDialer, "late", "")
+	_, err := dialErr(srv, &testDialer, "late", "")
 	if !errors.Is(err, websocket.ErrBadHandshake) {
 		t.Fatalf("dial after shutdown: %v, want a refused handshake", err)
 	}
@@ -150,18 +144,11 @@ func TestIdleConnectionMemory(t *testing.T) {
 	if testing.Short() {
 		n = 200
 	}
-	h, err := New(onRedis(t, embedded(t), "test:", 0, HubOptions{Logger: zap.NewNop()}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	h := newHub(t, embedded(t), HubOptions{Logger: zap.NewNop()})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = h.Serve(w, r, Identity{UserID: r.URL.Query().Get("user"), Kind: KindResponder}, testHandler{})
 	}))
 	defer srv.Close()
-	defer h.Close()
 	addr := strings.TrimPrefix(srv.URL, "http://")
 	// Warm up: the first sockets pay for what does not grow per socket
 	// (the Redis connection pool, buffer pools).
