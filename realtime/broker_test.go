@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/liandong/liandong/internal/testkit"
 )
 
 func (c *client) subscribe(channels string) {
@@ -73,7 +75,7 @@ func TestViewportRouting(t *testing.T) {
 			t.Fatalf("op-b channels not deduplicated")
 		}
 		a.conn.Close()
-		waitFor(t, "h1 index emptied", func() bool {
+		testkit.WaitFor(t, "h1 index emptied", waitLimit, func() bool {
 			h1.mu.RLock()
 			defer h1.mu.RUnlock()
 			return len(h1.channels) == 0 && len(h1.users) == 0

@@ -298,14 +298,6 @@ func payloadN(t testing.TB, env Envelope) int {
 	return body.N
 }
 
-// waitFor polls cond for up to 5 s.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+// waitLimit is how long the tests wait for the hub to settle
+// (testkit.WaitFor).
+const waitLimit = 5 * time.Second

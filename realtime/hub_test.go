@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/internal/testkit"
 )
 
 // Shutdown sends every client 1001, refuses new sockets and leaves no
@@ -30,13 +31,7 @@ func TestShutdown(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
 	before := runtime.NumGoroutine()
 
-	h, err := New(onRedis(t, rdb, "sd:", 0, HubOptions{Logger: zap.NewNop()}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	h := newHub(t, rdb, onRedis(t, rdb, "sd:", 0, HubOptions{Logger: zap.NewNop()}))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = h.Serve(w, r, Identity{UserID: r.URL.Query().Get("user"), Kind: KindOperator}, testHandler{welcome: true})
 	}))
@@ -62,7 +57,7 @@ func TestShutdown(t *testing.T) {
 	if err := <-shutdown; err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}
-	_, err = dialErr(srv, &testDialer, "late", "")
+	_, err := dialErr(srv, &testDialer, "late", "")
 	if !errors.Is(err, websocket.ErrBadHandshake) {
 		t.Fatalf("dial after shutdown: %v, want a refused handshake", err)
 	}
@@ -149,18 +144,11 @@ func TestIdleConnectionMemory(t *testing.T) {
 	if testing.Short() {
 		n = 200
 	}
-	h, err := New(onRedis(t, embedded(t), "test:", 0, HubOptions{Logger: zap.NewNop()}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	h := newHub(t, embedded(t), HubOptions{Logger: zap.NewNop()})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = h.Serve(w, r, Identity{UserID: r.URL.Query().Get("user"), Kind: KindResponder}, testHandler{})
 	}))
 	defer srv.Close()
-	defer h.Close()
 	addr := strings.TrimPrefix(srv.URL, "http://")
 	// Warm up: the first sockets pay for what does not grow per socket
 	// (the Redis connection pool, buffer pools).
@@ -172,7 +160,7 @@ func TestIdleConnectionMemory(t *testing.T) {
 		}
 		defer c.Close()
 	}
-	waitFor(t, "warm-up sockets", func() bool { return h.Stats().Connections == warm })
+	testkit.WaitFor(t, "warm-up sockets", waitLimit, func() bool { return h.Stats().Connections == warm })
 	time.Sleep(100 * time.Millisecond)
 
 	heap0, stack0 := memInUse()
@@ -189,7 +177,7 @@ func TestIdleConnectionMemory(t *testing.T) {
 		}
 		conns = append(conns, c)
 	}
-	waitFor(t, "all registered", func() bool { return h.Stats().Connections == int64(n+warm) })
+	testkit.WaitFor(t, "all registered", waitLimit, func() bool { return h.Stats().Connections == int64(n+warm) })
 	time.Sleep(200 * time.Millisecond) // let every writer finish its first inbox read
 	heap1, stack1 := memInUse()
 	heap, stack := float64(heap1-heap0)/float64(n), float64(stack1-stack0)/float64(n)

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/internal/testkit"
 )
 
 func TestStreamID(t *testing.T) {
@@ -218,7 +219,7 @@ func TestResync(t *testing.T) {
 			// held: 10 and 11 are trimmed before it reads them.
 			c := dial(t, srv, "u1", ids[8])
 			c.expectOffers(9, 10, ids[9:]) // the first inbox read is over
-			waitFor(t, "earlier sockets gone", func() bool { return len(h.sessionsOf("u1")) == 1 })
+			testkit.WaitFor(t, "earlier sockets gone", waitLimit, func() bool { return len(h.sessionsOf("u1")) == 1 })
 			s := h.sessionsOf("u1")[0]
 			s.mu.Lock() // holds the writer before its next flush
 			more := deliverN(t, h, "u1", 10, 17)
@@ -240,7 +241,7 @@ func TestAck(t *testing.T) {
 		c.expectOffers(0, 3, ids)
 
 		c.send(`{"v":1,"type":"ack","data":{"id":"` + ids[1] + `"}}`)
-		waitFor(t, "inbox trimmed to 1", func() bool {
+		testkit.WaitFor(t, "inbox trimmed to 1", waitLimit, func() bool {
 			return rdb.XLen(context.Background(), "ack:{u:u1}:inbox").Val() == 1
 		})
 		c.send(`{"v":1,"type":"ack","data":{"id":"99999999999999-0"}}`)
@@ -324,7 +325,7 @@ func TestLostNoticeIsReadBack(t *testing.T) {
 		lossy.dropAfter = first[0]
 		lossy.mu.Unlock()
 		silent := deliverN(t, h, "u1", 1, 2)
-		waitFor(t, "the notice to be lost", func() bool { return !lossy.armed() })
+		testkit.WaitFor(t, "the notice to be lost", waitLimit, func() bool { return !lossy.armed() })
 		last := deliverN(t, h, "u1", 2, 3)
 		c.expectOffers(1, 3, []string{silent[0], last[0]})
 	})

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/liandong/liandong/internal/testkit"
 )
 
 // TestPingsKeepLiveClientsAndDropSilentOnes: the hub's pinger pings every
@@ -71,9 +73,9 @@ func TestIdleSocketHasNoWriter(t *testing.T) {
 	srv := serve(t, h, testHandler{welcome: true})
 	c := dial(t, srv, "idle", "")
 	c.expect("welcome")
-	waitFor(t, "the writer to end", func() bool { return writers() == 0 })
+	testkit.WaitFor(t, "the writer to end", waitLimit, func() bool { return writers() == 0 })
 	c.echo("still there")
-	waitFor(t, "the writer to end again", func() bool { return writers() == 0 })
+	testkit.WaitFor(t, "the writer to end again", waitLimit, func() bool { return writers() == 0 })
 	c.conn.Close()
 }
 

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/liandong/liandong/internal/testkit"
 )
 
 func TestBadMessagesKeepSocketOpen(t *testing.T) {
@@ -65,7 +67,7 @@ func TestOversizedMessageCloses1009(t *testing.T) {
 	c.expect("echo")
 	c.send(msg(64<<10 + 1))
 	c.expectClose(websocket.CloseMessageTooBig)
-	waitFor(t, "session gone", func() bool { return h.Stats().Connections == 0 })
+	testkit.WaitFor(t, "session gone", waitLimit, func() bool { return h.Stats().Connections == 0 })
 }
 
 func TestRateLimit(t *testing.T) {
@@ -126,7 +128,7 @@ func TestSlowClientDoesNotDelayOthers(t *testing.T) {
 		clients[i].send(`{"v":1,"type":"subscribe","data":{"channels":["cell:a"]}}`)
 		clients[i].expect("subscribed")
 	}
-	waitFor(t, "all subscribed", func() bool {
+	testkit.WaitFor(t, "all subscribed", waitLimit, func() bool {
 		h.mu.RLock()
 		defer h.mu.RUnlock()
 		return len(h.channels["cell:a"]) == fast+1
@@ -193,8 +195,8 @@ func TestSlowClientDoesNotDelayOthers(t *testing.T) {
 		t.Fatalf("fast client: %s", e)
 	}
 	elapsed := time.Since(start)
-	waitFor(t, "slow client disconnected", func() bool { return h.Stats().SlowDisconnects == 1 })
-	waitFor(t, "slow session gone", func() bool { return h.Stats().Connections == fast })
+	testkit.WaitFor(t, "slow client disconnected", waitLimit, func() bool { return h.Stats().SlowDisconnects == 1 })
+	testkit.WaitFor(t, "slow session gone", waitLimit, func() bool { return h.Stats().Connections == fast })
 	st := h.Stats()
 	t.Logf("%d events x %d consoles in %v; peak send queue %d (bound %d)", events, fast, elapsed, st.PeakSendQueue, queue)
 	if st.PeakSendQueue > queue {

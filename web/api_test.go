@@ -1,17 +1,9 @@
 package web
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"slices"
-	"sort"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +14,7 @@ import (
 
 	"github.com/liandong/liandong/geo"
 	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/internal/testkit"
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/redisstore"
 )
@@ -29,23 +22,11 @@ import (
 // Yantai, where the tests place people and needs.
 const testLat, testLng = 37.46, 121.45
 
-// testClock is a clock the test moves by hand.
-type testClock struct{ ms atomic.Int64 }
-
-func newTestClock() *testClock {
-	c := &testClock{}
-	c.ms.Store(time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC).UnixMilli())
-	return c
-}
-
-func (c *testClock) Now() time.Time          { return time.UnixMilli(c.ms.Load()).UTC() }
-func (c *testClock) Advance(d time.Duration) { c.ms.Add(d.Milliseconds()) }
-
 // env is one API over one Redis, with a fixed clock.
 type env struct {
 	t     testing.TB
 	rdb   redis.UniversalClient
-	clock *testClock
+	clock *testkit.Clock
 	store *redisstore.Store
 	// access holds the API's own records: users, revocations, audit.
 	access AccessStore
@@ -69,7 +50,7 @@ const (
 // turns them on, so that tests are not throttled by their own speed.
 func newEnv(t testing.TB, rdb redis.UniversalClient, opts ...func(*APIOptions)) *env {
 	t.Helper()
-	e := &env{t: t, rdb: rdb, clock: newTestClock(), events: &eventLog{}}
+	e := &env{t: t, rdb: rdb, clock: testkit.NewClock(), events: &eventLog{}}
 	var err error
 	e.store, err = redisstore.NewStore(rdb, redisstore.IndexOptions{Prefix: testPrefix, Region: testRegion, Now: e.clock.Now})
 	if err != nil {
@@ -128,32 +109,14 @@ func (e *env) token(subject string, role Role, org string) string {
 	return tok
 }
 
-// response is an answer read whole.
-type response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
-
-// do sends one request. body is nil (none), a string or []byte (raw), or
-// anything else (marshalled). headers are name, value pairs.
-func (e *env) do(method, path, token string, body any, headers ...string) response {
+// do sends one request to the server in process, as a recorder sees it:
+// no listener, the address httptest gives every request (one client, for
+// the rate limits), no header but the token and those named. body is as
+// testkit.RequestBody takes it; headers are name, value pairs (e.g.
+// Idempotency-Key).
+func (e *env) do(method, path, token string, body any, headers ...string) testkit.Response {
 	e.t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req := httptest.NewRequest(method, path, rd)
+	req := httptest.NewRequest(method, path, testkit.RequestBody(e.t, body))
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -162,40 +125,7 @@ func (e *env) do(method, path, token string, body any, headers ...string) respon
 	}
 	rec := httptest.NewRecorder()
 	e.srv.ServeHTTP(rec, req)
-	return response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
-}
-
-// decode unmarshals a response body into v, failing the test if it cannot.
-func (r response) decode(t testing.TB, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.Body, v); err != nil {
-		t.Fatalf("status %d, body %q: %v", r.Status, r.Body, err)
-	}
-}
-
-// errorCode returns the code of an error body, failing if the body is
-// not the uniform error shape.
-func (r response) errorCode(t testing.TB) string {
-	t.Helper()
-	var eb struct {
-		Error *struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	r.decode(t, &eb)
-	if eb.Error == nil || eb.Error.Code == "" || eb.Error.Message == "" {
-		t.Fatalf("status %d: not an error body: %s", r.Status, r.Body)
-	}
-	return eb.Error.Code
-}
-
-func (r response) want(t testing.TB, status int) response {
-	t.Helper()
-	if r.Status != status {
-		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
-	}
-	return r
+	return testkit.Response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
 }
 
 // fixture is a small city: two organisations, responders, needs, an offer.
@@ -310,51 +240,15 @@ func (e *env) fixture() *fixture {
 	return f
 }
 
-// snapshot is every key of the Redis with its type, value and whether it
-// expires: two equal snapshots mean nothing changed.
-func snapshot(t testing.TB, rdb redis.UniversalClient) string {
-	t.Helper()
-	ctx := context.Background()
-	keys, err := rdb.Keys(ctx, "*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		typ := rdb.Type(ctx, k).Val()
-		var v any
-		switch typ {
-		case "string":
-			v = rdb.Get(ctx, k).Val()
-		case "hash":
-			v = rdb.HGetAll(ctx, k).Val()
-		case "set":
-			m := rdb.SMembers(ctx, k).Val()
-			slices.Sort(m)
-			v = m
-		case "zset":
-			v = rdb.ZRangeWithScores(ctx, k, 0, -1).Val()
-		case "list":
-			v = rdb.LRange(ctx, k, 0, -1).Val()
-		case "stream":
-			v = rdb.XRange(ctx, k, "-", "+").Val()
-		}
-		expires := rdb.TTL(ctx, k).Val() > 0
-		fmt.Fprintf(&b, "%s %s %v %v\n", k, typ, expires, v)
-	}
-	return b.String()
-}
-
 func TestHealthAndUnknownRoutes(t *testing.T) {
 	e := newEmbeddedEnv(t)
-	e.do("GET", "/healthz", "", nil).want(t, 200)
-	e.do("GET", "/readyz", "", nil).want(t, 200)
-	if code := e.do("GET", "/api/v1/nothing", "", nil).want(t, 404).errorCode(t); code != "not_found" {
+	e.do("GET", "/healthz", "", nil).Want(t, 200)
+	e.do("GET", "/readyz", "", nil).Want(t, 200)
+	if code := e.do("GET", "/api/v1/nothing", "", nil).Want(t, 404).ErrorCode(t); code != "not_found" {
 		t.Fatalf("code %s", code)
 	}
-	r := e.do("DELETE", "/api/v1/needs/abc", e.token("op", RoleOperator, ""), nil).want(t, 405)
-	if code := r.errorCode(t); code != "method_not_allowed" || r.Header.Get("Allow") != "GET" {
+	r := e.do("DELETE", "/api/v1/needs/abc", e.token("op", RoleOperator, ""), nil).Want(t, 405)
+	if code := r.ErrorCode(t); code != "method_not_allowed" || r.Header.Get("Allow") != "GET" {
 		t.Fatalf("code %s allow %q", code, r.Header.Get("Allow"))
 	}
 }
@@ -363,24 +257,24 @@ func TestResponderFlow(t *testing.T) {
 	e := newEmbeddedEnv(t)
 	op := e.token("op1", RoleOperator, "")
 	var reg registeredJSON
-	e.do("POST", "/api/v1/responders", op, map[string]any{"name": "Wang Fang", "role": "volunteer", "skills": []string{"first_aid"}}).want(t, 201).decode(t, &reg)
+	e.do("POST", "/api/v1/responders", op, map[string]any{"name": "Wang Fang", "role": "volunteer", "skills": []string{"first_aid"}}).Want(t, 201).Decode(t, &reg)
 	if reg.Status != mobilize.StatusAvailable || reg.Token == "" || reg.Lat != nil {
 		t.Fatalf("registered %+v", reg)
 	}
 	self := reg.Token
-	e.do("PUT", "/api/v1/responders/"+reg.ID+"/location", self, map[string]any{"lat": testLat, "lng": testLng}).want(t, 204)
+	e.do("PUT", "/api/v1/responders/"+reg.ID+"/location", self, map[string]any{"lat": testLat, "lng": testLng}).Want(t, 204)
 	var got responderJSON
-	e.do("GET", "/api/v1/responders/"+reg.ID, self, nil).want(t, 200).decode(t, &got)
+	e.do("GET", "/api/v1/responders/"+reg.ID, self, nil).Want(t, 200).Decode(t, &got)
 	if got.Lat == nil || *got.Lat != testLat || got.LastSeen == nil || *got.LastSeen != "2026-11-28T12:00:00Z" {
 		t.Fatalf("after location: %+v", got)
 	}
-	e.do("PUT", "/api/v1/responders/"+reg.ID+"/status", self, map[string]any{"status": "off_duty"}).want(t, 204)
-	e.do("GET", "/api/v1/responders/"+reg.ID, op, nil).want(t, 200).decode(t, &got)
+	e.do("PUT", "/api/v1/responders/"+reg.ID+"/status", self, map[string]any{"status": "off_duty"}).Want(t, 204)
+	e.do("GET", "/api/v1/responders/"+reg.ID, op, nil).Want(t, 200).Decode(t, &got)
 	if got.Status != mobilize.StatusOffDuty {
 		t.Fatalf("status %s", got.Status)
 	}
-	e.do("PUT", "/api/v1/responders/"+reg.ID+"/status", op, map[string]any{"status": "available"}).want(t, 204)
-	e.do("GET", "/api/v1/responders/"+reg.ID, op, nil).want(t, 200).decode(t, &got)
+	e.do("PUT", "/api/v1/responders/"+reg.ID+"/status", op, map[string]any{"status": "available"}).Want(t, 204)
+	e.do("GET", "/api/v1/responders/"+reg.ID, op, nil).Want(t, 200).Decode(t, &got)
 	if got.Status != mobilize.StatusAvailable {
 		t.Fatalf("status %s", got.Status)
 	}
@@ -390,35 +284,35 @@ func TestNeedLifecycleOverHTTP(t *testing.T) {
 	e := newEmbeddedEnv(t)
 	op := e.token("op1", RoleOperator, "")
 	var reg registeredJSON
-	e.do("POST", "/api/v1/responders", op, map[string]any{"name": "Li Lei", "role": "social_worker"}).want(t, 201).decode(t, &reg)
-	e.do("PUT", "/api/v1/responders/"+reg.ID+"/location", reg.Token, map[string]any{"lat": testLat, "lng": testLng + 0.002}).want(t, 204)
+	e.do("POST", "/api/v1/responders", op, map[string]any{"name": "Li Lei", "role": "social_worker"}).Want(t, 201).Decode(t, &reg)
+	e.do("PUT", "/api/v1/responders/"+reg.ID+"/location", reg.Token, map[string]any{"lat": testLat, "lng": testLng + 0.002}).Want(t, 204)
 	var n needJSON
 	e.do("POST", "/api/v1/needs", op, map[string]any{"lat": testLat, "lng": testLng, "category": "welfare_visit", "urgency": 2,
-		"team": []map[string]any{{"role": "social_worker", "count": 1}}}).want(t, 201).decode(t, &n)
+		"team": []map[string]any{{"role": "social_worker", "count": 1}}}).Want(t, 201).Decode(t, &n)
 	if n.Status != mobilize.NeedOpen || n.Lat != testLat || n.LeadID != nil || n.StaffedAt != nil {
 		t.Fatalf("created %+v", n)
 	}
 	e.tick()
 	var offers offerList
-	e.do("GET", "/api/v1/responders/"+reg.ID+"/offers", reg.Token, nil).want(t, 200).decode(t, &offers)
+	e.do("GET", "/api/v1/responders/"+reg.ID+"/offers", reg.Token, nil).Want(t, 200).Decode(t, &offers)
 	if len(offers.Offers) != 1 || offers.Offers[0].NeedID != n.ID {
 		t.Fatalf("offers %+v", offers)
 	}
 	var ans answerJSON
-	e.do("POST", "/api/v1/offers/"+offers.Offers[0].OfferID+"/accept", reg.Token, nil).want(t, 200).decode(t, &ans)
+	e.do("POST", "/api/v1/offers/"+offers.Offers[0].OfferID+"/accept", reg.Token, nil).Want(t, 200).Decode(t, &ans)
 	if ans.Outcome != "staffed" || ans.LeadID == nil || *ans.LeadID != reg.ID {
 		t.Fatalf("answer %+v", ans)
 	}
-	e.do("GET", "/api/v1/needs/"+n.ID, op, nil).want(t, 200).decode(t, &n)
+	e.do("GET", "/api/v1/needs/"+n.ID, op, nil).Want(t, 200).Decode(t, &n)
 	if n.Status != mobilize.NeedStaffed || n.StaffedAt == nil || len(n.Assignments) != 1 || n.Assignments[0].State != mobilize.AssignAccepted {
 		t.Fatalf("staffed %+v", n)
 	}
-	e.do("POST", "/api/v1/needs/"+n.ID+"/complete", reg.Token, map[string]any{"note": "all well"}).want(t, 204)
-	e.do("GET", "/api/v1/needs/"+n.ID, op, nil).want(t, 200).decode(t, &n)
+	e.do("POST", "/api/v1/needs/"+n.ID+"/complete", reg.Token, map[string]any{"note": "all well"}).Want(t, 204)
+	e.do("GET", "/api/v1/needs/"+n.ID, op, nil).Want(t, 200).Decode(t, &n)
 	if n.Status != mobilize.NeedCompleted {
 		t.Fatalf("completed %+v", n)
 	}
-	code := e.do("POST", "/api/v1/needs/"+n.ID+"/cancel", op, nil).want(t, 409).errorCode(t)
+	code := e.do("POST", "/api/v1/needs/"+n.ID+"/cancel", op, nil).Want(t, 409).ErrorCode(t)
 	if code != "invalid_transition" {
 		t.Fatalf("code %s", code)
 	}
@@ -429,7 +323,7 @@ func TestListNeeds(t *testing.T) {
 	f := e.fixture()
 	list := func(token, query string) []string {
 		var l needList
-		e.do("GET", "/api/v1/needs"+query, token, nil).want(t, 200).decode(t, &l)
+		e.do("GET", "/api/v1/needs"+query, token, nil).Want(t, 200).Decode(t, &l)
 		var ids []string
 		for _, n := range l.Needs {
 			ids = append(ids, n.ID)

@@ -38,11 +38,11 @@ func TestAreaUploadIsAllOrNothing(t *testing.T) {
 		e := newBackendEnv(t, b)
 		admin := e.token("admin", RoleAdmin, "")
 		var loaded areasLoadedJSON
-		e.do("POST", "/api/v1/areas", admin, webTestTree()).want(t, 200).decode(t, &loaded)
+		e.do("POST", "/api/v1/areas", admin, webTestTree()).Want(t, 200).Decode(t, &loaded)
 		if loaded.Loaded != 5 || loaded.Total != 5 {
 			t.Fatalf("loaded %+v", loaded)
 		}
-		before := e.do("GET", "/api/v1/areas", admin, nil).want(t, 200).Body
+		before := e.do("GET", "/api/v1/areas", admin, nil).Want(t, 200).Body
 		good := webBox("c3", "community", "s1", 37.41, 121.36, 37.43, 121.38)
 		for name, body := range map[string]string{
 			"malformed JSON":        `{"type":"FeatureCollection","features":[{"type":"Feature"`,
@@ -60,7 +60,7 @@ func TestAreaUploadIsAllOrNothing(t *testing.T) {
 				t.Errorf("%s: status %d: %s", name, r.Status, r.Body)
 				continue
 			}
-			r.errorCode(t)
+			r.ErrorCode(t)
 			if after := e.do("GET", "/api/v1/areas", admin, nil).Body; string(after) != string(before) {
 				t.Fatalf("%s: the areas changed", name)
 			}
@@ -72,15 +72,15 @@ func TestCoordinatorsSeeTheNeedsOfTheirArea(t *testing.T) {
 	e := newEmbeddedEnv(t)
 	admin := e.token("admin", RoleAdmin, "")
 	op := e.token("op", RoleOperator, "")
-	e.do("POST", "/api/v1/areas", admin, webTestTree()).want(t, 200)
+	e.do("POST", "/api/v1/areas", admin, webTestTree()).Want(t, 200)
 	for _, o := range []map[string]any{
 		{"id": "cc1", "name": "C1 committee", "kind": "community_committee", "home_area": "c1"},
 		{"id": "station", "name": "S1 social work station", "kind": "social_work_station", "home_area": "s1", "partners": []string{"cc1"}},
 	} {
-		e.do("POST", "/api/v1/organisations", op, o).want(t, 201)
+		e.do("POST", "/api/v1/organisations", op, o).Want(t, 201)
 	}
 	// Replacing answers 200; bad input 400 and nothing changes.
-	e.do("POST", "/api/v1/organisations", op, map[string]any{"id": "cc1", "name": "C1 residents' committee", "kind": "community_committee", "home_area": "c1"}).want(t, 200)
+	e.do("POST", "/api/v1/organisations", op, map[string]any{"id": "cc1", "name": "C1 residents' committee", "kind": "community_committee", "home_area": "c1"}).Want(t, 200)
 	for _, bad := range []string{
 		`{"id":"x","name":"X","kind":"club","home_area":"c1"}`,
 		`{"id":"x","name":"X","kind":"volunteer_team","home_area":"nowhere"}`,
@@ -89,10 +89,10 @@ func TestCoordinatorsSeeTheNeedsOfTheirArea(t *testing.T) {
 		`{"id":"x","name":"X","kind":"volunteer_team","home_area":"c1","extra":1}`,
 		`{"id":"x","name":"","kind":"volunteer_team","home_area":"c1"}`,
 	} {
-		e.do("POST", "/api/v1/organisations", op, bad).want(t, 400)
+		e.do("POST", "/api/v1/organisations", op, bad).Want(t, 400)
 	}
 	var orgs organisationList
-	e.do("GET", "/api/v1/organisations", op, nil).want(t, 200).decode(t, &orgs)
+	e.do("GET", "/api/v1/organisations", op, nil).Want(t, 200).Decode(t, &orgs)
 	if len(orgs.Organisations) != 2 || orgs.Organisations[0].Name != "C1 residents' committee" {
 		t.Fatalf("organisations %+v", orgs)
 	}
@@ -100,7 +100,7 @@ func TestCoordinatorsSeeTheNeedsOfTheirArea(t *testing.T) {
 	need := func(lat, lng float64) needJSON {
 		var n needJSON
 		e.do("POST", "/api/v1/needs", op, map[string]any{"lat": lat, "lng": lng, "category": "elderly_checkin", "urgency": 3,
-			"team": []map[string]any{{"role": "volunteer", "count": 1}}}).want(t, 201).decode(t, &n)
+			"team": []map[string]any{{"role": "volunteer", "count": 1}}}).Want(t, 201).Decode(t, &n)
 		return n
 	}
 	inC1, inC2, outside := need(37.46, 121.45), need(37.46, 121.41), need(37.55, 121.45)
@@ -109,7 +109,7 @@ func TestCoordinatorsSeeTheNeedsOfTheirArea(t *testing.T) {
 	}
 	visible := func(token string) map[string]bool {
 		var l needList
-		e.do("GET", "/api/v1/needs", token, nil).want(t, 200).decode(t, &l)
+		e.do("GET", "/api/v1/needs", token, nil).Want(t, 200).Decode(t, &l)
 		out := map[string]bool{}
 		for _, n := range l.Needs {
 			out[n.ID] = true
@@ -124,22 +124,22 @@ func TestCoordinatorsSeeTheNeedsOfTheirArea(t *testing.T) {
 	if v := visible(station); len(v) != 2 || !v[inC1.ID] || !v[inC2.ID] {
 		t.Fatalf("the street's station sees %v, want both communities' needs", v)
 	}
-	e.do("GET", "/api/v1/needs/"+inC1.ID, cc1, nil).want(t, 200)
-	e.do("GET", "/api/v1/needs/"+inC2.ID, cc1, nil).want(t, 404)
-	e.do("GET", "/api/v1/needs/"+outside.ID, station, nil).want(t, 404)
+	e.do("GET", "/api/v1/needs/"+inC1.ID, cc1, nil).Want(t, 200)
+	e.do("GET", "/api/v1/needs/"+inC2.ID, cc1, nil).Want(t, 404)
+	e.do("GET", "/api/v1/needs/"+outside.ID, station, nil).Want(t, 404)
 	var got needJSON
-	e.do("GET", "/api/v1/needs/"+inC1.ID, op, nil).want(t, 200).decode(t, &got)
+	e.do("GET", "/api/v1/needs/"+inC1.ID, op, nil).Want(t, 200).Decode(t, &got)
 	if got.Escalation == nil || got.Escalation.Step != 0 || got.Escalation.StepName != "community" || got.Escalation.GoalS != 900 || got.Escalation.NextAt == nil {
 		t.Fatalf("escalation of a new need: %+v", got.Escalation)
 	}
 
 	// Escalation by hand: operators only; each call is one step.
-	e.do("POST", "/api/v1/needs/"+inC1.ID+"/escalate", cc1, nil).want(t, 403)
-	e.do("POST", "/api/v1/needs/"+inC1.ID+"/escalate", op, `{"x":1}`).want(t, 400)
-	e.do("POST", "/api/v1/needs/nope/escalate", op, nil).want(t, 404)
-	e.do("POST", "/api/v1/needs/"+outside.ID+"/escalate", op, nil).want(t, 409)
+	e.do("POST", "/api/v1/needs/"+inC1.ID+"/escalate", cc1, nil).Want(t, 403)
+	e.do("POST", "/api/v1/needs/"+inC1.ID+"/escalate", op, `{"x":1}`).Want(t, 400)
+	e.do("POST", "/api/v1/needs/nope/escalate", op, nil).Want(t, 404)
+	e.do("POST", "/api/v1/needs/"+outside.ID+"/escalate", op, nil).Want(t, 409)
 	for step := 1; step <= 5; step++ {
-		e.do("POST", "/api/v1/needs/"+inC1.ID+"/escalate", op, nil).want(t, 200).decode(t, &got)
+		e.do("POST", "/api/v1/needs/"+inC1.ID+"/escalate", op, nil).Want(t, 200).Decode(t, &got)
 		if got.Escalation == nil || got.Escalation.Step != step {
 			t.Fatalf("escalation %d: %+v", step, got.Escalation)
 		}
@@ -147,5 +147,5 @@ func TestCoordinatorsSeeTheNeedsOfTheirArea(t *testing.T) {
 	if got.Escalation.Tier != "city" || got.Escalation.NextAt != nil {
 		t.Fatalf("at the city pool: %+v", got.Escalation)
 	}
-	e.do("POST", "/api/v1/needs/"+inC1.ID+"/escalate", op, nil).want(t, 409)
+	e.do("POST", "/api/v1/needs/"+inC1.ID+"/escalate", op, nil).Want(t, 409)
 }

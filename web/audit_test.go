@@ -9,14 +9,14 @@ func TestAudit(t *testing.T) {
 	admin := e.token("admin", RoleAdmin, "")
 	coord := e.token("coord-a", RoleCoordinator, "org-a")
 	var reg registeredJSON
-	e.do("POST", "/api/v1/responders", coord, map[string]any{"name": "Zhao Min", "role": "medic"}).want(t, 201).decode(t, &reg)
-	e.do("PUT", "/api/v1/responders/"+reg.ID+"/location", reg.Token, map[string]float64{"lat": testLat, "lng": testLng}).want(t, 204)
+	e.do("POST", "/api/v1/responders", coord, map[string]any{"name": "Zhao Min", "role": "medic"}).Want(t, 201).Decode(t, &reg)
+	e.do("PUT", "/api/v1/responders/"+reg.ID+"/location", reg.Token, map[string]float64{"lat": testLat, "lng": testLng}).Want(t, 204)
 	var n needJSON
-	e.do("POST", "/api/v1/needs", coord, idemNeed).want(t, 201).decode(t, &n)
-	e.do("POST", "/api/v1/needs/"+n.ID+"/cancel", admin, nil).want(t, 200)
+	e.do("POST", "/api/v1/needs", coord, idemNeed).Want(t, 201).Decode(t, &n)
+	e.do("POST", "/api/v1/needs/"+n.ID+"/cancel", admin, nil).Want(t, 200)
 
 	var l auditList
-	e.do("GET", "/api/v1/audit", admin, nil).want(t, 200).decode(t, &l)
+	e.do("GET", "/api/v1/audit", admin, nil).Want(t, 200).Decode(t, &l)
 	type row struct{ actor, action, target, org string }
 	want := []row{
 		{"admin", "need.cancel", n.ID, ""},
@@ -33,7 +33,7 @@ func TestAudit(t *testing.T) {
 		}
 	}
 	var page auditList
-	e.do("GET", "/api/v1/audit?limit=1&before="+l.Entries[0].ID, admin, nil).want(t, 200).decode(t, &page)
+	e.do("GET", "/api/v1/audit?limit=1&before="+l.Entries[0].ID, admin, nil).Want(t, 200).Decode(t, &page)
 	if len(page.Entries) != 1 || page.Entries[0].ID != l.Entries[1].ID {
 		t.Fatalf("second page %+v", page.Entries)
 	}

@@ -192,7 +192,7 @@ func TestAuthMatrix(t *testing.T) {
 	e := newEmbeddedEnv(t)
 	f := e.fixture()
 	e.badTokens(f)
-	e.do("POST", "/api/v1/areas", f.tokens[cAdmin], webTestTree()).want(t, 200) // after the needs: they stay in the city pool
+	e.do("POST", "/api/v1/areas", f.tokens[cAdmin], webTestTree()).Want(t, 200) // after the needs: they stay in the city pool
 	base := captureState(t, e.rdb)
 
 	routes := matrixRoutes()
@@ -229,7 +229,7 @@ func TestAuthMatrix(t *testing.T) {
 				continue
 			}
 			if r.Status >= 400 {
-				code := r.errorCode(t)
+				code := r.ErrorCode(t)
 				if wantCode := map[int]string{401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict"}[r.Status]; code != wantCode {
 					t.Errorf("%s %s as %s: code %s, want %s", mr.method, mr.pattern, caller, code, wantCode)
 				}
@@ -265,9 +265,9 @@ func TestRevoke(t *testing.T) {
 	e := newEmbeddedEnv(t)
 	ctx := context.Background()
 	op := e.token("op1", RoleOperator, "")
-	e.do("GET", "/api/v1/needs", op, nil).want(t, 200)
-	e.do("POST", "/api/v1/auth/revoke", op, nil).want(t, 204)
-	e.do("GET", "/api/v1/needs", op, nil).want(t, 401)
+	e.do("GET", "/api/v1/needs", op, nil).Want(t, 200)
+	e.do("POST", "/api/v1/auth/revoke", op, nil).Want(t, 204)
+	e.do("GET", "/api/v1/needs", op, nil).Want(t, 401)
 	if _, err := e.api.Authenticator().Verify(ctx, op); !errors.Is(err, ErrUnauthenticated) {
 		t.Fatalf("verify after revoke: %v", err)
 	}
@@ -281,12 +281,12 @@ func TestRevoke(t *testing.T) {
 	// Another's token: an admin may revoke it by id, an operator may not.
 	victim, vid, _ := e.api.auth.Issue("op3", RoleOperator, "", time.Hour)
 	other := e.token("op4", RoleOperator, "")
-	if code := e.do("POST", "/api/v1/auth/revoke", other, map[string]string{"jti": vid.TokenID}).want(t, 403).errorCode(t); code != "forbidden" {
+	if code := e.do("POST", "/api/v1/auth/revoke", other, map[string]string{"jti": vid.TokenID}).Want(t, 403).ErrorCode(t); code != "forbidden" {
 		t.Fatalf("code %s", code)
 	}
-	e.do("GET", "/api/v1/needs", victim, nil).want(t, 200)
-	e.do("POST", "/api/v1/auth/revoke", e.token("admin", RoleAdmin, ""), map[string]string{"jti": vid.TokenID}).want(t, 204)
-	e.do("GET", "/api/v1/needs", victim, nil).want(t, 401)
+	e.do("GET", "/api/v1/needs", victim, nil).Want(t, 200)
+	e.do("POST", "/api/v1/auth/revoke", e.token("admin", RoleAdmin, ""), map[string]string{"jti": vid.TokenID}).Want(t, 204)
+	e.do("GET", "/api/v1/needs", victim, nil).Want(t, 401)
 	if ttl := e.rdb.TTL(ctx, e.key("auth:revoked:"+vid.TokenID)).Val(); ttl < 30*24*time.Hour {
 		t.Fatalf("revocation by id kept %v, want the longest token life", ttl)
 	}
@@ -295,19 +295,19 @@ func TestRevoke(t *testing.T) {
 func TestLogin(t *testing.T) {
 	e := newEmbeddedEnv(t)
 	var lr loginResponse
-	e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": testAdminPW}).want(t, 200).decode(t, &lr)
+	e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": testAdminPW}).Want(t, 200).Decode(t, &lr)
 	if lr.Role != RoleAdmin || lr.ExpiresAt != "2026-11-29T00:00:00Z" {
 		t.Fatalf("login %+v", lr)
 	}
-	e.do("POST", "/api/v1/users", lr.Token, map[string]string{"username": "coord-a", "password": "coordinator-pw", "role": "coordinator", "org_id": "org-a"}).want(t, 201)
+	e.do("POST", "/api/v1/users", lr.Token, map[string]string{"username": "coord-a", "password": "coordinator-pw", "role": "coordinator", "org_id": "org-a"}).Want(t, 201)
 	var cl loginResponse
-	e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "coord-a", "password": "coordinator-pw"}).want(t, 200).decode(t, &cl)
+	e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "coord-a", "password": "coordinator-pw"}).Want(t, 200).Decode(t, &cl)
 	id, err := e.api.auth.Verify(context.Background(), cl.Token)
 	if err != nil || id.Role != RoleCoordinator || id.OrgID != "org-a" || cl.OrgID != "org-a" {
 		t.Fatalf("coordinator token %+v %v", id, err)
 	}
-	wrong := e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "wrong-password"}).want(t, 401)
-	unknown := e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "nobody", "password": "wrong-password"}).want(t, 401)
+	wrong := e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "wrong-password"}).Want(t, 401)
+	unknown := e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "nobody", "password": "wrong-password"}).Want(t, 401)
 	if string(wrong.Body) != string(unknown.Body) {
 		t.Fatalf("bad password %s and unknown user %s answer differently", wrong.Body, unknown.Body)
 	}
@@ -325,19 +325,19 @@ func TestBootstrapAdmin(t *testing.T) {
 	if len(pw) != 20 {
 		t.Fatalf("generated password %q", pw)
 	}
-	e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": pw}).want(t, 200)
+	e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": pw}).Want(t, 200)
 
 	// A second start on the same Redis keeps the admin and logs nothing.
 	again := newEnv(t, e.rdb, func(o *APIOptions) { o.AdminPassword, o.Logger = "", log })
 	if n := len(logs.FilterMessageSnippet("generated password").All()); n != 1 {
 		t.Fatalf("%d warnings after a restart, want 1", n)
 	}
-	again.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": pw}).want(t, 200)
+	again.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": pw}).Want(t, 200)
 
 	// A configured password takes over.
 	third := newEnv(t, e.rdb, func(o *APIOptions) { o.AdminPassword = "configured-password" })
-	third.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "configured-password"}).want(t, 200)
-	third.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": pw}).want(t, 401)
+	third.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "configured-password"}).Want(t, 200)
+	third.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": pw}).Want(t, 401)
 
 	for _, entry := range logs.All() {
 		if entry.Message != warned[0].Message && strings.Contains(fmt.Sprint(entry.ContextMap()), pw) {
@@ -377,7 +377,7 @@ func TestStillValid(t *testing.T) {
 
 	tok, _, _ = e.api.auth.Issue("r2", RoleResponder, "", time.Hour)
 	id, _ = e.api.auth.Verify(ctx, tok)
-	e.do("POST", "/api/v1/auth/revoke", tok, nil).want(t, 204)
+	e.do("POST", "/api/v1/auth/revoke", tok, nil).Want(t, 204)
 	if err := e.api.auth.StillValid(ctx, id); !errors.Is(err, ErrUnauthenticated) {
 		t.Fatalf("after revocation: %v, want ErrUnauthenticated", err)
 	}
@@ -390,17 +390,17 @@ func TestSessionExchangeRenews(t *testing.T) {
 	e := newEmbeddedEnv(t, func(o *APIOptions) { o.SessionTokenTTL = 2 * time.Hour })
 	coord := e.token("coord-a", RoleCoordinator, "org-a")
 	var reg registeredJSON
-	e.do("POST", "/api/v1/responders", coord, map[string]any{"name": "Zhao Min", "role": "medic"}).want(t, 201).decode(t, &reg)
+	e.do("POST", "/api/v1/responders", coord, map[string]any{"name": "Zhao Min", "role": "medic"}).Want(t, 201).Decode(t, &reg)
 
 	var first, second exchangeJSON
-	e.do("POST", "/api/v1/auth/exchange", reg.Token, map[string]any{}).want(t, 200).decode(t, &first)
+	e.do("POST", "/api/v1/auth/exchange", reg.Token, map[string]any{}).Want(t, 200).Decode(t, &first)
 	e.clock.Advance(90 * time.Minute)
-	e.do("POST", "/api/v1/auth/exchange", first.Token, map[string]any{}).want(t, 200).decode(t, &second)
+	e.do("POST", "/api/v1/auth/exchange", first.Token, map[string]any{}).Want(t, 200).Decode(t, &second)
 	if second.Token == first.Token || second.ResponderID != reg.ID {
 		t.Fatalf("renewal gave %+v after %+v", second, first)
 	}
 	if want := rfc3339(e.clock.Now().Add(2 * time.Hour)); second.ExpiresAt != want {
 		t.Fatalf("renewed session ends %s, want %s", second.ExpiresAt, want)
 	}
-	e.do("GET", "/api/v1/responders/"+reg.ID, second.Token, nil).want(t, 200)
+	e.do("GET", "/api/v1/responders/"+reg.ID, second.Token, nil).Want(t, 200)
 }

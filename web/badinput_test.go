@@ -3,6 +3,8 @@ package web
 import (
 	"strings"
 	"testing"
+
+	"github.com/liandong/liandong/internal/redistest"
 )
 
 // TestBadInput sends refused requests to every endpoint that takes input
@@ -133,15 +135,15 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			before := snapshot(t, e.rdb)
+			before := redistest.Snapshot(t, e.rdb)
 			r := e.do(c.method, c.path(f), f.tokens[c.caller], c.body, c.headers...)
 			if r.Status != c.status {
 				t.Fatalf("status %d, want %d: %.300s", r.Status, c.status, r.Body)
 			}
-			if code := r.errorCode(t); code != c.code {
+			if code := r.ErrorCode(t); code != c.code {
 				t.Fatalf("code %s, want %s: %.300s", code, c.code, r.Body)
 			}
-			if after := snapshot(t, e.rdb); after != before {
+			if after := redistest.Snapshot(t, e.rdb); after != before {
 				t.Fatalf("Redis changed:\nbefore %s\nafter  %s", before, after)
 			}
 		})
@@ -159,9 +161,9 @@ func TestConfiguredBodyLimit(t *testing.T) {
 	e := newEmbeddedEnv(t, func(o *APIOptions) { o.MaxBodyBytes = 200 })
 	op := e.token("op", RoleOperator, "")
 	small := map[string]any{"name": "Li", "role": "volunteer"}
-	e.do("POST", "/api/v1/responders", op, small).want(t, 201)
+	e.do("POST", "/api/v1/responders", op, small).Want(t, 201)
 	big := map[string]any{"name": strings.Repeat("a", 300), "role": "volunteer"}
-	if code := e.do("POST", "/api/v1/responders", op, big).want(t, 413).errorCode(t); code != "body_too_large" {
+	if code := e.do("POST", "/api/v1/responders", op, big).Want(t, 413).ErrorCode(t); code != "body_too_large" {
 		t.Fatalf("code %s, want body_too_large", code)
 	}
 }

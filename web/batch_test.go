@@ -33,17 +33,17 @@ func TestBatchAllOrNothing(t *testing.T) {
 		e := newBackendEnv(t, b)
 		coord := e.token("coord-a", RoleCoordinator, "org-a")
 
-		before := snapshot(t, e.rdb)
-		r := e.do("POST", "/api/v1/responders/batch", coord, batchBody(200, 137)).want(t, 400)
+		before := redistest.Snapshot(t, e.rdb)
+		r := e.do("POST", "/api/v1/responders/batch", coord, batchBody(200, 137)).Want(t, 400)
 		if !strings.Contains(string(r.Body), "responders[137].role") {
 			t.Fatalf("refusal does not name entry 137: %s", r.Body)
 		}
-		if after := snapshot(t, e.rdb); after != before {
+		if after := redistest.Snapshot(t, e.rdb); after != before {
 			t.Fatal("a refused batch changed Redis")
 		}
 
 		var br batchResponse
-		e.do("POST", "/api/v1/responders/batch", coord, batchBody(200, -1)).want(t, 201).decode(t, &br)
+		e.do("POST", "/api/v1/responders/batch", coord, batchBody(200, -1)).Want(t, 201).Decode(t, &br)
 		if len(br.Responders) != 200 {
 			t.Fatalf("%d registered, want 200", len(br.Responders))
 		}
@@ -61,7 +61,7 @@ func TestBatchAllOrNothing(t *testing.T) {
 				continue
 			}
 			var got responderJSON
-			e.do("GET", "/api/v1/responders/"+entry.ID, entry.Token, nil).want(t, 200).decode(t, &got)
+			e.do("GET", "/api/v1/responders/"+entry.ID, entry.Token, nil).Want(t, 200).Decode(t, &got)
 			if got.OrgID != "org-a" || got.Name != fmt.Sprintf("Drill volunteer %05d", i) {
 				t.Fatalf("entry %d stored as %+v", i, got)
 			}

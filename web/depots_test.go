@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/liandong/liandong/geo"
+	"github.com/liandong/liandong/internal/redistest"
 	"github.com/liandong/liandong/mobilize"
 )
 
@@ -30,12 +31,12 @@ func TestDepotEndpoints(t *testing.T) {
 	r := e.do("PUT", "/api/v1/depots/laishan-1", coord, map[string]any{"name": "Laishan street depot", "lat": testLat, "lng": testLng + 0.003,
 		"stock": map[string]int{"medicine_kit": 1, "oxygen_concentrator": 2}})
 	var d depotJSON
-	r.decode(t, &d)
+	r.Decode(t, &d)
 	if r.Status != 200 || d.OrgID != "org-a" || d.Stock["medicine_kit"] != 1 || d.Stock["oxygen_concentrator"] != 2 || d.Stock["vehicle"] != 0 {
 		t.Fatalf("put depot: %d %s", r.Status, r.Body)
 	}
 	r = e.do("POST", "/api/v1/depots/laishan-1/stock", op, map[string]any{"add": map[string]int{"medicine_kit": 4, "oxygen_concentrator": -1}})
-	r.decode(t, &d)
+	r.Decode(t, &d)
 	if r.Status != 200 || d.Stock["medicine_kit"] != 5 || d.Stock["oxygen_concentrator"] != 1 {
 		t.Fatalf("adjust: %d %s", r.Status, r.Body)
 	}
@@ -51,7 +52,7 @@ func TestDepotEndpoints(t *testing.T) {
 	}
 	var list depotList
 	r = e.do("GET", "/api/v1/depots", f.tokens[cCoordOther], nil)
-	r.decode(t, &list)
+	r.Decode(t, &list)
 	if r.Status != 200 || len(list.Depots) != 2 || list.Depots[1].ID != "laishan-1" || len(list.Items) != 5 {
 		t.Fatalf("list: %d %s", r.Status, r.Body)
 	}
@@ -63,13 +64,13 @@ func TestDepotEndpoints(t *testing.T) {
 		"items": []map[string]any{{"item": "oxygen_concentrator", "count": 2}, {"item": "medicine_kit", "count": 1}}}
 	r = e.do("POST", "/api/v1/needs", op, need)
 	var n needJSON
-	r.decode(t, &n)
+	r.Decode(t, &n)
 	if r.Status != 201 || len(n.Items) != 2 || n.Supplies == nil || n.Supplies.State != "pending" {
 		t.Fatalf("create need with items: %d %s", r.Status, r.Body)
 	}
 	e.tick()
 	r = e.do("GET", "/api/v1/needs/"+n.ID, op, nil)
-	r.decode(t, &n)
+	r.Decode(t, &n)
 	if n.Supplies.State != mobilize.SupplyShort || n.Supplies.Reason != "no_depot_stock" || !strings.Contains(n.Supplies.Message, "no depot") {
 		t.Fatalf("short need: %s", r.Body)
 	}
@@ -77,7 +78,7 @@ func TestDepotEndpoints(t *testing.T) {
 	e.tick()
 	r = e.do("GET", "/api/v1/needs/"+n.ID, op, nil)
 	n = needJSON{}
-	r.decode(t, &n)
+	r.Decode(t, &n)
 	if n.Supplies.State != mobilize.SupplyReserved || n.Supplies.DepotID != "laishan-1" || n.Supplies.DepotLat == nil || n.Supplies.Reason != "" {
 		t.Fatalf("reserved need: %s", r.Body)
 	}
@@ -86,7 +87,7 @@ func TestDepotEndpoints(t *testing.T) {
 	e.enroll("r-near", "org-a", mobilize.RoleVolunteer, 1, true)
 	e.tick()
 	var offers offerList
-	e.do("GET", "/api/v1/responders/r-near/offers", op, nil).want(t, 200).decode(t, &offers)
+	e.do("GET", "/api/v1/responders/r-near/offers", op, nil).Want(t, 200).Decode(t, &offers)
 	var pickup *pickupJSON
 	if len(offers.Offers) == 1 && offers.Offers[0].NeedID == n.ID {
 		pickup = offers.Offers[0].Pickup
@@ -95,23 +96,23 @@ func TestDepotEndpoints(t *testing.T) {
 		t.Fatalf("pending offer's pickup: %+v", pickup)
 	}
 	r = e.do("GET", "/api/v1/depots/laishan-1", op, nil)
-	r.decode(t, &d)
+	r.Decode(t, &d)
 	if d.Stock["oxygen_concentrator"] != 0 || d.Reserved["oxygen_concentrator"] != 2 || d.Reserved["medicine_kit"] != 1 {
 		t.Fatalf("depot after reservation: %s", r.Body)
 	}
 	r = e.do("POST", "/api/v1/needs/"+n.ID+"/cancel", op, nil)
 	n = needJSON{}
-	r.decode(t, &n)
+	r.Decode(t, &n)
 	if r.Status != 200 || n.Supplies.State != mobilize.SupplyReleased {
 		t.Fatalf("cancel: %d %s", r.Status, r.Body)
 	}
 	r = e.do("GET", "/api/v1/depots/laishan-1", op, nil)
-	r.decode(t, &d)
+	r.Decode(t, &d)
 	if d.Stock["oxygen_concentrator"] != 2 || d.Reserved["oxygen_concentrator"] != 0 || d.Stock["medicine_kit"] != 5 {
 		t.Fatalf("depot after cancel: %s", r.Body)
 	}
 
-	before := snapshot(t, e.rdb)
+	before := redistest.Snapshot(t, e.rdb)
 	bad := []struct {
 		name, method, path string
 		token              string
@@ -146,7 +147,7 @@ func TestDepotEndpoints(t *testing.T) {
 			}
 		})
 	}
-	if after := snapshot(t, e.rdb); after != before {
+	if after := redistest.Snapshot(t, e.rdb); after != before {
 		t.Fatal("refused requests changed Redis")
 	}
 	if e.do("GET", "/api/v1/depots/dep-a", op, nil).Status != http.StatusOK {

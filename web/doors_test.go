@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
 
+	"github.com/liandong/liandong/internal/testkit"
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/realtime"
 	"github.com/liandong/liandong/realtime/redisrt"
@@ -54,10 +54,12 @@ func describeEvent(e mobilize.Event) string {
 
 // wsDoor is a responder's socket to a test server.
 type wsDoor struct {
-	t    *testing.T
-	conn *websocket.Conn
+	sock *testkit.Socket
 	seq  int
 }
+
+// doorRead is how long a door waits for each message from the server.
+const doorRead = 5 * time.Second
 
 func dialResponder(t *testing.T, e *env, token string) *wsDoor {
 	t.Helper()
@@ -72,40 +74,20 @@ func dialResponder(t *testing.T, e *env, token string) *wsDoor {
 	}
 	e.srv.Handle("GET /ws", e.api.WebsocketHandler(SocketDeps{Hub: hub, Log: zap.NewNop(), Now: e.clock.Now}))
 	ts := httptest.NewServer(e.srv)
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/ws?access_token="+token, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Cleanups run last first: the socket, which Dial registers, closes
+	// before the hub and the server.
 	t.Cleanup(func() {
-		conn.Close()
 		sctx, done := context.WithTimeout(context.Background(), 2*time.Second)
 		hub.Shutdown(sctx)
 		done()
 		cancel()
 		ts.Close()
 	})
-	d := &wsDoor{t: t, conn: conn}
-	if typ, _ := d.read(); typ != "welcome" {
+	d := &wsDoor{sock: testkit.Dial(t, ts.URL, token, "")}
+	if typ := d.sock.Read(doorRead).Type; typ != "welcome" {
 		t.Fatalf("first message %q, want welcome", typ)
 	}
 	return d
-}
-
-type wireEnvelope struct {
-	V    int             `json:"v"`
-	Type string          `json:"type"`
-	ID   string          `json:"id,omitempty"`
-	Data json.RawMessage `json:"data,omitempty"`
-}
-
-func (d *wsDoor) read() (string, wireEnvelope) {
-	d.t.Helper()
-	d.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	var env wireEnvelope
-	if err := d.conn.ReadJSON(&env); err != nil {
-		d.t.Fatal(err)
-	}
-	return env.Type, env
 }
 
 // send sends one message and returns the code of the error it drew, or
@@ -113,27 +95,21 @@ func (d *wsDoor) read() (string, wireEnvelope) {
 // that always fails (an unknown type) follows it: the first error carrying
 // the message's own id is its refusal; the probe's error means none.
 func (d *wsDoor) send(typ, data string) string {
-	d.t.Helper()
+	d.sock.T.Helper()
 	d.seq++
 	id, probe := fmt.Sprintf("m%d", d.seq), fmt.Sprintf("probe%d", d.seq)
-	for _, m := range []string{
-		fmt.Sprintf(`{"v":1,"type":%q,"id":%q,"data":%s}`, typ, id, data),
-		fmt.Sprintf(`{"v":1,"type":"no_such_type","id":%q}`, probe),
-	} {
-		if err := d.conn.WriteMessage(websocket.TextMessage, []byte(m)); err != nil {
-			d.t.Fatal(err)
-		}
-	}
+	d.sock.Send(typ, id, data)
+	d.sock.Send("no_such_type", probe, nil) // data null, which reads as none
 	for {
-		got, env := d.read()
-		if got != "error" {
+		env := d.sock.Read(doorRead)
+		if env.Type != "error" {
 			continue
 		}
 		var e struct{ Code string }
-		json.Unmarshal(env.Data, &e)
+		env.Decode(d.sock.T, &e)
 		switch env.ID {
 		case id:
-			d.read() // the probe's error
+			d.sock.Read(doorRead) // the probe's error
 			return e.Code
 		case probe:
 			return ""
@@ -183,8 +159,8 @@ func TestResponderActionsAgreeOnBothDoors(t *testing.T) {
 		e := newEmbeddedEnv(t)
 		admin := e.token("admin", RoleAdmin, "")
 		var reg struct{ ID, Token string }
-		e.do("POST", "/api/v1/responders", admin, map[string]any{"name": "李华", "role": "volunteer"}).want(t, 201).decode(t, &reg)
-		e.do("PUT", "/api/v1/responders/"+reg.ID+"/location", reg.Token, `{"lat":37.53,"lng":121.39}`).want(t, 204)
+		e.do("POST", "/api/v1/responders", admin, map[string]any{"name": "李华", "role": "volunteer"}).Want(t, 201).Decode(t, &reg)
+		e.do("PUT", "/api/v1/responders/"+reg.ID+"/location", reg.Token, `{"lat":37.53,"lng":121.39}`).Want(t, 204)
 		auditBefore := len(e.auditEntries(t, admin))
 		e.events.take()
 
@@ -193,7 +169,7 @@ func TestResponderActionsAgreeOnBothDoors(t *testing.T) {
 		case "http":
 			path := "/api/v1/responders/" + reg.ID + "/" + typ
 			if r := e.do("PUT", path, reg.Token, data); r.Status != http.StatusNoContent {
-				code = r.errorCode(t)
+				code = r.ErrorCode(t)
 			}
 		case "socket":
 			code = dialResponder(t, e, reg.Token).send(typ, data)
@@ -225,6 +201,6 @@ func TestResponderActionsAgreeOnBothDoors(t *testing.T) {
 func (e *env) auditEntries(t *testing.T, admin string) []json.RawMessage {
 	t.Helper()
 	var out struct{ Entries []json.RawMessage }
-	e.do("GET", "/api/v1/audit?limit=1000", admin, nil).want(t, 200).decode(t, &out)
+	e.do("GET", "/api/v1/audit?limit=1000", admin, nil).Want(t, 200).Decode(t, &out)
 	return out.Entries
 }

@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/liandong/liandong/geo"
+	"github.com/liandong/liandong/internal/testkit"
 )
 
 // Fuzz tests for every request decoder: whatever the body, a decoder does
@@ -45,7 +45,7 @@ func FuzzParseNeed(f *testing.F) {
 	seed(f, `{"lat":37.46,"lng":121.45,"category":"flood","urgency":1,"team":[{"role":"medic","count":2,"skills":["cpr"]}],"description":"x"}`,
 		`{"lat":-90,"lng":180,"category":"c","urgency":4,"team":[{"role":"volunteer","count":50}],"deadline":"2026-11-29T00:00:00Z"}`,
 		`{"lat":37,"lng":121,"category":"c","urgency":2,"team":[{"role":"medic","count":1}],"org_id":"org-a"}`)
-	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	now := testkit.Epoch
 	f.Fuzz(func(t *testing.T, body []byte) {
 		n, err := parseNeed(body, now)
 		checkRefusal(t, err)

@@ -90,44 +90,44 @@ func TestGolden(t *testing.T) {
 	op := e.token("op1", RoleOperator, "")
 
 	var lr loginResponse
-	r := e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": testAdminPW}).want(t, 200)
+	r := e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": testAdminPW}).Want(t, 200)
 	n.golden(t, "login", r.Body)
-	r.decode(t, &lr)
+	r.Decode(t, &lr)
 
-	n.golden(t, "user", e.do("POST", "/api/v1/users", admin, map[string]string{"username": "coord-a", "password": "coordinator-pw", "role": "coordinator", "org_id": "org-a"}).want(t, 201).Body)
-	n.golden(t, "users", e.do("GET", "/api/v1/users", admin, nil).want(t, 200).Body)
+	n.golden(t, "user", e.do("POST", "/api/v1/users", admin, map[string]string{"username": "coord-a", "password": "coordinator-pw", "role": "coordinator", "org_id": "org-a"}).Want(t, 201).Body)
+	n.golden(t, "users", e.do("GET", "/api/v1/users", admin, nil).Want(t, 200).Body)
 
 	var reg registeredJSON
 	r = e.do("POST", "/api/v1/responders", op, map[string]any{"name": "Wang Fang", "role": "social_worker", "skills": []string{"first_aid"},
 		"certifications": []map[string]string{{"skill": "psych_first_aid", "expires_at": "2027-06-30T00:00:00Z"}}, "org_id": "org-a",
-		"phone": "+86 535 555 0101", "max_concurrent": 2}).want(t, 201)
+		"phone": "+86 535 555 0101", "max_concurrent": 2}).Want(t, 201)
 	n.golden(t, "responder_registered", r.Body)
-	r.decode(t, &reg)
+	r.Decode(t, &reg)
 	n.golden(t, "batch", e.do("POST", "/api/v1/responders/batch", op, map[string]any{"responders": []map[string]string{
-		{"name": "Drill 1", "role": "volunteer"}, {"name": "Drill 2", "role": "medic"}}}).want(t, 201).Body)
+		{"name": "Drill 1", "role": "volunteer"}, {"name": "Drill 2", "role": "medic"}}}).Want(t, 201).Body)
 
-	e.do("PUT", "/api/v1/responders/"+reg.ID+"/location", reg.Token, map[string]float64{"lat": testLat, "lng": testLng + 0.003}).want(t, 204)
-	n.golden(t, "responder", e.do("GET", "/api/v1/responders/"+reg.ID, reg.Token, nil).want(t, 200).Body)
+	e.do("PUT", "/api/v1/responders/"+reg.ID+"/location", reg.Token, map[string]float64{"lat": testLat, "lng": testLng + 0.003}).Want(t, 204)
+	n.golden(t, "responder", e.do("GET", "/api/v1/responders/"+reg.ID, reg.Token, nil).Want(t, 200).Body)
 
 	var need needJSON
 	r = e.do("POST", "/api/v1/needs", op, map[string]any{"lat": testLat, "lng": testLng, "category": "elderly_checkin", "urgency": 2,
 		"team":        []map[string]any{{"role": "social_worker", "count": 1, "skills": []string{"psych_first_aid"}}, {"role": "medic", "count": 1}},
-		"description": "Neighbour reports no answer at the door", "deadline": "2026-11-28T14:00:00Z"}).want(t, 201)
+		"description": "Neighbour reports no answer at the door", "deadline": "2026-11-28T14:00:00Z"}).Want(t, 201)
 	n.golden(t, "need_created", r.Body)
-	r.decode(t, &need)
+	r.Decode(t, &need)
 	e.clock.Advance(2 * time.Second)
 	e.tick()
-	n.golden(t, "need_offered", e.do("GET", "/api/v1/needs/"+need.ID, op, nil).want(t, 200).Body)
-	r = e.do("GET", "/api/v1/responders/"+reg.ID+"/offers", reg.Token, nil).want(t, 200)
+	n.golden(t, "need_offered", e.do("GET", "/api/v1/needs/"+need.ID, op, nil).Want(t, 200).Body)
+	r = e.do("GET", "/api/v1/responders/"+reg.ID+"/offers", reg.Token, nil).Want(t, 200)
 	n.golden(t, "offers", r.Body)
 	var offers offerList
-	r.decode(t, &offers)
+	r.Decode(t, &offers)
 	e.clock.Advance(3 * time.Second)
-	n.golden(t, "answer", e.do("POST", "/api/v1/offers/"+offers.Offers[0].OfferID+"/accept", reg.Token, nil).want(t, 200).Body)
-	n.golden(t, "needs", e.do("GET", "/api/v1/needs?status=staffing", op, nil).want(t, 200).Body)
-	n.golden(t, "need_cancelled", e.do("POST", "/api/v1/needs/"+need.ID+"/cancel", op, nil).want(t, 200).Body)
-	n.golden(t, "stats", e.do("GET", "/api/v1/stats", op, nil).want(t, 200).Body)
-	n.golden(t, "audit", e.do("GET", "/api/v1/audit", admin, nil).want(t, 200).Body)
-	n.golden(t, "error", e.do("POST", "/api/v1/needs", op, `{"lat":91,"lng":121,"urgency":9,"team":[]}`).want(t, 400).Body)
-	n.golden(t, "openapi", e.do("GET", "/api/v1/openapi.json", "", nil).want(t, 200).Body)
+	n.golden(t, "answer", e.do("POST", "/api/v1/offers/"+offers.Offers[0].OfferID+"/accept", reg.Token, nil).Want(t, 200).Body)
+	n.golden(t, "needs", e.do("GET", "/api/v1/needs?status=staffing", op, nil).Want(t, 200).Body)
+	n.golden(t, "need_cancelled", e.do("POST", "/api/v1/needs/"+need.ID+"/cancel", op, nil).Want(t, 200).Body)
+	n.golden(t, "stats", e.do("GET", "/api/v1/stats", op, nil).Want(t, 200).Body)
+	n.golden(t, "audit", e.do("GET", "/api/v1/audit", admin, nil).Want(t, 200).Body)
+	n.golden(t, "error", e.do("POST", "/api/v1/needs", op, `{"lat":91,"lng":121,"urgency":9,"team":[]}`).Want(t, 400).Body)
+	n.golden(t, "openapi", e.do("GET", "/api/v1/openapi.json", "", nil).Want(t, 200).Body)
 }

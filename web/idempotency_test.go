@@ -2,13 +2,13 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/internal/testkit"
 )
 
 func countNeeds(t testing.TB, e *env) int {
@@ -29,8 +29,8 @@ func TestIdempotency(t *testing.T) {
 		op := e.token("op1", RoleOperator, "")
 		key := []string{"Idempotency-Key", "need-42"}
 
-		first := e.do("POST", "/api/v1/needs", op, idemNeed, key...).want(t, 201)
-		again := e.do("POST", "/api/v1/needs", op, idemNeed, key...).want(t, 201)
+		first := e.do("POST", "/api/v1/needs", op, idemNeed, key...).Want(t, 201)
+		again := e.do("POST", "/api/v1/needs", op, idemNeed, key...).Want(t, 201)
 		if string(first.Body) != string(again.Body) || again.Header.Get("Idempotent-Replayed") != "true" {
 			t.Fatalf("retry answered %s, first %s", again.Body, first.Body)
 		}
@@ -41,12 +41,12 @@ func TestIdempotency(t *testing.T) {
 		// The same key with another body is a client bug, not a retry.
 		other := map[string]any{"lat": testLat, "lng": testLng, "category": "fire", "urgency": 1,
 			"team": []map[string]any{{"role": "medic", "count": 1}}}
-		if code := e.do("POST", "/api/v1/needs", op, other, key...).want(t, 422).errorCode(t); code != "idempotency_key_reused" {
+		if code := e.do("POST", "/api/v1/needs", op, other, key...).Want(t, 422).ErrorCode(t); code != "idempotency_key_reused" {
 			t.Fatalf("code %s", code)
 		}
 
 		// Keys are per caller: another operator's same key is a new need.
-		e.do("POST", "/api/v1/needs", e.token("op2", RoleOperator, ""), idemNeed, key...).want(t, 201)
+		e.do("POST", "/api/v1/needs", e.token("op2", RoleOperator, ""), idemNeed, key...).Want(t, 201)
 		if n := countNeeds(t, e); n != 2 {
 			t.Fatalf("%d needs, want 2", n)
 		}
@@ -54,8 +54,8 @@ func TestIdempotency(t *testing.T) {
 		// A refusal is not kept: the corrected request under the same key
 		// does the work.
 		bad := map[string]any{"lat": 99, "lng": testLng, "category": "flood", "urgency": 2, "team": []map[string]any{{"role": "medic", "count": 1}}}
-		e.do("POST", "/api/v1/needs", op, bad, "Idempotency-Key", "k2").want(t, 400)
-		e.do("POST", "/api/v1/needs", op, idemNeed, "Idempotency-Key", "k2").want(t, 201)
+		e.do("POST", "/api/v1/needs", op, bad, "Idempotency-Key", "k2").Want(t, 400)
+		e.do("POST", "/api/v1/needs", op, idemNeed, "Idempotency-Key", "k2").Want(t, 201)
 		if n := countNeeds(t, e); n != 3 {
 			t.Fatalf("%d needs, want 3", n)
 		}
@@ -67,7 +67,7 @@ func TestIdempotency(t *testing.T) {
 		}
 		if b.FastForward != nil {
 			b.FastForward(24*time.Hour + time.Second)
-			e.do("POST", "/api/v1/needs", op, idemNeed, key...).want(t, 201)
+			e.do("POST", "/api/v1/needs", op, idemNeed, key...).Want(t, 201)
 			if n := countNeeds(t, e); n != 4 {
 				t.Fatalf("%d needs after the key expired, want 4", n)
 			}
@@ -82,7 +82,7 @@ func TestIdempotencyConcurrent(t *testing.T) {
 		e := newBackendEnv(t, b)
 		op := e.token("op1", RoleOperator, "")
 		var wg sync.WaitGroup
-		answers := make([]response, 10)
+		answers := make([]testkit.Response, 10)
 		for i := range answers {
 			wg.Go(func() {
 				answers[i] = e.do("POST", "/api/v1/needs", op, idemNeed, "Idempotency-Key", "storm")
@@ -106,8 +106,8 @@ func TestIdempotentBatch(t *testing.T) {
 		e := newBackendEnv(t, b)
 		op := e.token("op1", RoleOperator, "")
 		body := map[string]any{"responders": []map[string]string{{"name": "A", "role": "medic"}, {"name": "B", "role": "volunteer"}}}
-		first := e.do("POST", "/api/v1/responders/batch", op, body, "Idempotency-Key", "drill-1").want(t, 201)
-		again := e.do("POST", "/api/v1/responders/batch", op, body, "Idempotency-Key", "drill-1").want(t, 201)
+		first := e.do("POST", "/api/v1/responders/batch", op, body, "Idempotency-Key", "drill-1").Want(t, 201)
+		again := e.do("POST", "/api/v1/responders/batch", op, body, "Idempotency-Key", "drill-1").Want(t, 201)
 		if string(first.Body) != string(again.Body) {
 			t.Fatal("batch retry answered differently")
 		}
@@ -125,11 +125,11 @@ func TestIdempotencyWaitsForTheFirst(t *testing.T) {
 	// A reservation held by a request still running: a duplicate waits,
 	// then is told to retry.
 	rkey := e.key("idem:" + sum(string(RoleOperator), "op1", "POST /api/v1/needs", "slow"))
-	fp := sum("POST", "/api/v1/needs", mustJSON(t, idemNeed))
+	fp := sum("POST", "/api/v1/needs", testkit.MustJSON(t, idemNeed))
 	e.rdb.Set(context.Background(), rkey, fmt.Sprintf(`{"owner":"x","fp":%q}`, fp), time.Minute)
 	start := time.Now()
-	r := e.do("POST", "/api/v1/needs", op, idemNeed, "Idempotency-Key", "slow").want(t, 409)
-	if code := r.errorCode(t); code != "request_in_progress" || r.Header.Get("Retry-After") != "1" {
+	r := e.do("POST", "/api/v1/needs", op, idemNeed, "Idempotency-Key", "slow").Want(t, 409)
+	if code := r.ErrorCode(t); code != "request_in_progress" || r.Header.Get("Retry-After") != "1" {
 		t.Fatalf("code %s, Retry-After %q", code, r.Header.Get("Retry-After"))
 	}
 	if waited := time.Since(start); waited < e.api.idemWait {
@@ -138,13 +138,4 @@ func TestIdempotencyWaitsForTheFirst(t *testing.T) {
 	if n := countNeeds(t, e); n != 0 {
 		t.Fatalf("%d needs while the first request runs", n)
 	}
-}
-
-func mustJSON(t testing.TB, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }

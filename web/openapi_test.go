@@ -24,8 +24,8 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 			Schemas map[string]json.RawMessage `json:"schemas"`
 		} `json:"components"`
 	}
-	r := e.do("GET", "/api/v1/openapi.json", "", nil).want(t, 200)
-	r.decode(t, &doc)
+	r := e.do("GET", "/api/v1/openapi.json", "", nil).Want(t, 200)
+	r.Decode(t, &doc)
 	if doc.OpenAPI != "3.1.0" {
 		t.Fatalf("openapi %q", doc.OpenAPI)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/liandong/liandong/internal/testkit"
 	"github.com/liandong/liandong/mobilize/redisstore"
 )
 
@@ -23,22 +24,22 @@ func TestStoreOutageIs503(t *testing.T) {
 	e := newEnv(t, c)
 	coord := e.token("coord-a", RoleCoordinator, "org-a")
 	var reg registeredJSON
-	e.do("POST", "/api/v1/responders", coord, map[string]any{"name": "Zhao Min", "role": "medic"}).want(t, 201).decode(t, &reg)
-	move := func() response {
+	e.do("POST", "/api/v1/responders", coord, map[string]any{"name": "Zhao Min", "role": "medic"}).Want(t, 201).Decode(t, &reg)
+	move := func() testkit.Response {
 		return e.do("PUT", "/api/v1/responders/"+reg.ID+"/location", reg.Token, map[string]float64{"lat": testLat, "lng": testLng})
 	}
-	move().want(t, 204)
+	move().Want(t, 204)
 
 	addr := m.Addr()
 	m.Close()
-	for _, r := range []response{
+	for _, r := range []testkit.Response{
 		move(),
 		e.do("POST", "/api/v1/needs", coord, idemNeed),
 		e.do("GET", "/api/v1/responders/"+reg.ID, coord, nil),
 	} {
-		r.want(t, 503)
+		r.Want(t, 503)
 		var body errorBody
-		r.decode(t, &body)
+		r.Decode(t, &body)
 		if body.Error.Code != "unavailable" || !strings.Contains(body.Error.Message, "retry") {
 			t.Errorf("outage answer %+v, want code unavailable and a word on retrying", body.Error)
 		}

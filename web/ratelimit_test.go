@@ -13,25 +13,25 @@ func TestRateLimits(t *testing.T) {
 	})
 	e.enroll("r1", "", "medic", 1, false)
 	phone := e.token("r1", RoleResponder, "")
-	e.do("GET", "/api/v1/responders/r1", phone, nil).want(t, 200)
-	e.do("GET", "/api/v1/responders/r1", phone, nil).want(t, 429)
+	e.do("GET", "/api/v1/responders/r1", phone, nil).Want(t, 200)
+	e.do("GET", "/api/v1/responders/r1", phone, nil).Want(t, 429)
 	op := e.token("op1", RoleOperator, "")
-	e.do("GET", "/api/v1/needs", op, nil).want(t, 200)
-	e.do("GET", "/api/v1/needs", op, nil).want(t, 200)
-	r := e.do("GET", "/api/v1/needs", op, nil).want(t, 429)
-	if code := r.errorCode(t); code != "rate_limited" {
+	e.do("GET", "/api/v1/needs", op, nil).Want(t, 200)
+	e.do("GET", "/api/v1/needs", op, nil).Want(t, 200)
+	r := e.do("GET", "/api/v1/needs", op, nil).Want(t, 429)
+	if code := r.ErrorCode(t); code != "rate_limited" {
 		t.Fatalf("code %s", code)
 	}
 	if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || s < 1 {
 		t.Fatalf("Retry-After %q", r.Header.Get("Retry-After"))
 	}
 	// Another token still has its own budget...
-	e.do("GET", "/api/v1/needs", e.token("op2", RoleOperator, ""), nil).want(t, 200)
+	e.do("GET", "/api/v1/needs", e.token("op2", RoleOperator, ""), nil).Want(t, 200)
 	// ...and logins have theirs, within the address's.
-	e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": testAdminPW}).want(t, 200)
-	e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": testAdminPW}).want(t, 429)
+	e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": testAdminPW}).Want(t, 200)
+	e.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": testAdminPW}).Want(t, 429)
 	// The address has now spent its seven.
-	if code := e.do("GET", "/api/v1/openapi.json", "", nil).want(t, 429).errorCode(t); code != "rate_limited" {
+	if code := e.do("GET", "/api/v1/openapi.json", "", nil).Want(t, 429).ErrorCode(t); code != "rate_limited" {
 		t.Fatalf("code %s", code)
 	}
 }

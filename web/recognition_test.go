@@ -31,7 +31,7 @@ func (e *env) completeN2(f *fixture, d time.Duration) {
 func (e *env) feedbackURLOf(f *fixture, need string) string {
 	e.t.Helper()
 	var n needJSON
-	e.do("GET", "/api/v1/needs/"+need, f.tokens[cOperator], nil).want(e.t, 200).decode(e.t, &n)
+	e.do("GET", "/api/v1/needs/"+need, f.tokens[cOperator], nil).Want(e.t, 200).Decode(e.t, &n)
 	return n.FeedbackURL
 }
 
@@ -60,7 +60,7 @@ func TestFeedbackLinkOnceOnlyAndNothingElse(t *testing.T) {
 		}
 		// The coordinator of the need's organisation sees it too.
 		var n needJSON
-		e.do("GET", "/api/v1/needs/"+f.N2, f.tokens[cCoord], nil).want(t, 200).decode(t, &n)
+		e.do("GET", "/api/v1/needs/"+f.N2, f.tokens[cCoord], nil).Want(t, 200).Decode(t, &n)
 		if n.FeedbackURL != link || n.Feedback != nil {
 			t.Fatalf("coordinator's feedback_url %q, feedback %+v before any rating", n.FeedbackURL, n.Feedback)
 		}
@@ -77,7 +77,7 @@ func TestFeedbackLinkOnceOnlyAndNothingElse(t *testing.T) {
 		}
 
 		// The page shows the form and nothing personal.
-		page := e.do("GET", link, "", nil).want(t, 200)
+		page := e.do("GET", link, "", nil).Want(t, 200)
 		body := string(page.Body)
 		if !strings.Contains(body, `name="rating"`) || !strings.Contains(body, "elderly_checkin") {
 			t.Fatalf("page: %s", body)
@@ -92,7 +92,7 @@ func TestFeedbackLinkOnceOnlyAndNothingElse(t *testing.T) {
 		}
 
 		// Bad input changes nothing.
-		before := snapshot(t, e.rdb)
+		before := redistest.Snapshot(t, e.rdb)
 		forged := f.N2 + "." + strings.Repeat("A", feedbackMACLen)
 		other := f.N1 + token[len(f.N2):] // N2's mac on another need
 		for name, try := range map[string]struct {
@@ -117,26 +117,26 @@ func TestFeedbackLinkOnceOnlyAndNothingElse(t *testing.T) {
 		if r := e.do("POST", "/feedback/"+token, "", "rating=9&comment=x", "Content-Type", "application/x-www-form-urlencoded"); r.Status != 400 {
 			t.Errorf("page form with rating 9: %d", r.Status)
 		}
-		if after := snapshot(t, e.rdb); after != before {
+		if after := redistest.Snapshot(t, e.rdb); after != before {
 			t.Fatalf("refused feedback changed Redis:\nbefore %s\nafter %s", before, after)
 		}
 
 		// One use: the page's form takes it, then it is spent everywhere.
-		r := e.do("POST", "/feedback/"+token, "", "rating=4&comment=very+kind", "Content-Type", "application/x-www-form-urlencoded").want(t, 200)
+		r := e.do("POST", "/feedback/"+token, "", "rating=4&comment=very+kind", "Content-Type", "application/x-www-form-urlencoded").Want(t, 200)
 		if !strings.Contains(string(r.Body), "Thank you") {
 			t.Fatalf("thanks page: %s", r.Body)
 		}
-		if code := e.do("POST", "/api/v1/feedback/"+token, "", map[string]int{"rating": 1}).want(t, 409).errorCode(t); code != "already_rated" {
+		if code := e.do("POST", "/api/v1/feedback/"+token, "", map[string]int{"rating": 1}).Want(t, 409).ErrorCode(t); code != "already_rated" {
 			t.Fatalf("second use: %s", code)
 		}
-		e.do("GET", link, "", nil).want(t, 409)
+		e.do("GET", link, "", nil).Want(t, 409)
 		fb, _ := e.store.Feedbacks(context.Background(), []mobilize.NeedID{mobilize.NeedID(f.N2)})
 		if fb[mobilize.NeedID(f.N2)].Rating != 4 || fb[mobilize.NeedID(f.N2)].Comment != "very kind" {
 			t.Fatalf("stored %+v", fb)
 		}
 		// The coordinator following the need reads what was said.
 		var rated needJSON
-		e.do("GET", "/api/v1/needs/"+f.N2, f.tokens[cCoord], nil).want(t, 200).decode(t, &rated)
+		e.do("GET", "/api/v1/needs/"+f.N2, f.tokens[cCoord], nil).Want(t, 200).Decode(t, &rated)
 		if rated.Feedback == nil || rated.Feedback.Rating != 4 || rated.Feedback.Comment != "very kind" || rated.Feedback.At == "" {
 			t.Fatalf("need's feedback %+v", rated.Feedback)
 		}
@@ -150,11 +150,11 @@ func TestFeedbackLinkExpires(t *testing.T) {
 		e.completeN2(f, time.Hour)
 		link := e.feedbackURLOf(f, f.N2)
 		e.clock.Advance(48*time.Hour - time.Millisecond)
-		e.do("GET", link, "", nil).want(t, 200)
+		e.do("GET", link, "", nil).Want(t, 200)
 		e.clock.Advance(time.Millisecond)
-		e.do("GET", link, "", nil).want(t, 410)
+		e.do("GET", link, "", nil).Want(t, 410)
 		token := strings.TrimPrefix(link, "/feedback/")
-		if code := e.do("POST", "/api/v1/feedback/"+token, "", map[string]int{"rating": 5}).want(t, 410).errorCode(t); code != "link_expired" {
+		if code := e.do("POST", "/api/v1/feedback/"+token, "", map[string]int{"rating": 5}).Want(t, 410).ErrorCode(t); code != "link_expired" {
 			t.Fatalf("code %s", code)
 		}
 		if fb, _ := e.store.Feedbacks(context.Background(), []mobilize.NeedID{mobilize.NeedID(f.N2)}); len(fb) != 0 {
@@ -169,15 +169,15 @@ func TestServiceRecordSignedAndTamperDetected(t *testing.T) {
 		f := e.fixture()
 		e.completeN2(f, 90*time.Minute)
 		token := strings.TrimPrefix(e.feedbackURLOf(f, f.N2), "/feedback/")
-		e.do("POST", "/api/v1/feedback/"+token, "", map[string]int{"rating": 5}).want(t, 201)
+		e.do("POST", "/api/v1/feedback/"+token, "", map[string]int{"rating": 5}).Want(t, 201)
 
-		r := e.do("GET", "/api/v1/responders/"+f.R1+"/service-record", f.tokens[cResponder], nil).want(t, 200)
+		r := e.do("GET", "/api/v1/responders/"+f.R1+"/service-record", f.tokens[cResponder], nil).Want(t, 200)
 		var signed struct {
 			Record    json.RawMessage `json:"record"`
 			Signature string          `json:"signature"`
 			KeyID     string          `json:"key_id"`
 		}
-		r.decode(t, &signed)
+		r.Decode(t, &signed)
 		var rec serviceRecord
 		if err := json.Unmarshal(signed.Record, &rec); err != nil {
 			t.Fatal(err)
@@ -188,7 +188,7 @@ func TestServiceRecordSignedAndTamperDetected(t *testing.T) {
 		verify := func(body any) verifyJSON {
 			t.Helper()
 			var v verifyJSON
-			e.do("POST", "/api/v1/service-records/verify", "", body).want(t, 200).decode(t, &v)
+			e.do("POST", "/api/v1/service-records/verify", "", body).Want(t, 200).Decode(t, &v)
 			return v
 		}
 		if v := verify(map[string]any{"record": signed.Record, "signature": signed.Signature}); !v.Valid || v.KeyID != signed.KeyID {
@@ -215,7 +215,7 @@ func TestServiceRecordSignedAndTamperDetected(t *testing.T) {
 		}
 
 		// The CSV carries its own signature line.
-		c := e.do("GET", "/api/v1/responders/"+f.R1+"/service-record?format=csv", f.tokens[cResponder], nil).want(t, 200)
+		c := e.do("GET", "/api/v1/responders/"+f.R1+"/service-record?format=csv", f.tokens[cResponder], nil).Want(t, 200)
 		if ct := c.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
 			t.Fatalf("content type %q", ct)
 		}
@@ -234,17 +234,17 @@ func TestServiceRecordSignedAndTamperDetected(t *testing.T) {
 		}
 
 		// The printable page shows the record and carries the signed JSON.
-		h := e.do("GET", "/api/v1/responders/"+f.R1+"/service-record?format=html", f.tokens[cResponder], nil).want(t, 200)
+		h := e.do("GET", "/api/v1/responders/"+f.R1+"/service-record?format=html", f.tokens[cResponder], nil).Want(t, 200)
 		if page := string(h.Body); !strings.Contains(page, "1.50") || !strings.Contains(page, strings.ReplaceAll(signed.Signature, "+", "&#43;")) || !strings.Contains(page, "5/5") {
 			t.Fatalf("html:\n%s", page)
 		}
-		e.do("GET", "/api/v1/responders/"+f.R1+"/service-record?format=pdf", f.tokens[cResponder], nil).want(t, 400)
-		e.do("GET", "/api/v1/responders/"+f.R1+"/service-record", f.tokens[cRespOther], nil).want(t, 403)
+		e.do("GET", "/api/v1/responders/"+f.R1+"/service-record?format=pdf", f.tokens[cResponder], nil).Want(t, 400)
+		e.do("GET", "/api/v1/responders/"+f.R1+"/service-record", f.tokens[cRespOther], nil).Want(t, 403)
 
 		// Another process on the same Redis signs with the same key.
 		other := newBackendEnv(t, b)
 		var v verifyJSON
-		other.do("POST", "/api/v1/service-records/verify", "", map[string]any{"record": signed.Record, "signature": signed.Signature}).want(t, 200).decode(t, &v)
+		other.do("POST", "/api/v1/service-records/verify", "", map[string]any{"record": signed.Record, "signature": signed.Signature}).Want(t, 200).Decode(t, &v)
 		if !v.Valid {
 			t.Fatalf("second process: %+v", v)
 		}
@@ -257,14 +257,14 @@ func TestHoursCreditedAndEditAudited(t *testing.T) {
 		f := e.fixture()
 		e.completeN2(f, 90*time.Minute) // capped at 1 h
 		var h hoursJSON
-		e.do("GET", "/api/v1/responders/"+f.R1+"/hours", f.tokens[cResponder], nil).want(t, 200).decode(t, &h)
+		e.do("GET", "/api/v1/responders/"+f.R1+"/hours", f.tokens[cResponder], nil).Want(t, 200).Decode(t, &h)
 		if h.TotalHours != 1 || len(h.Entries) != 1 || h.Entries[0].NeedID != f.N2 || h.Entries[0].Edited || h.Entries[0].Rating != nil {
 			t.Fatalf("hours %+v", h)
 		}
 		entry := h.Entries[0].ID
 		path := "/api/v1/responders/" + f.R1 + "/hours/" + entry
 
-		before := snapshot(t, e.rdb)
+		before := redistest.Snapshot(t, e.rdb)
 		for name, try := range map[string]struct {
 			caller string
 			body   any
@@ -286,21 +286,21 @@ func TestHoursCreditedAndEditAudited(t *testing.T) {
 				t.Errorf("%s: %d, want %d: %s", name, r.Status, try.status, r.Body)
 			}
 		}
-		if after := snapshot(t, e.rdb); after != before {
+		if after := redistest.Snapshot(t, e.rdb); after != before {
 			t.Fatalf("refused edits changed Redis")
 		}
 
 		var got hoursEntryJSON
-		e.do("PUT", path, f.tokens[cCoord], map[string]any{"hours": 2.5, "reason": "stayed to settle her in"}).want(t, 200).decode(t, &got)
+		e.do("PUT", path, f.tokens[cCoord], map[string]any{"hours": 2.5, "reason": "stayed to settle her in"}).Want(t, 200).Decode(t, &got)
 		if !got.Edited || got.Hours != 2.5 || got.EditedBy != "coord-a" || got.EditReason != "stayed to settle her in" {
 			t.Fatalf("edited %+v", got)
 		}
-		e.do("GET", "/api/v1/responders/"+f.R1+"/hours", f.tokens[cOperator], nil).want(t, 200).decode(t, &h)
+		e.do("GET", "/api/v1/responders/"+f.R1+"/hours", f.tokens[cOperator], nil).Want(t, 200).Decode(t, &h)
 		if h.TotalHours != 2.5 {
 			t.Fatalf("after the edit: %+v", h)
 		}
 		var audit auditList
-		e.do("GET", "/api/v1/audit?limit=5", f.tokens[cAdmin], nil).want(t, 200).decode(t, &audit)
+		e.do("GET", "/api/v1/audit?limit=5", f.tokens[cAdmin], nil).Want(t, 200).Decode(t, &audit)
 		if len(audit.Entries) == 0 || audit.Entries[0].Action != "hours.edit" || audit.Entries[0].Actor != "coord-a" || audit.Entries[0].Target != f.R1+"/"+entry {
 			t.Fatalf("audit %+v", audit.Entries)
 		}
@@ -339,7 +339,7 @@ func TestEvaluationKnownScenario(t *testing.T) {
 	}
 	rate := func(need string, rating int) {
 		t.Helper()
-		e.do("POST", "/api/v1/feedback/"+e.feedbackToken(mobilize.NeedID(need)), "", map[string]any{"rating": rating, "comment": "secret remark"}).want(t, 201)
+		e.do("POST", "/api/v1/feedback/"+e.feedbackToken(mobilize.NeedID(need)), "", map[string]any{"rating": rating, "comment": "secret remark"}).Want(t, 201)
 	}
 	duty("resp-bravo", false)
 
@@ -394,14 +394,14 @@ func TestEvaluationKnownScenario(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r := e.do("GET", "/api/v1/evaluation", e.token("eval1", RoleEvaluator, ""), nil).want(t, 200)
+	r := e.do("GET", "/api/v1/evaluation", e.token("eval1", RoleEvaluator, ""), nil).Want(t, 200)
 	for _, private := range []string{"resp-alpha", "resp-bravo", "Person", "+86", "Mrs Li", "secret remark", n1, n2, string(n3.ID), "37.46", "121.45"} {
 		if strings.Contains(string(r.Body), private) {
 			t.Errorf("the evaluation contains %q", private)
 		}
 	}
 	var ev evaluationJSON
-	r.decode(t, &ev)
+	r.Decode(t, &ev)
 	num := func(p *float64) float64 {
 		if p == nil {
 			return -1
@@ -466,11 +466,11 @@ func TestEvaluationKnownScenario(t *testing.T) {
 	}
 	// since= leaves out the earlier needs; a bad since is refused.
 	var later evaluationJSON
-	e.do("GET", "/api/v1/evaluation?since="+url.QueryEscape(rfc3339(e.clock.Now().Add(-time.Second))), e.token("eval1", RoleEvaluator, ""), nil).want(t, 200).decode(t, &later)
+	e.do("GET", "/api/v1/evaluation?since="+url.QueryEscape(rfc3339(e.clock.Now().Add(-time.Second))), e.token("eval1", RoleEvaluator, ""), nil).Want(t, 200).Decode(t, &later)
 	if later.Overall.Needs.Needs != 1 {
 		t.Errorf("since: %d needs, want 1 (N4)", later.Overall.Needs.Needs)
 	}
-	e.do("GET", "/api/v1/evaluation?since=yesterday", e.token("eval1", RoleEvaluator, ""), nil).want(t, 400)
+	e.do("GET", "/api/v1/evaluation?since=yesterday", e.token("eval1", RoleEvaluator, ""), nil).Want(t, 400)
 }
 
 // TestFeedbackLinkRaceOneWins posts the same link from many clients at

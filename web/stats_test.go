@@ -41,7 +41,7 @@ func TestStats(t *testing.T) {
 	e.svc.Respond(ctx, "early", mobilize.OfferID(e.offerOf(id, "early")), true)
 
 	var s statsJSON
-	e.do("GET", "/api/v1/stats", e.token("eval", RoleEvaluator, ""), nil).want(t, 200).decode(t, &s)
+	e.do("GET", "/api/v1/stats", e.token("eval", RoleEvaluator, ""), nil).Want(t, 200).Decode(t, &s)
 	wantNeeds := map[string]int{"open": 1, "staffing": 0, "staffed": 6, "completed": 0, "cancelled": 1, "unstaffed": 0}
 	for k, v := range wantNeeds {
 		if s.Needs[k] != v {
@@ -58,7 +58,7 @@ func TestStats(t *testing.T) {
 
 	// Within the hour of the five: median 30 s, p95 100 s.
 	e.clock.Advance(-2*time.Hour + time.Minute)
-	e.do("GET", "/api/v1/stats", e.token("op", RoleOperator, ""), nil).want(t, 200).decode(t, &s)
+	e.do("GET", "/api/v1/stats", e.token("op", RoleOperator, ""), nil).Want(t, 200).Decode(t, &s)
 	if tts := s.TimeToStaffed; tts.Count != 5 || *tts.MedianSeconds != 30 || *tts.P95Seconds != 100 {
 		t.Errorf("time to staffed %+v", tts)
 	}

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/liandong/liandong/internal/testkit"
 )
 
 // blockingFlush records the batches it is given and holds each one until
@@ -38,17 +40,6 @@ func (f *blockingFlush) count() int {
 	return len(f.batches)
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // Items that arrive while every flush slot is busy go out together in the
 // next batch, and each caller gets its own item's result.
 func TestWaitingCallsGoOutTogether(t *testing.T) {
@@ -68,12 +59,12 @@ func TestWaitingCallsGoOutTogether(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	go call(ctx, "lead0")
 	go call(ctx, "lead1")
-	waitFor(t, "both slots to be busy", func() bool { return f.count() == 2 })
+	testkit.WaitFor(t, "both slots to be busy", 0, func() bool { return f.count() == 2 })
 	cancel()
 	for i := range 10 {
 		go call(context.Background(), fmt.Sprintf("wait%d", i))
 	}
-	waitFor(t, "ten waiting calls", func() bool {
+	testkit.WaitFor(t, "ten waiting calls", 0, func() bool {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		return len(b.waiting) == 10
@@ -81,7 +72,7 @@ func TestWaitingCallsGoOutTogether(t *testing.T) {
 	// Releasing one flush hands its slot to the first waiter, whose batch
 	// takes all ten.
 	f.release <- struct{}{}
-	waitFor(t, "the third batch", func() bool { return f.count() == 3 })
+	testkit.WaitFor(t, "the third batch", 0, func() bool { return f.count() == 3 })
 	close(f.release)
 	for range 12 {
 		if err := <-errs; err != nil {
@@ -106,12 +97,12 @@ func TestMaxBatch(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); b.Do(context.Background(), "first") }()
-	waitFor(t, "the slot to be busy", func() bool { return f.count() == 1 })
+	testkit.WaitFor(t, "the slot to be busy", 0, func() bool { return f.count() == 1 })
 	for i := range 6 {
 		wg.Add(1)
 		go func() { defer wg.Done(); b.Do(context.Background(), fmt.Sprint(i)) }()
 	}
-	waitFor(t, "six waiting calls", func() bool {
+	testkit.WaitFor(t, "six waiting calls", 0, func() bool {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		return len(b.waiting) == 6

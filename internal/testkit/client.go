@@ -26,17 +26,7 @@ type Response struct {
 // is) or anything else (sent as JSON).
 func (c Client) Do(method, path string, body any) Response {
 	c.T.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = bytes.NewReader([]byte(b))
-	case []byte:
-		rd = bytes.NewReader(b)
-	default:
-		rd = bytes.NewReader([]byte(MustJSON(c.T, b)))
-	}
-	req, err := http.NewRequest(method, c.Base+path, rd)
+	req, err := http.NewRequest(method, c.Base+path, RequestBody(c.T, body))
 	if err != nil {
 		c.T.Fatal(err)
 	}
@@ -56,6 +46,24 @@ func (c Client) Do(method, path string, body any) Response {
 	return Response{Status: res.StatusCode, Header: res.Header, Body: raw}
 }
 
+// RequestBody is a request body as Do sends it: nil for no body, a string or
+// []byte as is, and anything else encoded as JSON (failing the test if it
+// cannot be). Tests that serve requests in process use it to encode theirs
+// alike.
+func RequestBody(t testing.TB, body any) io.Reader {
+	t.Helper()
+	switch b := body.(type) {
+	case nil:
+		return nil
+	case string:
+		return bytes.NewReader([]byte(b))
+	case []byte:
+		return bytes.NewReader(b)
+	default:
+		return bytes.NewReader([]byte(MustJSON(t, b)))
+	}
+}
+
 // Call sends one request that must succeed (2xx) and decodes its answer
 // into out, when out is not nil.
 func (c Client) Call(method, path string, body, out any) {
@@ -67,6 +75,17 @@ func (c Client) Call(method, path string, body, out any) {
 	if out != nil {
 		r.Decode(c.T, out)
 	}
+}
+
+// Want fails the test, showing the body, unless the answer has status; it
+// returns r, so that a check and a decode chain:
+// c.Do("GET", path, nil).Want(t, 200).Decode(t, &v).
+func (r Response) Want(t testing.TB, status int) Response {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
+	}
+	return r
 }
 
 // Decode unmarshals the body into v, failing the test if it cannot.
