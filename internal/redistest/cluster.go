@@ -81,21 +81,18 @@ func startNode(tb testing.TB, bin string, i int) string {
 			tb.Fatal(err)
 		}
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", tb.TempDir(),
+		p, err := startProcess(exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", tb.TempDir(),
 			"--cluster-enabled", "yes", "--cluster-config-file", strconv.Itoa(i)+"-nodes.conf",
-			"--save", "", "--appendonly", "no", "--daemonize", "no")
-		if err := cmd.Start(); err != nil {
+			"--save", "", "--appendonly", "no", "--daemonize", "no"))
+		if err != nil {
 			tb.Fatal(err)
 		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		if err := awaitOwn(cmd, exited, addr, func() string { return "" }); err != nil {
-			cmd.Process.Kill()
-			<-exited
+		if err := awaitOwn(p, addr, func() string { return "" }); err != nil {
+			p.kill()
 			errs = append(errs, err)
 			continue
 		}
-		tb.Cleanup(func() { cmd.Process.Kill(); <-exited })
+		tb.Cleanup(p.kill)
 		return addr
 	}
 	tb.Fatalf("redistest: start cluster node %d: %d attempts failed: %v", i, startAttempts, errors.Join(errs...))

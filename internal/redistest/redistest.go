@@ -117,43 +117,65 @@ func (s *Server) launch() error {
 	} else {
 		args = append(args, "--appendonly", "no")
 	}
-	cmd := exec.Command(s.bin, args...)
-	if err := cmd.Start(); err != nil {
+	p, err := startProcess(exec.Command(s.bin, args...))
+	if err != nil {
 		return err
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	if err := awaitOwn(cmd, exited, s.Addr, s.logTail); err != nil {
-		cmd.Process.Kill()
-		<-exited
+	if err := awaitOwn(p, s.Addr, s.logTail); err != nil {
+		p.kill()
 		return err
 	}
-	s.cmd = cmd
-	go func() { <-exited }() // reap when killed
+	s.cmd = p.cmd
 	return nil
+}
+
+// process is a started redis-server and the news of its end. It is reaped
+// as soon as it exits, so that a killed server leaves no zombie.
+type process struct {
+	cmd    *exec.Cmd
+	exited chan struct{} // closed once it has exited; err is then its end
+	err    error
+}
+
+func startProcess(cmd *exec.Cmd) (*process, error) {
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &process{cmd: cmd, exited: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+// kill stops the process and waits until it is gone.
+func (p *process) kill() {
+	p.cmd.Process.Kill()
+	<-p.exited
 }
 
 // awaitOwn waits until the redis-server on addr answers as the process
 // cmd (INFO server process_id), for up to 10 s. It fails at once when cmd
 // exits or another process answers on addr.
-func awaitOwn(cmd *exec.Cmd, exited <-chan error, addr string, logTail func() string) error {
+func awaitOwn(p *process, addr string, logTail func() string) error {
 	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
-		case err := <-exited:
-			return fmt.Errorf("redis-server on %s exited at start (%v): %s", addr, err, logTail())
+		case <-p.exited:
+			return fmt.Errorf("redis-server on %s exited at start (%v): %s", addr, p.err, logTail())
 		default:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		pid, err := serverPID(ctx, c)
 		cancel()
 		switch {
-		case err == nil && pid == cmd.Process.Pid:
+		case err == nil && pid == p.cmd.Process.Pid:
 			return nil
 		case err == nil:
-			return fmt.Errorf("port of %s is held by another redis-server (pid %d), not the one just started (pid %d)", addr, pid, cmd.Process.Pid)
+			return fmt.Errorf("port of %s is held by another redis-server (pid %d), not the one just started (pid %d)", addr, pid, p.cmd.Process.Pid)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -169,4 +170,34 @@ func (f *fatalTB) Helper() {}
 func (f *fatalTB) Fatalf(format string, args ...any) {
 	f.msg = fmt.Sprintf(format, args...)
 	runtime.Goexit()
+}
+
+// A redis-server that cannot bind its port exits at once; Start notices,
+// reaps it and tries another port, instead of waiting forever for an exit
+// it has already seen (which hung a whole test run once).
+func TestStartSkipsAPortItCannotBind(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0") // not a Redis: nothing answers PING
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	picks := 0
+	done := make(chan *Server, 1)
+	go func() {
+		done <- start(t, Options{}, func() (int, error) {
+			picks++
+			if picks == 1 {
+				return portOf(t, busy.Addr().String()), nil
+			}
+			return freePort()
+		})
+	}()
+	select {
+	case s := <-done:
+		if s.Addr == busy.Addr().String() || picks != 2 {
+			t.Fatalf("server on %s after %d picks; want another port than %s, on the second pick", s.Addr, picks, busy.Addr())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Start hung on a server that exited at start")
+	}
 }
