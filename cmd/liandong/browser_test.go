@@ -19,6 +19,8 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/liandong/liandong/internal/server"
 )
 
 // The pages are tested in a real browser: Debian's chromium, driven over
@@ -69,9 +71,9 @@ func artifactDir(t *testing.T) string {
 // browserServer starts a server for a browser test (with change applied
 // to its configuration, if any) and returns its base URL and an API
 // client logged in as its admin.
-func browserServer(t *testing.T, change func(*Config)) (string, *apiClient) {
+func browserServer(t *testing.T, change func(*server.Config)) (string, *apiClient) {
 	t.Helper()
-	cfg := Default()
+	cfg := server.Default()
 	cfg.Auth.AdminPassword = browserAdminPassword
 	cfg.Log.Level = "warn"
 	if change != nil {

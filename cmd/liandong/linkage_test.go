@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"net/url"
 	"strings"
@@ -9,48 +8,9 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"go.uber.org/zap"
 
-	"github.com/liandong/liandong/geo"
-	"github.com/liandong/liandong/internal/redistest"
-	"github.com/liandong/liandong/mobilize/redisstore"
+	"github.com/liandong/liandong/internal/server"
 )
-
-func TestIllustrativeYantaiAreasLoadAndRoute(t *testing.T) {
-	_, rdb := redistest.Embedded(t)
-	store, err := redisstore.NewStore(rdb, redisstore.IndexOptions{Prefix: "t:", Region: "yt"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if err := loadAreaFile(ctx, store, "../../configs/areas/yantai-illustrative.geojson", zap.NewNop()); err != nil {
-		t.Fatal(err)
-	}
-	areas, err := store.Areas(ctx)
-	if err != nil || len(areas) != 29 {
-		t.Fatalf("%d areas, %v; want 29", len(areas), err)
-	}
-	// Loading again at the next start replaces, and changes nothing.
-	if err := loadAreaFile(ctx, store, "../../configs/areas/yantai-illustrative.geojson", zap.NewNop()); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		lat, lng float64
-		prefix   string
-	}{{37.54, 121.40, "zhifu-"}, {37.45, 121.45, "laishan-"}, {37.40, 121.60, "muping-"}, {37.50, 121.25, "fushan-"}, {37.0, 121.4, ""}} {
-		p, _ := geo.NewPoint(tc.lat, tc.lng)
-		c, err := store.Community(ctx, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if (tc.prefix == "" && c != "") || !strings.HasPrefix(string(c), tc.prefix) {
-			t.Errorf("(%g, %g) routed to %q, want a %q community", tc.lat, tc.lng, c, tc.prefix)
-		}
-	}
-	if err := loadAreaFile(ctx, store, "missing.geojson", zap.NewNop()); err == nil {
-		t.Fatal("a missing area file was accepted")
-	}
-}
 
 // TestEscalationReachesTheConsole runs the server with the illustrative
 // areas and a one-second goal for urgency 1: a need in a Zhifu community
@@ -58,7 +18,7 @@ func TestIllustrativeYantaiAreasLoadAndRoute(t *testing.T) {
 // step reaching an operator's console as need.escalated, until the city
 // pool offers it to the volunteer.
 func TestEscalationReachesTheConsole(t *testing.T) {
-	cfg := Default()
+	cfg := server.Default()
 	cfg.Auth.AdminPassword = "admin-password-esc"
 	cfg.Areas.File = "../../configs/areas/yantai-illustrative.geojson"
 	cfg.Escalation.GoalUrgency1 = time.Second

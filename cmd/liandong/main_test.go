@@ -17,14 +17,15 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/internal/server"
 )
 
 // runMain boots the whole program on a free port and stops it when the
 // test ends.
-func runMain(t *testing.T, cfg Config) *Main {
+func runMain(t *testing.T, cfg server.Config) *server.Main {
 	t.Helper()
 	cfg.Listen = "127.0.0.1:0"
-	m := NewMain(cfg, zaptest.NewLogger(t))
+	m := server.New(cfg, zaptest.NewLogger(t), server.Hooks{})
 	if err := m.Run(context.Background()); err != nil {
 		m.Close()
 		t.Fatal(err)
@@ -49,7 +50,7 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 func TestMainServesHealthReadyMetricsOnEmbeddedRedis(t *testing.T) {
-	m := runMain(t, Default())
+	m := runMain(t, server.Default())
 	base := "http://" + m.Addr()
 	for _, path := range []string{"/healthz", "/readyz", "/"} {
 		if code, body := get(t, base+path); code != http.StatusOK {
@@ -103,10 +104,10 @@ func TestReadyzFollowsRealRedis(t *testing.T) {
 }
 
 func TestUnreachableRedisFailsFastNamingAddress(t *testing.T) {
-	cfg := Default()
+	cfg := server.Default()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Redis.URL = "redis://127.0.0.1:1/0"
-	m := NewMain(cfg, zaptest.NewLogger(t))
+	m := server.New(cfg, zaptest.NewLogger(t), server.Hooks{})
 	start := time.Now()
 	err := m.Run(context.Background())
 	m.Close()
@@ -231,4 +232,13 @@ func TestBinary(t *testing.T) {
 			t.Fatal("still running 10s after SIGTERM")
 		}
 	})
+}
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/internal/server"
 )
 
 // TestBrowserResponderSessionRenews: the responder page renews its session
@@ -22,7 +23,7 @@ import (
 func TestBrowserResponderSessionRenews(t *testing.T) {
 	const sessionTTL = 12 * time.Second
 	allocCtx := startBrowser(t, 412, 860, 90*time.Second)
-	base, admin := browserServer(t, func(c *Config) { c.Auth.SessionTTL = sessionTTL })
+	base, admin := browserServer(t, func(c *server.Config) { c.Auth.SessionTTL = sessionTTL })
 	var r struct{ ID, Token string }
 	admin.call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer"}, &r)
 	(&apiClient{t: t, base: base, token: r.Token}).call("PUT", "/api/v1/responders/"+r.ID+"/location",
@@ -98,7 +99,7 @@ func TestBrowserConsoleShowsAnOutage(t *testing.T) {
 func TestBrowserPhoneKeepsAnOfferThroughAnOutage(t *testing.T) {
 	allocCtx := startBrowser(t, 412, 860, 90*time.Second)
 	srv := redistest.Start(t, redistest.Options{AOF: true})
-	base, admin := browserServer(t, func(c *Config) {
+	base, admin := browserServer(t, func(c *server.Config) {
 		real := onRealRedis(srv, browserAdminPassword)
 		c.Redis, c.Auth = real.Redis, real.Auth
 		c.Offers.TTL = 5 * time.Minute
