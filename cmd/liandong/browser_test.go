@@ -19,7 +19,9 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"go.uber.org/zap/zaptest"
 
+	"github.com/liandong/liandong/internal/redistest"
 	"github.com/liandong/liandong/internal/server"
 )
 
@@ -86,6 +88,34 @@ func browserServer(t *testing.T, change func(*server.Config)) (string, *apiClien
 	admin.call("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": browserAdminPassword}, &login)
 	admin.token = login.Token
 	return base, admin
+}
+
+// runMain boots the whole program on a free port and stops it when the
+// test ends.
+func runMain(t *testing.T, cfg server.Config) *server.Main {
+	t.Helper()
+	cfg.Listen = "127.0.0.1:0"
+	m := server.New(cfg, zaptest.NewLogger(t), server.Hooks{})
+	if err := m.Run(context.Background()); err != nil {
+		m.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return m
+}
+
+// onRealRedis is the default configuration on srv, with the token key a
+// real Redis requires and the admin's password.
+func onRealRedis(srv *redistest.Server, adminPassword string) server.Config {
+	cfg := server.Default()
+	cfg.Redis.URL = "redis://" + srv.Addr + "/0"
+	cfg.Auth.TokenKey = "e2e-key-0123456789abcdef"
+	cfg.Auth.AdminPassword = adminPassword
+	return cfg
 }
 
 // startBrowser starts chromium (or skips, or fails in CI) with a window

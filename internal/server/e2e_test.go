@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"bytes"
@@ -12,7 +12,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/liandong/liandong/internal/redistest"
-	"github.com/liandong/liandong/internal/server"
 )
 
 // call makes an API request and decodes the JSON answer into out.
@@ -69,8 +68,8 @@ func next(t *testing.T, c *websocket.Conn, typ string) envelope {
 
 // onRealRedis is the default configuration on srv, with the token key a
 // real Redis requires and the admin's password.
-func onRealRedis(srv *redistest.Server, adminPassword string) server.Config {
-	cfg := server.Default()
+func onRealRedis(srv *redistest.Server, adminPassword string) Config {
+	cfg := Default()
 	cfg.Redis.URL = "redis://" + srv.Addr + "/0"
 	cfg.Auth.TokenKey = "e2e-key-0123456789abcdef"
 	cfg.Auth.AdminPassword = adminPassword
@@ -176,7 +175,7 @@ func TestOfferCrossesProcesses(t *testing.T) {
 // TestWebsocketAuth: a bad token is refused before the upgrade, and a token
 // revoked while its socket is open stops working at its next message.
 func TestWebsocketAuth(t *testing.T) {
-	cfg := server.Default()
+	cfg := Default()
 	cfg.Auth.AdminPassword = "admin-password-ws"
 	m := runMain(t, cfg)
 	base := "http://" + m.Addr()
@@ -219,7 +218,7 @@ func TestWebsocketAuth(t *testing.T) {
 // TestOperatorAssignsAndAlertsAnArea: an operator offers a place to a
 // person of their choice, and alerts everyone inside a drawn area.
 func TestOperatorAssignsAndAlertsAnArea(t *testing.T) {
-	cfg := server.Default()
+	cfg := Default()
 	cfg.Auth.AdminPassword = "admin-password-op"
 	cfg.Matching.StartRadiusMeters, cfg.Matching.MaxRadiusMeters = 500, 1000 // nobody is near the need
 	m := runMain(t, cfg)
