@@ -1,4 +1,4 @@
-package main
+package web_test
 
 // The pages through what a long response brings: sessions that outlive a
 // day, and the data store restarting under a console and a phone.

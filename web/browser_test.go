@@ -1,4 +1,4 @@
-package main
+package web_test
 
 import (
 	"bytes"
@@ -26,8 +26,11 @@ import (
 )
 
 // The pages are tested in a real browser: Debian's chromium, driven over
-// the DevTools protocol. Without chromium the test skips, loudly, unless
-// LIANDONG_REQUIRE_BROWSER=1 (CI) makes that a failure.
+// the DevTools protocol, against the whole program (internal/server) as
+// the binary runs it. Without chromium the test skips, loudly, unless
+// LIANDONG_REQUIRE_BROWSER=1 (CI) makes that a failure. These tests are
+// package web_test: web itself stays free of Redis, while its tests may
+// boot the server that wires it to Redis.
 
 var updateScreenshots = flag.Bool("update-screenshots", false, "copy the console screenshot to docs/console.png")
 
@@ -151,6 +154,17 @@ func openConsole(t *testing.T, browser context.Context, base string) *tab {
 		chromedp.Click(chromedp.CSS("#login-form button[type=submit]")))
 	console.waitFor(t, "the live socket", `document.body.dataset.live === '1'`)
 	return console
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }
 
 // pagesBase checks that the server serves the pages.
@@ -385,10 +399,10 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 	phone.screenshot(t, filepath.Join(artifacts, "respond.png"))
 	if *updateScreenshots {
 		png, _ := os.ReadFile(filepath.Join(artifacts, "console.png"))
-		if err := os.MkdirAll("../../docs", 0o755); err != nil {
+		if err := os.MkdirAll("../docs", 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile("../../docs/console.png", png, 0o644); err != nil {
+		if err := os.WriteFile("../docs/console.png", png, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
