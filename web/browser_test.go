@@ -1,12 +1,9 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,6 +20,7 @@ import (
 
 	"github.com/liandong/liandong/internal/redistest"
 	"github.com/liandong/liandong/internal/server"
+	"github.com/liandong/liandong/internal/testkit"
 )
 
 // The pages are tested in a real browser: Debian's chromium, driven over
@@ -76,7 +74,7 @@ func artifactDir(t *testing.T) string {
 // browserServer starts a server for a browser test (with change applied
 // to its configuration, if any) and returns its base URL and an API
 // client logged in as its admin.
-func browserServer(t *testing.T, change func(*server.Config)) (string, *apiClient) {
+func browserServer(t *testing.T, change func(*server.Config)) (string, testkit.Client) {
 	t.Helper()
 	cfg := server.Default()
 	cfg.Auth.AdminPassword = browserAdminPassword
@@ -86,11 +84,9 @@ func browserServer(t *testing.T, change func(*server.Config)) (string, *apiClien
 	}
 	m := runMain(t, cfg)
 	base := pagesBase(t, "http://"+m.Addr())
-	admin := &apiClient{t: t, base: base}
 	var login struct{ Token string }
-	admin.call("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": browserAdminPassword}, &login)
-	admin.token = login.Token
-	return base, admin
+	testkit.Client{T: t, Base: base}.Call("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": browserAdminPassword}, &login)
+	return base, testkit.Client{T: t, Base: base, Token: login.Token}
 }
 
 // runMain boots the whole program on a free port and stops it when the
@@ -156,59 +152,13 @@ func openConsole(t *testing.T, browser context.Context, base string) *tab {
 	return console
 }
 
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
-}
-
 // pagesBase checks that the server serves the pages.
 func pagesBase(t *testing.T, base string) string {
 	t.Helper()
-	if code, _ := get(t, base+"/console"); code != http.StatusOK {
+	if code := (testkit.Client{T: t, Base: base}).Do("GET", "/console", nil).Status; code != http.StatusOK {
 		t.Fatalf("GET /console = %d: is web.RegisterPages wired in Main.Run?", code)
 	}
 	return base
-}
-
-// apiClient calls the HTTP API as the test's operator.
-type apiClient struct {
-	t     *testing.T
-	base  string
-	token string
-}
-
-func (c *apiClient) call(method, path string, in, out any) {
-	c.t.Helper()
-	var body io.Reader
-	if in != nil {
-		raw, _ := json.Marshal(in)
-		body = bytes.NewReader(raw)
-	}
-	req, _ := http.NewRequest(method, c.base+path, body)
-	req.Header.Set("Content-Type", "application/json")
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if res.StatusCode >= 300 {
-		c.t.Fatalf("%s %s = %d %s", method, path, res.StatusCode, raw)
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			c.t.Fatalf("%s %s: %v: %s", method, path, err, raw)
-		}
-	}
 }
 
 // tab is one browser tab and the errors its page logged.
@@ -307,8 +257,8 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 	artifacts := artifactDir(t)
 
 	var responder struct{ ID, Token string }
-	api.call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer"}, &responder)
-	api.call("PUT", "/api/v1/depots/haian-store", map[string]any{"name": "Haian Road charity store", "org_id": "yantai-red-cross",
+	api.Call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer"}, &responder)
+	api.Call("PUT", "/api/v1/depots/haian-store", map[string]any{"name": "Haian Road charity store", "org_id": "yantai-red-cross",
 		"lat": 37.4650, "lng": 121.4460, "stock": map[string]int{"medicine_kit": 12}}, nil)
 
 	console := openConsole(t, allocCtx, base)
@@ -345,7 +295,7 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 
 	// A need filed through the API appears on the console's map.
 	var need struct{ ID string }
-	api.call("POST", "/api/v1/needs", map[string]any{
+	api.Call("POST", "/api/v1/needs", map[string]any{
 		"lat": needLat, "lng": needLng, "category": "welfare_check", "urgency": 1,
 		"team": []map[string]any{{"role": "volunteer", "count": 1}}, "description": "Flat 3B, 12 Haian Road: an old man living alone",
 	}, &need)
@@ -388,7 +338,7 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 		role     string
 		category string
 	}{{2, "medic", "medical"}, {3, "social_worker", "mental_health"}, {4, "medic", "medicine_delivery"}} {
-		api.call("POST", "/api/v1/needs", map[string]any{
+		api.Call("POST", "/api/v1/needs", map[string]any{
 			"lat": needLat + 0.004*float64(i-1), "lng": needLng - 0.005 + 0.006*float64(i), "category": n.category, "urgency": n.urgency,
 			"team": []map[string]any{{"role": n.role, "count": 1 + i%2}},
 		}, nil)
@@ -421,7 +371,7 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 	phone.eval(t, `(liandong.socket.stop(), 'asleep')`)
 	waitStatus(t, api, responder.ID, "available")
 	var need2 struct{ ID string }
-	api.call("POST", "/api/v1/needs", map[string]any{
+	api.Call("POST", "/api/v1/needs", map[string]any{
 		"lat": needLat - 0.001, "lng": needLng, "category": "medicine_delivery", "urgency": 1,
 		"team": []map[string]any{{"role": "volunteer", "count": 1}},
 	}, &need2)
@@ -461,38 +411,24 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 }
 
 // waitStatus waits until the server reports the responder's status.
-func waitStatus(t *testing.T, api *apiClient, id, want string) {
+func waitStatus(t *testing.T, api testkit.Client, id, want string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testkit.WaitFor(t, "responder status "+want, 10*time.Second, func() bool {
 		var r struct{ Status string }
-		api.call("GET", "/api/v1/responders/"+id, nil, &r)
-		if r.Status == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("responder status %q, want %q", r.Status, want)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		api.Call("GET", "/api/v1/responders/"+id, nil, &r)
+		return r.Status == want
+	})
 }
 
 // waitLocated waits until the server has the responder's position, so
 // that the matcher can pick them.
-func waitLocated(t *testing.T, api *apiClient, id string) {
+func waitLocated(t *testing.T, api testkit.Client, id string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testkit.WaitFor(t, "the responder page's position", 10*time.Second, func() bool {
 		var r struct {
 			Lat *float64 `json:"lat"`
 		}
-		api.call("GET", "/api/v1/responders/"+id, nil, &r)
-		if r.Lat != nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the responder page never reported a position")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		api.Call("GET", "/api/v1/responders/"+id, nil, &r)
+		return r.Lat != nil
+	})
 }

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/liandong/liandong/internal/testkit"
 )
 
 // The program is tested in internal/server; these tests run the binary
@@ -109,7 +111,7 @@ func TestBinary(t *testing.T) {
 			t.Error("no warning that the embedded Redis persists nothing")
 		}
 		for _, path := range []string{"/healthz", "/readyz"} {
-			if code, _ := get(t, "http://"+addr+path); code != http.StatusOK {
+			if code := (testkit.Client{T: t, Base: "http://" + addr}).Do("GET", path, nil).Status; code != http.StatusOK {
 				t.Fatalf("%s = %d", path, code)
 			}
 		}
@@ -136,15 +138,4 @@ func writeConfig(t *testing.T, body string) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
 }

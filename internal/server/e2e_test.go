@@ -1,10 +1,9 @@
 package server
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,59 +11,9 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/internal/testkit"
+	"github.com/liandong/liandong/mobilize"
 )
-
-// call makes an API request and decodes the JSON answer into out.
-func call(t *testing.T, method, url, token string, body any, out any) int {
-	t.Helper()
-	var rd bytes.Buffer
-	if body != nil {
-		json.NewEncoder(&rd).Encode(body)
-	}
-	req, err := http.NewRequest(method, url, &rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if out != nil {
-		json.NewDecoder(resp.Body).Decode(out)
-	}
-	return resp.StatusCode
-}
-
-type envelope struct {
-	V    int             `json:"v"`
-	Type string          `json:"type"`
-	ID   string          `json:"id"`
-	TS   string          `json:"ts"`
-	Data json.RawMessage `json:"data"`
-}
-
-// next reads messages until one of the given type arrives.
-func next(t *testing.T, c *websocket.Conn, typ string) envelope {
-	t.Helper()
-	c.SetReadDeadline(time.Now().Add(15 * time.Second))
-	for {
-		var e envelope
-		if err := c.ReadJSON(&e); err != nil {
-			t.Fatalf("waiting for %q: %v", typ, err)
-		}
-		if e.Type == typ {
-			return e
-		}
-		if e.Type == "error" {
-			t.Logf("server error message: %s", e.Data)
-		}
-	}
-}
 
 // onRealRedis is the default configuration on srv, with the token key a
 // real Redis requires and the admin's password.
@@ -76,17 +25,43 @@ func onRealRedis(srv *redistest.Server, adminPassword string) Config {
 	return cfg
 }
 
-// adminAndMedic logs in as the admin (whose password cfg set) and
-// registers a medic, returning the admin's token and the medic's id and
-// token.
-func adminAndMedic(t *testing.T, base, password string) (admin string, medic struct{ ID, Token string }) {
+// loginAdmin logs in to base as the admin, whose password the test's
+// configuration set, and returns a client holding the admin's token.
+func loginAdmin(t *testing.T, base, password string) testkit.Client {
 	t.Helper()
+	r := testkit.Client{T: t, Base: base}.Do("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": password})
 	var login struct{ Token string }
-	call(t, "POST", base+"/api/v1/auth/login", "", map[string]string{"username": "admin", "password": password}, &login)
-	if code := call(t, "POST", base+"/api/v1/responders", login.Token, map[string]any{"name": "Li Wei", "role": "medic"}, &medic); code != 201 {
-		t.Fatalf("register: %d", code)
+	r.Decode(t, &login)
+	if r.Status != http.StatusOK || login.Token == "" {
+		t.Fatalf("login: %d %s", r.Status, r.Body)
 	}
-	return login.Token, medic
+	return testkit.Client{T: t, Base: base, Token: login.Token}
+}
+
+// registered is a responder as the API registers it: the id and the token
+// of the phone's link.
+type registered struct{ ID, Token string }
+
+// register registers a responder through admin.
+func register(t *testing.T, admin testkit.Client, name, role string) registered {
+	t.Helper()
+	r := admin.Do("POST", "/api/v1/responders", map[string]any{"name": name, "role": role})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("register %s: %d %s", name, r.Status, r.Body)
+	}
+	var got registered
+	r.Decode(t, &got)
+	return got
+}
+
+// waitStatus waits until the server reports the responder's status.
+func waitStatus(t *testing.T, admin testkit.Client, id, want string) {
+	t.Helper()
+	testkit.WaitFor(t, "responder "+id+" "+want, 5*time.Second, func() bool {
+		var got struct{ Status string }
+		admin.Call("GET", "/api/v1/responders/"+id, nil, &got)
+		return got.Status == want
+	})
 }
 
 // TestOfferCrossesProcesses runs two server processes on one real Redis:
@@ -96,64 +71,43 @@ func adminAndMedic(t *testing.T, base, password string) (admin string, medic str
 func TestOfferCrossesProcesses(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{AOF: true})
 	cfg := onRealRedis(srv, "admin-password-e2e")
-	a := runMain(t, cfg)
-	b := runMain(t, cfg)
-	baseA, baseB := "http://"+a.Addr(), "http://"+b.Addr()
+	a := runMain(t, cfg, Hooks{})
+	b := runMain(t, cfg, Hooks{})
+	onA := loginAdmin(t, "http://"+a.Addr(), "admin-password-e2e")
+	onB := onA
+	onB.Base = "http://" + b.Addr()
+	responder := register(t, onA, "Wang Fang", "volunteer")
 
-	var login struct{ Token string }
-	if code := call(t, "POST", baseA+"/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "admin-password-e2e"}, &login); code != 200 || login.Token == "" {
-		t.Fatalf("login: %d", code)
-	}
-	var responder struct{ ID, Token string }
-	if code := call(t, "POST", baseA+"/api/v1/responders", login.Token, map[string]any{"name": "Wang Fang", "role": "volunteer"}, &responder); code != 201 {
-		t.Fatalf("register responder: %d", code)
-	}
-
-	u := url.URL{Scheme: "ws", Host: b.Addr(), Path: "/ws", RawQuery: "access_token=" + url.QueryEscape(responder.Token)}
-	ws, resp, err := websocket.DefaultDialer.Dial(u.String(), nil)
-	if err != nil {
-		t.Fatalf("dial B: %v (%v)", err, resp)
-	}
-	defer ws.Close()
-	welcome := next(t, ws, "welcome")
+	ws := testkit.Dial(t, onB.Base, responder.Token, "")
+	welcome := ws.Next("welcome")
 	if !strings.Contains(string(welcome.Data), responder.ID) {
 		t.Fatalf("welcome %s does not name %s", welcome.Data, responder.ID)
 	}
-	ws.WriteJSON(map[string]any{"v": 1, "type": "location", "data": map[string]float64{"lat": 37.4601, "lng": 121.4501}})
-
+	ws.Send("location", "", map[string]float64{"lat": 37.4601, "lng": 121.4501})
 	// The location must be in before the need, or the first tick finds nobody.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		var got struct{ Status string }
-		call(t, "GET", baseA+"/api/v1/responders/"+responder.ID, login.Token, nil, &got)
-		if got.Status == "available" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("responder never became available (status %q)", got.Status)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitStatus(t, onA, responder.ID, "available")
 
-	var need struct{ ID, Status string }
-	if code := call(t, "POST", baseA+"/api/v1/needs", login.Token, map[string]any{
+	r := onA.Do("POST", "/api/v1/needs", map[string]any{
 		"lat": 37.46, "lng": 121.45, "category": "elderly_checkin", "urgency": 1,
 		"team": []map[string]any{{"role": "volunteer", "count": 1}}, "description": "Check on Mrs Li, 87, lives alone",
-	}, &need); code != 201 || need.Status != "open" {
-		t.Fatalf("create need: %d %+v", code, need)
+	})
+	var need struct{ ID, Status string }
+	r.Decode(t, &need)
+	if r.Status != http.StatusCreated || need.Status != "open" {
+		t.Fatalf("create need: %d %+v", r.Status, need)
 	}
 
-	offer := next(t, ws, "offer")
+	offer := ws.Next("offer")
 	var od struct {
 		OfferID string `json:"offer_id"`
 		NeedID  string `json:"need_id"`
 	}
-	json.Unmarshal(offer.Data, &od)
+	offer.Decode(t, &od)
 	if od.NeedID != need.ID || offer.ID == "" {
 		t.Fatalf("offer %s (id %q) is not for need %s", offer.Data, offer.ID, need.ID)
 	}
-	ws.WriteJSON(map[string]any{"v": 1, "type": "accept", "data": map[string]string{"offer_id": od.OfferID}})
-	assignment := next(t, ws, "assignment")
+	ws.Send("accept", "", map[string]string{"offer_id": od.OfferID})
+	assignment := ws.Next("assignment")
 	if !strings.Contains(string(assignment.Data), need.ID) {
 		t.Fatalf("assignment %s is not for need %s", assignment.Data, need.ID)
 	}
@@ -161,12 +115,12 @@ func TestOfferCrossesProcesses(t *testing.T) {
 		Status string `json:"status"`
 		LeadID string `json:"lead_id"`
 	}
-	call(t, "GET", baseA+"/api/v1/needs/"+need.ID, login.Token, nil, &got)
+	onA.Call("GET", "/api/v1/needs/"+need.ID, nil, &got)
 	if got.Status != "staffed" || got.LeadID != responder.ID {
 		t.Fatalf("need on A: %+v, want staffed with lead %s", got, responder.ID)
 	}
 	// And B, reading the same Redis, agrees.
-	call(t, "GET", baseB+"/api/v1/needs/"+need.ID, login.Token, nil, &got)
+	onB.Call("GET", "/api/v1/needs/"+need.ID, nil, &got)
 	if got.Status != "staffed" {
 		t.Fatalf("need on B: %+v", got)
 	}
@@ -177,36 +131,29 @@ func TestOfferCrossesProcesses(t *testing.T) {
 func TestWebsocketAuth(t *testing.T) {
 	cfg := Default()
 	cfg.Auth.AdminPassword = "admin-password-ws"
-	m := runMain(t, cfg)
+	m := runMain(t, cfg, Hooks{})
 	base := "http://" + m.Addr()
-	_, responder := adminAndMedic(t, base, "admin-password-ws")
-	wsURL := func(tok string) string {
-		return (&url.URL{Scheme: "ws", Host: m.Addr(), Path: "/ws", RawQuery: "access_token=" + url.QueryEscape(tok)}).String()
-	}
+	responder := register(t, loginAdmin(t, base, "admin-password-ws"), "Li Wei", "medic")
 	for name, tok := range map[string]string{"no token": "", "garbage": "not-a-token", "tampered": responder.Token + "x"} {
-		_, resp, err := websocket.DefaultDialer.Dial(wsURL(tok), nil)
-		if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
-			t.Fatalf("%s: dial err %v, status %v; want 401 before the upgrade", name, err, resp)
+		if code := testkit.Refused(t, base, tok); code != http.StatusUnauthorized {
+			t.Fatalf("%s: dial answered %d; want 401 before the upgrade", name, code)
 		}
 	}
-	ws, _, err := websocket.DefaultDialer.Dial(wsURL(responder.Token), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	next(t, ws, "welcome")
+	ws := testkit.Dial(t, base, responder.Token, "")
+	ws.Next("welcome")
 	// A bad message gets an error message and the socket stays open.
-	ws.WriteMessage(websocket.TextMessage, []byte("{not json"))
-	next(t, ws, "error")
-	ws.WriteJSON(map[string]any{"v": 1, "type": "teleport", "data": map[string]any{}})
-	next(t, ws, "error")
-	if code := call(t, "POST", base+"/api/v1/auth/revoke", responder.Token, map[string]any{}, nil); code != http.StatusNoContent {
+	ws.Conn.WriteMessage(websocket.TextMessage, []byte("{not json"))
+	ws.Next("error")
+	ws.Send("teleport", "", map[string]any{})
+	ws.Next("error")
+	phone := testkit.Client{T: t, Base: base, Token: responder.Token}
+	if code := phone.Do("POST", "/api/v1/auth/revoke", map[string]any{}).Status; code != http.StatusNoContent {
 		t.Fatalf("revoke: %d", code)
 	}
-	ws.WriteJSON(map[string]any{"v": 1, "type": "location", "data": map[string]float64{"lat": 37.46, "lng": 121.45}})
-	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	ws.Send("location", "", map[string]float64{"lat": 37.46, "lng": 121.45})
+	ws.Conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
-		if _, _, err := ws.ReadMessage(); err != nil {
+		if _, _, err := ws.Conn.ReadMessage(); err != nil {
 			if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
 				t.Fatalf("socket ended with %v, want close 1008 after revocation", err)
 			}
@@ -221,35 +168,23 @@ func TestOperatorAssignsAndAlertsAnArea(t *testing.T) {
 	cfg := Default()
 	cfg.Auth.AdminPassword = "admin-password-op"
 	cfg.Matching.StartRadiusMeters, cfg.Matching.MaxRadiusMeters = 500, 1000 // nobody is near the need
-	m := runMain(t, cfg)
+	events := &eventLog{}
+	m := runMain(t, cfg, Hooks{Events: events})
 	base := "http://" + m.Addr()
-	var login struct{ Token string }
-	call(t, "POST", base+"/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "admin-password-op"}, &login)
-	connect := func(name string, lat, lng float64) (string, *websocket.Conn) {
-		var r struct{ ID, Token string }
-		if code := call(t, "POST", base+"/api/v1/responders", login.Token, map[string]any{"name": name, "role": "volunteer"}, &r); code != 201 {
-			t.Fatalf("register %s: %d", name, code)
-		}
-		u := url.URL{Scheme: "ws", Host: m.Addr(), Path: "/ws", RawQuery: "access_token=" + url.QueryEscape(r.Token)}
-		ws, _, err := websocket.DefaultDialer.Dial(u.String(), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ws.Close() })
-		next(t, ws, "welcome")
-		ws.WriteJSON(map[string]any{"v": 1, "type": "location", "data": map[string]float64{"lat": lat, "lng": lng}})
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			var got struct{ Status string }
-			call(t, "GET", base+"/api/v1/responders/"+r.ID, login.Token, nil, &got)
-			if got.Status == "available" {
-				return r.ID, ws
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s never became available", name)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+	admin := loginAdmin(t, base, "admin-password-op")
+	connect := func(name string, lat, lng float64) (string, *testkit.Socket) {
+		r := register(t, admin, name, "volunteer")
+		ws := testkit.Dial(t, base, r.Token, "")
+		ws.Next("welcome")
+		ws.Send("location", "", map[string]float64{"lat": lat, "lng": lng})
+		// An alert reaches whoever is indexed then: wait until the
+		// position is in, which the program tells once it is.
+		testkit.WaitFor(t, name+" located and available", 5*time.Second, func() bool {
+			return len(eventsOf(events, func(e mobilize.ResponderMoved) bool {
+				return e.Responder == mobilize.ResponderID(r.ID) && e.Status == mobilize.StatusAvailable
+			})) > 0
+		})
+		return r.ID, ws
 	}
 	insideID, inside := connect("Inside", 37.46, 121.45)
 	_, outside := connect("Outside", 37.60, 121.45)
@@ -259,16 +194,23 @@ func TestOperatorAssignsAndAlertsAnArea(t *testing.T) {
 		Recipients int    `json:"recipients"`
 	}
 	d := 0.01
-	if code := call(t, "POST", base+"/api/v1/alerts", login.Token, map[string]any{"message": "Evacuate to the school shelter", "polygon": [][]float64{
-		{121.45 - d, 37.46 - d}, {121.45 + d, 37.46 - d}, {121.45 + d, 37.46 + d}, {121.45 - d, 37.46 + d}, {121.45 - d, 37.46 - d}}}, &alert); code != 201 || alert.Recipients != 1 {
-		t.Fatalf("alert: %d %+v, want 201 and one recipient", code, alert)
+	r := admin.Do("POST", "/api/v1/alerts", map[string]any{"message": "Evacuate to the school shelter", "polygon": [][]float64{
+		{121.45 - d, 37.46 - d}, {121.45 + d, 37.46 - d}, {121.45 + d, 37.46 + d}, {121.45 - d, 37.46 + d}, {121.45 - d, 37.46 - d}}})
+	r.Decode(t, &alert)
+	if r.Status != http.StatusCreated || alert.Recipients != 1 {
+		t.Fatalf("alert: %d %+v, want 201 and one recipient", r.Status, alert)
 	}
-	if got := next(t, inside, "alert"); !strings.Contains(string(got.Data), "school shelter") {
+	if got := inside.Next("alert"); !strings.Contains(string(got.Data), "school shelter") {
 		t.Fatalf("alert message %s", got.Data)
+	}
+	// The one recipient is the person inside.
+	alerted := eventsOf(events, func(e mobilize.Alerted) bool { return e.Alert == alert.ID })
+	if len(alerted) != 1 || !slices.Equal(alerted[0].To, []mobilize.ResponderID{mobilize.ResponderID(insideID)}) {
+		t.Fatalf("alert events %+v, want one to %s", alerted, insideID)
 	}
 
 	var need struct{ ID string }
-	call(t, "POST", base+"/api/v1/needs", login.Token, map[string]any{"lat": 37.50, "lng": 121.45, "category": "evacuation", "urgency": 2,
+	admin.Call("POST", "/api/v1/needs", map[string]any{"lat": 37.50, "lng": 121.45, "category": "evacuation", "urgency": 2,
 		"team": []map[string]any{{"role": "volunteer", "count": 1}}}, &need)
 	var assigned struct {
 		Assignments []struct {
@@ -276,22 +218,24 @@ func TestOperatorAssignsAndAlertsAnArea(t *testing.T) {
 			State       string `json:"state"`
 		} `json:"assignments"`
 	}
-	if code := call(t, "POST", base+"/api/v1/needs/"+need.ID+"/assign", login.Token, map[string]string{"responder_id": insideID}, &assigned); code != 200 {
-		t.Fatalf("assign: %d", code)
+	r = admin.Do("POST", "/api/v1/needs/"+need.ID+"/assign", map[string]string{"responder_id": insideID})
+	if r.Status != http.StatusOK {
+		t.Fatalf("assign: %d", r.Status)
 	}
+	r.Decode(t, &assigned)
 	if len(assigned.Assignments) != 1 || assigned.Assignments[0].ResponderID != insideID || assigned.Assignments[0].State != "offered" {
 		t.Fatalf("after assign: %+v", assigned.Assignments)
 	}
-	next(t, inside, "offer")
+	inside.Next("offer")
 	// The place is taken: assigning again is a conflict.
-	if code := call(t, "POST", base+"/api/v1/needs/"+need.ID+"/assign", login.Token, map[string]string{"responder_id": insideID}, nil); code != 409 {
+	if code := admin.Do("POST", "/api/v1/needs/"+need.ID+"/assign", map[string]string{"responder_id": insideID}).Status; code != http.StatusConflict {
 		t.Fatalf("second assign: %d, want 409", code)
 	}
 	// Nobody outside the area was alerted.
-	outside.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	outside.Conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
 	for {
-		var e envelope
-		if err := outside.ReadJSON(&e); err != nil {
+		var e testkit.Envelope
+		if err := outside.Conn.ReadJSON(&e); err != nil {
 			break
 		}
 		if e.Type == "alert" {
@@ -306,42 +250,42 @@ func TestOperatorAssignsAndAlertsAnArea(t *testing.T) {
 // works again.
 func TestSocketRidesOutARedisRestart(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{AOF: true})
-	m := runMain(t, onRealRedis(srv, "admin-password-outage"))
+	m := runMain(t, onRealRedis(srv, "admin-password-outage"), Hooks{})
 	base := "http://" + m.Addr()
-	admin, responder := adminAndMedic(t, base, "admin-password-outage")
-	u := url.URL{Scheme: "ws", Host: m.Addr(), Path: "/ws", RawQuery: "access_token=" + url.QueryEscape(responder.Token)}
-	ws, _, err := websocket.DefaultDialer.Dial(u.String(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	next(t, ws, "welcome")
+	admin := loginAdmin(t, base, "admin-password-outage")
+	responder := register(t, admin, "Li Wei", "medic")
+	ws := testkit.Dial(t, base, responder.Token, "")
+	ws.Next("welcome")
 	locate := func(lng float64) {
 		t.Helper()
-		if err := ws.WriteJSON(map[string]any{"v": 1, "type": "location", "data": map[string]float64{"lat": 37.46, "lng": lng}}); err != nil {
-			t.Fatalf("socket closed: %v", err)
-		}
+		ws.Send("location", "", map[string]float64{"lat": 37.46, "lng": lng})
 	}
 
 	srv.Kill()
 	locate(121.45)
 	var refusal struct{ Code, Message string }
-	if err := json.Unmarshal(next(t, ws, "error").Data, &refusal); err != nil || refusal.Code != "unavailable" {
-		t.Fatalf("message during the outage answered %+v (%v), want code unavailable", refusal, err)
+	if ws.Next("error").Decode(t, &refusal); refusal.Code != "unavailable" {
+		t.Fatalf("message during the outage answered %+v, want code unavailable", refusal)
 	}
 	// A phone reconnecting now is told to retry, not that its token is bad.
+	u := url.URL{Scheme: "ws", Host: m.Addr(), Path: "/ws", RawQuery: "access_token=" + url.QueryEscape(responder.Token)}
 	if _, resp, err := websocket.DefaultDialer.Dial(u.String(), nil); err == nil || resp == nil ||
 		resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("dial during the outage: %v %v, want 503 with Retry-After", err, resp)
 	}
 
 	srv.Restart()
+	// Each round sends the location again: a message the server could not
+	// take yet is answered with an error, not kept.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		locate(121.4512)
 		var got struct{ Lng *float64 }
-		if call(t, "GET", base+"/api/v1/responders/"+responder.ID, admin, nil, &got) == http.StatusOK && got.Lng != nil && *got.Lng == 121.4512 {
-			break
+		if r := admin.Do("GET", "/api/v1/responders/"+responder.ID, nil); r.Status == http.StatusOK {
+			r.Decode(t, &got)
+			if got.Lng != nil && *got.Lng == 121.4512 {
+				break
+			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("the socket's location never arrived after Redis came back")

@@ -2,23 +2,25 @@ package server
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/zap/zaptest"
 
 	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/internal/testkit"
+	"github.com/liandong/liandong/mobilize"
 )
 
-// runMain boots the whole program on a free port and stops it when the
-// test ends.
-func runMain(t *testing.T, cfg Config) *Main {
+// runMain boots the whole program on a free port through New, as the
+// binary does, and stops it when the test ends. hooks may watch it.
+func runMain(t *testing.T, cfg Config, hooks Hooks) *Main {
 	t.Helper()
 	cfg.Listen = "127.0.0.1:0"
-	m := New(cfg, zaptest.NewLogger(t), Hooks{})
+	m := New(cfg, zaptest.NewLogger(t), hooks)
 	if err := m.Run(context.Background()); err != nil {
 		m.Close()
 		t.Fatal(err)
@@ -31,38 +33,54 @@ func runMain(t *testing.T, cfg Config) *Main {
 	return m
 }
 
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
+// eventLog is a Hooks.Events sink that keeps every event the program
+// tells. A test reads only the events' own fields, never the slices they
+// share with their emitter.
+type eventLog struct {
+	mu     sync.Mutex
+	events []mobilize.Event
+}
+
+func (l *eventLog) Emit(_ context.Context, e mobilize.Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, e)
+}
+
+// eventsOf is the events of type T told so far that match keep, in order.
+func eventsOf[T mobilize.Event](l *eventLog, keep func(T) bool) []T {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []T
+	for _, e := range l.events {
+		if e, ok := e.(T); ok && keep(e) {
+			out = append(out, e)
+		}
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
+	return out
 }
 
 func TestMainServesHealthReadyMetricsOnEmbeddedRedis(t *testing.T) {
-	m := runMain(t, Default())
-	base := "http://" + m.Addr()
+	m := runMain(t, Default(), Hooks{})
+	c := testkit.Client{T: t, Base: "http://" + m.Addr()}
 	for _, path := range []string{"/healthz", "/readyz", "/"} {
-		if code, body := get(t, base+path); code != http.StatusOK {
-			t.Fatalf("%s = %d %q", path, code, body)
+		if r := c.Do("GET", path, nil); r.Status != http.StatusOK {
+			t.Fatalf("%s = %d %q", path, r.Status, r.Body)
 		}
 	}
-	if code, _ := get(t, base+"/no-such-page"); code != http.StatusNotFound {
+	if code := c.Do("GET", "/no-such-page", nil).Status; code != http.StatusNotFound {
 		t.Fatalf("/no-such-page = %d, want 404", code)
 	}
-	code, body := get(t, base+"/metrics")
-	if code != http.StatusOK {
-		t.Fatalf("/metrics = %d", code)
+	metrics := c.Do("GET", "/metrics", nil)
+	if metrics.Status != http.StatusOK {
+		t.Fatalf("/metrics = %d", metrics.Status)
 	}
 	for _, want := range []string{
 		"go_goroutines",
 		`liandong_http_requests_total{code="200",method="GET",route="GET /healthz"} 1`,
 		`liandong_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
 	} {
-		if !strings.Contains(body, want) {
+		if !strings.Contains(string(metrics.Body), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
@@ -70,30 +88,22 @@ func TestMainServesHealthReadyMetricsOnEmbeddedRedis(t *testing.T) {
 
 func TestReadyzFollowsRealRedis(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
-	m := runMain(t, onRealRedis(srv, ""))
-	base := "http://" + m.Addr()
-	if code, _ := get(t, base+"/readyz"); code != http.StatusOK {
+	m := runMain(t, onRealRedis(srv, ""), Hooks{})
+	c := testkit.Client{T: t, Base: "http://" + m.Addr()}
+	if code := c.Do("GET", "/readyz", nil).Status; code != http.StatusOK {
 		t.Fatalf("/readyz with redis up = %d", code)
 	}
 	srv.Kill()
-	if code, _ := get(t, base+"/readyz"); code != http.StatusServiceUnavailable {
+	if code := c.Do("GET", "/readyz", nil).Status; code != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz with redis down = %d, want 503", code)
 	}
-	if code, _ := get(t, base+"/healthz"); code != http.StatusOK {
+	if code := c.Do("GET", "/healthz", nil).Status; code != http.StatusOK {
 		t.Fatalf("/healthz with redis down = %d, want 200", code)
 	}
 	srv.Restart()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		code, _ := get(t, base+"/readyz")
-		if code == http.StatusOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz after redis restart = %d", code)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testkit.WaitFor(t, "/readyz = 200 after the redis restart", 5*time.Second, func() bool {
+		return c.Do("GET", "/readyz", nil).Status == http.StatusOK
+	})
 }
 
 func TestUnreachableRedisFailsFastNamingAddress(t *testing.T) {
