@@ -5,15 +5,14 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
-
-	"github.com/gorilla/websocket"
+	"time"
 
 	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/internal/testkit"
 )
 
 // startBinary runs the server executable with env added to a clean
@@ -71,37 +70,33 @@ func TestAcceptedSurvivesCrash(t *testing.T) {
 		"LIANDONG_ADMIN_PASSWORD=admin-password-crash",
 	}
 	addr, server := startBinary(t, bin, env...)
-	base := "http://" + addr
-
-	var login struct{ Token string }
-	if code := call(t, "POST", base+"/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "admin-password-crash"}, &login); code != 200 {
-		t.Fatalf("login: %d", code)
+	admin := login(t, "http://"+addr)
+	register := func(name, role string) (r struct{ ID, Token string }) {
+		t.Helper()
+		res := admin.Do("POST", "/api/v1/responders", map[string]any{"name": name, "role": role})
+		if res.Status != 201 {
+			t.Fatalf("register: %d", res.Status)
+		}
+		res.Decode(t, &r)
+		return r
 	}
-	var wang, li struct{ ID, Token string }
-	if code := call(t, "POST", base+"/api/v1/responders", login.Token, map[string]any{"name": "Wang Fang", "role": "volunteer"}, &wang); code != 201 {
-		t.Fatalf("register: %d", code)
-	}
-	if code := call(t, "POST", base+"/api/v1/responders", login.Token, map[string]any{"name": "Li Na", "role": "medic"}, &li); code != 201 {
-		t.Fatalf("register: %d", code)
-	}
-	if code := call(t, "POST", base+"/api/v1/auth/revoke", li.Token, map[string]any{}, nil); code != 204 {
+	wang, li := register("Wang Fang", "volunteer"), register("Li Na", "medic")
+	asLi := testkit.Client{T: t, Base: admin.Base, Token: li.Token}
+	if code := asLi.Do("POST", "/api/v1/auth/revoke", map[string]any{}).Status; code != 204 {
 		t.Fatalf("revoke: %d", code)
 	}
 
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws?access_token="+url.QueryEscape(wang.Token), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	next(t, ws, "welcome")
-	ws.WriteJSON(map[string]any{"v": 1, "type": "location", "data": map[string]float64{"lat": 37.4601, "lng": 121.4501}})
-	waitStatus(t, &apiClient{t: t, base: base, token: login.Token}, wang.ID, "available")
+	ws := testkit.Dial(t, admin.Base, wang.Token, "")
+	ws.Next("welcome")
+	ws.Send("location", "", map[string]float64{"lat": 37.4601, "lng": 121.4501})
+	waitForStatus(t, admin, wang.ID, "available")
 
 	createNeed := func(role, key string) string {
 		t.Helper()
 		body := map[string]any{"lat": 37.46, "lng": 121.45, "category": "medicine_delivery", "urgency": 2,
 			"team": []map[string]any{{"role": role, "count": 1}}, "description": "Insulin for Mr Zhao"}
-		req, _ := http.NewRequest("POST", base+"/api/v1/needs", strings.NewReader(mustJSON(t, body)))
-		req.Header.Set("Authorization", "Bearer "+login.Token)
+		req, _ := http.NewRequest("POST", admin.Base+"/api/v1/needs", strings.NewReader(testkit.MustJSON(t, body)))
+		req.Header.Set("Authorization", "Bearer "+admin.Token)
 		req.Header.Set("Content-Type", "application/json")
 		if key != "" {
 			req.Header.Set("Idempotency-Key", key)
@@ -119,16 +114,16 @@ func TestAcceptedSurvivesCrash(t *testing.T) {
 		return n.ID
 	}
 	staffed := createNeed("volunteer", "")
-	offer := next(t, ws, "offer")
+	offer := ws.Next("offer")
 	var od struct {
 		OfferID string `json:"offer_id"`
 	}
-	json.Unmarshal(offer.Data, &od)
-	ws.WriteJSON(map[string]any{"v": 1, "type": "accept", "data": map[string]string{"offer_id": od.OfferID}})
-	assignment := next(t, ws, "assignment")
+	offer.Decode(t, &od)
+	ws.Send("accept", "", map[string]string{"offer_id": od.OfferID})
+	assignment := ws.Next("assignment")
 	open := createNeed("social_worker", "")
 	retried := createNeed("medic", "crash-retry-1")
-	ws.Close()
+	ws.Conn.Close()
 
 	// The crash: both processes die without a chance to flush anything.
 	server.Process.Kill()
@@ -136,10 +131,7 @@ func TestAcceptedSurvivesCrash(t *testing.T) {
 	srv.Kill()
 	srv.Restart()
 	addr, _ = startBinary(t, bin, env...)
-	base = "http://" + addr
-	if code := call(t, "POST", base+"/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "admin-password-crash"}, &login); code != 200 {
-		t.Fatalf("login after the crash: %d", code)
-	}
+	admin = login(t, "http://"+addr)
 
 	var got struct {
 		Status      string `json:"status"`
@@ -149,43 +141,53 @@ func TestAcceptedSurvivesCrash(t *testing.T) {
 			State       string `json:"state"`
 		} `json:"assignments"`
 	}
-	call(t, "GET", base+"/api/v1/needs/"+staffed, login.Token, nil, &got)
+	admin.Call("GET", "/api/v1/needs/"+staffed, nil, &got)
 	if got.Status != "staffed" || got.LeadID != wang.ID || len(got.Assignments) != 1 || got.Assignments[0].State != "accepted" {
 		t.Fatalf("staffed need after the crash: %+v", got)
 	}
 	got.Assignments = nil
-	call(t, "GET", base+"/api/v1/needs/"+open, login.Token, nil, &got)
+	admin.Call("GET", "/api/v1/needs/"+open, nil, &got)
 	if got.Status != "open" {
 		t.Fatalf("open need after the crash: %+v", got)
 	}
 	if again := createNeed("medic", "crash-retry-1"); again != retried {
 		t.Fatalf("a retried create after the crash made need %s, want the first answer %s", again, retried)
 	}
-	if code := call(t, "GET", base+"/api/v1/responders/"+li.ID, li.Token, nil, nil); code != 401 {
+	asLi.Base = admin.Base
+	if code := asLi.Do("GET", "/api/v1/responders/"+li.ID, nil).Status; code != 401 {
 		t.Fatalf("a token revoked before the crash answers %d after it, want 401", code)
 	}
-	waitStatus(t, &apiClient{t: t, base: base, token: login.Token}, wang.ID, "busy")
+	waitForStatus(t, admin, wang.ID, "busy")
 
 	// The inbox was never acked: a new socket gets the offer and the
 	// assignment again, with the same ids, in order.
-	ws, _, err = websocket.DefaultDialer.Dial("ws://"+addr+"/ws?access_token="+url.QueryEscape(wang.Token), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	if again := next(t, ws, "offer"); again.ID != offer.ID {
+	ws = testkit.Dial(t, admin.Base, wang.Token, "")
+	if again := ws.Next("offer"); again.ID != offer.ID {
 		t.Fatalf("offer after the crash has id %q, want %q", again.ID, offer.ID)
 	}
-	if again := next(t, ws, "assignment"); again.ID != assignment.ID {
+	if again := ws.Next("assignment"); again.ID != assignment.ID {
 		t.Fatalf("assignment after the crash has id %q, want %q", again.ID, assignment.ID)
 	}
 }
 
-func mustJSON(t *testing.T, v any) string {
+// login logs in as the admin of base, failing the test unless it works.
+func login(t *testing.T, base string) testkit.Client {
 	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
+	var session struct{ Token string }
+	r := (testkit.Client{T: t, Base: base}).Do("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": "admin-password-crash"})
+	if r.Status != 200 {
+		t.Fatalf("login: %d %s", r.Status, r.Body)
 	}
-	return string(b)
+	r.Decode(t, &session)
+	return testkit.Client{T: t, Base: base, Token: session.Token}
+}
+
+// waitForStatus waits until the server reports the responder's status.
+func waitForStatus(t *testing.T, admin testkit.Client, id, want string) {
+	t.Helper()
+	var r struct{ Status string }
+	testkit.WaitFor(t, "responder "+id+" "+want, 10*time.Second, func() bool {
+		admin.Call("GET", "/api/v1/responders/"+id, nil, &r)
+		return r.Status == want
+	})
 }

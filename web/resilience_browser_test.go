@@ -1,4 +1,4 @@
-package main
+package web_test
 
 // The pages through what a long response brings: sessions that outlive a
 // day, and the data store restarting under a console and a phone.
@@ -12,6 +12,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/internal/server"
+	"github.com/liandong/liandong/internal/testkit"
 )
 
 // TestBrowserResponderSessionRenews: the responder page renews its session
@@ -22,10 +24,10 @@ import (
 func TestBrowserResponderSessionRenews(t *testing.T) {
 	const sessionTTL = 12 * time.Second
 	allocCtx := startBrowser(t, 412, 860, 90*time.Second)
-	base, admin := browserServer(t, func(c *Config) { c.Auth.SessionTTL = sessionTTL })
+	base, admin := browserServer(t, func(c *server.Config) { c.Auth.SessionTTL = sessionTTL })
 	var r struct{ ID, Token string }
-	admin.call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer"}, &r)
-	(&apiClient{t: t, base: base, token: r.Token}).call("PUT", "/api/v1/responders/"+r.ID+"/location",
+	admin.Call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer"}, &r)
+	testkit.Client{T: t, Base: base, Token: r.Token}.Call("PUT", "/api/v1/responders/"+r.ID+"/location",
 		map[string]float64{"lat": 37.4631, "lng": 121.4481}, nil)
 
 	phone := newTab(t, allocCtx, "respond")
@@ -45,7 +47,7 @@ func TestBrowserResponderSessionRenews(t *testing.T) {
 	if ended := phone.eval(t, `String(!document.querySelector('#nosession').hidden)`); ended != "false" {
 		t.Fatal("the page says the session has ended")
 	}
-	admin.call("POST", "/api/v1/needs", map[string]any{"lat": 37.4630, "lng": 121.4480, "category": "welfare_check", "urgency": 2,
+	admin.Call("POST", "/api/v1/needs", map[string]any{"lat": 37.4630, "lng": 121.4480, "category": "welfare_check", "urgency": 2,
 		"team": []map[string]any{{"role": "volunteer", "count": 1}}}, nil)
 	phone.waitFor(t, "an offer after the first session's end", `document.querySelector('.offer-card')`)
 	// Accepting goes over the socket, which the server checks against the
@@ -98,20 +100,20 @@ func TestBrowserConsoleShowsAnOutage(t *testing.T) {
 func TestBrowserPhoneKeepsAnOfferThroughAnOutage(t *testing.T) {
 	allocCtx := startBrowser(t, 412, 860, 90*time.Second)
 	srv := redistest.Start(t, redistest.Options{AOF: true})
-	base, admin := browserServer(t, func(c *Config) {
+	base, admin := browserServer(t, func(c *server.Config) {
 		real := onRealRedis(srv, browserAdminPassword)
 		c.Redis, c.Auth = real.Redis, real.Auth
 		c.Offers.TTL = 5 * time.Minute
 	})
 	var r struct{ ID, Token string }
-	admin.call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer"}, &r)
-	(&apiClient{t: t, base: base, token: r.Token}).call("PUT", "/api/v1/responders/"+r.ID+"/location",
+	admin.Call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer"}, &r)
+	testkit.Client{T: t, Base: base, Token: r.Token}.Call("PUT", "/api/v1/responders/"+r.ID+"/location",
 		map[string]float64{"lat": 37.4631, "lng": 121.4481}, nil)
 
 	phone := newTab(t, allocCtx, "respond")
 	phone.do(t, "open the link", chromedp.Navigate(base+"/respond#token="+r.Token))
 	phone.waitFor(t, "the socket", `document.body.dataset.connected === '1'`)
-	admin.call("POST", "/api/v1/needs", map[string]any{"lat": 37.4630, "lng": 121.4480, "category": "welfare_check", "urgency": 2,
+	admin.Call("POST", "/api/v1/needs", map[string]any{"lat": 37.4630, "lng": 121.4480, "category": "welfare_check", "urgency": 2,
 		"team": []map[string]any{{"role": "volunteer", "count": 1}}}, nil)
 	phone.waitFor(t, "the offer", `document.querySelector('.offer-card button.accept')`)
 

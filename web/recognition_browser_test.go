@@ -1,4 +1,4 @@
-package main
+package web_test
 
 import (
 	"strings"
@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/liandong/liandong/internal/testkit"
 )
 
 // TestBrowserFeedbackAndEvaluation runs the recognition pages in a real
@@ -15,32 +17,30 @@ import (
 func TestBrowserFeedbackAndEvaluation(t *testing.T) {
 	allocCtx := startBrowser(t, 412, 860, 60*time.Second)
 	base, admin := browserServer(t, nil)
-	admin.call("POST", "/api/v1/users", map[string]string{"username": "eval1", "password": "evaluator-password", "role": "evaluator"}, nil)
+	admin.Call("POST", "/api/v1/users", map[string]string{"username": "eval1", "password": "evaluator-password", "role": "evaluator"}, nil)
 	var r struct{ ID, Token string }
-	admin.call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer", "org_id": "yantai-red-cross"}, &r)
-	phone := &apiClient{t: t, base: base, token: r.Token}
-	phone.call("PUT", "/api/v1/responders/"+r.ID+"/location", map[string]float64{"lat": 37.4631, "lng": 121.4481}, nil)
+	admin.Call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer", "org_id": "yantai-red-cross"}, &r)
+	phone := testkit.Client{T: t, Base: base, Token: r.Token}
+	phone.Call("PUT", "/api/v1/responders/"+r.ID+"/location", map[string]float64{"lat": 37.4631, "lng": 121.4481}, nil)
 	var need struct{ ID string }
-	admin.call("POST", "/api/v1/needs", map[string]any{"lat": 37.4630, "lng": 121.4480, "category": "medicine_delivery", "urgency": 2,
+	admin.Call("POST", "/api/v1/needs", map[string]any{"lat": 37.4630, "lng": 121.4480, "category": "medicine_delivery", "urgency": 2,
 		"org_id": "zhifu-community", "description": "insulin for Mr Zhao", "team": []map[string]any{{"role": "volunteer", "count": 1}}}, &need)
 	var offers struct {
 		Offers []struct {
 			OfferID string `json:"offer_id"`
 		}
 	}
-	for deadline := time.Now().Add(10 * time.Second); len(offers.Offers) == 0; time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("no offer within 10 s")
-		}
-		phone.call("GET", "/api/v1/responders/"+r.ID+"/offers", nil, &offers)
-	}
-	phone.call("POST", "/api/v1/offers/"+offers.Offers[0].OfferID+"/accept", map[string]any{}, nil)
-	phone.call("POST", "/api/v1/needs/"+need.ID+"/complete", map[string]any{}, nil)
+	testkit.WaitFor(t, "an offer", 10*time.Second, func() bool {
+		phone.Call("GET", "/api/v1/responders/"+r.ID+"/offers", nil, &offers)
+		return len(offers.Offers) > 0
+	})
+	phone.Call("POST", "/api/v1/offers/"+offers.Offers[0].OfferID+"/accept", map[string]any{}, nil)
+	phone.Call("POST", "/api/v1/needs/"+need.ID+"/complete", map[string]any{}, nil)
 	var done struct {
 		Status      string
 		FeedbackURL string `json:"feedback_url"`
 	}
-	admin.call("GET", "/api/v1/needs/"+need.ID, nil, &done)
+	admin.Call("GET", "/api/v1/needs/"+need.ID, nil, &done)
 	if done.Status != "completed" || !strings.HasPrefix(done.FeedbackURL, "/feedback/") {
 		t.Fatalf("completed need: %+v", done)
 	}

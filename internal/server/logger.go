@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"os"
@@ -8,9 +8,9 @@ import (
 	"golang.org/x/term"
 )
 
-// newLogger logs human-readable lines on a terminal and JSON otherwise, so
+// NewLogger logs human-readable lines on a terminal and JSON otherwise, so
 // that a person reads the console and a log shipper reads the file.
-func newLogger(cfg LogConfig) (*zap.Logger, error) {
+func NewLogger(cfg LogConfig) (*zap.Logger, error) {
 	level, err := zapcore.ParseLevel(cfg.Level)
 	if err != nil {
 		return nil, err

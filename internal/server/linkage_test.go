@@ -1,18 +1,17 @@
-package main
+package server
 
 import (
 	"context"
-	"encoding/json"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"go.uber.org/zap"
 
 	"github.com/liandong/liandong/geo"
 	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/internal/testkit"
+	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/redisstore"
 )
 
@@ -56,44 +55,35 @@ func TestIllustrativeYantaiAreasLoadAndRoute(t *testing.T) {
 // areas and a one-second goal for urgency 1: a need in a Zhifu community
 // that only an unorganised volunteer can fill widens step by step, each
 // step reaching an operator's console as need.escalated, until the city
-// pool offers it to the volunteer.
+// pool offers it to the volunteer. Each step the program took is counted
+// once in the evaluation.
 func TestEscalationReachesTheConsole(t *testing.T) {
 	cfg := Default()
 	cfg.Auth.AdminPassword = "admin-password-esc"
 	cfg.Areas.File = "../../configs/areas/yantai-illustrative.geojson"
 	cfg.Escalation.GoalUrgency1 = time.Second
-	m := runMain(t, cfg)
+	events := &eventLog{}
+	m := runMain(t, cfg, Hooks{Events: events})
 	base := "http://" + m.Addr()
-	var login struct{ Token string }
-	call(t, "POST", base+"/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "admin-password-esc"}, &login)
-	dial := func(token string) *websocket.Conn {
-		u := url.URL{Scheme: "ws", Host: m.Addr(), Path: "/ws", RawQuery: "access_token=" + url.QueryEscape(token)}
-		ws, _, err := websocket.DefaultDialer.Dial(u.String(), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ws.Close() })
-		return ws
-	}
-	console := dial(login.Token)
-	console.WriteJSON(map[string]any{"v": 1, "type": "subscribe", "data": map[string]any{"bbox": []float64{121.1, 37.3, 121.75, 37.65}}})
-	next(t, console, "subscribed")
+	admin := loginAdmin(t, base, "admin-password-esc")
+	console := testkit.Dial(t, base, admin.Token, "")
+	console.Send("subscribe", "", map[string]any{"bbox": []float64{121.1, 37.3, 121.75, 37.65}})
+	console.Next("subscribed")
 
-	var r struct{ ID, Token string }
-	if code := call(t, "POST", base+"/api/v1/responders", login.Token, map[string]any{"name": "Free volunteer", "role": "volunteer"}, &r); code != 201 {
-		t.Fatalf("register: %d", code)
-	}
-	vol := dial(r.Token)
-	next(t, vol, "welcome")
-	vol.WriteJSON(map[string]any{"v": 1, "type": "location", "data": map[string]float64{"lat": 37.571, "lng": 121.36}})
+	r := register(t, admin, "Free volunteer", "volunteer")
+	vol := testkit.Dial(t, base, r.Token, "")
+	vol.Next("welcome")
+	vol.Send("location", "", map[string]float64{"lat": 37.571, "lng": 121.36})
 
+	res := admin.Do("POST", "/api/v1/needs", map[string]any{"lat": 37.57, "lng": 121.36, "category": "evacuation", "urgency": 1,
+		"team": []map[string]any{{"role": "volunteer", "count": 1}}})
 	var need struct{ ID, Community string }
-	if code := call(t, "POST", base+"/api/v1/needs", login.Token, map[string]any{"lat": 37.57, "lng": 121.36, "category": "evacuation", "urgency": 1,
-		"team": []map[string]any{{"role": "volunteer", "count": 1}}}, &need); code != 201 || !strings.HasPrefix(need.Community, "zhifu-") {
-		t.Fatalf("create need: %d, community %q", code, need.Community)
+	res.Decode(t, &need)
+	if res.Status != 201 || !strings.HasPrefix(need.Community, "zhifu-") {
+		t.Fatalf("create need: %d, community %q", res.Status, need.Community)
 	}
 	for step := 1; step <= 5; step++ {
-		e := next(t, console, "need.escalated")
+		e := console.Next("need.escalated")
 		var d struct {
 			NeedID   string  `json:"need_id"`
 			Step     int     `json:"step"`
@@ -102,9 +92,7 @@ func TestEscalationReachesTheConsole(t *testing.T) {
 			GoalS    float64 `json:"goal_s"`
 			At       string  `json:"at"`
 		}
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			t.Fatal(err)
-		}
+		e.Decode(t, &d)
 		if d.NeedID != need.ID || d.Step != step || d.GoalS != 1 || d.At == "" {
 			t.Fatalf("escalation event %s, want step %d of %s", e.Data, step, need.ID)
 		}
@@ -112,7 +100,41 @@ func TestEscalationReachesTheConsole(t *testing.T) {
 			t.Fatalf("last step %s", e.Data)
 		}
 	}
-	if got := next(t, vol, "offer"); !strings.Contains(string(got.Data), need.ID) {
+	if got := vol.Next("offer"); !strings.Contains(string(got.Data), need.ID) {
 		t.Fatalf("offer %s", got.Data)
+	}
+
+	// The program took the five steps once each, and the evaluation counts
+	// exactly those: the count is kept where the step is taken, before
+	// the offer it opens the way to.
+	escalated := eventsOf(events, func(e mobilize.NeedEscalated) bool { return e.Need.ID == mobilize.NeedID(need.ID) })
+	for i, e := range escalated {
+		if e.Step != i+1 || e.Goal != time.Second {
+			t.Fatalf("escalation %d: step %d goal %s, want step %d with the 1s goal", i, e.Step, e.Goal, i+1)
+		}
+		switch e.Reason {
+		case mobilize.EscalatedTimeGoal:
+			if e.Waited < e.Goal {
+				t.Fatalf("step %d widened for its goal after only %s", e.Step, e.Waited)
+			}
+		case mobilize.EscalatedNobodyInScope:
+		default:
+			t.Fatalf("step %d widened for %q; nobody asked for it", e.Step, e.Reason)
+		}
+	}
+	if len(escalated) != 5 {
+		t.Fatalf("%d escalations told, want 5", len(escalated))
+	}
+	var eval struct {
+		Overall struct {
+			Needs struct {
+				Escalations    int `json:"escalations"`
+				EscalatedNeeds int `json:"escalated_needs"`
+			} `json:"needs"`
+		} `json:"overall"`
+	}
+	admin.Call("GET", "/api/v1/evaluation", nil, &eval)
+	if got := eval.Overall.Needs; got.Escalations != len(escalated) || got.EscalatedNeeds != 1 {
+		t.Fatalf("evaluation counts %d escalations of %d needs, want the %d the program took, of 1 need", got.Escalations, got.EscalatedNeeds, len(escalated))
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"bytes"
@@ -15,8 +15,8 @@ import (
 // constructor, each with where: the process's own plumbing.
 var readByMain = map[string]string{
 	"listen":                "Main.Run: net.Listen",
-	"log.level":             "newLogger",
-	"log.format":            "newLogger",
+	"log.level":             "NewLogger",
+	"log.format":            "NewLogger",
 	"redis.url":             "openRedis",
 	"redis.embedded_addr":   "openRedis",
 	"index.sweep_every":     "startLoops: the sweeper's ticker",

@@ -1,12 +1,9 @@
-package main
+package web_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,11 +16,19 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/internal/server"
+	"github.com/liandong/liandong/internal/testkit"
 )
 
 // The pages are tested in a real browser: Debian's chromium, driven over
-// the DevTools protocol. Without chromium the test skips, loudly, unless
-// LIANDONG_REQUIRE_BROWSER=1 (CI) makes that a failure.
+// the DevTools protocol, against the whole program (internal/server) as
+// the binary runs it. Without chromium the test skips, loudly, unless
+// LIANDONG_REQUIRE_BROWSER=1 (CI) makes that a failure. These tests are
+// package web_test: web itself stays free of Redis, while its tests may
+// boot the server that wires it to Redis.
 
 var updateScreenshots = flag.Bool("update-screenshots", false, "copy the console screenshot to docs/console.png")
 
@@ -69,9 +74,9 @@ func artifactDir(t *testing.T) string {
 // browserServer starts a server for a browser test (with change applied
 // to its configuration, if any) and returns its base URL and an API
 // client logged in as its admin.
-func browserServer(t *testing.T, change func(*Config)) (string, *apiClient) {
+func browserServer(t *testing.T, change func(*server.Config)) (string, testkit.Client) {
 	t.Helper()
-	cfg := Default()
+	cfg := server.Default()
 	cfg.Auth.AdminPassword = browserAdminPassword
 	cfg.Log.Level = "warn"
 	if change != nil {
@@ -79,11 +84,37 @@ func browserServer(t *testing.T, change func(*Config)) (string, *apiClient) {
 	}
 	m := runMain(t, cfg)
 	base := pagesBase(t, "http://"+m.Addr())
-	admin := &apiClient{t: t, base: base}
 	var login struct{ Token string }
-	admin.call("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": browserAdminPassword}, &login)
-	admin.token = login.Token
-	return base, admin
+	testkit.Client{T: t, Base: base}.Call("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": browserAdminPassword}, &login)
+	return base, testkit.Client{T: t, Base: base, Token: login.Token}
+}
+
+// runMain boots the whole program on a free port and stops it when the
+// test ends.
+func runMain(t *testing.T, cfg server.Config) *server.Main {
+	t.Helper()
+	cfg.Listen = "127.0.0.1:0"
+	m := server.New(cfg, zaptest.NewLogger(t), server.Hooks{})
+	if err := m.Run(context.Background()); err != nil {
+		m.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return m
+}
+
+// onRealRedis is the default configuration on srv, with the token key a
+// real Redis requires and the admin's password.
+func onRealRedis(srv *redistest.Server, adminPassword string) server.Config {
+	cfg := server.Default()
+	cfg.Redis.URL = "redis://" + srv.Addr + "/0"
+	cfg.Auth.TokenKey = "e2e-key-0123456789abcdef"
+	cfg.Auth.AdminPassword = adminPassword
+	return cfg
 }
 
 // startBrowser starts chromium (or skips, or fails in CI) with a window
@@ -124,45 +155,10 @@ func openConsole(t *testing.T, browser context.Context, base string) *tab {
 // pagesBase checks that the server serves the pages.
 func pagesBase(t *testing.T, base string) string {
 	t.Helper()
-	if code, _ := get(t, base+"/console"); code != http.StatusOK {
+	if code := (testkit.Client{T: t, Base: base}).Do("GET", "/console", nil).Status; code != http.StatusOK {
 		t.Fatalf("GET /console = %d: is web.RegisterPages wired in Main.Run?", code)
 	}
 	return base
-}
-
-// apiClient calls the HTTP API as the test's operator.
-type apiClient struct {
-	t     *testing.T
-	base  string
-	token string
-}
-
-func (c *apiClient) call(method, path string, in, out any) {
-	c.t.Helper()
-	var body io.Reader
-	if in != nil {
-		raw, _ := json.Marshal(in)
-		body = bytes.NewReader(raw)
-	}
-	req, _ := http.NewRequest(method, c.base+path, body)
-	req.Header.Set("Content-Type", "application/json")
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if res.StatusCode >= 300 {
-		c.t.Fatalf("%s %s = %d %s", method, path, res.StatusCode, raw)
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			c.t.Fatalf("%s %s: %v: %s", method, path, err, raw)
-		}
-	}
 }
 
 // tab is one browser tab and the errors its page logged.
@@ -261,8 +257,8 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 	artifacts := artifactDir(t)
 
 	var responder struct{ ID, Token string }
-	api.call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer"}, &responder)
-	api.call("PUT", "/api/v1/depots/haian-store", map[string]any{"name": "Haian Road charity store", "org_id": "yantai-red-cross",
+	api.Call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer"}, &responder)
+	api.Call("PUT", "/api/v1/depots/haian-store", map[string]any{"name": "Haian Road charity store", "org_id": "yantai-red-cross",
 		"lat": 37.4650, "lng": 121.4460, "stock": map[string]int{"medicine_kit": 12}}, nil)
 
 	console := openConsole(t, allocCtx, base)
@@ -299,7 +295,7 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 
 	// A need filed through the API appears on the console's map.
 	var need struct{ ID string }
-	api.call("POST", "/api/v1/needs", map[string]any{
+	api.Call("POST", "/api/v1/needs", map[string]any{
 		"lat": needLat, "lng": needLng, "category": "welfare_check", "urgency": 1,
 		"team": []map[string]any{{"role": "volunteer", "count": 1}}, "description": "Flat 3B, 12 Haian Road: an old man living alone",
 	}, &need)
@@ -342,7 +338,7 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 		role     string
 		category string
 	}{{2, "medic", "medical"}, {3, "social_worker", "mental_health"}, {4, "medic", "medicine_delivery"}} {
-		api.call("POST", "/api/v1/needs", map[string]any{
+		api.Call("POST", "/api/v1/needs", map[string]any{
 			"lat": needLat + 0.004*float64(i-1), "lng": needLng - 0.005 + 0.006*float64(i), "category": n.category, "urgency": n.urgency,
 			"team": []map[string]any{{"role": n.role, "count": 1 + i%2}},
 		}, nil)
@@ -353,10 +349,10 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 	phone.screenshot(t, filepath.Join(artifacts, "respond.png"))
 	if *updateScreenshots {
 		png, _ := os.ReadFile(filepath.Join(artifacts, "console.png"))
-		if err := os.MkdirAll("../../docs", 0o755); err != nil {
+		if err := os.MkdirAll("../docs", 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile("../../docs/console.png", png, 0o644); err != nil {
+		if err := os.WriteFile("../docs/console.png", png, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -375,7 +371,7 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 	phone.eval(t, `(liandong.socket.stop(), 'asleep')`)
 	waitStatus(t, api, responder.ID, "available")
 	var need2 struct{ ID string }
-	api.call("POST", "/api/v1/needs", map[string]any{
+	api.Call("POST", "/api/v1/needs", map[string]any{
 		"lat": needLat - 0.001, "lng": needLng, "category": "medicine_delivery", "urgency": 1,
 		"team": []map[string]any{{"role": "volunteer", "count": 1}},
 	}, &need2)
@@ -415,38 +411,24 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 }
 
 // waitStatus waits until the server reports the responder's status.
-func waitStatus(t *testing.T, api *apiClient, id, want string) {
+func waitStatus(t *testing.T, api testkit.Client, id, want string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testkit.WaitFor(t, "responder status "+want, 10*time.Second, func() bool {
 		var r struct{ Status string }
-		api.call("GET", "/api/v1/responders/"+id, nil, &r)
-		if r.Status == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("responder status %q, want %q", r.Status, want)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		api.Call("GET", "/api/v1/responders/"+id, nil, &r)
+		return r.Status == want
+	})
 }
 
 // waitLocated waits until the server has the responder's position, so
 // that the matcher can pick them.
-func waitLocated(t *testing.T, api *apiClient, id string) {
+func waitLocated(t *testing.T, api testkit.Client, id string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testkit.WaitFor(t, "the responder page's position", 10*time.Second, func() bool {
 		var r struct {
 			Lat *float64 `json:"lat"`
 		}
-		api.call("GET", "/api/v1/responders/"+id, nil, &r)
-		if r.Lat != nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the responder page never reported a position")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		api.Call("GET", "/api/v1/responders/"+id, nil, &r)
+		return r.Lat != nil
+	})
 }

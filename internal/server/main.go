@@ -1,0 +1,211 @@
+// Package server is the Liandong program: its configuration, the parts it
+// is built from, and the process that runs them. cmd/liandong runs it as
+// the server binary; the tests boot it through the same New, on a free
+// port.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.uber.org/zap"
+
+	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/notify"
+	"github.com/liandong/liandong/mobilize/redisstore"
+	"github.com/liandong/liandong/realtime"
+	"github.com/liandong/liandong/realtime/redisrt"
+	"github.com/liandong/liandong/web"
+)
+
+// Main is the whole program, built so that a test can run it on
+// 127.0.0.1:0 and stop it again.
+type Main struct {
+	cfg   Config
+	log   *zap.Logger
+	hooks Hooks
+
+	redis    *redisConn
+	registry *prometheus.Registry
+	store    *redisstore.Store
+	service  *mobilize.Service
+	hub      *realtime.Hub
+	notifier *notify.Notifier
+	loops    *loops
+	listener net.Listener
+	http     *http.Server
+	served   chan error
+}
+
+// Hooks let a test watch the running program from inside; the binary
+// runs with none.
+type Hooks struct {
+	// Events, when set, is told every domain event as well, right after
+	// the websocket delivery is (which it does not replace). It is called
+	// on the matcher's path, so it must not block, and it must copy what
+	// it keeps of an event's slices (mobilize.Event).
+	Events mobilize.EventSink
+}
+
+// New returns a program that has not started yet.
+func New(cfg Config, log *zap.Logger, hooks Hooks) *Main {
+	return &Main{cfg: cfg, log: log, hooks: hooks}
+}
+
+// Run connects Redis, builds the parts and starts serving in the
+// background. It returns once the listener is open.
+func (m *Main) Run(ctx context.Context) error {
+	rc, err := openRedis(ctx, m.cfg.Redis, m.log)
+	if err != nil {
+		return err
+	}
+	m.redis = rc
+	// A Redis that does not answer becomes "503, retry shortly" at the
+	// edges, not "500 internal error".
+	redisstore.WatchAvailability(rc.Client)
+
+	m.registry = prometheus.NewRegistry()
+	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	m.store, err = redisstore.NewStore(rc.Client, m.cfg.indexOptions())
+	if err != nil {
+		return err
+	}
+	inbox, broker := redisrt.New(rc.Client, m.cfg.Redis.Prefix, redisrt.Options{Logger: m.log.Named("realtime")})
+	m.hub, err = realtime.New(realtime.HubOptions{Inbox: inbox, Broker: broker, Logger: m.log.Named("realtime")})
+	if err != nil {
+		return err
+	}
+	if err := m.hub.Run(ctx); err != nil {
+		return fmt.Errorf("websocket hub: %w", err)
+	}
+	events := m.log.Named("events")
+	m.notifier = notify.New(m.hub, notify.Options{Logger: events, Registerer: m.registry})
+	var sink mobilize.EventSink = m.notifier
+	if m.hooks.Events != nil {
+		sink = tee{m.notifier, m.hooks.Events}
+	}
+	esc := mobilize.NewEscalator(m.store, sink, m.cfg.escalationConfig(), time.Now)
+	esc.OnCountFailed(func(id mobilize.NeedID, err error) {
+		events.Warn("escalation not counted", zap.String("need_id", string(id)), zap.Error(err))
+	})
+	m.service = mobilize.NewService(mobilize.ServiceDeps{Store: m.store, Sink: sink, Escalator: esc}, m.cfg.matchConfig())
+	if off := m.service.Off(); len(off) > 0 {
+		m.log.Info("features off", zap.Strings("features", off))
+	}
+	if err := loadAreaFile(ctx, m.store, m.cfg.Areas.File, m.log); err != nil {
+		return err
+	}
+
+	access, err := redisstore.NewAccess(rc.Client, m.cfg.Redis.Prefix, m.cfg.Index.Region)
+	if err != nil {
+		return fmt.Errorf("api: %w", err)
+	}
+	apiOpts := m.cfg.apiOptions()
+	apiOpts.Access, apiOpts.Service, apiOpts.Logger = access, m.service, m.log
+	api, err := web.NewAPI(ctx, apiOpts)
+	if err != nil {
+		return fmt.Errorf("api: %w", err)
+	}
+	srv := web.NewServer(web.Options{
+		Logger:   m.log,
+		Store:    web.PingerFunc(func(ctx context.Context) error { return rc.Client.Ping(ctx).Err() }),
+		Registry: m.registry,
+		API:      api,
+	})
+	if err := web.RegisterPages(srv, m.cfg.pageOptions()); err != nil {
+		return err
+	}
+	srv.Handle("GET /ws", api.WebsocketHandler(web.SocketDeps{Hub: m.hub, Log: m.log.Named("ws")}))
+
+	ln, err := net.Listen("tcp", m.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.cfg.Listen, err)
+	}
+	m.listener = ln
+	m.http = &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          zap.NewStdLog(m.log.Named("http")),
+	}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.http.Serve(ln) }()
+	m.loops = startLoops(m.service, m.store, m.cfg, m.log)
+	m.log.Info("listening", zap.String("addr", ln.Addr().String()), zap.Bool("embedded_redis", rc.Embedded))
+	return nil
+}
+
+// Addr is the address the server listens on (useful with port 0).
+func (m *Main) Addr() string {
+	if m.listener == nil {
+		return ""
+	}
+	return m.listener.Addr().String()
+}
+
+// Close stops in order: stop accepting and finish in-flight requests, stop
+// the matcher and sweeper, deliver the messages they queued, close the
+// websockets, then close Redis. Producers of events stop before the
+// notifier drains, and the hub and Redis it delivers through close after
+// it. It is safe to call after a failed Run.
+func (m *Main) Close() error {
+	var errs []error
+	if m.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.HTTP.ShutdownTimeout)
+		if err := m.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+			m.http.Close()
+		}
+		cancel()
+		if err := <-m.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, fmt.Errorf("http serve: %w", err))
+		}
+		m.http = nil
+	}
+	if m.loops != nil {
+		m.loops.Close()
+		m.loops = nil
+	}
+	if m.notifier != nil {
+		// Sockets stay open until the hub shuts down: what they still
+		// cause is delivered on the spot, after the queue.
+		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.HTTP.ShutdownTimeout)
+		if err := m.notifier.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		cancel()
+		m.notifier = nil
+	}
+	if m.hub != nil {
+		// Hijacked websockets outlive http.Server.Shutdown: close them with
+		// "going away" so that clients reconnect elsewhere.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		if err := m.hub.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("websocket hub: %w", err))
+		}
+		cancel()
+		m.hub = nil
+	}
+	if m.redis != nil {
+		if err := m.redis.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("redis close: %w", err))
+		}
+		m.redis = nil
+	}
+	return errors.Join(errs...)
+}
+
+// tee tells every event to each of its sinks in turn.
+type tee []mobilize.EventSink
+
+func (t tee) Emit(ctx context.Context, e mobilize.Event) {
+	for _, s := range t {
+		s.Emit(ctx, e)
+	}
+}
