@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"strconv"
@@ -15,58 +16,61 @@ import (
 	"github.com/liandong/liandong/mobilize"
 )
 
-// IndexOptions configure an Index.
-type IndexOptions struct {
-	Prefix     string        // key prefix, default "ld:"
-	Region     string        // hash tag of every index key, default "city"
-	Resolution int           // H3 resolution of the cell hashes, default geo.DefaultResolution (9)
-	StaleAfter time.Duration // default 10 min: older positions are never candidates
-	Now        func() time.Time
+//go:embed lua/locate.lua
+var locateBody string
+
+//go:embed lua/set_status.lua
+var setStatusBody string
+
+//go:embed lua/register.lua
+var registerBody string
+
+//go:embed lua/sweep.lua
+var sweepBody string
+
+//go:embed lua/remove.lua
+var removeBody string
+
+var (
+	locateScript    = newScript("locate.lua", locateBody, indexLib)
+	setStatusScript = newScript("set_status.lua", setStatusBody, indexLib)
+	registerScript  = newScript("register.lua", registerBody, indexLib)
+	sweepScript     = newScript("sweep.lua", sweepBody, indexLib)
+	removeScript    = newScript("remove.lua", removeBody, indexLib)
+)
+
+func (k keys) pos() string                   { return k.base + "ix:pos" }
+func (k keys) cellPrefix() string            { return k.base + "ix:c:" }
+func (k keys) cell(cell, role string) string { return k.base + "ix:c:" + cell + ":" + role }
+func (k keys) supply(res int) string {
+	if res == 7 {
+		return k.base + "ix:supply:7"
+	}
+	return k.base + "ix:supply:5"
 }
 
 // Index is the live H3 cell index of responders in Redis.
 type Index struct {
-	rdb        redis.UniversalClient
-	keys       keys
-	res        int
-	staleAfter time.Duration
-	now        func() time.Time
-	scriptKeys []string
-	shapes     *cellCache[cellShape]
-	disks      *cellCache[[][]geo.Cell]
-	locates    batch.Batcher[mobilize.Location, locateResult]
+	region
+	res     int
+	shapes  *cellCache[cellShape]
+	disks   *cellCache[[][]geo.Cell]
+	locates batch.Batcher[mobilize.Location, locateResult]
 }
 
 // NewIndex returns an index over rdb. It does not touch Redis.
 func NewIndex(rdb redis.UniversalClient, opts IndexOptions) (*Index, error) {
-	if opts.Prefix == "" {
-		opts.Prefix = "ld:"
-	}
-	if opts.Region == "" {
-		opts.Region = "city"
-	}
 	if opts.Resolution == 0 {
 		opts.Resolution = geo.DefaultResolution
 	}
 	if opts.Resolution < 7 || opts.Resolution > 15 {
 		return nil, fmt.Errorf("index resolution %d: must be 7..15 (supply is counted at 7 and 5): %w", opts.Resolution, mobilize.ErrInvalid)
 	}
-	if opts.StaleAfter <= 0 {
-		opts.StaleAfter = 10 * time.Minute
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	k := newKeys(opts.Prefix, opts.Region)
 	ix := &Index{
-		rdb:        rdb,
-		keys:       k,
-		res:        opts.Resolution,
-		staleAfter: opts.StaleAfter,
-		now:        opts.Now,
-		scriptKeys: []string{k.pos(), k.supply(7), k.supply(5)},
-		shapes:     newShapeCache(),
-		disks:      newDiskCache(),
+		region: newRegion(rdb, opts),
+		res:    opts.Resolution,
+		shapes: newShapeCache(),
+		disks:  newDiskCache(),
 	}
 	ix.locates.Flush = ix.locateMany
 	ix.locates.MaxBatch = maxLocateBatch
@@ -75,28 +79,6 @@ func NewIndex(rdb redis.UniversalClient, opts IndexOptions) (*Index, error) {
 
 // Resolution is the H3 resolution of the cell hashes.
 func (ix *Index) Resolution() int { return ix.res }
-
-// idForbidden marks the bytes that would break the record format or the
-// key names. A table, because every location report checks its id and
-// strings.ContainsAny builds its set anew on each call.
-var idForbidden = func() (t [256]bool) {
-	for _, c := range []byte("|,@: {}\t\r\n") {
-		t[c] = true
-	}
-	return t
-}()
-
-// validID keeps ids from breaking the record format or the key names.
-func validID(id mobilize.ResponderID) error {
-	ok := id != "" && len(id) <= 64
-	for i := 0; ok && i < len(id); i++ {
-		ok = !idForbidden[id[i]]
-	}
-	if !ok {
-		return fmt.Errorf("responder id %q: 1..64 characters without | , @ : braces or spaces: %w", id, mobilize.ErrInvalid)
-	}
-	return nil
-}
 
 // encodeSkills writes name or name@expiry-ms, comma-separated.
 func encodeSkills(skills []mobilize.Skill) (string, error) {
@@ -161,17 +143,6 @@ func decodeSkills(enc string) []mobilize.Skill {
 }
 
 func (ix *Index) cutoffMs() int64 { return ix.now().Add(-ix.staleAfter).UnixMilli() }
-
-// scriptErr turns the scripts' NOTFOUND reply into the domain error.
-func scriptErr(op string, id mobilize.ResponderID, err error) error {
-	if err == nil {
-		return nil
-	}
-	if strings.HasPrefix(err.Error(), "NOTFOUND") {
-		return fmt.Errorf("%s %s: %w", op, id, mobilize.ErrNotFound)
-	}
-	return fmt.Errorf("%s %s: %w", op, id, err)
-}
 
 // Register creates a responder in the index, or changes the role and
 // skills of one already there (keeping its status and position). status

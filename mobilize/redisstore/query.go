@@ -15,9 +15,6 @@ import (
 // pending offer. They only read, and they read what the scripts write,
 // so they need no script of their own.
 
-// queryChunk is how many keys one pipeline reads.
-const queryChunk = 1000
-
 // node is the client that holds the region's keys: on a cluster, the
 // master of the region's slot, since SCAN walks one node only.
 func (s *Store) node(ctx context.Context) (redis.Cmdable, error) {

@@ -83,13 +83,18 @@
 package redisstore
 
 import (
-	_ "embed"
+	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/liandong/liandong/mobilize"
 )
 
-// keys builds the key names of one region.
+// keys builds the key names of one region; each aggregate adds the names
+// of its own keys beside its code.
 type keys struct {
 	base string // "ld:{city}:"
 }
@@ -98,142 +103,112 @@ func newKeys(prefix, region string) keys {
 	return keys{base: prefix + "{" + region + "}:"}
 }
 
-func (k keys) responders() string            { return k.base + "responders" }
-func (k keys) load() string                  { return k.base + "load" }
-func (k keys) offers() string                { return k.base + "offers" }
-func (k keys) offersExp() string             { return k.base + "offers:exp" }
-func (k keys) openNeeds() string             { return k.base + "needs:open" }
-func (k keys) need(id string) string         { return k.base + "need:" + id }
-func (k keys) needAsg(id string) string      { return k.base + "need:" + id + ":asg" }
-func (k keys) needAsked(id string) string    { return k.base + "need:" + id + ":asked" }
-func (k keys) pos() string                   { return k.base + "ix:pos" }
-func (k keys) cellPrefix() string            { return k.base + "ix:c:" }
-func (k keys) cell(cell, role string) string { return k.base + "ix:c:" + cell + ":" + role }
-func (k keys) supply(res int) string {
-	if res == 7 {
-		return k.base + "ix:supply:7"
+func (k keys) responders() string         { return k.base + "responders" }
+func (k keys) load() string               { return k.base + "load" }
+func (k keys) offers() string             { return k.base + "offers" }
+func (k keys) offersExp() string          { return k.base + "offers:exp" }
+func (k keys) openNeeds() string          { return k.base + "needs:open" }
+func (k keys) need(id string) string      { return k.base + "need:" + id }
+func (k keys) needAsg(id string) string   { return k.base + "need:" + id + ":asg" }
+func (k keys) needAsked(id string) string { return k.base + "need:" + id + ":asked" }
+
+// IndexOptions configure the aggregates of one region; Resolution is the
+// Index's alone.
+type IndexOptions struct {
+	Prefix     string        // key prefix, default "ld:"
+	Region     string        // hash tag of every key, default "city"
+	Resolution int           // H3 resolution of the cell hashes, default geo.DefaultResolution (9)
+	StaleAfter time.Duration // default 10 min: older positions are never candidates
+	Now        func() time.Time
+}
+
+// region is what the aggregates of one region share: the client, the key
+// names, and the clock and stale limit that head every script's arguments.
+type region struct {
+	rdb        redis.UniversalClient
+	keys       keys
+	now        func() time.Time
+	staleAfter time.Duration
+	// scriptKeys are the keys every script of the index and of the
+	// mobilisation declares: the index's, which fix the region's slot.
+	scriptKeys []string
+}
+
+// newRegion fills in the defaults of opts (all but Resolution, which is
+// the index's own).
+func newRegion(rdb redis.UniversalClient, opts IndexOptions) region {
+	if opts.Prefix == "" {
+		opts.Prefix = "ld:"
 	}
-	return k.base + "ix:supply:5"
-}
-
-// The Lua libraries: top-level locals that the scripts joined after them
-// call. Redis runs one chunk per script, so a script carries the source of
-// every library it needs, and only those (lua_test.go checks each list).
-
-//go:embed lua/index_lib.lua
-var indexLibSrc string
-
-//go:embed lua/recognition_lib.lua
-var recognitionLibSrc string
-
-//go:embed lua/supplies_lib.lua
-var suppliesLibSrc string
-
-//go:embed lua/fairload_lib.lua
-var fairloadLibSrc string
-
-//go:embed lua/mobilize_lib.lua
-var mobilizeLibSrc string
-
-// luaLib is one library and the libraries it calls itself, which must
-// come before it in every script that includes it.
-type luaLib struct {
-	name  string
-	src   string
-	needs []*luaLib
-}
-
-var (
-	indexLib       = &luaLib{name: "index_lib", src: indexLibSrc}
-	recognitionLib = &luaLib{name: "recognition_lib", src: recognitionLibSrc, needs: []*luaLib{indexLib}}
-	suppliesLib    = &luaLib{name: "supplies_lib", src: suppliesLibSrc}
-	fairloadLib    = &luaLib{name: "fairload_lib", src: fairloadLibSrc}
-	mobilizeLib    = &luaLib{name: "mobilize_lib", src: mobilizeLibSrc,
-		needs: []*luaLib{indexLib, recognitionLib, suppliesLib, fairloadLib}}
-)
-
-// luaScript is a script as built: its file, body and libraries.
-type luaScript struct {
-	file string
-	body string
-	libs []*luaLib
-}
-
-// luaScripts lists every script built by newScript, for the test of the
-// library lists.
-var luaScripts []luaScript
-
-// joinLua is the source Redis runs: the libraries in the order given,
-// then the body.
-func joinLua(body string, libs ...*luaLib) string {
-	parts := make([]string, 0, len(libs)+1)
-	for _, l := range libs {
-		parts = append(parts, l.src)
+	if opts.Region == "" {
+		opts.Region = "city"
 	}
-	return strings.Join(append(parts, body), "\n")
+	if opts.StaleAfter <= 0 {
+		opts.StaleAfter = 10 * time.Minute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	k := newKeys(opts.Prefix, opts.Region)
+	return region{
+		rdb:        rdb,
+		keys:       k,
+		now:        opts.Now,
+		staleAfter: opts.StaleAfter,
+		scriptKeys: []string{k.pos(), k.supply(7), k.supply(5)},
+	}
 }
 
-// newScript builds the script of lua/<file> from its body and exactly the
-// libraries it includes, in dependency order.
-func newScript(file, body string, libs ...*luaLib) *redis.Script {
-	luaScripts = append(luaScripts, luaScript{file: file, body: body, libs: libs})
-	return redis.NewScript(joinLua(body, libs...))
+// argv is the common head of every mobilisation script's arguments:
+// ARGV[1] the cell key prefix, [2] the key base, [3] now and [4] the stale
+// cutoff, both Unix ms.
+func (r region) argv(extra ...any) []any {
+	now := r.now()
+	head := []any{r.keys.cellPrefix(), r.keys.base, now.UnixMilli(), now.Add(-r.staleAfter).UnixMilli()}
+	return append(head, extra...)
 }
 
-//go:embed lua/locate.lua
-var locateBody string
+// queryChunk is how many keys one pipeline reads.
+const queryChunk = 1000
 
-//go:embed lua/set_status.lua
-var setStatusBody string
+// idForbidden marks the bytes that would break the record format or the
+// key names. A table, because every location report checks its id and
+// strings.ContainsAny builds its set anew on each call.
+var idForbidden = func() (t [256]bool) {
+	for _, c := range []byte("|,@: {}\t\r\n") {
+		t[c] = true
+	}
+	return t
+}()
 
-//go:embed lua/register.lua
-var registerBody string
+// validID keeps ids from breaking the record format or the key names.
+func validID(id mobilize.ResponderID) error {
+	ok := id != "" && len(id) <= 64
+	for i := 0; ok && i < len(id); i++ {
+		ok = !idForbidden[id[i]]
+	}
+	if !ok {
+		return fmt.Errorf("responder id %q: 1..64 characters without | , @ : braces or spaces: %w", id, mobilize.ErrInvalid)
+	}
+	return nil
+}
 
-//go:embed lua/sweep.lua
-var sweepBody string
+// scriptErr turns the scripts' NOTFOUND reply into the domain error.
+func scriptErr(op string, id mobilize.ResponderID, err error) error {
+	if err == nil {
+		return nil
+	}
+	if strings.HasPrefix(err.Error(), "NOTFOUND") {
+		return fmt.Errorf("%s %s: %w", op, id, mobilize.ErrNotFound)
+	}
+	return fmt.Errorf("%s %s: %w", op, id, err)
+}
 
-//go:embed lua/remove.lua
-var removeBody string
-
-//go:embed lua/feedback.lua
-var feedbackBody string
-
-//go:embed lua/enroll.lua
-var enrollBody string
-
-//go:embed lua/duty.lua
-var dutyBody string
-
-//go:embed lua/need_create.lua
-var needCreateBody string
-
-//go:embed lua/offer.lua
-var offerBody string
-
-//go:embed lua/answer.lua
-var answerBody string
-
-//go:embed lua/close.lua
-var closeBody string
-
-//go:embed lua/complete.lua
-var completeBody string
-
-var (
-	enrollScript     = newScript("enroll.lua", enrollBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
-	dutyScript       = newScript("duty.lua", dutyBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
-	needCreateScript = newScript("need_create.lua", needCreateBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
-	offerScript      = newScript("offer.lua", offerBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
-	answerScript     = newScript("answer.lua", answerBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
-	closeScript      = newScript("close.lua", closeBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
-	completeScript   = newScript("complete.lua", completeBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
-	feedbackScript   = newScript("feedback.lua", feedbackBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
-)
-
-var (
-	locateScript    = newScript("locate.lua", locateBody, indexLib)
-	setStatusScript = newScript("set_status.lua", setStatusBody, indexLib)
-	registerScript  = newScript("register.lua", registerBody, indexLib)
-	sweepScript     = newScript("sweep.lua", sweepBody, indexLib)
-	removeScript    = newScript("remove.lua", removeBody, indexLib)
-)
+// msTime reads a stored Unix-ms time; empty or damaged is the zero time.
+func msTime(s string) time.Time {
+	ms, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || s == "" {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}

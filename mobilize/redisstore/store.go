@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,41 @@ import (
 
 	"github.com/liandong/liandong/geo"
 	"github.com/liandong/liandong/mobilize"
+)
+
+//go:embed lua/feedback.lua
+var feedbackBody string
+
+//go:embed lua/enroll.lua
+var enrollBody string
+
+//go:embed lua/duty.lua
+var dutyBody string
+
+//go:embed lua/need_create.lua
+var needCreateBody string
+
+//go:embed lua/offer.lua
+var offerBody string
+
+//go:embed lua/answer.lua
+var answerBody string
+
+//go:embed lua/close.lua
+var closeBody string
+
+//go:embed lua/complete.lua
+var completeBody string
+
+var (
+	enrollScript     = newScript("enroll.lua", enrollBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
+	dutyScript       = newScript("duty.lua", dutyBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
+	needCreateScript = newScript("need_create.lua", needCreateBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
+	offerScript      = newScript("offer.lua", offerBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
+	answerScript     = newScript("answer.lua", answerBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
+	closeScript      = newScript("close.lua", closeBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
+	completeScript   = newScript("complete.lua", completeBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
+	feedbackScript   = newScript("feedback.lua", feedbackBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
 )
 
 // Store is the mobilisation state in Redis: responders, needs and offers,
@@ -29,13 +65,6 @@ func NewStore(rdb redis.UniversalClient, opts IndexOptions) (*Store, error) {
 		return nil, err
 	}
 	return &Store{Index: ix}, nil
-}
-
-// argv is the common head of every mobilisation script's arguments.
-func (s *Store) argv(extra ...any) []any {
-	now := s.now()
-	head := []any{s.keys.cellPrefix(), s.keys.base, now.UnixMilli(), now.Add(-s.staleAfter).UnixMilli()}
-	return append(head, extra...)
 }
 
 // storedResponder is the profile as kept in the responders hash.
@@ -234,14 +263,6 @@ func decodeNeed(h, asg map[string]string) (mobilize.NeedState, error) {
 	}
 	sortAssignments(n.Assignments)
 	return n, nil
-}
-
-func msTime(s string) time.Time {
-	ms, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || s == "" {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms).UTC()
 }
 
 func decodeAssignment(oid, raw string) (mobilize.Assignment, error) {
