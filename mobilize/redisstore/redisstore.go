@@ -51,14 +51,8 @@
 // script; cancelling or going unstaffed moves them back; completing drops
 // them from held (consumed).
 //
-//	{P}{R}:areas               HASH  area id -> GeoJSON Feature (properties id, name, tier, parent):
-//	                               the city / district / street / community tree
-//	{P}{R}:areas:cover         HASH  res-7 cell -> comma-separated ids of the communities whose
-//	                               polygons may hold a point in that cell (checked exactly after)
-//	{P}{R}:orgs                HASH  organisation id -> JSON (name, kind, home area, partners)
-//	{P}{R}:linkage:rev         STRING a random revision, new with every change of areas or
-//	                               organisations, so that each process reloads its cached snapshot
-//	{P}{R}:org:<org>:members   SET   responders whose profile names that org_id (kept by enroll)
+// The keys of areas and organisations are listed at LinkageStore
+// (linkage.go).
 //
 // A need's hash also carries esc = "step|since ms" once it has escalated
 // (mobilize/escalation.go lists the steps), and its data JSON the

@@ -54,8 +54,9 @@ var (
 // Store is the mobilisation state in Redis: responders, needs and offers,
 // beside the live index they share their scripts with.
 type Store struct {
+	region
 	*Index
-	linkage linkageCache // areas and organisations (areas.go)
+	*LinkageStore
 }
 
 // NewStore returns a store over rdb; it does not touch Redis.
@@ -64,7 +65,13 @@ func NewStore(rdb redis.UniversalClient, opts IndexOptions) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{Index: ix}, nil
+	return storeOver(ix), nil
+}
+
+// storeOver builds the other aggregates over the index's region: one
+// client, one set of key names, one clock.
+func storeOver(ix *Index) *Store {
+	return &Store{region: ix.region, Index: ix, LinkageStore: &LinkageStore{region: ix.region}}
 }
 
 // storedResponder is the profile as kept in the responders hash.
