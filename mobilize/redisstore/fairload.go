@@ -9,6 +9,9 @@ import (
 	"github.com/liandong/liandong/mobilize"
 )
 
+func (k keys) fatigue() string  { return k.base + "fatigue" }
+func (k keys) fairload() string { return k.base + "fairload" }
+
 // MaxAlertBudget is the most offers an hour the fair-load record can
 // count (the scripts keep the last 64 of each window).
 const MaxAlertBudget = 60

@@ -38,21 +38,8 @@
 //	                               (alert budget) and "completed ms:seconds" of the last 24 h
 //	                               (fatigue), comma-separated, at most 64 of each
 //
-//	{P}{R}:depots              SET   depot ids
-//	{P}{R}:depot:<id>          HASH  name, org (owning organisation id), lat, lng, created, updated
-//	{P}{R}:depot:<id>:stock    HASH  item -> count on the shelf, free to reserve (never below 0)
-//	{P}{R}:depot:<id>:held     HASH  item -> count reserved for needs not yet completed
-//	{P}{R}:supplies:short      SET   needs (open or staffed) whose items no depot had yet: tried again each tick
-//
-// A need that asks for items (data.items) holds its reservation in its own
-// hash: sup_state (reserved, short, released, consumed), sup_depot,
-// sup_lat, sup_lng, sup_items ("item:count,..."), sup_short (the reason).
-// Reserving moves counts from a depot's stock to its held hash in one
-// script; cancelling or going unstaffed moves them back; completing drops
-// them from held (consumed).
-//
-// The keys of areas and organisations are listed at LinkageStore
-// (linkage.go).
+// The keys of depots and their stock are listed at DepotStore (depots.go),
+// those of areas and organisations at LinkageStore (linkage.go).
 //
 // A need's hash also carries esc = "step|since ms" once it has escalated
 // (mobilize/escalation.go lists the steps), and its data JSON the

@@ -56,6 +56,7 @@ var (
 type Store struct {
 	region
 	*Index
+	*DepotStore
 	*LinkageStore
 }
 
@@ -71,7 +72,7 @@ func NewStore(rdb redis.UniversalClient, opts IndexOptions) (*Store, error) {
 // storeOver builds the other aggregates over the index's region: one
 // client, one set of key names, one clock.
 func storeOver(ix *Index) *Store {
-	return &Store{region: ix.region, Index: ix, LinkageStore: &LinkageStore{region: ix.region}}
+	return &Store{region: ix.region, Index: ix, DepotStore: &DepotStore{region: ix.region}, LinkageStore: &LinkageStore{region: ix.region}}
 }
 
 // storedResponder is the profile as kept in the responders hash.
