@@ -39,18 +39,13 @@
 //	                               (fatigue), comma-separated, at most 64 of each
 //
 // The keys of depots and their stock are listed at DepotStore (depots.go),
-// those of areas and organisations at LinkageStore (linkage.go).
+// those of areas and organisations at LinkageStore (linkage.go), those of
+// reliability, feedback, the hours ledger and the escalation counts at
+// RecognitionStore (recognition.go).
 //
 // A need's hash also carries esc = "step|since ms" once it has escalated
 // (mobilize/escalation.go lists the steps), and its data JSON the
 // community it was routed to.
-//
-//	{P}{R}:reliability         HASH  r:<responder> or o:<org> -> "completed|lapsed|rating sum|ratings"
-//	{P}{R}:ledger:<responder>  STREAM hours ledger: kind credit (need, offer, role, category, org,
-//	                               accepted ms, completed ms) or kind edit (ref, hours, reason, by, at)
-//	{P}{R}:feedback:<need>     HASH  rating, comment, at: the need's one rating (its existence
-//	                               is what makes a feedback link used)
-//	{P}{R}:escalations         HASH  need id -> number of need.escalated events seen
 //
 // The HTTP API's users, token revocations, idempotency records, audit log
 // and signing seed live beside these keys too; access.go lists them.

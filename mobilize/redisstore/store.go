@@ -16,9 +16,6 @@ import (
 	"github.com/liandong/liandong/mobilize"
 )
 
-//go:embed lua/feedback.lua
-var feedbackBody string
-
 //go:embed lua/enroll.lua
 var enrollBody string
 
@@ -48,7 +45,6 @@ var (
 	answerScript     = newScript("answer.lua", answerBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
 	closeScript      = newScript("close.lua", closeBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
 	completeScript   = newScript("complete.lua", completeBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
-	feedbackScript   = newScript("feedback.lua", feedbackBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
 )
 
 // Store is the mobilisation state in Redis: responders, needs and offers,
@@ -57,6 +53,7 @@ type Store struct {
 	region
 	*Index
 	*DepotStore
+	*RecognitionStore
 	*LinkageStore
 }
 
@@ -72,7 +69,7 @@ func NewStore(rdb redis.UniversalClient, opts IndexOptions) (*Store, error) {
 // storeOver builds the other aggregates over the index's region: one
 // client, one set of key names, one clock.
 func storeOver(ix *Index) *Store {
-	return &Store{region: ix.region, Index: ix, DepotStore: &DepotStore{region: ix.region}, LinkageStore: &LinkageStore{region: ix.region}}
+	return &Store{region: ix.region, Index: ix, DepotStore: &DepotStore{region: ix.region}, RecognitionStore: &RecognitionStore{region: ix.region}, LinkageStore: &LinkageStore{region: ix.region}}
 }
 
 // storedResponder is the profile as kept in the responders hash.
@@ -286,4 +283,34 @@ func decodeAssignment(oid, raw string) (mobilize.Assignment, error) {
 		OfferedAt: msTime(f[4]), ExpiresAt: msTime(f[5]), AnsweredAt: msTime(f[6]),
 		DistanceMeters: dist, Reason: mobilize.Reason(f[8]),
 	}, nil
+}
+
+// ResponderOrgs returns the organisation of each known responder ("" for
+// none); unknown ids are left out.
+func (s *Store) ResponderOrgs(ctx context.Context, ids []mobilize.ResponderID) (map[mobilize.ResponderID]string, error) {
+	out := make(map[mobilize.ResponderID]string, len(ids))
+	for start := 0; start < len(ids); start += queryChunk {
+		part := ids[start:min(start+queryChunk, len(ids))]
+		fields := make([]string, len(part))
+		for i, id := range part {
+			fields[i] = string(id)
+		}
+		vals, err := s.rdb.HMGet(ctx, s.keys.responders(), fields...).Result()
+		if err != nil {
+			return nil, fmt.Errorf("responder organisations: %w", err)
+		}
+		for i, v := range vals {
+			raw, ok := v.(string)
+			if !ok {
+				continue
+			}
+			var p struct {
+				OrgID string `json:"org_id"`
+			}
+			if err := json.Unmarshal([]byte(raw), &p); err == nil {
+				out[part[i]] = p.OrgID
+			}
+		}
+	}
+	return out, nil
 }
