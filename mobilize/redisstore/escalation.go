@@ -13,12 +13,13 @@ import (
 	"github.com/liandong/liandong/mobilize"
 )
 
-// Escalation state lives in the need's own hash (field "esc",
-// "step|since ms"), so it ends with the need.
+// Escalation state, part of NeedStore: it lives in the need's own hash
+// (field "esc", "step|since ms"), so it ends with the need. The counts of
+// escalations the evaluation reads are RecognitionStore's.
 
 // EscalationStates returns the stored state of the needs that have
 // escalated at least once.
-func (s *Store) EscalationStates(ctx context.Context, ids []mobilize.NeedID) (map[mobilize.NeedID]mobilize.EscalationState, error) {
+func (s *NeedStore) EscalationStates(ctx context.Context, ids []mobilize.NeedID) (map[mobilize.NeedID]mobilize.EscalationState, error) {
 	out := map[mobilize.NeedID]mobilize.EscalationState{}
 	for start := 0; start < len(ids); start += queryChunk {
 		part := ids[start:min(start+queryChunk, len(ids))]
@@ -64,7 +65,7 @@ return 1
 `)
 
 // AdvanceEscalation implements mobilize.EscalationStore.
-func (s *Store) AdvanceEscalation(ctx context.Context, id mobilize.NeedID, from int, next mobilize.EscalationState) (bool, error) {
+func (s *NeedStore) AdvanceEscalation(ctx context.Context, id mobilize.NeedID, from int, next mobilize.EscalationState) (bool, error) {
 	v := strconv.Itoa(next.Step) + "|" + strconv.FormatInt(next.Since.UnixMilli(), 10)
 	n, err := advanceEscalationScript.Run(ctx, s.rdb, []string{s.keys.need(string(id))}, from, v).Int()
 	if err != nil {

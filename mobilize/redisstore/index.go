@@ -49,7 +49,28 @@ func (k keys) supply(res int) string {
 	return k.base + "ix:supply:5"
 }
 
-// Index is the live H3 cell index of responders in Redis.
+// Index is the live H3 cell index of responders in Redis: who is
+// available where, and beside it their status, so that moving a person
+// between cells is atomic with it. Its keys, under the region's prefix and
+// hash tag (redisstore.go):
+//
+//	{P}{R}:ix:pos            HASH  responder id -> "role|status|lat|lng|ts|cell|p7|p5|in|skills"
+//	                               the last known position and status of every registered
+//	                               responder: the source of truth for the index
+//	{P}{R}:ix:c:<cell>:<role> HASH responder id -> "id|lat|lng|ts|skills"
+//	                               the available responders of one role in one H3 cell at
+//	                               the index resolution (default 9, ~174 m edge), with their
+//	                               positions, so that a query reads ids and positions in one go
+//	                               (the id is repeated in the value so that HVALS is enough)
+//	{P}{R}:ix:supply:7       HASH  res-7 cell -> number of indexed available responders
+//	{P}{R}:ix:supply:5       HASH  res-5 cell -> the same, coarser (supply heatmap)
+//
+// In the pos record, ts is the last-seen time in Unix milliseconds, cell
+// the index cell and p7/p5 its parents (hex), in is "1" while the responder
+// sits in its cell hash (and is counted in supply), and skills is a
+// comma-separated list of name or name@expiry-ms. Lua scripts read the cell
+// keys of the pos record without declaring them; they share the region's
+// hash tag, so they are in the declared keys' slot.
 type Index struct {
 	region
 	res     int
@@ -467,4 +488,33 @@ func recordStale(raw string, cutoffMs int64) bool {
 	}
 	ms, err := strconv.ParseInt(f[4], 10, 64)
 	return err == nil && ms < cutoffMs
+}
+
+// CountResponders walks the position records once (HSCAN, so that Redis
+// is never blocked on a large city).
+func (ix *Index) CountResponders(ctx context.Context) (mobilize.ResponderCounts, error) {
+	rc := mobilize.ResponderCounts{ByStatus: map[mobilize.Status]int{}, AvailableByRole: map[mobilize.Role]int{}, IndexedByRole: map[mobilize.Role]int{}}
+	iter := ix.rdb.HScan(ctx, ix.keys.pos(), 0, "", queryChunk).Iterator()
+	for key := true; iter.Next(ctx); key = !key {
+		if key {
+			continue // the field, a responder id; the value follows
+		}
+		f := strings.SplitN(iter.Val(), "|", 10)
+		if len(f) != 10 {
+			continue
+		}
+		role, status := mobilize.Role(f[0]), mobilize.Status(f[1])
+		rc.Total++
+		rc.ByStatus[status]++
+		if status == mobilize.StatusAvailable {
+			rc.AvailableByRole[role]++
+			if f[8] == "1" {
+				rc.IndexedByRole[role]++
+			}
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return mobilize.ResponderCounts{}, fmt.Errorf("count responders: %w", err)
+	}
+	return rc, nil
 }

@@ -1,61 +1,31 @@
-// Package redisstore keeps Liandong's live state in Redis: the H3 cell
-// index of responders (who is available where) and, beside it, their
-// status, so that moving a person between cells is atomic with it.
+// Package redisstore keeps Liandong's live state in Redis. Store, the
+// value cmd hands to package mobilize, is the sum of five aggregates, each
+// a type of its own with its files, Lua scripts and keys:
+//
+//	Index             the live H3 cell index: positions, status, cells, nearby,
+//	                  supply, sweep (index.go, nearby.go, cellshape.go)
+//	NeedStore         needs, offers, answers, expiry, the queries over needs, and
+//	                  the roster whose load the offers change (needs.go, offers.go,
+//	                  roster.go, query.go, fairload.go, escalation.go)
+//	DepotStore        depots, their stock and item reservations (depots.go)
+//	RecognitionStore  reliability, feedback, the hours ledger and escalation
+//	                  counts (recognition.go, ledger.go)
+//	LinkageStore      areas, organisations and their members (linkage.go)
+//
+// Each can be built on its own over the same options. Access (access.go)
+// keeps the HTTP API's records beside them. A script that changes the keys
+// of more than one aggregate belongs to the one whose invariant it guards;
+// the aggregates' documentation says which. The Lua libraries the scripts
+// share are in lua.go.
 //
 // # Key schema
 //
 // Every key starts with the configured prefix (default "ld:") and carries
 // the region as a hash tag, so that each Lua script touches one Redis
 // Cluster slot. A region is one city (or one shard of one); a deployment
-// that grows past one Redis node runs one region per node.
-//
-//	{P}{R}:ix:pos            HASH  responder id -> "role|status|lat|lng|ts|cell|p7|p5|in|skills"
-//	                               the last known position and status of every registered
-//	                               responder: the source of truth for the index
-//	{P}{R}:ix:c:<cell>:<role> HASH responder id -> "id|lat|lng|ts|skills"
-//	                               the available responders of one role in one H3 cell at
-//	                               the index resolution (default 9, ~174 m edge), with their
-//	                               positions, so that a query reads ids and positions in one go
-//	                               (the id is repeated in the value so that HVALS is enough)
-//	{P}{R}:ix:supply:7       HASH  res-7 cell -> number of indexed available responders
-//	{P}{R}:ix:supply:5       HASH  res-5 cell -> the same, coarser (supply heatmap)
-//
-//	{P}{R}:responders          HASH  responder id -> profile JSON (name, phone, org, skills, max)
-//	{P}{R}:load                HASH  responder id -> "pending offer id|accepted|max concurrent|on duty"
-//	                               from which the status is derived (only someone on duty with
-//	                               no pending offer and room for another assignment is available)
-//	{P}{R}:need:<id>           HASH  data (JSON), status, slots, filled, deadline, created,
-//	                               staffed_at, lead, and per team entry i: c<i> count, r<i> role,
-//	                               f<i> accepted, p<i> pending offers, short<i> shortfall reason
-//	{P}{R}:need:<id>:asg       HASH  offer id -> "responder|team index|role|state|offered ms|
-//	                               expires ms|answered ms|distance m|reason"
-//	{P}{R}:need:<id>:asked     SET   everyone ever offered this need (never asked twice)
-//	{P}{R}:needs:open          ZSET  active needs, scored by urgency then age
-//	{P}{R}:offers              HASH  pending offer id -> need id
-//	{P}{R}:offers:exp          ZSET  pending offer id -> expiry ms
-//	{P}{R}:fatigue             HASH  responder id -> "recent declines|last decline ms|day|seconds that day"
-//	{P}{R}:fairload            HASH  responder id -> "sent|served": offer times (ms) of the last hour
-//	                               (alert budget) and "completed ms:seconds" of the last 24 h
-//	                               (fatigue), comma-separated, at most 64 of each
-//
-// The keys of depots and their stock are listed at DepotStore (depots.go),
-// those of areas and organisations at LinkageStore (linkage.go), those of
-// reliability, feedback, the hours ledger and the escalation counts at
-// RecognitionStore (recognition.go).
-//
-// A need's hash also carries esc = "step|since ms" once it has escalated
-// (mobilize/escalation.go lists the steps), and its data JSON the
-// community it was routed to.
-//
-// The HTTP API's users, token revocations, idempotency records, audit log
-// and signing seed live beside these keys too; access.go lists them.
-//
-// In the pos record, ts is the last-seen time in Unix milliseconds, cell
-// the index cell and p7/p5 its parents (hex), in is "1" while the responder
-// sits in its cell hash (and is counted in supply), and skills is a
-// comma-separated list of name or name@expiry-ms. Lua scripts read the cell
-// keys of the pos record without declaring them; they share the region's
-// hash tag, so they are in the declared keys' slot.
+// that grows past one Redis node runs one region per node. Each aggregate
+// lists its keys in its type's documentation, {P}{R} standing for the
+// prefix and the tagged region ("ld:{city}").
 package redisstore
 
 import (
@@ -78,15 +48,6 @@ type keys struct {
 func newKeys(prefix, region string) keys {
 	return keys{base: prefix + "{" + region + "}:"}
 }
-
-func (k keys) responders() string         { return k.base + "responders" }
-func (k keys) load() string               { return k.base + "load" }
-func (k keys) offers() string             { return k.base + "offers" }
-func (k keys) offersExp() string          { return k.base + "offers:exp" }
-func (k keys) openNeeds() string          { return k.base + "needs:open" }
-func (k keys) need(id string) string      { return k.base + "need:" + id }
-func (k keys) needAsg(id string) string   { return k.base + "need:" + id + ":asg" }
-func (k keys) needAsked(id string) string { return k.base + "need:" + id + ":asked" }
 
 // IndexOptions configure the aggregates of one region; Resolution is the
 // Index's alone.
