@@ -66,8 +66,8 @@ type region struct {
 	keys       keys
 	now        func() time.Time
 	staleAfter time.Duration
-	// scriptKeys are the keys every script of the index and of the
-	// mobilisation declares: the index's, which fix the region's slot.
+	// scriptKeys are the keys the region's scripts declare, the index's:
+	// they fix the slot that every key built from the base shares.
 	scriptKeys []string
 }
 
@@ -96,9 +96,9 @@ func newRegion(rdb redis.UniversalClient, opts IndexOptions) region {
 	}
 }
 
-// argv is the common head of every mobilisation script's arguments:
-// ARGV[1] the cell key prefix, [2] the key base, [3] now and [4] the stale
-// cutoff, both Unix ms.
+// argv is the common head of the arguments of every script but the
+// index's own (mobilize_lib.lua, supplies_lib.lua): ARGV[1] the cell key
+// prefix, [2] the key base, [3] now and [4] the stale cutoff, both Unix ms.
 func (r region) argv(extra ...any) []any {
 	now := r.now()
 	head := []any{r.keys.cellPrefix(), r.keys.base, now.UnixMilli(), now.Add(-r.staleAfter).UnixMilli()}

@@ -11,6 +11,16 @@ import (
 	"github.com/liandong/liandong/mobilize"
 )
 
+// newStore is the store the tests share: prefix "t:", region "yt".
+func newStore(t testing.TB, b redistest.Backend, clock *testClock) *Store {
+	t.Helper()
+	st, err := NewStore(b.Client, IndexOptions{Prefix: "t:", Region: "yt", StaleAfter: 10 * time.Minute, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // TestAggregatesStandAloneShareTheStoresKeys: each aggregate built on its
 // own over the store's options writes what the store reads, under the key
 // names deployments hold their data in; nothing else is written.
