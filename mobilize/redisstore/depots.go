@@ -35,8 +35,35 @@ func (k keys) suppliesShort() string       { return k.base + "supplies:short" }
 func (k keys) depot(id string) string      { return k.base + "depot:" + id }
 func (k keys) depotStock(id string) string { return k.base + "depot:" + id + ":stock" }
 func (k keys) depotHeld(id string) string  { return k.base + "depot:" + id + ":held" }
-func (k keys) fatigue() string             { return k.base + "fatigue" }
-func (k keys) fairload() string            { return k.base + "fairload" }
+
+// DepotStore keeps the depots, their stock and the items reserved for
+// needs. Its keys, under the region's prefix and hash tag (redisstore.go):
+//
+//	{P}{R}:depots              SET   depot ids
+//	{P}{R}:depot:<id>          HASH  name, org (owning organisation id), lat, lng, created, updated
+//	{P}{R}:depot:<id>:stock    HASH  item -> count on the shelf, free to reserve (never below 0)
+//	{P}{R}:depot:<id>:held     HASH  item -> count reserved for needs not yet completed
+//	{P}{R}:supplies:short      SET   needs (open or staffed) whose items no depot had yet: tried again each tick
+//
+// A need that asks for items (data.items) holds its reservation in its own
+// hash: sup_state (reserved, short, released, consumed), sup_depot,
+// sup_lat, sup_lng, sup_items ("item:count,..."), sup_short (the reason).
+// Reserving (depot_reserve.lua) moves counts from a depot's stock to its
+// held hash and writes the need's fields in one script; it belongs here,
+// since it guards the stock: never below zero, never promised twice.
+// Cancelling or going unstaffed moves the counts back, completing drops
+// them from held (consumed); that happens in the need's own scripts
+// (close.lua, complete.lua, through supplies_lib), with the change of the
+// need that causes it.
+type DepotStore struct {
+	region
+}
+
+// NewDepotStore returns the depots of one region over rdb (opts as for
+// NewStore; Resolution is not used). It does not touch Redis.
+func NewDepotStore(rdb redis.UniversalClient, opts IndexOptions) *DepotStore {
+	return &DepotStore{region: newRegion(rdb, opts)}
+}
 
 // validStock checks counts to put on a shelf.
 func validStock(stock map[mobilize.Item]int) error {
@@ -59,7 +86,7 @@ func validStock(stock map[mobilize.Item]int) error {
 // PutDepot creates or updates a depot; stock, when not nil, sets the
 // counts on the shelf of the items it lists (reservations already held are
 // kept apart and not touched). It reports whether the depot is new.
-func (s *Store) PutDepot(ctx context.Context, d mobilize.Depot, stock map[mobilize.Item]int) (bool, error) {
+func (s *DepotStore) PutDepot(ctx context.Context, d mobilize.Depot, stock map[mobilize.Item]int) (bool, error) {
 	if err := d.Validate(); err != nil {
 		return false, err
 	}
@@ -84,7 +111,7 @@ func (s *Store) PutDepot(ctx context.Context, d mobilize.Depot, stock map[mobili
 
 // AdjustStock adds the deltas (negative: taken out) to a depot's shelf,
 // all or nothing: a line that would go below zero changes nothing.
-func (s *Store) AdjustStock(ctx context.Context, id string, deltas map[mobilize.Item]int) (mobilize.Depot, error) {
+func (s *DepotStore) AdjustStock(ctx context.Context, id string, deltas map[mobilize.Item]int) (mobilize.Depot, error) {
 	if err := mobilize.ValidDepotID(id); err != nil {
 		return mobilize.Depot{}, err
 	}
@@ -118,7 +145,7 @@ func (s *Store) AdjustStock(ctx context.Context, id string, deltas map[mobilize.
 }
 
 // Depot returns one depot with its stock.
-func (s *Store) Depot(ctx context.Context, id string) (mobilize.Depot, error) {
+func (s *DepotStore) Depot(ctx context.Context, id string) (mobilize.Depot, error) {
 	if err := mobilize.ValidDepotID(id); err != nil {
 		return mobilize.Depot{}, fmt.Errorf("depot %s: %w", id, mobilize.ErrNotFound)
 	}
@@ -133,7 +160,7 @@ func (s *Store) Depot(ctx context.Context, id string) (mobilize.Depot, error) {
 }
 
 // Depots returns every depot with its stock, by id.
-func (s *Store) Depots(ctx context.Context) ([]mobilize.Depot, error) {
+func (s *DepotStore) Depots(ctx context.Context) ([]mobilize.Depot, error) {
 	ids, err := s.rdb.SMembers(ctx, s.keys.depots()).Result()
 	if err != nil {
 		return nil, fmt.Errorf("depots: %w", err)
@@ -142,7 +169,7 @@ func (s *Store) Depots(ctx context.Context) ([]mobilize.Depot, error) {
 	return s.depotsByID(ctx, ids)
 }
 
-func (s *Store) depotsByID(ctx context.Context, ids []string) ([]mobilize.Depot, error) {
+func (s *DepotStore) depotsByID(ctx context.Context, ids []string) ([]mobilize.Depot, error) {
 	if len(ids) == 0 {
 		return []mobilize.Depot{}, nil
 	}
@@ -198,7 +225,7 @@ func encodeItems(items []mobilize.ItemCount) string {
 // first) that has all of them, atomically. When none has, the need is
 // marked short (no_depot_stock) and may be tried again. A need that holds
 // a reservation already keeps it.
-func (s *Store) ReserveItems(ctx context.Context, id mobilize.NeedID, items []mobilize.ItemCount, depotIDs []string) (mobilize.Supplies, error) {
+func (s *DepotStore) ReserveItems(ctx context.Context, id mobilize.NeedID, items []mobilize.ItemCount, depotIDs []string) (mobilize.Supplies, error) {
 	if problems := mobilize.ValidateItems(items); len(problems) > 0 || len(items) == 0 {
 		return mobilize.Supplies{}, fmt.Errorf("reserve items for %s: %s: %w", id, strings.Join(problems, "; "), mobilize.ErrInvalid)
 	}
@@ -222,7 +249,7 @@ func (s *Store) ReserveItems(ctx context.Context, id mobilize.NeedID, items []mo
 // StaffedShort returns the staffed needs still waiting for their items:
 // their teams are on the way, and the matcher keeps trying to reserve the
 // items (open needs come with the active ones already).
-func (s *Store) StaffedShort(ctx context.Context) ([]mobilize.NeedState, error) {
+func (s *DepotStore) StaffedShort(ctx context.Context) ([]mobilize.NeedState, error) {
 	ids, err := s.rdb.SMembers(ctx, s.keys.suppliesShort()).Result()
 	if err != nil || len(ids) == 0 {
 		return nil, err

@@ -37,8 +37,9 @@ func itemNeed(t testing.TB, st *Store, clock *testClock, id mobilize.NeedID, lat
 func shelf(t testing.TB, st *Store, depot string, it mobilize.Item) (free, held int) {
 	t.Helper()
 	ctx := context.Background()
-	f, _ := strconv.Atoi(st.rdb.HGet(ctx, st.keys.depotStock(depot), string(it)).Val())
-	h, _ := strconv.Atoi(st.rdb.HGet(ctx, st.keys.depotHeld(depot), string(it)).Val())
+	d := st.DepotStore
+	f, _ := strconv.Atoi(d.rdb.HGet(ctx, d.keys.depotStock(depot), string(it)).Val())
+	h, _ := strconv.Atoi(d.rdb.HGet(ctx, d.keys.depotHeld(depot), string(it)).Val())
 	return f, h
 }
 

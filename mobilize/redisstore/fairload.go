@@ -9,6 +9,13 @@ import (
 	"github.com/liandong/liandong/mobilize"
 )
 
+// The fair-load records, part of NeedStore: the scripts keep them as they
+// offer (offer.lua), take a decline or a lapse (answer.lua) and complete
+// (complete.lua); the matcher reads them here.
+
+func (k keys) fatigue() string  { return k.base + "fatigue" }
+func (k keys) fairload() string { return k.base + "fairload" }
+
 // MaxAlertBudget is the most offers an hour the fair-load record can
 // count (the scripts keep the last 64 of each window).
 const MaxAlertBudget = 60
@@ -19,7 +26,7 @@ const MaxAlertBudget = 60
 // alert budget). Responders with no record are absent. One round trip of
 // two HMGETs, so that a tick with tens of thousands of candidates stays
 // cheap (BenchmarkFatigue).
-func (s *Store) Fatigue(ctx context.Context, ids []mobilize.ResponderID) (map[mobilize.ResponderID]mobilize.Fatigue, error) {
+func (s *NeedStore) Fatigue(ctx context.Context, ids []mobilize.ResponderID) (map[mobilize.ResponderID]mobilize.Fatigue, error) {
 	out := make(map[mobilize.ResponderID]mobilize.Fatigue)
 	if len(ids) == 0 {
 		return out, nil

@@ -25,8 +25,8 @@ func BenchmarkFatigue(b *testing.B) {
 	for i := range ids {
 		ids[i] = mobilize.ResponderID(fmt.Sprintf("r%d", i))
 		if i%2 == 0 {
-			pipe.HSet(ctx, st.keys.fairload(), string(ids[i]), fmt.Sprintf("%d,%d|%d:1800", now-2000, now-1000, now-5000))
-			pipe.HSet(ctx, st.keys.fatigue(), string(ids[i]), fmt.Sprintf("1|%d|0|0", now-1000))
+			pipe.HSet(ctx, st.NeedStore.keys.fairload(), string(ids[i]), fmt.Sprintf("%d,%d|%d:1800", now-2000, now-1000, now-5000))
+			pipe.HSet(ctx, st.NeedStore.keys.fatigue(), string(ids[i]), fmt.Sprintf("1|%d|0|0", now-1000))
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil {

@@ -144,7 +144,7 @@ func TestFairloadRecordStaysSmall(t *testing.T) {
 		for range 70 {
 			clock.Advance(time.Second)
 			var err error
-			if raw, err = note.Run(ctx, b.Client, st.scriptKeys, st.argv("r1")...).Text(); err != nil {
+			if raw, err = note.Run(ctx, b.Client, st.NeedStore.scriptKeys, st.NeedStore.argv("r1")...).Text(); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -153,7 +153,7 @@ func TestFairloadRecordStaysSmall(t *testing.T) {
 			t.Fatalf("%d offers kept, want 64", n)
 		}
 		clock.Advance(time.Hour)
-		raw, _ = note.Run(ctx, b.Client, st.scriptKeys, st.argv("r1")...).Text()
+		raw, _ = note.Run(ctx, b.Client, st.NeedStore.scriptKeys, st.NeedStore.argv("r1")...).Text()
 		if sent, _, _ := strings.Cut(raw, "|"); sent != strconv.FormatInt(clock.Now().UnixMilli(), 10) {
 			t.Fatalf("an hour later the record is %q: want only the new offer", raw)
 		}

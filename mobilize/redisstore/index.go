@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"strconv"
@@ -15,64 +16,82 @@ import (
 	"github.com/liandong/liandong/mobilize"
 )
 
-// IndexOptions configure an Index.
-type IndexOptions struct {
-	Prefix     string        // key prefix, default "ld:"
-	Region     string        // hash tag of every index key, default "city"
-	Resolution int           // H3 resolution of the cell hashes, default geo.DefaultResolution (9)
-	StaleAfter time.Duration // default 10 min: older positions are never candidates
-	Now        func() time.Time
+//go:embed lua/locate.lua
+var locateBody string
+
+//go:embed lua/set_status.lua
+var setStatusBody string
+
+//go:embed lua/register.lua
+var registerBody string
+
+//go:embed lua/sweep.lua
+var sweepBody string
+
+//go:embed lua/remove.lua
+var removeBody string
+
+var (
+	locateScript    = newScript("locate.lua", locateBody, indexLib)
+	setStatusScript = newScript("set_status.lua", setStatusBody, indexLib)
+	registerScript  = newScript("register.lua", registerBody, indexLib)
+	sweepScript     = newScript("sweep.lua", sweepBody, indexLib)
+	removeScript    = newScript("remove.lua", removeBody, indexLib)
+)
+
+func (k keys) pos() string                   { return k.base + "ix:pos" }
+func (k keys) cellPrefix() string            { return k.base + "ix:c:" }
+func (k keys) cell(cell, role string) string { return k.base + "ix:c:" + cell + ":" + role }
+func (k keys) supply(res int) string {
+	if res == 7 {
+		return k.base + "ix:supply:7"
+	}
+	return k.base + "ix:supply:5"
 }
 
-// DefaultIndexOptions are the index's settings when nothing is said.
-func DefaultIndexOptions() IndexOptions {
-	return IndexOptions{Prefix: "ld:", Region: "city", Resolution: geo.DefaultResolution, StaleAfter: 10 * time.Minute}
-}
-
-// Index is the live H3 cell index of responders in Redis.
+// Index is the live H3 cell index of responders in Redis: who is
+// available where, and beside it their status, so that moving a person
+// between cells is atomic with it. Its keys, under the region's prefix and
+// hash tag (redisstore.go):
+//
+//	{P}{R}:ix:pos            HASH  responder id -> "role|status|lat|lng|ts|cell|p7|p5|in|skills"
+//	                               the last known position and status of every registered
+//	                               responder: the source of truth for the index
+//	{P}{R}:ix:c:<cell>:<role> HASH responder id -> "id|lat|lng|ts|skills"
+//	                               the available responders of one role in one H3 cell at
+//	                               the index resolution (default 9, ~174 m edge), with their
+//	                               positions, so that a query reads ids and positions in one go
+//	                               (the id is repeated in the value so that HVALS is enough)
+//	{P}{R}:ix:supply:7       HASH  res-7 cell -> number of indexed available responders
+//	{P}{R}:ix:supply:5       HASH  res-5 cell -> the same, coarser (supply heatmap)
+//
+// In the pos record, ts is the last-seen time in Unix milliseconds, cell
+// the index cell and p7/p5 its parents (hex), in is "1" while the responder
+// sits in its cell hash (and is counted in supply), and skills is a
+// comma-separated list of name or name@expiry-ms. Lua scripts read the cell
+// keys of the pos record without declaring them; they share the region's
+// hash tag, so they are in the declared keys' slot.
 type Index struct {
-	rdb        redis.UniversalClient
-	keys       keys
-	res        int
-	staleAfter time.Duration
-	now        func() time.Time
-	scriptKeys []string
-	shapes     *cellCache[cellShape]
-	disks      *cellCache[[][]geo.Cell]
-	locates    batch.Batcher[mobilize.Location, locateResult]
+	region
+	res     int
+	shapes  *cellCache[cellShape]
+	disks   *cellCache[[][]geo.Cell]
+	locates batch.Batcher[mobilize.Location, locateResult]
 }
 
 // NewIndex returns an index over rdb. It does not touch Redis.
 func NewIndex(rdb redis.UniversalClient, opts IndexOptions) (*Index, error) {
-	def := DefaultIndexOptions()
-	if opts.Prefix == "" {
-		opts.Prefix = def.Prefix
-	}
-	if opts.Region == "" {
-		opts.Region = def.Region
-	}
 	if opts.Resolution == 0 {
-		opts.Resolution = def.Resolution
+		opts.Resolution = DefaultIndexOptions().Resolution
 	}
 	if opts.Resolution < 7 || opts.Resolution > 15 {
 		return nil, fmt.Errorf("index resolution %d: must be 7..15 (supply is counted at 7 and 5): %w", opts.Resolution, mobilize.ErrInvalid)
 	}
-	if opts.StaleAfter <= 0 {
-		opts.StaleAfter = def.StaleAfter
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	k := newKeys(opts.Prefix, opts.Region)
 	ix := &Index{
-		rdb:        rdb,
-		keys:       k,
-		res:        opts.Resolution,
-		staleAfter: opts.StaleAfter,
-		now:        opts.Now,
-		scriptKeys: []string{k.pos(), k.supply(7), k.supply(5)},
-		shapes:     newShapeCache(),
-		disks:      newDiskCache(),
+		region: newRegion(rdb, opts),
+		res:    opts.Resolution,
+		shapes: newShapeCache(),
+		disks:  newDiskCache(),
 	}
 	ix.locates.Flush = ix.locateMany
 	ix.locates.MaxBatch = maxLocateBatch
@@ -81,28 +100,6 @@ func NewIndex(rdb redis.UniversalClient, opts IndexOptions) (*Index, error) {
 
 // Resolution is the H3 resolution of the cell hashes.
 func (ix *Index) Resolution() int { return ix.res }
-
-// idForbidden marks the bytes that would break the record format or the
-// key names. A table, because every location report checks its id and
-// strings.ContainsAny builds its set anew on each call.
-var idForbidden = func() (t [256]bool) {
-	for _, c := range []byte("|,@: {}\t\r\n") {
-		t[c] = true
-	}
-	return t
-}()
-
-// validID keeps ids from breaking the record format or the key names.
-func validID(id mobilize.ResponderID) error {
-	ok := id != "" && len(id) <= 64
-	for i := 0; ok && i < len(id); i++ {
-		ok = !idForbidden[id[i]]
-	}
-	if !ok {
-		return fmt.Errorf("responder id %q: 1..64 characters without | , @ : braces or spaces: %w", id, mobilize.ErrInvalid)
-	}
-	return nil
-}
 
 // encodeSkills writes name or name@expiry-ms, comma-separated.
 func encodeSkills(skills []mobilize.Skill) (string, error) {
@@ -167,17 +164,6 @@ func decodeSkills(enc string) []mobilize.Skill {
 }
 
 func (ix *Index) cutoffMs() int64 { return ix.now().Add(-ix.staleAfter).UnixMilli() }
-
-// scriptErr turns the scripts' NOTFOUND reply into the domain error.
-func scriptErr(op string, id mobilize.ResponderID, err error) error {
-	if err == nil {
-		return nil
-	}
-	if strings.HasPrefix(err.Error(), "NOTFOUND") {
-		return fmt.Errorf("%s %s: %w", op, id, mobilize.ErrNotFound)
-	}
-	return fmt.Errorf("%s %s: %w", op, id, err)
-}
 
 // Register creates a responder in the index, or changes the role and
 // skills of one already there (keeping its status and position). status
@@ -502,4 +488,33 @@ func recordStale(raw string, cutoffMs int64) bool {
 	}
 	ms, err := strconv.ParseInt(f[4], 10, 64)
 	return err == nil && ms < cutoffMs
+}
+
+// CountResponders walks the position records once (HSCAN, so that Redis
+// is never blocked on a large city).
+func (ix *Index) CountResponders(ctx context.Context) (mobilize.ResponderCounts, error) {
+	rc := mobilize.ResponderCounts{ByStatus: map[mobilize.Status]int{}, AvailableByRole: map[mobilize.Role]int{}, IndexedByRole: map[mobilize.Role]int{}}
+	iter := ix.rdb.HScan(ctx, ix.keys.pos(), 0, "", queryChunk).Iterator()
+	for key := true; iter.Next(ctx); key = !key {
+		if key {
+			continue // the field, a responder id; the value follows
+		}
+		f := strings.SplitN(iter.Val(), "|", 10)
+		if len(f) != 10 {
+			continue
+		}
+		role, status := mobilize.Role(f[0]), mobilize.Status(f[1])
+		rc.Total++
+		rc.ByStatus[status]++
+		if status == mobilize.StatusAvailable {
+			rc.AvailableByRole[role]++
+			if f[8] == "1" {
+				rc.IndexedByRole[role]++
+			}
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return mobilize.ResponderCounts{}, fmt.Errorf("count responders: %w", err)
+	}
+	return rc, nil
 }

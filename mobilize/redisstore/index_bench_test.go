@@ -111,7 +111,7 @@ func loadCityWith(b *testing.B, n int, geoKey string, enroll bool) *benchCity {
 			}
 		}
 		if enroll {
-			if err := (&Store{Index: ix}).EnrollMany(ctx, people, true); err != nil {
+			if err := (&NeedStore{region: ix.region}).EnrollMany(ctx, people, true); err != nil {
 				b.Fatal(err)
 			}
 		} else if err := ix.RegisterMany(ctx, regs); err != nil {

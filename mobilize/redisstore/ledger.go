@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -17,12 +18,15 @@ import (
 // the credit it corrects. Reading folds the edits in (the latest wins)
 // and joins each need's rating.
 
+// errNoEntry is a hours edit of an entry the ledger does not hold.
+var errNoEntry = errors.New("no such ledger entry")
+
 // maxLedgerEntries bounds one read of a ledger: years of daily service.
 const maxLedgerEntries = 20_000
 
 // Ledger returns a responder's completed assignments, oldest first, with
 // hours from acceptance to completion capped at hoursCap unless corrected.
-func (s *Store) Ledger(ctx context.Context, rid mobilize.ResponderID, hoursCap time.Duration) ([]mobilize.ServiceEntry, error) {
+func (s *RecognitionStore) Ledger(ctx context.Context, rid mobilize.ResponderID, hoursCap time.Duration) ([]mobilize.ServiceEntry, error) {
 	if err := validID(rid); err != nil {
 		return nil, err
 	}
@@ -74,7 +78,7 @@ func (s *Store) Ledger(ctx context.Context, rid mobilize.ResponderID, hoursCap t
 // EditHours corrects the hours of one credit entry by appending an edit
 // entry; the credit itself is never rewritten. It returns the entry as it
 // now reads.
-func (s *Store) EditHours(ctx context.Context, rid mobilize.ResponderID, entryID string, hours float64, reason, by string, hoursCap time.Duration) (mobilize.ServiceEntry, error) {
+func (s *RecognitionStore) EditHours(ctx context.Context, rid mobilize.ResponderID, entryID string, hours float64, reason, by string, hoursCap time.Duration) (mobilize.ServiceEntry, error) {
 	if err := mobilize.ValidHoursEdit(hours, reason); err != nil {
 		return mobilize.ServiceEntry{}, err
 	}

@@ -22,15 +22,6 @@ type lifecycleFixture struct {
 	offer mobilize.OfferID
 }
 
-func newStore(t testing.TB, b redistest.Backend, clock *testClock) *Store {
-	t.Helper()
-	st, err := NewStore(b.Client, IndexOptions{Prefix: "t:", Region: "yt", StaleAfter: 10 * time.Minute, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
 // mustCreateNeed creates n through the service, as the API does.
 func mustCreateNeed(t testing.TB, svc *mobilize.Service, n mobilize.Need) mobilize.NeedState {
 	t.Helper()

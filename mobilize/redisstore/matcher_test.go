@@ -485,7 +485,7 @@ func TestUnreliablePassedOver(t *testing.T) {
 				enrollAt(t, st, clock, "near", mobilize.RoleVolunteer, 1, lat100, lng)
 				enrollAt(t, st, clock, "farther", mobilize.RoleVolunteer, 1, lat200, lng)
 				// Ten lapsed offers, long enough ago that fatigue forgot them.
-				if err := b.Client.HSet(ctx, st.keys.reliability(), "r:near", "0|10|0|0").Err(); err != nil {
+				if err := b.Client.HSet(ctx, st.RecognitionStore.keys.reliability(), "r:near", "0|10|0|0").Err(); err != nil {
 					t.Fatal(err)
 				}
 				n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 3, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),

@@ -1,11 +1,10 @@
 package redisstore
 
 import (
-	"cmp"
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,59 +14,24 @@ import (
 	"github.com/liandong/liandong/mobilize"
 )
 
-func sortAssignments(as []mobilize.Assignment) {
-	slices.SortFunc(as, func(a, b mobilize.Assignment) int {
-		if c := a.OfferedAt.Compare(b.OfferedAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.OfferID, b.OfferID)
-	})
-}
+//go:embed lua/offer.lua
+var offerBody string
 
-// ActiveNeeds returns up to limit open or staffing needs, most urgent and
-// oldest first, with their counters and everyone already asked.
-func (s *Store) ActiveNeeds(ctx context.Context, limit int) ([]mobilize.NeedState, map[mobilize.NeedID]map[mobilize.ResponderID]bool, error) {
-	ids, err := s.rdb.ZRange(ctx, s.keys.openNeeds(), 0, int64(limit)-1).Result()
-	if err != nil {
-		return nil, nil, fmt.Errorf("active needs: %w", err)
-	}
-	pipe := s.rdb.Pipeline()
-	type pending struct {
-		h     interface{ Val() map[string]string }
-		asked interface{ Val() []string }
-	}
-	cmds := make([]pending, len(ids))
-	for i, id := range ids {
-		cmds[i] = pending{pipe.HGetAll(ctx, s.keys.need(id)), pipe.SMembers(ctx, s.keys.needAsked(id))}
-	}
-	if len(ids) > 0 {
-		if _, err := pipe.Exec(ctx); err != nil {
-			return nil, nil, fmt.Errorf("active needs: %w", err)
-		}
-	}
-	needs := make([]mobilize.NeedState, 0, len(ids))
-	asked := make(map[mobilize.NeedID]map[mobilize.ResponderID]bool, len(ids))
-	for _, c := range cmds {
-		h := c.h.Val()
-		if len(h) == 0 {
-			continue
-		}
-		n, err := decodeNeed(h, nil)
-		if err != nil {
-			return nil, nil, err
-		}
-		if !n.Status.Active() {
-			continue
-		}
-		set := make(map[mobilize.ResponderID]bool, len(c.asked.Val()))
-		for _, r := range c.asked.Val() {
-			set[mobilize.ResponderID(r)] = true
-		}
-		asked[n.ID] = set
-		needs = append(needs, n)
-	}
-	return needs, asked, nil
-}
+//go:embed lua/answer.lua
+var answerBody string
+
+//go:embed lua/close.lua
+var closeBody string
+
+//go:embed lua/complete.lua
+var completeBody string
+
+var (
+	offerScript    = newScript("offer.lua", offerBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
+	answerScript   = newScript("answer.lua", answerBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
+	closeScript    = newScript("close.lua", closeBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
+	completeScript = newScript("complete.lua", completeBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
+)
 
 // knownOutcome is an outcome type of package mobilize.
 type knownOutcome interface {
@@ -100,7 +64,7 @@ func parseOfferOutcome(v string) (mobilize.OfferOutcome, error) {
 // Offer claims the responder atomically: it succeeds only while the person
 // is available, fresh, of the slot's role and not asked before for this
 // need, and the slot still has room. It returns OfferOK or why not.
-func (s *Store) Offer(ctx context.Context, o mobilize.OfferRequest) (mobilize.OfferOutcome, error) {
+func (s *NeedStore) Offer(ctx context.Context, o mobilize.OfferRequest) (mobilize.OfferOutcome, error) {
 	out, err := s.OfferMany(ctx, []mobilize.OfferRequest{o})
 	if err != nil {
 		return "", err
@@ -116,7 +80,7 @@ const maxOfferBatch = 100
 // calls in one pipeline (one round trip). Each claim is atomic on its own,
 // and they apply in order, so a later claim sees an earlier one's effect.
 // Outcomes are in request order.
-func (s *Store) OfferMany(ctx context.Context, os []mobilize.OfferRequest) ([]mobilize.OfferOutcome, error) {
+func (s *NeedStore) OfferMany(ctx context.Context, os []mobilize.OfferRequest) ([]mobilize.OfferOutcome, error) {
 	if len(os) == 0 {
 		return nil, nil
 	}
@@ -159,7 +123,7 @@ func (s *Store) OfferMany(ctx context.Context, os []mobilize.OfferRequest) ([]mo
 
 // Answer applies a responder's verb (accept, decline or expire). An empty
 // responder id skips the ownership check (operators, expiry).
-func (s *Store) Answer(ctx context.Context, offerID mobilize.OfferID, rid mobilize.ResponderID, verb string) (mobilize.Answer, error) {
+func (s *NeedStore) Answer(ctx context.Context, offerID mobilize.OfferID, rid mobilize.ResponderID, verb string) (mobilize.Answer, error) {
 	vals, err := answerScript.Run(ctx, s.rdb, s.scriptKeys, s.argv(string(offerID), string(rid), verb)...).StringSlice()
 	if err != nil {
 		return mobilize.Answer{}, fmt.Errorf("%s offer %s: %w", verb, offerID, err)
@@ -195,7 +159,7 @@ func parseAnswer(offerID mobilize.OfferID, vals []string) (mobilize.Answer, erro
 }
 
 // ExpireDue expires up to limit offers whose time has passed.
-func (s *Store) ExpireDue(ctx context.Context, limit int) ([]mobilize.Answer, error) {
+func (s *NeedStore) ExpireDue(ctx context.Context, limit int) ([]mobilize.Answer, error) {
 	due, err := s.rdb.ZRangeByScore(ctx, s.keys.offersExp(), &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(s.now().UnixMilli(), 10), Count: int64(limit)}).Result()
 	if err != nil {
 		return nil, fmt.Errorf("expire offers: %w", err)
@@ -232,7 +196,7 @@ func (s *Store) ExpireDue(ctx context.Context, limit int) ([]mobilize.Answer, er
 
 // Close cancels a need (status cancelled) or marks it unstaffed after its
 // deadline (status unstaffed); every offer is withdrawn, everyone released.
-func (s *Store) Close(ctx context.Context, id mobilize.NeedID, status mobilize.NeedStatus) (mobilize.Closed, error) {
+func (s *NeedStore) Close(ctx context.Context, id mobilize.NeedID, status mobilize.NeedStatus) (mobilize.Closed, error) {
 	vals, err := closeScript.Run(ctx, s.rdb, s.scriptKeys, s.argv(string(id), string(status))...).StringSlice()
 	if err != nil {
 		return mobilize.Closed{}, fmt.Errorf("close need %s: %w", id, err)
@@ -253,7 +217,7 @@ func (s *Store) Close(ctx context.Context, id mobilize.NeedID, status mobilize.N
 
 // Complete records that one member finished; it returns the outcome and
 // when that member had accepted, for the hours ledger.
-func (s *Store) Complete(ctx context.Context, id mobilize.NeedID, rid mobilize.ResponderID) (mobilize.CompleteOutcome, time.Time, error) {
+func (s *NeedStore) Complete(ctx context.Context, id mobilize.NeedID, rid mobilize.ResponderID) (mobilize.CompleteOutcome, time.Time, error) {
 	vals, err := completeScript.Run(ctx, s.rdb, s.scriptKeys, s.argv(string(id), string(rid))...).StringSlice()
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("complete need %s: %w", id, err)
@@ -273,7 +237,7 @@ func (s *Store) Complete(ctx context.Context, id mobilize.NeedID, rid mobilize.R
 }
 
 // SetShortfall records why a team entry is short, for the API and console.
-func (s *Store) SetShortfall(ctx context.Context, id mobilize.NeedID, teamIndex int, r mobilize.Reason) error {
+func (s *NeedStore) SetShortfall(ctx context.Context, id mobilize.NeedID, teamIndex int, r mobilize.Reason) error {
 	field := "short" + strconv.Itoa(teamIndex)
 	var err error
 	if r == "" {
@@ -282,4 +246,40 @@ func (s *Store) SetShortfall(ctx context.Context, id mobilize.NeedID, teamIndex 
 		err = s.rdb.HSet(ctx, s.keys.need(string(id)), field, string(r)).Err()
 	}
 	return err
+}
+
+// PendingOffer returns the offer the responder has not answered yet, if
+// any; found is false when there is none (or it ended meanwhile).
+func (s *NeedStore) PendingOffer(ctx context.Context, rid mobilize.ResponderID) (po mobilize.PendingOffer, found bool, err error) {
+	raw, err := s.rdb.HGet(ctx, s.keys.load(), string(rid)).Result()
+	if errors.Is(err, redis.Nil) {
+		return po, false, fmt.Errorf("pending offer of %s: %w", rid, mobilize.ErrNotFound)
+	}
+	if err != nil {
+		return po, false, fmt.Errorf("pending offer of %s: %w", rid, err)
+	}
+	oid, _, _ := strings.Cut(raw, "|")
+	if oid == "" {
+		return po, false, nil
+	}
+	need, err := s.rdb.HGet(ctx, s.keys.offers(), oid).Result()
+	if errors.Is(err, redis.Nil) {
+		return po, false, nil
+	}
+	if err != nil {
+		return po, false, fmt.Errorf("pending offer of %s: %w", rid, err)
+	}
+	n, err := s.Need(ctx, mobilize.NeedID(need))
+	if errors.Is(err, mobilize.ErrNotFound) {
+		return po, false, nil
+	}
+	if err != nil {
+		return po, false, err
+	}
+	for _, a := range n.Assignments {
+		if a.OfferID == mobilize.OfferID(oid) && a.ResponderID == rid && a.State == mobilize.AssignOffered {
+			return mobilize.PendingOffer{Need: n, Assignment: a}, true, nil
+		}
+	}
+	return po, false, nil
 }

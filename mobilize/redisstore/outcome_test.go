@@ -112,7 +112,7 @@ func TestUnknownOutcomeIsAnError(t *testing.T) {
 		check("offer", "queued", err, outs)
 		a, err := st.Answer(ctx, "o1", "r1", "accept")
 		check("answer", "accepted_later", err, a.Outcome)
-		if err := b.Client.ZAdd(ctx, st.keys.offersExp(), redis.Z{Score: 1, Member: "o1"}).Err(); err != nil {
+		if err := b.Client.ZAdd(ctx, st.NeedStore.keys.offersExp(), redis.Z{Score: 1, Member: "o1"}).Err(); err != nil {
 			t.Fatal(err)
 		}
 		expired, err := st.ExpireDue(ctx, 10)

@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -11,16 +10,13 @@ import (
 	"github.com/liandong/liandong/mobilize"
 )
 
-// Read queries for the HTTP API: lists, statistics and a responder's
-// pending offer. They only read, and they read what the scripts write,
-// so they need no script of their own.
-
-// queryChunk is how many keys one pipeline reads.
-const queryChunk = 1000
+// Read queries over needs for the HTTP API: lists and statistics. They
+// only read, and they read what the scripts write, so they need no script
+// of their own.
 
 // node is the client that holds the region's keys: on a cluster, the
 // master of the region's slot, since SCAN walks one node only.
-func (s *Store) node(ctx context.Context) (redis.Cmdable, error) {
+func (s *NeedStore) node(ctx context.Context) (redis.Cmdable, error) {
 	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
 		n, err := cc.MasterForKey(ctx, s.keys.openNeeds())
 		if err != nil {
@@ -48,7 +44,7 @@ func globEscape(s string) string {
 // between statuses and keep only the active set), so a full list costs one
 // pass over the region's keys; the active needs come from their sorted
 // set instead.
-func (s *Store) needIDs(ctx context.Context, activeOnly bool) ([]string, error) {
+func (s *NeedStore) needIDs(ctx context.Context, activeOnly bool) ([]string, error) {
 	if activeOnly {
 		ids, err := s.rdb.ZRange(ctx, s.keys.openNeeds(), 0, -1).Result()
 		if err != nil {
@@ -77,7 +73,7 @@ func (s *Store) needIDs(ctx context.Context, activeOnly bool) ([]string, error) 
 
 // NeedSummaries returns every need of the region, or only the active
 // (open and staffing) ones, in no particular order.
-func (s *Store) NeedSummaries(ctx context.Context, activeOnly bool) ([]mobilize.NeedSummary, error) {
+func (s *NeedStore) NeedSummaries(ctx context.Context, activeOnly bool) ([]mobilize.NeedSummary, error) {
 	ids, err := s.needIDs(ctx, activeOnly)
 	if err != nil {
 		return nil, err
@@ -110,7 +106,7 @@ func (s *Store) NeedSummaries(ctx context.Context, activeOnly bool) ([]mobilize.
 
 // Needs returns the needs with the given ids, with their assignments, in
 // the order asked; ids that do not exist are left out.
-func (s *Store) Needs(ctx context.Context, ids []mobilize.NeedID) ([]mobilize.NeedState, error) {
+func (s *NeedStore) Needs(ctx context.Context, ids []mobilize.NeedID) ([]mobilize.NeedState, error) {
 	out := make([]mobilize.NeedState, 0, len(ids))
 	for start := 0; start < len(ids); start += queryChunk {
 		part := ids[start:min(start+queryChunk, len(ids))]
@@ -136,69 +132,4 @@ func (s *Store) Needs(ctx context.Context, ids []mobilize.NeedID) ([]mobilize.Ne
 		}
 	}
 	return out, nil
-}
-
-// CountResponders walks the position records once (HSCAN, so that Redis
-// is never blocked on a large city).
-func (s *Store) CountResponders(ctx context.Context) (mobilize.ResponderCounts, error) {
-	rc := mobilize.ResponderCounts{ByStatus: map[mobilize.Status]int{}, AvailableByRole: map[mobilize.Role]int{}, IndexedByRole: map[mobilize.Role]int{}}
-	iter := s.rdb.HScan(ctx, s.keys.pos(), 0, "", queryChunk).Iterator()
-	for key := true; iter.Next(ctx); key = !key {
-		if key {
-			continue // the field, a responder id; the value follows
-		}
-		f := strings.SplitN(iter.Val(), "|", 10)
-		if len(f) != 10 {
-			continue
-		}
-		role, status := mobilize.Role(f[0]), mobilize.Status(f[1])
-		rc.Total++
-		rc.ByStatus[status]++
-		if status == mobilize.StatusAvailable {
-			rc.AvailableByRole[role]++
-			if f[8] == "1" {
-				rc.IndexedByRole[role]++
-			}
-		}
-	}
-	if err := iter.Err(); err != nil {
-		return mobilize.ResponderCounts{}, fmt.Errorf("count responders: %w", err)
-	}
-	return rc, nil
-}
-
-// PendingOffer returns the offer the responder has not answered yet, if
-// any; found is false when there is none (or it ended meanwhile).
-func (s *Store) PendingOffer(ctx context.Context, rid mobilize.ResponderID) (po mobilize.PendingOffer, found bool, err error) {
-	raw, err := s.rdb.HGet(ctx, s.keys.load(), string(rid)).Result()
-	if errors.Is(err, redis.Nil) {
-		return po, false, fmt.Errorf("pending offer of %s: %w", rid, mobilize.ErrNotFound)
-	}
-	if err != nil {
-		return po, false, fmt.Errorf("pending offer of %s: %w", rid, err)
-	}
-	oid, _, _ := strings.Cut(raw, "|")
-	if oid == "" {
-		return po, false, nil
-	}
-	need, err := s.rdb.HGet(ctx, s.keys.offers(), oid).Result()
-	if errors.Is(err, redis.Nil) {
-		return po, false, nil
-	}
-	if err != nil {
-		return po, false, fmt.Errorf("pending offer of %s: %w", rid, err)
-	}
-	n, err := s.Need(ctx, mobilize.NeedID(need))
-	if errors.Is(err, mobilize.ErrNotFound) {
-		return po, false, nil
-	}
-	if err != nil {
-		return po, false, err
-	}
-	for _, a := range n.Assignments {
-		if a.OfferID == mobilize.OfferID(oid) && a.ResponderID == rid && a.State == mobilize.AssignOffered {
-			return mobilize.PendingOffer{Need: n, Assignment: a}, true, nil
-		}
-	}
-	return po, false, nil
 }

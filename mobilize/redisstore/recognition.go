@@ -2,8 +2,7 @@ package redisstore
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
+	_ "embed"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,10 +13,38 @@ import (
 	"github.com/liandong/liandong/mobilize"
 )
 
-// Recognition records: reliability, feedback, the hours ledger and the
-// escalation counts the evaluation reads. Completions, lapses and ratings
-// are counted by the scripts that make them happen (complete.lua,
-// answer.lua, feedback.lua), so a record cannot miss one.
+//go:embed lua/feedback.lua
+var feedbackBody string
+
+var feedbackScript = newScript("feedback.lua", feedbackBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
+
+// RecognitionStore keeps the recognition records: reliability, feedback,
+// the hours ledger and the escalation counts the evaluation reads. Its
+// keys, under the region's prefix and hash tag (redisstore.go):
+//
+//	{P}{R}:reliability         HASH  r:<responder> or o:<org> -> "completed|lapsed|rating sum|ratings"
+//	{P}{R}:ledger:<responder>  STREAM hours ledger: kind credit (need, offer, role, category, org,
+//	                               accepted ms, completed ms) or kind edit (ref, hours, reason, by, at)
+//	{P}{R}:feedback:<need>     HASH  rating, comment, at: the need's one rating (its existence
+//	                               is what makes a feedback link used)
+//	{P}{R}:escalations         HASH  need id -> number of need.escalated events seen
+//
+// Completions, lapses and ratings are counted by the scripts that make
+// them happen, so a record cannot miss one: complete.lua credits the
+// ledger and answer.lua counts a lapse within the need's change
+// (NeedStore's scripts, through recognition_lib), and feedback.lua, here,
+// stores the one rating of a need and counts it for everyone who completed
+// it: what it guards is that a need is rated once, after completion.
+type RecognitionStore struct {
+	region
+}
+
+// NewRecognitionStore returns the recognition records of one region over
+// rdb (opts as for NewStore; Resolution is not used). It does not touch
+// Redis.
+func NewRecognitionStore(rdb redis.UniversalClient, opts IndexOptions) *RecognitionStore {
+	return &RecognitionStore{region: newRegion(rdb, opts)}
+}
 
 func (k keys) reliability() string            { return k.base + "reliability" }
 func (k keys) ledger(rid string) string       { return k.base + "ledger:" + rid }
@@ -41,7 +68,7 @@ func parseReliability(raw string) (mobilize.ReliabilityRecord, bool) {
 	return mobilize.ReliabilityRecord{Completed: n[0], Lapsed: n[1], RatingSum: n[2], Ratings: n[3]}, true
 }
 
-func (s *Store) reliabilityOf(ctx context.Context, kind string, ids []string) (map[string]mobilize.ReliabilityRecord, error) {
+func (s *RecognitionStore) reliabilityOf(ctx context.Context, kind string, ids []string) (map[string]mobilize.ReliabilityRecord, error) {
 	out := make(map[string]mobilize.ReliabilityRecord, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -66,7 +93,7 @@ func (s *Store) reliabilityOf(ctx context.Context, kind string, ids []string) (m
 
 // Reliability returns the records of the responders that have one; the
 // matcher weighs them (mobilize.ReliabilityStore).
-func (s *Store) Reliability(ctx context.Context, ids []mobilize.ResponderID) (map[mobilize.ResponderID]mobilize.ReliabilityRecord, error) {
+func (s *RecognitionStore) Reliability(ctx context.Context, ids []mobilize.ResponderID) (map[mobilize.ResponderID]mobilize.ReliabilityRecord, error) {
 	raw := make([]string, len(ids))
 	for i, id := range ids {
 		raw[i] = string(id)
@@ -83,7 +110,7 @@ func (s *Store) Reliability(ctx context.Context, ids []mobilize.ResponderID) (ma
 }
 
 // OrgReliability returns the records of the organisations that have one.
-func (s *Store) OrgReliability(ctx context.Context, orgs []string) (map[string]mobilize.ReliabilityRecord, error) {
+func (s *RecognitionStore) OrgReliability(ctx context.Context, orgs []string) (map[string]mobilize.ReliabilityRecord, error) {
 	return s.reliabilityOf(ctx, "o", orgs)
 }
 
@@ -93,7 +120,7 @@ func (s *Store) OrgReliability(ctx context.Context, orgs []string) (map[string]m
 // yet.
 // The rating counts towards the reliability of everyone who completed the
 // need and of their organisations.
-func (s *Store) RecordFeedback(ctx context.Context, f mobilize.Feedback, ttl time.Duration) (mobilize.FeedbackOutcome, error) {
+func (s *RecognitionStore) RecordFeedback(ctx context.Context, f mobilize.Feedback, ttl time.Duration) (mobilize.FeedbackOutcome, error) {
 	if err := f.Validate(); err != nil {
 		return "", err
 	}
@@ -112,8 +139,9 @@ func (s *Store) RecordFeedback(ctx context.Context, f mobilize.Feedback, ttl tim
 }
 
 // FeedbackState says what a feedback link for the need would meet now
-// (without using it): mobilize.FeedbackOK while it may be used.
-func (s *Store) FeedbackState(ctx context.Context, need mobilize.NeedID, ttl time.Duration) (mobilize.FeedbackOutcome, error) {
+// (without using it): mobilize.FeedbackOK while it may be used. It reads
+// the need's status and closing time from the need's hash.
+func (s *RecognitionStore) FeedbackState(ctx context.Context, need mobilize.NeedID, ttl time.Duration) (mobilize.FeedbackOutcome, error) {
 	pipe := s.rdb.Pipeline()
 	v := pipe.HMGet(ctx, s.keys.need(string(need)), "status", "closed_at")
 	ex := pipe.Exists(ctx, s.keys.feedback(string(need)))
@@ -134,7 +162,7 @@ func (s *Store) FeedbackState(ctx context.Context, need mobilize.NeedID, ttl tim
 }
 
 // Feedbacks returns the ratings of the needs that have one.
-func (s *Store) Feedbacks(ctx context.Context, needs []mobilize.NeedID) (map[mobilize.NeedID]mobilize.Feedback, error) {
+func (s *RecognitionStore) Feedbacks(ctx context.Context, needs []mobilize.NeedID) (map[mobilize.NeedID]mobilize.Feedback, error) {
 	out := map[mobilize.NeedID]mobilize.Feedback{}
 	for start := 0; start < len(needs); start += queryChunk {
 		part := needs[start:min(start+queryChunk, len(needs))]
@@ -163,7 +191,7 @@ func (s *Store) Feedbacks(ctx context.Context, needs []mobilize.NeedID) (map[mob
 
 // NoteEscalation counts one escalation of a need (a need.escalated
 // event), for the evaluation.
-func (s *Store) NoteEscalation(ctx context.Context, need mobilize.NeedID) error {
+func (s *RecognitionStore) NoteEscalation(ctx context.Context, need mobilize.NeedID) error {
 	if err := s.rdb.HIncrBy(ctx, s.keys.escalations(), string(need), 1).Err(); err != nil {
 		return fmt.Errorf("note escalation of %s: %w", need, err)
 	}
@@ -171,7 +199,7 @@ func (s *Store) NoteEscalation(ctx context.Context, need mobilize.NeedID) error 
 }
 
 // Escalations returns how many times each escalated need was escalated.
-func (s *Store) Escalations(ctx context.Context) (map[mobilize.NeedID]int, error) {
+func (s *RecognitionStore) Escalations(ctx context.Context) (map[mobilize.NeedID]int, error) {
 	all, err := s.rdb.HGetAll(ctx, s.keys.escalations()).Result()
 	if err != nil {
 		return nil, fmt.Errorf("escalations: %w", err)
@@ -184,36 +212,3 @@ func (s *Store) Escalations(ctx context.Context) (map[mobilize.NeedID]int, error
 	}
 	return out, nil
 }
-
-// ResponderOrgs returns the organisation of each known responder ("" for
-// none); unknown ids are left out.
-func (s *Store) ResponderOrgs(ctx context.Context, ids []mobilize.ResponderID) (map[mobilize.ResponderID]string, error) {
-	out := make(map[mobilize.ResponderID]string, len(ids))
-	for start := 0; start < len(ids); start += queryChunk {
-		part := ids[start:min(start+queryChunk, len(ids))]
-		fields := make([]string, len(part))
-		for i, id := range part {
-			fields[i] = string(id)
-		}
-		vals, err := s.rdb.HMGet(ctx, s.keys.responders(), fields...).Result()
-		if err != nil {
-			return nil, fmt.Errorf("responder organisations: %w", err)
-		}
-		for i, v := range vals {
-			raw, ok := v.(string)
-			if !ok {
-				continue
-			}
-			var p struct {
-				OrgID string `json:"org_id"`
-			}
-			if err := json.Unmarshal([]byte(raw), &p); err == nil {
-				out[part[i]] = p.OrgID
-			}
-		}
-	}
-	return out, nil
-}
-
-// errNoEntry is a hours edit of an entry the ledger does not hold.
-var errNoEntry = errors.New("no such ledger entry")

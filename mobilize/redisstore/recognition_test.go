@@ -100,7 +100,7 @@ func TestHoursCreditedOnCompletionAndEditsAppend(t *testing.T) {
 			t.Fatalf("edited: %+v", edited)
 		}
 		// The credit is kept; the edit is a second entry.
-		if n, _ := b.Client.XLen(c.ctx, c.st.keys.ledger("ra")).Result(); n != 3 {
+		if n, _ := b.Client.XLen(c.ctx, c.st.RecognitionStore.keys.ledger("ra")).Result(); n != 3 {
 			t.Fatalf("ledger stream has %d entries, want 3 (two credits, one edit)", n)
 		}
 		// Refused edits change nothing.
@@ -114,7 +114,7 @@ func TestHoursCreditedOnCompletionAndEditsAppend(t *testing.T) {
 				t.Fatalf("%s: accepted", name)
 			}
 		}
-		if n, _ := b.Client.XLen(c.ctx, c.st.keys.ledger("ra")).Result(); n != 3 {
+		if n, _ := b.Client.XLen(c.ctx, c.st.RecognitionStore.keys.ledger("ra")).Result(); n != 3 {
 			t.Fatalf("refused edits wrote: %d entries", n)
 		}
 	})

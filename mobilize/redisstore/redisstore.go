@@ -1,95 +1,47 @@
-// Package redisstore keeps Liandong's live state in Redis: the H3 cell
-// index of responders (who is available where) and, beside it, their
-// status, so that moving a person between cells is atomic with it.
+// Package redisstore keeps Liandong's live state in Redis. Store, the
+// value cmd hands to package mobilize, is the sum of five aggregates, each
+// a type of its own with its files, Lua scripts and keys:
+//
+//	Index             the live H3 cell index: positions, status, cells, nearby,
+//	                  supply, sweep (index.go, nearby.go, cellshape.go)
+//	NeedStore         needs, offers, answers, expiry, the queries over needs, and
+//	                  the roster whose load the offers change (needs.go, offers.go,
+//	                  roster.go, query.go, fairload.go, escalation.go)
+//	DepotStore        depots, their stock and item reservations (depots.go)
+//	RecognitionStore  reliability, feedback, the hours ledger and escalation
+//	                  counts (recognition.go, ledger.go)
+//	LinkageStore      areas, organisations and their members (linkage.go)
+//
+// Each can be built on its own over the same options. Access (access.go)
+// keeps the HTTP API's records beside them. A script that changes the keys
+// of more than one aggregate belongs to the one whose invariant it guards;
+// the aggregates' documentation says which. The Lua libraries the scripts
+// share are in lua.go.
 //
 // # Key schema
 //
 // Every key starts with the configured prefix (default "ld:") and carries
 // the region as a hash tag, so that each Lua script touches one Redis
 // Cluster slot. A region is one city (or one shard of one); a deployment
-// that grows past one Redis node runs one region per node.
-//
-//	{P}{R}:ix:pos            HASH  responder id -> "role|status|lat|lng|ts|cell|p7|p5|in|skills"
-//	                               the last known position and status of every registered
-//	                               responder: the source of truth for the index
-//	{P}{R}:ix:c:<cell>:<role> HASH responder id -> "id|lat|lng|ts|skills"
-//	                               the available responders of one role in one H3 cell at
-//	                               the index resolution (default 9, ~174 m edge), with their
-//	                               positions, so that a query reads ids and positions in one go
-//	                               (the id is repeated in the value so that HVALS is enough)
-//	{P}{R}:ix:supply:7       HASH  res-7 cell -> number of indexed available responders
-//	{P}{R}:ix:supply:5       HASH  res-5 cell -> the same, coarser (supply heatmap)
-//
-//	{P}{R}:responders          HASH  responder id -> profile JSON (name, phone, org, skills, max)
-//	{P}{R}:load                HASH  responder id -> "pending offer id|accepted|max concurrent|on duty"
-//	                               from which the status is derived (only someone on duty with
-//	                               no pending offer and room for another assignment is available)
-//	{P}{R}:need:<id>           HASH  data (JSON), status, slots, filled, deadline, created,
-//	                               staffed_at, lead, and per team entry i: c<i> count, r<i> role,
-//	                               f<i> accepted, p<i> pending offers, short<i> shortfall reason
-//	{P}{R}:need:<id>:asg       HASH  offer id -> "responder|team index|role|state|offered ms|
-//	                               expires ms|answered ms|distance m|reason"
-//	{P}{R}:need:<id>:asked     SET   everyone ever offered this need (never asked twice)
-//	{P}{R}:needs:open          ZSET  active needs, scored by urgency then age
-//	{P}{R}:offers              HASH  pending offer id -> need id
-//	{P}{R}:offers:exp          ZSET  pending offer id -> expiry ms
-//	{P}{R}:fatigue             HASH  responder id -> "recent declines|last decline ms|day|seconds that day"
-//	{P}{R}:fairload            HASH  responder id -> "sent|served": offer times (ms) of the last hour
-//	                               (alert budget) and "completed ms:seconds" of the last 24 h
-//	                               (fatigue), comma-separated, at most 64 of each
-//
-//	{P}{R}:depots              SET   depot ids
-//	{P}{R}:depot:<id>          HASH  name, org (owning organisation id), lat, lng, created, updated
-//	{P}{R}:depot:<id>:stock    HASH  item -> count on the shelf, free to reserve (never below 0)
-//	{P}{R}:depot:<id>:held     HASH  item -> count reserved for needs not yet completed
-//	{P}{R}:supplies:short      SET   needs (open or staffed) whose items no depot had yet: tried again each tick
-//
-// A need that asks for items (data.items) holds its reservation in its own
-// hash: sup_state (reserved, short, released, consumed), sup_depot,
-// sup_lat, sup_lng, sup_items ("item:count,..."), sup_short (the reason).
-// Reserving moves counts from a depot's stock to its held hash in one
-// script; cancelling or going unstaffed moves them back; completing drops
-// them from held (consumed).
-//
-//	{P}{R}:areas               HASH  area id -> GeoJSON Feature (properties id, name, tier, parent):
-//	                               the city / district / street / community tree
-//	{P}{R}:areas:cover         HASH  res-7 cell -> comma-separated ids of the communities whose
-//	                               polygons may hold a point in that cell (checked exactly after)
-//	{P}{R}:orgs                HASH  organisation id -> JSON (name, kind, home area, partners)
-//	{P}{R}:linkage:rev         STRING a random revision, new with every change of areas or
-//	                               organisations, so that each process reloads its cached snapshot
-//	{P}{R}:org:<org>:members   SET   responders whose profile names that org_id (kept by enroll)
-//
-// A need's hash also carries esc = "step|since ms" once it has escalated
-// (mobilize/escalation.go lists the steps), and its data JSON the
-// community it was routed to.
-//
-//	{P}{R}:reliability         HASH  r:<responder> or o:<org> -> "completed|lapsed|rating sum|ratings"
-//	{P}{R}:ledger:<responder>  STREAM hours ledger: kind credit (need, offer, role, category, org,
-//	                               accepted ms, completed ms) or kind edit (ref, hours, reason, by, at)
-//	{P}{R}:feedback:<need>     HASH  rating, comment, at: the need's one rating (its existence
-//	                               is what makes a feedback link used)
-//	{P}{R}:escalations         HASH  need id -> number of need.escalated events seen
-//
-// The HTTP API's users, token revocations, idempotency records, audit log
-// and signing seed live beside these keys too; access.go lists them.
-//
-// In the pos record, ts is the last-seen time in Unix milliseconds, cell
-// the index cell and p7/p5 its parents (hex), in is "1" while the responder
-// sits in its cell hash (and is counted in supply), and skills is a
-// comma-separated list of name or name@expiry-ms. Lua scripts read the cell
-// keys of the pos record without declaring them; they share the region's
-// hash tag, so they are in the declared keys' slot.
+// that grows past one Redis node runs one region per node. Each aggregate
+// lists its keys in its type's documentation, {P}{R} standing for the
+// prefix and the tagged region ("ld:{city}").
 package redisstore
 
 import (
-	_ "embed"
+	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/liandong/liandong/geo"
+	"github.com/liandong/liandong/mobilize"
 )
 
-// keys builds the key names of one region.
+// keys builds the key names of one region; each aggregate adds the names
+// of its own keys beside its code.
 type keys struct {
 	base string // "ld:{city}:"
 }
@@ -98,142 +50,109 @@ func newKeys(prefix, region string) keys {
 	return keys{base: prefix + "{" + region + "}:"}
 }
 
-func (k keys) responders() string            { return k.base + "responders" }
-func (k keys) load() string                  { return k.base + "load" }
-func (k keys) offers() string                { return k.base + "offers" }
-func (k keys) offersExp() string             { return k.base + "offers:exp" }
-func (k keys) openNeeds() string             { return k.base + "needs:open" }
-func (k keys) need(id string) string         { return k.base + "need:" + id }
-func (k keys) needAsg(id string) string      { return k.base + "need:" + id + ":asg" }
-func (k keys) needAsked(id string) string    { return k.base + "need:" + id + ":asked" }
-func (k keys) pos() string                   { return k.base + "ix:pos" }
-func (k keys) cellPrefix() string            { return k.base + "ix:c:" }
-func (k keys) cell(cell, role string) string { return k.base + "ix:c:" + cell + ":" + role }
-func (k keys) supply(res int) string {
-	if res == 7 {
-		return k.base + "ix:supply:7"
+// IndexOptions configure the aggregates of one region; Resolution is the
+// Index's alone.
+type IndexOptions struct {
+	Prefix     string        // key prefix, default "ld:"
+	Region     string        // hash tag of every key, default "city"
+	Resolution int           // H3 resolution of the cell hashes, default geo.DefaultResolution (9)
+	StaleAfter time.Duration // default 10 min: older positions are never candidates
+	Now        func() time.Time
+}
+
+// DefaultIndexOptions are the store's settings when nothing is said.
+func DefaultIndexOptions() IndexOptions {
+	return IndexOptions{Prefix: "ld:", Region: "city", Resolution: geo.DefaultResolution, StaleAfter: 10 * time.Minute}
+}
+
+// region is what the aggregates of one region share: the client, the key
+// names, and the clock and stale limit that head every script's arguments.
+type region struct {
+	rdb        redis.UniversalClient
+	keys       keys
+	now        func() time.Time
+	staleAfter time.Duration
+	// scriptKeys are the keys the region's scripts declare, the index's:
+	// they fix the slot that every key built from the base shares.
+	scriptKeys []string
+}
+
+// newRegion fills in the defaults of opts (all but Resolution, which is
+// the index's own).
+func newRegion(rdb redis.UniversalClient, opts IndexOptions) region {
+	def := DefaultIndexOptions()
+	if opts.Prefix == "" {
+		opts.Prefix = def.Prefix
 	}
-	return k.base + "ix:supply:5"
-}
-
-// The Lua libraries: top-level locals that the scripts joined after them
-// call. Redis runs one chunk per script, so a script carries the source of
-// every library it needs, and only those (lua_test.go checks each list).
-
-//go:embed lua/index_lib.lua
-var indexLibSrc string
-
-//go:embed lua/recognition_lib.lua
-var recognitionLibSrc string
-
-//go:embed lua/supplies_lib.lua
-var suppliesLibSrc string
-
-//go:embed lua/fairload_lib.lua
-var fairloadLibSrc string
-
-//go:embed lua/mobilize_lib.lua
-var mobilizeLibSrc string
-
-// luaLib is one library and the libraries it calls itself, which must
-// come before it in every script that includes it.
-type luaLib struct {
-	name  string
-	src   string
-	needs []*luaLib
-}
-
-var (
-	indexLib       = &luaLib{name: "index_lib", src: indexLibSrc}
-	recognitionLib = &luaLib{name: "recognition_lib", src: recognitionLibSrc, needs: []*luaLib{indexLib}}
-	suppliesLib    = &luaLib{name: "supplies_lib", src: suppliesLibSrc}
-	fairloadLib    = &luaLib{name: "fairload_lib", src: fairloadLibSrc}
-	mobilizeLib    = &luaLib{name: "mobilize_lib", src: mobilizeLibSrc,
-		needs: []*luaLib{indexLib, recognitionLib, suppliesLib, fairloadLib}}
-)
-
-// luaScript is a script as built: its file, body and libraries.
-type luaScript struct {
-	file string
-	body string
-	libs []*luaLib
-}
-
-// luaScripts lists every script built by newScript, for the test of the
-// library lists.
-var luaScripts []luaScript
-
-// joinLua is the source Redis runs: the libraries in the order given,
-// then the body.
-func joinLua(body string, libs ...*luaLib) string {
-	parts := make([]string, 0, len(libs)+1)
-	for _, l := range libs {
-		parts = append(parts, l.src)
+	if opts.Region == "" {
+		opts.Region = def.Region
 	}
-	return strings.Join(append(parts, body), "\n")
+	if opts.StaleAfter <= 0 {
+		opts.StaleAfter = def.StaleAfter
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	k := newKeys(opts.Prefix, opts.Region)
+	return region{
+		rdb:        rdb,
+		keys:       k,
+		now:        opts.Now,
+		staleAfter: opts.StaleAfter,
+		scriptKeys: []string{k.pos(), k.supply(7), k.supply(5)},
+	}
 }
 
-// newScript builds the script of lua/<file> from its body and exactly the
-// libraries it includes, in dependency order.
-func newScript(file, body string, libs ...*luaLib) *redis.Script {
-	luaScripts = append(luaScripts, luaScript{file: file, body: body, libs: libs})
-	return redis.NewScript(joinLua(body, libs...))
+// argv is the common head of the arguments of every script but the
+// index's own (mobilize_lib.lua, supplies_lib.lua): ARGV[1] the cell key
+// prefix, [2] the key base, [3] now and [4] the stale cutoff, both Unix ms.
+func (r region) argv(extra ...any) []any {
+	now := r.now()
+	head := []any{r.keys.cellPrefix(), r.keys.base, now.UnixMilli(), now.Add(-r.staleAfter).UnixMilli()}
+	return append(head, extra...)
 }
 
-//go:embed lua/locate.lua
-var locateBody string
+// queryChunk is how many keys one pipeline reads.
+const queryChunk = 1000
 
-//go:embed lua/set_status.lua
-var setStatusBody string
+// idForbidden marks the bytes that would break the record format or the
+// key names. A table, because every location report checks its id and
+// strings.ContainsAny builds its set anew on each call.
+var idForbidden = func() (t [256]bool) {
+	for _, c := range []byte("|,@: {}\t\r\n") {
+		t[c] = true
+	}
+	return t
+}()
 
-//go:embed lua/register.lua
-var registerBody string
+// validID keeps ids from breaking the record format or the key names.
+func validID(id mobilize.ResponderID) error {
+	ok := id != "" && len(id) <= 64
+	for i := 0; ok && i < len(id); i++ {
+		ok = !idForbidden[id[i]]
+	}
+	if !ok {
+		return fmt.Errorf("responder id %q: 1..64 characters without | , @ : braces or spaces: %w", id, mobilize.ErrInvalid)
+	}
+	return nil
+}
 
-//go:embed lua/sweep.lua
-var sweepBody string
+// scriptErr turns the scripts' NOTFOUND reply into the domain error.
+func scriptErr(op string, id mobilize.ResponderID, err error) error {
+	if err == nil {
+		return nil
+	}
+	if strings.HasPrefix(err.Error(), "NOTFOUND") {
+		return fmt.Errorf("%s %s: %w", op, id, mobilize.ErrNotFound)
+	}
+	return fmt.Errorf("%s %s: %w", op, id, err)
+}
 
-//go:embed lua/remove.lua
-var removeBody string
-
-//go:embed lua/feedback.lua
-var feedbackBody string
-
-//go:embed lua/enroll.lua
-var enrollBody string
-
-//go:embed lua/duty.lua
-var dutyBody string
-
-//go:embed lua/need_create.lua
-var needCreateBody string
-
-//go:embed lua/offer.lua
-var offerBody string
-
-//go:embed lua/answer.lua
-var answerBody string
-
-//go:embed lua/close.lua
-var closeBody string
-
-//go:embed lua/complete.lua
-var completeBody string
-
-var (
-	enrollScript     = newScript("enroll.lua", enrollBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
-	dutyScript       = newScript("duty.lua", dutyBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
-	needCreateScript = newScript("need_create.lua", needCreateBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
-	offerScript      = newScript("offer.lua", offerBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
-	answerScript     = newScript("answer.lua", answerBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
-	closeScript      = newScript("close.lua", closeBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
-	completeScript   = newScript("complete.lua", completeBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
-	feedbackScript   = newScript("feedback.lua", feedbackBody, indexLib, recognitionLib, suppliesLib, fairloadLib, mobilizeLib)
-)
-
-var (
-	locateScript    = newScript("locate.lua", locateBody, indexLib)
-	setStatusScript = newScript("set_status.lua", setStatusBody, indexLib)
-	registerScript  = newScript("register.lua", registerBody, indexLib)
-	sweepScript     = newScript("sweep.lua", sweepBody, indexLib)
-	removeScript    = newScript("remove.lua", removeBody, indexLib)
-)
+// msTime reads a stored Unix-ms time; empty or damaged is the zero time.
+func msTime(s string) time.Time {
+	ms, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || s == "" {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}

@@ -2,25 +2,39 @@ package redisstore
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/liandong/liandong/geo"
 	"github.com/liandong/liandong/mobilize"
 )
 
-// Store is the mobilisation state in Redis: responders, needs and offers,
-// beside the live index they share their scripts with.
+// Store is the mobilisation state of one region in Redis: the value cmd
+// builds and hands to package mobilize. It is the sum of the aggregates,
+// each with its own keys and scripts, over one client, one set of key
+// names and one clock. The aggregates' types are not named after their
+// contents (Needs, Depots, Linkage) because Store promotes methods of
+// those names, which an embedded field of the same name would hide.
 type Store struct {
-	*Index
-	linkage linkageCache // areas and organisations (areas.go)
+	*Index            // positions, cells, nearby, supply, sweep
+	*NeedStore        // needs, offers, the roster and the load they change
+	*DepotStore       // depots, stock and item reservations
+	*RecognitionStore // reliability, feedback, the hours ledger, escalation counts
+	*LinkageStore     // areas, organisations and their members
 }
+
+// What package mobilize asks of the store, checked where the store is
+// defined rather than where it is first handed over.
+var (
+	_ mobilize.Store            = (*Store)(nil)
+	_ mobilize.MatchStore       = (*Store)(nil)
+	_ mobilize.Reads            = (*Store)(nil)
+	_ mobilize.PresenceStore    = (*Store)(nil)
+	_ mobilize.RosterStore      = (*Store)(nil)
+	_ mobilize.AdminStore       = (*Store)(nil)
+	_ mobilize.EscalationStore  = (*Store)(nil)
+	_ mobilize.SupplyStore      = (*Store)(nil)
+	_ mobilize.ReliabilityStore = (*Store)(nil)
+)
 
 // NewStore returns a store over rdb; it does not touch Redis.
 func NewStore(rdb redis.UniversalClient, opts IndexOptions) (*Store, error) {
@@ -28,233 +42,29 @@ func NewStore(rdb redis.UniversalClient, opts IndexOptions) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{Index: ix}, nil
+	return storeOver(ix), nil
 }
 
-// argv is the common head of every mobilisation script's arguments.
-func (s *Store) argv(extra ...any) []any {
-	now := s.now()
-	head := []any{s.keys.cellPrefix(), s.keys.base, now.UnixMilli(), now.Add(-s.staleAfter).UnixMilli()}
-	return append(head, extra...)
+// storeOver builds the other aggregates over the index's region: one
+// client, one set of key names, one clock.
+func storeOver(ix *Index) *Store {
+	r := ix.region
+	return &Store{
+		Index:            ix,
+		NeedStore:        &NeedStore{region: r},
+		DepotStore:       &DepotStore{region: r},
+		RecognitionStore: &RecognitionStore{region: r},
+		LinkageStore:     &LinkageStore{region: r},
+	}
 }
 
-// storedResponder is the profile as kept in the responders hash.
-type storedResponder struct {
-	mobilize.Responder
-}
-
-func (s *Store) enrollArgs(r mobilize.Responder, onDuty bool) ([]any, error) {
-	if err := r.Validate(); err != nil {
-		return nil, err
-	}
-	if err := validID(r.ID); err != nil {
-		return nil, err
-	}
-	enc, err := encodeSkills(r.Skills)
-	if err != nil {
-		return nil, err
-	}
-	profile, err := json.Marshal(storedResponder{r})
-	if err != nil {
-		return nil, err
-	}
-	duty := "0"
-	if onDuty {
-		duty = "1"
-	}
-	return s.argv(string(r.ID), string(r.Role), enc, r.MaxConcurrent, duty, string(profile)), nil
-}
-
-// Enroll registers a responder, or updates one. A new responder starts on
-// duty when onDuty; it becomes a candidate with its first position report.
-func (s *Store) Enroll(ctx context.Context, r mobilize.Responder, onDuty bool) (created bool, err error) {
-	args, err := s.enrollArgs(r, onDuty)
-	if err != nil {
-		return false, err
-	}
-	n, err := enrollScript.Run(ctx, s.rdb, s.scriptKeys, args...).Int()
-	if err != nil {
-		return false, fmt.Errorf("enroll %s: %w", r.ID, err)
-	}
-	return n == 1, nil
-}
-
-// EnrollMany registers a batch all or nothing: every entry is validated
-// first, then all are applied in one MULTI/EXEC transaction.
-func (s *Store) EnrollMany(ctx context.Context, rs []mobilize.Responder, onDuty bool) error {
-	all := make([][]any, len(rs))
-	for i, r := range rs {
-		args, err := s.enrollArgs(r, onDuty)
-		if err != nil {
-			return fmt.Errorf("responder %d: %w", i, err)
-		}
-		all[i] = args
-	}
-	if err := enrollScript.Load(ctx, s.rdb).Err(); err != nil {
-		return fmt.Errorf("enroll batch: %w", err)
-	}
-	tx := s.rdb.TxPipeline()
-	for _, args := range all {
-		enrollScript.EvalSha(ctx, tx, s.scriptKeys, args...)
-	}
-	if _, err := tx.Exec(ctx); err != nil {
-		return fmt.Errorf("enroll batch: %w", err)
-	}
-	return nil
-}
-
-// SetDuty puts a responder on or off duty and returns the resulting status.
-func (s *Store) SetDuty(ctx context.Context, id mobilize.ResponderID, onDuty bool) (mobilize.Status, error) {
-	if err := validID(id); err != nil {
-		return "", err
-	}
-	duty := "0"
-	if onDuty {
-		duty = "1"
-	}
-	st, err := dutyScript.Run(ctx, s.rdb, s.scriptKeys, s.argv(string(id), duty)...).Text()
-	if err != nil {
-		return "", scriptErr("set duty", id, err)
-	}
-	return mobilize.Status(st), nil
-}
-
-// Responder returns a responder's profile and index entry.
+// Responder returns a responder's profile (the roster's) and index entry
+// (the Index's).
 func (s *Store) Responder(ctx context.Context, id mobilize.ResponderID) (mobilize.Responder, mobilize.Presence, error) {
-	raw, err := s.rdb.HGet(ctx, s.keys.responders(), string(id)).Result()
-	if errors.Is(err, redis.Nil) {
-		return mobilize.Responder{}, mobilize.Presence{}, fmt.Errorf("responder %s: %w", id, mobilize.ErrNotFound)
-	}
+	r, err := s.profile(ctx, id)
 	if err != nil {
-		return mobilize.Responder{}, mobilize.Presence{}, fmt.Errorf("responder %s: %w", id, err)
-	}
-	var r storedResponder
-	if err := json.Unmarshal([]byte(raw), &r); err != nil {
-		return mobilize.Responder{}, mobilize.Presence{}, fmt.Errorf("responder %s: corrupt profile: %w", id, err)
+		return mobilize.Responder{}, mobilize.Presence{}, err
 	}
 	e, err := s.Get(ctx, id)
-	return r.Responder, e, err
-}
-
-// storedNeed is the immutable part of a need as kept in its data field.
-type storedNeed struct {
-	mobilize.Need
-	Lat float64 `json:"lat"`
-	Lng float64 `json:"lng"`
-}
-
-// openScore orders active needs by urgency, then age.
-func openScore(n mobilize.Need) float64 {
-	return float64(n.Urgency)*1e13 + float64(n.CreatedAt.UnixMilli())
-}
-
-// CreateNeed stores a new, validated need as open. It reports false when a
-// need with that id exists already.
-func (s *Store) CreateNeed(ctx context.Context, n mobilize.Need) (bool, error) {
-	if err := n.Validate(); err != nil {
-		return false, err
-	}
-	if err := geo.ValidPoint(n.Point); err != nil {
-		return false, fmt.Errorf("need: %w: %w", err, mobilize.ErrInvalid)
-	}
-	if n.ID == "" || strings.ContainsAny(string(n.ID), "|{}: ") {
-		return false, fmt.Errorf("need id %q: %w", n.ID, mobilize.ErrInvalid)
-	}
-	stored := storedNeed{Need: n, Lat: geo.Lat(n.Point), Lng: geo.Lng(n.Point)}
-	stored.Assignments, stored.Status = nil, ""
-	data, err := json.Marshal(stored)
-	if err != nil {
-		return false, err
-	}
-	deadline := ""
-	if !n.Deadline.IsZero() {
-		deadline = strconv.FormatInt(n.Deadline.UnixMilli(), 10)
-	}
-	args := s.argv(string(n.ID), string(data), n.Slots(), openScore(n), deadline)
-	for _, t := range n.Team {
-		args = append(args, t.Count, string(t.Role))
-	}
-	created, err := needCreateScript.Run(ctx, s.rdb, s.scriptKeys, args...).Int()
-	if err != nil {
-		return false, fmt.Errorf("create need %s: %w", n.ID, err)
-	}
-	return created == 1, nil
-}
-
-// Need returns a need with its assignments.
-func (s *Store) Need(ctx context.Context, id mobilize.NeedID) (mobilize.NeedState, error) {
-	pipe := s.rdb.Pipeline()
-	h := pipe.HGetAll(ctx, s.keys.need(string(id)))
-	asg := pipe.HGetAll(ctx, s.keys.needAsg(string(id)))
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return mobilize.NeedState{}, fmt.Errorf("need %s: %w", id, err)
-	}
-	if len(h.Val()) == 0 {
-		return mobilize.NeedState{}, fmt.Errorf("need %s: %w", id, mobilize.ErrNotFound)
-	}
-	return decodeNeed(h.Val(), asg.Val())
-}
-
-func decodeNeed(h, asg map[string]string) (mobilize.NeedState, error) {
-	var sn storedNeed
-	if err := json.Unmarshal([]byte(h["data"]), &sn); err != nil {
-		return mobilize.NeedState{}, fmt.Errorf("need: corrupt data: %w", err)
-	}
-	n := mobilize.NeedState{Need: sn.Need}
-	p, err := geo.NewPoint(sn.Lat, sn.Lng)
-	if err != nil {
-		return mobilize.NeedState{}, fmt.Errorf("need %s: corrupt position: %w", n.ID, err)
-	}
-	n.Point = p
-	n.Status = mobilize.NeedStatus(h["status"])
-	n.LeadID = mobilize.ResponderID(h["lead"])
-	if ms, err := strconv.ParseInt(h["staffed_at"], 10, 64); err == nil {
-		n.StaffedAt = time.UnixMilli(ms).UTC()
-	}
-	n.Supplies = decodeSupplies(h)
-	n.Filled = make([]int, len(n.Team))
-	n.Pending = make([]int, len(n.Team))
-	for i := range n.Team {
-		n.Filled[i], _ = strconv.Atoi(h["f"+strconv.Itoa(i)])
-		n.Pending[i], _ = strconv.Atoi(h["p"+strconv.Itoa(i)])
-		if r := h["short"+strconv.Itoa(i)]; r != "" {
-			if n.Shortfalls == nil {
-				n.Shortfalls = map[int]mobilize.Reason{}
-			}
-			n.Shortfalls[i] = mobilize.Reason(r)
-		}
-	}
-	n.Assignments = make([]mobilize.Assignment, 0, len(asg))
-	for oid, raw := range asg {
-		a, err := decodeAssignment(oid, raw)
-		if err != nil {
-			return mobilize.NeedState{}, fmt.Errorf("need %s: %w", n.ID, err)
-		}
-		n.Assignments = append(n.Assignments, a)
-	}
-	sortAssignments(n.Assignments)
-	return n, nil
-}
-
-func msTime(s string) time.Time {
-	ms, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || s == "" {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms).UTC()
-}
-
-func decodeAssignment(oid, raw string) (mobilize.Assignment, error) {
-	f := strings.Split(raw, "|")
-	if len(f) != 9 {
-		return mobilize.Assignment{}, fmt.Errorf("corrupt assignment %s", oid)
-	}
-	idx, _ := strconv.Atoi(f[1])
-	dist, _ := strconv.ParseFloat(f[7], 64)
-	return mobilize.Assignment{
-		OfferID: mobilize.OfferID(oid), ResponderID: mobilize.ResponderID(f[0]), TeamIndex: idx,
-		Role: mobilize.Role(f[2]), State: mobilize.AssignmentState(f[3]),
-		OfferedAt: msTime(f[4]), ExpiresAt: msTime(f[5]), AnsweredAt: msTime(f[6]),
-		DistanceMeters: dist, Reason: mobilize.Reason(f[8]),
-	}, nil
+	return r, e, err
 }

@@ -16,7 +16,7 @@ import (
 func BenchmarkTick(b *testing.B) {
 	city := loadCityWith(b, 200_000, "", true)
 	ctx := context.Background()
-	st := &Store{Index: city.ix}
+	st := storeOver(city.ix)
 	r := rand.New(rand.NewPCG(5, 6))
 	var last mobilize.TickReport
 	b.ResetTimer()

@@ -105,8 +105,8 @@ func TestNeedsAreRoutedToTheCommunityThatHoldsThem(t *testing.T) {
 	})
 }
 
-// snapshot is everything the area loader may write.
-func linkageSnapshot(t testing.TB, st *Store) string {
+// linkageSnapshot is everything the area loader may write.
+func linkageSnapshot(t testing.TB, st *LinkageStore) string {
 	t.Helper()
 	ctx := context.Background()
 	var b strings.Builder
@@ -127,7 +127,7 @@ func TestBadAreaUploadsChangeNothing(t *testing.T) {
 		ctx := context.Background()
 		st := newStore(t, b, newTestClock())
 		loadAreas(t, st, testTree())
-		before := linkageSnapshot(t, st)
+		before := linkageSnapshot(t, st.LinkageStore)
 		good := boxFeature("c4", "Community four", "community", "s2", 37.41, 121.50, 37.43, 121.52)
 		for _, tc := range []struct {
 			name string
@@ -159,7 +159,7 @@ func TestBadAreaUploadsChangeNothing(t *testing.T) {
 			if !errors.Is(err, mobilize.ErrInvalid) {
 				t.Errorf("%s: err = %v, want ErrInvalid", tc.name, err)
 			}
-			if after := linkageSnapshot(t, st); after != before {
+			if after := linkageSnapshot(t, st.LinkageStore); after != before {
 				t.Fatalf("%s: the stored areas changed", tc.name)
 			}
 		}

@@ -8,10 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
@@ -21,10 +19,33 @@ import (
 	"github.com/liandong/liandong/mobilize"
 )
 
-// Areas, organisations and escalation (the five-society linkage). Areas
+// LinkageStore keeps the five-society linkage: the tree of areas, the
+// community cover index, the organisations and their member sets. Areas
 // and organisations change rarely and are read on every tick, so each
 // process keeps a snapshot and reloads it when the region's linkage
 // revision moves; every write bumps the revision in the same transaction.
+//
+// Its keys, under the region's prefix and hash tag (redisstore.go):
+//
+//	{P}{R}:areas               HASH  area id -> GeoJSON Feature (properties id, name, tier, parent):
+//	                               the city / district / street / community tree
+//	{P}{R}:areas:cover         HASH  res-7 cell -> comma-separated ids of the communities whose
+//	                               polygons may hold a point in that cell (checked exactly after)
+//	{P}{R}:orgs                HASH  organisation id -> JSON (name, kind, home area, partners)
+//	{P}{R}:linkage:rev         STRING a random revision, new with every change of areas or
+//	                               organisations, so that each process reloads its cached snapshot
+//	{P}{R}:org:<org>:members   SET   responders whose profile names that org_id: kept by
+//	                               enroll.lua (Enroll), the script that writes the profile
+type LinkageStore struct {
+	region
+	cache linkageCache
+}
+
+// NewLinkageStore returns the linkage of one region over rdb (opts as for
+// NewStore; Resolution is not used). It does not touch Redis.
+func NewLinkageStore(rdb redis.UniversalClient, opts IndexOptions) *LinkageStore {
+	return &LinkageStore{region: newRegion(rdb, opts)}
+}
 
 // coverResolution is the resolution of the cover index: a res-7 cell
 // (about 5 km²) holds a few communities, whose polygons are then checked
@@ -78,12 +99,12 @@ func decodeArea(raw string) (mobilize.Area, error) {
 
 // Linkage returns the snapshot of areas and organisations, reloading it
 // when another process (or this one) changed them.
-func (s *Store) Linkage(ctx context.Context) (*mobilize.Linkage, error) {
+func (s *LinkageStore) Linkage(ctx context.Context) (*mobilize.Linkage, error) {
 	rev, err := s.rdb.Get(ctx, s.keys.linkageRev()).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("linkage: %w", err)
 	}
-	c := &s.linkage
+	c := &s.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.snap != nil && c.rev == rev {
@@ -97,7 +118,7 @@ func (s *Store) Linkage(ctx context.Context) (*mobilize.Linkage, error) {
 	return snap, nil
 }
 
-func (s *Store) loadLinkage(ctx context.Context) (*mobilize.Linkage, error) {
+func (s *LinkageStore) loadLinkage(ctx context.Context) (*mobilize.Linkage, error) {
 	areas, err := s.Areas(ctx)
 	if err != nil {
 		return nil, err
@@ -114,7 +135,7 @@ func (s *Store) loadLinkage(ctx context.Context) (*mobilize.Linkage, error) {
 }
 
 // Areas returns every stored area, sorted by id.
-func (s *Store) Areas(ctx context.Context) ([]mobilize.Area, error) {
+func (s *LinkageStore) Areas(ctx context.Context) ([]mobilize.Area, error) {
 	all, err := s.rdb.HGetAll(ctx, s.keys.areas()).Result()
 	if err != nil {
 		return nil, fmt.Errorf("areas: %w", err)
@@ -135,7 +156,7 @@ func (s *Store) Areas(ctx context.Context) ([]mobilize.Area, error) {
 // against the stored tree (mobilize.CheckAreas), the community cover
 // index is rebuilt from the resulting tree, and everything is written in
 // one transaction that fails if the areas changed meanwhile.
-func (s *Store) PutAreas(ctx context.Context, upload []mobilize.Area) error {
+func (s *LinkageStore) PutAreas(ctx context.Context, upload []mobilize.Area) error {
 	txf := func(tx *redis.Tx) error {
 		stored, err := s.Areas(ctx)
 		if err != nil {
@@ -177,7 +198,7 @@ func (s *Store) PutAreas(ctx context.Context, upload []mobilize.Area) error {
 
 // watched runs an optimistic transaction, retrying a few times when a
 // watched key changed underneath it.
-func (s *Store) watched(ctx context.Context, op string, txf func(*redis.Tx) error, keys ...string) error {
+func (s *LinkageStore) watched(ctx context.Context, op string, txf func(*redis.Tx) error, keys ...string) error {
 	for range 5 {
 		err := s.rdb.Watch(ctx, txf, keys...)
 		if !errors.Is(err, redis.TxFailedErr) {
@@ -217,7 +238,7 @@ func communityCover(tree map[mobilize.AreaID]mobilize.Area) ([]any, error) {
 // Community returns the community whose polygon holds p (its border
 // included), or "" when none does. A point on the border two communities
 // share goes to the one with the smaller id, so routing is repeatable.
-func (s *Store) Community(ctx context.Context, p orb.Point) (mobilize.AreaID, error) {
+func (s *LinkageStore) Community(ctx context.Context, p orb.Point) (mobilize.AreaID, error) {
 	link, err := s.Linkage(ctx)
 	if err != nil {
 		return "", err
@@ -245,7 +266,7 @@ func (s *Store) Community(ctx context.Context, p orb.Point) (mobilize.AreaID, er
 }
 
 // Organisations returns every organisation, sorted by id.
-func (s *Store) Organisations(ctx context.Context) ([]mobilize.Organisation, error) {
+func (s *LinkageStore) Organisations(ctx context.Context) ([]mobilize.Organisation, error) {
 	all, err := s.rdb.HGetAll(ctx, s.keys.orgs()).Result()
 	if err != nil {
 		return nil, fmt.Errorf("organisations: %w", err)
@@ -264,7 +285,7 @@ func (s *Store) Organisations(ctx context.Context) ([]mobilize.Organisation, err
 
 // PutOrganisation adds or replaces an organisation after checking its
 // home area and partners against what is stored.
-func (s *Store) PutOrganisation(ctx context.Context, o mobilize.Organisation) (created bool, err error) {
+func (s *LinkageStore) PutOrganisation(ctx context.Context, o mobilize.Organisation) (created bool, err error) {
 	if o.Partners == nil {
 		o.Partners = []string{}
 	}
@@ -291,7 +312,7 @@ func (s *Store) PutOrganisation(ctx context.Context, o mobilize.Organisation) (c
 
 // Members returns the union of the organisations' members: the
 // responders registered with those org_ids (enroll.lua keeps the sets).
-func (s *Store) Members(ctx context.Context, orgs []string) (map[mobilize.ResponderID]bool, error) {
+func (s *LinkageStore) Members(ctx context.Context, orgs []string) (map[mobilize.ResponderID]bool, error) {
 	out := map[mobilize.ResponderID]bool{}
 	if len(orgs) == 0 {
 		return out, nil
@@ -313,70 +334,10 @@ func (s *Store) Members(ctx context.Context, orgs []string) (map[mobilize.Respon
 }
 
 // MemberCount is how many responders name org as their organisation.
-func (s *Store) MemberCount(ctx context.Context, org string) (int64, error) {
+func (s *LinkageStore) MemberCount(ctx context.Context, org string) (int64, error) {
 	n, err := s.rdb.SCard(ctx, s.keys.orgMembers(org)).Result()
 	if err != nil {
 		return 0, fmt.Errorf("member count: %w", err)
 	}
 	return n, nil
-}
-
-// Escalation state lives in the need's own hash (field "esc",
-// "step|since ms"), so it ends with the need.
-
-// EscalationStates returns the stored state of the needs that have
-// escalated at least once.
-func (s *Store) EscalationStates(ctx context.Context, ids []mobilize.NeedID) (map[mobilize.NeedID]mobilize.EscalationState, error) {
-	out := map[mobilize.NeedID]mobilize.EscalationState{}
-	for start := 0; start < len(ids); start += queryChunk {
-		part := ids[start:min(start+queryChunk, len(ids))]
-		pipe := s.rdb.Pipeline()
-		cmds := make([]*redis.StringCmd, len(part))
-		for i, id := range part {
-			cmds[i] = pipe.HGet(ctx, s.keys.need(string(id)), "esc")
-		}
-		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return nil, fmt.Errorf("escalation states: %w", err)
-		}
-		for i, c := range cmds {
-			if st, ok := parseEscalation(c.Val()); ok {
-				out[part[i]] = st
-			}
-		}
-	}
-	return out, nil
-}
-
-func parseEscalation(v string) (mobilize.EscalationState, bool) {
-	stepS, msS, ok := strings.Cut(v, "|")
-	step, err1 := strconv.Atoi(stepS)
-	ms, err2 := strconv.ParseInt(msS, 10, 64)
-	if !ok || err1 != nil || err2 != nil {
-		return mobilize.EscalationState{}, false
-	}
-	return mobilize.EscalationState{Step: step, Since: time.UnixMilli(ms).UTC()}, true
-}
-
-// advanceEscalationScript moves a need's escalation from one step to the
-// next only if it is still at the first (an absent field is step 0) and
-// the need is active. KEYS[1] the need hash.
-var advanceEscalationScript = redis.NewScript(`
-local st = redis.call('HGET', KEYS[1], 'status')
-if st ~= 'open' and st ~= 'staffing' then return 0 end
-local cur = redis.call('HGET', KEYS[1], 'esc')
-local step = 0
-if cur then step = tonumber(string.match(cur, '^(%d+)|')) end
-if step ~= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'esc', ARGV[2])
-return 1
-`)
-
-// AdvanceEscalation implements mobilize.EscalationStore.
-func (s *Store) AdvanceEscalation(ctx context.Context, id mobilize.NeedID, from int, next mobilize.EscalationState) (bool, error) {
-	v := strconv.Itoa(next.Step) + "|" + strconv.FormatInt(next.Since.UnixMilli(), 10)
-	n, err := advanceEscalationScript.Run(ctx, s.rdb, []string{s.keys.need(string(id))}, from, v).Int()
-	if err != nil {
-		return false, fmt.Errorf("escalate need %s: %w", id, err)
-	}
-	return n == 1, nil
 }
