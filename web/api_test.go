@@ -16,6 +16,7 @@ import (
 	"github.com/liandong/liandong/internal/redistest"
 	"github.com/liandong/liandong/internal/testkit"
 	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/mobilizetest"
 	"github.com/liandong/liandong/mobilize/redisstore"
 )
 
@@ -32,7 +33,7 @@ type env struct {
 	access AccessStore
 	svc    *mobilize.Service
 	// events are what the service told the world, in order.
-	events *eventLog
+	events *mobilizetest.Recorder
 	api    *API
 	srv    *Server
 	// fastForward moves the embedded Redis' expiry clock; nil on a real one.
@@ -50,7 +51,7 @@ const (
 // turns them on, so that tests are not throttled by their own speed.
 func newEnv(t testing.TB, rdb redis.UniversalClient, opts ...func(*APIOptions)) *env {
 	t.Helper()
-	e := &env{t: t, rdb: rdb, clock: testkit.NewClock(), events: &eventLog{}}
+	e := &env{t: t, rdb: rdb, clock: testkit.NewClock(), events: &mobilizetest.Recorder{}}
 	var err error
 	e.store, err = redisstore.NewStore(rdb, redisstore.IndexOptions{Prefix: testPrefix, Region: testRegion, Now: e.clock.Now})
 	if err != nil {

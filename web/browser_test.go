@@ -16,10 +16,9 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
-	"go.uber.org/zap/zaptest"
 
-	"github.com/liandong/liandong/internal/redistest"
 	"github.com/liandong/liandong/internal/server"
+	"github.com/liandong/liandong/internal/server/servertest"
 	"github.com/liandong/liandong/internal/testkit"
 )
 
@@ -82,39 +81,11 @@ func browserServer(t *testing.T, change func(*server.Config)) (string, testkit.C
 	if change != nil {
 		change(&cfg)
 	}
-	m := runMain(t, cfg)
+	m := servertest.Run(t, cfg, server.Hooks{})
 	base := pagesBase(t, "http://"+m.Addr())
 	var login struct{ Token string }
 	testkit.Client{T: t, Base: base}.Call("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": browserAdminPassword}, &login)
 	return base, testkit.Client{T: t, Base: base, Token: login.Token}
-}
-
-// runMain boots the whole program on a free port and stops it when the
-// test ends.
-func runMain(t *testing.T, cfg server.Config) *server.Main {
-	t.Helper()
-	cfg.Listen = "127.0.0.1:0"
-	m := server.New(cfg, zaptest.NewLogger(t), server.Hooks{})
-	if err := m.Run(context.Background()); err != nil {
-		m.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := m.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	return m
-}
-
-// onRealRedis is the default configuration on srv, with the token key a
-// real Redis requires and the admin's password.
-func onRealRedis(srv *redistest.Server, adminPassword string) server.Config {
-	cfg := server.Default()
-	cfg.Redis.URL = "redis://" + srv.Addr + "/0"
-	cfg.Auth.TokenKey = "e2e-key-0123456789abcdef"
-	cfg.Auth.AdminPassword = adminPassword
-	return cfg
 }
 
 // startBrowser starts chromium (or skips, or fails in CI) with a window
@@ -369,7 +340,7 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 	// so; the responder declines, and the console shows why the need is
 	// short.
 	phone.eval(t, `(liandong.socket.stop(), 'asleep')`)
-	waitStatus(t, api, responder.ID, "available")
+	servertest.WaitStatus(t, api, responder.ID, "available")
 	var need2 struct{ ID string }
 	api.Call("POST", "/api/v1/needs", map[string]any{
 		"lat": needLat - 0.001, "lng": needLng, "category": "medicine_delivery", "urgency": 1,
@@ -408,16 +379,6 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 			t.Errorf("%s page logged an error: %s", tb.name, e)
 		}
 	}
-}
-
-// waitStatus waits until the server reports the responder's status.
-func waitStatus(t *testing.T, api testkit.Client, id, want string) {
-	t.Helper()
-	testkit.WaitFor(t, "responder status "+want, 10*time.Second, func() bool {
-		var r struct{ Status string }
-		api.Call("GET", "/api/v1/responders/"+id, nil, &r)
-		return r.Status == want
-	})
 }
 
 // waitLocated waits until the server has the responder's position, so

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,27 +19,12 @@ import (
 	"github.com/liandong/liandong/realtime/redisrt"
 )
 
-// eventLog records the events the service emits, for tests.
-type eventLog struct {
-	mu     sync.Mutex
-	events []mobilize.Event
-}
-
-func (l *eventLog) Emit(_ context.Context, e mobilize.Event) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.events = append(l.events, e)
-}
-
-// take returns what was recorded since the last take, described.
-func (l *eventLog) take() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := make([]string, len(l.events))
-	for i, e := range l.events {
+// described names each event with the fields a console acts on.
+func described(events []mobilize.Event) []string {
+	out := make([]string, len(events))
+	for i, e := range events {
 		out[i] = describeEvent(e)
 	}
-	l.events = nil
 	return out
 }
 
@@ -162,7 +146,7 @@ func TestResponderActionsAgreeOnBothDoors(t *testing.T) {
 		e.do("POST", "/api/v1/responders", admin, map[string]any{"name": "李华", "role": "volunteer"}).Want(t, 201).Decode(t, &reg)
 		e.do("PUT", "/api/v1/responders/"+reg.ID+"/location", reg.Token, `{"lat":37.53,"lng":121.39}`).Want(t, 204)
 		auditBefore := len(e.auditEntries(t, admin))
-		e.events.take()
+		e.events.Take()
 
 		var code string
 		switch door {
@@ -174,7 +158,7 @@ func TestResponderActionsAgreeOnBothDoors(t *testing.T) {
 		case "socket":
 			code = dialResponder(t, e, reg.Token).send(typ, data)
 		}
-		events := e.events.take()
+		events := described(e.events.Take())
 		for i := range events {
 			events[i] = strings.ReplaceAll(events[i], reg.ID, "RID")
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/liandong/liandong/internal/redistest"
 	"github.com/liandong/liandong/internal/server"
+	"github.com/liandong/liandong/internal/server/servertest"
 	"github.com/liandong/liandong/internal/testkit"
 )
 
@@ -75,7 +76,7 @@ func jsString(s string) string {
 func TestBrowserConsoleShowsAnOutage(t *testing.T) {
 	allocCtx := startBrowser(t, 1280, 800, 90*time.Second)
 	srv := redistest.Start(t, redistest.Options{AOF: true})
-	m := runMain(t, onRealRedis(srv, browserAdminPassword))
+	m := servertest.Run(t, servertest.OnRealRedis(srv, browserAdminPassword), server.Hooks{})
 	console := openConsole(t, allocCtx, pagesBase(t, "http://"+m.Addr()))
 	console.waitFor(t, "the counters", `document.querySelector('[data-counter=open] b')`)
 	const banner = `document.querySelector('#outage')`
@@ -101,7 +102,7 @@ func TestBrowserPhoneKeepsAnOfferThroughAnOutage(t *testing.T) {
 	allocCtx := startBrowser(t, 412, 860, 90*time.Second)
 	srv := redistest.Start(t, redistest.Options{AOF: true})
 	base, admin := browserServer(t, func(c *server.Config) {
-		real := onRealRedis(srv, browserAdminPassword)
+		real := servertest.OnRealRedis(srv, browserAdminPassword)
 		c.Redis, c.Auth = real.Redis, real.Auth
 		c.Offers.TTL = 5 * time.Minute
 	})

@@ -29,8 +29,9 @@ var allowedImports = map[string][]string{
 // adapter is where the domain meets the websocket hub, and the server
 // package wires every part together as cmd does.
 var allowedAlso = map[string][]string{
-	"mobilize/notify": {"realtime"},
-	"internal/server": {"geo", "mobilize", "realtime", "web"},
+	"mobilize/notify":            {"realtime"},
+	"internal/server":            {"geo", "mobilize", "realtime", "web"},
+	"internal/server/servertest": {"geo", "mobilize", "realtime", "web"},
 }
 
 // usableAnywhere are leaves with no project imports of their own.

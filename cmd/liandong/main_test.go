@@ -64,7 +64,7 @@ func TestBinary(t *testing.T) {
 	})
 
 	t.Run("unknown config key exits non-zero naming it", func(t *testing.T) {
-		path := writeConfig(t, "listen: 127.0.0.1:0\nmatchnig:\n  tick: 1s\n")
+		path := testkit.WriteFile(t, "c.yaml", "listen: 127.0.0.1:0\nmatchnig:\n  tick: 1s\n")
 		cmd := exec.Command(bin, "-config", path)
 		cmd.Env = cleanEnv()
 		out, err := cmd.CombinedOutput()
@@ -129,13 +129,4 @@ func TestBinary(t *testing.T) {
 			t.Fatal("still running 10s after SIGTERM")
 		}
 	})
-}
-
-func writeConfig(t *testing.T, body string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "c.yaml")
-	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }

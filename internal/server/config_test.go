@@ -1,11 +1,12 @@
 package server
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/liandong/liandong/internal/testkit"
 )
 
 func TestEveryShippedConfigLoads(t *testing.T) {
@@ -39,22 +40,13 @@ func TestShippedConfigMatchesDefaults(t *testing.T) {
 	}
 }
 
-func writeConfig(t *testing.T, body string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "c.yaml")
-	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 func TestUnknownKeyIsNamed(t *testing.T) {
 	for name, body := range map[string]string{
 		"top level": "listen: 127.0.0.1:1\nlisten_adress: x\n",
 		"nested":    "index:\n  stale_aftr: 5m\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			path := writeConfig(t, body)
+			path := testkit.WriteFile(t, "c.yaml", body)
 			_, err := Load([]string{"-config", path}, noEnv)
 			if err == nil {
 				t.Fatal("unknown key accepted")
@@ -74,7 +66,7 @@ func envOf(m map[string]string) func(string) string {
 }
 
 func TestPrecedence(t *testing.T) {
-	file := writeConfig(t, "listen: 127.0.0.1:1001\noffers:\n  ttl: 30s\nredis:\n  prefix: 'file:'\n")
+	file := testkit.WriteFile(t, "c.yaml", "listen: 127.0.0.1:1001\noffers:\n  ttl: 30s\nredis:\n  prefix: 'file:'\n")
 	tests := []struct {
 		name       string
 		args       []string

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"net/http"
@@ -11,58 +11,12 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/internal/server"
+	"github.com/liandong/liandong/internal/server/servertest"
 	"github.com/liandong/liandong/internal/testkit"
 	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/mobilizetest"
 )
-
-// onRealRedis is the default configuration on srv, with the token key a
-// real Redis requires and the admin's password.
-func onRealRedis(srv *redistest.Server, adminPassword string) Config {
-	cfg := Default()
-	cfg.Redis.URL = "redis://" + srv.Addr + "/0"
-	cfg.Auth.TokenKey = "e2e-key-0123456789abcdef"
-	cfg.Auth.AdminPassword = adminPassword
-	return cfg
-}
-
-// loginAdmin logs in to base as the admin, whose password the test's
-// configuration set, and returns a client holding the admin's token.
-func loginAdmin(t *testing.T, base, password string) testkit.Client {
-	t.Helper()
-	r := testkit.Client{T: t, Base: base}.Do("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": password})
-	var login struct{ Token string }
-	r.Decode(t, &login)
-	if r.Status != http.StatusOK || login.Token == "" {
-		t.Fatalf("login: %d %s", r.Status, r.Body)
-	}
-	return testkit.Client{T: t, Base: base, Token: login.Token}
-}
-
-// registered is a responder as the API registers it: the id and the token
-// of the phone's link.
-type registered struct{ ID, Token string }
-
-// register registers a responder through admin.
-func register(t *testing.T, admin testkit.Client, name, role string) registered {
-	t.Helper()
-	r := admin.Do("POST", "/api/v1/responders", map[string]any{"name": name, "role": role})
-	if r.Status != http.StatusCreated {
-		t.Fatalf("register %s: %d %s", name, r.Status, r.Body)
-	}
-	var got registered
-	r.Decode(t, &got)
-	return got
-}
-
-// waitStatus waits until the server reports the responder's status.
-func waitStatus(t *testing.T, admin testkit.Client, id, want string) {
-	t.Helper()
-	testkit.WaitFor(t, "responder "+id+" "+want, 5*time.Second, func() bool {
-		var got struct{ Status string }
-		admin.Call("GET", "/api/v1/responders/"+id, nil, &got)
-		return got.Status == want
-	})
-}
 
 // TestOfferCrossesProcesses runs two server processes on one real Redis:
 // the need is created on A and matched by whichever matcher ticks first,
@@ -70,13 +24,13 @@ func waitStatus(t *testing.T, admin testkit.Client, id, want string) {
 // through B, and A reports the need staffed.
 func TestOfferCrossesProcesses(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{AOF: true})
-	cfg := onRealRedis(srv, "admin-password-e2e")
-	a := runMain(t, cfg, Hooks{})
-	b := runMain(t, cfg, Hooks{})
-	onA := loginAdmin(t, "http://"+a.Addr(), "admin-password-e2e")
+	cfg := servertest.OnRealRedis(srv, "admin-password-e2e")
+	a := servertest.Run(t, cfg, server.Hooks{})
+	b := servertest.Run(t, cfg, server.Hooks{})
+	onA := servertest.LoginAdmin(t, "http://"+a.Addr(), "admin-password-e2e")
 	onB := onA
 	onB.Base = "http://" + b.Addr()
-	responder := register(t, onA, "Wang Fang", "volunteer")
+	responder := servertest.Register(t, onA, "Wang Fang", "volunteer")
 
 	ws := testkit.Dial(t, onB.Base, responder.Token, "")
 	welcome := ws.Next("welcome")
@@ -85,7 +39,7 @@ func TestOfferCrossesProcesses(t *testing.T) {
 	}
 	ws.Send("location", "", map[string]float64{"lat": 37.4601, "lng": 121.4501})
 	// The location must be in before the need, or the first tick finds nobody.
-	waitStatus(t, onA, responder.ID, "available")
+	servertest.WaitStatus(t, onA, responder.ID, "available")
 
 	r := onA.Do("POST", "/api/v1/needs", map[string]any{
 		"lat": 37.46, "lng": 121.45, "category": "elderly_checkin", "urgency": 1,
@@ -129,11 +83,11 @@ func TestOfferCrossesProcesses(t *testing.T) {
 // TestWebsocketAuth: a bad token is refused before the upgrade, and a token
 // revoked while its socket is open stops working at its next message.
 func TestWebsocketAuth(t *testing.T) {
-	cfg := Default()
+	cfg := server.Default()
 	cfg.Auth.AdminPassword = "admin-password-ws"
-	m := runMain(t, cfg, Hooks{})
+	m := servertest.Run(t, cfg, server.Hooks{})
 	base := "http://" + m.Addr()
-	responder := register(t, loginAdmin(t, base, "admin-password-ws"), "Li Wei", "medic")
+	responder := servertest.Register(t, servertest.LoginAdmin(t, base, "admin-password-ws"), "Li Wei", "medic")
 	for name, tok := range map[string]string{"no token": "", "garbage": "not-a-token", "tampered": responder.Token + "x"} {
 		if code := testkit.Refused(t, base, tok); code != http.StatusUnauthorized {
 			t.Fatalf("%s: dial answered %d; want 401 before the upgrade", name, code)
@@ -165,22 +119,22 @@ func TestWebsocketAuth(t *testing.T) {
 // TestOperatorAssignsAndAlertsAnArea: an operator offers a place to a
 // person of their choice, and alerts everyone inside a drawn area.
 func TestOperatorAssignsAndAlertsAnArea(t *testing.T) {
-	cfg := Default()
+	cfg := server.Default()
 	cfg.Auth.AdminPassword = "admin-password-op"
 	cfg.Matching.StartRadiusMeters, cfg.Matching.MaxRadiusMeters = 500, 1000 // nobody is near the need
-	events := &eventLog{}
-	m := runMain(t, cfg, Hooks{Events: events})
+	events := &mobilizetest.Recorder{}
+	m := servertest.Run(t, cfg, server.Hooks{Events: events})
 	base := "http://" + m.Addr()
-	admin := loginAdmin(t, base, "admin-password-op")
+	admin := servertest.LoginAdmin(t, base, "admin-password-op")
 	connect := func(name string, lat, lng float64) (string, *testkit.Socket) {
-		r := register(t, admin, name, "volunteer")
+		r := servertest.Register(t, admin, name, "volunteer")
 		ws := testkit.Dial(t, base, r.Token, "")
 		ws.Next("welcome")
 		ws.Send("location", "", map[string]float64{"lat": lat, "lng": lng})
 		// An alert reaches whoever is indexed then: wait until the
 		// position is in, which the program tells once it is.
 		testkit.WaitFor(t, name+" located and available", 5*time.Second, func() bool {
-			return len(eventsOf(events, func(e mobilize.ResponderMoved) bool {
+			return len(mobilizetest.EventsOf(events, func(e mobilize.ResponderMoved) bool {
 				return e.Responder == mobilize.ResponderID(r.ID) && e.Status == mobilize.StatusAvailable
 			})) > 0
 		})
@@ -204,7 +158,7 @@ func TestOperatorAssignsAndAlertsAnArea(t *testing.T) {
 		t.Fatalf("alert message %s", got.Data)
 	}
 	// The one recipient is the person inside.
-	alerted := eventsOf(events, func(e mobilize.Alerted) bool { return e.Alert == alert.ID })
+	alerted := mobilizetest.EventsOf(events, func(e mobilize.Alerted) bool { return e.Alert == alert.ID })
 	if len(alerted) != 1 || !slices.Equal(alerted[0].To, []mobilize.ResponderID{mobilize.ResponderID(insideID)}) {
 		t.Fatalf("alert events %+v, want one to %s", alerted, insideID)
 	}
@@ -250,10 +204,10 @@ func TestOperatorAssignsAndAlertsAnArea(t *testing.T) {
 // works again.
 func TestSocketRidesOutARedisRestart(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{AOF: true})
-	m := runMain(t, onRealRedis(srv, "admin-password-outage"), Hooks{})
+	m := servertest.Run(t, servertest.OnRealRedis(srv, "admin-password-outage"), server.Hooks{})
 	base := "http://" + m.Addr()
-	admin := loginAdmin(t, base, "admin-password-outage")
-	responder := register(t, admin, "Li Wei", "medic")
+	admin := servertest.LoginAdmin(t, base, "admin-password-outage")
+	responder := servertest.Register(t, admin, "Li Wei", "medic")
 	ws := testkit.Dial(t, base, responder.Token, "")
 	ws.Next("welcome")
 	locate := func(lng float64) {

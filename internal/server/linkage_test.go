@@ -1,55 +1,16 @@
-package server
+package server_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-
-	"github.com/liandong/liandong/geo"
-	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/internal/server"
+	"github.com/liandong/liandong/internal/server/servertest"
 	"github.com/liandong/liandong/internal/testkit"
 	"github.com/liandong/liandong/mobilize"
-	"github.com/liandong/liandong/mobilize/redisstore"
+	"github.com/liandong/liandong/mobilize/mobilizetest"
 )
-
-func TestIllustrativeYantaiAreasLoadAndRoute(t *testing.T) {
-	_, rdb := redistest.Embedded(t)
-	store, err := redisstore.NewStore(rdb, redisstore.IndexOptions{Prefix: "t:", Region: "yt"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if err := loadAreaFile(ctx, store, "../../configs/areas/yantai-illustrative.geojson", zap.NewNop()); err != nil {
-		t.Fatal(err)
-	}
-	areas, err := store.Areas(ctx)
-	if err != nil || len(areas) != 29 {
-		t.Fatalf("%d areas, %v; want 29", len(areas), err)
-	}
-	// Loading again at the next start replaces, and changes nothing.
-	if err := loadAreaFile(ctx, store, "../../configs/areas/yantai-illustrative.geojson", zap.NewNop()); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		lat, lng float64
-		prefix   string
-	}{{37.54, 121.40, "zhifu-"}, {37.45, 121.45, "laishan-"}, {37.40, 121.60, "muping-"}, {37.50, 121.25, "fushan-"}, {37.0, 121.4, ""}} {
-		p, _ := geo.NewPoint(tc.lat, tc.lng)
-		c, err := store.Community(ctx, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if (tc.prefix == "" && c != "") || !strings.HasPrefix(string(c), tc.prefix) {
-			t.Errorf("(%g, %g) routed to %q, want a %q community", tc.lat, tc.lng, c, tc.prefix)
-		}
-	}
-	if err := loadAreaFile(ctx, store, "missing.geojson", zap.NewNop()); err == nil {
-		t.Fatal("a missing area file was accepted")
-	}
-}
 
 // TestEscalationReachesTheConsole runs the server with the illustrative
 // areas and a one-second goal for urgency 1: a need in a Zhifu community
@@ -58,19 +19,19 @@ func TestIllustrativeYantaiAreasLoadAndRoute(t *testing.T) {
 // pool offers it to the volunteer. Each step the program took is counted
 // once in the evaluation.
 func TestEscalationReachesTheConsole(t *testing.T) {
-	cfg := Default()
+	cfg := server.Default()
 	cfg.Auth.AdminPassword = "admin-password-esc"
 	cfg.Areas.File = "../../configs/areas/yantai-illustrative.geojson"
 	cfg.Escalation.GoalUrgency1 = time.Second
-	events := &eventLog{}
-	m := runMain(t, cfg, Hooks{Events: events})
+	events := &mobilizetest.Recorder{}
+	m := servertest.Run(t, cfg, server.Hooks{Events: events})
 	base := "http://" + m.Addr()
-	admin := loginAdmin(t, base, "admin-password-esc")
+	admin := servertest.LoginAdmin(t, base, "admin-password-esc")
 	console := testkit.Dial(t, base, admin.Token, "")
 	console.Send("subscribe", "", map[string]any{"bbox": []float64{121.1, 37.3, 121.75, 37.65}})
 	console.Next("subscribed")
 
-	r := register(t, admin, "Free volunteer", "volunteer")
+	r := servertest.Register(t, admin, "Free volunteer", "volunteer")
 	vol := testkit.Dial(t, base, r.Token, "")
 	vol.Next("welcome")
 	vol.Send("location", "", map[string]float64{"lat": 37.571, "lng": 121.36})
@@ -107,7 +68,7 @@ func TestEscalationReachesTheConsole(t *testing.T) {
 	// The program took the five steps once each, and the evaluation counts
 	// exactly those: the count is kept where the step is taken, before
 	// the offer it opens the way to.
-	escalated := eventsOf(events, func(e mobilize.NeedEscalated) bool { return e.Need.ID == mobilize.NeedID(need.ID) })
+	escalated := mobilizetest.EventsOf(events, func(e mobilize.NeedEscalated) bool { return e.Need.ID == mobilize.NeedID(need.ID) })
 	for i, e := range escalated {
 		if e.Step != i+1 || e.Goal != time.Second {
 			t.Fatalf("escalation %d: step %d goal %s, want step %d with the 1s goal", i, e.Step, e.Goal, i+1)

@@ -1,67 +1,22 @@
-package server
+package server_test
 
 import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/zap/zaptest"
 
 	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/internal/server"
+	"github.com/liandong/liandong/internal/server/servertest"
 	"github.com/liandong/liandong/internal/testkit"
-	"github.com/liandong/liandong/mobilize"
 )
 
-// runMain boots the whole program on a free port through New, as the
-// binary does, and stops it when the test ends. hooks may watch it.
-func runMain(t *testing.T, cfg Config, hooks Hooks) *Main {
-	t.Helper()
-	cfg.Listen = "127.0.0.1:0"
-	m := New(cfg, zaptest.NewLogger(t), hooks)
-	if err := m.Run(context.Background()); err != nil {
-		m.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := m.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	return m
-}
-
-// eventLog is a Hooks.Events sink that keeps every event the program
-// tells. A test reads only the events' own fields, never the slices they
-// share with their emitter.
-type eventLog struct {
-	mu     sync.Mutex
-	events []mobilize.Event
-}
-
-func (l *eventLog) Emit(_ context.Context, e mobilize.Event) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.events = append(l.events, e)
-}
-
-// eventsOf is the events of type T told so far that match keep, in order.
-func eventsOf[T mobilize.Event](l *eventLog, keep func(T) bool) []T {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []T
-	for _, e := range l.events {
-		if e, ok := e.(T); ok && keep(e) {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 func TestMainServesHealthReadyMetricsOnEmbeddedRedis(t *testing.T) {
-	m := runMain(t, Default(), Hooks{})
+	m := servertest.Run(t, server.Default(), server.Hooks{})
 	c := testkit.Client{T: t, Base: "http://" + m.Addr()}
 	for _, path := range []string{"/healthz", "/readyz", "/"} {
 		if r := c.Do("GET", path, nil); r.Status != http.StatusOK {
@@ -88,7 +43,7 @@ func TestMainServesHealthReadyMetricsOnEmbeddedRedis(t *testing.T) {
 
 func TestReadyzFollowsRealRedis(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
-	m := runMain(t, onRealRedis(srv, ""), Hooks{})
+	m := servertest.Run(t, servertest.OnRealRedis(srv, ""), server.Hooks{})
 	c := testkit.Client{T: t, Base: "http://" + m.Addr()}
 	if code := c.Do("GET", "/readyz", nil).Status; code != http.StatusOK {
 		t.Fatalf("/readyz with redis up = %d", code)
@@ -107,10 +62,10 @@ func TestReadyzFollowsRealRedis(t *testing.T) {
 }
 
 func TestUnreachableRedisFailsFastNamingAddress(t *testing.T) {
-	cfg := Default()
+	cfg := server.Default()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Redis.URL = "redis://127.0.0.1:1/0"
-	m := New(cfg, zaptest.NewLogger(t), Hooks{})
+	m := server.New(cfg, zaptest.NewLogger(t), server.Hooks{})
 	start := time.Now()
 	err := m.Run(context.Background())
 	m.Close()

@@ -3,6 +3,8 @@ package server
 import (
 	"strings"
 	"testing"
+
+	"github.com/liandong/liandong/internal/testkit"
 )
 
 func TestRecognitionConfig(t *testing.T) {
@@ -25,7 +27,7 @@ func TestRecognitionConfig(t *testing.T) {
 		"unknown key":    "recognition:\n  hour_cap: 2h\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := Load([]string{"-config", writeConfig(t, body)}, noEnv); err == nil {
+			if _, err := Load([]string{"-config", testkit.WriteFile(t, "c.yaml", body)}, noEnv); err == nil {
 				t.Fatal("accepted")
 			}
 		})

@@ -6,6 +6,8 @@ package testkit
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -56,4 +58,15 @@ func MustJSON(t testing.TB, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// WriteFile writes body to a file called name in a folder of the test's
+// own, removed when the test ends, and returns its path.
+func WriteFile(t testing.TB, name, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

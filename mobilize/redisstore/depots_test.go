@@ -204,11 +204,7 @@ func TestDepotRaceAcrossMatchers(t *testing.T) {
 // the need consumes the items.
 func TestNearestDepotWithStockAndTheDetour(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
-		ctx := context.Background()
-		clock := newTestClock()
-		st := newStore(t, b, clock)
-		rec := &recorder{}
-		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Now: clock.Now}, matchConfig())
+		ctx, clock, st, rec, svc := serviceCity(t, b)
 		emptyLat, _ := offset(yantaiLat, yantaiLng, 0, -100)
 		northLat, _ := offset(yantaiLat, yantaiLng, 0, 800)
 		farLat, _ := offset(yantaiLat, yantaiLng, 0, 3000)
@@ -416,11 +412,7 @@ func TestDepotBadInputChangesNothing(t *testing.T) {
 // completing it takes them off the shelf.
 func TestStaffedNeedShortOfItemsGetsThemLater(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
-		ctx := context.Background()
-		clock := newTestClock()
-		st := newStore(t, b, clock)
-		rec := &recorder{}
-		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Now: clock.Now}, matchConfig())
+		ctx, clock, st, rec, svc := serviceCity(t, b)
 		putDepot(t, st, "d", yantaiLat+0.001, yantaiLng, nil)
 		enrollAt(t, st, clock, "v", mobilize.RoleVolunteer, 1, yantaiLat, yantaiLng+0.001)
 		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 2, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),

@@ -53,15 +53,29 @@ func relocate(t testing.TB, st *Store, clock *testClock, id mobilize.ResponderID
 
 const c1Lat, c1Lng = 37.46, 121.43 // the middle of community c1
 
+// escalationCity is a store holding the linkage fixture, a recorder and
+// a service whose escalator runs on cfg; build, when given, makes the
+// escalator instead (a test that wraps its store).
+func escalationCity(t *testing.T, b redistest.Backend, cfg mobilize.EscalationConfig,
+	build func(*Store, *recorder, *testClock, mobilize.EscalationConfig) *mobilize.Escalator) (context.Context, *testClock, *Store, *recorder, *mobilize.Service) {
+	t.Helper()
+	clock := newTestClock()
+	st := newStore(t, b, clock)
+	linkageFixture(t, st)
+	rec := &recorder{}
+	var esc *mobilize.Escalator
+	if build != nil {
+		esc = build(st, rec, clock, cfg)
+	} else {
+		esc = mobilize.NewEscalator(st, rec, cfg, clock.Now)
+	}
+	svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Escalator: esc, Now: clock.Now}, matchConfig())
+	return context.Background(), clock, st, rec, svc
+}
+
 func TestUnfillableNeedEscalatesThroughEveryTierOnTheClock(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
-		ctx := context.Background()
-		clock := newTestClock()
-		st := newStore(t, b, clock)
-		linkageFixture(t, st)
-		rec := &recorder{}
-		esc := mobilize.NewEscalator(st, rec, mobilize.EscalationConfig{Goals: mobilize.DefaultEscalationGoals()}, clock.Now)
-		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Escalator: esc, Now: clock.Now}, matchConfig())
+		ctx, clock, st, rec, svc := escalationCity(t, b, mobilize.EscalationConfig{Goals: mobilize.DefaultEscalationGoals()}, nil)
 		// The only volunteer belongs to no organisation: the city pool.
 		lat, lng := offset(c1Lat, c1Lng, 300, 0)
 		enrollAt(t, st, clock, "free", mobilize.RoleVolunteer, 1, lat, lng)
@@ -139,13 +153,7 @@ func TestUnfillableNeedEscalatesThroughEveryTierOnTheClock(t *testing.T) {
 
 func TestPartnerVolunteerFillsTheNeedAfterEscalation(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
-		ctx := context.Background()
-		clock := newTestClock()
-		st := newStore(t, b, clock)
-		linkageFixture(t, st)
-		rec := &recorder{}
-		escalator := mobilize.NewEscalator(st, rec, mobilize.EscalationConfig{Goals: [4]time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour}}, clock.Now)
-		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Escalator: escalator, Now: clock.Now}, matchConfig())
+		ctx, clock, st, rec, svc := escalationCity(t, b, mobilize.EscalationConfig{Goals: [4]time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour}}, nil)
 		// Nearer people are out of scope until later steps: a street
 		// neighbour (step 3), a district organisation (4), a far team (5).
 		people := []struct {
@@ -214,13 +222,7 @@ func TestPartnerVolunteerFillsTheNeedAfterEscalation(t *testing.T) {
 
 func TestOperatorEscalatesByHand(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
-		ctx := context.Background()
-		clock := newTestClock()
-		st := newStore(t, b, clock)
-		linkageFixture(t, st)
-		rec := &recorder{}
-		escalator := mobilize.NewEscalator(st, rec, mobilize.EscalationConfig{Goals: mobilize.DefaultEscalationGoals()}, clock.Now)
-		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Escalator: escalator, Now: clock.Now}, matchConfig())
+		ctx, clock, st, rec, svc := escalationCity(t, b, mobilize.EscalationConfig{Goals: mobilize.DefaultEscalationGoals()}, nil)
 		lat, lng := offset(c1Lat, c1Lng, 100, 0)
 		member(t, st, clock, "neighbour", "team-c2", lat, lng)
 		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 4, Category: "shopping", Point: mustPoint(t, c1Lat, c1Lng),
@@ -263,13 +265,7 @@ func TestOperatorEscalatesByHand(t *testing.T) {
 // and no further.
 func TestEmptyScopeWidensAtOnce(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
-		ctx := context.Background()
-		clock := newTestClock()
-		st := newStore(t, b, clock)
-		linkageFixture(t, st)
-		rec := &recorder{}
-		escalator := mobilize.NewEscalator(st, rec, mobilize.EscalationConfig{Goals: mobilize.DefaultEscalationGoals(), WidenWhenEmpty: true}, clock.Now)
-		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Escalator: escalator, Now: clock.Now}, matchConfig())
+		ctx, clock, st, rec, svc := escalationCity(t, b, mobilize.EscalationConfig{Goals: mobilize.DefaultEscalationGoals(), WidenWhenEmpty: true}, nil)
 		for _, p := range []struct {
 			id    mobilize.ResponderID
 			org   string
@@ -319,15 +315,12 @@ func (uncounted) NoteEscalation(context.Context, mobilize.NeedID) error {
 // failure is reported, not returned.
 func TestEscalationStandsWhenItCannotBeCounted(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
-		ctx := context.Background()
-		clock := newTestClock()
-		st := newStore(t, b, clock)
-		linkageFixture(t, st)
-		rec := &recorder{}
-		esc := mobilize.NewEscalator(uncounted{st}, rec, mobilize.EscalationConfig{Goals: mobilize.DefaultEscalationGoals()}, clock.Now)
 		var failed []mobilize.NeedID
-		esc.OnCountFailed(func(id mobilize.NeedID, err error) { failed = append(failed, id) })
-		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Escalator: esc, Now: clock.Now}, matchConfig())
+		ctx, _, _, rec, svc := escalationCity(t, b, mobilize.EscalationConfig{Goals: mobilize.DefaultEscalationGoals()}, func(st *Store, rec *recorder, clock *testClock, cfg mobilize.EscalationConfig) *mobilize.Escalator {
+			esc := mobilize.NewEscalator(uncounted{st}, rec, cfg, clock.Now)
+			esc.OnCountFailed(func(id mobilize.NeedID, err error) { failed = append(failed, id) })
+			return esc
+		})
 		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 4, Category: "shopping", Point: mustPoint(t, c1Lat, c1Lng),
 			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
 		if _, got, err := svc.Escalate(ctx, n.ID); err != nil || got.Step != 1 {

@@ -14,32 +14,15 @@ import (
 
 	"github.com/liandong/liandong/internal/redistest"
 	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/mobilizetest"
 )
 
-// recorder is an event sink that keeps everything.
-type recorder struct {
-	mu     sync.Mutex
-	events []mobilize.Event
-}
-
-func (r *recorder) Emit(_ context.Context, e mobilize.Event) {
-	r.mu.Lock()
-	r.events = append(r.events, e)
-	r.mu.Unlock()
-}
+// recorder is the shared event recorder, with the questions these tests
+// ask of it.
+type recorder struct{ mobilizetest.Recorder }
 
 // eventsOf returns the recorded events of one type, in order.
-func eventsOf[T mobilize.Event](r *recorder) []T {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []T
-	for _, e := range r.events {
-		if t, ok := e.(T); ok {
-			out = append(out, t)
-		}
-	}
-	return out
-}
+func eventsOf[T mobilize.Event](r *recorder) []T { return mobilizetest.EventsOf[T](&r.Recorder, nil) }
 
 // offers returns the offers sent to a responder, in order: each is an
 // offer message in their inbox.
@@ -67,6 +50,17 @@ func (r *recorder) assignments(to mobilize.ResponderID) []mobilize.TeamStaffed {
 	return out
 }
 
+// serviceCity is a fresh store on b, a recorder and a service over them
+// with the tests' matching settings.
+func serviceCity(t *testing.T, b redistest.Backend) (context.Context, *testClock, *Store, *recorder, *mobilize.Service) {
+	t.Helper()
+	clock := newTestClock()
+	st := newStore(t, b, clock)
+	rec := &recorder{}
+	svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Now: clock.Now}, matchConfig())
+	return context.Background(), clock, st, rec, svc
+}
+
 func matchConfig() mobilize.MatchConfig {
 	cfg := mobilize.DefaultMatchConfig()
 	cfg.OfferTTL, cfg.StartRadiusMeters, cfg.MaxRadiusMeters = time.Minute, 1000, 5000
@@ -75,11 +69,7 @@ func matchConfig() mobilize.MatchConfig {
 
 func TestServiceStaffsATeamLedByItsSocialWorker(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
-		ctx := context.Background()
-		clock := newTestClock()
-		st := newStore(t, b, clock)
-		rec := &recorder{}
-		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Now: clock.Now}, matchConfig())
+		ctx, clock, st, rec, svc := serviceCity(t, b)
 		// Volunteers nearer than the social worker; one volunteer lacks the skill.
 		enrollAt(t, st, clock, "v1", mobilize.RoleVolunteer, 1, yantaiLat+0.001, yantaiLng)
 		enrollAt(t, st, clock, "v2", mobilize.RoleVolunteer, 1, yantaiLat+0.002, yantaiLng)
@@ -161,11 +151,7 @@ func TestUrgentNeedGetsTheOnlyReachablePerson(t *testing.T) {
 
 func TestShortfallReasons(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
-		ctx := context.Background()
-		clock := newTestClock()
-		st := newStore(t, b, clock)
-		rec := &recorder{}
-		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Now: clock.Now}, matchConfig())
+		ctx, clock, st, rec, svc := serviceCity(t, b)
 		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 3, Category: "elderly_checkin", Point: mustPoint(t, yantaiLat, yantaiLng),
 			Team: []mobilize.TeamSlot{{Role: mobilize.RoleCommunityWorker, Count: 1}}})
 		mustTick(t, svc)
@@ -411,11 +397,7 @@ func checkInvariants(t *testing.T, rdb *redis.Client, maxOf map[mobilize.Respond
 // work is credited as hours served today.
 func TestFatigueSpreadsTheLoad(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
-		ctx := context.Background()
-		clock := newTestClock()
-		st := newStore(t, b, clock)
-		rec := &recorder{}
-		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Now: clock.Now}, matchConfig())
+		ctx, clock, st, rec, svc := serviceCity(t, b)
 		lat100, lng := offset(yantaiLat, yantaiLng, 0, 100)
 		enrollAt(t, st, clock, "near", mobilize.RoleVolunteer, 1, lat100, lng)
 		first := mustCreateNeed(t, svc, mobilize.Need{Urgency: 3, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
