@@ -4,6 +4,7 @@ package web_test
 // day, and the data store restarting under a console and a phone.
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"testing"
@@ -26,14 +27,7 @@ func TestBrowserResponderSessionRenews(t *testing.T) {
 	const sessionTTL = 12 * time.Second
 	allocCtx := startBrowser(t, 412, 860, 90*time.Second)
 	base, admin := browserServer(t, func(c *server.Config) { c.Auth.SessionTTL = sessionTTL })
-	var r struct{ ID, Token string }
-	admin.Call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer"}, &r)
-	testkit.Client{T: t, Base: base, Token: r.Token}.Call("PUT", "/api/v1/responders/"+r.ID+"/location",
-		map[string]float64{"lat": 37.4631, "lng": 121.4481}, nil)
-
-	phone := newTab(t, allocCtx, "respond")
-	phone.do(t, "open the link", chromedp.Navigate(base+"/respond#token="+r.Token))
-	phone.waitFor(t, "the socket", `document.body.dataset.connected === '1'`)
+	phone := phoneOnline(t, allocCtx, base, admin)
 	const token = `JSON.parse(sessionStorage.getItem('liandong.respond.session')).token`
 	first := phone.eval(t, token)
 	firstEnds := time.Now().Add(sessionTTL)
@@ -106,14 +100,7 @@ func TestBrowserPhoneKeepsAnOfferThroughAnOutage(t *testing.T) {
 		c.Redis, c.Auth = real.Redis, real.Auth
 		c.Offers.TTL = 5 * time.Minute
 	})
-	var r struct{ ID, Token string }
-	admin.Call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer"}, &r)
-	testkit.Client{T: t, Base: base, Token: r.Token}.Call("PUT", "/api/v1/responders/"+r.ID+"/location",
-		map[string]float64{"lat": 37.4631, "lng": 121.4481}, nil)
-
-	phone := newTab(t, allocCtx, "respond")
-	phone.do(t, "open the link", chromedp.Navigate(base+"/respond#token="+r.Token))
-	phone.waitFor(t, "the socket", `document.body.dataset.connected === '1'`)
+	phone := phoneOnline(t, allocCtx, base, admin)
 	admin.Call("POST", "/api/v1/needs", map[string]any{"lat": 37.4630, "lng": 121.4480, "category": "welfare_check", "urgency": 2,
 		"team": []map[string]any{{"role": "volunteer", "count": 1}}}, nil)
 	phone.waitFor(t, "the offer", `document.querySelector('.offer-card button.accept')`)
@@ -138,4 +125,17 @@ func TestBrowserPhoneKeepsAnOfferThroughAnOutage(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 	}
+}
+
+// phoneOnline registers a volunteer near the test's needs, places them,
+// and opens their phone page until its socket is up.
+func phoneOnline(t *testing.T, allocCtx context.Context, base string, admin testkit.Client) *tab {
+	t.Helper()
+	r := servertest.Register(t, admin, "Wang Fang", "volunteer")
+	testkit.Client{T: t, Base: base, Token: r.Token}.Call("PUT", "/api/v1/responders/"+r.ID+"/location",
+		map[string]float64{"lat": 37.4631, "lng": 121.4481}, nil)
+	phone := newTab(t, allocCtx, "respond")
+	phone.do(t, "open the link", chromedp.Navigate(base+"/respond#token="+r.Token))
+	phone.waitFor(t, "the socket", `document.body.dataset.connected === '1'`)
+	return phone
 }
