@@ -167,6 +167,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		b = []byte(`{"error":{"code":"internal","message":"internal error; the request may be retried"}}`)
 	}
 	w.Header().Set("Content-Type", "application/json")
+	// A browser must not guess another type for an answer that echoes
+	// what a client sent (names, descriptions).
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
 	w.WriteHeader(status)
 	w.Write(append(b, '\n'))

@@ -34,6 +34,19 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 	return m
 }
 
+// methodLabel is the method as a metrics label: one of the methods HTTP
+// defines, or "other". A client chooses the method string, and any
+// string it sends would otherwise become a new series held in memory for
+// the life of the process.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
+}
+
 // statusRecorder remembers the status code written through it.
 type statusRecorder struct {
 	http.ResponseWriter
@@ -72,7 +85,7 @@ func instrument(next *http.ServeMux, m *httpMetrics) http.Handler {
 		if code == 0 {
 			code = http.StatusOK
 		}
-		m.requests.WithLabelValues(route, r.Method, strconv.Itoa(code)).Inc()
+		m.requests.WithLabelValues(route, methodLabel(r.Method), strconv.Itoa(code)).Inc()
 		m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 	})
 }

@@ -35,18 +35,23 @@ func (c *Clock) Now() time.Time { return time.UnixMilli(c.ms.Load()).UTC() }
 func (c *Clock) Advance(d time.Duration) { c.ms.Add(d.Milliseconds()) }
 
 // WaitFor polls cond until it holds, failing the test after timeout (10 s
-// when zero): what the test waits for is named in the failure.
+// when zero): what the test waits for is named in the failure. It polls
+// every 2 ms at first and backs off to every 50 ms.
 func WaitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
 	deadline := time.Now().Add(timeout)
+	// Quick at first, then gentler: a condition that asks a server over
+	// HTTP must not trip its rate limits while it waits.
+	pause := 2 * time.Millisecond
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out after %v waiting for %s", timeout, what)
 		}
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(pause)
+		pause = min(2*pause, 50*time.Millisecond)
 	}
 }
 
