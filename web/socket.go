@@ -9,11 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
-	"github.com/liandong/liandong/geo"
 	"github.com/liandong/liandong/mobilize"
-	"github.com/liandong/liandong/mobilize/notify"
 	"github.com/liandong/liandong/realtime"
 	"github.com/liandong/liandong/realtime/wire"
 )
@@ -24,12 +23,17 @@ type SocketDeps struct {
 	Hub *realtime.Hub
 	Log *zap.Logger
 	Now func() time.Time
+	// Console bounds consoles' subscriptions (subscribe.go); Registerer,
+	// when set, gets their counter.
+	Console    ConsoleLimits
+	Registerer prometheus.Registerer
 }
 
 // socketHandler handles client messages of responder and operator sockets.
 type socketHandler struct {
 	SocketDeps
-	actions responderActions
+	actions   responderActions
+	viewports *viewports
 }
 
 func clientErr(code, format string, args ...any) *realtime.ClientError {
@@ -74,20 +78,7 @@ func (h *socketHandler) handle(ctx context.Context, s *realtime.Session, id Iden
 		if env.Type != wire.TypeSubscribe {
 			return realtime.UnknownType(env.Type)
 		}
-		var m wire.Subscribe
-		if err := decodeData(env.Data, &m); err != nil {
-			return err
-		}
-		if len(m.BBox) != 4 {
-			return clientErr("invalid_message", "bbox must be [minLng,minLat,maxLng,maxLat]")
-		}
-		box, err := geo.NewBBox(m.BBox[0], m.BBox[1], m.BBox[2], m.BBox[3])
-		if err != nil {
-			return clientErr("invalid_message", "bbox: %v", err)
-		}
-		chs := notify.ViewportChannels(box)
-		s.SetChannels(chs)
-		return send(s, wire.Subscribed{BBox: m.BBox, Channels: len(chs)})
+		return h.viewports.subscribe(ctx, s, id, env.Data)
 	}
 	rid := mobilize.ResponderID(id.Subject)
 	switch env.Type {
@@ -231,7 +222,7 @@ func (a *API) WebsocketHandler(d SocketDeps) http.Handler {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	base := &socketHandler{SocketDeps: d, actions: a.actions}
+	base := &socketHandler{SocketDeps: d, actions: a.actions, viewports: newViewports(a.needs.app, d)}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok := bearerToken(r)
 		if tok == "" {

@@ -55,12 +55,18 @@ type RecognitionConfig struct {
 	SigningKey string `yaml:"signing_key"`
 }
 
-// ConsoleConfig chooses the console's basemap.
+// ConsoleConfig chooses the console's basemap and bounds its live
+// subscriptions.
 type ConsoleConfig struct {
 	// TileURL replaces the offline basemap with raster tiles
 	// (https://host/{z}/{x}/{y}.png); empty keeps the built-in coastline.
 	TileURL         string `yaml:"tile_url"`
 	TileAttribution string `yaml:"tile_attribution"`
+	// MaxBoxKm2 is the largest map box a console socket may subscribe
+	// to; SubscribesPerMinute how many subscribe messages one socket may
+	// send a minute.
+	MaxBoxKm2           float64 `yaml:"max_box_km2"`
+	SubscribesPerMinute int     `yaml:"subscribes_per_minute"`
 }
 
 // LogConfig chooses the zap level and encoding.
@@ -134,6 +140,7 @@ func Default() Config {
 	c.Escalation = defaultEscalation()
 	c.Recognition = RecognitionConfig{FeedbackTTL: mobilize.DefaultFeedbackTTL, HoursCap: mobilize.DefaultHoursCap}
 	c.Auth.SessionTTL = api.SessionTokenTTL
+	c.Console.MaxBoxKm2, c.Console.SubscribesPerMinute = web.DefaultMaxBoxKm2, web.DefaultSubscribesPerMinute
 	return c
 }
 
@@ -197,6 +204,9 @@ func (c Config) Validate() error {
 	}
 	if c.HTTP.ShutdownTimeout <= 0 || c.HTTP.MaxBodyBytes <= 0 {
 		errs = append(errs, errors.New("http.shutdown_timeout and http.max_body_bytes: must be positive"))
+	}
+	if c.Console.MaxBoxKm2 <= 0 || c.Console.SubscribesPerMinute <= 0 {
+		errs = append(errs, errors.New("console.max_box_km2 and console.subscribes_per_minute: must be positive"))
 	}
 	errs = append(errs, c.Escalation.validate())
 	errs = append(errs, c.Recognition.validate()...)

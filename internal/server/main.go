@@ -86,7 +86,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("websocket hub: %w", err)
 	}
 	events := m.log.Named("events")
-	m.notifier = notify.New(m.hub, notify.Options{Logger: events, Registerer: m.registry})
+	m.notifier = notify.New(m.hub, notify.Options{Logger: events, Registerer: m.registry, Scopes: m.store})
 	var sink mobilize.EventSink = m.notifier
 	if m.hooks.Events != nil {
 		sink = tee{m.notifier, m.hooks.Events}
@@ -122,7 +122,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := web.RegisterPages(srv, m.cfg.pageOptions()); err != nil {
 		return err
 	}
-	srv.Handle("GET /ws", api.WebsocketHandler(web.SocketDeps{Hub: m.hub, Log: m.log.Named("ws")}))
+	srv.Handle("GET /ws", api.WebsocketHandler(web.SocketDeps{Hub: m.hub, Log: m.log.Named("ws"), Console: m.cfg.consoleLimits(), Registerer: m.registry}))
 
 	ln, err := net.Listen("tcp", m.cfg.Listen)
 	if err != nil {

@@ -43,3 +43,8 @@ func (c Config) apiOptions() web.APIOptions {
 func (c Config) pageOptions() web.PageOptions {
 	return web.PageOptions{TileURL: c.Console.TileURL, TileAttribution: c.Console.TileAttribution}
 }
+
+// consoleLimits bound the console sockets' subscriptions.
+func (c Config) consoleLimits() web.ConsoleLimits {
+	return web.ConsoleLimits{MaxBoxKm2: c.Console.MaxBoxKm2, SubscribesPerMinute: c.Console.SubscribesPerMinute}
+}

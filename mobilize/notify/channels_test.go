@@ -7,19 +7,22 @@ import (
 	"github.com/paulmach/orb"
 
 	"github.com/liandong/liandong/geo"
+	"github.com/liandong/liandong/mobilize"
 )
 
 // A console whose box holds a place hears the events published there, and
-// a console looking elsewhere shares only ChannelAll with them.
+// a console looking elsewhere shares no channel with them: no event goes
+// to every console.
 func TestViewportHearsTheEventsInside(t *testing.T) {
 	p := orb.Point{121.4479, 37.4638}
-	events := EventChannels(p)
-	if len(events) != len(channelResolutions)+1 || events[len(events)-1] != ChannelAll {
-		t.Fatalf("event channels %v: want one per resolution and %q", events, ChannelAll)
+	everyone := Audience{Orgs: []string{"org-a"}, Areas: []mobilize.AreaID{"zhifu-1"}, OrgAreas: []OrgArea{{Org: "org-a", Area: "zhifu-1"}}}
+	events := EventChannels(p, everyone)
+	if len(events) != 4*len(channelResolutions) {
+		t.Fatalf("event channels %v: want one per resolution and scope", events)
 	}
-	shared := func(box geo.BBox) []string {
+	shared := func(box geo.BBox, v Viewer) []string {
 		var out []string
-		for _, c := range ViewportChannels(box) {
+		for _, c := range ViewportChannels(box, v) {
 			if slices.Contains(events, c) {
 				out = append(out, c)
 			}
@@ -30,17 +33,68 @@ func TestViewportHearsTheEventsInside(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := shared(city); len(got) < 2 {
-		t.Fatalf("a box around the event shares %v with it, want a cell besides %q", got, ChannelAll)
-	}
-	far, err := geo.NewBBox(2.2, 48.8, 2.4, 48.9)
+	far, err := geo.NewBBox(121.9, 37.5, 121.901, 37.501) // 100 m, 40 km away
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := shared(far); !slices.Equal(got, []string{ChannelAll}) {
-		t.Fatalf("a box far away shares %v with the event, want only %q", got, ChannelAll)
+	for _, v := range []Viewer{{All: true}, {Org: "org-a"}, {Org: "org-b", Home: "zhifu-1"}, {Org: "org-a", Home: "zhifu-1"}} {
+		if got := shared(city, v); len(got) == 0 {
+			t.Fatalf("%+v: a box around the event shares no channel with it", v)
+		}
+		if got := shared(far, v); len(got) != 0 {
+			t.Fatalf("%+v: a box far away shares %v with the event, want none", v, got)
+		}
 	}
-	if got := EventChannels(orb.Point{}); got != nil {
-		t.Fatalf("a point that is no place: %v, want none (the sink publishes it on %q)", got, ChannelAll)
+	if got := ViewportChannels(city, Viewer{}); got != nil {
+		t.Fatalf("a viewer who is neither staff nor an organisation's subscribes to %d channels, want none", len(got))
+	}
+	if got := EventChannels(orb.Point{}, everyone); got != nil {
+		t.Fatalf("a point that is no place: %v, want none", got)
+	}
+}
+
+// An operator's channels are the plain cells; a coordinator's are its
+// scopes' and never the plain cells, so it cannot hear what is not its
+// own by subscribing.
+func TestCoordinatorChannelsAreScoped(t *testing.T) {
+	box, err := geo.NewBBox(121.3, 37.4, 121.5, 37.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := ViewportChannels(box, Viewer{All: true})
+	co := ViewportChannels(box, Viewer{Org: "org-a", Home: "zf-s"})
+	if len(op) == 0 || len(co) != 3*len(op) {
+		t.Fatalf("operator %d channels, coordinator %d: want 3 scopes of the same cells", len(op), len(co))
+	}
+	for _, c := range co {
+		if slices.Contains(op, c) {
+			t.Fatalf("a coordinator subscribes to the operators' channel %s", c)
+		}
+	}
+	if got := ViewportChannels(box, Viewer{Org: "org-a"}); len(got) != len(op) {
+		t.Fatalf("a coordinator without a home area: %d channels, want its organisation's %d", len(got), len(op))
+	}
+}
+
+// BenchmarkViewportChannels measures the largest box a console may
+// subscribe to by default (web.DefaultMaxBoxKm2, 150,000 km²: about 4°
+// of longitude by 3.8° of latitude at Yantai), for an operator and a
+// coordinator.
+func BenchmarkViewportChannels(b *testing.B) {
+	box, err := geo.NewBBox(119.3, 35.6, 123.3, 39.4)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		v    Viewer
+	}{{"operator", Viewer{All: true}}, {"coordinator", Viewer{Org: "org-a", Home: "zf-s"}}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if len(ViewportChannels(box, c.v)) == 0 {
+					b.Fatal("no channels")
+				}
+			}
+		})
 	}
 }

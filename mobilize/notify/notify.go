@@ -60,6 +60,9 @@ type Options struct {
 	// growing by as much each attempt up to a second.
 	GiveUpAfter time.Duration
 	Backoff     time.Duration
+	// Scopes tells coordinators apart (audience.go); nil: console events
+	// reach operators and admins only.
+	Scopes Scopes
 }
 
 // Notifier is the event sink that talks to the hub.
@@ -88,6 +91,7 @@ type delivery struct {
 	to    mobilize.ResponderID
 	msg   message
 	point orb.Point // where a console event happened
+	about about     // whom a console event concerns
 }
 
 // New starts a notifier's workers; Close stops them.
@@ -150,7 +154,7 @@ func (n *Notifier) Emit(ctx context.Context, e mobilize.Event) {
 		}
 		if nt.event != nil {
 			typ = nt.event.Type()
-			ds = append(ds, delivery{key: nt.key, msg: nt.event, point: nt.point})
+			ds = append(ds, delivery{key: nt.key, msg: nt.event, point: nt.point, about: nt.about})
 		}
 		n.events.WithLabelValues(typ, msg).Inc()
 	}
@@ -213,12 +217,15 @@ func (n *Notifier) enqueue(ctx context.Context, d delivery) bool {
 // retry is set (on a worker), console events never.
 func (n *Notifier) send(ctx context.Context, d delivery, retry bool) {
 	if d.to == "" {
-		channels := EventChannels(d.point)
-		if len(channels) == 0 {
-			channels = []string{ChannelAll}
-		}
 		pctx, cancel := context.WithTimeout(ctx, publishTimeout)
 		defer cancel()
+		point, aud := n.audience(pctx, d)
+		channels := EventChannels(point, aud)
+		if len(channels) == 0 {
+			// Nothing without a place goes to every console.
+			n.log.Warn("console event has no place; not published", zap.String("type", d.msg.Type()))
+			return
+		}
 		if err := n.hub.Publish(pctx, channels, d.msg.Type(), d.msg); err != nil {
 			n.log.Warn("console event not published", zap.String("type", d.msg.Type()), zap.Error(err))
 		}

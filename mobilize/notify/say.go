@@ -21,9 +21,31 @@ type note struct {
 	event message
 	point orb.Point
 	key   string
+	about about
 
 	to    mobilize.ResponderID
 	inbox message
+}
+
+// about is what a console event concerns: a need, a person, or both. Who
+// may see the event follows from it (Notifier.audience): a need is seen by
+// coordinators of its organisation and of the areas holding its
+// community; a person by their organisation's coordinator; an event about
+// both (an offer) only by a coordinator who sees both.
+type about struct {
+	need      bool
+	needOrg   string
+	community mobilize.AreaID
+	// needID names a need the event does not carry (an answer): its
+	// place, organisation and community are read before publishing.
+	needID mobilize.NeedID
+	// person is the responder the event is about; their organisation is
+	// read before publishing.
+	person mobilize.ResponderID
+}
+
+func aboutNeed(n mobilize.Need) about {
+	return about{need: true, needOrg: n.OrgID, community: n.Community}
 }
 
 // Keys order console events: those of one need, or of one responder, are
@@ -41,13 +63,15 @@ func say(e mobilize.Event) []note {
 	switch e := e.(type) {
 	case mobilize.NeedCreated:
 		n := e.Need
-		return []note{console(needKey(n.ID), n.Point, wire.NeedCreated{
+		return []note{console(needKey(n.ID), n.Point, aboutNeed(n), wire.NeedCreated{
 			NeedID: string(n.ID), Lat: n.Point.Lat(), Lng: n.Point.Lon(), Urgency: n.Urgency, Category: n.Category,
 			Status: string(n.Status), Slots: n.Slots(), Community: string(n.Community), At: rfc3339(n.CreatedAt),
 		})}
 	case mobilize.OfferSent:
 		n := e.Need
-		nt := console(needKey(n.ID), n.Point, wire.OfferSent{
+		at := aboutNeed(n.Need)
+		at.person = e.Responder
+		nt := console(needKey(n.ID), n.Point, at, wire.OfferSent{
 			NeedID: string(n.ID), Lat: n.Point.Lat(), Lng: n.Point.Lon(), OfferID: string(e.Offer),
 			ResponderID: string(e.Responder), Role: string(e.Role), ResponderLat: e.From.Lat(), ResponderLng: e.From.Lon(),
 			Reason: string(e.Reason), Urgency: n.Urgency, At: rfc3339(e.At),
@@ -59,8 +83,9 @@ func say(e mobilize.Event) []note {
 		}
 		return []note{nt}
 	case mobilize.OfferAnswered:
-		// No point: the console finds the offer by its id.
-		out := []note{console(needKey(e.Need), orb.Point{}, wire.OfferAnswered{
+		// The event carries no point: the notifier reads the need's place
+		// and scope before publishing it.
+		out := []note{console(needKey(e.Need), orb.Point{}, about{need: true, needID: e.Need, person: e.Responder}, wire.OfferAnswered{
 			NeedID: string(e.Need), OfferID: string(e.Offer), ResponderID: string(e.Responder), State: string(e.State), At: rfc3339(e.At),
 		})}
 		if e.State == mobilize.AssignExpired {
@@ -77,19 +102,19 @@ func say(e mobilize.Event) []note {
 			out = append(out, withdrawal(w.Responder, w.OfferID, e.Need.ID, reason))
 		}
 		n := e.Need
-		return append(out, console(needKey(n.ID), n.Point, wire.NeedUpdated{
+		return append(out, console(needKey(n.ID), n.Point, aboutNeed(n), wire.NeedUpdated{
 			NeedID: string(n.ID), Lat: n.Point.Lat(), Lng: n.Point.Lon(), Status: string(e.Status), At: rfc3339(e.At),
 		}))
 	case mobilize.TeamStaffed:
 		return staffed(e)
 	case mobilize.TaskCompleted:
 		n := e.Need
-		return []note{console(needKey(n.ID), n.Point, wire.NeedCompleted{
+		return []note{console(needKey(n.ID), n.Point, aboutNeed(n), wire.NeedCompleted{
 			NeedID: string(n.ID), Lat: n.Point.Lat(), Lng: n.Point.Lon(), Status: string(mobilize.NeedCompleted), At: rfc3339(e.At),
 		})}
 	case mobilize.NeedEscalated:
 		n, step := e.Need, mobilize.EscalationSteps[e.Step]
-		return []note{console(needKey(n.ID), n.Point, wire.NeedEscalated{
+		return []note{console(needKey(n.ID), n.Point, aboutNeed(n.Need), wire.NeedEscalated{
 			NeedID: string(n.ID), Lat: n.Point.Lat(), Lng: n.Point.Lon(),
 			Step: e.Step, StepName: step.Name, Tier: string(step.Tier),
 			Manual: e.Reason == mobilize.EscalatedManually, Reason: string(e.Reason),
@@ -98,12 +123,12 @@ func say(e mobilize.Event) []note {
 		})}
 	case mobilize.NeedSupplied:
 		n, s := e.Need, e.Supplies
-		return []note{console(needKey(n.ID), n.Point, wire.NeedSupplied{
+		return []note{console(needKey(n.ID), n.Point, aboutNeed(n.Need), wire.NeedSupplied{
 			NeedID: string(n.ID), Lat: n.Point.Lat(), Lng: n.Point.Lon(),
 			DepotID: s.DepotID, DepotLat: s.DepotPoint.Lat(), DepotLng: s.DepotPoint.Lon(), At: rfc3339(e.At),
 		})}
 	case mobilize.ResponderMoved:
-		return []note{console(responderKey(e.Responder), e.Point, wire.ResponderMoved{
+		return []note{console(responderKey(e.Responder), e.Point, about{person: e.Responder}, wire.ResponderMoved{
 			ResponderID: string(e.Responder), Role: string(e.Role), Status: string(e.Status),
 			Lat: e.Point.Lat(), Lng: e.Point.Lon(), At: rfc3339(e.At),
 		})}
@@ -117,8 +142,8 @@ func say(e mobilize.Event) []note {
 	return nil
 }
 
-func console(key string, p orb.Point, ev message) note {
-	return note{event: ev, point: p, key: key}
+func console(key string, p orb.Point, a about, ev message) note {
+	return note{event: ev, point: p, key: key, about: a}
 }
 
 func withdrawal(to mobilize.ResponderID, offer mobilize.OfferID, need mobilize.NeedID, reason string) note {
@@ -143,7 +168,7 @@ func staffed(e mobilize.TeamStaffed) []note {
 	for _, w := range e.Withdrawn {
 		out = append(out, withdrawal(w.Responder, w.OfferID, n.ID, wire.WithdrawnFilled))
 	}
-	return append(out, console(needKey(n.ID), n.Point, wire.NeedStaffed{
+	return append(out, console(needKey(n.ID), n.Point, aboutNeed(n.Need), wire.NeedStaffed{
 		NeedID: string(n.ID), Lat: n.Point.Lat(), Lng: n.Point.Lon(), LeadID: string(n.LeadID), Team: team,
 		Status: string(n.Status), At: rfc3339(e.At),
 	}))

@@ -37,7 +37,7 @@ func fixture() mobilize.NeedState {
 const pickupJSON = `"pickup":{"depot_id":"north","lat":37.47,"lng":121.44,"items":[{"item":"medicine_kit","count":2}]}`
 
 // want is one expected hub call: to a responder's inbox, or published on
-// the channels of point (nil: ChannelAll only).
+// the operators' channels of point (and on scoped ones: audience_test.go).
 type want struct {
 	to    string
 	point *orb.Point
@@ -72,10 +72,10 @@ func TestEachEventOnTheWire(t *testing.T) {
 			{point: &needPoint, typ: "offer.sent", data: `{"need_id":"n1","lat":37.4638,"lng":121.4479,"offer_id":"o2","responder_id":"r2","role":"volunteer","responder_lat":0,"responder_lng":0,"reason":"operator_choice","urgency":2,` + atJSON + `}`},
 		}},
 		{"offer declined", mobilize.OfferAnswered{Need: "n1", Offer: "o1", Responder: "r1", State: mobilize.AssignDeclined, At: at}, []want{
-			{typ: "offer.answered", data: `{"need_id":"n1","offer_id":"o1","responder_id":"r1","state":"declined",` + atJSON + `}`},
+			{point: &needPoint, typ: "offer.answered", data: `{"need_id":"n1","offer_id":"o1","responder_id":"r1","state":"declined",` + atJSON + `}`},
 		}},
 		{"offer lapsed", mobilize.OfferAnswered{Need: "n1", Offer: "o1", Responder: "r1", State: mobilize.AssignExpired, At: at}, []want{
-			{typ: "offer.answered", data: `{"need_id":"n1","offer_id":"o1","responder_id":"r1","state":"expired",` + atJSON + `}`},
+			{point: &needPoint, typ: "offer.answered", data: `{"need_id":"n1","offer_id":"o1","responder_id":"r1","state":"expired",` + atJSON + `}`},
 			{to: "r1", typ: "offer_withdrawn", data: `{"offer_id":"o1","need_id":"n1","reason":"expired"}`},
 		}},
 		{"need cancelled", mobilize.NeedClosed{Need: open.Need, Status: mobilize.NeedCancelled, At: at,
@@ -120,7 +120,7 @@ func TestEachEventOnTheWire(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			hub := &fakeHub{}
-			n := New(hub, Options{})
+			n := New(hub, Options{Scopes: twoOrgs()})
 			n.Emit(context.Background(), c.event)
 			if err := n.Close(context.Background()); err != nil {
 				t.Fatal(err)
@@ -135,12 +135,9 @@ func TestEachEventOnTheWire(t *testing.T) {
 					t.Fatalf("no call %s %s %s among\n%s", w.to, w.typ, w.data, describe(got))
 				}
 				if w.to == "" {
-					chs := []string{ChannelAll}
-					if w.point != nil {
-						chs = EventChannels(*w.point)
-					}
-					if !slices.Equal(got[i].channels, chs) {
-						t.Fatalf("%s published on %v, want %v", w.typ, got[i].channels, chs)
+					chs := EventChannels(*w.point, Audience{})
+					if plain := operatorChannels(got[i].channels); !slices.Equal(plain, chs) {
+						t.Fatalf("%s published for operators on %v, want %v", w.typ, plain, chs)
 					}
 				}
 			}
