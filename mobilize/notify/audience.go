@@ -30,8 +30,13 @@ type Scopes interface {
 // than seeing what is not its own.
 func (n *Notifier) audience(ctx context.Context, d delivery) (orb.Point, Audience) {
 	a, p, sc := d.about, d.point, n.opts.Scopes
-	if sc == nil {
+	if sc == nil || a.operatorsOnly {
 		return p, Audience{}
+	}
+	if a.coordinatorsOnly {
+		p, aud := n.audience(ctx, delivery{msg: d.msg, point: d.point, about: about{need: a.need, needOrg: a.needOrg, community: a.community}})
+		aud.ScopedOnly = true
+		return p, aud
 	}
 	fail := func(what string, err error) (orb.Point, Audience) {
 		n.log.Warn("console event's audience not read; published to operators only",

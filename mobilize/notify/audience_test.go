@@ -144,7 +144,10 @@ func TestEventsReachOnlyTheConsolesThatMaySeeThem(t *testing.T) {
 		{"B's need in A's street", mobilize.NeedCreated{Need: ofB.Need}, []string{op, a, b}},
 		{"need in B's district", mobilize.NeedCreated{Need: inB.Need}, []string{op, b}},
 		{"A's need outside communities", mobilize.NeedCreated{Need: nowhere.Need}, []string{op, a}},
-		{"need in A's street staffed", mobilize.TeamStaffed{Need: inA, At: at}, []string{op, a}},
+		{"need in A's street staffed by A's and B's people", mobilize.TeamStaffed{Need: inA, At: at,
+			Team: []mobilize.Assignment{{ResponderID: "r1", Role: mobilize.RoleVolunteer}, {ResponderID: "r2", Role: mobilize.RoleVolunteer}}}, []string{op, a}},
+		{"B's need in B's district staffed by A's person", mobilize.TeamStaffed{Need: need("n5", "org-b", "laishan-1"), At: at,
+			Team: []mobilize.Assignment{{ResponderID: "r1", Role: mobilize.RoleVolunteer}}}, []string{op, b}},
 		{"need in B's district escalated", mobilize.NeedEscalated{Need: inB, Step: 1, At: at}, []string{op, b}},
 		{"need in B's district cancelled", mobilize.NeedClosed{Need: inB.Need, Status: mobilize.NeedCancelled, At: at}, []string{op, b}},
 		{"A's person moves", moved("r1"), []string{op, a}},
@@ -169,17 +172,31 @@ func TestEventsReachOnlyTheConsolesThatMaySeeThem(t *testing.T) {
 			if err := n.Close(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			var published [][]string
-			for _, call := range hub.recorded() {
-				if call.to == "" {
-					published = append(published, call.channels)
+			// Who hears any wording of the event; a coordinator never
+			// hears another organisation's person named (r1 is org-a's,
+			// r2 org-b's).
+			others := map[string]string{"coordinator A": `"r2"`, "coordinator B": `"r1"`}
+			heard := map[string]bool{}
+			calls := hub.recorded()
+			for _, call := range calls {
+				if call.to != "" {
+					continue
+				}
+				for _, who := range hears(t, city, call.channels) {
+					heard[who] = true
+					if other := others[who]; other != "" && strings.Contains(call.data, other) {
+						t.Fatalf("%s hears %s %s, naming another organisation's person", who, call.typ, call.data)
+					}
 				}
 			}
-			if len(published) != 1 {
-				t.Fatalf("%d console events published, want 1", len(published))
+			var got []string
+			for _, w := range viewers {
+				if heard[w.name] {
+					got = append(got, w.name)
+				}
 			}
-			if got := hears(t, city, published[0]); !slices.Equal(got, c.want) {
-				t.Fatalf("heard by %v, want %v (channels %v)", got, c.want, published[0])
+			if !slices.Equal(got, c.want) {
+				t.Fatalf("heard by %v, want %v\n%s", got, c.want, describe(calls))
 			}
 		})
 	}

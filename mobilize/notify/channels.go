@@ -46,6 +46,9 @@ type Audience struct {
 	Areas []mobilize.AreaID
 	// OrgAreas: coordinators of Org, when it is homed at Area.
 	OrgAreas []OrgArea
+	// ScopedOnly leaves out operators and admins: a wording of an event
+	// made for coordinators, operators getting another.
+	ScopedOnly bool
 }
 
 // OrgArea is an organisation homed at an area.
@@ -71,10 +74,12 @@ func areaScope(area mobilize.AreaID) string             { return "a/" + string(a
 func orgAreaScope(org string, a mobilize.AreaID) string { return "oa/" + org + "/" + string(a) + "/" }
 
 // scopes lists the channel prefixes an event for a is published under:
-// "" (operators) first.
+// "" (operators) first, unless ScopedOnly.
 func (a Audience) scopes() []string {
 	out := make([]string, 0, 1+len(a.Orgs)+len(a.Areas)+len(a.OrgAreas))
-	out = append(out, "")
+	if !a.ScopedOnly {
+		out = append(out, "")
+	}
 	for _, o := range a.Orgs {
 		if o != "" {
 			out = append(out, orgScope(o))

@@ -156,7 +156,9 @@ func (n *Notifier) Emit(ctx context.Context, e mobilize.Event) {
 			typ = nt.event.Type()
 			ds = append(ds, delivery{key: nt.key, msg: nt.event, point: nt.point, about: nt.about})
 		}
-		n.events.WithLabelValues(typ, msg).Inc()
+		if !nt.variant {
+			n.events.WithLabelValues(typ, msg).Inc()
+		}
 	}
 	n.mu.RLock()
 	if n.closed {

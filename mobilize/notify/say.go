@@ -22,6 +22,9 @@ type note struct {
 	point orb.Point
 	key   string
 	about about
+	// variant: another wording of an event already counted, for another
+	// audience.
+	variant bool
 
 	to    mobilize.ResponderID
 	inbox message
@@ -42,6 +45,9 @@ type about struct {
 	// person is the responder the event is about; their organisation is
 	// read before publishing.
 	person mobilize.ResponderID
+	// operatorsOnly and coordinatorsOnly narrow the audience to one side,
+	// for an event worded once for each.
+	operatorsOnly, coordinatorsOnly bool
 }
 
 func aboutNeed(n mobilize.Need) about {
@@ -168,10 +174,20 @@ func staffed(e mobilize.TeamStaffed) []note {
 	for _, w := range e.Withdrawn {
 		out = append(out, withdrawal(w.Responder, w.OfferID, n.ID, wire.WithdrawnFilled))
 	}
-	return append(out, console(needKey(n.ID), n.Point, aboutNeed(n.Need), wire.NeedStaffed{
+	// Operators see the team; the coordinators of the need see that it is
+	// staffed, not by whom: the team may be other organisations' people.
+	full := console(needKey(n.ID), n.Point, about{operatorsOnly: true}, wire.NeedStaffed{
 		NeedID: string(n.ID), Lat: n.Point.Lat(), Lng: n.Point.Lon(), LeadID: string(n.LeadID), Team: team,
 		Status: string(n.Status), At: rfc3339(e.At),
-	}))
+	})
+	scoped := aboutNeed(n.Need)
+	scoped.coordinatorsOnly = true
+	teamless := console(needKey(n.ID), n.Point, scoped, wire.NeedStaffed{
+		NeedID: string(n.ID), Lat: n.Point.Lat(), Lng: n.Point.Lon(), Team: []wire.TeamMember{},
+		Status: string(n.Status), At: rfc3339(e.At),
+	})
+	teamless.variant = true
+	return append(out, full, teamless)
 }
 
 // pickup says where to collect the need's items, when they wait at a depot.

@@ -41,8 +41,11 @@ const pickupJSON = `"pickup":{"depot_id":"north","lat":37.47,"lng":121.44,"items
 type want struct {
 	to    string
 	point *orb.Point
-	typ   string
-	data  string
+	// scopedOnly: the wording for coordinators, not on the operators'
+	// channels.
+	scopedOnly bool
+	typ        string
+	data       string
 }
 
 func TestEachEventOnTheWire(t *testing.T) {
@@ -96,6 +99,7 @@ func TestEachEventOnTheWire(t *testing.T) {
 			{to: "r2", typ: "assignment", data: `{"need_id":"n1","role":"volunteer","lead_id":"r1","team":[{"responder_id":"r1","role":"medic"},{"responder_id":"r2","role":"volunteer"}],"lat":37.4638,"lng":121.4479,"category":"medical_transport","description":"third floor",` + pickupJSON + `}`},
 			{to: "r3", typ: "offer_withdrawn", data: `{"offer_id":"o3","need_id":"n1","reason":"filled"}`},
 			{point: &needPoint, typ: "need.staffed", data: `{"need_id":"n1","lat":37.4638,"lng":121.4479,"lead_id":"r1","team":[{"responder_id":"r1","role":"medic"},{"responder_id":"r2","role":"volunteer"}],"status":"staffed",` + atJSON + `}`},
+			{point: &needPoint, scopedOnly: true, typ: "need.staffed", data: `{"need_id":"n1","lat":37.4638,"lng":121.4479,"lead_id":"","team":[],"status":"staffed",` + atJSON + `}`},
 		}},
 		{"task completed", mobilize.TaskCompleted{Need: n.Need, At: at}, []want{
 			{point: &needPoint, typ: "need.completed", data: `{"need_id":"n1","lat":37.4638,"lng":121.4479,"status":"completed",` + atJSON + `}`},
@@ -136,6 +140,9 @@ func TestEachEventOnTheWire(t *testing.T) {
 				}
 				if w.to == "" {
 					chs := EventChannels(*w.point, Audience{})
+					if w.scopedOnly {
+						chs = nil
+					}
 					if plain := operatorChannels(got[i].channels); !slices.Equal(plain, chs) {
 						t.Fatalf("%s published for operators on %v, want %v", w.typ, plain, chs)
 					}
