@@ -98,3 +98,20 @@ func BenchmarkViewportChannels(b *testing.B) {
 		})
 	}
 }
+
+// A box's area is measured on the sphere: a degree square is 12,364 km²
+// at the equator and shrinks with the cosine of the latitude.
+func TestBoxAreaKm2(t *testing.T) {
+	for _, c := range []struct {
+		box  geo.BBox
+		want float64
+	}{
+		{geo.BBox{MinLng: 0, MinLat: 0, MaxLng: 1, MaxLat: 1}, 12364},
+		{geo.BBox{MinLng: 121, MinLat: 37, MaxLng: 122, MaxLat: 38}, 9809},
+		{geo.BBox{MinLng: 121, MinLat: 37, MaxLng: 121, MaxLat: 38}, 0},
+	} {
+		if got := BoxAreaKm2(c.box); got < c.want-1 || got > c.want+1 {
+			t.Errorf("%+v: %.0f km², want %.0f", c.box, got, c.want)
+		}
+	}
+}
