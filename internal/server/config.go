@@ -310,6 +310,14 @@ var envSettings = []envSetting{
 		c.HTTP.MaxConnsPerAddress = n
 		return nil
 	}},
+	{"LIANDONG_MAX_SOCKETS_PER_STAFF", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("LIANDONG_MAX_SOCKETS_PER_STAFF: %w", err)
+		}
+		c.Realtime.MaxSocketsPerStaff = n
+		return nil
+	}},
 	{"LIANDONG_HANDSHAKES_PER_SECOND", func(c *Config, v string) error {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil {
