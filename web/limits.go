@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -34,42 +33,22 @@ func (a *API) admitHandshake(w http.ResponseWriter, r *http.Request) bool {
 // ReadBodyWithin gives every request that has a body d to deliver it, from
 // the moment its handler starts: a client that trickles a body (or stops
 // half-way) is cut off instead of holding the connection and a goroutine
-// forever. The deadline is lifted as soon as the body has been read, so
-// that a slow handler is not cut off in turn (net/http keeps reading the
-// connection in the background after the body, and a deadline there would
-// cancel the request's context). Requests without a body, websocket
-// upgrades among them, are left alone. d <= 0 turns it off.
+// forever. Once the body has been read to its end net/http lifts the
+// deadline itself (its background read of the connection starts with
+// none), so a handler slower than d still answers; a handler that leaves
+// the body unread is answered and the rest is discarded within d.
+// Requests without a body, websocket upgrades among them, are left alone.
+// d <= 0 turns it off.
 func ReadBodyWithin(d time.Duration, next http.Handler) http.Handler {
 	if d <= 0 {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
-			next.ServeHTTP(w, r)
-			return
-		}
-		rc := http.NewResponseController(w)
-		if err := rc.SetReadDeadline(time.Now().Add(d)); err == nil {
-			r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
+		if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// deadlineBody lifts the read deadline once the body is read to its end.
-type deadlineBody struct {
-	io.ReadCloser
-	rc   *http.ResponseController
-	done bool
-}
-
-func (b *deadlineBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err == io.EOF && !b.done {
-		b.done = true
-		_ = b.rc.SetReadDeadline(time.Time{})
-	}
-	return n, err
 }
 
 // LimitConnsPerAddress returns ln with at most max connections open at

@@ -2,14 +2,18 @@ package web
 
 import (
 	"context"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/liandong/liandong/internal/testkit"
@@ -94,4 +98,106 @@ func TestHandshakesLimitedPerAddress(t *testing.T) {
 			t.Fatalf("Retry-After %q", res.Header.Get("Retry-After"))
 		}
 	}
+}
+
+// TestBodyDeadlineLiftedOnceRead: a handler that has read its body may
+// take longer than the body timeout; its request is not cancelled (a
+// deadline left on the connection would cancel it from net/http's
+// background read, which today starts by lifting it) and its answer
+// arrives, also on a kept-alive connection.
+func TestBodyDeadlineLiftedOnceRead(t *testing.T) {
+	const timeout = 100 * time.Millisecond
+	ts := httptest.NewServer(ReadBodyWithin(timeout, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		select {
+		case <-r.Context().Done():
+			http.Error(w, "cancelled", 500)
+		case <-time.After(3 * timeout): // slow work, well past the body's deadline
+			w.Write(body)
+		}
+	})))
+	defer ts.Close()
+	for range 2 { // the second on the same keep-alive connection
+		res, err := http.Post(ts.URL, "text/plain", strings.NewReader("hello"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || string(got) != "hello" {
+			t.Fatalf("%d %q, want 200 hello", res.StatusCode, got)
+		}
+	}
+}
+
+// TestConnLimitListener: past max an address's connections are closed at
+// accept and counted; a closed connection (however often closed) frees
+// exactly one place.
+func TestConnLimitListener(t *testing.T) {
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	ln := LimitConnsPerAddress(raw, 2, reg)
+	defer ln.Close()
+	accepted := make(chan net.Conn, 10)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", raw.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	dial()
+	dial()
+	first, second := <-accepted, <-accepted
+	refusedConn := dial()
+	refusedConn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := refusedConn.Read(make([]byte, 1)); err == nil || os.IsTimeout(err) {
+		t.Fatalf("third connection: %v, want it closed", err)
+	}
+	first.Close()
+	first.Close() // frees one place, not two
+	dial()
+	<-accepted
+	over := dial()
+	over.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := over.Read(make([]byte, 1)); err == nil || os.IsTimeout(err) {
+		t.Fatalf("connection past the cap after a double close: %v, want it closed", err)
+	}
+	if n := counterValue(t, reg, "liandong_http_connections_refused_total"); n != 2 {
+		t.Fatalf("refused %v, want 2", n)
+	}
+	second.Close()
+}
+
+// counterValue reads one counter from reg.
+func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
 }

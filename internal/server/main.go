@@ -141,10 +141,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	// Slow and idle clients are cut off: headers and bodies must arrive in
 	// time, idle keep-alive connections close, an answer must be written
-	// in time. Bodies get their own deadline (ReadBodyWithin) rather than
-	// http.Server.ReadTimeout, which would stay on the connection while a
-	// slow handler runs. A websocket replaces the write deadline on every
-	// write and the read deadline with its pong wait, so neither ends it.
+	// in time. Bodies get a deadline of their own (ReadBodyWithin) rather
+	// than http.Server.ReadTimeout, so that the two bounds are set apart
+	// and a request without a body is bounded by its headers only. A
+	// websocket replaces the write deadline on every write and the read
+	// deadline with its pong wait, so neither ends it.
 	lim := m.cfg.serverLimits()
 	m.listener = ln
 	m.http = &http.Server{
