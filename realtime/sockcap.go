@@ -27,10 +27,12 @@ func (h *Hub) overCap(id Identity, open []*Session) []*Session {
 }
 
 // closeOverCap closes the sockets overCap chose, outside the hub's lock.
+// The log is the sampled one: a client reconnecting in a loop must not
+// flood it.
 func (h *Hub) closeOverCap(newer *Session, evict []*Session) {
 	for _, o := range evict {
 		h.stats.overCap.Add(1)
-		h.log.Info("socket cap reached: closing the oldest", o.fields(zap.Uint64("newer_session", newer.num),
+		h.sessionLog.Info("socket cap reached: closing the oldest", o.fields(zap.Uint64("newer_session", newer.num),
 			zap.Int("max_sockets", h.opts.MaxSockets[o.ident.Kind]))...)
 		o.close(CloseTooManySockets, ReasonTooManySockets)
 	}
