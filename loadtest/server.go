@@ -107,6 +107,13 @@ func startServer(ctx context.Context, o serverOptions) (*childServer, error) {
 	cmd.Env = append(serverEnv(os.Environ()),
 		"LIANDONG_ADMIN_PASSWORD="+s.password,
 		"LIANDONG_TOKEN_KEY="+randomHex(32),
+		// Every phone dials from this machine and the consoles share a
+		// few accounts: the limits per client address and per staff user,
+		// which keep one host or one account from holding a server, would
+		// stop the drill itself.
+		"LIANDONG_MAX_CONNS_PER_ADDRESS=0",
+		"LIANDONG_HANDSHAKES_PER_SECOND=-1",
+		"LIANDONG_MAX_SOCKETS_PER_STAFF=0",
 	)
 	if o.Redis != "" {
 		// A fresh key prefix: the drill's people and needs never mix with

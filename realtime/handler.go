@@ -101,4 +101,9 @@ const (
 	// CloseSlowClient: the client could not keep up with its send queue. It
 	// should reconnect with last_id; its inbox still has everything durable.
 	CloseSlowClient = 4000
+	// CloseTooManySockets: the user opened more sockets than allowed
+	// (HubOptions.MaxSockets) and this, their oldest, made room. The
+	// client should not reconnect on its own: another tab or device of the
+	// same person holds the newer socket.
+	CloseTooManySockets = 4001
 )

@@ -53,6 +53,10 @@ type HubOptions struct {
 	RateLimit RateLimit
 	// InboxTimeout bounds one inbox read or ack (default 5s).
 	InboxTimeout time.Duration
+	// MaxSockets caps the open sockets of one user id on this process, by
+	// Identity.Kind; a kind not listed, or 0, has no cap. A socket past the
+	// cap closes that user's oldest with CloseTooManySockets (sockcap.go).
+	MaxSockets map[string]int
 
 	// CheckOrigin decides cross-origin upgrades; nil allows only same-origin
 	// requests (and clients that send no Origin, i.e. not browsers).
@@ -335,8 +339,8 @@ func (s *Session) run() {
 // so that Shutdown's list of sessions is complete.
 func (h *Hub) register(s *Session) bool {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if h.closed {
+		h.mu.Unlock()
 		return false
 	}
 	if !h.pinging {
@@ -345,9 +349,12 @@ func (h *Hub) register(s *Session) bool {
 		go h.pingLoop()
 	}
 	old := h.users[s.ident.UserID]
+	evict := h.overCap(s.ident, old)
 	h.users[s.ident.UserID] = append(old[:len(old):len(old)], s)
 	s.registered = true
 	h.stats.connections.Add(1)
+	h.mu.Unlock()
+	h.closeOverCap(s, evict)
 	return true
 }
 

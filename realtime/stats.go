@@ -18,6 +18,7 @@ type Stats struct {
 	ClientErrors    uint64 // error messages sent
 	RateLimited     uint64 // client messages dropped by the rate limit
 	SlowDisconnects uint64 // sockets closed because their send queue was full
+	OverCapCloses   uint64 // oldest sockets closed because their user opened one past HubOptions.MaxSockets
 	PeakSendQueue   int64  // longest send queue seen (bounded by SendQueue)
 }
 
@@ -33,6 +34,7 @@ type counters struct {
 	clientErrors  atomic.Uint64
 	rateLimited   atomic.Uint64
 	slow          atomic.Uint64
+	overCap       atomic.Uint64
 	peakSendQueue atomic.Int64
 }
 
@@ -61,6 +63,7 @@ func (h *Hub) Stats() Stats {
 		ClientErrors:    c.clientErrors.Load(),
 		RateLimited:     c.rateLimited.Load(),
 		SlowDisconnects: c.slow.Load(),
+		OverCapCloses:   c.overCap.Load(),
 		PeakSendQueue:   c.peakSendQueue.Load(),
 	}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 
 	"github.com/paulmach/orb"
 
@@ -27,12 +28,22 @@ type responderApp interface {
 type responderActions struct {
 	app   responderApp
 	audit func(ctx context.Context, id Identity, action, target string, count int)
+	// locations limits location reports per responder, not per socket or
+	// token: one person's many sockets share one budget.
+	locations *limiterSet
 }
 
 // locate records the position in body ({"lat","lng"}) of responder rid.
 func (r responderActions) locate(ctx context.Context, id Identity, rid mobilize.ResponderID, body []byte) error {
 	pt, err := parseLocation(body)
 	if err != nil {
+		return err
+	}
+	if err := r.locations.allow(string(rid)); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			e.Message = "too many location reports for this responder (all their sockets and the API count together): report less often"
+		}
 		return err
 	}
 	if err := r.app.Locate(ctx, rid, pt); err != nil {

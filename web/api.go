@@ -163,7 +163,7 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 		idem: opts.Access, idemTTL: opts.IdempotencyTTL, idemWait: defaultIdemWait, maxBody: opts.MaxBodyBytes,
 	}
 	a.audit = &auditor{store: opts.Access, maxLen: opts.AuditMaxLen, log: log, now: opts.Now}
-	a.actions = responderActions{app: opts.Service, audit: a.audit.record}
+	a.actions = responderActions{app: opts.Service, audit: a.audit.record, locations: a.limits.location}
 
 	dummyHash, err := bcrypt.GenerateFromPassword([]byte(randomPassword()), opts.BcryptCost)
 	if err != nil {

@@ -67,7 +67,8 @@ func newEnv(t testing.TB, rdb redis.UniversalClient, opts ...func(*APIOptions)) 
 		Access: e.access, Service: e.svc,
 		TokenKey: []byte(testTokenKey), AdminPassword: testAdminPW, Logger: zap.NewNop(), Now: e.clock.Now,
 		BcryptCost: bcrypt.MinCost,
-		Limits:     RateLimits{AddressPerSecond: -1, TokenPerSecond: -1, StaffTokenPerSecond: -1, LoginPerSecond: -1},
+		Limits: RateLimits{AddressPerSecond: -1, TokenPerSecond: -1, StaffTokenPerSecond: -1, LoginPerSecond: -1,
+			HandshakePerSecond: -1, LocationPerSecond: -1},
 	}
 	for _, f := range opts {
 		f(&o)

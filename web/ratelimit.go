@@ -26,6 +26,17 @@ type RateLimits struct {
 	StaffTokenBurst     int     // default 1000
 	LoginPerSecond      float64 // logins per client address; default 1, against password guessing
 	LoginBurst          int     // default 10
+	// HandshakePerSecond bounds websocket handshakes per client address,
+	// each of which checks a token and replays an inbox; default 50. A
+	// carrier NAT address reconnecting thousands of phones after a blip
+	// spreads them over seconds (the clients back off with jitter).
+	HandshakePerSecond float64
+	HandshakeBurst     int // default 500
+	// LocationPerSecond bounds the location reports of one responder,
+	// whichever door (HTTP or any of their sockets) they come through;
+	// default 1, burst 10: a phone reports every few seconds at most.
+	LocationPerSecond float64
+	LocationBurst     int
 }
 
 func (l *RateLimits) defaults() {
@@ -41,11 +52,15 @@ func (l *RateLimits) defaults() {
 	fill(&l.TokenPerSecond, &l.TokenBurst, 50, 100)
 	fill(&l.StaffTokenPerSecond, &l.StaffTokenBurst, 500, 1000)
 	fill(&l.LoginPerSecond, &l.LoginBurst, 1, 10)
+	fill(&l.HandshakePerSecond, &l.HandshakeBurst, 50, 500)
+	fill(&l.LocationPerSecond, &l.LocationBurst, 1, 10)
 }
 
 // limiters are the API's limiter sets.
 type limiters struct {
 	address, token, staffToken, login *limiterSet
+	handshake                         *limiterSet // websocket upgrades per client address
+	location                          *limiterSet // location reports per responder id
 }
 
 func newLimiters(l RateLimits) *limiters {
@@ -54,6 +69,8 @@ func newLimiters(l RateLimits) *limiters {
 		token:      newLimiterSet(l.TokenPerSecond, l.TokenBurst),
 		staffToken: newLimiterSet(l.StaffTokenPerSecond, l.StaffTokenBurst),
 		login:      newLimiterSet(l.LoginPerSecond, l.LoginBurst),
+		handshake:  newLimiterSet(l.HandshakePerSecond, l.HandshakeBurst),
+		location:   newLimiterSet(l.LocationPerSecond, l.LocationBurst),
 	}
 }
 
@@ -137,10 +154,13 @@ func (s *limiterSet) allow(key string) error {
 // X-Forwarded-For is not trusted: behind a proxy every client shares the
 // proxy's budget, which is safe, where trusting the header would let
 // anyone choose their own.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+func clientAddr(r *http.Request) string { return addressKey(r.RemoteAddr) }
+
+// addressKey is clientAddr of a "host:port" remote address.
+func addressKey(remote string) string {
+	host, _, err := net.SplitHostPort(remote)
 	if err != nil {
-		host = r.RemoteAddr
+		host = remote
 	}
 	ip, err := netip.ParseAddr(host)
 	if err != nil {

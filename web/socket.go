@@ -144,6 +144,8 @@ func (h *socketHandler) domainErr(err error) error {
 		return clientErr("invalid_message", "%s", clientMessage(err))
 	case errors.Is(err, mobilize.ErrConflict):
 		return clientErr("conflict", "%s", lastPart(err))
+	case errors.Is(err, errRateLimited):
+		return clientErr(realtime.CodeRateLimited, "%s", clientMessage(err))
 	case errors.Is(err, mobilize.ErrUnavailable):
 		return clientErr("unavailable", "the data store is not answering; nothing was changed, send it again shortly")
 	}
@@ -224,6 +226,9 @@ func (a *API) WebsocketHandler(d SocketDeps) http.Handler {
 	}
 	base := &socketHandler{SocketDeps: d, actions: a.actions, viewports: newViewports(a.needs.app, d)}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !a.admitHandshake(w, r) {
+			return
+		}
 		tok := bearerToken(r)
 		if tok == "" {
 			writeSocketRefusal(w, http.StatusUnauthorized, "unauthenticated", "a bearer token or access_token parameter is required")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,6 +37,7 @@ type Config struct {
 	Matching MatchingConfig `yaml:"matching"`
 	Travel   geo.Speeds     `yaml:"travel"`
 	HTTP     HTTPConfig     `yaml:"http"`
+	Realtime RealtimeConfig `yaml:"realtime"`
 	Console  ConsoleConfig  `yaml:"console"`
 	// Areas and Escalation: the five-society linkage (linkage.go).
 	Areas      AreasConfig      `yaml:"areas"`
@@ -117,10 +119,43 @@ type MatchingConfig struct {
 	AlertBudgetPerHour int `yaml:"alert_budget_per_hour"`
 }
 
-// HTTPConfig bounds the HTTP server.
+// HTTPConfig bounds the HTTP server. The timeouts are sized for phones on
+// poor networks: a 64 KiB body at 10 kbit/s arrives in under a minute.
 type HTTPConfig struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	MaxBodyBytes    int64         `yaml:"max_body_bytes"`
+	// ReadHeaderTimeout bounds reading a request's headers.
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// BodyTimeout bounds reading a request's body, from when its handler
+	// starts; 0: no bound.
+	BodyTimeout time.Duration `yaml:"body_timeout"`
+	// WriteTimeout bounds a whole request, from its headers to the last
+	// byte of the answer; websockets set their own per write; 0: no bound.
+	WriteTimeout time.Duration `yaml:"write_timeout"`
+	// IdleTimeout closes a keep-alive connection idle this long.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// MaxConnsPerAddress caps the open connections (websockets included)
+	// of one client address (IPv6: one /64); 0: no cap.
+	MaxConnsPerAddress int `yaml:"max_conns_per_address"`
+}
+
+// RealtimeConfig bounds the websockets.
+type RealtimeConfig struct {
+	// MaxSocketsPerPerson caps one responder's open sockets (per process);
+	// the oldest is closed with 4001 to make room. 0: no cap.
+	MaxSocketsPerPerson int `yaml:"max_sockets_per_person"`
+	// MaxSocketsPerStaff is the same for a staff user's consoles, higher
+	// because a command centre opens one account on several screens.
+	MaxSocketsPerStaff int `yaml:"max_sockets_per_staff"`
+	// HandshakesPerSecond and HandshakeBurst bound websocket handshakes per
+	// client address; a negative rate turns the limit off.
+	HandshakesPerSecond float64 `yaml:"handshakes_per_second"`
+	HandshakeBurst      int     `yaml:"handshake_burst"`
+	// LocationPerSecond and LocationBurst bound one responder's location
+	// reports across all their sockets and the HTTP route; a negative
+	// rate turns the limit off.
+	LocationPerSecond float64 `yaml:"location_per_second"`
+	LocationBurst     int     `yaml:"location_burst"`
 }
 
 // Default is the configuration used when nothing is set anywhere.
@@ -136,7 +171,12 @@ func Default() Config {
 	c.Matching = MatchingConfig{Tick: match.Tick, StartRadiusMeters: match.StartRadiusMeters, MaxRadiusMeters: match.MaxRadiusMeters,
 		PenaltyUnreliable: match.PenaltyUnreliable, AlertBudgetPerHour: match.AlertBudgetPerHour}
 	c.Travel = match.Speeds
-	c.HTTP = HTTPConfig{ShutdownTimeout: 8 * time.Second, MaxBodyBytes: api.MaxBodyBytes}
+	c.HTTP = HTTPConfig{ShutdownTimeout: 8 * time.Second, MaxBodyBytes: api.MaxBodyBytes,
+		ReadHeaderTimeout: 10 * time.Second, BodyTimeout: 60 * time.Second, WriteTimeout: 90 * time.Second,
+		IdleTimeout: 120 * time.Second, MaxConnsPerAddress: 1000}
+	c.Realtime = RealtimeConfig{MaxSocketsPerPerson: 3, MaxSocketsPerStaff: 10,
+		HandshakesPerSecond: api.Limits.HandshakePerSecond, HandshakeBurst: api.Limits.HandshakeBurst,
+		LocationPerSecond: api.Limits.LocationPerSecond, LocationBurst: api.Limits.LocationBurst}
 	c.Escalation = defaultEscalation()
 	c.Recognition = RecognitionConfig{FeedbackTTL: mobilize.DefaultFeedbackTTL, HoursCap: mobilize.DefaultHoursCap}
 	c.Auth.SessionTTL = api.SessionTokenTTL
@@ -208,8 +248,34 @@ func (c Config) Validate() error {
 	if c.Console.MaxBoxKm2 <= 0 || c.Console.SubscribesPerMinute <= 0 {
 		errs = append(errs, errors.New("console.max_box_km2 and console.subscribes_per_minute: must be positive"))
 	}
+	errs = append(errs, c.HTTP.validateLimits(), c.Realtime.validate())
 	errs = append(errs, c.Escalation.validate())
 	errs = append(errs, c.Recognition.validate()...)
+	return errors.Join(errs...)
+}
+
+func (h HTTPConfig) validateLimits() error {
+	var errs []error
+	if h.ReadHeaderTimeout <= 0 || h.IdleTimeout <= 0 {
+		errs = append(errs, errors.New("http.read_header_timeout and http.idle_timeout: must be positive"))
+	}
+	if h.BodyTimeout < 0 || h.WriteTimeout < 0 || h.MaxConnsPerAddress < 0 {
+		errs = append(errs, errors.New("http.body_timeout, http.write_timeout and http.max_conns_per_address: must not be negative (0: off)"))
+	}
+	return errors.Join(errs...)
+}
+
+func (r RealtimeConfig) validate() error {
+	var errs []error
+	if r.MaxSocketsPerPerson < 0 || r.MaxSocketsPerStaff < 0 {
+		errs = append(errs, errors.New("realtime.max_sockets_per_person and realtime.max_sockets_per_staff: must not be negative (0: no cap)"))
+	}
+	if r.HandshakesPerSecond == 0 || r.LocationPerSecond == 0 {
+		errs = append(errs, errors.New("realtime.handshakes_per_second and realtime.location_per_second: must not be 0 (negative: off)"))
+	}
+	if r.HandshakeBurst < 1 || r.LocationBurst < 1 {
+		errs = append(errs, errors.New("realtime.handshake_burst and realtime.location_burst: at least 1"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -246,6 +312,30 @@ var envSettings = []envSetting{
 	{"LIANDONG_TOKEN_KEY", func(c *Config, v string) error { c.Auth.TokenKey = v; return nil }},
 	{"LIANDONG_LOG_LEVEL", func(c *Config, v string) error { c.Log.Level = v; return nil }},
 	{"LIANDONG_SIGNING_KEY", func(c *Config, v string) error { c.Recognition.SigningKey = v; return nil }},
+	{"LIANDONG_MAX_CONNS_PER_ADDRESS", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("LIANDONG_MAX_CONNS_PER_ADDRESS: %w", err)
+		}
+		c.HTTP.MaxConnsPerAddress = n
+		return nil
+	}},
+	{"LIANDONG_MAX_SOCKETS_PER_STAFF", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("LIANDONG_MAX_SOCKETS_PER_STAFF: %w", err)
+		}
+		c.Realtime.MaxSocketsPerStaff = n
+		return nil
+	}},
+	{"LIANDONG_HANDSHAKES_PER_SECOND", func(c *Config, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("LIANDONG_HANDSHAKES_PER_SECOND: %w", err)
+		}
+		c.Realtime.HandshakesPerSecond = f
+		return nil
+	}},
 	{"LIANDONG_OFFER_TTL", func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil {

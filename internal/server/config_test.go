@@ -110,6 +110,10 @@ func TestInvalidSettingsRefused(t *testing.T) {
 		{"braces in prefix", nil, map[string]string{"LIANDONG_REDIS_PREFIX": "a{b}"}, "redis.prefix"},
 		{"stray argument", []string{"serve"}, nil, "unexpected argument"},
 		{"missing config file", []string{"-config", "/nonexistent/x.yaml"}, nil, "/nonexistent/x.yaml"},
+		{"connection cap not a number", nil, map[string]string{"LIANDONG_MAX_CONNS_PER_ADDRESS": "many"}, "LIANDONG_MAX_CONNS_PER_ADDRESS"},
+		{"negative connection cap", nil, map[string]string{"LIANDONG_MAX_CONNS_PER_ADDRESS": "-1"}, "http.max_conns_per_address"},
+		{"handshake rate zero", nil, map[string]string{"LIANDONG_HANDSHAKES_PER_SECOND": "0"}, "realtime.handshakes_per_second"},
+		{"handshake rate not a number", nil, map[string]string{"LIANDONG_HANDSHAKES_PER_SECOND": "fast"}, "LIANDONG_HANDSHAKES_PER_SECOND"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,5 +123,19 @@ func TestInvalidSettingsRefused(t *testing.T) {
 				t.Fatalf("err = %v; want one mentioning %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestLimitsFromTheEnvironment: the drill harness turns the limits per
+// address and per staff user off through the environment.
+func TestLimitsFromTheEnvironment(t *testing.T) {
+	t.Chdir(t.TempDir())
+	c, err := Load(nil, envOf(map[string]string{"LIANDONG_MAX_CONNS_PER_ADDRESS": "0",
+		"LIANDONG_HANDSHAKES_PER_SECOND": "-1", "LIANDONG_MAX_SOCKETS_PER_STAFF": "0"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTP.MaxConnsPerAddress != 0 || c.Realtime.HandshakesPerSecond != -1 || c.Realtime.MaxSocketsPerStaff != 0 {
+		t.Fatalf("http %+v realtime %+v", c.HTTP, c.Realtime)
 	}
 }

@@ -8,8 +8,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -51,6 +53,9 @@ type Hooks struct {
 	// on the matcher's path, so it must not block, and it must copy what
 	// it keeps of an event's slices (mobilize.Event).
 	Events mobilize.EventSink
+	// Operator receives what is shown to the operator once and never
+	// logged (the embedded Redis' password); nil: standard error.
+	Operator io.Writer
 }
 
 // New returns a program that has not started yet.
@@ -61,7 +66,11 @@ func New(cfg Config, log *zap.Logger, hooks Hooks) *Main {
 // Run connects Redis, builds the parts and starts serving in the
 // background. It returns once the listener is open.
 func (m *Main) Run(ctx context.Context) error {
-	rc, err := openRedis(ctx, m.cfg.Redis, m.log)
+	operator := m.hooks.Operator
+	if operator == nil {
+		operator = os.Stderr
+	}
+	rc, err := openRedis(ctx, m.cfg.Redis, m.log, operator)
 	if err != nil {
 		return err
 	}
@@ -78,7 +87,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	inbox, broker := redisrt.New(rc.Client, m.cfg.Redis.Prefix, redisrt.Options{Logger: m.log.Named("realtime")})
-	m.hub, err = realtime.New(realtime.HubOptions{Inbox: inbox, Broker: broker, Logger: m.log.Named("realtime")})
+	hubOpts := m.cfg.hubOptions()
+	hubOpts.Inbox, hubOpts.Broker, hubOpts.Logger = inbox, broker, m.log.Named("realtime")
+	m.hub, err = realtime.New(hubOpts)
 	if err != nil {
 		return err
 	}
@@ -128,12 +139,23 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.cfg.Listen, err)
 	}
+	// Slow and idle clients are cut off: headers and bodies must arrive in
+	// time, idle keep-alive connections close, an answer must be written
+	// in time. Bodies get a deadline of their own (ReadBodyWithin) rather
+	// than http.Server.ReadTimeout, so that the two bounds are set apart
+	// and a request without a body is bounded by its headers only. A
+	// websocket replaces the write deadline on every write and the read
+	// deadline with its pong wait, so neither ends it.
+	lim := m.cfg.serverLimits()
 	m.listener = ln
 	m.http = &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler:           web.ReadBodyWithin(lim.BodyTimeout, srv),
+		ReadHeaderTimeout: lim.ReadHeaderTimeout,
+		WriteTimeout:      lim.WriteTimeout,
+		IdleTimeout:       lim.IdleTimeout,
 		ErrorLog:          zap.NewStdLog(m.log.Named("http")),
 	}
+	ln = web.LimitConnsPerAddress(ln, lim.MaxConnsPerAddress, m.registry)
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.http.Serve(ln) }()
 	m.loops = startLoops(m.service, m.store, m.cfg, m.log)

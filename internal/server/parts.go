@@ -1,8 +1,11 @@
 package server
 
 import (
+	"time"
+
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/redisstore"
+	"github.com/liandong/liandong/realtime"
 	"github.com/liandong/liandong/web"
 )
 
@@ -36,7 +39,30 @@ func (c Config) apiOptions() web.APIOptions {
 	o.TokenKey, o.AdminPassword = []byte(c.Auth.TokenKey), c.Auth.AdminPassword
 	o.SessionTokenTTL, o.MaxBodyBytes = c.Auth.SessionTTL, c.HTTP.MaxBodyBytes
 	o.Recognition = c.Recognition.options()
+	o.Limits.HandshakePerSecond, o.Limits.HandshakeBurst = c.Realtime.HandshakesPerSecond, c.Realtime.HandshakeBurst
+	o.Limits.LocationPerSecond, o.Limits.LocationBurst = c.Realtime.LocationPerSecond, c.Realtime.LocationBurst
 	return o
+}
+
+// hubOptions are the websocket hub's settings; Run adds its inbox, broker
+// and logger.
+func (c Config) hubOptions() realtime.HubOptions {
+	return realtime.HubOptions{MaxSockets: map[string]int{
+		realtime.KindResponder: c.Realtime.MaxSocketsPerPerson,
+		realtime.KindOperator:  c.Realtime.MaxSocketsPerStaff,
+	}}
+}
+
+// serverLimits bound the listener and the http.Server (main.go).
+type serverLimits struct {
+	ReadHeaderTimeout, BodyTimeout, WriteTimeout, IdleTimeout time.Duration
+	MaxConnsPerAddress                                        int
+}
+
+func (c Config) serverLimits() serverLimits {
+	h := c.HTTP
+	return serverLimits{ReadHeaderTimeout: h.ReadHeaderTimeout, BodyTimeout: h.BodyTimeout, WriteTimeout: h.WriteTimeout,
+		IdleTimeout: h.IdleTimeout, MaxConnsPerAddress: h.MaxConnsPerAddress}
 }
 
 // pageOptions choose the console's basemap.

@@ -100,6 +100,12 @@ func holds(v reflect.Value, want any) bool {
 				return true
 			}
 		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if holds(it.Value(), want) {
+				return true
+			}
+		}
 	case reflect.Array, reflect.Slice:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
 			return false
@@ -115,7 +121,8 @@ func holds(v reflect.Value, want any) bool {
 
 // constructorInputs is everything Run hands to a constructor.
 func constructorInputs(c Config) []any {
-	return []any{c.indexOptions(), c.matchConfig(), c.escalationConfig(), c.apiOptions(), c.pageOptions(), c.consoleLimits(), c.Redis.Prefix}
+	return []any{c.indexOptions(), c.matchConfig(), c.escalationConfig(), c.apiOptions(), c.pageOptions(), c.consoleLimits(), c.Redis.Prefix,
+		c.hubOptions(), c.serverLimits()}
 }
 
 // TestEveryKeyReachesAConstructor changes one configuration key at a time

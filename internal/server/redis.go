@@ -2,8 +2,11 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 	"sync"
@@ -38,10 +41,10 @@ const pingTimeout = 3 * time.Second
 
 // openRedis connects to the configured Redis, or starts the embedded one
 // when no URL is set.
-func openRedis(ctx context.Context, cfg RedisConfig, log *zap.Logger) (*redisConn, error) {
+func openRedis(ctx context.Context, cfg RedisConfig, log *zap.Logger, operator io.Writer) (*redisConn, error) {
 	redis.SetLogger(newRedisLog(log))
 	if cfg.URL == "" {
-		return startEmbeddedRedis(cfg.EmbeddedAddr, log)
+		return startEmbeddedRedis(cfg.EmbeddedAddr, log, operator)
 	}
 	client, addr, err := newRedisClient(cfg.URL)
 	if err != nil {
@@ -112,9 +115,18 @@ func newRedisClient(raw string) (redis.UniversalClient, string, error) {
 // the cost of sorting every key each time (measured 200x slower).
 const expiryTick = 100 * time.Millisecond
 
-func startEmbeddedRedis(addr string, log *zap.Logger) (*redisConn, error) {
+// startEmbeddedRedis starts the in-process Redis. It always listens on a
+// loopback TCP port (miniredis knows no other transport), which anyone on
+// the machine can reach, so it always requires a random password: the
+// server's own client knows it, and with an address chosen by the operator
+// (-embedded-redis-addr) it is written once to operator, never to the log.
+func startEmbeddedRedis(addr string, log *zap.Logger, operator io.Writer) (*redisConn, error) {
+	password, err := embeddedPassword()
+	if err != nil {
+		return nil, err
+	}
 	m := miniredis.NewMiniRedis()
-	var err error
+	m.RequireAuth(password)
 	if addr != "" {
 		err = m.StartAddr(addr)
 	} else {
@@ -142,10 +154,16 @@ func startEmbeddedRedis(addr string, log *zap.Logger) (*redisConn, error) {
 		}
 	}()
 	log.Warn("no Redis configured: using an embedded in-process Redis; NOTHING IS PERSISTED and all state is lost when the process stops (set LIANDONG_REDIS_URL for production)",
-		zap.String("embedded_addr", m.Addr()), zap.Bool("exposed", addr != ""))
+		zap.String("embedded_addr", m.Addr()), zap.Bool("password_required", true), zap.Bool("operator_addr", addr != ""))
+	if addr != "" {
+		host, port := m.Host(), m.Port()
+		fmt.Fprintf(operator, "embedded Redis on %s requires a password, shown once: %s\n  redis-cli -h %s -p %s --askpass\n",
+			m.Addr(), password, host, port)
+	}
 	// The embedded Redis runs every Lua script in a fresh interpreter: a
 	// batch of thousands takes seconds, which is slow, not broken.
-	client := redis.NewClient(&redis.Options{Addr: m.Addr(), ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, PoolSize: 64})
+	client := redis.NewClient(&redis.Options{Addr: m.Addr(), Password: password,
+		ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, PoolSize: 64})
 	return &redisConn{
 		Client:   client,
 		Embedded: true,
@@ -156,4 +174,14 @@ func startEmbeddedRedis(addr string, log *zap.Logger) (*redisConn, error) {
 			m.Close()
 		},
 	}, nil
+}
+
+// embeddedPassword is 128 random bits, hex: enough that guessing is no way
+// in, plain enough to paste into redis-cli.
+func embeddedPassword() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("embedded redis password: %w", err)
+	}
+	return hex.EncodeToString(b), nil
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -63,5 +64,59 @@ func TestRedisLogIsSampled(t *testing.T) {
 	if e := entries[0]; e.Level != zap.WarnLevel || e.LoggerName != "redis" ||
 		e.Message != "redis: connection pool: failed to dial after 5 attempts: connection refused" {
 		t.Fatalf("first line %+v", e)
+	}
+}
+
+// TestEmbeddedRedisRequiresItsPassword: the embedded Redis listens on a
+// loopback port anyone on the machine can reach; without the password it
+// answers NOAUTH, with it (as the server's own client has it) it works.
+// Its address chosen by the operator, the password is shown to them once,
+// and never logged.
+func TestEmbeddedRedisRequiresItsPassword(t *testing.T) {
+	for _, addr := range []string{"", "127.0.0.1:0"} {
+		t.Run("addr="+addr, func(t *testing.T) {
+			core, logged := observer.New(zap.DebugLevel)
+			var shown strings.Builder
+			rc, err := startEmbeddedRedis(addr, zap.New(core), &shown)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rc.Close()
+			ctx := context.Background()
+			if err := rc.Client.Set(ctx, "k", "v", 0).Err(); err != nil {
+				t.Fatalf("the server's own client: %v", err)
+			}
+			stranger := redis.NewClient(&redis.Options{Addr: rc.Addr})
+			defer stranger.Close()
+			if err := stranger.Get(ctx, "k").Err(); err == nil || !strings.Contains(err.Error(), "NOAUTH") {
+				t.Fatalf("GET without a password: %v, want NOAUTH", err)
+			}
+			password := rc.Client.(*redis.Client).Options().Password
+			if len(password) < 32 {
+				t.Fatalf("password %q: want 128 random bits", password)
+			}
+			for _, e := range logged.All() {
+				if strings.Contains(fmt.Sprint(e.Message, e.ContextMap()), password) {
+					t.Fatalf("the password is in the log: %s %v", e.Message, e.ContextMap())
+				}
+				if _, ok := e.ContextMap()["exposed"]; ok {
+					t.Fatalf("log line says exposed while a TCP port is open: %v", e.ContextMap())
+				}
+			}
+			if addr == "" {
+				if shown.Len() != 0 {
+					t.Fatalf("shown %q without an operator address", shown.String())
+				}
+				return
+			}
+			if strings.Count(shown.String(), password) != 1 {
+				t.Fatalf("shown to the operator: %q, want the password once", shown.String())
+			}
+			owner := redis.NewClient(&redis.Options{Addr: rc.Addr, Password: password})
+			defer owner.Close()
+			if got, err := owner.Get(ctx, "k").Result(); err != nil || got != "v" {
+				t.Fatalf("GET with the shown password: %q %v", got, err)
+			}
+		})
 	}
 }
