@@ -48,6 +48,11 @@ type APIOptions struct {
 	IdempotencyTTL time.Duration // how long a retry gets the first answer; default 24 h
 
 	Recognition RecognitionOptions // feedback links, hours, service records
+
+	// OfferApproxResolution is the H3 resolution of the area a pending
+	// offer shows instead of the need's point; default
+	// mobilize.DefaultApproxResolution (8).
+	OfferApproxResolution int
 }
 
 func (o *APIOptions) defaults() error {
@@ -97,6 +102,9 @@ func (o *APIOptions) settingDefaults() {
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = defaultMaxBodyBytes
+	}
+	if o.OfferApproxResolution <= 0 {
+		o.OfferApproxResolution = mobilize.DefaultApproxResolution
 	}
 }
 
@@ -163,7 +171,7 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 		idem: opts.Access, idemTTL: opts.IdempotencyTTL, idemWait: defaultIdemWait, maxBody: opts.MaxBodyBytes,
 	}
 	a.audit = &auditor{store: opts.Access, maxLen: opts.AuditMaxLen, log: log, now: opts.Now}
-	a.actions = responderActions{app: opts.Service, audit: a.audit.record}
+	a.actions = responderActions{app: opts.Service, log: log, audit: a.audit.record}
 
 	dummyHash, err := bcrypt.GenerateFromPassword([]byte(randomPassword()), opts.BcryptCost)
 	if err != nil {
@@ -190,7 +198,7 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	links := newFeedbackLinks(opts.TokenKey, rec.PublicURL)
 
 	app := opts.Service
-	a.responders = &responderGroup{app: app, actions: a.actions, auth: a.auth, audit: a.audit, tokenTTL: opts.ResponderTokenTTL}
+	a.responders = &responderGroup{app: app, actions: a.actions, auth: a.auth, audit: a.audit, tokenTTL: opts.ResponderTokenTTL, approxRes: opts.OfferApproxResolution}
 	a.needs = &needGroup{app: app, audit: a.audit, now: opts.Now, links: links}
 	a.linkage = &linkageGroup{app: app, audit: a.audit}
 	a.depots = &depotGroup{app: app, audit: a.audit}

@@ -23,6 +23,8 @@ type responderGroup struct {
 	auth     *Authenticator
 	audit    *auditor
 	tokenTTL time.Duration // of the tokens registration and reissue hand out
+	// approxRes is the H3 resolution of the area a pending offer shows.
+	approxRes int
 }
 
 // registryApp is what the responder group needs of the application beyond

@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/notify"
 	"github.com/liandong/liandong/mobilize/redisstore"
 	"github.com/liandong/liandong/web"
 )
@@ -36,7 +37,14 @@ func (c Config) apiOptions() web.APIOptions {
 	o.TokenKey, o.AdminPassword = []byte(c.Auth.TokenKey), c.Auth.AdminPassword
 	o.SessionTokenTTL, o.MaxBodyBytes = c.Auth.SessionTTL, c.HTTP.MaxBodyBytes
 	o.Recognition = c.Recognition.options()
+	o.OfferApproxResolution = c.Offers.ApproxResolution
 	return o
+}
+
+// notifyOptions are the notifier's settings; Run adds its logger and
+// metrics registry.
+func (c Config) notifyOptions() notify.Options {
+	return notify.Options{ApproxResolution: c.Offers.ApproxResolution}
 }
 
 // pageOptions choose the console's basemap.

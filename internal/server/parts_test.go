@@ -115,7 +115,7 @@ func holds(v reflect.Value, want any) bool {
 
 // constructorInputs is everything Run hands to a constructor.
 func constructorInputs(c Config) []any {
-	return []any{c.indexOptions(), c.matchConfig(), c.escalationConfig(), c.apiOptions(), c.pageOptions(), c.Redis.Prefix}
+	return []any{c.indexOptions(), c.matchConfig(), c.escalationConfig(), c.apiOptions(), c.pageOptions(), c.notifyOptions(), c.Redis.Prefix}
 }
 
 // TestEveryKeyReachesAConstructor changes one configuration key at a time

@@ -149,6 +149,10 @@ func parseAnswer(offerID mobilize.OfferID, vals []string) (mobilize.Answer, erro
 	if len(vals) > 1 {
 		a.Need = mobilize.NeedID(vals[1])
 	}
+	if outcome == mobilize.AnswerNotPending && len(vals) > 2 {
+		a.State = mobilize.AssignmentState(vals[2])
+		return a, nil
+	}
 	if len(vals) > 4 {
 		a.Lead, a.Responder = mobilize.ResponderID(vals[2]), mobilize.ResponderID(vals[4])
 		for i := 5; i+1 < len(vals); i += 2 {
