@@ -92,6 +92,11 @@ func (g *needGroup) handleAlert(ctx context.Context, c *call) error {
 	if req.Message == "" || len(req.Message) > 1000 {
 		return invalid("message must be 1..1000 characters")
 	}
+	var p problems
+	p.text("message", req.Message, 1000, true, true)
+	if err := p.err(); err != nil {
+		return err
+	}
 	if len(req.Polygon) < 4 || len(req.Polygon) > 1000 {
 		return invalid("polygon must be a closed ring of 4..1000 [lng,lat] points")
 	}
