@@ -80,7 +80,9 @@ func TestHandAssignmentKeepsToRequiredSkills(t *testing.T) {
 	if len(n.Assignments) != 1 || n.Assignments[0].ResponderID != "r-none" || n.Assignments[0].State != mobilize.AssignOffered {
 		t.Fatalf("after the override: %+v", n.Assignments)
 	}
-	var l auditList
+	var l struct {
+		Entries []struct{ Action, Reason, Actor, Target string }
+	} // by shape: auditEntry gained Reason
 	e.do("GET", "/api/v1/audit", e.token("admin", RoleAdmin, ""), nil).Want(t, 200).Decode(t, &l)
 	if len(l.Entries) == 0 || l.Entries[0].Action != "need.assign_override_skills" || l.Entries[0].Reason != reason ||
 		l.Entries[0].Actor != "op1" || l.Entries[0].Target != need+" r-none" {
