@@ -269,6 +269,7 @@ func (a *API) routeTable() []route {
 		{method: "PUT", path: v1 + "/responders/{id}/location", summary: "Report a responder's position", roles: rolesSelfOrOps, body: locationRequest{}, status: 204, handle: a.responders.handleLocation},
 		{method: "PUT", path: v1 + "/responders/{id}/status", summary: "Go on or off duty", roles: rolesSelfOrOps, body: statusRequest{}, status: 204, handle: a.responders.handleStatus},
 		{method: "GET", path: v1 + "/responders/{id}/offers", summary: "A responder's pending offer, for apps without a websocket", roles: rolesSelfOrOps, answer: offerList{}, status: 200, handle: a.responders.handleOffers},
+		{method: "GET", path: v1 + "/responders/{id}/jobs", summary: "The needs a responder accepted and has not finished, with their exact places", roles: rolesSelfOrOps, answer: jobList{}, status: 200, handle: a.responders.handleJobs},
 		{method: "POST", path: v1 + "/responders/{id}/token", summary: "Issue a new token to a responder (the old one stays valid until revoked)", roles: rolesStaff, answer: tokenJSON{}, status: 201, handle: a.responders.handleReissue},
 		{method: "POST", path: v1 + "/needs", summary: "Create a need; matching starts at once", roles: rolesStaff, body: needRequest{}, answer: needJSON{}, status: 201, idempotent: true, handle: a.needs.handleCreateNeed},
 		{method: "GET", path: v1 + "/needs", summary: "List needs, newest first", roles: rolesStaff, answer: needList{}, status: 200, handle: a.needs.handleListNeeds,

@@ -395,6 +395,10 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 	}
 	phone.do(t, "accept the third", chromedp.Click(chromedp.CSS(third+" button.accept")))
 	phone.waitFor(t, "the waiting job with its place", fmt.Sprintf(`document.querySelector('.job-card.waiting[data-need-id=%q]')?.innerText.includes('Gate 2, 8 Haian Road')`, need3.ID))
+	// A page that lost what it held reads the place again from the server.
+	phone.eval(t, `(sessionStorage.removeItem('liandong.respond.state'), 'forgotten')`)
+	phone.do(t, "reload the phone page", chromedp.Reload())
+	phone.waitFor(t, "the job's place read back after a reload", fmt.Sprintf(`document.querySelector('.job-card[data-need-id=%q]')?.innerText.includes('Gate 2, 8 Haian Road')`, need3.ID))
 
 	for _, tb := range []*tab{console, phone} {
 		for _, e := range tb.errors() {

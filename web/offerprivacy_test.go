@@ -148,3 +148,45 @@ func TestSocketAcceptCarriesThePlace(t *testing.T) {
 		t.Fatalf("answered %s", env.Data)
 	}
 }
+
+// TestJobsTellTheExactPlaceAfterAcceptance: what an offer left out can be
+// read again after accepting (a phone that lost its state), by the
+// responder and operators only, until the need ends.
+func TestJobsTellTheExactPlaceAfterAcceptance(t *testing.T) {
+	e := newEmbeddedEnv(t)
+	e.enroll("r-a", "", mobilize.RoleVolunteer, 1, true)
+	e.enroll("r-b", "", mobilize.RoleVolunteer, 1, false)
+	need, _ := e.twoVolunteerNeed("Mrs Li, room 502")
+	tok := e.token("r-a", RoleResponder, "")
+	var jobs struct {
+		Jobs []struct {
+			NeedID              string `json:"need_id"`
+			Status, Description string
+			Lat, Lng            float64
+			Team                []struct {
+				ResponderID string `json:"responder_id"`
+			}
+		}
+	}
+	e.do("GET", "/api/v1/responders/r-a/jobs", tok, nil).Want(t, 200).Decode(t, &jobs)
+	if len(jobs.Jobs) != 0 {
+		t.Fatalf("jobs before any accept: %+v", jobs)
+	}
+	e.tick()
+	e.do("GET", "/api/v1/responders/r-a/jobs", tok, nil).Want(t, 200).Decode(t, &jobs)
+	if len(jobs.Jobs) != 0 {
+		t.Fatalf("a pending offer is listed as a job: %+v", jobs)
+	}
+	e.do("POST", "/api/v1/offers/"+e.offerOf(need, "r-a")+"/accept", tok, nil).Want(t, 200)
+	e.do("GET", "/api/v1/responders/r-a/jobs", tok, nil).Want(t, 200).Decode(t, &jobs)
+	if len(jobs.Jobs) != 1 || jobs.Jobs[0].NeedID != need || jobs.Jobs[0].Lat != testLat || jobs.Jobs[0].Lng != testLng ||
+		jobs.Jobs[0].Description != "Mrs Li, room 502" || jobs.Jobs[0].Status != "staffing" || len(jobs.Jobs[0].Team) != 1 {
+		t.Fatalf("jobs after the accept: %+v", jobs)
+	}
+	e.do("GET", "/api/v1/responders/r-a/jobs", e.token("r-b", RoleResponder, ""), nil).Want(t, 403)
+	e.do("POST", "/api/v1/needs/"+need+"/cancel", e.token("op1", RoleOperator, ""), nil).Want(t, 200)
+	e.do("GET", "/api/v1/responders/r-a/jobs", tok, nil).Want(t, 200).Decode(t, &jobs)
+	if len(jobs.Jobs) != 0 {
+		t.Fatalf("jobs after the need was cancelled: %+v", jobs)
+	}
+}

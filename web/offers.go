@@ -109,6 +109,69 @@ func (g *responderGroup) handleOffers(ctx context.Context, c *call) error {
 	return nil
 }
 
+// jobJSON is a need the responder accepted: unlike an offer, it says
+// exactly where and what, as the websocket's assignment does.
+type jobJSON struct {
+	NeedID      string              `json:"need_id"`
+	OfferID     string              `json:"offer_id"`
+	Role        mobilize.Role       `json:"role" doc:"the responder's place on the team"`
+	Category    string              `json:"category"`
+	Urgency     int                 `json:"urgency"`
+	Status      mobilize.NeedStatus `json:"status" doc:"staffing until the team is complete, then staffed"`
+	Lat         float64             `json:"lat"`
+	Lng         float64             `json:"lng"`
+	Description string              `json:"description"`
+	LeadID      *string             `json:"lead_id" doc:"the team's lead, once staffed"`
+	Team        []teamMemberJSON    `json:"team" doc:"who has accepted so far"`
+	AcceptedAt  string              `json:"accepted_at"`
+	Pickup      *pickupJSON         `json:"pickup,omitempty" doc:"where to collect the need's items on the way, when they are reserved at a depot"`
+}
+
+type teamMemberJSON struct {
+	ResponderID string        `json:"responder_id"`
+	Role        mobilize.Role `json:"role"`
+}
+
+type jobList struct {
+	Jobs []jobJSON `json:"jobs"`
+}
+
+// handleJobs is GET /api/v1/responders/{id}/jobs: the needs the responder
+// accepted and has not finished, with their exact places, so that a phone
+// that lost its state (a new browser, a resync) finds its way again.
+func (g *responderGroup) handleJobs(ctx context.Context, c *call) error {
+	rid, err := pathResponder(c)
+	if err != nil {
+		return err
+	}
+	jobs, err := g.app.Jobs(ctx, rid)
+	if err != nil {
+		return err
+	}
+	out := jobList{Jobs: []jobJSON{}}
+	for _, j := range jobs {
+		n := j.Need
+		p := placeOf(&n)
+		jj := jobJSON{
+			NeedID: string(n.ID), OfferID: string(j.Assignment.OfferID), Role: j.Assignment.Role, Category: n.Category, Urgency: n.Urgency,
+			Status: n.Status, Lat: p.Lat, Lng: p.Lng, Description: p.Description, Team: []teamMemberJSON{},
+			AcceptedAt: rfc3339(j.Assignment.AnsweredAt), Pickup: pickupOf(&n),
+		}
+		if n.LeadID != "" {
+			lead := string(n.LeadID)
+			jj.LeadID = &lead
+		}
+		for _, a := range n.Assignments {
+			if a.State == mobilize.AssignAccepted {
+				jj.Team = append(jj.Team, teamMemberJSON{ResponderID: string(a.ResponderID), Role: a.Role})
+			}
+		}
+		out.Jobs = append(out.Jobs, jj)
+	}
+	c.json(http.StatusOK, out)
+	return nil
+}
+
 func (g *responderGroup) handleAccept(ctx context.Context, c *call) error {
 	return g.answer(ctx, c, true)
 }

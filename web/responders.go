@@ -34,6 +34,7 @@ type registryApp interface {
 	Register(ctx context.Context, r mobilize.Responder) (mobilize.Responder, mobilize.Presence, error)
 	RegisterMany(ctx context.Context, rs []mobilize.Responder) error
 	PendingOffer(ctx context.Context, rid mobilize.ResponderID) (po mobilize.PendingOffer, found bool, err error)
+	Jobs(ctx context.Context, rid mobilize.ResponderID) ([]mobilize.Job, error)
 }
 
 // maxBatch is the most responders one batch registers (the route's

@@ -47,6 +47,7 @@ end
 a[A_STATE] = 'accepted'
 a[A_ANSWERED] = tostring(NOW)
 redis.call('HSET', asgKey(need), oid, joinAsg(a))
+redis.call('SADD', jobsKey(a[A_RID]), need)
 redis.call('HDEL', OFFERS, oid)
 redis.call('ZREM', OFFERS_EXP, oid)
 redis.call('HINCRBY', nk, 'p' .. a[A_IDX], -1)

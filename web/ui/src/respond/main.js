@@ -196,6 +196,7 @@ function message(env) {
       document.body.dataset.connected = '1';
       locator.resend();
       refreshStatus();
+      syncJobs();
       break;
     case 'offer':
       if (Date.parse(d.expires_at) > now()) state.offers[d.offer_id] = { ...d };
@@ -247,6 +248,7 @@ function message(env) {
     case 'resync':
       inbox.forget();
       syncOffers();
+      syncJobs();
       log('Some updates were lost while offline; offers reloaded');
       break;
     default:
@@ -259,6 +261,23 @@ function showAlert(d) {
     h('button', { onclick: () => el.remove() }, 'OK'));
   $('#alerts').append(el);
   if (navigator.vibrate) navigator.vibrate([400, 100, 400]);
+}
+
+// syncJobs reads the needs this responder accepted, with their exact
+// places, so that a page that lost its state (a new tab, a resync) still
+// knows where to go.
+async function syncJobs() {
+  if (!features || !features.has('get', '/api/v1/responders/{id}/jobs')) return;
+  try {
+    const res = await api.get(`/api/v1/responders/${encodeURIComponent(me)}/jobs`);
+    for (const j of res.jobs || []) {
+      const { team, ...rest } = j;
+      state.jobs[j.need_id] = { ...state.jobs[j.need_id], ...rest, ...(j.status === 'staffed' ? { team } : {}) };
+    }
+    render();
+  } catch {
+    // the assignment will bring the place
+  }
 }
 
 // syncOffers rebuilds the pending offers from the API after a resync.
