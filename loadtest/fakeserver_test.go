@@ -468,7 +468,7 @@ func (f *fakeServer) match() {
 					f.lost, deliver = true, false
 				}
 				f.push(p, "offer", wire.Offer{OfferID: a.offer, NeedID: n.id, Role: t.Role, Category: n.spec.Category,
-					Urgency: n.spec.Urgency, Lat: n.spec.Lat, Lng: n.spec.Lng, ExpiresAt: a.expires.UTC().Format(time.RFC3339Nano)}, deliver)
+					Urgency: n.spec.Urgency, Approx: wire.Approx{Lat: n.spec.Lat, Lng: n.spec.Lng}, ExpiresAt: a.expires.UTC().Format(time.RFC3339Nano)}, deliver)
 				if !deliver && f.bug == "lose_offer" {
 					p.inbox = p.inbox[:len(p.inbox)-1] // gone from the inbox too: truly lost
 				}

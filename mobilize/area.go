@@ -97,6 +97,8 @@ func CheckAreas(stored, upload []Area) error {
 		seen[a.ID] = true
 		if strings.TrimSpace(a.Name) == "" || len(a.Name) > MaxAreaNameLen {
 			problems = append(problems, fmt.Sprintf("%s: name must be 1..%d bytes", where, MaxAreaNameLen))
+		} else if strings.ContainsFunc(a.Name, Invisible) {
+			problems = append(problems, where+": name contains invisible characters (bidi controls or zero-width characters)")
 		}
 		if _, err := ParseTier(string(a.Tier)); err != nil {
 			problems = append(problems, where+": "+strings.TrimSuffix(err.Error(), ": "+ErrInvalid.Error()))

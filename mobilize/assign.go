@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"strings"
+	"time"
 )
 
 // AssignEdge offers one candidate to a slot. Person indexes
@@ -434,3 +436,30 @@ func SolveGreedy(p AssignProblem) AssignResult {
 	}
 	return r
 }
+
+// MissingSkills lists the required skills that skills lack at t, in the
+// order required names them: absent, or held with a certification that
+// has expired. An operator's hand assignment is refused on them unless
+// overridden (Service.Assign).
+func MissingSkills(skills []Skill, required []string, t time.Time) []string {
+	var missing []string
+	for _, name := range required {
+		if !HasSkills(skills, []string{name}, t) {
+			missing = append(missing, name)
+		}
+	}
+	return missing
+}
+
+// MissingSkillsError refuses a hand assignment to someone who lacks the
+// place's required skills; it is a conflict (errors.Is ErrConflict).
+type MissingSkillsError struct {
+	Skills []string
+}
+
+func (e *MissingSkillsError) Error() string {
+	return fmt.Sprintf("missing required skill %s; set override_skills with a reason to assign anyway", strings.Join(e.Skills, ", "))
+}
+
+// Unwrap makes the refusal a conflict.
+func (e *MissingSkillsError) Unwrap() error { return ErrConflict }

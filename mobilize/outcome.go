@@ -132,6 +132,9 @@ type Answer struct {
 	Responder ResponderID
 	Lead      ResponderID  // when staffed
 	Withdrawn []Withdrawal // offers withdrawn because the need filled
+	// State is the offer's state when it was no longer pending
+	// (AnswerNotPending): accepted, declined, expired, withdrawn...
+	State AssignmentState
 }
 
 // Withdrawal is one offer taken back.

@@ -16,6 +16,8 @@ type Reads interface {
 	// PendingOffer is the offer the responder has not answered yet;
 	// found is false when there is none (or it ended meanwhile).
 	PendingOffer(ctx context.Context, rid ResponderID) (po PendingOffer, found bool, err error)
+	// Jobs are the needs the responder accepted and has not finished.
+	Jobs(ctx context.Context, rid ResponderID) ([]Job, error)
 	Get(ctx context.Context, id ResponderID) (Presence, error)
 	CountResponders(ctx context.Context) (ResponderCounts, error)
 
@@ -60,6 +62,12 @@ type ResponderCounts struct {
 	ByStatus        map[Status]int
 	AvailableByRole map[Role]int
 	IndexedByRole   map[Role]int
+}
+
+// Job is a need a responder accepted, with their assignment.
+type Job struct {
+	Need       NeedState
+	Assignment Assignment
 }
 
 // PendingOffer is the offer a responder holds now, with its need.

@@ -262,9 +262,11 @@ const ReasonOperator Reason = "operator_choice"
 
 // Assign offers one open place of the need to a person an operator chose,
 // bypassing the matcher's choice but not its rules: the person must be
-// available, of the place's role and not asked before for this need. The
-// offer lives as long as the matcher's.
-func (s *Service) Assign(ctx context.Context, id NeedID, rid ResponderID, role Role) (NeedState, error) {
+// available, of the place's role and not asked before for this need, and
+// hold the place's required skills with current certifications unless
+// overrideSkills says the operator takes that on (the edge audits why).
+// The offer lives as long as the matcher's.
+func (s *Service) Assign(ctx context.Context, id NeedID, rid ResponderID, role Role, overrideSkills bool) (NeedState, error) {
 	who, err := s.store.Get(ctx, rid)
 	if err != nil {
 		return NeedState{}, err
@@ -276,15 +278,31 @@ func (s *Service) Assign(ctx context.Context, id NeedID, rid ResponderID, role R
 	if !n.Status.Active() {
 		return NeedState{}, fmt.Errorf("assign to need %s: it is %s: %w", id, n.Status, ErrInvalidTransition)
 	}
-	team := -1
+	// The first open place the person is qualified for; failing that, the
+	// first open place at all, whose missing skills the refusal names.
+	team, firstOpen := -1, -1
+	var missing []string
 	for i, t := range n.Team {
-		if (role == "" || t.Role == role) && n.Open(i) > 0 {
+		if (role != "" && t.Role != role) || n.Open(i) <= 0 {
+			continue
+		}
+		lacks := MissingSkills(who.Skills, t.Skills, s.now())
+		if len(lacks) == 0 {
 			team = i
 			break
 		}
+		if firstOpen < 0 {
+			firstOpen, missing = i, lacks
+		}
 	}
-	if team < 0 {
+	switch {
+	case team >= 0:
+	case firstOpen < 0:
 		return NeedState{}, fmt.Errorf("assign to need %s: no open place for role %q: %w", id, role, ErrConflict)
+	case !overrideSkills:
+		return NeedState{}, fmt.Errorf("assign %s to need %s: %w", rid, id, &MissingSkillsError{Skills: missing})
+	default:
+		team = firstOpen
 	}
 	dist := 0.0
 	if who.Located {

@@ -5,8 +5,11 @@ import (
 	"errors"
 
 	"github.com/paulmach/orb"
+	"go.uber.org/zap"
 
+	"github.com/liandong/liandong/geo"
 	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/realtime/wire"
 )
 
 // A responder's own actions (report a position, go on or off duty,
@@ -22,11 +25,14 @@ type responderApp interface {
 	SetDuty(ctx context.Context, rid mobilize.ResponderID, onDuty bool) (mobilize.Status, error)
 	Respond(ctx context.Context, rid mobilize.ResponderID, offerID mobilize.OfferID, accept bool) (mobilize.Answer, error)
 	Complete(ctx context.Context, id mobilize.NeedID, rid mobilize.ResponderID) error
+	// Need is read after an accept, for the exact place the offer left out.
+	Need(ctx context.Context, id mobilize.NeedID) (mobilize.NeedState, error)
 }
 
 // responderActions carries out the actions for whoever is calling.
 type responderActions struct {
 	app   responderApp
+	log   *zap.Logger
 	audit func(ctx context.Context, id Identity, action, target string, count int)
 	// locations limits location reports per responder, not per socket or
 	// token: one person's many sockets share one budget.
@@ -67,15 +73,36 @@ func (r responderActions) setStatus(ctx context.Context, id Identity, rid mobili
 }
 
 // answer accepts or declines the caller's offer. Someone else's offer is
-// "not found", as the service words it.
-func (r responderActions) answer(ctx context.Context, id Identity, offerID string, accept bool) (mobilize.Answer, error) {
+// "not found", as the service words it; an offer answered already is a
+// conflict that says what became of it. An accept is answered with the
+// exact place, which the offer did not carry.
+func (r responderActions) answer(ctx context.Context, id Identity, offerID string, accept bool) (mobilize.Answer, *wire.Place, error) {
 	if offerID == "" {
-		return mobilize.Answer{}, invalid("offer_id is required")
+		return mobilize.Answer{}, nil, invalid("offer_id is required")
 	}
 	if !idPattern.MatchString(offerID) {
-		return mobilize.Answer{}, notFound("offer")
+		return mobilize.Answer{}, nil, notFound("offer")
 	}
-	return r.app.Respond(ctx, mobilize.ResponderID(id.Subject), mobilize.OfferID(offerID), accept)
+	a, err := r.app.Respond(ctx, mobilize.ResponderID(id.Subject), mobilize.OfferID(offerID), accept)
+	if a.Outcome == mobilize.AnswerNotPending && a.State != "" {
+		return a, nil, &Error{Kind: mobilize.ErrConflict, Message: "offer already " + string(a.State), State: string(a.State)}
+	}
+	if err != nil || !accept {
+		return a, nil, err
+	}
+	n, err := r.app.Need(ctx, a.Need)
+	if err != nil {
+		// The accept is stored: the place reaches the phone with the
+		// assignment once the team is complete.
+		r.log.Warn("accepted need not read back", zap.String("need", string(a.Need)), zap.Error(err))
+		return a, nil, nil
+	}
+	return a, placeOf(&n), nil
+}
+
+// placeOf is exactly where a need is, for the people on its team.
+func placeOf(n *mobilize.NeedState) *wire.Place {
+	return &wire.Place{Lat: geo.Lat(n.Point), Lng: geo.Lng(n.Point), Description: n.Description}
 }
 
 // complete reports the caller's part of a need done.

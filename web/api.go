@@ -48,6 +48,11 @@ type APIOptions struct {
 	IdempotencyTTL time.Duration // how long a retry gets the first answer; default 24 h
 
 	Recognition RecognitionOptions // feedback links, hours, service records
+
+	// OfferApproxResolution is the H3 resolution of the area a pending
+	// offer shows instead of the need's point; default
+	// mobilize.DefaultApproxResolution (8).
+	OfferApproxResolution int
 }
 
 func (o *APIOptions) defaults() error {
@@ -97,6 +102,9 @@ func (o *APIOptions) settingDefaults() {
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = defaultMaxBodyBytes
+	}
+	if o.OfferApproxResolution <= 0 {
+		o.OfferApproxResolution = mobilize.DefaultApproxResolution
 	}
 }
 
@@ -163,7 +171,7 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 		idem: opts.Access, idemTTL: opts.IdempotencyTTL, idemWait: defaultIdemWait, maxBody: opts.MaxBodyBytes,
 	}
 	a.audit = &auditor{store: opts.Access, maxLen: opts.AuditMaxLen, log: log, now: opts.Now}
-	a.actions = responderActions{app: opts.Service, audit: a.audit.record, locations: a.limits.location}
+	a.actions = responderActions{app: opts.Service, log: log, audit: a.audit.record, locations: a.limits.location}
 
 	dummyHash, err := bcrypt.GenerateFromPassword([]byte(randomPassword()), opts.BcryptCost)
 	if err != nil {
@@ -190,7 +198,7 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	links := newFeedbackLinks(opts.TokenKey, rec.PublicURL)
 
 	app := opts.Service
-	a.responders = &responderGroup{app: app, actions: a.actions, auth: a.auth, audit: a.audit, tokenTTL: opts.ResponderTokenTTL}
+	a.responders = &responderGroup{app: app, actions: a.actions, auth: a.auth, audit: a.audit, tokenTTL: opts.ResponderTokenTTL, approxRes: opts.OfferApproxResolution}
 	a.needs = &needGroup{app: app, audit: a.audit, now: opts.Now, links: links}
 	a.linkage = &linkageGroup{app: app, audit: a.audit}
 	a.depots = &depotGroup{app: app, audit: a.audit}
@@ -261,6 +269,7 @@ func (a *API) routeTable() []route {
 		{method: "PUT", path: v1 + "/responders/{id}/location", summary: "Report a responder's position", roles: rolesSelfOrOps, body: locationRequest{}, status: 204, handle: a.responders.handleLocation},
 		{method: "PUT", path: v1 + "/responders/{id}/status", summary: "Go on or off duty", roles: rolesSelfOrOps, body: statusRequest{}, status: 204, handle: a.responders.handleStatus},
 		{method: "GET", path: v1 + "/responders/{id}/offers", summary: "A responder's pending offer, for apps without a websocket", roles: rolesSelfOrOps, answer: offerList{}, status: 200, handle: a.responders.handleOffers},
+		{method: "GET", path: v1 + "/responders/{id}/jobs", summary: "The needs a responder accepted and has not finished, with their exact places", roles: rolesSelfOrOps, answer: jobList{}, status: 200, handle: a.responders.handleJobs},
 		{method: "POST", path: v1 + "/responders/{id}/token", summary: "Issue a new token to a responder (the old one stays valid until revoked)", roles: rolesStaff, answer: tokenJSON{}, status: 201, handle: a.responders.handleReissue},
 		{method: "POST", path: v1 + "/needs", summary: "Create a need; matching starts at once", roles: rolesStaff, body: needRequest{}, answer: needJSON{}, status: 201, idempotent: true, handle: a.needs.handleCreateNeed},
 		{method: "GET", path: v1 + "/needs", summary: "List needs, newest first", roles: rolesStaff, answer: needList{}, status: 200, handle: a.needs.handleListNeeds,

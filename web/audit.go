@@ -34,6 +34,7 @@ type auditEntry struct {
 	Action string `json:"action" doc:"e.g. need.create, need.cancel, responder.register, responder.register_batch, user.create, token.revoke, auth.login"`
 	Target string `json:"target,omitempty" doc:"the id acted on; for a batch, the id pattern with * for the entry number"`
 	Count  int    `json:"count,omitempty" doc:"how many things, for batches"`
+	Reason string `json:"reason,omitempty" doc:"why, when the action asks for one (need.assign_override_skills)"`
 }
 
 type auditList struct {
@@ -55,6 +56,15 @@ type auditor struct {
 // happened by the time this runs, so a failure to record it is logged, not
 // turned into a failed request the client would retry.
 func (a *auditor) record(ctx context.Context, id Identity, action, target string, count int) {
+	a.append(ctx, id, action, target, count, "")
+}
+
+// recordReason records a staff action that had to say why (an override).
+func (a *auditor) recordReason(ctx context.Context, id Identity, action, target, reason string) {
+	a.append(ctx, id, action, target, 0, reason)
+}
+
+func (a *auditor) append(ctx context.Context, id Identity, action, target string, count int, reason string) {
 	if id.Role == RoleResponder || id.Subject == "" {
 		return
 	}
@@ -67,6 +77,9 @@ func (a *auditor) record(ctx context.Context, id Identity, action, target string
 	}
 	if count > 0 {
 		values = append(values, "count", strconv.Itoa(count))
+	}
+	if reason != "" {
+		values = append(values, "reason", reason)
 	}
 	if _, err := a.store.AppendAudit(context.WithoutCancel(ctx), values, a.maxLen); err != nil {
 		a.log.Error("audit entry not recorded", zap.String("action", action), zap.String("target", target), zap.Error(err))
@@ -111,7 +124,7 @@ func (a *auditor) handleAudit(ctx context.Context, c *call) error {
 		n, _ := strconv.Atoi(f["count"])
 		out.Entries = append(out.Entries, auditEntry{
 			ID: e.ID, At: f["at"], Actor: f["actor"], Role: Role(f["role"]), OrgID: f["org_id"],
-			Action: f["action"], Target: f["target"], Count: n,
+			Action: f["action"], Target: f["target"], Count: n, Reason: f["reason"],
 		})
 	}
 	c.json(http.StatusOK, out)

@@ -110,6 +110,8 @@ func matrixRoutes() []matrixRoute {
 			body: func(*fixture) any { return map[string]string{"status": "off_duty"} }, want: selfOrOps204},
 		{method: "GET", pattern: v1 + "/responders/{id}/offers", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/offers" },
 			want: map[string]int{cAdmin: 200, cOperator: 200, cResponder: 200, cRespOther: 403}},
+		{method: "GET", pattern: v1 + "/responders/{id}/jobs", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/jobs" },
+			want: map[string]int{cAdmin: 200, cOperator: 200, cResponder: 200, cRespOther: 403}},
 		{method: "POST", pattern: v1 + "/responders/{id}/token", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/token" },
 			want: map[string]int{cAdmin: 201, cOperator: 201, cCoord: 201, cCoordOther: 404}},
 		{method: "POST", pattern: v1 + "/needs", path: fixed(v1 + "/needs"), body: func(*fixture) any { return need }, want: staff201},

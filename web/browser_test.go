@@ -280,6 +280,13 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 	if strings.Contains(offerText, "Haian") || strings.Contains(offerText, "37.46") {
 		t.Errorf("the offer shows the address before it is accepted:\n%s", offerText)
 	}
+	// Nor does the page hold it anywhere (the server no longer sends it,
+	// issue 14): the map shows the area the offer names.
+	if kept := phone.eval(t, `sessionStorage.getItem('liandong.respond.state') || ''`); strings.Contains(kept, "Haian") ||
+		strings.Contains(kept, "121.448") || !strings.Contains(kept, `"approx"`) {
+		t.Errorf("the page keeps the offer as %s", kept)
+	}
+	phone.waitFor(t, "the offer's area on the map", `document.querySelector('path.offer-area')`)
 	responderMarker := fmt.Sprintf(`document.querySelector('.responder-marker[data-id=%q]')`, responder.ID)
 	console.waitFor(t, "the responder offered", responderMarker+`?.dataset.state === 'offered'`)
 	colour := `getComputedStyle(` + responderMarker + `).backgroundColor`
@@ -373,6 +380,25 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 		chromedp.Click(chromedp.CSS("form.create-need button[type=submit]")))
 	console.waitFor(t, "the filed need listed and shown", `document.querySelectorAll('.need-row').length === 4 &&
 		document.querySelector('#detail .description')?.textContent === 'Filed from the map'`)
+
+	// A need for two: the first to accept learns the exact place from the
+	// accept's answer, before the team is complete.
+	var need3 struct{ ID string }
+	api.Call("POST", "/api/v1/needs", map[string]any{
+		"lat": needLat + 0.001, "lng": needLng, "category": "food_delivery", "urgency": 2,
+		"team": []map[string]any{{"role": "volunteer", "count": 2}}, "description": "Gate 2, 8 Haian Road",
+	}, &need3)
+	third := fmt.Sprintf(`.offer-card[data-need-id=%q]`, need3.ID)
+	phone.waitFor(t, "the third offer", `document.querySelector('`+third+`')`)
+	if text := phone.eval(t, `document.querySelector('`+third+`').innerText`); strings.Contains(text, "Gate 2") {
+		t.Errorf("the offer shows the description before it is accepted:\n%s", text)
+	}
+	phone.do(t, "accept the third", chromedp.Click(chromedp.CSS(third+" button.accept")))
+	phone.waitFor(t, "the waiting job with its place", fmt.Sprintf(`document.querySelector('.job-card.waiting[data-need-id=%q]')?.innerText.includes('Gate 2, 8 Haian Road')`, need3.ID))
+	// A page that lost what it held reads the place again from the server.
+	phone.eval(t, `(sessionStorage.removeItem('liandong.respond.state'), 'forgotten')`)
+	phone.do(t, "reload the phone page", chromedp.Reload())
+	phone.waitFor(t, "the job's place read back after a reload", fmt.Sprintf(`document.querySelector('.job-card[data-need-id=%q]')?.innerText.includes('Gate 2, 8 Haian Road')`, need3.ID))
 
 	for _, tb := range []*tab{console, phone} {
 		for _, e := range tb.errors() {

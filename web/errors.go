@@ -78,6 +78,9 @@ type Error struct {
 	Code       string
 	Message    string
 	RetryAfter time.Duration // sent as Retry-After when set
+	// State is what became of the thing refused, for a conflict whose
+	// client must tell "done already" from "gone" (an offer accepted twice).
+	State string
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -107,6 +110,7 @@ func forbidden(msg string) *Error { return &Error{Kind: ErrForbidden, Message: m
 // document.
 type errorBody struct {
 	Error errorDetail `json:"error"`
+	State string      `json:"state,omitempty" doc:"with a 409 conflict on an offer answered already: what became of it (accepted, declined, expired, withdrawn)"`
 }
 
 type errorDetail struct {
@@ -125,9 +129,9 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, code := ErrorStatusCode(err)
 	msg := err.Error()
 	var e *Error
-	retryAfter := time.Duration(0)
+	retryAfter, state := time.Duration(0), ""
 	if errors.As(err, &e) {
-		retryAfter = e.RetryAfter
+		retryAfter, state = e.RetryAfter, e.State
 	}
 	switch {
 	case status == http.StatusServiceUnavailable:
@@ -154,7 +158,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if a.metrics != nil {
 		a.metrics.refusals.WithLabelValues(code).Inc()
 	}
-	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: msg}})
+	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: msg}, State: state})
 }
 
 // writeJSON writes v as the whole answer. Encoding errors cannot happen for

@@ -30,7 +30,7 @@ type needApp interface {
 	Needs(ctx context.Context, ids []mobilize.NeedID) ([]mobilize.NeedState, error)
 	NeedSummaries(ctx context.Context, activeOnly bool) ([]mobilize.NeedSummary, error)
 	Cancel(ctx context.Context, id mobilize.NeedID) (mobilize.NeedState, error)
-	Assign(ctx context.Context, id mobilize.NeedID, rid mobilize.ResponderID, role mobilize.Role) (mobilize.NeedState, error)
+	Assign(ctx context.Context, id mobilize.NeedID, rid mobilize.ResponderID, role mobilize.Role, overrideSkills bool) (mobilize.NeedState, error)
 	Escalate(ctx context.Context, id mobilize.NeedID) (mobilize.NeedState, mobilize.EscalationState, error)
 	EscalationOf(ctx context.Context, n mobilize.NeedState) (st mobilize.EscalationState, goal time.Duration, ok bool, err error)
 	AlertArea(ctx context.Context, poly orb.Polygon, roles []mobilize.Role, message string) (id string, recipients int, err error)

@@ -13,13 +13,20 @@ import (
 )
 
 type assignRequest struct {
-	ResponderID string `json:"responder_id"`
-	Role        string `json:"role,omitempty"`
+	ResponderID    string `json:"responder_id"`
+	Role           string `json:"role,omitempty"`
+	OverrideSkills bool   `json:"override_skills,omitempty" doc:"offer the place although the person lacks its required skills or certifications; needs a reason, which is audited"`
+	Reason         string `json:"reason,omitempty" doc:"why, 1..500 bytes; required with override_skills, kept in the audit log"`
 }
+
+// maxAssignReason bounds the reason an operator gives for an override.
+const maxAssignReason = 500
 
 // handleAssign is POST /api/v1/needs/{id}/assign: an operator offers an
 // open place to a person of their choosing (the matcher's rules still
-// hold: the person must be available and not asked before).
+// hold: the person must be available and not asked before). A person
+// without the place's required skills is refused with 409 naming them,
+// unless the operator overrides with a reason, which the audit log keeps.
 func (g *needGroup) handleAssign(ctx context.Context, c *call) error {
 	var req assignRequest
 	if err := decodeStrict(c.body, &req); err != nil {
@@ -27,6 +34,14 @@ func (g *needGroup) handleAssign(ctx context.Context, c *call) error {
 	}
 	if req.ResponderID == "" || len(req.ResponderID) > 64 {
 		return invalid("responder_id is required")
+	}
+	var p problems
+	p.text("reason", req.Reason, maxAssignReason, req.OverrideSkills, true)
+	if err := p.err(); err != nil {
+		if req.OverrideSkills && strings.TrimSpace(req.Reason) == "" {
+			return invalid("override_skills needs a reason (1..500 bytes), which is audited")
+		}
+		return err
 	}
 	var role mobilize.Role
 	if req.Role != "" {
@@ -40,11 +55,16 @@ func (g *needGroup) handleAssign(ctx context.Context, c *call) error {
 		return err
 	}
 	rid := mobilize.ResponderID(req.ResponderID)
-	n, err := g.app.Assign(ctx, mobilize.NeedID(c.r.PathValue("id")), rid, role)
+	n, err := g.app.Assign(ctx, mobilize.NeedID(c.r.PathValue("id")), rid, role, req.OverrideSkills)
 	if err != nil {
 		return err
 	}
-	g.audit.record(ctx, c.id, "need.assign", string(n.ID)+" "+string(rid), 0)
+	target := string(n.ID) + " " + string(rid)
+	if req.OverrideSkills {
+		g.audit.recordReason(ctx, c.id, "need.assign_override_skills", target, req.Reason)
+	} else {
+		g.audit.record(ctx, c.id, "need.assign", target, 0)
+	}
 	c.json(http.StatusOK, toNeedJSON(n))
 	return nil
 }
@@ -71,6 +91,11 @@ func (g *needGroup) handleAlert(ctx context.Context, c *call) error {
 	req.Message = strings.TrimSpace(req.Message)
 	if req.Message == "" || len(req.Message) > 1000 {
 		return invalid("message must be 1..1000 characters")
+	}
+	var p problems
+	p.text("message", req.Message, 1000, true, true)
+	if err := p.err(); err != nil {
+		return err
 	}
 	if len(req.Polygon) < 4 || len(req.Polygon) > 1000 {
 		return invalid("polygon must be a closed ring of 4..1000 [lng,lat] points")

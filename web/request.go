@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/liandong/liandong/mobilize"
 )
 
 // Body limits. Bodies over APIOptions.MaxBodyBytes (1 MiB by default) are
@@ -131,8 +133,16 @@ func (p problems) err() error {
 
 // text checks a string field: required fields must have a non-blank
 // value, and no field may exceed maxBytes or carry control characters
-// (multiline allows newlines and tabs, for descriptions and notes).
+// (multiline allows newlines and tabs, for descriptions and notes). A
+// single-line field is a name, a category or a title: it may not hold
+// invisible format characters (bidi controls, zero-width characters) that
+// make one name look like another. Free text may not hold bidi controls
+// or zero-width spaces, but keeps the joiners emoji need.
 func (p *problems) text(field, s string, maxBytes int, required, multiline bool) {
+	hidden := mobilize.Invisible
+	if multiline {
+		hidden = mobilize.HiddenInFreeText
+	}
 	switch {
 	case required && strings.TrimSpace(s) == "":
 		p.addf("%s is required", field)
@@ -144,6 +154,8 @@ func (p *problems) text(field, s string, maxBytes int, required, multiline bool)
 		return unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\t' || r == '\r'))
 	}):
 		p.addf("%s contains control characters", field)
+	case strings.ContainsFunc(s, hidden):
+		p.addf("%s contains invisible characters (bidi controls or zero-width characters)", field)
 	}
 }
 

@@ -23,6 +23,8 @@ type responderGroup struct {
 	auth     *Authenticator
 	audit    *auditor
 	tokenTTL time.Duration // of the tokens registration and reissue hand out
+	// approxRes is the H3 resolution of the area a pending offer shows.
+	approxRes int
 }
 
 // registryApp is what the responder group needs of the application beyond
@@ -32,6 +34,7 @@ type registryApp interface {
 	Register(ctx context.Context, r mobilize.Responder) (mobilize.Responder, mobilize.Presence, error)
 	RegisterMany(ctx context.Context, rs []mobilize.Responder) error
 	PendingOffer(ctx context.Context, rid mobilize.ResponderID) (po mobilize.PendingOffer, found bool, err error)
+	Jobs(ctx context.Context, rid mobilize.ResponderID) ([]mobilize.Job, error)
 }
 
 // maxBatch is the most responders one batch registers (the route's

@@ -118,14 +118,15 @@ func (h *socketHandler) handle(ctx context.Context, s *realtime.Session, id Iden
 
 // answer accepts or declines an offer and confirms it to the socket.
 func (h *socketHandler) answer(ctx context.Context, s *realtime.Session, id Identity, offerID string, accept bool) error {
-	if _, err := h.actions.answer(ctx, id, offerID, accept); err != nil {
+	ans, place, err := h.actions.answer(ctx, id, offerID, accept)
+	if err != nil {
 		return h.domainErr(err)
 	}
-	answer := wire.TypeDecline
+	m := wire.Answered{OfferID: offerID, Answer: wire.TypeDecline}
 	if accept {
-		answer = wire.TypeAccept
+		m.Answer, m.NeedID, m.Place = wire.TypeAccept, string(ans.Need), place
 	}
-	return send(s, wire.Answered{OfferID: offerID, Answer: answer})
+	return send(s, m)
 }
 
 // domainErr turns domain refusals into error messages for the client;

@@ -32,6 +32,9 @@ type Config struct {
 	Auth   AuthConfig  `yaml:"auth"`
 	Offers struct {
 		TTL time.Duration `yaml:"ttl"`
+		// ApproxResolution is the H3 resolution of the area an offer
+		// shows before acceptance instead of the need's point.
+		ApproxResolution int `yaml:"approx_resolution"`
 	} `yaml:"offers"`
 	Index    IndexConfig    `yaml:"index"`
 	Matching MatchingConfig `yaml:"matching"`
@@ -167,6 +170,7 @@ func Default() Config {
 	c.Log = LogConfig{Level: "info", Format: "auto"}
 	c.Redis = RedisConfig{Prefix: ix.Prefix}
 	c.Offers.TTL = match.OfferTTL
+	c.Offers.ApproxResolution = api.OfferApproxResolution
 	c.Index = IndexConfig{Resolution: ix.Resolution, StaleAfter: ix.StaleAfter, SweepEvery: 30 * time.Second, Region: ix.Region}
 	c.Matching = MatchingConfig{Tick: match.Tick, StartRadiusMeters: match.StartRadiusMeters, MaxRadiusMeters: match.MaxRadiusMeters,
 		PenaltyUnreliable: match.PenaltyUnreliable, AlertBudgetPerHour: match.AlertBudgetPerHour}
@@ -217,6 +221,11 @@ func (c Config) Validate() error {
 	}
 	if c.Offers.TTL < time.Second {
 		errs = append(errs, fmt.Errorf("offers.ttl: %s is shorter than 1s", c.Offers.TTL))
+	}
+	if c.Offers.ApproxResolution < 5 || c.Offers.ApproxResolution > 9 {
+		// Coarser than 5 says nothing; finer than 9 (~174 m) comes close
+		// to giving the door away.
+		errs = append(errs, fmt.Errorf("offers.approx_resolution: %d is outside 5..9", c.Offers.ApproxResolution))
 	}
 	if c.Index.Resolution < 5 || c.Index.Resolution > 12 {
 		errs = append(errs, fmt.Errorf("index.resolution: %d is outside 5..12", c.Index.Resolution))

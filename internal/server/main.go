@@ -97,7 +97,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("websocket hub: %w", err)
 	}
 	events := m.log.Named("events")
-	m.notifier = notify.New(m.hub, notify.Options{Logger: events, Registerer: m.registry, Scopes: m.store})
+	notifyOpts := m.cfg.notifyOptions()
+	notifyOpts.Logger, notifyOpts.Registerer, notifyOpts.Scopes = events, m.registry, m.store
+	m.notifier = notify.New(m.hub, notifyOpts)
 	var sink mobilize.EventSink = m.notifier
 	if m.hooks.Events != nil {
 		sink = tee{m.notifier, m.hooks.Events}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/notify"
 	"github.com/liandong/liandong/mobilize/redisstore"
 	"github.com/liandong/liandong/realtime"
 	"github.com/liandong/liandong/web"
@@ -41,6 +42,7 @@ func (c Config) apiOptions() web.APIOptions {
 	o.Recognition = c.Recognition.options()
 	o.Limits.HandshakePerSecond, o.Limits.HandshakeBurst = c.Realtime.HandshakesPerSecond, c.Realtime.HandshakeBurst
 	o.Limits.LocationPerSecond, o.Limits.LocationBurst = c.Realtime.LocationPerSecond, c.Realtime.LocationBurst
+	o.OfferApproxResolution = c.Offers.ApproxResolution
 	return o
 }
 
@@ -63,6 +65,12 @@ func (c Config) serverLimits() serverLimits {
 	h := c.HTTP
 	return serverLimits{ReadHeaderTimeout: h.ReadHeaderTimeout, BodyTimeout: h.BodyTimeout, WriteTimeout: h.WriteTimeout,
 		IdleTimeout: h.IdleTimeout, MaxConnsPerAddress: h.MaxConnsPerAddress}
+}
+
+// notifyOptions are the notifier's settings; Run adds its logger and
+// metrics registry.
+func (c Config) notifyOptions() notify.Options {
+	return notify.Options{ApproxResolution: c.Offers.ApproxResolution}
 }
 
 // pageOptions choose the console's basemap.

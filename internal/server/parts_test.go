@@ -121,7 +121,7 @@ func holds(v reflect.Value, want any) bool {
 
 // constructorInputs is everything Run hands to a constructor.
 func constructorInputs(c Config) []any {
-	return []any{c.indexOptions(), c.matchConfig(), c.escalationConfig(), c.apiOptions(), c.pageOptions(), c.consoleLimits(), c.Redis.Prefix,
+	return []any{c.indexOptions(), c.matchConfig(), c.escalationConfig(), c.apiOptions(), c.pageOptions(), c.consoleLimits(), c.notifyOptions(), c.Redis.Prefix,
 		c.hubOptions(), c.serverLimits()}
 }
 

@@ -63,6 +63,9 @@ type Options struct {
 	// Scopes tells coordinators apart (audience.go); nil: console events
 	// reach operators and admins only.
 	Scopes Scopes
+	// ApproxResolution is the H3 resolution of the area an offer shows
+	// instead of the need's point (default mobilize.DefaultApproxResolution).
+	ApproxResolution int
 }
 
 // Notifier is the event sink that talks to the hub.
@@ -105,6 +108,9 @@ func New(hub Hub, opts Options) *Notifier {
 	if opts.QueueLen <= 0 {
 		opts.QueueLen = 1024
 	}
+	if opts.ApproxResolution <= 0 {
+		opts.ApproxResolution = mobilize.DefaultApproxResolution
+	}
 	if opts.GiveUpAfter <= 0 {
 		opts.GiveUpAfter = deliverGiveUp
 	}
@@ -146,7 +152,7 @@ func New(hub Hub, opts Options) *Notifier {
 // socket still answering an offer, are not lost for want of a worker.
 func (n *Notifier) Emit(ctx context.Context, e mobilize.Event) {
 	var ds []delivery
-	for _, nt := range say(e) {
+	for _, nt := range say(e, n.opts.ApproxResolution) {
 		typ, msg := "", ""
 		if nt.inbox != nil {
 			msg = nt.inbox.Type()

@@ -64,8 +64,9 @@ func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // say words a domain event for phones and consoles. It reads the event
 // only here, on the emitter's goroutine, so that nothing the emitter
-// changes afterwards reaches the wire.
-func say(e mobilize.Event) []note {
+// changes afterwards reaches the wire. approxRes is the resolution of the
+// area an offer shows.
+func say(e mobilize.Event, approxRes int) []note {
 	switch e := e.(type) {
 	case mobilize.NeedCreated:
 		n := e.Need
@@ -82,11 +83,7 @@ func say(e mobilize.Event) []note {
 			ResponderID: string(e.Responder), Role: string(e.Role), ResponderLat: e.From.Lat(), ResponderLng: e.From.Lon(),
 			Reason: string(e.Reason), Urgency: n.Urgency, At: rfc3339(e.At),
 		})
-		nt.to, nt.inbox = e.Responder, wire.Offer{
-			OfferID: string(e.Offer), NeedID: string(n.ID), Role: string(e.Role), Category: n.Category,
-			Urgency: n.Urgency, Lat: n.Point.Lat(), Lng: n.Point.Lon(), DistanceM: math.Round(e.DistanceMeters),
-			ExpiresAt: rfc3339(e.Expires), Description: n.Description, Pickup: pickup(n),
-		}
+		nt.to, nt.inbox = e.Responder, offer(e, approxRes)
 		return []note{nt}
 	case mobilize.OfferAnswered:
 		// The event carries no point: the notifier reads the need's place
@@ -188,6 +185,23 @@ func staffed(e mobilize.TeamStaffed) []note {
 	})
 	teamless.variant = true
 	return append(out, full, teamless)
+}
+
+// offer words an offer for the responder's phone: what and roughly where
+// (the need's cell at resolution res), never the exact point nor the
+// description, which only the team is told (Answered, Assignment).
+func offer(e mobilize.OfferSent, res int) wire.Offer {
+	n := e.Need
+	p := mobilize.PreviewOffer(n.Need, e.DistanceMeters, res)
+	return wire.Offer{
+		OfferID: string(e.Offer), NeedID: string(n.ID), Role: string(e.Role), Category: n.Category,
+		Urgency: n.Urgency, Title: p.Title, Approx: approx(p), DistanceM: p.DistanceMeters,
+		ExpiresAt: rfc3339(e.Expires), Pickup: pickup(n),
+	}
+}
+
+func approx(p mobilize.OfferPreview) wire.Approx {
+	return wire.Approx{Cell: p.Cell.String(), Lat: p.Centre.Lat(), Lng: p.Centre.Lon(), Resolution: p.Resolution}
 }
 
 // pickup says where to collect the need's items, when they wait at a depot.

@@ -34,6 +34,10 @@ func fixture() mobilize.NeedState {
 	}
 }
 
+// approxJSON is where an offer says the need is: its res-8 cell, never
+// the exact point (issue 14, item 9).
+const approxJSON = `"approx":{"cell":"8830114633fffff","lat":37.46131,"lng":121.45049,"resolution":8}`
+
 const pickupJSON = `"pickup":{"depot_id":"north","lat":37.47,"lng":121.44,"items":[{"item":"medicine_kit","count":2}]}`
 
 // want is one expected hub call: to a responder's inbox, or published on
@@ -66,12 +70,12 @@ func TestEachEventOnTheWire(t *testing.T) {
 			data: `{"need_id":"n1","lat":37.4638,"lng":121.4479,"urgency":2,"category":"medical_transport","status":"open","slots":2,"at":"2026-03-09T08:30:00Z"}`}}},
 		{"offer with pickup", mobilize.OfferSent{Need: n, Role: mobilize.RoleMedic, Offer: "o1", Responder: "r1", Reason: mobilize.ReasonNearest,
 			From: moved, DistanceMeters: 1234.56, Expires: at.Add(time.Minute), At: at}, []want{
-			{to: "r1", typ: "offer", data: `{"offer_id":"o1","need_id":"n1","role":"medic","category":"medical_transport","urgency":2,"lat":37.4638,"lng":121.4479,"distance_m":1235,"expires_at":"2026-03-09T08:32:30Z","description":"third floor",` + pickupJSON + `}`},
+			{to: "r1", typ: "offer", data: `{"offer_id":"o1","need_id":"n1","role":"medic","category":"medical_transport","urgency":2,"title":"medical_transport, urgency 2",` + approxJSON + `,"distance_m":1200,"expires_at":"2026-03-09T08:32:30Z",` + pickupJSON + `}`},
 			{point: &needPoint, typ: "offer.sent", data: `{"need_id":"n1","lat":37.4638,"lng":121.4479,"offer_id":"o1","responder_id":"r1","role":"medic","responder_lat":37.46,"responder_lng":121.45,"reason":"nearest","urgency":2,` + atJSON + `}`},
 		}},
 		{"offer without pickup", mobilize.OfferSent{Need: open, Role: mobilize.RoleVolunteer, Offer: "o2", Responder: "r2", Reason: mobilize.ReasonOperator,
 			DistanceMeters: 80.4, Expires: at.Add(time.Minute), At: at}, []want{
-			{to: "r2", typ: "offer", data: `{"offer_id":"o2","need_id":"n1","role":"volunteer","category":"medical_transport","urgency":2,"lat":37.4638,"lng":121.4479,"distance_m":80,"expires_at":"2026-03-09T08:32:30Z","description":"third floor"}`},
+			{to: "r2", typ: "offer", data: `{"offer_id":"o2","need_id":"n1","role":"volunteer","category":"medical_transport","urgency":2,"title":"medical_transport, urgency 2",` + approxJSON + `,"distance_m":100,"expires_at":"2026-03-09T08:32:30Z"}`},
 			{point: &needPoint, typ: "offer.sent", data: `{"need_id":"n1","lat":37.4638,"lng":121.4479,"offer_id":"o2","responder_id":"r2","role":"volunteer","responder_lat":0,"responder_lng":0,"reason":"operator_choice","urgency":2,` + atJSON + `}`},
 		}},
 		{"offer declined", mobilize.OfferAnswered{Need: "n1", Offer: "o1", Responder: "r1", State: mobilize.AssignDeclined, At: at}, []want{
@@ -212,4 +216,41 @@ func TestEventsAreCounted(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("liandong_events_total %v, want %v", got, want)
 	}
+}
+
+// TestOfferShowsTheConfiguredArea: the resolution of an offer's area is
+// the notifier's option, and at any resolution the offer holds neither
+// the need's coordinates nor its description.
+func TestOfferShowsTheConfiguredArea(t *testing.T) {
+	hub := &fakeHub{}
+	n := New(hub, Options{ApproxResolution: 6})
+	n.Emit(context.Background(), mobilize.OfferSent{Need: fixture(), Role: mobilize.RoleMedic, Offer: "o1", Responder: "r1",
+		DistanceMeters: 2345, Expires: t0.Add(time.Minute), At: t0})
+	if err := n.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range hub.recorded() {
+		if c.typ != "offer" {
+			continue
+		}
+		var o struct {
+			Approx struct {
+				Cell       string
+				Resolution int
+			}
+		}
+		if err := json.Unmarshal([]byte(c.data), &o); err != nil {
+			t.Fatal(err)
+		}
+		if o.Approx.Resolution != 6 || o.Approx.Cell != "863011467ffffff" {
+			t.Errorf("approx %+v, want the res-6 cell 863011467ffffff", o.Approx)
+		}
+		for _, secret := range []string{"37.4638", "121.4479", "third floor", `"description"`} {
+			if strings.Contains(c.data, secret) {
+				t.Errorf("offer %s carries %s", c.data, secret)
+			}
+		}
+		return
+	}
+	t.Fatal("no offer was delivered")
 }

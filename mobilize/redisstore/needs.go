@@ -31,6 +31,7 @@ func (k keys) openNeeds() string          { return k.base + "needs:open" }
 func (k keys) need(id string) string      { return k.base + "need:" + id }
 func (k keys) needAsg(id string) string   { return k.base + "need:" + id + ":asg" }
 func (k keys) needAsked(id string) string { return k.base + "need:" + id + ":asked" }
+func (k keys) jobs(rid string) string     { return k.base + "jobs:" + rid }
 
 // NeedStore keeps needs and their offers, and the roster of responders
 // the offers go to: a responder's status is derived from their load (on

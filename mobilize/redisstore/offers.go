@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -149,6 +150,10 @@ func parseAnswer(offerID mobilize.OfferID, vals []string) (mobilize.Answer, erro
 	if len(vals) > 1 {
 		a.Need = mobilize.NeedID(vals[1])
 	}
+	if outcome == mobilize.AnswerNotPending && len(vals) > 2 {
+		a.State = mobilize.AssignmentState(vals[2])
+		return a, nil
+	}
 	if len(vals) > 4 {
 		a.Lead, a.Responder = mobilize.ResponderID(vals[2]), mobilize.ResponderID(vals[4])
 		for i := 5; i+1 < len(vals); i += 2 {
@@ -282,4 +287,37 @@ func (s *NeedStore) PendingOffer(ctx context.Context, rid mobilize.ResponderID) 
 		}
 	}
 	return po, false, nil
+}
+
+// Jobs returns the needs the responder accepted and has not finished, each
+// with the responder's assignment, oldest need first.
+func (s *NeedStore) Jobs(ctx context.Context, rid mobilize.ResponderID) ([]mobilize.Job, error) {
+	if err := s.rdb.HGet(ctx, s.keys.load(), string(rid)).Err(); errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("jobs of %s: %w", rid, mobilize.ErrNotFound)
+	} else if err != nil {
+		return nil, fmt.Errorf("jobs of %s: %w", rid, err)
+	}
+	ids, err := s.rdb.SMembers(ctx, s.keys.jobs(string(rid))).Result()
+	if err != nil {
+		return nil, fmt.Errorf("jobs of %s: %w", rid, err)
+	}
+	needIDs := make([]mobilize.NeedID, len(ids))
+	for i, id := range ids {
+		needIDs[i] = mobilize.NeedID(id)
+	}
+	needs, err := s.Needs(ctx, needIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := []mobilize.Job{}
+	for _, n := range needs {
+		for _, a := range n.Assignments {
+			if a.ResponderID == rid && a.State == mobilize.AssignAccepted {
+				out = append(out, mobilize.Job{Need: n, Assignment: a})
+				break
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b mobilize.Job) int { return a.Need.CreatedAt.Compare(b.Need.CreatedAt) })
+	return out, nil
 }

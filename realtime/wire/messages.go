@@ -11,20 +11,40 @@ type Welcome struct {
 	ServerTime  string `json:"server_time"`
 }
 
-// Offer asks a responder to take one place on a need's team (inbox).
+// Offer asks a responder to take one place on a need's team (inbox). It
+// tells enough to decide, not where the person in need is: the exact
+// point and the description come in Answered and Assignment, to the team
+// only.
 type Offer struct {
-	OfferID     string  `json:"offer_id"`
-	NeedID      string  `json:"need_id"`
-	Role        string  `json:"role"`
-	Category    string  `json:"category"`
-	Urgency     int     `json:"urgency"`
-	Lat         float64 `json:"lat"`
-	Lng         float64 `json:"lng"`
-	DistanceM   float64 `json:"distance_m"`
-	ExpiresAt   string  `json:"expires_at"`
-	Description string  `json:"description"`
+	OfferID  string `json:"offer_id"`
+	NeedID   string `json:"need_id"`
+	Role     string `json:"role"`
+	Category string `json:"category"`
+	Urgency  int    `json:"urgency"`
+	// Title is short and safe to show: category and urgency, never the
+	// description.
+	Title     string  `json:"title"`
+	Approx    Approx  `json:"approx"`
+	DistanceM float64 `json:"distance_m"` // rounded to 100 m
+	ExpiresAt string  `json:"expires_at"`
 	// Pickup is set only when the need's items wait at a depot.
 	Pickup *Pickup `json:"pickup,omitempty"`
+}
+
+// Approx is roughly where a need is: the H3 cell that holds it.
+type Approx struct {
+	Cell       string  `json:"cell"`
+	Lat        float64 `json:"lat"` // the cell's centre
+	Lng        float64 `json:"lng"`
+	Resolution int     `json:"resolution"`
+}
+
+// Place is exactly where a need is and what it asks, told only to the
+// people who accepted it.
+type Place struct {
+	Lat         float64 `json:"lat"`
+	Lng         float64 `json:"lng"`
+	Description string  `json:"description"`
 }
 
 // Pickup is where a team collects a need's items on the way.
@@ -84,9 +104,12 @@ type Alert struct {
 }
 
 // Answered confirms a responder's accept or decline sent over the socket.
+// An accept carries the need and its exact place.
 type Answered struct {
 	OfferID string `json:"offer_id"`
 	Answer  string `json:"answer"` // accept or decline
+	NeedID  string `json:"need_id,omitempty"`
+	Place   *Place `json:"place,omitempty"`
 }
 
 // Subscribed confirms a console's subscription to a map box.

@@ -55,16 +55,19 @@ type wireCase struct {
 func serverMessages() []wireCase {
 	team := []map[string]any{{"responder_id": rid, "role": role}, {"responder_id": "r-7", "role": "volunteer"}}
 	newTeam := []TeamMember{{rid, role}, {"r-7", "volunteer"}}
+	// Issue 14 took the exact point and the description out of the offer
+	// on purpose (they come to the team only): the offer's map is the new
+	// shape, an approximate cell and a title instead.
 	offer := func() map[string]any {
 		return map[string]any{
 			"offer_id": offerID, "need_id": needID, "role": role, "category": category,
-			"urgency": 2, "lat": needLat, "lng": needLng,
-			"distance_m": math.Round(1234.56), "expires_at": rfc3339(at.Add(90 * time.Second)),
-			"description": description,
+			"urgency": 2, "title": category + ", urgency 2",
+			"approx":     map[string]any{"cell": "88283472a1fffff", "lat": 37.46, "lng": 121.45, "resolution": 8},
+			"distance_m": 1200.0, "expires_at": rfc3339(at.Add(90 * time.Second)),
 		}
 	}
-	newOffer := Offer{OfferID: offerID, NeedID: needID, Role: role, Category: category, Urgency: 2, Lat: needLat, Lng: needLng,
-		DistanceM: 1235, ExpiresAt: rfc3339(at.Add(90 * time.Second)), Description: description}
+	newOffer := Offer{OfferID: offerID, NeedID: needID, Role: role, Category: category, Urgency: 2, Title: category + ", urgency 2",
+		Approx: Approx{Cell: "88283472a1fffff", Lat: 37.46, Lng: 121.45, Resolution: 8}, DistanceM: 1200, ExpiresAt: rfc3339(at.Add(90 * time.Second))}
 	withPickup := func(m map[string]any) map[string]any { m["pickup"] = oldPickup(); return m }
 	offerWithPickup := newOffer
 	offerWithPickup.Pickup = newPickup()
@@ -86,7 +89,10 @@ func serverMessages() []wireCase {
 		{"assignment", "assignment", assignment(), newAssignment},
 		{"assignment with pickup", "assignment", withPickup(assignment()), assignmentWithPickup},
 		{"alert", "alert", map[string]any{"alert_id": "a1", "message": "evacuate", "sent_at": rfc3339(at)}, Alert{"a1", "evacuate", rfc3339(at)}},
-		{"answered", "answered", map[string]any{"offer_id": offerID, "answer": "accept"}, Answered{offerID, "accept"}},
+		{"answered", "answered", map[string]any{"offer_id": offerID, "answer": "decline"}, Answered{OfferID: offerID, Answer: "decline"}},
+		{"answered accept", "answered", map[string]any{"offer_id": offerID, "answer": "accept", "need_id": needID,
+			"place": map[string]any{"lat": needLat, "lng": needLng, "description": description}},
+			Answered{OfferID: offerID, Answer: "accept", NeedID: needID, Place: &Place{Lat: needLat, Lng: needLng, Description: description}}},
 		{"subscribed", "subscribed", map[string]any{"bbox": []float64{121.1, 37.3, 121.75, 37.65}, "channels": 12}, Subscribed{[]float64{121.1, 37.3, 121.75, 37.65}, 12}},
 		// realtime writes these two by hand: {"code","message"} and
 		// {"reason"[,"last_id"]}, last_id only when the client had one.

@@ -2,12 +2,17 @@
 -- succeeds only while the offer is pending and unexpired and the slot is
 -- open, so a need never has more accepted people than slots.
 -- ARGV[5] offer id, [6] responder, [7] 'accept' or 'decline' or 'expire'.
--- Returns {outcome, need id, lead id, withdrawn offer id, responder, ...}.
+-- Returns {outcome, need id, lead id, withdrawn offer id, responder, ...};
+-- not_pending returns {'not_pending', need id, the offer's state now}.
 local oid, rid, verb = ARGV[5], ARGV[6], ARGV[7]
-local need = redis.call('HGET', OFFERS, oid)
+-- An answered offer leaves OFFERS; ANSWERED remembers its need for a day,
+-- so that a second accept is told what became of it, not "unknown".
+local ANSWERED = BASE .. 'offer:' .. oid .. ':need'
+local need = redis.call('HGET', OFFERS, oid) or redis.call('GET', ANSWERED)
 if not need then
   return {'unknown_offer'}
 end
+redis.call('SET', ANSWERED, need, 'PX', DAY_MS)
 local raw = redis.call('HGET', asgKey(need), oid)
 if not raw then
   return {'unknown_offer'}
@@ -17,7 +22,7 @@ if rid ~= '' and a[A_RID] ~= rid then
   return {'not_yours'}
 end
 if a[A_STATE] ~= 'offered' then
-  return {'not_pending', need}
+  return {'not_pending', need, a[A_STATE]}
 end
 if tonumber(a[A_EXPIRES]) <= NOW then
   endOffer(need, oid, a, 'expired')
@@ -42,6 +47,7 @@ end
 a[A_STATE] = 'accepted'
 a[A_ANSWERED] = tostring(NOW)
 redis.call('HSET', asgKey(need), oid, joinAsg(a))
+redis.call('SADD', jobsKey(a[A_RID]), need)
 redis.call('HDEL', OFFERS, oid)
 redis.call('ZREM', OFFERS_EXP, oid)
 redis.call('HINCRBY', nk, 'p' .. a[A_IDX], -1)

@@ -14,6 +14,9 @@ local DAY_MS = 86400000
 local function needKey(id) return BASE .. 'need:' .. id end
 local function asgKey(id) return BASE .. 'need:' .. id .. ':asg' end
 local function askedKey(id) return BASE .. 'need:' .. id .. ':asked' end
+-- jobsKey: the needs a responder accepted and has not finished, so that
+-- the responder can read their exact places again (GET .../jobs).
+local function jobsKey(rid) return BASE .. 'jobs:' .. rid end
 
 local function getLoad(rid)
   local raw = redis.call('HGET', LOAD, rid)
@@ -83,6 +86,7 @@ local function releaseAccepted(needID, offerID, a, state)
   a[A_STATE] = state
   a[A_ANSWERED] = tostring(NOW)
   redis.call('HSET', asgKey(needID), offerID, joinAsg(a))
+  redis.call('SREM', jobsKey(a[A_RID]), needID)
   local l = getLoad(a[A_RID])
   if l then
     l.acc = math.max(0, l.acc - 1)

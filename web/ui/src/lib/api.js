@@ -41,6 +41,7 @@ export function createAPI(getToken, onUnauthorized) {
     if (!res.ok) {
       const e = (data && data.error) || {};
       const err = new APIError(res.status, e.code, e.message);
+      if (data && data.state) err.state = data.state; // a conflict says what became of the thing
       if (res.status === 401 && onUnauthorized) onUnauthorized(err);
       throw err;
     }

@@ -1,5 +1,6 @@
 // The cards of the responder page: an offer (category, urgency, distance,
-// countdown, Accept and Decline; no address until accepted) and the job
+// countdown, Accept and Decline; only the area, which the server sends
+// instead of the address until accepted) and the job
 // in hand (the exact place, the team and its lead, navigation, Done).
 import { h } from '../lib/dom.js';
 import { category, clock, distance, roleName, urgencyName } from '../lib/format.js';
@@ -15,8 +16,8 @@ export function offerCard(o, { now, onAccept, onDecline }) {
     h('p', { class: 'facts' },
       h('span', {}, urgencyName(o.urgency)), ' · ',
       h('span', {}, `as ${roleName(o.role)}`), ' · ',
-      h('span', { class: 'distance' }, `${distance(o.distance_m)} away`)),
-    h('p', { class: 'muted small' }, 'The exact place is shown once you accept.'),
+      h('span', { class: 'distance' }, `about ${distance(o.distance_m)} away`)),
+    h('p', { class: 'muted small approx' }, 'Shown on the map as an area. The exact place and details are shown once you accept. 接受后显示确切地址。'),
     o.error ? h('p', { class: 'error' }, o.error) : null,
     h('div', { class: 'buttons' },
       h('button', { class: 'accept primary', disabled: o.busy, onclick: () => onAccept(o) }, 'Accept'),
@@ -51,9 +52,11 @@ export function jobCard(j, me, { onDone }) {
       h('span', { class: `badge urgency-${j.urgency || 4}` }, String(j.urgency || '·')),
       h('h2', {}, category(j.category)),
       h('span', { class: 'pill' }, j.done ? 'done' : staffed ? 'team complete' : 'accepted')),
-    h('p', { class: 'address' }, h('b', {}, 'Where: '), `${j.lat.toFixed(5)}, ${j.lng.toFixed(5)}`),
-    j.description ? h('p', { class: 'description' }, j.description) : null,
-    navLinks(j),
+    ...(Number.isFinite(j.lat) && Number.isFinite(j.lng)
+      ? [h('p', { class: 'address' }, h('b', {}, 'Where: '), `${j.lat.toFixed(5)}, ${j.lng.toFixed(5)}`),
+        j.description ? h('p', { class: 'description' }, j.description) : null,
+        navLinks(j)]
+      : [h('p', { class: 'muted address-pending' }, 'The exact place arrives in a moment (with the team).')]),
     staffed
       ? h('div', { class: 'team' },
         h('p', {}, lead ? h('b', { class: 'you-lead' }, 'You lead this team.') : ['Lead: ', h('code', {}, j.lead_id || '—')]),

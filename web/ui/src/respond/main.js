@@ -71,13 +71,34 @@ function render() {
   replace($('#jobs'), Object.values(state.jobs).map((j) => jobCard(j, me, { onDone: done })));
   document.body.dataset.offers = String(Object.keys(state.offers).length);
   jobMarkers.clearLayers();
+  // An offer shows only its area (the need's H3 cell, approximately): the
+  // exact point comes with the accept's answer or the assignment.
+  for (const o of Object.values(state.offers)) {
+    const a = o.approx;
+    if (!a || !Number.isFinite(a.lat) || !Number.isFinite(a.lng)) continue;
+    L.circle([a.lat, a.lng], { radius: approxRadius(a.resolution), className: 'offer-area', color: '#e08214', dashArray: '4 6', weight: 2, fillOpacity: 0.12 })
+      .bindTooltip(text(`${category(o.category)} · roughly here`)).addTo(jobMarkers);
+    if (meMarker) L.polyline([meMarker.getLatLng(), [a.lat, a.lng]], { color: '#e08214', dashArray: '2 6', weight: 2 }).addTo(jobMarkers);
+  }
   for (const j of Object.values(state.jobs)) {
-    if (j.done) continue;
+    if (j.done || !hasPlace(j)) continue;
     L.marker([j.lat, j.lng], { icon: L.divIcon({ className: 'job-pin', html: h('span', {}), iconSize: [26, 26], iconAnchor: [13, 26] }) })
       .bindTooltip(text(category(j.category))).addTo(jobMarkers);
     if (meMarker) L.polyline([meMarker.getLatLng(), [j.lat, j.lng]], { color: '#6a3d9a', dashArray: '4 6', weight: 2 }).addTo(jobMarkers);
   }
   persist();
+}
+
+// hasPlace: the job's exact point is known (the accept's answer or the
+// assignment brought it).
+function hasPlace(j) {
+  return Number.isFinite(j.lat) && Number.isFinite(j.lng);
+}
+
+// approxRadius is about the circumradius of an H3 cell of resolution res,
+// in metres (res 8: ~530 m).
+function approxRadius(res) {
+  return 530 * 2.65 ** (8 - (Number.isInteger(res) ? res : 8));
 }
 
 function answer(o, verb) {
@@ -90,9 +111,12 @@ function answer(o, verb) {
     return;
   }
   api.post(`/api/v1/offers/${encodeURIComponent(o.offer_id)}/${verb}`)
-    .then(() => answered(o.offer_id, verb))
+    .then((res) => answered(o.offer_id, verb, res && res.place))
     .catch((err) => {
-      if (err.status === 404 || err.status === 409) refused(o.offer_id, 'the offer is no longer open');
+      // Answered already (a retry after a lost reply): the job stands; its
+      // place comes with the assignment.
+      if (err.status === 409 && err.state === 'accepted' && verb === 'accept') answered(o.offer_id, verb);
+      else if (err.status === 404 || err.status === 409) refused(o.offer_id, 'the offer is no longer open');
       else if (err.status === 503 || !err.status) notTaken(o.offer_id, 'the server cannot answer right now; try again in a moment.');
       else refused(o.offer_id, err.message);
     });
@@ -101,12 +125,15 @@ function answer(o, verb) {
 const accept = (o) => answer(o, 'accept');
 const decline = (o) => answer(o, 'decline');
 
-function answered(offerID, verb) {
+// answered moves an offer to the jobs (accept) or drops it (decline); an
+// accept's place ({lat, lng, description}) is where the job is exactly.
+function answered(offerID, verb, place) {
   const o = state.offers[offerID];
   if (!o) return;
   delete state.offers[offerID];
   if (verb === 'accept') {
-    state.jobs[o.need_id] = { ...state.jobs[o.need_id], ...o, busy: false, acceptedAt: now() };
+    const exact = place && Number.isFinite(place.lat) ? { lat: place.lat, lng: place.lng, description: place.description || '' } : {};
+    state.jobs[o.need_id] = { ...state.jobs[o.need_id], ...o, ...exact, busy: false, acceptedAt: now() };
     log(`Accepted: ${category(o.category)}`);
   } else {
     log(`Declined: ${category(o.category)}`);
@@ -169,6 +196,7 @@ function message(env) {
       document.body.dataset.connected = '1';
       locator.resend();
       refreshStatus();
+      syncJobs();
       break;
     case 'offer':
       if (Date.parse(d.expires_at) > now()) state.offers[d.offer_id] = { ...d };
@@ -197,7 +225,7 @@ function message(env) {
     case 'answered': {
       const p = [...pending.entries()].find(([, v]) => v.offerID === d.offer_id);
       if (p) pending.delete(p[0]);
-      answered(d.offer_id, d.answer === 'accept' ? 'accept' : 'decline');
+      answered(d.offer_id, d.answer === 'accept' ? 'accept' : 'decline', d.place);
       break;
     }
     case 'error': {
@@ -205,7 +233,8 @@ function message(env) {
       const unavailable = d.code === 'unavailable';
       if (p) {
         pending.delete(env.id);
-        if (d.code === 'not_found' || d.code === 'invalid_transition') refused(p.offerID, 'the offer is no longer open');
+        if (d.code === 'conflict' && p.kind === 'accept' && /already accepted/.test(d.message || '')) answered(p.offerID, 'accept');
+        else if (d.code === 'not_found' || d.code === 'invalid_transition' || d.code === 'conflict') refused(p.offerID, 'the offer is no longer open');
         else if (unavailable) notTaken(p.offerID, 'the server cannot answer right now; try again in a moment.');
         else refused(p.offerID, d.message);
       } else if (!unavailable || now() - lastUnavailableToast > 30000) {
@@ -219,6 +248,7 @@ function message(env) {
     case 'resync':
       inbox.forget();
       syncOffers();
+      syncJobs();
       log('Some updates were lost while offline; offers reloaded');
       break;
     default:
@@ -231,6 +261,23 @@ function showAlert(d) {
     h('button', { onclick: () => el.remove() }, 'OK'));
   $('#alerts').append(el);
   if (navigator.vibrate) navigator.vibrate([400, 100, 400]);
+}
+
+// syncJobs reads the needs this responder accepted, with their exact
+// places, so that a page that lost its state (a new tab, a resync) still
+// knows where to go.
+async function syncJobs() {
+  if (!features || !features.has('get', '/api/v1/responders/{id}/jobs')) return;
+  try {
+    const res = await api.get(`/api/v1/responders/${encodeURIComponent(me)}/jobs`);
+    for (const j of res.jobs || []) {
+      const { team, ...rest } = j;
+      state.jobs[j.need_id] = { ...state.jobs[j.need_id], ...rest, ...(j.status === 'staffed' ? { team } : {}) };
+    }
+    render();
+  } catch {
+    // the assignment will bring the place
+  }
 }
 
 // syncOffers rebuilds the pending offers from the API after a resync.
