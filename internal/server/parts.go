@@ -39,6 +39,13 @@ func (c Config) apiOptions() web.APIOptions {
 	return o
 }
 
+// retentionConfig is how long the retention sweeper keeps personal data.
+func (c Config) retentionConfig() mobilize.RetentionConfig {
+	r := mobilize.DefaultRetention()
+	r.Locations, r.Needs = c.Privacy.LocationRetention, c.Privacy.NeedRetention
+	return r
+}
+
 // pageOptions choose the console's basemap.
 func (c Config) pageOptions() web.PageOptions {
 	return web.PageOptions{TileURL: c.Console.TileURL, TileAttribution: c.Console.TileAttribution}
