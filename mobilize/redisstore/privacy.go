@@ -355,10 +355,8 @@ func (a *Access) PseudonymiseAudit(ctx context.Context, from, to string) (int, e
 	changed := 0
 	var entries []redis.XMessage
 	err := a.eachAudit(ctx, func(m redis.XMessage) error {
-		for k, v := range m.Values {
-			s, _ := v.(string)
-			if r := replaceID(s, from, to); r != s {
-				m.Values[k] = r
+		for _, v := range m.Values {
+			if s, _ := v.(string); replaceID(s, from, to) != s {
 				changed++
 			}
 		}
@@ -368,45 +366,57 @@ func (a *Access) PseudonymiseAudit(ctx context.Context, from, to string) (int, e
 	if err != nil || changed == 0 {
 		return 0, err
 	}
-	tmp := a.keys.audit() + ":rewrite"
+	// Each erasure copies into a key of its own, so that two at once
+	// cannot rename each other's copy.
+	tmp := a.keys.audit() + ":rewrite:" + to
 	last := entries[len(entries)-1].ID
 	pipe := a.rdb.TxPipeline()
 	pipe.Del(ctx, tmp)
 	for _, m := range entries {
-		values := make([]any, 0, 2*len(m.Values))
-		for _, k := range sortedKeys(m.Values) {
-			values = append(values, k, m.Values[k])
-		}
-		pipe.XAdd(ctx, &redis.XAddArgs{Stream: tmp, ID: m.ID, Values: values})
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: tmp, ID: m.ID, Values: auditValues(m.Values, from, to)})
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
+		a.rdb.Del(context.WithoutCancel(ctx), tmp)
 		return 0, fmt.Errorf("pseudonymise audit: %w", err)
 	}
-	// Entries appended since the read are copied, then the copy replaces
-	// the log, in one transaction watched on the log.
-	err = a.rdb.Watch(ctx, func(tx *redis.Tx) error {
-		late, err := tx.XRange(ctx, a.keys.audit(), "("+last, "+").Result()
-		if err != nil {
-			return err
-		}
-		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			for _, m := range late {
-				values := make([]any, 0, 2*len(m.Values))
-				for _, k := range sortedKeys(m.Values) {
-					values = append(values, k, m.Values[k])
-				}
-				p.XAdd(ctx, &redis.XAddArgs{Stream: tmp, ID: m.ID, Values: values})
+	// Entries appended since the read are copied too, and the copy
+	// replaces the log, in one transaction watched on the log; staff keep
+	// appending, so a transaction that lost the race is tried again.
+	for attempt := 0; ; attempt++ {
+		err = a.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			late, err := tx.XRange(ctx, a.keys.audit(), "("+last, "+").Result()
+			if err != nil {
+				return err
 			}
-			p.Rename(ctx, tmp, a.keys.audit())
-			return nil
-		})
-		return err
-	}, a.keys.audit())
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				for _, m := range late {
+					p.XAdd(ctx, &redis.XAddArgs{Stream: tmp, ID: m.ID, Values: auditValues(m.Values, from, to)})
+				}
+				p.Rename(ctx, tmp, a.keys.audit())
+				return nil
+			})
+			return err
+		}, a.keys.audit())
+		if !errors.Is(err, redis.TxFailedErr) || attempt == 9 {
+			break
+		}
+	}
 	if err != nil {
 		a.rdb.Del(context.WithoutCancel(ctx), tmp)
 		return 0, fmt.Errorf("pseudonymise audit: %w", err)
 	}
 	return changed, nil
+}
+
+// auditValues are an entry's fields in a stable order with from replaced
+// by to.
+func auditValues(fields map[string]any, from, to string) []any {
+	values := make([]any, 0, 2*len(fields))
+	for _, k := range sortedKeys(fields) {
+		v, _ := fields[k].(string)
+		values = append(values, k, replaceID(v, from, to))
+	}
+	return values
 }
 
 // replaceID replaces id in s where it stands as a whole id, not as the

@@ -179,3 +179,50 @@ func TestReplaceIDWholeIDsOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestPseudonymiseAuditKeepsIDsAndOrder: the rewritten log holds the same
+// entries under the same ids in the same order, with the erased id
+// replaced where it stands whole, and the entries about it are found
+// before and not after.
+func TestPseudonymiseAuditKeepsIDsAndOrder(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx := context.Background()
+		a, err := NewAccess(b.Client, "t:", "yt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, target := range []string{"r-1", "r-10", "r-1/1700000000000-0", "n-5", "r-1*"} {
+			if _, err := a.AppendAudit(ctx, []string{"at", "2026-12-07T10:00:00Z", "actor", "op1", "action", "x", "target", target}, 1000); err != nil {
+				t.Fatal(err)
+			}
+		}
+		about, err := a.AuditAbout(ctx, "r-1")
+		if err != nil || len(about) != 2 {
+			t.Fatalf("entries about r-1: %+v %v, want 2", about, err)
+		}
+		before, _ := a.AuditPage(ctx, "", 100)
+		n, err := a.PseudonymiseAudit(ctx, "r-1", "erased-x")
+		if err != nil || n != 3 {
+			t.Fatalf("pseudonymise: %d %v, want 3 values changed", n, err)
+		}
+		after, _ := a.AuditPage(ctx, "", 100)
+		want := []string{"erased-x*", "n-5", "erased-x/1700000000000-0", "r-10", "erased-x"}
+		if len(after) != len(before) {
+			t.Fatalf("%d entries after, %d before", len(after), len(before))
+		}
+		for i := range after {
+			if after[i].ID != before[i].ID || after[i].Fields["target"] != want[i] || after[i].Fields["actor"] != "op1" {
+				t.Errorf("entry %d: %+v, want id %s target %s", i, after[i], before[i].ID, want[i])
+			}
+		}
+		if about, _ := a.AuditAbout(ctx, "r-1"); len(about) != 0 {
+			t.Fatalf("entries about r-1 after: %+v", about)
+		}
+		if n, err := a.PseudonymiseAudit(ctx, "r-1", "erased-x"); err != nil || n != 0 {
+			t.Fatalf("second pass: %d %v, want nothing left", n, err)
+		}
+		if keys, _ := b.Client.Keys(ctx, "*rewrite*").Result(); len(keys) != 0 {
+			t.Fatalf("left behind: %v", keys)
+		}
+	})
+}
