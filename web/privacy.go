@@ -172,7 +172,7 @@ func (g *privacyGroup) handleExport(ctx context.Context, c *call) error {
 
 // eraseRequest is the body of POST /api/v1/responders/{id}/erase.
 type eraseRequest struct {
-	Reason string `json:"reason" api:"required" doc:"why, 1..500 characters, e.g. the person's request and its date; kept in the audit log (the person's name and phone are replaced by the pseudonym)"`
+	Reason string `json:"reason" api:"required" doc:"why, up to 2,000 bytes, e.g. the person's request and its date; kept in the audit log (the person's name and phone are replaced by the pseudonym)"`
 }
 
 type erasedJSON struct {
