@@ -24,6 +24,7 @@ type Store interface {
 	PresenceStore
 	RosterStore
 	AdminStore
+	PrivacyStore // privacy.go
 	CreateNeed(ctx context.Context, n Need) (bool, error)
 	Answer(ctx context.Context, offerID OfferID, rid ResponderID, verb string) (Answer, error)
 	Complete(ctx context.Context, id NeedID, rid ResponderID) (CompleteOutcome, time.Time, error)

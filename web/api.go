@@ -53,6 +53,10 @@ type APIOptions struct {
 	// offer shows instead of the need's point; default
 	// mobilize.DefaultApproxResolution (8).
 	OfferApproxResolution int
+
+	// Inbox is the responders' websocket inbox, which an export shows and
+	// an erasure deletes; nil: neither touches one.
+	Inbox PersonalInbox
 }
 
 func (o *APIOptions) defaults() error {
@@ -121,11 +125,12 @@ func DefaultAPIOptions() APIOptions {
 // Each part is declared where it is used; redisstore.Access is the one
 // the server runs on.
 type AccessStore interface {
-	UserStore        // users.go
-	RevocationStore  // auth.go
-	IdempotencyStore // idempotency.go
-	AuditStore       // audit.go
-	SigningSeedStore // recognition.go
+	UserStore          // users.go
+	RevocationStore    // auth.go
+	IdempotencyStore   // idempotency.go
+	AuditStore         // audit.go
+	SigningSeedStore   // recognition.go
+	PrivacyRecordStore // privacy.go
 }
 
 // API is the HTTP API v1, which the OpenAPI document it serves at
@@ -157,6 +162,7 @@ type API struct {
 	depots      *depotGroup
 	recognition *recognitionGroup
 	stats       *statsGroup
+	privacy     *privacyGroup
 }
 
 // NewAPI builds the API and makes sure the first admin and the service
@@ -207,6 +213,8 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 		addresses: a.limits.address, feedbackTTL: rec.FeedbackTTL, hoursCap: rec.HoursCap,
 	}
 	a.stats = &statsGroup{app: app, now: opts.Now}
+	a.privacy = &privacyGroup{app: app, records: opts.Access, inbox: opts.Inbox, auth: a.auth, audit: a.audit, log: log, now: opts.Now,
+		hoursCap: rec.HoursCap, revokeTTL: max(opts.ResponderTokenTTL, opts.SessionTokenTTL)}
 
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {
@@ -244,6 +252,7 @@ var (
 	rolesSelfOrOps   = []Role{RoleAdmin, RoleOperator, RoleResponder}
 	rolesAnyone      = []Role{RoleAdmin, RoleOperator, RoleCoordinator, RoleEvaluator, RoleResponder}
 	rolesAdmins      = []Role{RoleAdmin}
+	rolesSelfOrAdmin = []Role{RoleAdmin, RoleResponder}
 	rolesResponders  = []Role{RoleResponder}
 	rolesStats       = []Role{RoleAdmin, RoleOperator, RoleEvaluator}
 	rolesAnyStaff    = []Role{RoleAdmin, RoleOperator, RoleCoordinator, RoleEvaluator}
@@ -301,6 +310,8 @@ func (a *API) routeTable() []route {
 			query: []queryParam{{"format", "string", "json (default), csv or html; CSV ends with a #signature line, HTML carries the signed JSON"}}},
 		{method: "POST", path: v1 + "/service-records/verify", summary: "Check a service record's signature (JSON record and signature, or the CSV file)", body: verifyRequest{}, answer: verifyJSON{}, status: 200, handle: a.recognition.handleVerifyRecord},
 		{method: "GET", path: v1 + "/service-records/key", summary: "The public key that signs service records", answer: publicKeyJSON{}, status: 200, handle: a.recognition.handlePublicKey},
+		{method: "GET", path: v1 + "/responders/{id}/export", summary: "Everything held about a responder (PIPL access and copy; docs/PRIVACY.md)", roles: rolesSelfOrAdmin, answer: exportJSON{}, status: 200, handle: a.privacy.handleExport},
+		{method: "POST", path: v1 + "/responders/{id}/erase", summary: "Erase a responder's personal data, with a reason (audited); hours and service records stay under a pseudonym; 409 while on an offer or assignment", roles: rolesAdmins, body: eraseRequest{}, answer: erasedJSON{}, status: 200, handle: a.privacy.handleErase},
 		{method: "GET", path: v1 + "/evaluation", summary: "Response times, fill and completion rates, satisfaction and escalations per organisation and overall (no personal data)", roles: rolesStats, answer: evaluationJSON{}, status: 200, handle: a.stats.handleEvaluation,
 			query: []queryParam{{"since", "string", "only needs created at or after this RFC 3339 time"}}},
 	}

@@ -12,4 +12,5 @@ type Application interface {
 	depotApp       // depots.go
 	recognitionApp // recognition.go
 	statsApp       // stats.go
+	privacyApp     // privacy.go
 }

@@ -34,7 +34,7 @@ type auditEntry struct {
 	Action string `json:"action" doc:"e.g. need.create, need.cancel, responder.register, responder.register_batch, user.create, token.revoke, auth.login"`
 	Target string `json:"target,omitempty" doc:"the id acted on; for a batch, the id pattern with * for the entry number"`
 	Count  int    `json:"count,omitempty" doc:"how many things, for batches"`
-	Reason string `json:"reason,omitempty" doc:"why, when the action asks for one (need.assign_override_skills)"`
+	Reason string `json:"reason,omitempty" doc:"why, for actions that require a reason (need.assign_override_skills, responder.erase)"`
 }
 
 type auditList struct {
@@ -56,19 +56,24 @@ type auditor struct {
 // happened by the time this runs, so a failure to record it is logged, not
 // turned into a failed request the client would retry.
 func (a *auditor) record(ctx context.Context, id Identity, action, target string, count int) {
-	a.append(ctx, id, action, target, count, "")
+	a.recordWhy(ctx, id, action, target, count, "")
 }
 
 // recordReason records a staff action that had to say why (an override).
 func (a *auditor) recordReason(ctx context.Context, id Identity, action, target, reason string) {
-	a.append(ctx, id, action, target, 0, reason)
+	a.recordWhy(ctx, id, action, target, 0, reason)
 }
 
-func (a *auditor) append(ctx context.Context, id Identity, action, target string, count int, reason string) {
+// recordWhy is record with the reason the actor gave, for actions that
+// require one (an erasure, an override).
+func (a *auditor) recordWhy(ctx context.Context, id Identity, action, target string, count int, reason string) {
 	if id.Role == RoleResponder || id.Subject == "" {
 		return
 	}
 	values := []string{"at", rfc3339(a.now()), "actor", id.Subject, "role", string(id.Role), "action", action}
+	if reason != "" {
+		values = append(values, "reason", reason)
+	}
 	if id.OrgID != "" {
 		values = append(values, "org_id", id.OrgID)
 	}
@@ -120,13 +125,17 @@ func (a *auditor) handleAudit(ctx context.Context, c *call) error {
 	}
 	out := auditList{Entries: make([]auditEntry, 0, len(entries))}
 	for _, e := range entries {
-		f := e.Fields
-		n, _ := strconv.Atoi(f["count"])
-		out.Entries = append(out.Entries, auditEntry{
-			ID: e.ID, At: f["at"], Actor: f["actor"], Role: Role(f["role"]), OrgID: f["org_id"],
-			Action: f["action"], Target: f["target"], Count: n, Reason: f["reason"],
-		})
+		out.Entries = append(out.Entries, toAuditEntry(e))
 	}
 	c.json(http.StatusOK, out)
 	return nil
+}
+
+func toAuditEntry(e mobilize.AuditEntry) auditEntry {
+	f := e.Fields
+	n, _ := strconv.Atoi(f["count"])
+	return auditEntry{
+		ID: e.ID, At: f["at"], Actor: f["actor"], Role: Role(f["role"]), OrgID: f["org_id"],
+		Action: f["action"], Target: f["target"], Count: n, Reason: f["reason"],
+	}
 }

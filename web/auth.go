@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -170,12 +171,8 @@ func (a *Authenticator) Verify(ctx context.Context, token string) (Identity, err
 	if c.Role == RoleCoordinator && c.OrgID == "" {
 		return Identity{}, unauthenticated("coordinator token lacks an organisation")
 	}
-	r := a.revoked.Do(ctx, c.ID)
-	if r.err != nil {
-		return Identity{}, fmt.Errorf("check revocation: %w", r.err)
-	}
-	if r.revoked {
-		return Identity{}, unauthenticated("token has been revoked")
+	if err := a.checkNotRevoked(ctx, c.ID, c.Subject, c.Role); err != nil {
+		return Identity{}, err
 	}
 	return Identity{Subject: c.Subject, Role: c.Role, OrgID: c.OrgID, TokenID: c.ID, ExpiresAt: c.ExpiresAt.Time.UTC()}, nil
 }
@@ -186,14 +183,39 @@ func (a *Authenticator) StillValid(ctx context.Context, id Identity) error {
 	if !a.now().Before(id.ExpiresAt.Add(tokenLeeway)) {
 		return unauthenticated("token has expired")
 	}
-	r := a.revoked.Do(ctx, id.TokenID)
-	if r.err != nil {
-		return fmt.Errorf("check revocation: %w", r.err)
+	return a.checkNotRevoked(ctx, id.TokenID, id.Subject, id.Role)
+}
+
+// checkNotRevoked refuses a token revoked by its id, or, for a
+// responder's, by its subject (an erased responder: RevokeSubject).
+func (a *Authenticator) checkNotRevoked(ctx context.Context, tokenID, subject string, role Role) error {
+	ids := []string{tokenID}
+	if role == RoleResponder {
+		ids = append(ids, subjectRevocation(subject))
 	}
-	if r.revoked {
-		return unauthenticated("token has been revoked")
+	for _, jti := range ids {
+		r := a.revoked.Do(ctx, jti)
+		if r.err != nil {
+			return fmt.Errorf("check revocation: %w", r.err)
+		}
+		if r.revoked {
+			return unauthenticated("token has been revoked")
+		}
 	}
 	return nil
+}
+
+// subjectRevocation is the revocation id that stops every token of one
+// subject. It is a hash, so that the revocation record names nobody.
+func subjectRevocation(subject string) string {
+	sum := sha256.Sum256([]byte("liandong revoked subject\n" + subject))
+	return "subject-" + hex.EncodeToString(sum[:16])
+}
+
+// RevokeSubject stops every token issued to subject, for longest (the
+// longest lifetime such a token can have).
+func (a *Authenticator) RevokeSubject(ctx context.Context, subject string, longest time.Duration) error {
+	return a.revocations.Revoke(ctx, subjectRevocation(subject), longest+tokenLeeway+time.Minute)
 }
 
 func (a *Authenticator) keyFunc(*jwt.Token) (any, error) { return a.key, nil }

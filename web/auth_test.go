@@ -185,6 +185,11 @@ func matrixRoutes() []matrixRoute {
 		{method: "GET", pattern: v1 + "/service-records/key", path: fixed(v1 + "/service-records/key"), public: 200},
 		{method: "GET", pattern: v1 + "/evaluation", path: fixed(v1 + "/evaluation"),
 			want: map[string]int{cAdmin: 200, cOperator: 200, cEvaluator: 200}},
+		{method: "GET", pattern: v1 + "/responders/{id}/export", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/export" },
+			want: map[string]int{cAdmin: 200, cResponder: 200, cRespOther: 403}},
+		// R3 holds no offer nor assignment, so an admin may erase it.
+		{method: "POST", pattern: v1 + "/responders/{id}/erase", path: func(f *fixture) string { return v1 + "/responders/" + f.R3 + "/erase" },
+			body: func(*fixture) any { return map[string]string{"reason": "the person asked, by phone"} }, want: map[string]int{cAdmin: 200}},
 	}
 }
 

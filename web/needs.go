@@ -275,6 +275,7 @@ func (g *needGroup) handleGetNeed(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
+	g.audit.record(ctx, c.id, "need.read", string(n.ID), 0) // staff reading a need's description and place (PIPL)
 	out := toNeedJSON(n)
 	if out.Escalation, err = g.escalationOf(ctx, n); err != nil {
 		return err

@@ -278,6 +278,7 @@ func (g *responderGroup) handleGetResponder(ctx context.Context, c *call) error 
 	if err != nil {
 		return err
 	}
+	g.audit.record(ctx, c.id, "responder.read", string(r.ID), 0) // staff reading a profile (PIPL); not the person itself
 	c.json(http.StatusOK, toResponderJSON(r, e))
 	return nil
 }

@@ -47,6 +47,16 @@ type Config struct {
 	Escalation EscalationConfig `yaml:"escalation"`
 	// Recognition: feedback links, hours and signed service records.
 	Recognition RecognitionConfig `yaml:"recognition"`
+	// Privacy: how long personal data is kept (docs/PRIVACY.md).
+	Privacy PrivacyConfig `yaml:"privacy"`
+}
+
+// PrivacyConfig is the retention of personal data and how often it is
+// enforced.
+type PrivacyConfig struct {
+	LocationRetention time.Duration `yaml:"location_retention"` // a position no report renewed
+	NeedRetention     time.Duration `yaml:"need_retention"`     // a closed need's description and exact place
+	SweepInterval     time.Duration `yaml:"sweep_interval"`     // how often the retention sweeper runs
 }
 
 // RecognitionConfig tunes feedback, hours and service records.
@@ -185,6 +195,8 @@ func Default() Config {
 	c.Recognition = RecognitionConfig{FeedbackTTL: mobilize.DefaultFeedbackTTL, HoursCap: mobilize.DefaultHoursCap}
 	c.Auth.SessionTTL = api.SessionTokenTTL
 	c.Console.MaxBoxKm2, c.Console.SubscribesPerMinute = web.DefaultMaxBoxKm2, web.DefaultSubscribesPerMinute
+	ret := mobilize.DefaultRetention()
+	c.Privacy = PrivacyConfig{LocationRetention: ret.Locations, NeedRetention: ret.Needs, SweepInterval: time.Hour}
 	return c
 }
 
@@ -260,6 +272,9 @@ func (c Config) Validate() error {
 	errs = append(errs, c.HTTP.validateLimits(), c.Realtime.validate())
 	errs = append(errs, c.Escalation.validate())
 	errs = append(errs, c.Recognition.validate()...)
+	if c.Privacy.LocationRetention < time.Hour || c.Privacy.NeedRetention < time.Hour || c.Privacy.SweepInterval < time.Second {
+		errs = append(errs, errors.New("privacy: location_retention and need_retention must be at least 1h, sweep_interval at least 1s"))
+	}
 	return errors.Join(errs...)
 }
 

@@ -12,8 +12,8 @@ import (
 	"github.com/liandong/liandong/mobilize/redisstore"
 )
 
-// loops owns the background work of the process: the matcher and the
-// index sweeper. Close stops them and waits.
+// loops owns the background work of the process: the matcher, the
+// index sweeper and the retention sweeper (privacy). Close stops them and waits.
 type loops struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -35,7 +35,8 @@ func (l *loops) Close() {
 	l.wg.Wait()
 }
 
-// startLoops runs the matcher and the sweeper of stale index entries.
+// startLoops runs the matcher, the sweeper of stale index entries and
+// the retention sweeper.
 func startLoops(svc *mobilize.Service, store *redisstore.Store, cfg Config, log *zap.Logger) *loops {
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &loops{cancel: cancel}
@@ -63,7 +64,35 @@ func startLoops(svc *mobilize.Service, store *redisstore.Store, cfg Config, log 
 			}
 		}
 	})
+	l.start(ctx, "retention", log, func(ctx context.Context) {
+		runRetention(ctx, svc, cfg.retentionConfig(), cfg.Privacy.SweepInterval, log)
+	})
 	return l
+}
+
+// runRetention forgets old positions and closed needs' details (PIPL:
+// kept no longer than needed) at once and then every interval. A pass cut
+// short by a crash is done again whole by the next: each step is
+// idempotent.
+func runRetention(ctx context.Context, svc *mobilize.Service, ret mobilize.RetentionConfig, every time.Duration, log *zap.Logger) {
+	failures := &failureLog{log: log, loop: "retention", now: time.Now}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		rep, err := svc.SweepRetention(ctx, ret)
+		if ctx.Err() != nil {
+			return
+		}
+		failures.report(err)
+		if rep.Positions > 0 || rep.Needs > 0 {
+			log.Info("retention sweep", zap.Int("positions_forgotten", rep.Positions), zap.Int("needs_forgotten", rep.Needs))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // failureLog reports how a background loop's rounds go. A failure is an

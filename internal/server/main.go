@@ -122,6 +122,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	apiOpts := m.cfg.apiOptions()
 	apiOpts.Access, apiOpts.Service, apiOpts.Logger = access, m.service, m.log
+	apiOpts.Inbox = inbox
 	api, err := web.NewAPI(ctx, apiOpts)
 	if err != nil {
 		return fmt.Errorf("api: %w", err)

@@ -73,6 +73,13 @@ func (c Config) notifyOptions() notify.Options {
 	return notify.Options{ApproxResolution: c.Offers.ApproxResolution}
 }
 
+// retentionConfig is how long the retention sweeper keeps personal data.
+func (c Config) retentionConfig() mobilize.RetentionConfig {
+	r := mobilize.DefaultRetention()
+	r.Locations, r.Needs = c.Privacy.LocationRetention, c.Privacy.NeedRetention
+	return r
+}
+
 // pageOptions choose the console's basemap.
 func (c Config) pageOptions() web.PageOptions {
 	return web.PageOptions{TileURL: c.Console.TileURL, TileAttribution: c.Console.TileAttribution}

@@ -14,14 +14,15 @@ import (
 // readByMain are the keys Main consumes itself rather than handing to a
 // constructor, each with where: the process's own plumbing.
 var readByMain = map[string]string{
-	"listen":                "Main.Run: net.Listen",
-	"log.level":             "NewLogger",
-	"log.format":            "NewLogger",
-	"redis.url":             "openRedis",
-	"redis.embedded_addr":   "openRedis",
-	"index.sweep_every":     "startLoops: the sweeper's ticker",
-	"http.shutdown_timeout": "Main.Close and main: the HTTP shutdown",
-	"areas.file":            "loadAreaFile",
+	"listen":                 "Main.Run: net.Listen",
+	"log.level":              "NewLogger",
+	"log.format":             "NewLogger",
+	"redis.url":              "openRedis",
+	"redis.embedded_addr":    "openRedis",
+	"index.sweep_every":      "startLoops: the sweeper's ticker",
+	"http.shutdown_timeout":  "Main.Close and main: the HTTP shutdown",
+	"areas.file":             "loadAreaFile",
+	"privacy.sweep_interval": "startLoops: the retention sweeper's ticker",
 }
 
 // yamlLeaves lists every leaf key of v's type by its YAML path, with the
@@ -121,7 +122,7 @@ func holds(v reflect.Value, want any) bool {
 
 // constructorInputs is everything Run hands to a constructor.
 func constructorInputs(c Config) []any {
-	return []any{c.indexOptions(), c.matchConfig(), c.escalationConfig(), c.apiOptions(), c.pageOptions(), c.consoleLimits(), c.notifyOptions(), c.Redis.Prefix,
+	return []any{c.indexOptions(), c.matchConfig(), c.escalationConfig(), c.apiOptions(), c.pageOptions(), c.consoleLimits(), c.notifyOptions(), c.retentionConfig(), c.Redis.Prefix,
 		c.hubOptions(), c.serverLimits()}
 }
 
