@@ -213,15 +213,19 @@ type connHandler struct {
 	auth *Authenticator
 }
 
-// closeLapsed is the close code of a socket whose token lapsed; the
-// reason says what happened to the token (the pages log out on 1008 with
-// "token" in the reason).
-const closeLapsed = 1008
+// A socket whose token lapsed (expired, revoked, cut off) closes with
+// 1008 and one reason, whatever happened to the token: clients match the
+// documented text (docs/PROTOCOL.md; the pages log out on 1008 with
+// "token" in it).
+const (
+	closeLapsed       = 1008
+	closeLapsedReason = "token no longer valid"
+)
 
 // HandleConnect sets the socket to close when its token expires, even if
 // it never sends anything, then greets it.
 func (c *connHandler) HandleConnect(ctx context.Context, s *realtime.Session) error {
-	s.CloseAt(c.id.ExpiresAt, closeLapsed, "token has expired")
+	s.CloseAt(c.id.ExpiresAt, closeLapsed, closeLapsedReason)
 	return c.socketHandler.HandleConnect(ctx, s)
 }
 
@@ -233,7 +237,7 @@ func (c *connHandler) HandleConnect(ctx context.Context, s *realtime.Session) er
 func (c *connHandler) HandleMessage(ctx context.Context, s *realtime.Session, env realtime.Envelope) error {
 	if err := c.auth.StillValid(ctx, c.id); err != nil {
 		if errors.Is(err, ErrUnauthenticated) {
-			s.Close(closeLapsed, clientMessage(err))
+			s.Close(closeLapsed, closeLapsedReason)
 			return nil
 		}
 		return c.domainErr(err)
@@ -247,7 +251,7 @@ func (c *connHandler) HandleMessage(ctx context.Context, s *realtime.Session, en
 func (c *connHandler) Recheck(ctx context.Context, s *realtime.Session) {
 	err := c.auth.StillValid(ctx, c.id)
 	if errors.Is(err, ErrUnauthenticated) {
-		s.Close(closeLapsed, clientMessage(err))
+		s.Close(closeLapsed, closeLapsedReason)
 	} else if err != nil {
 		c.Log.Debug("socket token not rechecked", zap.String("user_id", s.Identity().UserID), zap.Error(err))
 	}
