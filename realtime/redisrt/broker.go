@@ -194,6 +194,11 @@ func (s *subscription) listen(ps *redis.PubSub) {
 			if m.Kind == "subscribe" && m.Channel == s.b.inboxChannel {
 				s.b.log.Info("realtime pub/sub resubscribed: catching up inboxes")
 				s.r.Resubscribed()
+				// A recheck request may have been lost too: every socket
+				// is rechecked once, rather than waiting for its ping.
+				if rr, ok := s.r.(realtime.RecheckReceiver); ok {
+					rr.Recheck("")
+				}
 			}
 		case *redis.Message:
 			switch m.Channel {
