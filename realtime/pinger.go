@@ -9,7 +9,10 @@ const pingSlots = 25
 // pingLoop has every socket pinged once per PingInterval: on each tick the
 // sockets of one slot (by session number) get a ping from their writer. One
 // ticker for the hub replaces a ticker per socket, and an idle socket's
-// writer only exists while it sends the ping. It runs until Shutdown.
+// writer only exists while it sends the ping. The same cycle has each
+// socket's Rechecker look again (recheck.go), so that a socket that sends
+// nothing still ends when its right to listen lapses. It runs until
+// Shutdown.
 func (h *Hub) pingLoop() {
 	defer h.wg.Done()
 	t := time.NewTicker(max(h.opts.PingInterval/pingSlots, time.Millisecond))
@@ -34,6 +37,7 @@ func (h *Hub) pingLoop() {
 		for _, s := range due {
 			s.requestPing()
 		}
-		clear(due) // do not keep closed sessions alive until the next tick
+		h.recheck(due) // takes what it needs before due is cleared
+		clear(due)     // do not keep closed sessions alive until the next tick
 	}
 }

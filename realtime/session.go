@@ -81,6 +81,7 @@ type Session struct {
 	cancel context.CancelFunc
 
 	closed     atomic.Bool // set by close
+	rechecking atomic.Bool // a Rechecker call is queued or running (recheck.go)
 	readerDone chan struct{}
 	writerDone chan struct{}
 
@@ -94,6 +95,8 @@ type Session struct {
 	closeCode int
 	closeText string
 	sent      streamID // highest inbox position this client holds: the ack bound
+	// closeTimer closes the socket at a set time (CloseAt); close stops it.
+	closeTimer *time.Timer
 
 	// Writer-owned inbox state.
 	cursor streamID // last inbox entry written (or vouched for by last_id)
@@ -185,6 +188,9 @@ func (s *Session) close(code int, text string) {
 		return
 	}
 	s.closing = true
+	if s.closeTimer != nil {
+		s.closeTimer.Stop()
+	}
 	if len(text) > maxCloseText {
 		text = clip([]byte(text), maxCloseText)
 	}

@@ -32,6 +32,9 @@ type APIOptions struct {
 	// AdminPassword is the password of the user "admin". Empty: a new
 	// admin gets a random password, logged once.
 	AdminPassword string
+	// Sockets closes the sockets of tokens revoked or cut off, on every
+	// process (the hub); nil: they close at their next ping cycle.
+	Sockets SocketRechecker
 
 	Logger *zap.Logger
 	Now    func() time.Time // default time.Now
@@ -188,6 +191,7 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 		bcryptCost: opts.BcryptCost, dummyHash: dummyHash,
 		staffTTL: opts.StaffTokenTTL, sessionTTL: opts.SessionTokenTTL,
 		revokeTTL: max(opts.StaffTokenTTL, opts.ResponderTokenTTL, opts.SessionTokenTTL),
+		sockets:   opts.Sockets, responders: opts.Service,
 	}
 	if err := a.accounts.bootstrapAdmin(ctx, opts.AdminPassword); err != nil {
 		return nil, fmt.Errorf("web api: %w", err)
@@ -214,7 +218,7 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	}
 	a.stats = &statsGroup{app: app, now: opts.Now}
 	a.privacy = &privacyGroup{app: app, records: opts.Access, inbox: opts.Inbox, auth: a.auth, audit: a.audit, log: log, now: opts.Now,
-		hoursCap: rec.HoursCap, revokeTTL: max(opts.ResponderTokenTTL, opts.SessionTokenTTL)}
+		hoursCap: rec.HoursCap, revokeTTL: max(opts.ResponderTokenTTL, opts.SessionTokenTTL), hangUp: a.accounts.hangUp}
 
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {
@@ -270,6 +274,9 @@ func (a *API) routeTable() []route {
 		{method: "POST", path: v1 + "/auth/exchange", summary: "A responder's page trades its link token for a session token", roles: rolesResponders, body: emptyRequest{}, answer: exchangeJSON{}, status: 200, handle: a.accounts.handleExchange},
 		{method: "POST", path: v1 + "/users", summary: "Create an operator, coordinator, evaluator or admin", roles: rolesAdmins, body: userRequest{}, answer: userJSON{}, status: 201, handle: a.accounts.handleCreateUser},
 		{method: "GET", path: v1 + "/users", summary: "List users", roles: rolesAdmins, answer: userList{}, status: 200, handle: a.accounts.handleListUsers},
+		{method: "POST", path: v1 + "/users/{username}/disable", summary: "Disable a user: no login, every token refused, sockets closed", roles: rolesAdmins, body: emptyRequest{}, answer: userJSON{}, status: 200, handle: a.accounts.handleDisable},
+		{method: "POST", path: v1 + "/users/{username}/enable", summary: "Enable a disabled user (tokens from before stay refused)", roles: rolesAdmins, body: emptyRequest{}, answer: userJSON{}, status: 200, handle: a.accounts.handleEnable},
+		{method: "POST", path: v1 + "/users/{username}/password", summary: "Change one's own password (with the old one) or, as admin, anyone's; every earlier token of the user stops working", roles: rolesAnyStaff, body: passwordRequest{}, status: 204, login: true, handle: a.accounts.handlePassword},
 		{method: "GET", path: v1 + "/audit", summary: "Audit log, newest first", roles: rolesAdmins, answer: auditList{}, status: 200, handle: a.audit.handleAudit,
 			query: []queryParam{limitParam, {"before", "string", "only entries older than this entry id, for paging"}}},
 		{method: "POST", path: v1 + "/responders", summary: "Register a responder; the answer carries their token", roles: rolesStaff, body: responderRequest{}, answer: registeredJSON{}, status: 201, idempotent: true, handle: a.responders.handleRegister},
@@ -280,6 +287,7 @@ func (a *API) routeTable() []route {
 		{method: "GET", path: v1 + "/responders/{id}/offers", summary: "A responder's pending offer, for apps without a websocket", roles: rolesSelfOrOps, answer: offerList{}, status: 200, handle: a.responders.handleOffers},
 		{method: "GET", path: v1 + "/responders/{id}/jobs", summary: "The needs a responder accepted and has not finished, with their exact places", roles: rolesSelfOrOps, answer: jobList{}, status: 200, handle: a.responders.handleJobs},
 		{method: "POST", path: v1 + "/responders/{id}/token", summary: "Issue a new token to a responder (the old one stays valid until revoked)", roles: rolesStaff, answer: tokenJSON{}, status: 201, handle: a.responders.handleReissue},
+		{method: "POST", path: v1 + "/responders/{id}/revoke-tokens", summary: "Revoke every token a responder holds (links and page sessions) and close their sockets", roles: rolesSelfOrStaff, body: emptyRequest{}, status: 204, handle: a.accounts.handleRevokeResponderTokens},
 		{method: "POST", path: v1 + "/needs", summary: "Create a need; matching starts at once", roles: rolesStaff, body: needRequest{}, answer: needJSON{}, status: 201, idempotent: true, handle: a.needs.handleCreateNeed},
 		{method: "GET", path: v1 + "/needs", summary: "List needs, newest first", roles: rolesStaff, answer: needList{}, status: 200, handle: a.needs.handleListNeeds,
 			query: []queryParam{{"status", "string", "open, staffing, staffed, completed, cancelled or unstaffed"}, limitParam}},

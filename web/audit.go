@@ -31,7 +31,7 @@ type auditEntry struct {
 	Actor  string `json:"actor"`
 	Role   Role   `json:"role"`
 	OrgID  string `json:"org_id,omitempty"`
-	Action string `json:"action" doc:"e.g. need.create, need.cancel, responder.register, responder.register_batch, user.create, token.revoke, auth.login"`
+	Action string `json:"action" doc:"e.g. need.create, need.cancel, responder.register, responder.register_batch, responder.revoke_tokens, user.create, user.disable, user.enable, user.password, token.revoke, auth.login, auth.exchange"`
 	Target string `json:"target,omitempty" doc:"the id acted on; for a batch, the id pattern with * for the entry number"`
 	Count  int    `json:"count,omitempty" doc:"how many things, for batches"`
 	Reason string `json:"reason,omitempty" doc:"why, for actions that require a reason (need.assign_override_skills, responder.erase)"`
@@ -70,10 +70,19 @@ func (a *auditor) recordWhy(ctx context.Context, id Identity, action, target str
 	if id.Role == RoleResponder || id.Subject == "" {
 		return
 	}
-	values := []string{"at", rfc3339(a.now()), "actor", id.Subject, "role", string(id.Role), "action", action}
-	if reason != "" {
-		values = append(values, "reason", reason)
+	a.write(ctx, id, action, target, count, reason)
+}
+
+// recordAlways records an action whoever took it, responders included:
+// what hands out tokens (an exchange) is audited for everyone.
+func (a *auditor) recordAlways(ctx context.Context, id Identity, action, target string) {
+	if id.Subject != "" {
+		a.write(ctx, id, action, target, 0, "")
 	}
+}
+
+func (a *auditor) write(ctx context.Context, id Identity, action, target string, count int, reason string) {
+	values := []string{"at", rfc3339(a.now()), "actor", id.Subject, "role", string(id.Role), "action", action}
 	if id.OrgID != "" {
 		values = append(values, "org_id", id.OrgID)
 	}

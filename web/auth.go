@@ -48,6 +48,36 @@ type Identity struct {
 	OrgID     string // the organisation of a coordinator or responder
 	TokenID   string // the token's jti, by which it is revoked
 	ExpiresAt time.Time
+	// IssuedAt is when the token was signed, to the millisecond: a token
+	// issued before its holder's not_before is refused.
+	IssuedAt time.Time
+	// ChainID is the jti of the token this one was exchanged from, at the
+	// start of the chain (empty: this token starts its own chain).
+	// Revoking that token revokes every session derived from it.
+	ChainID string
+	// ChainEnds is when the chain's first token expires; no token
+	// exchanged from it lives longer. Zero on tokens signed before chains
+	// were bounded.
+	ChainEnds time.Time
+}
+
+// person names whoever holds the token in the not_before records: staff
+// by username, responders by id, apart so that the two cannot collide.
+func (id Identity) person() string { return personOf(id.Subject, id.Role) }
+
+func personOf(subject string, role Role) string {
+	if role == RoleResponder {
+		return "r:" + subject
+	}
+	return "u:" + subject
+}
+
+// chainID is the jti of the chain's first token.
+func (id Identity) chainID() string {
+	if id.ChainID != "" {
+		return id.ChainID
+	}
+	return id.TokenID
 }
 
 // tokenIssuer is the iss claim; checking it keeps a token minted for some
@@ -59,10 +89,19 @@ const tokenIssuer = "liandong"
 // Revocations outlive tokens by more than this (see revoke).
 const tokenLeeway = 30 * time.Second
 
-// claims are the token's payload: sub, role, org_id, jti, iat, exp, iss.
+// claims are the token's payload: sub, role, org_id, jti, iat, exp, iss,
+// and the millisecond of issue and the chain it belongs to.
 type claims struct {
 	Role  Role   `json:"role"`
 	OrgID string `json:"org_id,omitempty"`
+	// IssuedMS is iat to the millisecond: a password changed and a login
+	// within the same second must still tell the old token from the new.
+	IssuedMS int64 `json:"iat_ms,omitempty"`
+	// Chain is the jti of the first token of an exchange chain, on
+	// tokens derived by /auth/exchange.
+	Chain string `json:"chain,omitempty"`
+	// ChainExp is when the chain's first token expires.
+	ChainExp *jwt.NumericDate `json:"chain_exp,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -70,45 +109,97 @@ type claims struct {
 // whose algorithm is pinned when parsing (so "alg: none" and key-confusion
 // tricks are refused), checked against the revocation store on every
 // use so that a revoked token stops working at once, on HTTP and on an
-// open websocket alike.
+// open websocket alike. A token is refused when its id, or the id of the
+// token its exchange chain started from, is revoked, or when it was
+// issued before its holder's not_before (password changed, user
+// disabled, every token of a responder revoked).
 type Authenticator struct {
 	key         []byte
 	revocations RevocationStore
 	now         func() time.Time
 	parser      *jwt.Parser
-	// revoked checks token ids against the store. Every socket message is
-	// checked, so concurrent checks share one round trip.
-	revoked batch.Batcher[string, revocation]
+	// checks look tokens up in the store. Every socket message and every
+	// socket's ping cycle checks, so concurrent checks share one round
+	// trip.
+	checks batch.Batcher[tokenCheck, revocation]
 }
 
 // RevocationStore keeps the ids of revoked tokens until the tokens would
-// have expired.
+// have expired, and each person's not_before.
 type RevocationStore interface {
 	Revoke(ctx context.Context, jti string, ttl time.Duration) error
-	// Revoked answers for many ids in one round trip, in their order.
-	Revoked(ctx context.Context, jtis []string) ([]bool, error)
+	// TokenStates answers for many (token id, person) pairs in one round
+	// trip, in their order: whether the id is revoked, and the person's
+	// not_before in Unix ms (0: none). An empty id is never revoked.
+	TokenStates(ctx context.Context, jtis, persons []string) (revoked []bool, notBefore []int64, err error)
+	// RaiseNotBefore refuses the person's tokens issued before at, unless
+	// a later cut-off is in place already.
+	RaiseNotBefore(ctx context.Context, person string, at time.Time) error
+	// SetNotBefore replaces the person's cut-off, lower or higher.
+	SetNotBefore(ctx context.Context, person string, at time.Time) error
+}
+
+// tokenCheck is what the store is asked of one token.
+type tokenCheck struct {
+	jti, chain, person string
+	// subject is the revocation id of every token of an erased
+	// responder (subjectRevocation); empty for staff.
+	subject  string
+	issuedMS int64
 }
 
 type revocation struct {
-	revoked bool
+	refused string // why the token is refused; empty: it is good
 	err     error
 }
 
-// checkRevoked looks up a batch of token ids at once.
-func (a *Authenticator) checkRevoked(ctx context.Context, ids []string) []revocation {
-	revoked, err := a.revocations.Revoked(ctx, ids)
-	if err == nil && len(revoked) != len(ids) {
-		err = fmt.Errorf("check revocation: %d answers for %d tokens", len(revoked), len(ids))
+// checkTokens looks up a batch of tokens at once: each token's id, its
+// chain's first id and its subject's revocation, and its holder's
+// not_before.
+func (a *Authenticator) checkTokens(ctx context.Context, items []tokenCheck) []revocation {
+	const per = 3 // ids asked per token
+	jtis := make([]string, 0, per*len(items))
+	persons := make([]string, 0, per*len(items))
+	for _, it := range items {
+		jtis = append(jtis, it.jti, it.chain, it.subject)
+		persons = append(persons, it.person, it.person, it.person)
 	}
-	out := make([]revocation, len(ids))
-	for i := range out {
-		if err != nil {
+	revoked, notBefore, err := a.revocations.TokenStates(ctx, jtis, persons)
+	if err == nil && (len(revoked) != len(jtis) || len(notBefore) != len(jtis)) {
+		err = fmt.Errorf("check tokens: %d and %d answers for %d tokens", len(revoked), len(notBefore), len(jtis))
+	}
+	out := make([]revocation, len(items))
+	for i, it := range items {
+		switch {
+		case err != nil:
 			out[i].err = err
-		} else {
-			out[i].revoked = revoked[i]
+		case revoked[per*i] || revoked[per*i+1] || revoked[per*i+2]:
+			out[i].refused = "token has been revoked"
+		case it.issuedMS < notBefore[per*i]:
+			out[i].refused = "token was cut off: password changed, user disabled or every token revoked"
 		}
 	}
 	return out
+}
+
+// check asks the store about a verified token.
+func (a *Authenticator) check(ctx context.Context, id Identity) error {
+	chain := id.ChainID
+	if chain == id.TokenID {
+		chain = ""
+	}
+	check := tokenCheck{jti: id.TokenID, chain: chain, person: id.person(), issuedMS: id.IssuedAt.UnixMilli()}
+	if id.Role == RoleResponder {
+		check.subject = subjectRevocation(id.Subject)
+	}
+	r := a.checks.Do(ctx, check)
+	if r.err != nil {
+		return fmt.Errorf("check revocation: %w", r.err)
+	}
+	if r.refused != "" {
+		return unauthenticated(r.refused)
+	}
+	return nil
 }
 
 func newAuthenticator(key []byte, revocations RevocationStore, now func() time.Time) *Authenticator {
@@ -125,7 +216,7 @@ func newAuthenticator(key []byte, revocations RevocationStore, now func() time.T
 			jwt.WithTimeFunc(now),
 		),
 	}
-	a.revoked.Flush = a.checkRevoked
+	a.checks.Flush = a.checkTokens
 	return a
 }
 
@@ -136,17 +227,37 @@ func newTokenID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Issue signs a token for subject valid for ttl from now.
+// Issue signs a token for subject valid for ttl from now, starting a
+// chain of its own.
 func (a *Authenticator) Issue(subject string, role Role, orgID string, ttl time.Duration) (string, Identity, error) {
+	return a.issue(subject, role, orgID, ttl, "", time.Time{})
+}
+
+// issue signs a token; chain and chainEnds are those of the token it is
+// exchanged from (empty and zero: it starts a chain, which ends with it).
+// It never outlives chainEnds.
+func (a *Authenticator) issue(subject string, role Role, orgID string, ttl time.Duration, chain string, chainEnds time.Time) (string, Identity, error) {
 	if subject == "" || !validRole(role) || ttl <= 0 {
 		return "", Identity{}, fmt.Errorf("issue token: subject %q role %q ttl %v: invalid", subject, role, ttl)
 	}
-	now := a.now().UTC().Truncate(time.Second)
-	id := Identity{Subject: subject, Role: role, OrgID: orgID, TokenID: newTokenID(), ExpiresAt: now.Add(ttl)}
-	c := claims{Role: role, OrgID: orgID, RegisteredClaims: jwt.RegisteredClaims{
-		Issuer: tokenIssuer, Subject: subject, ID: id.TokenID,
-		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(id.ExpiresAt),
-	}}
+	issued := a.now().UTC().Truncate(time.Millisecond)
+	now := issued.Truncate(time.Second)
+	id := Identity{Subject: subject, Role: role, OrgID: orgID, TokenID: newTokenID(), ExpiresAt: now.Add(ttl),
+		IssuedAt: issued, ChainID: chain, ChainEnds: chainEnds}
+	if !chainEnds.IsZero() && chainEnds.Before(id.ExpiresAt) {
+		id.ExpiresAt = chainEnds
+	}
+	if !id.ExpiresAt.After(now) {
+		return "", Identity{}, unauthenticated("the session has reached the end of the link it started from: open a new link")
+	}
+	if chainEnds.IsZero() {
+		id.ChainEnds = id.ExpiresAt
+	}
+	c := claims{Role: role, OrgID: orgID, IssuedMS: issued.UnixMilli(), Chain: chain, ChainExp: jwt.NewNumericDate(id.ChainEnds),
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer: tokenIssuer, Subject: subject, ID: id.TokenID,
+			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(id.ExpiresAt),
+		}}
 	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(a.key)
 	if err != nil {
 		return "", Identity{}, fmt.Errorf("issue token: %w", err)
@@ -171,38 +282,29 @@ func (a *Authenticator) Verify(ctx context.Context, token string) (Identity, err
 	if c.Role == RoleCoordinator && c.OrgID == "" {
 		return Identity{}, unauthenticated("coordinator token lacks an organisation")
 	}
-	if err := a.checkNotRevoked(ctx, c.ID, c.Subject, c.Role); err != nil {
+	id := Identity{Subject: c.Subject, Role: c.Role, OrgID: c.OrgID, TokenID: c.ID, ExpiresAt: c.ExpiresAt.Time.UTC(), ChainID: c.Chain}
+	// Tokens signed before iat_ms existed count from their second.
+	id.IssuedAt = time.UnixMilli(c.IssuedMS).UTC()
+	if c.IssuedMS == 0 && c.IssuedAt != nil {
+		id.IssuedAt = c.IssuedAt.Time.UTC()
+	}
+	if c.ChainExp != nil {
+		id.ChainEnds = c.ChainExp.Time.UTC()
+	}
+	if err := a.check(ctx, id); err != nil {
 		return Identity{}, err
 	}
-	return Identity{Subject: c.Subject, Role: c.Role, OrgID: c.OrgID, TokenID: c.ID, ExpiresAt: c.ExpiresAt.Time.UTC()}, nil
+	return id, nil
 }
 
 // StillValid checks that a token verified earlier (an open socket's) has
-// neither expired nor been revoked since, without parsing it again.
+// neither expired nor been revoked or cut off since, without parsing it
+// again.
 func (a *Authenticator) StillValid(ctx context.Context, id Identity) error {
 	if !a.now().Before(id.ExpiresAt.Add(tokenLeeway)) {
 		return unauthenticated("token has expired")
 	}
-	return a.checkNotRevoked(ctx, id.TokenID, id.Subject, id.Role)
-}
-
-// checkNotRevoked refuses a token revoked by its id, or, for a
-// responder's, by its subject (an erased responder: RevokeSubject).
-func (a *Authenticator) checkNotRevoked(ctx context.Context, tokenID, subject string, role Role) error {
-	ids := []string{tokenID}
-	if role == RoleResponder {
-		ids = append(ids, subjectRevocation(subject))
-	}
-	for _, jti := range ids {
-		r := a.revoked.Do(ctx, jti)
-		if r.err != nil {
-			return fmt.Errorf("check revocation: %w", r.err)
-		}
-		if r.revoked {
-			return unauthenticated("token has been revoked")
-		}
-	}
-	return nil
+	return a.check(ctx, id)
 }
 
 // subjectRevocation is the revocation id that stops every token of one

@@ -95,6 +95,13 @@ func matrixRoutes() []matrixRoute {
 				return map[string]string{"username": "newop", "password": "long-enough-pw", "role": "operator"}
 			}, want: map[string]int{cAdmin: 201}},
 		{method: "GET", pattern: v1 + "/users", path: fixed(v1 + "/users"), want: map[string]int{cAdmin: 200}},
+		{method: "POST", pattern: v1 + "/users/{username}/disable", path: fixed(v1 + "/users/op1/disable"), want: map[string]int{cAdmin: 200}},
+		{method: "POST", pattern: v1 + "/users/{username}/enable", path: fixed(v1 + "/users/op1/enable"), want: map[string]int{cAdmin: 200}},
+		// op1 changes its own password; an admin anyone's; others none.
+		{method: "POST", pattern: v1 + "/users/{username}/password", path: fixed(v1 + "/users/op1/password"),
+			body: func(f *fixture) any {
+				return map[string]string{"old_password": f.operatorPW, "new_password": "a-new-password"}
+			}, want: map[string]int{cAdmin: 204, cOperator: 204}},
 		{method: "GET", pattern: v1 + "/audit", path: fixed(v1 + "/audit"), want: map[string]int{cAdmin: 200}},
 		{method: "POST", pattern: v1 + "/responders", path: fixed(v1 + "/responders"),
 			body: func(*fixture) any { return map[string]string{"name": "New Person", "role": "medic"} }, want: staff201},
@@ -114,6 +121,8 @@ func matrixRoutes() []matrixRoute {
 			want: map[string]int{cAdmin: 200, cOperator: 200, cResponder: 200, cRespOther: 403}},
 		{method: "POST", pattern: v1 + "/responders/{id}/token", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/token" },
 			want: map[string]int{cAdmin: 201, cOperator: 201, cCoord: 201, cCoordOther: 404}},
+		{method: "POST", pattern: v1 + "/responders/{id}/revoke-tokens", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/revoke-tokens" },
+			want: map[string]int{cAdmin: 204, cOperator: 204, cCoord: 204, cCoordOther: 404, cResponder: 204, cRespOther: 403}},
 		{method: "POST", pattern: v1 + "/needs", path: fixed(v1 + "/needs"), body: func(*fixture) any { return need }, want: staff201},
 		{method: "GET", pattern: v1 + "/needs", path: fixed(v1 + "/needs"),
 			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 200}},

@@ -54,6 +54,8 @@ type privacyGroup struct {
 	now       func() time.Time
 	hoursCap  time.Duration
 	revokeTTL time.Duration // the longest a responder's token lives
+	// hangUp closes the erased person's sockets on every process.
+	hangUp func(ctx context.Context, userID string)
 }
 
 // exportInboxLimit bounds the inbox entries an export reads; the inbox
@@ -212,6 +214,7 @@ func (g *privacyGroup) handleErase(ctx context.Context, c *call) error {
 	if err := g.auth.RevokeSubject(ctx, rid, g.revokeTTL); err != nil {
 		return err
 	}
+	g.hangUp(ctx, socketUser(rid, RoleResponder))
 	if g.inbox != nil {
 		if err := g.inbox.Erase(ctx, rid); err != nil {
 			return err

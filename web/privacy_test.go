@@ -7,9 +7,9 @@ import (
 	"github.com/liandong/liandong/internal/redistest"
 )
 
-// auditActions lists the audit log's entries, newest first, as
+// auditLines lists the audit log's entries, newest first, as
 // "actor action target".
-func (e *env) auditActions(t *testing.T) []string {
+func (e *env) auditLines(t *testing.T) []string {
 	t.Helper()
 	var l auditList
 	e.do("GET", "/api/v1/audit?limit=1000", e.token("admin", RoleAdmin, ""), nil).Want(t, 200).Decode(t, &l)
@@ -27,19 +27,19 @@ func TestStaffReadsOfPersonalDataAreAudited(t *testing.T) {
 	e := newEmbeddedEnv(t)
 	f := e.fixture()
 	e.do("GET", "/api/v1/responders/"+f.R1, f.tokens[cResponder], nil).Want(t, 200)
-	if got := e.auditActions(t); len(got) != 0 {
+	if got := e.auditLines(t); len(got) != 0 {
 		t.Fatalf("a responder reading itself was audited: %v", got)
 	}
 	e.do("GET", "/api/v1/responders/"+f.R1, f.tokens[cOperator], nil).Want(t, 200)
 	e.do("GET", "/api/v1/responders/"+f.R1, f.tokens[cCoord], nil).Want(t, 200)
 	e.do("GET", "/api/v1/needs/"+f.N1, f.tokens[cOperator], nil).Want(t, 200)
 	want := []string{"op1 need.read " + f.N1, "coord-a responder.read " + f.R1, "op1 responder.read " + f.R1}
-	if got := e.auditActions(t); strings.Join(got, "\n") != strings.Join(want, "\n") {
+	if got := e.auditLines(t); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("audit log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	// A read that finds nothing reads nothing personal.
 	e.do("GET", "/api/v1/responders/"+f.R1, f.tokens[cCoordOther], nil).Want(t, 404)
-	if got := e.auditActions(t); len(got) != len(want) {
+	if got := e.auditLines(t); len(got) != len(want) {
 		t.Fatalf("a refused read was audited: %v", got)
 	}
 }
@@ -70,11 +70,11 @@ func TestExportHoldsTheResponderAndWhatStaffDid(t *testing.T) {
 		t.Fatalf("export's audit entries %+v, want the operator's read", out.Audit)
 	}
 	// The person's own export is not a staff action; an admin's is.
-	if got := e.auditActions(t); len(got) != 1 {
+	if got := e.auditLines(t); len(got) != 1 {
 		t.Fatalf("audit after the person's export: %v", got)
 	}
 	e.do("GET", "/api/v1/responders/"+f.R1+"/export", f.tokens[cAdmin], nil).Want(t, 200)
-	if got := e.auditActions(t); got[0] != "admin responder.export "+f.R1 {
+	if got := e.auditLines(t); got[0] != "admin responder.export "+f.R1 {
 		t.Fatalf("audit after the admin's export: %v", got)
 	}
 }

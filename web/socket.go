@@ -99,10 +99,16 @@ func (h *socketHandler) handle(ctx context.Context, s *realtime.Session, id Iden
 		if err := decodeData(env.Data, &m); err != nil {
 			return err
 		}
+		if err := checkSocketID("offer_id", m.OfferID); err != nil {
+			return err
+		}
 		return h.answer(ctx, s, id, m.OfferID, true)
 	case wire.TypeDecline:
 		var m wire.Decline
 		if err := decodeData(env.Data, &m); err != nil {
+			return err
+		}
+		if err := checkSocketID("offer_id", m.OfferID); err != nil {
 			return err
 		}
 		return h.answer(ctx, s, id, m.OfferID, false)
@@ -111,9 +117,26 @@ func (h *socketHandler) handle(ctx context.Context, s *realtime.Session, id Iden
 		if err := decodeData(env.Data, &m); err != nil {
 			return err
 		}
+		if err := checkSocketID("need_id", m.NeedID); err != nil {
+			return err
+		}
 		return h.domainErr(h.actions.complete(ctx, id, m.NeedID, m.Note))
 	}
 	return realtime.UnknownType(env.Type)
+}
+
+// checkSocketID holds an id a message carries to the check the HTTP
+// routes apply to path ids (idPattern). On a path a malformed id is a
+// route to nothing (404); in a message it is a malformed message, refused
+// before any store is asked.
+func checkSocketID(field, id string) error {
+	if id == "" {
+		return clientErr("invalid_message", "%s is required", field)
+	}
+	if !idPattern.MatchString(id) {
+		return clientErr("invalid_message", "%s must be 1..64 of A-Z a-z 0-9 _ . -", field)
+	}
+	return nil
 }
 
 // answer accepts or declines an offer and confirms it to the socket.
@@ -175,28 +198,66 @@ func lastPart(err error) string {
 
 // connHandler is the handler of one socket: it remembers who the token
 // the socket was opened with names (its signature was checked at the
-// upgrade), so that every message can check it has not expired or been
-// revoked since.
+// upgrade), so that every message, every ping cycle and every recheck
+// request can check it has not expired, been revoked or been cut off
+// since, and closes the socket at the token's expiry.
 type connHandler struct {
 	*socketHandler
 	id   Identity
 	auth *Authenticator
 }
 
-// HandleMessage refuses to act on a token expired or revoked since the
-// upgrade, and closes the socket. When the check itself cannot be made
-// (Redis not answering) the message is refused with an error and the
-// socket stays open: closing every phone with "token no longer valid"
+// A socket whose token lapsed (expired, revoked, cut off) closes with
+// 1008 and one reason, whatever happened to the token: clients match the
+// documented text (docs/PROTOCOL.md; the pages log out on 1008 with
+// "token" in it).
+const (
+	closeLapsed       = 1008
+	closeLapsedReason = "token no longer valid"
+)
+
+// HandleConnect sets the socket to close when its token expires, even if
+// it never sends anything, then greets it.
+func (c *connHandler) HandleConnect(ctx context.Context, s *realtime.Session) error {
+	s.CloseAt(c.id.ExpiresAt, closeLapsed, closeLapsedReason)
+	return c.socketHandler.HandleConnect(ctx, s)
+}
+
+// HandleMessage refuses to act on a token expired, revoked or cut off
+// since the upgrade, and closes the socket. When the check itself cannot
+// be made (Redis not answering) the message is refused with an error and
+// the socket stays open: closing every phone with "token no longer valid"
 // during a Redis restart would send them all to log in again.
 func (c *connHandler) HandleMessage(ctx context.Context, s *realtime.Session, env realtime.Envelope) error {
 	if err := c.auth.StillValid(ctx, c.id); err != nil {
 		if errors.Is(err, ErrUnauthenticated) {
-			s.Close(1008, "token no longer valid")
+			s.Close(closeLapsed, closeLapsedReason)
 			return nil
 		}
 		return c.domainErr(err)
 	}
 	return c.socketHandler.handle(ctx, s, c.id, env)
+}
+
+// Recheck is the socket's check on its ping cycle and when a revocation
+// names its user: a lapsed token closes it; a check that cannot be made
+// (Redis not answering) leaves it open, as for messages.
+func (c *connHandler) Recheck(ctx context.Context, s *realtime.Session) {
+	err := c.auth.StillValid(ctx, c.id)
+	if errors.Is(err, ErrUnauthenticated) {
+		s.Close(closeLapsed, closeLapsedReason)
+	} else if err != nil {
+		c.Log.Debug("socket token not rechecked", zap.String("user_id", s.Identity().UserID), zap.Error(err))
+	}
+}
+
+// socketUser is the hub's user id of the sockets a token opens, as
+// WebsocketHandler names them (the cut-off tests fail if the two differ).
+func socketUser(subject string, role Role) string {
+	if role == RoleResponder {
+		return subject
+	}
+	return "staff:" + subject
 }
 
 // bearerToken reads the token from the Authorization header or, since

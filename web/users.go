@@ -30,6 +30,11 @@ type accountGroup struct {
 	staffTTL   time.Duration // tokens from login
 	sessionTTL time.Duration // a responder page's session (exchange)
 	revokeTTL  time.Duration // a revocation by id: as long as any token lives
+	// sockets closes the sockets of a person cut off, on every process;
+	// nil: they close at their next ping cycle.
+	sockets SocketRechecker
+	// responders finds the responder whose tokens are revoked.
+	responders responderReader
 }
 
 // adminUsername is the first admin, created at start.
@@ -50,6 +55,9 @@ type user struct {
 	OrgID     string    `json:"org_id,omitempty"`
 	Hash      string    `json:"hash"`
 	CreatedAt time.Time `json:"created_at"`
+	// Disabled users cannot log in and their tokens are refused (their
+	// not_before is in the far future while it is set).
+	Disabled bool `json:"disabled,omitempty"`
 }
 
 // UserStore keeps the users' records (user as JSON) by username.
@@ -101,11 +109,18 @@ func (g *accountGroup) bootstrapAdmin(ctx context.Context, pw string) error {
 	}
 	u := user{Username: adminUsername, Role: RoleAdmin, Hash: string(hash), CreatedAt: g.now().UTC()}
 	if found {
+		// A reset is for a password that was lost or leaked: the tokens
+		// it was used for die with it (and the admin is enabled again,
+		// the way back in if every admin was disabled).
 		u.CreatedAt = existing.CreatedAt
 		if err := g.storeUser(ctx, u); err != nil {
 			return err
 		}
-		g.log.Info("admin password set from configuration")
+		if err := g.auth.revocations.SetNotBefore(ctx, personOf(adminUsername, RoleAdmin), g.now()); err != nil {
+			return err
+		}
+		g.hangUp(ctx, socketUser(adminUsername, RoleAdmin))
+		g.log.Info("admin password set from configuration; earlier admin tokens no longer work")
 		return nil
 	}
 	// Written only if new: of several processes starting on one store, one
@@ -187,6 +202,10 @@ func parseLogin(body []byte) (loginRequest, error) {
 // so that the answer does not tell which usernames exist.
 var errBadLogin = &Error{Kind: ErrUnauthenticated, Code: "invalid_credentials", Message: "username or password is wrong"}
 
+// errDisabled answers the right password of a disabled user. Only who
+// knows the password learns that the account exists.
+var errDisabled = &Error{Kind: ErrForbidden, Code: "user_disabled", Message: "this user is disabled; ask an admin to enable it"}
+
 // handleLogin is POST /api/v1/auth/login. An unknown user costs one bcrypt
 // comparison too, so that timing does not tell which usernames exist.
 func (g *accountGroup) handleLogin(ctx context.Context, c *call) error {
@@ -204,6 +223,9 @@ func (g *accountGroup) handleLogin(ctx context.Context, c *call) error {
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) != nil || !found {
 		return errBadLogin
+	}
+	if u.Disabled {
+		return errDisabled
 	}
 	token, id, err := g.auth.Issue(u.Username, u.Role, u.OrgID, g.staffTTL)
 	if err != nil {
@@ -246,6 +268,13 @@ func (g *accountGroup) handleRevoke(ctx context.Context, c *call) error {
 	if err := g.auth.revoke(ctx, jti, expires, g.revokeTTL); err != nil {
 		return err
 	}
+	// Sockets are opened per user, not per token: the caller's own are
+	// rechecked; another's token may be anyone's, so every socket is.
+	owner := ""
+	if jti == c.id.TokenID {
+		owner = socketUser(c.id.Subject, c.id.Role)
+	}
+	g.hangUp(ctx, owner)
 	g.audit.record(ctx, c.id, "token.revoke", jti, 0)
 	c.w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -263,14 +292,25 @@ type exchangeJSON struct {
 // token does not linger in the page's storage, and later trades its
 // session token for a fresh one before it ends, so that a phone in use
 // through a long response is not logged out after a day.
+//
+// The tokens so derived form a chain that starts at the link's token:
+// each carries the link's id, so that revoking the link revokes them, and
+// none lives past the link's expiry, so that the chain ends. Tokens signed
+// before chains were bounded count as links issued when they were. Every
+// exchange is in the audit log.
 func (g *accountGroup) handleExchange(ctx context.Context, c *call) error {
 	if err := parseEmpty(c.body); err != nil {
 		return err
 	}
-	token, id, err := g.auth.Issue(c.id.Subject, RoleResponder, c.id.OrgID, g.sessionTTL)
+	ends := c.id.ChainEnds
+	if ends.IsZero() {
+		ends = c.id.IssuedAt.Add(g.revokeTTL)
+	}
+	token, id, err := g.auth.issue(c.id.Subject, RoleResponder, c.id.OrgID, g.sessionTTL, c.id.chainID(), ends)
 	if err != nil {
 		return err
 	}
+	g.audit.recordAlways(ctx, c.id, "auth.exchange", id.TokenID)
 	c.json(http.StatusOK, exchangeJSON{Token: token, ExpiresAt: rfc3339(id.ExpiresAt), ResponderID: c.id.Subject})
 	return nil
 }
@@ -289,6 +329,7 @@ type userJSON struct {
 	Role      Role   `json:"role"`
 	OrgID     string `json:"org_id,omitempty"`
 	CreatedAt string `json:"created_at"`
+	Disabled  bool   `json:"disabled"`
 }
 
 type userList struct {
@@ -365,5 +406,5 @@ func (g *accountGroup) handleListUsers(ctx context.Context, c *call) error {
 }
 
 func toUserJSON(u user) userJSON {
-	return userJSON{Username: u.Username, Role: u.Role, OrgID: u.OrgID, CreatedAt: rfc3339(u.CreatedAt)}
+	return userJSON{Username: u.Username, Role: u.Role, OrgID: u.OrgID, CreatedAt: rfc3339(u.CreatedAt), Disabled: u.Disabled}
 }

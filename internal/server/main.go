@@ -123,6 +123,7 @@ func (m *Main) Run(ctx context.Context) error {
 	apiOpts := m.cfg.apiOptions()
 	apiOpts.Access, apiOpts.Service, apiOpts.Logger = access, m.service, m.log
 	apiOpts.Inbox = inbox
+	apiOpts.Sockets = m.hub // revocations close sockets on every process
 	api, err := web.NewAPI(ctx, apiOpts)
 	if err != nil {
 		return fmt.Errorf("api: %w", err)

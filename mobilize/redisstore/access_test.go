@@ -69,6 +69,52 @@ func TestAccessUsers(t *testing.T) {
 	})
 }
 
+// TestAccessNotBefore: a person's cut-off only rises through
+// RaiseNotBefore (of two racing, the later holds), SetNotBefore replaces
+// it, and TokenStates answers revocations and cut-offs of many tokens in
+// their order, the key spelled out as deployments keep it.
+func TestAccessNotBefore(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx := context.Background()
+		a := newTestAccess(t, b.Client)
+		t1, t2 := time.UnixMilli(1_800_000_000_123), time.UnixMilli(1_800_000_100_456)
+		if err := a.RaiseNotBefore(ctx, "u:op1", t2); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.RaiseNotBefore(ctx, "u:op1", t1); err != nil { // earlier: ignored
+			t.Fatal(err)
+		}
+		if err := a.RaiseNotBefore(ctx, "r:r1", t1); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.Client.HGet(ctx, "t:{yt}:auth:not_before", "u:op1").Val(); got != "1800000100456" {
+			t.Fatalf("not_before of u:op1 %q, want the later cut-off", got)
+		}
+		if err := a.Revoke(ctx, "j2", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		revoked, nb, err := a.TokenStates(ctx, []string{"j1", "j2", "", "j1"}, []string{"u:op1", "r:r1", "u:nobody", "r:r1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(revoked, []bool{false, true, false, false}) || !slices.Equal(nb, []int64{t2.UnixMilli(), t1.UnixMilli(), 0, t1.UnixMilli()}) {
+			t.Fatalf("TokenStates: revoked %v, not_before %v", revoked, nb)
+		}
+		if err := a.SetNotBefore(ctx, "u:op1", t1); err != nil { // lowers
+			t.Fatal(err)
+		}
+		if _, nb, _ := a.TokenStates(ctx, []string{"j1"}, []string{"u:op1"}); nb[0] != t1.UnixMilli() {
+			t.Fatalf("after SetNotBefore: %v, want %d", nb, t1.UnixMilli())
+		}
+		if _, _, err := a.TokenStates(ctx, []string{"j1"}, nil); !errors.Is(err, mobilize.ErrInvalid) {
+			t.Fatalf("ids and persons of different lengths: %v, want ErrInvalid", err)
+		}
+		if err := a.RaiseNotBefore(ctx, "", t1); !errors.Is(err, mobilize.ErrInvalid) {
+			t.Fatalf("no person: %v, want ErrInvalid", err)
+		}
+	})
+}
+
 func TestAccessRevocations(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
 		ctx := context.Background()
@@ -332,6 +378,9 @@ func TestAccessUnavailable(t *testing.T) {
 		"PutNewUser":         func() error { _, err := a.PutNewUser(ctx, "admin", []byte("{}")); return err },
 		"Revoke":             func() error { return a.Revoke(ctx, "j1", time.Hour) },
 		"Revoked":            func() error { _, err := a.Revoked(ctx, []string{"j1", "j2"}); return err },
+		"TokenStates":        func() error { _, _, err := a.TokenStates(ctx, []string{"j1"}, []string{"u:admin"}); return err },
+		"RaiseNotBefore":     func() error { return a.RaiseNotBefore(ctx, "u:admin", time.Now()) },
+		"SetNotBefore":       func() error { return a.SetNotBefore(ctx, "u:admin", time.Now()) },
 		"ReserveIdempotency": func() error { _, err := a.ReserveIdempotency(ctx, "h", []byte("p"), time.Minute); return err },
 		"Idempotency":        func() error { _, _, err := a.Idempotency(ctx, "h"); return err },
 		"StoreIdempotency":   func() error { return a.StoreIdempotency(ctx, "h", []byte("d"), time.Minute) },

@@ -25,8 +25,11 @@ import (
 //	<prefix>rt:events  channel events from Publish: a JSON array of channel
 //	                   names, a newline, then the frame exactly as sent, so
 //	                   that routing never parses the (possibly large) frame
+//	<prefix>rt:recheck recheck requests from PublishRecheck: the user id
+//	                   whose sockets every process rechecks (empty: all),
+//	                   e.g. after a token was revoked
 //
-// Two SUBSCRIBEs per process instead of one per socket. That costs each
+// Three SUBSCRIBEs per process instead of one per socket. That costs each
 // process the whole notice stream, which is small next to the writes (tens
 // of thousands per second before it matters); past that, per-user sharded
 // channels (SSUBSCRIBE on the inbox hash tag) are the next step. Pub/sub
@@ -49,14 +52,25 @@ type Broker struct {
 	log  *zap.Logger
 	ping time.Duration
 
-	inboxChannel string
-	eventChannel string
+	inboxChannel   string
+	eventChannel   string
+	recheckChannel string
 	// publishes groups concurrent Publish calls into one pipeline: a busy
 	// city sends thousands of events a second.
 	publishes batch.Batcher[[]byte, error]
 }
 
-var _ realtime.Broker = (*Broker)(nil)
+var (
+	_ realtime.Broker        = (*Broker)(nil)
+	_ realtime.RecheckBroker = (*Broker)(nil)
+)
+
+// PublishRecheck asks every process to recheck the sockets of userID
+// (empty: every socket). Rechecks are rare (a revocation, a user
+// disabled), so they are not batched.
+func (b *Broker) PublishRecheck(ctx context.Context, userID string) error {
+	return b.rdb.Publish(ctx, b.recheckChannel, userID).Err()
+}
 
 // Publish sends an event to the event channel.
 func (b *Broker) Publish(ctx context.Context, channels []string, frame []byte) error {
@@ -98,11 +112,13 @@ type subscription struct {
 	stopped bool
 }
 
-// Subscribe opens the pub/sub connection, waits for both confirmations
-// and starts the listener.
+// Subscribe opens the pub/sub connection, waits for every confirmation
+// and starts the listener. Recheck requests reach r only when it is a
+// realtime.RecheckReceiver (the hub's is).
 func (b *Broker) Subscribe(ctx context.Context, r realtime.Receiver) (func(), error) {
-	ps := b.rdb.Subscribe(ctx, b.inboxChannel, b.eventChannel)
-	for confirmed := 0; confirmed < 2; {
+	channels := b.channels()
+	ps := b.rdb.Subscribe(ctx, channels...)
+	for confirmed := 0; confirmed < len(channels); {
 		msg, err := ps.Receive(ctx)
 		if err != nil {
 			ps.Close()
@@ -178,6 +194,11 @@ func (s *subscription) listen(ps *redis.PubSub) {
 			if m.Kind == "subscribe" && m.Channel == s.b.inboxChannel {
 				s.b.log.Info("realtime pub/sub resubscribed: catching up inboxes")
 				s.r.Resubscribed()
+				// A recheck request may have been lost too: every socket
+				// is rechecked once, rather than waiting for its ping.
+				if rr, ok := s.r.(realtime.RecheckReceiver); ok {
+					rr.Recheck("")
+				}
 			}
 		case *redis.Message:
 			switch m.Channel {
@@ -185,6 +206,10 @@ func (s *subscription) listen(ps *redis.PubSub) {
 				s.notice(m.Payload)
 			case s.b.eventChannel:
 				s.event(m.Payload)
+			case s.b.recheckChannel:
+				if rr, ok := s.r.(realtime.RecheckReceiver); ok {
+					rr.Recheck(m.Payload)
+				}
 			}
 		}
 	}
@@ -193,7 +218,7 @@ func (s *subscription) listen(ps *redis.PubSub) {
 // resubscribe replaces the pub/sub connection; nil means stop was called.
 func (s *subscription) resubscribe(old *redis.PubSub) *redis.PubSub {
 	old.Close()
-	ps := s.b.rdb.Subscribe(s.ctx, s.b.inboxChannel, s.b.eventChannel)
+	ps := s.b.rdb.Subscribe(s.ctx, s.b.channels()...)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
@@ -202,6 +227,11 @@ func (s *subscription) resubscribe(old *redis.PubSub) *redis.PubSub {
 	}
 	s.ps = ps
 	return ps
+}
+
+// channels are the pub/sub channels every process listens to.
+func (b *Broker) channels() []string {
+	return []string{b.inboxChannel, b.eventChannel, b.recheckChannel}
 }
 
 func (s *subscription) notice(payload string) {

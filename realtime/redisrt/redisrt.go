@@ -44,8 +44,9 @@ func New(c redis.UniversalClient, prefix string, opts Options) (*Inbox, *Broker)
 	in := &Inbox{rdb: c, prefix: prefix, channel: inboxChannel, maxLen: opts.InboxMaxLen, ttl: opts.InboxTTL}
 	b := &Broker{
 		rdb: c, log: opts.Logger, ping: opts.PingInterval,
-		inboxChannel: inboxChannel,
-		eventChannel: prefix + "rt:events",
+		inboxChannel:   inboxChannel,
+		eventChannel:   prefix + "rt:events",
+		recheckChannel: prefix + "rt:recheck",
 	}
 	b.publishes.Flush = b.publishMany
 	return in, b

@@ -229,3 +229,56 @@ func TestBrokerReportsResubscription(t *testing.T) {
 		t.Fatalf("notice %+v after resubscribing, want %s", n, id)
 	}
 }
+
+// recheckRecorder is a recorder that also takes recheck requests, as the
+// hub's receiver does.
+type recheckRecorder struct {
+	*recorder
+	rechecks chan string
+}
+
+func (r recheckRecorder) Recheck(userID string) { r.rechecks <- userID }
+
+// Recheck requests reach every process on the documented channel, for one
+// user or (empty) everyone; a receiver that does not take them is not
+// handed them; and after a dropped connection every socket is rechecked,
+// since a request may have been lost meanwhile.
+func TestBrokerCarriesRechecks(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	rdb := srv.Client(t)
+	log := zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel))
+	_, a := New(rdb, "rc:", Options{Logger: log})
+	_, b := New(rdb, "rc:", Options{Logger: log})
+	r := recheckRecorder{recorder: newRecorder(), rechecks: make(chan string, 4)}
+	stop, err := b.Subscribe(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	plain := subscribe(t, a) // takes no rechecks: they are dropped for it
+
+	ctx := context.Background()
+	for _, user := range []string{"u1", "staff:op1", ""} {
+		if err := a.PublishRecheck(ctx, user); err != nil {
+			t.Fatal(err)
+		}
+		if got := receive(t, r.rechecks); got != user {
+			t.Fatalf("recheck of %q, want %q", got, user)
+		}
+	}
+	if err := rdb.Publish(ctx, "rc:rt:recheck", "u2").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := receive(t, r.rechecks); got != "u2" {
+		t.Fatalf("recheck %q from the channel, want u2", got)
+	}
+
+	if err := rdb.Do(ctx, "CLIENT", "KILL", "TYPE", "pubsub").Err(); err != nil {
+		t.Fatal(err)
+	}
+	receive(t, r.resubs)
+	if got := receive(t, r.rechecks); got != "" {
+		t.Fatalf("after resubscribing: recheck of %q, want everyone", got)
+	}
+	receive(t, plain.resubs) // the plain receiver carried on
+}
