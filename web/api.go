@@ -37,6 +37,7 @@ type APIOptions struct {
 	Now    func() time.Time // default time.Now
 
 	Limits            RateLimits
+	Login             LoginLimits   // back-off of failed logins per username (loginlimit.go)
 	StaffTokenTTL     time.Duration // tokens from login; default 12 h
 	ResponderTokenTTL time.Duration // tokens issued at registration; default 30 days
 	SessionTokenTTL   time.Duration // a responder page's session (exchange); default 24 h
@@ -48,6 +49,10 @@ type APIOptions struct {
 	IdempotencyTTL time.Duration // how long a retry gets the first answer; default 24 h
 
 	Recognition RecognitionOptions // feedback links, hours, service records
+
+	// EvaluationMinGroupSize: the evaluation shows an organisation's
+	// figures only when they cover at least this many people; default 5.
+	EvaluationMinGroupSize int
 }
 
 func (o *APIOptions) defaults() error {
@@ -77,6 +82,7 @@ func (o *APIOptions) defaults() error {
 // settingDefaults fills the settings left zero (not the dependencies).
 func (o *APIOptions) settingDefaults() {
 	o.Limits.defaults()
+	o.Login.defaults()
 	if o.StaffTokenTTL <= 0 {
 		o.StaffTokenTTL = 12 * time.Hour
 	}
@@ -91,6 +97,9 @@ func (o *APIOptions) settingDefaults() {
 	}
 	if o.AuditMaxLen <= 0 {
 		o.AuditMaxLen = 100_000
+	}
+	if o.EvaluationMinGroupSize <= 0 {
+		o.EvaluationMinGroupSize = 5
 	}
 	if o.IdempotencyTTL <= 0 {
 		o.IdempotencyTTL = 24 * time.Hour
@@ -113,11 +122,12 @@ func DefaultAPIOptions() APIOptions {
 // Each part is declared where it is used; redisstore.Access is the one
 // the server runs on.
 type AccessStore interface {
-	UserStore        // users.go
-	RevocationStore  // auth.go
-	IdempotencyStore // idempotency.go
-	AuditStore       // audit.go
-	SigningSeedStore // recognition.go
+	UserStore         // users.go
+	RevocationStore   // auth.go
+	IdempotencyStore  // idempotency.go
+	AuditStore        // audit.go
+	SigningSeedStore  // recognition.go
+	LoginAttemptStore // loginlimit.go
 }
 
 // API is the HTTP API v1, which the OpenAPI document it serves at
@@ -174,6 +184,7 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 		bcryptCost: opts.BcryptCost, dummyHash: dummyHash,
 		staffTTL: opts.StaffTokenTTL, sessionTTL: opts.SessionTokenTTL,
 		revokeTTL: max(opts.StaffTokenTTL, opts.ResponderTokenTTL, opts.SessionTokenTTL),
+		logins:    &loginLimiter{store: opts.Access, limits: opts.Login, now: opts.Now, log: log},
 	}
 	if err := a.accounts.bootstrapAdmin(ctx, opts.AdminPassword); err != nil {
 		return nil, fmt.Errorf("web api: %w", err)
@@ -198,7 +209,7 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 		app: app, audit: a.audit, log: log, now: opts.Now, links: links, signer: signer,
 		addresses: a.limits.address, feedbackTTL: rec.FeedbackTTL, hoursCap: rec.HoursCap,
 	}
-	a.stats = &statsGroup{app: app, now: opts.Now}
+	a.stats = &statsGroup{app: app, now: opts.Now, minGroup: opts.EvaluationMinGroupSize}
 
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {

@@ -30,6 +30,7 @@ type accountGroup struct {
 	staffTTL   time.Duration // tokens from login
 	sessionTTL time.Duration // a responder page's session (exchange)
 	revokeTTL  time.Duration // a revocation by id: as long as any token lives
+	logins     *loginLimiter // back-off of failed logins per username
 }
 
 // adminUsername is the first admin, created at start.
@@ -202,7 +203,13 @@ func (g *accountGroup) handleLogin(ctx context.Context, c *call) error {
 	if found {
 		hash = []byte(u.Hash)
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) != nil || !found {
+	ok, err := g.logins.attempt(ctx, req.Username, clientAddr(c.r), func() bool {
+		return bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) == nil && found
+	})
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return errBadLogin
 	}
 	token, id, err := g.auth.Issue(u.Username, u.Role, u.OrgID, g.staffTTL)

@@ -42,6 +42,15 @@ type Config struct {
 	Escalation EscalationConfig `yaml:"escalation"`
 	// Recognition: feedback links, hours and signed service records.
 	Recognition RecognitionConfig `yaml:"recognition"`
+	// Evaluation: what the evaluators' statistics may show.
+	Evaluation EvaluationConfig `yaml:"evaluation"`
+}
+
+// EvaluationConfig protects the people behind the evaluation's figures.
+type EvaluationConfig struct {
+	// MinGroupSize: an organisation's figures are shown only when they
+	// cover at least this many people (k-anonymity); 1 shows every group.
+	MinGroupSize int `yaml:"min_group_size"`
 }
 
 // RecognitionConfig tunes feedback, hours and service records.
@@ -86,6 +95,12 @@ type AuthConfig struct {
 	// SessionTTL is the life of a responder page's session token; the
 	// page renews it before it ends.
 	SessionTTL time.Duration `yaml:"session_ttl"`
+	// The back-off of failed logins per username (web.LoginLimits).
+	LoginFreeFailures     int           `yaml:"login_free_failures"`      // per username and address
+	LoginUserFreeFailures int           `yaml:"login_user_free_failures"` // per username from anywhere
+	LoginBackoffBase      time.Duration `yaml:"login_backoff_base"`
+	LoginBackoffMax       time.Duration `yaml:"login_backoff_max"`
+	LoginForgetAfter      time.Duration `yaml:"login_forget_after"`
 }
 
 // IndexConfig tunes the live H3 index of responders.
@@ -134,6 +149,9 @@ func Default() Config {
 	c.Escalation = defaultEscalation()
 	c.Recognition = RecognitionConfig{FeedbackTTL: mobilize.DefaultFeedbackTTL, HoursCap: mobilize.DefaultHoursCap}
 	c.Auth.SessionTTL = api.SessionTokenTTL
+	c.Auth.LoginFreeFailures, c.Auth.LoginUserFreeFailures = api.Login.FreeFailures, api.Login.UserFreeFailures
+	c.Auth.LoginBackoffBase, c.Auth.LoginBackoffMax, c.Auth.LoginForgetAfter = api.Login.BackoffBase, api.Login.BackoffMax, api.Login.ForgetAfter
+	c.Evaluation.MinGroupSize = api.EvaluationMinGroupSize
 	return c
 }
 
@@ -167,6 +185,15 @@ func (c Config) Validate() error {
 	}
 	if c.Auth.TokenKey != "" && len(c.Auth.TokenKey) < 16 {
 		errs = append(errs, errors.New("auth.token_key (LIANDONG_TOKEN_KEY): at least 16 bytes"))
+	}
+	if c.Auth.LoginFreeFailures < 1 || c.Auth.LoginUserFreeFailures < c.Auth.LoginFreeFailures {
+		errs = append(errs, errors.New("auth.login_free_failures and auth.login_user_free_failures: need 1 <= login_free_failures <= login_user_free_failures"))
+	}
+	if c.Auth.LoginBackoffBase <= 0 || c.Auth.LoginBackoffMax < c.Auth.LoginBackoffBase || c.Auth.LoginForgetAfter < c.Auth.LoginBackoffMax {
+		errs = append(errs, errors.New("auth.login_backoff_base, login_backoff_max, login_forget_after: need 0 < base <= max <= forget_after"))
+	}
+	if c.Evaluation.MinGroupSize < 1 {
+		errs = append(errs, fmt.Errorf("evaluation.min_group_size: %d is below 1 (1 shows every group)", c.Evaluation.MinGroupSize))
 	}
 	if c.Offers.TTL < time.Second {
 		errs = append(errs, fmt.Errorf("offers.ttl: %s is shorter than 1s", c.Offers.TTL))

@@ -36,6 +36,9 @@ func (c Config) apiOptions() web.APIOptions {
 	o.TokenKey, o.AdminPassword = []byte(c.Auth.TokenKey), c.Auth.AdminPassword
 	o.SessionTokenTTL, o.MaxBodyBytes = c.Auth.SessionTTL, c.HTTP.MaxBodyBytes
 	o.Recognition = c.Recognition.options()
+	o.Login = web.LoginLimits{FreeFailures: c.Auth.LoginFreeFailures, UserFreeFailures: c.Auth.LoginUserFreeFailures,
+		BackoffBase: c.Auth.LoginBackoffBase, BackoffMax: c.Auth.LoginBackoffMax, ForgetAfter: c.Auth.LoginForgetAfter}
+	o.EvaluationMinGroupSize = c.Evaluation.MinGroupSize
 	return o
 }
 
