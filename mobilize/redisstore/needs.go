@@ -114,7 +114,7 @@ func (s *NeedStore) CreateNeed(ctx context.Context, n mobilize.Need) (bool, erro
 	if !n.Deadline.IsZero() {
 		deadline = strconv.FormatInt(n.Deadline.UnixMilli(), 10)
 	}
-	args := s.argv(string(n.ID), string(data), n.Slots(), openScore(n), deadline)
+	args := s.argv(string(n.ID), string(data), n.Slots(), openScore(n), deadline, n.OrgID, string(n.Community))
 	for _, t := range n.Team {
 		args = append(args, t.Count, string(t.Role))
 	}
