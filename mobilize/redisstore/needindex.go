@@ -26,9 +26,11 @@ import (
 // keeps its organisation and community for life and is never deleted, so
 // nothing else changes them: a list filters by status after reading.
 
-func (k keys) orgNeeds(org string) string              { return k.base + "needs:org:" + org }
-func (k keys) communityNeeds(c mobilize.AreaID) string { return k.base + "needs:community:" + string(c) }
-func (k keys) needsIndexed() string                    { return k.base + "needs:indexed" }
+func (k keys) orgNeeds(org string) string { return k.base + "needs:org:" + org }
+func (k keys) communityNeeds(c mobilize.AreaID) string {
+	return k.base + "needs:community:" + string(c)
+}
+func (k keys) needsIndexed() string { return k.base + "needs:indexed" }
 
 // ScopedNeeds pages through the needs of scope, newest first (needs of one
 // millisecond by id). Each page reads at most n entries of each index of
