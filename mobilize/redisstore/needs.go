@@ -49,6 +49,7 @@ func (k keys) needAsked(id string) string { return k.base + "need:" + id + ":ask
 //	                               expires ms|answered ms|distance m|reason"
 //	{P}{R}:need:<id>:asked     SET   everyone ever offered this need (never asked twice)
 //	{P}{R}:needs:open          ZSET  active needs, scored by urgency then age
+//	{P}{R}:needs:org:<org>, {P}{R}:needs:community:<id>  ZSETs  every need by created ms (needindex.go)
 //	{P}{R}:offers              HASH  pending offer id -> need id
 //	{P}{R}:offers:exp          ZSET  pending offer id -> expiry ms
 //	{P}{R}:fatigue             HASH  responder id -> "recent declines|last decline ms|day|seconds that day"
