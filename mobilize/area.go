@@ -189,6 +189,19 @@ func (t *AreaTree) Ancestor(id AreaID, tier Tier) AreaID {
 	return ""
 }
 
+// Below lists the areas of the given tier within root (root itself when
+// it is of that tier), sorted.
+func (t *AreaTree) Below(root AreaID, tier Tier) []AreaID {
+	var out []AreaID
+	for id, a := range t.byID {
+		if a.Tier == tier && t.Within(id, root) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Within reports whether id is root or lies below it.
 func (t *AreaTree) Within(id, root AreaID) bool {
 	if id == "" || root == "" {

@@ -24,6 +24,12 @@ type Reads interface {
 	Need(ctx context.Context, id NeedID) (NeedState, error)
 	Needs(ctx context.Context, ids []NeedID) ([]NeedState, error)
 	NeedSummaries(ctx context.Context, activeOnly bool) ([]NeedSummary, error)
+	// ScopedNeeds pages through the needs of a scope, newest first: the
+	// ids created before the cursor (Unix ms, exclusive; 0: from the
+	// newest), about n of them (needs of one millisecond come together),
+	// and the cursor of the next page, 0 at the end. It reads only the
+	// scope's indexes, whatever else the region holds.
+	ScopedNeeds(ctx context.Context, scope NeedScope, before int64, n int) (ids []NeedID, next int64, err error)
 
 	Depot(ctx context.Context, id string) (Depot, error)
 	Depots(ctx context.Context) ([]Depot, error)
@@ -43,6 +49,14 @@ type Reads interface {
 
 	// Supply counts available responders per cell of a box at res (7 or 5).
 	Supply(ctx context.Context, box geo.BBox, res int) (map[geo.Cell]int, error)
+}
+
+// NeedScope is a part of the needs, as a coordinator sees them: those of
+// some organisations (a need's org_id) and those routed to some
+// communities.
+type NeedScope struct {
+	Orgs        []string
+	Communities []AreaID
 }
 
 // NeedSummary is what lists and statistics need of a need: no team, no

@@ -40,6 +40,7 @@ type APIOptions struct {
 	Now    func() time.Time // default time.Now
 
 	Limits            RateLimits
+	Login             LoginLimits   // back-off of failed logins per username (loginlimit.go)
 	StaffTokenTTL     time.Duration // tokens from login; default 12 h
 	ResponderTokenTTL time.Duration // tokens issued at registration; default 30 days
 	SessionTokenTTL   time.Duration // a responder page's session (exchange); default 24 h
@@ -60,6 +61,10 @@ type APIOptions struct {
 	// Inbox is the responders' websocket inbox, which an export shows and
 	// an erasure deletes; nil: neither touches one.
 	Inbox PersonalInbox
+
+	// EvaluationMinGroupSize: the evaluation shows an organisation's
+	// figures only when they cover at least this many people; default 5.
+	EvaluationMinGroupSize int
 }
 
 func (o *APIOptions) defaults() error {
@@ -89,6 +94,7 @@ func (o *APIOptions) defaults() error {
 // settingDefaults fills the settings left zero (not the dependencies).
 func (o *APIOptions) settingDefaults() {
 	o.Limits.defaults()
+	o.Login.defaults()
 	if o.StaffTokenTTL <= 0 {
 		o.StaffTokenTTL = 12 * time.Hour
 	}
@@ -103,6 +109,9 @@ func (o *APIOptions) settingDefaults() {
 	}
 	if o.AuditMaxLen <= 0 {
 		o.AuditMaxLen = 100_000
+	}
+	if o.EvaluationMinGroupSize <= 0 {
+		o.EvaluationMinGroupSize = 5
 	}
 	if o.IdempotencyTTL <= 0 {
 		o.IdempotencyTTL = 24 * time.Hour
@@ -134,6 +143,7 @@ type AccessStore interface {
 	AuditStore         // audit.go
 	SigningSeedStore   // recognition.go
 	PrivacyRecordStore // privacy.go
+	LoginAttemptStore  // loginlimit.go
 }
 
 // API is the HTTP API v1, which the OpenAPI document it serves at
@@ -192,6 +202,7 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 		staffTTL: opts.StaffTokenTTL, sessionTTL: opts.SessionTokenTTL,
 		revokeTTL: max(opts.StaffTokenTTL, opts.ResponderTokenTTL, opts.SessionTokenTTL),
 		sockets:   opts.Sockets, responders: opts.Service,
+		logins: &loginLimiter{store: opts.Access, limits: opts.Login, now: opts.Now, log: log},
 	}
 	if err := a.accounts.bootstrapAdmin(ctx, opts.AdminPassword); err != nil {
 		return nil, fmt.Errorf("web api: %w", err)
@@ -216,7 +227,7 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 		app: app, audit: a.audit, log: log, now: opts.Now, links: links, signer: signer,
 		addresses: a.limits.address, feedbackTTL: rec.FeedbackTTL, hoursCap: rec.HoursCap,
 	}
-	a.stats = &statsGroup{app: app, now: opts.Now}
+	a.stats = &statsGroup{app: app, now: opts.Now, minGroup: opts.EvaluationMinGroupSize}
 	a.privacy = &privacyGroup{app: app, records: opts.Access, inbox: opts.Inbox, auth: a.auth, audit: a.audit, log: log, now: opts.Now,
 		hoursCap: rec.HoursCap, revokeTTL: max(opts.ResponderTokenTTL, opts.SessionTokenTTL), hangUp: a.accounts.hangUp}
 

@@ -254,8 +254,13 @@ func (g *needGroup) needScope(ctx context.Context, id Identity) (func(mobilize.N
 	if err != nil {
 		return nil, err
 	}
+	return coordinatorSees(link, id), nil
+}
+
+// coordinatorSees is needScope's rule for a coordinator.
+func coordinatorSees(link *mobilize.Linkage, id Identity) func(mobilize.NeedState) bool {
 	home := link.Orgs[id.OrgID].HomeArea
 	return func(n mobilize.NeedState) bool {
 		return n.OrgID == id.OrgID || (home != "" && link.Areas.Within(n.Community, home))
-	}, nil
+	}
 }

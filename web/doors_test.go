@@ -45,10 +45,14 @@ type wsDoor struct {
 // doorRead is how long a door waits for each message from the server.
 const doorRead = 5 * time.Second
 
-func dialResponder(t *testing.T, e *env, token string) *wsDoor {
+func dialResponder(t testing.TB, e *env, token string, hubOpts ...func(*realtime.HubOptions)) *wsDoor {
 	t.Helper()
 	inbox, broker := redisrt.New(e.rdb, testPrefix, redisrt.Options{})
-	hub, err := realtime.New(realtime.HubOptions{Inbox: inbox, Broker: broker, Logger: zap.NewNop()})
+	ho := realtime.HubOptions{Inbox: inbox, Broker: broker, Logger: zap.NewNop()}
+	for _, f := range hubOpts {
+		f(&ho)
+	}
+	hub, err := realtime.New(ho)
 	if err != nil {
 		t.Fatal(err)
 	}

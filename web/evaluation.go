@@ -76,7 +76,15 @@ type evaluationJSON struct {
 	GeneratedAt   string              `json:"generated_at"`
 	Since         *string             `json:"since"`
 	Overall       orgEvaluationJSON   `json:"overall" doc:"every need and assignment; org_id is empty"`
-	Organisations []orgEvaluationJSON `json:"organisations" doc:"by org_id, sorted; needs and people without an organisation count only overall"`
+	Organisations []orgEvaluationJSON `json:"organisations" doc:"by org_id, sorted; needs and people without an organisation count only overall; organisations too small to show are left out (see suppressed)"`
+	Suppressed    suppressedJSON      `json:"suppressed"`
+}
+
+// suppressedJSON says how many organisations were left out so that no
+// person's record can be read from a small group.
+type suppressedJSON struct {
+	Organisations int `json:"organisations" doc:"organisations left out of organisations[]; they still count in overall"`
+	MinGroupSize  int `json:"min_group_size" doc:"an organisation is shown only when its needs and its members who were offered each number 0 or at least this many, and what overall holds beyond the organisations shown does too"`
 }
 
 // needTally and servedTally gather one group's raw figures.
@@ -293,6 +301,7 @@ func (g *statsGroup) handleEvaluation(ctx context.Context, c *call) error {
 		}
 	}
 	slices.Sort(orgs)
+	orgs, suppressed := g.showable(orgs, overallNeeds.needs, ownedBy, servedPeople(needs, orgOf))
 	reliability, err := g.app.OrgReliability(ctx, orgs)
 	if err != nil {
 		return err
@@ -301,6 +310,7 @@ func (g *statsGroup) handleEvaluation(ctx context.Context, c *call) error {
 		GeneratedAt:   rfc3339(g.now()),
 		Overall:       orgEvaluationJSON{Needs: overallNeeds.json(), Served: overallServed.json()},
 		Organisations: make([]orgEvaluationJSON, 0, len(orgs)),
+		Suppressed:    suppressedJSON{Organisations: suppressed, MinGroupSize: g.minGroup},
 	}
 	if !since.IsZero() {
 		s := rfc3339(since)
@@ -322,4 +332,85 @@ func (g *statsGroup) handleEvaluation(ctx context.Context, c *call) error {
 	}
 	c.json(http.StatusOK, out)
 	return nil
+}
+
+// servedPeople counts the distinct people offered a need, by their
+// organisation ("" for people without one).
+func servedPeople(needs []mobilize.NeedState, orgOf map[mobilize.ResponderID]string) map[string]int {
+	seen := map[mobilize.ResponderID]bool{}
+	out := map[string]int{}
+	for _, n := range needs {
+		for _, as := range n.Assignments {
+			if !seen[as.ResponderID] {
+				seen[as.ResponderID] = true
+				out[orgOf[as.ResponderID]]++
+			}
+		}
+	}
+	return out
+}
+
+// showable keeps the organisations (sorted) whose figures cover enough
+// people to show (k-anonymity with k = minGroup), and says how many it
+// left out. An organisation's group is its needs (each one a person or
+// household served, whose rating it carries) and its members who were
+// offered; each must be empty or hold at least k.
+//
+// Leaving a small group out is not enough when overall minus the groups
+// shown gives it back: so the remainder (needs and people in no group
+// shown, including those without an organisation) must be empty or hold
+// k too, and while it does not, the smallest group shown that holds what
+// the remainder lacks is left out as well. Overall is always shown: it is
+// every group at once, and says nothing of any one organisation.
+func (g *statsGroup) showable(orgs []string, totalNeeds int, owned map[string]*needTally, people map[string]int) ([]string, int) {
+	k := g.minGroup
+	small := func(n int) bool { return n > 0 && n < k }
+	needsOf := func(org string) int {
+		if t := owned[org]; t != nil {
+			return t.needs
+		}
+		return 0
+	}
+	totalPeople := 0
+	for _, n := range people {
+		totalPeople += n
+	}
+	var shown []string
+	restNeeds, restPeople := totalNeeds, totalPeople
+	for _, org := range orgs {
+		if !small(needsOf(org)) && !small(people[org]) {
+			shown = append(shown, org)
+			restNeeds -= needsOf(org)
+			restPeople -= people[org]
+		}
+	}
+	peopleOf := func(org string) int { return people[org] }
+	for {
+		// The smallest group shown that holds some of what the remainder
+		// lacks; none: only overall shows it, which is every group at once.
+		i := -1
+		for _, c := range []struct {
+			short bool
+			size  func(string) int
+		}{{small(restNeeds), needsOf}, {small(restPeople), peopleOf}} {
+			if !c.short {
+				continue
+			}
+			for j, org := range shown {
+				if n := c.size(org); n > 0 && (i < 0 || n < c.size(shown[i])) {
+					i = j
+				}
+			}
+			if i >= 0 {
+				break
+			}
+		}
+		if i < 0 {
+			break
+		}
+		restNeeds += needsOf(shown[i])
+		restPeople += people[shown[i]]
+		shown = slices.Delete(shown, i, i+1)
+	}
+	return shown, len(orgs) - len(shown)
 }

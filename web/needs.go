@@ -29,6 +29,8 @@ type needApp interface {
 	Need(ctx context.Context, id mobilize.NeedID) (mobilize.NeedState, error)
 	Needs(ctx context.Context, ids []mobilize.NeedID) ([]mobilize.NeedState, error)
 	NeedSummaries(ctx context.Context, activeOnly bool) ([]mobilize.NeedSummary, error)
+	// ScopedNeeds pages through a coordinator's needs by their indexes.
+	ScopedNeeds(ctx context.Context, scope mobilize.NeedScope, before int64, n int) (ids []mobilize.NeedID, next int64, err error)
 	Cancel(ctx context.Context, id mobilize.NeedID) (mobilize.NeedState, error)
 	Assign(ctx context.Context, id mobilize.NeedID, rid mobilize.ResponderID, role mobilize.Role, overrideSkills bool) (mobilize.NeedState, error)
 	Escalate(ctx context.Context, id mobilize.NeedID) (mobilize.NeedState, mobilize.EscalationState, error)
@@ -326,6 +328,9 @@ func (g *needGroup) handleListNeeds(ctx context.Context, c *call) error {
 	if status != "" && !slices.Contains(needStatuses, status) {
 		return invalid("status must be one of open, staffing, staffed, completed, cancelled, unstaffed")
 	}
+	if c.id.Role == RoleCoordinator {
+		return g.listScoped(ctx, c, status, limit)
+	}
 	sums, err := g.app.NeedSummaries(ctx, status.Active())
 	if err != nil {
 		return err
@@ -339,17 +344,44 @@ func (g *needGroup) handleListNeeds(ctx context.Context, c *call) error {
 			ids = append(ids, s.ID)
 		}
 	}
-	sees, err := g.needScope(ctx, c.id)
+	out := needList{Needs: []needJSON{}}
+	if len(ids) > limit {
+		ids = ids[:limit]
+	}
+	needs, err := g.app.Needs(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("list needs: %w", err)
+	}
+	for _, n := range needs {
+		if status == "" || n.Status == status {
+			out.Needs = append(out.Needs, toNeedJSON(n))
+		}
+	}
+	c.json(http.StatusOK, out)
+	return nil
+}
+
+// listScoped is a coordinator's GET /api/v1/needs: it reads only the
+// indexes of its organisation and of the communities within its home
+// area, a page at a time, newest first, until the list is full; the work
+// grows with the coordinator's needs, not with the city's.
+func (g *needGroup) listScoped(ctx context.Context, c *call, status mobilize.NeedStatus, limit int) error {
+	link, err := g.app.Linkage(ctx)
 	if err != nil {
 		return err
 	}
+	scope := mobilize.NeedScope{Orgs: []string{c.id.OrgID}}
+	if home := link.Orgs[c.id.OrgID].HomeArea; home != "" {
+		scope.Communities = link.Areas.Below(home, mobilize.TierCommunity)
+	}
+	sees := coordinatorSees(link, c.id)
 	out := needList{Needs: []needJSON{}}
-	// A coordinator's needs are found by reading them, a page at a time,
-	// until the page is full.
-	for len(ids) > 0 && len(out.Needs) < limit {
-		page := ids[:min(limit, len(ids))]
-		ids = ids[len(page):]
-		needs, err := g.app.Needs(ctx, page)
+	for cursor := int64(0); len(out.Needs) < limit; {
+		ids, next, err := g.app.ScopedNeeds(ctx, scope, cursor, limit)
+		if err != nil {
+			return fmt.Errorf("list needs: %w", err)
+		}
+		needs, err := g.app.Needs(ctx, ids)
 		if err != nil {
 			return fmt.Errorf("list needs: %w", err)
 		}
@@ -358,6 +390,10 @@ func (g *needGroup) handleListNeeds(ctx context.Context, c *call) error {
 				out.Needs = append(out.Needs, toNeedJSON(n))
 			}
 		}
+		if next == 0 {
+			break
+		}
+		cursor = next
 	}
 	c.json(http.StatusOK, out)
 	return nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/liandong/liandong/internal/server"
 	"github.com/liandong/liandong/internal/testkit"
 )
 
@@ -16,7 +17,8 @@ import (
 // script), and an evaluator sees the rating on the dashboard.
 func TestBrowserFeedbackAndEvaluation(t *testing.T) {
 	allocCtx := startBrowser(t, 412, 860, 60*time.Second)
-	base, admin := browserServer(t, nil)
+	// Two tiny organisations, shown on purpose: k-anonymity off.
+	base, admin := browserServer(t, func(c *server.Config) { c.Evaluation.MinGroupSize = 1 })
 	admin.Call("POST", "/api/v1/users", map[string]string{"username": "eval1", "password": "evaluator-password", "role": "evaluator"}, nil)
 	var r struct{ ID, Token string }
 	admin.Call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer", "org_id": "yantai-red-cross"}, &r)

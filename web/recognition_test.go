@@ -311,7 +311,9 @@ func TestHoursCreditedAndEditAudited(t *testing.T) {
 // the real service and checks every figure, and that nothing personal
 // leaks into the answer.
 func TestEvaluationKnownScenario(t *testing.T) {
-	e := newEmbeddedEnv(t)
+	// The scenario's organisations are tiny on purpose: suppression off
+	// (TestEvaluationSuppressesSmallGroups tests it).
+	e := newEmbeddedEnv(t, func(o *APIOptions) { o.EvaluationMinGroupSize = 1 })
 	ctx := context.Background()
 	e.enroll("resp-alpha", "org-a", mobilize.RoleVolunteer, 1, true)
 	e.enroll("resp-bravo", "org-b", mobilize.RoleVolunteer, 1, true)

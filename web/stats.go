@@ -17,6 +17,9 @@ import (
 type statsGroup struct {
 	app statsApp
 	now func() time.Time // what "the last hour" and generated_at mean
+	// minGroup is the fewest people an organisation's evaluation figures
+	// may cover (evaluation.go, showable).
+	minGroup int
 }
 
 // statsApp is what the stats group reads of the application.

@@ -35,6 +35,7 @@ type accountGroup struct {
 	sockets SocketRechecker
 	// responders finds the responder whose tokens are revoked.
 	responders responderReader
+	logins     *loginLimiter // back-off of failed logins per username
 }
 
 // adminUsername is the first admin, created at start.
@@ -221,7 +222,13 @@ func (g *accountGroup) handleLogin(ctx context.Context, c *call) error {
 	if found {
 		hash = []byte(u.Hash)
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) != nil || !found {
+	ok, err := g.logins.attempt(ctx, req.Username, clientAddr(c.r), func() bool {
+		return bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) == nil && found
+	})
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return errBadLogin
 	}
 	if u.Disabled {

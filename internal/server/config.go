@@ -49,6 +49,8 @@ type Config struct {
 	Recognition RecognitionConfig `yaml:"recognition"`
 	// Privacy: how long personal data is kept (docs/PRIVACY.md).
 	Privacy PrivacyConfig `yaml:"privacy"`
+	// Evaluation: what the evaluators' statistics may show.
+	Evaluation EvaluationConfig `yaml:"evaluation"`
 }
 
 // PrivacyConfig is the retention of personal data and how often it is
@@ -57,6 +59,13 @@ type PrivacyConfig struct {
 	LocationRetention time.Duration `yaml:"location_retention"` // a position no report renewed
 	NeedRetention     time.Duration `yaml:"need_retention"`     // a closed need's description and exact place
 	SweepInterval     time.Duration `yaml:"sweep_interval"`     // how often the retention sweeper runs
+}
+
+// EvaluationConfig protects the people behind the evaluation's figures.
+type EvaluationConfig struct {
+	// MinGroupSize: an organisation's figures are shown only when they
+	// cover at least this many people (k-anonymity); 1 shows every group.
+	MinGroupSize int `yaml:"min_group_size"`
 }
 
 // RecognitionConfig tunes feedback, hours and service records.
@@ -107,6 +116,12 @@ type AuthConfig struct {
 	// SessionTTL is the life of a responder page's session token; the
 	// page renews it before it ends.
 	SessionTTL time.Duration `yaml:"session_ttl"`
+	// The back-off of failed logins per username (web.LoginLimits).
+	LoginFreeFailures     int           `yaml:"login_free_failures"`      // per username and address
+	LoginUserFreeFailures int           `yaml:"login_user_free_failures"` // per username from anywhere
+	LoginBackoffBase      time.Duration `yaml:"login_backoff_base"`
+	LoginBackoffMax       time.Duration `yaml:"login_backoff_max"`
+	LoginForgetAfter      time.Duration `yaml:"login_forget_after"`
 }
 
 // IndexConfig tunes the live H3 index of responders.
@@ -197,6 +212,9 @@ func Default() Config {
 	c.Console.MaxBoxKm2, c.Console.SubscribesPerMinute = web.DefaultMaxBoxKm2, web.DefaultSubscribesPerMinute
 	ret := mobilize.DefaultRetention()
 	c.Privacy = PrivacyConfig{LocationRetention: ret.Locations, NeedRetention: ret.Needs, SweepInterval: time.Hour}
+	c.Auth.LoginFreeFailures, c.Auth.LoginUserFreeFailures = api.Login.FreeFailures, api.Login.UserFreeFailures
+	c.Auth.LoginBackoffBase, c.Auth.LoginBackoffMax, c.Auth.LoginForgetAfter = api.Login.BackoffBase, api.Login.BackoffMax, api.Login.ForgetAfter
+	c.Evaluation.MinGroupSize = api.EvaluationMinGroupSize
 	return c
 }
 
@@ -230,6 +248,15 @@ func (c Config) Validate() error {
 	}
 	if c.Auth.TokenKey != "" && len(c.Auth.TokenKey) < 16 {
 		errs = append(errs, errors.New("auth.token_key (LIANDONG_TOKEN_KEY): at least 16 bytes"))
+	}
+	if c.Auth.LoginFreeFailures < 1 || c.Auth.LoginUserFreeFailures < c.Auth.LoginFreeFailures {
+		errs = append(errs, errors.New("auth.login_free_failures and auth.login_user_free_failures: need 1 <= login_free_failures <= login_user_free_failures"))
+	}
+	if c.Auth.LoginBackoffBase <= 0 || c.Auth.LoginBackoffMax < c.Auth.LoginBackoffBase || c.Auth.LoginForgetAfter < c.Auth.LoginBackoffMax {
+		errs = append(errs, errors.New("auth.login_backoff_base, login_backoff_max, login_forget_after: need 0 < base <= max <= forget_after"))
+	}
+	if c.Evaluation.MinGroupSize < 1 {
+		errs = append(errs, fmt.Errorf("evaluation.min_group_size: %d is below 1 (1 shows every group)", c.Evaluation.MinGroupSize))
 	}
 	if c.Offers.TTL < time.Second {
 		errs = append(errs, fmt.Errorf("offers.ttl: %s is shorter than 1s", c.Offers.TTL))

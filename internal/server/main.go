@@ -115,6 +115,13 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := loadAreaFile(ctx, m.store, m.cfg.Areas.File, m.log); err != nil {
 		return err
 	}
+	// Needs stored before the per-organisation and per-community indexes
+	// existed join them, once.
+	if n, err := m.store.BackfillNeedIndexes(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		m.log.Info("indexed the needs by organisation and community", zap.Int("needs", n))
+	}
 
 	access, err := redisstore.NewAccess(rc.Client, m.cfg.Redis.Prefix, m.cfg.Index.Region)
 	if err != nil {

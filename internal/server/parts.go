@@ -43,6 +43,9 @@ func (c Config) apiOptions() web.APIOptions {
 	o.Limits.HandshakePerSecond, o.Limits.HandshakeBurst = c.Realtime.HandshakesPerSecond, c.Realtime.HandshakeBurst
 	o.Limits.LocationPerSecond, o.Limits.LocationBurst = c.Realtime.LocationPerSecond, c.Realtime.LocationBurst
 	o.OfferApproxResolution = c.Offers.ApproxResolution
+	o.Login = web.LoginLimits{FreeFailures: c.Auth.LoginFreeFailures, UserFreeFailures: c.Auth.LoginUserFreeFailures,
+		BackoffBase: c.Auth.LoginBackoffBase, BackoffMax: c.Auth.LoginBackoffMax, ForgetAfter: c.Auth.LoginForgetAfter}
+	o.EvaluationMinGroupSize = c.Evaluation.MinGroupSize
 	return o
 }
 

@@ -50,6 +50,7 @@ func (k keys) jobs(rid string) string     { return k.base + "jobs:" + rid }
 //	                               expires ms|answered ms|distance m|reason"
 //	{P}{R}:need:<id>:asked     SET   everyone ever offered this need (never asked twice)
 //	{P}{R}:needs:open          ZSET  active needs, scored by urgency then age
+//	{P}{R}:needs:org:<org>, {P}{R}:needs:community:<id>  ZSETs  every need by created ms (needindex.go)
 //	{P}{R}:offers              HASH  pending offer id -> need id
 //	{P}{R}:offers:exp          ZSET  pending offer id -> expiry ms
 //	{P}{R}:fatigue             HASH  responder id -> "recent declines|last decline ms|day|seconds that day"
@@ -115,7 +116,7 @@ func (s *NeedStore) CreateNeed(ctx context.Context, n mobilize.Need) (bool, erro
 	if !n.Deadline.IsZero() {
 		deadline = strconv.FormatInt(n.Deadline.UnixMilli(), 10)
 	}
-	args := s.argv(string(n.ID), string(data), n.Slots(), openScore(n), deadline)
+	args := s.argv(string(n.ID), string(data), n.Slots(), openScore(n), deadline, n.OrgID, string(n.Community))
 	for _, t := range n.Team {
 		args = append(args, t.Count, string(t.Role))
 	}

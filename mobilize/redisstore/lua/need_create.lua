@@ -1,6 +1,7 @@
 -- need_create: store a new need and open it for matching.
 -- ARGV[5] id, [6] data JSON, [7] total slots, [8] open-set score,
--- [9] deadline ms or '', then per team entry: count, role.
+-- [9] deadline ms or '', [10] organisation or '', [11] community or '',
+-- then per team entry: count, role.
 -- Returns 1 when created, 0 when the id exists.
 local id = ARGV[5]
 local nk = needKey(id)
@@ -10,9 +11,16 @@ end
 redis.call('HSET', nk, 'data', ARGV[6], 'status', 'open', 'slots', ARGV[7], 'filled', 0,
   'deadline', ARGV[9], 'created', tostring(NOW))
 local idx = 0
-for i = 10, #ARGV, 2 do
+for i = 12, #ARGV, 2 do
   redis.call('HSET', nk, 'c' .. idx, ARGV[i], 'r' .. idx, ARGV[i + 1], 'f' .. idx, 0, 'p' .. idx, 0)
   idx = idx + 1
 end
 redis.call('ZADD', OPEN, ARGV[8], id)
+-- The indexes a coordinator's list reads (needindex.go), in the same step.
+if ARGV[10] ~= '' then
+  redis.call('ZADD', BASE .. 'needs:org:' .. ARGV[10], NOW, id)
+end
+if ARGV[11] ~= '' then
+  redis.call('ZADD', BASE .. 'needs:community:' .. ARGV[11], NOW, id)
+end
 return 1
