@@ -139,3 +139,34 @@ func phoneOnline(t *testing.T, allocCtx context.Context, base string, admin test
 	phone.waitFor(t, "the socket", `document.body.dataset.connected === '1'`)
 	return phone
 }
+
+// TestBrowserPhoneGivesWayToAnotherScreen: when the same person opens
+// more sockets than the server keeps, the page whose socket was closed
+// (4001, the oldest) stays closed and says so, instead of reconnecting and
+// closing another screen of theirs in turn; "use it here" takes it back.
+func TestBrowserPhoneGivesWayToAnotherScreen(t *testing.T) {
+	allocCtx := startBrowser(t, 412, 860, 60*time.Second)
+	base, admin := browserServer(t, nil)
+	r := servertest.Register(t, admin, "Wang Fang", "volunteer")
+	phone := newTab(t, allocCtx, "respond")
+	phone.do(t, "open the link", chromedp.Navigate(base+"/respond#token="+r.Token))
+	phone.waitFor(t, "the socket", `document.body.dataset.connected === '1'`)
+
+	// Three other screens of the same person: the page's socket is the
+	// oldest of four and is closed.
+	for range 3 {
+		testkit.Dial(t, base, r.Token, "").Next("welcome")
+	}
+	phone.waitFor(t, "the note that another screen took over", `!!document.querySelector('.replaced button')`)
+	// A page that reconnects does so within a second (its first backoff).
+	time.Sleep(3 * time.Second)
+	if open := phone.eval(t, `String(window.liandong.socket.open)`); open != "false" {
+		t.Fatal("the page reconnected and took the socket of another screen")
+	}
+
+	phone.do(t, "use it here", chromedp.Click(chromedp.CSS(".replaced button")))
+	phone.waitFor(t, "the socket again", `document.body.dataset.connected === '1'`)
+	if note := phone.eval(t, `String(!!document.querySelector('.replaced'))`); note != "false" {
+		t.Fatal("the note stayed after the page took the socket back")
+	}
+}

@@ -9,7 +9,8 @@ const SLEEP_MS = 20000; // hidden this long: assume the socket died meanwhile
 export class LiveSocket {
   // opts: token() -> string, lastID() -> string (optional),
   // onOpen(), onMessage(env), onState(state: 'connecting'|'open'|'closed'),
-  // verify() -> Promise, rejecting with a 401 when the token is dead.
+  // verify() -> Promise, rejecting with a 401 when the token is dead,
+  // onReplaced() when another screen of the same person took its place.
   constructor(opts) {
     this.opts = opts;
     this.ws = null;
@@ -112,6 +113,15 @@ export class LiveSocket {
         // The server closed for policy: the token is no longer valid.
         this.stopped = true;
         if (this.opts.onUnauthorized) this.opts.onUnauthorized();
+        return;
+      }
+      if (ev.code === 4001) {
+        // The same person opened more sockets than the server keeps and
+        // this, the oldest, was closed. Reconnecting would close another
+        // screen of theirs, which would reconnect and close this one: stay
+        // closed until the person chooses this screen (start() again).
+        this.stopped = true;
+        if (this.opts.onReplaced) this.opts.onReplaced();
         return;
       }
       if (!opened) this.failures++;

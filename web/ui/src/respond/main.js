@@ -396,6 +396,20 @@ function ended() {
   $('#nosession').hidden = false;
 }
 
+// replaced tells the person that another screen of theirs took over the
+// live connection (the server keeps a few per person and closed this
+// page's, the oldest), and lets them take it back here.
+function replaced() {
+  const use = h('button', { type: 'button' }, '在此使用 Use it here');
+  const note = h('div', { class: 'replaced', role: 'alert' },
+    h('span', {}, '本页已在另一块屏幕上打开，这里暂停接收。 This page is open on another screen; this one has stopped receiving. '), use);
+  use.addEventListener('click', () => {
+    note.remove();
+    socket.start();
+  });
+  document.body.prepend(note);
+}
+
 async function start() {
   features = await Features.load();
   sess = await obtainSession(features).catch(() => null);
@@ -436,6 +450,7 @@ async function start() {
       if (s !== 'open') welcomedAt = 0;
     },
     onUnauthorized: ended,
+    onReplaced: replaced,
     verify: () => api.get(`/api/v1/responders/${encodeURIComponent(me)}`),
   });
   inbox = new Inbox((type, data) => socket.send(type, data));
