@@ -170,3 +170,20 @@ func TestBrowserPhoneGivesWayToAnotherScreen(t *testing.T) {
 		t.Fatal("the note stayed after the page took the socket back")
 	}
 }
+
+// TestBrowserConsoleSaysWhenZoomedOutTooFar: a box larger than the server
+// allows is refused (bbox_too_large); the console says so in a quiet note,
+// not an error toast at every pan, and the note goes once a box is
+// accepted again.
+func TestBrowserConsoleSaysWhenZoomedOutTooFar(t *testing.T) {
+	allocCtx := startBrowser(t, 1280, 800, 60*time.Second)
+	base, _ := browserServer(t, nil) // console.max_box_km2 150,000: about the console at zoom 8
+	console := openConsole(t, allocCtx, base)
+	console.eval(t, `window.liandong.map.setView([37.46, 121.45], 6, {animate: false}), 'zoomed out to half of China'`)
+	console.waitFor(t, "the zoom note", `!document.getElementById('zoomhint').hidden`)
+	if toast := console.eval(t, `document.getElementById('toast').className`); toast == "show error" || toast == "error show" {
+		t.Fatalf("an error toast for a refused box (%q); the note is enough", console.eval(t, `document.getElementById('toast').innerText`))
+	}
+	console.eval(t, `window.liandong.map.setView([37.46, 121.45], 13, {animate: false}), 'zoomed in'`)
+	console.waitFor(t, "the note gone", `document.getElementById('zoomhint').hidden`)
+}

@@ -72,6 +72,13 @@ export class ConsoleLive {
     const d = env.data || {};
     if (env.type === 'subscribed') {
       document.body.dataset.live = '1';
+      this.zoomHint(false);
+      return;
+    }
+    if (env.type === 'error' && d.code === 'bbox_too_large') {
+      // The server keeps the last box it accepted: say so once, quietly,
+      // rather than toasting an error at every pan of a wide view.
+      this.zoomHint(true);
       return;
     }
     if (env.type === 'error') {
@@ -82,6 +89,11 @@ export class ConsoleLive {
     this.store.apply(env.type, d);
     if (REFRESH_ON.has(env.type) && d.need_id) this.pending.add(d.need_id);
     this.onEvent(env.type, d);
+  }
+
+  zoomHint(on) {
+    const el = document.getElementById('zoomhint');
+    if (el) el.hidden = !on;
   }
 
   // flush reads the needs that events touched, a few at a time.
