@@ -187,3 +187,17 @@ func TestBrowserConsoleSaysWhenZoomedOutTooFar(t *testing.T) {
 	console.eval(t, `window.liandong.map.setView([37.46, 121.45], 13, {animate: false}), 'zoomed in'`)
 	console.waitFor(t, "the note gone", `document.getElementById('zoomhint').hidden`)
 }
+
+// TestBrowserAxeHarnessFindsAViolation: the accessibility check fails a
+// page with a serious violation (an image button without a name), so
+// that its silence on the real pages means something.
+func TestBrowserAxeHarnessFindsAViolation(t *testing.T) {
+	allocCtx := startBrowser(t, 800, 600, 30*time.Second)
+	base, _ := browserServer(t, nil)
+	page := newTab(t, allocCtx, "blank")
+	page.do(t, "open a page", chromedp.Navigate(base+"/healthz"))
+	page.eval(t, `document.body.innerHTML = '<main><button><svg width="10" height="10"></svg></button></main>', 'broken'`)
+	if serious, _ := axeViolations(t, page, "a nameless button"); len(serious) == 0 {
+		t.Fatal("axe-core reported nothing serious for a button without a name")
+	}
+}
