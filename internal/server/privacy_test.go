@@ -194,6 +194,9 @@ func TestExportHoldsEverythingAndErasureLeavesNothing(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
 	cfg := servertest.OnRealRedis(srv, "admin-password-pipl")
 	cfg.Areas.File = "../../configs/areas/yantai-illustrative.geojson"
+	// One person's organisation: its evaluation is what must not change,
+	// so the small-group suppression is off here.
+	cfg.Evaluation.MinGroupSize = 1
 	m := servertest.Run(t, cfg, server.Hooks{})
 	base := servertest.Base(m)
 	admin := servertest.LoginAdmin(t, base, "admin-password-pipl")
