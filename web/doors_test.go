@@ -48,7 +48,9 @@ const doorRead = 5 * time.Second
 func dialResponder(t testing.TB, e *env, token string, hubOpts ...func(*realtime.HubOptions)) *wsDoor {
 	t.Helper()
 	inbox, broker := redisrt.New(e.rdb, testPrefix, redisrt.Options{})
-	ho := realtime.HubOptions{Inbox: inbox, Broker: broker, Logger: zap.NewNop()}
+	// The hub keeps the env's clock, which issued the tokens: a socket
+	// closes when its token expires by that clock.
+	ho := realtime.HubOptions{Inbox: inbox, Broker: broker, Logger: zap.NewNop(), Now: e.clock.Now}
 	for _, f := range hubOpts {
 		f(&ho)
 	}
