@@ -84,8 +84,8 @@ function toast(text, isError = false) {
 // --- offers and the job in hand ---------------------------------------
 
 function render() {
-  const t = now();
-  replace($('#offers'), Object.values(state.offers).map((o) => offerCard(o, { now: t, onAccept: accept, onDecline: decline })));
+  const at = now();
+  replace($('#offers'), Object.values(state.offers).map((o) => offerCard(o, { now: at, onAccept: accept, onDecline: decline })));
   replace($('#jobs'), Object.values(state.jobs).map((j) => jobCard(j, me, { onDone: done })));
   document.body.dataset.offers = String(Object.keys(state.offers).length);
   jobMarkers.clearLayers();
@@ -100,7 +100,7 @@ function render() {
   }
   for (const j of Object.values(state.jobs)) {
     if (j.done || !hasPlace(j)) continue;
-    L.marker([j.lat, j.lng], { icon: L.divIcon({ className: 'job-pin', html: h('span', {}), iconSize: [26, 26], iconAnchor: [13, 26] }) })
+    L.marker([j.lat, j.lng], { title: category(j.category), icon: L.divIcon({ className: 'job-pin', html: h('span', {}), iconSize: [26, 26], iconAnchor: [13, 26] }) })
       .bindTooltip(text(category(j.category))).addTo(jobMarkers);
     if (meMarker) L.polyline([meMarker.getLatLng(), [j.lat, j.lng]], { color: '#6a3d9a', dashArray: '4 6', weight: 2 }).addTo(jobMarkers);
   }
@@ -390,7 +390,7 @@ const locator = new Locator(report, ({ mode, pos, accuracy }) => {
 
 function mapClicked(e) {
   if (!pinMarker) {
-    pinMarker = L.marker(e.latlng, { draggable: true, icon: L.divIcon({ className: 'pin', html: h('span', {}), iconSize: [20, 20], iconAnchor: [10, 20] }) }).addTo(map);
+    pinMarker = L.marker(e.latlng, { draggable: true, title: t('respond.i_am_here'), icon: L.divIcon({ className: 'pin', html: h('span', {}), iconSize: [20, 20], iconAnchor: [10, 20] }) }).addTo(map);
   }
   pinMarker.setLatLng(e.latlng);
   $('#i-am-here').hidden = false;
@@ -533,17 +533,17 @@ async function start() {
   keepSessionAlive();
   locator.start();
   setInterval(() => {
-    const t = now();
-    for (const id of tick($('#offers'), t)) {
+    const at = now();
+    for (const id of tick($('#offers'), at)) {
       const o = state.offers[id];
-      if (o && !o.busy && Date.parse(o.expires_at) < t - 1000) {
+      if (o && !o.busy && Date.parse(o.expires_at) < at - 1000) {
         delete state.offers[id];
         log('respond.log.expired', { cat: o.category });
         render();
       }
     }
     for (const [id, j] of Object.entries(state.jobs)) {
-      if (j.done && t - j.doneAt > DONE_LINGER_MS) {
+      if (j.done && at - j.doneAt > DONE_LINGER_MS) {
         delete state.jobs[id];
         render();
       }
