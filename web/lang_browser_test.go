@@ -119,6 +119,7 @@ func TestBrowserResponderInChinese(t *testing.T) {
 		"nav":     "导航",
 		"status":  "已组队",
 		"done":    "完成",
+		"staffed": "队伍已齐",
 	})
 }
 
@@ -135,6 +136,7 @@ func TestBrowserResponderInEnglish(t *testing.T) {
 		"nav":     "Navigate",
 		"status":  "Staffed",
 		"done":    "Done",
+		"staffed": "Team complete",
 	})
 }
 
@@ -147,6 +149,8 @@ func testResponderIn(t *testing.T, lang string, want map[string]string) {
 	if got := phone.eval(t, `document.documentElement.lang`); got != lang {
 		t.Errorf("<html lang> = %q, want %q", got, lang)
 	}
+	// The new offer is announced to a screen reader, politely.
+	phone.waitFor(t, "the offer announced", `document.querySelector('#announce[aria-live=polite]').textContent.includes(`+jsString(want["offer"])+`)`)
 	if got := phone.eval(t, `document.title`); got != want["title"] {
 		t.Errorf("title = %q, want %q", got, want["title"])
 	}
@@ -180,6 +184,7 @@ func testResponderIn(t *testing.T, lang string, want map[string]string) {
 
 	phone.do(t, "accept", chromedp.Click(chromedp.CSS(".offer-card button.accept")))
 	phone.waitFor(t, "the staffed job", `document.querySelector('.job-card.staffed .navigate')`)
+	phone.waitFor(t, "the team announced", `document.querySelector('#announce').textContent.includes(`+jsString(want["staffed"])+`)`)
 	job := phone.eval(t, `document.querySelector('.job-card').innerText`)
 	for _, key := range []string{"nav", "status", "done"} {
 		if !strings.Contains(job, want[key]) {
