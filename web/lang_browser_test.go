@@ -7,6 +7,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -194,18 +195,24 @@ func testResponderIn(t *testing.T, lang string, want map[string]string) {
 	if foreign := foreignWords(phone.eval(t, visibleText), lang, append(allowed, "Flat")...); len(foreign) > 0 {
 		t.Errorf("the %s page with a job shows words of the other language: %q", lang, foreign)
 	}
-	// The map apps: each link names the place in WGS84 with the datum said
-	// where the app takes one.
+	// The map apps: each link carries the place in WGS84, saying the datum
+	// where the app takes one, and is labelled with the category only: the
+	// description (which may name the person) is not handed to a map
+	// provider.
 	links := phone.eval(t, `[...document.querySelectorAll('.job-card .nav a')].map(a => a.dataset.app + ' ' + a.getAttribute('href')).join('\n')`)
+	label := url.PathEscape(want["offer"])
 	for _, want := range []string{
-		"amap https://uri.amap.com/navigation?to=121.448000,37.463000,Flat%203B&mode=car&coordinate=wgs84&callnative=1",
-		"baidu baidumap://map/direction?destination=latlng%3A37.463000%2C121.448000%7Cname%3AFlat%203B&coord_type=wgs84&mode=driving",
-		"tencent https://apis.map.qq.com/uri/v1/routeplan?type=drive&to=Flat%203B&tocoord=37.463000,121.448000&referer=liandong",
-		"geo geo:37.463000,121.448000?q=37.463000,121.448000(Flat%203B)",
+		"amap https://uri.amap.com/navigation?to=121.448000,37.463000," + label + "&mode=car&coordinate=wgs84&callnative=1",
+		"baidu baidumap://map/direction?destination=latlng%3A37.463000%2C121.448000%7Cname%3A" + label + "&coord_type=wgs84&mode=driving",
+		"tencent https://apis.map.qq.com/uri/v1/routeplan?type=drive&to=" + label + "&tocoord=37.463000,121.448000&referer=liandong",
+		"geo geo:37.463000,121.448000?q=37.463000,121.448000(" + label + ")",
 	} {
 		if !strings.Contains(links, want) {
 			t.Errorf("navigation links lack %q:\n%s", want, links)
 		}
+	}
+	if strings.Contains(links, "Flat") {
+		t.Errorf("a navigation link carries the need's description:\n%s", links)
 	}
 	phone.do(t, "open the navigation list", chromedp.Click(chromedp.CSS(".job-card .navigate")))
 	settled(t, phone)

@@ -53,7 +53,10 @@ const APP_NAMES = { amap: 'respond.nav.amap', baidu: 'respond.nav.baidu', tencen
 // navLinks: the route in the phone's map apps, under one "Navigate".
 function navLinks(j) {
   const cat = category(j.category);
-  const links = routeLinks(j.lat, j.lng, j.description || cat);
+  // The label is the category, never the description: a link to a web
+  // map hands its text to that map's provider, and a description may name
+  // the person served.
+  const links = routeLinks(j.lat, j.lng, cat);
   return h('details', { class: 'nav' },
     h('summary', { class: 'button primary navigate' }, t('respond.nav.navigate')),
     h('ul', {}, links.map((l) => h('li', {},
