@@ -6,6 +6,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -408,5 +409,48 @@ func TestCatalogueCheckCatches(t *testing.T) {
 				t.Errorf("the check did not say %q:\n%s", c.says, out)
 			}
 		})
+	}
+}
+
+// TestFormatsByLocale: lib/format.js says times in the configured zone,
+// relative times, distances, numbers and the glossary's words in each
+// language's usual form (run in node on the page's own module).
+func TestFormatsByLocale(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is missing: the pages' build needs it (apt-get install -y nodejs npm)")
+	}
+	const script = `import { build } from 'esbuild';
+globalThis.document = { body: { dataset: { timeZone: 'Asia/Shanghai' } }, documentElement: {}, querySelectorAll: () => [] };
+globalThis.localStorage = { getItem: () => null, setItem() {} };
+const res = await build({ stdin: { contents: "export * from './src/lib/format.js'; export { setLang } from './src/lib/i18n.js';", resolveDir: '.' },
+  bundle: true, write: false, format: 'esm', platform: 'neutral', logLevel: 'silent' });
+const f = await import('data:text/javascript;base64,' + Buffer.from(res.outputFiles[0].text).toString('base64'));
+const at = Date.UTC(2026, 11, 7, 6, 5);
+const out = {};
+for (const l of ['zh-CN', 'en']) {
+  f.setLang(l);
+  out[l] = [f.dateTime(at), f.timeOfDay(at), f.relative(at - 180000, at), f.distance(850), f.distance(1234), f.distance(12345),
+    f.number(12345), f.duration(3 * 3600e3 + 5 * 60e3), f.roleName('social_worker'), f.urgencyName(2), f.category('medicine_delivery')].join(' | ');
+}
+console.log(JSON.stringify(out));`
+	cmd := exec.Command(node, "--input-type=module", "-e", script)
+	cmd.Dir = "ui"
+	raw, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, raw)
+	}
+	var got map[string]string
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatalf("%s: %v", raw, err)
+	}
+	want := map[string]string{
+		"zh-CN": "2026年12月7日 14:05 | 14:05 | 3分钟前 | 850 米 | 1.2 公里 | 12 公里 | 12,345 | 3 小时 05 分 | 社工 | 紧急 | 送药",
+		"en":    "7 Dec 2026 14:05 | 14:05 | 3 minutes ago | 850 m | 1.2 km | 12 km | 12,345 | 3 h 05 | Social worker | Urgent | Medicine delivery",
+	}
+	for lang, w := range want {
+		if got[lang] != w {
+			t.Errorf("%s:\n got %s\nwant %s", lang, got[lang], w)
+		}
 	}
 }
