@@ -244,6 +244,7 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 	// The responder page, opened from the link, with the phone's position.
 	const needLat, needLng = 37.4630, 121.4480
 	phone := newTab(t, console.ctx, "respond")
+	speak(t, phone, "en") // the assertions below read the English page
 	lat, lng, acc := needLat+0.002, needLng+0.003, 15.0
 	if _, err := chromedp.CallBrowser(phone.ctx, browser.SetPermission, browser.SetPermissionParams{
 		Permission: &browser.PermissionDescriptor{Name: "geolocation"}, Setting: browser.PermissionSettingGranted, Origin: base,

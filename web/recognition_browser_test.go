@@ -67,6 +67,7 @@ func TestBrowserFeedbackAndEvaluation(t *testing.T) {
 
 	// The responder's page shows the service credited.
 	resp := newTab(t, fb.ctx, "respond")
+	speak(t, resp, "en") // the service card is read in English below
 	resp.do(t, "open the responder page", chromedp.Navigate(base+"/respond#token="+r.Token))
 	resp.waitFor(t, "the service card", `!document.querySelector('#service').hidden && document.querySelector('#service').innerText.includes('over 1 task')`)
 	if errs := resp.errors(); len(errs) > 0 {

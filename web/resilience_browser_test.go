@@ -135,6 +135,7 @@ func phoneOnline(t *testing.T, allocCtx context.Context, base string, admin test
 	testkit.Client{T: t, Base: base, Token: r.Token}.Call("PUT", "/api/v1/responders/"+r.ID+"/location",
 		map[string]float64{"lat": 37.4631, "lng": 121.4481}, nil)
 	phone := newTab(t, allocCtx, "respond")
+	speak(t, phone, "en") // the tests read the English page
 	phone.do(t, "open the link", chromedp.Navigate(base+"/respond#token="+r.Token))
 	phone.waitFor(t, "the socket", `document.body.dataset.connected === '1'`)
 	return phone

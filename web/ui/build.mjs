@@ -1,4 +1,4 @@
-// Builds the pages into ../static: console.{js,css,html},
+// Checks the catalogues (check-i18n.mjs), then builds the pages into ../static: console.{js,css,html},
 // respond.{js,css,html} and evaluation.{js,css,html}. esbuild output is
 // deterministic, so CI rebuilds and fails on any difference from what is
 // committed.
@@ -8,8 +8,16 @@ import { build } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { check } from './check-i18n.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+// No page is built with a missing word or a word left out of the catalogues.
+const problems = await check(here);
+if (problems.length) {
+  console.error(`i18n check: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+  process.exit(1);
+}
 const out = join(here, '..', 'static');
 mkdirSync(out, { recursive: true });
 

@@ -2,26 +2,38 @@
 // countdown, Accept and Decline; only the area, which the server sends
 // instead of the address until accepted) and the job
 // in hand (the exact place, the team and its lead, navigation, Done).
+// Every word comes from the catalogues; urgency and status are said in
+// words beside their colours.
 import { h } from '../lib/dom.js';
+import { t } from '../lib/i18n.js';
 import { category, clock, distance, roleName, urgencyName } from '../lib/format.js';
+import { routeLinks } from './navigate.js';
 
 // offerCard draws one offer; the countdown element is updated by tick().
 export function offerCard(o, { now, onAccept, onDecline }) {
   const left = Date.parse(o.expires_at) - now;
-  return h('article', { class: `card offer-card urgency-${o.urgency}`, dataset: { offerId: o.offer_id, needId: o.need_id } },
+  const cat = category(o.category);
+  const titleID = `offer-title-${o.offer_id}`;
+  return h('article', { class: `card offer-card urgency-${o.urgency}`, 'aria-labelledby': titleID, dataset: { offerId: o.offer_id, needId: o.need_id } },
     h('header', {},
-      h('span', { class: `badge urgency-${o.urgency}` }, String(o.urgency)),
-      h('h2', {}, category(o.category)),
-      h('span', { class: 'countdown', dataset: { expires: o.expires_at }, title: 'time left to answer' }, clock(left))),
+      h('span', { class: `badge urgency-${o.urgency}`, 'aria-hidden': 'true' }, String(o.urgency)),
+      h('h2', { id: titleID }, cat),
+      h('span', { class: 'countdown', role: 'timer', dataset: { expires: o.expires_at }, title: t('respond.offer.time_left'), 'aria-label': t('respond.offer.time_left') }, clock(left))),
     h('p', { class: 'facts' },
-      h('span', {}, urgencyName(o.urgency)), ' · ',
-      h('span', {}, `as ${roleName(o.role)}`), ' · ',
-      h('span', { class: 'distance' }, `about ${distance(o.distance_m)} away`)),
-    h('p', { class: 'muted small approx' }, 'Shown on the map as an area. The exact place and details are shown once you accept. 接受后显示确切地址。'),
-    o.error ? h('p', { class: 'error' }, o.error) : null,
+      h('span', { class: `urgency-word urgency-${o.urgency}` }, urgencyName(o.urgency)), ' · ',
+      h('span', {}, t('respond.offer.as_role', { role: roleName(o.role) })), ' · ',
+      h('span', { class: 'distance' }, t('respond.offer.about', { distance: distance(o.distance_m) }))),
+    h('p', { class: 'muted small approx' }, t('respond.offer.approx')),
+    o.error ? h('p', { class: 'error', role: 'alert' }, errorLine(o.error)) : null,
     h('div', { class: 'buttons' },
-      h('button', { class: 'accept primary', disabled: o.busy, onclick: () => onAccept(o) }, 'Accept'),
-      h('button', { class: 'decline', disabled: o.busy, onclick: () => onDecline(o) }, 'Decline')));
+      h('button', { type: 'button', class: 'accept primary', disabled: o.busy, 'aria-label': t('respond.offer.accept_label', { cat }), onclick: () => onAccept(o) }, t('verb.accept')),
+      h('button', { type: 'button', class: 'decline', disabled: o.busy, 'aria-label': t('respond.offer.decline_label', { cat }), onclick: () => onDecline(o) }, t('verb.decline'))));
+}
+
+// errorLine says a stored error {key, reason} (reason: a catalogue key)
+// in the current language, so that a switch redraws it too.
+function errorLine(e) {
+  return typeof e === 'object' ? t(e.key, { reason: t(e.reason) }) : String(e);
 }
 
 // tick updates every countdown and reports offers whose time ran out.
@@ -36,11 +48,24 @@ export function tick(root, now) {
   return expired;
 }
 
+const APP_NAMES = { amap: 'respond.nav.amap', baidu: 'respond.nav.baidu', tencent: 'respond.nav.tencent', geo: 'respond.nav.geo' };
+
+// navLinks: the route in the phone's map apps, under one "Navigate".
 function navLinks(j) {
-  const ll = `${j.lat.toFixed(6)},${j.lng.toFixed(6)}`;
-  return h('p', { class: 'nav' },
-    h('a', { class: 'button primary navigate', href: `geo:${ll}?q=${ll}` }, 'Navigate'), ' ',
-    h('a', { class: 'button', href: `https://www.openstreetmap.org/?mlat=${j.lat.toFixed(6)}&mlon=${j.lng.toFixed(6)}#map=17/${ll.replace(',', '/')}`, target: '_blank', rel: 'noopener noreferrer' }, 'Open map'));
+  const cat = category(j.category);
+  // The label is the category, never the description: a link to a web
+  // map hands its text to that map's provider, and a description may name
+  // the person served.
+  const links = routeLinks(j.lat, j.lng, cat);
+  return h('details', { class: 'nav' },
+    h('summary', { class: 'button primary navigate' }, t('respond.nav.navigate')),
+    h('ul', {}, links.map((l) => h('li', {},
+      h('a', { class: 'button', href: l.href, dataset: { app: l.app }, rel: 'noopener noreferrer', 'aria-label': t('respond.nav.label', { app: t(APP_NAMES[l.app]), cat }) }, t(APP_NAMES[l.app]))))));
+}
+
+function statusWord(j, staffed) {
+  if (j.done) return t('offer.completed');
+  return staffed ? t('need.staffed') : t('offer.accepted');
 }
 
 // jobCard draws the need the responder accepted.
@@ -49,23 +74,24 @@ export function jobCard(j, me, { onDone }) {
   const lead = j.lead_id === me;
   return h('article', { class: `card job-card ${staffed ? 'staffed' : 'waiting'}${j.done ? ' done' : ''}`, dataset: { needId: j.need_id } },
     h('header', {},
-      h('span', { class: `badge urgency-${j.urgency || 4}` }, String(j.urgency || '·')),
+      h('span', { class: `badge urgency-${j.urgency || 4}`, 'aria-hidden': 'true' }, String(j.urgency || '·')),
       h('h2', {}, category(j.category)),
-      h('span', { class: 'pill' }, j.done ? 'done' : staffed ? 'team complete' : 'accepted')),
+      h('span', { class: 'pill' }, statusWord(j, staffed))),
+    j.urgency ? h('p', { class: 'facts' }, h('span', { class: `urgency-word urgency-${j.urgency}` }, urgencyName(j.urgency))) : null,
     ...(Number.isFinite(j.lat) && Number.isFinite(j.lng)
-      ? [h('p', { class: 'address' }, h('b', {}, 'Where: '), `${j.lat.toFixed(5)}, ${j.lng.toFixed(5)}`),
+      ? [h('p', { class: 'address' }, h('b', {}, t('respond.job.where')), `${j.lat.toFixed(5)}, ${j.lng.toFixed(5)}`),
         j.description ? h('p', { class: 'description' }, j.description) : null,
-        navLinks(j)]
-      : [h('p', { class: 'muted address-pending' }, 'The exact place arrives in a moment (with the team).')]),
+        j.done ? null : navLinks(j)]
+      : [h('p', { class: 'muted address-pending' }, t('respond.job.place_pending'))]),
     staffed
       ? h('div', { class: 'team' },
-        h('p', {}, lead ? h('b', { class: 'you-lead' }, 'You lead this team.') : ['Lead: ', h('code', {}, j.lead_id || '—')]),
-        h('ul', {}, j.team.map((m) => h('li', {}, m.responder_id === me ? h('b', {}, 'You') : h('code', {}, m.responder_id), ` · ${roleName(m.role)}`, m.responder_id === j.lead_id ? ' ★' : ''))))
-      : h('p', { class: 'muted waiting' }, 'Waiting for the rest of the team…'),
+        h('p', {}, lead ? h('b', { class: 'you-lead' }, t('respond.job.you_lead')) : [t('respond.job.lead'), h('code', {}, j.lead_id || '—')]),
+        h('ul', { 'aria-label': t('respond.job.team') }, j.team.map((m) => h('li', {}, m.responder_id === me ? h('b', {}, t('respond.job.you')) : h('code', {}, m.responder_id), ` · ${roleName(m.role)}`, m.responder_id === j.lead_id ? ' ★' : ''))))
+      : h('p', { class: 'muted waiting' }, t('respond.job.waiting')),
     j.done
-      ? h('p', { class: 'ok' }, 'Reported done. Thank you!')
+      ? h('p', { class: 'ok' }, t('respond.job.reported_done'))
       : staffed ? h('form', { class: 'done-form', onsubmit: (e) => { e.preventDefault(); onDone(j, e.target.note.value.trim()); } },
-        h('label', {}, 'Note (optional)', h('textarea', { name: 'note', rows: 2, maxlength: 2000, placeholder: 'what was done, anything to follow up' })),
-        j.error ? h('p', { class: 'error' }, j.error) : null,
-        h('button', { type: 'submit', class: 'primary done', disabled: j.busy }, 'Done')) : null);
+        h('label', {}, t('respond.job.note'), h('textarea', { name: 'note', rows: 2, maxlength: 2000, placeholder: t('respond.job.note_placeholder') })),
+        j.error ? h('p', { class: 'error', role: 'alert' }, errorLine(j.error)) : null,
+        h('button', { type: 'submit', class: 'primary done', disabled: j.busy }, t('verb.complete'))) : null);
 }

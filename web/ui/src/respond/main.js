@@ -4,13 +4,17 @@
 // "Done". It survives sleep: the socket reconnects with last_id and the
 // page lists what arrived meanwhile.
 import 'leaflet/dist/leaflet.css';
+import '../lib/fonts.css';
 import './respond.css';
 import L from 'leaflet';
 import { $, h, replace, text } from '../lib/dom.js';
 import { createAPI, Features } from '../lib/api.js';
 import { createMap, pageConfig } from '../lib/basemap.js';
 import { LiveSocket } from '../lib/socket.js';
-import { category, distance, withdrawnText } from '../lib/format.js';
+import { chooseLang, has, lang, onLangChange, setLang, t } from '../lib/i18n.js';
+import { category, distance, roleName, urgencyName, withdrawnText } from '../lib/format.js';
+import { errorText } from '../lib/errors.js';
+import './messages.js';
 import { clearSession, obtainSession, renewIn, renewSession } from './session.js';
 import { ServiceCard } from './record.js';
 import { INBOX_TYPES, Inbox } from './inbox.js';
@@ -39,6 +43,9 @@ let meMarker = null;
 let pinMarker = null;
 const jobMarkers = L.layerGroup();
 let centred = false;
+let who = null; // the responder as the API describes them
+let located = null; // the locator's last state
+let connState = 'connecting';
 
 const now = () => Date.now() + skew;
 
@@ -48,11 +55,21 @@ function persist() {
 
 const activity = new Activity(state.log, persist);
 
-// log adds to the activity list; a message stamped before this socket's
-// welcome waited in the inbox while the phone was away.
-function log(text, env) {
+// log adds to the activity list (a catalogue key and its data); a message
+// stamped before this socket's welcome waited in the inbox while the phone
+// was away.
+function log(key, params, env) {
   const at = env && env.ts ? Date.parse(env.ts) : now();
-  activity.add(text, at, Boolean(env && welcomedAt && at < welcomedAt));
+  activity.add(key, params, at, Boolean(env && welcomedAt && at < welcomedAt));
+}
+
+// announce tells a screen reader what changed: politely for offers and
+// teams, assertively for what stops the page working.
+function announce(words, urgent = false) {
+  const el = $(urgent ? '#announce-urgent' : '#announce');
+  el.textContent = '';
+  // emptied first, so that the same words said twice are said twice
+  setTimeout(() => { el.textContent = words; }, 50);
 }
 
 function toast(text, isError = false) {
@@ -61,13 +78,14 @@ function toast(text, isError = false) {
   el.className = isError ? 'show error' : 'show';
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => { el.className = ''; }, 5000);
+  announce(text, isError);
 }
 
 // --- offers and the job in hand ---------------------------------------
 
 function render() {
-  const t = now();
-  replace($('#offers'), Object.values(state.offers).map((o) => offerCard(o, { now: t, onAccept: accept, onDecline: decline })));
+  const at = now();
+  replace($('#offers'), Object.values(state.offers).map((o) => offerCard(o, { now: at, onAccept: accept, onDecline: decline })));
   replace($('#jobs'), Object.values(state.jobs).map((j) => jobCard(j, me, { onDone: done })));
   document.body.dataset.offers = String(Object.keys(state.offers).length);
   jobMarkers.clearLayers();
@@ -77,12 +95,12 @@ function render() {
     const a = o.approx;
     if (!a || !Number.isFinite(a.lat) || !Number.isFinite(a.lng)) continue;
     L.circle([a.lat, a.lng], { radius: approxRadius(a.resolution), className: 'offer-area', color: '#e08214', dashArray: '4 6', weight: 2, fillOpacity: 0.12 })
-      .bindTooltip(text(`${category(o.category)} · roughly here`)).addTo(jobMarkers);
+      .bindTooltip(text(t('respond.offer.roughly_here', { cat: category(o.category) }))).addTo(jobMarkers);
     if (meMarker) L.polyline([meMarker.getLatLng(), [a.lat, a.lng]], { color: '#e08214', dashArray: '2 6', weight: 2 }).addTo(jobMarkers);
   }
   for (const j of Object.values(state.jobs)) {
     if (j.done || !hasPlace(j)) continue;
-    L.marker([j.lat, j.lng], { icon: L.divIcon({ className: 'job-pin', html: h('span', {}), iconSize: [26, 26], iconAnchor: [13, 26] }) })
+    L.marker([j.lat, j.lng], { title: category(j.category), icon: L.divIcon({ className: 'job-pin', html: h('span', {}), iconSize: [26, 26], iconAnchor: [13, 26] }) })
       .bindTooltip(text(category(j.category))).addTo(jobMarkers);
     if (meMarker) L.polyline([meMarker.getLatLng(), [j.lat, j.lng]], { color: '#6a3d9a', dashArray: '4 6', weight: 2 }).addTo(jobMarkers);
   }
@@ -116,9 +134,9 @@ function answer(o, verb) {
       // Answered already (a retry after a lost reply): the job stands; its
       // place comes with the assignment.
       if (err.status === 409 && err.state === 'accepted' && verb === 'accept') answered(o.offer_id, verb);
-      else if (err.status === 404 || err.status === 409) refused(o.offer_id, 'the offer is no longer open');
-      else if (err.status === 503 || !err.status) notTaken(o.offer_id, 'the server cannot answer right now; try again in a moment.');
-      else refused(o.offer_id, err.message);
+      else if (err.status === 404 || err.status === 409) refused(o.offer_id, 'respond.offer.no_longer_open');
+      else if (err.status === 503 || !err.status) notTaken(o.offer_id, 'error.unavailable');
+      else refused(o.offer_id, `error.${err.code}`);
     });
 }
 
@@ -134,18 +152,19 @@ function answered(offerID, verb, place) {
   if (verb === 'accept') {
     const exact = place && Number.isFinite(place.lat) ? { lat: place.lat, lng: place.lng, description: place.description || '' } : {};
     state.jobs[o.need_id] = { ...state.jobs[o.need_id], ...o, ...exact, busy: false, acceptedAt: now() };
-    log(`Accepted: ${category(o.category)}`);
+    log('respond.log.accepted', { cat: o.category });
   } else {
-    log(`Declined: ${category(o.category)}`);
+    log('respond.log.declined', { cat: o.category });
   }
   render();
 }
 
-function refused(offerID, message) {
+// refused and notTaken keep the reason as a catalogue key, said when drawn.
+function refused(offerID, reason) {
   const o = state.offers[offerID];
   if (!o) return;
   o.busy = false;
-  o.error = `Could not answer: ${message}`;
+  o.error = { key: 'respond.offer.not_answered', reason: has(reason) ? reason : 'error.internal' };
   render();
   setTimeout(() => { delete state.offers[offerID]; render(); }, 4000);
 }
@@ -153,11 +172,11 @@ function refused(offerID, message) {
 // notTaken keeps an offer whose answer did not get through (the server
 // could not answer, say while its data store restarts): the offer is still
 // open, so the buttons stay for another try.
-function notTaken(offerID, message) {
+function notTaken(offerID, reason) {
   const o = state.offers[offerID];
   if (!o) return;
   o.busy = false;
-  o.error = `Not sent: ${message}`;
+  o.error = { key: 'respond.offer.not_sent', reason };
   render();
 }
 
@@ -169,14 +188,14 @@ async function done(j, note) {
     if (features.has('post', '/api/v1/needs/{id}/complete')) {
       await api.post(`/api/v1/needs/${encodeURIComponent(j.need_id)}/complete`, { note });
     } else if (!socket.send('complete', { need_id: j.need_id, note })) {
-      throw new Error('offline; try again when connected');
+      throw Object.assign(new Error('offline'), { code: 'offline' });
     }
     j.done = true;
     j.doneAt = now();
-    log(`Done: ${category(j.category)}`);
+    log('respond.log.done', { cat: j.category });
     if (service) service.refresh();
   } catch (err) {
-    j.error = `Not reported: ${err.message}`;
+    j.error = { key: 'respond.job.not_reported', reason: has(`error.${err.code}`) ? `error.${err.code}` : 'error.internal' };
   }
   j.busy = false;
   render();
@@ -200,7 +219,8 @@ function message(env) {
       break;
     case 'offer':
       if (Date.parse(d.expires_at) > now()) state.offers[d.offer_id] = { ...d };
-      log(`Offer: ${category(d.category)}, ${distance(d.distance_m)} away`, env);
+      log('respond.log.offer', { cat: d.category, dist: d.distance_m }, env);
+      announce(t('respond.announce.offer', { cat: category(d.category), urgency: urgencyName(d.urgency), dist: distance(d.distance_m) }));
       if (navigator.vibrate) navigator.vibrate([200, 100, 200]);
       render();
       break;
@@ -209,18 +229,21 @@ function message(env) {
       delete state.offers[d.offer_id];
       const j = state.jobs[d.need_id];
       if (j && !j.done && (d.reason === 'cancelled' || d.reason === 'unstaffed')) delete state.jobs[d.need_id];
-      log(`Offer withdrawn${o ? ` (${category(o.category)})` : ''}: ${withdrawnText(d.reason)}`, env);
+      if (o) log('respond.log.withdrawn', { cat: o.category, reason: d.reason }, env);
+      else log('respond.log.withdrawn_unknown', { reason: d.reason }, env);
+      announce(t('respond.announce.withdrawn', { reason: withdrawnText(d.reason) }));
       render();
       break;
     }
     case 'assignment':
       state.jobs[d.need_id] = { ...state.jobs[d.need_id], ...d };
-      log(`Team complete: ${category(d.category || state.jobs[d.need_id].category)}`, env);
+      log('respond.log.team_complete', { cat: d.category || state.jobs[d.need_id].category }, env);
+      announce(t('respond.announce.staffed', { cat: category(d.category || state.jobs[d.need_id].category) }));
       render();
       break;
     case 'alert':
       showAlert(d);
-      log(`Alert: ${d.message || ''}`, env);
+      log('respond.log.alert', { text: d.message || '' }, env);
       break;
     case 'answered': {
       const p = [...pending.entries()].find(([, v]) => v.offerID === d.offer_id);
@@ -234,14 +257,14 @@ function message(env) {
       if (p) {
         pending.delete(env.id);
         if (d.code === 'conflict' && p.kind === 'accept' && /already accepted/.test(d.message || '')) answered(p.offerID, 'accept');
-        else if (d.code === 'not_found' || d.code === 'invalid_transition' || d.code === 'conflict') refused(p.offerID, 'the offer is no longer open');
-        else if (unavailable) notTaken(p.offerID, 'the server cannot answer right now; try again in a moment.');
-        else refused(p.offerID, d.message);
+        else if (d.code === 'not_found' || d.code === 'invalid_transition' || d.code === 'conflict') refused(p.offerID, 'respond.offer.no_longer_open');
+        else if (unavailable) notTaken(p.offerID, 'error.unavailable');
+        else refused(p.offerID, `error.${d.code}`);
       } else if (!unavailable || now() - lastUnavailableToast > 30000) {
         // A restarting server refuses every position sent meanwhile: say
         // so once, not with every GPS fix.
         if (unavailable) lastUnavailableToast = now();
-        toast(d.message || d.code, true);
+        toast(errorText(d), true);
       }
       break;
     }
@@ -249,7 +272,7 @@ function message(env) {
       inbox.forget();
       syncOffers();
       syncJobs();
-      log('Some updates were lost while offline; offers reloaded');
+      log('respond.log.resync', {});
       break;
     default:
   }
@@ -257,10 +280,11 @@ function message(env) {
 
 function showAlert(d) {
   const el = h('article', { class: 'card alert-card', dataset: { alertId: d.alert_id || '' } },
-    h('h2', {}, 'Alert for your area'), h('p', {}, d.message || ''),
-    h('button', { onclick: () => el.remove() }, 'OK'));
+    h('h2', { dataset: { i18n: 'respond.alert.title' } }, t('respond.alert.title')), h('p', {}, d.message || ''),
+    h('button', { type: 'button', dataset: { i18n: 'verb.ok' }, onclick: () => el.remove() }, t('verb.ok')));
   $('#alerts').append(el);
   if (navigator.vibrate) navigator.vibrate([400, 100, 400]);
+  announce(`${t('respond.alert.title')}: ${d.message || ''}`, true);
 }
 
 // syncJobs reads the needs this responder accepted, with their exact
@@ -298,16 +322,23 @@ async function refreshStatus() {
   try {
     const r = await api.get(`/api/v1/responders/${encodeURIComponent(me)}`);
     setDuty(r.status !== 'off_duty');
-    $('#who').textContent = `${r.name || me} · ${r.role ? r.role.replace(/_/g, ' ') : ''}`;
+    who = r;
+    drawWho();
     if (!locator.pos && Number.isFinite(r.lat) && Number.isFinite(r.lng)) placeMe({ lat: r.lat, lng: r.lng }, null);
   } catch {
     // keep what is shown
   }
 }
 
+// drawWho names the responder and their role in the header.
+function drawWho() {
+  $('#who').textContent = who ? `${who.name || me} · ${who.role ? roleName(who.role) : ''}` : me;
+}
+
 function setDuty(on) {
   $('#duty').checked = on;
-  $('#duty-label').textContent = on ? 'Available' : 'Off duty';
+  $('#duty-label').dataset.i18n = on ? 'responder.available' : 'responder.off_duty';
+  $('#duty-label').textContent = t($('#duty-label').dataset.i18n);
   document.body.dataset.duty = on ? 'available' : 'off_duty';
 }
 
@@ -318,7 +349,7 @@ async function dutyChanged() {
     await api.put(`/api/v1/responders/${encodeURIComponent(me)}/status`, { status: on ? 'available' : 'off_duty' });
   } catch (err) {
     setDuty(!on);
-    toast(`Could not change: ${err.message}`, true);
+    toast(t('respond.duty.failed', { reason: errorText(err) }), true);
   }
 }
 
@@ -339,17 +370,19 @@ function placeMe(pos, accuracy) {
   }
 }
 
+// drawWhere says where the page takes the responder's position from.
+function drawWhere() {
+  if (!located) return;
+  const { mode, pos, accuracy } = located;
+  $('#where').textContent = mode === 'gps' && pos
+    ? t('respond.where.gps', { m: distance(Math.round(accuracy || 0)) })
+    : t(mode === 'gps' ? 'respond.where.waiting' : `respond.where.${mode}`);
+}
+
 const locator = new Locator(report, ({ mode, pos, accuracy }) => {
   if (pos) placeMe(pos, accuracy);
-  const text = {
-    gps: pos ? `Sharing your position (±${Math.round(accuracy || 0)} m)` : 'Finding your position…',
-    manual: 'Using the position you set on the map',
-    waiting: 'Finding your position…',
-    denied: 'Location is off for this page. Tap the map where you are, then “I am here”.',
-    unavailable: 'Your position cannot be found. Tap the map where you are, then “I am here”.',
-    unsupported: 'This browser cannot share a position. Tap the map where you are, then “I am here”.',
-  }[mode];
-  $('#where').textContent = text;
+  located = { mode, pos, accuracy };
+  drawWhere();
   document.body.dataset.location = mode;
   $('#use-gps').hidden = mode !== 'manual' || !('geolocation' in navigator);
   if (mode === 'denied' || mode === 'unavailable' || mode === 'unsupported') $('#pin-hint').hidden = false;
@@ -357,7 +390,7 @@ const locator = new Locator(report, ({ mode, pos, accuracy }) => {
 
 function mapClicked(e) {
   if (!pinMarker) {
-    pinMarker = L.marker(e.latlng, { draggable: true, icon: L.divIcon({ className: 'pin', html: h('span', {}), iconSize: [20, 20], iconAnchor: [10, 20] }) }).addTo(map);
+    pinMarker = L.marker(e.latlng, { draggable: true, title: t('respond.i_am_here'), icon: L.divIcon({ className: 'pin', html: h('span', {}), iconSize: [20, 20], iconAnchor: [10, 20] }) }).addTo(map);
   }
   pinMarker.setLatLng(e.latlng);
   $('#i-am-here').hidden = false;
@@ -392,7 +425,8 @@ function ended() {
   clearSession();
   if (socket) socket.stop();
   $('#app').hidden = true;
-  replace($('#nosession'), h('h1', {}, 'Your session has ended'), h('p', {}, 'Open the link you were sent again to continue.'));
+  replace($('#nosession'), h('h1', { dataset: { i18n: 'respond.ended.title' } }, t('respond.ended.title')),
+    h('p', { dataset: { i18n: 'respond.ended.text' } }, t('respond.ended.text')));
   $('#nosession').hidden = false;
 }
 
@@ -400,9 +434,9 @@ function ended() {
 // live connection (the server keeps a few per person and closed this
 // page's, the oldest), and lets them take it back here.
 function replaced() {
-  const use = h('button', { type: 'button' }, '在此使用 Use it here');
+  const use = h('button', { type: 'button', dataset: { i18n: 'respond.replaced.use_here' } }, t('respond.replaced.use_here'));
   const note = h('div', { class: 'replaced', role: 'alert' },
-    h('span', {}, '本页已在另一块屏幕上打开，这里暂停接收。 This page is open on another screen; this one has stopped receiving. '), use);
+    h('span', { dataset: { i18n: 'respond.replaced.text' } }, t('respond.replaced.text')), ' ', use);
   use.addEventListener('click', () => {
     note.remove();
     socket.start();
@@ -410,7 +444,46 @@ function replaced() {
   document.body.prepend(note);
 }
 
+// drawConn shows the socket's state as a sign and in words (title and
+// accessible name), never by colour alone.
+function drawConn() {
+  const el = $('#conn');
+  el.className = `conn ${connState}`;
+  el.textContent = { open: '✓', connecting: '…', closed: '✕' }[connState] || '';
+  const words = t('respond.conn.label', { state: t(`conn.${connState}`) });
+  el.title = words;
+  el.setAttribute('aria-label', words);
+}
+
+// redraw says everything drawn from data again in the new language; the
+// socket, the session and the state stay as they are.
+function redraw() {
+  drawConn();
+  drawWhere();
+  if (me) drawWho();
+  if ($('#duty-label').dataset.i18n) $('#duty-label').textContent = t($('#duty-label').dataset.i18n);
+  activity.render();
+  if (service) service.draw();
+  render();
+  drawLangSwitch();
+}
+
+function drawLangSwitch() {
+  for (const b of document.querySelectorAll('#lang-switch button')) b.setAttribute('aria-pressed', String(b.dataset.lang === lang()));
+}
+
+function setUpLanguage() {
+  setLang(chooseLang());
+  onLangChange(redraw);
+  for (const b of document.querySelectorAll('#lang-switch button')) {
+    b.addEventListener('click', () => setLang(b.dataset.lang, true));
+  }
+  drawLangSwitch();
+}
+
 async function start() {
+  setUpLanguage();
+  drawConn();
   features = await Features.load();
   sess = await obtainSession(features).catch(() => null);
   if (!sess) {
@@ -436,7 +509,7 @@ async function start() {
     map.removeLayer(pinMarker);
     pinMarker = null;
     $('#i-am-here').hidden = true;
-    toast('Position set.');
+    toast(t('respond.position_set'));
   });
   $('#use-gps').addEventListener('click', () => locator.useGPS());
   socket = new LiveSocket({
@@ -444,8 +517,8 @@ async function start() {
     lastID: () => inbox.lastID,
     onMessage: message,
     onState: (s) => {
-      $('#conn').className = `conn ${s}`;
-      $('#conn').title = { open: 'connected', connecting: 'connecting…', closed: 'offline, reconnecting' }[s];
+      connState = s;
+      drawConn();
       if (s !== 'open') delete document.body.dataset.connected;
       if (s !== 'open') welcomedAt = 0;
     },
@@ -460,17 +533,17 @@ async function start() {
   keepSessionAlive();
   locator.start();
   setInterval(() => {
-    const t = now();
-    for (const id of tick($('#offers'), t)) {
+    const at = now();
+    for (const id of tick($('#offers'), at)) {
       const o = state.offers[id];
-      if (o && !o.busy && Date.parse(o.expires_at) < t - 1000) {
+      if (o && !o.busy && Date.parse(o.expires_at) < at - 1000) {
         delete state.offers[id];
-        log(`Offer expired: ${category(o.category)}`);
+        log('respond.log.expired', { cat: o.category });
         render();
       }
     }
     for (const [id, j] of Object.entries(state.jobs)) {
-      if (j.done && t - j.doneAt > DONE_LINGER_MS) {
+      if (j.done && at - j.doneAt > DONE_LINGER_MS) {
         delete state.jobs[id];
         render();
       }
@@ -480,6 +553,6 @@ async function start() {
 }
 
 start().catch((err) => {
-  document.body.append(h('p', { class: 'fatal' }, `The page failed to start: ${err.message}`));
+  document.body.append(h('p', { class: 'fatal', role: 'alert' }, t('respond.fatal', { message: err.message })));
   throw err;
 });

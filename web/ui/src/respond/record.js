@@ -2,6 +2,8 @@
 // service record, downloaded as CSV or a printable page (fetched with the
 // session token, which a plain link could not carry).
 import { h, replace } from '../lib/dom.js';
+import { t } from '../lib/i18n.js';
+import { number } from '../lib/format.js';
 
 export class ServiceCard {
   constructor(el, api, me, token) {
@@ -9,6 +11,7 @@ export class ServiceCard {
     this.api = api;
     this.me = me;
     this.token = token;
+    this.hours = null;
   }
 
   async refresh() {
@@ -18,16 +21,25 @@ export class ServiceCard {
     } catch {
       return; // the card stays as it was; the next refresh tries again
     }
+    this.hours = hours;
+    this.draw();
+  }
+
+  // draw shows the last hours read, in the current language.
+  draw() {
+    const hours = this.hours;
+    if (!hours) return;
     const n = hours.entries.length;
     const rated = hours.entries.filter((e) => e.rating);
     const mean = rated.length ? rated.reduce((s, e) => s + e.rating, 0) / rated.length : null;
+    const fixed = (x, d) => number(x, { minimumFractionDigits: d, maximumFractionDigits: d });
     replace(this.el,
-      h('h3', {}, 'My service 我的服务'),
-      h('p', { class: 'service-total' }, `${hours.total_hours.toFixed(2)} h over ${n} ${n === 1 ? 'task' : 'tasks'}`,
-        mean === null ? '' : ` · rated ${mean.toFixed(1)} / 5`),
+      h('h3', {}, t('respond.service.title')),
+      h('p', { class: 'service-total' }, t('respond.service.total', { hours: fixed(hours.total_hours, 2), count: n }),
+        mean === null ? '' : t('respond.service.rated', { mean: fixed(mean, 1) })),
       h('div', { class: 'where-buttons' },
-        h('button', { type: 'button', onclick: () => this.download('csv') }, 'Record (CSV)'),
-        h('button', { type: 'button', onclick: () => this.download('html') }, 'Printable record')));
+        h('button', { type: 'button', onclick: () => this.download('csv') }, t('respond.service.csv')),
+        h('button', { type: 'button', onclick: () => this.download('html') }, t('respond.service.printable'))));
     this.el.hidden = false;
   }
 
