@@ -82,7 +82,10 @@ func Negotiate(query, acceptLanguage string, def Lang) Lang {
 		q   float64
 	}
 	var prefs []pref
-	for _, part := range strings.Split(acceptLanguage, ",") {
+	for i, part := range strings.Split(acceptLanguage, ",") {
+		if i == maxLanguageRanges {
+			break // no browser sends more; a longer header is not worth sorting
+		}
 		tag, params, _ := strings.Cut(part, ";")
 		q := 1.0
 		if v, ok := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q="); ok {
@@ -118,6 +121,9 @@ func Negotiate(query, acceptLanguage string, def Lang) Lang {
 	}
 	return En
 }
+
+// maxLanguageRanges is how many entries of Accept-Language are read.
+const maxLanguageRanges = 32
 
 // placeholder is a {name} in a message.
 var placeholder = regexp.MustCompile(`\{([a-zA-Z_][a-zA-Z0-9_]*)\}`)
