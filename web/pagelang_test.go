@@ -165,6 +165,16 @@ func TestServiceRecordPageFollowsTheRequestLanguageAndStillVerifies(t *testing.T
 		if !strings.Contains(zh, "2026年11月28日 21:30") || !strings.Contains(en, "28 Nov 2026 21:30") {
 			t.Errorf("completion times not local:\nzh %s\nen %s", zh, en)
 		}
+		// The note on corrected hours shows only once hours were corrected.
+		if strings.Contains(zh, "经协调员更正") {
+			t.Errorf("the correction note shows with no correction")
+		}
+		var h hoursJSON
+		e.do("GET", "/api/v1/responders/"+f.R1+"/hours", f.tokens[cResponder], nil).Want(t, 200).Decode(t, &h)
+		e.do("PUT", "/api/v1/responders/"+f.R1+"/hours/"+h.Entries[0].ID, f.tokens[cCoord], map[string]any{"hours": 2, "reason": "stayed longer"}).Want(t, 200)
+		if zh := string(e.do("GET", path, f.tokens[cResponder], nil).Body); !strings.Contains(zh, "经协调员更正") || !strings.Contains(zh, "2.00*") {
+			t.Errorf("a correction without its note: %s", zh)
+		}
 	})
 }
 

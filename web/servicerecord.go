@@ -301,6 +301,17 @@ func (d recordPageData) When(s string) string {
 	return i18n.FormatTime(d.Lang, t, d.zone)
 }
 
+// Edited reports whether a coordinator corrected any entry, which the
+// page then explains.
+func (d recordPageData) Edited() bool {
+	for _, e := range d.Rec.Entries {
+		if e.Edited {
+			return true
+		}
+	}
+	return false
+}
+
 // Hours is a number of hours with two decimals.
 func (d recordPageData) Hours(h float64) string { return i18n.FormatFloat(d.Lang, h, 2) }
 
@@ -325,7 +336,7 @@ td.n{text-align:right}
 <table><thead><tr><th scope="col">{{.T "record.completed"}}</th><th scope="col">{{.T "record.role"}}</th><th scope="col">{{.T "record.category"}}</th><th scope="col">{{.T "record.hours"}}</th><th scope="col">{{.T "record.rating"}}</th></tr></thead><tbody>
 {{range .Rec.Entries}}<tr><td>{{$.When .CompletedAt}}</td><td>{{$.Role .Role}}</td><td>{{.Category}}</td><td class="n">{{$.Hours .Hours}}{{if .Edited}}*{{end}}</td><td>{{if .Rating}}{{$.T "record.rating_of" "rating" .Rating}}{{else}}{{$.T "record.unrated"}}{{end}}</td></tr>
 {{end}}</tbody></table>
-<p style="font-size:.85rem">{{.T "record.edited"}}</p>
+{{if .Edited}}<p style="font-size:.85rem">{{.T "record.edited"}}</p>{{end}}
 <h2 style="font-size:1rem">{{.T "record.signature" "key" .KeyID}}</h2>
 <p style="font-size:.85rem">{{.T "record.check" "url" "/api/v1/service-records/verify"}}</p>
 <h3 style="font-size:.9rem">{{.T "record.signed"}}</h3>
