@@ -95,11 +95,11 @@ func (s *svg) axes(x0, x1, y1 float64, xLabel string, logX bool) (px func(float6
 // squash the picture (the rest go in a last bar marked as overflow); a
 // long tail (p99.5 over 20 times the median) gets a logarithmic axis, so
 // that the bulk and the tail are both visible.
-func histogramSVG(title string, samples []float64) string {
+func histogramSVG(w words, title string, samples []float64) string {
 	var s svg
 	s.open(chartW, chartH, title)
 	if len(samples) == 0 {
-		s.f(`<text x="%d" y="%d" class="xl">no samples</text>`, chartW/2, chartH/2)
+		s.f(`<text x="%d" y="%d" class="xl">%s</text>`, chartW/2, chartH/2, html.EscapeString(w.t("chart.no_samples")))
 		return s.close()
 	}
 	v := slices.Clone(samples)
@@ -139,9 +139,9 @@ func histogramSVG(title string, samples []float64) string {
 		counts[max(i, 0)]++
 	}
 	top := slices.Max(counts)
-	label := "milliseconds"
+	label := w.t("axis.ms")
 	if logX {
-		label = "milliseconds (logarithmic)"
+		label = w.t("axis.ms_log")
 	}
 	px, py := s.axes(x0, x1, float64(top), label, logX)
 	edge := func(i int) float64 {
@@ -159,9 +159,9 @@ func histogramSVG(title string, samples []float64) string {
 			cls = "bar over"
 		}
 		left := x0 + float64(i)*width
-		s.f(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" class="%s"><title>%s–%s ms: %d</title></rect>`,
+		s.f(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" class="%s"><title>%s</title></rect>`,
 			px(left)+0.5, py(float64(c)), math.Max(px(left+width)-px(left)-1, 1), py(0)-py(float64(c)), cls,
-			fmtNum(edge(i)), fmtNum(edge(i+1)), c)
+			html.EscapeString(w.t("bar.ms", "from", fmtNum(edge(i)), "to", fmtNum(edge(i+1)), "n", c)))
 	}
 	for _, q := range []struct {
 		name string
@@ -187,11 +187,11 @@ type line struct {
 }
 
 // lineSVG draws series over a shared x axis (seconds).
-func lineSVG(title string, xs []float64, lines []line) string {
+func lineSVG(w words, title string, xs []float64, lines []line) string {
 	var s svg
 	s.open(chartW, chartH, title)
 	if len(xs) == 0 {
-		s.f(`<text x="%d" y="%d" class="xl">no samples</text>`, chartW/2, chartH/2)
+		s.f(`<text x="%d" y="%d" class="xl">%s</text>`, chartW/2, chartH/2, html.EscapeString(w.t("chart.no_samples")))
 		return s.close()
 	}
 	top := 0.0
@@ -201,7 +201,7 @@ func lineSVG(title string, xs []float64, lines []line) string {
 		}
 	}
 	top = niceStep(top, 4) * math.Ceil(top/niceStep(top, 4))
-	px, py := s.axes(xs[0], xs[len(xs)-1], top, "seconds since the first need", false)
+	px, py := s.axes(xs[0], xs[len(xs)-1], top, w.t("axis.s"), false)
 	for i, l := range lines {
 		var pts strings.Builder
 		for j, y := range l.ys {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/liandong/liandong/internal/i18n"
 )
 
 var barCount = regexp.MustCompile(`ms: (\d+)</title>`)
@@ -36,7 +38,7 @@ func TestHistogramCountsEverySample(t *testing.T) {
 			for i := range v {
 				v[i] = tc.draw()
 			}
-			svg := histogramSVG("x", v)
+			svg := histogramSVG(words{i18n.En}, "x", v)
 			if got := bars(svg); got != len(v) {
 				t.Fatalf("bars hold %d samples of %d", got, len(v))
 			}
@@ -48,7 +50,7 @@ func TestHistogramCountsEverySample(t *testing.T) {
 			}
 		})
 	}
-	if svg := histogramSVG("x", nil); !strings.Contains(svg, "no samples") {
+	if svg := histogramSVG(words{i18n.En}, "x", nil); !strings.Contains(svg, "no samples") {
 		t.Error("an empty histogram should say so")
 	}
 }

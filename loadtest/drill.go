@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/liandong/liandong/internal/i18n"
 )
 
 // Options are a drill's settings beyond the scenario.
@@ -29,6 +31,7 @@ type Options struct {
 	Seed       uint64   // 0: the scenario's
 	Progress   io.Writer
 	Every      time.Duration // progress line period
+	Lang       i18n.Lang     // report.html's language; empty: zh-CN
 }
 
 // defaultPerProcess keeps a process well under the 20,000 open files one

@@ -125,11 +125,11 @@ func spreadOf(l *Ledger) (LoadSpread, float64, float64) {
 }
 
 // countsSVG draws responders per bin of a count histogram.
-func countsSVG(title string, bins []CountBin, what string) string {
+func countsSVG(w words, title string, bins []CountBin, what string) string {
 	var s svg
 	s.open(chartW, chartH, title)
 	if len(bins) == 0 {
-		s.f(`<text x="%d" y="%d" class="xl">no responders</text>`, chartW/2, chartH/2)
+		s.f(`<text x="%d" y="%d" class="xl">%s</text>`, chartW/2, chartH/2, html.EscapeString(w.t("chart.no_responders")))
 		return s.close()
 	}
 	top := 0
@@ -137,7 +137,7 @@ func countsSVG(title string, bins []CountBin, what string) string {
 		top = max(top, b.Responders)
 	}
 	x1 := float64(bins[len(bins)-1].To + 1)
-	px, py := s.axes(0, x1, float64(top), what+" per responder", false)
+	px, py := s.axes(0, x1, float64(top), w.t("axis.per_responder", "what", what), false)
 	for _, b := range bins {
 		if b.Responders == 0 {
 			continue
@@ -147,8 +147,9 @@ func countsSVG(title string, bins []CountBin, what string) string {
 		if b.To > b.From {
 			label = fmt.Sprintf("%d–%d", b.From, b.To)
 		}
-		s.f(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" class="bar"><title>%s %s: %d responders</title></rect>`,
-			left+0.5, py(float64(b.Responders)), max(right-left-1, 1), py(0)-py(float64(b.Responders)), label, html.EscapeString(what), b.Responders)
+		s.f(`<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" class="bar"><title>%s</title></rect>`,
+			left+0.5, py(float64(b.Responders)), max(right-left-1, 1), py(0)-py(float64(b.Responders)),
+			html.EscapeString(w.t("bar.responders", "range", label, "what", what, "n", b.Responders)))
 	}
 	return s.close()
 }

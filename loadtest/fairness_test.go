@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/liandong/liandong/internal/i18n"
 )
 
 func TestGini(t *testing.T) {
@@ -60,6 +62,7 @@ func TestReportShowsTheSpread(t *testing.T) {
 		t.Fatalf("gini offers %v assignments %v", rep.OffersGini, rep.AssignmentsGini)
 	}
 	var b strings.Builder
+	rep.Lang = i18n.En
 	if err := rep.writeHTML(&b); err != nil {
 		t.Fatal(err)
 	}

@@ -4,16 +4,18 @@ import (
 	"html/template"
 	"io"
 	"sort"
+
+	"github.com/liandong/liandong/internal/i18n"
 )
 
 // reportPage is report.html: one file, styles inline, charts as inline
 // SVG, no script and nothing fetched, so it can be mailed or opened from a
 // USB stick in a command centre with no network.
-var reportPage = template.Must(template.New("report").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Drill {{.R.Scenario}} — {{if .R.Failed}}FAIL{{else}}PASS{{end}}</title>
+var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{"t": words{}.t, "n": words{}.n}).Parse(`<!doctype html>
+<html lang="{{.Lang}}"><head><meta charset="utf-8">
+<title>{{t "title" "scenario" .R.Scenario "verdict" .Verdict}}</title>
 <style>
-body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1180px;color:#1d2733;padding:0 16px}
+body{font:14px/1.45 system-ui,-apple-system,"PingFang SC","Hiragino Sans GB","Microsoft YaHei","Noto Sans CJK SC","Source Han Sans SC",sans-serif;margin:24px auto;max-width:1180px;color:#1d2733;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #dde3ea;padding-bottom:4px}
 .badge{display:inline-block;padding:2px 10px;border-radius:4px;color:#fff;font-weight:600}
 .pass{background:#1d8a4c}.fail{background:#c0392b}.warn{background:#b9770e}
@@ -33,85 +35,80 @@ svg .region{fill:#eef3f8;stroke:#7f8c9a}svg .area{fill:#f5b04133;stroke:#d68910;
 svg .centre{fill:none;stroke:#95a5b5;stroke-dasharray:2 2}svg .ok{fill:#1d8a4c;opacity:.55}svg .bad{stroke:#c0392b;stroke-width:1.6}
 small{color:#5b6775}
 </style></head><body>
-<h1>Drill: {{.R.Scenario}} <span class="badge {{if .R.Failed}}fail{{else}}pass{{end}}">{{if .R.Failed}}FAIL{{else}}PASS{{end}}</span>
-{{if .R.Interrupted}}<span class="badge warn">interrupted</span>{{end}}{{if .R.Error}}<span class="badge warn">did not finish</span>{{end}}</h1>
-{{if .R.Error}}<p><b>The drill stopped early:</b> {{.R.Error}}</p>{{end}}
+<h1>{{t "heading" "scenario" .R.Scenario}} <span class="badge {{if .R.Failed}}fail{{else}}pass{{end}}">{{.Verdict}}</span>
+{{if .R.Interrupted}}<span class="badge warn">{{t "badge.interrupted"}}</span>{{end}}{{if .R.Error}}<span class="badge warn">{{t "badge.unfinished"}}</span>{{end}}</h1>
+{{if .R.Error}}<p><b>{{t "stopped"}}</b> {{.R.Error}}</p>{{end}}
 <p>{{.R.Description}}</p>
-<p><small>Started {{.R.StartedAt}} against {{.R.Target}}{{if .R.ServerChild}} (a server the drill started){{end}}; seed {{.R.Seed}};
-ran {{printf "%.0f" .R.DurationS}} s from the first need to the last check; needs arrived for {{printf "%.0f" .R.PlannedDurationS}} s.</small></p>
+<p><small>{{t "started" "at" .R.StartedAt "target" .R.Target}}{{if .R.ServerChild}}{{t "started.child"}}{{end}};
+{{t "ran" "seed" .R.Seed "duration" (printf "%.0f" .R.DurationS) "planned" (printf "%.0f" .R.PlannedDurationS)}}</small></p>
 
 <div class="kpis">
-<div class="kpi">responders connected<b>{{.R.RespondersConnected}} / {{.R.RespondersRegistered}}</b></div>
-<div class="kpi">needs staffed<b>{{.R.NeedsStaffed}} / {{.R.NeedsCreated}}</b></div>
-<div class="kpi">time to first offer p99<b>{{printf "%.0f" .R.TimeToFirstOfferMs.P99}} ms</b></div>
-<div class="kpi">time to staffed p50<b>{{printf "%.1f" .StaffedP50S}} s</b></div>
-<div class="kpi">offer push p99<b>{{printf "%.1f" .R.OfferPushMs.P99}} ms</b></div>
-<div class="kpi">acceptance<b>{{printf "%.1f" .AcceptPct}} %</b></div>
-<div class="kpi{{if .R.DoubleBookings}} bad{{end}}">double bookings<b>{{.R.DoubleBookings}}</b></div>
-<div class="kpi{{if .R.OffersLost}} bad{{end}}">offers lost<b>{{.R.OffersLost}}</b></div>
-<div class="kpi{{if .R.OverstaffedNeeds}} bad{{end}}">over-staffed needs<b>{{.R.OverstaffedNeeds}}</b></div>
-<div class="kpi">server RSS max<b>{{printf "%.0f" .R.Server.RSSMBMax}} MB</b></div>
-<div class="kpi">server CPU<b>{{printf "%.0f" .R.Server.CPUPercent}} % <small>of a core</small></b></div>
-<div class="kpi">drill CPU<b>{{printf "%.0f" .R.DrillCPUPercent}} % <small>of a core</small></b></div>
+<div class="kpi">{{t "kpi.connected"}}<b>{{.R.RespondersConnected}} / {{.R.RespondersRegistered}}</b></div>
+<div class="kpi">{{t "kpi.staffed"}}<b>{{.R.NeedsStaffed}} / {{.R.NeedsCreated}}</b></div>
+<div class="kpi">{{t "kpi.first_offer"}}<b>{{t "unit.ms" "v" (printf "%.0f" .R.TimeToFirstOfferMs.P99)}}</b></div>
+<div class="kpi">{{t "kpi.to_staffed"}}<b>{{t "unit.s" "v" (printf "%.1f" .StaffedP50S)}}</b></div>
+<div class="kpi">{{t "kpi.push"}}<b>{{t "unit.ms" "v" (printf "%.1f" .R.OfferPushMs.P99)}}</b></div>
+<div class="kpi">{{t "kpi.acceptance"}}<b>{{t "unit.pct" "v" (printf "%.1f" .AcceptPct)}}</b></div>
+<div class="kpi{{if .R.DoubleBookings}} bad{{end}}">{{t "kpi.double"}}<b>{{.R.DoubleBookings}}</b></div>
+<div class="kpi{{if .R.OffersLost}} bad{{end}}">{{t "kpi.lost"}}<b>{{.R.OffersLost}}</b></div>
+<div class="kpi{{if .R.OverstaffedNeeds}} bad{{end}}">{{t "kpi.overstaffed"}}<b>{{.R.OverstaffedNeeds}}</b></div>
+<div class="kpi">{{t "kpi.rss"}}<b>{{t "unit.mb" "v" (printf "%.0f" .R.Server.RSSMBMax)}}</b></div>
+<div class="kpi">{{t "kpi.server_cpu"}}<b>{{t "unit.pct" "v" (printf "%.0f" .R.Server.CPUPercent)}} <small>{{t "unit.of_core"}}</small></b></div>
+<div class="kpi">{{t "kpi.drill_cpu"}}<b>{{t "unit.pct" "v" (printf "%.0f" .R.DrillCPUPercent)}} <small>{{t "unit.of_core"}}</small></b></div>
 </div>
 
-<h2>Latency</h2>
-<table><tr><th>measured at the phones</th><th>n</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr>
+<h2>{{t "h.latency"}}</h2>
+<table><tr><th>{{t "lat.where"}}</th><th>{{t "lat.n"}}</th><th>{{t "lat.q" "q" "p50"}}</th><th>{{t "lat.q" "q" "p95"}}</th><th>{{t "lat.q" "q" "p99"}}</th><th>{{t "lat.q" "q" "max"}}</th></tr>
 {{range .Quantiles}}<tr><td>{{.Name}}</td><td>{{.Q.N}}</td><td>{{.Q.P50}}</td><td>{{.Q.P95}}</td><td>{{.Q.P99}}</td><td>{{.Q.Max}}</td></tr>
 {{end}}</table>
 <div class="charts">{{range .Histograms}}{{.}}{{end}}</div>
 
-<h2>Fair load</h2>
-<p>Gini coefficient (0: everyone asked equally) of offers {{.R.OffersGini}} and of assignments {{.R.AssignmentsGini}}
-over {{.R.LoadSpread.Responders}} responders ({{.R.LoadSpread.Asked}} asked at least once; offers Gini among them {{.R.LoadSpread.OffersGiniAsked}}); offers per responder mean {{.R.LoadSpread.OffersMean}}, max {{.R.LoadSpread.OffersMax}};
-assignments mean {{.R.LoadSpread.AssignmentsMean}}, max {{.R.LoadSpread.AssignmentsMax}}.</p>
+<h2>{{t "h.fair"}}</h2>
+<p>{{t "fair.text" "offers_gini" .R.OffersGini "assign_gini" .R.AssignmentsGini "responders" .R.LoadSpread.Responders "asked" .R.LoadSpread.Asked
+"asked_gini" .R.LoadSpread.OffersGiniAsked "offers_mean" .R.LoadSpread.OffersMean "offers_max" .R.LoadSpread.OffersMax
+"assign_mean" .R.LoadSpread.AssignmentsMean "assign_max" .R.LoadSpread.AssignmentsMax}}</p>
 <div class="charts">{{range .Spread}}{{.}}{{end}}</div>
-{{if .R.Supplies.NeedsWithItems}}<h2>Charity resources</h2>
-<p>{{.R.Supplies.NeedsWithItems}} needs asked for items from {{.R.Supplies.Depots}} depots.</p>
-<table><tr><th>items at the end</th><th>needs</th></tr>
+{{if .R.Supplies.NeedsWithItems}}<h2>{{t "h.supplies"}}</h2>
+<p>{{t "supplies.text" "needs" .R.Supplies.NeedsWithItems "depots" .R.Supplies.Depots}}</p>
+<table><tr><th>{{t "supplies.state"}}</th><th>{{t "col.needs"}}</th></tr>
 {{range .SupplyStates}}<tr><td>{{.Name}}</td><td>{{.N}}</td></tr>{{end}}
-{{range .SupplyDepots}}<tr><td>served from {{.Name}}</td><td>{{.N}}</td></tr>{{end}}</table>{{end}}
-{{if .R.Escalations.NeedsInCommunities}}<h2>Escalation</h2>
-<p>{{.R.Escalations.NeedsInCommunities}} needs lay in a community and were first offered to its organisations' members;
-{{.R.Escalations.NeedsEscalated}} stayed unfilled past their time goal and widened, in {{.R.Escalations.Total}} steps
-(<code>need.escalated</code> events); {{.R.Escalations.StaffedEscalated}} of those were staffed in the end, and {{.R.Escalations.FirstOfferAfterEscalating}}
-got their first offer only after escalating (nobody in the community's scope could be offered them, so they waited a time goal).</p>
-<table><tr><th>step</th><th>escalations to it</th><th>needs ending there</th></tr>
-{{range .EscalationSteps}}<tr><td>{{.Name}}</td><td>{{.To}}</td><td>{{.End}}</td></tr>{{end}}</table>
-{{if .EscalationGoals}}<p>Time goal per step, by urgency (the server's word):{{range .EscalationGoals}} urgency {{.Name}} {{.N}} s;{{end}}</p>{{end}}{{end}}
+{{range .SupplyDepots}}<tr><td>{{t "supplies.from" "depot" .Name}}</td><td>{{.N}}</td></tr>{{end}}</table>{{end}}
+{{if .R.Escalations.NeedsInCommunities}}<h2>{{t "h.escalation"}}</h2>
+<p>{{t "esc.text" "in" .R.Escalations.NeedsInCommunities "escalated" .R.Escalations.NeedsEscalated "steps" .R.Escalations.Total
+"event" "need.escalated" "staffed" .R.Escalations.StaffedEscalated "late" .R.Escalations.FirstOfferAfterEscalating}}</p>
+<table><tr><th>{{t "esc.step"}}</th><th>{{t "esc.to"}}</th><th>{{t "esc.end"}}</th></tr>
+{{range .EscalationSteps}}<tr><td>{{t (printf "step.%s" .Name)}}</td><td>{{.To}}</td><td>{{.End}}</td></tr>{{end}}</table>
+{{if .EscalationGoals}}<p>{{t "esc.goals"}}{{range .EscalationGoals}} {{t "esc.goal" "u" .Name "s" .N}}{{end}}</p>{{end}}{{end}}
 
-<h2>Over time</h2>
+<h2>{{t "h.time"}}</h2>
 <div class="charts">{{range .Lines}}{{.}}{{end}}</div>
 
-<h2>Where needs went unstaffed</h2>
+<h2>{{t "h.unstaffed"}}</h2>
 {{.Map}}
-{{if .Reasons}}<table><tr><th>why unstaffed</th><th>needs</th></tr>
+{{if .Reasons}}<table><tr><th>{{t "reasons.why"}}</th><th>{{t "col.needs"}}</th></tr>
 {{range .Reasons}}<tr><td>{{.Name}}</td><td>{{.N}}</td></tr>{{end}}</table>{{end}}
 
-<h2>Guarantees</h2>
-<p>Checked from the drill's own records: a responder offered while already holding <code>max_concurrent</code> active
-assignments (double booking); an offer the server lists that its phone never received, even after reconnects
-(lost; {{.R.OffersLate}} made while phones were hanging up are not counted); more people accepted than places (over-staffed);
-a member of a staffed team whose phone never got the assignment, not even from its inbox on a final reconnect (assignment missing).</p>
-{{if .R.Violations}}<table><tr><th>kind</th><th>need</th><th>responder</th><th>offer</th><th>at</th><th>detail</th></tr>
+<h2>{{t "h.guarantees"}}</h2>
+<p>{{t "guarantees.text" "late" .R.OffersLate}}</p>
+{{if .R.Violations}}<table><tr><th>{{t "viol.kind"}}</th><th>{{t "viol.need"}}</th><th>{{t "viol.responder"}}</th><th>{{t "viol.offer"}}</th><th>{{t "viol.at"}}</th><th>{{t "viol.detail"}}</th></tr>
 {{range .Violations}}<tr><td>{{.Kind}}</td><td>{{.Need}}</td><td>{{.Responder}}</td><td>{{.Offer}}</td><td>{{.At}}</td><td>{{.Detail}}</td></tr>
-{{end}}</table>{{if .R.ViolationsOmitted}}<p>… and {{.R.ViolationsOmitted}} more in report.json counts.</p>{{end}}
-{{else}}<p><span class="badge pass">none</span></p>{{end}}
+{{end}}</table>{{if .R.ViolationsOmitted}}<p>{{t "viol.more" "n" .R.ViolationsOmitted}}</p>{{end}}
+{{else}}<p><span class="badge pass">{{t "badge.none"}}</span></p>{{end}}
 
-<h2>Counts</h2>
+<h2>{{t "h.counts"}}</h2>
 <table>
-<tr><td>offers received</td><td>{{.R.OffersReceived}} ({{.R.OffersPerS}}/s)</td></tr>
-<tr><td>accepted / declined / ignored</td><td>{{.R.Accepts}} / {{.R.Declines}} / {{.R.Ignored}}</td></tr>
-<tr><td>answers the server refused</td><td>{{.R.AnswersRefused}}</td></tr>
-<tr><td>offers found only by the final reconnect (kept, never pushed)</td><td>{{.R.OffersRecovered}}</td></tr>
-<tr><td>staffed team members who never got their assignment</td><td>{{.R.AssignmentsMissing}}</td></tr>
-<tr><td>assignments found only by the final reconnect (phone away, or never pushed)</td><td>{{.R.AssignmentsRecovered}}</td></tr>
-<tr><td>reconnects / dial failures / resyncs / replayed offers</td><td>{{.R.Reconnects}} / {{.R.DialFailures}} / {{.R.Resyncs}} / {{.R.DuplicateOffers}}</td></tr>
-<tr><td>peak sockets connected</td><td>{{.R.PeakConnected}}</td></tr>
-<tr><td>server CPU over the run</td><td>{{.R.Server.CPUSeconds}} s ({{.R.Server.Source}})</td></tr>
-<tr><td>drill CPU, whole run</td><td>{{.R.DrillCPUSeconds}} s in {{.R.DrillProcesses}} process(es)</td></tr>
-{{range .Statuses}}<tr><td>server status {{.Name}}</td><td>{{.N}}</td></tr>{{end}}
-{{range .Errors}}<tr><td>error {{.Name}}</td><td>{{.N}}</td></tr>{{end}}
+<tr><td>{{t "c.offers"}}</td><td>{{t "c.offers_value" "n" .R.OffersReceived "rate" .R.OffersPerS}}</td></tr>
+<tr><td>{{t "c.answers"}}</td><td>{{.R.Accepts}} / {{.R.Declines}} / {{.R.Ignored}}</td></tr>
+<tr><td>{{t "c.refused"}}</td><td>{{.R.AnswersRefused}}</td></tr>
+<tr><td>{{t "c.recovered"}}</td><td>{{.R.OffersRecovered}}</td></tr>
+<tr><td>{{t "c.missing"}}</td><td>{{.R.AssignmentsMissing}}</td></tr>
+<tr><td>{{t "c.assign_recovered"}}</td><td>{{.R.AssignmentsRecovered}}</td></tr>
+<tr><td>{{t "c.reconnects"}}</td><td>{{.R.Reconnects}} / {{.R.DialFailures}} / {{.R.Resyncs}} / {{.R.DuplicateOffers}}</td></tr>
+<tr><td>{{t "c.peak"}}</td><td>{{.R.PeakConnected}}</td></tr>
+<tr><td>{{t "c.server_cpu"}}</td><td>{{t "c.server_cpu_value" "s" .R.Server.CPUSeconds "source" .R.Server.Source}}</td></tr>
+<tr><td>{{t "c.drill_cpu"}}</td><td>{{n "c.drill_cpu_value" .R.DrillProcesses "s" .R.DrillCPUSeconds}}</td></tr>
+{{range .Statuses}}<tr><td>{{t "c.status" "status" .Name}}</td><td>{{.N}}</td></tr>{{end}}
+{{range .Errors}}<tr><td>{{t "c.error" "error" .Name}}</td><td>{{.N}}</td></tr>{{end}}
 </table>
 </body></html>
 `))
@@ -135,8 +132,14 @@ func sortedCounts(m map[string]int) []namedCount {
 	return out
 }
 
-// writeHTML renders report.html.
+// writeHTML renders report.html in the report's language (empty:
+// zh-CN, the product's first language).
 func (r *Report) writeHTML(w io.Writer) error {
+	lang := r.Lang
+	if lang == "" {
+		lang = i18n.ZhCN
+	}
+	wd := words{lang}
 	type q struct {
 		Name string
 		Q    Quantiles
@@ -150,47 +153,53 @@ func (r *Report) writeHTML(w io.Writer) error {
 		return ys
 	}
 	lines := []template.HTML{
-		template.HTML(lineSVG("Needs over time", xs, []line{
-			{"created", "s1", col(func(s Sample) float64 { return float64(s.Created) })},
-			{"staffed", "s2", col(func(s Sample) float64 { return float64(s.Staffed) })},
-			{"open", "s3", col(func(s Sample) float64 { return float64(s.Open) })},
+		template.HTML(lineSVG(wd, wd.t("line.needs"), xs, []line{
+			{wd.t("line.created"), "s1", col(func(s Sample) float64 { return float64(s.Created) })},
+			{wd.t("line.staffed"), "s2", col(func(s Sample) float64 { return float64(s.Staffed) })},
+			{wd.t("line.open"), "s3", col(func(s Sample) float64 { return float64(s.Open) })},
 		})),
-		template.HTML(lineSVG("Offers per second and phones connected (hundreds)", xs, []line{
-			{"offers/s", "s1", col(func(s Sample) float64 { return s.OffersPerS })},
-			{"connected/100", "s4", col(func(s Sample) float64 { return float64(s.Connected) / 100 })},
+		template.HTML(lineSVG(wd, wd.t("line.offers"), xs, []line{
+			{wd.t("line.offers_per_s"), "s1", col(func(s Sample) float64 { return s.OffersPerS })},
+			{wd.t("line.connected"), "s4", col(func(s Sample) float64 { return float64(s.Connected) / 100 })},
 		})),
-		template.HTML(lineSVG("CPU, % of one core", xs, []line{
-			{"server", "s3", col(func(s Sample) float64 { return s.ServerCPUPct })},
-			{"drill", "s1", col(func(s Sample) float64 { return s.DrillCPUPct })},
+		template.HTML(lineSVG(wd, wd.t("line.cpu"), xs, []line{
+			{wd.t("line.server"), "s3", col(func(s Sample) float64 { return s.ServerCPUPct })},
+			{wd.t("line.drill"), "s1", col(func(s Sample) float64 { return s.DrillCPUPct })},
 		})),
-		template.HTML(lineSVG("Server resident memory, MB", xs, []line{
+		template.HTML(lineSVG(wd, wd.t("line.rss"), xs, []line{
 			{"RSS", "s4", col(func(s Sample) float64 { return s.ServerRSSMB })},
 		})),
 	}
+	verdict := wd.t("verdict.pass")
+	if r.Failed() {
+		verdict = wd.t("verdict.fail")
+	}
 	data := map[string]any{
 		"R":           r,
+		"Lang":        string(lang),
+		"Verdict":     verdict,
 		"Failed":      r.Failed(),
 		"AcceptPct":   100 * r.AcceptanceRate,
 		"StaffedP50S": r.TimeToStaffedMs.P50 / 1000,
 		"Quantiles": []q{
-			{"need created → first offer received", r.TimeToFirstOfferMs},
-			{"need created → first offer sent (server clock)", r.TimeToFirstOfferSentMs},
-			{"need created → staffed (assignment received)", r.TimeToStaffedMs},
-			{"offer push (server ts → phone)", r.OfferPushMs},
-			{"accept sent → assignment received", r.AcceptToAssignmentMs},
+			{wd.t("q.first_offer"), r.TimeToFirstOfferMs},
+			{wd.t("q.first_offer_sent"), r.TimeToFirstOfferSentMs},
+			{wd.t("q.staffed"), r.TimeToStaffedMs},
+			{wd.t("q.push"), r.OfferPushMs},
+			{wd.t("q.accept"), r.AcceptToAssignmentMs},
 		},
 		"Histograms": []template.HTML{
-			template.HTML(histogramSVG("Need created → first offer (ms)", r.samples.firstOffer)),
-			template.HTML(histogramSVG("Need created → staffed (ms)", r.samples.staffed)),
-			template.HTML(histogramSVG("Offer push latency (ms)", r.samples.push)),
-			template.HTML(histogramSVG("Accept → assignment (ms)", r.samples.acceptToAssign)),
+			template.HTML(histogramSVG(wd, wd.t("hist.first_offer"), r.samples.firstOffer)),
+			template.HTML(histogramSVG(wd, wd.t("hist.staffed"), r.samples.staffed)),
+			template.HTML(histogramSVG(wd, wd.t("hist.push"), r.samples.push)),
+			template.HTML(histogramSVG(wd, wd.t("hist.accept"), r.samples.acceptToAssign)),
 		},
 		"Lines": lines,
 		"Spread": []template.HTML{
-			template.HTML(countsSVG("Responders by offers received", r.LoadSpread.Offers, "offers")),
-			template.HTML(countsSVG("Responders by assignments", r.LoadSpread.Assignments, "assignments")),
+			template.HTML(countsSVG(wd, wd.t("spread.offers"), r.LoadSpread.Offers, wd.t("spread.offers_unit"))),
+			template.HTML(countsSVG(wd, wd.t("spread.assign"), r.LoadSpread.Assignments, wd.t("spread.assign_unit"))),
 		},
-		"Map":             template.HTML(mapSVG(r.mapData)),
+		"Map":             template.HTML(mapSVG(wd, r.mapData)),
 		"Reasons":         sortedCounts(r.UnstaffedReasons),
 		"SupplyStates":    sortedCounts(r.Supplies.ByState),
 		"SupplyDepots":    sortedCounts(r.Supplies.ByDepot),
@@ -200,5 +209,9 @@ func (r *Report) writeHTML(w io.Writer) error {
 		"Errors":          sortedCounts(r.Errors),
 		"Violations":      r.Violations,
 	}
-	return reportPage.Execute(w, data)
+	page, err := reportPage.Clone()
+	if err != nil {
+		return err
+	}
+	return page.Funcs(template.FuncMap{"t": wd.t, "n": wd.n}).Execute(w, data)
 }

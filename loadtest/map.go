@@ -17,7 +17,7 @@ const maxMapStaffed = 4000
 // mapSVG draws the region, the event area, the residential centres and
 // every need: staffed ones as small green dots, unstaffed ones as red
 // crosses, so that a gap in coverage shows as a red cluster.
-func mapSVG(m mapData) string {
+func mapSVG(w words, m mapData) string {
 	minLat, maxLat, minLng, maxLng := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	extend := func(lat, lng float64) {
 		minLat, maxLat = math.Min(minLat, lat), math.Max(maxLat, lat)
@@ -30,7 +30,7 @@ func mapSVG(m mapData) string {
 		extend(n.Lat, n.Lng)
 	}
 	var s svg
-	fmt.Fprintf(&s.b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="map of needs">`, mapW, mapH, mapW, mapH)
+	fmt.Fprintf(&s.b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="%s">`, mapW, mapH, mapW, mapH, html.EscapeString(w.t("map.label")))
 	if math.IsInf(minLat, 0) {
 		return s.close()
 	}
@@ -77,7 +77,7 @@ func mapSVG(m mapData) string {
 			s.f(`<path d="M%.1f %.1fl5 5m0-5l-5 5" class="bad"><title>%s</title></path>`, x-2.5, y-2.5, html.EscapeString(n.Reason))
 		}
 	}
-	s.f(`<text x="%d" y="18" class="t">%d needs staffed (green dots), %d unstaffed (red ×)</text>`, pad, staffed, unstaffed)
-	s.f(`<text x="%d" y="34" class="xl" style="text-anchor:start">shaded: event area; dashed rings: residential centres; grey: region</text>`, pad)
+	s.f(`<text x="%d" y="18" class="t">%s</text>`, pad, html.EscapeString(w.t("map.title", "staffed", staffed, "unstaffed", unstaffed)))
+	s.f(`<text x="%d" y="34" class="xl" style="text-anchor:start">%s</text>`, pad, html.EscapeString(w.t("map.legend")))
 	return s.close()
 }

@@ -222,6 +222,7 @@ func (d *drill) finish(ctx context.Context, runErr error) (*Report, error) {
 		}
 	}
 	rep := analyze(d.ledger, info)
+	rep.Lang = d.opts.Lang
 	if err := rep.Write(d.opts.Out); err != nil {
 		return rep, err
 	}

@@ -5,22 +5,26 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/liandong/liandong/internal/i18n"
 )
 
 // Report is what a drill found, as written to report.json. Field names are
 // a contract with CI scripts and dashboards: add, never rename.
 type Report struct {
-	Scenario         string  `json:"scenario"`
-	Description      string  `json:"description,omitempty"`
-	Seed             uint64  `json:"seed"`
-	Target           string  `json:"target"`
-	ServerChild      bool    `json:"server_child"`
-	StartedAt        string  `json:"started_at"`
-	DurationS        float64 `json:"duration_s"` // first need to phones hung up
-	PlannedDurationS float64 `json:"planned_duration_s"`
-	Interrupted      bool    `json:"interrupted"`
-	Error            string  `json:"error,omitempty"` // why the drill could not run to the end
-	Passed           bool    `json:"passed"`          // ran, and no double booking, lost offer, over-staffed need or missing assignment
+	// Lang is report.html's language (the drill's -lang; empty: zh-CN).
+	Lang             i18n.Lang `json:"lang,omitempty"`
+	Scenario         string    `json:"scenario"`
+	Description      string    `json:"description,omitempty"`
+	Seed             uint64    `json:"seed"`
+	Target           string    `json:"target"`
+	ServerChild      bool      `json:"server_child"`
+	StartedAt        string    `json:"started_at"`
+	DurationS        float64   `json:"duration_s"` // first need to phones hung up
+	PlannedDurationS float64   `json:"planned_duration_s"`
+	Interrupted      bool      `json:"interrupted"`
+	Error            string    `json:"error,omitempty"` // why the drill could not run to the end
+	Passed           bool      `json:"passed"`          // ran, and no double booking, lost offer, over-staffed need or missing assignment
 
 	RespondersRegistered int `json:"responders_registered"`
 	RespondersConnected  int `json:"responders_connected"` // welcomed at least once

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/liandong/liandong/internal/i18n"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -112,6 +114,7 @@ func TestReportHTMLIsSelfContained(t *testing.T) {
 	l, info := craftedRun(t)
 	info.scenario.Description = `<script>alert("x")</script>`
 	rep := analyze(l, info)
+	rep.Lang = i18n.En
 	dir := t.TempDir()
 	if err := rep.Write(dir); err != nil {
 		t.Fatal(err)

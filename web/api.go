@@ -65,6 +65,12 @@ type APIOptions struct {
 	// EvaluationMinGroupSize: the evaluation shows an organisation's
 	// figures only when they cover at least this many people; default 5.
 	EvaluationMinGroupSize int
+
+	// DefaultLang (zh-CN or en) and TimeZone (IANA) are the language of
+	// the feedback page and the HTML service record when neither ?lang=
+	// nor Accept-Language says, and the zone their times are shown in;
+	// empty: zh-CN, DefaultTimeZone.
+	DefaultLang, TimeZone string
 }
 
 func (o *APIOptions) defaults() error {
@@ -217,6 +223,10 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 		return nil, fmt.Errorf("web api: %w", err)
 	}
 	links := newFeedbackLinks(opts.TokenKey, rec.PublicURL)
+	lang, err := newPageLang(opts.DefaultLang, opts.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("web api: %w", err)
+	}
 
 	app := opts.Service
 	a.responders = &responderGroup{app: app, actions: a.actions, auth: a.auth, audit: a.audit, tokenTTL: opts.ResponderTokenTTL, approxRes: opts.OfferApproxResolution}
@@ -225,7 +235,7 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	a.depots = &depotGroup{app: app, audit: a.audit}
 	a.recognition = &recognitionGroup{
 		app: app, audit: a.audit, log: log, now: opts.Now, links: links, signer: signer,
-		addresses: a.limits.address, feedbackTTL: rec.FeedbackTTL, hoursCap: rec.HoursCap,
+		addresses: a.limits.address, feedbackTTL: rec.FeedbackTTL, hoursCap: rec.HoursCap, lang: lang,
 	}
 	a.stats = &statsGroup{app: app, now: opts.Now, minGroup: opts.EvaluationMinGroupSize}
 	a.privacy = &privacyGroup{app: app, records: opts.Access, inbox: opts.Inbox, auth: a.auth, audit: a.audit, log: log, now: opts.Now,

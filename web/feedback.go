@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/liandong/liandong/internal/i18n"
 	"github.com/liandong/liandong/mobilize"
 )
 
@@ -134,7 +135,9 @@ func (g *recognitionGroup) handleFeedback(ctx context.Context, c *call) error {
 }
 
 // The feedback page: server-rendered, no script, readable on any phone,
-// in Chinese and English. It posts an ordinary form to itself.
+// in one language at a time (?lang=, else Accept-Language, else
+// ui.default_lang) with a link to the other. It posts an ordinary form to
+// itself, keeping ?lang=.
 
 // feedbackPageRoutes are the page's patterns, for the OpenAPI document.
 var feedbackPageRoutes = []string{"GET /feedback/{token}", "POST /feedback/{token}"}
@@ -145,12 +148,22 @@ func (g *recognitionGroup) mountFeedbackPage(s *Server) {
 }
 
 type feedbackPageData struct {
-	State    string // form, thanks, problem
-	Message  string
-	Category string
-	Done     string
-	MaxChars int
+	Lang      i18n.Lang
+	OtherLang i18n.Lang
+	OtherURL  string
+	State     string // form, thanks, problem
+	Message   string
+	About     string // what was done, and when
+	MaxChars  int
 }
+
+// T says a key of the page's catalogue in the page's language.
+func (d feedbackPageData) T(key string, params ...any) string {
+	return pageText.T(d.Lang, key, params...)
+}
+
+// Stars says "n stars", the accessible name of a rating.
+func (d feedbackPageData) Stars(n int) string { return pageText.N(d.Lang, "feedback.star", n) }
 
 func (g *recognitionGroup) serveFeedbackPage(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
@@ -159,24 +172,26 @@ func (g *recognitionGroup) serveFeedbackPage(w http.ResponseWriter, r *http.Requ
 	h.Set("Referrer-Policy", "no-referrer") // the path is the secret
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Type", "text/html; charset=utf-8")
+	lang := g.lang.pick(w, r)
 	render := func(status int, d feedbackPageData) {
+		d.Lang, d.OtherLang, d.OtherURL = lang, lang.Other(), langLink(r, lang.Other())
 		d.MaxChars = mobilize.MaxFeedbackRunes
 		w.WriteHeader(status)
 		feedbackPage.Execute(w, d)
 	}
 	problem := func(err error) {
 		status, _ := ErrorStatusCode(err)
-		msg := "这个链接无效 · This link is not valid."
+		msg := pageText.T(lang, "feedback.invalid")
 		switch {
 		case status >= 500:
 			g.writeErrorLog(r, err)
-			msg = "暂时无法保存，请稍后再试 · Something went wrong; please try again later."
+			msg = pageText.T(lang, "feedback.failed")
 		case status == http.StatusBadRequest:
-			msg = "请选择1到5星，留言不超过1000字 · Please choose 1 to 5 stars; comments up to 1000 characters."
+			msg = pageText.T(lang, "feedback.bad_input", "max", mobilize.MaxFeedbackRunes)
 		case status == http.StatusConflict:
-			msg = "已经评价过了，谢谢 · This help has been rated already. Thank you."
+			msg = pageText.T(lang, "feedback.rated")
 		case status == http.StatusGone:
-			msg = "这个链接已过期 · This link has expired."
+			msg = pageText.T(lang, "feedback.expired")
 		}
 		render(status, feedbackPageData{State: "problem", Message: msg})
 	}
@@ -222,13 +237,20 @@ func (g *recognitionGroup) serveFeedbackPage(w http.ResponseWriter, r *http.Requ
 		problem(err)
 		return
 	}
-	done := ""
+	var done time.Time
 	for _, as := range n.Assignments {
 		if as.State == mobilize.AssignCompleted && as.AnsweredAt.After(time.Time{}) {
-			done = as.AnsweredAt.Format("2006-01-02")
+			done = as.AnsweredAt
 		}
 	}
-	render(http.StatusOK, feedbackPageData{State: "form", Category: n.Category, Done: done})
+	about := ""
+	switch {
+	case n.Category != "" && !done.IsZero():
+		about = pageText.T(lang, "feedback.about", "category", n.Category, "date", i18n.FormatDate(lang, done, g.lang.zone))
+	case n.Category != "":
+		about = pageText.T(lang, "feedback.about_category", "category", n.Category)
+	}
+	render(http.StatusOK, feedbackPageData{State: "form", About: about})
 }
 
 // writeErrorLog logs a server error of the page the way writeError does.
@@ -237,42 +259,48 @@ func (g *recognitionGroup) writeErrorLog(r *http.Request, err error) {
 }
 
 var feedbackPage = template.Must(template.New("feedback").Parse(`<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
+<html lang="{{.Lang}}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>评价 · Feedback — Liandong 联动</title>
+<title>{{.T "feedback.title"}} — {{.T "brand"}}</title>
 <style>
-body{font-family:system-ui,-apple-system,"PingFang SC","Noto Sans CJK SC",sans-serif;max-width:32rem;margin:0 auto;padding:1rem;line-height:1.5;color:#1d2733}
+body{font-family:system-ui,-apple-system,"PingFang SC","Hiragino Sans GB","Microsoft YaHei","Noto Sans CJK SC","Source Han Sans SC",sans-serif;max-width:32rem;margin:0 auto;padding:1rem;line-height:1.5;color:#1d2733}
+header{display:flex;justify-content:space-between;align-items:baseline;gap:1rem}
+header a{color:#1f5a96;display:inline-block;min-height:44px;min-width:44px;line-height:44px;text-align:center}
 h1{font-size:1.3rem;margin:.5rem 0 1rem}
-.stars{display:flex;flex-direction:row-reverse;justify-content:flex-end;gap:.25rem;margin:.5rem 0 1rem}
+.stars{display:flex;flex-direction:row-reverse;justify-content:flex-end;gap:.25rem;margin:.5rem 0 1rem;border:0;padding:0}
 .stars input{position:absolute;opacity:0}
-.stars label{font-size:2.4rem;color:#c7ccd3;cursor:pointer;padding:0 .1rem}
-.stars input:checked~label,.stars label:hover,.stars label:hover~label{color:#f2a007}
-.stars input:focus-visible+label{outline:2px solid #2b6cb0}
+.stars label{font-size:2.4rem;color:#6b7480;cursor:pointer;padding:0 .1rem;min-width:44px;min-height:44px;text-align:center}
+.stars input:checked~label,.stars label:hover,.stars label:hover~label{color:#a86b00}
+.stars input:focus-visible+label{outline:3px solid #1f5a96;outline-offset:2px}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 textarea{width:100%;box-sizing:border-box;min-height:6rem;font:inherit;padding:.5rem}
-button{margin-top:1rem;width:100%;padding:.8rem;font:inherit;font-size:1.1rem;background:#2b6cb0;color:#fff;border:0;border-radius:.4rem}
-.muted{color:#5b6776;font-size:.9rem}
+textarea:focus-visible,button:focus-visible,a:focus-visible{outline:3px solid #1f5a96;outline-offset:2px}
+button{margin-top:1rem;width:100%;min-height:44px;padding:.8rem;font:inherit;font-size:1.1rem;background:#1f5a96;color:#fff;border:0;border-radius:.4rem}
+.muted{color:#4a5562;font-size:.9rem}
 .box{padding:1rem;border-radius:.4rem;background:#f1f4f8}
 </style></head><body>
-<h1>联动 · Liandong</h1>
+<header><h1>{{.T "brand"}}</h1><a href="{{.OtherURL}}" lang="{{.OtherLang}}" hreflang="{{.OtherLang}}">{{.T "lang.other"}}</a></header>
+<main>
 {{if eq .State "form"}}
-<p>请为您得到的帮助打分。<br><span class="muted">How was the help you received?{{if .Category}} ({{.Category}}{{if .Done}}, {{.Done}}{{end}}){{end}}</span></p>
+<p>{{.T "feedback.ask"}}{{if .About}}<br><span class="muted">{{.About}}</span>{{end}}</p>
 <form method="post">
-<fieldset class="stars" style="border:0;padding:0"><legend class="muted">1 = 很差 poor · 5 = 很好 excellent</legend>
-<input type="radio" id="s5" name="rating" value="5" required><label for="s5" title="5">★</label>
-<input type="radio" id="s4" name="rating" value="4"><label for="s4" title="4">★</label>
-<input type="radio" id="s3" name="rating" value="3"><label for="s3" title="3">★</label>
-<input type="radio" id="s2" name="rating" value="2"><label for="s2" title="2">★</label>
-<input type="radio" id="s1" name="rating" value="1"><label for="s1" title="1">★</label>
+<fieldset class="stars"><legend class="muted">{{.T "feedback.scale"}}</legend>
+<input type="radio" id="s5" name="rating" value="5" required><label for="s5"><span aria-hidden="true">★</span><span class="sr">{{.Stars 5}}</span></label>
+<input type="radio" id="s4" name="rating" value="4"><label for="s4"><span aria-hidden="true">★</span><span class="sr">{{.Stars 4}}</span></label>
+<input type="radio" id="s3" name="rating" value="3"><label for="s3"><span aria-hidden="true">★</span><span class="sr">{{.Stars 3}}</span></label>
+<input type="radio" id="s2" name="rating" value="2"><label for="s2"><span aria-hidden="true">★</span><span class="sr">{{.Stars 2}}</span></label>
+<input type="radio" id="s1" name="rating" value="1"><label for="s1"><span aria-hidden="true">★</span><span class="sr">{{.Stars 1}}</span></label>
 </fieldset>
-<label for="comment">留言（可选）· Comment (optional)</label>
+<label for="comment">{{.T "feedback.comment"}}</label>
 <textarea id="comment" name="comment" maxlength="{{.MaxChars}}"></textarea>
-<button type="submit">提交 · Send</button>
+<button type="submit">{{.T "feedback.send"}}</button>
 </form>
-<p class="muted">此链接只能使用一次。· This link works once.</p>
+<p class="muted">{{.T "feedback.once"}}</p>
 {{else if eq .State "thanks"}}
-<p class="box">谢谢您的评价！<br>Thank you for your feedback.</p>
+<p class="box" role="status">{{.T "feedback.thanks"}}</p>
 {{else}}
-<p class="box">{{.Message}}</p>
+<p class="box" role="alert">{{.Message}}</p>
 {{end}}
+</main>
 </body></html>
 `))

@@ -35,6 +35,11 @@ type PageOptions struct {
 	TileURL string
 	// TileAttribution is the credit shown on the map with TileURL.
 	TileAttribution string
+	// DefaultLang is the pages' language (zh-CN or en) when neither the
+	// person's choice nor the browser's languages say; TimeZone the IANA
+	// zone they show times in. Empty: zh-CN, DefaultTimeZone. Both reach
+	// the pages' scripts as body data attributes.
+	DefaultLang, TimeZone string
 }
 
 // validate checks the tile URL and returns the origin the pages' Content
@@ -101,6 +106,10 @@ func newPages(opts PageOptions) (*pages, error) {
 	if err != nil {
 		return nil, err
 	}
+	lang, err := newPageLang(opts.DefaultLang, opts.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("pages: %w", err)
+	}
 	p := &pages{assets: map[string]asset{}, html: map[string][]byte{}, imgOrigin: imgOrigin}
 	all := sha256.New()
 	names, err := fs.Glob(staticFiles, "static/*")
@@ -128,7 +137,8 @@ func newPages(opts PageOptions) (*pages, error) {
 			return nil, fmt.Errorf("pages: %w", err)
 		}
 		var buf bytes.Buffer
-		err = t.Execute(&buf, map[string]string{"Version": p.version, "TileURL": opts.TileURL, "TileAttribution": opts.TileAttribution})
+		err = t.Execute(&buf, map[string]string{"Version": p.version, "TileURL": opts.TileURL, "TileAttribution": opts.TileAttribution,
+			"DefaultLang": string(lang.def), "TimeZone": lang.zone.String()})
 		if err != nil {
 			return nil, fmt.Errorf("pages: %s: %w", page, err)
 		}

@@ -79,6 +79,7 @@ type recognitionGroup struct {
 	addresses   *limiterSet   // the feedback page, outside the route table, is limited per client address too
 	feedbackTTL time.Duration // how long a link works after completion
 	hoursCap    time.Duration // the most hours one assignment credits
+	lang        pageLang      // the feedback page's and the HTML record's language and zone
 }
 
 // recognitionApp is what the recognition group needs of the application.

@@ -122,7 +122,7 @@ func TestFeedbackLinkOnceOnlyAndNothingElse(t *testing.T) {
 		}
 
 		// One use: the page's form takes it, then it is spent everywhere.
-		r := e.do("POST", "/feedback/"+token, "", "rating=4&comment=very+kind", "Content-Type", "application/x-www-form-urlencoded").Want(t, 200)
+		r := e.do("POST", "/feedback/"+token, "", "rating=4&comment=very+kind", "Content-Type", "application/x-www-form-urlencoded", "Accept-Language", "en").Want(t, 200)
 		if !strings.Contains(string(r.Body), "Thank you") {
 			t.Fatalf("thanks page: %s", r.Body)
 		}

@@ -4,6 +4,7 @@ package web
 
 import (
 	"context"
+	"html/template"
 	"net/http"
 	"slices"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
+
+	"github.com/liandong/liandong/internal/i18n"
 )
 
 // Pinger reports whether the store behind the server answers; /readyz is
@@ -32,6 +35,9 @@ type Options struct {
 	Registry *prometheus.Registry
 	// API, when set, is mounted under /api/v1 (build it with NewAPI).
 	API *API
+	// DefaultLang is the index page's language (zh-CN or en) when neither
+	// ?lang= nor Accept-Language says; empty or unknown: zh-CN.
+	DefaultLang string
 }
 
 // Server routes every HTTP request of the process.
@@ -41,6 +47,7 @@ type Server struct {
 	mux      *http.ServeMux
 	handler  http.Handler
 	patterns []string // every pattern registered, for the OpenAPI test
+	lang     pageLang // the index page's
 }
 
 // readyTimeout bounds the Redis check behind /readyz, so that a load
@@ -50,6 +57,12 @@ const readyTimeout = time.Second
 // NewServer builds the routes. Metrics are registered on opts.Registry.
 func NewServer(opts Options) *Server {
 	s := &Server{log: opts.Logger, store: opts.Store, mux: http.NewServeMux()}
+	// The configuration has checked the language; a wrong one here only
+	// falls back to zh-CN, as the index page is no place to fail.
+	s.lang, _ = newPageLang(opts.DefaultLang, "")
+	if s.lang.def == "" {
+		s.lang, _ = newPageLang("", "")
+	}
 	s.handle("GET /healthz", http.HandlerFunc(s.handleHealthz))
 	s.handle("GET /readyz", http.HandlerFunc(s.handleReadyz))
 	s.handle("GET /metrics", promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{Registry: opts.Registry}))
@@ -96,24 +109,36 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
+	lang := s.lang.pick(w, r)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write([]byte(indexPage))
+	indexPage.Execute(w, indexPageData{Lang: lang, OtherLang: lang.Other(), OtherURL: langLink(r, lang.Other())})
 }
 
-const indexPage = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Liandong</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}</style>
+type indexPageData struct {
+	Lang, OtherLang i18n.Lang
+	OtherURL        string
+}
+
+// T says a key of the page's catalogue in the page's language.
+func (d indexPageData) T(key string, params ...any) string { return pageText.T(d.Lang, key, params...) }
+
+var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><title>{{.T "index.title"}}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font-family:system-ui,-apple-system,"PingFang SC","Hiragino Sans GB","Microsoft YaHei","Noto Sans CJK SC","Source Han Sans SC",sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}</style>
 </head><body>
-<h1>Liandong 联动</h1>
-<p>Emergency-response mobilisation server: social workers and volunteers linked to the people who need them.</p>
+<header><h1>{{.T "index.title"}}</h1><a href="{{.OtherURL}}" lang="{{.OtherLang}}" hreflang="{{.OtherLang}}">{{.T "lang.other"}}</a></header>
+<main>
+<p>{{.T "index.intro"}}</p>
+<h2>{{.T "index.pages"}}</h2>
 <ul>
-<li><a href="/console">/console</a>: the command centre's live map (operators)</li>
-<li><a href="/respond">/respond</a>: the responder page (opened from a responder's link)</li>
-<li><a href="/api/v1/openapi.json">/api/v1/openapi.json</a>: the HTTP API</li>
-<li><a href="/healthz">/healthz</a>: the process is up</li>
-<li><a href="/readyz">/readyz</a>: Redis answers</li>
-<li><a href="/metrics">/metrics</a>: Prometheus metrics</li>
-<li><a href="/api/v1/openapi.json">/api/v1/openapi.json</a>: the HTTP API</li>
+<li><a href="/console">/console</a>: {{.T "index.console"}}</li>
+<li><a href="/respond">/respond</a>: {{.T "index.respond"}}</li>
+<li><a href="/api/v1/openapi.json">/api/v1/openapi.json</a>: {{.T "index.api"}}</li>
+<li><a href="/healthz">/healthz</a>: {{.T "index.healthz"}}</li>
+<li><a href="/readyz">/readyz</a>: {{.T "index.readyz"}}</li>
+<li><a href="/metrics">/metrics</a>: {{.T "index.metrics"}}</li>
 </ul>
+</main>
 </body></html>
-`
+`))

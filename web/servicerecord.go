@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/liandong/liandong/internal/i18n"
 	"github.com/liandong/liandong/mobilize"
 )
 
@@ -156,7 +158,11 @@ func (g *recognitionGroup) handleServiceRecord(ctx context.Context, c *call) err
 		c.w.Write(body)
 	case "html":
 		var buf bytes.Buffer
-		if err := recordPage.Execute(&buf, recordPageData{Rec: signed.Record, Signed: string(raw), Signature: signed.Signature, KeyID: signed.KeyID}); err != nil {
+		// The language is presentation only: the signed JSON shown is the
+		// same bytes in every language.
+		lang := g.lang.pick(c.w, c.r)
+		page := recordPageData{Lang: lang, zone: g.lang.zone, Rec: signed.Record, Signed: string(raw), Signature: signed.Signature, KeyID: signed.KeyID}
+		if err := recordPage.Execute(&buf, page); err != nil {
 			return err
 		}
 		h := c.w.Header()
@@ -264,18 +270,57 @@ func (g *recognitionGroup) handlePublicKey(ctx context.Context, c *call) error {
 }
 
 type recordPageData struct {
+	Lang      i18n.Lang
+	zone      *time.Location
 	Rec       serviceRecord
 	Signed    string
 	Signature string
 	KeyID     string
 }
 
+// T says a key of the page's catalogue in the page's language.
+func (d recordPageData) T(key string, params ...any) string {
+	return pageText.T(d.Lang, key, params...)
+}
+
+// Total is the record's total hours and assignments in a sentence.
+func (d recordPageData) Total() string {
+	return pageText.N(d.Lang, "record.total", d.Rec.Assignments, "hours", i18n.FormatFloat(d.Lang, d.Rec.TotalHours, 2))
+}
+
+// Role is a role in the glossary's word.
+func (d recordPageData) Role(r mobilize.Role) string { return roleWord(d.Lang, string(r)) }
+
+// When is one of the record's RFC 3339 times in the configured zone, in
+// the language's form; a time that does not parse as it is.
+func (d recordPageData) When(s string) string {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return s
+	}
+	return i18n.FormatTime(d.Lang, t, d.zone)
+}
+
+// Edited reports whether a coordinator corrected any entry, which the
+// page then explains.
+func (d recordPageData) Edited() bool {
+	for _, e := range d.Rec.Entries {
+		if e.Edited {
+			return true
+		}
+	}
+	return false
+}
+
+// Hours is a number of hours with two decimals.
+func (d recordPageData) Hours(h float64) string { return i18n.FormatFloat(d.Lang, h, 2) }
+
 var recordPage = template.Must(template.New("record").Parse(`<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8">
+<html lang="{{.Lang}}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>志愿服务记录 · Service record — {{.Rec.Name}}</title>
+<title>{{.T "record.title"}} — {{.Rec.Name}}</title>
 <style>
-body{font-family:system-ui,"PingFang SC","Noto Sans CJK SC",sans-serif;max-width:52rem;margin:1.5rem auto;padding:0 1rem;color:#1d2733;line-height:1.45}
+body{font-family:system-ui,-apple-system,"PingFang SC","Hiragino Sans GB","Microsoft YaHei","Noto Sans CJK SC","Source Han Sans SC",sans-serif;max-width:52rem;margin:1.5rem auto;padding:0 1rem;color:#1d2733;line-height:1.45}
 table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{border:1px solid #c7ccd3;padding:.3rem .45rem;text-align:left}
 th{background:#f1f4f8}
@@ -283,17 +328,20 @@ td.n{text-align:right}
 .sig{font-family:ui-monospace,monospace;font-size:.72rem;word-break:break-all;background:#f6f7f9;padding:.5rem;border:1px solid #dde1e6}
 @media print{.sig{font-size:.6rem}}
 </style></head><body>
-<h1>志愿服务记录 · Service record</h1>
-<p><strong>{{.Rec.Name}}</strong> · {{.Rec.Role}}{{if .Rec.OrgID}} · {{.Rec.OrgID}}{{end}}<br>
-Responder id {{.Rec.ResponderID}} · issued {{.Rec.IssuedAt}}</p>
-<p>总时长 Total: <strong>{{printf "%.2f" .Rec.TotalHours}} h</strong> over {{.Rec.Assignments}} assignments</p>
-<table><thead><tr><th>Completed</th><th>Role</th><th>Category</th><th>Hours</th><th>Rating</th></tr></thead><tbody>
-{{range .Rec.Entries}}<tr><td>{{.CompletedAt}}</td><td>{{.Role}}</td><td>{{.Category}}</td><td class="n">{{printf "%.2f" .Hours}}{{if .Edited}}*{{end}}</td><td>{{if .Rating}}{{.Rating}}/5{{else}}–{{end}}</td></tr>
+<main>
+<h1>{{.T "record.title"}}</h1>
+<p><strong>{{.Rec.Name}}</strong> · {{.Role .Rec.Role}}{{if .Rec.OrgID}} · {{.Rec.OrgID}}{{end}}<br>
+{{.T "record.who" "id" .Rec.ResponderID "issued" (.When .Rec.IssuedAt)}}</p>
+<p><strong>{{.Total}}</strong></p>
+<table><thead><tr><th scope="col">{{.T "record.completed"}}</th><th scope="col">{{.T "record.role"}}</th><th scope="col">{{.T "record.category"}}</th><th scope="col">{{.T "record.hours"}}</th><th scope="col">{{.T "record.rating"}}</th></tr></thead><tbody>
+{{range .Rec.Entries}}<tr><td>{{$.When .CompletedAt}}</td><td>{{$.Role .Role}}</td><td>{{.Category}}</td><td class="n">{{$.Hours .Hours}}{{if .Edited}}*{{end}}</td><td>{{if .Rating}}{{$.T "record.rating_of" "rating" .Rating}}{{else}}{{$.T "record.unrated"}}{{end}}</td></tr>
 {{end}}</tbody></table>
-<p style="font-size:.85rem">* corrected by a coordinator (the reason is in the ledger).</p>
-<h2 style="font-size:1rem">Signature (Ed25519, key {{.KeyID}})</h2>
-<p style="font-size:.85rem">Check: POST {"record": &lt;the JSON below&gt;, "signature": &lt;the signature&gt;} to /api/v1/service-records/verify.</p>
-<div class="sig">{{.Signed}}</div>
-<p class="sig">{{.Signature}}</p>
+{{if .Edited}}<p style="font-size:.85rem">{{.T "record.edited"}}</p>{{end}}
+<h2 style="font-size:1rem">{{.T "record.signature" "key" .KeyID}}</h2>
+<p style="font-size:.85rem">{{.T "record.check" "url" "/api/v1/service-records/verify"}}</p>
+<h3 style="font-size:.9rem">{{.T "record.signed"}}</h3>
+<div class="sig" lang="en">{{.Signed}}</div>
+<p class="sig" lang="en">{{.Signature}}</p>
+</main>
 </body></html>
 `))

@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/liandong/liandong/internal/i18n"
 	"github.com/liandong/liandong/loadtest"
 )
 
@@ -54,12 +55,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 		perProcess = fs.Int("per-process", 9000, "phones per process; more are spread over worker processes")
 		serverBin  = fs.String("server-bin", "", "prebuilt server binary for the started server; empty: go build ./cmd/liandong")
 		every      = fs.Duration("progress", 5*time.Second, "progress line period")
+		lang       = fs.String("lang", string(i18n.ZhCN), "language of report.html: zh-CN or en")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *scenario == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: drill -scenario configs/drills/NAME.yaml [-target URL] [-out DIR] [-responders N] [-duration D] [-redis URL]")
+		fmt.Fprintln(stderr, "usage: drill -scenario configs/drills/NAME.yaml [-target URL] [-out DIR] [-responders N] [-duration D] [-redis URL] [-lang zh-CN|en]")
+		return 2
+	}
+	reportLang, err := i18n.Parse(*lang)
+	if err != nil {
+		fmt.Fprintln(stderr, "drill: -lang:", err)
 		return 2
 	}
 	sc, err := loadtest.LoadScenario(*scenario)
@@ -101,7 +108,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		sc.Name, sc.Responders.Count, sc.Duration, sc.Needs.RatePerS)
 	rep, err := loadtest.Run(ctx, loadtest.Options{
 		Scenario: sc, Target: *target, Out: *out, Redis: *redis, User: *user, Password: pw,
-		ServerBin: *serverBin, PerProcess: *perProcess, Seed: *seed, Progress: stdout, Every: *every,
+		ServerBin: *serverBin, PerProcess: *perProcess, Seed: *seed, Progress: stdout, Every: *every, Lang: reportLang,
 	})
 	if rep != nil {
 		fmt.Fprintln(stdout, rep.Summary())

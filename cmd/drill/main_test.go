@@ -23,6 +23,7 @@ func TestRunRefusesBadInvocations(t *testing.T) {
 		{"missing file", []string{"-scenario", "nope.yaml"}, "nope.yaml"},
 		{"unknown key", []string{"-scenario", bad}, "surprise"},
 		{"bad target", []string{"-scenario", "../../configs/drills/yantai-lockdown.yaml", "-target", "localhost:8080"}, "http(s)://host:port"},
+		{"unknown report language", []string{"-scenario", "../../configs/drills/yantai-lockdown.yaml", "-lang", "fr"}, "use zh-CN or en"},
 		{"redis with a target", []string{"-scenario", "../../configs/drills/yantai-lockdown.yaml", "-target", "http://127.0.0.1:1", "-redis", "redis://x"}, "-redis"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,10 +10,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // ui.time_zone must load on a machine without a zone database
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/liandong/liandong/geo"
+	"github.com/liandong/liandong/internal/i18n"
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/redisstore"
 	"github.com/liandong/liandong/web"
@@ -51,6 +53,29 @@ type Config struct {
 	Privacy PrivacyConfig `yaml:"privacy"`
 	// Evaluation: what the evaluators' statistics may show.
 	Evaluation EvaluationConfig `yaml:"evaluation"`
+	// UI: the pages' default language and time zone.
+	UI UIConfig `yaml:"ui"`
+}
+
+// UIConfig is what the pages fall back on: the language when neither the
+// person's choice nor the browser's languages say (zh-CN or en), and the
+// zone times are shown in (an IANA name).
+type UIConfig struct {
+	DefaultLang string `yaml:"default_lang"`
+	TimeZone    string `yaml:"time_zone"`
+}
+
+func (u UIConfig) validate() error {
+	var errs []error
+	if _, err := i18n.Parse(u.DefaultLang); err != nil {
+		errs = append(errs, fmt.Errorf("ui.default_lang: %w", err))
+	}
+	if u.TimeZone == "" {
+		errs = append(errs, errors.New("ui.time_zone: empty (an IANA zone such as Asia/Shanghai)"))
+	} else if _, err := time.LoadLocation(u.TimeZone); err != nil {
+		errs = append(errs, fmt.Errorf("ui.time_zone: %q is not an IANA time zone such as Asia/Shanghai", u.TimeZone))
+	}
+	return errors.Join(errs...)
 }
 
 // PrivacyConfig is the retention of personal data and how often it is
@@ -215,6 +240,7 @@ func Default() Config {
 	c.Auth.LoginFreeFailures, c.Auth.LoginUserFreeFailures = api.Login.FreeFailures, api.Login.UserFreeFailures
 	c.Auth.LoginBackoffBase, c.Auth.LoginBackoffMax, c.Auth.LoginForgetAfter = api.Login.BackoffBase, api.Login.BackoffMax, api.Login.ForgetAfter
 	c.Evaluation.MinGroupSize = api.EvaluationMinGroupSize
+	c.UI = UIConfig{DefaultLang: string(i18n.ZhCN), TimeZone: web.DefaultTimeZone}
 	return c
 }
 
@@ -299,6 +325,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.HTTP.validateLimits(), c.Realtime.validate())
 	errs = append(errs, c.Escalation.validate())
 	errs = append(errs, c.Recognition.validate()...)
+	errs = append(errs, c.UI.validate())
 	if c.Privacy.LocationRetention < time.Hour || c.Privacy.NeedRetention < time.Hour || c.Privacy.SweepInterval < time.Second {
 		errs = append(errs, errors.New("privacy: location_retention and need_retention must be at least 1h, sweep_interval at least 1s"))
 	}

@@ -140,6 +140,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Store:    web.PingerFunc(func(ctx context.Context) error { return rc.Client.Ping(ctx).Err() }),
 		Registry: m.registry,
 		API:      api,
+		// The index page's language with no ?lang= nor Accept-Language.
+		DefaultLang: m.cfg.pageOptions().DefaultLang,
 	})
 	if err := web.RegisterPages(srv, m.cfg.pageOptions()); err != nil {
 		return err

@@ -46,6 +46,8 @@ func (c Config) apiOptions() web.APIOptions {
 	o.Login = web.LoginLimits{FreeFailures: c.Auth.LoginFreeFailures, UserFreeFailures: c.Auth.LoginUserFreeFailures,
 		BackoffBase: c.Auth.LoginBackoffBase, BackoffMax: c.Auth.LoginBackoffMax, ForgetAfter: c.Auth.LoginForgetAfter}
 	o.EvaluationMinGroupSize = c.Evaluation.MinGroupSize
+	// The feedback page and the service record are rendered by the API.
+	o.DefaultLang, o.TimeZone = c.UI.DefaultLang, c.UI.TimeZone
 	return o
 }
 
@@ -83,9 +85,11 @@ func (c Config) retentionConfig() mobilize.RetentionConfig {
 	return r
 }
 
-// pageOptions choose the console's basemap.
+// pageOptions choose the console's basemap and the pages' default
+// language and time zone.
 func (c Config) pageOptions() web.PageOptions {
-	return web.PageOptions{TileURL: c.Console.TileURL, TileAttribution: c.Console.TileAttribution}
+	return web.PageOptions{TileURL: c.Console.TileURL, TileAttribution: c.Console.TileAttribution,
+		DefaultLang: c.UI.DefaultLang, TimeZone: c.UI.TimeZone}
 }
 
 // consoleLimits bound the console sockets' subscriptions.
