@@ -2,7 +2,7 @@
 // service record, downloaded as CSV or a printable page (fetched with the
 // session token, which a plain link could not carry).
 import { h, replace } from '../lib/dom.js';
-import { t } from '../lib/i18n.js';
+import { lang, t } from '../lib/i18n.js';
 import { number } from '../lib/format.js';
 
 export class ServiceCard {
@@ -44,7 +44,7 @@ export class ServiceCard {
   }
 
   async download(format) {
-    const res = await fetch(`/api/v1/responders/${encodeURIComponent(this.me)}/service-record?format=${format}`, {
+    const res = await fetch(`/api/v1/responders/${encodeURIComponent(this.me)}/service-record?format=${format}&lang=${lang()}`, {
       headers: { Authorization: `Bearer ${this.token()}` }, cache: 'no-store',
     });
     if (!res.ok) return;
