@@ -1,7 +1,7 @@
 // The detail of one need: its team, each place's state and the reason for
 // any shortfall, with Cancel and Assign.
 import { h, replace } from '../lib/dom.js';
-import { ago, category, distance, duration, roleName, shortfallText, urgencyName, withdrawnText } from '../lib/format.js';
+import { category, distance, duration, roleName, shortfallText, urgencyName, withdrawnText } from '../lib/format.js';
 import { t } from '../lib/i18n.js';
 import { errorText, stateName, statusName, stepName, tierName } from './say.js';
 import { isActive } from './store.js';
@@ -88,7 +88,7 @@ export class NeedDetail {
     const focused = this.el.contains(document.activeElement) ? document.activeElement : null;
     const focusID = focused && (focused.id || (focused.name ? `[name=${focused.name}]` : ''));
     const staffedIn = n.staffed_at ? duration(Date.parse(n.staffed_at) - Date.parse(n.created_at)) : null;
-    const meta = [t('console.detail.meta', { urgency: urgencyName(n.urgency), ago: ago(n.created_at) })];
+    const meta = [t('console.detail.meta', { urgency: urgencyName(n.urgency), ago: duration(Math.max(0, Date.now() - Date.parse(n.created_at))) })];
     if (staffedIn) meta.push(t('console.detail.staffedIn', { duration: staffedIn }));
     meta.push(`${n.lat.toFixed(5)}, ${n.lng.toFixed(5)}`);
     replace(this.el,

@@ -6,7 +6,7 @@ import L from 'leaflet';
 import { $, h } from '../lib/dom.js';
 import { chooseLang, onLangChange, setLang, t } from '../lib/i18n.js';
 import './messages.js';
-import { needName, stepName, tierName } from './say.js';
+import { accountRole, needName, stepName, tierName } from './say.js';
 import { wireLangButtons } from './langswitch.js';
 import { createAPI, Features } from '../lib/api.js';
 import { createMap, pageConfig } from '../lib/basemap.js';
@@ -68,7 +68,7 @@ async function start() {
   if (!session) session = await showLogin($('#login'), api, new URLSearchParams(location.search).get('expired') ? t('console.session.ended') : '');
   $('#login').hidden = true;
   $('#app').hidden = false;
-  const user = () => { $('#user').textContent = t('console.user', { name: session ? session.username || '' : '', role: session ? session.role : '' }); };
+  const user = () => { $('#user').textContent = t('console.user', { name: session ? session.username || '' : '', role: session ? accountRole(session.role) : '' }); };
   user();
   onLangChange(user);
   $('#logout').addEventListener('click', async () => {

@@ -25,6 +25,7 @@ const ITEM = {
   food_parcel: 'console.item.food_parcel', medicine_kit: 'console.item.medicine_kit', oxygen_concentrator: 'console.item.oxygen_concentrator',
   wheelchair: 'console.item.wheelchair', vehicle: 'console.item.vehicle',
 };
+const ACCOUNT = { admin: 'console.account.admin', operator: 'console.account.operator', coordinator: 'console.account.coordinator' };
 const ERROR = {
   network: 'console.error.network', invalid_request: 'console.error.invalid_request', invalid_json: 'console.error.invalid_json',
   not_found: 'console.error.not_found', forbidden: 'console.error.forbidden', rate_limited: 'console.error.rate_limited',
@@ -43,6 +44,7 @@ export const responderState = word(RSTATE);
 export const tierName = word(TIER);
 export const stepName = word(STEP);
 export const itemName = word(ITEM);
+export const accountRole = word(ACCOUNT);
 
 // errorText says what went wrong from the server's stable code; the
 // English message is the fallback for a code the page does not know.

@@ -5,7 +5,8 @@ import './evaluation.css';
 import { $, h, replace } from '../lib/dom.js';
 import { createAPI } from '../lib/api.js';
 import { barChart } from './charts.js';
-import { chooseLang, lang, onLangChange, setLang, t, timeZone } from '../lib/i18n.js';
+import { chooseLang, lang, onLangChange, setLang, t } from '../lib/i18n.js';
+import { when } from '../console/say.js';
 import './messages.js';
 import { wireLangButtons } from '../console/langswitch.js';
 
@@ -73,9 +74,6 @@ const secs = (v) => {
   return t('eval.hours', { n: num(v / 3600, 1) });
 };
 const rating = (s) => (s.count ? t('eval.rating', { mean: num(s.mean), count: num(s.count) }) : '–');
-
-// when says an instant in the configured time zone, in the language's form.
-const when = (at) => new Intl.DateTimeFormat(lang(), { timeZone: timeZone(), dateStyle: 'long', timeStyle: 'short', hourCycle: 'h23' }).format(new Date(at));
 
 function card(label, value, sub) {
   return h('div', { class: 'card' }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value), sub ? h('div', { class: 'sub' }, sub) : null);

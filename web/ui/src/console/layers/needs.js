@@ -42,7 +42,7 @@ export class NeedsLayer {
       if (m.key !== key) {
         if (m.key) m.marker.setIcon(this.icon(n));
         const label = t('console.marker.need', {
-          what: category(n.category), urgency: urgencyName(n.urgency), status: statusName(n.status), filled: totalSlots(n) - openSlots(n), total: totalSlots(n),
+          level: n.urgency || '', what: category(n.category), urgency: urgencyName(n.urgency), status: statusName(n.status), filled: totalSlots(n) - openSlots(n), total: totalSlots(n),
         });
         m.marker.setTooltipContent(text(label));
         nameMarker(m.marker, label);

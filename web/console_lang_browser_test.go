@@ -1,0 +1,259 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/liandong/liandong/internal/server"
+	"github.com/liandong/liandong/internal/testkit"
+)
+
+// The console and the evaluation dashboard speak Chinese first and
+// English second (issue 22): each is rendered in both, its key labels
+// checked in each, no stray word of the other language left in its
+// chrome, the switch in the header flips it without a reload, and
+// axe-core finds nothing serious in either.
+
+// inLanguageH opens path in a new tab with the language chosen on the
+// device (the switch's remembered choice), as a person who picked it
+// before would see it.
+func inLanguageH(t *testing.T, browser context.Context, base, path, lang, name string) *tab {
+	t.Helper()
+	tb := newTab(t, browser, name)
+	tb.do(t, "open "+path, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(base+path))
+	tb.eval(t, "localStorage.setItem('liandong.lang', "+jsString(lang)+"), 'chosen'")
+	tb.do(t, "open it again", chromedp.Navigate(base+path))
+	tb.waitFor(t, "the page in "+lang, `document.documentElement.lang === `+jsString(lang))
+	return tb
+}
+
+// strayWordsH lists the words of the other language in the text and the
+// names of the elements under sel: Latin words in a Chinese page, Chinese
+// in an English one. Ids and names in the data are allowed (they are
+// not words), and so is each language's name on the switch.
+func strayWordsH(t *testing.T, tb *tab, lang, sel string, allowed []string) []string {
+	t.Helper()
+	a, _ := json.Marshal(append(allowed, "中文", "English"))
+	pattern := `/[A-Za-z][A-Za-z0-9_.-]+/g`
+	if lang == "en" {
+		pattern = `/[\u3400-\u9fff]+/g`
+	}
+	raw := tb.eval(t, `(() => {
+  const allowed = `+string(a)+`;
+  const found = new Set();
+  for (const el of document.querySelectorAll(`+jsString(sel)+`)) {
+    const said = [el.textContent, el.getAttribute('aria-label'), el.getAttribute('title'), el.getAttribute('placeholder')];
+    for (let s of said) {
+      if (!s) continue;
+      for (const a of allowed) s = s.split(a).join(' ');
+      for (const w of s.match(`+pattern+`) || []) found.add(w);
+    }
+  }
+  return JSON.stringify([...found]);
+})()`)
+	var words []string
+	if err := json.Unmarshal([]byte(raw), &words); err != nil {
+		t.Fatal(err)
+	}
+	return words
+}
+
+// consoleChromeH is what the console itself words: the header, the list's
+// heading and statuses, the detail's headings, buttons and statuses, the
+// legend's headings and the layer switch. Domain words from the shared
+// glossary (categories, roles, urgency) are the glossary's to check.
+const consoleChromeH = `.bar > .brand, .bar .tools button, .bar .langs, #logout, #user, #conn, #zoomhint, #map > .leaflet-control-container .legend > summary,
+  .counter.open, .counter.staffing, .counter.staffed, .counter.median, #needs h2, .need-row .pill, .need-row .slots, .need-row .age,
+  #detail h3, #detail th, #detail button, #detail .pill, .legend summary, .legend b,
+  .leaflet-control-layers-overlays label, #login-form h1, #login-form label > span, #login-form button`
+
+func TestBrowserConsoleInBothLanguages(t *testing.T) {
+	allocCtx := startBrowser(t, 1280, 800, 150*time.Second)
+	base, api := browserServer(t, nil)
+	allowed := []string{"admin", "H3"}
+	var responders []testkit.Client
+	for _, role := range []string{"volunteer", "community_worker"} {
+		var r struct{ ID, Token string }
+		api.Call("POST", "/api/v1/responders", map[string]any{"name": "Responder", "role": role}, &r)
+		responders = append(responders, testkit.Client{T: t, Base: base, Token: r.Token})
+		allowed = append(allowed, r.ID)
+	}
+	var ids []string
+	for i, n := range []struct {
+		urgency  int
+		role     string
+		category string
+	}{{1, "medic", "medical"}, {2, "social_worker", "mental_health"}, {3, "medic", "medicine_delivery"}} {
+		var need struct{ ID string }
+		api.Call("POST", "/api/v1/needs", map[string]any{
+			"lat": 37.4630 + 0.003*float64(i-1), "lng": 121.4480 - 0.004 + 0.005*float64(i), "category": n.category, "urgency": n.urgency,
+			"team": []map[string]any{{"role": n.role, "count": 1 + i%2}},
+		}, &need)
+		ids = append(ids, need.ID)
+		allowed = append(allowed, need.ID)
+	}
+
+	console := inLanguageH(t, allocCtx, base, "/console", "zh-CN", "console")
+	console.waitFor(t, "the login form in Chinese", `document.querySelector('#login-form button[type=submit]')?.textContent === '登录'`)
+	if words := strayWordsH(t, console, "zh-CN", consoleChromeH, allowed); len(words) > 0 {
+		t.Errorf("English words on the Chinese login: %q", words)
+	}
+	console.do(t, "log in",
+		chromedp.SendKeys(chromedp.CSS("#login-form input[name=username]"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("#login-form input[name=password]"), browserAdminPassword),
+		chromedp.Click(chromedp.CSS("#login-form button[type=submit]")))
+	console.waitFor(t, "the live socket", `document.body.dataset.live === '1'`)
+	console.eval(t, `liandong.map.setView([37.4635, 121.4480], 15, {animate: false}), 'the needs in view'`)
+	console.waitFor(t, "the view subscribed", `document.body.dataset.live === '1' && liandong.store.needs.size === 3`)
+	// Responders reach the console by their moves (events), once it watches.
+	for i, r := range responders {
+		id := allowed[2+i]
+		r.Call("PUT", "/api/v1/responders/"+id+"/location", map[string]float64{"lat": 37.4640 + 0.002*float64(i), "lng": 121.4470 + 0.003*float64(i)}, nil)
+	}
+	console.waitFor(t, "three needs listed", `document.querySelectorAll('.need-row').length === 3`)
+	console.waitFor(t, "the counters", `document.querySelector('[data-counter=open] b')`)
+	console.waitFor(t, "two responders on the map", `document.querySelectorAll('.responder-icon .responder-marker').length === 2`)
+
+	// The labels, in Chinese.
+	for sel, want := range map[string]string{
+		"#tool-create":                 "新建需求",
+		"#tool-area":                   "区域动员",
+		"#logout":                      "退出登录",
+		"#needs h2":                    "需求 3 条进行中",
+		".legend summary":              "图例",
+		"[data-counter=open]":          "待响应",
+		".langs button[lang=en]":       "English",
+		".need-row .pill.status-open":  "待响应",
+		"#user":                        "admin（管理员）",
+		".leaflet-control-layers-list": "物资点",
+	} {
+		if got := console.eval(t, `document.querySelector(`+jsString(sel)+`)?.textContent.trim() || ''`); !strings.Contains(got, want) {
+			t.Errorf("%s = %q, want it to say %q", sel, got, want)
+		}
+	}
+
+	// The keyboard: a row takes the focus, Enter opens its detail (the
+	// focus follows), Escape closes it and the focus is back on the row,
+	// visibly.
+	row := `document.querySelector('.need-row[data-id=` + jsString(ids[0]) + `]')`
+	console.eval(t, row+`.focus(), 'focused'`)
+	console.do(t, "Enter on the row", chromedp.KeyEvent(kb.Enter))
+	console.waitFor(t, "the detail open, with the focus", `!document.querySelector('#detail').hidden &&
+		document.querySelector('#detail-status')?.textContent === '待响应' && document.activeElement.id === 'detail'`)
+	console.waitFor(t, "the shortfall in Chinese", `document.querySelector('#detail tr.shortfall')?.textContent.startsWith('缺员')`)
+	console.do(t, "Escape", chromedp.KeyEvent(kb.Escape))
+	console.waitFor(t, "the detail closed, the focus on the row", `document.querySelector('#detail').hidden && document.activeElement === `+row)
+	if outline := console.eval(t, `getComputedStyle(document.activeElement).outlineStyle`); outline == "none" {
+		t.Error("the focused row shows no outline")
+	}
+	console.do(t, "Enter again", chromedp.KeyEvent(kb.Enter))
+	console.waitFor(t, "the detail open again", `document.querySelector('#detail-status')?.textContent === '待响应' && document.querySelector('#detail h3')`)
+	console.eval(t, `document.querySelector('.legend').open = true, 'legend open'`)
+
+	if words := strayWordsH(t, console, "zh-CN", consoleChromeH, allowed); len(words) > 0 {
+		t.Errorf("English words in the Chinese console: %q", words)
+	}
+	if name := console.eval(t, `document.querySelector('#map').getAttribute('aria-label')`); name != "实时地图" {
+		t.Errorf("the map's name = %q", name)
+	}
+	checkAccessible(t, console, "console in Chinese")
+	console.screenshot(t, filepath.Join(artifactDir(t), "console-zh.png"))
+	if *updateScreenshots {
+		png, _ := os.ReadFile(filepath.Join(artifactDir(t), "console-zh.png"))
+		if err := os.WriteFile("../docs/console-zh.png", png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The switch: English at once, the same page, session and socket.
+	console.eval(t, `window.sameLoadH = true, 'marked'`)
+	console.do(t, "switch to English", chromedp.Click(chromedp.CSS(".bar .langs button[lang=en]")))
+	console.waitFor(t, "the console in English", `document.documentElement.lang === 'en' && document.querySelector('#tool-create').textContent === 'New need' &&
+		document.querySelector('#detail-status')?.textContent === 'open' && document.querySelector('.need-row .pill.status-open')?.textContent === 'open' &&
+		document.querySelector('[data-counter=open]').textContent.includes('open') && document.querySelector('.legend summary').textContent === 'Legend'`)
+	if same := console.eval(t, `String(window.sameLoadH === true && document.body.dataset.live === '1' && document.querySelector('#login').hidden)`); same != "true" {
+		t.Errorf("the switch reloaded the page, lost the socket or asked for a login again (%s)", same)
+	}
+	if pressed := console.eval(t, `document.querySelector('.bar .langs button[lang=en]').getAttribute('aria-pressed')`); pressed != "true" {
+		t.Errorf("English button aria-pressed = %q", pressed)
+	}
+	if words := strayWordsH(t, console, "en", consoleChromeH, allowed); len(words) > 0 {
+		t.Errorf("Chinese words in the English console: %q", words)
+	}
+	checkAccessible(t, console, "console in English")
+
+	// The choice is remembered on the device.
+	console.do(t, "reload", chromedp.Reload())
+	console.waitFor(t, "English after a reload, still logged in", `document.documentElement.lang === 'en' &&
+		document.querySelector('#logout').textContent === 'Log out' && document.body.dataset.live === '1'`)
+	if errs := console.errors(); len(errs) > 0 {
+		t.Errorf("page errors: %v", errs)
+	}
+}
+
+// evaluationChromeH is what the dashboard words, apart from the data.
+const evaluationChromeH = `.bar, #overall .label, #overall .sub, figcaption, #orgs thead, #orgs-heading, main .small, svg text, form.login`
+
+func TestBrowserEvaluationInBothLanguages(t *testing.T) {
+	allocCtx := startBrowser(t, 1280, 900, 90*time.Second)
+	base, api := browserServer(t, func(c *server.Config) { c.Evaluation.MinGroupSize = 1 })
+	allowed := []string{"zhifu-community", "p95"}
+	for i := range 2 {
+		api.Call("POST", "/api/v1/needs", map[string]any{"lat": 37.4630 + 0.001*float64(i), "lng": 121.4480, "category": "medicine_delivery", "urgency": 2,
+			"org_id": "zhifu-community", "team": []map[string]any{{"role": "volunteer", "count": 1}}}, nil)
+	}
+
+	ev := inLanguageH(t, allocCtx, base, "/evaluation", "zh-CN", "evaluation")
+	ev.waitFor(t, "the login in Chinese", `document.querySelector('form.login button[type=submit]')?.textContent === '登录'`)
+	ev.do(t, "log in",
+		chromedp.SendKeys(chromedp.CSS("form.login input[name=username]"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("form.login input[name=password]"), browserAdminPassword),
+		chromedp.Click(chromedp.CSS("form.login button[type=submit]")))
+	ev.waitFor(t, "the organisation table", `document.querySelectorAll('#orgs tbody tr').length === 1`)
+	for sel, want := range map[string]string{
+		"#refresh":                           "刷新",
+		"#logout":                            "退出登录",
+		"#orgs-heading":                      "按组织",
+		"#orgs thead th":                     "组织",
+		"#overall .card .label":              "需求",
+		"#cap-distribution":                  "收到的评分",
+		"#status":                            "生成于 20",
+		".bar .langs button[lang]":           "中文",
+		"#chart-distribution svg":            "",
+		"#overall .card:nth-child(4) .label": "到位率",
+	} {
+		if got := ev.eval(t, `document.querySelector(`+jsString(sel)+`)?.textContent.trim() ?? 'missing'`); got == "missing" || !strings.Contains(got, want) {
+			t.Errorf("%s = %q, want it to say %q", sel, got, want)
+		}
+	}
+	if name := ev.eval(t, `document.querySelector('#chart-distribution svg').getAttribute('aria-label') || ''`); !strings.HasPrefix(name, "收到的评分") {
+		t.Errorf("the chart's name = %q", name)
+	}
+	if words := strayWordsH(t, ev, "zh-CN", evaluationChromeH, allowed); len(words) > 0 {
+		t.Errorf("English words in the Chinese dashboard: %q", words)
+	}
+	checkAccessible(t, ev, "evaluation in Chinese")
+
+	ev.eval(t, `window.sameLoadH = true, 'marked'`)
+	ev.do(t, "switch to English", chromedp.Click(chromedp.CSS(".bar .langs button[lang=en]")))
+	ev.waitFor(t, "the dashboard in English", `document.documentElement.lang === 'en' && document.querySelector('#refresh').textContent === 'Refresh' &&
+		document.querySelector('#orgs thead th').textContent === 'Organisation' && document.querySelector('#status').textContent.startsWith('Generated')`)
+	if same := ev.eval(t, `String(window.sameLoadH === true && document.querySelector('#login').hidden)`); same != "true" {
+		t.Error("the switch reloaded the dashboard or asked for a login again")
+	}
+	if words := strayWordsH(t, ev, "en", evaluationChromeH, allowed); len(words) > 0 {
+		t.Errorf("Chinese words in the English dashboard: %q", words)
+	}
+	checkAccessible(t, ev, "evaluation in English")
+	if errs := ev.errors(); len(errs) > 0 {
+		t.Errorf("page errors: %v", errs)
+	}
+}
