@@ -158,6 +158,23 @@ func TestBrowserConsoleInBothLanguages(t *testing.T) {
 	console.waitFor(t, "the detail open again", `document.querySelector('#detail-status')?.textContent === '待响应' && document.querySelector('#detail h3')`)
 	console.eval(t, `document.querySelector('.legend').open = true, 'legend open'`)
 
+	// A need staffed is announced, politely, in words.
+	var staffed struct{ ID string }
+	api.Call("POST", "/api/v1/needs", map[string]any{"lat": 37.4641, "lng": 121.4471, "category": "welfare_check", "urgency": 2,
+		"team": []map[string]any{{"role": "volunteer", "count": 1}}}, &staffed)
+	var offers struct {
+		Offers []struct {
+			OfferID string `json:"offer_id"`
+		}
+	}
+	testkit.WaitFor(t, "the volunteer's offer", 10*time.Second, func() bool {
+		responders[0].Call("GET", "/api/v1/responders/"+allowed[2]+"/offers", nil, &offers)
+		return len(offers.Offers) > 0
+	})
+	responders[0].Call("POST", "/api/v1/offers/"+offers.Offers[0].OfferID+"/accept", map[string]any{}, nil)
+	console.waitFor(t, "the staffing announced", `document.querySelector('#announce[aria-live=polite]').textContent.endsWith('已到位。')`)
+	allowed = append(allowed, staffed.ID)
+
 	if words := strayWordsH(t, console, "zh-CN", consoleChromeH, allowed); len(words) > 0 {
 		t.Errorf("English words in the Chinese console: %q", words)
 	}
