@@ -83,7 +83,7 @@ export class AreaMobiliser {
     const form = h('form', { class: 'mobilise', onsubmit: (e) => { e.preventDefault(); this.send(form, ring); } },
       h('h3', {}, t('console.area.title')),
       h('p', { class: 'muted' }, t('console.area.known', { count: num(known.length) })),
-      h('label', {}, `${t('console.area.message')} `, h('textarea', { name: 'message', rows: 2, required: true, maxlength: 500, placeholder: t('console.area.messageHint') })),
+      h('label', {}, t('console.area.message'), ' ', h('textarea', { name: 'message', rows: 2, required: true, maxlength: 500, placeholder: t('console.area.messageHint') })),
       h('fieldset', {}, h('legend', {}, t('console.area.who')), ROLES.map((r) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'roles', value: r, checked: true }), ` ${roleName(r)}`))),
       h('button', { type: 'submit', class: 'primary danger', disabled: !can, title: can ? '' : t('console.area.missing') }, t('console.area.send')), ' ',
       h('button', { type: 'button', onclick: () => this.stop() }, t('console.area.discard')));

@@ -74,9 +74,9 @@ export class Counters {
       item('staffing', t('console.counter.staffing'), num(needs.staffing ?? 0)),
       item('staffed', t('console.counter.staffed'), num(needs.staffed ?? 0)),
       h('span', { class: 'sep' }),
-      h('span', { class: 'counter available', title: t('console.counter.available.title') }, `${t('console.counter.available')} `,
+      h('span', { class: 'counter available', title: t('console.counter.available.title') }, t('console.counter.available'), ' ',
         ROLES.map((r) => h('span', { class: `role role-${r}`, dataset: { counter: `available-${r}` }, title: roleName(r) },
-          `${roleLetter(r)} `, h('b', {}, num(avail[r] ?? 0))))),
+          roleLetter(r), ' ', h('b', {}, num(avail[r] ?? 0))))),
       h('span', { class: 'sep' }),
       item('median', t('console.counter.median'), median == null ? '–' : duration(median * 1000),
         s.time_to_staffed ? t('console.counter.median.title', { minutes: num(Math.round(s.time_to_staffed.window_seconds / 60)), count: num(s.time_to_staffed.count) }) : ''));

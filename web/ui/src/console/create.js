@@ -38,12 +38,12 @@ export class NeedCreator {
     // ones by name, and any other code may be typed.
     const form = h('form', { class: 'create-need', onsubmit: (e) => { e.preventDefault(); this.submit(form, latlng); } },
       h('h3', {}, t('console.create.title')),
-      h('label', {}, `${t('console.create.category')} `, h('input', { name: 'category', list: 'need-categories', required: true, value: 'welfare_check', maxlength: 64 })),
+      h('label', {}, t('console.create.category'), ' ', h('input', { name: 'category', list: 'need-categories', required: true, value: 'welfare_check', maxlength: 64 })),
       h('datalist', { id: 'need-categories' }, CATEGORIES.map((c) => h('option', { value: c, label: category(c) }))),
-      h('label', {}, `${t('console.create.urgency')} `, h('select', { name: 'urgency' }, [1, 2, 3, 4].map((u) => h('option', { value: String(u), selected: u === 3 }, t('console.create.urgencyOption', { level: u, name: urgencyName(u) }))))),
+      h('label', {}, t('console.create.urgency'), ' ', h('select', { name: 'urgency' }, [1, 2, 3, 4].map((u) => h('option', { value: String(u), selected: u === 3 }, t('console.create.urgencyOption', { level: u, name: urgencyName(u) }))))),
       h('fieldset', {}, h('legend', {}, t('console.create.team')), teamRows,
         h('button', { type: 'button', class: 'link', onclick: () => addRow() }, t('console.create.another'))),
-      h('label', {}, `${t('console.create.description')} `, h('textarea', { name: 'description', rows: 2, maxlength: 2000, placeholder: t('console.create.descriptionHint') })),
+      h('label', {}, t('console.create.description'), ' ', h('textarea', { name: 'description', rows: 2, maxlength: 2000, placeholder: t('console.create.descriptionHint') })),
       h('p', { class: 'coords' }, `${latlng.lat.toFixed(5)}, ${latlng.lng.toFixed(5)}`),
       h('button', { type: 'submit', class: 'primary' }, t('console.create.submit')));
     form.dataset.key = randomID();

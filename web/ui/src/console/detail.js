@@ -151,7 +151,7 @@ export class NeedDetail {
     return [
       h('h3', {}, t('console.detail.people')),
       h('ul', { class: 'assignments' }, list.map((a) => h('li', { class: `state-${a.state}`, dataset: { responder: a.responder_id } },
-        n.lead_id === a.responder_id ? h('span', { class: 'lead', title: t('console.detail.lead') }, '★ ', h('span', { class: 'visually-hidden' }, `${t('console.detail.lead')} `)) : '',
+        n.lead_id === a.responder_id ? h('span', { class: 'lead', title: t('console.detail.lead') }, '★ ', h('span', { class: 'visually-hidden' }, t('console.detail.lead'), ' ')) : '',
         h('code', {}, a.responder_id), ` ${roleName(a.role)} `,
         h('span', { class: `pill state-${a.state}` }, stateName(a.state)),
         a.distance_m ? ` ${distance(a.distance_m)}` : '',
@@ -162,13 +162,13 @@ export class NeedDetail {
   actions(n) {
     const canAssign = this.features.has('post', ASSIGN_PATH);
     const cancel = this.confirming
-      ? h('span', { class: 'confirm' }, `${t('console.detail.confirm')} `,
+      ? h('span', { class: 'confirm' }, t('console.detail.confirm'), ' ',
         h('button', { class: 'danger', id: 'cancel-yes', type: 'button', onclick: () => this.cancel() }, t('console.detail.cancelYes')), ' ',
         h('button', { id: 'cancel-no', type: 'button', onclick: () => { this.confirming = false; this.render(); this.el.querySelector('#cancel-need')?.focus(); } }, t('console.detail.cancelNo')))
       : h('button', { class: 'danger', id: 'cancel-need', type: 'button', onclick: () => { this.confirming = true; this.render(); this.el.querySelector('#cancel-no')?.focus(); } }, t('console.detail.cancel'));
     const roles = [...new Set((n.team || []).map((m) => m.role))];
     const form = h('form', { class: 'assign', onsubmit: (e) => { e.preventDefault(); this.assign(e.target); } },
-      h('label', {}, `${t('console.detail.assignTo')} `, h('input', { name: 'responder_id', required: true, value: this.picked, autocomplete: 'off', oninput: (e) => { this.picked = e.target.value; } })),
+      h('label', {}, t('console.detail.assignTo'), ' ', h('input', { name: 'responder_id', required: true, value: this.picked, autocomplete: 'off', oninput: (e) => { this.picked = e.target.value; } })),
       roles.length > 1 ? h('select', { name: 'role', 'aria-label': t('console.detail.assignRole') }, roles.map((r) => h('option', { value: r }, roleName(r)))) : null,
       h('button', { type: 'submit', id: 'assign-submit', disabled: !canAssign, title: canAssign ? t('console.detail.assignTitle') : t('console.detail.assignMissing') }, t('console.detail.assign')),
       h('small', { class: 'hint' }, t('console.detail.assignHint')));

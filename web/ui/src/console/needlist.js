@@ -92,7 +92,7 @@ export class NeedList {
     row.age.title = t('console.needs.created', { time: when(n.createdMs) });
     replace(row.li,
       h('span', { class: `badge urgency-${n.urgency || 4}`, title: urgencyName(n.urgency), 'aria-hidden': 'true' }, String(n.urgency || '?')),
-      h('span', { class: 'what' }, category(n.category), h('span', { class: 'visually-hidden' }, ` · ${urgencyName(n.urgency)}`)),
+      h('span', { class: 'what' }, category(n.category), h('span', { class: 'visually-hidden' }, ' · ', urgencyName(n.urgency))),
       h('span', { class: `pill status-${n.status}` }, statusName(n.status)),
       h('span', { class: 'slots', title: t('console.needs.slots') }, `${filled}/${totalSlots(n)}`),
       row.age);
