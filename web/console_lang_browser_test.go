@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -251,6 +252,19 @@ func TestBrowserEvaluationInBothLanguages(t *testing.T) {
 			t.Errorf("%s = %q, want it to say %q", sel, got, want)
 		}
 	}
+	// Times in the configured zone (Asia/Shanghai by default), in each
+	// language's usual form.
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().In(shanghai)
+	zhTime := regexp.MustCompile(`^生成于 (\d{4})年(\d{1,2})月(\d{1,2})日 (\d{2}):\d{2}$`)
+	if m := zhTime.FindStringSubmatch(ev.eval(t, `document.querySelector('#status').textContent`)); m == nil {
+		t.Errorf("the time is not in the Chinese form: %q", ev.eval(t, `document.querySelector('#status').textContent`))
+	} else if m[4] != now.Format("15") && m[4] != now.Add(-time.Minute).Format("15") {
+		t.Errorf("the time's hour is %s, not Shanghai's (%s)", m[4], now.Format("15"))
+	}
 	if name := ev.eval(t, `document.querySelector('#chart-distribution svg').getAttribute('aria-label') || ''`); !strings.HasPrefix(name, "收到的评分") {
 		t.Errorf("the chart's name = %q", name)
 	}
@@ -263,6 +277,9 @@ func TestBrowserEvaluationInBothLanguages(t *testing.T) {
 	ev.do(t, "switch to English", chromedp.Click(chromedp.CSS(".bar .langs button[lang=en]")))
 	ev.waitFor(t, "the dashboard in English", `document.documentElement.lang === 'en' && document.querySelector('#refresh').textContent === 'Refresh' &&
 		document.querySelector('#orgs thead th').textContent === 'Organisation' && document.querySelector('#status').textContent.startsWith('Generated')`)
+	if status := ev.eval(t, `document.querySelector('#status').textContent`); !regexp.MustCompile(`^Generated \d{1,2} [A-Z][a-z]{2,3} \d{4} \d{2}:\d{2}$`).MatchString(status) {
+		t.Errorf("the time is not in the English form: %q", status)
+	}
 	if same := ev.eval(t, `String(window.sameLoadH === true && document.querySelector('#login').hidden)`); same != "true" {
 		t.Error("the switch reloaded the dashboard or asked for a login again")
 	}
