@@ -291,3 +291,39 @@ func TestBrowserEvaluationInBothLanguages(t *testing.T) {
 		t.Errorf("page errors: %v", errs)
 	}
 }
+
+// TestBrowserConsoleNamesTheNeedItEscalates: a toast names a need as
+// people do, by its category and community, never by its raw id, the
+// detail says its scope in the glossary's tiers, and a toast on screen is
+// said again in the other language.
+func TestBrowserConsoleNamesTheNeedItEscalates(t *testing.T) {
+	allocCtx := startBrowser(t, 1280, 800, 60*time.Second)
+	base, api := browserServer(t, func(c *server.Config) { c.Areas.File = "../configs/areas/yantai-illustrative.geojson" })
+
+	console := inLanguageH(t, allocCtx, base, "/console", "zh-CN", "console")
+	console.do(t, "log in",
+		chromedp.SendKeys(chromedp.CSS("#login-form input[name=username]"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("#login-form input[name=password]"), browserAdminPassword),
+		chromedp.Click(chromedp.CSS("#login-form button[type=submit]")))
+	console.waitFor(t, "the live socket", `document.body.dataset.live === '1'`)
+	console.eval(t, `liandong.map.setView([37.57, 121.36], 14, {animate: false}), 'the place in view'`)
+	console.waitFor(t, "the view subscribed", `document.body.dataset.live === '1' && liandong.map.getZoom() === 14`)
+
+	// Nobody is available for it: the need widens step by step to the city.
+	var need struct{ ID, Community string }
+	api.Call("POST", "/api/v1/needs", map[string]any{"lat": 37.57, "lng": 121.36, "category": "evacuation", "urgency": 3,
+		"team": []map[string]any{{"role": "medic", "count": 1}}}, &need)
+	if !strings.HasPrefix(need.Community, "zhifu-") {
+		t.Fatalf("the need is in community %q, want one of Zhifu's", need.Community)
+	}
+	console.waitFor(t, "the toast of the last step", `document.querySelector('#toast').textContent.includes('扩大到全市')`)
+	console.do(t, "switch to English", chromedp.Click(chromedp.CSS(".bar .langs button[lang=en]")))
+	console.waitFor(t, "the toast in English", `document.querySelector('#toast').textContent.includes(' · `+need.Community+` widened to the city (city): nobody available in the narrower scope.')`)
+	console.do(t, "back to Chinese", chromedp.Click(chromedp.CSS(".bar .langs button[lang=zh-CN]")))
+	toast := console.eval(t, `document.querySelector('#toast').textContent`)
+	if !strings.HasSuffix(toast, " · "+need.Community+" 扩大到全市（市），较小范围内无人可用。") || strings.Contains(toast, need.ID) {
+		t.Errorf("toast %q: want the need named by category and community (%s), the step and tier in words, no id", toast, need.Community)
+	}
+	console.do(t, "open the need", chromedp.Click(chromedp.CSS(".need-row")))
+	console.waitFor(t, "its community and scope", `document.querySelector('#detail-escalation')?.textContent.startsWith('社区 `+need.Community+` · 范围：全市（市，第 5/5 级）')`)
+}
