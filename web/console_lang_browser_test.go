@@ -74,7 +74,7 @@ func strayWordsH(t *testing.T, tb *tab, lang, sel string, allowed []string) []st
 const consoleChromeH = `.bar > .brand, .bar .tools button, .bar .langs, #logout, #user, #conn, #zoomhint, #map > .leaflet-control-container .legend > summary,
   .counter.open, .counter.staffing, .counter.staffed, .counter.median, #needs h2, .need-row .pill, .need-row .slots, .need-row .age,
   #detail h3, #detail th, #detail button, #detail .pill, .legend summary, .legend b,
-  .leaflet-control-layers-overlays label, #login-form h1, #login-form label > span, #login-form button`
+  .leaflet-control-layers-overlays label, .leaflet-control-zoom a, .leaflet-control-layers-toggle, #login-form h1, #login-form label > span, #login-form button`
 
 func TestBrowserConsoleInBothLanguages(t *testing.T) {
 	allocCtx := startBrowser(t, 1280, 800, 150*time.Second)

@@ -149,6 +149,19 @@ function run(api, features) {
   };
   layerSwitch();
   legend().addTo(map);
+  // Leaflet's own controls name themselves in English: say it in ours.
+  const mapControls = () => {
+    const name = (sel, key) => {
+      const el = map.getContainer().querySelector(sel);
+      if (!el) return;
+      el.title = t(key);
+      el.setAttribute('aria-label', t(key));
+    };
+    name('.leaflet-control-zoom-in', 'console.zoom.in');
+    name('.leaflet-control-zoom-out', 'console.zoom.out');
+    name('.leaflet-control-layers-toggle', 'console.layer.toggle');
+  };
+  mapControls();
 
   store.onChange((kinds) => {
     if (kinds.has('needs')) {
@@ -180,6 +193,7 @@ function run(api, features) {
     depots.redraw();
     heat.render();
     layerSwitch();
+    mapControls();
   });
 
   const live = new ConsoleLive({

@@ -170,6 +170,9 @@ export const messages = {
     'console.layer.heat': '供需',
     'console.layer.grid': 'H3 网格',
     'console.layer.depots': '物资点',
+    'console.layer.toggle': '图层',
+    'console.zoom.in': '放大',
+    'console.zoom.out': '缩小',
 
     'console.marker.need': '紧急程度 {level} · {what} · {urgency} · {status} · 已到位 {filled}/{total}',
     'console.marker.responder': '{role} {id} · {state}',
@@ -374,6 +377,9 @@ export const messages = {
     'console.layer.heat': 'Supply / demand',
     'console.layer.grid': 'H3 grid',
     'console.layer.depots': 'Depots',
+    'console.layer.toggle': 'Layers',
+    'console.zoom.in': 'Zoom in',
+    'console.zoom.out': 'Zoom out',
 
     'console.marker.need': 'urgency {level} · {what} · {urgency} · {status} · {filled}/{total} filled',
     'console.marker.responder': '{role} {id} · {state}',
