@@ -307,7 +307,7 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 		t.Errorf("the responder's colour stayed %s when they accepted", offered)
 	}
 	console.waitFor(t, "the need staffed on the map", needMarker+`?.dataset.status === 'staffed'`)
-	console.waitFor(t, "the need staffed in the detail", `document.querySelector('#detail-status')?.textContent === 'staffed'`)
+	console.waitFor(t, "the need staffed in the detail", `document.querySelector('#detail-status')?.dataset.status === 'staffed'`)
 	console.waitFor(t, "the staffed counter", `document.querySelector('[data-counter=staffed] b')?.textContent === '1'`)
 
 	// A few needs nobody nearby can take (no medic or social worker is
@@ -363,14 +363,14 @@ func TestBrowserConsoleAndResponder(t *testing.T) {
 	phone.waitFor(t, "the offer gone", `!document.querySelector('.offer-card')`)
 	console.waitFor(t, "the responder available again", responderMarker+`?.dataset.state === 'available'`)
 	console.do(t, "select the second need", chromedp.Click(chromedp.CSS(fmt.Sprintf(`.need-row[data-id=%q]`, need2.ID))))
-	console.waitFor(t, "the shortfall reason", `document.querySelector('#detail tr.shortfall')?.textContent.includes('Short')`)
+	console.waitFor(t, "the shortfall reason", `/Short|缺员/.test(document.querySelector('#detail tr.shortfall')?.textContent)`)
 
 	// The operator cancels it from the detail, and files a need by
 	// clicking the map.
 	console.do(t, "cancel the need",
 		chromedp.Click(chromedp.CSS("#cancel-need")),
 		chromedp.Click(chromedp.CSS("#cancel-yes")))
-	console.waitFor(t, "the need cancelled", `document.querySelector('#detail-status')?.textContent === 'cancelled'`)
+	console.waitFor(t, "the need cancelled", `document.querySelector('#detail-status')?.dataset.status === 'cancelled'`)
 	console.waitFor(t, "the cancelled need off the list", `document.querySelectorAll('.need-row').length === 3`)
 	console.do(t, "file a need on the map",
 		chromedp.Click(chromedp.CSS("#tool-create")),

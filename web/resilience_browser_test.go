@@ -79,7 +79,7 @@ func TestBrowserConsoleShowsAnOutage(t *testing.T) {
 	}
 
 	srv.Kill()
-	console.waitFor(t, "the outage banner", `!`+banner+`.hidden && `+banner+`.innerText.includes('not answering')`)
+	console.waitFor(t, "the outage banner", `!`+banner+`.hidden && `+banner+`.innerText.match(/not answering|暂无响应/)`)
 	console.screenshot(t, filepath.Join(artifactDir(t), "console-outage.png"))
 	srv.Restart()
 	console.waitFor(t, "the banner gone", banner+`.hidden`)

@@ -3,6 +3,8 @@
 import L from 'leaflet';
 import { h, randomID, replace } from '../lib/dom.js';
 import { ROLES, roleName } from '../lib/format.js';
+import { t } from '../lib/i18n.js';
+import { errorText, num } from './say.js';
 
 export const ALERTS_PATH = '/api/v1/alerts';
 
@@ -35,8 +37,8 @@ export class AreaMobiliser {
     this.map.getContainer().classList.add('picking');
     this.map.doubleClickZoom.disable();
     this.panel.hidden = false;
-    replace(this.panel, h('p', {}, 'Click the map to draw the area; click the first corner to close it.'),
-      h('button', { onclick: () => this.finish() }, 'Finish'), ' ', h('button', { onclick: () => this.stop() }, 'Cancel'));
+    replace(this.panel, h('p', {}, t('console.area.start')),
+      h('button', { type: 'button', onclick: () => this.finish() }, t('console.area.finish')), ' ', h('button', { type: 'button', onclick: () => this.stop() }, t('console.area.cancel')));
   }
 
   stop() {
@@ -63,7 +65,7 @@ export class AreaMobiliser {
 
   finish() {
     if (this.points.length < 3) {
-      this.toast('An area needs at least three corners.', true);
+      this.toast(() => t('console.area.corners'), true);
       return;
     }
     this.drawing = false;
@@ -79,12 +81,12 @@ export class AreaMobiliser {
     const known = [...this.store.responders.values()].filter((r) => r.state === 'available' && Number.isFinite(r.lat) && inside([r.lat, r.lng], ring));
     const can = this.features.has('post', ALERTS_PATH);
     const form = h('form', { class: 'mobilise', onsubmit: (e) => { e.preventDefault(); this.send(form, ring); } },
-      h('h3', {}, 'Mobilise this area'),
-      h('p', { class: 'muted' }, `${known.length} available responder${known.length === 1 ? '' : 's'} inside that this console knows of.`),
-      h('label', {}, 'Message ', h('textarea', { name: 'message', rows: 2, required: true, maxlength: 500, placeholder: 'what is happening, where to report' })),
-      h('fieldset', {}, h('legend', {}, 'Who'), ROLES.map((r) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'roles', value: r, checked: true }), ` ${roleName(r)}`))),
-      h('button', { type: 'submit', class: 'primary danger', disabled: !can, title: can ? '' : 'The server does not offer area alerts yet' }, 'Send alert'), ' ',
-      h('button', { type: 'button', onclick: () => this.stop() }, 'Discard'));
+      h('h3', {}, t('console.area.title')),
+      h('p', { class: 'muted' }, t('console.area.known', { count: num(known.length) })),
+      h('label', {}, t('console.area.message'), ' ', h('textarea', { name: 'message', rows: 2, required: true, maxlength: 500, placeholder: t('console.area.messageHint') })),
+      h('fieldset', {}, h('legend', {}, t('console.area.who')), ROLES.map((r) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'roles', value: r, checked: true }), ` ${roleName(r)}`))),
+      h('button', { type: 'submit', class: 'primary danger', disabled: !can, title: can ? '' : t('console.area.missing') }, t('console.area.send')), ' ',
+      h('button', { type: 'button', onclick: () => this.stop() }, t('console.area.discard')));
     form.dataset.key = randomID();
     replace(this.panel, form);
   }
@@ -95,10 +97,10 @@ export class AreaMobiliser {
     const roles = [...form.querySelectorAll('input[name=roles]:checked')].map((i) => i.value);
     try {
       const res = await this.api.post(ALERTS_PATH, { polygon, message: form.message.value.trim(), roles }, { 'Idempotency-Key': form.dataset.key });
-      this.toast(`Alert sent to ${res && res.recipients !== undefined ? res.recipients : 'the'} responders in the area.`);
+      this.toast(() => (res && res.recipients !== undefined ? t('console.area.sent', { count: num(res.recipients) }) : t('console.area.sentUnknown')));
       this.stop();
     } catch (err) {
-      this.toast(`Alert not sent: ${err.message}`, true);
+      this.toast(() => t('console.area.failed', { error: errorText(err) }), true);
     }
   }
 }

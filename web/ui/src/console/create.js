@@ -3,7 +3,9 @@
 // an Idempotency-Key so that a double click files one need.
 import L from 'leaflet';
 import { h, randomID } from '../lib/dom.js';
-import { ROLES, roleName, urgencyName } from '../lib/format.js';
+import { ROLES, category, roleName, urgencyName } from '../lib/format.js';
+import { t } from '../lib/i18n.js';
+import { errorText } from './say.js';
 
 const CATEGORIES = ['welfare_check', 'elderly_checkin', 'medical', 'food_delivery', 'medicine_delivery', 'evacuation', 'mental_health', 'other'];
 
@@ -27,21 +29,23 @@ export class NeedCreator {
     const teamRows = h('div', { class: 'team-rows' });
     const addRow = (role = 'volunteer', count = 1) => {
       teamRows.append(h('div', { class: 'team-row' },
-        h('select', { name: 'role' }, ROLES.map((r) => h('option', { value: r, selected: r === role }, roleName(r)))),
-        h('input', { name: 'count', type: 'number', min: 1, max: 50, value: String(count), 'aria-label': 'how many' }),
-        h('input', { name: 'skills', placeholder: 'skills, comma separated', 'aria-label': 'skills' })));
+        h('select', { name: 'role', 'aria-label': t('console.create.role') }, ROLES.map((r) => h('option', { value: r, selected: r === role }, roleName(r)))),
+        h('input', { name: 'count', type: 'number', min: 1, max: 50, value: String(count), 'aria-label': t('console.create.count') }),
+        h('input', { name: 'skills', placeholder: t('console.create.skillsHint'), 'aria-label': t('console.create.skills') })));
     };
     addRow();
+    // The category is a code the server keeps; the list offers the known
+    // ones by name, and any other code may be typed.
     const form = h('form', { class: 'create-need', onsubmit: (e) => { e.preventDefault(); this.submit(form, latlng); } },
-      h('h3', {}, 'New need'),
-      h('label', {}, 'Category ', h('input', { name: 'category', list: 'need-categories', required: true, value: 'welfare_check', maxlength: 64 })),
-      h('datalist', { id: 'need-categories' }, CATEGORIES.map((c) => h('option', { value: c }))),
-      h('label', {}, 'Urgency ', h('select', { name: 'urgency' }, [1, 2, 3, 4].map((u) => h('option', { value: String(u), selected: u === 3 }, `${u} · ${urgencyName(u)}`)))),
-      h('fieldset', {}, h('legend', {}, 'Team'), teamRows,
-        h('button', { type: 'button', class: 'link', onclick: () => addRow() }, '+ another role')),
-      h('label', {}, 'Description ', h('textarea', { name: 'description', rows: 2, maxlength: 2000, placeholder: 'address, who, what is needed' })),
+      h('h3', {}, t('console.create.title')),
+      h('label', {}, t('console.create.category'), ' ', h('input', { name: 'category', list: 'need-categories', required: true, value: 'welfare_check', maxlength: 64 })),
+      h('datalist', { id: 'need-categories' }, CATEGORIES.map((c) => h('option', { value: c, label: category(c) }))),
+      h('label', {}, t('console.create.urgency'), ' ', h('select', { name: 'urgency' }, [1, 2, 3, 4].map((u) => h('option', { value: String(u), selected: u === 3 }, t('console.create.urgencyOption', { level: u, name: urgencyName(u) }))))),
+      h('fieldset', {}, h('legend', {}, t('console.create.team')), teamRows,
+        h('button', { type: 'button', class: 'link', onclick: () => addRow() }, t('console.create.another'))),
+      h('label', {}, t('console.create.description'), ' ', h('textarea', { name: 'description', rows: 2, maxlength: 2000, placeholder: t('console.create.descriptionHint') })),
       h('p', { class: 'coords' }, `${latlng.lat.toFixed(5)}, ${latlng.lng.toFixed(5)}`),
-      h('button', { type: 'submit', class: 'primary' }, 'File need'));
+      h('button', { type: 'submit', class: 'primary' }, t('console.create.submit')));
     form.dataset.key = randomID();
     this.popup = L.popup({ minWidth: 260, maxWidth: 320, className: 'form-popup' }).setLatLng(latlng).setContent(form).openOn(this.map);
   }
@@ -67,11 +71,11 @@ export class NeedCreator {
       this.store.upsertNeed(n);
       this.map.closePopup(this.popup);
       this.toggle(false);
-      this.toast('Need filed; matching has started.');
+      this.toast(() => t('console.create.filed'));
       this.onCreated(n.id);
     } catch (err) {
       button.disabled = false;
-      this.toast(`Not filed: ${err.message}`, true);
+      this.toast(() => t('console.create.failed', { error: errorText(err) }), true);
     }
   }
 }

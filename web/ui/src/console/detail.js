@@ -1,7 +1,9 @@
 // The detail of one need: its team, each place's state and the reason for
 // any shortfall, with Cancel and Assign.
 import { h, replace } from '../lib/dom.js';
-import { ago, category, distance, duration, roleName, shortfallText, urgencyName } from '../lib/format.js';
+import { category, distance, duration, roleName, shortfallText, urgencyName, withdrawnText } from '../lib/format.js';
+import { t } from '../lib/i18n.js';
+import { errorText, stateName, statusName, stepName, tierName } from './say.js';
 import { isActive } from './store.js';
 
 export const ASSIGN_PATH = '/api/v1/needs/{id}/assign';
@@ -30,7 +32,7 @@ export class NeedDetail {
     }
     this.id = id;
     this.el.hidden = false;
-    if (!this.need || this.need.id !== id) replace(this.el, h('p', { class: 'muted' }, 'Loading…'));
+    if (!this.need || this.need.id !== id) replace(this.el, h('p', { class: 'muted' }, t('console.detail.loading')));
     await this.reload();
   }
 
@@ -39,6 +41,11 @@ export class NeedDetail {
     this.need = null;
     this.el.hidden = true;
     replace(this.el);
+  }
+
+  // redraw says the detail again (a new language).
+  redraw() {
+    if (this.need && this.need.id === this.id) this.render();
   }
 
   // reload fetches the need again; concurrent calls share one request.
@@ -54,7 +61,7 @@ export class NeedDetail {
         this.need = n;
         this.render();
       } catch (err) {
-        if (this.id === id) replace(this.el, h('p', { class: 'error' }, `Cannot load the need: ${err.message}`), this.closeButton());
+        if (this.id === id) replace(this.el, h('p', { class: 'error' }, t('console.detail.failed', { message: errorText(err) })), this.closeButton());
       } finally {
         this.loading = null;
       }
@@ -71,39 +78,46 @@ export class NeedDetail {
   }
 
   closeButton() {
-    return h('button', { class: 'close', title: 'Close', 'aria-label': 'Close', onclick: () => this.onClose() }, '×');
+    return h('button', { class: 'close', id: 'detail-close', type: 'button', title: t('console.detail.close'), 'aria-label': t('console.detail.close'), onclick: () => this.onClose() }, '×');
   }
 
   render() {
     const n = this.need;
-    const typing = document.activeElement && document.activeElement.name === 'responder_id' && this.el.contains(document.activeElement);
+    // A redraw keeps the keyboard where it was: on the same control, or
+    // on the detail itself.
+    const focused = this.el.contains(document.activeElement) ? document.activeElement : null;
+    const focusID = focused && (focused.id || (focused.name ? `[name=${focused.name}]` : ''));
     const staffedIn = n.staffed_at ? duration(Date.parse(n.staffed_at) - Date.parse(n.created_at)) : null;
+    const meta = [t('console.detail.meta', { urgency: urgencyName(n.urgency), ago: duration(Math.max(0, Date.now() - Date.parse(n.created_at))) })];
+    if (staffedIn) meta.push(t('console.detail.staffedIn', { duration: staffedIn }));
+    meta.push(`${n.lat.toFixed(5)}, ${n.lng.toFixed(5)}`);
     replace(this.el,
       h('header', {},
-        h('span', { class: `badge urgency-${n.urgency}` }, String(n.urgency)),
-        h('h2', {}, category(n.category)),
-        h('span', { class: `pill status-${n.status}`, id: 'detail-status' }, n.status),
+        h('span', { class: `badge urgency-${n.urgency}`, 'aria-hidden': 'true' }, String(n.urgency)),
+        h('h2', { id: 'detail-title' }, category(n.category)),
+        h('span', { class: `pill status-${n.status}`, id: 'detail-status', dataset: { status: n.status } }, statusName(n.status)),
         this.closeButton()),
-      h('p', { class: 'meta' },
-        `${urgencyName(n.urgency)} · created ${ago(n.created_at)} ago`,
-        staffedIn ? ` · staffed in ${staffedIn}` : '',
-        ` · ${n.lat.toFixed(5)}, ${n.lng.toFixed(5)}`),
+      h('p', { class: 'meta' }, meta.join(' · ')),
       n.description ? h('p', { class: 'description' }, n.description) : null,
       this.escalation(n),
-      h('h3', {}, 'Team'),
+      h('h3', {}, t('console.detail.team')),
       h('table', { class: 'team' },
-        h('thead', {}, h('tr', {}, h('th', {}, 'Role'), h('th', {}, 'Filled'), h('th', {}, 'Asked'), h('th', {}, 'Waiting'))),
-        h('tbody', {}, (n.team || []).map((t, i) => [
+        h('thead', {}, h('tr', {}, h('th', {}, t('console.detail.role')), h('th', {}, t('console.detail.filled')), h('th', {}, t('console.detail.asked')), h('th', {}, t('console.detail.waiting')))),
+        h('tbody', {}, (n.team || []).map((m, i) => [
           h('tr', { dataset: { team: String(i) } },
-            h('td', {}, roleName(t.role), t.skills && t.skills.length ? h('small', {}, ` (${t.skills.join(', ')})`) : ''),
-            h('td', {}, `${t.filled}/${t.count}`),
-            h('td', {}, String(t.pending)),
-            h('td', {}, String(Math.max(0, t.count - t.filled - t.pending)))),
-          t.shortfall && isActive(n) ? h('tr', { class: 'shortfall' }, h('td', { colspan: 4 }, `Short: ${shortfallText(t.shortfall)}`)) : null,
+            h('td', {}, roleName(m.role), m.skills && m.skills.length ? h('small', {}, ` (${m.skills.join(', ')})`) : ''),
+            h('td', {}, `${m.filled}/${m.count}`),
+            h('td', {}, String(m.pending)),
+            h('td', {}, String(Math.max(0, m.count - m.filled - m.pending)))),
+          m.shortfall && isActive(n) ? h('tr', { class: 'shortfall' }, h('td', { colspan: 4 }, t('console.detail.short', { reason: shortfallText(m.shortfall) }))) : null,
         ]))),
       this.assignments(n),
       isActive(n) ? this.actions(n) : null);
-    if (typing) this.el.querySelector('input[name=responder_id]')?.focus();
+    this.el.setAttribute('aria-labelledby', 'detail-title');
+    if (focused) {
+      const again = focusID && (focusID.startsWith('[') ? this.el.querySelector(focusID) : this.el.querySelector(`#${CSS.escape(focusID)}`));
+      (again || this.el).focus();
+    }
   }
 
   // escalation shows the need's community and how far its scope has
@@ -112,11 +126,11 @@ export class NeedDetail {
     if (!n.community) return null;
     const e = n.escalation;
     const canEscalate = this.features.has('post', ESCALATE_PATH) && isActive(n) && (!e || e.step < 5);
-    return h('p', { class: 'escalation', id: 'detail-escalation' },
-      `Community ${n.community}`,
-      e ? ` · scope: ${e.step_name} (${e.tier}, step ${e.step}/5)` : '',
-      e && e.next_at && isActive(n) ? ` · widens in ${duration(Math.max(0, Date.parse(e.next_at) - Date.now()))}` : '',
-      canEscalate ? h('button', { id: 'escalate-need', onclick: () => this.escalate() }, 'Widen now') : null);
+    const parts = [t('console.detail.community', { community: n.community })];
+    if (e) parts.push(t('console.detail.scope', { step: stepName(e.step_name), tier: tierName(e.tier), step_no: e.step }));
+    if (e && e.next_at && isActive(n)) parts.push(t('console.detail.widens', { duration: duration(Math.max(0, Date.parse(e.next_at) - Date.now())) }));
+    return h('p', { class: 'escalation', id: 'detail-escalation' }, parts.join(' · '), ' ',
+      canEscalate ? h('button', { id: 'escalate-need', type: 'button', onclick: () => this.escalate() }, t('console.detail.widen')) : null);
   }
 
   async escalate() {
@@ -124,40 +138,40 @@ export class NeedDetail {
       const n = await this.api.post(ESCALATE_PATH.replace('{id}', encodeURIComponent(this.id)));
       this.store.upsertNeed(n);
       this.need = n;
-      this.toast(`Widened to ${n.escalation ? n.escalation.step_name : 'the next step'}.`);
+      this.toast(() => t('console.detail.widened', { step: n.escalation ? stepName(n.escalation.step_name) : t('console.detail.nextStep') }));
       this.render();
     } catch (err) {
-      this.toast(`Escalate failed: ${err.message}`, true);
+      this.toast(() => t('console.detail.escalateFailed', { error: errorText(err) }), true);
     }
   }
 
   assignments(n) {
     const list = n.assignments || [];
-    if (!list.length) return h('p', { class: 'muted' }, 'Nobody has been asked yet.');
+    if (!list.length) return h('p', { class: 'muted' }, t('console.detail.nobody'));
     return [
-      h('h3', {}, 'People'),
+      h('h3', {}, t('console.detail.people')),
       h('ul', { class: 'assignments' }, list.map((a) => h('li', { class: `state-${a.state}`, dataset: { responder: a.responder_id } },
-        n.lead_id === a.responder_id ? h('span', { class: 'lead', title: 'team lead' }, '★ ') : '',
+        n.lead_id === a.responder_id ? h('span', { class: 'lead', title: t('console.detail.lead') }, '★ ', h('span', { class: 'visually-hidden' }, t('console.detail.lead'), ' ')) : '',
         h('code', {}, a.responder_id), ` ${roleName(a.role)} `,
-        h('span', { class: `pill state-${a.state}` }, a.state),
+        h('span', { class: `pill state-${a.state}` }, stateName(a.state)),
         a.distance_m ? ` ${distance(a.distance_m)}` : '',
-        a.reason ? h('small', {}, ` ${a.reason.replace(/_/g, ' ')}`) : ''))),
+        a.reason ? h('small', {}, ` ${withdrawnText(a.reason)}`) : ''))),
     ];
   }
 
   actions(n) {
     const canAssign = this.features.has('post', ASSIGN_PATH);
     const cancel = this.confirming
-      ? h('span', { class: 'confirm' }, 'Cancel this need? ',
-        h('button', { class: 'danger', id: 'cancel-yes', onclick: () => this.cancel() }, 'Yes, cancel'),
-        h('button', { onclick: () => { this.confirming = false; this.render(); } }, 'No'))
-      : h('button', { class: 'danger', id: 'cancel-need', onclick: () => { this.confirming = true; this.render(); } }, 'Cancel need');
-    const roles = [...new Set((n.team || []).map((t) => t.role))];
+      ? h('span', { class: 'confirm' }, t('console.detail.confirm'), ' ',
+        h('button', { class: 'danger', id: 'cancel-yes', type: 'button', onclick: () => this.cancel() }, t('console.detail.cancelYes')), ' ',
+        h('button', { id: 'cancel-no', type: 'button', onclick: () => { this.confirming = false; this.render(); this.el.querySelector('#cancel-need')?.focus(); } }, t('console.detail.cancelNo')))
+      : h('button', { class: 'danger', id: 'cancel-need', type: 'button', onclick: () => { this.confirming = true; this.render(); this.el.querySelector('#cancel-no')?.focus(); } }, t('console.detail.cancel'));
+    const roles = [...new Set((n.team || []).map((m) => m.role))];
     const form = h('form', { class: 'assign', onsubmit: (e) => { e.preventDefault(); this.assign(e.target); } },
-      h('label', {}, 'Assign ', h('input', { name: 'responder_id', placeholder: 'responder id', required: true, value: this.picked, autocomplete: 'off', oninput: (e) => { this.picked = e.target.value; } })),
-      roles.length > 1 ? h('select', { name: 'role' }, roles.map((r) => h('option', { value: r }, roleName(r)))) : null,
-      h('button', { type: 'submit', disabled: !canAssign, title: canAssign ? 'Offer this need to this person' : 'The server does not offer assignment yet' }, 'Assign'),
-      h('small', { class: 'hint' }, 'or click a responder on the map'));
+      h('label', {}, t('console.detail.assignTo'), ' ', h('input', { name: 'responder_id', required: true, value: this.picked, autocomplete: 'off', oninput: (e) => { this.picked = e.target.value; } })),
+      roles.length > 1 ? h('select', { name: 'role', 'aria-label': t('console.detail.assignRole') }, roles.map((r) => h('option', { value: r }, roleName(r)))) : null,
+      h('button', { type: 'submit', id: 'assign-submit', disabled: !canAssign, title: canAssign ? t('console.detail.assignTitle') : t('console.detail.assignMissing') }, t('console.detail.assign')),
+      h('small', { class: 'hint' }, t('console.detail.assignHint')));
     return h('div', { class: 'actions' }, cancel, form);
   }
 
@@ -168,10 +182,10 @@ export class NeedDetail {
       this.store.releaseNeed(n.id, n.status);
       this.need = n;
       this.confirming = false;
-      this.toast('Need cancelled; its offers are withdrawn.');
+      this.toast(() => t('console.detail.cancelled'));
       this.render();
     } catch (err) {
-      this.toast(`Cancel failed: ${err.message}`, true);
+      this.toast(() => t('console.detail.cancelFailed', { error: errorText(err) }), true);
     }
   }
 
@@ -185,10 +199,10 @@ export class NeedDetail {
         this.need = n;
       }
       this.picked = '';
-      this.toast(`Offered to ${body.responder_id}.`);
+      this.toast(() => t('console.detail.offered', { id: body.responder_id }));
       await this.reload();
     } catch (err) {
-      this.toast(`Assign failed: ${err.message}`, true);
+      this.toast(() => t('console.detail.assignFailed', { error: errorText(err) }), true);
     }
   }
 }

@@ -3,6 +3,8 @@
 // events do not carry (a need's team and slots) and catch up after a
 // reconnect (an operator socket has no inbox).
 import { LiveSocket } from '../lib/socket.js';
+import { t } from '../lib/i18n.js';
+import { errorText } from './say.js';
 
 const EVENT_TYPES = new Set(['need.created', 'need.updated', 'need.staffed', 'need.completed', 'need.escalated', 'need.supplied', 'offer.sent', 'offer.answered', 'responder.moved']);
 // Events after which a need's team or status may differ from what the
@@ -82,7 +84,7 @@ export class ConsoleLive {
       return;
     }
     if (env.type === 'error') {
-      this.toast(`Server: ${d.message || d.code}`, true);
+      this.toast(() => t('console.toast.server', { error: errorText({ code: d.code, message: d.message }) }), true);
       return;
     }
     if (!EVENT_TYPES.has(env.type)) return;
@@ -119,7 +121,7 @@ export class ConsoleLive {
         }
       }
     } catch (err) {
-      if (err.status !== 401) this.toast(`Cannot read the needs: ${err.message}`, true);
+      if (err.status !== 401) this.toast(() => t('console.toast.needsFailed', { error: errorText(err) }), true);
       return;
     }
     for (const n of this.store.needs.values()) {

@@ -1,6 +1,9 @@
 // The console's login: the token lives in sessionStorage (gone with the
 // tab) and in memory, never in the URL.
 import { h, replace } from '../lib/dom.js';
+import { t } from '../lib/i18n.js';
+import { langSwitch } from './langswitch.js';
+import { errorText } from './say.js';
 
 const KEY = 'liandong.console.session';
 const STAFF = new Set(['admin', 'operator', 'coordinator']);
@@ -31,13 +34,13 @@ export function showLogin(el, api, message) {
     const error = h('p', { class: 'error', role: 'alert' }, message || '');
     const form = h('form', { id: 'login-form', class: 'login', onsubmit: async (e) => {
       e.preventDefault();
-      const button = form.querySelector('button');
+      const button = form.querySelector('button[type=submit]');
       button.disabled = true;
       error.textContent = '';
       try {
         const res = await api.post('/api/v1/auth/login', { username: form.username.value.trim(), password: form.password.value });
         if (!STAFF.has(res.role)) {
-          error.textContent = `A ${res.role} account cannot run the console.`;
+          error.textContent = t('console.login.role', { role: res.role });
           button.disabled = false;
           return;
         }
@@ -45,16 +48,17 @@ export function showLogin(el, api, message) {
         saveSession(s);
         resolve(s);
       } catch (err) {
-        error.textContent = err.status === 401 ? 'Wrong username or password.' : `Cannot log in: ${err.message}`;
+        error.textContent = err.status === 401 ? t('console.login.wrong') : t('console.login.failed', { message: errorText(err) });
         button.disabled = false;
       }
     } },
-    h('h1', {}, 'Liandong 联动'),
-    h('p', { class: 'muted' }, 'Command centre console'),
-    h('label', {}, 'Username', h('input', { name: 'username', autocomplete: 'username', required: true, autofocus: true })),
-    h('label', {}, 'Password', h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true })),
+    langSwitch('console.lang.group', 'console.lang.zh', 'console.lang.en'),
+    h('h1', { dataset: { i18n: 'console.login.title' } }, t('console.login.title')),
+    h('p', { class: 'muted', dataset: { i18n: 'console.login.sub' } }, t('console.login.sub')),
+    h('label', {}, h('span', { dataset: { i18n: 'console.login.username' } }, t('console.login.username')), h('input', { name: 'username', autocomplete: 'username', required: true, autofocus: true })),
+    h('label', {}, h('span', { dataset: { i18n: 'console.login.password' } }, t('console.login.password')), h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true })),
     error,
-    h('button', { type: 'submit', class: 'primary' }, 'Log in'));
+    h('button', { type: 'submit', class: 'primary', dataset: { i18n: 'console.login.submit' } }, t('console.login.submit')));
     replace(el, form);
     el.hidden = false;
   });

@@ -4,6 +4,10 @@ import 'leaflet/dist/leaflet.css';
 import './console.css';
 import L from 'leaflet';
 import { $, h } from '../lib/dom.js';
+import { chooseLang, onLangChange, setLang, t } from '../lib/i18n.js';
+import './messages.js';
+import { accountRole, needName, stepName, tierName } from './say.js';
+import { wireLangButtons } from './langswitch.js';
 import { createAPI, Features } from '../lib/api.js';
 import { createMap, pageConfig } from '../lib/basemap.js';
 import { Store } from './store.js';
@@ -24,14 +28,31 @@ import { legend } from './legend.js';
 
 let session = null;
 let toastTimer = null;
+let toastSay = null;
 
-function toast(text, isError = false) {
+// toast shows a short note; say is a function that words it, so that a
+// note on screen is said again when the language changes.
+function toast(say, isError = false) {
   const el = $('#toast');
-  el.textContent = text;
+  toastSay = typeof say === 'function' ? say : () => say;
+  el.textContent = toastSay();
   el.className = isError ? 'show error' : 'show';
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { el.className = ''; }, isError ? 8000 : 4000);
+  toastTimer = setTimeout(() => { el.className = ''; toastSay = null; }, isError ? 8000 : 4000);
 }
+
+// announce tells screen readers, politely, of a change that matters (a
+// need staffed); the toast is for the eyes.
+function announce(text) {
+  $('#announce').textContent = text;
+}
+
+// The page speaks the chosen language before anything is drawn.
+setLang(chooseLang());
+wireLangButtons(document);
+onLangChange(() => {
+  if (toastSay) $('#toast').textContent = toastSay();
+});
 
 function expired() {
   if (!session) return;
@@ -44,10 +65,12 @@ async function start() {
   const featuresP = Features.load();
   const api = createAPI(() => session && session.token, expired);
   session = loadSession();
-  if (!session) session = await showLogin($('#login'), api, new URLSearchParams(location.search).get('expired') ? 'Your session has ended.' : '');
+  if (!session) session = await showLogin($('#login'), api, new URLSearchParams(location.search).get('expired') ? t('console.session.ended') : '');
   $('#login').hidden = true;
   $('#app').hidden = false;
-  $('#user').textContent = `${session.username || ''} (${session.role})`;
+  const user = () => { $('#user').textContent = t('console.user', { name: session ? session.username || '' : '', role: session ? accountRole(session.role) : '' }); };
+  user();
+  onLangChange(user);
   $('#logout').addEventListener('click', async () => {
     try {
       await api.post('/api/v1/auth/revoke');
@@ -67,13 +90,29 @@ function run(api, features) {
   const store = new Store();
   let detail = null;
   // select shows a need; from the list it also brings the map to it.
+  // From the list the keyboard follows into the detail; Escape (or the
+  // close button) brings it back to the need's row.
   const select = (id, fly = false) => {
     const n = store.needs.get(id);
     if (fly && n && Number.isFinite(n.lat)) map.setView([n.lat, n.lng], Math.max(map.getZoom(), 15));
     needsLayer.select(id);
     list.select(id);
     detail.show(id);
+    if (fly) $('#detail').focus();
   };
+  const close = () => {
+    const id = detail.id;
+    detail.hide();
+    needsLayer.select(null);
+    list.select(null);
+    list.focus(id);
+  };
+  $('#detail').addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      close();
+    }
+  });
   const needsLayer = new NeedsLayer(map, store, select);
   const responders = new RespondersLayer(map, store, (rid) => detail.pickResponder(rid));
   const lines = new LinesLayer(map, store);
@@ -83,7 +122,7 @@ function run(api, features) {
   const list = new NeedList($('#needs'), store, (id) => select(id, true));
   detail = new NeedDetail($('#detail'), {
     api, store, features, toast,
-    onClose: () => { detail.hide(); needsLayer.select(null); list.select(null); },
+    onClose: close,
   });
   const counters = new Counters($('#counters'), api, $('#outage'));
   const creator = new NeedCreator(map, { api, store, toast, button: $('#tool-create'), onCreated: select });
@@ -93,16 +132,36 @@ function run(api, features) {
 
   heat.group.addTo(map);
   grid.group.addTo(map);
-  L.control.layers(null, {
-    Needs: needsLayer.group,
-    Responders: responders.group,
-    'Responder cells': responders.clusters,
-    'Offer lines': lines.group,
-    'Supply / demand': heat.group,
-    'H3 grid': grid.group,
-    Depots: depots.group,
-  }, { collapsed: true, position: 'topright' }).addTo(map);
+  // Leaflet's layer switch takes its names once: a new language makes a
+  // new switch.
+  let layers = null;
+  const layerSwitch = () => {
+    if (layers) layers.remove();
+    layers = L.control.layers(null, {
+      [t('console.layer.needs')]: needsLayer.group,
+      [t('console.layer.responders')]: responders.group,
+      [t('console.layer.cells')]: responders.clusters,
+      [t('console.layer.lines')]: lines.group,
+      [t('console.layer.heat')]: heat.group,
+      [t('console.layer.grid')]: grid.group,
+      [t('console.layer.depots')]: depots.group,
+    }, { collapsed: true, position: 'topright' }).addTo(map);
+  };
+  layerSwitch();
   legend().addTo(map);
+  // Leaflet's own controls name themselves in English: say it in ours.
+  const mapControls = () => {
+    const name = (sel, key) => {
+      const el = map.getContainer().querySelector(sel);
+      if (!el) return;
+      el.title = t(key);
+      el.setAttribute('aria-label', t(key));
+    };
+    name('.leaflet-control-zoom-in', 'console.zoom.in');
+    name('.leaflet-control-zoom-out', 'console.zoom.out');
+    name('.leaflet-control-layers-toggle', 'console.layer.toggle');
+  };
+  mapControls();
 
   store.onChange((kinds) => {
     if (kinds.has('needs')) {
@@ -114,24 +173,51 @@ function run(api, features) {
     heat.render();
   });
 
+  // The connection dot says its state in words too (title and name).
+  let conn = 'connecting';
+  const sayConn = () => {
+    const el = $('#conn');
+    el.className = `conn ${conn}`;
+    const word = { open: t('console.conn.open'), connecting: t('console.conn.connecting'), closed: t('console.conn.closed') }[conn] || conn;
+    el.title = word;
+    el.setAttribute('aria-label', word);
+  };
+  sayConn();
+  onLangChange(() => {
+    sayConn();
+    list.render();
+    detail.redraw();
+    counters.redraw();
+    needsLayer.render();
+    responders.render();
+    depots.redraw();
+    heat.render();
+    layerSwitch();
+    mapControls();
+  });
+
   const live = new ConsoleLive({
     map, store, api, features, toast,
     token: () => session && session.token,
     onEvent: (type, d) => {
       counters.soon();
       if (type === 'need.escalated') {
-        const why = d.manual ? ' by hand'
-          : d.reason === 'nobody_in_scope' ? ': nobody available in the narrower scope'
-          : ` after ${Math.round(d.waited_s / 60)} min unfilled`;
-        toast(`Need ${d.need_id} widened to ${d.step_name} (${d.tier})${why}.`);
+        const say = () => {
+          const why = d.manual ? t('console.why.manual')
+            : d.reason === 'nobody_in_scope' ? t('console.why.nobody')
+            : t('console.why.waited', { minutes: Math.round(d.waited_s / 60) });
+          return t('console.announce.escalated', { need: needName(store.needs.get(d.need_id) || d), step: stepName(d.step_name), tier: tierName(d.tier), why });
+        };
+        toast(say);
       }
+      if (type === 'need.staffed') announce(t('console.announce.staffed', { need: needName(store.needs.get(d.need_id) || d) }));
+      if (type === 'need.completed') announce(t('console.announce.completed', { need: needName(store.needs.get(d.need_id) || d) }));
       if (type === 'need.supplied') depots.soon();
       if (detail.id && d.need_id === detail.id) detail.reload();
     },
     onState: (s) => {
-      const el = $('#conn');
-      el.className = `conn ${s}`;
-      el.title = { open: 'live', connecting: 'connecting…', closed: 'offline, reconnecting' }[s] || s;
+      conn = s;
+      sayConn();
     },
     onUnauthorized: expired,
   });
@@ -143,6 +229,6 @@ function run(api, features) {
 }
 
 start().catch((err) => {
-  document.body.append(h('p', { class: 'fatal' }, `The console failed to start: ${err.message}`));
+  document.body.append(h('p', { class: 'fatal' }, t('console.failed', { message: err.message })));
   throw err;
 });

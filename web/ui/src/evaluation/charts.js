@@ -1,4 +1,7 @@
 // Small SVG bar charts, no library: one row per label, one bar per series.
+// A chart is an image to screen readers, named by its caption and its
+// figures in words.
+import { t } from '../lib/i18n.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 
@@ -10,16 +13,21 @@ function el(tag, attrs, text) {
 }
 
 // barChart draws rows of {label, values: [number|null]} against series
-// [{name, color}], scaled to max (or the largest value); format prints a value.
-export function barChart(rows, series, { max, format = (v) => String(v) } = {}) {
+// [{name, color}], scaled to max (or the largest value); format prints a
+// value; title is the chart's caption.
+export function barChart(rows, series, { max, format = (v) => String(v), title = '' } = {}) {
   const labelW = 110, barH = 14, gap = 4, rowGap = 10, width = 420;
   const plotW = width - labelW - 60;
   const top = Math.max(max || 0, ...rows.flatMap((r) => r.values.filter((v) => v !== null && v !== undefined))) || 1;
   const rowH = series.length * (barH + gap) + rowGap;
   const height = Math.max(1, rows.length) * rowH + 22;
-  const svg = el('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img' });
+  const said = rows.map((r) => `${r.label} ${r.values.map((v, j) => `${series[j].name} ${v === null || v === undefined ? '–' : format(v)}`).join(', ')}`);
+  const svg = el('svg', {
+    viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img',
+    'aria-label': t('eval.chart.label', { title, rows: rows.length ? said.join('; ') : t('eval.chart.empty') }),
+  });
   if (rows.length === 0) {
-    svg.append(el('text', { x: 0, y: 14 }, 'No data yet.'));
+    svg.append(el('text', { x: 0, y: 14 }, t('eval.chart.empty')));
     return svg;
   }
   rows.forEach((row, i) => {
@@ -38,7 +46,8 @@ export function barChart(rows, series, { max, format = (v) => String(v) } = {}) 
   for (const s of series) {
     svg.append(el('rect', { x, y: ly - 9, width: 10, height: 10, fill: s.color }));
     svg.append(el('text', { x: x + 14, y: ly }, s.name));
-    x += 14 + s.name.length * 7 + 16;
+    // CJK characters are about twice as wide as Latin letters.
+    x += 14 + [...s.name].reduce((w, c) => w + (c.charCodeAt(0) > 0x2e80 ? 12 : 7), 0) + 16;
   }
   return svg;
 }

@@ -4,6 +4,9 @@
 // server offers the endpoint and the caller may read it.
 import L from 'leaflet';
 import { h, text } from '../../lib/dom.js';
+import { t } from '../../lib/i18n.js';
+import { itemName, num } from '../say.js';
+import { nameMarker } from './name.js';
 
 export const DEPOTS_PATH = '/api/v1/depots';
 const REFRESH_MS = 30_000;
@@ -16,6 +19,14 @@ export class DepotsLayer {
     this.markers = new Map(); // id -> marker
     this.timer = null;
     this.pending = null;
+    this.last = [];
+  }
+
+  // redraw says the last depots again (a new language).
+  redraw() {
+    for (const m of this.markers.values()) this.group.removeLayer(m);
+    this.markers.clear();
+    this.render(this.last);
   }
 
   start() {
@@ -46,23 +57,29 @@ export class DepotsLayer {
   }
 
   render(depots) {
+    this.last = depots;
     const seen = new Set();
     for (const d of depots) {
       if (!Number.isFinite(d.lat) || !Number.isFinite(d.lng)) continue;
       seen.add(d.id);
       let m = this.markers.get(d.id);
       if (!m) {
-        const html = h('div', { class: 'depot-marker', dataset: { id: d.id } }, h('span', { class: 'shape' }, 'D'));
+        const html = h('div', { class: 'depot-marker', dataset: { id: d.id } }, h('span', { class: 'shape', 'aria-hidden': 'true' }, t('console.depot.letter')));
         m = L.marker([d.lat, d.lng], { icon: L.divIcon({ className: 'depot-icon', html, iconSize: [20, 20], iconAnchor: [10, 10] }) });
         m.bindTooltip(text(''), { direction: 'top', offset: [0, -10] });
         m.addTo(this.group);
         this.markers.set(d.id, m);
       }
       m.setLatLng([d.lat, d.lng]);
+      const reserved = d.reserved || {};
       const lines = Object.keys(d.stock || {})
-        .filter((k) => d.stock[k] || (d.reserved || {})[k])
-        .map((k) => `${k.replace(/_/g, ' ')} ${d.stock[k]}${(d.reserved || {})[k] ? ` (+${d.reserved[k]} reserved)` : ''}`);
-      m.setTooltipContent(text(`${d.name} · ${d.org_id}${lines.length ? ' · ' + lines.join(', ') : ' · empty'}`));
+        .filter((k) => d.stock[k] || reserved[k])
+        .map((k) => (reserved[k]
+          ? t('console.depot.reserved', { item: itemName(k), count: num(d.stock[k] || 0), reserved: num(reserved[k]) })
+          : t('console.depot.stock', { item: itemName(k), count: num(d.stock[k]) })));
+      const label = t('console.depot.tooltip', { name: d.name, org: d.org_id, stock: lines.length ? lines.join(t('console.marker.cellJoin')) : t('console.depot.empty') });
+      m.setTooltipContent(text(label));
+      nameMarker(m, label);
     }
     for (const [id, m] of this.markers) {
       if (!seen.has(id)) {

@@ -6,6 +6,7 @@
 import L from 'leaflet';
 import { latLngToCell, cellToBoundary } from 'h3-js';
 import { text } from '../../lib/dom.js';
+import { t } from '../../lib/i18n.js';
 import { openSlots } from '../store.js';
 
 // heatRes is the cell size of the heatmap: coarser than the grid.
@@ -82,7 +83,7 @@ export class HeatmapLayer {
     for (const [c, v] of cells) {
       const style = cellStyle(v);
       L.polygon(cellToBoundary(c), { pane: 'heat', stroke: false, ...style })
-        .bindTooltip(text(`supply ${v.supply} · demand ${v.demand}`), { sticky: true })
+        .bindTooltip(text(t('console.marker.heat', { supply: v.supply, demand: v.demand })), { sticky: true })
         .addTo(this.group);
     }
   }

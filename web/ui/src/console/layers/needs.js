@@ -1,9 +1,13 @@
 // Needs on the map: the colour says the urgency, the shape the status
 // (open: circle, staffing: diamond, staffed: square, completed: hollow
-// circle, cancelled or unstaffed: cross).
+// circle, cancelled or unstaffed: cross), the number the urgency again,
+// and the tooltip and accessible name say all of it in words.
 import L from 'leaflet';
 import { h, text } from '../../lib/dom.js';
 import { category, urgencyName } from '../../lib/format.js';
+import { lang, t } from '../../lib/i18n.js';
+import { statusName } from '../say.js';
+import { nameMarker } from './name.js';
 import { openSlots, totalSlots } from '../store.js';
 
 export class NeedsLayer {
@@ -25,7 +29,7 @@ export class NeedsLayer {
     for (const n of this.store.needs.values()) {
       if (!Number.isFinite(n.lat) || !Number.isFinite(n.lng)) continue;
       seen.add(n.id);
-      const key = `${n.status}|${n.urgency}|${openSlots(n)}|${n.category}|${this.selected === n.id}`;
+      const key = `${n.status}|${n.urgency}|${openSlots(n)}|${n.category}|${this.selected === n.id}|${lang()}`;
       let m = this.markers.get(n.id);
       if (!m) {
         const marker = L.marker([n.lat, n.lng], { icon: this.icon(n), zIndexOffset: 1000 - (n.urgency || 4) * 100 });
@@ -37,7 +41,11 @@ export class NeedsLayer {
       }
       if (m.key !== key) {
         if (m.key) m.marker.setIcon(this.icon(n));
-        m.marker.setTooltipContent(text(`${category(n.category)} · ${urgencyName(n.urgency)} · ${n.status} · ${totalSlots(n) - openSlots(n)}/${totalSlots(n)} filled`));
+        const label = t('console.marker.need', {
+          level: n.urgency || '', what: category(n.category), urgency: urgencyName(n.urgency), status: statusName(n.status), filled: totalSlots(n) - openSlots(n), total: totalSlots(n),
+        });
+        m.marker.setTooltipContent(text(label));
+        nameMarker(m.marker, label);
         m.key = key;
       }
       const at = m.marker.getLatLng();
@@ -52,7 +60,7 @@ export class NeedsLayer {
   }
 
   icon(n) {
-    const el = h('span', { class: 'shape' }, String(n.urgency || ''));
+    const el = h('span', { class: 'shape', 'aria-hidden': 'true' }, String(n.urgency || ''));
     const cls = ['need-marker', `status-${n.status}`, `urgency-${n.urgency || 4}`];
     if (this.selected === n.id) cls.push('selected');
     const wrap = h('div', { dataset: { id: n.id, status: n.status }, class: cls.join(' ') }, el);

@@ -5,6 +5,9 @@ import L from 'leaflet';
 import { latLngToCell, cellToLatLng } from 'h3-js';
 import { h, text } from '../../lib/dom.js';
 import { roleLetter, roleName } from '../../lib/format.js';
+import { lang, t } from '../../lib/i18n.js';
+import { responderState } from '../say.js';
+import { nameMarker } from './name.js';
 
 const MAX_MARKERS = 400;
 const MIN_ZOOM_FOR_MARKERS = 12;
@@ -52,21 +55,23 @@ export class RespondersLayer {
     const seen = new Set();
     for (const r of list) {
       seen.add(r.id);
-      const key = `${r.state}|${r.role}`;
+      const key = `${r.state}|${r.role}|${lang()}`;
       let m = this.markers.get(r.id);
       if (!m) {
         const marker = L.marker([r.lat, r.lng], { icon: this.icon(r), zIndexOffset: -500 });
         const id = r.id;
         marker.bindTooltip(() => {
           const cur = this.store.responders.get(id) || r;
-          return text(`${roleName(cur.role)} ${id} · ${cur.state.replace('_', ' ')}`);
+          return text(this.label(cur));
         }, { direction: 'top' });
         marker.on('click', () => this.onPick(r.id));
         m = { marker, key };
         this.markers.set(r.id, m);
         marker.addTo(this.group);
+        nameMarker(marker, this.label(r));
       } else if (m.key !== key) {
         m.marker.setIcon(this.icon(r));
+        nameMarker(m.marker, this.label(r));
         m.key = key;
       }
       const at = m.marker.getLatLng();
@@ -78,6 +83,10 @@ export class RespondersLayer {
         this.markers.delete(id);
       }
     }
+  }
+
+  label(r) {
+    return t('console.marker.responder', { role: roleName(r.role), id: r.id, state: responderState(r.state) });
   }
 
   icon(r) {
@@ -105,9 +114,11 @@ export class RespondersLayer {
         icon: L.divIcon({ className: 'responder-cell-icon', html: el, iconSize: [34, 22], iconAnchor: [17, 11] }),
         interactive: true,
       });
-      marker.bindTooltip(text(STATES.filter((s) => agg[s]).map((s) => `${agg[s]} ${s.replace('_', ' ')}`).join(', ')));
+      const label = STATES.filter((s) => agg[s]).map((s) => t('console.marker.cell', { count: agg[s], state: responderState(s) })).join(t('console.marker.cellJoin'));
+      marker.bindTooltip(text(label));
       marker.on('click', () => this.map.setView([lat, lng], Math.max(this.map.getZoom() + 2, MIN_ZOOM_FOR_MARKERS)));
       marker.addTo(this.clusters);
+      nameMarker(marker, label);
     }
   }
 }

@@ -1,0 +1,81 @@
+// Words the console makes from data: statuses, states, tiers, depot items,
+// error codes, a need's name, times and numbers, in the page's language.
+// The key tables are written out so that every catalogue key is named in
+// the source (the catalogue check finds unused keys by name).
+import { lang, t, timeZone } from '../lib/i18n.js';
+import { category } from '../lib/format.js';
+
+const STATUS = {
+  open: 'console.status.open', staffing: 'console.status.staffing', staffed: 'console.status.staffed',
+  completed: 'console.status.completed', cancelled: 'console.status.cancelled', unstaffed: 'console.status.unstaffed',
+};
+const STATE = {
+  offered: 'console.state.offered', accepted: 'console.state.accepted', declined: 'console.state.declined',
+  expired: 'console.state.expired', withdrawn: 'console.state.withdrawn', completed: 'console.state.completed',
+};
+const RSTATE = {
+  available: 'console.rstate.available', offered: 'console.rstate.offered', assigned: 'console.rstate.assigned', off_duty: 'console.rstate.off_duty',
+};
+const TIER = { community: 'console.tier.community', street: 'console.tier.street', district: 'console.tier.district', city: 'console.tier.city' };
+const STEP = {
+  community: 'console.step.community', rings: 'console.step.rings', partners: 'console.step.partners',
+  street: 'console.step.street', district: 'console.step.district', city: 'console.step.city',
+};
+const ITEM = {
+  food_parcel: 'console.item.food_parcel', medicine_kit: 'console.item.medicine_kit', oxygen_concentrator: 'console.item.oxygen_concentrator',
+  wheelchair: 'console.item.wheelchair', vehicle: 'console.item.vehicle',
+};
+const ACCOUNT = { admin: 'console.account.admin', operator: 'console.account.operator', coordinator: 'console.account.coordinator' };
+const ERROR = {
+  network: 'console.error.network', invalid_request: 'console.error.invalid_request', invalid_json: 'console.error.invalid_json',
+  not_found: 'console.error.not_found', forbidden: 'console.error.forbidden', rate_limited: 'console.error.rate_limited',
+  invalid_transition: 'console.error.invalid_transition', body_too_large: 'console.error.body_too_large',
+  request_in_progress: 'console.error.request_in_progress', unavailable: 'console.error.unavailable',
+  internal: 'console.error.internal', unauthorized: 'console.error.unauthorized',
+};
+
+// word says a value through its table; a value the table lacks (a newer
+// server) shows as itself, readable rather than hidden.
+const word = (table) => (v) => (table[v] ? t(table[v]) : String(v ?? '').replace(/_/g, ' '));
+
+export const statusName = word(STATUS);
+export const stateName = word(STATE);
+export const responderState = word(RSTATE);
+export const tierName = word(TIER);
+export const stepName = word(STEP);
+export const itemName = word(ITEM);
+export const accountRole = word(ACCOUNT);
+
+// errorText says what went wrong from the server's stable code; the
+// English message is the fallback for a code the page does not know.
+export function errorText(err) {
+  if (err && ERROR[err.code]) return t(ERROR[err.code]);
+  if (err && err.status === 503) return t(ERROR.unavailable);
+  return t('console.error.other', { message: (err && err.message) || '', code: (err && (err.code || err.status)) || '?' });
+}
+
+// needName names a need for people: its category and community ("送药 ·
+// 芝罘区示意街道一"). Hook: when the server gives needs a short number
+// (n.number), it goes first.
+export function needName(n) {
+  if (!n) return category('');
+  const what = category(n.category);
+  const base = n.community ? t('console.need.name', { what, community: n.community }) : what;
+  return n.number ? `#${n.number} ${base}` : base;
+}
+
+// when says an instant in the configured time zone, in the language's
+// usual form: 2026年12月7日 14:05, or 7 Dec 2026 14:05.
+export function when(at) {
+  const d = new Date(at);
+  if (!Number.isFinite(d.getTime())) return '';
+  const zh = lang() === 'zh-CN';
+  const parts = {};
+  for (const p of new Intl.DateTimeFormat(zh ? 'zh-CN' : 'en-GB', {
+    timeZone: timeZone(), year: 'numeric', month: zh ? 'numeric' : 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+  }).formatToParts(d)) parts[p.type] = p.value;
+  return zh ? `${parts.year}年${parts.month}月${parts.day}日 ${parts.hour}:${parts.minute}` : `${parts.day} ${parts.month} ${parts.year} ${parts.hour}:${parts.minute}`;
+}
+
+// num groups digits as the language does.
+export const num = (v, digits = 0) => new Intl.NumberFormat(lang(), { maximumFractionDigits: digits }).format(v);
