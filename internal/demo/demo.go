@@ -20,6 +20,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -137,6 +138,7 @@ type Demo struct {
 	cancel  context.CancelFunc
 	done    chan struct{}
 
+	live   atomic.Bool // running, for Emit, which must not wait for mu
 	events chan mobilize.Event
 }
 
@@ -157,6 +159,9 @@ func (d *Demo) Use(svc Service) { d.svc = svc }
 // their teams staffed. It never blocks: the matcher's path calls it, and a
 // dropped event only leaves an offer to lapse as an unanswered one would.
 func (d *Demo) Emit(_ context.Context, e mobilize.Event) {
+	if !d.live.Load() {
+		return
+	}
 	var keep mobilize.Event
 	switch e := e.(type) {
 	case mobilize.OfferSent:
@@ -186,8 +191,10 @@ func (d *Demo) Start(ctx context.Context) error {
 		return ErrRunning
 	}
 	rng := rand.New(rand.NewPCG(d.opts.Seed, d.opts.Seed^0x9e3779b97f4a7c15))
+	d.live.Store(true) // the people's first offers may come while they are being placed
 	city, err := d.build(ctx, rng)
 	if err != nil {
+		d.live.Store(false)
 		return err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -213,9 +220,13 @@ func (d *Demo) stop() {
 	if !d.running {
 		return
 	}
+	d.live.Store(false)
 	d.cancel()
 	<-d.done
 	d.running, d.since = false, time.Time{}
+	for len(d.events) > 0 { // what came after the end concerns no one now
+		<-d.events
+	}
 }
 
 // Remove stops the simulation and removes everything the demo created,
