@@ -49,7 +49,7 @@ func TestBrowserDemo(t *testing.T) {
 	console.screenshot(t, filepath.Join(artifactDir(t), "console-demo.png"))
 
 	console.do(t, "remove the demo", chromedp.Click(chromedp.CSS("#demo-remove")))
-	waitLong(t, console, "the demo gone from the map and the load button back", 30*time.Second, `(() => {
+	waitLong(t, console, "the demo gone from the map and the load button back", time.Minute, `(() => {
 	  const s = window.liandong.store;
 	  const demo = (m) => [...m.keys()].filter((id) => id.startsWith('demo-')).length;
 	  return demo(s.needs) === 0 && demo(s.responders) === 0

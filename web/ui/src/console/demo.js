@@ -71,6 +71,10 @@ export class DemoControls {
 
   render() {
     if (!this.el) return;
+    // Once the server says no demo exists, demo ids on the map are stale:
+    // the events of its removal (people going off duty) may arrive after
+    // the answer that removed it.
+    if (this.state && !this.hasRecords()) this.forget();
     if (!this.state) {
       replace(this.el);
       return;
@@ -123,6 +127,8 @@ export class DemoControls {
   // the server deleted them, so no event will.
   forget() {
     const s = this.store;
+    const any = (m) => [...m.keys()].some(isDemo);
+    if (!any(s.needs) && !any(s.responders) && ![...s.offers.values()].some((o) => isDemo(o.needID) || isDemo(o.responderID))) return;
     for (const id of [...s.needs.keys()]) if (isDemo(id)) s.needs.delete(id);
     for (const id of [...s.responders.keys()]) if (isDemo(id)) s.responders.delete(id);
     for (const [id, o] of [...s.offers]) if (isDemo(o.needID) || isDemo(o.responderID)) s.offers.delete(id);
