@@ -69,8 +69,14 @@ type Records interface {
 	// Tracked lists the ids of each kind.
 	Tracked(ctx context.Context) (map[string][]string, error)
 	// Purge deletes every key, field and member named with Prefix and the
-	// tracked ids themselves; it answers how many things it removed.
+	// tracked ids themselves, and ends every run (Claim); it answers how
+	// many things it removed.
 	Purge(ctx context.Context) (int, error)
+	// Claim records run as the demo's current run; Current tells whether
+	// it still is. A purge by any process ends it, so that the process
+	// simulating stops rather than filing needs into a removed demo.
+	Claim(ctx context.Context, run string) error
+	Current(ctx context.Context, run string) (bool, error)
 }
 
 // Options shape the demo; zero values take the defaults, which suit a
@@ -187,8 +193,13 @@ func (d *Demo) Emit(_ context.Context, e mobilize.Event) {
 func (d *Demo) Start(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.running {
+	if d.running && d.live.Load() {
 		return ErrRunning
+	}
+	d.stop() // a run that ended itself (removed by another process)
+	run := fmt.Sprintf("%016x", rand.Uint64())
+	if err := d.records.Claim(ctx, run); err != nil {
+		return err
 	}
 	rng := rand.New(rand.NewPCG(d.opts.Seed, d.opts.Seed^0x9e3779b97f4a7c15))
 	d.live.Store(true) // the people's first offers may come while they are being placed
@@ -199,7 +210,7 @@ func (d *Demo) Start(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.running, d.since, d.cancel, d.done = true, time.Now(), cancel, make(chan struct{})
-	sim := &simulation{Demo: d, city: city, rng: rng}
+	sim := &simulation{Demo: d, city: city, rng: rng, runID: run}
 	go func() {
 		defer close(d.done)
 		sim.run(runCtx)
@@ -256,6 +267,25 @@ func (d *Demo) Remove(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// What the cancellations told the people (withdrawn offers) is
+	// delivered to their inboxes by the notifier's queue, which may land
+	// after the first pass: passes repeat until one finds nothing, for at
+	// most two seconds.
+	for range 8 {
+		select {
+		case <-ctx.Done():
+			return n, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+		more, err := d.records.Purge(ctx)
+		if err != nil {
+			return n, err
+		}
+		n += more
+		if more == 0 {
+			break
+		}
+	}
 	d.log.Info("demo removed", zap.Int("needs", len(tracked[KindNeed])), zap.Int("responders", len(tracked[KindResponder])), zap.Int("records", n))
 	return n, nil
 }
@@ -276,7 +306,10 @@ func (d *Demo) State(ctx context.Context) (State, error) {
 		st.Counts[k] = len(tracked[k])
 	}
 	d.mu.Lock()
-	st.Running, st.Since = d.running, d.since
+	st.Running = d.running && d.live.Load()
+	if st.Running {
+		st.Since = d.since
+	}
 	d.mu.Unlock()
 	return st, nil
 }

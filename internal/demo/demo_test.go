@@ -185,3 +185,40 @@ func toString(v any) string {
 	s, _ := v.(string)
 	return s
 }
+
+// TestDemoRemovedByAnotherProcessStops: two processes share one Redis;
+// the demo runs in one and is removed through the other. The first stops
+// simulating instead of filing needs into a removed demo.
+func TestDemoRemovedByAnotherProcessStops(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	c := servertest.OnRealRedis(srv, "demo-test-password")
+	one := servertest.LoginAdmin(t, servertest.Base(servertest.Run(t, c, server.Hooks{Demo: fast})), "demo-test-password")
+	other := servertest.LoginAdmin(t, servertest.Base(servertest.Run(t, c, server.Hooks{Demo: fast})), "demo-test-password")
+
+	if r := one.Do("POST", "/api/v1/demo", nil); r.Status != http.StatusAccepted {
+		t.Fatalf("start: %d %s", r.Status, r.Body)
+	}
+	other.Call("DELETE", "/api/v1/demo", nil, nil)
+	var st struct {
+		Running                                  bool
+		Needs, Responders, Organisations, Depots int
+	}
+	testkit.WaitFor(t, "the first process to stop its demo", 10*time.Second, func() bool {
+		one.Call("GET", "/api/v1/demo", nil, &st)
+		return !st.Running
+	})
+	// A need it filed between the purge and noticing it is removed by
+	// a second DELETE; nothing comes after that.
+	other.Call("DELETE", "/api/v1/demo", nil, nil)
+	if traces := demoTraces(t, srv.Client(t)); len(traces) > 0 {
+		t.Fatalf("demo records left in Redis:\n%s", strings.Join(traces, "\n"))
+	}
+	// And it may be started again.
+	if r := one.Do("POST", "/api/v1/demo", nil); r.Status != http.StatusAccepted {
+		t.Fatalf("start again: %d %s", r.Status, r.Body)
+	}
+	one.Call("GET", "/api/v1/demo", nil, &st)
+	if !st.Running {
+		t.Fatal("not running after starting again")
+	}
+}

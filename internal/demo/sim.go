@@ -19,8 +19,9 @@ import (
 // need no lock.
 type simulation struct {
 	*Demo
-	city *city
-	rng  *rand.Rand
+	city  *city
+	rng   *rand.Rand
+	runID string // this run's claim (Records.Claim)
 
 	later    []action                      // what the people will do, in no order
 	busy     map[mobilize.ResponderID]bool // offered or working: they neither move off duty nor rest
@@ -69,7 +70,11 @@ func (s *simulation) run(ctx context.Context) {
 		case e := <-s.events:
 			s.react(e)
 		case now := <-tick.C:
-			s.step(ctx, now)
+			if !s.step(ctx, now) {
+				s.live.Store(false)
+				s.log.Info("demo removed by another process: this one stops simulating")
+				return
+			}
 		}
 	}
 }
@@ -119,7 +124,8 @@ func (s *simulation) react(e mobilize.Event) {
 }
 
 // step does what is due: planned answers, a new need, a round of moves.
-func (s *simulation) step(ctx context.Context, now time.Time) {
+// It answers false once the demo was removed (by any process).
+func (s *simulation) step(ctx context.Context, now time.Time) bool {
 	due := s.later[:0:0]
 	rest := s.later[:0]
 	for _, a := range s.later {
@@ -135,6 +141,11 @@ func (s *simulation) step(ctx context.Context, now time.Time) {
 			s.log.Warn("demo step failed", zap.Error(err))
 		}
 	}
+	if now.After(s.nextNeed) || now.After(s.nextMove) {
+		if current, err := s.records.Current(ctx, s.runID); err == nil && !current {
+			return false
+		}
+	}
 	if now.After(s.nextNeed) {
 		s.fileNeed(ctx)
 		s.nextNeed = now.Add(s.jitter(s.opts.NeedEvery))
@@ -143,6 +154,7 @@ func (s *simulation) step(ctx context.Context, now time.Time) {
 		s.moveSome(ctx)
 		s.nextMove = now.Add(s.opts.MoveEvery)
 	}
+	return true
 }
 
 // fileNeed files one need in a random community, marked as the demo's.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"strings"
 	"time"
 
@@ -29,6 +30,20 @@ func newDemoRecords(client redis.UniversalClient, prefix, region string) *demoRe
 }
 
 func (r *demoRecords) key() string { return r.base + "demo:ids" }
+
+func (r *demoRecords) runKey() string { return r.base + "demo:run" }
+
+func (r *demoRecords) Claim(ctx context.Context, run string) error {
+	return r.client.Set(ctx, r.runKey(), run, 0).Err()
+}
+
+func (r *demoRecords) Current(ctx context.Context, run string) (bool, error) {
+	got, err := r.client.Get(ctx, r.runKey()).Result()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	return got == run, err
+}
 
 func (r *demoRecords) Track(ctx context.Context, kind string, ids ...string) error {
 	if len(ids) == 0 {
@@ -112,7 +127,7 @@ func (r *demoRecords) Purge(ctx context.Context) (int, error) {
 	if err := r.client.Set(ctx, r.base+"linkage:rev", hex.EncodeToString(rev), 0).Err(); err != nil {
 		return removed, err
 	}
-	return removed, r.client.Del(ctx, r.key()).Err()
+	return removed, r.client.Del(ctx, r.runKey(), r.key()).Err()
 }
 
 // eachNode runs f on every master of a cluster, or on the one server.

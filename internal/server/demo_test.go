@@ -56,10 +56,16 @@ func TestDemoAtStart(t *testing.T) {
 	if !st.Running || st.Responders != 40 || st.Organisations == 0 || st.Depots == 0 {
 		t.Fatalf("state at start: %+v", st)
 	}
-	testkit.WaitFor(t, "a demo need completed", 20*time.Second, func() bool {
+	// Bounded generously: the machine that runs the suite is shared.
+	testkit.WaitFor(t, "a demo need completed", 45*time.Second, func() bool {
 		var list struct{ Needs []struct{ ID string } }
 		admin.Call("GET", "/api/v1/needs?status=completed", nil, &list)
-		return len(list.Needs) > 0 && demo.IsDemo(list.Needs[0].ID)
+		for _, n := range list.Needs {
+			if demo.IsDemo(n.ID) {
+				return true
+			}
+		}
+		return false
 	})
 	if r := admin.Do("DELETE", "/api/v1/demo", nil); r.Status != http.StatusOK {
 		t.Fatalf("DELETE: %d %s", r.Status, r.Body)
