@@ -71,6 +71,10 @@ type APIOptions struct {
 	// nor Accept-Language says, and the zone their times are shown in;
 	// empty: zh-CN, DefaultTimeZone.
 	DefaultLang, TimeZone string
+
+	// Demo starts and removes the demonstration (POST, DELETE
+	// /api/v1/demo); nil: those routes answer 404.
+	Demo DemoControl
 }
 
 func (o *APIOptions) defaults() error {
@@ -182,6 +186,7 @@ type API struct {
 	recognition *recognitionGroup
 	stats       *statsGroup
 	privacy     *privacyGroup
+	demo        *demoGroup
 }
 
 // NewAPI builds the API and makes sure the first admin and the service
@@ -240,6 +245,8 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	a.stats = &statsGroup{app: app, now: opts.Now, minGroup: opts.EvaluationMinGroupSize}
 	a.privacy = &privacyGroup{app: app, records: opts.Access, inbox: opts.Inbox, auth: a.auth, audit: a.audit, log: log, now: opts.Now,
 		hoursCap: rec.HoursCap, revokeTTL: max(opts.ResponderTokenTTL, opts.SessionTokenTTL), hangUp: a.accounts.hangUp}
+
+	a.demo = &demoGroup{demo: opts.Demo, audit: a.audit}
 
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {
@@ -343,6 +350,9 @@ func (a *API) routeTable() []route {
 		{method: "POST", path: v1 + "/responders/{id}/erase", summary: "Erase a responder's personal data, with a reason (audited); hours and service records stay under a pseudonym; 409 while on an offer or assignment", roles: rolesAdmins, body: eraseRequest{}, answer: erasedJSON{}, status: 200, handle: a.privacy.handleErase},
 		{method: "GET", path: v1 + "/evaluation", summary: "Response times, fill and completion rates, satisfaction and escalations per organisation and overall (no personal data)", roles: rolesStats, answer: evaluationJSON{}, status: 200, handle: a.stats.handleEvaluation,
 			query: []queryParam{{"since", "string", "only needs created at or after this RFC 3339 time"}}},
+		{method: "POST", path: v1 + "/demo", summary: "Start the demonstration: illustrative areas, demo organisations and depots, simulated responders and needs (ids demo-...); 409 while it runs", roles: rolesAdmins, body: emptyRequest{}, answer: DemoState{}, status: 202, handle: a.demo.handleStart},
+		{method: "GET", path: v1 + "/demo", summary: "Whether the demonstration runs, and how many demo records exist", roles: rolesAdmins, answer: DemoState{}, status: 200, handle: a.demo.handleState},
+		{method: "DELETE", path: v1 + "/demo", summary: "Stop the demonstration and remove every demo record (idempotent)", roles: rolesAdmins, answer: demoRemovedJSON{}, status: 200, handle: a.demo.handleRemove},
 	}
 }
 

@@ -199,6 +199,11 @@ func matrixRoutes() []matrixRoute {
 		// R3 holds no offer nor assignment, so an admin may erase it.
 		{method: "POST", pattern: v1 + "/responders/{id}/erase", path: func(f *fixture) string { return v1 + "/responders/" + f.R3 + "/erase" },
 			body: func(*fixture) any { return map[string]string{"reason": "the person asked, by phone"} }, want: map[string]int{cAdmin: 200}},
+		// This API has no demo wired (demo_test.go has one): admins pass
+		// the role check and hear 404.
+		{method: "POST", pattern: v1 + "/demo", path: fixed(v1 + "/demo"), want: map[string]int{cAdmin: 404}},
+		{method: "GET", pattern: v1 + "/demo", path: fixed(v1 + "/demo"), want: map[string]int{cAdmin: 404}},
+		{method: "DELETE", pattern: v1 + "/demo", path: fixed(v1 + "/demo"), want: map[string]int{cAdmin: 404}},
 	}
 }
 

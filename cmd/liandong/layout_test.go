@@ -32,6 +32,8 @@ var allowedAlso = map[string][]string{
 	"mobilize/notify":            {"realtime"},
 	"internal/server":            {"geo", "mobilize", "realtime", "web"},
 	"internal/server/servertest": {"geo", "mobilize", "realtime", "web"},
+	// The demo drives the application as a crowd of phones would.
+	"internal/demo": {"mobilize", "geo"},
 }
 
 // usableAnywhere are leaves with no project imports of their own.

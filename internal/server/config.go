@@ -55,6 +55,10 @@ type Config struct {
 	Evaluation EvaluationConfig `yaml:"evaluation"`
 	// UI: the pages' default language and time zone.
 	UI UIConfig `yaml:"ui"`
+	// Demo starts the demonstration at start (flag -demo, env
+	// LIANDONG_DEMO=1; internal/demo). Not a file key: a deployment's
+	// file should never start one.
+	Demo bool `yaml:"-"`
 }
 
 // UIConfig is what the pages fall back on: the language when neither the
@@ -414,6 +418,14 @@ var envSettings = []envSetting{
 		c.Realtime.HandshakesPerSecond = f
 		return nil
 	}},
+	{"LIANDONG_DEMO", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("LIANDONG_DEMO: %w", err)
+		}
+		c.Demo = b
+		return nil
+	}},
 	{"LIANDONG_OFFER_TTL", func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -434,6 +446,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	redisURL := fs.String("redis", "", "Redis URL; empty starts the embedded Redis (env LIANDONG_REDIS_URL)")
 	embeddedAddr := fs.String("embedded-redis-addr", "", "expose the embedded Redis on this TCP address, e.g. 127.0.0.1:6390")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (env LIANDONG_LOG_LEVEL)")
+	demo := fs.Bool("demo", false, "start the demonstration: illustrative Yantai areas, simulated responders and needs, all marked demo (env LIANDONG_DEMO=1)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, fmt.Errorf("flags: %w", err)
 	}
@@ -474,6 +487,8 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 			c.Redis.EmbeddedAddr = *embeddedAddr
 		case "log-level":
 			c.Log.Level = *logLevel
+		case "demo":
+			c.Demo = *demo
 		}
 	})
 	if err := c.Validate(); err != nil {

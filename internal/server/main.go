@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
 
+	"github.com/liandong/liandong/internal/demo"
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/notify"
 	"github.com/liandong/liandong/mobilize/redisstore"
@@ -40,6 +41,7 @@ type Main struct {
 	hub      *realtime.Hub
 	notifier *notify.Notifier
 	loops    *loops
+	demo     *demo.Demo
 	listener net.Listener
 	http     *http.Server
 	served   chan error
@@ -56,6 +58,9 @@ type Hooks struct {
 	// Operator receives what is shown to the operator once and never
 	// logged (the embedded Redis' password); nil: standard error.
 	Operator io.Writer
+	// Demo shapes the demonstration (a test's shorter intervals); zero:
+	// the defaults, which suit a person watching.
+	Demo demo.Options
 }
 
 // New returns a program that has not started yet.
@@ -100,15 +105,20 @@ func (m *Main) Run(ctx context.Context) error {
 	notifyOpts := m.cfg.notifyOptions()
 	notifyOpts.Logger, notifyOpts.Registerer, notifyOpts.Scopes = events, m.registry, m.store
 	m.notifier = notify.New(m.hub, notifyOpts)
-	var sink mobilize.EventSink = m.notifier
+	// The demo's simulated people learn of their offers from the events
+	// of the service they act through: it is a sink, told the service
+	// once that exists.
+	m.demo = demo.New(nil, newDemoRecords(rc.Client, m.cfg.Redis.Prefix, m.cfg.Index.Region), m.hooks.Demo, m.log.Named("demo"))
+	sink := tee{m.notifier, m.demo}
 	if m.hooks.Events != nil {
-		sink = tee{m.notifier, m.hooks.Events}
+		sink = append(sink, m.hooks.Events)
 	}
 	esc := mobilize.NewEscalator(m.store, sink, m.cfg.escalationConfig(), time.Now)
 	esc.OnCountFailed(func(id mobilize.NeedID, err error) {
 		events.Warn("escalation not counted", zap.String("need_id", string(id)), zap.Error(err))
 	})
 	m.service = mobilize.NewService(mobilize.ServiceDeps{Store: m.store, Sink: sink, Escalator: esc}, m.cfg.matchConfig())
+	m.demo.Use(m.service)
 	if off := m.service.Off(); len(off) > 0 {
 		m.log.Info("features off", zap.Strings("features", off))
 	}
@@ -131,6 +141,7 @@ func (m *Main) Run(ctx context.Context) error {
 	apiOpts.Access, apiOpts.Service, apiOpts.Logger = access, m.service, m.log
 	apiOpts.Inbox = inbox
 	apiOpts.Sockets = m.hub // revocations close sockets on every process
+	apiOpts.Demo = demoControl{m.demo}
 	api, err := web.NewAPI(ctx, apiOpts)
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
@@ -172,6 +183,11 @@ func (m *Main) Run(ctx context.Context) error {
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.http.Serve(ln) }()
 	m.loops = startLoops(m.service, m.store, m.cfg, m.log)
+	if m.cfg.Demo {
+		if err := m.demo.Start(ctx); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
 	m.log.Info("listening", zap.String("addr", ln.Addr().String()), zap.Bool("embedded_redis", rc.Embedded))
 	return nil
 }
@@ -202,6 +218,11 @@ func (m *Main) Close() error {
 			errs = append(errs, fmt.Errorf("http serve: %w", err))
 		}
 		m.http = nil
+	}
+	if m.demo != nil {
+		// Its people stop acting before the matcher does; its records
+		// stay for DELETE /api/v1/demo, here or after a restart.
+		m.demo.Close()
 	}
 	if m.loops != nil {
 		m.loops.Close()

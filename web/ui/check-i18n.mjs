@@ -30,7 +30,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // The catalogues: each module exports `catalogue` = {'zh-CN': {...}, en: {...}}.
-export const CATALOGUES = ['src/lib/words.js', 'src/lib/errors.js', 'src/respond/messages.js', 'src/console/messages.js', 'src/evaluation/messages.js'];
+export const CATALOGUES = ['src/lib/words.js', 'src/lib/errors.js', 'src/respond/messages.js', 'src/console/messages.js', 'src/console/demo-messages.js', 'src/evaluation/messages.js'];
 // The page sources whose literals are checked (folders under src/).
 export const PAGE_DIRS = ['respond', 'lib', 'console', 'evaluation'];
 // The page HTML files checked (under src/).

@@ -25,6 +25,7 @@ import { AreaMobiliser } from './area.js';
 import { Counters } from './counters.js';
 import { ConsoleLive, supplyFetcher } from './live.js';
 import { legend } from './legend.js';
+import { DemoControls } from './demo.js';
 
 let session = null;
 let toastTimer = null;
@@ -225,6 +226,7 @@ function run(api, features) {
   counters.start();
   live.start();
   depots.start();
+  new DemoControls({ api, token: () => session && session.token, role: session.role, store, toast, tools: document.querySelector('.bar .tools') });
   window.liandong = { map, store }; // for operators poking at the console, and for tests
 }
 
