@@ -24,9 +24,14 @@ var serverPageLabels = map[string]map[string][]string{
 	},
 }
 
+// completed is a need a volunteer accepted and completed.
+type completed struct {
+	FeedbackURL, NeedID, ResponderID, Token string
+}
+
 // completedNeed has a volunteer accept and complete a need over the API
 // and returns the need's feedback link and the volunteer's id and token.
-func completedNeed(t *testing.T, base string, admin testkit.Client) (feedbackURL, responder, token string) {
+func completedNeed(t *testing.T, base string, admin testkit.Client) completed {
 	t.Helper()
 	var r struct{ ID, Token string }
 	admin.Call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer", "org_id": "yantai-red-cross"}, &r)
@@ -53,7 +58,7 @@ func completedNeed(t *testing.T, base string, admin testkit.Client) (feedbackURL
 	if !strings.HasPrefix(done.FeedbackURL, "/feedback/") {
 		t.Fatalf("no feedback link: %+v", done)
 	}
-	return done.FeedbackURL, r.ID, r.Token
+	return completed{FeedbackURL: done.FeedbackURL, NeedID: need.ID, ResponderID: r.ID, Token: r.Token}
 }
 
 // withHeaders makes every request of the tab carry headers: the browser's
@@ -103,7 +108,8 @@ func pageSpeaks(t *testing.T, tb *tab, page, lang string) {
 func TestBrowserFeedbackAndRecordInBothLanguages(t *testing.T) {
 	allocCtx := startBrowser(t, 360, 640, 90*time.Second)
 	base, admin := browserServer(t, nil)
-	link, responder, token := completedNeed(t, base, admin)
+	c := completedNeed(t, base, admin)
+	link, responder, token := c.FeedbackURL, c.ResponderID, c.Token
 
 	// One browser; each tab asks in its own language.
 	browser := newTab(t, allocCtx, "browser")

@@ -8,7 +8,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/liandong/liandong/internal/server"
-	"github.com/liandong/liandong/internal/testkit"
 )
 
 // TestBrowserFeedbackAndEvaluation runs the recognition pages in a real
@@ -20,37 +19,12 @@ func TestBrowserFeedbackAndEvaluation(t *testing.T) {
 	// Two tiny organisations, shown on purpose: k-anonymity off.
 	base, admin := browserServer(t, func(c *server.Config) { c.Evaluation.MinGroupSize = 1 })
 	admin.Call("POST", "/api/v1/users", map[string]string{"username": "eval1", "password": "evaluator-password", "role": "evaluator"}, nil)
-	var r struct{ ID, Token string }
-	admin.Call("POST", "/api/v1/responders", map[string]any{"name": "Wang Fang", "role": "volunteer", "org_id": "yantai-red-cross"}, &r)
-	phone := testkit.Client{T: t, Base: base, Token: r.Token}
-	phone.Call("PUT", "/api/v1/responders/"+r.ID+"/location", map[string]float64{"lat": 37.4631, "lng": 121.4481}, nil)
-	var need struct{ ID string }
-	admin.Call("POST", "/api/v1/needs", map[string]any{"lat": 37.4630, "lng": 121.4480, "category": "medicine_delivery", "urgency": 2,
-		"org_id": "zhifu-community", "description": "insulin for Mr Zhao", "team": []map[string]any{{"role": "volunteer", "count": 1}}}, &need)
-	var offers struct {
-		Offers []struct {
-			OfferID string `json:"offer_id"`
-		}
-	}
-	testkit.WaitFor(t, "an offer", 10*time.Second, func() bool {
-		phone.Call("GET", "/api/v1/responders/"+r.ID+"/offers", nil, &offers)
-		return len(offers.Offers) > 0
-	})
-	phone.Call("POST", "/api/v1/offers/"+offers.Offers[0].OfferID+"/accept", map[string]any{}, nil)
-	phone.Call("POST", "/api/v1/needs/"+need.ID+"/complete", map[string]any{}, nil)
-	var done struct {
-		Status      string
-		FeedbackURL string `json:"feedback_url"`
-	}
-	admin.Call("GET", "/api/v1/needs/"+need.ID, nil, &done)
-	if done.Status != "completed" || !strings.HasPrefix(done.FeedbackURL, "/feedback/") {
-		t.Fatalf("completed need: %+v", done)
-	}
+	c := completedNeed(t, base, admin)
 
 	// The person served: a phone-sized page, four stars, a comment, send.
 	fb := newTab(t, allocCtx, "feedback")
 	fb.do(t, "rate the help",
-		chromedp.Navigate(base+done.FeedbackURL),
+		chromedp.Navigate(base+c.FeedbackURL),
 		chromedp.WaitVisible(chromedp.CSS("form")),
 		chromedp.Click(chromedp.CSS("label[for=s4]")),
 		chromedp.SendKeys(chromedp.CSS("#comment"), "来得很快 came quickly"),
@@ -62,13 +36,13 @@ func TestBrowserFeedbackAndEvaluation(t *testing.T) {
 	}
 	feedbackErrors := fb.errors()
 	// The link is spent (the browser logs the 409 as an error; expected).
-	fb.do(t, "open the link again", chromedp.Navigate(base+done.FeedbackURL), chromedp.WaitVisible(chromedp.CSS("p.box")))
+	fb.do(t, "open the link again", chromedp.Navigate(base+c.FeedbackURL), chromedp.WaitVisible(chromedp.CSS("p.box")))
 	fb.waitFor(t, "the used notice", `document.body.innerText.includes('rated already')`)
 
 	// The responder's page shows the service credited.
 	resp := newTab(t, fb.ctx, "respond")
 	speak(t, resp, "en") // the service card is read in English below
-	resp.do(t, "open the responder page", chromedp.Navigate(base+"/respond#token="+r.Token))
+	resp.do(t, "open the responder page", chromedp.Navigate(base+"/respond#token="+c.Token))
 	resp.waitFor(t, "the service card", `!document.querySelector('#service').hidden && document.querySelector('#service').innerText.includes('over 1 task')`)
 	if errs := resp.errors(); len(errs) > 0 {
 		t.Errorf("responder page errors: %v", errs)
@@ -101,7 +75,7 @@ func TestBrowserFeedbackAndEvaluation(t *testing.T) {
 		t.Error("no chart bars drawn")
 	}
 	page := ev.eval(t, `document.body.innerText`)
-	for _, private := range []string{"Wang Fang", "Mr Zhao", r.ID, need.ID, "came quickly"} {
+	for _, private := range []string{"Wang Fang", "Mr Zhao", c.ResponderID, c.NeedID, "came quickly"} {
 		if strings.Contains(page, private) {
 			t.Errorf("the dashboard shows %q", private)
 		}
