@@ -269,9 +269,10 @@ func (d *Demo) Remove(ctx context.Context) (int, error) {
 	}
 	// What the cancellations told the people (withdrawn offers) is
 	// delivered to their inboxes by the notifier's queue, which may land
-	// after the first pass: passes repeat until one finds nothing, for at
-	// most two seconds.
-	for range 8 {
+	// after the first pass, later still on a busy machine: passes repeat
+	// until two in a row find nothing, for at most ten seconds.
+	quiet := 0
+	for range 40 {
 		select {
 		case <-ctx.Done():
 			return n, ctx.Err()
@@ -282,7 +283,12 @@ func (d *Demo) Remove(ctx context.Context) (int, error) {
 			return n, err
 		}
 		n += more
-		if more == 0 {
+		if more > 0 {
+			quiet = 0
+		} else {
+			quiet++
+		}
+		if quiet == 2 {
 			break
 		}
 	}
