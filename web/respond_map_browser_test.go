@@ -10,8 +10,10 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -116,8 +118,9 @@ const exactPointShown = `(() => {
 // pointing north-east and the label "东北 768 米" / "768 m north-east",
 // the same words on the job card and announced politely, the map fitted
 // to both points; when the phone moves the words follow ("东北 1.5 公里" /
-// "1.5 km north-east"). The scale bar is there throughout, and axe-core
-// finds nothing serious with the job shown.
+// "1.5 km north-east"), and the language switch says them in the other
+// language. The scale bar is there throughout, and axe-core finds
+// nothing serious with the job shown.
 func TestBrowserResponderMapShowsTheWay(t *testing.T) {
 	for _, lang := range []string{"zh-CN", "en"} {
 		t.Run(lang, func(t *testing.T) {
@@ -168,6 +171,13 @@ func TestBrowserResponderMapShowsTheWay(t *testing.T) {
 
 			settled(t, phone)
 			checkAccessible(t, phone, "responder page with the way to the job ("+lang+")")
+
+			// The language switch says the way again in the other language.
+			other := map[string]string{"zh-CN": "en", "en": "zh-CN"}[lang]
+			phone.do(t, "switch to "+other, chromedp.Click(chromedp.CSS(`#lang-switch button[data-lang="`+other+`"]`)))
+			switched := wayWords(other, phoneMoved, needNE, northEast)
+			phone.waitFor(t, "the way in "+other, `document.querySelector('.job-heading .words')?.textContent === `+jsString(switched)+
+				` && document.querySelector('.job-card .direction').innerText.includes(`+jsString(switched)+`)`)
 			if errs := phone.errors(); len(errs) > 0 {
 				t.Errorf("page errors: %v", errs)
 			}
@@ -216,4 +226,50 @@ func checkBothInView(t *testing.T, tb *tab, at point) {
 	tb.waitFor(t, "the map fitted to the phone and the need", fmt.Sprintf(
 		`window.liandong.map.getBounds().contains([%v, %v]) && window.liandong.map.getBounds().contains([%v, %v])`,
 		at.lat, at.lng, needNE.lat, needNE.lng))
+}
+
+// TestWayInWords: respond/direction.js names the eight points of the
+// compass in each language around a point, puts the direction before the
+// distance in Chinese and after it in English, says only "right here"
+// within a few metres, and says nothing while a position is unknown (run
+// in node on the page's own module).
+func TestWayInWords(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is missing: the pages' build needs it (apt-get install -y nodejs npm)")
+	}
+	const script = `import { build } from 'esbuild';
+globalThis.document = { body: { dataset: {} }, documentElement: {}, querySelectorAll: () => [] };
+globalThis.localStorage = { getItem: () => null, setItem() {} };
+const res = await build({ stdin: { contents: "export * from './src/respond/direction.js'; import './src/respond/messages.js'; export { setLang } from './src/lib/i18n.js';", resolveDir: '.' },
+  bundle: true, write: false, format: 'esm', platform: 'neutral', logLevel: 'silent' });
+const d = await import('data:text/javascript;base64,' + Buffer.from(res.outputFiles[0].text).toString('base64'));
+const from = { lat: 37.5, lng: 121.4 };
+const to = [[0.01, 0], [0.01, 0.0126], [0, 0.01], [-0.01, 0.0126], [-0.01, 0], [-0.01, -0.0126], [0, -0.01], [0.01, -0.0126],
+  [0.0133, 0.0063], [0.00005, 0]].map(([a, b]) => ({ lat: from.lat + a, lng: from.lng + b }));
+const out = {};
+for (const l of ['zh-CN', 'en']) {
+  d.setLang(l);
+  out[l] = [...to.map((p) => d.towards(from, p).words), d.towards(null, to[0]).words, d.towards(from, {}).words].join(' | ');
+}
+console.log(JSON.stringify(out));`
+	cmd := exec.Command(node, "--input-type=module", "-e", script)
+	cmd.Dir = "ui"
+	raw, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, raw)
+	}
+	var got map[string]string
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatalf("%s: %v", raw, err)
+	}
+	want := map[string]string{
+		"zh-CN": "北 1.1 公里 | 东北 1.6 公里 | 东 882 米 | 东南 1.6 公里 | 南 1.1 公里 | 西南 1.6 公里 | 西 882 米 | 西北 1.6 公里 | 北 1.6 公里 | 就在附近（6 米） |  | ",
+		"en":    "1.1 km north | 1.6 km north-east | 882 m east | 1.6 km south-east | 1.1 km south | 1.6 km south-west | 882 m west | 1.6 km north-west | 1.6 km north | right here (6 m) |  | ",
+	}
+	for lang, w := range want {
+		if got[lang] != w {
+			t.Errorf("%s:\n got %s\nwant %s", lang, got[lang], w)
+		}
+	}
 }
