@@ -207,6 +207,23 @@ func TestBrowserResponderWaySmallPhoneLargeText(t *testing.T) {
 			if inside != "inside" {
 				t.Errorf("the way's label spills out of the map: %s", inside)
 			}
+			// Both ends of the way and the scale bar are in sight: not under
+			// the attribution, which large text makes tall.
+			hidden := phone.eval(t, `(() => {
+			  const m = window.liandong.map, att = m.attributionControl.getContainer().getBoundingClientRect();
+			  const box = m.getContainer().getBoundingClientRect(), way = m.getContainer().querySelector('path.job-way').getBoundingClientRect();
+			  const out = [];
+			  // The line's box holds both its ends (the stroke adds a few pixels).
+			  if (way.bottom > att.top + 4) out.push('the way reaches ' + Math.round(way.bottom) + ', the attribution starts at ' + Math.round(att.top));
+			  if (way.top < box.top - 4 || way.left < box.left - 4 || way.right > box.right + 4) out.push('the way leaves the map');
+			  const sc = document.querySelector('.leaflet-control-scale').getBoundingClientRect();
+			  if (sc.bottom > att.top && sc.right > att.left) out.push('the scale bar under the attribution');
+			  if (sc.top < box.top || sc.bottom > box.bottom) out.push('the scale bar outside the map');
+			  return out.join('; ');
+			})()`)
+			if hidden != "" {
+				t.Errorf("out of sight: %s", hidden)
+			}
 		})
 	}
 }

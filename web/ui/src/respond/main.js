@@ -142,7 +142,9 @@ function drawWays() {
     const view = map.getBounds();
     if (!fitted.has(j.need_id) || !view.contains(ends[0]) || !view.contains(ends[1])) {
       fitted.add(j.need_id);
-      map.fitBounds(L.latLngBounds(ends), { padding: [48, 48], maxZoom: 17, animate: false });
+      // Clear of the attribution, which large text makes tall.
+      const below = map.attributionControl ? map.attributionControl.getContainer().offsetHeight : 0;
+      map.fitBounds(L.latLngBounds(ends), { paddingTopLeft: [48, 48], paddingBottomRight: [48, 48 + below], maxZoom: 17, animate: false });
     }
     if (!j.wayAnnounced) {
       j.wayAnnounced = true;
@@ -550,8 +552,9 @@ async function start() {
   jobMarkers.addTo(map);
   wayLayer.addTo(map);
   // A scale bar always: over the offline basemap at street zoom it is
-  // what tells the distance the screen spans.
-  L.control.scale({ metric: true, imperial: false, position: 'bottomleft' }).addTo(map);
+  // what tells the distance the screen spans. Top right: at the bottom the
+  // attribution, wrapped by large text, would cover it.
+  L.control.scale({ metric: true, imperial: false, position: 'topright' }).addTo(map);
   map.on('click', mapClicked);
   $('#duty').addEventListener('change', dutyChanged);
   $('#i-am-here').addEventListener('click', () => {
