@@ -135,7 +135,7 @@ func TestBrowserResponderMapShowsTheWay(t *testing.T) {
 			if shown := phone.eval(t, fmt.Sprintf(exactPointShown, needNE.lat, needNE.lng)); shown != "" {
 				t.Errorf("before acceptance the exact point is in: %s", shown)
 			}
-			if way := phone.eval(t, `String(document.querySelectorAll('.job-way, .job-heading').length)`); way != "0" {
+			if way := phone.eval(t, `String(document.querySelectorAll('.job-way, .job-arrow, .job-heading:not([hidden]), .job-heading p').length)`); way != "0" {
 				t.Errorf("before acceptance the map draws a way to the need (%s elements)", way)
 			}
 
@@ -186,8 +186,9 @@ func TestBrowserResponderMapShowsTheWay(t *testing.T) {
 }
 
 // TestBrowserResponderWaySmallPhoneLargeText: at 360 x 640 with the text
-// at 200 %, the way's label stays inside the map and the page does not
-// scroll sideways, in both languages.
+// at 200 %, in both languages, the page does not scroll sideways, the
+// way's words stay inside the map, and the line (both its ends) and the
+// scale bar are under neither the words nor the attribution.
 func TestBrowserResponderWaySmallPhoneLargeText(t *testing.T) {
 	for _, lang := range []string{"zh-CN", "en"} {
 		t.Run(lang, func(t *testing.T) {
@@ -201,14 +202,14 @@ func TestBrowserResponderWaySmallPhoneLargeText(t *testing.T) {
 			phone.waitFor(t, "the way on the map", `document.querySelector('.job-heading .words')?.textContent === `+jsString(want))
 			checkFits(t, phone, "with the way to the job")
 			inside := phone.eval(t, `(() => {
-			  const m = document.querySelector('#map').getBoundingClientRect(), l = document.querySelector('.job-heading > span').getBoundingClientRect();
+			  const m = document.querySelector('#map').getBoundingClientRect(), l = document.querySelector('.job-heading').getBoundingClientRect();
 			  return l.left >= m.left && l.right <= m.right ? 'inside' : 'label ' + Math.round(l.left) + '..' + Math.round(l.right) + ', map ' + Math.round(m.left) + '..' + Math.round(m.right);
 			})()`)
 			if inside != "inside" {
 				t.Errorf("the way's label spills out of the map: %s", inside)
 			}
 			// Both ends of the way and the scale bar are in sight: not under
-			// the attribution, which large text makes tall.
+			// the words or the attribution, which large text makes tall.
 			hidden := phone.eval(t, `(() => {
 			  const m = window.liandong.map, att = m.attributionControl.getContainer().getBoundingClientRect();
 			  const box = m.getContainer().getBoundingClientRect(), way = m.getContainer().querySelector('path.job-way').getBoundingClientRect();
@@ -216,9 +217,12 @@ func TestBrowserResponderWaySmallPhoneLargeText(t *testing.T) {
 			  // The line's box holds both its ends (the stroke adds a few pixels).
 			  if (way.bottom > att.top + 4) out.push('the way reaches ' + Math.round(way.bottom) + ', the attribution starts at ' + Math.round(att.top));
 			  if (way.top < box.top - 4 || way.left < box.left - 4 || way.right > box.right + 4) out.push('the way leaves the map');
+			  const words = document.querySelector('.job-heading').getBoundingClientRect();
+			  if (way.top < words.bottom - 4) out.push('the way runs under its words (' + Math.round(way.top) + ' < ' + Math.round(words.bottom) + ')');
 			  const sc = document.querySelector('.leaflet-control-scale').getBoundingClientRect();
 			  if (sc.bottom > att.top && sc.right > att.left) out.push('the scale bar under the attribution');
 			  if (sc.top < box.top || sc.bottom > box.bottom) out.push('the scale bar outside the map');
+			  if (sc.left < words.right && sc.top < words.bottom) out.push('the scale bar under the words');
 			  return out.join('; ');
 			})()`)
 			if hidden != "" {
