@@ -68,8 +68,10 @@ function statusWord(j, staffed) {
   return staffed ? t('need.staffed') : t('offer.accepted');
 }
 
-// jobCard draws the need the responder accepted.
-export function jobCard(j, me, { onDone }) {
+// jobCard draws the need the responder accepted; way is the distance and
+// direction to it in words ('' while the phone's position is unknown),
+// kept up to date by showWay as the phone moves.
+export function jobCard(j, me, { onDone, way = '' }) {
   const staffed = Boolean(j.team);
   const lead = j.lead_id === me;
   return h('article', { class: `card job-card ${staffed ? 'staffed' : 'waiting'}${j.done ? ' done' : ''}`, dataset: { needId: j.need_id } },
@@ -81,6 +83,7 @@ export function jobCard(j, me, { onDone }) {
     ...(Number.isFinite(j.lat) && Number.isFinite(j.lng)
       ? [h('p', { class: 'address' }, h('b', {}, t('respond.job.where')), `${j.lat.toFixed(5)}, ${j.lng.toFixed(5)}`),
         j.description ? h('p', { class: 'description' }, j.description) : null,
+        j.done ? null : h('p', { class: 'direction', hidden: !way }, h('b', {}, t('respond.job.direction')), h('span', { class: 'direction-words' }, way)),
         j.done ? null : navLinks(j)]
       : [h('p', { class: 'muted address-pending' }, t('respond.job.place_pending'))]),
     staffed
@@ -94,4 +97,14 @@ export function jobCard(j, me, { onDone }) {
         h('label', {}, t('respond.job.note'), h('textarea', { name: 'note', rows: 2, maxlength: 2000, placeholder: t('respond.job.note_placeholder') })),
         j.error ? h('p', { class: 'error', role: 'alert' }, errorLine(j.error)) : null,
         h('button', { type: 'submit', class: 'primary done', disabled: j.busy }, t('verb.complete'))) : null);
+}
+
+// showWay updates a drawn job card's distance and direction in place, so
+// that a note being typed on the card is not lost with every GPS fix.
+export function showWay(root, needID, way) {
+  const card = [...root.querySelectorAll('.job-card')].find((c) => c.dataset.needId === needID);
+  const p = card && card.querySelector('.direction');
+  if (!p) return;
+  p.hidden = !way;
+  p.querySelector('.direction-words').textContent = way;
 }

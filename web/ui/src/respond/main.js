@@ -21,7 +21,8 @@ import { INBOX_TYPES, Inbox } from './inbox.js';
 import { loadState, saveState } from './state.js';
 import { Locator } from './location.js';
 import { Activity } from './activity.js';
-import { jobCard, offerCard, tick } from './cards.js';
+import { jobCard, offerCard, showWay, tick } from './cards.js';
+import { towards } from './direction.js';
 
 const DONE_LINGER_MS = 120000;
 
@@ -42,6 +43,8 @@ let map = null;
 let meMarker = null;
 let pinMarker = null;
 const jobMarkers = L.layerGroup();
+const wayLayer = L.layerGroup(); // the line and arrow from the phone to each job
+const fitted = new Set(); // jobs the map has been fitted to
 let centred = false;
 let who = null; // the responder as the API describes them
 let located = null; // the locator's last state
@@ -86,7 +89,7 @@ function toast(text, isError = false) {
 function render() {
   const at = now();
   replace($('#offers'), Object.values(state.offers).map((o) => offerCard(o, { now: at, onAccept: accept, onDecline: decline })));
-  replace($('#jobs'), Object.values(state.jobs).map((j) => jobCard(j, me, { onDone: done })));
+  replace($('#jobs'), Object.values(state.jobs).map((j) => jobCard(j, me, { onDone: done, way: towards(here(), j).words })));
   document.body.dataset.offers = String(Object.keys(state.offers).length);
   jobMarkers.clearLayers();
   // An offer shows only its area (the need's H3 cell, approximately): the
@@ -102,10 +105,84 @@ function render() {
     if (j.done || !hasPlace(j)) continue;
     L.marker([j.lat, j.lng], { title: category(j.category), icon: L.divIcon({ className: 'job-pin', html: h('span', {}), iconSize: [26, 26], iconAnchor: [13, 26] }) })
       .bindTooltip(text(category(j.category))).addTo(jobMarkers);
-    if (meMarker) L.polyline([meMarker.getLatLng(), [j.lat, j.lng]], { color: '#6a3d9a', dashArray: '4 6', weight: 2 }).addTo(jobMarkers);
   }
+  drawWays();
   persist();
 }
+
+// here is the phone's position as the map shows it, or null.
+function here() {
+  if (!meMarker) return null;
+  const p = meMarker.getLatLng();
+  return { lat: p.lat, lng: p.lng };
+}
+
+// drawWays draws, for each job in hand whose exact place is known, the way
+// from the phone to it: a line with an arrow turned towards the need on
+// it, and the distance and direction in words in a box at the top of the
+// map (a box over the line itself would hide the phone's end on a small
+// screen with large text) and on the job card; it runs again with every
+// position, so the words follow the phone. The map is fitted to both
+// points, clear of the box and the attribution, when a job first shows and
+// whenever one of them leaves the view; the words are announced once per
+// job.
+function drawWays() {
+  wayLayer.clearLayers();
+  const from = here();
+  const rows = [];
+  const ways = [];
+  for (const j of Object.values(state.jobs)) {
+    if (j.done || !hasPlace(j)) continue;
+    const way = towards(from, j);
+    showWay($('#jobs'), j.need_id, way.words);
+    if (!way.words) continue;
+    const ends = [[from.lat, from.lng], [j.lat, j.lng]];
+    const degrees = way.degrees.toFixed(0);
+    ways.push({ j, ends, way });
+    L.polyline(ends, { className: 'job-way', color: '#6a3d9a', weight: 4, opacity: 0.9, interactive: false }).addTo(wayLayer);
+    L.marker([(from.lat + j.lat) / 2, (from.lng + j.lng) / 2], {
+      interactive: false,
+      keyboard: false,
+      icon: L.divIcon({ className: 'job-arrow', html: h('span', { 'aria-hidden': 'true', style: `transform: rotate(${degrees}deg)` }, '↑'), iconSize: [28, 28] }),
+    }).addTo(wayLayer);
+    rows.push(h('p', { dataset: { needId: j.need_id, degrees } },
+      h('span', { class: 'arrow', 'aria-hidden': 'true', style: `transform: rotate(${degrees}deg)` }, '↑'), h('span', { class: 'words' }, way.words)));
+  }
+  const box = wayBox.getContainer();
+  if (box) {
+    replace(box, rows);
+    box.hidden = rows.length === 0;
+  }
+  // With a way to show the map grows, so that on a small phone with large
+  // text the line keeps room between the words and the attribution.
+  const el = map.getContainer();
+  if (el.classList.contains('has-way') !== (rows.length > 0)) {
+    el.classList.toggle('has-way', rows.length > 0);
+    map.invalidateSize({ pan: false });
+  }
+  const view = map.getBounds();
+  for (const { j, ends, way } of ways) {
+    if (!fitted.has(j.need_id) || !view.contains(ends[0]) || !view.contains(ends[1])) {
+      fitted.add(j.need_id);
+      const above = box ? box.offsetHeight : 0;
+      const below = map.attributionControl ? map.attributionControl.getContainer().offsetHeight : 0;
+      map.fitBounds(L.latLngBounds(ends), { paddingTopLeft: [32, 32 + above], paddingBottomRight: [32, 24 + below], maxZoom: 17, animate: false });
+    }
+    if (!j.wayAnnounced) {
+      j.wayAnnounced = true;
+      announce(t('respond.announce.direction', { cat: category(j.category), words: way.words }));
+    }
+  }
+}
+
+// wayBox holds the words of drawWays on the map, above the line.
+const wayBox = new (L.Control.extend({
+  onAdd() {
+    const el = h('div', { class: 'job-heading', hidden: true });
+    L.DomEvent.disableClickPropagation(el);
+    return el;
+  },
+}))({ position: 'topleft' });
 
 // hasPlace: the job's exact point is known (the accept's answer or the
 // assignment brought it).
@@ -368,6 +445,9 @@ function placeMe(pos, accuracy) {
     map.setView([pos.lat, pos.lng], 14);
     centred = true;
   }
+  drawWays();
+  meMarker.bringToFront(); // the phone's dot above the way
+  persist();
 }
 
 // drawWhere says where the page takes the responder's position from.
@@ -499,8 +579,17 @@ async function start() {
     service = new ServiceCard($('#service'), api, me, () => sess.token);
     service.refresh();
   }
-  map = createMap($('#map'), pageConfig(), { zoomControl: true });
+  // The zoom buttons top right, under the scale bar: the top left holds
+  // the way to the job in words.
+  map = createMap($('#map'), pageConfig(), { zoomControl: false });
+  L.control.zoom({ position: 'topright' }).addTo(map);
   jobMarkers.addTo(map);
+  wayLayer.addTo(map);
+  // A scale bar always: over the offline basemap at street zoom it is
+  // what tells the distance the screen spans. Top right: at the bottom the
+  // attribution, wrapped by large text, would cover it.
+  L.control.scale({ metric: true, imperial: false, position: 'topright' }).addTo(map);
+  wayBox.addTo(map);
   map.on('click', mapClicked);
   $('#duty').addEventListener('change', dutyChanged);
   $('#i-am-here').addEventListener('click', () => {
