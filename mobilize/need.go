@@ -132,6 +132,10 @@ type Need struct {
 	// Community is the community whose area holds the need (its owner
 	// when no organisation filed it); empty outside every community.
 	Community AreaID `json:"community,omitempty"`
+	// Number is the need's short number for people ("#482"), unique in the
+	// region and given by the store as it creates the need; 0 for needs
+	// created before numbers existed. Kept beside the data, not in it.
+	Number int64 `json:"-"`
 }
 
 // Slots is the number of people the team needs in all.

@@ -125,11 +125,18 @@ func (s *Service) CreateNeed(ctx context.Context, n Need) (NeedState, error) {
 	if !created {
 		return NeedState{}, fmt.Errorf("create need %s: %w", n.ID, ErrConflict)
 	}
+	// The store gave the need its short number: the consoles name it by
+	// that, so read it back before telling them (without it if the read
+	// fails: the need exists either way).
+	st, err := s.store.Need(ctx, n.ID)
+	if err == nil {
+		n.Number = st.Number
+	}
 	s.sink.Emit(ctx, NeedCreated{Need: n})
 	if n.Urgency == 1 {
 		s.matcher.Wake()
 	}
-	return s.store.Need(ctx, n.ID)
+	return st, err
 }
 
 // answerErrors maps refused answers to domain errors.

@@ -141,6 +141,7 @@ func parseNeed(body []byte, now time.Time) (mobilize.Need, error) {
 // top level.
 type needJSON struct {
 	ID          string              `json:"id"`
+	Number      int64               `json:"number,omitempty" doc:"the need's short number people name it by (\"#482\"), distinct and increasing in the region; absent on needs created before numbers existed"`
 	Status      mobilize.NeedStatus `json:"status"`
 	Urgency     int                 `json:"urgency"`
 	Category    string              `json:"category"`
@@ -197,7 +198,7 @@ type needList struct {
 
 func toNeedJSON(n mobilize.NeedState) needJSON {
 	out := needJSON{
-		ID: string(n.ID), Status: n.Status, Urgency: n.Urgency, Category: n.Category, Description: n.Description,
+		ID: string(n.ID), Number: n.Number, Status: n.Status, Urgency: n.Urgency, Category: n.Category, Description: n.Description,
 		Lat: geo.Lat(n.Point), Lng: geo.Lng(n.Point), Team: make([]teamJSON, len(n.Team)),
 		Assignments: make([]assignmentJSON, len(n.Assignments)), OrgID: n.OrgID,
 		CreatedAt: rfc3339(n.CreatedAt), StaffedAt: optionalTime(n.StaffedAt), Deadline: optionalTime(n.Deadline),

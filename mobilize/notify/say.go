@@ -71,7 +71,7 @@ func say(e mobilize.Event, approxRes int) []note {
 	case mobilize.NeedCreated:
 		n := e.Need
 		return []note{console(needKey(n.ID), n.Point, aboutNeed(n), wire.NeedCreated{
-			NeedID: string(n.ID), Lat: n.Point.Lat(), Lng: n.Point.Lon(), Urgency: n.Urgency, Category: n.Category,
+			NeedID: string(n.ID), Number: n.Number, Lat: n.Point.Lat(), Lng: n.Point.Lon(), Urgency: n.Urgency, Category: n.Category,
 			Status: string(n.Status), Slots: n.Slots(), Community: string(n.Community), At: rfc3339(n.CreatedAt),
 		})}
 	case mobilize.OfferSent:
@@ -121,7 +121,7 @@ func say(e mobilize.Event, approxRes int) []note {
 			NeedID: string(n.ID), Lat: n.Point.Lat(), Lng: n.Point.Lon(),
 			Step: e.Step, StepName: step.Name, Tier: string(step.Tier),
 			Manual: e.Reason == mobilize.EscalatedManually, Reason: string(e.Reason),
-			Community: string(n.Community), Urgency: n.Urgency, GoalS: e.Goal.Seconds(),
+			Community: string(n.Community), Number: n.Number, Urgency: n.Urgency, GoalS: e.Goal.Seconds(),
 			WaitedS: math.Round(e.Waited.Seconds()), OpenS: math.Round(e.At.Sub(n.CreatedAt).Seconds()), At: rfc3339(e.At),
 		})}
 	case mobilize.NeedSupplied:

@@ -28,7 +28,7 @@ func fixture() mobilize.NeedState {
 			ID: "n1", Status: mobilize.NeedStaffed, Urgency: 2, Category: "medical_transport", Point: needPoint,
 			Team:        []mobilize.TeamSlot{{Role: mobilize.RoleMedic, Count: 1}, {Role: mobilize.RoleVolunteer, Count: 1}},
 			Description: "third floor", Items: []mobilize.ItemCount{{Item: mobilize.ItemMedicineKit, Count: 2}},
-			CreatedAt: t0, LeadID: "r1", Community: "zhifu-1",
+			CreatedAt: t0, LeadID: "r1", Community: "zhifu-1", Number: 482,
 		},
 		Supplies: &mobilize.Supplies{State: mobilize.SupplyReserved, DepotID: "north", DepotPoint: orb.Point{121.44, 37.47}},
 	}
@@ -56,6 +56,7 @@ func TestEachEventOnTheWire(t *testing.T) {
 	n := fixture()
 	open := n
 	open.Status, open.LeadID, open.Supplies, open.Items, open.Community = mobilize.NeedOpen, "", nil, nil, ""
+	open.Number = 0 // a need created before numbers existed
 	at := t0.Add(90 * time.Second)
 	atJSON := `"at":"2026-03-09T08:31:30Z"`
 	moved := orb.Point{121.45, 37.46}
@@ -65,7 +66,7 @@ func TestEachEventOnTheWire(t *testing.T) {
 		want  []want
 	}{
 		{"need created in a community", mobilize.NeedCreated{Need: n.Need}, []want{{point: &needPoint, typ: "need.created",
-			data: `{"need_id":"n1","lat":37.4638,"lng":121.4479,"urgency":2,"category":"medical_transport","status":"staffed","slots":2,"community":"zhifu-1","at":"2026-03-09T08:30:00Z"}`}}},
+			data: `{"need_id":"n1","number":482,"lat":37.4638,"lng":121.4479,"urgency":2,"category":"medical_transport","status":"staffed","slots":2,"community":"zhifu-1","at":"2026-03-09T08:30:00Z"}`}}},
 		{"need created outside communities", mobilize.NeedCreated{Need: open.Need}, []want{{point: &needPoint, typ: "need.created",
 			data: `{"need_id":"n1","lat":37.4638,"lng":121.4479,"urgency":2,"category":"medical_transport","status":"open","slots":2,"at":"2026-03-09T08:30:00Z"}`}}},
 		{"offer with pickup", mobilize.OfferSent{Need: n, Role: mobilize.RoleMedic, Offer: "o1", Responder: "r1", Reason: mobilize.ReasonNearest,
@@ -109,10 +110,10 @@ func TestEachEventOnTheWire(t *testing.T) {
 			{point: &needPoint, typ: "need.completed", data: `{"need_id":"n1","lat":37.4638,"lng":121.4479,"status":"completed",` + atJSON + `}`},
 		}},
 		{"need escalated", mobilize.NeedEscalated{Need: n, Step: 3, Reason: mobilize.EscalatedManually, Goal: 5 * time.Minute, Waited: 61400 * time.Millisecond, At: at}, []want{
-			{point: &needPoint, typ: "need.escalated", data: `{"need_id":"n1","lat":37.4638,"lng":121.4479,"step":3,"step_name":"street","tier":"street","manual":true,"reason":"manual","community":"zhifu-1","urgency":2,"goal_s":300,"waited_s":61,"open_s":90,` + atJSON + `}`},
+			{point: &needPoint, typ: "need.escalated", data: `{"need_id":"n1","lat":37.4638,"lng":121.4479,"step":3,"step_name":"street","tier":"street","manual":true,"reason":"manual","community":"zhifu-1","number":482,"urgency":2,"goal_s":300,"waited_s":61,"open_s":90,` + atJSON + `}`},
 		}},
 		{"need escalated on the clock", mobilize.NeedEscalated{Need: n, Step: 1, Reason: mobilize.EscalatedTimeGoal, Goal: 5 * time.Minute, Waited: 5 * time.Minute, At: at}, []want{
-			{point: &needPoint, typ: "need.escalated", data: `{"need_id":"n1","lat":37.4638,"lng":121.4479,"step":1,"step_name":"rings","tier":"community","manual":false,"reason":"time_goal","community":"zhifu-1","urgency":2,"goal_s":300,"waited_s":300,"open_s":90,` + atJSON + `}`},
+			{point: &needPoint, typ: "need.escalated", data: `{"need_id":"n1","lat":37.4638,"lng":121.4479,"step":1,"step_name":"rings","tier":"community","manual":false,"reason":"time_goal","community":"zhifu-1","number":482,"urgency":2,"goal_s":300,"waited_s":300,"open_s":90,` + atJSON + `}`},
 		}},
 		{"need supplied", mobilize.NeedSupplied{Need: open, Supplies: *n.Supplies, At: at}, []want{
 			{point: &needPoint, typ: "need.supplied", data: `{"need_id":"n1","lat":37.4638,"lng":121.4479,"depot_id":"north","depot_lat":37.47,"depot_lng":121.44,` + atJSON + `}`},

@@ -28,6 +28,7 @@ func (k keys) load() string               { return k.base + "load" }
 func (k keys) offers() string             { return k.base + "offers" }
 func (k keys) offersExp() string          { return k.base + "offers:exp" }
 func (k keys) openNeeds() string          { return k.base + "needs:open" }
+func (k keys) needNumber() string         { return k.base + "needs:number" } // need_create.lua INCRs it
 func (k keys) need(id string) string      { return k.base + "need:" + id }
 func (k keys) needAsg(id string) string   { return k.base + "need:" + id + ":asg" }
 func (k keys) needAsked(id string) string { return k.base + "need:" + id + ":asked" }
@@ -44,12 +45,13 @@ func (k keys) jobs(rid string) string     { return k.base + "jobs:" + rid }
 //	                               from which the status is derived (only someone on duty with
 //	                               no pending offer and room for another assignment is available)
 //	{P}{R}:need:<id>           HASH  data (JSON), status, slots, filled, deadline, created,
-//	                               staffed_at, lead, and per team entry i: c<i> count, r<i> role,
+//	                               number, staffed_at, lead, and per team entry i: c<i> count, r<i> role,
 //	                               f<i> accepted, p<i> pending offers, short<i> shortfall reason
 //	{P}{R}:need:<id>:asg       HASH  offer id -> "responder|team index|role|state|offered ms|
 //	                               expires ms|answered ms|distance m|reason"
 //	{P}{R}:need:<id>:asked     SET   everyone ever offered this need (never asked twice)
 //	{P}{R}:needs:open          ZSET  active needs, scored by urgency then age
+//	{P}{R}:needs:number        STRING  the last short number given to a need (INCR as it is created)
 //	{P}{R}:needs:org:<org>, {P}{R}:needs:community:<id>  ZSETs  every need by created ms (needindex.go)
 //	{P}{R}:offers              HASH  pending offer id -> need id
 //	{P}{R}:offers:exp          ZSET  pending offer id -> expiry ms
@@ -94,8 +96,9 @@ func openScore(n mobilize.Need) float64 {
 	return float64(n.Urgency)*1e13 + float64(n.CreatedAt.UnixMilli())
 }
 
-// CreateNeed stores a new, validated need as open. It reports false when a
-// need with that id exists already.
+// CreateNeed stores a new, validated need as open, with the next short
+// number of the region (Need reads it back). It reports false when a need
+// with that id exists already.
 func (s *NeedStore) CreateNeed(ctx context.Context, n mobilize.Need) (bool, error) {
 	if err := n.Validate(); err != nil {
 		return false, err
@@ -120,11 +123,11 @@ func (s *NeedStore) CreateNeed(ctx context.Context, n mobilize.Need) (bool, erro
 	for _, t := range n.Team {
 		args = append(args, t.Count, string(t.Role))
 	}
-	created, err := needCreateScript.Run(ctx, s.rdb, s.scriptKeys, args...).Int()
+	number, err := needCreateScript.Run(ctx, s.rdb, s.scriptKeys, args...).Int64()
 	if err != nil {
 		return false, fmt.Errorf("create need %s: %w", n.ID, err)
 	}
-	return created == 1, nil
+	return number > 0, nil
 }
 
 // Need returns a need with its assignments.
@@ -154,6 +157,7 @@ func decodeNeed(h, asg map[string]string) (mobilize.NeedState, error) {
 	n.Point = p
 	n.Status = mobilize.NeedStatus(h["status"])
 	n.LeadID = mobilize.ResponderID(h["lead"])
+	n.Number, _ = strconv.ParseInt(h["number"], 10, 64) // absent on needs older than numbers
 	if ms, err := strconv.ParseInt(h["staffed_at"], 10, 64); err == nil {
 		n.StaffedAt = time.UnixMilli(ms).UTC()
 	}

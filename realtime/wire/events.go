@@ -4,9 +4,11 @@ package wire
 // envelope's ts (when it was published).
 
 // NeedCreated: a need was filed. Community is set when the need lies in
-// one.
+// one; Number is the need's short number people name it by (absent on
+// needs older than numbers).
 type NeedCreated struct {
 	NeedID    string  `json:"need_id"`
+	Number    int64   `json:"number,omitempty"`
 	Lat       float64 `json:"lat"`
 	Lng       float64 `json:"lng"`
 	Urgency   int     `json:"urgency"`
@@ -82,6 +84,7 @@ type NeedEscalated struct {
 	Manual    bool    `json:"manual"`
 	Reason    string  `json:"reason"`
 	Community string  `json:"community"`
+	Number    int64   `json:"number,omitempty"`
 	Urgency   int     `json:"urgency"`
 	GoalS     float64 `json:"goal_s"`
 	WaitedS   float64 `json:"waited_s"`

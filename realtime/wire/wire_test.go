@@ -131,10 +131,16 @@ func consoleEvents() []wireCase {
 		}
 		return m
 	}
+	withNumber := func(m map[string]any, n int) map[string]any {
+		m["number"] = n
+		return m
+	}
 	return []wireCase{
 		{"need.created", "need.created", created(""), NeedCreated{NeedID: needID, Lat: needLat, Lng: needLng, Urgency: 1, Category: category, Status: "open", Slots: 3, At: atS}},
 		{"need.created in a community", "need.created", created("zhifu-1"),
 			NeedCreated{NeedID: needID, Lat: needLat, Lng: needLng, Urgency: 1, Category: category, Status: "open", Slots: 3, Community: "zhifu-1", At: atS}},
+		{"need.created with its short number", "need.created", withNumber(created("zhifu-1"), 482),
+			NeedCreated{NeedID: needID, Number: 482, Lat: needLat, Lng: needLng, Urgency: 1, Category: category, Status: "open", Slots: 3, Community: "zhifu-1", At: atS}},
 		{"need.updated", "need.updated", point(map[string]any{"status": "cancelled"}), NeedUpdated{needID, needLat, needLng, "cancelled", atS}},
 		{"offer.sent", "offer.sent", point(map[string]any{"offer_id": offerID, "responder_id": rid, "role": role,
 			"responder_lat": 37.46, "responder_lng": 121.45, "reason": "nearest", "urgency": 2}),
@@ -146,9 +152,9 @@ func consoleEvents() []wireCase {
 			NeedStaffed{needID, needLat, needLng, rid, []TeamMember{{rid, role}}, "staffed", atS}},
 		{"need.completed", "need.completed", point(map[string]any{"status": "completed"}), NeedCompleted{needID, needLat, needLng, "completed", atS}},
 		{"need.escalated", "need.escalated", point(map[string]any{"step": 2, "step_name": "partners", "tier": "community",
-			"manual": false, "reason": "time_goal", "community": "zhifu-1", "urgency": 2,
+			"manual": false, "reason": "time_goal", "community": "zhifu-1", "number": 482, "urgency": 2,
 			"goal_s": (5 * time.Minute).Seconds(), "waited_s": math.Round(301.4), "open_s": math.Round(612.6)}),
-			NeedEscalated{needID, needLat, needLng, 2, "partners", "community", false, "time_goal", "zhifu-1", 2, 300, 301, 613, atS}},
+			NeedEscalated{needID, needLat, needLng, 2, "partners", "community", false, "time_goal", "zhifu-1", 482, 2, 300, 301, 613, atS}},
 		{"need.supplied", "need.supplied", point(map[string]any{"depot_id": depotID, "depot_lat": depotLat, "depot_lng": depotLng}),
 			NeedSupplied{needID, needLat, needLng, depotID, depotLat, depotLng, atS}},
 		{"responder.moved", "responder.moved", map[string]any{"responder_id": rid, "role": role, "status": "available", "lat": needLat, "lng": needLng, "at": atS},

@@ -2,14 +2,18 @@
 -- ARGV[5] id, [6] data JSON, [7] total slots, [8] open-set score,
 -- [9] deadline ms or '', [10] organisation or '', [11] community or '',
 -- then per team entry: count, role.
--- Returns 1 when created, 0 when the id exists.
+-- Returns the need's short number (from the region's counter) when
+-- created, 0 when the id exists.
 local id = ARGV[5]
 local nk = needKey(id)
 if redis.call('EXISTS', nk) == 1 then
   return 0
 end
+-- The short number people name the need by; INCR in the same step keeps
+-- numbers distinct however many creates run at once.
+local number = redis.call('INCR', BASE .. 'needs:number')
 redis.call('HSET', nk, 'data', ARGV[6], 'status', 'open', 'slots', ARGV[7], 'filled', 0,
-  'deadline', ARGV[9], 'created', tostring(NOW))
+  'deadline', ARGV[9], 'created', tostring(NOW), 'number', number)
 local idx = 0
 for i = 12, #ARGV, 2 do
   redis.call('HSET', nk, 'c' .. idx, ARGV[i], 'r' .. idx, ARGV[i + 1], 'f' .. idx, 0, 'p' .. idx, 0)
@@ -23,4 +27,4 @@ end
 if ARGV[11] ~= '' then
   redis.call('ZADD', BASE .. 'needs:community:' .. ARGV[11], NOW, id)
 end
-return 1
+return number

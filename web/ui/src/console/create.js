@@ -5,7 +5,7 @@ import L from 'leaflet';
 import { h, randomID } from '../lib/dom.js';
 import { ROLES, category, roleName, urgencyName } from '../lib/format.js';
 import { t } from '../lib/i18n.js';
-import { errorText } from './say.js';
+import { errorText, needName } from './say.js';
 
 const CATEGORIES = ['welfare_check', 'elderly_checkin', 'medical', 'food_delivery', 'medicine_delivery', 'evacuation', 'mental_health', 'other'];
 
@@ -68,10 +68,10 @@ export class NeedCreator {
     button.disabled = true;
     try {
       const n = await this.api.post('/api/v1/needs', body, { 'Idempotency-Key': form.dataset.key });
-      this.store.upsertNeed(n);
+      const stored = this.store.upsertNeed(n);
       this.map.closePopup(this.popup);
       this.toggle(false);
-      this.toast(() => t('console.create.filed'));
+      this.toast(() => t('console.create.filed', { need: needName(stored) }));
       this.onCreated(n.id);
     } catch (err) {
       button.disabled = false;

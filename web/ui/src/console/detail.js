@@ -1,9 +1,9 @@
 // The detail of one need: its team, each place's state and the reason for
 // any shortfall, with Cancel and Assign.
 import { h, replace } from '../lib/dom.js';
-import { category, distance, duration, roleName, shortfallText, urgencyName, withdrawnText } from '../lib/format.js';
+import { distance, duration, roleName, shortfallText, urgencyName, withdrawnText } from '../lib/format.js';
 import { t } from '../lib/i18n.js';
-import { errorText, stateName, statusName, stepName, tierName } from './say.js';
+import { errorText, numbered, stateName, statusName, stepName, tierName } from './say.js';
 import { isActive } from './store.js';
 
 export const ASSIGN_PATH = '/api/v1/needs/{id}/assign';
@@ -94,7 +94,7 @@ export class NeedDetail {
     replace(this.el,
       h('header', {},
         h('span', { class: `badge urgency-${n.urgency}`, 'aria-hidden': 'true' }, String(n.urgency)),
-        h('h2', { id: 'detail-title' }, category(n.category)),
+        h('h2', { id: 'detail-title' }, numbered(n)),
         h('span', { class: `pill status-${n.status}`, id: 'detail-status', dataset: { status: n.status } }, statusName(n.status)),
         this.closeButton()),
       h('p', { class: 'meta' }, meta.join(' · ')),

@@ -25,8 +25,8 @@ export function boxOf(map, pad = 0.25) {
 }
 
 export class ConsoleLive {
-  constructor({ map, store, api, features, token, onEvent, onState, onUnauthorized, toast }) {
-    Object.assign(this, { map, store, api, features, onEvent, toast });
+  constructor({ map, store, api, features, token, onEvent, onState, onUnauthorized, toast, onNeedsLoaded }) {
+    Object.assign(this, { map, store, api, features, onEvent, toast, onNeedsLoaded });
     this.pending = new Set();
     this.moveTimer = null;
     this.socket = new LiveSocket({
@@ -126,6 +126,12 @@ export class ConsoleLive {
     }
     for (const n of this.store.needs.values()) {
       if (!seen.has(n.id) && !n.closedMs) this.pending.add(n.id);
+    }
+    // The first load after login brings the needs into view; later ones
+    // (a reconnect) leave the operator's view alone.
+    if (this.onNeedsLoaded && !this.needsLoaded) {
+      this.needsLoaded = true;
+      this.onNeedsLoaded();
     }
   }
 

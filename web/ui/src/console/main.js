@@ -1,6 +1,7 @@
 // The command centre console (/console): login, then the live map, the
 // need list and detail, counters, filing needs and mobilising areas.
 import 'leaflet/dist/leaflet.css';
+import 'leaflet.markercluster/dist/MarkerCluster.css';
 import './console.css';
 import L from 'leaflet';
 import { $, h } from '../lib/dom.js';
@@ -97,6 +98,7 @@ function run(api, features) {
     const n = store.needs.get(id);
     if (fly && n && Number.isFinite(n.lat)) map.setView([n.lat, n.lng], Math.max(map.getZoom(), 15));
     needsLayer.select(id);
+    if (fly) needsLayer.reveal(id); // out of its cluster
     list.select(id);
     detail.show(id);
     if (fly) $('#detail').focus();
@@ -128,6 +130,9 @@ function run(api, features) {
   const counters = new Counters($('#counters'), api, $('#outage'));
   const creator = new NeedCreator(map, { api, store, toast, button: $('#tool-create'), onCreated: select });
   const area = new AreaMobiliser(map, { api, store, features, toast, button: $('#tool-area'), panel: $('#area-panel') });
+  $('#tool-fit').addEventListener('click', () => {
+    if (!needsLayer.fit()) toast(() => t('console.fit.none'));
+  });
   $('#tool-create').addEventListener('click', () => { if (area.drawing) area.stop(); });
   $('#tool-area').addEventListener('click', () => creator.toggle(false));
 
@@ -221,6 +226,9 @@ function run(api, features) {
       sayConn();
     },
     onUnauthorized: expired,
+    // At login the map shows the active needs; with none it stays at the
+    // configured start view.
+    onNeedsLoaded: () => needsLayer.fit(),
   });
   list.render();
   counters.start();

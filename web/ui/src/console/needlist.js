@@ -4,9 +4,9 @@
 // while events stream in. Rows are focusable: Enter or Space opens the
 // need's detail.
 import { h, replace } from '../lib/dom.js';
-import { ago, category, urgencyName } from '../lib/format.js';
+import { ago, urgencyName } from '../lib/format.js';
 import { lang, t } from '../lib/i18n.js';
-import { num, statusName, when } from './say.js';
+import { num, numbered, statusName, when } from './say.js';
 import { isActive, openSlots, totalSlots } from './store.js';
 
 const MAX_ROWS = 300;
@@ -78,7 +78,7 @@ export class NeedList {
   // row returns the need's row, redrawn when what it shows changed.
   row(n) {
     const filled = totalSlots(n) - openSlots(n);
-    const sig = `${n.status}|${n.urgency}|${filled}/${totalSlots(n)}|${n.category}|${n.id === this.selected}|${lang()}`;
+    const sig = `${n.status}|${n.urgency}|${filled}/${totalSlots(n)}|${n.category}|${n.number}|${n.id === this.selected}|${lang()}`;
     let row = this.rows.get(n.id);
     if (row && row.sig === sig) return row;
     if (!row) {
@@ -92,7 +92,7 @@ export class NeedList {
     row.age.title = t('console.needs.created', { time: when(n.createdMs) });
     replace(row.li,
       h('span', { class: `badge urgency-${n.urgency || 4}`, title: urgencyName(n.urgency), 'aria-hidden': 'true' }, String(n.urgency || '?')),
-      h('span', { class: 'what' }, category(n.category), h('span', { class: 'visually-hidden' }, ' · ', urgencyName(n.urgency))),
+      h('span', { class: 'what' }, numbered(n), h('span', { class: 'visually-hidden' }, ' · ', urgencyName(n.urgency))),
       h('span', { class: `pill status-${n.status}` }, statusName(n.status)),
       h('span', { class: 'slots', title: t('console.needs.slots') }, `${filled}/${totalSlots(n)}`),
       row.age);

@@ -64,6 +64,14 @@ export function needName(n) {
   return n.number ? `#${n.number} ${base}` : base;
 }
 
+// numbered is a need's short name where its place is shown beside it (a
+// list row, the detail's title): "#482 送药", or the category alone for a
+// need older than numbers.
+export function numbered(n) {
+  const what = category(n && n.category);
+  return n && n.number ? `#${n.number} ${what}` : what;
+}
+
 // when says an instant in the configured time zone, in the language's
 // usual form: 2026年12月7日 14:05, or 7 Dec 2026 14:05.
 export function when(at) {

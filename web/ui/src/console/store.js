@@ -121,7 +121,7 @@ export class Store {
       case 'need.created':
         this.mergeNeed(id, {
           status: d.status || 'open', urgency: d.urgency, category: d.category,
-          lat: d.lat, lng: d.lng, slots: d.slots, created_at: d.at,
+          lat: d.lat, lng: d.lng, slots: d.slots, created_at: d.at, number: d.number, community: d.community,
         });
         break;
       case 'need.updated':
@@ -140,7 +140,7 @@ export class Store {
       }
       case 'need.escalated':
         // The need's scope widened (community -> ... -> city pool).
-        this.mergeNeed(id, { lat: d.lat, lng: d.lng, community: d.community,
+        this.mergeNeed(id, { lat: d.lat, lng: d.lng, community: d.community, number: d.number,
           escalation: { step: d.step, step_name: d.step_name, tier: d.tier, since: d.at, goal_s: d.goal_s } });
         break;
       case 'offer.sent':
