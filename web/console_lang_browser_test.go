@@ -173,7 +173,7 @@ func TestBrowserConsoleInBothLanguages(t *testing.T) {
 		return len(offers.Offers) > 0
 	})
 	responders[0].Call("POST", "/api/v1/offers/"+offers.Offers[0].OfferID+"/accept", map[string]any{}, nil)
-	console.waitFor(t, "the staffing announced", `document.querySelector('#announce[aria-live=polite]').textContent.endsWith('已到位。')`)
+	console.waitFor(t, "the staffing announced", `document.querySelector('#announce[aria-live=polite]').textContent.endsWith('已组队。')`)
 	allowed = append(allowed, staffed.ID)
 
 	if words := strayWordsH(t, console, "zh-CN", consoleChromeH, allowed); len(words) > 0 {
@@ -318,7 +318,7 @@ func TestBrowserConsoleNamesTheNeedItEscalates(t *testing.T) {
 	}
 	console.waitFor(t, "the toast of the last step", `document.querySelector('#toast').textContent.includes('扩大到全市')`)
 	console.do(t, "switch to English", chromedp.Click(chromedp.CSS(".bar .langs button[lang=en]")))
-	console.waitFor(t, "the toast in English", `document.querySelector('#toast').textContent.includes(' · `+need.Community+` widened to the city (city): nobody available in the narrower scope.')`)
+	console.waitFor(t, "the toast in English", `document.querySelector('#toast').textContent.includes(' · `+need.Community+` widened to the city (City): nobody available in the narrower scope.')`)
 	console.do(t, "back to Chinese", chromedp.Click(chromedp.CSS(".bar .langs button[lang=zh-CN]")))
 	toast := console.eval(t, `document.querySelector('#toast').textContent`)
 	if !strings.HasSuffix(toast, " · "+need.Community+" 扩大到全市（市），较小范围内无人可用。") || strings.Contains(toast, need.ID) {

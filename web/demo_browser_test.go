@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,7 +37,7 @@ func TestBrowserDemo(t *testing.T) {
 	  const s = window.liandong.store;
 	  const demo = (m) => [...m.keys()].filter((id) => id.startsWith('demo-')).length;
 	  return demo(s.needs) >= 1 && demo(s.responders) >= 50
-	    && document.querySelectorAll('#map .need-icon').length >= 1
+	    && document.querySelectorAll('#map .need-icon, #map .need-cluster-icon').length >= 1
 	    && document.querySelectorAll('#map .responder-icon, #map .responder-cell-icon').length >= 1
 	    && document.querySelector('#demo-marker') && document.querySelector('#demo-remove')
 	    && !document.querySelector('#demo-load');
@@ -53,14 +54,23 @@ func TestBrowserDemo(t *testing.T) {
 	  const s = window.liandong.store;
 	  const demo = (m) => [...m.keys()].filter((id) => id.startsWith('demo-')).length;
 	  return demo(s.needs) === 0 && demo(s.responders) === 0
-	    && document.querySelectorAll('#map .need-icon, #map .responder-icon, #map .responder-cell-icon').length === 0
+	    && document.querySelectorAll('#map .need-icon, #map .need-cluster-icon, #map .responder-icon, #map .responder-cell-icon').length === 0
 	    && !document.querySelector('#demo-marker') && document.querySelector('#demo-load');
 	})()`)
 	admin.Call("GET", "/api/v1/demo", nil, &st)
 	if st.Running || st.Needs+st.Responders+st.Organisations+st.Depots != 0 {
 		t.Fatalf("demo state after removal: %+v", st)
 	}
-	if errs := console.errors(); len(errs) > 0 {
+	// The console rereads the needs that events touched; one read of a
+	// demo need may land after its removal and answer 404, which the
+	// browser logs. Nothing else may go wrong.
+	var errs []string
+	for _, e := range console.errors() {
+		if !strings.Contains(e, "404") || !strings.Contains(e, "/api/v1/needs/demo-") {
+			errs = append(errs, e)
+		}
+	}
+	if len(errs) > 0 {
 		t.Fatalf("console errors: %v", errs)
 	}
 }

@@ -5,25 +5,27 @@
 import { lang, t, timeZone } from '../lib/i18n.js';
 import { category } from '../lib/format.js';
 
+// Statuses, states, tiers and items are the glossary's words (lib/words.js,
+// docs/GLOSSARY.md), the same on every page.
 const STATUS = {
-  open: 'console.status.open', staffing: 'console.status.staffing', staffed: 'console.status.staffed',
-  completed: 'console.status.completed', cancelled: 'console.status.cancelled', unstaffed: 'console.status.unstaffed',
+  open: 'need.open', staffing: 'need.staffing', staffed: 'need.staffed',
+  completed: 'need.completed', cancelled: 'need.cancelled', unstaffed: 'need.unstaffed',
 };
 const STATE = {
-  offered: 'console.state.offered', accepted: 'console.state.accepted', declined: 'console.state.declined',
-  expired: 'console.state.expired', withdrawn: 'console.state.withdrawn', completed: 'console.state.completed',
+  offered: 'offer.offered', accepted: 'offer.accepted', declined: 'offer.declined',
+  expired: 'offer.expired', withdrawn: 'offer.withdrawn', completed: 'offer.completed',
 };
 const RSTATE = {
-  available: 'console.rstate.available', offered: 'console.rstate.offered', assigned: 'console.rstate.assigned', off_duty: 'console.rstate.off_duty',
+  available: 'responder.available', offered: 'responder.offered', assigned: 'responder.busy', off_duty: 'responder.off_duty',
 };
-const TIER = { community: 'console.tier.community', street: 'console.tier.street', district: 'console.tier.district', city: 'console.tier.city' };
+const TIER = { community: 'tier.community', street: 'tier.street', district: 'tier.district', city: 'tier.city' };
 const STEP = {
   community: 'console.step.community', rings: 'console.step.rings', partners: 'console.step.partners',
   street: 'console.step.street', district: 'console.step.district', city: 'console.step.city',
 };
 const ITEM = {
-  food_parcel: 'console.item.food_parcel', medicine_kit: 'console.item.medicine_kit', oxygen_concentrator: 'console.item.oxygen_concentrator',
-  wheelchair: 'console.item.wheelchair', vehicle: 'console.item.vehicle',
+  food_parcel: 'item.food_parcel', medicine_kit: 'item.medicine_kit', oxygen_concentrator: 'item.oxygen_concentrator',
+  wheelchair: 'item.wheelchair', vehicle: 'item.vehicle',
 };
 const ACCOUNT = { admin: 'console.account.admin', operator: 'console.account.operator', coordinator: 'console.account.coordinator' };
 const ERROR = {
