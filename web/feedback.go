@@ -246,9 +246,9 @@ func (g *recognitionGroup) serveFeedbackPage(w http.ResponseWriter, r *http.Requ
 	about := ""
 	switch {
 	case n.Category != "" && !done.IsZero():
-		about = pageText.T(lang, "feedback.about", "category", n.Category, "date", i18n.FormatDate(lang, done, g.lang.zone))
+		about = pageText.T(lang, "feedback.about", "category", categoryWord(lang, n.Category), "date", i18n.FormatDate(lang, done, g.lang.zone))
 	case n.Category != "":
-		about = pageText.T(lang, "feedback.about_category", "category", n.Category)
+		about = pageText.T(lang, "feedback.about_category", "category", categoryWord(lang, n.Category))
 	}
 	render(http.StatusOK, feedbackPageData{State: "form", About: about})
 }

@@ -291,6 +291,9 @@ func (d recordPageData) Total() string {
 // Role is a role in the glossary's word.
 func (d recordPageData) Role(r mobilize.Role) string { return roleWord(d.Lang, string(r)) }
 
+// Category says a need category in the glossary's words.
+func (d recordPageData) Category(code string) string { return categoryWord(d.Lang, code) }
+
 // When is one of the record's RFC 3339 times in the configured zone, in
 // the language's form; a time that does not parse as it is.
 func (d recordPageData) When(s string) string {
@@ -334,7 +337,7 @@ td.n{text-align:right}
 {{.T "record.who" "id" .Rec.ResponderID "issued" (.When .Rec.IssuedAt)}}</p>
 <p><strong>{{.Total}}</strong></p>
 <table><thead><tr><th scope="col">{{.T "record.completed"}}</th><th scope="col">{{.T "record.role"}}</th><th scope="col">{{.T "record.category"}}</th><th scope="col">{{.T "record.hours"}}</th><th scope="col">{{.T "record.rating"}}</th></tr></thead><tbody>
-{{range .Rec.Entries}}<tr><td>{{$.When .CompletedAt}}</td><td>{{$.Role .Role}}</td><td>{{.Category}}</td><td class="n">{{$.Hours .Hours}}{{if .Edited}}*{{end}}</td><td>{{if .Rating}}{{$.T "record.rating_of" "rating" .Rating}}{{else}}{{$.T "record.unrated"}}{{end}}</td></tr>
+{{range .Rec.Entries}}<tr><td>{{$.When .CompletedAt}}</td><td>{{$.Role .Role}}</td><td>{{$.Category .Category}}</td><td class="n">{{$.Hours .Hours}}{{if .Edited}}*{{end}}</td><td>{{if .Rating}}{{$.T "record.rating_of" "rating" .Rating}}{{else}}{{$.T "record.unrated"}}{{end}}</td></tr>
 {{end}}</tbody></table>
 {{if .Edited}}<p style="font-size:.85rem">{{.T "record.edited"}}</p>{{end}}
 <h2 style="font-size:1rem">{{.T "record.signature" "key" .KeyID}}</h2>
