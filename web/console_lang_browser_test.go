@@ -195,7 +195,7 @@ func TestBrowserConsoleInBothLanguages(t *testing.T) {
 	console.eval(t, `window.sameLoadH = true, 'marked'`)
 	console.do(t, "switch to English", chromedp.Click(chromedp.CSS(".bar .langs button[lang=en]")))
 	console.waitFor(t, "the console in English", `document.documentElement.lang === 'en' && document.querySelector('#tool-create').textContent === 'New need' &&
-		document.querySelector('#detail-status')?.textContent === 'open' && document.querySelector('.need-row .pill.status-open')?.textContent === 'open' &&
+		document.querySelector('#detail-status')?.textContent === 'Open' && document.querySelector('.need-row .pill.status-open')?.textContent === 'Open' &&
 		document.querySelector('[data-counter=open]').textContent.includes('open') && document.querySelector('.legend summary').textContent === 'Legend'`)
 	if same := console.eval(t, `String(window.sameLoadH === true && document.body.dataset.live === '1' && document.querySelector('#login').hidden)`); same != "true" {
 		t.Errorf("the switch reloaded the page, lost the socket or asked for a login again (%s)", same)
