@@ -416,10 +416,6 @@ func TestCatalogueCheckCatches(t *testing.T) {
 // relative times, distances, numbers and the glossary's words in each
 // language's usual form (run in node on the page's own module).
 func TestFormatsByLocale(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("node is missing: the pages' build needs it (apt-get install -y nodejs npm)")
-	}
 	const script = `import { build } from 'esbuild';
 globalThis.document = { body: { dataset: { timeZone: 'Asia/Shanghai' } }, documentElement: {}, querySelectorAll: () => [] };
 globalThis.localStorage = { getItem: () => null, setItem() {} };
@@ -434,6 +430,21 @@ for (const l of ['zh-CN', 'en']) {
     f.number(12345), f.duration(3 * 3600e3 + 5 * 60e3), f.roleName('social_worker'), f.urgencyName(2), f.category('medicine_delivery')].join(' | ');
 }
 console.log(JSON.stringify(out));`
+	checkWordsByLanguage(t, script, map[string]string{
+		"zh-CN": "2026年12月7日 14:05 | 14:05 | 3分钟前 | 850 米 | 1.2 公里 | 12 公里 | 12,345 | 3 小时 05 分 | 社工 | 紧急 | 送药",
+		"en":    "7 Dec 2026 14:05 | 14:05 | 3 minutes ago | 850 m | 1.2 km | 12 km | 12,345 | 3 h 05 | Social worker | Urgent | Medicine delivery",
+	})
+}
+
+// checkWordsByLanguage runs script, an ES module that prints one JSON
+// object of words by language, with node in web/ui (where the pages'
+// modules and esbuild are), and compares what it printed with want.
+func checkWordsByLanguage(t *testing.T, script string, want map[string]string) {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is missing: the pages' build needs it (apt-get install -y nodejs npm)")
+	}
 	cmd := exec.Command(node, "--input-type=module", "-e", script)
 	cmd.Dir = "ui"
 	raw, err := cmd.CombinedOutput()
@@ -443,10 +454,6 @@ console.log(JSON.stringify(out));`
 	var got map[string]string
 	if err := json.Unmarshal(raw, &got); err != nil {
 		t.Fatalf("%s: %v", raw, err)
-	}
-	want := map[string]string{
-		"zh-CN": "2026年12月7日 14:05 | 14:05 | 3分钟前 | 850 米 | 1.2 公里 | 12 公里 | 12,345 | 3 小时 05 分 | 社工 | 紧急 | 送药",
-		"en":    "7 Dec 2026 14:05 | 14:05 | 3 minutes ago | 850 m | 1.2 km | 12 km | 12,345 | 3 h 05 | Social worker | Urgent | Medicine delivery",
 	}
 	for lang, w := range want {
 		if got[lang] != w {

@@ -10,10 +10,8 @@ package web_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -255,10 +253,6 @@ func checkBothInView(t *testing.T, tb *tab, at point) {
 // within a few metres, and says nothing while a position is unknown (run
 // in node on the page's own module).
 func TestWayInWords(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("node is missing: the pages' build needs it (apt-get install -y nodejs npm)")
-	}
 	const script = `import { build } from 'esbuild';
 globalThis.document = { body: { dataset: {} }, documentElement: {}, querySelectorAll: () => [] };
 globalThis.localStorage = { getItem: () => null, setItem() {} };
@@ -274,23 +268,8 @@ for (const l of ['zh-CN', 'en']) {
   out[l] = [...to.map((p) => d.towards(from, p).words), d.towards(null, to[0]).words, d.towards(from, {}).words].join(' | ');
 }
 console.log(JSON.stringify(out));`
-	cmd := exec.Command(node, "--input-type=module", "-e", script)
-	cmd.Dir = "ui"
-	raw, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("node: %v\n%s", err, raw)
-	}
-	var got map[string]string
-	if err := json.Unmarshal(raw, &got); err != nil {
-		t.Fatalf("%s: %v", raw, err)
-	}
-	want := map[string]string{
+	checkWordsByLanguage(t, script, map[string]string{
 		"zh-CN": "北 1.1 公里 | 东北 1.6 公里 | 东 882 米 | 东南 1.6 公里 | 南 1.1 公里 | 西南 1.6 公里 | 西 882 米 | 西北 1.6 公里 | 北 1.6 公里 | 就在附近（6 米） |  | ",
 		"en":    "1.1 km north | 1.6 km north-east | 882 m east | 1.6 km south-east | 1.1 km south | 1.6 km south-west | 882 m west | 1.6 km north-west | 1.6 km north | right here (6 m) |  | ",
-	}
-	for lang, w := range want {
-		if got[lang] != w {
-			t.Errorf("%s:\n got %s\nwant %s", lang, got[lang], w)
-		}
-	}
+	})
 }
