@@ -125,7 +125,7 @@ func TestBrowserResponderMapShowsTheWay(t *testing.T) {
 			allocCtx := startBrowserIn(t, lang, 412, 860, 90*time.Second)
 			phone, admin := phoneAtWithGPS(t, allocCtx, lang, phoneStart)
 			// Every polite announcement, as a screen reader hears them.
-			phone.eval(t, `(window.said = [], new MutationObserver(() => window.said.push(document.querySelector('#announce').textContent))
+			phone.eval(t, `(window.said = [], new MutationObserver((ms) => ms.forEach((m) => m.addedNodes.forEach((n) => window.said.push(n.textContent))))
 			  .observe(document.querySelector('#announce'), {childList: true, characterData: true, subtree: true}), 'listening')`)
 
 			checkScaleBar(t, phone)

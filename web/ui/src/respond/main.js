@@ -68,11 +68,16 @@ function log(key, params, env) {
 
 // announce tells a screen reader what changed: politely for offers and
 // teams, assertively for what stops the page working.
+// announce says words through a live region. Each message is added as an
+// element of its own, so that two in quick succession (the way to go,
+// then the team complete) are both said, and the same words twice are
+// said twice; the region keeps the last few.
 function announce(words, urgent = false) {
   const el = $(urgent ? '#announce-urgent' : '#announce');
-  el.textContent = '';
-  // emptied first, so that the same words said twice are said twice
-  setTimeout(() => { el.textContent = words; }, 50);
+  setTimeout(() => {
+    el.append(h('p', {}, words));
+    while (el.childElementCount > 3) el.firstElementChild.remove();
+  }, 50);
 }
 
 function toast(text, isError = false) {
