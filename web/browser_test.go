@@ -92,8 +92,21 @@ func browserServer(t *testing.T, change func(*server.Config)) (string, testkit.C
 // of the given size; everything it runs ends within limit.
 func startBrowser(t *testing.T, width, height int, limit time.Duration) context.Context {
 	t.Helper()
+	return launchBrowser(t, width, height, limit)
+}
+
+// launchBrowser starts chromium with extra flags (e.g. its language).
+// -short skips it, loudly, except where LIANDONG_REQUIRE_BROWSER=1 asks
+// for the browser tests: there a skip would pass for a run.
+func launchBrowser(t *testing.T, width, height int, limit time.Duration, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
 	if testing.Short() {
-		t.Skip("starts a browser; skipped with -short")
+		msg := "BROWSER TESTS NOT RUN: -short skips them"
+		if os.Getenv("LIANDONG_REQUIRE_BROWSER") == "1" {
+			t.Fatal(msg + "; LIANDONG_REQUIRE_BROWSER=1 requires them")
+		}
+		fmt.Fprintln(os.Stderr, "\n*** "+msg+" ***")
+		t.Skip(msg)
 	}
 	chromium := chromiumPath(t)
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
@@ -102,7 +115,7 @@ func startBrowser(t *testing.T, width, height int, limit time.Duration) context.
 		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
 		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(width, height))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, append(opts, extra...)...)
 	t.Cleanup(cancelAlloc)
 	return allocCtx
 }

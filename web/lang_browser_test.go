@@ -33,20 +33,7 @@ import (
 // chromium to the same language whatever the machine's locale.
 func startBrowserIn(t *testing.T, lang string, width, height int, limit time.Duration) context.Context {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("starts a browser; skipped with -short")
-	}
-	chromium := chromiumPath(t)
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
-	t.Cleanup(cancel)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("lang", lang), chromedp.Flag("accept-lang", lang),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(width, height))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(cancelAlloc)
-	return allocCtx
+	return launchBrowser(t, width, height, limit, chromedp.Flag("lang", lang), chromedp.Flag("accept-lang", lang))
 }
 
 // speak makes a tab's pages see lang as the browser's language
