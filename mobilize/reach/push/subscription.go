@@ -58,6 +58,18 @@ type Rules struct {
 // NewSubscription checks a browser's subscription and returns it with its
 // id; the error, wrapping mobilize.ErrInvalid, lists every problem.
 func (r Rules) NewSubscription(endpoint, p256dh, auth, lang string, now time.Time) (Subscription, error) {
+	if problems := r.Problems(endpoint, p256dh, auth, lang); len(problems) > 0 {
+		return Subscription{}, fmt.Errorf("%s: %w", strings.Join(problems, "; "), mobilize.ErrInvalid)
+	}
+	return Subscription{
+		ID: SubscriptionID(endpoint), Endpoint: endpoint, P256dh: p256dh, Auth: auth, Lang: lang,
+		Created: now.UTC(),
+	}, nil
+}
+
+// Problems lists what is wrong with a subscription, in words for the
+// client; none when it is good.
+func (r Rules) Problems(endpoint, p256dh, auth, lang string) []string {
 	var problems []string
 	if err := r.checkEndpoint(endpoint); err != nil {
 		problems = append(problems, err.Error())
@@ -71,13 +83,7 @@ func (r Rules) NewSubscription(endpoint, p256dh, auth, lang string, now time.Tim
 	if lang != "zh" && lang != "en" {
 		problems = append(problems, `lang must be "zh" or "en"`)
 	}
-	if len(problems) > 0 {
-		return Subscription{}, fmt.Errorf("%s: %w", strings.Join(problems, "; "), mobilize.ErrInvalid)
-	}
-	return Subscription{
-		ID: SubscriptionID(endpoint), Endpoint: endpoint, P256dh: p256dh, Auth: auth, Lang: lang,
-		Created: now.UTC(),
-	}, nil
+	return problems
 }
 
 func (r Rules) checkEndpoint(endpoint string) error {
