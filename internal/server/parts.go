@@ -102,6 +102,7 @@ func (c Config) consoleLimits() web.ConsoleLimits {
 func (c Config) pushSettings() pushSettings {
 	p := c.Push
 	return pushSettings{Enabled: p.Enabled,
-		Sender: push.Options{Subject: p.Subject, Keys: push.VAPIDKeys{Public: p.VAPIDPublicKey, Private: p.VAPIDPrivateKey}},
+		Sender: push.Options{Subject: p.Subject, Keys: push.VAPIDKeys{Public: p.VAPIDPublicKey, Private: p.VAPIDPrivateKey},
+			AllowPrivateNetworks: p.InsecureEndpoints},
 		Rules:  push.Rules{InsecureEndpoints: p.InsecureEndpoints}}
 }

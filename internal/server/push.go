@@ -26,8 +26,9 @@ type PushConfig struct {
 	// in Redis.
 	VAPIDPublicKey  string `yaml:"vapid_public_key"`
 	VAPIDPrivateKey string `yaml:"vapid_private_key"`
-	// InsecureEndpoints admits http:// push endpoints: tests and drills
-	// against a local push service only.
+	// InsecureEndpoints admits http:// push endpoints and lets the sender
+	// reach loopback and private addresses: tests and drills against a
+	// local push service only.
 	InsecureEndpoints bool `yaml:"insecure_endpoints"`
 }
 

@@ -47,9 +47,14 @@ type Options struct {
 	// 30 s); a Retry-After from the push service takes precedence.
 	Backoff    time.Duration
 	MaxBackoff time.Duration
-	// HTTPClient sends the requests (default a plain client).
+	// HTTPClient sends the requests. Default: one that dials public
+	// addresses only and follows no redirect (transport.go).
 	HTTPClient *http.Client
-	Now        func() time.Time
+	// AllowPrivateNetworks lets the default client reach loopback and
+	// private addresses: tests and drills with a local push service
+	// (push.insecure_endpoints).
+	AllowPrivateNetworks bool
+	Now                  func() time.Time
 }
 
 // Sender posts offers to responders' devices. It is safe for concurrent
@@ -91,7 +96,7 @@ func NewSender(store Store, opts Options) (*Sender, error) {
 		opts.MaxBackoff = 30 * time.Second
 	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{}
+		opts.HTTPClient = newHTTPClient(opts.AllowPrivateNetworks)
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -192,6 +197,10 @@ func (s *Sender) deliver(ctx context.Context, n reach.OfferNote, sub Subscriptio
 			}
 			s.deliveries.WithLabelValues("gone").Inc()
 			return false
+		case errors.Is(err, errPrivateAddress):
+			log.Warn("push endpoint refused: not a public address")
+			s.deliveries.WithLabelValues("failed").Inc()
+			return false
 		case err == nil && status != http.StatusTooManyRequests && status < 500:
 			// 400 (bad request), 401/403 (VAPID refused), 413 (too
 			// large): trying again would not help.
@@ -242,6 +251,9 @@ func (s *Sender) post(ctx context.Context, n reach.OfferNote, sub Subscription, 
 	})
 	if err != nil {
 		s.requests.WithLabelValues("error").Inc()
+		if errors.Is(err, errPrivateAddress) {
+			return 0, 0, errPrivateAddress
+		}
 		return 0, 0, errors.New(scrubURL(err.Error(), sub.Endpoint))
 	}
 	defer resp.Body.Close()

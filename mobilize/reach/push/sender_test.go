@@ -56,6 +56,7 @@ func newRig(t *testing.T, rdb redistest.Backend) *rig {
 	sender, err := push.NewSender(store, push.Options{
 		Keys: vapid, Logger: zap.New(core), Registerer: reg,
 		Backoff: 100 * time.Millisecond, MaxBackoff: 200 * time.Millisecond, RequestTimeout: 2 * time.Second,
+		AllowPrivateNetworks: true, // the local push service
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -410,5 +411,28 @@ func TestRetryAfterPastTheOfferGivesUpAtOnce(t *testing.T) {
 	}
 	if n := len(r.svc.Requests()); n != 1 {
 		t.Fatalf("%d requests, want 1", n)
+	}
+}
+
+// TestPrivateAddressesAreRefusedByDefault: without AllowPrivateNetworks
+// the sender does not post to this machine (nor a private network), at
+// once and without retrying, and keeps the subscription.
+func TestPrivateAddressesAreRefusedByDefault(t *testing.T) {
+	r := newRig(t, embedded(t))
+	r.subscribe("r1", "local")
+	vapid, _ := push.GenerateVAPIDKeys()
+	strict, err := push.NewSender(r.store, push.Options{Keys: vapid, Backoff: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if accepted, err := strict.PushOffer(context.Background(), note("r1", 1, 5*time.Second)); err != nil || accepted != 0 {
+		t.Fatalf("PushOffer: %d, %v", accepted, err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("took %v: a refused address was retried", took)
+	}
+	if n := len(r.svc.Requests()); n != 0 {
+		t.Fatalf("%d requests reached the local service", n)
 	}
 }
