@@ -104,5 +104,5 @@ func (c Config) pushSettings() pushSettings {
 	return pushSettings{Enabled: p.Enabled,
 		Sender: push.Options{Subject: p.Subject, Keys: push.VAPIDKeys{Public: p.VAPIDPublicKey, Private: p.VAPIDPrivateKey},
 			AllowPrivateNetworks: p.InsecureEndpoints},
-		Rules:  push.Rules{InsecureEndpoints: p.InsecureEndpoints}}
+		Rules: push.Rules{InsecureEndpoints: p.InsecureEndpoints}}
 }
