@@ -253,6 +253,9 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 
 	a.demo = &demoGroup{demo: opts.Demo, audit: a.audit}
 	a.push = &pushGroup{opts: opts.Push, app: app, now: opts.Now}
+	if opts.Push != nil && opts.Push.Store != nil {
+		a.privacy.devices = opts.Push.Store
+	}
 
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {
