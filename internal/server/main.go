@@ -93,6 +93,16 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Web Push: the delivery ladder's push rung (Pusher) and the API's
+	// subscription routes, over the same subscriptions.
+	pushStore, err := redisstore.NewPushStore(rc.Client, m.cfg.Redis.Prefix, m.cfg.Index.Region)
+	if err != nil {
+		return fmt.Errorf("push: %w", err)
+	}
+	var pushAPI *web.PushOptions
+	if m.pusher, pushAPI, err = buildPush(ctx, m.cfg.pushSettings(), pushStore, m.registry, m.log.Named("push")); err != nil {
+		return err
+	}
 	inbox, broker := redisrt.New(rc.Client, m.cfg.Redis.Prefix, redisrt.Options{Logger: m.log.Named("realtime")})
 	hubOpts := m.cfg.hubOptions()
 	hubOpts.Inbox, hubOpts.Broker, hubOpts.Logger = inbox, broker, m.log.Named("realtime")
@@ -144,13 +154,7 @@ func (m *Main) Run(ctx context.Context) error {
 	apiOpts.Inbox = inbox
 	apiOpts.Sockets = m.hub // revocations close sockets on every process
 	apiOpts.Demo = demoControl{m.demo}
-	pushStore, err := redisstore.NewPushStore(rc.Client, m.cfg.Redis.Prefix, m.cfg.Index.Region)
-	if err != nil {
-		return fmt.Errorf("push: %w", err)
-	}
-	if m.pusher, apiOpts.Push, err = buildPush(ctx, m.cfg.pushSettings(), pushStore, m.registry, m.log.Named("push")); err != nil {
-		return err
-	}
+	apiOpts.Push = pushAPI
 	api, err := web.NewAPI(ctx, apiOpts)
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
