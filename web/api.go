@@ -234,7 +234,8 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	}
 
 	app := opts.Service
-	a.responders = &responderGroup{app: app, actions: a.actions, auth: a.auth, audit: a.audit, tokenTTL: opts.ResponderTokenTTL, approxRes: opts.OfferApproxResolution}
+	a.responders = &responderGroup{app: app, actions: a.actions, auth: a.auth, audit: a.audit, tokenTTL: opts.ResponderTokenTTL, approxRes: opts.OfferApproxResolution,
+		lang: ReachLang(opts.DefaultLang)}
 	a.needs = &needGroup{app: app, audit: a.audit, now: opts.Now, links: links}
 	a.linkage = &linkageGroup{app: app, audit: a.audit}
 	a.depots = &depotGroup{app: app, audit: a.audit}
