@@ -99,3 +99,39 @@ func (r *Reach) Online(ctx context.Context, rid string, now time.Time) (bool, er
 	}
 	return n > 0, nil
 }
+
+// The SMS fallbacks waiting for their time, shared by every process:
+//
+//	{P}{R}:reach:due  ZSET  fallback (the ladder's encoding) -> ms when due
+//
+// Kept in Redis so that a restart or a crash between the push and the
+// fallback does not lose the SMS, and so that one process, not all, sends
+// each.
+
+func (k keys) reachDue() string { return k.base + "reach:due" }
+
+// ScheduleFallback records that fallback is due at at.
+func (r *Reach) ScheduleFallback(ctx context.Context, fallback string, at time.Time) error {
+	if err := r.rdb.ZAdd(ctx, r.keys.reachDue(), redis.Z{Score: float64(at.UnixMilli()), Member: fallback}).Err(); err != nil {
+		return fmt.Errorf("schedule fallback: %w", err)
+	}
+	return nil
+}
+
+// claimDueScript takes up to ARGV[2] fallbacks due by ARGV[1] off the set
+// in one step, so that two processes never take the same one.
+var claimDueScript = redis.NewScript(`
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
+return due
+`)
+
+// ClaimDue takes up to limit fallbacks due by now; each is handed to one
+// caller only.
+func (r *Reach) ClaimDue(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	out, err := claimDueScript.Run(ctx, r.rdb, []string{r.keys.reachDue()}, now.UnixMilli(), limit).StringSlice()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("claim due fallbacks: %w", err)
+	}
+	return out, nil
+}

@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,6 +70,53 @@ func TestOnlineMarkers(t *testing.T) {
 		}
 		if on, _ := r.Online(ctx, "r2", now.Add(30*time.Second)); !on {
 			t.Error("r2's fresh marker not seen")
+		}
+	})
+}
+
+// Two processes claiming due fallbacks at once take each exactly once.
+func TestClaimDueOnce(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx, r := context.Background(), newTestReach(t, b)
+		now := time.Now()
+		for i := range 20 {
+			if err := r.ScheduleFallback(ctx, "f"+strconv.Itoa(i), now.Add(time.Duration(i-10)*time.Second)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := map[string]int{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for {
+					due, err := r.ClaimDue(ctx, now, 3)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if len(due) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, f := range due {
+						got[f]++
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if len(got) != 11 { // f0..f10: due by now
+			t.Errorf("claimed %d fallbacks, want the 11 due: %v", len(got), got)
+		}
+		for f, n := range got {
+			if n != 1 {
+				t.Errorf("%s claimed %d times", f, n)
+			}
+		}
+		if later, _ := r.ClaimDue(ctx, now.Add(time.Minute), 100); len(later) != 9 {
+			t.Errorf("the 9 later ones: got %v", later)
 		}
 	})
 }
