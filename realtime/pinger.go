@@ -39,6 +39,6 @@ func (h *Hub) pingLoop() {
 		}
 		h.recheck(due) // takes what it needs before due is cleared
 		h.seen(due)
-		clear(due)     // do not keep closed sessions alive until the next tick
+		clear(due) // do not keep closed sessions alive until the next tick
 	}
 }

@@ -581,4 +581,3 @@ func (l *Ladder) tellStaffed(ctx context.Context, n mobilize.Need, team []mobili
 	}
 	l.tellRequester(ctx, n, "staffed", func(lang i18n.Lang) string { return l.opts.Texts.Staffed(lang, members, arrival) })
 }
-
