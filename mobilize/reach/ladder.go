@@ -152,12 +152,18 @@ type Ladder struct {
 	opts Options
 	log  *zap.Logger
 
-	queue   chan func(context.Context)
-	pushes  chan struct{} // a slot per push under way
-	base    context.Context
-	stop    context.CancelFunc
-	wg      sync.WaitGroup
-	closing sync.Once
+	// mu guards closed and the queue's closing: enqueue holds it shared.
+	mu       sync.RWMutex
+	closed   bool
+	queue    chan func(context.Context)
+	workers  sync.WaitGroup
+	pushes   chan struct{} // a slot per push under way
+	pushing  sync.WaitGroup
+	base     context.Context // ends once the work is done or Close gives up
+	stop     context.CancelFunc
+	pollStop context.CancelFunc
+	polled   chan struct{}
+	closing  sync.Once
 
 	feedback atomic.Pointer[func(mobilize.NeedID) string]
 
@@ -184,13 +190,19 @@ func New(deps Deps, opts Options) *Ladder {
 	}
 	l.base, l.stop = context.WithCancel(context.Background())
 	for range opts.Workers {
-		l.wg.Go(func() {
+		l.workers.Go(func() {
 			for job := range l.queue {
 				job(l.base)
 			}
 		})
 	}
-	l.wg.Go(l.pollFallbacks)
+	var poll context.Context
+	poll, l.pollStop = context.WithCancel(l.base)
+	l.polled = make(chan struct{})
+	go func() {
+		defer close(l.polled)
+		l.pollFallbacks(poll)
+	}()
 	return l
 }
 
@@ -199,22 +211,30 @@ func New(deps Deps, opts Options) *Ladder {
 // after the ladder).
 func (l *Ladder) UseFeedbackLinks(link func(mobilize.NeedID) string) { l.feedback.Store(&link) }
 
-// Close stops taking work, lets the queued work finish within ctx, and
-// stops.
+// Close stops looking for due fallbacks (they stay in Redis for the next
+// process), stops taking work, lets the queued work finish within ctx,
+// then cancels the pushes still retrying.
 func (l *Ladder) Close(ctx context.Context) error {
-	l.closing.Do(func() { close(l.queue) })
+	l.closing.Do(func() {
+		l.pollStop()
+		<-l.polled
+		l.mu.Lock()
+		l.closed = true
+		close(l.queue)
+		l.mu.Unlock()
+	})
 	done := make(chan struct{})
-	go func() { l.wg.Wait(); close(done) }()
-	stop := context.AfterFunc(ctx, l.stop)
-	defer stop()
+	go func() { l.workers.Wait(); close(done) }()
+	var err error
 	select {
 	case <-done:
-		l.stop()
-		return nil
 	case <-ctx.Done():
-		<-done
-		return ctx.Err()
+		err = ctx.Err()
 	}
+	l.stop()
+	<-done
+	l.pushing.Wait()
+	return err
 }
 
 // Emit queues what e asks of the ladder. It never waits: when the queue is
@@ -277,12 +297,13 @@ func NoteOf(e mobilize.OfferSent) OfferNote {
 }
 
 func (l *Ladder) enqueue(what string, job func(context.Context)) {
-	defer func() {
-		if recover() != nil { // closed: the process is stopping
-			l.dropped.Inc()
-			l.log.Warn("reach: closed, work dropped", zap.String("work", what))
-		}
-	}()
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		l.dropped.Inc()
+		l.log.Warn("reach: closed, work dropped", zap.String("work", what))
+		return
+	}
 	select {
 	case l.queue <- job:
 	default:
@@ -338,7 +359,7 @@ func (l *Ladder) push(ctx context.Context, n OfferNote) {
 		l.log.Error("reach: too many pushes under way; offer not pushed", zap.String("offer_id", string(n.Offer)))
 		return
 	}
-	l.wg.Go(func() {
+	l.pushing.Go(func() {
 		defer func() { <-l.pushes }()
 		pctx, cancel := context.WithDeadline(l.base, n.Expires)
 		defer cancel()
@@ -356,17 +377,17 @@ func (l *Ladder) push(ctx context.Context, n OfferNote) {
 }
 
 // pollFallbacks sends the SMS of urgent offers whose wait is over.
-func (l *Ladder) pollFallbacks() {
+func (l *Ladder) pollFallbacks(ctx context.Context) {
 	t := time.NewTicker(l.opts.Poll)
 	defer t.Stop()
 	for {
 		select {
-		case <-l.base.Done():
+		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 		for {
-			due, err := l.deps.Records.ClaimDue(l.base, l.opts.Now(), 50)
+			due, err := l.deps.Records.ClaimDue(ctx, l.opts.Now(), 50)
 			if err != nil {
 				l.log.Warn("reach: due fallbacks not read", zap.Error(err))
 				break
