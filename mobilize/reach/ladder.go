@@ -29,7 +29,7 @@ type Pusher interface {
 // Records are what the ladder keeps in Redis, shared by every process
 // (redisstore.Reach).
 type Records interface {
-	AllocateCode(ctx context.Context, phone string, offer mobilize.OfferID, expires time.Time, keep time.Duration, now time.Time) (string, error)
+	AllocateCode(ctx context.Context, phone string, rid mobilize.ResponderID, offer mobilize.OfferID, expires time.Time, keep time.Duration, now time.Time) (string, error)
 	EndCode(ctx context.Context, offer mobilize.OfferID, state string) error
 	TakeSMS(ctx context.Context, now time.Time, perHour int) (bool, error)
 	Acknowledged(ctx context.Context, offer mobilize.OfferID) (string, error)
@@ -498,7 +498,7 @@ func (l *Ladder) sendOffer(ctx context.Context, n OfferNote, r mobilize.Responde
 	if !now.Before(n.Expires) {
 		return
 	}
-	code, err := l.deps.Records.AllocateCode(ctx, r.Phone, n.Offer, n.Expires, l.opts.CodeKeep, now)
+	code, err := l.deps.Records.AllocateCode(ctx, r.Phone, n.Responder, n.Offer, n.Expires, l.opts.CodeKeep, now)
 	if err != nil {
 		l.smsCount.WithLabelValues("offer", "failed").Inc()
 		l.log.Error("reach: no reply code; offer not texted", zap.String("offer_id", string(n.Offer)), zap.Error(err))

@@ -15,13 +15,14 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/reach/sms"
 )
 
 // Reach keeps what the delivery ladder shares between server processes
 // (the SMS reply codes, the hourly SMS budget, receipts and the sockets'
 // online markers), beside the region's other keys:
 //
-//	{P}{R}:sms:codes:<phone hash>  HASH  code -> "offer|lapse ms|state" (state "" while open)
+//	{P}{R}:sms:codes:<phone hash>  HASH  code -> "responder/offer|lapse ms|state" (state "" while open)
 //	{P}{R}:sms:offer:<offer>       STRING "<phone hash>|code"
 //	{P}{R}:sms:budget:<hour>       STRING SMS sent in that clock hour (UTC)
 //	{P}{R}:sms:in:<phone hash>:<minute>  STRING replies from the phone that minute
@@ -64,8 +65,8 @@ func (k keys) smsInbound(phone string, minute int64) string {
 // offers, atomically: two processes texting one phone at once cannot hand
 // out one code twice. An offer asked again gets its code again.
 //
-// KEYS[1] codes hash, KEYS[2] the offer's record. ARGV: offer, phone
-// hash, now ms, lapse ms, record ttl ms, candidate codes...
+// KEYS[1] codes hash, KEYS[2] the offer's record. ARGV: responder/offer,
+// phone hash, now ms, lapse ms, record ttl ms, candidate codes...
 var allocateCodeScript = redis.NewScript(`
 local rec = redis.call('GET', KEYS[2])
 if rec then
@@ -107,8 +108,8 @@ var ErrNoCode = errors.New("no free reply code")
 // among the phone's open offers. The code is remembered until keep after
 // the offer's expiry, so that a late reply hears the offer lapsed rather
 // than that the code is unknown.
-func (r *Reach) AllocateCode(ctx context.Context, phone string, offer mobilize.OfferID, expires time.Time, keep time.Duration, now time.Time) (string, error) {
-	args := []any{string(offer), phoneKey(phone), now.UnixMilli(), expires.Add(keep).UnixMilli(), max(expires.Add(keep).Sub(now), time.Second).Milliseconds()}
+func (r *Reach) AllocateCode(ctx context.Context, phone string, rid mobilize.ResponderID, offer mobilize.OfferID, expires time.Time, keep time.Duration, now time.Time) (string, error) {
+	args := []any{string(rid) + "/" + string(offer), phoneKey(phone), now.UnixMilli(), expires.Add(keep).UnixMilli(), max(expires.Add(keep).Sub(now), time.Second).Milliseconds()}
 	for range codeCandidates {
 		n, err := rand.Int(rand.Reader, big.NewInt(1000))
 		if err != nil {
@@ -126,12 +127,8 @@ func (r *Reach) AllocateCode(ctx context.Context, phone string, offer mobilize.O
 	return code, nil
 }
 
-// CodeState is what a reply code names: its offer and, once the offer
-// has ended, how (accepted, declined, expired, withdrawn).
-type CodeState struct {
-	Offer mobilize.OfferID
-	Ended string // "" while open
-}
+// CodeState is sms.CodeState: what a reply code names.
+type CodeState = sms.CodeState
 
 // LookupCode finds the offer phone's code names; found false when none.
 func (r *Reach) LookupCode(ctx context.Context, phone, code string, now time.Time) (CodeState, bool, error) {
@@ -149,7 +146,11 @@ func (r *Reach) LookupCode(ctx context.Context, phone, code string, now time.Tim
 	if lapse, err := strconv.ParseInt(f[1], 10, 64); err != nil || lapse <= now.UnixMilli() {
 		return CodeState{}, false, nil
 	}
-	return CodeState{Offer: mobilize.OfferID(f[0]), Ended: f[2]}, true, nil
+	rid, offer, ok := strings.Cut(f[0], "/")
+	if !ok {
+		return CodeState{}, false, nil
+	}
+	return CodeState{Responder: mobilize.ResponderID(rid), Offer: mobilize.OfferID(offer), Ended: f[2]}, true, nil
 }
 
 // endCodeScript marks an offer's code ended: free for the phone's next
@@ -165,7 +166,7 @@ local key = ARGV[1] .. p
 local v = redis.call('HGET', key, c)
 if not v then return 0 end
 local o, lapse = string.match(v, '^([^|]*)|(%d+)|')
-if o ~= ARGV[2] then return 0 end
+if string.sub(o, -(#ARGV[2] + 1)) ~= '/' .. ARGV[2] then return 0 end
 redis.call('HSET', key, c, o .. '|' .. lapse .. '|' .. ARGV[3])
 return 1
 `)

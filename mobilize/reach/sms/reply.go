@@ -6,6 +6,8 @@ import (
 	"unicode"
 
 	"golang.org/x/text/width"
+
+	"github.com/liandong/liandong/mobilize"
 )
 
 // A reply to an SMS offer is its three-digit code and an answer: 1, Y or
@@ -63,4 +65,12 @@ func ValidCode(s string) bool {
 		}
 	}
 	return true
+}
+
+// CodeState is what a reply code names: its offer and responder and, once
+// the offer has ended, how (accepted, declined, expired, withdrawn).
+type CodeState struct {
+	Responder mobilize.ResponderID
+	Offer     mobilize.OfferID
+	Ended     string // "" while open
 }
