@@ -5,6 +5,7 @@ import (
 
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/notify"
+	"github.com/liandong/liandong/mobilize/reach"
 	"github.com/liandong/liandong/mobilize/redisstore"
 	"github.com/liandong/liandong/realtime"
 	"github.com/liandong/liandong/web"
@@ -95,4 +96,18 @@ func (c Config) pageOptions() web.PageOptions {
 // consoleLimits bound the console sockets' subscriptions.
 func (c Config) consoleLimits() web.ConsoleLimits {
 	return web.ConsoleLimits{MaxBoxKm2: c.Console.MaxBoxKm2, SubscribesPerMinute: c.Console.SubscribesPerMinute}
+}
+
+// reachParts are the delivery ladder's settings: the SMS provider and the
+// ladder's rungs. Run adds the stores, the logger and the metrics.
+type reachParts struct {
+	Provider, WebhookURL string
+	WebhookSecret        []byte
+	Ladder               reach.Options
+}
+
+func (c Config) reachParts() reachParts {
+	return reachParts{Provider: c.SMS.Provider, WebhookURL: c.SMS.WebhookURL, WebhookSecret: []byte(c.SMS.WebhookSecret),
+		Ladder: reach.Options{PushAlways: c.Reach.PushAlways, FallbackAfter: c.SMS.FallbackAfter, MaxSMSPerHour: c.SMS.MaxPerHour,
+			Lang: web.ReachLang(c.UI.DefaultLang), Speeds: c.Travel, Mode: c.matchConfig().Mode}}
 }
