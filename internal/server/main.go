@@ -63,6 +63,9 @@ type Hooks struct {
 	// Demo shapes the demonstration (a test's shorter intervals); zero:
 	// the defaults, which suit a person watching.
 	Demo demo.Options
+	// Pusher, when set, is the ladder's Web Push rung (a test's fake);
+	// nil: push is off until mobilize/reach/push is connected.
+	Pusher reach.Pusher
 }
 
 // New returns a program that has not started yet.
@@ -130,8 +133,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	ladderOpts := rp.Ladder
 	ladderOpts.Logger, ladderOpts.Registerer, ladderOpts.Texts = m.log.Named("reach"), m.registry, texts
-	// Pusher stays nil (push off) until mobilize/reach/push is connected.
-	m.ladder = reach.New(reach.Deps{Records: reachRecords, Directory: m.store, Texter: texter, Inbox: inbox, Audit: access}, ladderOpts)
+	m.ladder = reach.New(reach.Deps{Records: reachRecords, Directory: m.store, Texter: texter, Pusher: m.hooks.Pusher, Inbox: inbox, Audit: access}, ladderOpts)
 	sink := tee{m.notifier, m.ladder, m.demo}
 	if m.hooks.Events != nil {
 		sink = append(sink, m.hooks.Events)
