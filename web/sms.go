@@ -152,7 +152,9 @@ func (g *smsGroup) answer(ctx context.Context, req smsInboundRequest, now time.T
 	case a.Outcome == mobilize.AnswerSlotClosed:
 		return t.Say(lang, "filled"), target, "filled", nil
 	case errors.Is(err, mobilize.ErrNotFound):
-		return t.UnknownCode(lang, r.Code), target, "unknown_offer", nil
+		// The code named it, so it existed: it is gone (withdrawn with
+		// its need) before the ladder ended the code.
+		return t.Say(lang, "withdrawn"), target, "gone", nil
 	case err != nil:
 		return "", "", "", err
 	case !r.Accept:
