@@ -296,3 +296,6 @@ func retryAfter(h string, now time.Time) time.Duration {
 func scrubURL(msg, endpoint string) string {
 	return strings.ReplaceAll(msg, endpoint, redactEndpoint(endpoint))
 }
+
+// The ladder's push rung.
+var _ reach.Pusher = (*Sender)(nil)
