@@ -278,13 +278,20 @@ function sendWaiting() {
   }
 }
 
-function expiredUnsent(o) {
+// expiredUnsent says on the card that its waiting answer was not sent:
+// the offer ran out, or the server withdrew it (reason, as
+// offer_withdrawn says) while the phone was offline. Only OK is left.
+function expiredUnsent(o, reason = 'expired') {
   o.waiting = '';
   o.expired = true;
   o.busy = false;
-  o.error = { key: 'respond.offer.expired_not_sent', reason: 'respond.offer.expired_not_sent' };
-  log('respond.log.expired_not_sent', { cat: o.category });
-  announce(t('respond.offer.expired_not_sent'));
+  if (reason === 'expired') {
+    o.error = { key: 'respond.offer.expired_not_sent', reason: 'respond.offer.expired_not_sent' };
+    log('respond.log.expired_not_sent', { cat: o.category });
+  } else {
+    o.error = { key: 'respond.offer.not_sent', reason: has(`withdrawn.${reason}`) ? `withdrawn.${reason}` : 'withdrawn.other' };
+  }
+  announce(reason === 'expired' ? t(o.error.key) : t(o.error.key, { reason: t(o.error.reason) }));
   render();
 }
 
@@ -372,7 +379,10 @@ function message(env) {
       break;
     case 'offer_withdrawn': {
       const o = state.offers[d.offer_id];
-      delete state.offers[d.offer_id];
+      // An answer that waited for the network stays on its card, which
+      // says it was not sent, until put away.
+      if (o && o.waiting) expiredUnsent(o, d.reason);
+      else if (!o || !o.expired) delete state.offers[d.offer_id];
       const j = state.jobs[d.need_id];
       if (j && !j.done && (d.reason === 'cancelled' || d.reason === 'unstaffed')) delete state.jobs[d.need_id];
       if (o) log('respond.log.withdrawn', { cat: o.category, reason: d.reason }, env);

@@ -19,6 +19,9 @@ self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
     await cache.addAll(SHELL.map((url) => new Request(url, { cache: 'no-cache' })));
+    // What the server offers, for a page opened offline; without it the
+    // page offers less, nothing breaks.
+    await Promise.all(CACHED_API.map((url) => cache.add(new Request(url, { cache: 'no-cache' })).catch(() => {})));
     await self.skipWaiting();
   })());
 });
