@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -277,6 +278,7 @@ func TestBrowserResponderAppInstalls(t *testing.T) {
 	if s := awaitString(t, phone, keptOnDevice("session")); s != "null" {
 		t.Errorf("a failed start kept the session on the device: %s", s)
 	}
+	phone.screenshot(t, filepath.Join(artifactDir(t), "respond-notify-failed.png"))
 
 	// Blocked: how to allow them again, and no button to nag with.
 	if _, err := chromedp.CallBrowser(phone.ctx, browser.SetPermission, browser.SetPermissionParams{
@@ -334,6 +336,7 @@ func TestBrowserResponderAppOffline(t *testing.T) {
 	if !strings.Contains(note, "last known at") || !regexpClock.MatchString(note) {
 		t.Errorf("last-known note: %q", note)
 	}
+	phone.screenshot(t, filepath.Join(artifactDir(t), "respond-offline.png"))
 
 	phone.do(t, "accept offline", chromedp.Click(chromedp.CSS(offer+" button.accept")))
 	phone.waitFor(t, "the not-sent note", `document.querySelector('`+offer+` .error')?.innerText.includes('Not sent: it will be sent when the network returns')`)
