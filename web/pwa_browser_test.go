@@ -536,6 +536,16 @@ func TestBrowserResponderAppPush(t *testing.T) {
 	if err != nil || outcome != "closed" {
 		t.Errorf("declining an answered offer: %q, %v", outcome, err)
 	}
+
+	// Revoked: the page forgets the session on the device, so nothing can
+	// answer in the responder's name from a notification any more.
+	admin.Call("POST", "/api/v1/responders/"+r.ID+"/revoke-tokens", map[string]any{}, nil)
+	phone.waitFor(t, "the session ended", `!document.querySelector('#nosession').hidden`)
+	phone.waitFor(t, "the session forgotten on the device", keptOnDevice("session")+`.then(s => s === 'null')`)
+	outcome, err = chromedp.Run(worker, chromedp.Evaluate[string](fmt.Sprintf(`self.answerFromNotification(%s, 'accept')`, data), chromedp.EvalAwaitPromise))
+	if err != nil || outcome != "signed_out" {
+		t.Errorf("answering after the session ended: %q, %v", outcome, err)
+	}
 }
 
 // pushDouble stands in for the phone's push service, which the test
