@@ -181,6 +181,16 @@ func awaitString(t *testing.T, tb *tab, expr string) string {
 	return v
 }
 
+// waitForPromise polls an expression that gives a promise of a boolean
+// (tab.waitFor takes any promise for true).
+func waitForPromise(t *testing.T, tb *tab, what, expr string) {
+	t.Helper()
+	testkit.WaitFor(t, what, 15*time.Second, func() bool {
+		ok, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`Promise.resolve(`+expr+`).then(Boolean)`, chromedp.EvalAwaitPromise))
+		return err == nil && ok
+	})
+}
+
 // keptOnDevice reads one record the page keeps in IndexedDB.
 func keptOnDevice(key string) string {
 	return `new Promise((ok, fail) => { const r = indexedDB.open('liandong-respond'); r.onerror = () => fail(r.error);
@@ -327,7 +337,7 @@ func TestBrowserResponderAppOffline(t *testing.T) {
 	offer := fmt.Sprintf(`.offer-card[data-need-id=%q]`, need)
 	job := fmt.Sprintf(`.job-card[data-need-id=%q]`, need)
 	phone.waitFor(t, "the offer", `document.querySelector('`+offer+` button.accept')`)
-	phone.waitFor(t, "the shell kept", `caches.keys().then(ks => ks.find(k => k.startsWith('liandong-respond-'))).then(k => k && caches.open(k)).then(c => c && c.match('/respond')).then(Boolean)`)
+	waitForPromise(t, phone, "the shell kept", `caches.keys().then(ks => ks.find(k => k.startsWith('liandong-respond-'))).then(k => k && caches.open(k)).then(c => c && c.match('/respond')).then(Boolean)`)
 	if s := phone.eval(t, `String(!document.querySelector('#last-known').hidden)`); s != "false" {
 		t.Error("online, the page marks its offers as last known")
 	}
@@ -493,10 +503,16 @@ func TestBrowserResponderAppPush(t *testing.T) {
 		Actions                []string
 	}
 	var got []notice
-	testkit.WaitFor(t, "the notification", 10*time.Second, func() bool {
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		evalJSON(t, phone.ctx, "notifications", shown, &got)
-		return len(got) > 0
-	})
+		if len(got) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			state := awaitString(t, phone, `navigator.serviceWorker.ready.then(r => JSON.stringify({active: r.active && r.active.state, scope: r.scope, permission: Notification.permission}))`)
+			t.Fatalf("no notification after the push to registration %q: worker %s; page errors: %v", regID, state, phone.errors())
+		}
+	}
 	n := got[0]
 	if n.Title != "新的求助: 送药" || n.Tag != o.OfferID || !n.RequireInteraction || strings.Join(n.Actions, ",") != "accept:接受,decline:拒绝" {
 		t.Errorf("notification: %+v", n)
@@ -541,7 +557,7 @@ func TestBrowserResponderAppPush(t *testing.T) {
 	// answer in the responder's name from a notification any more.
 	admin.Call("POST", "/api/v1/responders/"+r.ID+"/revoke-tokens", map[string]any{}, nil)
 	phone.waitFor(t, "the session ended", `!document.querySelector('#nosession').hidden`)
-	phone.waitFor(t, "the session forgotten on the device", keptOnDevice("session")+`.then(s => s === 'null')`)
+	waitForPromise(t, phone, "the session forgotten on the device", keptOnDevice("session")+`.then(s => s === 'null')`)
 	outcome, err = chromedp.Run(worker, chromedp.Evaluate[string](fmt.Sprintf(`self.answerFromNotification(%s, 'accept')`, data), chromedp.EvalAwaitPromise))
 	if err != nil || outcome != "signed_out" {
 		t.Errorf("answering after the session ended: %q, %v", outcome, err)
