@@ -53,7 +53,7 @@ export class Device {
       linkManifest();
       if (this.kept) this.savePrefs();
     });
-    return registerWorker();
+    registerWorker(); // in the background: the page does not wait for the worker's script
   }
 
   // keep keeps the session and the language on the device; false when it

@@ -43,8 +43,8 @@ export function offerNotice(offer, lang, zone) {
   const l = pageLang(lang);
   const cat = named(l, 'category', offer.category, 'category.none');
   const urgent = offer.urgency === 1 || offer.urgency === 2;
-  const urgency = translate(l, `urgency.${offer.urgency}`) !== `urgency.${offer.urgency}`
-    ? translate(l, `urgency.${offer.urgency}`) : translate(l, 'urgency.other', { level: offer.urgency });
+  const urgencyKey = `urgency.${offer.urgency}`;
+  const urgency = translate(l, urgencyKey) !== urgencyKey ? translate(l, urgencyKey) : translate(l, 'urgency.other', { level: offer.urgency });
   return {
     title: translate(l, 'respond.push.title', { cat }),
     options: {
