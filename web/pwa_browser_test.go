@@ -685,6 +685,22 @@ func TestBrowserResponderAppNotificationsOnAndOff(t *testing.T) {
 		t.Error("notifications on, but the session, subscription or language is not kept on the device")
 	}
 
+	// In English the subscription is registered again in English, and the
+	// worker will speak English.
+	phone.do(t, "switch to English", chromedp.Click(chromedp.CSS(`#lang-switch button[data-lang="en"]`)))
+	testkit.WaitFor(t, "the subscription in English", 10*time.Second, func() bool {
+		for _, q := range requests() {
+			if q.Method == "POST" && q.Body["lang"] == "en" {
+				return true
+			}
+		}
+		return false
+	})
+	waitForPromise(t, phone, "the worker's language", keptOnDevice("prefs")+`.then(p => JSON.parse(p).lang === 'en')`)
+	if label := phone.eval(t, `document.querySelector('#notify button').innerText`); label != "Turn off notifications" {
+		t.Errorf("in English the button says %q", label)
+	}
+
 	phone.do(t, "turn off notifications", chromedp.Click(chromedp.CSS("#notify button")))
 	phone.waitFor(t, "notifications off", `document.querySelector('#notify').dataset.state === 'off'`)
 	deleted := false
