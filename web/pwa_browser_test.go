@@ -283,10 +283,26 @@ func TestBrowserResponderAppInstalls(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("grant notifications: %v", err)
 	}
+	// A server without push (one built before issue 15, or with it
+	// turned off) answers the key's route with 404, as this test makes it.
+	withoutPush := chromedp.Events(phone.ctx, fetch.RequestPaused)
+	go func() {
+		for ev, err := range withoutPush {
+			if err != nil {
+				return
+			}
+			chromedp.Call(phone.ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: ev.RequestID, ResponseCode: 404,
+				ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/json"}},
+				Body:            []byte(`{"error":{"code":"not_found","message":"no such route"}}`)})
+		}
+	}()
+	if _, err := chromedp.Call(phone.ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*/api/v1/push/key"}}}); err != nil {
+		t.Fatalf("Fetch.enable: %v", err)
+	}
 	phone.do(t, "turn on notifications", chromedp.Click(chromedp.CSS("#notify button")))
 	phone.waitFor(t, "a failure said", `document.querySelector('#notify').dataset.state === 'failed'`)
 	said := phone.eval(t, `document.querySelector('#notify').innerText`)
-	if !strings.Contains(said, "通知未能开启") || !strings.Contains(said, "再试一次") {
+	if !strings.Contains(said, "通知未能开启：服务器暂未提供通知") || !strings.Contains(said, "再试一次") {
 		t.Errorf("the failure says:\n%s", said)
 	}
 	if s := awaitString(t, phone, keptOnDevice("session")); s != "null" {
