@@ -151,6 +151,8 @@ func contentType(name string) string {
 	switch path.Ext(name) {
 	case ".geojson":
 		return "application/geo+json"
+	case ".webmanifest":
+		return "application/manifest+json"
 	case ".js":
 		return "text/javascript; charset=utf-8"
 	}
@@ -188,7 +190,7 @@ func (p *pages) securityHeaders(w http.ResponseWriter, r *http.Request, geolocat
 	ws := "ws://" + r.Host + " wss://" + r.Host
 	h := w.Header()
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src "+img+
-		"; connect-src 'self' "+ws+"; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		"; connect-src 'self' "+ws+"; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
@@ -205,6 +207,15 @@ func (p *pages) page(name, geolocation string) http.Handler {
 	})
 }
 
+// respondWorker is the responder page's service worker. Its URL never
+// changes (the browser compares its bytes to find a new deploy), so it is
+// always revalidated; it lives under /static/ but controls /respond, which
+// Service-Worker-Allowed permits.
+const (
+	respondWorker      = "respond-sw.js"
+	respondWorkerScope = "/respond"
+)
+
 // serveAsset serves one file of /static/. A request carrying the current
 // version (?v=, as the pages ask) may be cached for good; any other is
 // revalidated by ETag.
@@ -219,7 +230,12 @@ func (p *pages) serveAsset(w http.ResponseWriter, r *http.Request) {
 	h.Set("ETag", a.etag)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Vary", "Accept-Encoding")
-	if r.URL.Query().Get("v") == p.version {
+	if r.URL.Path == respondWorker {
+		// A worker's own policy: it fetches from this origin only.
+		h.Set("Service-Worker-Allowed", respondWorkerScope)
+		h.Set("Content-Security-Policy", "default-src 'self'; object-src 'none'; base-uri 'none'")
+		h.Set("Cache-Control", "no-cache")
+	} else if r.URL.Query().Get("v") == p.version {
 		h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	} else {
 		h.Set("Cache-Control", "no-cache")

@@ -1,11 +1,15 @@
 // Checks the catalogues (check-i18n.mjs), then builds the pages into ../static: console.{js,css,html},
-// respond.{js,css,html} and evaluation.{js,css,html}. esbuild output is
+// respond.{js,css,html} and evaluation.{js,css,html}; then the responder
+// app's manifests (respond.webmanifest, respond.en.webmanifest), its icons
+// and its service worker (respond-sw.js), which caches the app shell
+// listed here under a hash of the shell's contents. esbuild output is
 // deterministic, so CI rebuilds and fails on any difference from what is
 // committed.
 //
 //   npm ci && node build.mjs      (or: make web)
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { check } from './check-i18n.mjs';
@@ -35,7 +39,39 @@ await build({
   logLevel: 'warning',
 });
 
-for (const page of ['console.html', 'respond.html', 'evaluation.html', 'icon.svg']) {
+const ICONS = ['icon.svg', 'icon-192.png', 'icon-512.png', 'icon-maskable-192.png', 'icon-maskable-512.png'];
+for (const page of ['console.html', 'respond.html', 'evaluation.html', ...ICONS]) {
   copyFileSync(join(here, 'src', page), join(out, page));
 }
+
+// The manifests, one per language, from the catalogues.
+const res = await build({
+  absWorkingDir: here, entryPoints: ['src/respond/manifest.js'], bundle: true, write: false, format: 'esm', platform: 'neutral', logLevel: 'warning',
+});
+const { MANIFESTS, manifest } = await import(`data:text/javascript;base64,${Buffer.from(res.outputFiles[0].text).toString('base64')}`);
+for (const [lang, file] of Object.entries(MANIFESTS)) {
+  writeFileSync(join(out, file), `${JSON.stringify(manifest(lang), null, 2)}\n`);
+}
+
+// The service worker, with the shell it keeps for offline use: the page
+// (its template, /respond), its script and style, icons, manifests and the
+// offline basemap. Its cache is named by a hash of all of them, so a new
+// deploy is a new worker that replaces the old cache.
+const SHELL = { '/respond': join(here, 'src', 'respond.html') };
+for (const f of ['respond.js', 'respond.css', ...ICONS, ...Object.values(MANIFESTS), 'basemap.geojson']) SHELL[`/static/${f}`] = join(out, f);
+const hash = createHash('sha256');
+for (const [url, file] of Object.entries(SHELL)) hash.update(url).update('\0').update(readFileSync(file));
+await build({
+  absWorkingDir: here,
+  entryPoints: { 'respond-sw': 'src/respond/sw.js' },
+  outdir: out,
+  bundle: true,
+  minify: true,
+  format: 'iife',
+  target: 'es2020',
+  charset: 'utf8',
+  legalComments: 'eof',
+  logLevel: 'warning',
+  define: { __SHELL__: JSON.stringify(Object.keys(SHELL)), __VERSION__: JSON.stringify(hash.digest('hex').slice(0, 12)) },
+});
 console.log(`built into ${out}`);

@@ -9,7 +9,7 @@ export class APIError extends Error {
   }
 }
 
-// createAPI returns get/post/put bound to a token getter. onUnauthorized
+// createAPI returns get/post/put/del bound to a token getter. onUnauthorized
 // runs on any 401, so that the page can ask for a new login.
 export function createAPI(getToken, onUnauthorized) {
   async function call(method, path, body, headers = {}) {
@@ -51,6 +51,7 @@ export function createAPI(getToken, onUnauthorized) {
     get: (path) => call('GET', path),
     post: (path, body, headers) => call('POST', path, body === undefined ? {} : body, headers),
     put: (path, body) => call('PUT', path, body),
+    del: (path) => call('DELETE', path),
   };
 }
 

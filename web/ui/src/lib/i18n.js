@@ -65,10 +65,17 @@ export function onLangChange(f) {
 // missing from the catalogue shows as itself, so that it is seen and the
 // catalogue test names it.
 export function t(key, params = {}) {
-  let msg = catalogues[current][key];
+  return translate(current, key, params);
+}
+
+// translate is t in a given language, for what speaks without a page (the
+// responder page's service worker says notifications in the language kept
+// on the device).
+export function translate(l, key, params = {}) {
+  let msg = (catalogues[l] || catalogues['zh-CN'])[key];
   if (msg === undefined) return key;
   if (typeof msg === 'object') {
-    const form = new Intl.PluralRules(current).select(Number(params.count) || 0);
+    const form = new Intl.PluralRules(LANGS.includes(l) ? l : 'zh-CN').select(Number(params.count) || 0);
     msg = msg[form] ?? msg.other;
   }
   return msg.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));

@@ -10,11 +10,18 @@ import { category, clock, distance, roleName, urgencyName } from '../lib/format.
 import { routeLinks } from './navigate.js';
 
 // offerCard draws one offer; the countdown element is updated by tick().
-export function offerCard(o, { now, onAccept, onDecline }) {
+// An offer that ran out while its answer waited for the network says so
+// and only lets itself be put away (onDismiss).
+export function offerCard(o, { now, onAccept, onDecline, onDismiss }) {
   const left = Date.parse(o.expires_at) - now;
   const cat = category(o.category);
   const titleID = `offer-title-${o.offer_id}`;
-  return h('article', { class: `card offer-card urgency-${o.urgency}`, 'aria-labelledby': titleID, dataset: { offerId: o.offer_id, needId: o.need_id } },
+  const buttons = o.expired
+    ? [h('button', { type: 'button', class: 'dismiss', onclick: () => onDismiss(o) }, t('verb.ok'))]
+    : [h('button', { type: 'button', class: 'accept primary', disabled: o.busy, 'aria-label': t('respond.offer.accept_label', { cat }), onclick: () => onAccept(o) }, t('verb.accept')),
+      h('button', { type: 'button', class: 'decline', disabled: o.busy, 'aria-label': t('respond.offer.decline_label', { cat }), onclick: () => onDecline(o) }, t('verb.decline'))];
+  const state = o.expired ? ' expired' : o.waiting ? ' unsent' : '';
+  return h('article', { class: `card offer-card urgency-${o.urgency}${state}`, 'aria-labelledby': titleID, dataset: { offerId: o.offer_id, needId: o.need_id } },
     h('header', {},
       h('span', { class: `badge urgency-${o.urgency}`, 'aria-hidden': 'true' }, String(o.urgency)),
       h('h2', { id: titleID }, cat),
@@ -25,14 +32,13 @@ export function offerCard(o, { now, onAccept, onDecline }) {
       h('span', { class: 'distance' }, t('respond.offer.about', { distance: distance(o.distance_m) }))),
     h('p', { class: 'muted small approx' }, t('respond.offer.approx')),
     o.error ? h('p', { class: 'error', role: 'alert' }, errorLine(o.error)) : null,
-    h('div', { class: 'buttons' },
-      h('button', { type: 'button', class: 'accept primary', disabled: o.busy, 'aria-label': t('respond.offer.accept_label', { cat }), onclick: () => onAccept(o) }, t('verb.accept')),
-      h('button', { type: 'button', class: 'decline', disabled: o.busy, 'aria-label': t('respond.offer.decline_label', { cat }), onclick: () => onDecline(o) }, t('verb.decline'))));
+    h('div', { class: 'buttons' }, buttons));
 }
 
 // errorLine says a stored error {key, reason} (reason: a catalogue key)
 // in the current language, so that a switch redraws it too.
 function errorLine(e) {
+  if (typeof e === 'object' && e.key === e.reason) return t(e.key);
   return typeof e === 'object' ? t(e.key, { reason: t(e.reason) }) : String(e);
 }
 

@@ -2,7 +2,10 @@
 // with nothing but a browser. It shares the phone's position, goes on and
 // off duty, shows offers with a countdown, and guides the accepted job to
 // "Done". It survives sleep: the socket reconnects with last_id and the
-// page lists what arrived meanwhile.
+// page lists what arrived meanwhile. It installs as an app (install.js,
+// sw.js) that opens offline with the last known offers and jobs, keeps
+// answers given offline until the network returns, and can notify the
+// responder of offers while closed (notify.js).
 import 'leaflet/dist/leaflet.css';
 import '../lib/fonts.css';
 import './respond.css';
@@ -12,7 +15,7 @@ import { createAPI, Features } from '../lib/api.js';
 import { createMap, pageConfig } from '../lib/basemap.js';
 import { LiveSocket } from '../lib/socket.js';
 import { chooseLang, has, lang, onLangChange, setLang, t } from '../lib/i18n.js';
-import { category, distance, roleName, urgencyName, withdrawnText } from '../lib/format.js';
+import { category, distance, roleName, timeOfDay, urgencyName, withdrawnText } from '../lib/format.js';
 import { errorText } from '../lib/errors.js';
 import './messages.js';
 import { clearSession, obtainSession, renewIn, renewSession } from './session.js';
@@ -23,6 +26,8 @@ import { Locator } from './location.js';
 import { Activity } from './activity.js';
 import { jobCard, offerCard, showWay, tick } from './cards.js';
 import { towards } from './direction.js';
+import { Device } from './install.js';
+import { Notifications } from './notify.js';
 
 const DONE_LINGER_MS = 120000;
 
@@ -49,11 +54,18 @@ let centred = false;
 let who = null; // the responder as the API describes them
 let located = null; // the locator's last state
 let connState = 'connecting';
+let device = null; // what the installed app keeps on the phone
+let notifications = null;
 
 const now = () => Date.now() + skew;
 
+// persist keeps what is shown for a reload (and, for the installed app,
+// on the device); while the socket is open what is shown is what the
+// server says, so that is when it was last known.
 function persist() {
+  if (connState === 'open') state.seenAt = now();
   saveState(state);
+  if (device) device.snapshot(state);
 }
 
 const activity = new Activity(state.log, persist);
@@ -93,7 +105,7 @@ function toast(text, isError = false) {
 
 function render() {
   const at = now();
-  replace($('#offers'), Object.values(state.offers).map((o) => offerCard(o, { now: at, onAccept: accept, onDecline: decline })));
+  replace($('#offers'), Object.values(state.offers).map((o) => offerCard(o, { now: at, onAccept: accept, onDecline: decline, onDismiss: dismiss })));
   replace($('#jobs'), Object.values(state.jobs).map((j) => jobCard(j, me, { onDone: done, way: towards(here(), j).words })));
   document.body.dataset.offers = String(Object.keys(state.offers).length);
   jobMarkers.clearLayers();
@@ -113,6 +125,18 @@ function render() {
   }
   drawWays();
   persist();
+  drawLastKnown();
+}
+
+// drawLastKnown marks the offers and jobs shown as last known, with the
+// time, while the page is not connected (offline, or opened offline).
+function drawLastKnown() {
+  const shown = Object.keys(state.offers).length + Object.keys(state.jobs).length > 0;
+  const stale = connState !== 'open' && shown && Boolean(state.seenAt);
+  const el = $('#last-known');
+  el.hidden = !stale;
+  el.textContent = stale ? t('respond.last_known', { time: timeOfDay(state.seenAt) }) : '';
+  document.body.classList.toggle('stale', stale);
 }
 
 // here is the phone's position as the map shows it, or null.
@@ -203,6 +227,7 @@ function approxRadius(res) {
 
 function answer(o, verb) {
   o.busy = true;
+  o.waiting = '';
   o.error = '';
   render();
   const id = socket.send(verb, { offer_id: o.offer_id });
@@ -217,13 +242,58 @@ function answer(o, verb) {
       // place comes with the assignment.
       if (err.status === 409 && err.state === 'accepted' && verb === 'accept') answered(o.offer_id, verb);
       else if (err.status === 404 || err.status === 409) refused(o.offer_id, 'respond.offer.no_longer_open');
-      else if (err.status === 503 || !err.status) notTaken(o.offer_id, 'error.unavailable');
+      else if (!err.status) waitForNetwork(o.offer_id, verb);
+      else if (err.status === 503) notTaken(o.offer_id, 'error.unavailable');
       else refused(o.offer_id, `error.${err.code}`);
     });
 }
 
 const accept = (o) => answer(o, 'accept');
 const decline = (o) => answer(o, 'decline');
+
+// dismiss takes away an offer that expired with its answer unsent, once
+// the responder has read so.
+function dismiss(o) {
+  delete state.offers[o.offer_id];
+  render();
+}
+
+// waitForNetwork keeps an answer given without a network ("not sent"); it
+// is sent when the network returns (sendWaiting), unless the offer runs
+// out first, which the card then says (expiredUnsent).
+function waitForNetwork(offerID, verb) {
+  const o = state.offers[offerID];
+  if (!o) return;
+  o.busy = false;
+  o.waiting = verb;
+  o.error = { key: 'respond.offer.not_sent', reason: 'respond.offer.waits_for_network' };
+  render();
+}
+
+function sendWaiting() {
+  for (const o of Object.values(state.offers)) {
+    if (!o.waiting || o.busy) continue;
+    if (Date.parse(o.expires_at) <= now()) expiredUnsent(o);
+    else answer(o, o.waiting);
+  }
+}
+
+// expiredUnsent says on the card that its waiting answer was not sent:
+// the offer ran out, or the server withdrew it (reason, as
+// offer_withdrawn says) while the phone was offline. Only OK is left.
+function expiredUnsent(o, reason = 'expired') {
+  o.waiting = '';
+  o.expired = true;
+  o.busy = false;
+  if (reason === 'expired') {
+    o.error = { key: 'respond.offer.expired_not_sent', reason: 'respond.offer.expired_not_sent' };
+    log('respond.log.expired_not_sent', { cat: o.category });
+  } else {
+    o.error = { key: 'respond.offer.not_sent', reason: has(`withdrawn.${reason}`) ? `withdrawn.${reason}` : 'withdrawn.other' };
+  }
+  announce(reason === 'expired' ? t(o.error.key) : t(o.error.key, { reason: t(o.error.reason) }));
+  render();
+}
 
 // answered moves an offer to the jobs (accept) or drops it (decline); an
 // accept's place ({lat, lng, description}) is where the job is exactly.
@@ -298,6 +368,7 @@ function message(env) {
       locator.resend();
       refreshStatus();
       syncJobs();
+      sendWaiting();
       break;
     case 'offer':
       if (Date.parse(d.expires_at) > now()) state.offers[d.offer_id] = { ...d };
@@ -308,7 +379,10 @@ function message(env) {
       break;
     case 'offer_withdrawn': {
       const o = state.offers[d.offer_id];
-      delete state.offers[d.offer_id];
+      // An answer that waited for the network stays on its card, which
+      // says it was not sent, until put away.
+      if (o && o.waiting) expiredUnsent(o, d.reason);
+      else if (!o || !o.expired) delete state.offers[d.offer_id];
       const j = state.jobs[d.need_id];
       if (j && !j.done && (d.reason === 'cancelled' || d.reason === 'unstaffed')) delete state.jobs[d.need_id];
       if (o) log('respond.log.withdrawn', { cat: o.category, reason: d.reason }, env);
@@ -507,6 +581,8 @@ function keepSessionAlive() {
 
 function ended() {
   clearTimeout(renewTimer);
+  if (notifications) notifications.unsubscribe();
+  if (device) device.forgetAll();
   clearSession();
   if (socket) socket.stop();
   $('#app').hidden = true;
@@ -532,6 +608,7 @@ function replaced() {
 // drawConn shows the socket's state as a sign and in words (title and
 // accessible name), never by colour alone.
 function drawConn() {
+  drawLastKnown();
   const el = $('#conn');
   el.className = `conn ${connState}`;
   el.textContent = { open: '✓', connecting: '…', closed: '✕' }[connState] || '';
@@ -544,6 +621,7 @@ function drawConn() {
 // socket, the session and the state stay as they are.
 function redraw() {
   drawConn();
+  if (notifications) notifications.languageChanged();
   drawWhere();
   if (me) drawWho();
   if ($('#duty-label').dataset.i18n) $('#duty-label').textContent = t($('#duty-label').dataset.i18n);
@@ -580,6 +658,14 @@ async function start() {
   $('#who').textContent = me;
   $('#app').hidden = false;
   api = createAPI(() => sess.token, ended);
+  device = new Device(() => sess);
+  await device.start();
+  await restoreLastKnown();
+  notifications = new Notifications($('#notify'), { api, me, device });
+  notifications.start().catch(() => {});
+  window.addEventListener('online', () => {
+    if (socket) socket.reconnectNow();
+  });
   if (features.has('get', '/api/v1/responders/{id}/hours')) {
     service = new ServiceCard($('#service'), api, me, () => sess.token);
     service.refresh();
@@ -630,7 +716,8 @@ async function start() {
     const at = now();
     for (const id of tick($('#offers'), at)) {
       const o = state.offers[id];
-      if (o && !o.busy && Date.parse(o.expires_at) < at - 1000) {
+      if (o && o.waiting && Date.parse(o.expires_at) < at) expiredUnsent(o);
+      else if (o && !o.busy && !o.expired && Date.parse(o.expires_at) < at - 1000) {
         delete state.offers[id];
         log('respond.log.expired', { cat: o.category });
         render();
@@ -643,7 +730,24 @@ async function start() {
       }
     }
   }, 500);
-  window.liandong = { state, map, socket }; // for the curious, and for tests
+  window.liandong = { state, map, socket, device, notifications }; // for the curious, and for tests
+}
+
+// restoreLastKnown fills an empty page (the installed app opened anew)
+// with the offers and jobs kept on the device, marked as last known until
+// the server says otherwise. An answer cut short by the reload (busy, its
+// reply lost with the old page) gets its buttons back.
+async function restoreLastKnown() {
+  if (!Object.keys(state.offers).length && !Object.keys(state.jobs).length) {
+    const kept = await device.lastKnown().catch(() => null);
+    if (kept) {
+      Object.assign(state.offers, kept.offers || {});
+      Object.assign(state.jobs, kept.jobs || {});
+      if (!state.log.length && Array.isArray(kept.log)) state.log.push(...kept.log);
+      state.seenAt = kept.seen_at || 0;
+    }
+  }
+  for (const o of Object.values(state.offers)) o.busy = false;
 }
 
 start().catch((err) => {
