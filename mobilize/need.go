@@ -136,6 +136,9 @@ type Need struct {
 	// region and given by the store as it creates the need; 0 for needs
 	// created before numbers existed. Kept beside the data, not in it.
 	Number int64 `json:"-"`
+	// IncidentID is the incident the need belongs to: the one it named,
+	// or the one active incident whose area holds it (incident.go).
+	IncidentID IncidentID `json:"incident_id,omitempty"`
 }
 
 // Slots is the number of people the team needs in all.
