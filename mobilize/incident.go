@@ -290,6 +290,14 @@ func (s *Service) incidentFigures(ctx context.Context, id IncidentID) (IncidentF
 	return ComputeFigures(needs, s.now().UTC().Truncate(time.Millisecond)), nil
 }
 
+// IncidentNeeds lists the ids of an incident's needs.
+func (s *Service) IncidentNeeds(ctx context.Context, id IncidentID) ([]NeedID, error) {
+	if _, err := s.store.Incident(ctx, id); err != nil {
+		return nil, err
+	}
+	return s.store.IncidentNeeds(ctx, id)
+}
+
 // CloseIncident closes an incident and freezes its figures: they are
 // computed once, now, and stored with it. Its needs stay as they are.
 func (s *Service) CloseIncident(ctx context.Context, id IncidentID) (Incident, error) {
