@@ -55,6 +55,8 @@ type Config struct {
 	Evaluation EvaluationConfig `yaml:"evaluation"`
 	// UI: the pages' default language and time zone.
 	UI UIConfig `yaml:"ui"`
+	// CAP: warnings from the early-warning system (POST /api/v1/cap).
+	CAP CAPConfig `yaml:"cap"`
 	// Demo starts the demonstration at start (flag -demo, env
 	// LIANDONG_DEMO=1; internal/demo). Not a file key: a deployment's
 	// file should never start one.
@@ -163,6 +165,18 @@ type IndexConfig struct {
 	Region string `yaml:"region"`
 }
 
+// CAPConfig is what CAP 1.2 warnings do (web/cap.go, mobilize/incident_cap.go).
+type CAPConfig struct {
+	// PreAlert sends a standby to the available responders inside a
+	// Severe or Extreme warning's area.
+	PreAlert bool `yaml:"pre_alert"`
+	// MaxBytes caps one posted alert (413 above it).
+	MaxBytes int64 `yaml:"max_bytes"`
+}
+
+// maxCAPBytes bounds cap.max_bytes: an alert is text, not a map tile set.
+const maxCAPBytes = 16 << 20
+
 // MatchingConfig tunes the matcher.
 type MatchingConfig struct {
 	Tick              time.Duration `yaml:"tick"`
@@ -236,6 +250,7 @@ func Default() Config {
 		HandshakesPerSecond: api.Limits.HandshakePerSecond, HandshakeBurst: api.Limits.HandshakeBurst,
 		LocationPerSecond: api.Limits.LocationPerSecond, LocationBurst: api.Limits.LocationBurst}
 	c.Escalation = defaultEscalation()
+	c.CAP = CAPConfig{MaxBytes: api.CAPMaxBytes}
 	c.Recognition = RecognitionConfig{FeedbackTTL: mobilize.DefaultFeedbackTTL, HoursCap: mobilize.DefaultHoursCap}
 	c.Auth.SessionTTL = api.SessionTokenTTL
 	c.Console.MaxBoxKm2, c.Console.SubscribesPerMinute = web.DefaultMaxBoxKm2, web.DefaultSubscribesPerMinute
@@ -330,6 +345,9 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Escalation.validate())
 	errs = append(errs, c.Recognition.validate()...)
 	errs = append(errs, c.UI.validate())
+	if c.CAP.MaxBytes < 1024 || c.CAP.MaxBytes > maxCAPBytes {
+		errs = append(errs, fmt.Errorf("cap.max_bytes: %d is outside 1024..%d", c.CAP.MaxBytes, maxCAPBytes))
+	}
 	if c.Privacy.LocationRetention < time.Hour || c.Privacy.NeedRetention < time.Hour || c.Privacy.SweepInterval < time.Second {
 		errs = append(errs, errors.New("privacy: location_retention and need_retention must be at least 1h, sweep_interval at least 1s"))
 	}

@@ -48,7 +48,13 @@ func (c Config) apiOptions() web.APIOptions {
 	o.EvaluationMinGroupSize = c.Evaluation.MinGroupSize
 	// The feedback page and the service record are rendered by the API.
 	o.DefaultLang, o.TimeZone = c.UI.DefaultLang, c.UI.TimeZone
+	o.CAPMaxBytes = c.CAP.MaxBytes
 	return o
+}
+
+// capConfig is what the service does with CAP warnings beyond incidents.
+func (c Config) capConfig() mobilize.CAPConfig {
+	return mobilize.CAPConfig{PreAlert: c.CAP.PreAlert}
 }
 
 // hubOptions are the websocket hub's settings; Run adds its inbox, broker
