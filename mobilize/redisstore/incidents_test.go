@@ -60,6 +60,7 @@ func TestCAPTyphoonWarning(t *testing.T) {
 	enrollAt(t, st, clock, "coast1", mobilize.RoleVolunteer, 1, 37.50, 121.45)
 	enrollAt(t, st, clock, "coast2", mobilize.RoleMedic, 1, 37.42, 121.32)
 	enrollAt(t, st, clock, "north", mobilize.RoleVolunteer, 1, 37.65, 121.45)
+	enrollAt(t, st, clock, "edge", mobilize.RoleVolunteer, 1, 37.6008, 121.45) // 90 m outside: in the cells searched, not in the polygon
 	enrollAt(t, st, clock, "inland", mobilize.RoleVolunteer, 1, 37.80, 121.45)
 
 	out, err := svc.ReceiveCAP(ctx, readCAP(t, "typhoon-actual.xml"))
@@ -99,8 +100,8 @@ func TestCAPTyphoonWarning(t *testing.T) {
 	if up.Action != mobilize.CAPUpdated || up.Incident.ID != in.ID || up.Incident.Severity != "Extreme" || !up.Incident.Contains(orb.Point{121.45, 37.65}) {
 		t.Errorf("update: %+v", up)
 	}
-	if got := preAlerted(rec); len(got) != 2 || !slices.Equal(got[1], []mobilize.ResponderID{"north"}) {
-		t.Errorf("pre-alerts after the update %v, want the second to north only", got)
+	if got := preAlerted(rec); len(got) != 2 || !slices.Equal(got[1], []mobilize.ResponderID{"edge", "north"}) {
+		t.Errorf("pre-alerts after the update %v, want the second to edge and north only", got)
 	}
 
 	cancel, err := svc.ReceiveCAP(ctx, readCAP(t, "typhoon-cancel.xml"))
