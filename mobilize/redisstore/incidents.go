@@ -12,11 +12,13 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/cap"
 )
 
 func (k keys) incidents() string              { return k.base + "incidents" }
 func (k keys) incident(id string) string      { return k.base + "incident:" + id }
 func (k keys) incidentNeeds(id string) string { return k.base + "incident:" + id + ":needs" }
+func (k keys) capProcessed() string           { return k.base + "cap:processed" }
 func (k keys) capAlerts() string              { return k.base + "cap:alerts" }
 func (k keys) capPreAlert(alert, rid string) string {
 	return k.base + "cap:prealert:" + alert + ":" + rid
@@ -29,7 +31,8 @@ func (k keys) capPreAlert(alert, rid string) string {
 //	{P}{R}:incident:<id>                   HASH   status (active, closed), data (JSON, the area as GeoJSON, the frozen figures once closed)
 //	{P}{R}:incident:<id>:needs             SET    ids of the needs that joined it
 //	{P}{R}:cap:alerts                      HASH   "sender,identifier" of a CAP alert -> the incident it created or updated
-//	{P}{R}:cap:prealert:<alert>:<person>   STRING set once (NX) when the person was pre-alerted; expires after the warning
+//	{P}{R}:cap:prealert:<incident>:<person> STRING set once (NX) when the person was pre-alerted; expires after the warning
+//	{P}{R}:cap:processed                   HASH   "alert:sender,identifier" or "link:<url>" a feed poller applied -> Unix ms
 //
 // Closing is one script: only an active incident closes, so its figures
 // are frozen once.
@@ -239,4 +242,24 @@ func (s *IncidentStore) FirstPreAlert(ctx context.Context, alert string, rid mob
 		return false, fmt.Errorf("pre-alert: %w", err)
 	}
 	return ok, nil
+}
+
+// The feed poller remembers what it applied here.
+var _ cap.Processed = (*IncidentStore)(nil)
+
+// CAPProcessed reports whether a feed's alert (or link) was applied.
+func (s *IncidentStore) CAPProcessed(ctx context.Context, key string) (bool, error) {
+	ok, err := s.rdb.HExists(ctx, s.keys.capProcessed(), key).Result()
+	if err != nil {
+		return false, fmt.Errorf("cap processed: %w", err)
+	}
+	return ok, nil
+}
+
+// MarkCAPProcessed remembers that a feed's alert (or link) was applied.
+func (s *IncidentStore) MarkCAPProcessed(ctx context.Context, key string) error {
+	if err := s.rdb.HSetNX(ctx, s.keys.capProcessed(), key, s.now().UnixMilli()).Err(); err != nil {
+		return fmt.Errorf("cap processed: %w", err)
+	}
+	return nil
 }

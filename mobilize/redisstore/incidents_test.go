@@ -245,3 +245,24 @@ func TestNeedsJoinIncidentsAndCloseFreezes(t *testing.T) {
 		t.Errorf("list %v: the active one first", list)
 	}
 }
+
+// TestCAPProcessedSurvivesRestart: what the feed poller applied is still
+// known after kill -9 and restart, so a restart applies nothing twice.
+func TestCAPProcessedSurvivesRestart(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{AOF: true})
+	clock := newTestClock()
+	ctx := context.Background()
+	st := newStore(t, redistest.Backend{Name: "redis-server", Client: srv.Client(t), Real: true}, clock)
+	if done, err := st.CAPProcessed(ctx, "alert:s,i"); err != nil || done {
+		t.Fatalf("before: %v %v", done, err)
+	}
+	if err := st.MarkCAPProcessed(ctx, "alert:s,i"); err != nil {
+		t.Fatal(err)
+	}
+	srv.Kill()
+	srv.Restart()
+	st2 := newStore(t, redistest.Backend{Name: "redis-server", Client: srv.Client(t), Real: true}, clock)
+	if done, err := st2.CAPProcessed(ctx, "alert:s,i"); err != nil || !done {
+		t.Errorf("after a restart: %v %v", done, err)
+	}
+}
