@@ -110,6 +110,19 @@ type Alerted struct {
 	At      time.Time
 }
 
+// PreAlerted: a Severe or Extreme CAP warning was received (cap.pre_alert
+// on) and the available responders inside its area are asked to stand
+// by. The push and SMS ladder may carry it beyond the inbox.
+type PreAlerted struct {
+	Incident IncidentID
+	Alert    string // the CAP alert, "sender,identifier"
+	To       []ResponderID
+	Headline string
+	Severity string    // Severe or Extreme
+	Expires  time.Time // zero when the warning gives none
+	At       time.Time
+}
+
 func (NeedCreated) domainEvent()    {}
 func (OfferSent) domainEvent()      {}
 func (OfferAnswered) domainEvent()  {}
@@ -120,6 +133,7 @@ func (NeedEscalated) domainEvent()  {}
 func (NeedSupplied) domainEvent()   {}
 func (ResponderMoved) domainEvent() {}
 func (Alerted) domainEvent()        {}
+func (PreAlerted) domainEvent()     {}
 
 // EventSink receives events; cmd wires the notification adapter in as
 // one. Emit must not block for long: it is called on the matcher's path.

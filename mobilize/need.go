@@ -142,6 +142,9 @@ type Need struct {
 	// retention sweep strips it with the description.
 	NotifyRequester bool   `json:"notify_requester,omitempty"`
 	RequesterPhone  string `json:"requester_phone,omitempty"`
+	// IncidentID is the incident the need belongs to: the one it named,
+	// or the one active incident whose area holds it (incident.go).
+	IncidentID IncidentID `json:"incident_id,omitempty"`
 }
 
 // Slots is the number of people the team needs in all.

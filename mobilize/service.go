@@ -24,7 +24,8 @@ type Store interface {
 	PresenceStore
 	RosterStore
 	AdminStore
-	PrivacyStore // privacy.go
+	PrivacyStore  // privacy.go
+	IncidentStore // incident.go
 	CreateNeed(ctx context.Context, n Need) (bool, error)
 	Answer(ctx context.Context, offerID OfferID, rid ResponderID, verb string) (Answer, error)
 	Complete(ctx context.Context, id NeedID, rid ResponderID) (CompleteOutcome, time.Time, error)
@@ -44,6 +45,7 @@ type Service struct {
 	matcher *Matcher
 	esc     *Escalator // nil: no areas, every need in the city pool
 	now     func() time.Time
+	cap     CAPConfig
 }
 
 // ServiceDeps are what the service is built from. Store is required; a
@@ -54,6 +56,7 @@ type ServiceDeps struct {
 	Sink      EventSink  // nil: events go nowhere
 	Escalator *Escalator // nil: needs are not routed to communities nor escalated
 	Now       func() time.Time
+	CAP       CAPConfig // what CAP warnings do beyond incidents
 }
 
 // NewService builds the service and its matcher. The matcher reserves
@@ -70,7 +73,7 @@ func NewService(d ServiceDeps, cfg MatchConfig) *Service {
 	if d.Escalator != nil {
 		md.Scoper = d.Escalator // a nil *Escalator must not become a non-nil Scoper
 	}
-	return &Service{Reads: d.Store, store: d.Store, sink: d.Sink, matcher: NewMatcher(md, cfg), esc: d.Escalator, now: d.Now}
+	return &Service{Reads: d.Store, store: d.Store, sink: d.Sink, matcher: NewMatcher(md, cfg), esc: d.Escalator, now: d.Now, cap: d.CAP}
 }
 
 // Off names the features this service runs without, for one line in the
@@ -118,12 +121,25 @@ func (s *Service) CreateNeed(ctx context.Context, n Need) (NeedState, error) {
 		}
 		n.Community = c
 	}
+	incident, err := s.incidentOf(ctx, n)
+	if err != nil {
+		return NeedState{}, err
+	}
+	n.IncidentID = incident
 	created, err := s.store.CreateNeed(ctx, n)
 	if err != nil {
 		return NeedState{}, err
 	}
 	if !created {
 		return NeedState{}, fmt.Errorf("create need %s: %w", n.ID, ErrConflict)
+	}
+	if n.IncidentID != "" {
+		// After the need exists, so an incident never counts a need that
+		// is not; a crash between leaves the need naming its incident
+		// and uncounted (the need's own field is the truth).
+		if err := s.store.AddIncidentNeed(ctx, n.IncidentID, n.ID); err != nil {
+			return NeedState{}, err
+		}
 	}
 	// The store gave the need its short number: the consoles name it by
 	// that, so read it back before telling them (without it if the read

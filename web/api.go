@@ -82,6 +82,9 @@ type APIOptions struct {
 	// SMS wires the SMS reply webhook and the push receipts (sms.go);
 	// without Records both answer 404.
 	SMS SMSOptions
+	// CAPMaxBytes caps one CAP alert posted to /api/v1/cap (cap.max_bytes);
+	// default 256 KiB.
+	CAPMaxBytes int64
 }
 
 func (o *APIOptions) defaults() error {
@@ -138,6 +141,9 @@ func (o *APIOptions) settingDefaults() {
 	}
 	if o.OfferApproxResolution <= 0 {
 		o.OfferApproxResolution = mobilize.DefaultApproxResolution
+	}
+	if o.CAPMaxBytes <= 0 {
+		o.CAPMaxBytes = defaultCAPMaxBytes
 	}
 }
 
@@ -196,6 +202,9 @@ type API struct {
 	demo        *demoGroup
 	push        *pushGroup
 	sms         *smsGroup
+	incidents   *incidentGroup
+	cap         *capGroup
+	capMaxBytes int64
 }
 
 // NewAPI builds the API and makes sure the first admin and the service
@@ -265,6 +274,8 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 		opts.SMS.RepliesPerMinute = 10
 	}
 	a.sms = &smsGroup{opts: opts.SMS, app: app, pending: app, actions: a.actions, log: log, now: opts.Now, lang: ReachLang(opts.DefaultLang)}
+	a.incidents = &incidentGroup{app: app, audit: a.audit}
+	a.cap, a.capMaxBytes = &capGroup{app: app, audit: a.audit, log: log}, opts.CAPMaxBytes
 
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {
@@ -336,7 +347,7 @@ func (a *API) routeTable() []route {
 		{method: "POST", path: v1 + "/responders/{id}/revoke-tokens", summary: "Revoke every token a responder holds (links and page sessions) and close their sockets", roles: rolesSelfOrStaff, body: emptyRequest{}, status: 204, handle: a.accounts.handleRevokeResponderTokens},
 		{method: "POST", path: v1 + "/needs", summary: "Create a need; matching starts at once", roles: rolesStaff, body: needRequest{}, answer: needJSON{}, status: 201, idempotent: true, handle: a.needs.handleCreateNeed},
 		{method: "GET", path: v1 + "/needs", summary: "List needs, newest first", roles: rolesStaff, answer: needList{}, status: 200, handle: a.needs.handleListNeeds,
-			query: []queryParam{{"status", "string", "open, staffing, staffed, completed, cancelled or unstaffed"}, limitParam}},
+			query: []queryParam{{"status", "string", "open, staffing, staffed, completed, cancelled or unstaffed"}, {"incident", "string", "only the needs of this incident"}, limitParam}},
 		{method: "GET", path: v1 + "/needs/{id}", summary: "A need with its assignments", roles: rolesStaff, answer: needJSON{}, status: 200, handle: a.needs.handleGetNeed},
 		{method: "POST", path: v1 + "/needs/{id}/cancel", summary: "Cancel a need: offers withdrawn, people released", roles: rolesOperators, body: emptyRequest{}, answer: needJSON{}, status: 200, handle: a.needs.handleCancel},
 		{method: "POST", path: v1 + "/needs/{id}/complete", summary: "A team member reports the task done", roles: rolesResponders, body: completeRequest{}, status: 204, handle: a.responders.handleComplete},
@@ -367,9 +378,14 @@ func (a *API) routeTable() []route {
 		{method: "GET", path: v1 + "/responders/{id}/export", summary: "Everything held about a responder (PIPL access and copy; docs/PRIVACY.md)", roles: rolesSelfOrAdmin, answer: exportJSON{}, status: 200, handle: a.privacy.handleExport},
 		{method: "POST", path: v1 + "/responders/{id}/erase", summary: "Erase a responder's personal data, with a reason (audited); hours and service records stay under a pseudonym; 409 while on an offer or assignment", roles: rolesAdmins, body: eraseRequest{}, answer: erasedJSON{}, status: 200, handle: a.privacy.handleErase},
 		{method: "GET", path: v1 + "/evaluation", summary: "Response times, fill and completion rates, satisfaction and escalations per organisation and overall (no personal data)", roles: rolesStats, answer: evaluationJSON{}, status: 200, handle: a.stats.handleEvaluation,
-			query: []queryParam{{"since", "string", "only needs created at or after this RFC 3339 time"}}},
+			query: []queryParam{{"since", "string", "only needs created at or after this RFC 3339 time"}, {"incident", "string", "only the needs of this incident"}}},
 		{method: "POST", path: v1 + "/sms/inbound", summary: "An SMS reply from a phone, posted by the SMS gateway and signed with X-Liandong-Signature (HMAC-SHA256 of the body); answers an offer by its reply code", body: smsInboundRequest{}, answer: smsReplyJSON{}, status: 200, maxBody: maxSMSBody, handle: a.sms.handleInbound},
 		{method: "POST", path: v1 + "/responders/{id}/offers/{offer_id}/received", summary: "The responder's device says a pushed offer arrived: no SMS fallback for it", roles: rolesResponders, body: emptyRequest{}, status: 204, handle: a.sms.handleReceived},
+		{method: "POST", path: v1 + "/incidents", summary: "Open an incident (typhoon, flood, ...) over a GeoJSON area or a loaded area; new needs inside exactly one active incident join it", roles: rolesOperators, body: incidentRequest{}, answer: incidentJSON{}, status: 201, handle: a.incidents.handleCreateIncident},
+		{method: "GET", path: v1 + "/incidents", summary: "Every incident, active first", roles: rolesAnyStaff, answer: incidentList{}, status: 200, handle: a.incidents.handleListIncidents},
+		{method: "GET", path: v1 + "/incidents/{id}", summary: "An incident with its figures: needs by status and category, people, items used, median and p90 time to staffed (frozen once closed)", roles: rolesAnyStaff, answer: incidentJSON{}, status: 200, handle: a.incidents.handleGetIncident},
+		{method: "POST", path: v1 + "/incidents/{id}/close", summary: "Close an incident: its figures are computed once and kept; its needs go on as they are", roles: rolesOperators, body: emptyRequest{}, answer: incidentJSON{}, status: 200, handle: a.incidents.handleCloseIncident},
+		{method: "POST", path: v1 + "/cap", summary: "Receive one CAP 1.2 alert (Content-Type application/cap+xml, not JSON; no DTD): Actual or Exercise opens or updates an incident, Cancel closes it, Test and Draft are acknowledged only; 400 names the missing or invalid element", roles: rolesOperators, status: 200, answer: capJSON{}, maxBody: a.capMaxBytes, handle: a.cap.handleCAP},
 		{method: "POST", path: v1 + "/demo", summary: "Start the demonstration: illustrative areas, demo organisations and depots, simulated responders and needs (ids demo-...); 409 while it runs", roles: rolesAdmins, body: emptyRequest{}, answer: DemoState{}, status: 202, handle: a.demo.handleStart},
 		{method: "GET", path: v1 + "/demo", summary: "Whether the demonstration runs, and how many demo records exist", roles: rolesAdmins, answer: DemoState{}, status: 200, handle: a.demo.handleState},
 		{method: "DELETE", path: v1 + "/demo", summary: "Stop the demonstration and remove every demo record (idempotent)", roles: rolesAdmins, answer: demoRemovedJSON{}, status: 200, handle: a.demo.handleRemove},

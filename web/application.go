@@ -13,4 +13,6 @@ type Application interface {
 	recognitionApp // recognition.go
 	statsApp       // stats.go
 	privacyApp     // privacy.go
+	incidentApp    // incidents.go
+	capApp         // cap.go
 }

@@ -205,6 +205,17 @@ func matrixRoutes() []matrixRoute {
 		// R3 holds no offer nor assignment, so an admin may erase it.
 		{method: "POST", pattern: v1 + "/responders/{id}/erase", path: func(f *fixture) string { return v1 + "/responders/" + f.R3 + "/erase" },
 			body: func(*fixture) any { return map[string]string{"reason": "the person asked, by phone"} }, want: map[string]int{cAdmin: 200}},
+		{method: "POST", pattern: v1 + "/incidents", path: fixed(v1 + "/incidents"),
+			body: func(*fixture) any { return `{"name":"内涝 flooding","kind":"flood","area":` + yantaiSquare + `}` },
+			want: map[string]int{cAdmin: 201, cOperator: 201}},
+		{method: "GET", pattern: v1 + "/incidents", path: fixed(v1 + "/incidents"),
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 200, cEvaluator: 200}},
+		{method: "GET", pattern: v1 + "/incidents/{id}", path: fixed(v1 + "/incidents/i-none"),
+			want: map[string]int{cAdmin: 404, cOperator: 404, cCoord: 404, cCoordOther: 404, cEvaluator: 404}},
+		{method: "POST", pattern: v1 + "/incidents/{id}/close", path: fixed(v1 + "/incidents/i-none/close"),
+			want: map[string]int{cAdmin: 404, cOperator: 404}},
+		{method: "POST", pattern: v1 + "/cap", path: fixed(v1 + "/cap"), body: func(*fixture) any { return capTestAlert },
+			want: map[string]int{cAdmin: 200, cOperator: 200}},
 		// This API has no demo wired (demo_test.go has one): admins pass
 		// the role check and hear 404.
 		{method: "POST", pattern: v1 + "/demo", path: fixed(v1 + "/demo"), want: map[string]int{cAdmin: 404}},

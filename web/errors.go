@@ -43,6 +43,7 @@ var errorStatus = []struct {
 	{mobilize.ErrNotFound, http.StatusNotFound, "not_found"},
 	{mobilize.ErrConflict, http.StatusConflict, "conflict"},
 	{mobilize.ErrInvalidTransition, http.StatusConflict, "invalid_transition"},
+	{mobilize.ErrUnprocessable, http.StatusUnprocessableEntity, "unprocessable"},
 	{ErrUnauthenticated, http.StatusUnauthorized, "unauthenticated"},
 	{ErrForbidden, http.StatusForbidden, "forbidden"},
 	{errTooLarge, http.StatusRequestEntityTooLarge, "body_too_large"},

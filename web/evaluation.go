@@ -75,6 +75,7 @@ type orgEvaluationJSON struct {
 type evaluationJSON struct {
 	GeneratedAt   string              `json:"generated_at"`
 	Since         *string             `json:"since"`
+	Incident      string              `json:"incident,omitempty" doc:"the incident whose needs alone are counted (?incident=)"`
 	Overall       orgEvaluationJSON   `json:"overall" doc:"every need and assignment; org_id is empty"`
 	Organisations []orgEvaluationJSON `json:"organisations" doc:"by org_id, sorted; needs and people without an organisation count only overall; organisations too small to show are left out (see suppressed)"`
 	Suppressed    suppressedJSON      `json:"suppressed"`
@@ -233,6 +234,10 @@ func (g *statsGroup) handleEvaluation(ctx context.Context, c *call) error {
 		}
 		since = t
 	}
+	incident := mobilize.IncidentID(c.r.URL.Query().Get("incident"))
+	if incident != "" && !idPattern.MatchString(string(incident)) {
+		return invalid("incident must be an incident id")
+	}
 	sums, err := g.app.NeedSummaries(ctx, false)
 	if err != nil {
 		return err
@@ -246,6 +251,16 @@ func (g *statsGroup) handleEvaluation(ctx context.Context, c *call) error {
 	needs, err := g.app.Needs(ctx, ids)
 	if err != nil {
 		return err
+	}
+	if incident != "" { // one incident's needs: the figures of its report
+		if _, err := g.app.IncidentNeeds(ctx, incident); err != nil {
+			return err // an unknown incident is a 404, not empty figures
+		}
+		needs = slices.DeleteFunc(needs, func(n mobilize.NeedState) bool { return n.IncidentID != incident })
+		ids = ids[:0]
+		for _, n := range needs {
+			ids = append(ids, n.ID)
+		}
 	}
 	feedback, err := g.app.Feedbacks(ctx, ids)
 	if err != nil {
@@ -315,6 +330,9 @@ func (g *statsGroup) handleEvaluation(ctx context.Context, c *call) error {
 	if !since.IsZero() {
 		s := rfc3339(since)
 		out.Since = &s
+	}
+	if incident != "" {
+		out.Incident = string(incident)
 	}
 	for _, org := range orgs {
 		nt, st := ownedBy[org], servedBy[org]

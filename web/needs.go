@@ -38,6 +38,8 @@ type needApp interface {
 	AlertArea(ctx context.Context, poly orb.Polygon, roles []mobilize.Role, message string) (id string, recipients int, err error)
 	// Linkage tells which needs a coordinator sees (needScope).
 	Linkage(ctx context.Context) (*mobilize.Linkage, error)
+	// IncidentNeeds lists the needs of an incident (the incident filter).
+	IncidentNeeds(ctx context.Context, id mobilize.IncidentID) ([]mobilize.NeedID, error)
 	// Feedbacks gives a completed need its rating.
 	Feedbacks(ctx context.Context, needs []mobilize.NeedID) (map[mobilize.NeedID]mobilize.Feedback, error)
 }
@@ -56,6 +58,7 @@ type needRequest struct {
 	// The person served kept informed by SMS (in Chinese).
 	NotifyRequester bool   `json:"notify_requester" doc:"text the person served when the team is staffed (roles, names, estimated arrival), when the task is done (with the feedback link) and when the need is cancelled; needs requester_phone"`
 	RequesterPhone  string `json:"requester_phone" doc:"the person served's phone in E.164 (+ then 8..15 digits); personal data, removed with the description by the retention sweep"`
+	IncidentID      string `json:"incident_id" doc:"the active incident the need belongs to (422 when unknown or closed); left out, the need joins the one active incident whose area holds it, if exactly one does"`
 }
 
 type teamSlotRequest struct {
@@ -80,6 +83,9 @@ func parseNeed(body []byte, now time.Time) (mobilize.Need, error) {
 	if req.OrgID != "" {
 		p.name("org_id", req.OrgID)
 	}
+	if req.IncidentID != "" {
+		p.name("incident_id", req.IncidentID)
+	}
 	if req.Urgency == nil {
 		p.addf("urgency is required")
 	} else if *req.Urgency < 1 || *req.Urgency > 4 {
@@ -89,7 +95,7 @@ func parseNeed(body []byte, now time.Time) (mobilize.Need, error) {
 		p.addf("team must have 1..%d entries", mobilize.MaxTeamEntries)
 	}
 	n := mobilize.Need{Category: req.Category, Description: req.Description, OrgID: req.OrgID,
-		NotifyRequester: req.NotifyRequester, RequesterPhone: req.RequesterPhone}
+		NotifyRequester: req.NotifyRequester, RequesterPhone: req.RequesterPhone, IncidentID: mobilize.IncidentID(req.IncidentID)}
 	if req.RequesterPhone != "" && !mobilize.ValidE164(req.RequesterPhone) {
 		p.addf("requester_phone must be in E.164 (+ then 8..15 digits)")
 	}
@@ -166,6 +172,7 @@ type needJSON struct {
 	StaffedAt   *string             `json:"staffed_at"`
 	Deadline    *string             `json:"deadline,omitempty"`
 	Community   string              `json:"community,omitempty" doc:"the community whose area holds the need (its owner); absent outside every loaded community"`
+	IncidentID  string              `json:"incident_id,omitempty" doc:"the incident the need belongs to; absent when none"`
 	Escalation  *escalationJSON     `json:"escalation,omitempty" doc:"where the need is in its escalation; shown for one need, not in lists"`
 	FeedbackURL string              `json:"feedback_url,omitempty" doc:"once completed (GET need only): the one-time link where the person served rates the help; a path on this server unless recognition.public_url is set"`
 	Feedback    *ratingJSON         `json:"feedback,omitempty" doc:"once the person served has rated the help (GET need only): the rating and comment, for the staff who follow the need"`
@@ -216,6 +223,7 @@ func toNeedJSON(n mobilize.NeedState) needJSON {
 		Assignments: make([]assignmentJSON, len(n.Assignments)), OrgID: n.OrgID,
 		CreatedAt: rfc3339(n.CreatedAt), StaffedAt: optionalTime(n.StaffedAt), Deadline: optionalTime(n.Deadline),
 		Community: string(n.Community), NotifyRequester: n.NotifyRequester, RequesterPhone: n.RequesterPhone,
+		IncidentID: string(n.IncidentID),
 	}
 	out.Items, out.Supplies = toSuppliesJSON(n)
 	if n.LeadID != "" {
@@ -342,8 +350,15 @@ func (g *needGroup) handleListNeeds(ctx context.Context, c *call) error {
 	if status != "" && !slices.Contains(needStatuses, status) {
 		return invalid("status must be one of open, staffing, staffed, completed, cancelled, unstaffed")
 	}
+	incident := mobilize.IncidentID(c.r.URL.Query().Get("incident"))
+	if incident != "" && !idPattern.MatchString(string(incident)) {
+		return invalid("incident must be an incident id")
+	}
 	if c.id.Role == RoleCoordinator {
-		return g.listScoped(ctx, c, status, limit)
+		return g.listScoped(ctx, c, status, incident, limit)
+	}
+	if incident != "" {
+		return g.listIncident(ctx, c, status, incident, limit)
 	}
 	sums, err := g.app.NeedSummaries(ctx, status.Active())
 	if err != nil {
@@ -379,7 +394,7 @@ func (g *needGroup) handleListNeeds(ctx context.Context, c *call) error {
 // indexes of its organisation and of the communities within its home
 // area, a page at a time, newest first, until the list is full; the work
 // grows with the coordinator's needs, not with the city's.
-func (g *needGroup) listScoped(ctx context.Context, c *call, status mobilize.NeedStatus, limit int) error {
+func (g *needGroup) listScoped(ctx context.Context, c *call, status mobilize.NeedStatus, incident mobilize.IncidentID, limit int) error {
 	link, err := g.app.Linkage(ctx)
 	if err != nil {
 		return err
@@ -400,7 +415,7 @@ func (g *needGroup) listScoped(ctx context.Context, c *call, status mobilize.Nee
 			return fmt.Errorf("list needs: %w", err)
 		}
 		for _, n := range needs {
-			if len(out.Needs) < limit && sees(n) && (status == "" || n.Status == status) {
+			if len(out.Needs) < limit && sees(n) && (status == "" || n.Status == status) && (incident == "" || n.IncidentID == incident) {
 				out.Needs = append(out.Needs, toNeedJSON(n))
 			}
 		}
@@ -408,6 +423,30 @@ func (g *needGroup) listScoped(ctx context.Context, c *call, status mobilize.Nee
 			break
 		}
 		cursor = next
+	}
+	c.json(http.StatusOK, out)
+	return nil
+}
+
+// listIncident is GET /api/v1/needs?incident= for operators: the needs
+// the incident holds, newest first.
+func (g *needGroup) listIncident(ctx context.Context, c *call, status mobilize.NeedStatus, incident mobilize.IncidentID, limit int) error {
+	ids, err := g.app.IncidentNeeds(ctx, incident)
+	if err != nil {
+		return err
+	}
+	needs, err := g.app.Needs(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("list needs: %w", err)
+	}
+	slices.SortFunc(needs, func(x, y mobilize.NeedState) int {
+		return cmp.Or(y.CreatedAt.Compare(x.CreatedAt), cmp.Compare(x.ID, y.ID))
+	})
+	out := needList{Needs: []needJSON{}}
+	for _, n := range needs {
+		if len(out.Needs) < limit && (status == "" || n.Status == status) {
+			out.Needs = append(out.Needs, toNeedJSON(n))
+		}
 	}
 	c.json(http.StatusOK, out)
 	return nil

@@ -33,6 +33,8 @@ type statsApp interface {
 	Escalations(ctx context.Context) (map[mobilize.NeedID]int, error)
 	ResponderOrgs(ctx context.Context, ids []mobilize.ResponderID) (map[mobilize.ResponderID]string, error)
 	OrgReliability(ctx context.Context, orgs []string) (map[string]mobilize.ReliabilityRecord, error)
+	// IncidentNeeds checks the incident of ?incident= exists.
+	IncidentNeeds(ctx context.Context, id mobilize.IncidentID) ([]mobilize.NeedID, error)
 }
 
 // staffedWindow is how far back time-to-staffed looks.

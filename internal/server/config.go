@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -62,6 +63,8 @@ type Config struct {
 	// urgent offers nobody acknowledged (reach.go).
 	SMS   SMSConfig   `yaml:"sms"`
 	Reach ReachConfig `yaml:"reach"`
+	// CAP: warnings from the early-warning system (POST /api/v1/cap).
+	CAP CAPConfig `yaml:"cap"`
 	// Demo starts the demonstration at start (flag -demo, env
 	// LIANDONG_DEMO=1; internal/demo). Not a file key: a deployment's
 	// file should never start one.
@@ -170,6 +173,24 @@ type IndexConfig struct {
 	Region string `yaml:"region"`
 }
 
+// CAPConfig is what CAP 1.2 warnings do (web/cap.go, mobilize/incident_cap.go).
+type CAPConfig struct {
+	// PreAlert sends a standby to the available responders inside a
+	// Severe or Extreme warning's area.
+	PreAlert bool `yaml:"pre_alert"`
+	// MaxBytes caps one posted alert (413 above it), and each feed and
+	// alert the poller fetches.
+	MaxBytes int64 `yaml:"max_bytes"`
+	// Feeds are the URLs of Atom or RSS feeds listing CAP alerts,
+	// separated by spaces (a string keeps Config comparable), polled
+	// every PollEvery; none: no poller.
+	Feeds     string        `yaml:"feeds"`
+	PollEvery time.Duration `yaml:"poll_every"`
+}
+
+// maxCAPBytes bounds cap.max_bytes: an alert is text, not a map tile set.
+const maxCAPBytes = 16 << 20
+
 // MatchingConfig tunes the matcher.
 type MatchingConfig struct {
 	Tick              time.Duration `yaml:"tick"`
@@ -243,6 +264,7 @@ func Default() Config {
 		HandshakesPerSecond: api.Limits.HandshakePerSecond, HandshakeBurst: api.Limits.HandshakeBurst,
 		LocationPerSecond: api.Limits.LocationPerSecond, LocationBurst: api.Limits.LocationBurst}
 	c.Escalation = defaultEscalation()
+	c.CAP = CAPConfig{MaxBytes: api.CAPMaxBytes, PollEvery: time.Minute}
 	c.Recognition = RecognitionConfig{FeedbackTTL: mobilize.DefaultFeedbackTTL, HoursCap: mobilize.DefaultHoursCap}
 	c.Auth.SessionTTL = api.SessionTokenTTL
 	c.Console.MaxBoxKm2, c.Console.SubscribesPerMinute = web.DefaultMaxBoxKm2, web.DefaultSubscribesPerMinute
@@ -341,6 +363,17 @@ func (c Config) Validate() error {
 	errs = append(errs, c.UI.validate())
 	errs = append(errs, c.Push.validate()...)
 	errs = append(errs, c.SMS.validate())
+	if c.CAP.MaxBytes < 1024 || c.CAP.MaxBytes > maxCAPBytes {
+		errs = append(errs, fmt.Errorf("cap.max_bytes: %d is outside 1024..%d", c.CAP.MaxBytes, maxCAPBytes))
+	}
+	if c.CAP.PollEvery < 10*time.Second {
+		errs = append(errs, fmt.Errorf("cap.poll_every: %s is shorter than 10s", c.CAP.PollEvery))
+	}
+	for _, f := range strings.Fields(c.CAP.Feeds) {
+		if u, err := url.Parse(f); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("cap.feeds: %q is not an http(s) URL", f))
+		}
+	}
 	if c.Privacy.LocationRetention < time.Hour || c.Privacy.NeedRetention < time.Hour || c.Privacy.SweepInterval < time.Second {
 		errs = append(errs, errors.New("privacy: location_retention and need_retention must be at least 1h, sweep_interval at least 1s"))
 	}

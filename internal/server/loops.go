@@ -3,12 +3,14 @@ package server
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/cap"
 	"github.com/liandong/liandong/mobilize/redisstore"
 )
 
@@ -64,6 +66,11 @@ func startLoops(svc *mobilize.Service, store *redisstore.Store, cfg Config, log 
 			}
 		}
 	})
+	if f := cfg.capFeeds(); len(f.Feeds) > 0 {
+		p := &cap.Poller{Feeds: f.Feeds, Client: &http.Client{Timeout: 20 * time.Second}, MaxBytes: f.MaxBytes, Seen: store, Log: log.Named("cap"),
+			Receive: func(ctx context.Context, a *cap.Alert) error { _, err := svc.ReceiveCAP(ctx, a); return err }}
+		l.start(ctx, "cap feeds", log, func(ctx context.Context) { p.Run(ctx, f.PollEvery) })
+	}
 	l.start(ctx, "retention", log, func(ctx context.Context) {
 		runRetention(ctx, svc, cfg.retentionConfig(), cfg.Privacy.SweepInterval, log)
 	})

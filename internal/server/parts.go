@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"time"
 
 	"github.com/liandong/liandong/mobilize"
@@ -50,7 +51,24 @@ func (c Config) apiOptions() web.APIOptions {
 	o.EvaluationMinGroupSize = c.Evaluation.MinGroupSize
 	// The feedback page and the service record are rendered by the API.
 	o.DefaultLang, o.TimeZone = c.UI.DefaultLang, c.UI.TimeZone
+	o.CAPMaxBytes = c.CAP.MaxBytes
 	return o
+}
+
+// capFeeds configure the CAP feed poller (loops.go); no feeds, no poller.
+type capFeeds struct {
+	Feeds     []string
+	PollEvery time.Duration
+	MaxBytes  int64
+}
+
+func (c Config) capFeeds() capFeeds {
+	return capFeeds{Feeds: strings.Fields(c.CAP.Feeds), PollEvery: c.CAP.PollEvery, MaxBytes: c.CAP.MaxBytes}
+}
+
+// capConfig is what the service does with CAP warnings beyond incidents.
+func (c Config) capConfig() mobilize.CAPConfig {
+	return mobilize.CAPConfig{PreAlert: c.CAP.PreAlert}
 }
 
 // hubOptions are the websocket hub's settings; Run adds its inbox, broker

@@ -135,6 +135,18 @@ func say(e mobilize.Event, approxRes int) []note {
 			ResponderID: string(e.Responder), Role: string(e.Role), Status: string(e.Status),
 			Lat: e.Point.Lat(), Lng: e.Point.Lon(), At: rfc3339(e.At),
 		})}
+	case mobilize.PreAlerted:
+		// The push and SMS ladder (mobilize/reach) may carry this event
+		// beyond the inbox; here it is the inbox's standby.
+		out := make([]note, 0, len(e.To))
+		msg := wire.Standby{IncidentID: string(e.Incident), Alert: e.Alert, Headline: e.Headline, Severity: e.Severity, SentAt: rfc3339(e.At)}
+		if !e.Expires.IsZero() {
+			msg.ExpiresAt = rfc3339(e.Expires)
+		}
+		for _, rid := range e.To {
+			out = append(out, note{to: rid, inbox: msg})
+		}
+		return out
 	case mobilize.Alerted:
 		out := make([]note, 0, len(e.To))
 		for _, rid := range e.To {

@@ -125,6 +125,10 @@ func TestEachEventOnTheWire(t *testing.T) {
 			{to: "r1", typ: "alert", data: `{"alert_id":"a1","message":"leave the basement","sent_at":"2026-03-09T08:31:30Z"}`},
 			{to: "r2", typ: "alert", data: `{"alert_id":"a1","message":"leave the basement","sent_at":"2026-03-09T08:31:30Z"}`},
 		}},
+		{"pre-alerted", mobilize.PreAlerted{Incident: "i1", Alert: "370600,370600_1", To: []mobilize.ResponderID{"r1"}, Headline: "台风橙色预警",
+			Severity: "Severe", Expires: at.Add(time.Hour), At: at}, []want{
+			{to: "r1", typ: "standby", data: `{"incident_id":"i1","alert":"370600,370600_1","headline":"台风橙色预警","severity":"Severe","expires_at":"2026-03-09T09:31:30Z","sent_at":"2026-03-09T08:31:30Z"}`},
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

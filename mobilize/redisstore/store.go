@@ -20,6 +20,7 @@ type Store struct {
 	*DepotStore       // depots, stock and item reservations
 	*RecognitionStore // reliability, feedback, the hours ledger, escalation counts
 	*LinkageStore     // areas, organisations and their members
+	*IncidentStore    // incidents, their needs, what CAP alerts did (incidents.go)
 }
 
 // What package mobilize asks of the store, checked where the store is
@@ -55,6 +56,7 @@ func storeOver(ix *Index) *Store {
 		DepotStore:       &DepotStore{region: r},
 		RecognitionStore: &RecognitionStore{region: r},
 		LinkageStore:     &LinkageStore{region: r},
+		IncidentStore:    &IncidentStore{region: r},
 	}
 }
 

@@ -103,6 +103,18 @@ type Alert struct {
 	SentAt  string `json:"sent_at"`
 }
 
+// Standby asks a responder inside a severe warning's area to stand by
+// (inbox): a CAP warning arrived and the command centre may call on them
+// soon. It carries the warning's headline and expiry.
+type Standby struct {
+	IncidentID string `json:"incident_id"`
+	Alert      string `json:"alert"`
+	Headline   string `json:"headline"`
+	Severity   string `json:"severity"`
+	ExpiresAt  string `json:"expires_at,omitempty"`
+	SentAt     string `json:"sent_at"`
+}
+
 // Answered confirms a responder's accept or decline sent over the socket.
 // An accept carries the need and its exact place.
 type Answered struct {
@@ -137,6 +149,7 @@ func (Offer) Type() string          { return TypeOffer }
 func (OfferWithdrawn) Type() string { return TypeOfferWithdrawn }
 func (Assignment) Type() string     { return TypeAssignment }
 func (Alert) Type() string          { return TypeAlert }
+func (Standby) Type() string        { return TypeStandby }
 func (Answered) Type() string       { return TypeAnswered }
 func (Subscribed) Type() string     { return TypeSubscribed }
 func (Error) Type() string          { return TypeError }

@@ -42,7 +42,7 @@ var pushPayloads = map[string]any{PushTypeOffer: PushOffer{}}
 // message or console event (TestMessagesListsEveryType keeps the list
 // whole).
 var messages = []typed{
-	Welcome{}, Offer{}, OfferWithdrawn{}, Assignment{}, Alert{}, Answered{}, Subscribed{}, Error{}, Resync{},
+	Welcome{}, Offer{}, OfferWithdrawn{}, Assignment{}, Alert{}, Standby{}, Answered{}, Subscribed{}, Error{}, Resync{},
 	Location{}, Status{}, Accept{}, Decline{}, Complete{}, Subscribe{}, Ack{},
 	NeedCreated{}, NeedUpdated{}, OfferSent{}, OfferAnswered{}, NeedStaffed{}, NeedCompleted{},
 	NeedEscalated{}, NeedSupplied{}, ResponderMoved{},

@@ -17,6 +17,7 @@ const (
 	TypeOfferWithdrawn = "offer_withdrawn"
 	TypeAssignment     = "assignment"
 	TypeAlert          = "alert"
+	TypeStandby        = "standby"
 	TypeAnswered       = "answered"
 	TypeSubscribed     = "subscribed"
 	TypeError          = "error"
