@@ -110,6 +110,32 @@ type Alerted struct {
 	At      time.Time
 }
 
+// MemberArrived: a team member reported arriving at the need (Status
+// says where, and whether their position confirmed it); To are the other
+// members, who are told.
+type MemberArrived struct {
+	Need   Need
+	Status FieldStatus
+	To     []ResponderID
+	At     time.Time
+}
+
+// MemberLeft: a team member reported leaving the need.
+type MemberLeft struct {
+	Need   Need
+	Status FieldStatus
+	To     []ResponderID
+	At     time.Time
+}
+
+// MessagePosted: someone wrote in a need's team thread; To are the
+// members it is delivered to (the team but the writer).
+type MessagePosted struct {
+	Need    Need
+	Message TeamMessage
+	To      []ResponderID
+}
+
 func (NeedCreated) domainEvent()    {}
 func (OfferSent) domainEvent()      {}
 func (OfferAnswered) domainEvent()  {}
@@ -120,6 +146,9 @@ func (NeedEscalated) domainEvent()  {}
 func (NeedSupplied) domainEvent()   {}
 func (ResponderMoved) domainEvent() {}
 func (Alerted) domainEvent()        {}
+func (MemberArrived) domainEvent()  {}
+func (MemberLeft) domainEvent()     {}
+func (MessagePosted) domainEvent()  {}
 
 // EventSink receives events; cmd wires the notification adapter in as
 // one. Emit must not block for long: it is called on the matcher's path.
