@@ -177,7 +177,7 @@ func fieldRefusal(what string, id NeedID, out FieldOutcome, err error) error {
 	case FieldClosed:
 		return fmt.Errorf("%s need %s: the need or this member's part of it is over: %w", what, id, ErrInvalidTransition)
 	case FieldNotArrived:
-		return fmt.Errorf("%s need %s: no arrival was reported: %w", what, id, ErrInvalidTransition)
+		return fmt.Errorf("%s need %s: no arrival was reported: %w", what, id, ErrConflict)
 	}
 	return nil
 }

@@ -131,12 +131,18 @@ func ValidMessageText(text string) error {
 // onTeam reports whether rid holds (or held, until completion) a place
 // on n's team.
 func onTeam(n NeedState, rid ResponderID) bool {
+	_, ok := teamRole(n, rid)
+	return ok
+}
+
+// teamRole is the role of rid's place on n's team.
+func teamRole(n NeedState, rid ResponderID) (Role, bool) {
 	for _, a := range n.Assignments {
 		if a.ResponderID == rid && (a.State == AssignAccepted || a.State == AssignCompleted) {
-			return true
+			return a.Role, true
 		}
 	}
-	return false
+	return "", false
 }
 
 // teamBut lists the members of n's team other than the sender.
@@ -158,7 +164,8 @@ func teamBut(n NeedState, from Sender) []ResponderID {
 
 // PostTeamMessage writes text in the thread of need id and delivers it to
 // every other member of the team. A responder must be on the team (others
-// are told the need is not found); staff must have been let see the need
+// are told the need is not found) and writes in the role of their place;
+// staff must have been let see the need
 // by the caller. A need that is over takes no more messages.
 func (s *Service) PostTeamMessage(ctx context.Context, id NeedID, from Sender, text string) (TeamMessage, error) {
 	if err := ValidMessageText(text); err != nil {
@@ -168,8 +175,12 @@ func (s *Service) PostTeamMessage(ctx context.Context, id NeedID, from Sender, t
 	if err != nil {
 		return TeamMessage{}, err
 	}
-	if from.Kind == SenderResponder && !onTeam(n, ResponderID(from.ID)) {
-		return TeamMessage{}, fmt.Errorf("message to need %s: not on its team: %w", id, ErrNotFound)
+	if from.Kind == SenderResponder {
+		role, ok := teamRole(n, ResponderID(from.ID))
+		if !ok {
+			return TeamMessage{}, fmt.Errorf("message to need %s: not on its team: %w", id, ErrNotFound)
+		}
+		from.Role = string(role)
 	}
 	if n.Status.Terminal() {
 		return TeamMessage{}, fmt.Errorf("message to need %s: it is %s: %w", id, n.Status, ErrInvalidTransition)

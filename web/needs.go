@@ -40,6 +40,8 @@ type needApp interface {
 	Linkage(ctx context.Context) (*mobilize.Linkage, error)
 	// Feedbacks gives a completed need its rating.
 	Feedbacks(ctx context.Context, needs []mobilize.NeedID) (map[mobilize.NeedID]mobilize.Feedback, error)
+	// TeamFieldStatus says who of the team is en route, on scene or gone.
+	TeamFieldStatus(ctx context.Context, n mobilize.NeedState) ([]mobilize.FieldStatus, error)
 }
 
 // needRequest is the body of POST /api/v1/needs.
@@ -161,6 +163,7 @@ type needJSON struct {
 	Feedback    *ratingJSON         `json:"feedback,omitempty" doc:"once the person served has rated the help (GET need only): the rating and comment, for the staff who follow the need"`
 	Items       []itemJSON          `json:"items,omitempty"`
 	Supplies    *suppliesJSON       `json:"supplies,omitempty" doc:"the reservation of the items, when the need asks for some"`
+	FieldStatus []fieldStatusJSON   `json:"field_status,omitempty" doc:"GET need only: every member who accepted, en_route until they report arriving (on_scene) and leaving (left)"`
 }
 
 // ratingJSON is what the person served said of the help.
@@ -282,6 +285,13 @@ func (g *needGroup) handleGetNeed(ctx context.Context, c *call) error {
 	out := toNeedJSON(n)
 	if out.Escalation, err = g.escalationOf(ctx, n); err != nil {
 		return err
+	}
+	field, err := g.app.TeamFieldStatus(ctx, n)
+	if err != nil {
+		return err
+	}
+	for _, st := range field {
+		out.FieldStatus = append(out.FieldStatus, toFieldStatusJSON(st))
 	}
 	if n.Status == mobilize.NeedCompleted {
 		out.FeedbackURL = g.links.url(n.ID)

@@ -129,7 +129,7 @@ func TestArrivalRefusals(t *testing.T) {
 		if _, err := svc.Arrive(c.ctx, "nope", "ra", mustPoint(t, yantaiLat, yantaiLng), ""); !errors.Is(err, mobilize.ErrNotFound) {
 			t.Fatalf("unknown need: %v", err)
 		}
-		if _, err := svc.Depart(c.ctx, "n1", "ra"); !errors.Is(err, mobilize.ErrInvalidTransition) {
+		if _, err := svc.Depart(c.ctx, "n1", "ra"); !errors.Is(err, mobilize.ErrConflict) {
 			t.Fatalf("leaving before arriving: %v", err)
 		}
 		if got, _ := c.st.FieldStatuses(c.ctx, "n1"); len(got) != 0 {
