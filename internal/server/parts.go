@@ -96,3 +96,12 @@ func (c Config) pageOptions() web.PageOptions {
 func (c Config) consoleLimits() web.ConsoleLimits {
 	return web.ConsoleLimits{MaxBoxKm2: c.Console.MaxBoxKm2, SubscribesPerMinute: c.Console.SubscribesPerMinute}
 }
+
+// serviceTuning is the service's on-scene and message rules; Run adds its
+// store, sink and escalator.
+func (c Config) serviceTuning() mobilize.ServiceDeps {
+	return mobilize.ServiceDeps{
+		Field:    mobilize.FieldConfig{ArrivalRadiusMeters: c.Field.ArrivalRadiusM},
+		Messages: mobilize.MessageConfig{PerMinute: c.Field.MessagesPerMinute},
+	}
+}
