@@ -23,6 +23,7 @@ import { Locator } from './location.js';
 import { Activity } from './activity.js';
 import { jobCard, offerCard, showWay, tick } from './cards.js';
 import { towards } from './direction.js';
+import { Field } from './field.js';
 
 const DONE_LINGER_MS = 120000;
 
@@ -51,6 +52,7 @@ let located = null; // the locator's last state
 let connState = 'connecting';
 
 const now = () => Date.now() + skew;
+let field = null; // on scene and the team thread (field.js)
 
 function persist() {
   saveState(state);
@@ -95,6 +97,7 @@ function render() {
   const at = now();
   replace($('#offers'), Object.values(state.offers).map((o) => offerCard(o, { now: at, onAccept: accept, onDecline: decline })));
   replace($('#jobs'), Object.values(state.jobs).map((j) => jobCard(j, me, { onDone: done, way: towards(here(), j).words })));
+  if (field) for (const card of $('#jobs').querySelectorAll('.job-card')) card.append(field.panel(state.jobs[card.dataset.needId]));
   document.body.dataset.offers = String(Object.keys(state.offers).length);
   jobMarkers.clearLayers();
   // An offer shows only its area (the need's H3 cell, approximately): the
@@ -322,6 +325,10 @@ function message(env) {
       log('respond.log.team_complete', { cat: d.category || state.jobs[d.need_id].category }, env);
       announce(t('respond.announce.staffed', { cat: category(d.category || state.jobs[d.need_id].category) }));
       render();
+      break;
+    case 'message':
+    case 'field_status':
+      if (field) field.message(env.type, d);
       break;
     case 'alert':
       showAlert(d);
@@ -580,6 +587,7 @@ async function start() {
   $('#who').textContent = me;
   $('#app').hidden = false;
   api = createAPI(() => sess.token, ended);
+  field = new Field({ api, here, render, announce, me });
   if (features.has('get', '/api/v1/responders/{id}/hours')) {
     service = new ServiceCard($('#service'), api, me, () => sess.token);
     service.refresh();
