@@ -100,3 +100,37 @@ func TestTeamThreadKeepsMessagesDeliversToTheOthersAndLimitsTheRate(t *testing.T
 		}
 	})
 }
+
+func TestRetentionForgetsTheTeamThreadAndFarArrivalReasons(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		c, svc, _ := fieldCity(t, b)
+		c.enroll("ra", "")
+		c.staff("n1", "ra")
+		farLat, farLng := metresNorth(400)
+		if _, err := svc.Arrive(c.ctx, "n1", "ra", mustPoint(t, farLat, farLng), "Mrs Li's gate at No. 3 is locked"); err != nil {
+			t.Fatal(err)
+		}
+		m, err := svc.PostTeamMessage(c.ctx, "n1", mobilize.Sender{Kind: mobilize.SenderResponder, ID: "ra"}, "Mrs Li's daughter: 138 0000 0000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.MarkThreadRead(c.ctx, "n1", "ra", m.ID); err != nil {
+			t.Fatal(err)
+		}
+		c.complete("n1", "ra")
+		c.clock.Advance(181 * 24 * time.Hour)
+		if n, _, err := c.st.ForgetNeedDetails(c.ctx, c.clock.Now().Add(-180*24*time.Hour), 0, 100); err != nil || n != 1 {
+			t.Fatalf("forget: %d %v", n, err)
+		}
+		if thread, _ := c.st.Thread(c.ctx, "n1", 100); len(thread) != 0 {
+			t.Fatalf("the thread outlived the retention: %+v", thread)
+		}
+		if marks, _ := c.st.ReadMarks(c.ctx, "n1"); len(marks) != 0 {
+			t.Fatalf("read marks outlived the retention: %v", marks)
+		}
+		st, err := c.st.FieldStatuses(c.ctx, "n1")
+		if err != nil || st["ra"].Reason != "" || st["ra"].State != mobilize.FieldOnScene || st["ra"].ArrivedAt.IsZero() {
+			t.Fatalf("field record after the retention: %+v %v, want the times without the reason", st, err)
+		}
+	})
+}
