@@ -57,6 +57,18 @@ func TestBrowserArrivalOnSceneAndTeamThread(t *testing.T) {
 	phone.waitFor(t, "the job card with the arrival button", `document.querySelector('.job-card.staffed .field button.arrive')`)
 	console.waitFor(t, "the member en route in the detail", `document.querySelector('#detail .assignments [data-field=en_route]')`)
 
+	// An hour on, still en route (the way of 40 m should take minutes):
+	// the detail warns.
+	late := console.eval(t, `(() => { const real = Date.now; Date.now = () => real() + 3600000;
+		try { liandong.detail.render(); return document.querySelector('#detail .assignments .late')?.textContent || ''; }
+		finally { Date.now = real; liandong.detail.render(); } })()`)
+	if !strings.Contains(late, "超过预计时间的两倍") && !strings.Contains(late, "more than twice the estimate") {
+		t.Errorf("an hour en route for 40 m: the detail says %q, want the warning", late)
+	}
+	if console.eval(t, `String(document.querySelector('#detail .assignments .late') === null)`) != "true" {
+		t.Errorf("the warning shows while the member is within the estimate")
+	}
+
 	// The console notes the moment the member shows on scene; the phone
 	// the moment it reports (one browser, one clock).
 	console.eval(t, `(() => { const seen = () => document.querySelector('#detail .assignments [data-field=on_scene]');
