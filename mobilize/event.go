@@ -129,7 +129,8 @@ type MemberLeft struct {
 }
 
 // MessagePosted: someone wrote in a need's team thread; To are the
-// members it is delivered to (the team but the writer).
+// members it is delivered to (the team but the writer). A message to one
+// responder has no need (Need.ID empty) and is told to nobody else.
 type MessagePosted struct {
 	Need    Need
 	Message TeamMessage

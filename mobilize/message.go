@@ -2,6 +2,8 @@ package mobilize
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -103,6 +105,9 @@ type MessageStore interface {
 	// (never moving back); ReadMarks returns every member's mark.
 	MarkRead(ctx context.Context, need NeedID, rid ResponderID, upTo string) error
 	ReadMarks(ctx context.Context, need NeedID) (map[ResponderID]string, error)
+	// CountMessage counts one message of the sender (Sender.key) against
+	// perMinute, and reports false, counting nothing, when it is spent.
+	CountMessage(ctx context.Context, sender string, perMinute int) (bool, error)
 }
 
 // ValidMessageText checks a message: 1..500 characters of text, no
@@ -229,4 +234,29 @@ func (s *Service) MarkThreadRead(ctx context.Context, id NeedID, rid ResponderID
 		return fmt.Errorf("read mark on need %s: not on its team: %w", id, ErrNotFound)
 	}
 	return s.store.MarkRead(ctx, id, rid, upTo)
+}
+
+// MessageResponder sends text to one responder's durable inbox, from a
+// staff member the caller let see them. It is not kept with a need: the
+// inbox is its record (a responder's export shows it, an erasure
+// deletes it), the audit log says who wrote to whom.
+func (s *Service) MessageResponder(ctx context.Context, rid ResponderID, from Sender, text string) (TeamMessage, error) {
+	if err := ValidMessageText(text); err != nil {
+		return TeamMessage{}, err
+	}
+	if _, err := s.store.Get(ctx, rid); err != nil {
+		return TeamMessage{}, err
+	}
+	ok, err := s.store.CountMessage(ctx, from.key(), s.messages.perMinute())
+	if err != nil {
+		return TeamMessage{}, err
+	}
+	if !ok {
+		return TeamMessage{}, fmt.Errorf("message to %s: more than %d a minute: %w", rid, s.messages.perMinute(), ErrTooManyMessages)
+	}
+	var b [8]byte
+	rand.Read(b[:])
+	m := TeamMessage{ID: "d" + hex.EncodeToString(b[:]), From: from, Text: text, At: s.now()}
+	s.sink.Emit(ctx, MessagePosted{Message: m, To: []ResponderID{rid}})
+	return m, nil
 }

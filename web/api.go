@@ -329,6 +329,7 @@ func (a *API) routeTable() []route {
 		{method: "POST", path: v1 + "/needs/{id}/messages", summary: "Write in a need's team thread (its members, and staff who see the need); delivered to the members' inboxes", roles: rolesSelfOrStaff, body: messageRequest{}, answer: messageJSON{}, status: 201, maxBody: 16 << 10, handle: a.messages.handlePost},
 		{method: "GET", path: v1 + "/needs/{id}/messages", summary: "A need's team thread with read receipts, oldest first", roles: rolesSelfOrStaff, answer: threadJSON{}, status: 200, handle: a.messages.handleThread,
 			query: []queryParam{limitParam}},
+		{method: "POST", path: v1 + "/responders/{id}/messages", summary: "Write to one responder's inbox (staff; a coordinator to its organisation's people)", roles: rolesStaff, body: messageRequest{}, answer: messageJSON{}, status: 201, maxBody: 16 << 10, handle: a.messages.handleDirect},
 		{method: "POST", path: v1 + "/needs/{id}/messages/read", summary: "A team member marks the thread read up to a message (the read receipt staff see)", roles: rolesResponders, body: readRequest{}, status: 204, handle: a.messages.handleRead},
 		{method: "POST", path: v1 + "/offers/{id}/accept", summary: "Accept an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.responders.handleAccept},
 		{method: "POST", path: v1 + "/offers/{id}/decline", summary: "Decline an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.responders.handleDecline},

@@ -143,6 +143,9 @@ func matrixRoutes() []matrixRoute {
 			want: map[string]int{cAdmin: 201, cOperator: 201, cCoord: 201, cCoordOther: 404, cResponder: 201, cRespOther: 404}},
 		{method: "GET", pattern: v1 + "/needs/{id}/messages", path: func(f *fixture) string { return v1 + "/needs/" + f.N2 + "/messages" },
 			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404, cResponder: 200, cRespOther: 404}},
+		{method: "POST", pattern: v1 + "/responders/{id}/messages", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/messages" },
+			body: func(*fixture) any { return map[string]string{"text": "Please call the centre"} },
+			want: map[string]int{cAdmin: 201, cOperator: 201, cCoord: 201, cCoordOther: 404}},
 		// The thread is empty: the mark names no message of it.
 		{method: "POST", pattern: v1 + "/needs/{id}/messages/read", path: func(f *fixture) string { return v1 + "/needs/" + f.N2 + "/messages/read" },
 			body: func(*fixture) any { return map[string]string{"message_id": "1-0"} },

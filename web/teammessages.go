@@ -21,6 +21,8 @@ type messageApp interface {
 	PostTeamMessage(ctx context.Context, id mobilize.NeedID, from mobilize.Sender, text string) (mobilize.TeamMessage, error)
 	TeamThread(ctx context.Context, n mobilize.NeedState, reader mobilize.Sender, limit int) ([]mobilize.TeamMessage, map[mobilize.ResponderID]string, error)
 	MarkThreadRead(ctx context.Context, id mobilize.NeedID, rid mobilize.ResponderID, upTo string) error
+	MessageResponder(ctx context.Context, rid mobilize.ResponderID, from mobilize.Sender, text string) (mobilize.TeamMessage, error)
+	responderReader // a coordinator writes only to its organisation's people
 }
 
 // messageGroup serves a need's team thread.
@@ -152,6 +154,29 @@ func (g *messageGroup) handleThread(ctx context.Context, c *call) error {
 		out.Messages[i] = mj
 	}
 	c.json(http.StatusOK, out)
+	return nil
+}
+
+// handleDirect is POST /api/v1/responders/{id}/messages: staff write to
+// one responder's inbox (a coordinator to its organisation's people).
+func (g *messageGroup) handleDirect(ctx context.Context, c *call) error {
+	var req messageRequest
+	if err := decodeStrict(c.body, &req); err != nil {
+		return err
+	}
+	if err := mobilize.ValidMessageText(req.Text); err != nil {
+		return invalid(lastPart(err))
+	}
+	r, _, err := responderFor(ctx, g.app, c)
+	if err != nil {
+		return err
+	}
+	m, err := g.app.MessageResponder(ctx, r.ID, sender(c.id), req.Text)
+	if err != nil {
+		return err
+	}
+	g.audit.record(ctx, c.id, "responder.message", string(r.ID), 0)
+	c.json(http.StatusCreated, toMessageJSON(m))
 	return nil
 }
 

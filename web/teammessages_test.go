@@ -57,3 +57,29 @@ func TestTeamThreadRefusesBadMessagesAndKeepsTextAsText(t *testing.T) {
 		t.Fatalf("the writer's own message counts as read by %v", rb)
 	}
 }
+
+func TestMessageToOneResponder(t *testing.T) {
+	e := newEmbeddedEnv(t)
+	f := e.fixture()
+	ops := f.tokens[cOperator]
+	path := "/api/v1/responders/" + f.R1 + "/messages"
+	e.do("POST", path, ops, map[string]string{"text": "a\u202Eb"}).Want(t, 400)
+	e.do("POST", "/api/v1/responders/nobody/messages", ops, map[string]string{"text": "hi"}).Want(t, 404)
+	e.do("POST", path, f.tokens[cCoordOther], map[string]string{"text": "hi"}).Want(t, 404)
+	var m messageJSON
+	e.do("POST", path, ops, map[string]string{"text": "请回电"}).Want(t, 201).Decode(t, &m)
+	if m.Text != "请回电" || m.From != "op1" || !strings.HasPrefix(m.ID, "d") {
+		t.Fatalf("answer: %+v", m)
+	}
+	// One budget per sender, threads and direct messages together.
+	for i := 0; i < 8; i++ {
+		e.do("POST", "/api/v1/needs/"+f.N2+"/messages", ops, map[string]string{"text": "update"}).Want(t, 201)
+	}
+	e.do("POST", path, ops, map[string]string{"text": "one more"}).Want(t, 201)
+	if code := e.do("POST", path, ops, map[string]string{"text": "too many"}).Want(t, 429).ErrorCode(t); code != "rate_limited" {
+		t.Fatalf("code %s", code)
+	}
+	if code := e.do("POST", "/api/v1/needs/"+f.N2+"/messages", ops, map[string]string{"text": "too many"}).Want(t, 429).ErrorCode(t); code != "rate_limited" {
+		t.Fatalf("thread code %s", code)
+	}
+}

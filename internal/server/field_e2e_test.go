@@ -89,7 +89,11 @@ func TestTeamMessagesReachAnOfflineMemberOnceInOrder(t *testing.T) {
 	if r := member.Do("POST", "/api/v1/needs/"+need.ID+"/messages", map[string]string{"text": "I am at the door"}); r.Status != http.StatusCreated {
 		t.Fatalf("member's post: %d %s", r.Status, r.Body)
 	}
-	want := append(texts, "I am at the door")
+	// And a word to r2 alone, which belongs to no need.
+	if r := admin.Do("POST", "/api/v1/responders/"+r2.ID+"/messages", map[string]string{"text": "请回电 / Please call the centre"}); r.Status != http.StatusCreated {
+		t.Fatalf("direct message: %d %s", r.Status, r.Body)
+	}
+	want := append(texts, "I am at the door", "请回电 / Please call the centre")
 
 	// The connected member hears the operator live, and not their own words.
 	for _, text := range texts {
@@ -133,11 +137,15 @@ func TestTeamMessagesReachAnOfflineMemberOnceInOrder(t *testing.T) {
 		t.Fatalf("after reconnecting r2 got %d messages, want %d: %+v", len(got), len(want), got)
 	}
 	for i := range want {
-		if got[i].Text != want[i] || got[i].NeedID != need.ID {
+		wantNeed := need.ID
+		if i == len(want)-1 {
+			wantNeed = ""
+		}
+		if got[i].Text != want[i] || got[i].NeedID != wantNeed {
 			t.Fatalf("message %d: %+v, want %q", i, got[i], want[i])
 		}
 	}
-	if got[3].From != r1.ID || got[0].From != "admin" {
+	if got[3].From != r1.ID || got[0].From != "admin" || got[4].From != "admin" {
 		t.Fatalf("writers: %q and %q", got[0].From, got[3].From)
 	}
 	ws2b.Conn.Close()

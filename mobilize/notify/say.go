@@ -256,5 +256,8 @@ func teamMessage(e mobilize.MessagePosted) []note {
 		out = append(out, note{to: rid, inbox: w})
 	}
 	n := e.Need
+	if n.ID == "" { // to one responder: no console follows it
+		return out
+	}
 	return append(out, console(needKey(n.ID), n.Point, aboutNeed(n), w))
 }

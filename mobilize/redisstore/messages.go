@@ -26,9 +26,13 @@ var messagePostBody string
 //go:embed lua/message_read.lua
 var messageReadBody string
 
+//go:embed lua/message_rate.lua
+var messageRateBody string
+
 var (
 	messagePostScript = newScript("message_post.lua", messagePostBody)
 	messageReadScript = newScript("message_read.lua", messageReadBody)
+	messageRateScript = newScript("message_rate.lua", messageRateBody)
 )
 
 func (k keys) needThread(id string) string { return k.base + "need:" + id + ":thread" }
@@ -102,4 +106,14 @@ func (s *NeedStore) ReadMarks(ctx context.Context, need mobilize.NeedID) (map[mo
 		out[mobilize.ResponderID(rid)] = id
 	}
 	return out, nil
+}
+
+// CountMessage counts a message to one responder against the sender's
+// budget, the same budget as thread messages.
+func (s *NeedStore) CountMessage(ctx context.Context, sender string, perMinute int) (bool, error) {
+	n, err := messageRateScript.Run(ctx, s.rdb, s.scriptKeys, s.argv(sender, perMinute)...).Int()
+	if err != nil {
+		return false, fmt.Errorf("count message of %s: %w", sender, err)
+	}
+	return n == 1, nil
 }

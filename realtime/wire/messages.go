@@ -151,7 +151,7 @@ type FieldStatus struct {
 // (inbox) and to the consoles following the need. Text is plain text.
 type Message struct {
 	MessageID string `json:"message_id"`
-	NeedID    string `json:"need_id"`
+	NeedID    string `json:"need_id,omitempty"` // absent on a message to one responder
 	From      string `json:"from"`
 	FromKind  string `json:"from_kind"` // responder or staff
 	FromRole  string `json:"from_role"`

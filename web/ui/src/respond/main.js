@@ -327,6 +327,11 @@ function message(env) {
       render();
       break;
     case 'message':
+      // A message to this responder alone has no need: it shows as the
+      // alerts do; a team's goes to its job card's thread.
+      if (!d.need_id) showAlert({ alert_id: d.message_id, message: d.text, sent_at: d.sent_at });
+      else if (field) field.message(env.type, d);
+      break;
     case 'field_status':
       if (field) field.message(env.type, d);
       break;
