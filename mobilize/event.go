@@ -123,6 +123,33 @@ type PreAlerted struct {
 	At       time.Time
 }
 
+// MemberArrived: a team member reported arriving at the need (Status
+// says where, and whether their position confirmed it); To are the other
+// members, who are told.
+type MemberArrived struct {
+	Need   Need
+	Status FieldStatus
+	To     []ResponderID
+	At     time.Time
+}
+
+// MemberLeft: a team member reported leaving the need.
+type MemberLeft struct {
+	Need   Need
+	Status FieldStatus
+	To     []ResponderID
+	At     time.Time
+}
+
+// MessagePosted: someone wrote in a need's team thread; To are the
+// members it is delivered to (the team but the writer). A message to one
+// responder has no need (Need.ID empty) and is told to nobody else.
+type MessagePosted struct {
+	Need    Need
+	Message TeamMessage
+	To      []ResponderID
+}
+
 func (NeedCreated) domainEvent()    {}
 func (OfferSent) domainEvent()      {}
 func (OfferAnswered) domainEvent()  {}
@@ -134,6 +161,9 @@ func (NeedSupplied) domainEvent()   {}
 func (ResponderMoved) domainEvent() {}
 func (Alerted) domainEvent()        {}
 func (PreAlerted) domainEvent()     {}
+func (MemberArrived) domainEvent()  {}
+func (MemberLeft) domainEvent()     {}
+func (MessagePosted) domainEvent()  {}
 
 // EventSink receives events; cmd wires the notification adapter in as
 // one. Emit must not block for long: it is called on the matcher's path.

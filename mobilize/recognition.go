@@ -132,6 +132,13 @@ type ServiceEntry struct {
 	OrgID       string // the organisation that owned the need, if any
 	AcceptedAt  time.Time
 	CompletedAt time.Time
+	// Rule says which rule credited the hours: from arrival on scene to
+	// leaving (or completion) when an arrival was reported, else from
+	// acceptance to completion. ArrivedAt and LeftAt are the reports
+	// (LeftAt zero when the member completed without leaving first).
+	Rule      HoursRule
+	ArrivedAt time.Time
+	LeftAt    time.Time
 	// Edited is set when a coordinator corrected the hours; Hours then
 	// holds the corrected figure.
 	Edited     bool
@@ -140,6 +147,26 @@ type ServiceEntry struct {
 	EditedAt   time.Time
 	Hours      float64 // credited hours
 	Rating     int     // the need's rating, 0 if none yet
+}
+
+// HoursRule is how an entry's hours were counted.
+type HoursRule string
+
+const (
+	HoursFromAcceptance HoursRule = "acceptance" // no arrival was reported: the old rule
+	HoursFromArrival    HoursRule = "arrival"
+)
+
+// ServedHours are the hours an entry credits by its rule, capped.
+func (e ServiceEntry) ServedHours(cap time.Duration) float64 {
+	if e.Rule == HoursFromArrival && !e.ArrivedAt.IsZero() {
+		end := e.CompletedAt
+		if !e.LeftAt.IsZero() && e.LeftAt.Before(end) {
+			end = e.LeftAt
+		}
+		return CreditedHours(e.ArrivedAt, end, cap)
+	}
+	return CreditedHours(e.AcceptedAt, e.CompletedAt, cap)
 }
 
 // CreditedHours is the time from acceptance to completion, capped.

@@ -26,6 +26,9 @@ type Store interface {
 	AdminStore
 	PrivacyStore  // privacy.go
 	IncidentStore // incident.go
+	PrivacyStore  // privacy.go
+	FieldStore    // field.go
+	MessageStore  // message.go
 	CreateNeed(ctx context.Context, n Need) (bool, error)
 	Answer(ctx context.Context, offerID OfferID, rid ResponderID, verb string) (Answer, error)
 	Complete(ctx context.Context, id NeedID, rid ResponderID) (CompleteOutcome, time.Time, error)
@@ -46,6 +49,9 @@ type Service struct {
 	esc     *Escalator // nil: no areas, every need in the city pool
 	now     func() time.Time
 	cap     CAPConfig
+
+	field    FieldConfig   // field.go
+	messages MessageConfig // message.go
 }
 
 // ServiceDeps are what the service is built from. Store is required; a
@@ -57,6 +63,10 @@ type ServiceDeps struct {
 	Escalator *Escalator // nil: needs are not routed to communities nor escalated
 	Now       func() time.Time
 	CAP       CAPConfig // what CAP warnings do beyond incidents
+	// Field and Messages tune the on-scene rules and the team threads;
+	// zero: the defaults.
+	Field    FieldConfig
+	Messages MessageConfig
 }
 
 // NewService builds the service and its matcher. The matcher reserves
@@ -73,7 +83,8 @@ func NewService(d ServiceDeps, cfg MatchConfig) *Service {
 	if d.Escalator != nil {
 		md.Scoper = d.Escalator // a nil *Escalator must not become a non-nil Scoper
 	}
-	return &Service{Reads: d.Store, store: d.Store, sink: d.Sink, matcher: NewMatcher(md, cfg), esc: d.Escalator, now: d.Now, cap: d.CAP}
+	return &Service{Reads: d.Store, store: d.Store, sink: d.Sink, matcher: NewMatcher(md, cfg), esc: d.Escalator, now: d.Now,
+		cap: d.CAP, field: d.Field, messages: d.Messages}
 }
 
 // Off names the features this service runs without, for one line in the

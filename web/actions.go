@@ -27,6 +27,7 @@ type responderApp interface {
 	Complete(ctx context.Context, id mobilize.NeedID, rid mobilize.ResponderID) error
 	// Need is read after an accept, for the exact place the offer left out.
 	Need(ctx context.Context, id mobilize.NeedID) (mobilize.NeedState, error)
+	fieldApp // field.go: arriving at and leaving a need
 }
 
 // responderActions carries out the actions for whoever is calling.
@@ -119,4 +120,37 @@ func (r responderActions) complete(ctx context.Context, id Identity, needID, not
 		return notFound("need")
 	}
 	return r.app.Complete(ctx, mobilize.NeedID(needID), mobilize.ResponderID(id.Subject))
+}
+
+// arrive reports the caller's arrival at a need, where req says they are.
+func (r responderActions) arrive(ctx context.Context, id Identity, needID string, req arrivalRequest) (mobilize.FieldStatus, error) {
+	pt, reason, err := req.check()
+	if err != nil {
+		return mobilize.FieldStatus{}, err
+	}
+	if !idPattern.MatchString(needID) {
+		return mobilize.FieldStatus{}, notFound("need")
+	}
+	st, err := r.app.Arrive(ctx, mobilize.NeedID(needID), mobilize.ResponderID(id.Subject), pt, reason)
+	if errors.Is(err, mobilize.ErrTooFar) {
+		return st, &Error{Kind: mobilize.ErrTooFar, Message: lastPart(err)}
+	}
+	if err != nil {
+		return st, err
+	}
+	r.audit(ctx, id, "need.arrival", needID, 0)
+	return st, nil
+}
+
+// depart reports that the caller left a need.
+func (r responderActions) depart(ctx context.Context, id Identity, needID string) (mobilize.FieldStatus, error) {
+	if !idPattern.MatchString(needID) {
+		return mobilize.FieldStatus{}, notFound("need")
+	}
+	st, err := r.app.Depart(ctx, mobilize.NeedID(needID), mobilize.ResponderID(id.Subject))
+	if err != nil {
+		return st, err
+	}
+	r.audit(ctx, id, "need.departure", needID, 0)
+	return st, nil
 }

@@ -205,6 +205,7 @@ type API struct {
 	incidents   *incidentGroup
 	cap         *capGroup
 	capMaxBytes int64
+	messages    *messageGroup
 }
 
 // NewAPI builds the API and makes sure the first admin and the service
@@ -276,6 +277,7 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	a.sms = &smsGroup{opts: opts.SMS, app: app, pending: app, actions: a.actions, log: log, now: opts.Now, lang: ReachLang(opts.DefaultLang)}
 	a.incidents = &incidentGroup{app: app, audit: a.audit}
 	a.cap, a.capMaxBytes = &capGroup{app: app, audit: a.audit, log: log}, opts.CAPMaxBytes
+	a.messages = &messageGroup{app: app, needs: a.needs, audit: a.audit}
 
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {
@@ -351,6 +353,13 @@ func (a *API) routeTable() []route {
 		{method: "GET", path: v1 + "/needs/{id}", summary: "A need with its assignments", roles: rolesStaff, answer: needJSON{}, status: 200, handle: a.needs.handleGetNeed},
 		{method: "POST", path: v1 + "/needs/{id}/cancel", summary: "Cancel a need: offers withdrawn, people released", roles: rolesOperators, body: emptyRequest{}, answer: needJSON{}, status: 200, handle: a.needs.handleCancel},
 		{method: "POST", path: v1 + "/needs/{id}/complete", summary: "A team member reports the task done", roles: rolesResponders, body: completeRequest{}, status: 204, handle: a.responders.handleComplete},
+		{method: "POST", path: v1 + "/needs/{id}/arrival", summary: "A team member reports arriving at the need: confirmed within field.arrival_radius_m, farther only with a reason (else 422 too_far); hours then run from arrival", roles: rolesResponders, body: arrivalRequest{}, answer: fieldStatusJSON{}, status: 200, handle: a.responders.handleArrival},
+		{method: "POST", path: v1 + "/needs/{id}/departure", summary: "A team member who arrived reports leaving the need", roles: rolesResponders, body: emptyRequest{}, answer: fieldStatusJSON{}, status: 200, handle: a.responders.handleDeparture},
+		{method: "POST", path: v1 + "/needs/{id}/messages", summary: "Write in a need's team thread (its members, and staff who see the need); delivered to the members' inboxes", roles: rolesSelfOrStaff, body: messageRequest{}, answer: messageJSON{}, status: 201, maxBody: 16 << 10, handle: a.messages.handlePost},
+		{method: "GET", path: v1 + "/needs/{id}/messages", summary: "A need's team thread with read receipts, oldest first", roles: rolesSelfOrStaff, answer: threadJSON{}, status: 200, handle: a.messages.handleThread,
+			query: []queryParam{limitParam}},
+		{method: "POST", path: v1 + "/responders/{id}/messages", summary: "Write to one responder's inbox (staff; a coordinator to its organisation's people)", roles: rolesStaff, body: messageRequest{}, answer: messageJSON{}, status: 201, maxBody: 16 << 10, handle: a.messages.handleDirect},
+		{method: "POST", path: v1 + "/needs/{id}/messages/read", summary: "A team member marks the thread read up to a message (the read receipt staff see)", roles: rolesResponders, body: readRequest{}, status: 204, handle: a.messages.handleRead},
 		{method: "POST", path: v1 + "/offers/{id}/accept", summary: "Accept an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.responders.handleAccept},
 		{method: "POST", path: v1 + "/offers/{id}/decline", summary: "Decline an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.responders.handleDecline},
 		{method: "POST", path: v1 + "/needs/{id}/assign", summary: "Offer an open place to a responder an operator chose", roles: rolesOperators, body: assignRequest{}, answer: needJSON{}, status: 200, handle: a.needs.handleAssign},

@@ -15,4 +15,5 @@ type Application interface {
 	privacyApp     // privacy.go
 	incidentApp    // incidents.go
 	capApp         // cap.go
+	messageApp     // teammessages.go
 }

@@ -51,6 +51,8 @@ var errorStatus = []struct {
 	{errMethodNotAllowed, http.StatusMethodNotAllowed, "method_not_allowed"},
 	{errKeyReused, http.StatusUnprocessableEntity, "idempotency_key_reused"},
 	{errGone, http.StatusGone, "gone"},
+	{mobilize.ErrTooFar, http.StatusUnprocessableEntity, "too_far"},
+	{mobilize.ErrTooManyMessages, http.StatusTooManyRequests, "rate_limited"},
 }
 
 // ErrorStatusCode returns the HTTP status and error code for err: its

@@ -24,7 +24,10 @@ type hoursEntryJSON struct {
 	OrgID       string        `json:"org_id,omitempty" doc:"the organisation that owned the need"`
 	AcceptedAt  string        `json:"accepted_at"`
 	CompletedAt string        `json:"completed_at"`
-	Hours       float64       `json:"hours" doc:"accepted to completed, capped per assignment, unless corrected"`
+	Hours       float64       `json:"hours" doc:"by the rule: arrival to leaving (or completion), else accepted to completed; capped per assignment, unless corrected"`
+	Rule        string        `json:"rule" doc:"which rule counted the hours: arrival (the member reported arriving) or acceptance (no arrival reported)"`
+	ArrivedAt   *string       `json:"arrived_at,omitempty" doc:"when the member reported arriving, under the arrival rule"`
+	LeftAt      *string       `json:"left_at,omitempty" doc:"when the member reported leaving, if before completion"`
 	Edited      bool          `json:"edited"`
 	EditReason  string        `json:"edit_reason,omitempty"`
 	EditedBy    string        `json:"edited_by,omitempty"`
@@ -36,6 +39,7 @@ func toHoursEntryJSON(e mobilize.ServiceEntry) hoursEntryJSON {
 	out := hoursEntryJSON{
 		ID: e.ID, NeedID: string(e.Need), Role: e.Role, Category: e.Category, OrgID: e.OrgID,
 		AcceptedAt: rfc3339(e.AcceptedAt), CompletedAt: rfc3339(e.CompletedAt), Hours: e.Hours,
+		Rule: string(e.Rule), ArrivedAt: optionalTime(e.ArrivedAt), LeftAt: optionalTime(e.LeftAt),
 		Edited: e.Edited, EditReason: e.EditReason, EditedBy: e.EditedBy, EditedAt: optionalTime(e.EditedAt),
 	}
 	if e.Rating > 0 {

@@ -42,6 +42,8 @@ type needApp interface {
 	IncidentNeeds(ctx context.Context, id mobilize.IncidentID) ([]mobilize.NeedID, error)
 	// Feedbacks gives a completed need its rating.
 	Feedbacks(ctx context.Context, needs []mobilize.NeedID) (map[mobilize.NeedID]mobilize.Feedback, error)
+	// TeamFieldStatus says who of the team is en route, on scene or gone.
+	TeamFieldStatus(ctx context.Context, n mobilize.NeedState) ([]mobilize.FieldStatus, error)
 }
 
 // needRequest is the body of POST /api/v1/needs.
@@ -179,8 +181,9 @@ type needJSON struct {
 	Items       []itemJSON          `json:"items,omitempty"`
 	Supplies    *suppliesJSON       `json:"supplies,omitempty" doc:"the reservation of the items, when the need asks for some"`
 	// The person served kept informed (notify_requester).
-	NotifyRequester bool   `json:"notify_requester"`
-	RequesterPhone  string `json:"requester_phone,omitempty" doc:"as given; absent once the retention sweep removed it"`
+	NotifyRequester bool              `json:"notify_requester"`
+	RequesterPhone  string            `json:"requester_phone,omitempty" doc:"as given; absent once the retention sweep removed it"`
+	FieldStatus     []fieldStatusJSON `json:"field_status,omitempty" doc:"GET need only: every member who accepted, en_route until they report arriving (on_scene) and leaving (left)"`
 }
 
 // ratingJSON is what the person served said of the help.
@@ -303,6 +306,13 @@ func (g *needGroup) handleGetNeed(ctx context.Context, c *call) error {
 	out := toNeedJSON(n)
 	if out.Escalation, err = g.escalationOf(ctx, n); err != nil {
 		return err
+	}
+	field, err := g.app.TeamFieldStatus(ctx, n)
+	if err != nil {
+		return err
+	}
+	for _, st := range field {
+		out.FieldStatus = append(out.FieldStatus, toFieldStatusJSON(st))
 	}
 	if n.Status == mobilize.NeedCompleted {
 		out.FeedbackURL = g.links.url(n.ID)

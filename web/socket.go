@@ -121,6 +121,32 @@ func (h *socketHandler) handle(ctx context.Context, s *realtime.Session, id Iden
 			return err
 		}
 		return h.domainErr(h.actions.complete(ctx, id, m.NeedID, m.Note))
+	case wire.TypeArrived:
+		var m socketArrival
+		if err := decodeData(env.Data, &m); err != nil {
+			return err
+		}
+		if err := checkSocketID("need_id", m.NeedID); err != nil {
+			return err
+		}
+		st, err := h.actions.arrive(ctx, id, m.NeedID, m.arrivalRequest)
+		if err != nil {
+			return h.domainErr(err)
+		}
+		return send(s, toWireFieldStatus(m.NeedID, st))
+	case wire.TypeLeft:
+		var m wire.Left
+		if err := decodeData(env.Data, &m); err != nil {
+			return err
+		}
+		if err := checkSocketID("need_id", m.NeedID); err != nil {
+			return err
+		}
+		st, err := h.actions.depart(ctx, id, m.NeedID)
+		if err != nil {
+			return h.domainErr(err)
+		}
+		return send(s, toWireFieldStatus(m.NeedID, st))
 	}
 	return realtime.UnknownType(env.Type)
 }
@@ -160,6 +186,8 @@ func (h *socketHandler) domainErr(err error) error {
 		return nil
 	case errors.Is(err, mobilize.ErrNotFound):
 		return clientErr("not_found", "unknown or stale offer, need or responder")
+	case errors.Is(err, mobilize.ErrTooFar):
+		return clientErr("too_far", "%s", clientMessage(err))
 	case errors.Is(err, ErrForbidden):
 		return clientErr("forbidden", "%s", clientMessage(err))
 	case errors.Is(err, mobilize.ErrInvalidTransition):

@@ -65,6 +65,8 @@ type Config struct {
 	Reach ReachConfig `yaml:"reach"`
 	// CAP: warnings from the early-warning system (POST /api/v1/cap).
 	CAP CAPConfig `yaml:"cap"`
+	// Field: arrivals on scene and the team threads (issue 20).
+	Field FieldConfig `yaml:"field"`
 	// Demo starts the demonstration at start (flag -demo, env
 	// LIANDONG_DEMO=1; internal/demo). Not a file key: a deployment's
 	// file should never start one.
@@ -98,6 +100,15 @@ type PrivacyConfig struct {
 	LocationRetention time.Duration `yaml:"location_retention"` // a position no report renewed
 	NeedRetention     time.Duration `yaml:"need_retention"`     // a closed need's description and exact place
 	SweepInterval     time.Duration `yaml:"sweep_interval"`     // how often the retention sweeper runs
+}
+
+// FieldConfig tunes arrivals on scene and the team threads.
+type FieldConfig struct {
+	// ArrivalRadiusM: an arrival reported within this many metres of the
+	// need is confirmed by position; farther needs a reason.
+	ArrivalRadiusM float64 `yaml:"arrival_radius_m"`
+	// MessagesPerMinute: messages one sender may write a minute.
+	MessagesPerMinute int `yaml:"messages_per_minute"`
 }
 
 // EvaluationConfig protects the people behind the evaluation's figures.
@@ -276,6 +287,7 @@ func Default() Config {
 	c.UI = UIConfig{DefaultLang: string(i18n.ZhCN), TimeZone: web.DefaultTimeZone}
 	c.Push = defaultPush()
 	c.SMS = SMSConfig{Provider: "log", FallbackAfter: 20 * time.Second, MaxPerHour: 600}
+	c.Field = FieldConfig{ArrivalRadiusM: mobilize.DefaultArrivalRadiusMeters, MessagesPerMinute: mobilize.DefaultMessagesPerMinute}
 	return c
 }
 
@@ -315,6 +327,12 @@ func (c Config) Validate() error {
 	}
 	if c.Auth.LoginBackoffBase <= 0 || c.Auth.LoginBackoffMax < c.Auth.LoginBackoffBase || c.Auth.LoginForgetAfter < c.Auth.LoginBackoffMax {
 		errs = append(errs, errors.New("auth.login_backoff_base, login_backoff_max, login_forget_after: need 0 < base <= max <= forget_after"))
+	}
+	if c.Field.ArrivalRadiusM < 10 || c.Field.ArrivalRadiusM > 5000 {
+		errs = append(errs, fmt.Errorf("field.arrival_radius_m: %g is outside 10..5000", c.Field.ArrivalRadiusM))
+	}
+	if c.Field.MessagesPerMinute < 1 || c.Field.MessagesPerMinute > 600 {
+		errs = append(errs, fmt.Errorf("field.messages_per_minute: %d is outside 1..600", c.Field.MessagesPerMinute))
 	}
 	if c.Evaluation.MinGroupSize < 1 {
 		errs = append(errs, fmt.Errorf("evaluation.min_group_size: %d is below 1 (1 shows every group)", c.Evaluation.MinGroupSize))

@@ -160,7 +160,9 @@ func (m *Main) Run(ctx context.Context) error {
 	esc.OnCountFailed(func(id mobilize.NeedID, err error) {
 		events.Warn("escalation not counted", zap.String("need_id", string(id)), zap.Error(err))
 	})
-	m.service = mobilize.NewService(mobilize.ServiceDeps{Store: m.store, Sink: sink, Escalator: esc, CAP: m.cfg.capConfig()}, m.cfg.matchConfig())
+	deps := m.cfg.serviceTuning()
+	deps.Store, deps.Sink, deps.Escalator, deps.CAP = m.store, sink, esc, m.cfg.capConfig()
+	m.service = mobilize.NewService(deps, m.cfg.matchConfig())
 	m.demo.Use(m.service)
 	if off := m.service.Off(); len(off) > 0 {
 		m.log.Info("features off", zap.Strings("features", off))

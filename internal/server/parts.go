@@ -139,3 +139,12 @@ func (c Config) reachParts() reachParts {
 		Ladder: reach.Options{PushAlways: c.Reach.PushAlways, FallbackAfter: c.SMS.FallbackAfter, MaxSMSPerHour: c.SMS.MaxPerHour,
 			Lang: web.ReachLang(c.UI.DefaultLang), Speeds: c.Travel, Mode: c.matchConfig().Mode}}
 }
+
+// serviceTuning is the service's on-scene and message rules; Run adds its
+// store, sink and escalator.
+func (c Config) serviceTuning() mobilize.ServiceDeps {
+	return mobilize.ServiceDeps{
+		Field:    mobilize.FieldConfig{ArrivalRadiusMeters: c.Field.ArrivalRadiusM},
+		Messages: mobilize.MessageConfig{PerMinute: c.Field.MessagesPerMinute},
+	}
+}

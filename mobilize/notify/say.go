@@ -147,6 +147,12 @@ func say(e mobilize.Event, approxRes int) []note {
 			out = append(out, note{to: rid, inbox: msg})
 		}
 		return out
+	case mobilize.MemberArrived:
+		return fieldStatus(e.Need, e.Status, e.To, e.At)
+	case mobilize.MemberLeft:
+		return fieldStatus(e.Need, e.Status, e.To, e.At)
+	case mobilize.MessagePosted:
+		return teamMessage(e)
 	case mobilize.Alerted:
 		out := make([]note, 0, len(e.To))
 		for _, rid := range e.To {
@@ -227,4 +233,43 @@ func pickup(n mobilize.NeedState) *wire.Pickup {
 		items[i] = wire.PickupItem{Item: string(it.Item), Count: it.Count}
 	}
 	return &wire.Pickup{DepotID: p.DepotID, Lat: p.Point.Lat(), Lng: p.Point.Lon(), Items: items}
+}
+
+// fieldStatus tells the other members of the team (to) and the consoles
+// following the need that a member arrived or left.
+func fieldStatus(n mobilize.Need, st mobilize.FieldStatus, to []mobilize.ResponderID, at time.Time) []note {
+	m := wire.FieldStatus{
+		NeedID: string(n.ID), ResponderID: string(st.Responder), State: string(st.State),
+		ArrivedAt: rfc3339(st.ArrivedAt), Confirmed: st.Confirmed, DistanceM: math.Round(st.DistanceMeters),
+		Reason: st.Reason, Lat: n.Point.Lat(), Lng: n.Point.Lon(), At: rfc3339(at),
+	}
+	if !st.LeftAt.IsZero() {
+		m.LeftAt = rfc3339(st.LeftAt)
+	}
+	out := make([]note, 0, len(to)+1)
+	for _, rid := range to {
+		out = append(out, note{to: rid, inbox: m})
+	}
+	a := aboutNeed(n)
+	a.person = st.Responder
+	return append(out, console(needKey(n.ID), n.Point, a, m))
+}
+
+// teamMessage delivers a thread message to every other member's inbox and
+// shows it on the consoles following the need.
+func teamMessage(e mobilize.MessagePosted) []note {
+	m := e.Message
+	w := wire.Message{
+		MessageID: m.ID, NeedID: string(m.Need), From: m.From.ID, FromKind: string(m.From.Kind),
+		FromRole: m.From.Role, Text: m.Text, SentAt: rfc3339(m.At),
+	}
+	out := make([]note, 0, len(e.To)+1)
+	for _, rid := range e.To {
+		out = append(out, note{to: rid, inbox: w})
+	}
+	n := e.Need
+	if n.ID == "" { // to one responder: no console follows it
+		return out
+	}
+	return append(out, console(needKey(n.ID), n.Point, aboutNeed(n), w))
 }

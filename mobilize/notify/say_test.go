@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/realtime/wire"
 )
 
 var (
@@ -258,4 +259,26 @@ func TestOfferShowsTheConfiguredArea(t *testing.T) {
 		return
 	}
 	t.Fatal("no offer was delivered")
+}
+
+func TestSayFieldStatusAndTeamMessages(t *testing.T) {
+	at := time.Date(2026, 11, 28, 9, 30, 0, 0, time.UTC)
+	n := mobilize.Need{ID: "n1", OrgID: "org-a", Community: "c1", Point: orb.Point{121.45, 37.46}}
+	arrived := say(mobilize.MemberArrived{Need: n, To: []mobilize.ResponderID{"rb"}, At: at, Status: mobilize.FieldStatus{
+		Responder: "ra", State: mobilize.FieldOnScene, ArrivedAt: at, Confirmed: true, DistanceMeters: 40.4}}, 8)
+	if len(arrived) != 2 || arrived[0].to != "rb" || arrived[1].event == nil || arrived[1].about.person != "ra" || arrived[1].about.needOrg != "org-a" {
+		t.Fatalf("arrival said as %+v: want one inbox note to the teammate and a console event about the need and the member", arrived)
+	}
+	fs, ok := arrived[1].event.(wire.FieldStatus)
+	if !ok || fs.State != "on_scene" || !fs.Confirmed || fs.DistanceM != 40 || fs.LeftAt != "" || fs.Lat != 37.46 {
+		t.Fatalf("field status %+v", arrived[1].event)
+	}
+	posted := say(mobilize.MessagePosted{Need: n, To: []mobilize.ResponderID{"ra", "rb"}, Message: mobilize.TeamMessage{
+		ID: "1-0", Need: "n1", From: mobilize.Sender{Kind: mobilize.SenderStaff, ID: "ops1", Role: "operator"}, Text: "<b>hi</b>", At: at}}, 8)
+	if len(posted) != 3 || posted[0].to != "ra" || posted[1].to != "rb" || posted[2].event == nil || posted[2].about.person != "" {
+		t.Fatalf("message said as %+v", posted)
+	}
+	if m := posted[0].inbox.(wire.Message); m.Text != "<b>hi</b>" || m.From != "ops1" || m.FromKind != "staff" || m.MessageID != "1-0" {
+		t.Fatalf("inbox message %+v", m)
+	}
 }

@@ -25,7 +25,9 @@ var errNoEntry = errors.New("no such ledger entry")
 const maxLedgerEntries = 20_000
 
 // Ledger returns a responder's completed assignments, oldest first, with
-// hours from acceptance to completion capped at hoursCap unless corrected.
+// hours by the entry's rule (from arrival when one was reported, else from
+// acceptance; mobilize.ServiceEntry.ServedHours) capped at hoursCap unless
+// corrected.
 func (s *RecognitionStore) Ledger(ctx context.Context, rid mobilize.ResponderID, hoursCap time.Duration) ([]mobilize.ServiceEntry, error) {
 	if err := validID(rid); err != nil {
 		return nil, err
@@ -44,8 +46,12 @@ func (s *RecognitionStore) Ledger(ctx context.Context, rid mobilize.ResponderID,
 				ID: m.ID, Need: mobilize.NeedID(field("need")), Offer: mobilize.OfferID(field("offer")),
 				Role: mobilize.Role(field("role")), Category: field("category"), OrgID: field("org"),
 				AcceptedAt: msTime(field("accepted")), CompletedAt: msTime(field("completed")),
+				Rule: mobilize.HoursFromAcceptance, ArrivedAt: msTime(field("arrived")), LeftAt: msTime(field("left")),
 			}
-			e.Hours = mobilize.CreditedHours(e.AcceptedAt, e.CompletedAt, hoursCap)
+			if field("rule") == string(mobilize.HoursFromArrival) {
+				e.Rule = mobilize.HoursFromArrival
+			}
+			e.Hours = e.ServedHours(hoursCap)
 			index[m.ID] = len(out)
 			out = append(out, e)
 		case "edit":

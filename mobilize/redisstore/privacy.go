@@ -232,7 +232,8 @@ func (s *Store) ForgetPositions(ctx context.Context, cutoff time.Time, cursor ui
 const coarseRes = 7
 
 // ForgetNeedDetails strips the description and exact place of needs
-// closed before cutoff, and their feedback comment, among the (about)
+// closed before cutoff, their feedback comment, their team thread and the
+// reasons given for far arrivals, among the (about)
 // limit keys from cursor; category, team, times and counts stay.
 func (s *Store) ForgetNeedDetails(ctx context.Context, cutoff time.Time, cursor uint64, limit int) (int, uint64, error) {
 	ns := s.NeedStore
@@ -274,7 +275,8 @@ func (s *Store) ForgetNeedDetails(ctx context.Context, cutoff time.Time, cursor 
 		if err != nil {
 			return forgotten, cursor, fmt.Errorf("forget need %s: %w", ids[i], err)
 		}
-		n, err := forgetNeedScript.Run(ctx, ns.rdb, []string{ns.keys.need(ids[i]), ns.keys.feedback(ids[i])}, data, stripped, ns.now().UnixMilli()).Int()
+		n, err := forgetNeedScript.Run(ctx, ns.rdb, []string{ns.keys.need(ids[i]), ns.keys.feedback(ids[i]),
+			ns.keys.needThread(ids[i]), ns.keys.needRead(ids[i]), ns.keys.needField(ids[i])}, data, stripped, ns.now().UnixMilli()).Int()
 		if err != nil {
 			return forgotten, cursor, fmt.Errorf("forget need %s: %w", ids[i], err)
 		}

@@ -143,8 +143,38 @@ type Resync struct {
 	LastID string `json:"last_id,omitempty"`
 }
 
+// FieldStatus tells that a team member arrived at a need or left it: to
+// the other members (inbox) and to the consoles following the need.
+type FieldStatus struct {
+	NeedID      string  `json:"need_id"`
+	ResponderID string  `json:"responder_id"`
+	State       string  `json:"state"` // on_scene or left
+	ArrivedAt   string  `json:"arrived_at"`
+	LeftAt      string  `json:"left_at,omitempty"`
+	Confirmed   bool    `json:"confirmed"`
+	DistanceM   float64 `json:"distance_m"`
+	Reason      string  `json:"reason,omitempty"`
+	Lat         float64 `json:"lat"` // the need's place
+	Lng         float64 `json:"lng"`
+	At          string  `json:"at"`
+}
+
+// Message is one message of a need's team thread: to the other members
+// (inbox) and to the consoles following the need. Text is plain text.
+type Message struct {
+	MessageID string `json:"message_id"`
+	NeedID    string `json:"need_id,omitempty"` // absent on a message to one responder
+	From      string `json:"from"`
+	FromKind  string `json:"from_kind"` // responder or staff
+	FromRole  string `json:"from_role"`
+	Text      string `json:"text"`
+	SentAt    string `json:"sent_at"`
+}
+
 // Type names the message.
 func (Welcome) Type() string        { return TypeWelcome }
+func (FieldStatus) Type() string    { return TypeFieldStatus }
+func (Message) Type() string        { return TypeMessage }
 func (Offer) Type() string          { return TypeOffer }
 func (OfferWithdrawn) Type() string { return TypeOfferWithdrawn }
 func (Assignment) Type() string     { return TypeAssignment }
@@ -192,7 +222,23 @@ type Ack struct {
 	ID string `json:"id"`
 }
 
+// Arrived reports arriving at a need: where the responder is, and a
+// reason when that is farther than the arrival radius.
+type Arrived struct {
+	NeedID string  `json:"need_id"`
+	Lat    float64 `json:"lat"`
+	Lng    float64 `json:"lng"`
+	Reason string  `json:"reason,omitempty"`
+}
+
+// Left reports leaving a need.
+type Left struct {
+	NeedID string `json:"need_id"`
+}
+
 // Type names the message.
+func (Arrived) Type() string   { return TypeArrived }
+func (Left) Type() string      { return TypeLeft }
 func (Location) Type() string  { return TypeLocation }
 func (Status) Type() string    { return TypeStatus }
 func (Accept) Type() string    { return TypeAccept }

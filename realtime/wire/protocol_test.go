@@ -46,6 +46,7 @@ var messages = []typed{
 	Location{}, Status{}, Accept{}, Decline{}, Complete{}, Subscribe{}, Ack{},
 	NeedCreated{}, NeedUpdated{}, OfferSent{}, OfferAnswered{}, NeedStaffed{}, NeedCompleted{},
 	NeedEscalated{}, NeedSupplied{}, ResponderMoved{},
+	FieldStatus{}, Message{}, Arrived{}, Left{},
 }
 
 // TestMessagesListsEveryType reads this package's source: every type with

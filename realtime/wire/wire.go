@@ -22,6 +22,10 @@ const (
 	TypeSubscribed     = "subscribed"
 	TypeError          = "error"
 	TypeResync         = "resync"
+	// Both inbox messages (to the team) and console events (to the staff
+	// following the need).
+	TypeFieldStatus = "field_status"
+	TypeMessage     = "message"
 )
 
 // Message type names, client to server.
@@ -33,6 +37,8 @@ const (
 	TypeComplete  = "complete"
 	TypeSubscribe = "subscribe"
 	TypeAck       = "ack"
+	TypeArrived   = "arrived"
+	TypeLeft      = "left"
 )
 
 // Console event type names: what operators' maps receive on the channels

@@ -19,11 +19,21 @@ for i = 1, #all, 2 do
       found = true
       acceptedAt = a[A_ANSWERED]
       releaseAccepted(need, all[i], a, 'completed')
-      -- Hours are credited from acceptance to completion, capped at 12 h
-      -- so that a forgotten "done" does not inflate the record.
-      local served = math.min(43200, math.max(0, (NOW - tonumber(acceptedAt)) / 1000))
+      -- Hours are credited from arrival on scene to leaving (or to now)
+      -- when the member reported arriving (field_arrive.lua), else from
+      -- acceptance to completion; capped at 12 h so that a forgotten
+      -- "done" does not inflate the record.
+      local rule, arrivedMs, leftMs, from, to = 'acceptance', '', '', tonumber(acceptedAt), NOW
+      local fok, f = pcall(cjson.decode, redis.call('HGET', nk .. ':field', rid) or '')
+      if fok and type(f) == 'table' and type(f.arrived) == 'string' and tonumber(f.arrived) then
+        rule, arrivedMs, from = 'arrival', f.arrived, tonumber(f.arrived)
+        if type(f.left) == 'string' and tonumber(f.left) then
+          leftMs, to = f.left, math.min(NOW, tonumber(f.left))
+        end
+      end
+      local served = math.min(43200, math.max(0, (to - from) / 1000))
       creditService(rid, math.floor(served))
-      creditLedger(need, all[i], rid, a[A_ROLE], acceptedAt, NOW)
+      creditLedger(need, all[i], rid, a[A_ROLE], acceptedAt, NOW, rule, arrivedMs, leftMs)
       noteReliability(rid, 1, 0, 0, 0)
     else
       remaining = remaining + 1

@@ -31,9 +31,11 @@ local function noteReliability(rid, completed, lapsed, ratingSum, ratings)
 end
 
 -- creditLedger appends a completed assignment to the responder's ledger:
--- the facts only (times, role, category); hours are computed from them
--- with the configured cap when the ledger is read.
-local function creditLedger(needID, offerID, rid, role, acceptedMs, completedMs)
+-- the facts only (times, role, category, and the rule that counts the
+-- hours: 'arrival' when the member reported arriving, with arrivedMs and
+-- leftMs ('' when they did not leave first), else 'acceptance'); hours
+-- are computed from them with the configured cap when the ledger is read.
+local function creditLedger(needID, offerID, rid, role, acceptedMs, completedMs, rule, arrivedMs, leftMs)
   local cat, org = '', ''
   local ok, d = pcall(cjson.decode, redis.call('HGET', REC_BASE .. 'need:' .. needID, 'data') or '')
   if ok and type(d) == 'table' then
@@ -41,5 +43,6 @@ local function creditLedger(needID, offerID, rid, role, acceptedMs, completedMs)
     if type(d.org_id) == 'string' then org = d.org_id end
   end
   redis.call('XADD', REC_BASE .. 'ledger:' .. rid, '*', 'kind', 'credit', 'need', needID, 'offer', offerID,
-    'role', role, 'category', cat, 'org', org, 'accepted', acceptedMs, 'completed', tostring(completedMs))
+    'role', role, 'category', cat, 'org', org, 'accepted', acceptedMs, 'completed', tostring(completedMs),
+    'rule', rule, 'arrived', arrivedMs, 'left', leftMs)
 end

@@ -5,6 +5,7 @@ import { distance, duration, roleName, shortfallText, urgencyName, withdrawnText
 import { t } from '../lib/i18n.js';
 import { errorText, numbered, stateName, statusName, stepName, tierName } from './say.js';
 import { isActive } from './store.js';
+import { fieldCell } from './field.js';
 
 export const ASSIGN_PATH = '/api/v1/needs/{id}/assign';
 export const ESCALATE_PATH = '/api/v1/needs/{id}/escalate';
@@ -155,7 +156,8 @@ export class NeedDetail {
         h('code', {}, a.responder_id), ` ${roleName(a.role)} `,
         h('span', { class: `pill state-${a.state}` }, stateName(a.state)),
         a.distance_m ? ` ${distance(a.distance_m)}` : '',
-        a.reason ? h('small', {}, ` ${withdrawnText(a.reason)}`) : ''))),
+        a.reason ? h('small', {}, ` ${withdrawnText(a.reason)}`) : '',
+        fieldCell(n, a)))),
     ];
   }
 

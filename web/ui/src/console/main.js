@@ -235,7 +235,7 @@ function run(api, features) {
   live.start();
   depots.start();
   new DemoControls({ api, token: () => session && session.token, role: session.role, store, toast, tools: document.querySelector('.bar .tools') });
-  window.liandong = { map, store }; // for operators poking at the console, and for tests
+  window.liandong = { map, store, detail }; // for operators poking at the console, and for tests
 }
 
 start().catch((err) => {

@@ -376,4 +376,26 @@ export const catalogue = {
   },
 };
 
+// On scene (field.js): a block of its own.
+const field = {
+  'zh-CN': {
+    'console.field.en_route': '在途中',
+    'console.field.on_scene': '已到场',
+    'console.field.left': '已离开',
+    'console.field.confirmed': '✓ 定位确认（距 {distance} 米）',
+    'console.field.unconfirmed': '未经定位确认（距 {distance} 米）：{reason}',
+    'console.field.late': '⚠ 已在途 {duration}，超过预计时间的两倍',
+  },
+  en: {
+    'console.field.en_route': 'En route',
+    'console.field.on_scene': 'On scene',
+    'console.field.left': 'Left',
+    'console.field.confirmed': '✓ confirmed by position ({distance} m away)',
+    'console.field.unconfirmed': 'not confirmed by position ({distance} m away): {reason}',
+    'console.field.late': '⚠ en route for {duration}, more than twice the estimate',
+  },
+};
+Object.assign(catalogue['zh-CN'], field['zh-CN']);
+Object.assign(catalogue.en, field.en);
+
 register(catalogue);

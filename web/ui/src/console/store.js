@@ -159,6 +159,13 @@ export class Store {
         this.changed('offers');
         break;
       }
+      case 'field_status': {
+        // A member on scene is shown at the need's place until they leave.
+        const r = this.upsertResponder(d.state === 'on_scene' ? { id: d.responder_id, lat: d.lat, lng: d.lng } : { id: d.responder_id });
+        r.onScene = d.state === 'on_scene';
+        this.changed('responders');
+        break;
+      }
       case 'responder.moved':
         this.upsertResponder({ id: d.responder_id, role: d.role, lat: d.lat, lng: d.lng, status: d.status });
         break;

@@ -28,6 +28,7 @@ import { jobCard, offerCard, showWay, tick } from './cards.js';
 import { towards } from './direction.js';
 import { Device } from './install.js';
 import { Notifications } from './notify.js';
+import { Field } from './field.js';
 
 const DONE_LINGER_MS = 120000;
 
@@ -58,6 +59,7 @@ let device = null; // what the installed app keeps on the phone
 let notifications = null;
 
 const now = () => Date.now() + skew;
+let field = null; // on scene and the team thread (field.js)
 
 // persist keeps what is shown for a reload (and, for the installed app,
 // on the device); while the socket is open what is shown is what the
@@ -107,6 +109,7 @@ function render() {
   const at = now();
   replace($('#offers'), Object.values(state.offers).map((o) => offerCard(o, { now: at, onAccept: accept, onDecline: decline, onDismiss: dismiss })));
   replace($('#jobs'), Object.values(state.jobs).map((j) => jobCard(j, me, { onDone: done, way: towards(here(), j).words })));
+  if (field) for (const card of $('#jobs').querySelectorAll('.job-card')) card.append(field.panel(state.jobs[card.dataset.needId]));
   document.body.dataset.offers = String(Object.keys(state.offers).length);
   jobMarkers.clearLayers();
   // An offer shows only its area (the need's H3 cell, approximately): the
@@ -397,6 +400,15 @@ function message(env) {
       announce(t('respond.announce.staffed', { cat: category(d.category || state.jobs[d.need_id].category) }));
       render();
       break;
+    case 'message':
+      // A message to this responder alone has no need: it shows as the
+      // alerts do; a team's goes to its job card's thread.
+      if (!d.need_id) showAlert({ alert_id: d.message_id, message: d.text, sent_at: d.sent_at });
+      else if (field) field.message(env.type, d);
+      break;
+    case 'field_status':
+      if (field) field.message(env.type, d);
+      break;
     case 'alert':
       showAlert(d);
       log('respond.log.alert', { text: d.message || '' }, env);
@@ -666,6 +678,7 @@ async function start() {
   window.addEventListener('online', () => {
     if (socket) socket.reconnectNow();
   });
+  field = new Field({ api, here, render, announce, me });
   if (features.has('get', '/api/v1/responders/{id}/hours')) {
     service = new ServiceCard($('#service'), api, me, () => sess.token);
     service.refresh();

@@ -242,3 +242,50 @@ export const catalogue = {
 };
 
 register(catalogue);
+
+// On scene and the team thread (field.js): a block of its own.
+const field = {
+  'zh-CN': {
+    'respond.field.arrive': '我已到达',
+    'respond.field.leave': '我要离开',
+    'respond.field.state.en_route': '状态：在途中',
+    'respond.field.state.on_scene': '状态：已到场',
+    'respond.field.state.left': '状态：已离开',
+    'respond.field.now.on_scene': '已报告到场，服务时长从现在开始计算',
+    'respond.field.now.left': '已报告离开',
+    'respond.field.too_far': '您离求助地点还较远。如果确实已到达，请写明原因后再点“我已到达”。',
+    'respond.field.reason': '原因：',
+    'respond.field.no_position': '还不知道您的位置：请允许本页面使用定位后再试。',
+    'respond.field.not_sent': '未能发送，请稍后再试。',
+    'respond.field.too_many': '消息发得太快，请稍等一分钟。',
+    'respond.field.thread': '队伍消息',
+    'respond.field.write': '写消息：',
+    'respond.field.send': '发送',
+    'respond.field.you': '我',
+    'respond.field.centre': '指挥中心',
+    'respond.field.announce_message': '新消息：{text}',
+  },
+  en: {
+    'respond.field.arrive': 'I have arrived',
+    'respond.field.leave': 'I am leaving',
+    'respond.field.state.en_route': 'Status: on the way',
+    'respond.field.state.on_scene': 'Status: on scene',
+    'respond.field.state.left': 'Status: left',
+    'respond.field.now.on_scene': 'Arrival reported: your hours count from now',
+    'respond.field.now.left': 'Departure reported',
+    'respond.field.too_far': 'You are still some way from the place. If you really have arrived, write why, then press "I have arrived" again.',
+    'respond.field.reason': 'Why: ',
+    'respond.field.no_position': 'Your position is not known yet: let this page use your location, then try again.',
+    'respond.field.not_sent': 'Not sent; please try again shortly.',
+    'respond.field.too_many': 'Too many messages; please wait a minute.',
+    'respond.field.thread': 'Team messages',
+    'respond.field.write': 'Write a message: ',
+    'respond.field.send': 'Send',
+    'respond.field.you': 'Me',
+    'respond.field.centre': 'Command centre',
+    'respond.field.announce_message': 'New message: {text}',
+  },
+};
+Object.assign(catalogue['zh-CN'], field['zh-CN']);
+Object.assign(catalogue.en, field.en);
+register(field);

@@ -55,7 +55,7 @@ export class RespondersLayer {
     const seen = new Set();
     for (const r of list) {
       seen.add(r.id);
-      const key = `${r.state}|${r.role}|${lang()}`;
+      const key = `${r.state}|${r.role}|${r.onScene ? 'scene' : ''}|${lang()}`;
       let m = this.markers.get(r.id);
       if (!m) {
         const marker = L.marker([r.lat, r.lng], { icon: this.icon(r), zIndexOffset: -500 });
@@ -86,11 +86,12 @@ export class RespondersLayer {
   }
 
   label(r) {
-    return t('console.marker.responder', { role: roleName(r.role), id: r.id, state: responderState(r.state) });
+    const label = t('console.marker.responder', { role: roleName(r.role), id: r.id, state: responderState(r.state) });
+    return r.onScene ? `${label} · ${t('console.field.on_scene')}` : label;
   }
 
   icon(r) {
-    const el = h('div', { class: `responder-marker state-${r.state} role-${r.role || 'unknown'}`, dataset: { id: r.id, state: r.state } }, roleLetter(r.role));
+    const el = h('div', { class: `responder-marker state-${r.state} role-${r.role || 'unknown'}${r.onScene ? ' on-scene' : ''}`, dataset: { id: r.id, state: r.state, onScene: r.onScene ? '1' : '' } }, roleLetter(r.role));
     return L.divIcon({ className: 'responder-icon', html: el, iconSize: [18, 18], iconAnchor: [9, 9] });
   }
 
