@@ -30,6 +30,14 @@ const protocolDoc = "../../docs/PROTOCOL.md"
 // objectsChapter is the chapter whose sections describe nested objects.
 const objectsChapter = "## Objects inside messages"
 
+// pushChapter is the chapter whose sections, headed "### Push `type`",
+// describe Web Push payloads: plain JSON objects with the type inside,
+// not envelopes.
+const pushChapter = "## Push payloads"
+
+// pushPayloads are the push payload types by their type field.
+var pushPayloads = map[string]any{PushTypeOffer: PushOffer{}}
+
 // messages are all the types of this package that go on the wire as a
 // message or console event (TestMessagesListsEveryType keeps the list
 // whole).
@@ -110,6 +118,7 @@ type docSection struct {
 	heading  string
 	name     string // the message type, or the field an object section is of
 	object   bool   // a section of the objects chapter
+	push     bool   // a section of the push payloads chapter
 	line     int
 	tables   int      // field tables seen: one is expected
 	rows     []docRow // the field table
@@ -124,6 +133,7 @@ type docRow struct {
 var (
 	messageHeading = regexp.MustCompile("^### `([a-z_.]+)`$")
 	objectHeading  = regexp.MustCompile("^### The `([a-z_]+)`( [a-z]+)? object$")
+	pushHeading    = regexp.MustCompile("^### Push `([a-z_.]+)`$")
 	fieldCell      = regexp.MustCompile("^`([a-z_.]+)`$")
 )
 
@@ -156,10 +166,13 @@ func readProtocolDoc(t *testing.T) []*docSection {
 		case strings.HasPrefix(line, "## "):
 			chapter, cur = line, nil
 		case strings.HasPrefix(line, "### "):
-			cur = &docSection{heading: line, line: n, object: chapter == objectsChapter}
+			cur = &docSection{heading: line, line: n, object: chapter == objectsChapter, push: chapter == pushChapter}
 			re := messageHeading
-			if cur.object {
+			switch {
+			case cur.object:
 				re = objectHeading
+			case cur.push:
+				re = pushHeading
 			}
 			m := re.FindStringSubmatch(line)
 			if m == nil {
@@ -319,6 +332,9 @@ func TestProtocolDocumentMatchesTypes(t *testing.T) {
 	c := &docCheck{t: t, objects: map[string]*docSection{}, used: map[string]reflect.Type{}}
 	byType := map[string]*docSection{}
 	for _, s := range sections {
+		if s.push {
+			continue // TestProtocolDocumentPushPayloads checks these
+		}
 		index := byType
 		if s.object {
 			index = c.objects
@@ -377,7 +393,7 @@ func TestProtocolDocumentExamplesDecode(t *testing.T) {
 		byType[m.Type()] = m
 	}
 	for _, s := range readProtocolDoc(t) {
-		if s.object {
+		if s.object || s.push {
 			continue
 		}
 		m, ok := byType[s.name]
@@ -410,6 +426,53 @@ func TestProtocolDocumentExamplesDecode(t *testing.T) {
 					t.Errorf("%s: example data lacks %q, which is always sent", s.heading, f.name)
 				}
 			}
+		}
+	}
+}
+
+// Each push payload has a section in the push chapter whose table lists
+// its fields and whose examples decode, strictly, into its type with the
+// type field set and every field present.
+func TestProtocolDocumentPushPayloads(t *testing.T) {
+	c := &docCheck{t: t, objects: map[string]*docSection{}, used: map[string]reflect.Type{}}
+	seen := map[string]bool{}
+	for _, s := range readProtocolDoc(t) {
+		if !s.push {
+			continue
+		}
+		p, ok := pushPayloads[s.name]
+		if !ok {
+			t.Errorf("%s:%d: %s names no push payload of realtime/wire", protocolDoc, s.line, s.heading)
+			continue
+		}
+		seen[s.name] = true
+		c.compare(s, c.expect(reflect.TypeOf(p), ""))
+		if len(s.examples) == 0 {
+			t.Errorf("%s:%d %s: no example", protocolDoc, s.line, s.heading)
+		}
+		for _, ex := range s.examples {
+			v := reflect.New(reflect.TypeOf(p))
+			if err := decodeStrict([]byte(ex), v.Interface()); err != nil {
+				t.Errorf("%s: example does not decode into %T: %v\n%s", s.heading, p, err, ex)
+				continue
+			}
+			if got := v.Elem().FieldByName("Type").String(); got != s.name {
+				t.Errorf("%s: example has type %q", s.heading, got)
+			}
+			var keys map[string]json.RawMessage
+			if err := json.Unmarshal([]byte(ex), &keys); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range jsonFieldsOf(reflect.TypeOf(p)) {
+				if _, ok := keys[f.name]; !ok && !f.omitEmpty {
+					t.Errorf("%s: example lacks %q, which is always sent", s.heading, f.name)
+				}
+			}
+		}
+	}
+	for name := range pushPayloads {
+		if !seen[name] {
+			t.Errorf("%s has no section \"### Push `%s`\" under %q", protocolDoc, name, pushChapter)
 		}
 	}
 }
