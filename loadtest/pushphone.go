@@ -11,26 +11,24 @@ import (
 	"time"
 
 	"github.com/liandong/liandong/internal/pushtest"
+	"github.com/liandong/liandong/realtime/wire"
 )
 
-// pushPayload is the plaintext of a push (the contract's PushOffer).
-type pushPayload struct {
-	Type        string  `json:"type"`
-	ResponderID string  `json:"responder_id"`
-	OfferID     string  `json:"offer_id"`
-	NeedID      string  `json:"need_id"`
-	Category    string  `json:"category"`
-	Role        string  `json:"role"`
-	Urgency     int     `json:"urgency"`
-	DistanceM   float64 `json:"distance_m"`
-	ExpiresAt   string  `json:"expires_at"`
-}
+// pushAllowed are the only keys a push may carry before acceptance (the
+// fields of wire.PushOffer): no exact position, no description, no
+// contact.
+var pushAllowed = jsonKeys(wire.PushOffer{})
 
-// pushAllowed are the only keys a push may carry before acceptance: no
-// exact position, no description, no contact.
-var pushAllowed = map[string]bool{
-	"type": true, "responder_id": true, "offer_id": true, "need_id": true, "category": true,
-	"role": true, "urgency": true, "distance_m": true, "expires_at": true,
+// jsonKeys lists the JSON keys a value's encoding has.
+func jsonKeys(v any) map[string]bool {
+	raw, _ := json.Marshal(v)
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(raw, &m)
+	out := map[string]bool{}
+	for k := range m {
+		out[k] = true
+	}
+	return out
 }
 
 // PushCounts is what the drill's push service and its push-only phones
@@ -186,7 +184,7 @@ func (ph *pushPhone) receive(r pushtest.Request, at time.Time) {
 		ph.emit(Event{Kind: evError, Info: "push_undecryptable"})
 		return
 	}
-	var m pushPayload
+	var m wire.PushOffer
 	var keys map[string]json.RawMessage
 	if json.Unmarshal(plain, &m) != nil || json.Unmarshal(plain, &keys) != nil {
 		ph.hub.count(func(c *PushCounts) { c.Undecrypted++ })
@@ -207,7 +205,7 @@ func (ph *pushPhone) receive(r pushtest.Request, at time.Time) {
 			c.BadHeaders++
 		}
 	})
-	if m.Type != "offer" || m.OfferID == "" {
+	if m.Type != wire.PushTypeOffer || m.OfferID == "" {
 		return // a later kind of push: nothing to answer
 	}
 	ph.emit(Event{Kind: evOffer, At: at.UnixNano(), Offer: m.OfferID, Need: m.NeedID, Expires: nanos(parseTS(m.ExpiresAt))})
