@@ -139,10 +139,11 @@ func newSMSPhone(kit *quietKit, p Person) *smsPhone {
 const smsOfferPrefix = "sms:"
 
 // receive is one SMS reaching the handset. Only offers (a reply code)
-// call for an answer; the rest (the answer to an answer, a team staffed)
-// the person just reads.
+// call for an answer; the rest (the answer to an answer, the place sent
+// after an accept, a withdrawal) the person just reads.
 func (ph *smsPhone) receive(m smsMessage, at time.Time) {
 	if m.ReplyCode == "" {
+		ph.emit(Event{Kind: evSMSText, At: at.UnixNano(), Info: m.Text})
 		return
 	}
 	key := smsOfferPrefix + ph.p.ID + ":" + m.Ref

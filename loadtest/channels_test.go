@@ -279,3 +279,33 @@ func waitFor(t *testing.T, ok func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestSMSPlaceMayFollowTheAccept(t *testing.T) {
+	l := NewLedger()
+	l.AddPerson("s1", 1, chSMS)
+	l.NeedCreated("n1", NeedSpec{Description: "Escort a resident to dialysis"}, t0, t0)
+	for _, ev := range []Event{
+		{Kind: evSMSText, Responder: "s1", At: at(0.5), Info: "【联动】地点: 37.5,121.4 说明: Escort a resident to dialysis"}, // before: another need's
+		smsOffer("s1", "m1", 1),
+		{Kind: evAccept, Responder: "s1", Offer: "sms:s1:m1", At: at(3)},
+		{Kind: evReply, Responder: "s1", Offer: "sms:s1:m1", Info: "【联动】已接受, 谢谢! 地点和说明稍后发送。"},
+	} {
+		l.Apply(ev)
+	}
+	staffed := t0.Add(5 * time.Second).Format(time.RFC3339Nano)
+	l.SetServerNeed("n1", &serverNeed{ID: "n1", Status: "staffed", StaffedAt: &staffed,
+		Assignments: []serverAssignment{asg("o1", "s1", "volunteer", "accepted", 1)}})
+	l.reconcileQuiet()
+	if missing, _ := checkMissingAssignments(l.needs, l.people, t0.Add(time.Minute)); len(missing) != 1 {
+		t.Fatalf("the place never followed the accept, yet %d assignments are missing", len(missing))
+	}
+	l.Apply(Event{Kind: evSMSText, Responder: "s1", At: at(6), Info: "【联动】地点: 37.5,121.4 说明: Escort a resident to dialysis"})
+	l.needs["n1"].Placed = map[string]bool{}
+	l.offers["o1"].ID = "sms:s1:m1" // pair afresh
+	delete(l.offers, "o1")
+	l.offers["sms:s1:m1"] = l.people["s1"].offers[0]
+	l.reconcileQuiet()
+	if missing, _ := checkMissingAssignments(l.needs, l.people, t0.Add(time.Minute)); len(missing) != 0 {
+		t.Fatalf("the place came by a later SMS, yet %+v", missing)
+	}
+}

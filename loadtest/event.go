@@ -46,6 +46,9 @@ const (
 	evPlaced = "placed"
 	// evReceipt: a push-only phone told the server the push arrived.
 	evReceipt = "receipt"
+	// evSMSText is an SMS that asks for no answer (Info: its text): the
+	// place sent after an accept, a withdrawal, a team staffed.
+	evSMSText = "sms_text"
 )
 
 func nanos(t time.Time) int64 {

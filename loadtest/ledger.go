@@ -30,6 +30,13 @@ type personRec struct {
 	ever      bool
 	downSince time.Time // when the socket last dropped, while it is down
 	offers    []*offerRec
+	texts     []smsText // SMS without a reply code, for the place check
+}
+
+// smsText is an SMS a phone read.
+type smsText struct {
+	At   time.Time
+	Text string
 }
 
 type offerRec struct {
@@ -233,6 +240,9 @@ func (l *Ledger) Apply(ev Event) {
 		l.offerOf(ev.Offer, ev.Responder, ev.Need).Reply = ev.Info
 	case evPlaced:
 		l.need(ev.Need).Placed[ev.Responder] = true
+	case evSMSText:
+		p := l.person(ev.Responder)
+		p.texts = append(p.texts, smsText{At: at, Text: ev.Info})
 	}
 }
 

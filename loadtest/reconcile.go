@@ -11,8 +11,8 @@ import (
 // this machine's, the server's truncated to the millisecond.
 const smsPairSlack = 500 * time.Millisecond
 
-// placeEvidenceRunes is how much of a need's description an SMS reply
-// must quote to count as the place having reached the phone.
+// placeEvidenceRunes is how much of a need's description an SMS must
+// quote to count as the place having reached the phone.
 const placeEvidenceRunes = 8
 
 // serverOffer is one offer the server lists for a responder.
@@ -93,11 +93,26 @@ func (l *Ledger) pairSMS(id string, p *personRec, offers []serverOffer) (unmatch
 		delete(l.offers, o.ID)
 		o.ID, o.Need = so.a.OfferID, so.need.ID
 		l.offers[o.ID] = o
-		if o.Decision == evAccept && quotesDescription(o.Reply, so.need.Spec.Description) {
+		if o.Decision == evAccept && placeReached(o, p.texts, so.need.Spec.Description) {
 			so.need.Placed[id] = true
 		}
 	}
 	return unmatched
+}
+
+// placeReached reports whether the place of an accepted SMS offer reached
+// the phone: in the answer to the accept, or in an SMS after it (the
+// server may answer "the place follows" and send it once it has it).
+func placeReached(o *offerRec, texts []smsText, description string) bool {
+	if quotesDescription(o.Reply, description) {
+		return true
+	}
+	for _, t := range texts {
+		if !t.At.Before(o.AnsweredAt) && quotesDescription(t.Text, description) {
+			return true
+		}
+	}
+	return false
 }
 
 // quotesDescription reports whether an SMS reply carries the need's
