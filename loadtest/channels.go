@@ -107,6 +107,22 @@ func (q *quietPhone) decide() (kind string, think time.Duration) {
 	return evIgnore, think
 }
 
+// homeEvery refreshes the position of a phone without a socket well
+// within the server's stale_after (10 min), so that it stays a candidate.
+const homeEvery = staleAfter / 2
+
+// reportHome puts the person at home, as their page did when last open
+// (push-only) or as their community worker records it (SMS-only), and
+// again every homeEvery. It reports whether the server took it.
+func (q *quietPhone) reportHome(ctx context.Context, c *Client) bool {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	body := map[string]float64{"lat": q.p.Home.Lat(), "lng": q.p.Home.Lon()}
+	err := c.do(ctx, http.MethodPut, "/api/v1/responders/"+url.PathEscape(q.p.ID)+"/location", nil, body, nil, http.StatusNoContent)
+	q.after(homeEvery, func() { q.reportHome(q.ctx, c) })
+	return err == nil
+}
+
 // stop ends the phone: pending answers are dropped, calls in flight
 // cancelled.
 func (q *quietPhone) stop() {

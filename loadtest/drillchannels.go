@@ -93,30 +93,45 @@ func (d *drill) startQuietPhones(ctx context.Context, people []Person) error {
 	var errs []error
 	sem := make(chan struct{}, subscribeConcurrency)
 	var wg sync.WaitGroup
+	start := func(f func()) {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			f()
+		}()
+	}
 	for _, p := range people {
 		switch p.Channel {
 		case chSMS:
-			q.sms = append(q.sms, newSMSPhone(kit, p))
+			ph := newSMSPhone(kit, p)
+			q.sms = append(q.sms, ph)
+			start(func() {
+				if !ph.reportHome(ctx, d.client) {
+					d.ledger.countError("sms_phone_location")
+				}
+			})
 		case chPush:
 			ph, err := newPushPhone(kit, q.hub, d.client, p)
 			if err != nil {
 				return err
 			}
 			q.push = append(q.push, ph)
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
+			start(func() {
 				sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 				defer cancel()
-				if err := ph.subscribe(sctx); err != nil {
+				err := ph.subscribe(sctx)
+				if err == nil && !ph.reportHome(ctx, ph.client) {
+					d.ledger.countError("push_phone_location")
+				}
+				if err != nil {
 					d.ledger.countError("push_subscribe")
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()
 				}
-			}()
+			})
 		}
 	}
 	wg.Wait()
