@@ -53,6 +53,9 @@ func (q *quietSide) channelConfig() map[string]any {
 			"provider":       "webhook",
 			"webhook_url":    q.gateway.URL(),
 			"webhook_secret": string(q.secret),
+			// The budget guards an operator's bill; a drill sends a day's
+			// texts in minutes and measures delivery, not the budget.
+			"max_per_hour": 1000000,
 		},
 		"push": map[string]any{"insecure_endpoints": true},
 	}
