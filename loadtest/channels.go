@@ -158,6 +158,9 @@ const smsOfferPrefix = "sms:"
 // call for an answer; the rest (the answer to an answer, the place sent
 // after an accept, a withdrawal) the person just reads.
 func (ph *smsPhone) receive(m smsMessage, at time.Time) {
+	if ph.ctx.Err() != nil {
+		return // hung up: the drill is over
+	}
 	if m.ReplyCode == "" {
 		ph.emit(Event{Kind: evSMSText, At: at.UnixNano(), Info: m.Text})
 		return

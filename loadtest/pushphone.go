@@ -190,6 +190,9 @@ func (ph *pushPhone) subscribe(ctx context.Context) error {
 
 // receive is the service worker woken by one push.
 func (ph *pushPhone) receive(r pushtest.Request, at time.Time) {
+	if ph.ctx.Err() != nil {
+		return // hung up: the drill is over
+	}
 	plain, err := pushtest.Decrypt(ph.keys, r.Body)
 	if err != nil {
 		ph.hub.count(func(c *PushCounts) { c.Undecrypted++ })
