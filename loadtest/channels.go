@@ -31,8 +31,6 @@ func channelOf(p Person) string {
 // the drill's own process, beside the SMS gateway and the push service
 // that deliver to them.
 type quietKit struct {
-	base      *url.URL     // the server
-	http      *http.Client // their HTTP calls, as a page or a gateway makes them
 	behaviour Behaviour
 	emit      func(Event)
 	seed      uint64

@@ -200,7 +200,7 @@ func TestPushPhoneAnswersFromThePush(t *testing.T) {
 	var mu sync.Mutex
 	var kinds []string
 	base, _ := url.Parse(hs.URL)
-	kit := &quietKit{base: base, http: hs.Client(), seed: 1,
+	kit := &quietKit{seed: 1,
 		behaviour: Behaviour{Accept: 1, Think: Dist{Kind: "constant"}, Task: Dist{Kind: "constant"}},
 		emit: func(ev Event) {
 			l.Apply(ev)

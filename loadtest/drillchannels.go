@@ -73,7 +73,7 @@ func (d *drill) startQuietPhones(ctx context.Context, people []Person) error {
 		return nil
 	}
 	kit := &quietKit{
-		base: d.client.base, http: d.client.http, behaviour: d.sc.Behaviour, emit: d.ledger.Apply, seed: d.seed,
+		behaviour: d.sc.Behaviour, emit: d.ledger.Apply, seed: d.seed,
 		gateway: q.gateway,
 		inbound: &inboundClient{url: d.client.base.JoinPath("/api/v1/sms/inbound").String(), secret: q.secret, http: d.client.http},
 	}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -195,9 +194,8 @@ func TestSMSPhoneAnswersByText(t *testing.T) {
 	defer srv.Close()
 	l := NewLedger()
 	events := make(chan Event, 16)
-	base, _ := url.Parse(srv.URL)
 	kit := &quietKit{
-		base: base, http: srv.Client(), seed: 1, gateway: g,
+		seed: 1, gateway: g,
 		behaviour: Behaviour{Accept: 1, Think: Dist{Kind: "constant"}},
 		emit:      func(ev Event) { l.Apply(ev); events <- ev },
 		inbound:   &inboundClient{url: srv.URL + "/api/v1/sms/inbound", secret: secret, http: srv.Client()},
