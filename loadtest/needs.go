@@ -117,7 +117,7 @@ func (d *drill) sampleLoop(ctx context.Context) {
 				// The line shows the rate over its own period, not the last
 				// second's, which jumps with every matcher tick.
 				x.OffersPerS = round(float64(offers-lastOffers)/dt.Seconds(), 1)
-				printProgress(d.opts.Progress, x, len(d.people))
+				printProgress(d.opts.Progress, x, len(d.socketPeople()))
 				lastPrint, lastOffers = now, offers
 			}
 		}
