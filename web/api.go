@@ -75,6 +75,10 @@ type APIOptions struct {
 	// Demo starts and removes the demonstration (POST, DELETE
 	// /api/v1/demo); nil: those routes answer 404.
 	Demo DemoControl
+
+	// Push serves the VAPID key and keeps the responders' Web Push
+	// subscriptions (push.go); nil: push is off and its routes answer 404.
+	Push *PushOptions
 }
 
 func (o *APIOptions) defaults() error {
@@ -187,6 +191,7 @@ type API struct {
 	stats       *statsGroup
 	privacy     *privacyGroup
 	demo        *demoGroup
+	push        *pushGroup
 }
 
 // NewAPI builds the API and makes sure the first admin and the service
@@ -247,6 +252,7 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 		hoursCap: rec.HoursCap, revokeTTL: max(opts.ResponderTokenTTL, opts.SessionTokenTTL), hangUp: a.accounts.hangUp}
 
 	a.demo = &demoGroup{demo: opts.Demo, audit: a.audit}
+	a.push = &pushGroup{opts: opts.Push, app: app, now: opts.Now}
 
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {
@@ -353,6 +359,9 @@ func (a *API) routeTable() []route {
 		{method: "POST", path: v1 + "/demo", summary: "Start the demonstration: illustrative areas, demo organisations and depots, simulated responders and needs (ids demo-...); 409 while it runs", roles: rolesAdmins, body: emptyRequest{}, answer: DemoState{}, status: 202, handle: a.demo.handleStart},
 		{method: "GET", path: v1 + "/demo", summary: "Whether the demonstration runs, and how many demo records exist", roles: rolesAdmins, answer: DemoState{}, status: 200, handle: a.demo.handleState},
 		{method: "DELETE", path: v1 + "/demo", summary: "Stop the demonstration and remove every demo record (idempotent)", roles: rolesAdmins, answer: demoRemovedJSON{}, status: 200, handle: a.demo.handleRemove},
+		{method: "GET", path: v1 + "/push/key", summary: "The VAPID public key a responder's page subscribes to Web Push with; 404 when push is off", answer: pushKeyJSON{}, status: 200, handle: a.push.handleKey},
+		{method: "POST", path: v1 + "/responders/{id}/push-subscriptions", summary: "Register a device for Web Push (the browser's PushSubscription and a language); 201 new, 200 the same endpoint again; at most 10 per responder, the oldest replaced", roles: rolesSelfOrOps, body: pushSubscriptionRequest{}, answer: pushSubscriptionJSON{}, status: 201, maxBody: 8 << 10, handle: a.push.handleSubscribe},
+		{method: "DELETE", path: v1 + "/responders/{id}/push-subscriptions/{sub_id}", summary: "Forget a device's Web Push subscription", roles: rolesSelfOrOps, status: 204, handle: a.push.handleUnsubscribe},
 	}
 }
 

@@ -204,6 +204,13 @@ func matrixRoutes() []matrixRoute {
 		{method: "POST", pattern: v1 + "/demo", path: fixed(v1 + "/demo"), want: map[string]int{cAdmin: 404}},
 		{method: "GET", pattern: v1 + "/demo", path: fixed(v1 + "/demo"), want: map[string]int{cAdmin: 404}},
 		{method: "DELETE", pattern: v1 + "/demo", path: fixed(v1 + "/demo"), want: map[string]int{cAdmin: 404}},
+		// Nor push (push_test.go has it): allowed callers hear 404, a
+		// responder acting for another 403 first.
+		{method: "GET", pattern: v1 + "/push/key", path: fixed(v1 + "/push/key"), public: 404},
+		{method: "POST", pattern: v1 + "/responders/{id}/push-subscriptions", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/push-subscriptions" },
+			body: func(*fixture) any { return map[string]any{} }, want: map[string]int{cAdmin: 404, cOperator: 404, cResponder: 404, cRespOther: 403}},
+		{method: "DELETE", pattern: v1 + "/responders/{id}/push-subscriptions/{sub_id}", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/push-subscriptions/0123456789abcdef" },
+			want: map[string]int{cAdmin: 404, cOperator: 404, cResponder: 404, cRespOther: 403}},
 	}
 }
 

@@ -55,6 +55,8 @@ type Config struct {
 	Evaluation EvaluationConfig `yaml:"evaluation"`
 	// UI: the pages' default language and time zone.
 	UI UIConfig `yaml:"ui"`
+	// Push: Web Push of offers to responders' closed pages (push.go).
+	Push PushConfig `yaml:"push"`
 	// Demo starts the demonstration at start (flag -demo, env
 	// LIANDONG_DEMO=1; internal/demo). Not a file key: a deployment's
 	// file should never start one.
@@ -245,6 +247,7 @@ func Default() Config {
 	c.Auth.LoginBackoffBase, c.Auth.LoginBackoffMax, c.Auth.LoginForgetAfter = api.Login.BackoffBase, api.Login.BackoffMax, api.Login.ForgetAfter
 	c.Evaluation.MinGroupSize = api.EvaluationMinGroupSize
 	c.UI = UIConfig{DefaultLang: string(i18n.ZhCN), TimeZone: web.DefaultTimeZone}
+	c.Push = defaultPush()
 	return c
 }
 
@@ -330,6 +333,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Escalation.validate())
 	errs = append(errs, c.Recognition.validate()...)
 	errs = append(errs, c.UI.validate())
+	errs = append(errs, c.Push.validate()...)
 	if c.Privacy.LocationRetention < time.Hour || c.Privacy.NeedRetention < time.Hour || c.Privacy.SweepInterval < time.Second {
 		errs = append(errs, errors.New("privacy: location_retention and need_retention must be at least 1h, sweep_interval at least 1s"))
 	}
@@ -394,6 +398,8 @@ var envSettings = []envSetting{
 	{"LIANDONG_TOKEN_KEY", func(c *Config, v string) error { c.Auth.TokenKey = v; return nil }},
 	{"LIANDONG_LOG_LEVEL", func(c *Config, v string) error { c.Log.Level = v; return nil }},
 	{"LIANDONG_SIGNING_KEY", func(c *Config, v string) error { c.Recognition.SigningKey = v; return nil }},
+	{"LIANDONG_VAPID_PUBLIC_KEY", func(c *Config, v string) error { c.Push.VAPIDPublicKey = v; return nil }},
+	{"LIANDONG_VAPID_PRIVATE_KEY", func(c *Config, v string) error { c.Push.VAPIDPrivateKey = v; return nil }},
 	{"LIANDONG_MAX_CONNS_PER_ADDRESS", func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil {

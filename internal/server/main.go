@@ -21,6 +21,7 @@ import (
 	"github.com/liandong/liandong/internal/demo"
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/notify"
+	"github.com/liandong/liandong/mobilize/reach/push"
 	"github.com/liandong/liandong/mobilize/redisstore"
 	"github.com/liandong/liandong/realtime"
 	"github.com/liandong/liandong/realtime/redisrt"
@@ -40,6 +41,7 @@ type Main struct {
 	service  *mobilize.Service
 	hub      *realtime.Hub
 	notifier *notify.Notifier
+	pusher   *push.Sender // nil when push.enabled is false
 	loops    *loops
 	demo     *demo.Demo
 	listener net.Listener
@@ -142,6 +144,13 @@ func (m *Main) Run(ctx context.Context) error {
 	apiOpts.Inbox = inbox
 	apiOpts.Sockets = m.hub // revocations close sockets on every process
 	apiOpts.Demo = demoControl{m.demo}
+	pushStore, err := redisstore.NewPushStore(rc.Client, m.cfg.Redis.Prefix, m.cfg.Index.Region)
+	if err != nil {
+		return fmt.Errorf("push: %w", err)
+	}
+	if m.pusher, apiOpts.Push, err = buildPush(ctx, m.cfg.pushSettings(), pushStore, m.registry, m.log.Named("push")); err != nil {
+		return err
+	}
 	api, err := web.NewAPI(ctx, apiOpts)
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
@@ -191,6 +200,10 @@ func (m *Main) Run(ctx context.Context) error {
 	m.log.Info("listening", zap.String("addr", ln.Addr().String()), zap.Bool("embedded_redis", rc.Embedded))
 	return nil
 }
+
+// Pusher is the Web Push sender, the delivery ladder's push rung; nil
+// when push.enabled is false.
+func (m *Main) Pusher() *push.Sender { return m.pusher }
 
 // Addr is the address the server listens on (useful with port 0).
 func (m *Main) Addr() string {

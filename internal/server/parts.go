@@ -5,6 +5,7 @@ import (
 
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/notify"
+	"github.com/liandong/liandong/mobilize/reach/push"
 	"github.com/liandong/liandong/mobilize/redisstore"
 	"github.com/liandong/liandong/realtime"
 	"github.com/liandong/liandong/web"
@@ -95,4 +96,13 @@ func (c Config) pageOptions() web.PageOptions {
 // consoleLimits bound the console sockets' subscriptions.
 func (c Config) consoleLimits() web.ConsoleLimits {
 	return web.ConsoleLimits{MaxBoxKm2: c.Console.MaxBoxKm2, SubscribesPerMinute: c.Console.SubscribesPerMinute}
+}
+
+// pushSettings are the Web Push sender's and routes' (push.go).
+func (c Config) pushSettings() pushSettings {
+	p := c.Push
+	return pushSettings{Enabled: p.Enabled,
+		Sender: push.Options{Subject: p.Subject, Keys: push.VAPIDKeys{Public: p.VAPIDPublicKey, Private: p.VAPIDPrivateKey},
+			AllowPrivateNetworks: p.InsecureEndpoints},
+		Rules: push.Rules{InsecureEndpoints: p.InsecureEndpoints}}
 }

@@ -183,6 +183,14 @@ func (s *Store) Erase(ctx context.Context, rid, pseudonym mobilize.ResponderID) 
 	if err != nil {
 		return "", fmt.Errorf("erase %s: %w", rid, err)
 	}
+	// The devices' push subscriptions (push.go) go too; after the script,
+	// so that a refused erasure keeps them, and on "already", so that an
+	// erasure cut short here is finished by calling again.
+	if o := mobilize.EraseOutcome(out); o == mobilize.EraseOK || o == mobilize.EraseAlready {
+		if err := s.NeedStore.rdb.Del(ctx, s.NeedStore.keys.pushSubs(string(rid))).Err(); err != nil {
+			return "", fmt.Errorf("erase %s: push subscriptions: %w", rid, err)
+		}
+	}
 	return mobilize.EraseOutcome(out), nil
 }
 
