@@ -136,6 +136,12 @@ type Need struct {
 	// region and given by the store as it creates the need; 0 for needs
 	// created before numbers existed. Kept beside the data, not in it.
 	Number int64 `json:"-"`
+	// NotifyRequester asks that the person served be told by SMS, at
+	// RequesterPhone (E.164), when the team is staffed, when the task is
+	// done and when the need is cancelled. The phone is personal data: the
+	// retention sweep strips it with the description.
+	NotifyRequester bool   `json:"notify_requester,omitempty"`
+	RequesterPhone  string `json:"requester_phone,omitempty"`
 }
 
 // Slots is the number of people the team needs in all.
@@ -177,6 +183,12 @@ func (n Need) Validate() error {
 				problems = append(problems, fmt.Sprintf("team[%d]: skill %q must be 1..64 characters without | , @", i, s))
 			}
 		}
+	}
+	if n.RequesterPhone != "" && !ValidE164(n.RequesterPhone) {
+		problems = append(problems, "requester_phone must be in E.164 (+ then 8..15 digits)")
+	}
+	if n.NotifyRequester && n.RequesterPhone == "" {
+		problems = append(problems, "notify_requester needs a requester_phone")
 	}
 	problems = append(problems, ValidateItems(n.Items)...)
 	if n.Slots() > MaxSlotsPerNeed {

@@ -2,6 +2,7 @@ package mobilize
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -114,7 +115,30 @@ type Responder struct {
 	Phone         string      `json:"phone,omitempty"`
 	MaxConcurrent int         `json:"max_concurrent"`
 	CreatedAt     time.Time   `json:"created_at"`
+	// Channel is how offers reach them: ChannelApp (the responder page,
+	// then Web Push, then SMS for the most urgent) or ChannelSMS (no
+	// smartphone: SMS only, to Phone). Empty means ChannelApp.
+	Channel Channel `json:"channel,omitempty"`
+	// Lang is the language of what is sent to them unprompted (push, SMS):
+	// "zh" or "en"; empty: the deployment's default.
+	Lang string `json:"lang,omitempty"`
 }
+
+// Channel is the way offers reach a responder.
+type Channel string
+
+// Channels.
+const (
+	ChannelApp Channel = "app"
+	ChannelSMS Channel = "sms"
+)
+
+// e164 is a phone number in E.164: +, then 8..15 digits.
+var e164 = regexp.MustCompile(`^\+[0-9]{8,15}$`)
+
+// ValidE164 reports whether phone is in E.164 (+ then 8..15 digits), the
+// form an SMS gateway takes.
+func ValidE164(phone string) bool { return e164.MatchString(phone) }
 
 // Limits on a responder's fields.
 const (
@@ -143,6 +167,18 @@ func (r *Responder) Validate() error {
 		if s.Name == "" || len(s.Name) > 64 || strings.ContainsAny(s.Name, "|,@") {
 			problems = append(problems, fmt.Sprintf("skill %q must be 1..64 characters without | , @", s.Name))
 		}
+	}
+	switch r.Channel {
+	case "", ChannelApp:
+	case ChannelSMS:
+		if !ValidE164(r.Phone) {
+			problems = append(problems, "channel sms needs a phone in E.164 (+ then 8..15 digits)")
+		}
+	default:
+		problems = append(problems, fmt.Sprintf("channel %q is not one of app, sms", r.Channel))
+	}
+	if r.Lang != "" && r.Lang != "zh" && r.Lang != "en" {
+		problems = append(problems, fmt.Sprintf("lang %q is not one of zh, en", r.Lang))
 	}
 	if r.MaxConcurrent == 0 {
 		r.MaxConcurrent = 1

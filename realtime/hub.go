@@ -63,6 +63,9 @@ type HubOptions struct {
 	CheckOrigin func(r *http.Request) bool
 	// Now is the clock for timestamps and rate limits (default time.Now).
 	Now func() time.Time
+	// Presence, when set, is told which responders hold sockets here
+	// (presence.go).
+	Presence Presence
 }
 
 func (o *HubOptions) setDefaults() error {
@@ -355,6 +358,7 @@ func (h *Hub) register(s *Session) bool {
 	h.stats.connections.Add(1)
 	h.mu.Unlock()
 	h.closeOverCap(s, evict)
+	h.seen([]*Session{s})
 	return true
 }
 
@@ -374,6 +378,7 @@ func (h *Hub) unregister(s *Session) {
 	}
 	if len(rest) == 0 {
 		delete(h.users, s.ident.UserID)
+		h.gone(s.ident) // on a goroutine of its own: the lock is not held long
 	} else {
 		h.users[s.ident.UserID] = rest
 	}

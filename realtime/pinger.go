@@ -38,6 +38,7 @@ func (h *Hub) pingLoop() {
 			s.requestPing()
 		}
 		h.recheck(due) // takes what it needs before due is cleared
-		clear(due)     // do not keep closed sessions alive until the next tick
+		h.seen(due)
+		clear(due) // do not keep closed sessions alive until the next tick
 	}
 }

@@ -79,6 +79,9 @@ type APIOptions struct {
 	// Push serves the VAPID key and keeps the responders' Web Push
 	// subscriptions (push.go); nil: push is off and its routes answer 404.
 	Push *PushOptions
+	// SMS wires the SMS reply webhook and the push receipts (sms.go);
+	// without Records both answer 404.
+	SMS SMSOptions
 }
 
 func (o *APIOptions) defaults() error {
@@ -192,6 +195,7 @@ type API struct {
 	privacy     *privacyGroup
 	demo        *demoGroup
 	push        *pushGroup
+	sms         *smsGroup
 }
 
 // NewAPI builds the API and makes sure the first admin and the service
@@ -239,7 +243,8 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	}
 
 	app := opts.Service
-	a.responders = &responderGroup{app: app, actions: a.actions, auth: a.auth, audit: a.audit, tokenTTL: opts.ResponderTokenTTL, approxRes: opts.OfferApproxResolution}
+	a.responders = &responderGroup{app: app, actions: a.actions, auth: a.auth, audit: a.audit, tokenTTL: opts.ResponderTokenTTL, approxRes: opts.OfferApproxResolution,
+		lang: ReachLang(opts.DefaultLang)}
 	a.needs = &needGroup{app: app, audit: a.audit, now: opts.Now, links: links}
 	a.linkage = &linkageGroup{app: app, audit: a.audit}
 	a.depots = &depotGroup{app: app, audit: a.audit}
@@ -253,6 +258,10 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 
 	a.demo = &demoGroup{demo: opts.Demo, audit: a.audit}
 	a.push = &pushGroup{opts: opts.Push, app: app, now: opts.Now}
+	if opts.SMS.RepliesPerMinute <= 0 {
+		opts.SMS.RepliesPerMinute = 10
+	}
+	a.sms = &smsGroup{opts: opts.SMS, app: app, pending: app, actions: a.actions, log: log, now: opts.Now, lang: ReachLang(opts.DefaultLang)}
 
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {
@@ -356,6 +365,8 @@ func (a *API) routeTable() []route {
 		{method: "POST", path: v1 + "/responders/{id}/erase", summary: "Erase a responder's personal data, with a reason (audited); hours and service records stay under a pseudonym; 409 while on an offer or assignment", roles: rolesAdmins, body: eraseRequest{}, answer: erasedJSON{}, status: 200, handle: a.privacy.handleErase},
 		{method: "GET", path: v1 + "/evaluation", summary: "Response times, fill and completion rates, satisfaction and escalations per organisation and overall (no personal data)", roles: rolesStats, answer: evaluationJSON{}, status: 200, handle: a.stats.handleEvaluation,
 			query: []queryParam{{"since", "string", "only needs created at or after this RFC 3339 time"}}},
+		{method: "POST", path: v1 + "/sms/inbound", summary: "An SMS reply from a phone, posted by the SMS gateway and signed with X-Liandong-Signature (HMAC-SHA256 of the body); answers an offer by its reply code", body: smsInboundRequest{}, answer: smsReplyJSON{}, status: 200, maxBody: maxSMSBody, handle: a.sms.handleInbound},
+		{method: "POST", path: v1 + "/responders/{id}/offers/{offer_id}/received", summary: "The responder's device says a pushed offer arrived: no SMS fallback for it", roles: rolesResponders, body: emptyRequest{}, status: 204, handle: a.sms.handleReceived},
 		{method: "POST", path: v1 + "/demo", summary: "Start the demonstration: illustrative areas, demo organisations and depots, simulated responders and needs (ids demo-...); 409 while it runs", roles: rolesAdmins, body: emptyRequest{}, answer: DemoState{}, status: 202, handle: a.demo.handleStart},
 		{method: "GET", path: v1 + "/demo", summary: "Whether the demonstration runs, and how many demo records exist", roles: rolesAdmins, answer: DemoState{}, status: 200, handle: a.demo.handleState},
 		{method: "DELETE", path: v1 + "/demo", summary: "Stop the demonstration and remove every demo record (idempotent)", roles: rolesAdmins, answer: demoRemovedJSON{}, status: 200, handle: a.demo.handleRemove},

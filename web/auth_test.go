@@ -178,6 +178,12 @@ func matrixRoutes() []matrixRoute {
 			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 200}},
 		{method: "GET", pattern: v1 + "/stats", path: fixed(v1 + "/stats"),
 			want: map[string]int{cAdmin: 200, cOperator: 200, cEvaluator: 200}},
+		// The SMS webhook's credential is its signature; this API has no
+		// SMS records wired (sms_test.go has them): the same 404 for all.
+		{method: "POST", pattern: v1 + "/sms/inbound", path: fixed(v1 + "/sms/inbound"),
+			body: func(*fixture) any { return map[string]string{"from": "+8613800000000", "text": "123 1"} }, public: 404},
+		{method: "POST", pattern: v1 + "/responders/{id}/offers/{offer_id}/received", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/offers/" + f.O1 + "/received" },
+			want: map[string]int{cResponder: 404, cRespOther: 404}},
 		// A feedback link is a capability, not a token: the same answer
 		// for every caller (N2 is not completed, so it has no link).
 		{method: "POST", pattern: v1 + "/feedback/{token}", path: func(f *fixture) string { return v1 + "/feedback/" + f.N2 + ".x" },

@@ -23,6 +23,7 @@ var publicRoutes = map[string]string{
 	"POST /api/v1/service-records/verify": "anyone holding a service record may check its signature",
 	"GET /api/v1/service-records/key":     "the public key that signs service records",
 	"GET /api/v1/push/key":                "the public VAPID key browsers subscribe with",
+	"POST /api/v1/sms/inbound":            "the SMS gateway's webhook: the HMAC signature over the body is its credential",
 }
 
 // callerRoles are the roles of the matrix's callers with a good token.

@@ -53,6 +53,9 @@ type needRequest struct {
 	OrgID       string            `json:"org_id" doc:"the organisation the need belongs to; a coordinator's own is always used"`
 	Deadline    string            `json:"deadline" doc:"the need becomes unstaffed if not staffed by then; at most 30 days ahead"`
 	Items       []itemRequest     `json:"items" doc:"charity resources to collect on the way, reserved from the nearest depot with stock"`
+	// The person served kept informed by SMS (in Chinese).
+	NotifyRequester bool   `json:"notify_requester" doc:"text the person served when the team is staffed (roles, names, estimated arrival), when the task is done (with the feedback link) and when the need is cancelled; needs requester_phone"`
+	RequesterPhone  string `json:"requester_phone" doc:"the person served's phone in E.164 (+ then 8..15 digits); personal data, removed with the description by the retention sweep"`
 }
 
 type teamSlotRequest struct {
@@ -85,7 +88,14 @@ func parseNeed(body []byte, now time.Time) (mobilize.Need, error) {
 	if len(req.Team) == 0 || len(req.Team) > mobilize.MaxTeamEntries {
 		p.addf("team must have 1..%d entries", mobilize.MaxTeamEntries)
 	}
-	n := mobilize.Need{Category: req.Category, Description: req.Description, OrgID: req.OrgID}
+	n := mobilize.Need{Category: req.Category, Description: req.Description, OrgID: req.OrgID,
+		NotifyRequester: req.NotifyRequester, RequesterPhone: req.RequesterPhone}
+	if req.RequesterPhone != "" && !mobilize.ValidE164(req.RequesterPhone) {
+		p.addf("requester_phone must be in E.164 (+ then 8..15 digits)")
+	}
+	if req.NotifyRequester && req.RequesterPhone == "" {
+		p.addf("notify_requester needs requester_phone")
+	}
 	people := 0
 	for i, t := range req.Team {
 		if _, err := mobilize.ParseRole(string(t.Role)); err != nil {
@@ -161,6 +171,9 @@ type needJSON struct {
 	Feedback    *ratingJSON         `json:"feedback,omitempty" doc:"once the person served has rated the help (GET need only): the rating and comment, for the staff who follow the need"`
 	Items       []itemJSON          `json:"items,omitempty"`
 	Supplies    *suppliesJSON       `json:"supplies,omitempty" doc:"the reservation of the items, when the need asks for some"`
+	// The person served kept informed (notify_requester).
+	NotifyRequester bool   `json:"notify_requester"`
+	RequesterPhone  string `json:"requester_phone,omitempty" doc:"as given; absent once the retention sweep removed it"`
 }
 
 // ratingJSON is what the person served said of the help.
@@ -202,7 +215,7 @@ func toNeedJSON(n mobilize.NeedState) needJSON {
 		Lat: geo.Lat(n.Point), Lng: geo.Lng(n.Point), Team: make([]teamJSON, len(n.Team)),
 		Assignments: make([]assignmentJSON, len(n.Assignments)), OrgID: n.OrgID,
 		CreatedAt: rfc3339(n.CreatedAt), StaffedAt: optionalTime(n.StaffedAt), Deadline: optionalTime(n.Deadline),
-		Community: string(n.Community),
+		Community: string(n.Community), NotifyRequester: n.NotifyRequester, RequesterPhone: n.RequesterPhone,
 	}
 	out.Items, out.Supplies = toSuppliesJSON(n)
 	if n.LeadID != "" {

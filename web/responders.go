@@ -25,6 +25,8 @@ type responderGroup struct {
 	tokenTTL time.Duration // of the tokens registration and reissue hand out
 	// approxRes is the H3 resolution of the area a pending offer shows.
 	approxRes int
+	// lang is the language ("zh", "en") of a responder who names none.
+	lang string
 }
 
 // registryApp is what the responder group needs of the application beyond
@@ -50,6 +52,8 @@ type responderRequest struct {
 	OrgID          string              `json:"org_id" doc:"a coordinator's own organisation is used when empty"`
 	Phone          string              `json:"phone"`
 	MaxConcurrent  *int                `json:"max_concurrent" doc:"active assignments at a time, 1..10; absent or 0: 1"`
+	Channel        mobilize.Channel    `json:"channel" doc:"app (default) or sms: SMS only, for a person without a smartphone; sms needs phone in E.164 (+ then 8..15 digits)"`
+	Lang           string              `json:"lang" doc:"zh or en: the language of push and SMS; default the configured ui.default_lang"`
 }
 
 type certificationJSON struct {
@@ -77,6 +81,8 @@ type responderJSON struct {
 	Lat            *float64            `json:"lat"`
 	Lng            *float64            `json:"lng"`
 	LastSeen       *string             `json:"last_seen"`
+	Channel        mobilize.Channel    `json:"channel" doc:"app or sms (SMS only)"`
+	Lang           string              `json:"lang" doc:"zh or en"`
 }
 
 // registeredJSON is the answer to a registration: the responder and the
@@ -112,7 +118,19 @@ func toResponder(req responderRequest, field string, p *problems) mobilize.Respo
 	if n := len(req.Skills) + len(req.Certifications); n > mobilize.MaxSkillsPerPerson {
 		p.addf("%sskills and certifications together exceed %d", field, mobilize.MaxSkillsPerPerson)
 	}
-	r := mobilize.Responder{Name: req.Name, Role: req.Role, OrgID: req.OrgID, Phone: req.Phone, MaxConcurrent: 1}
+	r := mobilize.Responder{Name: req.Name, Role: req.Role, OrgID: req.OrgID, Phone: req.Phone, MaxConcurrent: 1, Channel: req.Channel, Lang: req.Lang}
+	switch req.Channel {
+	case "", mobilize.ChannelApp:
+	case mobilize.ChannelSMS:
+		if !mobilize.ValidE164(req.Phone) {
+			p.addf("%sphone must be in E.164 (+ then 8..15 digits) when channel is sms", field)
+		}
+	default:
+		p.addf("%schannel must be app or sms", field)
+	}
+	if req.Lang != "" && req.Lang != "zh" && req.Lang != "en" {
+		p.addf("%slang must be zh or en", field)
+	}
 	for i, s := range req.Skills {
 		p.name(fmt.Sprintf("%sskills[%d]", field, i), s)
 		r.Skills = append(r.Skills, mobilize.Skill{Name: s})
@@ -190,6 +208,7 @@ func (g *responderGroup) handleRegister(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
+	g.fillReach(&r)
 	if err := claimOrg(c.id, &r.OrgID); err != nil {
 		return err
 	}
@@ -219,6 +238,7 @@ func (g *responderGroup) handleRegisterBatch(ctx context.Context, c *call) error
 		if err := claimOrg(c.id, &rs[i].OrgID); err != nil {
 			return err
 		}
+		g.fillReach(&rs[i])
 	}
 	prefix := mobilize.NewBatchIDs(rs)
 	out := batchResponse{Responders: make([]batchEntry, len(rs))}
@@ -279,8 +299,40 @@ func (g *responderGroup) handleGetResponder(ctx context.Context, c *call) error 
 		return err
 	}
 	g.audit.record(ctx, c.id, "responder.read", string(r.ID), 0) // staff reading a profile (PIPL); not the person itself
-	c.json(http.StatusOK, toResponderJSON(r, e))
+	c.json(http.StatusOK, g.withReachDefaults(toResponderJSON(r, e)))
 	return nil
+}
+
+// fillReach gives a registration the defaults of its delivery fields: the
+// app, in the deployment's language.
+func (g *responderGroup) fillReach(r *mobilize.Responder) {
+	if r.Channel == "" {
+		r.Channel = mobilize.ChannelApp
+	}
+	if r.Lang == "" {
+		r.Lang = g.lang
+	}
+}
+
+// withReachDefaults shows a responder registered before the delivery
+// fields existed with the defaults they stand for.
+func (g *responderGroup) withReachDefaults(out responderJSON) responderJSON {
+	if out.Channel == "" {
+		out.Channel = mobilize.ChannelApp
+	}
+	if out.Lang == "" {
+		out.Lang = g.lang
+	}
+	return out
+}
+
+// ReachLang is the short language code ("zh", "en") of a configured page
+// language (zh-CN, en), which responders' and SMS languages use.
+func ReachLang(pageLang string) string {
+	if pageLang == "en" {
+		return "en"
+	}
+	return "zh"
 }
 
 // handleReissue is POST /api/v1/responders/{id}/token: a new token for a
@@ -303,6 +355,7 @@ func toResponderJSON(r mobilize.Responder, e mobilize.Presence) responderJSON {
 	out := responderJSON{
 		ID: string(r.ID), Name: r.Name, Role: r.Role, Skills: []string{}, Certifications: []certificationJSON{},
 		OrgID: r.OrgID, Phone: r.Phone, MaxConcurrent: r.MaxConcurrent, CreatedAt: rfc3339(r.CreatedAt), Status: e.Status,
+		Channel: r.Channel, Lang: r.Lang,
 	}
 	for _, s := range r.Skills {
 		if s.ExpiresAt.IsZero() {

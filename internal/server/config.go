@@ -57,6 +57,11 @@ type Config struct {
 	UI UIConfig `yaml:"ui"`
 	// Push: Web Push of offers to responders' closed pages (push.go).
 	Push PushConfig `yaml:"push"`
+	// SMS and Reach: the delivery ladder past the websocket (issue 15):
+	// push when no socket is open, SMS for phones without the app and for
+	// urgent offers nobody acknowledged (reach.go).
+	SMS   SMSConfig   `yaml:"sms"`
+	Reach ReachConfig `yaml:"reach"`
 	// Demo starts the demonstration at start (flag -demo, env
 	// LIANDONG_DEMO=1; internal/demo). Not a file key: a deployment's
 	// file should never start one.
@@ -248,6 +253,7 @@ func Default() Config {
 	c.Evaluation.MinGroupSize = api.EvaluationMinGroupSize
 	c.UI = UIConfig{DefaultLang: string(i18n.ZhCN), TimeZone: web.DefaultTimeZone}
 	c.Push = defaultPush()
+	c.SMS = SMSConfig{Provider: "log", FallbackAfter: 20 * time.Second, MaxPerHour: 600}
 	return c
 }
 
@@ -334,6 +340,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Recognition.validate()...)
 	errs = append(errs, c.UI.validate())
 	errs = append(errs, c.Push.validate()...)
+	errs = append(errs, c.SMS.validate())
 	if c.Privacy.LocationRetention < time.Hour || c.Privacy.NeedRetention < time.Hour || c.Privacy.SweepInterval < time.Second {
 		errs = append(errs, errors.New("privacy: location_retention and need_retention must be at least 1h, sweep_interval at least 1s"))
 	}
@@ -400,6 +407,7 @@ var envSettings = []envSetting{
 	{"LIANDONG_SIGNING_KEY", func(c *Config, v string) error { c.Recognition.SigningKey = v; return nil }},
 	{"LIANDONG_VAPID_PUBLIC_KEY", func(c *Config, v string) error { c.Push.VAPIDPublicKey = v; return nil }},
 	{"LIANDONG_VAPID_PRIVATE_KEY", func(c *Config, v string) error { c.Push.VAPIDPrivateKey = v; return nil }},
+	{"LIANDONG_SMS_WEBHOOK_SECRET", func(c *Config, v string) error { c.SMS.WebhookSecret = v; return nil }},
 	{"LIANDONG_MAX_CONNS_PER_ADDRESS", func(c *Config, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/liandong/liandong/internal/demo"
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/notify"
+	"github.com/liandong/liandong/mobilize/reach"
 	"github.com/liandong/liandong/mobilize/reach/push"
 	"github.com/liandong/liandong/mobilize/redisstore"
 	"github.com/liandong/liandong/realtime"
@@ -42,6 +43,7 @@ type Main struct {
 	hub      *realtime.Hub
 	notifier *notify.Notifier
 	pusher   *push.Sender // nil when push.enabled is false
+	ladder   *reach.Ladder
 	loops    *loops
 	demo     *demo.Demo
 	listener net.Listener
@@ -63,6 +65,9 @@ type Hooks struct {
 	// Demo shapes the demonstration (a test's shorter intervals); zero:
 	// the defaults, which suit a person watching.
 	Demo demo.Options
+	// Pusher, when set, is the ladder's Web Push rung (a test's fake);
+	// nil: push is off until mobilize/reach/push is connected.
+	Pusher reach.Pusher
 }
 
 // New returns a program that has not started yet.
@@ -94,8 +99,16 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	inbox, broker := redisrt.New(rc.Client, m.cfg.Redis.Prefix, redisrt.Options{Logger: m.log.Named("realtime")})
+	reachRecords, err := redisstore.NewReach(rc.Client, m.cfg.Redis.Prefix, m.cfg.Index.Region)
+	if err != nil {
+		return err
+	}
 	hubOpts := m.cfg.hubOptions()
 	hubOpts.Inbox, hubOpts.Broker, hubOpts.Logger = inbox, broker, m.log.Named("realtime")
+	// The ladder learns which offers a socket acknowledged (the inbox
+	// entry that carried them) and who has a socket open, on any process.
+	hubOpts.Inbox = reach.WatchInbox(inbox, reachRecords, time.Hour, m.log.Named("reach"))
+	hubOpts.Presence = reach.NewOnline(reachRecords, onlineMarkerTTL, m.log.Named("reach"))
 	m.hub, err = realtime.New(hubOpts)
 	if err != nil {
 		return err
@@ -111,7 +124,34 @@ func (m *Main) Run(ctx context.Context) error {
 	// of the service they act through: it is a sink, told the service
 	// once that exists.
 	m.demo = demo.New(nil, newDemoRecords(rc.Client, m.cfg.Redis.Prefix, m.cfg.Index.Region), m.hooks.Demo, m.log.Named("demo"))
-	sink := tee{m.notifier, m.demo}
+	access, err := redisstore.NewAccess(rc.Client, m.cfg.Redis.Prefix, m.cfg.Index.Region)
+	if err != nil {
+		return fmt.Errorf("api: %w", err)
+	}
+	var pushOpts *web.PushOptions
+	pushStore, err := redisstore.NewPushStore(rc.Client, m.cfg.Redis.Prefix, m.cfg.Index.Region)
+	if err != nil {
+		return fmt.Errorf("push: %w", err)
+	}
+	if m.pusher, pushOpts, err = buildPush(ctx, m.cfg.pushSettings(), pushStore, m.registry, m.log.Named("push")); err != nil {
+		return err
+	}
+	// The ladder's Web Push rung: a test's fake, else the sender (nil
+	// when push is off: a nil *push.Sender must not become a non-nil
+	// interface).
+	var pusher reach.Pusher = m.hooks.Pusher
+	if pusher == nil && m.pusher != nil {
+		pusher = m.pusher
+	}
+	rp := m.cfg.reachParts()
+	texter, texts, err := smsProvider(rp, m.cfg.UI.TimeZone, m.log.Named("sms"))
+	if err != nil {
+		return err
+	}
+	ladderOpts := rp.Ladder
+	ladderOpts.Logger, ladderOpts.Registerer, ladderOpts.Texts = m.log.Named("reach"), m.registry, texts
+	m.ladder = reach.New(reach.Deps{Records: reachRecords, Directory: m.store, Texter: texter, Pusher: pusher, Inbox: inbox, Audit: access}, ladderOpts)
+	sink := tee{m.notifier, m.ladder, m.demo}
 	if m.hooks.Events != nil {
 		sink = append(sink, m.hooks.Events)
 	}
@@ -135,26 +175,18 @@ func (m *Main) Run(ctx context.Context) error {
 		m.log.Info("indexed the needs by organisation and community", zap.Int("needs", n))
 	}
 
-	access, err := redisstore.NewAccess(rc.Client, m.cfg.Redis.Prefix, m.cfg.Index.Region)
-	if err != nil {
-		return fmt.Errorf("api: %w", err)
-	}
 	apiOpts := m.cfg.apiOptions()
 	apiOpts.Access, apiOpts.Service, apiOpts.Logger = access, m.service, m.log
 	apiOpts.Inbox = inbox
 	apiOpts.Sockets = m.hub // revocations close sockets on every process
 	apiOpts.Demo = demoControl{m.demo}
-	pushStore, err := redisstore.NewPushStore(rc.Client, m.cfg.Redis.Prefix, m.cfg.Index.Region)
-	if err != nil {
-		return fmt.Errorf("push: %w", err)
-	}
-	if m.pusher, apiOpts.Push, err = buildPush(ctx, m.cfg.pushSettings(), pushStore, m.registry, m.log.Named("push")); err != nil {
-		return err
-	}
+	apiOpts.Push = pushOpts
+	apiOpts.SMS = web.SMSOptions{Secret: rp.WebhookSecret, Records: reachRecords, Sender: m.ladder, Texts: texts}
 	api, err := web.NewAPI(ctx, apiOpts)
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
 	}
+	m.ladder.UseFeedbackLinks(api.FeedbackURL)
 	srv := web.NewServer(web.Options{
 		Logger:   m.log,
 		Store:    web.PingerFunc(func(ctx context.Context) error { return rc.Client.Ping(ctx).Err() }),
@@ -250,6 +282,15 @@ func (m *Main) Close() error {
 		}
 		cancel()
 		m.notifier = nil
+	}
+	if m.ladder != nil {
+		// After the notifier: what it says is what the ladder follows up.
+		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.HTTP.ShutdownTimeout)
+		if err := m.ladder.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("reach: %w", err))
+		}
+		cancel()
+		m.ladder = nil
 	}
 	if m.hub != nil {
 		// Hijacked websockets outlive http.Server.Shutdown: close them with

@@ -5,6 +5,7 @@ import (
 
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/notify"
+	"github.com/liandong/liandong/mobilize/reach"
 	"github.com/liandong/liandong/mobilize/reach/push"
 	"github.com/liandong/liandong/mobilize/redisstore"
 	"github.com/liandong/liandong/realtime"
@@ -105,4 +106,18 @@ func (c Config) pushSettings() pushSettings {
 		Sender: push.Options{Subject: p.Subject, Keys: push.VAPIDKeys{Public: p.VAPIDPublicKey, Private: p.VAPIDPrivateKey},
 			AllowPrivateNetworks: p.InsecureEndpoints},
 		Rules: push.Rules{InsecureEndpoints: p.InsecureEndpoints}}
+}
+
+// reachParts are the delivery ladder's settings: the SMS provider and the
+// ladder's rungs. Run adds the stores, the logger and the metrics.
+type reachParts struct {
+	Provider, WebhookURL string
+	WebhookSecret        []byte
+	Ladder               reach.Options
+}
+
+func (c Config) reachParts() reachParts {
+	return reachParts{Provider: c.SMS.Provider, WebhookURL: c.SMS.WebhookURL, WebhookSecret: []byte(c.SMS.WebhookSecret),
+		Ladder: reach.Options{PushAlways: c.Reach.PushAlways, FallbackAfter: c.SMS.FallbackAfter, MaxSMSPerHour: c.SMS.MaxPerHour,
+			Lang: web.ReachLang(c.UI.DefaultLang), Speeds: c.Travel, Mode: c.matchConfig().Mode}}
 }

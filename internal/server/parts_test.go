@@ -123,7 +123,7 @@ func holds(v reflect.Value, want any) bool {
 // constructorInputs is everything Run hands to a constructor.
 func constructorInputs(c Config) []any {
 	return []any{c.indexOptions(), c.matchConfig(), c.escalationConfig(), c.apiOptions(), c.pageOptions(), c.consoleLimits(), c.notifyOptions(), c.retentionConfig(), c.Redis.Prefix,
-		c.hubOptions(), c.serverLimits(), c.pushSettings()}
+		c.hubOptions(), c.serverLimits(), c.pushSettings(), c.reachParts()}
 }
 
 // TestEveryKeyReachesAConstructor changes one configuration key at a time

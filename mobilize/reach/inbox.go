@@ -1,0 +1,57 @@
+package reach
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/realtime"
+	"github.com/liandong/liandong/realtime/wire"
+)
+
+// OfferMessages remembers which inbox entry carried an offer
+// (redisstore.Reach).
+type OfferMessages interface {
+	RememberOfferMessage(ctx context.Context, offer mobilize.OfferID, rid, entryID string, ttl time.Duration) error
+}
+
+// WatchInbox wraps the websocket inbox so that the inbox id of every offer
+// it appends is remembered: the SMS fallback then asks whether the
+// inbox's floor passed that id, i.e. whether a socket on any process
+// acknowledged the offer. Only Append is watched; everything else is the
+// inner inbox's.
+func WatchInbox(inner realtime.Inbox, rec OfferMessages, keep time.Duration, log *zap.Logger) realtime.Inbox {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &watchedInbox{Inbox: inner, rec: rec, keep: keep, log: log}
+}
+
+type watchedInbox struct {
+	realtime.Inbox
+	rec  OfferMessages
+	keep time.Duration
+	log  *zap.Logger
+}
+
+func (w *watchedInbox) Append(ctx context.Context, userID, typ, ts string, data []byte) (string, error) {
+	id, err := w.Inbox.Append(ctx, userID, typ, ts, data)
+	if err != nil || typ != wire.TypeOffer {
+		return id, err
+	}
+	var o struct {
+		OfferID string `json:"offer_id"`
+	}
+	if json.Unmarshal(data, &o) != nil || o.OfferID == "" {
+		return id, nil
+	}
+	if err := w.rec.RememberOfferMessage(ctx, mobilize.OfferID(o.OfferID), userID, id, w.keep); err != nil {
+		// Without it the fallback cannot see the socket's ack and texts
+		// an urgent offer that was seen: a duplicate, not a loss.
+		w.log.Warn("reach: offer message not remembered", zap.String("offer_id", o.OfferID), zap.Error(err))
+	}
+	return id, nil
+}
