@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	webpush "github.com/SherClockHolmes/webpush-go"
+	"go.yaml.in/yaml/v3"
 )
 
 func TestChannelShares(t *testing.T) {
@@ -307,5 +309,41 @@ func TestSMSPlaceMayFollowTheAccept(t *testing.T) {
 	l.reconcileQuiet()
 	if missing, _ := checkMissingAssignments(l.needs, l.people, t0.Add(time.Minute)); len(missing) != 0 {
 		t.Fatalf("the place came by a later SMS, yet %+v", missing)
+	}
+}
+
+func TestServerConfigPointsAtTheDrillsServices(t *testing.T) {
+	sc := smallScenario(t, 0, 0)
+	q := &quietSide{secret: []byte("0123456789abcdef0123"), gateway: &smsGateway{url: "http://127.0.0.1:9/sms"}}
+	env, err := sc.serverConfigEnv(t.TempDir(), q.channelConfig())
+	if err != nil || len(env) != 1 {
+		t.Fatalf("env %v, %v", env, err)
+	}
+	path := strings.TrimPrefix(env[0], "LIANDONG_CONFIG=")
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("the config holds the webhook secret: mode %v (%v)", st.Mode().Perm(), err)
+	}
+	raw, _ := os.ReadFile(path)
+	var cfg struct {
+		SMS struct {
+			Provider   string `yaml:"provider"`
+			URL        string `yaml:"webhook_url"`
+			Secret     string `yaml:"webhook_secret"`
+			MaxPerHour int    `yaml:"max_per_hour"`
+		} `yaml:"sms"`
+		Push struct {
+			Insecure bool `yaml:"insecure_endpoints"`
+		} `yaml:"push"`
+	}
+	if err := yaml.Unmarshal(raw, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.SMS.Provider != "webhook" || cfg.SMS.URL != "http://127.0.0.1:9/sms" || cfg.SMS.Secret != string(q.secret) ||
+		cfg.SMS.MaxPerHour < 100000 || !cfg.Push.Insecure {
+		t.Errorf("server config %+v from:\n%s", cfg, raw)
+	}
+	if (*quietSide)(nil).channelConfig() != nil {
+		t.Error("a drill without quiet phones configures channels")
 	}
 }

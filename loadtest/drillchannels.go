@@ -2,7 +2,6 @@ package loadtest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -143,7 +142,7 @@ func (d *drill) startQuietPhones(ctx context.Context, people []Person) error {
 	}
 	d.logf("without a socket: %d SMS-only phones, %d push-only phones (%d subscribed)", len(q.sms), len(q.push), q.hub.Counts().Subscribed)
 	if len(errs) == len(q.push) && len(q.push) > 0 {
-		return fmt.Errorf("no push-only phone could subscribe: %w", errors.Join(errs[0]))
+		return fmt.Errorf("no push-only phone could subscribe: %w", errs[0])
 	}
 	return nil
 }
