@@ -63,8 +63,13 @@ func (sc *Scenario) serverConfigEnv(dir string, channels map[string]any) ([]stri
 	}
 	path := filepath.Join(dir, "server-config.yaml")
 	head := []byte("# Written by the drill for its own server: scenario " + sc.Name + ".\n")
+	// 0600, also over a file an older drill left readable: it holds the
+	// webhook secret.
 	if err := os.WriteFile(path, append(head, raw...), 0o600); err != nil {
 		return nil, fmt.Errorf("write the server's config: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		return nil, err
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
