@@ -262,6 +262,9 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 		opts.SMS.RepliesPerMinute = 10
 	}
 	a.sms = &smsGroup{opts: opts.SMS, app: app, pending: app, actions: a.actions, log: log, now: opts.Now, lang: ReachLang(opts.DefaultLang)}
+	if opts.Push != nil && opts.Push.Store != nil {
+		a.privacy.devices = opts.Push.Store
+	}
 
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {

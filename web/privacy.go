@@ -56,6 +56,9 @@ type privacyGroup struct {
 	revokeTTL time.Duration // the longest a responder's token lives
 	// hangUp closes the erased person's sockets on every process.
 	hangUp func(ctx context.Context, userID string)
+	// devices are the Web Push subscriptions an export lists; nil: push
+	// is off (erasure deletes them in the store's Erase).
+	devices pushDeviceLister
 }
 
 // exportInboxLimit bounds the inbox entries an export reads; the inbox
@@ -76,6 +79,7 @@ type exportJSON struct {
 	Organisations []string           `json:"organisations" doc:"organisations whose member lists hold them"`
 	Inbox         []exportInboxJSON  `json:"inbox" doc:"messages their phone was sent that are still held"`
 	Audit         []auditEntry       `json:"audit" doc:"what staff did to or with their data"`
+	PushDevices   []pushDeviceJSON   `json:"push_devices" doc:"devices registered for Web Push (push.go)"`
 }
 
 type exportLoadJSON struct {
@@ -159,6 +163,9 @@ func (g *privacyGroup) handleExport(ctx context.Context, c *call) error {
 			}
 			out.Inbox = append(out.Inbox, exportInboxJSON{ID: e.ID, Type: e.Type, TS: e.TS, Data: data})
 		}
+	}
+	if out.PushDevices, err = exportPushDevices(ctx, g.devices, r.ID); err != nil {
+		return err
 	}
 	entries, err := g.records.AuditAbout(ctx, string(r.ID))
 	if err != nil {

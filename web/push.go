@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -20,6 +21,42 @@ import (
 type PushSubscriptionStore interface {
 	AddPushSubscription(ctx context.Context, rid mobilize.ResponderID, sub push.Subscription) (created bool, err error)
 	DeletePushSubscription(ctx context.Context, rid mobilize.ResponderID, id string) (found bool, err error)
+	pushDeviceLister
+}
+
+// pushDeviceLister lists a responder's devices, for their export.
+type pushDeviceLister interface {
+	PushSubscriptions(ctx context.Context, rid mobilize.ResponderID) ([]push.Subscription, error)
+}
+
+// pushDeviceJSON is one device in a responder's export: enough to
+// recognise it, not the endpoint's path nor the keys, which would let
+// whoever reads the export push to the device.
+type pushDeviceJSON struct {
+	ID           string `json:"id" doc:"the subscription's id"`
+	Service      string `json:"push_service" doc:"the push service's host, e.g. fcm.googleapis.com"`
+	Lang         string `json:"lang"`
+	RegisteredAt string `json:"registered_at"`
+}
+
+// exportPushDevices lists rid's devices; none when push is off.
+func exportPushDevices(ctx context.Context, devices pushDeviceLister, rid mobilize.ResponderID) ([]pushDeviceJSON, error) {
+	out := []pushDeviceJSON{}
+	if devices == nil {
+		return out, nil
+	}
+	subs, err := devices.PushSubscriptions(ctx, rid)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range subs {
+		host := ""
+		if u, err := url.Parse(s.Endpoint); err == nil {
+			host = u.Host
+		}
+		out = append(out, pushDeviceJSON{ID: s.ID, Service: host, Lang: s.Lang, RegisteredAt: rfc3339(s.Created)})
+	}
+	return out, nil
 }
 
 // PushOptions turn on the push routes; the server wires them when

@@ -208,3 +208,26 @@ func TestEraseDeletesTheDevices(t *testing.T) {
 		t.Fatalf("another responder's devices: %d, want 1", len(subs))
 	}
 }
+
+// TestExportListsTheDevicesWithoutTheirSecrets: a responder's export
+// shows each device by id, push service and language, never the
+// endpoint's path or the keys.
+func TestExportListsTheDevicesWithoutTheirSecrets(t *testing.T) {
+	e, _, _ := pushEnv(t, false)
+	f := e.fixture()
+	body := browserSubscription(t, "https://fcm.googleapis.com/fcm/send/secret-device-path")
+	var sub pushSubscriptionJSON
+	e.do("POST", "/api/v1/responders/"+f.R1+"/push-subscriptions", f.tokens[cResponder], body).Want(t, 201).Decode(t, &sub)
+	r := e.do("GET", "/api/v1/responders/"+f.R1+"/export", f.tokens[cResponder], nil).Want(t, 200)
+	var out exportJSON
+	r.Decode(t, &out)
+	if len(out.PushDevices) != 1 || out.PushDevices[0].ID != sub.ID || out.PushDevices[0].Service != "fcm.googleapis.com" || out.PushDevices[0].Lang != "zh" {
+		t.Fatalf("push_devices %+v", out.PushDevices)
+	}
+	keys := body["keys"].(map[string]string)
+	for _, secret := range []string{"secret-device-path", keys["p256dh"], keys["auth"]} {
+		if strings.Contains(string(r.Body), secret) {
+			t.Fatalf("the export shows %q", secret)
+		}
+	}
+}

@@ -73,6 +73,9 @@ func TestDecryptOpensWhatWebpushGoSent(t *testing.T) {
 	if err := svc.VerifyVAPID(req.Authorization, pub); err != nil {
 		t.Fatalf("VerifyVAPID: %v", err)
 	}
+	if claims, err := VAPIDClaims(req.Authorization); err != nil || claims["sub"] != "mailto:ops@liandong.invalid" || claims["aud"] != svc.URL() {
+		t.Fatalf("VAPIDClaims: %v %v", claims, err)
+	}
 }
 
 func TestDecryptRefusesOtherKeysAndTampering(t *testing.T) {

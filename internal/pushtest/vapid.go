@@ -97,3 +97,18 @@ func clip(s string) string {
 	}
 	return s
 }
+
+// VAPIDClaims returns the claims of the JWT in a vapid Authorization
+// header, unverified: for asserting what a sender put in it (sub, aud,
+// exp) after VerifyVAPID checked the signature.
+func VAPIDClaims(authHeader string) (map[string]any, error) {
+	token, _, err := parseVAPIDHeader(authHeader)
+	if err != nil {
+		return nil, err
+	}
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(token, claims); err != nil {
+		return nil, fmt.Errorf("pushtest: VAPID JWT: %w", err)
+	}
+	return claims, nil
+}

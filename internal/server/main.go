@@ -98,6 +98,16 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Web Push: the delivery ladder's push rung (Pusher) and the API's
+	// subscription routes, over the same subscriptions.
+	pushStore, err := redisstore.NewPushStore(rc.Client, m.cfg.Redis.Prefix, m.cfg.Index.Region)
+	if err != nil {
+		return fmt.Errorf("push: %w", err)
+	}
+	var pushAPI *web.PushOptions
+	if m.pusher, pushAPI, err = buildPush(ctx, m.cfg.pushSettings(), pushStore, m.registry, m.log.Named("push")); err != nil {
+		return err
+	}
 	inbox, broker := redisrt.New(rc.Client, m.cfg.Redis.Prefix, redisrt.Options{Logger: m.log.Named("realtime")})
 	reachRecords, err := redisstore.NewReach(rc.Client, m.cfg.Redis.Prefix, m.cfg.Index.Region)
 	if err != nil {
@@ -127,14 +137,6 @@ func (m *Main) Run(ctx context.Context) error {
 	access, err := redisstore.NewAccess(rc.Client, m.cfg.Redis.Prefix, m.cfg.Index.Region)
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
-	}
-	var pushOpts *web.PushOptions
-	pushStore, err := redisstore.NewPushStore(rc.Client, m.cfg.Redis.Prefix, m.cfg.Index.Region)
-	if err != nil {
-		return fmt.Errorf("push: %w", err)
-	}
-	if m.pusher, pushOpts, err = buildPush(ctx, m.cfg.pushSettings(), pushStore, m.registry, m.log.Named("push")); err != nil {
-		return err
 	}
 	// The ladder's Web Push rung: a test's fake, else the sender (nil
 	// when push is off: a nil *push.Sender must not become a non-nil
@@ -180,7 +182,7 @@ func (m *Main) Run(ctx context.Context) error {
 	apiOpts.Inbox = inbox
 	apiOpts.Sockets = m.hub // revocations close sockets on every process
 	apiOpts.Demo = demoControl{m.demo}
-	apiOpts.Push = pushOpts
+	apiOpts.Push = pushAPI
 	apiOpts.SMS = web.SMSOptions{Secret: rp.WebhookSecret, Records: reachRecords, Sender: m.ladder, Texts: texts}
 	api, err := web.NewAPI(ctx, apiOpts)
 	if err != nil {

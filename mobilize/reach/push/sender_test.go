@@ -198,6 +198,9 @@ func TestPushOfferReachesDevicesWithoutPlaceOrDescription(t *testing.T) {
 		if err := r.svc.VerifyVAPID(req.Authorization, r.sender.PublicKey()); err != nil {
 			t.Errorf("%s: VAPID: %v", req.Name, err)
 		}
+		if claims, err := pushtest.VAPIDClaims(req.Authorization); err != nil || claims["sub"] != push.DefaultSubject {
+			t.Errorf("%s: VAPID sub %v (%v), want %q", req.Name, claims["sub"], err, push.DefaultSubject)
+		}
 		if !strings.Contains(req.Authorization, "k="+r.sender.PublicKey()) {
 			t.Errorf("%s: Authorization names another key", req.Name)
 		}
