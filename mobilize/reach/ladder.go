@@ -296,19 +296,21 @@ func NoteOf(e mobilize.OfferSent) OfferNote {
 		Urgency: e.Need.Urgency, DistanceM: math.Round(e.DistanceMeters/100) * 100, Expires: e.Expires}
 }
 
-func (l *Ladder) enqueue(what string, job func(context.Context)) {
+func (l *Ladder) enqueue(what string, job func(context.Context)) bool {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	if l.closed {
 		l.dropped.Inc()
 		l.log.Warn("reach: closed, work dropped", zap.String("work", what))
-		return
+		return false
 	}
 	select {
 	case l.queue <- job:
+		return true
 	default:
 		l.dropped.Inc()
 		l.log.Error("reach: queue full, work dropped", zap.String("work", what), zap.Int("queue", cap(l.queue)))
+		return false
 	}
 }
 
@@ -398,7 +400,13 @@ func (l *Ladder) pollFallbacks(ctx context.Context) {
 					l.log.Error("reach: corrupt fallback dropped", zap.Error(err))
 					continue
 				}
-				l.enqueue("fallback", func(ctx context.Context) { l.fallback(ctx, n) })
+				if !l.enqueue("fallback", func(ctx context.Context) { l.fallback(ctx, n) }) {
+					// Back in Redis for a later round (or another process):
+					// a busy ladder delays the SMS, it does not lose it.
+					if err := l.deps.Records.ScheduleFallback(ctx, raw, l.opts.Now().Add(l.opts.Poll)); err != nil {
+						l.log.Error("reach: sms fallback lost", zap.String("offer_id", string(n.Offer)), zap.Error(err))
+					}
+				}
 			}
 			if len(due) < 50 {
 				break

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -119,4 +120,17 @@ func TestClaimDueOnce(t *testing.T) {
 			t.Errorf("the 9 later ones: got %v", later)
 		}
 	})
+}
+
+// The retention sweep forgets the person served's phone with the
+// description.
+func TestStripNeedForgetsTheRequesterPhone(t *testing.T) {
+	data := `{"id":"n1","urgency":2,"category":"medical","team":[],"description":"x","notify_requester":true,"requester_phone":"+8613900000001","lat":37.46,"lng":121.45,"created_at":"2026-12-07T10:00:00Z","assignments":null}`
+	out, err := stripNeed(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "+8613900000001") || strings.Contains(out, "requester_phone") {
+		t.Errorf("stripped need still holds the phone: %s", out)
+	}
 }
