@@ -141,6 +141,9 @@ func (g *smsGroup) answer(ctx context.Context, req smsInboundRequest, now time.T
 	if st.Ended != "" {
 		return t.Say(lang, endedKey(st.Ended)), target, "ended", nil
 	}
+	if st.Responder == "" { // the offer is gone, with its need
+		return t.Say(lang, "withdrawn"), target, "gone", nil
+	}
 	id := Identity{Subject: string(st.Responder), Role: RoleResponder}
 	a, place, err := g.actions.answer(ctx, id, string(st.Offer), r.Accept)
 	var e *Error

@@ -77,7 +77,7 @@ func (s *smsEnv) smsOffer(rid, phone string) (need, offer, code string) {
 	need = s.need("", 2)
 	s.tick()
 	offer = s.offerOf(need, rid)
-	code, err := s.rec.AllocateCode(ctx, phone, r.ID, mobilize.OfferID(offer), s.clock.Now().Add(time.Minute), time.Hour, s.clock.Now())
+	code, err := s.rec.AllocateCode(ctx, phone, mobilize.NeedID(need), mobilize.OfferID(offer), s.clock.Now().Add(time.Minute), time.Hour, s.clock.Now())
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 // OfferMessages remembers which inbox entry carried an offer
 // (redisstore.Reach).
 type OfferMessages interface {
-	RememberOfferMessage(ctx context.Context, offer mobilize.OfferID, rid, entryID string, ttl time.Duration) error
+	RememberOfferMessage(ctx context.Context, offer mobilize.OfferID, entryID string, ttl time.Duration) error
 }
 
 // WatchInbox wraps the websocket inbox so that the inbox id of every offer
@@ -48,7 +48,7 @@ func (w *watchedInbox) Append(ctx context.Context, userID, typ, ts string, data 
 	if json.Unmarshal(data, &o) != nil || o.OfferID == "" {
 		return id, nil
 	}
-	if err := w.rec.RememberOfferMessage(ctx, mobilize.OfferID(o.OfferID), userID, id, w.keep); err != nil {
+	if err := w.rec.RememberOfferMessage(ctx, mobilize.OfferID(o.OfferID), id, w.keep); err != nil {
 		// Without it the fallback cannot see the socket's ack and texts
 		// an urgent offer that was seen: a duplicate, not a loss.
 		w.log.Warn("reach: offer message not remembered", zap.String("offer_id", o.OfferID), zap.Error(err))

@@ -29,11 +29,11 @@ type Pusher interface {
 // Records are what the ladder keeps in Redis, shared by every process
 // (redisstore.Reach).
 type Records interface {
-	AllocateCode(ctx context.Context, phone string, rid mobilize.ResponderID, offer mobilize.OfferID, expires time.Time, keep time.Duration, now time.Time) (string, error)
+	AllocateCode(ctx context.Context, phone string, need mobilize.NeedID, offer mobilize.OfferID, expires time.Time, keep time.Duration, now time.Time) (string, error)
 	EndCode(ctx context.Context, offer mobilize.OfferID, state string) error
 	TakeSMS(ctx context.Context, now time.Time, perHour int) (bool, error)
 	Acknowledged(ctx context.Context, offer mobilize.OfferID) (string, error)
-	OfferMessage(ctx context.Context, offer mobilize.OfferID) (rid, entryID string, found bool, err error)
+	OfferMessage(ctx context.Context, offer mobilize.OfferID) (entryID string, found bool, err error)
 	Online(ctx context.Context, rid string, now time.Time) (bool, error)
 	ScheduleFallback(ctx context.Context, fallback string, at time.Time) error
 	ClaimDue(ctx context.Context, now time.Time, limit int) ([]string, error)
@@ -462,11 +462,11 @@ func (l *Ladder) acknowledged(ctx context.Context, n OfferNote) string {
 	if l.deps.Inbox == nil {
 		return ""
 	}
-	rid, entry, found, err := l.deps.Records.OfferMessage(ctx, n.Offer)
+	entry, found, err := l.deps.Records.OfferMessage(ctx, n.Offer)
 	if err != nil || !found {
 		return ""
 	}
-	page, err := l.deps.Inbox.ReadAfter(ctx, rid, entry, 1)
+	page, err := l.deps.Inbox.ReadAfter(ctx, string(n.Responder), entry, 1)
 	if err != nil {
 		return ""
 	}
@@ -506,7 +506,7 @@ func (l *Ladder) sendOffer(ctx context.Context, n OfferNote, r mobilize.Responde
 	if !now.Before(n.Expires) {
 		return
 	}
-	code, err := l.deps.Records.AllocateCode(ctx, r.Phone, n.Responder, n.Offer, n.Expires, l.opts.CodeKeep, now)
+	code, err := l.deps.Records.AllocateCode(ctx, r.Phone, n.Need, n.Offer, n.Expires, l.opts.CodeKeep, now)
 	if err != nil {
 		l.smsCount.WithLabelValues("offer", "failed").Inc()
 		l.log.Error("reach: no reply code; offer not texted", zap.String("offer_id", string(n.Offer)), zap.Error(err))

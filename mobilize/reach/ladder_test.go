@@ -241,8 +241,8 @@ func TestNoFallbackWhenAcknowledgedAnsweredOrRoutine(t *testing.T) {
 func TestSocketAckStopsTheFallback(t *testing.T) {
 	r := newRig(t, reach.Options{FallbackAfter: 30 * time.Millisecond}, floor{realtime.InboxPage{Floor: "1700000000000-5"}})
 	ctx := context.Background()
-	r.rec.RememberOfferMessage(ctx, "o1", "app1", "1700000000000-5", time.Minute) // acked
-	r.rec.RememberOfferMessage(ctx, "o2", "app1", "1700000000000-6", time.Minute) // not yet
+	r.rec.RememberOfferMessage(ctx, "o1", "1700000000000-5", time.Minute) // acked
+	r.rec.RememberOfferMessage(ctx, "o2", "1700000000000-6", time.Minute) // not yet
 	r.offer("app1", "o1", 2)
 	r.offer("app1", "o2", 2)
 	waitFor(t, "o2's fallback", func() bool { return len(r.text.messages()) >= 1 })

@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -17,7 +19,27 @@ import (
 
 func (k keys) reachAck(offer mobilize.OfferID) string { return k.base + "reach:ack:" + string(offer) }
 func (k keys) reachMsg(offer mobilize.OfferID) string { return k.base + "reach:msg:" + string(offer) }
-func (k keys) reachOnline(rid string) string          { return k.base + "reach:online:" + rid }
+func (k keys) reachOnline(rid string) string          { return k.base + "reach:online:" + personKey(rid) }
+
+// personKey names a responder in a key without their id.
+func personKey(rid string) string {
+	sum := sha256.Sum256([]byte("liandong reach responder\n" + rid))
+	return hex.EncodeToString(sum[:12])
+}
+
+// offerResponder is who was offered offer, read from its need's
+// assignments; "" when they are gone.
+func (r *Reach) offerResponder(ctx context.Context, need string, offer mobilize.OfferID) (mobilize.ResponderID, error) {
+	raw, err := r.rdb.HGet(ctx, r.keys.needAsg(need), string(offer)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("offer's responder: %w", err)
+	}
+	rid, _, _ := strings.Cut(raw, "|")
+	return mobilize.ResponderID(rid), nil
+}
 
 // Acknowledge records that offer reached the responder (how: "receipt"
 // from the service worker, "socket" from the page), for ttl.
@@ -40,27 +62,26 @@ func (r *Reach) Acknowledged(ctx context.Context, offer mobilize.OfferID) (strin
 	return how, nil
 }
 
-// RememberOfferMessage keeps which inbox entry carried offer to rid's
-// sockets, for ttl.
-func (r *Reach) RememberOfferMessage(ctx context.Context, offer mobilize.OfferID, rid, entryID string, ttl time.Duration) error {
-	if err := r.rdb.Set(ctx, r.keys.reachMsg(offer), rid+"|"+entryID, max(ttl, time.Second)).Err(); err != nil {
+// RememberOfferMessage keeps which inbox entry carried offer to the
+// responder's sockets, for ttl.
+func (r *Reach) RememberOfferMessage(ctx context.Context, offer mobilize.OfferID, entryID string, ttl time.Duration) error {
+	if err := r.rdb.Set(ctx, r.keys.reachMsg(offer), entryID, max(ttl, time.Second)).Err(); err != nil {
 		return fmt.Errorf("remember offer message: %w", err)
 	}
 	return nil
 }
 
-// OfferMessage returns the responder and inbox entry that carried offer;
-// found false when none was remembered.
-func (r *Reach) OfferMessage(ctx context.Context, offer mobilize.OfferID) (rid, entryID string, found bool, err error) {
+// OfferMessage returns the inbox entry that carried offer; found false
+// when none was remembered.
+func (r *Reach) OfferMessage(ctx context.Context, offer mobilize.OfferID) (entryID string, found bool, err error) {
 	v, err := r.rdb.Get(ctx, r.keys.reachMsg(offer)).Result()
 	if errors.Is(err, redis.Nil) {
-		return "", "", false, nil
+		return "", false, nil
 	}
 	if err != nil {
-		return "", "", false, fmt.Errorf("read offer message: %w", err)
+		return "", false, fmt.Errorf("read offer message: %w", err)
 	}
-	rid, entryID, ok := strings.Cut(v, "|")
-	return rid, entryID, ok, nil
+	return v, true, nil
 }
 
 // MarkOnline records that process holds a socket of each of rids until

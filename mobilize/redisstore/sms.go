@@ -22,16 +22,17 @@ import (
 // (the SMS reply codes, the hourly SMS budget, receipts and the sockets'
 // online markers), beside the region's other keys:
 //
-//	{P}{R}:sms:codes:<phone hash>  HASH  code -> "responder/offer|lapse ms|state" (state "" while open)
+//	{P}{R}:sms:codes:<phone hash>  HASH  code -> "need/offer|lapse ms|state" (state "" while open)
 //	{P}{R}:sms:offer:<offer>       STRING "<phone hash>|code"
 //	{P}{R}:sms:budget:<hour>       STRING SMS sent in that clock hour (UTC)
 //	{P}{R}:sms:in:<phone hash>:<minute>  STRING replies from the phone that minute
 //	{P}{R}:reach:ack:<offer>       STRING how the offer was acknowledged (receipt, socket)
-//	{P}{R}:reach:msg:<offer>       STRING "<responder>|<inbox id>" of the offer's socket message
-//	{P}{R}:reach:online:<responder> ZSET process -> ms until which its socket counts
+//	{P}{R}:reach:msg:<offer>       STRING inbox id of the offer's socket message
+//	{P}{R}:reach:online:<responder hash> ZSET process -> ms until which its socket counts
 //
-// Phones are hashed in key names, so that a key listing shows no number.
-// Every key expires.
+// Phones and responder ids are hashed in key names and no value names a
+// person, so that these records hold nothing an erasure must find; every
+// key expires.
 type Reach struct {
 	rdb  redis.UniversalClient
 	keys keys
@@ -65,7 +66,7 @@ func (k keys) smsInbound(phone string, minute int64) string {
 // offers, atomically: two processes texting one phone at once cannot hand
 // out one code twice. An offer asked again gets its code again.
 //
-// KEYS[1] codes hash, KEYS[2] the offer's record. ARGV: responder/offer,
+// KEYS[1] codes hash, KEYS[2] the offer's record. ARGV: need/offer,
 // phone hash, now ms, lapse ms, record ttl ms, candidate codes...
 var allocateCodeScript = redis.NewScript(`
 local rec = redis.call('GET', KEYS[2])
@@ -108,8 +109,8 @@ var ErrNoCode = errors.New("no free reply code")
 // among the phone's open offers. The code is remembered until keep after
 // the offer's expiry, so that a late reply hears the offer lapsed rather
 // than that the code is unknown.
-func (r *Reach) AllocateCode(ctx context.Context, phone string, rid mobilize.ResponderID, offer mobilize.OfferID, expires time.Time, keep time.Duration, now time.Time) (string, error) {
-	args := []any{string(rid) + "/" + string(offer), phoneKey(phone), now.UnixMilli(), expires.Add(keep).UnixMilli(), max(expires.Add(keep).Sub(now), time.Second).Milliseconds()}
+func (r *Reach) AllocateCode(ctx context.Context, phone string, need mobilize.NeedID, offer mobilize.OfferID, expires time.Time, keep time.Duration, now time.Time) (string, error) {
+	args := []any{string(need) + "/" + string(offer), phoneKey(phone), now.UnixMilli(), expires.Add(keep).UnixMilli(), max(expires.Add(keep).Sub(now), time.Second).Milliseconds()}
 	for range codeCandidates {
 		n, err := rand.Int(rand.Reader, big.NewInt(1000))
 		if err != nil {
@@ -146,11 +147,21 @@ func (r *Reach) LookupCode(ctx context.Context, phone, code string, now time.Tim
 	if lapse, err := strconv.ParseInt(f[1], 10, 64); err != nil || lapse <= now.UnixMilli() {
 		return CodeState{}, false, nil
 	}
-	rid, offer, ok := strings.Cut(f[0], "/")
+	need, offer, ok := strings.Cut(f[0], "/")
 	if !ok {
 		return CodeState{}, false, nil
 	}
-	return CodeState{Responder: mobilize.ResponderID(rid), Offer: mobilize.OfferID(offer), Ended: f[2]}, true, nil
+	st := CodeState{Offer: mobilize.OfferID(offer), Ended: f[2]}
+	if st.Ended == "" {
+		// The responder, from the need's assignment: the code's record
+		// names nobody.
+		rid, err := r.offerResponder(ctx, need, st.Offer)
+		if err != nil {
+			return CodeState{}, false, err
+		}
+		st.Responder = rid
+	}
+	return st, true, nil
 }
 
 // endCodeScript marks an offer's code ended: free for the phone's next

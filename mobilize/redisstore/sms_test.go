@@ -26,19 +26,19 @@ func TestReplyCodes(t *testing.T) {
 		now := time.Now()
 		exp := now.Add(time.Minute)
 		phone := "+8613800000001"
-		c1, err := r.AllocateCode(ctx, phone, "r1", "o1", exp, time.Hour, now)
+		c1, err := r.AllocateCode(ctx, phone, "n1", "o1", exp, time.Hour, now)
 		if err != nil || !smsCode(c1) {
 			t.Fatalf("code %q, %v", c1, err)
 		}
-		if again, err := r.AllocateCode(ctx, phone, "r1", "o1", exp, time.Hour, now); err != nil || again != c1 {
+		if again, err := r.AllocateCode(ctx, phone, "n1", "o1", exp, time.Hour, now); err != nil || again != c1 {
 			t.Errorf("the same offer asked again got %q, %v; want %q", again, err, c1)
 		}
-		c2, err := r.AllocateCode(ctx, phone, "r1", "o2", exp, time.Hour, now)
+		c2, err := r.AllocateCode(ctx, phone, "n1", "o2", exp, time.Hour, now)
 		if err != nil || c2 == c1 {
 			t.Errorf("second open offer got %q (first %q), %v", c2, c1, err)
 		}
 		st, found, err := r.LookupCode(ctx, phone, c1, now)
-		if err != nil || !found || st != (CodeState{Responder: "r1", Offer: "o1"}) {
+		if err != nil || !found || st != (CodeState{Offer: "o1"}) {
 			t.Errorf("lookup: %+v %v %v", st, found, err)
 		}
 		if _, found, _ := r.LookupCode(ctx, "+8613800000002", c1, now); found {
@@ -48,7 +48,7 @@ func TestReplyCodes(t *testing.T) {
 			t.Fatal(err)
 		}
 		st, found, err = r.LookupCode(ctx, phone, c1, now)
-		if err != nil || !found || st != (CodeState{Responder: "r1", Offer: "o1", Ended: "accepted"}) {
+		if err != nil || !found || st != (CodeState{Offer: "o1", Ended: "accepted"}) {
 			t.Errorf("after the answer the code tells how it ended: %+v %v %v", st, found, err)
 		}
 		if err := r.EndCode(ctx, "never-texted", "expired"); err != nil {
@@ -77,7 +77,7 @@ func TestEndedCodeIsFreeAgain(t *testing.T) {
 		// fails before the end if ended codes stay taken.
 		for i := range 1100 {
 			o := mobilize.OfferID(fmt.Sprintf("o%d", i))
-			c, err := r.AllocateCode(ctx, phone, "r1", o, now.Add(time.Minute), time.Hour, now)
+			c, err := r.AllocateCode(ctx, phone, "n1", o, now.Add(time.Minute), time.Hour, now)
 			if err != nil {
 				t.Fatalf("offer %d: %v", i, err)
 			}
@@ -107,7 +107,7 @@ func TestReplyCodesAtomicOnRealRedis(t *testing.T) {
 			t.Fatal(err)
 		}
 		wg.Go(func() {
-			c, err := r.AllocateCode(ctx, phone, "r1", mobilize.OfferID(fmt.Sprintf("o%d", i)), now.Add(time.Minute), time.Hour, now)
+			c, err := r.AllocateCode(ctx, phone, "n1", mobilize.OfferID(fmt.Sprintf("o%d", i)), now.Add(time.Minute), time.Hour, now)
 			if err != nil {
 				t.Error(err)
 			}
