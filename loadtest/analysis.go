@@ -26,6 +26,8 @@ type runInfo struct {
 	drillCPU      float64 // every drill process, the whole run
 	drillCPUPct   float64 // of one core, while needs arrived
 	stats         json.RawMessage
+	sms           *SMSCounts  // the drill's SMS gateway, when it ran one
+	push          *PushCounts // the drill's push service, when it ran one
 }
 
 // lateGrace is how long before the phones hung up an offer must have been
@@ -159,6 +161,12 @@ func analyze(l *Ledger, info runInfo) *Report {
 			}
 		}
 	}
+	pushSubscribed := 0
+	if info.push != nil {
+		pushSubscribed = info.push.Subscribed
+	}
+	r.Channels = channelReports(l, append(append([]Violation(nil), lost...), missing...), pushSubscribed)
+	r.SMS, r.Push = info.sms, info.push
 	if info.err != nil {
 		r.Error = info.err.Error()
 	}

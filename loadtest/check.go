@@ -205,7 +205,7 @@ func checkMissingAssignments(needs map[string]*needRec, people map[string]*perso
 		}
 		for _, a := range s.Assignments {
 			p := people[a.ResponderID]
-			if p == nil || (a.State != "accepted" && a.State != "completed") || nr.Assignees[a.ResponderID] {
+			if p == nil || (a.State != "accepted" && a.State != "completed") || nr.Assignees[a.ResponderID] || nr.Placed[a.ResponderID] {
 				continue
 			}
 			if nr.Swept[a.ResponderID] {

@@ -72,7 +72,7 @@ func TestDoubleBookings(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := NewLedger()
-			l.AddPerson("r", tc.max)
+			l.AddPerson("r", tc.max, "")
 			for _, ev := range tc.events {
 				l.Apply(ev)
 			}
@@ -91,7 +91,7 @@ func asg(offer, r, role, state string, offeredAt float64) serverAssignment {
 func TestLostOffers(t *testing.T) {
 	l := NewLedger()
 	for _, r := range []string{"r1", "r2", "r3", "r4", "r5"} {
-		l.AddPerson(r, 1)
+		l.AddPerson(r, 1, "")
 	}
 	l.NeedCreated("n1", NeedSpec{Team: []TeamSlot{{Role: "volunteer", Count: 5}}}, t0, t0)
 	for _, ev := range []Event{
@@ -161,7 +161,7 @@ func TestOverstaffed(t *testing.T) {
 func TestMissingAssignments(t *testing.T) {
 	l := NewLedger()
 	for _, r := range []string{"r1", "r2", "r3", "r4", "r5", "r6"} {
-		l.AddPerson(r, 1)
+		l.AddPerson(r, 1, "")
 		l.Apply(Event{Kind: evConnected, Responder: r, At: at(0)})
 	}
 	staffedAt := func(s float64) *string { v := stamp(t0.Add(time.Duration(s * float64(time.Second)))); return &v }

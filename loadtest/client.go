@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,6 +59,15 @@ func (c *Client) Token() string { return c.token }
 const maxAttempts = 6
 
 func (c *Client) do(ctx context.Context, method, path string, hdr http.Header, body, out any, want int) error {
+	return c.doWant(ctx, method, path, hdr, body, out, want)
+}
+
+// as is the client speaking with another token (a phone's own), sharing
+// the connections.
+func (c *Client) as(token string) *Client { return &Client{base: c.base, http: c.http, token: token} }
+
+// doWant is do for a call that may succeed with any of several statuses.
+func (c *Client) doWant(ctx context.Context, method, path string, hdr http.Header, body, out any, wants ...int) error {
 	var payload []byte
 	if body != nil {
 		var err error
@@ -81,7 +91,7 @@ func (c *Client) do(ctx context.Context, method, path string, hdr http.Header, b
 			}
 			continue
 		}
-		if status != want {
+		if !slices.Contains(wants, status) {
 			var e struct {
 				Error struct{ Code, Message string } `json:"error"`
 			}
@@ -227,6 +237,7 @@ type serverAssignment struct {
 	Role        string `json:"role"`
 	State       string `json:"state"`
 	OfferedAt   string `json:"offered_at"`
+	ExpiresAt   string `json:"expires_at"`
 	AnsweredAt  string `json:"answered_at"`
 	Reason      string `json:"reason"`
 }

@@ -83,6 +83,7 @@ type drill struct {
 	// nWorkers counts worker processes ever started, for the report.
 	nWorkers     int
 	stopSampling func()
+	quiet        *quietSide // SMS gateway, push service and their phones (drillchannels.go)
 }
 
 func newDrill(opts Options) (*drill, error) {
@@ -133,7 +134,7 @@ func (d *drill) run(ctx context.Context) error {
 		d.closed = time.Now()
 		return err
 	}
-	if need := uint64(len(d.people)/max(d.processes(), 1)) + 256; soft > 0 && soft < need {
+	if need := uint64(len(d.socketPeople())/max(d.processes(), 1)) + 256; soft > 0 && soft < need {
 		d.logf("warning: open-file limit %d is below the %d this drill needs per process", soft, need)
 	}
 	if err := d.startPhones(ctx); err != nil {
@@ -152,6 +153,9 @@ func (d *drill) run(ctx context.Context) error {
 // connectServer starts a child server or checks the given target, then
 // logs in as an operator.
 func (d *drill) connectServer(ctx context.Context) error {
+	if err := d.startQuietServices(); err != nil {
+		return err
+	}
 	if d.opts.Target == "" {
 		bin := d.opts.ServerBin
 		if bin == "" {
@@ -167,7 +171,7 @@ func (d *drill) connectServer(ctx context.Context) error {
 		if err := os.MkdirAll(d.opts.Out, 0o755); err != nil {
 			return err
 		}
-		env, err := d.sc.serverConfigEnv(d.opts.Out)
+		env, err := d.sc.serverConfigEnv(d.opts.Out, d.quiet.channelConfig())
 		if err != nil {
 			return err
 		}
@@ -190,6 +194,9 @@ func (d *drill) connectServer(ctx context.Context) error {
 		if d.sc.Escalation != nil {
 			d.logf("note: the scenario's escalation goals apply only to a server the drill starts; %s keeps its own", d.target)
 		}
+		if d.quiet != nil {
+			d.logf("note: SMS-only phones hear only what %s sends to this drill's gateway, %s (give it as sms.webhook_url, with push.insecure_endpoints: true for push-only phones)", d.target, d.quiet.gateway.URL())
+		}
 	}
 	u, _ := url.Parse(d.target)
 	d.client = NewClient(u)
@@ -203,6 +210,8 @@ func (d *drill) closeServer() {
 		d.server.stop(15 * time.Second)
 		d.server = nil
 	}
+	d.closeQuietServices()
+	d.quiet = nil
 }
 
 // register creates the population through the batch API. Batches start
@@ -233,7 +242,7 @@ func (d *drill) register(ctx context.Context) error {
 		}
 		for j := range part {
 			part[j].ID, part[j].Token = got[j].ID, got[j].Token
-			d.ledger.AddPerson(got[j].ID, part[j].MaxConcurrent)
+			d.ledger.AddPerson(got[j].ID, part[j].MaxConcurrent, part[j].Channel)
 		}
 		i += len(part)
 	}
@@ -242,7 +251,7 @@ func (d *drill) register(ctx context.Context) error {
 
 // processes is how many processes hold phones.
 func (d *drill) processes() int {
-	n := len(d.people)
+	n := len(d.socketPeople())
 	if n <= d.opts.PerProcess {
 		return 1
 	}
@@ -253,13 +262,17 @@ func (d *drill) processes() int {
 // small drill and in worker processes, each dialling from its own
 // loopback address, for a large one.
 func (d *drill) startPhones(ctx context.Context) error {
+	if err := d.startQuietPhones(ctx, d.quietPeople()); err != nil {
+		return err
+	}
+	people := d.socketPeople()
 	spec := fleetSpec{
 		Target: d.target, Seed: d.seed, Behaviour: d.sc.Behaviour,
 		Report: d.sc.Movement.ReportEvery, Region: d.sc.Region.Polygon,
 	}
 	n := d.processes()
 	if n == 1 {
-		spec.People = d.people
+		spec.People = people
 		f, err := startFleet(ctx, &spec, d.ledger.Apply)
 		if err != nil {
 			return err
@@ -275,10 +288,10 @@ func (d *drill) startPhones(ctx context.Context) error {
 		}
 	}
 	loop := isLoopbackIPv4(d.target)
-	per := (len(d.people) + n - 1) / n
+	per := (len(people) + n - 1) / n
 	for i := range n {
 		s := spec
-		s.People = d.people[i*per : min((i+1)*per, len(d.people))]
+		s.People = people[i*per : min((i+1)*per, len(people))]
 		if loop {
 			s.Source = "127.0.0." + strconv.Itoa(2+i%250)
 		}
@@ -297,7 +310,7 @@ func (d *drill) startPhones(ctx context.Context) error {
 // that lose the network come and go, so the live count may never reach
 // everyone), or until no new phone got through for 20 s.
 func (d *drill) waitConnected(ctx context.Context) {
-	want := len(d.people)
+	want := len(d.socketPeople())
 	last, lastChange := -1, time.Now()
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
@@ -329,6 +342,7 @@ func (d *drill) waitConnected(ctx context.Context) {
 
 // stopPhones hangs every phone up and collects the workers' last events.
 func (d *drill) stopPhones() {
+	d.stopQuietPhones()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for _, f := range d.fleets {

@@ -35,28 +35,41 @@ func (sc *Scenario) validateEscalation(bad func(string, ...any)) {
 }
 
 // serverConfigEnv writes the child server's config file when the scenario
-// sets escalation goals, and returns the environment that points the
-// server at it. The file holds only what the scenario sets; every other
-// key keeps the server's built-in default.
-func (sc *Scenario) serverConfigEnv(dir string) ([]string, error) {
+// sets escalation goals or the drill plays the SMS gateway and the push
+// service (channels, the sections of channelConfig), and returns the
+// environment that points the server at it. The file holds only what the
+// drill sets; every other key keeps the server's built-in default.
+func (sc *Scenario) serverConfigEnv(dir string, channels map[string]any) ([]string, error) {
 	g := sc.Escalation
-	if g == nil {
+	if g == nil && len(channels) == 0 {
 		return nil, nil
 	}
-	esc := map[string]string{}
-	for i, d := range []time.Duration{g.Urgency1, g.Urgency2, g.Urgency3, g.Urgency4} {
-		if d > 0 {
-			esc["goal_urgency_"+strconv.Itoa(i+1)] = d.String()
-		}
+	cfg := map[string]any{}
+	for k, v := range channels {
+		cfg[k] = v
 	}
-	raw, err := yaml.Marshal(map[string]any{"escalation": esc})
+	if g != nil {
+		esc := map[string]string{}
+		for i, d := range []time.Duration{g.Urgency1, g.Urgency2, g.Urgency3, g.Urgency4} {
+			if d > 0 {
+				esc["goal_urgency_"+strconv.Itoa(i+1)] = d.String()
+			}
+		}
+		cfg["escalation"] = esc
+	}
+	raw, err := yaml.Marshal(cfg)
 	if err != nil {
 		return nil, err
 	}
 	path := filepath.Join(dir, "server-config.yaml")
 	head := []byte("# Written by the drill for its own server: scenario " + sc.Name + ".\n")
-	if err := os.WriteFile(path, append(head, raw...), 0o644); err != nil {
+	// 0600, also over a file an older drill left readable: it holds the
+	// webhook secret.
+	if err := os.WriteFile(path, append(head, raw...), 0o600); err != nil {
 		return nil, fmt.Errorf("write the server's config: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		return nil, err
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {

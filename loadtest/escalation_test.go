@@ -60,11 +60,11 @@ func TestEscalationCounts(t *testing.T) {
 
 func TestServerConfigEnv(t *testing.T) {
 	sc := smallScenario(t, 0, 0)
-	if env, err := sc.serverConfigEnv(t.TempDir()); err != nil || env != nil {
+	if env, err := sc.serverConfigEnv(t.TempDir(), nil); err != nil || env != nil {
 		t.Fatalf("no escalation goals: env %v, %v", env, err)
 	}
 	sc.Escalation = &EscalationGoals{Urgency1: 10 * time.Second, Urgency3: time.Minute}
-	env, err := sc.serverConfigEnv(t.TempDir())
+	env, err := sc.serverConfigEnv(t.TempDir(), nil)
 	if err != nil || len(env) != 1 || !strings.HasPrefix(env[0], "LIANDONG_CONFIG=/") {
 		t.Fatalf("env %v, %v", env, err)
 	}

@@ -38,6 +38,17 @@ const (
 	evSwept        = "swept"     // the final sweep's connection was welcomed
 	// evSweptAssignment is an assignment replayed to the final sweep.
 	evSweptAssignment = "swept_assignment"
+	// evReply is the server's answer to an SMS answer (Info: its text),
+	// which tells an accepted person where to go.
+	evReply = "reply"
+	// evPlaced: the answer to an accept over HTTP carried the place, which
+	// is how a phone without a socket learns where to go.
+	evPlaced = "placed"
+	// evReceipt: a push-only phone told the server the push arrived.
+	evReceipt = "receipt"
+	// evSMSText is an SMS that asks for no answer (Info: its text): the
+	// place sent after an accept, a withdrawal, a team staffed.
+	evSMSText = "sms_text"
 )
 
 func nanos(t time.Time) int64 {

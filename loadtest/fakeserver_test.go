@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	webpush "github.com/SherClockHolmes/webpush-go"
 	"github.com/gorilla/websocket"
 	"github.com/paulmach/orb"
 
@@ -49,6 +50,11 @@ type fakeServer struct {
 	calls []string
 	orgOf []string
 	orgs  map[string]OrgSpec
+	// SMS webhook and push (fakechannels_test.go)
+	smsURL, smsSecret   string
+	vapidPriv, vapidPub string
+	byPhone             map[string]*fakePerson
+	lostQuiet           bool // lose_sms, lose_push: one already swallowed
 }
 
 type fakePerson struct {
@@ -61,6 +67,10 @@ type fakePerson struct {
 	declined map[string]bool
 	inbox    []fakeEntry
 	conn     *fakeConn
+	// channels without a socket (fakechannels_test.go)
+	channel, phone string
+	sub            *webpush.Subscription
+	codes          map[string]string // SMS reply code -> offer id
 }
 
 type fakeEntry struct {
@@ -87,12 +97,14 @@ type fakeAsg struct {
 	slot             int
 	state            string
 	offered, expires time.Time
+	answered         time.Time // when it left "offered"
 }
 
 func newFakeServer(ttl time.Duration, bug string) *fakeServer {
 	f := &fakeServer{
 		ttl: ttl, bug: bug, password: "pw", people: map[string]*fakePerson{}, tokens: map[string]string{},
 		needs: map[string]*fakeNeed{}, idem: map[string]string{}, stop: make(chan struct{}), mux: http.NewServeMux(),
+		byPhone: map[string]*fakePerson{},
 	}
 	f.mux.HandleFunc("POST /api/v1/auth/login", f.login)
 	f.mux.HandleFunc("POST /api/v1/responders/batch", f.batch)
@@ -109,6 +121,7 @@ func newFakeServer(ttl time.Duration, bug string) *fakeServer {
 		f.mu.Unlock()
 	})
 	f.mux.HandleFunc("GET /ws", f.socket)
+	f.channelRoutes()
 	go f.matchLoop()
 	return f
 }
@@ -150,7 +163,9 @@ func (f *fakeServer) batch(w http.ResponseWriter, r *http.Request) {
 	var out []registered
 	for _, reg := range in.Responders {
 		f.orgOf = append(f.orgOf, reg.OrgID)
-		p := &fakePerson{id: f.nextID("r"), role: reg.Role, skills: map[string]bool{}, max: max(reg.MaxConcurrent, 1), declined: map[string]bool{}}
+		p := &fakePerson{id: f.nextID("r"), role: reg.Role, skills: map[string]bool{}, max: max(reg.MaxConcurrent, 1), declined: map[string]bool{},
+			channel: reg.Channel, phone: reg.Phone, codes: map[string]string{}}
+		f.byPhone[reg.Phone] = p
 		for _, s := range reg.Skills {
 			p.skills[s] = true
 		}
@@ -255,7 +270,12 @@ func (f *fakeServer) getNeed(w http.ResponseWriter, r *http.Request) {
 		sn.Team = append(sn.Team, st)
 	}
 	for _, a := range n.asg {
-		sn.Assignments = append(sn.Assignments, serverAssignment{OfferID: a.offer, ResponderID: a.rid, Role: a.role, State: a.state, OfferedAt: a.offered.UTC().Format(time.RFC3339Nano)})
+		sa := serverAssignment{OfferID: a.offer, ResponderID: a.rid, Role: a.role, State: a.state,
+			OfferedAt: a.offered.UTC().Format(time.RFC3339Nano), ExpiresAt: a.expires.UTC().Format(time.RFC3339Nano)}
+		if !a.answered.IsZero() {
+			sa.AnsweredAt = a.answered.UTC().Format(time.RFC3339Nano)
+		}
+		sn.Assignments = append(sn.Assignments, sa)
 	}
 	writeJSON(w, 200, sn)
 }
@@ -356,32 +376,48 @@ func (f *fakeServer) clientMessage(p *fakePerson, c *fakeConn, env envelope) {
 	case "location":
 		p.at, p.located = orb.Point{m.Lng, m.Lat}, true
 	case "accept", "decline":
-		n, a := f.offer(m.OfferID)
-		if a == nil || a.rid != p.id || a.state != "offered" {
+		if f.answer(p, m.OfferID, env.Type == "accept") == nil {
 			refuse()
-			return
 		}
-		if env.Type == "decline" {
-			a.state = "declined"
-			p.active--
-			p.declined[n.id] = true
-			return
-		}
-		a.state = "accepted"
-		f.maybeStaffed(n)
 	case "complete":
-		n := f.needs[m.NeedID]
-		if n == nil {
+		if !f.complete(p, m.NeedID) {
 			refuse()
-			return
-		}
-		for _, a := range n.asg {
-			if a.rid == p.id && a.state == "accepted" {
-				a.state = "completed"
-				p.active--
-			}
 		}
 	}
+}
+
+// answer takes an accept or a decline from any channel; called with f.mu
+// held. It returns the need, or nil for an unknown or stale offer.
+func (f *fakeServer) answer(p *fakePerson, offer string, accept bool) *fakeNeed {
+	n, a := f.offer(offer)
+	if a == nil || a.rid != p.id || a.state != "offered" {
+		return nil
+	}
+	a.answered = time.Now()
+	if !accept {
+		a.state = "declined"
+		p.active--
+		p.declined[n.id] = true
+		return n
+	}
+	a.state = "accepted"
+	f.maybeStaffed(n)
+	return n
+}
+
+// complete ends p's accepted places on a need; called with f.mu held.
+func (f *fakeServer) complete(p *fakePerson, need string) bool {
+	n := f.needs[need]
+	if n == nil {
+		return false
+	}
+	for _, a := range n.asg {
+		if a.rid == p.id && a.state == "accepted" {
+			a.state = "completed"
+			p.active--
+		}
+	}
+	return true
 }
 
 func (f *fakeServer) offer(id string) (*fakeNeed, *fakeAsg) {
@@ -446,7 +482,7 @@ func (f *fakeServer) match() {
 		}
 		for _, a := range n.asg {
 			if a.state == "offered" && now.After(a.expires) {
-				a.state = "expired"
+				a.state, a.answered = "expired", a.expires
 				p := f.people[a.rid]
 				p.active--
 				p.declined[n.id] = true
@@ -472,6 +508,7 @@ func (f *fakeServer) match() {
 				if !deliver && f.bug == "lose_offer" {
 					p.inbox = p.inbox[:len(p.inbox)-1] // gone from the inbox too: truly lost
 				}
+				f.reachQuiet(p, n, a)
 			}
 		}
 	}
@@ -517,8 +554,9 @@ func runFakeServerProcess() {
 			addr = os.Args[i+1]
 		}
 	}
-	f := newFakeServer(time.Second, "")
+	f := newFakeServer(time.Second, os.Getenv(fakeBugEnv))
 	f.password = os.Getenv("LIANDONG_ADMIN_PASSWORD")
+	f.readConfig(os.Getenv("LIANDONG_CONFIG"))
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		os.Exit(1)

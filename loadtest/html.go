@@ -95,6 +95,26 @@ small{color:#5b6775}
 {{end}}</table>{{if .R.ViolationsOmitted}}<p>{{t "viol.more" "n" .R.ViolationsOmitted}}</p>{{end}}
 {{else}}<p><span class="badge pass">{{t "badge.none"}}</span></p>{{end}}
 
+{{if .Channels}}<h2>{{t "h.channels"}}</h2>
+<p>{{t "channels.text"}}</p>
+<table><tr><th>{{t "ch.col"}}</th><th>{{t "ch.responders"}}</th><th>{{t "ch.offers"}}</th><th>{{t "ch.lost"}}</th><th>{{t "ch.first"}}</th><th>{{t "ch.accept"}}</th><th>{{t "ch.answer"}}</th><th>{{t "ch.missing"}}</th></tr>
+{{range .Channels}}<tr><td>{{.Name}}</td><td>{{.C.Responders}} ({{.C.Reachable}})</td><td>{{.C.OffersReceived}}</td><td>{{if .C.OffersLost}}<span class="badge fail">{{.C.OffersLost}}</span>{{else}}0{{end}}</td>
+<td>{{.C.TimeToFirstOfferMs.P50}} / {{.C.TimeToFirstOfferMs.P99}}</td><td>{{printf "%.1f" .AcceptPct}}%</td><td>{{.C.TimeToAnswerMs.P50}}</td><td>{{.C.AssignmentsMissing}}</td></tr>
+{{end}}</table>
+{{with .R.SMS}}<table>
+<tr><td>{{t "sms.messages"}}</td><td>{{.Messages}} / {{.Segments}}</td></tr>
+<tr><td>{{t "sms.offers"}}</td><td>{{.Offers}} / {{.ToAppPhones}} / {{.ToUnknown}}</td></tr>
+<tr><td>{{t "sms.code"}}</td><td>{{.CodeNotInText}}</td></tr>
+<tr><td>{{t "sms.replies"}}</td><td>{{.RepliesSent}} / {{.RepliesFailed}}</td></tr>
+<tr><td>{{t "sms.bad"}}</td><td>{{.BadRequests}}</td></tr>
+</table>{{end}}
+{{with .R.Push}}<table>
+<tr><td>{{t "push.messages"}}</td><td>{{.Subscribed}} / {{.Messages}} / {{.Decrypted}} / {{.Undecrypted}}</td></tr>
+<tr><td>{{t "push.headers"}}</td><td>{{.BadHeaders}} / {{.VAPIDInvalid}}</td></tr>
+<tr><td>{{t "push.leaks"}}</td><td>{{.Leaks}}</td></tr>
+<tr><td>{{t "push.receipts"}}</td><td>{{.Receipts}} / {{.ReceiptsFailed}}</td></tr>
+</table>{{end}}{{end}}
+
 <h2>{{t "h.counts"}}</h2>
 <table>
 <tr><td>{{t "c.offers"}}</td><td>{{t "c.offers_value" "n" .R.OffersReceived "rate" .R.OffersPerS}}</td></tr>
@@ -208,10 +228,33 @@ func (r *Report) writeHTML(w io.Writer) error {
 		"Statuses":        sortedCounts(r.NeedsByStatus),
 		"Errors":          sortedCounts(r.Errors),
 		"Violations":      r.Violations,
+		"Channels":        channelRows(wd, r.Channels),
 	}
 	page, err := reportPage.Clone()
 	if err != nil {
 		return err
 	}
 	return page.Funcs(template.FuncMap{"t": wd.t, "n": wd.n}).Execute(w, data)
+}
+
+// channelWords are the channels' names in the report's catalogue.
+var channelWords = map[string]string{chSocket: "ch.socket", chPush: "ch.push", chSMS: "ch.sms"}
+
+type channelRow struct {
+	Name      string
+	C         ChannelReport
+	AcceptPct float64
+}
+
+// channelRows is the per-channel table; a drill with the socket alone
+// has none (the totals above say it all).
+func channelRows(wd words, cs []ChannelReport) []channelRow {
+	if len(cs) < 2 {
+		return nil
+	}
+	out := make([]channelRow, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, channelRow{Name: wd.t(channelWords[c.Channel]), C: c, AcceptPct: 100 * c.AcceptanceRate})
+	}
+	return out
 }

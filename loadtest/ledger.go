@@ -25,10 +25,18 @@ type Ledger struct {
 
 type personRec struct {
 	max       int
+	channel   string // chSocket, chPush or chSMS
 	connected bool
 	ever      bool
 	downSince time.Time // when the socket last dropped, while it is down
 	offers    []*offerRec
+	texts     []smsText // SMS without a reply code, for the place check
+}
+
+// smsText is an SMS a phone read.
+type smsText struct {
+	At   time.Time
+	Text string
 }
 
 type offerRec struct {
@@ -46,6 +54,7 @@ type offerRec struct {
 	Assigned            time.Time
 	Completed           time.Time
 	Recovered           time.Time // never pushed, but replayed to the final sweep
+	Reply               string    // SMS: the server's answer to our answer
 }
 
 type needRec struct {
@@ -58,7 +67,11 @@ type needRec struct {
 	MaxTeamMsg int
 	// Swept are the members whose assignment only the final sweep's
 	// reconnect found in their inbox.
-	Swept  map[string]bool
+	Swept map[string]bool
+	// Placed are the members without a socket who learnt the place from
+	// the answer to their accept (HTTP answer, SMS reply): their
+	// assignment message.
+	Placed map[string]bool
 	Server *serverNeed // fetched after the run
 }
 
@@ -70,12 +83,16 @@ func NewLedger() *Ledger {
 	}
 }
 
-// AddPerson registers a responder the drill owns; events for others are
-// still recorded but only owned people are checked.
-func (l *Ledger) AddPerson(id string, maxConcurrent int) {
+// AddPerson registers a responder the drill owns, reached by channel
+// (empty: the socket); events for others are still recorded but only
+// owned people are checked.
+func (l *Ledger) AddPerson(id string, maxConcurrent int, channel string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.people[id] = &personRec{max: max(maxConcurrent, 1)}
+	if channel == "" {
+		channel = chSocket
+	}
+	l.people[id] = &personRec{max: max(maxConcurrent, 1), channel: channel}
 }
 
 // NeedCreated records a need the drill created.
@@ -100,7 +117,7 @@ func (l *Ledger) countError(key string) {
 func (l *Ledger) need(id string) *needRec {
 	n := l.needs[id]
 	if n == nil {
-		n = &needRec{ID: id, Assignees: map[string]bool{}, Swept: map[string]bool{}}
+		n = &needRec{ID: id, Assignees: map[string]bool{}, Swept: map[string]bool{}, Placed: map[string]bool{}}
 		l.needs[id] = n
 	}
 	return n
@@ -109,7 +126,7 @@ func (l *Ledger) need(id string) *needRec {
 func (l *Ledger) person(id string) *personRec {
 	p := l.people[id]
 	if p == nil {
-		p = &personRec{max: 1}
+		p = &personRec{max: 1, channel: chSocket}
 		l.people[id] = p
 	}
 	return p
@@ -163,7 +180,9 @@ func (l *Ledger) Apply(ev Event) {
 		l.offersN++
 		o.Need, o.Received, o.ServerTS = ev.Need, at, fromNanos(ev.ServerTS)
 		o.Live, o.Expires = ev.Live, fromNanos(ev.Expires)
-		l.need(ev.Need)
+		if ev.Need != "" { // an SMS names its need only once paired (reconcileQuiet)
+			l.need(ev.Need)
+		}
 	case evAccept, evDecline, evIgnore:
 		o := l.offerOf(ev.Offer, ev.Responder, ev.Need)
 		o.Decision = ev.Kind
@@ -217,6 +236,13 @@ func (l *Ledger) Apply(ev Event) {
 		}
 	case evSweptAssignment:
 		l.need(ev.Need).Swept[ev.Responder] = true
+	case evReply:
+		l.offerOf(ev.Offer, ev.Responder, ev.Need).Reply = ev.Info
+	case evPlaced:
+		l.need(ev.Need).Placed[ev.Responder] = true
+	case evSMSText:
+		p := l.person(ev.Responder)
+		p.texts = append(p.texts, smsText{At: at, Text: ev.Info})
 	}
 }
 

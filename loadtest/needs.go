@@ -117,7 +117,7 @@ func (d *drill) sampleLoop(ctx context.Context) {
 				// The line shows the rate over its own period, not the last
 				// second's, which jumps with every matcher tick.
 				x.OffersPerS = round(float64(offers-lastOffers)/dt.Seconds(), 1)
-				printProgress(d.opts.Progress, x, len(d.people))
+				printProgress(d.opts.Progress, x, len(d.socketPeople()))
 				lastPrint, lastOffers = now, offers
 			}
 		}
@@ -200,6 +200,12 @@ func (d *drill) finish(ctx context.Context, runErr error) (*Report, error) {
 	if d.client != nil && d.client.Token() != "" {
 		d.logf("fetching %d needs to check the records ...", len(d.ledger.CreatedNeeds()))
 		d.fetchNeeds(fctx)
+		if n := d.ledger.reconcileQuiet(); n > 0 {
+			for range n {
+				d.ledger.countError("sms_offer_unmatched")
+			}
+			d.logf("%d SMS offers match no offer the server lists", n)
+		}
 		cutoff := d.closed.Add(-lateGrace)
 		suspects := append(d.ledger.lostOffers(cutoff), d.ledger.missingAssignments(cutoff)...)
 		if len(suspects) > 0 {
@@ -215,6 +221,10 @@ func (d *drill) finish(ctx context.Context, runErr error) (*Report, error) {
 	if d.sampler != nil {
 		info.series, info.server, info.peakConnected = d.sampler.series, d.sampler.usage(), d.sampler.peakConnected
 		info.drillCPUPct = d.sampler.drillPercent()
+	}
+	if d.quiet != nil {
+		sms, push := d.quiet.gateway.Counts(), d.quiet.hub.Counts()
+		info.sms, info.push = &sms, &push
 	}
 	if d.client != nil && d.client.Token() != "" {
 		if st, err := d.client.Stats(fctx); err == nil {

@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -22,6 +23,7 @@ type Person struct {
 	MaxConcurrent int       `json:"max"`
 	Home          orb.Point `json:"home"`
 	Mode          ModeMix   `json:"mode"`
+	Channel       string    `json:"ch,omitempty"` // chSocket (empty), chPush or chSMS
 	ID            string    `json:"id"`
 	Token         string    `json:"token"`
 }
@@ -69,7 +71,28 @@ func (sc *Scenario) Population(seed uint64) []Person {
 		p.OrgID = orgs.org(i, home)
 		people[i] = p
 	}
+	sc.assignChannels(seed, people)
 	return people
+}
+
+// assignChannels picks who has no live page: exactly the scenario's
+// shares (rounded), drawn from a stream of their own so that a scenario
+// without them keeps the very same people as before.
+func (sc *Scenario) assignChannels(seed uint64, people []Person) {
+	nSMS := int(math.Round(sc.Responders.SMSOnlyShare * float64(len(people))))
+	nPush := int(math.Round(sc.Responders.PushOnlyShare * float64(len(people))))
+	if nSMS+nPush == 0 {
+		return
+	}
+	r := rand.New(rand.NewPCG(seed, 0xc4a77e1500d5))
+	for k, i := range r.Perm(len(people)) {
+		switch {
+		case k < nSMS:
+			people[i].Channel = chSMS
+		case k < nSMS+nPush:
+			people[i].Channel = chPush
+		}
+	}
 }
 
 // pickShare picks an index with probability proportional to its share.
@@ -96,6 +119,7 @@ type registration struct {
 	Certifications []certification `json:"certifications,omitempty"`
 	OrgID          string          `json:"org_id,omitempty"`
 	Phone          string          `json:"phone,omitempty"`
+	Channel        string          `json:"channel,omitempty"` // sms: no smartphone; empty: the server's default, app
 	MaxConcurrent  int             `json:"max_concurrent"`
 }
 
@@ -104,6 +128,10 @@ type certification struct {
 	ExpiresAt string `json:"expires_at"`
 }
 
+// SMSNumber is an SMS-only person's number in E.164, from a range the
+// drill owns: its gateway answers for every number in it.
+func (p Person) SMSNumber() string { return fmt.Sprintf("+86139%08d", p.Index) }
+
 // registration is how the person is introduced to the server. Phone
 // numbers come from a reserved-looking range so that a drill's people are
 // never mistaken for real ones.
@@ -111,6 +139,9 @@ func (p Person) registration(now time.Time) registration {
 	reg := registration{
 		Name: p.Name, Role: p.Role, Skills: p.Skills, OrgID: p.OrgID,
 		Phone: fmt.Sprintf("+86 100 %08d", p.Index), MaxConcurrent: p.MaxConcurrent,
+	}
+	if p.Channel == chSMS {
+		reg.Channel, reg.Phone = "sms", p.SMSNumber()
 	}
 	for _, s := range p.Certified {
 		reg.Certifications = append(reg.Certifications, certification{Skill: s, ExpiresAt: now.AddDate(1, 0, 0).UTC().Format(time.RFC3339)})

@@ -84,6 +84,13 @@ type Report struct {
 	Supplies SupplyCounts `json:"supplies"`
 	// Escalations: how far needs in communities widened (escalation.go).
 	Escalations EscalationCounts `json:"escalations"`
+	// Channels: offers by the channel of the person they went to (socket,
+	// push, sms; channelreport.go), each with its own lost-offer count.
+	// SMS and Push are what the drill's SMS gateway and push service saw,
+	// when the scenario has people without a socket.
+	Channels []ChannelReport `json:"channels"`
+	SMS      *SMSCounts      `json:"sms,omitempty"`
+	Push     *PushCounts     `json:"push,omitempty"`
 
 	Server          ServerUsage     `json:"server"`
 	DrillCPUSeconds float64         `json:"drill_cpu_seconds"`
@@ -196,5 +203,28 @@ func (r *Report) Summary() string {
 		r.Escalations.Total, r.Escalations.NeedsEscalated, r.Escalations.NeedsInCommunities, r.Escalations.StaffedEscalated, r.Escalations.FirstOfferAfterEscalating,
 		r.OffersGini, r.AssignmentsGini, 100*r.AcceptanceRate,
 		r.DoubleBookings, r.OffersLost, r.OffersLate, r.OffersRecovered, r.OverstaffedNeeds, r.AssignmentsMissing, r.AssignmentsRecovered, r.Server.RSSMBMax,
-		r.Server.CPUSeconds, r.Server.CPUPercent, r.Server.Source, r.DrillCPUSeconds, r.DrillCPUPercent, r.DrillProcesses)
+		r.Server.CPUSeconds, r.Server.CPUPercent, r.Server.Source, r.DrillCPUSeconds, r.DrillCPUPercent, r.DrillProcesses) + r.channelSummary()
+}
+
+// channelSummary is one line per channel, when there is more than the
+// socket, and what the gateway and the push service saw.
+func (r *Report) channelSummary() string {
+	if len(r.Channels) < 2 && r.SMS == nil && r.Push == nil {
+		return ""
+	}
+	out := ""
+	for _, c := range r.Channels {
+		out += fmt.Sprintf("\n  %-6s %d responders (%d reachable): offers %d, lost %d; first offer p50 %.0f ms p99 %.0f ms; acceptance %.1f%%; answer p50 %.0f ms; assignments missing %d",
+			c.Channel, c.Responders, c.Reachable, c.OffersReceived, c.OffersLost, c.TimeToFirstOfferMs.P50, c.TimeToFirstOfferMs.P99,
+			100*c.AcceptanceRate, c.TimeToAnswerMs.P50, c.AssignmentsMissing)
+	}
+	if s := r.SMS; s != nil {
+		out += fmt.Sprintf("\n  sms gateway: %d messages in %d segments (%d offers, %d to app phones, %d to unknown numbers, %d offers without a readable code); replies %d sent, %d not taken; %d refused calls",
+			s.Messages, s.Segments, s.Offers, s.ToAppPhones, s.ToUnknown, s.CodeNotInText, s.RepliesSent, s.RepliesFailed, s.BadRequests)
+	}
+	if p := r.Push; p != nil {
+		out += fmt.Sprintf("\n  push service: %d subscribed, %d messages, %d decrypted, %d not; %d with wrong headers, %d with a bad VAPID signature, %d carrying more than an offer may; receipts %d posted, %d failed",
+			p.Subscribed, p.Messages, p.Decrypted, p.Undecrypted, p.BadHeaders, p.VAPIDInvalid, p.Leaks, p.Receipts, p.ReceiptsFailed)
+	}
+	return out
 }

@@ -24,7 +24,7 @@ func craftedRun(t *testing.T) (*Ledger, runInfo) {
 	sc := smallScenario(t, 0, 0)
 	l := NewLedger()
 	for _, r := range []string{"r1", "r2", "r3"} {
-		l.AddPerson(r, 1)
+		l.AddPerson(r, 1, "")
 		l.Apply(Event{Kind: evConnected, Responder: r, At: at(-5)})
 	}
 	one := NeedSpec{Lat: 37.51, Lng: 121.41, Category: "delivery", Urgency: 3, Team: []TeamSlot{{Role: "volunteer", Count: 1}}}

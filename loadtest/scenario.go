@@ -77,6 +77,12 @@ type Population struct {
 	// them, the organisations that take members (empty: all); see
 	// orgAssigner.
 	Orgs []string `yaml:"orgs"`
+	// SMSOnlyShare and PushOnlyShare (0..1, default 0) are the people
+	// without a live page: SMS-only (no smartphone, registered with
+	// channel sms) and reached by Web Push alone (the page closed).
+	// Neither keeps a websocket open (channels.go).
+	SMSOnlyShare  float64 `yaml:"sms_only_share"`
+	PushOnlyShare float64 `yaml:"push_only_share"`
 }
 
 // RoleMix is one role's share of the population and the skills its people

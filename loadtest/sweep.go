@@ -29,8 +29,10 @@ const (
 // recovered); what does not is lost for good. This is what "never
 // received, even after reconnects" means in practice.
 func (d *drill) sweep(ctx context.Context, suspects []Violation) {
+	// Only socket phones are swept: an offer that did not reach an SMS or
+	// push phone by its channel is lost, whatever a socket would replay.
 	tokens := map[string]string{}
-	for _, p := range d.people {
+	for _, p := range d.socketPeople() {
 		tokens[p.ID] = p.Token
 	}
 	who := map[string]bool{}

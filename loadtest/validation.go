@@ -101,6 +101,11 @@ func (sc *Scenario) validatePopulation(bad func(string, ...any)) {
 	if p.Count <= 0 || p.Count > maxResponders {
 		bad("responders.count must be in [1, %d]", maxResponders)
 	}
+	if p.SMSOnlyShare < 0 || p.SMSOnlyShare > 1 || p.PushOnlyShare < 0 || p.PushOnlyShare > 1 || math.IsNaN(p.SMSOnlyShare+p.PushOnlyShare) {
+		bad("responders.sms_only_share and push_only_share must be in [0, 1]")
+	} else if p.SMSOnlyShare+p.PushOnlyShare > 1 {
+		bad("responders.sms_only_share + push_only_share add up to %.4f, more than 1", p.SMSOnlyShare+p.PushOnlyShare)
+	}
 	shares := make([]float64, len(p.Roles))
 	for i, r := range p.Roles {
 		shares[i] = r.Share

@@ -1,7 +1,9 @@
 // Command drill plays a scripted emergency (a scenario in
 // configs/drills/) against a Liandong server with thousands of simulated
-// responders on real websockets, and reports how fast people were
-// mobilised. Without -target it starts its own server on loopback.
+// responders on real websockets (and, as the scenario says, some reached
+// only by SMS through the drill's own gateway or only by Web Push through
+// its own push service), and reports how fast people were mobilised, per
+// channel. Without -target it starts its own server on loopback.
 //
 //	go run ./cmd/drill -scenario configs/drills/yantai-lockdown.yaml -responders 500 -duration 30s
 //
