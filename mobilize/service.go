@@ -25,6 +25,7 @@ type Store interface {
 	RosterStore
 	AdminStore
 	PrivacyStore // privacy.go
+	ReviewStore  // review.go
 	CreateNeed(ctx context.Context, n Need) (bool, error)
 	Answer(ctx context.Context, offerID OfferID, rid ResponderID, verb string) (Answer, error)
 	Complete(ctx context.Context, id NeedID, rid ResponderID) (CompleteOutcome, time.Time, error)
@@ -43,6 +44,7 @@ type Service struct {
 	sink    EventSink
 	matcher *Matcher
 	esc     *Escalator // nil: no areas, every need in the city pool
+	dups    DuplicateConfig
 	now     func() time.Time
 }
 
@@ -54,6 +56,9 @@ type ServiceDeps struct {
 	Sink      EventSink  // nil: events go nowhere
 	Escalator *Escalator // nil: needs are not routed to communities nor escalated
 	Now       func() time.Time
+	// Duplicates says when a new need is flagged as a possible duplicate
+	// (duplicates.go); a zero radius or window flags none.
+	Duplicates DuplicateConfig
 }
 
 // NewService builds the service and its matcher. The matcher reserves
@@ -70,7 +75,7 @@ func NewService(d ServiceDeps, cfg MatchConfig) *Service {
 	if d.Escalator != nil {
 		md.Scoper = d.Escalator // a nil *Escalator must not become a non-nil Scoper
 	}
-	return &Service{Reads: d.Store, store: d.Store, sink: d.Sink, matcher: NewMatcher(md, cfg), esc: d.Escalator, now: d.Now}
+	return &Service{Reads: d.Store, store: d.Store, sink: d.Sink, matcher: NewMatcher(md, cfg), esc: d.Escalator, dups: d.Duplicates, now: d.Now}
 }
 
 // Off names the features this service runs without, for one line in the
@@ -99,8 +104,22 @@ func newNeedID() NeedID {
 }
 
 // CreateNeed validates and stores a need as open, tells the consoles, and
-// starts a tick at once for a life-threatening one.
+// starts a tick at once for a life-threatening one. A need from outside
+// the staff (its Source) waits in pending_review instead (CreateIntake).
 func (s *Service) CreateNeed(ctx context.Context, n Need) (NeedState, error) {
+	return s.CreateIntake(ctx, n, false)
+}
+
+// CreateIntake is CreateNeed for a need from any door: trusted says its
+// sender (a trusted partner) may skip review. Either way a possible
+// duplicate of a need already known is flagged (duplicates.go).
+func (s *Service) CreateIntake(ctx context.Context, n Need, trusted bool) (NeedState, error) {
+	if n.Source == "" {
+		n.Source = SourceStaff
+	}
+	if n.Unplaced && (n.Source == SourceStaff || trusted) {
+		return NeedState{}, fmt.Errorf("need: a need without coordinates must wait for review: %w", ErrInvalid)
+	}
 	if err := n.Validate(); err != nil {
 		return NeedState{}, err
 	}
@@ -110,8 +129,11 @@ func (s *Service) CreateNeed(ctx context.Context, n Need) (NeedState, error) {
 	if n.ID == "" {
 		n.ID = newNeedID()
 	}
-	n.Status, n.CreatedAt, n.Assignments = NeedOpen, s.now().UTC().Truncate(time.Millisecond), nil
-	if s.esc != nil {
+	n.Status, n.CreatedAt, n.Assignments = reviewStatus(n, trusted), s.now().UTC().Truncate(time.Millisecond), nil
+	if err := s.flagDuplicates(ctx, &n); err != nil {
+		return NeedState{}, err
+	}
+	if s.esc != nil && !n.Unplaced {
 		c, err := s.esc.Route(ctx, n.Point)
 		if err != nil {
 			return NeedState{}, err
@@ -132,8 +154,10 @@ func (s *Service) CreateNeed(ctx context.Context, n Need) (NeedState, error) {
 	if err == nil {
 		n.Number = st.Number
 	}
-	s.sink.Emit(ctx, NeedCreated{Need: n})
-	if n.Urgency == 1 {
+	if n.Status == NeedOpen { // a pending need is told when approved
+		s.sink.Emit(ctx, NeedCreated{Need: n})
+	}
+	if n.Urgency == 1 && n.Status == NeedOpen {
 		s.matcher.Wake()
 	}
 	return st, err
