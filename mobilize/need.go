@@ -152,6 +152,8 @@ type Need struct {
 	Notes               []string  `json:"notes,omitempty"`
 	Address             string    `json:"address,omitempty"`
 	Unplaced            bool      `json:"unplaced,omitempty"`
+	Partner             string    `json:"partner,omitempty"`      // the partner that filed it (Open311)
+	ServiceCode         string    `json:"service_code,omitempty"` // its Open311 service
 	PossibleDuplicateOf []NeedID  `json:"-"`
 	DuplicateReason     string    `json:"-"`
 	ReviewReason        string    `json:"-"`

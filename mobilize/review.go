@@ -174,9 +174,10 @@ func (s *Service) KeepDuplicate(ctx context.Context, id NeedID) (NeedState, erro
 }
 
 // reviewStatus is the status a new need starts in: staff needs and a
-// trusted partner's go straight to matching.
+// trusted partner's go straight to matching, unless nobody has placed
+// them on the map yet.
 func reviewStatus(n Need, trusted bool) NeedStatus {
-	if n.Source == "" || n.Source == SourceStaff || trusted {
+	if !n.Unplaced && (n.Source == "" || n.Source == SourceStaff || trusted) {
 		return NeedOpen
 	}
 	return NeedPendingReview
@@ -195,6 +196,9 @@ func validateIntake(n Need) []string {
 		if len(c.Name) > MaxContactField || len(c.Phone) > MaxContactField || len(c.Email) > MaxContactField {
 			problems = append(problems, fmt.Sprintf("contacts[%d]: a field is longer than %d bytes", i, MaxContactField))
 		}
+	}
+	if len(n.Partner) > 64 || len(n.ServiceCode) > 64 {
+		problems = append(problems, "partner and service_code must be at most 64 bytes")
 	}
 	if len(n.Address) > MaxAddressLen {
 		problems = append(problems, fmt.Sprintf("address is longer than %d bytes", MaxAddressLen))

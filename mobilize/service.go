@@ -117,8 +117,8 @@ func (s *Service) CreateIntake(ctx context.Context, n Need, trusted bool) (NeedS
 	if n.Source == "" {
 		n.Source = SourceStaff
 	}
-	if n.Unplaced && (n.Source == SourceStaff || trusted) {
-		return NeedState{}, fmt.Errorf("need: a need without coordinates must wait for review: %w", ErrInvalid)
+	if n.Unplaced && n.Source == SourceStaff {
+		return NeedState{}, fmt.Errorf("need: staff place a need on the map: %w", ErrInvalid)
 	}
 	if err := n.Validate(); err != nil {
 		return NeedState{}, err

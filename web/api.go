@@ -154,6 +154,7 @@ type AccessStore interface {
 	SigningSeedStore   // recognition.go
 	PrivacyRecordStore // privacy.go
 	LoginAttemptStore  // loginlimit.go
+	PartnerStore       // partners.go
 }
 
 // API is the HTTP API v1, which the OpenAPI document it serves at
@@ -187,6 +188,8 @@ type API struct {
 	stats       *statsGroup
 	privacy     *privacyGroup
 	demo        *demoGroup
+	review      *reviewGroup
+	partners    *partnerGroup
 }
 
 // NewAPI builds the API and makes sure the first admin and the service
@@ -247,6 +250,8 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 		hoursCap: rec.HoursCap, revokeTTL: max(opts.ResponderTokenTTL, opts.SessionTokenTTL), hangUp: a.accounts.hangUp}
 
 	a.demo = &demoGroup{demo: opts.Demo, audit: a.audit}
+	a.review = &reviewGroup{needs: a.needs, app: app, audit: a.audit}
+	a.partners = &partnerGroup{store: opts.Access, audit: a.audit, now: opts.Now}
 
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {
@@ -353,6 +358,16 @@ func (a *API) routeTable() []route {
 		{method: "POST", path: v1 + "/demo", summary: "Start the demonstration: illustrative areas, demo organisations and depots, simulated responders and needs (ids demo-...); 409 while it runs", roles: rolesAdmins, body: emptyRequest{}, answer: DemoState{}, status: 202, handle: a.demo.handleStart},
 		{method: "GET", path: v1 + "/demo", summary: "Whether the demonstration runs, and how many demo records exist", roles: rolesAdmins, answer: DemoState{}, status: 200, handle: a.demo.handleState},
 		{method: "DELETE", path: v1 + "/demo", summary: "Stop the demonstration and remove every demo record (idempotent)", roles: rolesAdmins, answer: demoRemovedJSON{}, status: 200, handle: a.demo.handleRemove},
+		// Review of needs from outside the staff, and of duplicates (review.go).
+		{method: "POST", path: v1 + "/needs/{id}/approve", summary: "Approve a need awaiting review: it enters matching, with its urgency or the one given", roles: rolesStaff, body: approveRequest{}, answer: needJSON{}, status: 200, handle: a.review.handleApprove},
+		{method: "POST", path: v1 + "/needs/{id}/reject", summary: "Reject a need awaiting review, with a reason (audited)", roles: rolesStaff, body: rejectRequest{}, answer: needJSON{}, status: 200, handle: a.review.handleReject},
+		{method: "POST", path: v1 + "/needs/{id}/merge", summary: "Merge a need into another: its contacts and description join the other, it closes as merged and its offers are withdrawn", roles: rolesStaff, body: mergeRequest{}, answer: needJSON{}, status: 200, handle: a.review.handleMerge},
+		{method: "POST", path: v1 + "/needs/{id}/keep", summary: "Keep a need flagged as a possible duplicate: the flag is cleared and matching takes it up", roles: rolesStaff, body: emptyRequest{}, answer: needJSON{}, status: 200, handle: a.review.handleKeep},
+		{method: "PUT", path: v1 + "/needs/{id}/place", summary: "Place a need awaiting review that came with an address only (no geocoder is asked)", roles: rolesStaff, body: placeRequest{}, answer: needJSON{}, status: 200, handle: a.review.handlePlace},
+		// Partners of the Open311 door (partners.go, docs/OPEN311.md).
+		{method: "POST", path: v1 + "/partners", summary: "Add a partner system; the answer carries its API key, shown once", roles: rolesAdmins, body: partnerRequest{}, answer: partnerJSON{}, status: 201, handle: a.partners.handleCreate},
+		{method: "GET", path: v1 + "/partners", summary: "List partners (never their keys)", roles: rolesAdmins, answer: partnerList{}, status: 200, handle: a.partners.handleList},
+		{method: "DELETE", path: v1 + "/partners/{id}", summary: "Revoke a partner's API key at once", roles: rolesAdmins, answer: partnerJSON{}, status: 200, handle: a.partners.handleRevoke},
 	}
 }
 

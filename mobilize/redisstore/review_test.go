@@ -245,8 +245,8 @@ func TestPlaceAnAddressOnlyNeed(t *testing.T) {
 		if _, err := svc.Approve(ctx, p.ID, 0); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.CreateIntake(ctx, n, true); !errors.Is(err, mobilize.ErrInvalid) {
-			t.Fatalf("an unplaced need straight to matching: %v", err)
+		if trusted, err := svc.CreateIntake(ctx, n, true); err != nil || trusted.Status != mobilize.NeedPendingReview {
+			t.Fatalf("a trusted partner's unplaced need: %v %v, want pending_review", trusted.Status, err)
 		}
 	})
 }
