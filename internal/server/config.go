@@ -55,6 +55,9 @@ type Config struct {
 	Evaluation EvaluationConfig `yaml:"evaluation"`
 	// UI: the pages' default language and time zone.
 	UI UIConfig `yaml:"ui"`
+	// Duplicates and Open311: needs from outside the staff (intake.go).
+	Duplicates DuplicatesConfig `yaml:"duplicates"`
+	Open311    Open311Config    `yaml:"open311"`
 	// Demo starts the demonstration at start (flag -demo, env
 	// LIANDONG_DEMO=1; internal/demo). Not a file key: a deployment's
 	// file should never start one.
@@ -245,6 +248,7 @@ func Default() Config {
 	c.Auth.LoginBackoffBase, c.Auth.LoginBackoffMax, c.Auth.LoginForgetAfter = api.Login.BackoffBase, api.Login.BackoffMax, api.Login.ForgetAfter
 	c.Evaluation.MinGroupSize = api.EvaluationMinGroupSize
 	c.UI = UIConfig{DefaultLang: string(i18n.ZhCN), TimeZone: web.DefaultTimeZone}
+	c.Duplicates, c.Open311 = defaultDuplicates(), defaultOpen311()
 	return c
 }
 
@@ -330,6 +334,7 @@ func (c Config) Validate() error {
 	errs = append(errs, c.Escalation.validate())
 	errs = append(errs, c.Recognition.validate()...)
 	errs = append(errs, c.UI.validate())
+	errs = append(errs, c.Duplicates.validate(), c.Open311.validate())
 	if c.Privacy.LocationRetention < time.Hour || c.Privacy.NeedRetention < time.Hour || c.Privacy.SweepInterval < time.Second {
 		errs = append(errs, errors.New("privacy: location_retention and need_retention must be at least 1h, sweep_interval at least 1s"))
 	}

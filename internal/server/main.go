@@ -25,6 +25,7 @@ import (
 	"github.com/liandong/liandong/realtime"
 	"github.com/liandong/liandong/realtime/redisrt"
 	"github.com/liandong/liandong/web"
+	"github.com/liandong/liandong/web/open311"
 )
 
 // Main is the whole program, built so that a test can run it on
@@ -117,7 +118,7 @@ func (m *Main) Run(ctx context.Context) error {
 	esc.OnCountFailed(func(id mobilize.NeedID, err error) {
 		events.Warn("escalation not counted", zap.String("need_id", string(id)), zap.Error(err))
 	})
-	m.service = mobilize.NewService(mobilize.ServiceDeps{Store: m.store, Sink: sink, Escalator: esc}, m.cfg.matchConfig())
+	m.service = mobilize.NewService(mobilize.ServiceDeps{Store: m.store, Sink: sink, Escalator: esc, Duplicates: m.cfg.duplicateConfig()}, m.cfg.matchConfig())
 	m.demo.Use(m.service)
 	if off := m.service.Off(); len(off) > 0 {
 		m.log.Info("features off", zap.Strings("features", off))
@@ -157,6 +158,14 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := web.RegisterPages(srv, m.cfg.pageOptions()); err != nil {
 		return err
 	}
+	// The partners' Open311 door (docs/OPEN311.md).
+	o311 := m.cfg.open311Options()
+	o311.Keys, o311.App, o311.Logger = web.NewPartners(access).Open311(), m.service, m.log.Named("open311")
+	door, err := open311.New(o311)
+	if err != nil {
+		return fmt.Errorf("open311: %w", err)
+	}
+	srv.Handle(open311.Prefix, door)
 	srv.Handle("GET /ws", api.WebsocketHandler(web.SocketDeps{Hub: m.hub, Log: m.log.Named("ws"), Console: m.cfg.consoleLimits(), Registerer: m.registry}))
 
 	ln, err := net.Listen("tcp", m.cfg.Listen)
