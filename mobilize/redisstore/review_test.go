@@ -118,7 +118,7 @@ func TestDuplicatesAreFlaggedNearAndByPhone(t *testing.T) {
 		if !slices.Equal(near.PossibleDuplicateOf, []mobilize.NeedID{first.ID}) || near.DuplicateReason != mobilize.DuplicateNearby {
 			t.Fatalf("50 m, 5 min: flagged %v (%q), want [%s] same_category_nearby", near.PossibleDuplicateOf, near.DuplicateReason, first.ID)
 		}
-		far, _ := svc.CreateNeed(ctx, intakeNeed(t, 200, 0, 2, mobilize.SourceStaff, "")) // within the cells read, beyond the radius
+		far, _ := svc.CreateNeed(ctx, intakeNeed(t, 260, 0, 2, mobilize.SourceStaff, "")) // within the cells read, beyond the radius of both
 		other := intakeNeed(t, 20, 0, 2, mobilize.SourceStaff, "")
 		other.Category = "medicine_delivery"
 		otherCat, _ := svc.CreateNeed(ctx, other)
