@@ -276,13 +276,15 @@ func (s *Store) ForgetNeedDetails(ctx context.Context, cutoff time.Time, cursor 
 }
 
 // stripNeed is a need's data without its personal details: no
-// description, the place moved to the centre of its res-7 cell.
+// description, reporters, notes or address, the place moved to the
+// centre of its res-7 cell.
 func stripNeed(data string) (string, error) {
 	var sn storedNeed
 	if err := json.Unmarshal([]byte(data), &sn); err != nil {
 		return "", fmt.Errorf("corrupt data: %w", err)
 	}
 	sn.Description = ""
+	sn.Contacts, sn.Notes, sn.Address = nil, nil, "" // review.go: what reporters said of themselves
 	p, err := geo.NewPoint(sn.Lat, sn.Lng)
 	if err != nil {
 		return "", fmt.Errorf("corrupt position: %w", err)

@@ -2,8 +2,10 @@ package redisstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -249,4 +251,24 @@ func TestPlaceAnAddressOnlyNeed(t *testing.T) {
 			t.Fatalf("a trusted partner's unplaced need: %v %v, want pending_review", trusted.Status, err)
 		}
 	})
+}
+
+// TestRetentionStripsReporters: a closed need past retention loses its
+// reporters' names, phones and emails, the merged notes and the address.
+func TestRetentionStripsReporters(t *testing.T) {
+	n := intakeNeed(t, 0, 0, 2, mobilize.SourceOpen311, "13800138000")
+	n.Contacts[0].Email, n.Notes, n.Address = "li@example.cn", []string{"neighbour upstairs"}, "南大街12号"
+	data, err := json.Marshal(storedNeed{Need: n, Lat: yantaiLat, Lng: yantaiLng})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stripped, err := stripNeed(string(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, personal := range []string{"13800138000", "li@example.cn", "Wang", "neighbour upstairs", "南大街"} {
+		if strings.Contains(stripped, personal) {
+			t.Errorf("stripped need still holds %q: %s", personal, stripped)
+		}
+	}
 }
