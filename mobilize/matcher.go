@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/liandong/liandong/geo"
@@ -206,6 +207,8 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 	if err != nil {
 		return rep, err
 	}
+	// A possible duplicate waits for a reviewer, unless life-threatening.
+	needs = slices.DeleteFunc(needs, func(n NeedState) bool { return n.HeldForReview() })
 	rep.Needs = len(needs)
 	var scopes map[NeedID]Scope
 	if m.scoper != nil {

@@ -26,6 +26,11 @@ const (
 	NeedCompleted NeedStatus = "completed" // the team reported done
 	NeedCancelled NeedStatus = "cancelled"
 	NeedUnstaffed NeedStatus = "unstaffed" // its deadline passed before it was staffed
+	// Review (review.go): a need from outside the staff waits for an
+	// operator or its community's coordinator before it is matched.
+	NeedPendingReview NeedStatus = "pending_review"
+	NeedRejected      NeedStatus = "rejected" // a reviewer refused it, with a reason
+	NeedMerged        NeedStatus = "merged"   // it joined another need (MergedInto)
 )
 
 // Active reports whether matching still works on the need.
@@ -33,7 +38,7 @@ func (s NeedStatus) Active() bool { return s == NeedOpen || s == NeedStaffing }
 
 // Terminal reports whether nothing more can happen to the need.
 func (s NeedStatus) Terminal() bool {
-	return s == NeedCompleted || s == NeedCancelled || s == NeedUnstaffed
+	return s == NeedCompleted || s == NeedCancelled || s == NeedUnstaffed || s == NeedRejected || s == NeedMerged
 }
 
 // AssignmentState is where one offer of one slot to one person is.
@@ -145,6 +150,23 @@ type Need struct {
 	// IncidentID is the incident the need belongs to: the one it named,
 	// or the one active incident whose area holds it (incident.go).
 	IncidentID IncidentID `json:"incident_id,omitempty"`
+	// Intake and review (review.go, duplicates.go). Source says where the
+	// need came from; Contacts are the people who reported it (personal
+	// data, docs/PRIVACY.md) and Notes what merged needs said; Address is
+	// an address given without coordinates, for a reviewer to place
+	// (Unplaced until then). The duplicate flag, the reviewer's reason and
+	// MergedInto change after creation and are kept beside the data.
+	Source              Source    `json:"source,omitempty"`
+	Contacts            []Contact `json:"contacts,omitempty"`
+	Notes               []string  `json:"notes,omitempty"`
+	Address             string    `json:"address,omitempty"`
+	Unplaced            bool      `json:"unplaced,omitempty"`
+	Partner             string    `json:"partner,omitempty"`      // the partner that filed it (Open311)
+	ServiceCode         string    `json:"service_code,omitempty"` // its Open311 service
+	PossibleDuplicateOf []NeedID  `json:"-"`
+	DuplicateReason     string    `json:"-"`
+	ReviewReason        string    `json:"-"`
+	MergedInto          NeedID    `json:"-"`
 }
 
 // Slots is the number of people the team needs in all.
@@ -194,6 +216,7 @@ func (n Need) Validate() error {
 		problems = append(problems, "notify_requester needs a requester_phone")
 	}
 	problems = append(problems, ValidateItems(n.Items)...)
+	problems = append(problems, validateIntake(n)...)
 	if n.Slots() > MaxSlotsPerNeed {
 		problems = append(problems, fmt.Sprintf("team asks for %d people, more than %d", n.Slots(), MaxSlotsPerNeed))
 	}

@@ -26,9 +26,9 @@ type Store interface {
 	AdminStore
 	PrivacyStore  // privacy.go
 	IncidentStore // incident.go
-	PrivacyStore  // privacy.go
 	FieldStore    // field.go
 	MessageStore  // message.go
+	ReviewStore   // review.go
 	CreateNeed(ctx context.Context, n Need) (bool, error)
 	Answer(ctx context.Context, offerID OfferID, rid ResponderID, verb string) (Answer, error)
 	Complete(ctx context.Context, id NeedID, rid ResponderID) (CompleteOutcome, time.Time, error)
@@ -47,6 +47,7 @@ type Service struct {
 	sink    EventSink
 	matcher *Matcher
 	esc     *Escalator // nil: no areas, every need in the city pool
+	dups    DuplicateConfig
 	now     func() time.Time
 	cap     CAPConfig
 
@@ -67,6 +68,9 @@ type ServiceDeps struct {
 	// zero: the defaults.
 	Field    FieldConfig
 	Messages MessageConfig
+	// Duplicates says when a new need is flagged as a possible duplicate
+	// (duplicates.go); a zero radius or window flags none.
+	Duplicates DuplicateConfig
 }
 
 // NewService builds the service and its matcher. The matcher reserves
@@ -84,7 +88,7 @@ func NewService(d ServiceDeps, cfg MatchConfig) *Service {
 		md.Scoper = d.Escalator // a nil *Escalator must not become a non-nil Scoper
 	}
 	return &Service{Reads: d.Store, store: d.Store, sink: d.Sink, matcher: NewMatcher(md, cfg), esc: d.Escalator, now: d.Now,
-		cap: d.CAP, field: d.Field, messages: d.Messages}
+		cap: d.CAP, field: d.Field, messages: d.Messages, dups: d.Duplicates}
 }
 
 // Off names the features this service runs without, for one line in the
@@ -113,8 +117,22 @@ func newNeedID() NeedID {
 }
 
 // CreateNeed validates and stores a need as open, tells the consoles, and
-// starts a tick at once for a life-threatening one.
+// starts a tick at once for a life-threatening one. A need from outside
+// the staff (its Source) waits in pending_review instead (CreateIntake).
 func (s *Service) CreateNeed(ctx context.Context, n Need) (NeedState, error) {
+	return s.CreateIntake(ctx, n, false)
+}
+
+// CreateIntake is CreateNeed for a need from any door: trusted says its
+// sender (a trusted partner) may skip review. Either way a possible
+// duplicate of a need already known is flagged (duplicates.go).
+func (s *Service) CreateIntake(ctx context.Context, n Need, trusted bool) (NeedState, error) {
+	if n.Source == "" {
+		n.Source = SourceStaff
+	}
+	if n.Unplaced && n.Source == SourceStaff {
+		return NeedState{}, fmt.Errorf("need: staff place a need on the map: %w", ErrInvalid)
+	}
 	if err := n.Validate(); err != nil {
 		return NeedState{}, err
 	}
@@ -124,8 +142,11 @@ func (s *Service) CreateNeed(ctx context.Context, n Need) (NeedState, error) {
 	if n.ID == "" {
 		n.ID = newNeedID()
 	}
-	n.Status, n.CreatedAt, n.Assignments = NeedOpen, s.now().UTC().Truncate(time.Millisecond), nil
-	if s.esc != nil {
+	n.Status, n.CreatedAt, n.Assignments = reviewStatus(n, trusted), s.now().UTC().Truncate(time.Millisecond), nil
+	if err := s.flagDuplicates(ctx, &n); err != nil {
+		return NeedState{}, err
+	}
+	if s.esc != nil && !n.Unplaced {
 		c, err := s.esc.Route(ctx, n.Point)
 		if err != nil {
 			return NeedState{}, err
@@ -159,8 +180,10 @@ func (s *Service) CreateNeed(ctx context.Context, n Need) (NeedState, error) {
 	if err == nil {
 		n.Number = st.Number
 	}
-	s.sink.Emit(ctx, NeedCreated{Need: n})
-	if n.Urgency == 1 {
+	if n.Status == NeedOpen { // a pending need is told when approved
+		s.sink.Emit(ctx, NeedCreated{Need: n})
+	}
+	if n.Urgency == 1 && n.Status == NeedOpen {
 		s.matcher.Wake()
 	}
 	return st, err

@@ -167,6 +167,7 @@ type AccessStore interface {
 	SigningSeedStore   // recognition.go
 	PrivacyRecordStore // privacy.go
 	LoginAttemptStore  // loginlimit.go
+	PartnerStore       // partners.go
 }
 
 // API is the HTTP API v1, which the OpenAPI document it serves at
@@ -206,6 +207,8 @@ type API struct {
 	cap         *capGroup
 	capMaxBytes int64
 	messages    *messageGroup
+	review      *reviewGroup
+	partners    *partnerGroup
 }
 
 // NewAPI builds the API and makes sure the first admin and the service
@@ -278,6 +281,8 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	a.incidents = &incidentGroup{app: app, audit: a.audit}
 	a.cap, a.capMaxBytes = &capGroup{app: app, audit: a.audit, log: log}, opts.CAPMaxBytes
 	a.messages = &messageGroup{app: app, needs: a.needs, audit: a.audit}
+	a.review = &reviewGroup{needs: a.needs, app: app, audit: a.audit}
+	a.partners = &partnerGroup{store: opts.Access, audit: a.audit, now: opts.Now}
 
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {
@@ -401,6 +406,16 @@ func (a *API) routeTable() []route {
 		{method: "GET", path: v1 + "/push/key", summary: "The VAPID public key a responder's page subscribes to Web Push with; 404 when push is off", answer: pushKeyJSON{}, status: 200, handle: a.push.handleKey},
 		{method: "POST", path: v1 + "/responders/{id}/push-subscriptions", summary: "Register a device for Web Push (the browser's PushSubscription and a language); 201 new, 200 the same endpoint again; at most 10 per responder, the oldest replaced", roles: rolesSelfOrOps, body: pushSubscriptionRequest{}, answer: pushSubscriptionJSON{}, status: 201, maxBody: 8 << 10, handle: a.push.handleSubscribe},
 		{method: "DELETE", path: v1 + "/responders/{id}/push-subscriptions/{sub_id}", summary: "Forget a device's Web Push subscription", roles: rolesSelfOrOps, status: 204, handle: a.push.handleUnsubscribe},
+		// Review of needs from outside the staff, and of duplicates (review.go).
+		{method: "POST", path: v1 + "/needs/{id}/approve", summary: "Approve a need awaiting review: it enters matching, with its urgency or the one given", roles: rolesStaff, body: approveRequest{}, answer: needJSON{}, status: 200, handle: a.review.handleApprove},
+		{method: "POST", path: v1 + "/needs/{id}/reject", summary: "Reject a need awaiting review, with a reason (audited)", roles: rolesStaff, body: rejectRequest{}, answer: needJSON{}, status: 200, handle: a.review.handleReject},
+		{method: "POST", path: v1 + "/needs/{id}/merge", summary: "Merge a need into another: its contacts and description join the other, it closes as merged and its offers are withdrawn", roles: rolesStaff, body: mergeRequest{}, answer: needJSON{}, status: 200, handle: a.review.handleMerge},
+		{method: "POST", path: v1 + "/needs/{id}/keep", summary: "Keep a need flagged as a possible duplicate: the flag is cleared and matching takes it up", roles: rolesStaff, body: emptyRequest{}, answer: needJSON{}, status: 200, handle: a.review.handleKeep},
+		{method: "PUT", path: v1 + "/needs/{id}/place", summary: "Place a need awaiting review that came with an address only (no geocoder is asked)", roles: rolesStaff, body: placeRequest{}, answer: needJSON{}, status: 200, handle: a.review.handlePlace},
+		// Partners of the Open311 door (partners.go, docs/OPEN311.md).
+		{method: "POST", path: v1 + "/partners", summary: "Add a partner system; the answer carries its API key, shown once", roles: rolesAdmins, body: partnerRequest{}, answer: partnerJSON{}, status: 201, handle: a.partners.handleCreate},
+		{method: "GET", path: v1 + "/partners", summary: "List partners (never their keys)", roles: rolesAdmins, answer: partnerList{}, status: 200, handle: a.partners.handleList},
+		{method: "DELETE", path: v1 + "/partners/{id}", summary: "Revoke a partner's API key at once", roles: rolesAdmins, answer: partnerJSON{}, status: 200, handle: a.partners.handleRevoke},
 	}
 }
 

@@ -16,4 +16,5 @@ type Application interface {
 	incidentApp    // incidents.go
 	capApp         // cap.go
 	messageApp     // teammessages.go
+	reviewApp      // review.go
 }

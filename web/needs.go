@@ -184,6 +184,23 @@ type needJSON struct {
 	NotifyRequester bool              `json:"notify_requester"`
 	RequesterPhone  string            `json:"requester_phone,omitempty" doc:"as given; absent once the retention sweep removed it"`
 	FieldStatus     []fieldStatusJSON `json:"field_status,omitempty" doc:"GET need only: every member who accepted, en_route until they report arriving (on_scene) and leaving (left)"`
+	// Intake and review (review.go).
+	Source              string        `json:"source,omitempty" doc:"where the need came from: staff, request, open311 or cap"`
+	PossibleDuplicateOf []string      `json:"possible_duplicate_of,omitempty" doc:"open needs this one may repeat; an operator merges it or keeps it (urgency 2..4 waits for that, urgency 1 is matched meanwhile)"`
+	DuplicateReason     string        `json:"duplicate_reason,omitempty" doc:"same_category_nearby, same_phone, or both comma-separated"`
+	MergedInto          string        `json:"merged_into,omitempty" doc:"once merged: the need this one joined"`
+	ReviewReason        string        `json:"review_reason,omitempty" doc:"once rejected: the reviewer's reason"`
+	Address             string        `json:"address,omitempty" doc:"the address the reporter gave"`
+	Unplaced            bool          `json:"unplaced,omitempty" doc:"the need came with an address only: a reviewer places it (PUT /needs/{id}/place) before approving; lat and lng are 0 until then"`
+	Contacts            []contactJSON `json:"contacts,omitempty" doc:"the people who reported it (GET need only; personal data)"`
+	Notes               []string      `json:"notes,omitempty" doc:"what the needs merged into this one said"`
+}
+
+// contactJSON is one reporter of a need.
+type contactJSON struct {
+	Name  string `json:"name,omitempty"`
+	Phone string `json:"phone,omitempty"`
+	Email string `json:"email,omitempty"`
 }
 
 // ratingJSON is what the person served said of the help.
@@ -229,6 +246,11 @@ func toNeedJSON(n mobilize.NeedState) needJSON {
 		IncidentID: string(n.IncidentID),
 	}
 	out.Items, out.Supplies = toSuppliesJSON(n)
+	out.Source, out.DuplicateReason, out.MergedInto = string(n.Source), n.DuplicateReason, string(n.MergedInto)
+	out.ReviewReason, out.Address, out.Unplaced, out.Notes = n.ReviewReason, n.Address, n.Unplaced, n.Notes
+	for _, d := range n.PossibleDuplicateOf {
+		out.PossibleDuplicateOf = append(out.PossibleDuplicateOf, string(d))
+	}
 	if n.LeadID != "" {
 		lead := string(n.LeadID)
 		out.LeadID = &lead
@@ -304,6 +326,9 @@ func (g *needGroup) handleGetNeed(ctx context.Context, c *call) error {
 	}
 	g.audit.record(ctx, c.id, "need.read", string(n.ID), 0) // staff reading a need's description and place (PIPL)
 	out := toNeedJSON(n)
+	for _, ct := range n.Contacts {
+		out.Contacts = append(out.Contacts, contactJSON(ct))
+	}
 	if out.Escalation, err = g.escalationOf(ctx, n); err != nil {
 		return err
 	}
@@ -348,6 +373,7 @@ func (g *needGroup) handleCancel(ctx context.Context, c *call) error {
 var needStatuses = []mobilize.NeedStatus{
 	mobilize.NeedOpen, mobilize.NeedStaffing, mobilize.NeedStaffed,
 	mobilize.NeedCompleted, mobilize.NeedCancelled, mobilize.NeedUnstaffed,
+	mobilize.NeedPendingReview, mobilize.NeedRejected, mobilize.NeedMerged,
 }
 
 // handleListNeeds is GET /api/v1/needs?status=&limit=, newest first.
@@ -358,7 +384,7 @@ func (g *needGroup) handleListNeeds(ctx context.Context, c *call) error {
 	}
 	status := mobilize.NeedStatus(c.r.URL.Query().Get("status"))
 	if status != "" && !slices.Contains(needStatuses, status) {
-		return invalid("status must be one of open, staffing, staffed, completed, cancelled, unstaffed")
+		return invalid("status must be one of open, staffing, staffed, completed, cancelled, unstaffed, pending_review, rejected, merged")
 	}
 	incident := mobilize.IncidentID(c.r.URL.Query().Get("incident"))
 	if incident != "" && !idPattern.MatchString(string(incident)) {

@@ -250,7 +250,7 @@ var enums = map[reflect.Type][]string{
 	reflect.TypeFor[Role]():                     {"admin", "operator", "coordinator", "evaluator", "responder"},
 	reflect.TypeFor[mobilize.Role]():            {"social_worker", "volunteer", "medic", "community_worker"},
 	reflect.TypeFor[mobilize.Status]():          {"available", "offered", "busy", "off_duty"},
-	reflect.TypeFor[mobilize.NeedStatus]():      {"open", "staffing", "staffed", "completed", "cancelled", "unstaffed"},
+	reflect.TypeFor[mobilize.NeedStatus]():      {"open", "staffing", "staffed", "completed", "cancelled", "unstaffed", "pending_review", "rejected", "merged"},
 	reflect.TypeFor[mobilize.AssignmentState](): {"offered", "accepted", "declined", "expired", "withdrawn", "completed"},
 }
 

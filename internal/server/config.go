@@ -67,6 +67,9 @@ type Config struct {
 	CAP CAPConfig `yaml:"cap"`
 	// Field: arrivals on scene and the team threads (issue 20).
 	Field FieldConfig `yaml:"field"`
+	// Duplicates and Open311: needs from outside the staff (intake.go).
+	Duplicates DuplicatesConfig `yaml:"duplicates"`
+	Open311    Open311Config    `yaml:"open311"`
 	// Demo starts the demonstration at start (flag -demo, env
 	// LIANDONG_DEMO=1; internal/demo). Not a file key: a deployment's
 	// file should never start one.
@@ -288,6 +291,7 @@ func Default() Config {
 	c.Push = defaultPush()
 	c.SMS = SMSConfig{Provider: "log", FallbackAfter: 20 * time.Second, MaxPerHour: 600}
 	c.Field = FieldConfig{ArrivalRadiusM: mobilize.DefaultArrivalRadiusMeters, MessagesPerMinute: mobilize.DefaultMessagesPerMinute}
+	c.Duplicates, c.Open311 = defaultDuplicates(), defaultOpen311()
 	return c
 }
 
@@ -392,6 +396,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("cap.feeds: %q is not an http(s) URL", f))
 		}
 	}
+	errs = append(errs, c.Duplicates.validate(), c.Open311.validate())
 	if c.Privacy.LocationRetention < time.Hour || c.Privacy.NeedRetention < time.Hour || c.Privacy.SweepInterval < time.Second {
 		errs = append(errs, errors.New("privacy: location_retention and need_retention must be at least 1h, sweep_interval at least 1s"))
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ func TestShippedConfigMatchesDefaults(t *testing.T) {
 	if err := LoadFile(&c, "../../configs/liandong.yaml"); err != nil {
 		t.Fatal(err)
 	}
-	if c != Default() {
+	if !reflect.DeepEqual(c, Default()) {
 		t.Fatalf("configs/liandong.yaml differs from Default():\n file %+v\n code %+v", c, Default())
 	}
 }

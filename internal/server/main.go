@@ -27,6 +27,7 @@ import (
 	"github.com/liandong/liandong/realtime"
 	"github.com/liandong/liandong/realtime/redisrt"
 	"github.com/liandong/liandong/web"
+	"github.com/liandong/liandong/web/open311"
 )
 
 // Main is the whole program, built so that a test can run it on
@@ -161,7 +162,8 @@ func (m *Main) Run(ctx context.Context) error {
 		events.Warn("escalation not counted", zap.String("need_id", string(id)), zap.Error(err))
 	})
 	deps := m.cfg.serviceTuning()
-	deps.Store, deps.Sink, deps.Escalator, deps.CAP = m.store, sink, esc, m.cfg.capConfig()
+	deps.Store, deps.Sink, deps.Escalator = m.store, sink, esc
+	deps.CAP, deps.Duplicates = m.cfg.capConfig(), m.cfg.duplicateConfig()
 	m.service = mobilize.NewService(deps, m.cfg.matchConfig())
 	m.demo.Use(m.service)
 	if off := m.service.Off(); len(off) > 0 {
@@ -201,6 +203,14 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := web.RegisterPages(srv, m.cfg.pageOptions()); err != nil {
 		return err
 	}
+	// The partners' Open311 door (docs/OPEN311.md).
+	o311 := m.cfg.open311Options()
+	o311.Keys, o311.App, o311.Logger = web.NewPartners(access).Open311(), m.service, m.log.Named("open311")
+	door, err := open311.New(o311)
+	if err != nil {
+		return fmt.Errorf("open311: %w", err)
+	}
+	srv.Handle(open311.Prefix, door)
 	srv.Handle("GET /ws", api.WebsocketHandler(web.SocketDeps{Hub: m.hub, Log: m.log.Named("ws"), Console: m.cfg.consoleLimits(), Registerer: m.registry}))
 
 	ln, err := net.Listen("tcp", m.cfg.Listen)

@@ -23,6 +23,7 @@ var readByMain = map[string]string{
 	"http.shutdown_timeout":  "Main.Close and main: the HTTP shutdown",
 	"areas.file":             "loadAreaFile",
 	"privacy.sweep_interval": "startLoops: the retention sweeper's ticker",
+	"open311.services":       "a list: TestOpen311ServicesReachTheDoor",
 }
 
 // yamlLeaves lists every leaf key of v's type by its YAML path, with the
@@ -123,7 +124,8 @@ func holds(v reflect.Value, want any) bool {
 // constructorInputs is everything Run hands to a constructor.
 func constructorInputs(c Config) []any {
 	return []any{c.indexOptions(), c.matchConfig(), c.escalationConfig(), c.apiOptions(), c.pageOptions(), c.consoleLimits(), c.notifyOptions(), c.retentionConfig(), c.Redis.Prefix,
-		c.hubOptions(), c.serverLimits(), c.pushSettings(), c.reachParts(), c.capConfig(), c.capFeeds(), c.serviceTuning()}
+		c.hubOptions(), c.serverLimits(), c.pushSettings(), c.reachParts(), c.capConfig(), c.capFeeds(), c.serviceTuning(),
+		c.duplicateConfig(), c.open311Options()}
 }
 
 // TestEveryKeyReachesAConstructor changes one configuration key at a time
@@ -174,5 +176,17 @@ func TestEveryKeyReachesAConstructor(t *testing.T) {
 		if _, ok := keys[path]; !ok {
 			t.Errorf("readByMain names %s, which is no configuration key", path)
 		}
+	}
+}
+
+// TestOpen311ServicesReachTheDoor: the service list of the file is the
+// door's, field by field.
+func TestOpen311ServicesReachTheDoor(t *testing.T) {
+	c := Default()
+	c.Open311.Services[0].NameZh, c.Open311.Services[0].Urgency = "探测", 1
+	got := c.open311Options().Services
+	if len(got) != len(c.Open311.Services) || got[0].NameZh != "探测" || got[0].Urgency != 1 ||
+		got[1].Code != c.Open311.Services[1].Code || got[1].Category != c.Open311.Services[1].Category || len(got[1].Team) != 1 {
+		t.Fatalf("services reaching the door: %+v", got)
 	}
 }

@@ -119,7 +119,16 @@ func (s *NeedStore) CreateNeed(ctx context.Context, n mobilize.Need) (bool, erro
 	if !n.Deadline.IsZero() {
 		deadline = strconv.FormatInt(n.Deadline.UnixMilli(), 10)
 	}
-	args := s.argv(string(n.ID), string(data), n.Slots(), openScore(n), deadline, n.OrgID, string(n.Community))
+	status := mobilize.NeedOpen
+	if n.Status == mobilize.NeedPendingReview {
+		status = n.Status
+	}
+	cell, err := dupCell(n)
+	if err != nil {
+		return false, err
+	}
+	args := s.argv(string(n.ID), string(data), n.Slots(), openScore(n), deadline, n.OrgID, string(n.Community),
+		string(status), cell, strings.Join(phoneKeysOf(n), ","), encodeDup(n.PossibleDuplicateOf, n.DuplicateReason))
 	for _, t := range n.Team {
 		args = append(args, t.Count, string(t.Role))
 	}
@@ -162,6 +171,7 @@ func decodeNeed(h, asg map[string]string) (mobilize.NeedState, error) {
 		n.StaffedAt = time.UnixMilli(ms).UTC()
 	}
 	n.Supplies = decodeSupplies(h)
+	decodeReview(&n.Need, h)
 	n.Filled = make([]int, len(n.Team))
 	n.Pending = make([]int, len(n.Team))
 	for i := range n.Team {

@@ -286,13 +286,15 @@ func (s *Store) ForgetNeedDetails(ctx context.Context, cutoff time.Time, cursor 
 }
 
 // stripNeed is a need's data without its personal details: no
-// description nor requester's phone, the place moved to the centre of its res-7 cell.
+// description, requester's phone, reporters, notes or address, the place
+// moved to the centre of its res-7 cell.
 func stripNeed(data string) (string, error) {
 	var sn storedNeed
 	if err := json.Unmarshal([]byte(data), &sn); err != nil {
 		return "", fmt.Errorf("corrupt data: %w", err)
 	}
 	sn.Description, sn.RequesterPhone = "", ""
+	sn.Contacts, sn.Notes, sn.Address = nil, nil, "" // review.go: what reporters said of themselves
 	p, err := geo.NewPoint(sn.Lat, sn.Lng)
 	if err != nil {
 		return "", fmt.Errorf("corrupt position: %w", err)

@@ -96,11 +96,12 @@ func TestAggregatesStandAloneShareTheStoresKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		dup, _ := geo.CellAt(at, dupResolution) // the duplicates index (review.go)
 		want := []string{
 			"t:{yt}:areas", "t:{yt}:areas:cover", "t:{yt}:depot:d1", "t:{yt}:depot:d1:stock", "t:{yt}:depots",
 			"t:{yt}:escalations", "t:{yt}:ix:c:" + cell.String() + ":volunteer", "t:{yt}:ix:pos",
 			"t:{yt}:ix:supply:5", "t:{yt}:ix:supply:7", "t:{yt}:linkage:rev", "t:{yt}:load", "t:{yt}:need:n1",
-			"t:{yt}:needs:number", "t:{yt}:needs:open", "t:{yt}:org:cc1:members", "t:{yt}:orgs", "t:{yt}:responders",
+			"t:{yt}:needs:cell:" + dup.String(), "t:{yt}:needs:number", "t:{yt}:needs:open", "t:{yt}:org:cc1:members", "t:{yt}:orgs", "t:{yt}:responders",
 		}
 		got, err := b.Client.Keys(ctx, "*").Result()
 		if err != nil {
