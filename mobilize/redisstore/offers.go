@@ -241,16 +241,16 @@ func (s *NeedStore) Complete(ctx context.Context, id mobilize.NeedID, rid mobili
 	return outcome, at, nil
 }
 
-// SetShortfall records why a team entry is short, for the API and console.
+//go:embed lua/shortfall.lua
+var shortfallBody string
+
+var shortfallScript = newScript("shortfall.lua", shortfallBody)
+
+// SetShortfall records why a team entry is short, for the API and console,
+// on a need that still exists (shortfall.lua).
 func (s *NeedStore) SetShortfall(ctx context.Context, id mobilize.NeedID, teamIndex int, r mobilize.Reason) error {
 	field := "short" + strconv.Itoa(teamIndex)
-	var err error
-	if r == "" {
-		err = s.rdb.HDel(ctx, s.keys.need(string(id)), field).Err()
-	} else {
-		err = s.rdb.HSet(ctx, s.keys.need(string(id)), field, string(r)).Err()
-	}
-	return err
+	return shortfallScript.Run(ctx, s.rdb, []string{s.keys.need(string(id))}, field, string(r)).Err()
 }
 
 // PendingOffer returns the offer the responder has not answered yet, if
