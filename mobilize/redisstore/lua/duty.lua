@@ -5,6 +5,9 @@ local l = getLoad(id)
 if not l then
   return redis.error_reply('NOTFOUND unknown responder')
 end
+if ARGV[6] == '1' and redis.call('HEXISTS', BASE .. 'responders:deactivated', id) == 1 then
+  return redis.error_reply('DEACTIVATED a deactivated responder cannot go on duty')
+end
 l.duty = ARGV[6]
 putLoad(id, l)
 applyStatus(id, l)
