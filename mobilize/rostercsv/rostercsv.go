@@ -61,7 +61,7 @@ var headers = map[string]string{
 // roleWords are the glossary's Chinese role words (docs/GLOSSARY.md).
 var roleWords = map[string]mobilize.Role{
 	"社工": mobilize.RoleSocialWorker, "社会工作者": mobilize.RoleSocialWorker,
-	"志愿者": mobilize.RoleVolunteer,
+	"志愿者":  mobilize.RoleVolunteer,
 	"医护人员": mobilize.RoleMedic, "医护": mobilize.RoleMedic,
 	"社区工作者": mobilize.RoleCommunityWorker,
 }
