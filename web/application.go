@@ -13,4 +13,5 @@ type Application interface {
 	recognitionApp // recognition.go
 	statsApp       // stats.go
 	privacyApp     // privacy.go
+	rosterApp      // roster.go
 }
