@@ -41,6 +41,7 @@ var pageSummaries = map[string]string{
 	"GET /console":    "The operator console (HTML)",
 	"GET /respond":    "The responder page (HTML)",
 	"GET /evaluation": "The evaluator dashboard (HTML)",
+	"GET /roster":     "The staff's roster: find, correct, retire and import responders (HTML)",
 	"GET /static/":    "Scripts, styles and the basemap of the pages",
 }
 

@@ -104,6 +104,15 @@ func TestRosterPagesInIDOrderWithFilters(t *testing.T) {
 				}
 			}
 		}
+		// Enrolled after the zset was built: listed, in its place.
+		late := mobilize.Responder{ID: "p00000a", Name: "Late", Role: mobilize.RoleMedic, MaxConcurrent: 1}
+		if _, err := st.Enroll(ctx, late, true); err != nil {
+			t.Fatal(err)
+		}
+		if got := listAll(t, st, mobilize.RosterFilter{Role: mobilize.RoleMedic}, 500); len(got) < 2 || got[0] != "p00000a" {
+			t.Fatalf("medics after a late enrolment: %v, want p00000a first", got[:min(3, len(got))])
+		}
+		people = append(people, late)
 		// The zset and its marker gone (a roster from before them): rebuilt.
 		if err := b.Client.Del(ctx, st.NeedStore.keys.roster(), st.NeedStore.keys.rosterBuilt()).Err(); err != nil {
 			t.Fatal(err)

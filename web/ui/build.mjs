@@ -1,5 +1,5 @@
 // Checks the catalogues (check-i18n.mjs), then builds the pages into ../static: console.{js,css,html},
-// respond.{js,css,html} and evaluation.{js,css,html}. esbuild output is
+// respond.{js,css,html}, evaluation.{js,css,html} and roster.{js,css,html}. esbuild output is
 // deterministic, so CI rebuilds and fails on any difference from what is
 // committed.
 //
@@ -23,7 +23,7 @@ mkdirSync(out, { recursive: true });
 
 await build({
   absWorkingDir: here,
-  entryPoints: { console: 'src/console/main.js', respond: 'src/respond/main.js', evaluation: 'src/evaluation/main.js' },
+  entryPoints: { console: 'src/console/main.js', respond: 'src/respond/main.js', evaluation: 'src/evaluation/main.js', roster: 'src/roster/main.js' },
   outdir: out,
   bundle: true,
   minify: true,
@@ -35,7 +35,7 @@ await build({
   logLevel: 'warning',
 });
 
-for (const page of ['console.html', 'respond.html', 'evaluation.html', 'icon.svg']) {
+for (const page of ['console.html', 'respond.html', 'evaluation.html', 'roster.html', 'icon.svg']) {
   copyFileSync(join(here, 'src', page), join(out, page));
 }
 console.log(`built into ${out}`);
