@@ -16,6 +16,7 @@ type RosterStore interface {
 	// EnrollMany registers a batch, all or nothing.
 	EnrollMany(ctx context.Context, rs []Responder, onDuty bool) error
 	RosterEditStore // rosteredit.go
+	ShiftStore      // shifts.go
 }
 
 func randomHex(n int) string {
