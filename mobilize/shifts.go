@@ -121,6 +121,11 @@ func (s *Service) SetShifts(ctx context.Context, rid ResponderID, ws []ShiftWind
 	return s.store.SetShifts(ctx, rid, ws)
 }
 
+// Shifts returns a responder's windows (none: not opted in).
+func (s *Service) Shifts(ctx context.Context, rid ResponderID) ([]ShiftWindow, error) {
+	return s.store.Shifts(ctx, rid)
+}
+
 // ShiftReport says what one pass of the shift loop did.
 type ShiftReport struct {
 	// OnDuty: put on duty at a window's start; OffDuty: off duty at its end

@@ -120,6 +120,12 @@ func matrixRoutes() []matrixRoute {
 			body: func(*fixture) any { return map[string]string{"reason": "left"} }, want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404}},
 		{method: "POST", pattern: v1 + "/responders/{id}/reactivate", path: func(f *fixture) string { return v1 + "/responders/" + f.R3 + "/reactivate" },
 			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404}},
+		{method: "PUT", pattern: v1 + "/responders/{id}/shifts", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/shifts" },
+			body: func(*fixture) any {
+				return map[string]any{"windows": []map[string]string{{"day": "mon", "start": "08:00", "end": "12:00"}}}
+			}, want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404, cResponder: 200, cRespOther: 403}},
+		{method: "GET", pattern: v1 + "/responders/{id}/shifts", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/shifts" },
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404, cResponder: 200, cRespOther: 403}},
 		{method: "GET", pattern: v1 + "/responders/{id}", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 },
 			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404, cResponder: 200, cRespOther: 403}},
 		{method: "PUT", pattern: v1 + "/responders/{id}/location", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/location" },

@@ -42,6 +42,7 @@ type rosterApp interface {
 	ResponderDeactivation(ctx context.Context, rid mobilize.ResponderID) (*mobilize.Deactivation, error)
 	OrgsIn(ctx context.Context, area mobilize.AreaID) ([]string, error)
 	RegisterMany(ctx context.Context, rs []mobilize.Responder) error
+	shiftApp // shifts.go
 }
 
 // maxImportBodyBytes bounds a CSV import: 10,000 rows of a few hundred

@@ -296,3 +296,38 @@ func TestImportGB18030AndCoordinatorScope(t *testing.T) {
 	}
 	e.do("POST", "/api/v1/responders/import?dry_run=perhaps", coord, text).Want(t, 400)
 }
+
+// TestShiftsOverHTTP: a responder sets their own week and reads it back;
+// bad windows change nothing; an empty list opts out.
+func TestShiftsOverHTTP(t *testing.T) {
+	e := newEmbeddedEnv(t)
+	f := e.fixture()
+	self := f.tokens[cResponder]
+	path := "/api/v1/responders/" + f.R1 + "/shifts"
+	week := shiftsJSON{Windows: []shiftWindowJSON{{Day: "mon", Start: "08:00", End: "12:00"}, {Day: "sat", Start: "18:30", End: "24:00"}}}
+	var got shiftsJSON
+	e.do("PUT", path, self, week).Want(t, 200)
+	e.do("GET", path, f.tokens[cCoord], nil).Want(t, 200).Decode(t, &got)
+	if !slices.Equal(got.Windows, week.Windows) {
+		t.Fatalf("read back %+v, want %+v", got.Windows, week.Windows)
+	}
+	for _, bad := range [][]shiftWindowJSON{
+		{{Day: "mon", Start: "08:00", End: "12:00"}, {Day: "mon", Start: "11:00", End: "13:00"}},
+		{{Day: "funday", Start: "08:00", End: "12:00"}},
+		{{Day: "mon", Start: "25:00", End: "26:00"}},
+		{{Day: "mon", Start: "12:00", End: "08:00"}},
+		{{Day: "mon", Start: "8:00", End: "12:00"}},
+	} {
+		e.do("PUT", path, self, shiftsJSON{Windows: bad}).Want(t, 400)
+	}
+	e.do("GET", path, self, nil).Want(t, 200).Decode(t, &got)
+	if !slices.Equal(got.Windows, week.Windows) {
+		t.Fatalf("a refused change altered the week: %+v", got.Windows)
+	}
+	e.do("PUT", path, self, shiftsJSON{Windows: []shiftWindowJSON{}}).Want(t, 200)
+	e.do("GET", path, self, nil).Want(t, 200).Decode(t, &got)
+	if len(got.Windows) != 0 {
+		t.Fatalf("after opting out: %+v", got.Windows)
+	}
+	e.do("PUT", "/api/v1/responders/"+f.R2+"/shifts", self, week).Want(t, 403)
+}
