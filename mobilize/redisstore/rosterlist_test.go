@@ -233,3 +233,32 @@ func TestDeactivateTakesOffEveryIndexAndKeepsRecords(t *testing.T) {
 		}
 	})
 }
+
+// TestEraseLeavesTheRoster: an erased responder is no longer listed, and
+// their deactivation record and weekly windows go with their profile.
+func TestEraseLeavesTheRoster(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx := context.Background()
+		clock := newTestClock()
+		st := newStore(t, b, clock)
+		enrollAt(t, st, clock, "zhou", mobilize.RoleVolunteer, 1, yantaiLat, yantaiLng)
+		if err := st.SetShifts(ctx, "zhou", []mobilize.ShiftWindow{{Day: time.Monday, Start: 60, End: 120}}); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := st.Deactivate(ctx, "zhou", mobilize.Deactivation{Reason: "asked to leave", At: clock.Now()}); err != nil || out != mobilize.DeactivateOK {
+			t.Fatalf("deactivate: %s %v", out, err)
+		}
+		if out, err := st.Erase(ctx, "zhou", mobilize.Pseudonym("zhou")); err != nil || out != mobilize.EraseOK {
+			t.Fatalf("erase: %s %v", out, err)
+		}
+		page, err := st.RosterPage(ctx, mobilize.RosterFilter{}, "", 50)
+		ws, _ := st.Shifts(ctx, "zhou")
+		d, _ := st.Deactivation(ctx, "zhou")
+		if err != nil || len(page.Entries) != 0 || ws != nil || d != nil {
+			t.Fatalf("after erasure: listed %+v (%v), shifts %v, deactivation %+v", page.Entries, err, ws, d)
+		}
+		if n, _ := b.Client.ZCard(ctx, st.NeedStore.keys.roster()).Result(); n != 0 {
+			t.Fatalf("the roster zset still holds %d ids", n)
+		}
+	})
+}
