@@ -15,6 +15,8 @@ type RosterStore interface {
 	Enroll(ctx context.Context, r Responder, onDuty bool) (created bool, err error)
 	// EnrollMany registers a batch, all or nothing.
 	EnrollMany(ctx context.Context, rs []Responder, onDuty bool) error
+	RosterEditStore // rosteredit.go
+	ShiftStore      // shifts.go
 }
 
 func randomHex(n int) string {

@@ -209,6 +209,7 @@ type API struct {
 	messages    *messageGroup
 	review      *reviewGroup
 	partners    *partnerGroup
+	roster      *rosterGroup
 }
 
 // NewAPI builds the API and makes sure the first admin and the service
@@ -283,6 +284,7 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	a.messages = &messageGroup{app: app, needs: a.needs, audit: a.audit}
 	a.review = &reviewGroup{needs: a.needs, app: app, audit: a.audit}
 	a.partners = &partnerGroup{store: opts.Access, audit: a.audit, now: opts.Now}
+	a.roster = &rosterGroup{app: app, auth: a.auth, audit: a.audit, log: log, now: opts.Now, hangUp: a.accounts.hangUp, zone: lang.zone}
 
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {
@@ -302,6 +304,7 @@ type route struct {
 	summary      string
 	roles        []Role // who may call it; nil: anyone, no token needed
 	body         any    // request body type, for decoding docs; nil: none
+	rawBody      string // content type of a body that is not JSON (e.g. text/csv), documented as text
 	answer       any    // success body type; nil: no body
 	status       int    // success status
 	query        []queryParam
@@ -345,6 +348,17 @@ func (a *API) routeTable() []route {
 			query: []queryParam{limitParam, {"before", "string", "only entries older than this entry id, for paging"}}},
 		{method: "POST", path: v1 + "/responders", summary: "Register a responder; the answer carries their token", roles: rolesStaff, body: responderRequest{}, answer: registeredJSON{}, status: 201, idempotent: true, handle: a.responders.handleRegister},
 		{method: "POST", path: v1 + "/responders/batch", summary: "Register up to 10,000 responders, all or nothing", roles: rolesStaff, body: batchRequest{}, answer: batchResponse{}, status: 201, idempotent: true, maxBody: maxBatchBodyBytes, handle: a.responders.handleRegisterBatch},
+		{method: "GET", path: v1 + "/responders", summary: "List and find responders in id order, a page at a time; a coordinator sees its organisation's", roles: rolesStaff, answer: rosterList{}, status: 200, handle: a.roster.handleList,
+			query: []queryParam{{"q", "string", "part of the name, any case"}, {"org", "string", "an organisation id"}, {"community", "string", "an area id: members of the organisations whose home area lies within it"},
+				{"role", "string", "social_worker, volunteer, medic or community_worker"}, {"skill", "string", "a skill name held, expired or not"},
+				{"status", "string", "available, offered, busy, off_duty or deactivated"}, {"limit", "integer", "1..500 (default 50)"}, {"cursor", "string", "next_cursor of the page before"}}},
+		{method: "POST", path: v1 + "/responders/import", summary: "Import a roster from CSV (UTF-8 or GB18030, English or Chinese headers), all or nothing; ?dry_run=true lists every row's problems by line and changes nothing", roles: rolesStaff, rawBody: "text/csv", answer: importJSON{}, status: 201, idempotent: true, maxBody: maxImportBodyBytes, handle: a.roster.handleImport,
+			query: []queryParam{{"dry_run", "boolean", "true: check only (200), nothing changes"}}},
+		{method: "PATCH", path: v1 + "/responders/{id}", summary: "Correct a responder's name, phone, organisation, limit, skills or certifications; the next match uses them (audited by field)", roles: rolesStaff, body: responderPatchRequest{}, answer: responderJSON{}, status: 200, handle: a.roster.handlePatch},
+		{method: "POST", path: v1 + "/responders/{id}/deactivate", summary: "Retire a responder, with a reason: off every index, tokens refused, sockets closed; hours and records stay; 409 while on an offer or assignment", roles: rolesStaff, body: deactivateRequest{}, answer: rosterEntryJSON{}, status: 200, handle: a.roster.handleDeactivate},
+		{method: "POST", path: v1 + "/responders/{id}/reactivate", summary: "Bring a retired responder back (off duty; tokens from before stay refused, issue a new one)", roles: rolesStaff, body: emptyRequest{}, answer: rosterEntryJSON{}, status: 200, handle: a.roster.handleReactivate},
+		{method: "PUT", path: v1 + "/responders/{id}/shifts", summary: "Set a responder's weekly windows of availability (the region's time zone): on duty at each start, off at each end unless on a task; none opts out", roles: rolesSelfOrStaff, body: shiftsJSON{}, answer: shiftsJSON{}, status: 200, handle: a.roster.handlePutShifts},
+		{method: "GET", path: v1 + "/responders/{id}/shifts", summary: "A responder's weekly windows of availability", roles: rolesSelfOrStaff, answer: shiftsJSON{}, status: 200, handle: a.roster.handleGetShifts},
 		{method: "GET", path: v1 + "/responders/{id}", summary: "A responder with status and last location", roles: rolesSelfOrStaff, answer: responderJSON{}, status: 200, handle: a.responders.handleGetResponder},
 		{method: "PUT", path: v1 + "/responders/{id}/location", summary: "Report a responder's position", roles: rolesSelfOrOps, body: locationRequest{}, status: 204, handle: a.responders.handleLocation},
 		{method: "PUT", path: v1 + "/responders/{id}/status", summary: "Go on or off duty", roles: rolesSelfOrOps, body: statusRequest{}, status: 204, handle: a.responders.handleStatus},
@@ -485,7 +499,7 @@ func (a *API) serve(rt route, w http.ResponseWriter, r *http.Request) error {
 		}
 		c.id = id
 	}
-	if r.Method == http.MethodPost || r.Method == http.MethodPut {
+	if r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch {
 		body, err := readBody(w, r, rt.maxBody)
 		if err != nil {
 			return err

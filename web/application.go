@@ -17,4 +17,5 @@ type Application interface {
 	capApp         // cap.go
 	messageApp     // teammessages.go
 	reviewApp      // review.go
+	rosterApp      // roster.go
 }

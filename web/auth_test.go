@@ -112,6 +112,23 @@ func matrixRoutes() []matrixRoute {
 			body: func(*fixture) any {
 				return map[string]any{"responders": []map[string]string{{"name": "A", "role": "medic"}, {"name": "B", "role": "volunteer"}}}
 			}, want: staff201},
+		// The roster (roster.go).
+		{method: "GET", pattern: v1 + "/responders", path: fixed(v1 + "/responders"),
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 200}},
+		{method: "POST", pattern: v1 + "/responders/import", path: fixed(v1 + "/responders/import"),
+			body: func(*fixture) any { return "name,role\nA,medic\n" }, want: staff201},
+		{method: "PATCH", pattern: v1 + "/responders/{id}", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 },
+			body: func(*fixture) any { return map[string]string{"name": "Renamed"} }, want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404}},
+		{method: "POST", pattern: v1 + "/responders/{id}/deactivate", path: func(f *fixture) string { return v1 + "/responders/" + f.R3 + "/deactivate" },
+			body: func(*fixture) any { return map[string]string{"reason": "left"} }, want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404}},
+		{method: "POST", pattern: v1 + "/responders/{id}/reactivate", path: func(f *fixture) string { return v1 + "/responders/" + f.R3 + "/reactivate" },
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404}},
+		{method: "PUT", pattern: v1 + "/responders/{id}/shifts", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/shifts" },
+			body: func(*fixture) any {
+				return map[string]any{"windows": []map[string]string{{"day": "mon", "start": "08:00", "end": "12:00"}}}
+			}, want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404, cResponder: 200, cRespOther: 403}},
+		{method: "GET", pattern: v1 + "/responders/{id}/shifts", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/shifts" },
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404, cResponder: 200, cRespOther: 403}},
 		{method: "GET", pattern: v1 + "/responders/{id}", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 },
 			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404, cResponder: 200, cRespOther: 403}},
 		{method: "PUT", pattern: v1 + "/responders/{id}/location", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/location" },

@@ -41,6 +41,7 @@ var pageSummaries = map[string]string{
 	"GET /console":    "The operator console (HTML)",
 	"GET /respond":    "The responder page (HTML)",
 	"GET /evaluation": "The evaluator dashboard (HTML)",
+	"GET /roster":     "The staff's roster: find, correct, retire and import responders (HTML)",
 	"GET /static/":    "Scripts, styles and the basemap of the pages",
 }
 
@@ -197,13 +198,13 @@ func (g *schemaGen) operation(rt route) map[string]any {
 		refusal(401, "no valid token")
 		refusal(403, "the token's role may not do this")
 	}
-	if rt.body != nil || len(rt.query) > 0 {
+	if rt.body != nil || rt.rawBody != "" || len(rt.query) > 0 {
 		refusal(400, "invalid request (code invalid_json or invalid_request)")
 	}
 	if len(params) > 0 && strings.Contains(rt.path, "{") {
 		refusal(404, "not found")
 	}
-	if rt.method == "POST" || rt.method == "PUT" {
+	if rt.method == "POST" || rt.method == "PUT" || rt.method == "PATCH" {
 		refusal(413, "body too large")
 		refusal(409, "conflict with the current state")
 	}
@@ -217,6 +218,9 @@ func (g *schemaGen) operation(rt route) map[string]any {
 	op["responses"] = responses
 	if len(params) > 0 {
 		op["parameters"] = params
+	}
+	if rt.rawBody != "" {
+		op["requestBody"] = map[string]any{"required": true, "content": map[string]any{rt.rawBody: map[string]any{"schema": map[string]any{"type": "string"}}}}
 	}
 	if rt.body != nil {
 		t := reflect.TypeOf(rt.body)

@@ -71,7 +71,7 @@ type Router interface {
 
 // PageRoutes are the patterns RegisterPages adds, for the OpenAPI
 // document's list of endpoints outside the API.
-var PageRoutes = []string{"GET /console", "GET /respond", "GET /evaluation", "GET /static/"}
+var PageRoutes = []string{"GET /console", "GET /respond", "GET /evaluation", "GET /roster", "GET /static/"}
 
 // RegisterPages adds GET /console, GET /respond and GET /static/ (the
 // pages' scripts, styles and basemap) to r.
@@ -83,6 +83,7 @@ func RegisterPages(r Router, opts PageOptions) error {
 	r.Handle("GET /console", p.page("console.html", "self"))
 	r.Handle("GET /respond", p.page("respond.html", "self"))
 	r.Handle("GET /evaluation", p.page("evaluation.html", ""))
+	r.Handle("GET /roster", p.page("roster.html", ""))
 	r.Handle("GET /static/", http.StripPrefix("/static/", http.HandlerFunc(p.serveAsset)))
 	return nil
 }
@@ -131,7 +132,7 @@ func newPages(opts PageOptions) (*pages, error) {
 		p.assets[base] = asset{body: data, gz: gzipped(data), contentType: contentType(base), etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
 	}
 	p.version = hex.EncodeToString(all.Sum(nil)[:6])
-	for _, page := range []string{"console.html", "respond.html", "evaluation.html"} {
+	for _, page := range []string{"console.html", "respond.html", "evaluation.html", "roster.html"} {
 		t, err := template.ParseFS(staticFiles, "static/"+page)
 		if err != nil {
 			return nil, fmt.Errorf("pages: %w", err)

@@ -43,8 +43,10 @@ func body(t *testing.T, r *http.Response) string {
 
 func TestPagesServeBothPagesWithTheirAssets(t *testing.T) {
 	mux := pagesMux(t, PageOptions{})
-	assetRef := regexp.MustCompile(`(?:src|href)="([^"]+)"`)
-	for _, page := range []string{"/console", "/respond"} {
+	// What a page loads (scripts, styles, icons, images); a link (<a>) to
+	// another page is not loaded.
+	assetRef := regexp.MustCompile(`<(?:script|link|img)\b[^>]*?\b(?:src|href)="([^"]+)"`)
+	for _, page := range []string{"/console", "/respond", "/roster"} {
 		t.Run(page, func(t *testing.T) {
 			res := fetch(t, mux, page, nil)
 			html := body(t, res)

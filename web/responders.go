@@ -37,6 +37,7 @@ type registryApp interface {
 	RegisterMany(ctx context.Context, rs []mobilize.Responder) error
 	PendingOffer(ctx context.Context, rid mobilize.ResponderID) (po mobilize.PendingOffer, found bool, err error)
 	Jobs(ctx context.Context, rid mobilize.ResponderID) ([]mobilize.Job, error)
+	ResponderDeactivation(ctx context.Context, rid mobilize.ResponderID) (*mobilize.Deactivation, error) // roster.go
 }
 
 // maxBatch is the most responders one batch registers (the route's
@@ -341,6 +342,13 @@ func (g *responderGroup) handleReissue(ctx context.Context, c *call) error {
 	r, _, err := responderFor(ctx, g.app, c)
 	if err != nil {
 		return err
+	}
+	// A deactivated responder's tokens are all refused: one issued now
+	// would only look as if it worked.
+	if d, err := g.app.ResponderDeactivation(ctx, r.ID); err != nil {
+		return err
+	} else if d != nil {
+		return &Error{Kind: mobilize.ErrConflict, Code: "deactivated", Message: "the responder is deactivated; reactivate them first"}
 	}
 	token, id, err := g.auth.Issue(string(r.ID), RoleResponder, r.OrgID, g.tokenTTL)
 	if err != nil {

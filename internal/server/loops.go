@@ -15,7 +15,8 @@ import (
 )
 
 // loops owns the background work of the process: the matcher, the
-// index sweeper and the retention sweeper (privacy). Close stops them and waits.
+// index sweeper, the retention sweeper (privacy) and the shift loop. Close
+// stops them and waits.
 type loops struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -74,7 +75,44 @@ func startLoops(svc *mobilize.Service, store *redisstore.Store, cfg Config, log 
 	l.start(ctx, "retention", log, func(ctx context.Context) {
 		runRetention(ctx, svc, cfg.retentionConfig(), cfg.Privacy.SweepInterval, log)
 	})
+	l.start(ctx, "shifts", log, func(ctx context.Context) {
+		runShifts(ctx, svc, cfg.UI.TimeZone, shiftsEvery, log)
+	})
 	return l
+}
+
+// shiftsEvery is how often the shift loop looks: a window's edge acts
+// within a minute. A pass covers everything since the last (kept in
+// Redis), so a slow or missed pass delays an edge, never loses it.
+const shiftsEvery = time.Minute
+
+// runShifts puts opted-in responders on and off duty at their weekly
+// windows' edges, in the configured zone (ui.time_zone, checked at
+// start).
+func runShifts(ctx context.Context, svc *mobilize.Service, zoneName string, every time.Duration, log *zap.Logger) {
+	zone, err := time.LoadLocation(zoneName)
+	if err != nil {
+		log.Error("shift loop not started: bad time zone", zap.String("time_zone", zoneName), zap.Error(err))
+		return
+	}
+	failures := &failureLog{log: log, loop: "shifts", now: time.Now}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		rep, err := svc.ApplyShifts(ctx, zone)
+		if ctx.Err() != nil {
+			return
+		}
+		failures.report(err)
+		if rep != (mobilize.ShiftReport{}) {
+			log.Info("shifts", zap.Int("on_duty", rep.OnDuty), zap.Int("off_duty", rep.OffDuty), zap.Int("kept_on_task", rep.Kept))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // runRetention forgets old positions and closed needs' details (PIPL:

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -104,6 +105,9 @@ func (s *NeedStore) SetDuty(ctx context.Context, id mobilize.ResponderID, onDuty
 		duty = "1"
 	}
 	st, err := dutyScript.Run(ctx, s.rdb, s.scriptKeys, s.argv(string(id), duty)...).Text()
+	if err != nil && strings.HasPrefix(err.Error(), "DEACTIVATED") {
+		return "", fmt.Errorf("set duty %s: deactivated: %w", id, mobilize.ErrConflict)
+	}
 	if err != nil {
 		return "", scriptErr("set duty", id, err)
 	}

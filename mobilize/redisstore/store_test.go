@@ -102,6 +102,7 @@ func TestAggregatesStandAloneShareTheStoresKeys(t *testing.T) {
 			"t:{yt}:escalations", "t:{yt}:ix:c:" + cell.String() + ":volunteer", "t:{yt}:ix:pos",
 			"t:{yt}:ix:supply:5", "t:{yt}:ix:supply:7", "t:{yt}:linkage:rev", "t:{yt}:load", "t:{yt}:need:n1",
 			"t:{yt}:needs:cell:" + dup.String(), "t:{yt}:needs:number", "t:{yt}:needs:open", "t:{yt}:org:cc1:members", "t:{yt}:orgs", "t:{yt}:responders",
+			"t:{yt}:roster", // the roster's id order, kept by enroll.lua
 		}
 		got, err := b.Client.Keys(ctx, "*").Result()
 		if err != nil {

@@ -2,7 +2,8 @@
 // respond.{js,css,html} and evaluation.{js,css,html}; then the responder
 // app's manifests (respond.webmanifest, respond.en.webmanifest), its icons
 // and its service worker (respond-sw.js), which caches the app shell
-// listed here under a hash of the shell's contents. esbuild output is
+// listed here under a hash of the shell's contents; and
+// roster.{js,css,html}. esbuild output is
 // deterministic, so CI rebuilds and fails on any difference from what is
 // committed.
 //
@@ -27,7 +28,7 @@ mkdirSync(out, { recursive: true });
 
 await build({
   absWorkingDir: here,
-  entryPoints: { console: 'src/console/main.js', respond: 'src/respond/main.js', evaluation: 'src/evaluation/main.js' },
+  entryPoints: { console: 'src/console/main.js', respond: 'src/respond/main.js', evaluation: 'src/evaluation/main.js', roster: 'src/roster/main.js' },
   outdir: out,
   bundle: true,
   minify: true,
@@ -40,7 +41,7 @@ await build({
 });
 
 const ICONS = ['icon.svg', 'icon-192.png', 'icon-512.png', 'icon-maskable-192.png', 'icon-maskable-512.png'];
-for (const page of ['console.html', 'respond.html', 'evaluation.html', ...ICONS]) {
+for (const page of ['console.html', 'respond.html', 'evaluation.html', 'roster.html', ...ICONS]) {
   copyFileSync(join(here, 'src', page), join(out, page));
 }
 

@@ -1,8 +1,10 @@
 -- enroll: register a responder (or update role, skills, max and profile).
 -- ARGV[5] id, [6] role, [7] skills, [8] max concurrent, [9] duty for a new
--- responder ('1' on duty), [10] profile JSON. Returns 1 when created.
+-- responder ('1' on duty), [10] profile JSON, [11] 'update' to change only
+-- an existing responder. Returns 1 when created, -1 when [11] refused.
 local id = ARGV[5]
 local raw = redis.call('HGET', POS, id)
+if not raw and ARGV[11] == 'update' then return -1 end
 local r
 if raw then
   r = splitPos(raw)
@@ -26,6 +28,7 @@ if type(newOrg) == 'string' and newOrg ~= '' then
   redis.call('SADD', BASE .. 'org:' .. newOrg .. ':members', id)
 end
 redis.call('HSET', BASE .. 'responders', id, ARGV[10])
+redis.call('ZADD', BASE .. 'roster', 0, id) -- the roster's id order (rosterlist.go)
 applyStatus(id, l)
 if raw then return 0 end
 return 1

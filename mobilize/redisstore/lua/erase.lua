@@ -77,4 +77,7 @@ for i = 10, #ARGV do
 end
 redis.call('HSET', PROFILES, ps, ARGV[7])
 redis.call('HDEL', PROFILES, id)
+redis.call('ZREM', BASE .. 'roster', id) -- the roster lists no pseudonym
+redis.call('HDEL', BASE .. 'responders:deactivated', id)
+redis.call('HDEL', BASE .. 'shifts', id) -- their week goes with them
 return 'ok'
