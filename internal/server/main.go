@@ -118,7 +118,7 @@ func (m *Main) Run(ctx context.Context) error {
 	hubOpts.Inbox, hubOpts.Broker, hubOpts.Logger = inbox, broker, m.log.Named("realtime")
 	// The ladder learns which offers a socket acknowledged (the inbox
 	// entry that carried them) and who has a socket open, on any process.
-	hubOpts.Inbox = reach.WatchInbox(inbox, reachRecords, time.Hour, m.log.Named("reach"))
+	hubOpts.Inbox = watchInbox(inbox, reachRecords, time.Hour, m.log.Named("reach"))
 	hubOpts.Presence = reach.NewOnline(reachRecords, onlineMarkerTTL, m.log.Named("reach"))
 	m.hub, err = realtime.New(hubOpts)
 	if err != nil {
@@ -152,7 +152,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if pusher == nil && m.pusher != nil {
 		pusher = m.pusher
 	}
-	m.ladder = reach.New(reach.Deps{Records: reachRecords, Directory: m.store, Texter: texter, Pusher: pusher, Inbox: inbox, Audit: access}, ladderOpts)
+	m.ladder = reach.New(reach.Deps{Records: reachRecords, Directory: m.store, Texter: texter, Pusher: pusher, Inbox: inboxFloor{inbox}, Audit: access}, ladderOpts)
 	sink := tee{m.notifier, m.ladder, m.demo}
 	if m.hooks.Events != nil {
 		sink = append(sink, m.hooks.Events)

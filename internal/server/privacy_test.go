@@ -116,6 +116,8 @@ func coverage(id string, x export) []struct {
 	}{
 		{regexp.MustCompile(`^ld:\{city\}:ix:(pos|c:[0-9a-f]+:volunteer)$`), func([]string) bool { return x.Responder.Lat != nil }},
 		{regexp.MustCompile(`^ld:\{city\}:responders$`), func([]string) bool { return x.Responder.ID == id && x.Responder.Name != "" }},
+		// The roster's id order (rosterlist.go): the id only, shown as the responder.
+		{regexp.MustCompile(`^ld:\{city\}:roster$`), func([]string) bool { return x.Responder.ID == id }},
 		{regexp.MustCompile(`^ld:\{city\}:load$`), func([]string) bool { return x.Load.OnDuty }},
 		{regexp.MustCompile(`^ld:\{city\}:fatigue$`), func([]string) bool { return x.Fatigue != "" }},
 		{regexp.MustCompile(`^ld:\{city\}:fairload$`), func([]string) bool { return x.FairLoad != "" }},

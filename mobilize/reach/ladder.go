@@ -16,7 +16,6 @@ import (
 	"github.com/liandong/liandong/internal/i18n"
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/reach/sms"
-	"github.com/liandong/liandong/realtime"
 )
 
 // Pusher sends an offer to the responder's devices by Web Push; it
@@ -45,10 +44,11 @@ type Directory interface {
 	Need(ctx context.Context, id mobilize.NeedID) (mobilize.NeedState, error)
 }
 
-// InboxFloor reads a responder's websocket inbox: its floor passing an
+// InboxFloor reads the floor of a responder's websocket inbox (the id up
+// to which a socket acknowledged its entries; "" when none): its passing an
 // offer's entry means a socket acknowledged the offer.
 type InboxFloor interface {
-	ReadAfter(ctx context.Context, userID, after string, limit int) (realtime.InboxPage, error)
+	InboxFloor(ctx context.Context, userID string) (string, error)
 }
 
 // AuditLog takes the ladder's entries (web's audit log, redisstore.Access).
@@ -466,11 +466,11 @@ func (l *Ladder) acknowledged(ctx context.Context, n OfferNote) string {
 	if err != nil || !found {
 		return ""
 	}
-	page, err := l.deps.Inbox.ReadAfter(ctx, string(n.Responder), entry, 1)
+	floor, err := l.deps.Inbox.InboxFloor(ctx, string(n.Responder))
 	if err != nil {
 		return ""
 	}
-	if !streamLess(page.Floor, entry) {
+	if !streamLess(floor, entry) {
 		return "socket"
 	}
 	return ""

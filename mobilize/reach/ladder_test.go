@@ -14,7 +14,6 @@ import (
 	"github.com/liandong/liandong/mobilize/reach"
 	"github.com/liandong/liandong/mobilize/reach/sms"
 	"github.com/liandong/liandong/mobilize/redisstore"
-	"github.com/liandong/liandong/realtime"
 )
 
 // fakes
@@ -106,10 +105,10 @@ type words struct{}
 func (words) Category(l i18n.Lang, code string) string { return "送药" }
 func (words) Role(l i18n.Lang, role string) string     { return "志愿者" }
 
-type floor struct{ page realtime.InboxPage }
+type floor struct{ at string }
 
-func (f floor) ReadAfter(context.Context, string, string, int) (realtime.InboxPage, error) {
-	return f.page, nil
+func (f floor) InboxFloor(context.Context, string) (string, error) {
+	return f.at, nil
 }
 
 type rig struct {
@@ -239,7 +238,7 @@ func TestNoFallbackWhenAcknowledgedAnsweredOrRoutine(t *testing.T) {
 
 // A socket's ack is the inbox floor passing the offer's entry.
 func TestSocketAckStopsTheFallback(t *testing.T) {
-	r := newRig(t, reach.Options{FallbackAfter: 30 * time.Millisecond}, floor{realtime.InboxPage{Floor: "1700000000000-5"}})
+	r := newRig(t, reach.Options{FallbackAfter: 30 * time.Millisecond}, floor{"1700000000000-5"})
 	ctx := context.Background()
 	r.rec.RememberOfferMessage(ctx, "o1", "1700000000000-5", time.Minute) // acked
 	r.rec.RememberOfferMessage(ctx, "o2", "1700000000000-6", time.Minute) // not yet

@@ -1,4 +1,4 @@
-package reach
+package server
 
 import (
 	"context"
@@ -12,18 +12,22 @@ import (
 	"github.com/liandong/liandong/realtime/wire"
 )
 
-// OfferMessages remembers which inbox entry carried an offer
+// The delivery ladder's view of the websocket inbox. It lives here, where
+// the hub and the ladder are wired together, so that mobilize/reach knows
+// nothing of realtime.
+
+// offerMessages remembers which inbox entry carried an offer
 // (redisstore.Reach).
-type OfferMessages interface {
+type offerMessages interface {
 	RememberOfferMessage(ctx context.Context, offer mobilize.OfferID, entryID string, ttl time.Duration) error
 }
 
-// WatchInbox wraps the websocket inbox so that the inbox id of every offer
+// watchInbox wraps the websocket inbox so that the inbox id of every offer
 // it appends is remembered: the SMS fallback then asks whether the
 // inbox's floor passed that id, i.e. whether a socket on any process
 // acknowledged the offer. Only Append is watched; everything else is the
 // inner inbox's.
-func WatchInbox(inner realtime.Inbox, rec OfferMessages, keep time.Duration, log *zap.Logger) realtime.Inbox {
+func watchInbox(inner realtime.Inbox, rec offerMessages, keep time.Duration, log *zap.Logger) realtime.Inbox {
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -32,7 +36,7 @@ func WatchInbox(inner realtime.Inbox, rec OfferMessages, keep time.Duration, log
 
 type watchedInbox struct {
 	realtime.Inbox
-	rec  OfferMessages
+	rec  offerMessages
 	keep time.Duration
 	log  *zap.Logger
 }
@@ -54,4 +58,16 @@ func (w *watchedInbox) Append(ctx context.Context, userID, typ, ts string, data 
 		w.log.Warn("reach: offer message not remembered", zap.String("offer_id", o.OfferID), zap.Error(err))
 	}
 	return id, nil
+}
+
+// inboxFloor is the ladder's reach.InboxFloor over the inbox: the floor
+// a responder's sockets acknowledged up to.
+type inboxFloor struct{ inbox realtime.Inbox }
+
+func (f inboxFloor) InboxFloor(ctx context.Context, userID string) (string, error) {
+	page, err := f.inbox.ReadAfter(ctx, userID, "0-0", 1)
+	if err != nil {
+		return "", err
+	}
+	return page.Floor, nil
 }
