@@ -13,7 +13,6 @@ const REFRESH_ON = new Set(['need.updated', 'need.staffed', 'need.completed', 'n
 const FLUSH_MS = 400;
 const PER_FLUSH = 12;
 
-export const RESPONDERS_PATH = '/api/v1/responders';
 export const SUPPLY_PATH = '/api/v1/map/supply';
 
 // boxOf is the map's view, padded, as [minLng, minLat, maxLng, maxLat].
@@ -58,12 +57,10 @@ export class ConsoleLive {
   opened() {
     this.subscribe();
     this.loadNeeds();
-    this.loadResponders();
   }
 
   viewChanged() {
     this.subscribe();
-    this.loadResponders();
   }
 
   subscribe() {
@@ -132,18 +129,6 @@ export class ConsoleLive {
     if (this.onNeedsLoaded && !this.needsLoaded) {
       this.needsLoaded = true;
       this.onNeedsLoaded();
-    }
-  }
-
-  // loadResponders reads the responders in view, where the server lists
-  // them; otherwise the map shows those that events mention.
-  async loadResponders() {
-    if (!this.features.has('get', RESPONDERS_PATH)) return;
-    try {
-      const res = await this.api.get(`${RESPONDERS_PATH}?bbox=${boxOf(this.map, 0.1).join(',')}&limit=2000`);
-      for (const r of res.responders || []) this.store.upsertResponder(r);
-    } catch {
-      // the events still move the map
     }
   }
 }
