@@ -15,9 +15,6 @@ import (
 // channel through the drill's gateway and push service, and take their
 // answers, with no offer lost on any channel.
 func TestDrillReachesPhonesWithoutASocket(t *testing.T) {
-	if testing.Short() {
-		t.Skip("SKIPPED under -short: builds and runs the real server")
-	}
 	bin, err := buildServer(t.Context(), t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
