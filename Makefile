@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: run test fmt-check vet bench fuzz drill drill-smoke sockbench sockbench-smoke web basemap
+.PHONY: run test fmt-check vet bench bench-compare fuzz drill drill-smoke sockbench sockbench-smoke web basemap
 
 run:
 	$(GO) run ./cmd/liandong
@@ -20,6 +20,13 @@ vet:
 # Benchmarks that need a real redis-server start their own on a free port.
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $(PKGS)
+
+# The key benchmarks on BASE and on the working tree, round by round, then
+# benchstat's comparison (docs/BENCHMARKS.md, "Comparing against a base").
+# BENCH, BENCH_PKGS, COUNT and BENCHTIME narrow or lengthen it.
+bench-compare:
+	@test -n "$(BASE)" || { echo "usage: make bench-compare BASE=<commit> [BENCH=regexp] [COUNT=6]"; exit 2; }
+	./.ci/bench-compare $(BASE)
 
 # A short pass of every fuzz target (Go runs one target per invocation).
 FUZZTIME ?= 15s
