@@ -92,6 +92,15 @@ type Report struct {
 	SMS      *SMSCounts      `json:"sms,omitempty"`
 	Push     *PushCounts     `json:"push,omitempty"`
 
+	// Incident: the incident the drill played under, with the server's
+	// figures (incidentrun.go); Field, Messages and OnCall: arrivals on
+	// scene, team threads and on-call coverage (field*.go, oncall.go).
+	// Present when the scenario has an incident or a field section.
+	Incident *IncidentReport `json:"incident,omitempty"`
+	Field    *FieldReport    `json:"field,omitempty"`
+	Messages *MessageReport  `json:"messages,omitempty"`
+	OnCall   *OnCallReport   `json:"on_call,omitempty"`
+
 	Server          ServerUsage     `json:"server"`
 	DrillCPUSeconds float64         `json:"drill_cpu_seconds"`
 	DrillCPUPercent float64         `json:"drill_cpu_percent"` // of one core, over the run
@@ -153,7 +162,8 @@ const maxViolations = 200
 // Failed reports whether the drill broke a guarantee; the exit code
 // follows it so that CI can gate on a drill.
 func (r *Report) Failed() bool {
-	return r.DoubleBookings > 0 || r.OffersLost > 0 || r.OverstaffedNeeds > 0 || r.AssignmentsMissing > 0
+	return r.DoubleBookings > 0 || r.OffersLost > 0 || r.OverstaffedNeeds > 0 || r.AssignmentsMissing > 0 ||
+		(r.Messages != nil && r.Messages.Lost > 0) || (r.Incident != nil && r.Incident.NeedsOutside > 0)
 }
 
 // Write stores report.json and report.html in dir.

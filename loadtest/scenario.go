@@ -38,6 +38,11 @@ type Scenario struct {
 	Areas         string           `yaml:"areas"`
 	Organisations []OrgSpec        `yaml:"organisations"`
 	Escalation    *EscalationGoals `yaml:"escalation"`
+	// The incident the drill plays under (incident.go) and what members
+	// do once they accepted: travel, arrive, message; and who is on call
+	// (field.go).
+	Incident *IncidentSpec `yaml:"incident"`
+	Field    *FieldSpec    `yaml:"field"`
 
 	areas *areaSet // the areas file, read by Validate
 }
