@@ -256,6 +256,12 @@ func (sc *Scenario) Scale(n int, d time.Duration) {
 	if d > 0 {
 		if d < sc.Duration {
 			sc.Drain = min(sc.Drain, max(d/4, 5*time.Second))
+			if f := sc.Field; f != nil {
+				// The event is compressed as a whole: travel too, so
+				// members still arrive within the shorter drill.
+				f.TimeScale *= float64(sc.Duration) / float64(d)
+				f.MaxTravel = min(f.MaxTravel, d/3)
+			}
 		}
 		sc.Duration = d
 	}
