@@ -81,7 +81,7 @@ func TestDrillPlaysAnIncidentAndFieldWork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"事件", "到达现场", "团队消息", "值班覆盖", in.ID} {
+	for _, w := range []string{"事件", "到达现场", "队伍消息", "值班覆盖", in.ID} {
 		if !strings.Contains(string(raw), w) {
 			t.Errorf("report.html lacks %q", w)
 		}
