@@ -200,6 +200,9 @@ func (d *drill) connectServer(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if in := d.sc.Incident; in != nil && in.CAP != nil && in.CAP.Status == "Actual" {
+			return errActualToTarget
+		}
 		d.target = u.String()
 		if d.sc.Escalation != nil {
 			d.logf("note: the scenario's escalation goals apply only to a server the drill starts; %s keeps its own", d.target)

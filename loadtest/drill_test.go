@@ -164,6 +164,20 @@ func TestDrillCatchesFieldBugs(t *testing.T) {
 	}
 }
 
+// TestActualWarningOnlyToItsOwnServer: an Actual CAP warning is never
+// sent to a server given with -target; the drill stops before posting it.
+func TestActualWarningOnlyToItsOwnServer(t *testing.T) {
+	sc := smallScenario(t, 4, time.Second)
+	sc.Incident = &IncidentSpec{CAP: &CAPSpec{Sender: "s", Event: "台风", Headline: "h", Severity: "Severe", Status: "Actual"}}
+	fake := newFakeServer(time.Second, "")
+	srv := httptest.NewServer(fake)
+	t.Cleanup(func() { srv.Close(); fake.Close() })
+	_, err := Run(context.Background(), Options{Scenario: sc, Target: srv.URL, Password: "pw", Out: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "Actual") {
+		t.Fatalf("got %v, want a refusal of the Actual warning", err)
+	}
+}
+
 func TestDrillInterruptedStillReports(t *testing.T) {
 	before := runtime.NumGoroutine()
 	fake := newFakeServer(time.Second, "")

@@ -123,6 +123,9 @@ func TestIncidentAndFieldValidation(t *testing.T) {
 		"test status": func(sc *Scenario) {
 			sc.Incident = &IncidentSpec{CAP: &CAPSpec{Sender: "s", Event: "e", Headline: "h", Severity: "Severe", Status: "Test"}}
 		},
+		"pre-alert on an exercise": func(sc *Scenario) {
+			sc.Incident = &IncidentSpec{CAP: &CAPSpec{Sender: "s", Event: "e", Headline: "h", Severity: "Severe", PreAlert: true}}
+		},
 		"no max travel":   func(sc *Scenario) { sc.Field = &FieldSpec{} },
 		"share above 1":   func(sc *Scenario) { sc.Field = &FieldSpec{MaxTravel: time.Second, OnCallShare: 1.5} },
 		"far without why": func(sc *Scenario) { sc.Field = &FieldSpec{MaxTravel: time.Second, FarShare: 0.1} },

@@ -78,6 +78,9 @@ func (sc *Scenario) validateIncident(bad func(string, ...any)) {
 		default:
 			bad("incident.cap.status %q: want Exercise or Actual", c.Status)
 		}
+		if c.PreAlert && c.Status != "Actual" {
+			bad("incident.cap.pre_alert: the server pre-alerts nobody on an Exercise; it needs status Actual")
+		}
 		if c.Expires < 0 {
 			bad("incident.cap.expires must be >= 0")
 		}

@@ -62,6 +62,9 @@ type IncidentFigure struct {
 // kindNeedOutside: a drill need that did not join the drill's incident.
 const kindNeedOutside = "need_outside_incident"
 
+// errActualToTarget: an Actual warning could mobilise a real deployment.
+var errActualToTarget = errors.New("an Actual CAP warning is sent only to a server the drill starts; use status Exercise against -target")
+
 // openIncident opens the scenario's incident once the phones are
 // connected (a warning's standbys go to people with a position).
 func (d *drill) openIncident(ctx context.Context) error {
@@ -86,9 +89,6 @@ func (d *drill) openIncident(ctx context.Context) error {
 		d.incident = &IncidentReport{ID: out.ID, Name: out.Name, Kind: out.Kind, Exercise: out.Exercise, Source: "api"}
 		d.logf("incident %s opened: %s", out.ID, out.Name)
 		return nil
-	}
-	if spec.CAP.Status == "Actual" && d.server == nil {
-		return errors.New("an Actual CAP warning is sent only to a server the drill starts; use status Exercise against -target")
 	}
 	alert, err := writeCAP(spec.CAP, ring, time.Now(), 1)
 	if err != nil {
