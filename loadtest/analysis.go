@@ -28,6 +28,12 @@ type runInfo struct {
 	stats         json.RawMessage
 	sms           *SMSCounts  // the drill's SMS gateway, when it ran one
 	push          *PushCounts // the drill's push service, when it ran one
+	// The incident opened at the start and its server figures at the end;
+	// the people on call and the shift windows refused.
+	incident        *IncidentReport
+	incidentFigures *IncidentFigure
+	onCall          map[string]bool
+	shiftsRefused   int
 }
 
 // lateGrace is how long before the phones hung up an offer must have been
@@ -152,7 +158,18 @@ func analyze(l *Ledger, info runInfo) *Report {
 	r.AssignmentsMissing, r.AssignmentsRecovered = len(missing), swept
 	over := checkOverstaffed(l.needs)
 	r.DoubleBookings, r.OffersLost, r.OffersLate, r.OverstaffedNeeds = len(doubles), len(lost), late, len(over)
-	for _, v := range [][]Violation{doubles, lost, over, missing} {
+	var msgLost, outside []Violation
+	if sc.Field != nil {
+		r.Field = fieldReport(l)
+		r.Messages, msgLost = checkMessages(l, info.phonesClosed.Add(-lateGrace))
+		if sc.Field.OnCallShare > 0 {
+			r.OnCall = onCallCoverage(l, info.onCall, info.shiftsRefused)
+		}
+	}
+	if info.incident != nil {
+		r.Incident, outside = incidentReport(l, *info.incident, info.incidentFigures)
+	}
+	for _, v := range [][]Violation{doubles, lost, over, missing, msgLost, outside} {
 		for _, x := range v {
 			if len(r.Violations) < maxViolations {
 				r.Violations = append(r.Violations, x)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"github.com/liandong/liandong/realtime/wire"
 )
 
@@ -110,6 +112,21 @@ func (ph *phone) handle(env envelope) {
 		var m wire.Answered
 		_ = json.Unmarshal(env.Data, &m)
 		ph.emit(Event{Kind: evAnswered, At: now.UnixNano(), Offer: m.OfferID})
+		if m.Answer == wire.TypeAccept && m.Place != nil {
+			ph.startTravel(m.NeedID, orb.Point{m.Place.Lng, m.Place.Lat})
+		}
+	case wire.TypeMessage:
+		var m wire.Message
+		_ = json.Unmarshal(env.Data, &m)
+		ts := parseTS(env.TS)
+		ph.mu.Lock()
+		live := !ts.IsZero() && !ph.since.IsZero() && !ts.Before(ph.since.Truncate(time.Millisecond))
+		ph.mu.Unlock()
+		ph.emit(Event{Kind: evMessage, At: now.UnixNano(), ServerTS: nanos(ts), Need: m.NeedID, Info: m.MessageID, Live: live})
+	case wire.TypeStandby:
+		var m wire.Standby
+		_ = json.Unmarshal(env.Data, &m)
+		ph.emit(Event{Kind: evStandby, At: now.UnixNano(), Info: m.IncidentID})
 	case wire.TypeResync:
 		var m wire.Resync
 		_ = json.Unmarshal(env.Data, &m)
@@ -182,8 +199,6 @@ func (ph *phone) onAssignment(m wire.Assignment) {
 	if dup || m.NeedID == "" {
 		return
 	}
-	ph.after(task, func() {
-		ph.deliver(outMsg{typ: wire.TypeComplete, data: wire.Complete{NeedID: m.NeedID, Note: "drill: done"},
-			ev: Event{Kind: evComplete, Need: m.NeedID}})
-	})
+	ph.onStaffed(m)
+	ph.after(task, func() { ph.taskDone(m.NeedID) })
 }

@@ -220,6 +220,18 @@ type serverNeed struct {
 	Supplies    *serverSupplies    `json:"supplies"`
 	Community   string             `json:"community"`
 	Escalation  *serverEscalation  `json:"escalation"`
+	IncidentID  string             `json:"incident_id"`
+	FieldStatus []serverField      `json:"field_status"`
+}
+
+// serverField is one member's field_status in GET /api/v1/needs/{id}.
+type serverField struct {
+	ResponderID string  `json:"responder_id"`
+	State       string  `json:"state"` // en_route, on_scene, left
+	ArrivedAt   *string `json:"arrived_at"`
+	Confirmed   bool    `json:"confirmed"`
+	DistanceM   float64 `json:"distance_m"`
+	Reason      string  `json:"reason"`
 }
 
 type serverTeam struct {

@@ -84,6 +84,11 @@ type drill struct {
 	nWorkers     int
 	stopSampling func()
 	quiet        *quietSide // SMS gateway, push service and their phones (drillchannels.go)
+	// The incident opened at the start (incidentrun.go) and the people
+	// given shift windows covering the drill (oncall.go).
+	incident      *IncidentReport
+	onCall        map[string]bool
+	shiftsRefused int
 }
 
 func newDrill(opts Options) (*drill, error) {
@@ -134,6 +139,7 @@ func (d *drill) run(ctx context.Context) error {
 		d.closed = time.Now()
 		return err
 	}
+	d.onCall = d.putShifts(ctx)
 	if need := uint64(len(d.socketPeople())/max(d.processes(), 1)) + 256; soft > 0 && soft < need {
 		d.logf("warning: open-file limit %d is below the %d this drill needs per process", soft, need)
 	}
@@ -142,6 +148,10 @@ func (d *drill) run(ctx context.Context) error {
 		return err
 	}
 	d.waitConnected(ctx)
+	if err := d.openIncident(ctx); err != nil {
+		d.stopPhones()
+		return err
+	}
 	if ctx.Err() == nil {
 		d.playArrivals(ctx)
 		d.drain(ctx)
@@ -189,6 +199,9 @@ func (d *drill) connectServer(ctx context.Context) error {
 		u, err := CheckTarget(d.opts.Target, true)
 		if err != nil {
 			return err
+		}
+		if in := d.sc.Incident; in != nil && in.CAP != nil && in.CAP.Status == "Actual" {
+			return errActualToTarget
 		}
 		d.target = u.String()
 		if d.sc.Escalation != nil {
@@ -268,7 +281,7 @@ func (d *drill) startPhones(ctx context.Context) error {
 	people := d.socketPeople()
 	spec := fleetSpec{
 		Target: d.target, Seed: d.seed, Behaviour: d.sc.Behaviour,
-		Report: d.sc.Movement.ReportEvery, Region: d.sc.Region.Polygon,
+		Report: d.sc.Movement.ReportEvery, Region: d.sc.Region.Polygon, Field: d.sc.Field,
 	}
 	n := d.processes()
 	if n == 1 {

@@ -128,6 +128,56 @@ func TestDrillCatchesServerBugs(t *testing.T) {
 	}
 }
 
+// TestDrillCatchesFieldBugs: a team message that never reaches a member
+// and a need that joins no incident each fail the drill; with neither,
+// the same drill passes.
+func TestDrillCatchesFieldBugs(t *testing.T) {
+	for _, tc := range []struct {
+		bug  string
+		got  func(*Report) int
+		what string
+	}{
+		{"", func(r *Report) int { return r.Messages.Delivered }, "messages delivered"},
+		{"lose_message", func(r *Report) int { return r.Messages.Lost }, "messages lost"},
+		{"need_outside", func(r *Report) int { return r.Incident.NeedsOutside }, "needs outside the incident"},
+	} {
+		t.Run("bug="+tc.bug, func(t *testing.T) {
+			t.Parallel()
+			sc := smallScenario(t, 16, 2*time.Second)
+			sc.Behaviour.DisconnectsPerHour, sc.Behaviour.Offline = 0, Dist{}
+			sc.Needs.RatePerS = 6
+			sc.Needs.Mix = sc.Needs.Mix[1:] // teams of two: someone to write to
+			sc.Needs.Mix[0].Share = 1
+			sc.Incident = &IncidentSpec{Kind: "flood", Name: "演练"}
+			sc.Field = &FieldSpec{MaxTravel: 200 * time.Millisecond, MessageShare: 1, Messages: []string{"到了"}}
+			if err := sc.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			rep := runAgainstFake(t, tc.bug, Options{Scenario: sc})
+			if rep.Messages == nil || rep.Incident == nil {
+				t.Fatalf("no field sections: %s", rep.Summary())
+			}
+			if tc.got(rep) == 0 || rep.Failed() != (tc.bug != "") {
+				t.Fatalf("bug %q: %s = %d, failed %v; violations %+v\n%s", tc.bug, tc.what, tc.got(rep), rep.Failed(), rep.Violations, rep.Summary())
+			}
+		})
+	}
+}
+
+// TestActualWarningOnlyToItsOwnServer: an Actual CAP warning is never
+// sent to a server given with -target; the drill stops before posting it.
+func TestActualWarningOnlyToItsOwnServer(t *testing.T) {
+	sc := smallScenario(t, 4, time.Second)
+	sc.Incident = &IncidentSpec{CAP: &CAPSpec{Sender: "s", Event: "台风", Headline: "h", Severity: "Severe", Status: "Actual"}}
+	fake := newFakeServer(time.Second, "")
+	srv := httptest.NewServer(fake)
+	t.Cleanup(func() { srv.Close(); fake.Close() })
+	_, err := Run(context.Background(), Options{Scenario: sc, Target: srv.URL, Password: "pw", Out: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "Actual") {
+		t.Fatalf("got %v, want a refusal of the Actual warning", err)
+	}
+}
+
 func TestDrillInterruptedStillReports(t *testing.T) {
 	before := runtime.NumGoroutine()
 	fake := newFakeServer(time.Second, "")

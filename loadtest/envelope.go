@@ -44,5 +44,10 @@ func parseTS(s string) time.Time {
 // isInbox reports whether a message type is kept in the durable inbox and
 // so carries the stream position to resume from.
 func isInbox(typ string) bool {
-	return typ == wire.TypeOffer || typ == wire.TypeOfferWithdrawn || typ == wire.TypeAssignment
+	switch typ {
+	case wire.TypeOffer, wire.TypeOfferWithdrawn, wire.TypeAssignment,
+		wire.TypeAlert, wire.TypeStandby, wire.TypeFieldStatus, wire.TypeMessage:
+		return true
+	}
+	return false
 }

@@ -41,10 +41,14 @@ func (sc *Scenario) validateEscalation(bad func(string, ...any)) {
 // drill sets; every other key keeps the server's built-in default.
 func (sc *Scenario) serverConfigEnv(dir string, channels map[string]any) ([]string, error) {
 	g := sc.Escalation
-	if g == nil && len(channels) == 0 {
+	preAlert := sc.Incident != nil && sc.Incident.CAP != nil && sc.Incident.CAP.PreAlert
+	if g == nil && len(channels) == 0 && !preAlert {
 		return nil, nil
 	}
 	cfg := map[string]any{}
+	if preAlert {
+		cfg["cap"] = map[string]bool{"pre_alert": true}
+	}
 	for k, v := range channels {
 		cfg[k] = v
 	}

@@ -49,6 +49,18 @@ const (
 	// evSMSText is an SMS that asks for no answer (Info: its text): the
 	// place sent after an accept, a withdrawal, a team staffed.
 	evSMSText = "sms_text"
+	// Field work (fieldphone.go): an arrival sent (Info: near or far),
+	// leaving sent, a thread message posted (Info: its id, ServerTS: the
+	// server's sent_at) or refused (Info: the error code), a thread
+	// message received (Info: its id) or replayed only to the final
+	// sweep, and a standby received (Info: the incident).
+	evArrived       = "arrived"
+	evLeft          = "left"
+	evMessagePosted = "message_posted"
+	evMessageFailed = "message_failed"
+	evMessage       = "message"
+	evSweptMessage  = "swept_message"
+	evStandby       = "standby"
 )
 
 func nanos(t time.Time) int64 {

@@ -54,7 +54,8 @@ type fakeServer struct {
 	smsURL, smsSecret   string
 	vapidPriv, vapidPub string
 	byPhone             map[string]*fakePerson
-	lostQuiet           bool // lose_sms, lose_push: one already swallowed
+	lostQuiet           bool      // lose_sms, lose_push: one already swallowed
+	field               fakeField // incidents and team threads (fakefield_test.go)
 }
 
 type fakePerson struct {
@@ -122,6 +123,7 @@ func newFakeServer(ttl time.Duration, bug string) *fakeServer {
 	})
 	f.mux.HandleFunc("GET /ws", f.socket)
 	f.channelRoutes()
+	f.fieldRoutes()
 	go f.matchLoop()
 	return f
 }
@@ -255,7 +257,8 @@ func (f *fakeServer) getNeed(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 404, map[string]any{"error": map[string]string{"code": "not_found", "message": "no such need"}})
 		return
 	}
-	sn := serverNeed{ID: n.id, Status: n.status, Urgency: n.spec.Urgency, Category: n.spec.Category, Lat: n.spec.Lat, Lng: n.spec.Lng}
+	sn := serverNeed{ID: n.id, Status: n.status, Urgency: n.spec.Urgency, Category: n.spec.Category, Lat: n.spec.Lat, Lng: n.spec.Lng,
+		IncidentID: f.incidentOf(n)}
 	if !n.staffed.IsZero() {
 		at := n.staffed.UTC().Format(time.RFC3339Nano)
 		sn.StaffedAt = &at

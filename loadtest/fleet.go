@@ -35,6 +35,7 @@ type fleetSpec struct {
 	Report    time.Duration `json:"report"`
 	Region    []LatLng      `json:"region"`
 	People    []Person      `json:"people"`
+	Field     *FieldSpec    `json:"field,omitempty"`
 }
 
 // wsURL turns the server's base URL into its websocket endpoint.
@@ -86,7 +87,13 @@ func newPhoneKit(spec *fleetSpec, emit func(Event)) (*phoneKit, error) {
 		return nil, err
 	}
 	region := polygonOf(spec.Region)
+	base, err := url.Parse(spec.Target)
+	if err != nil {
+		return nil, err
+	}
 	return &phoneKit{
+		field:     spec.Field,
+		client:    NewClient(base),
 		wsURL:     u,
 		dialer:    dialer,
 		behaviour: spec.Behaviour,

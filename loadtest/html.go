@@ -11,7 +11,8 @@ import (
 // reportPage is report.html: one file, styles inline, charts as inline
 // SVG, no script and nothing fetched, so it can be mailed or opened from a
 // USB stick in a command centre with no network.
-var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{"t": words{}.t, "n": words{}.n}).Parse(`<!doctype html>
+var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{"t": words{}.t, "n": words{}.n, "pct": func(f float64) float64 { return 100 * f },
+	"sec": func(ms float64) float64 { return ms / 1000 }}).Parse(`<!doctype html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8">
 <title>{{t "title" "scenario" .R.Scenario "verdict" .Verdict}}</title>
 <style>
@@ -52,6 +53,10 @@ small{color:#5b6775}
 <div class="kpi{{if .R.DoubleBookings}} bad{{end}}">{{t "kpi.double"}}<b>{{.R.DoubleBookings}}</b></div>
 <div class="kpi{{if .R.OffersLost}} bad{{end}}">{{t "kpi.lost"}}<b>{{.R.OffersLost}}</b></div>
 <div class="kpi{{if .R.OverstaffedNeeds}} bad{{end}}">{{t "kpi.overstaffed"}}<b>{{.R.OverstaffedNeeds}}</b></div>
+{{with .R.Messages}}<div class="kpi{{if .Lost}} bad{{end}}">{{t "kpi.msg_lost"}}<b>{{.Lost}}</b></div>{{end}}
+{{with .R.Incident}}<div class="kpi{{if .NeedsOutside}} bad{{end}}">{{t "kpi.outside"}}<b>{{.NeedsOutside}}</b></div>{{end}}
+{{with .R.Field}}<div class="kpi">{{t "kpi.arrival"}}<b>{{t "unit.s" "v" (printf "%.1f" (sec .AcceptToArrivalMs.P50))}}</b></div>
+<div class="kpi">{{t "kpi.confirmed"}}<b>{{t "unit.pct" "v" (printf "%.1f" (pct .ConfirmedShare))}}</b></div>{{end}}
 <div class="kpi">{{t "kpi.rss"}}<b>{{t "unit.mb" "v" (printf "%.0f" .R.Server.RSSMBMax)}}</b></div>
 <div class="kpi">{{t "kpi.server_cpu"}}<b>{{t "unit.pct" "v" (printf "%.0f" .R.Server.CPUPercent)}} <small>{{t "unit.of_core"}}</small></b></div>
 <div class="kpi">{{t "kpi.drill_cpu"}}<b>{{t "unit.pct" "v" (printf "%.0f" .R.DrillCPUPercent)}} <small>{{t "unit.of_core"}}</small></b></div>
@@ -79,6 +84,7 @@ small{color:#5b6775}
 <table><tr><th>{{t "esc.step"}}</th><th>{{t "esc.to"}}</th><th>{{t "esc.end"}}</th></tr>
 {{range .EscalationSteps}}<tr><td>{{t (printf "step.%s" .Name)}}</td><td>{{.To}}</td><td>{{.End}}</td></tr>{{end}}</table>
 {{if .EscalationGoals}}<p>{{t "esc.goals"}}{{range .EscalationGoals}} {{t "esc.goal" "u" .Name "s" .N}}{{end}}</p>{{end}}{{end}}
+{{template "field" .}}
 
 <h2>{{t "h.time"}}</h2>
 <div class="charts">{{range .Lines}}{{.}}{{end}}</div>

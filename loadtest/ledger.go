@@ -21,6 +21,8 @@ type Ledger struct {
 
 	connected, everConnected, reconnects, dialFailures, resyncs, duplicates int
 	swept, sweptOffers                                                      int
+
+	field fieldRecords // arrivals, thread messages, standbys (fieldledger.go)
 }
 
 type personRec struct {
@@ -243,6 +245,8 @@ func (l *Ledger) Apply(ev Event) {
 	case evSMSText:
 		p := l.person(ev.Responder)
 		p.texts = append(p.texts, smsText{At: at, Text: ev.Info})
+	default:
+		l.applyField(ev, at)
 	}
 }
 
@@ -287,4 +291,12 @@ func (l *Ledger) missingAssignments(cutoff time.Time) []Violation {
 	defer l.mu.Unlock()
 	missing, _ := checkMissingAssignments(l.needs, l.people, cutoff)
 	return missing
+}
+
+// lostMessages runs the no-message-lost check on the records so far.
+func (l *Ledger) lostMessages(cutoff time.Time) []Violation {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, lost := checkMessages(l, cutoff)
+	return lost
 }

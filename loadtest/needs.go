@@ -208,6 +208,7 @@ func (d *drill) finish(ctx context.Context, runErr error) (*Report, error) {
 		}
 		cutoff := d.closed.Add(-lateGrace)
 		suspects := append(d.ledger.lostOffers(cutoff), d.ledger.missingAssignments(cutoff)...)
+		suspects = append(suspects, d.ledger.lostMessages(cutoff)...)
 		if len(suspects) > 0 {
 			d.sweep(fctx, suspects)
 		}
@@ -222,6 +223,10 @@ func (d *drill) finish(ctx context.Context, runErr error) (*Report, error) {
 		info.series, info.server, info.peakConnected = d.sampler.series, d.sampler.usage(), d.sampler.peakConnected
 		info.drillCPUPct = d.sampler.drillPercent()
 	}
+	if d.incident != nil {
+		info.incident, info.incidentFigures = d.incident, d.fetchIncident(fctx)
+	}
+	info.onCall, info.shiftsRefused = d.onCall, d.shiftsRefused
 	if d.quiet != nil {
 		sms, push := d.quiet.gateway.Counts(), d.quiet.hub.Counts()
 		info.sms, info.push = &sms, &push

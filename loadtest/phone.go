@@ -22,6 +22,8 @@ type phoneKit struct {
 	inside    func(orb.Point) bool
 	emit      func(Event)
 	seed      uint64
+	field     *FieldSpec // travel, arrival and thread messages; nil: none
+	client    *Client    // HTTP for what has no socket message (thread posts)
 }
 
 // outMsg is a client message waiting to be written. An answer or a
@@ -53,7 +55,8 @@ type phone struct {
 	timers   map[*time.Timer]bool
 	thinking map[string]*time.Timer // offer id -> pending answer
 	outbox   []outMsg
-	offline  time.Time // the network is "down" until then
+	visits   map[string]*visit // need id -> the trip to it (fieldphone.go)
+	offline  time.Time         // the network is "down" until then
 	stopped  bool
 }
 

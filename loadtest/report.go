@@ -92,6 +92,15 @@ type Report struct {
 	SMS      *SMSCounts      `json:"sms,omitempty"`
 	Push     *PushCounts     `json:"push,omitempty"`
 
+	// Incident: the incident the drill played under, with the server's
+	// figures (incidentrun.go); Field, Messages and OnCall: arrivals on
+	// scene, team threads and on-call coverage (field*.go, oncall.go).
+	// Present when the scenario has an incident or a field section.
+	Incident *IncidentReport `json:"incident,omitempty"`
+	Field    *FieldReport    `json:"field,omitempty"`
+	Messages *MessageReport  `json:"messages,omitempty"`
+	OnCall   *OnCallReport   `json:"on_call,omitempty"`
+
 	Server          ServerUsage     `json:"server"`
 	DrillCPUSeconds float64         `json:"drill_cpu_seconds"`
 	DrillCPUPercent float64         `json:"drill_cpu_percent"` // of one core, over the run
@@ -153,7 +162,8 @@ const maxViolations = 200
 // Failed reports whether the drill broke a guarantee; the exit code
 // follows it so that CI can gate on a drill.
 func (r *Report) Failed() bool {
-	return r.DoubleBookings > 0 || r.OffersLost > 0 || r.OverstaffedNeeds > 0 || r.AssignmentsMissing > 0
+	return r.DoubleBookings > 0 || r.OffersLost > 0 || r.OverstaffedNeeds > 0 || r.AssignmentsMissing > 0 ||
+		(r.Messages != nil && r.Messages.Lost > 0) || (r.Incident != nil && r.Incident.NeedsOutside > 0)
 }
 
 // Write stores report.json and report.html in dir.
@@ -203,7 +213,35 @@ func (r *Report) Summary() string {
 		r.Escalations.Total, r.Escalations.NeedsEscalated, r.Escalations.NeedsInCommunities, r.Escalations.StaffedEscalated, r.Escalations.FirstOfferAfterEscalating,
 		r.OffersGini, r.AssignmentsGini, 100*r.AcceptanceRate,
 		r.DoubleBookings, r.OffersLost, r.OffersLate, r.OffersRecovered, r.OverstaffedNeeds, r.AssignmentsMissing, r.AssignmentsRecovered, r.Server.RSSMBMax,
-		r.Server.CPUSeconds, r.Server.CPUPercent, r.Server.Source, r.DrillCPUSeconds, r.DrillCPUPercent, r.DrillProcesses) + r.channelSummary()
+		r.Server.CPUSeconds, r.Server.CPUPercent, r.Server.Source, r.DrillCPUSeconds, r.DrillCPUPercent, r.DrillProcesses) + r.channelSummary() + r.fieldSummary()
+}
+
+// fieldSummary is a line each for the incident, arrivals, team messages
+// and on-call coverage, when the scenario has them.
+func (r *Report) fieldSummary() string {
+	out := ""
+	if in := r.Incident; in != nil {
+		out += fmt.Sprintf("\n  incident %s (%s, %s): %d needs in it, %d outside", in.ID, in.Kind, in.Source, in.NeedsInIncident, in.NeedsOutside)
+		if c := in.CAP; c != nil {
+			out += fmt.Sprintf("; CAP %s %s %s, %d pre-alerted, %d phones got a standby", c.Identifier, c.Status, c.Action, c.PreAlerted, c.StandbyPhones)
+		}
+		if s := in.Server; s != nil {
+			out += fmt.Sprintf("; server figures: %d needs, %d staffed, %d people", s.Needs, s.Staffed, s.People)
+		}
+	}
+	if f := r.Field; f != nil {
+		out += fmt.Sprintf("\n  on scene: %d arrivals sent (%d far); accept to arrival p50 %.0f ms p90 %.0f ms p99 %.0f ms; server: %d confirmed, %d unconfirmed (%.1f%% confirmed)",
+			f.ArrivalsSent, f.ArrivalsSentFar, f.AcceptToArrivalMs.P50, f.AcceptToArrivalMs.P90, f.AcceptToArrivalMs.P99, f.Confirmed, f.Unconfirmed, 100*f.ConfirmedShare)
+	}
+	if m := r.Messages; m != nil {
+		out += fmt.Sprintf("\n  team messages: %d posted; owed %d, delivered %d, recovered %d, late %d, lost %d; duplicates %d",
+			m.Posted, m.Owed, m.Delivered, m.Recovered, m.Late, m.Lost, m.Duplicates)
+	}
+	if o := r.OnCall; o != nil {
+		out += fmt.Sprintf("\n  on call: %d responders; %.1f%% of needs offered to one, %.1f%% of staffed needs with one on the team",
+			o.Responders, 100*o.ReachedShare, 100*o.CoveredShare)
+	}
+	return out
 }
 
 // channelSummary is one line per channel, when there is more than the

@@ -38,6 +38,11 @@ type Scenario struct {
 	Areas         string           `yaml:"areas"`
 	Organisations []OrgSpec        `yaml:"organisations"`
 	Escalation    *EscalationGoals `yaml:"escalation"`
+	// The incident the drill plays under (incident.go) and what members
+	// do once they accepted: travel, arrive, message; and who is on call
+	// (field.go).
+	Incident *IncidentSpec `yaml:"incident"`
+	Field    *FieldSpec    `yaml:"field"`
 
 	areas *areaSet // the areas file, read by Validate
 }
@@ -251,6 +256,12 @@ func (sc *Scenario) Scale(n int, d time.Duration) {
 	if d > 0 {
 		if d < sc.Duration {
 			sc.Drain = min(sc.Drain, max(d/4, 5*time.Second))
+			if f := sc.Field; f != nil {
+				// The event is compressed as a whole: travel too, so
+				// members still arrive within the shorter drill.
+				f.TimeScale *= float64(sc.Duration) / float64(d)
+				f.MaxTravel = min(f.MaxTravel, d/3)
+			}
 		}
 		sc.Duration = d
 	}

@@ -22,7 +22,8 @@ const (
 	maxSuspectsLogged = 20
 )
 
-// sweep gives every responder with a missing offer or assignment one last
+// sweep gives every responder with a missing offer, assignment or thread
+// message one last
 // fresh connection, without last_id, so the server replays everything
 // still unacknowledged in their inbox. What arrives now was kept but not
 // pushed (a delivery fault, or a phone away when it came; reported as
@@ -113,6 +114,13 @@ func sweepInbox(ctx context.Context, dialer *websocket.Dialer, base *url.URL, to
 		if env.Type == "welcome" {
 			welcomed = true
 			out = append(out, Event{Kind: evSwept, At: time.Now().UnixNano()})
+		}
+		if env.Type == wire.TypeMessage {
+			var m wire.Message
+			if json.Unmarshal(env.Data, &m) == nil && m.MessageID != "" {
+				out = append(out, Event{Kind: evSweptMessage, At: time.Now().UnixNano(), Need: m.NeedID, Info: m.MessageID})
+			}
+			continue
 		}
 		if env.Type == "assignment" {
 			var m wire.Assignment

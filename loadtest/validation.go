@@ -63,6 +63,8 @@ func (sc *Scenario) Validate() error {
 	sc.validateDepots(bad)
 	sc.validateLinkage(bad)
 	sc.validateEscalation(bad)
+	sc.validateIncident(bad)
+	sc.validateField(bad)
 	return errors.Join(errs...)
 }
 

@@ -8,8 +8,10 @@
 //	go run ./cmd/drill -scenario configs/drills/yantai-lockdown.yaml -responders 500 -duration 30s
 //
 // Exit status: 0 when the drill passed, 1 when a double booking, a lost
-// offer, an over-staffed need or a missing assignment occurred, 2 when the
-// drill could not run, 130 when interrupted (the report is still written).
+// offer, an over-staffed need, a missing assignment, a lost team message or
+// a need outside the drill's incident occurred, 2 when the drill could not
+// run (also when its incident could not be opened), 130 when interrupted
+// (the report is still written).
 package main
 
 import (
