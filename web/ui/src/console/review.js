@@ -92,11 +92,11 @@ export class ReviewQueue {
       : h('p', { class: 'review-place' }, h('span', { class: 'label' }, t('console.review.where')), ' ',
         n.community ? n.community : `${Number(n.lat).toFixed(5)}, ${Number(n.lng).toFixed(5)}`,
         n.address ? h('span', { class: 'address-text' }, ` · ${n.address}`) : null);
-    const approve = pending ? h('div', { class: 'review-approve', role: 'group', 'aria-label': t('verb.approve') },
-      h('span', { class: 'label' }, t('verb.approve')),
+    const approve = pending ? h('div', { class: 'review-approve', role: 'group', 'aria-label': t('console.review.approveAt') },
+      h('span', { class: 'label', 'aria-hidden': 'true' }, t('console.review.approveAt')),
       [1, 2, 3, 4].map((u) => h('button', {
         type: 'button', class: `urgency-btn urgency-${u}`, dataset: { urgency: String(u) }, disabled: n.unplaced,
-        'aria-label': t('console.review.approveAt', { level: u, name: urgencyName(u) }), title: n.unplaced ? t('console.review.placeFirst') : t('console.review.approveAt', { level: u, name: urgencyName(u) }),
+        title: n.unplaced ? t('console.review.placeFirst') : null,
         onclick: () => this.decide(n, 'approve', { urgency: u }),
       }, `${u} ${urgencyName(u)}`))) : null;
     const reason = h('input', { name: 'reason', maxlength: 500, 'aria-label': t('console.review.reason'), placeholder: t('console.review.reasonHint') });
