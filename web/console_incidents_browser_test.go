@@ -191,4 +191,21 @@ func TestBrowserConsoleIncidents(t *testing.T) {
 	if errs := console.errors(); len(errs) > 0 {
 		t.Errorf("page errors: %v", errs)
 	}
+
+	// The evaluation reads per incident: its selector passes ?incident=.
+	ev := newTab(t, console.ctx, "evaluation")
+	ev.do(t, "open the evaluation", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(base+"/evaluation"),
+		chromedp.WaitVisible(chromedp.CSS("form.login")),
+		chromedp.SendKeys(chromedp.CSS("form.login input[name=username]"), "admin"),
+		chromedp.SendKeys(chromedp.CSS("form.login input[name=password]"), browserAdminPassword),
+		chromedp.Click(chromedp.CSS("form.login button[type=submit]")))
+	needsCard := `document.querySelector('#overall .card .value')?.textContent`
+	ev.waitFor(t, "every need counted", needsCard+` === '4'`)
+	ev.waitFor(t, "the incidents in the selector", `document.querySelector('#incident option[value=`+jsString(west.ID)+`]') !== null`)
+	ev.eval(t, `(() => { const s = document.querySelector('#incident'); s.value = `+jsString(west.ID)+`; s.dispatchEvent(new Event('change')); return 'chosen'; })()`)
+	ev.waitFor(t, "the western incident's needs counted", needsCard+` === '2' && document.querySelector('#status').textContent.includes('台风海燕')`)
+	checkAccessible(t, ev, "evaluation with the incident selector (zh-CN)")
+	if errs := ev.errors(); len(errs) > 0 {
+		t.Errorf("evaluation page errors: %v", errs)
+	}
 }

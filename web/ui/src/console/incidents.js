@@ -10,18 +10,12 @@ import { h, replace } from '../lib/dom.js';
 import { category } from '../lib/format.js';
 import { t } from '../lib/i18n.js';
 import { errorText } from '../lib/errors.js';
+import { KINDS, kindName } from '../lib/incidentkind.js';
 import { num, statusName, when } from './say.js';
 
 export const INCIDENTS_PATH = '/api/v1/incidents';
 export const POLL_MS = 15000;
-export const KINDS = ['typhoon', 'flood', 'earthquake', 'epidemic', 'fire', 'heatwave', 'other'];
-const KIND = {
-  typhoon: 'incident.kind.typhoon', flood: 'incident.kind.flood', earthquake: 'incident.kind.earthquake', epidemic: 'incident.kind.epidemic',
-  fire: 'incident.kind.fire', heatwave: 'incident.kind.heatwave', other: 'incident.kind.other',
-};
 const MANAGERS = new Set(['admin', 'operator']);
-
-export const kindName = (k) => (KIND[k] ? t(KIND[k]) : String(k || ''));
 
 // minutes says seconds as whole minutes (or '–' when there is no figure).
 const minutes = (s) => (s === null || s === undefined ? '–' : t('console.incident.minutes', { n: num(s / 60, 1) }));
