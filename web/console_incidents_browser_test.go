@@ -26,7 +26,7 @@ func fileNeedAt(t *testing.T, api testkit.Client, lat, lng float64, cat string) 
 	return n.ID
 }
 
-// chooseIncident picks an incident ('' for all) in the console's selector.
+// chooseIncident picks an incident (” for all) in the console's selector.
 func chooseIncident(t *testing.T, tb *tab, id string) {
 	t.Helper()
 	tb.eval(t, `(() => { const s = document.querySelector('#incident-select'); s.value = `+jsString(id)+`; s.dispatchEvent(new Event('change')); return 'chosen'; })()`)
@@ -64,7 +64,9 @@ func TestBrowserConsoleIncidents(t *testing.T) {
 	eastNeeds := []string{fileNeedAt(t, api, 37.460, 121.404, "food_delivery"), fileNeedAt(t, api, 37.462, 121.406, "medical")}
 	all := slices.Sorted(slices.Values(append(slices.Clone(westNeeds), eastNeeds...)))
 	for _, id := range westNeeds {
-		var n struct{ IncidentID string `json:"incident_id"` }
+		var n struct {
+			IncidentID string `json:"incident_id"`
+		}
 		api.Call("GET", "/api/v1/needs/"+id, nil, &n)
 		if n.IncidentID != west.ID {
 			t.Fatalf("need %s joined incident %q, want %s", id, n.IncidentID, west.ID)

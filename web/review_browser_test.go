@@ -1,9 +1,15 @@
 package web_test
 
 import (
+	"bytes"
+	"image"
+	"image/draw"
+	"image/png"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +75,8 @@ func TestBrowserConsoleReviewQueue(t *testing.T) {
 	allocCtx := startBrowser(t, 1280, 800, 120*time.Second)
 	base, api := browserServer(t, nil)
 
+	var typhoon struct{ ID string }
+	api.Call("POST", "/api/v1/incidents", map[string]any{"name": "台风“海燕”", "kind": "typhoon", "area": incidentBox(121.38, 37.53, 121.41, 37.57)}, &typhoon)
 	var partner struct {
 		APIKey string `json:"api_key"`
 	}
@@ -94,6 +102,7 @@ func TestBrowserConsoleReviewQueue(t *testing.T) {
 	console.waitFor(t, "the live socket", `document.body.dataset.live === '1'`)
 	console.waitFor(t, "the badge counts three", `document.querySelector('#review-badge').textContent === '3' && !document.querySelector('#review-badge').hidden`)
 	console.do(t, "open the review tab", chromedp.Click(chromedp.CSS("#tab-review")))
+	console.waitFor(t, "the queue shown", `!document.querySelector('#review-panel').hidden && document.querySelector('#needs').hidden`)
 	row := func(id string) string { return `#review-panel .review-row[data-id="` + id + `"]` }
 	for _, id := range []string{pending.ID, addressOnly.ID, second} {
 		console.waitFor(t, "row "+id, `document.querySelector(`+jsString(row(id))+`) !== null`)
@@ -118,6 +127,7 @@ func TestBrowserConsoleReviewQueue(t *testing.T) {
 		t.Errorf("source says %q, want 合作平台", src)
 	}
 	checkAccessible(t, console, "console with the review queue (zh-CN)")
+	shootIncidentsAndQueue(t, console, typhoon.ID)
 
 	// A rejection needs a reason: without one nothing is sent.
 	console.do(t, "reject without a reason", chromedp.Click(chromedp.CSS(row(pending.ID)+" .review-reject button")))
@@ -168,4 +178,62 @@ func TestBrowserConsoleReviewQueue(t *testing.T) {
 	if errs := console.errors(); len(errs) > 0 {
 		t.Errorf("page errors: %v", errs)
 	}
+}
+
+// shootIncidentsAndQueue takes the picture of docs/console-incidents-zh.png:
+// the console with an incident chosen and its panel open, and beside it
+// the side panel with the review queue. With -update-screenshots it is
+// copied into docs.
+func shootIncidentsAndQueue(t *testing.T, console *tab, incident string) {
+	t.Helper()
+	console.do(t, "open the incidents tab", chromedp.Click(chromedp.CSS("#tab-incidents")))
+	chooseIncident(t, console, incident)
+	console.waitFor(t, "its figures", `document.querySelector('#incident-figures dl.incident-figures') !== null && !document.querySelector('#map .leaflet-zoom-anim')`)
+	console.do(t, "let the map settle", chromedp.Sleep(300*time.Millisecond))
+	full, err := chromedp.Run(console.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	console.do(t, "open the review tab", chromedp.Click(chromedp.CSS("#tab-review")))
+	side, err := chromedp.Run(console.ctx, chromedp.Screenshot(chromedp.CSS("#side")))
+	if err != nil {
+		t.Fatalf("screenshot of the queue: %v", err)
+	}
+	out := besideEachOther(t, full, side)
+	path := filepath.Join(artifactDir(t), "console-incidents-zh.png")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+	if *updateScreenshots {
+		if err := os.WriteFile("../docs/console-incidents-zh.png", out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chooseIncident(t, console, "")
+}
+
+// besideEachOther puts two PNG pictures side by side, on white.
+func besideEachOther(t *testing.T, left, right []byte) []byte {
+	t.Helper()
+	a, err := png.Decode(bytes.NewReader(left))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := png.Decode(bytes.NewReader(right))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const gap = 16
+	w := a.Bounds().Dx() + gap + b.Bounds().Dx()
+	h := max(a.Bounds().Dy(), b.Bounds().Dy())
+	out := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.Draw(out, out.Bounds(), image.White, image.Point{}, draw.Src)
+	draw.Draw(out, a.Bounds().Sub(a.Bounds().Min), a, a.Bounds().Min, draw.Src)
+	draw.Draw(out, image.Rect(a.Bounds().Dx()+gap, 0, w, b.Bounds().Dy()), b, b.Bounds().Min, draw.Src)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, out); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

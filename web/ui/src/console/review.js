@@ -37,6 +37,7 @@ export class ReviewQueue {
   constructor({ map, api, store, panel, badge, toast }) {
     Object.assign(this, { map, api, store, panel, badge, toast });
     this.items = [];
+    this.known = new Map(); // id -> a need a flagged one may repeat
     this.placing = null; // the need being placed on the map
     this.busy = false;
     this.heading = h('h2', { id: 'review-heading' });
@@ -58,15 +59,22 @@ export class ReviewQueue {
         .map((s) => this.api.get(`/api/v1/needs?status=${s}&limit=1000`).then((r) => r.needs || [])));
       this.items = queueOf([pending, open, staffing]);
       this.failed = null;
+      // The needs a flagged one may repeat are named by their numbers:
+      // those the lists did not bring are read one by one.
+      const listed = new Map([...pending, ...open, ...staffing].map((n) => [n.id, n]));
+      for (const id of new Set(this.items.flatMap((n) => n.possible_duplicate_of || []))) {
+        if (listed.has(id)) this.known.set(id, listed.get(id));
+        else if (!this.known.has(id)) this.known.set(id, await this.api.get(`/api/v1/needs/${encodeURIComponent(id)}`).catch(() => ({ id })));
+      }
     } catch (err) {
       this.failed = err;
     }
     this.render();
   }
 
-  // find says a need by its number and category when the console knows it.
+  // named says a need by its number and category when the console knows it.
   named(id) {
-    const n = this.items.find((x) => x.id === id) || this.store.needs.get(id);
+    const n = this.items.find((x) => x.id === id) || this.known.get(id) || this.store.needs.get(id);
     return n && n.number ? t('console.review.needNumber', { number: n.number, what: category(n.category) }) : id;
   }
 
