@@ -237,7 +237,9 @@ export class IncidentsPanel {
         h('label', { class: 'check' }, h('input', { type: 'radio', name: 'areaway', value: 'loaded', checked: st.way === 'loaded', onchange: () => this.way('loaded') }), ' ', t('console.incident.form.loaded')),
         st.way === 'draw' // i18n-ok
           ? h('p', { class: 'muted' }, t('console.incident.form.corners', { count: num(st.points.length) }), ' ',
-            st.points.length ? h('button', { type: 'button', class: 'link', onclick: () => { st.points = []; this.drawPoints(); this.renderForm(); } }, t('console.incident.form.redraw')) : null)
+            // Without a pointer: pan the map (arrow keys) and add its centre.
+            h('button', { type: 'button', class: 'link', onclick: () => this.mapClick(this.map.getCenter()) }, t('console.incident.form.centre')), ' ',
+            h('button', { type: 'button', class: 'link', onclick: () => { st.points = []; this.drawPoints(); this.renderForm(); } }, t('console.incident.form.redraw')))
           : h('label', {}, t('console.incident.form.pick'), ' ', h('select', { name: 'area_id', onchange: (e) => { st.areaID = e.target.value; } },
             h('option', { value: '' }, t('console.incident.form.choose')),
             (st.areas || []).map((a) => h('option', { value: a.id, selected: a.id === st.areaID }, a.name ? `${a.name} (${a.id})` : a.id))))),
@@ -281,7 +283,6 @@ export class IncidentsPanel {
     this.drawPoints();
     const p = this.panel.querySelector('.incident-form fieldset p');
     if (p && p.firstChild) p.firstChild.textContent = t('console.incident.form.corners', { count: num(this.form.points.length) });
-    if (this.form.points.length === 1) this.renderForm();
   }
 
   drawPoints() {

@@ -96,7 +96,9 @@ export class ReviewQueue {
     const place = n.unplaced
       ? h('p', { class: 'review-address' }, h('span', { class: 'label' }, t('console.review.address')), ' ', h('span', { class: 'address-text' }, n.address || '–'), ' ',
         h('button', { type: 'button', class: `place${this.placing === n.id ? ' on' : ''}`, 'aria-pressed': this.placing === n.id ? 'true' : 'false', onclick: () => this.startPlacing(n.id) },
-          this.placing === n.id ? t('console.review.placing') : t('console.review.place')))
+          this.placing === n.id ? t('console.review.placing') : t('console.review.place')),
+        // Without a pointer: pan the map (arrow keys) and place at its centre.
+        this.placing === n.id ? h('button', { type: 'button', class: 'place-centre', onclick: () => this.mapClick(this.map.getCenter()) }, t('console.review.placeCentre')) : null)
       : h('p', { class: 'review-place' }, h('span', { class: 'label' }, t('console.review.where')), ' ',
         n.community ? n.community : `${Number(n.lat).toFixed(5)}, ${Number(n.lng).toFixed(5)}`,
         n.address ? h('span', { class: 'address-text' }, ` · ${n.address}`) : null);
