@@ -130,6 +130,18 @@ func TestBrowserConsoleReviewQueue(t *testing.T) {
 	checkAccessible(t, console, "console with the review queue (zh-CN)")
 	shootIncidentsAndQueue(t, console, typhoon.ID)
 
+	// In English the queue and the tabs say nothing in Chinese but the
+	// reporters' own words and names; axe-core again.
+	console.do(t, "switch to English", chromedp.Click(chromedp.CSS(".bar .langs button[lang=en]")))
+	console.waitFor(t, "the queue in English", `document.querySelector('#review-panel h2').textContent === 'Review queue'`)
+	chrome := `#side-tabs, #incident-picker label, #review-panel h2, #review-panel .pill, #review-panel button, #review-panel .label, #review-panel .dup-why, #review-panel input`
+	if words := strayWordsH(t, console, "en", chrome, nil); len(words) > 0 {
+		t.Errorf("Chinese words in the English queue: %q", words)
+	}
+	checkAccessible(t, console, "console with the review queue (en)")
+	console.do(t, "back to Chinese", chromedp.Click(chromedp.CSS(".bar .langs button[lang=zh-CN]")))
+	console.waitFor(t, "the queue in Chinese", `document.querySelector('#review-panel h2').textContent === '审核队列'`)
+
 	// A rejection needs a reason: without one nothing is sent.
 	console.do(t, "reject without a reason", chromedp.Click(chromedp.CSS(row(pending.ID)+" .review-reject button")))
 	console.waitFor(t, "the reason asked for", `document.querySelector('#review-panel .review-message').textContent.includes('理由')`)
