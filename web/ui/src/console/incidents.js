@@ -21,8 +21,8 @@ const MANAGERS = new Set(['admin', 'operator']);
 const minutes = (s) => (s === null || s === undefined ? '–' : t('console.incident.minutes', { n: num(s / 60, 1) }));
 
 export class IncidentsPanel {
-  constructor({ map, api, store, role, picker, panel, onChange }) {
-    Object.assign(this, { map, api, store, picker, panel, onChange });
+  constructor({ map, api, store, role, picker, panel }) {
+    Object.assign(this, { map, api, store, picker, panel });
     this.canManage = MANAGERS.has(role);
     this.incidents = [];
     this.figures = new Map(); // id -> figures of an active incident
@@ -67,7 +67,6 @@ export class IncidentsPanel {
       this.error = err;
     }
     this.render();
-    if (this.onChange) this.onChange();
   }
 
   active() {

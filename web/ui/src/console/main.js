@@ -225,6 +225,7 @@ function run(api, features) {
     onEvent: (type, d) => {
       counters.soon();
       incidents.onEvent(type, d); // issue 16: a new need's incident
+      review.onEvent(type); // issue 16: a new need may be a duplicate
       if (type === 'need.escalated') {
         const say = () => {
           const why = d.manual ? t('console.why.manual')

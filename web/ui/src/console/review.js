@@ -151,6 +151,16 @@ export class ReviewQueue {
     this.msg.textContent = text;
   }
 
+  // onEvent: a new need may be flagged as a duplicate; the queue is read
+  // again soon (once for a burst of events).
+  onEvent(type) {
+    if (type !== 'need.created' || this.soonTimer) return;
+    this.soonTimer = setTimeout(() => {
+      this.soonTimer = null;
+      if (!this.busy) this.refresh();
+    }, 1000);
+  }
+
   startPlacing(id) {
     this.placing = this.placing === id ? null : id;
     this.map.getContainer().classList.toggle('picking', Boolean(this.placing));
