@@ -27,6 +27,10 @@ import { Counters } from './counters.js';
 import { ConsoleLive, supplyFetcher } from './live.js';
 import { legend } from './legend.js';
 import { DemoControls } from './demo.js';
+// Incidents panel and review queue (issue 16).
+import { IncidentsPanel } from './incidents.js';
+import { ReviewQueue } from './review.js';
+import { SideTabs } from './sidetabs.js';
 
 let session = null;
 let toastTimer = null;
@@ -202,11 +206,26 @@ function run(api, features) {
     mapControls();
   });
 
+  // Incidents panel and review queue (issue 16): the side's tabs, the
+  // incident filter over the list and the map, the queue and its badge.
+  const sideTabs = new SideTabs($('#side-tabs'));
+  const incidents = new IncidentsPanel({ map, api, store, role: session.role, picker: $('#incident-picker'), panel: $('#incidents-panel') });
+  const review = new ReviewQueue({ map, api, store, panel: $('#review-panel'), badge: $('#review-badge'), toast });
+  onLangChange(() => {
+    incidents.redraw();
+    review.render();
+  });
+  incidents.start();
+  review.start();
+  // end incidents panel and review queue
+
   const live = new ConsoleLive({
     map, store, api, features, toast,
     token: () => session && session.token,
     onEvent: (type, d) => {
       counters.soon();
+      incidents.onEvent(type, d); // issue 16: a new need's incident
+      review.onEvent(type); // issue 16: a new need may be a duplicate
       if (type === 'need.escalated') {
         const say = () => {
           const why = d.manual ? t('console.why.manual')
@@ -236,6 +255,7 @@ function run(api, features) {
   depots.start();
   new DemoControls({ api, token: () => session && session.token, role: session.role, store, toast, tools: document.querySelector('.bar .tools') });
   window.liandong = { map, store, detail }; // for operators poking at the console, and for tests
+  Object.assign(window.liandong, { incidents, review, sideTabs }); // issue 16
 }
 
 start().catch((err) => {

@@ -50,7 +50,7 @@ export class NeedList {
   }
 
   render() {
-    const all = sortNeeds([...this.store.needs.values()]);
+    const all = sortNeeds([...this.store.needs.values()].filter((n) => this.store.shows(n)));
     const needs = all.slice(0, MAX_ROWS);
     const now = Date.now();
     this.heading.textContent = t('console.needs.heading');

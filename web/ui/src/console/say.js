@@ -10,6 +10,7 @@ import { category } from '../lib/format.js';
 const STATUS = {
   open: 'need.open', staffing: 'need.staffing', staffed: 'need.staffed',
   completed: 'need.completed', cancelled: 'need.cancelled', unstaffed: 'need.unstaffed',
+  pending_review: 'need.pending_review', rejected: 'need.rejected', merged: 'need.merged',
 };
 const STATE = {
   offered: 'offer.offered', accepted: 'offer.accepted', declined: 'offer.declined',

@@ -31,7 +31,20 @@ export class Store {
     this.listeners = [];
     this.dirty = new Set();
     this.frame = 0;
+    this.filter = null; // the incident chosen in the console (incidents.js)
     setInterval(() => this.sweep(), 15000);
+  }
+
+  // shows tells whether a need passes the console's filter (an incident
+  // chosen, or none): the list and the map draw only those.
+  shows(n) {
+    return !this.filter || this.filter(n);
+  }
+
+  setFilter(fn) {
+    this.filter = fn;
+    this.changed('needs');
+    this.changed('offers');
   }
 
   onChange(fn) {

@@ -9,11 +9,13 @@ import { chooseLang, lang, onLangChange, setLang, t } from '../lib/i18n.js';
 import { when } from '../console/say.js';
 import './messages.js';
 import { wireLangButtons } from '../console/langswitch.js';
+import { IncidentSelect } from './incidents.js';
 
 const KEY = 'liandong.evaluation.session';
 const ALLOWED = new Set(['admin', 'operator', 'evaluator']);
 let session = null;
 let last = null; // the evaluation on screen, drawn again in a new language
+let incidents = null; // the incident selector, once logged in
 
 function loadSession() {
   try {
@@ -124,15 +126,19 @@ function render(ev) {
     h('td', {}, rating(o.served.satisfaction)),
     h('td', {}, o.reliability ? num(o.reliability.score) : '–')));
   replace($('#orgs'), h('thead', {}, head), h('tbody', {}, ...rows));
-  $('#status').textContent = ev.since
+  const said = ev.since
     ? t('eval.generatedSince', { time: when(ev.generated_at), since: when(ev.since) })
     : t('eval.generated', { time: when(ev.generated_at) });
+  $('#status').textContent = ev.incident && incidents ? t('eval.incident.of', { incident: incidents.name(ev.incident) || ev.incident, said }) : said;
 }
 
 async function refresh() {
   const since = $('#since').value;
-  let path = '/api/v1/evaluation';
-  if (since) path += `?since=${encodeURIComponent(new Date(since).toISOString())}`;
+  const query = new URLSearchParams();
+  if (since) query.set('since', new Date(since).toISOString());
+  const incident = incidents ? incidents.value() : '';
+  if (incident) query.set('incident', incident);
+  const path = `/api/v1/evaluation${query.size ? `?${query}` : ''}`;
   $('#status').textContent = t('eval.loading');
   try {
     render(await api.get(path));
@@ -143,6 +149,8 @@ async function refresh() {
 
 function start() {
   $('#app').hidden = false;
+  if (!incidents) incidents = new IncidentSelect($('#incident'), api, () => refresh());
+  incidents.load();
   refresh();
 }
 
@@ -151,6 +159,7 @@ function start() {
 setLang(chooseLang());
 wireLangButtons(document);
 onLangChange(() => {
+  if (incidents) incidents.render();
   if (last && !$('#app').hidden) render(last);
 });
 

@@ -79,7 +79,7 @@ export class HeatmapLayer {
     this.group.clearLayers();
     const res = heatRes(this.map.getZoom());
     const supply = this.supplyRes === res ? this.serverSupply : null;
-    const cells = balance(this.store.needs.values(), this.store.responders.values(), res, supply);
+    const cells = balance([...this.store.needs.values()].filter((n) => this.store.shows(n)), this.store.responders.values(), res, supply);
     for (const [c, v] of cells) {
       const style = cellStyle(v);
       L.polygon(cellToBoundary(c), { pane: 'heat', stroke: false, ...style })

@@ -15,7 +15,7 @@ export class LinesLayer {
       if (o.state !== 'offered' && o.state !== 'accepted') continue;
       const n = this.store.needs.get(o.needID);
       const r = this.store.responders.get(o.responderID);
-      if (!n || !r || !Number.isFinite(r.lat) || !Number.isFinite(n.lat)) continue;
+      if (!n || !r || !this.store.shows(n) || !Number.isFinite(r.lat) || !Number.isFinite(n.lat)) continue;
       seen.add(o.id);
       const pts = [[r.lat, r.lng], [n.lat, n.lng]];
       const cls = `offer-line state-${o.state}`;

@@ -76,7 +76,7 @@ export class NeedsLayer {
     const seen = new Set();
     let changed = false;
     for (const n of this.store.needs.values()) {
-      if (!Number.isFinite(n.lat) || !Number.isFinite(n.lng)) continue;
+      if (!Number.isFinite(n.lat) || !Number.isFinite(n.lng) || !this.store.shows(n)) continue;
       seen.add(n.id);
       const key = `${n.status}|${n.urgency}|${openSlots(n)}|${n.category}|${n.number}|${n.community}|${this.selected === n.id}|${lang()}`;
       let m = this.markers.get(n.id);
@@ -125,7 +125,7 @@ export class NeedsLayer {
   bounds() {
     const pts = [];
     for (const n of this.store.needs.values()) {
-      if (isActive(n) && Number.isFinite(n.lat) && Number.isFinite(n.lng)) pts.push([n.lat, n.lng]);
+      if (isActive(n) && this.store.shows(n) && Number.isFinite(n.lat) && Number.isFinite(n.lng)) pts.push([n.lat, n.lng]);
     }
     return pts.length ? L.latLngBounds(pts) : null;
   }
