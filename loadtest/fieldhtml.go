@@ -6,11 +6,11 @@ import "html/template"
 // and on-call coverage, shown when the scenario has them.
 var _ = template.Must(reportPage.New("field").Parse(`
 {{with .R.Incident}}<h2>{{t "h.incident"}}</h2>
-{{if .CAP}}<p>{{t "inc.cap" "id" .ID "name" .Name "identifier" .CAP.Identifier "status" .CAP.Status "action" .CAP.Action}}</p>
+{{if .CAP}}<p>{{t "inc.cap" "id" .ID "name" .Name "identifier" .CAP.Identifier "status" .CAP.Status "action" (t (print "inc.action-" .CAP.Action))}}</p>
 <table><tr><td>{{t "inc.pre_alerted"}}</td><td>{{.CAP.PreAlerted}}</td></tr>
 <tr><td>{{t "inc.standby"}}</td><td>{{.CAP.StandbyPhones}} / {{.CAP.StandbyRepeats}}</td></tr></table>
 {{if eq .CAP.Status "Exercise"}}<p><small>{{t "inc.exercise"}}</small></p>{{end}}
-{{else}}<p>{{t "inc.api" "id" .ID "name" .Name "kind" .Kind}}</p>{{end}}
+{{else}}<p>{{t "inc.api" "id" .ID "name" .Name "kind" (t (print "inc.kind-" .Kind))}}</p>{{end}}
 <p>{{t "inc.needs" "in" .NeedsInIncident "out" .NeedsOutside}}</p>
 <table><tr><th></th><th>{{t "inc.server"}}</th><th>{{t "inc.drill"}}</th></tr>
 {{if .Server}}<tr><td>{{t "inc.row.needs"}}</td><td>{{.Server.Needs}}</td><td>{{.Drill.Needs}}</td></tr>
@@ -40,3 +40,7 @@ var _ = template.Must(reportPage.New("field").Parse(`
 <p>{{t "oncall.text" "n" .Responders "refused" .ShiftsRefused "reached" (printf "%.1f" (pct .ReachedShare)) "r" .Reached "needs" .Needs
 "covered" (printf "%.1f" (pct .CoveredShare)) "c" .Covered "staffed" .Staffed}}</p>{{end}}
 `))
+
+// capActions are the CAP actions of the v1 API; the incident section
+// words them as inc.action-<action>, and the kinds as inc.kind-<kind>.
+var capActions = []string{"created", "updated", "closed", "unchanged", "acknowledged"}

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -73,6 +74,18 @@ func TestReportTextKeysAreUsed(t *testing.T) {
 			}
 			continue
 		}
+		if kind, ok := strings.CutPrefix(k, "inc.kind-"); ok {
+			if !incidentKinds[kind] {
+				t.Errorf("%s names no incident kind", k)
+			}
+			continue
+		}
+		if action, ok := strings.CutPrefix(k, "inc.action-"); ok {
+			if !slices.Contains(capActions, action) {
+				t.Errorf("%s names no CAP action", k)
+			}
+			continue
+		}
 		if !strings.Contains(src.String(), `"`+k+`"`) {
 			t.Errorf("key %s is used nowhere", k)
 		}
@@ -80,6 +93,11 @@ func TestReportTextKeysAreUsed(t *testing.T) {
 	for _, step := range escalationStepNames {
 		if reportText.T(i18n.ZhCN, "step."+step) == "step."+step {
 			t.Errorf("escalation step %s has no word", step)
+		}
+	}
+	for _, k := range append(prefixed("inc.kind-", slices.Sorted(maps.Keys(incidentKinds))), prefixed("inc.action-", capActions)...) {
+		if reportText.T(i18n.ZhCN, k) == k {
+			t.Errorf("%s has no word", k)
 		}
 	}
 }
@@ -95,4 +113,12 @@ func TestDrillWritesTheReportInItsLanguage(t *testing.T) {
 	if rep.Lang != i18n.En || !strings.Contains(string(raw), `<html lang="en">`) || !strings.Contains(string(raw), "Fair load") {
 		t.Fatalf("report.html is not in English (lang %q)", rep.Lang)
 	}
+}
+
+func prefixed(prefix string, names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = prefix + n
+	}
+	return out
 }
