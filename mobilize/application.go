@@ -130,8 +130,9 @@ func (s *Service) SubmitApplication(ctx context.Context, token string, a Applica
 	return a, nil
 }
 
-// Application reads one application.
-func (s *Service) Application(ctx context.Context, id ApplicationID) (Application, error) {
+// ApplicationByID reads one application. (Not "Application": web's
+// Application interface embeds the service's methods.)
+func (s *Service) ApplicationByID(ctx context.Context, id ApplicationID) (Application, error) {
 	return s.store.Application(ctx, id)
 }
 
