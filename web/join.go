@@ -72,7 +72,7 @@ func invitationRefusal(state mobilize.InvitationState) error {
 // still be joined.
 func (g *joinGroup) joinable(ctx context.Context, r *http.Request, token string) error {
 	if g.codes == nil {
-		return &Error{Kind: mobilize.ErrNotFound, Code: "joining_off", Message: "joining by invitation is not set up on this server"}
+		return notFound("joining by invitation (not set up on this server)")
 	}
 	if err := g.perAddress.allow(clientAddr(r)); err != nil {
 		return err
@@ -153,12 +153,12 @@ func (g *joinGroup) handleJoinCode(ctx context.Context, c *call) error {
 
 // joinRequest is the volunteer's application.
 type joinRequest struct {
-	Ticket         string             `json:"ticket" api:"required" doc:"from POST /api/v1/join/{token}/code"`
-	Code           string             `json:"code" api:"required" doc:"the 6-digit code texted to the phone"`
-	Name           string             `json:"name" api:"required"`
-	Skills         []string           `json:"skills" doc:"skills without expiry, each 1..64 bytes without | , @"`
+	Ticket         string              `json:"ticket" api:"required" doc:"from POST /api/v1/join/{token}/code"`
+	Code           string              `json:"code" api:"required" doc:"the 6-digit code texted to the phone"`
+	Name           string              `json:"name" api:"required"`
+	Skills         []string            `json:"skills" doc:"skills without expiry, each 1..64 bytes without | , @"`
 	Certifications []joinCertification `json:"certifications" doc:"skills backed by a certificate, with its expiry"`
-	Lang           string             `json:"lang" doc:"zh or en: the language of SMS; default ui.default_lang"`
+	Lang           string              `json:"lang" doc:"zh or en: the language of SMS; default ui.default_lang"`
 }
 
 type joinCertification struct {

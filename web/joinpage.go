@@ -52,7 +52,6 @@ var joinPageMessage = map[string]string{
 	"invitation_exhausted": "join.exhausted",
 	"invitation_revoked":   "join.revoked",
 	"invitation_unknown":   "join.unknown",
-	"joining_off":          "join.off",
 	"code_wrong":           "join.code_wrong",
 	"code_expired":         "join.code_expired",
 	"too_many_codes":       "join.too_many",
@@ -100,7 +99,10 @@ func (g *joinGroup) serveJoinPage(w http.ResponseWriter, r *http.Request) {
 		case !known:
 			key = "join.bad_input"
 		}
-		if strings.HasPrefix(code, "invitation_") || code == "joining_off" {
+		if g.codes == nil {
+			key = "join.off"
+		}
+		if strings.HasPrefix(code, "invitation_") || g.codes == nil {
 			d.State = "problem"
 		}
 		if code == "code_expired" {
