@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -332,7 +333,7 @@ func (g *joinGroup) handleApprove(ctx context.Context, c *call) error {
 	}
 	a, r, err := g.app.ApproveApplication(ctx, a.ID, c.id.Subject)
 	if err != nil {
-		return err
+		return decidedError(err)
 	}
 	token, tid, err := g.auth.Issue(string(r.ID), RoleResponder, r.OrgID, g.tokenTTL)
 	if err != nil {
@@ -355,6 +356,15 @@ func (g *joinGroup) handleApprove(ctx context.Context, c *call) error {
 	return nil
 }
 
+// decidedError names a conflict of a decision: the application was
+// decided before.
+func decidedError(err error) error {
+	if errors.Is(err, mobilize.ErrConflict) {
+		return &Error{Kind: mobilize.ErrConflict, Code: "already_decided", Message: "this application was decided already"}
+	}
+	return err
+}
+
 type applicationRejectRequest struct {
 	Reason string `json:"reason" api:"required" doc:"1..500 bytes, kept with the application (audited)"`
 }
@@ -375,7 +385,7 @@ func (g *joinGroup) handleReject(ctx context.Context, c *call) error {
 		return err
 	}
 	if a, err = g.app.RejectApplication(ctx, a.ID, c.id.Subject, req.Reason); err != nil {
-		return err
+		return decidedError(err)
 	}
 	g.audit.recordReason(ctx, c.id, "application.reject", string(a.ID), req.Reason)
 	c.json(http.StatusOK, toApplicationJSON(a))

@@ -193,7 +193,9 @@ func TestJoinByInvitationThenApproval(t *testing.T) {
 	if len(texts.sent) != 1 || texts.sent[0].To != "+8613800000001" || !strings.Contains(texts.sent[0].Text, ok.Link) {
 		t.Fatalf("sms %+v", texts.sent)
 	}
-	e.do("POST", "/api/v1/applications/"+a.ID+"/approve", coord, nil).Want(t, 409)
+	if got := e.do("POST", "/api/v1/applications/"+a.ID+"/approve", coord, nil).Want(t, 409).ErrorCode(t); got != "already_decided" {
+		t.Fatalf("second approval: %s", got)
+	}
 
 	token := strings.TrimPrefix(ok.Link, "/respond#token=")
 	var me responderJSON

@@ -187,6 +187,9 @@ func (m *Main) Run(ctx context.Context) error {
 	apiOpts.Demo = demoControl{m.demo}
 	apiOpts.Push = pushAPI
 	apiOpts.SMS = web.SMSOptions{Secret: rp.WebhookSecret, Records: reachRecords, Sender: m.ladder, Texts: texts}
+	// Volunteers joining by invitation: the phone codes (mobilize/phonecode)
+	// plug in here; nil keeps the join door shut (404).
+	apiOpts.PhoneCodes = nil
 	api, err := web.NewAPI(ctx, apiOpts)
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
