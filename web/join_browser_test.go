@@ -54,7 +54,7 @@ func (b *browserCodes) last() string {
 // name, skills and a certificate, and reads that the application awaits
 // a coordinator; the page passes axe. The admin then finds the
 // application on the roster under 报名待审核 and approves it, and the
-// responder link is shown.
+// responder link is shown; a new invitation shows its link and QR code.
 func TestBrowserJoinPageToPendingThenApproval(t *testing.T) {
 	allocCtx := startBrowser(t, 412, 860, 90*time.Second)
 	codes := &browserCodes{}
@@ -121,6 +121,12 @@ func TestBrowserJoinPageToPendingThenApproval(t *testing.T) {
 	roster.waitFor(t, "the responder link", `document.querySelector('#approved-link')?.value.includes('/respond#token=')`)
 	roster.waitFor(t, "nothing pending", `document.querySelectorAll('#list tbody tr').length === 0`)
 	checkAccessible(t, roster, "roster with an approval")
+	roster.do(t, "make a new invitation",
+		chromedp.Click(chromedp.CSS("#invite-new")),
+		chromedp.WaitVisible(chromedp.CSS("#invite-dialog form")),
+		chromedp.Click(chromedp.CSS("#invite-dialog button[type=submit]")))
+	roster.waitFor(t, "its link and QR code", `document.querySelector('#invite-link')?.value.includes('/join/') && document.querySelector('#invite-qr')?.complete && document.querySelector('#invite-qr').naturalWidth > 0`)
+	checkAccessible(t, roster, "the new invitation dialog")
 	if errs := roster.errors(); len(errs) > 0 {
 		t.Errorf("roster page errors: %v", errs)
 	}
