@@ -212,3 +212,36 @@ func TestApprovalCompletesARegistrationCutShort(t *testing.T) {
 		}
 	})
 }
+
+// TestApplicationsExpireAfterThirtyDays: an application is listed for
+// ApplicationTTL after it was sent, then neither listed nor readable
+// (Redis expires its record; the list is pruned by the store's clock).
+func TestApplicationsExpireAfterThirtyDays(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx, clock, _, _, svc := serviceCity(t, b)
+		invite(t, svc, clock, "tok", 24*time.Hour, 5)
+		a, err := svc.SubmitApplication(ctx, "tok", applicant("王芳"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(mobilize.ApplicationTTL - time.Minute)
+		if apps, err := svc.OrgApplications(ctx, "org-a", ""); err != nil || len(apps) != 1 {
+			t.Fatalf("before expiry: %+v %v", apps, err)
+		}
+		clock.Advance(2 * time.Minute)
+		if apps, err := svc.OrgApplications(ctx, "org-a", ""); err != nil || len(apps) != 0 {
+			t.Fatalf("after expiry: %+v %v", apps, err)
+		}
+		if b.Real {
+			ttl, err := b.Client.PTTL(ctx, "t:{yt}:application:"+string(a.ID)).Result()
+			if err != nil || ttl <= mobilize.ApplicationTTL-time.Hour || ttl > mobilize.ApplicationTTL {
+				t.Fatalf("the record expires in %v (%v), want about 30 days", ttl, err)
+			}
+			return
+		}
+		b.FastForward(mobilize.ApplicationTTL + time.Minute)
+		if _, err := svc.ApplicationByID(ctx, a.ID); !errors.Is(err, mobilize.ErrNotFound) {
+			t.Fatalf("read after expiry: %v", err)
+		}
+	})
+}
