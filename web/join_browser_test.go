@@ -53,7 +53,7 @@ func (b *browserCodes) last() string {
 // invitation's link on a phone in Chinese, asks for a code, fills in
 // name, skills and a certificate, and reads that the application awaits
 // a coordinator; the page passes axe. The admin then finds the
-// application on the roster under 报名待审核 and approves it, and the
+// application on the roster under 报名申请待审核 and approves it, and the
 // responder link is shown; a new invitation shows its link and QR code.
 func TestBrowserJoinPageToPendingThenApproval(t *testing.T) {
 	allocCtx := startBrowser(t, 412, 860, 90*time.Second)

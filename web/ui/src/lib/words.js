@@ -120,6 +120,13 @@ export const catalogue = {
     'dur.s': '{n} 秒',
     'dur.min': '{n} 分钟',
     'dur.h_min': '{h} 小时 {m} 分',
+
+    // Volunteers joining by invitation (docs/GLOSSARY.md).
+    'joining.invitation': '报名链接',
+    'joining.application': '报名申请',
+    'joining.pending': '待审核',
+    'joining.approved': '已通过',
+    'joining.rejected': '未通过',
   },
   en: {
     'society.community': 'Community',
@@ -220,6 +227,13 @@ export const catalogue = {
     'dur.s': '{n} s',
     'dur.min': '{n} min',
     'dur.h_min': '{h} h {m}',
+
+    // Volunteers joining by invitation (docs/GLOSSARY.md).
+    'joining.invitation': 'Invitation',
+    'joining.application': 'Application',
+    'joining.pending': 'Awaiting approval',
+    'joining.approved': 'Approved',
+    'joining.rejected': 'Rejected',
   },
 };
 
