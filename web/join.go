@@ -34,8 +34,10 @@ const joinPurpose = "join"
 // JoinLimits bound the join door, per client address and per invitation,
 // in requests per minute; zero takes the default, negative turns it off.
 type JoinLimits struct {
-	PerAddressPerMinute    int // default 20
-	PerInvitationPerMinute int // default 120
+	// default 60: a sign-up session on one community centre's Wi-Fi is
+	// one address; the phone codes bound the texts themselves.
+	PerAddressPerMinute    int
+	PerInvitationPerMinute int // default 300
 }
 
 func (l JoinLimits) sets() (perAddress, perInvitation *limiterSet) {
@@ -48,7 +50,7 @@ func (l JoinLimits) sets() (perAddress, perInvitation *limiterSet) {
 		}
 		return newLimiterSet(float64(perMinute)/60, perMinute)
 	}
-	return set(l.PerAddressPerMinute, 20), set(l.PerInvitationPerMinute, 120)
+	return set(l.PerAddressPerMinute, 60), set(l.PerInvitationPerMinute, 300)
 }
 
 // joinTokenPattern is the shape of a join token; anything else names no
