@@ -24,12 +24,15 @@ type Store interface {
 	PresenceStore
 	RosterStore
 	AdminStore
-	PrivacyStore    // privacy.go
-	IncidentStore   // incident.go
-	FieldStore      // field.go
-	MessageStore    // message.go
-	ReviewStore     // review.go
-	InvitationStore // invitation.go: volunteers joining by invitation
+	PrivacyStore  // privacy.go
+	IncidentStore // incident.go
+	FieldStore    // field.go
+	MessageStore  // message.go
+	ReviewStore   // review.go
+
+	// Volunteers joining by invitation (invitation.go, application.go).
+	InvitationStore
+
 	CreateNeed(ctx context.Context, n Need) (bool, error)
 	Answer(ctx context.Context, offerID OfferID, rid ResponderID, verb string) (Answer, error)
 	Complete(ctx context.Context, id NeedID, rid ResponderID) (CompleteOutcome, time.Time, error)

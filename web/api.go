@@ -89,8 +89,7 @@ type APIOptions struct {
 	// Volunteers joining by invitation (invitations.go, join.go).
 	// PhoneCodes texts and checks the codes that confirm a joining
 	// volunteer's phone (mobilize/phonecode); nil: the join door answers
-	// 404 joining_off. JoinLimits bound that door per address and per
-	// invitation. Approved volunteers' links go by SMS through SMS.Sender.
+	// 404. JoinLimits bound that door per address and per invitation. Approved volunteers' links go by SMS through SMS.Sender.
 	PhoneCodes phoneCodes
 	JoinLimits JoinLimits
 }
@@ -444,7 +443,7 @@ func (a *API) routeTable() []route {
 		{method: "GET", path: v1 + "/partners", summary: "List partners (never their keys)", roles: rolesAdmins, answer: partnerList{}, status: 200, handle: a.partners.handleList},
 		{method: "DELETE", path: v1 + "/partners/{id}", summary: "Revoke a partner's API key at once", roles: rolesAdmins, answer: partnerJSON{}, status: 200, handle: a.partners.handleRevoke},
 		// Volunteers joining by invitation (invitations.go, join.go).
-		{method: "POST", path: v1 + "/organisations/{id}/invitations", summary: "Invite volunteers to an organisation: a join link and its QR code, with an expiry and a most uses (a coordinator for its own organisation)", roles: rolesStaff, body: invitationRequest{}, answer: invitationJSON{}, status: 201, handle: a.join.handleCreateInvitation},
+		{method: "POST", path: v1 + "/organisations/{id}/invitations", summary: "Invite volunteers to an organisation: a join link and its QR code, with an expiry and a maximum number of uses (a coordinator for its own organisation)", roles: rolesStaff, body: invitationRequest{}, answer: invitationJSON{}, status: 201, handle: a.join.handleCreateInvitation},
 		{method: "GET", path: v1 + "/organisations/{id}/invitations", summary: "An organisation's invitations, newest first, with their uses and state", roles: rolesStaff, answer: invitationList{}, status: 200, handle: a.join.handleListInvitations},
 		{method: "POST", path: v1 + "/invitations/{id}/revoke", summary: "Withdraw an invitation: its link takes nobody more", roles: rolesStaff, body: emptyRequest{}, answer: invitationJSON{}, status: 200, handle: a.join.handleRevokeInvitation},
 		{method: "GET", path: v1 + "/invitations/{id}/qr.png", summary: "The QR code of an invitation's link (image/png)", roles: rolesStaff, status: 200, handle: a.join.handleInvitationQR},
