@@ -85,6 +85,13 @@ type APIOptions struct {
 	// CAPMaxBytes caps one CAP alert posted to /api/v1/cap (cap.max_bytes);
 	// default 256 KiB.
 	CAPMaxBytes int64
+
+	// Volunteers joining by invitation (invitations.go, join.go).
+	// PhoneCodes texts and checks the codes that confirm a joining
+	// volunteer's phone (mobilize/phonecode); nil: the join door answers
+	// 404. JoinLimits bound that door per address and per invitation. Approved volunteers' links go by SMS through SMS.Sender.
+	PhoneCodes phoneCodes
+	JoinLimits JoinLimits
 }
 
 func (o *APIOptions) defaults() error {
@@ -210,6 +217,7 @@ type API struct {
 	review      *reviewGroup
 	partners    *partnerGroup
 	roster      *rosterGroup
+	join        *joinGroup // invitations.go, join.go
 }
 
 // NewAPI builds the API and makes sure the first admin and the service
@@ -285,6 +293,10 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	a.review = &reviewGroup{needs: a.needs, app: app, audit: a.audit}
 	a.partners = &partnerGroup{store: opts.Access, audit: a.audit, now: opts.Now}
 	a.roster = &rosterGroup{app: app, auth: a.auth, audit: a.audit, log: log, now: opts.Now, hangUp: a.accounts.hangUp, zone: lang.zone}
+
+	a.join = &joinGroup{app: app, codes: opts.PhoneCodes, auth: a.auth, audit: a.audit, log: log, now: opts.Now,
+		links: newJoinLinks(opts.TokenKey, rec.PublicURL), sender: opts.SMS.Sender, tokenTTL: opts.ResponderTokenTTL, lang: lang}
+	a.join.perAddress, a.join.perInvitation = opts.JoinLimits.sets()
 
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {
@@ -430,6 +442,17 @@ func (a *API) routeTable() []route {
 		{method: "POST", path: v1 + "/partners", summary: "Add a partner system; the answer carries its API key, shown once", roles: rolesAdmins, body: partnerRequest{}, answer: partnerJSON{}, status: 201, handle: a.partners.handleCreate},
 		{method: "GET", path: v1 + "/partners", summary: "List partners (never their keys)", roles: rolesAdmins, answer: partnerList{}, status: 200, handle: a.partners.handleList},
 		{method: "DELETE", path: v1 + "/partners/{id}", summary: "Revoke a partner's API key at once", roles: rolesAdmins, answer: partnerJSON{}, status: 200, handle: a.partners.handleRevoke},
+		// Volunteers joining by invitation (invitations.go, join.go).
+		{method: "POST", path: v1 + "/organisations/{id}/invitations", summary: "Invite volunteers to an organisation: a join link and its QR code, with an expiry and a maximum number of uses (a coordinator for its own organisation)", roles: rolesStaff, body: invitationRequest{}, answer: invitationJSON{}, status: 201, handle: a.join.handleCreateInvitation},
+		{method: "GET", path: v1 + "/organisations/{id}/invitations", summary: "An organisation's invitations, newest first, with their uses and state", roles: rolesStaff, answer: invitationList{}, status: 200, handle: a.join.handleListInvitations},
+		{method: "POST", path: v1 + "/invitations/{id}/revoke", summary: "Withdraw an invitation: its link takes nobody more", roles: rolesStaff, body: emptyRequest{}, answer: invitationJSON{}, status: 200, handle: a.join.handleRevokeInvitation},
+		{method: "GET", path: v1 + "/invitations/{id}/qr.png", summary: "The QR code of an invitation's link (image/png)", roles: rolesStaff, status: 200, handle: a.join.handleInvitationQR},
+		{method: "POST", path: v1 + "/join/{token}/code", summary: "A volunteer opening a join link asks for a code texted to their phone (no login; limited per address and per link)", body: joinCodeRequest{}, answer: joinCodeJSON{}, status: 200, maxBody: 4 << 10, handle: a.join.handleJoinCode},
+		{method: "POST", path: v1 + "/join/{token}", summary: "A volunteer applies through a join link with the code: 202 pending until staff approve; refused when the invitation expired, is full or unknown", body: joinRequest{}, answer: joinedJSON{}, status: 202, maxBody: 16 << 10, handle: a.join.handleJoin},
+		{method: "GET", path: v1 + "/organisations/{id}/applications", summary: "An organisation's applications from invitations, newest first (audited)", roles: rolesStaff, answer: applicationList{}, status: 200, handle: a.join.handleListApplications,
+			query: []queryParam{{"status", "string", "pending, approved or rejected"}}},
+		{method: "POST", path: v1 + "/applications/{id}/approve", summary: "Approve an application: the volunteer is registered in the invitation's organisation; the answer carries their responder link, also sent by SMS", roles: rolesStaff, body: emptyRequest{}, answer: approvedJSON{}, status: 200, handle: a.join.handleApprove},
+		{method: "POST", path: v1 + "/applications/{id}/reject", summary: "Reject an application, with a reason (audited)", roles: rolesStaff, body: applicationRejectRequest{}, answer: applicationJSON{}, status: 200, handle: a.join.handleReject},
 	}
 }
 
@@ -442,6 +465,7 @@ func (a *API) mount(s *Server, m *apiMetrics) {
 		s.handle(rt.method+" "+rt.path, a.wrap(rt))
 	}
 	a.recognition.mountFeedbackPage(s)
+	a.join.mountJoinPage(s)
 	s.handle("/api/", http.HandlerFunc(a.handleUnknown))
 }
 

@@ -18,4 +18,5 @@ type Application interface {
 	messageApp     // teammessages.go
 	reviewApp      // review.go
 	rosterApp      // roster.go
+	joinApp        // invitations.go: volunteers joining by invitation
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/liandong/liandong/internal/testkit"
 )
 
 // Callers with a bad token, each refused with 401 on every route that
@@ -286,6 +288,30 @@ func matrixRoutes() []matrixRoute {
 			body: func(*fixture) any { return map[string]any{"name": "12345 hotline"} }, want: map[string]int{cAdmin: 201}},
 		{method: "GET", pattern: v1 + "/partners", path: fixed(v1 + "/partners"), want: map[string]int{cAdmin: 200}},
 		{method: "DELETE", pattern: v1 + "/partners/{id}", path: fixed(v1 + "/partners/p-none"), want: map[string]int{cAdmin: 404}},
+		// Volunteers joining by invitation (invitations.go, join.go); the
+		// join door is off here (no phone codes): 404 to everyone.
+		{method: "POST", pattern: v1 + "/organisations/{id}/invitations", path: fixed(v1 + "/organisations/org-a/invitations"),
+			body: func(*fixture) any {
+				return map[string]any{"expires_at": testkit.Epoch.Add(7 * 24 * time.Hour).Format(time.RFC3339), "max_uses": 5}
+			},
+			want: map[string]int{cAdmin: 201, cOperator: 201, cCoord: 201, cCoordOther: 403}},
+		{method: "GET", pattern: v1 + "/organisations/{id}/invitations", path: fixed(v1 + "/organisations/org-a/invitations"),
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 403}},
+		{method: "POST", pattern: v1 + "/invitations/{id}/revoke", path: fixed(v1 + "/invitations/inv-none/revoke"),
+			want: map[string]int{cAdmin: 404, cOperator: 404, cCoord: 404, cCoordOther: 404}},
+		{method: "GET", pattern: v1 + "/invitations/{id}/qr.png", path: fixed(v1 + "/invitations/inv-none/qr.png"),
+			want: map[string]int{cAdmin: 404, cOperator: 404, cCoord: 404, cCoordOther: 404}},
+		{method: "POST", pattern: v1 + "/join/{token}/code", path: fixed(v1 + "/join/AAAAAAAAAAAAAAAAAAAAAA/code"),
+			body: func(*fixture) any { return map[string]string{"phone": "+8613800000000"} }, public: 404},
+		{method: "POST", pattern: v1 + "/join/{token}", path: fixed(v1 + "/join/AAAAAAAAAAAAAAAAAAAAAA"),
+			body: func(*fixture) any { return map[string]string{"ticket": "t", "code": "123456", "name": "王芳"} }, public: 404},
+		{method: "GET", pattern: v1 + "/organisations/{id}/applications", path: fixed(v1 + "/organisations/org-a/applications?status=pending"),
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 403}},
+		{method: "POST", pattern: v1 + "/applications/{id}/approve", path: fixed(v1 + "/applications/app-none/approve"),
+			want: map[string]int{cAdmin: 404, cOperator: 404, cCoord: 404, cCoordOther: 404}},
+		{method: "POST", pattern: v1 + "/applications/{id}/reject", path: fixed(v1 + "/applications/app-none/reject"),
+			body: func(*fixture) any { return map[string]string{"reason": "not local"} },
+			want: map[string]int{cAdmin: 404, cOperator: 404, cCoord: 404, cCoordOther: 404}},
 	}
 }
 

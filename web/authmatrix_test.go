@@ -24,6 +24,8 @@ var publicRoutes = map[string]string{
 	"GET /api/v1/service-records/key":     "the public key that signs service records",
 	"GET /api/v1/push/key":                "the public VAPID key browsers subscribe with",
 	"POST /api/v1/sms/inbound":            "the SMS gateway's webhook: the HMAC signature over the body is its credential",
+	"POST /api/v1/join/{token}/code":      "a volunteer's join link is its own capability (128 bits, stored hashed); limited per address and per link",
+	"POST /api/v1/join/{token}":           "a volunteer's join link is its own capability, and the code texted to their phone confirms it; the application only waits for staff",
 }
 
 // callerRoles are the roles of the matrix's callers with a good token.

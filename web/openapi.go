@@ -33,6 +33,8 @@ var otherEndpoints = []otherEndpoint{
 	{"GET", "/metrics", "Prometheus metrics", "text/plain", []int{200}, false},
 	{"GET", "/feedback/{token}", "The feedback page of a completed need (a one-time link, no login)", "text/html", []int{200, 404, 409, 410}, false},
 	{"POST", "/feedback/{token}", "The feedback page's form: rating=1..5, comment", "text/html", []int{200, 400, 404, 409, 410}, false},
+	{"GET", "/join/{token}", "The join page of an invitation (no login): phone, code, name, skills, certificates", "text/html", []int{200, 404, 409, 410}, false},
+	{"POST", "/join/{token}", "The join page's forms: step=code with phone, then step=join with ticket, code, name, skills, cert1_name, cert1_expires, ...", "text/html", []int{200, 202, 400, 404, 409, 410, 429}, false},
 	{"GET", "/ws", "Websocket (docs/PROTOCOL.md): the token as Authorization: Bearer or ?access_token=; ?last_id= resumes the inbox", "", []int{101, 401, 429}, true},
 }
 

@@ -69,6 +69,15 @@ type Hooks struct {
 	// Pusher, when set, replaces the ladder's Web Push rung (a test's
 	// fake); nil: the Web Push sender when push.enabled.
 	Pusher reach.Pusher
+	// PhoneCodes, when set, texts and checks the codes that confirm the
+	// phone of a volunteer joining by invitation (a test's fake).
+	PhoneCodes PhoneCodes
+}
+
+// PhoneCodes confirm a phone with a texted code (web's phoneCodes).
+type PhoneCodes interface {
+	SendCode(ctx context.Context, phone, purpose string) (ticket string, err error)
+	ConfirmCode(ctx context.Context, ticket, code string) (phone string, err error)
 }
 
 // New returns a program that has not started yet.
@@ -187,6 +196,10 @@ func (m *Main) Run(ctx context.Context) error {
 	apiOpts.Demo = demoControl{m.demo}
 	apiOpts.Push = pushAPI
 	apiOpts.SMS = web.SMSOptions{Secret: rp.WebhookSecret, Records: reachRecords, Sender: m.ladder, Texts: texts}
+	// Volunteers joining by invitation: the phone codes of
+	// mobilize/phonecode plug in here when no test's fake is set; nil
+	// keeps the join door shut (404).
+	apiOpts.PhoneCodes = m.hooks.PhoneCodes
 	api, err := web.NewAPI(ctx, apiOpts)
 	if err != nil {
 		return fmt.Errorf("api: %w", err)

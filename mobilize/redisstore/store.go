@@ -21,6 +21,7 @@ type Store struct {
 	*RecognitionStore // reliability, feedback, the hours ledger, escalation counts
 	*LinkageStore     // areas, organisations and their members
 	*IncidentStore    // incidents, their needs, what CAP alerts did (incidents.go)
+	*InvitationStore  // invitations to join and the applications they bring (invitations.go)
 }
 
 // What package mobilize asks of the store, checked where the store is
@@ -57,6 +58,7 @@ func storeOver(ix *Index) *Store {
 		RecognitionStore: &RecognitionStore{region: r},
 		LinkageStore:     &LinkageStore{region: r},
 		IncidentStore:    &IncidentStore{region: r},
+		InvitationStore:  &InvitationStore{region: r},
 	}
 }
 

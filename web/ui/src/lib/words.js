@@ -144,6 +144,13 @@ export const catalogue = {
     'verb.reject': '驳回',
     'verb.merge': '合并',
     'verb.keep': '保留',
+
+    // Volunteers joining by invitation (docs/GLOSSARY.md).
+    'joining.invitation': '报名链接',
+    'joining.application': '报名申请',
+    'joining.pending': '待审核',
+    'joining.approved': '已通过',
+    'joining.rejected': '未通过',
   },
   en: {
     'society.community': 'Community',
@@ -268,6 +275,13 @@ export const catalogue = {
     'verb.reject': 'Reject',
     'verb.merge': 'Merge',
     'verb.keep': 'Keep',
+
+    // Volunteers joining by invitation (docs/GLOSSARY.md).
+    'joining.invitation': 'Invitation',
+    'joining.application': 'Application',
+    'joining.pending': 'Awaiting approval',
+    'joining.approved': 'Approved',
+    'joining.rejected': 'Rejected',
   },
 };
 

@@ -13,9 +13,10 @@ import './messages.js';
 import { clearSession, loadSession, showLogin } from '../console/login.js';
 import { wireLangButtons } from '../console/langswitch.js';
 import { errorText, when } from '../console/say.js';
+import { setupApplications, showApplications } from './applications.js';
 
 const ROLES = ['social_worker', 'volunteer', 'medic', 'community_worker'];
-const STATUSES = ['available', 'offered', 'busy', 'off_duty', 'deactivated'];
+const STATUSES = ['available', 'offered', 'busy', 'off_duty', 'deactivated', 'pending']; // pending: applications.js
 const PAGE = 50;
 
 let session = null;
@@ -53,7 +54,7 @@ async function send(method, path, body, type = 'application/json') {
   return data;
 }
 
-const statusWord = (s) => (s === 'deactivated' ? t('roster.status.deactivated') : t(`responder.${s}`));
+const statusWord = (s) => (s === 'deactivated' || s === 'pending' ? t(`roster.status.${s}`) : t(`responder.${s}`));
 const roleWord = (r) => (ROLES.includes(r) ? t(`role.${r}`) : t('role.unknown'));
 const day = (iso) => iso.slice(0, 10);
 
@@ -74,6 +75,7 @@ function query() {
 }
 
 async function load() {
+  if ($('#f-status').value === 'pending') return showApplications($('#f-org').value.trim());
   $('#status').textContent = t('roster.loading');
   try {
     const page = await api.get(query());
@@ -282,6 +284,7 @@ $('#logout').addEventListener('click', async () => {
   login();
 });
 
+setupApplications({ send, token: () => session && session.token });
 window.liandongRoster = state; // for the browser test's waits
 session = loadSession();
 if (session) start();
