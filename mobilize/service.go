@@ -29,6 +29,8 @@ type Store interface {
 	FieldStore    // field.go
 	MessageStore  // message.go
 	ReviewStore   // review.go
+	ExportStore   // export.go
+	SitrepStore   // sitrep.go
 	CreateNeed(ctx context.Context, n Need) (bool, error)
 	Answer(ctx context.Context, offerID OfferID, rid ResponderID, verb string) (Answer, error)
 	Complete(ctx context.Context, id NeedID, rid ResponderID) (CompleteOutcome, time.Time, error)
