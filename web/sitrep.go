@@ -267,7 +267,7 @@ func (d sitrepPageData) Other() i18n.Lang { return d.Lang.Other() }
 // OtherName is the other language's name.
 func (d sitrepPageData) OtherName() string { return pageText.T(d.Lang, "lang.other") }
 
-func (d sitrepPageData) Kind() string                { return d.T("sitrep.kind." + d.R.Incident.Kind) }
+func (d sitrepPageData) Kind() string                { return d.T("sitrep.kind_" + d.R.Incident.Kind) }
 func (d sitrepPageData) Role(r mobilize.Role) string { return roleWord(d.Lang, string(r)) }
 func (d sitrepPageData) Category(c string) string    { return categoryWord(d.Lang, c) }
 func (d sitrepPageData) Status(s string) string      { return d.T("sitrep.status." + s) }
