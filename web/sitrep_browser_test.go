@@ -43,7 +43,7 @@ func TestBrowserSitrepPrintsOnA4(t *testing.T) {
 			"team": []map[string]any{{"role": "volunteer", "count": 2}}}, nil)
 	}
 	admin.Call("GET", "/api/v1/incidents/"+in.ID+"/sitrep", nil, nil) // the previous report the next compares with
-	time.Sleep(5 * time.Millisecond)                                    // so that the next need is created after it, to the millisecond
+	time.Sleep(5 * time.Millisecond)                                  // so that the next need is created after it, to the millisecond
 	admin.Call("POST", "/api/v1/needs", map[string]any{"lat": 37.50, "lng": 121.50, "category": "evacuation", "urgency": 1,
 		"team": []map[string]any{{"role": "social_worker", "count": 1}, {"role": "volunteer", "count": 3}}}, nil)
 
