@@ -286,6 +286,11 @@ func matrixRoutes() []matrixRoute {
 			body: func(*fixture) any { return map[string]any{"name": "12345 hotline"} }, want: map[string]int{cAdmin: 201}},
 		{method: "GET", pattern: v1 + "/partners", path: fixed(v1 + "/partners"), want: map[string]int{cAdmin: 200}},
 		{method: "DELETE", pattern: v1 + "/partners/{id}", path: fixed(v1 + "/partners/p-none"), want: map[string]int{cAdmin: 404}},
+		// Exports and situation reports (export.go, sitrep.go).
+		{method: "GET", pattern: v1 + "/needs/export", path: fixed(v1 + "/needs/export"),
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 200}},
+		{method: "GET", pattern: v1 + "/incidents/{id}/sitrep", path: fixed(v1 + "/incidents/i-none/sitrep"),
+			want: map[string]int{cAdmin: 404, cOperator: 404, cCoord: 404, cCoordOther: 404, cEvaluator: 404}},
 	}
 }
 
