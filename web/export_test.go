@@ -163,6 +163,7 @@ func TestExportGeoJSON(t *testing.T) {
 	if fc.Type != "FeatureCollection" || len(fc.Features) != 2 {
 		t.Fatalf("%+v", fc)
 	}
+	found := false
 	for _, f := range fc.Features {
 		if f.ID != n.ID {
 			continue
@@ -173,9 +174,24 @@ func TestExportGeoJSON(t *testing.T) {
 		if f.Properties["category"] != "evacuation" || f.Properties["status"] != "open" {
 			t.Errorf("properties %v", f.Properties)
 		}
-		return
+		found = true
 	}
-	t.Errorf("need %s not in the collection", n.ID)
+	if !found {
+		t.Errorf("need %s not in the collection", n.ID)
+	}
+
+	// Only the needs inside a loaded area: c2 holds one of three.
+	e.do("POST", "/api/v1/areas", e.token("admin", RoleAdmin, ""), webTestTree()).Want(t, http.StatusOK)
+	var inC2 needJSON
+	e.do("POST", "/api/v1/needs", op, needAt(37.46, 121.41, "")).Want(t, http.StatusCreated).Decode(t, &inC2)
+	r = e.do("GET", "/api/v1/needs/export?format=geojson&area=c2", op, nil).Want(t, http.StatusOK)
+	fc.Features = nil
+	if err := json.Unmarshal(r.Body, &fc); err != nil {
+		t.Fatal(err)
+	}
+	if len(fc.Features) != 1 || fc.Features[0].ID != inC2.ID {
+		t.Errorf("area c2: %+v, want only %s", fc.Features, inC2.ID)
+	}
 }
 
 // TestExportRefusesBadFilters: each bad parameter is a 400 naming it,
