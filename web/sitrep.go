@@ -457,7 +457,7 @@ a{color:#1d4ed8}
 </section>
 <section>
 <h2>{{.T "sitrep.times"}}</h2>
-<table><thead><tr><th scope="col"></th><th scope="col" class="n">{{.T "sitrep.median"}}</th><th scope="col" class="n">{{.T "sitrep.p90"}}</th><th scope="col" class="n">{{.T "sitrep.over"}}</th></tr></thead><tbody>
+<table><thead><tr><th scope="col">{{.T "sitrep.measure"}}</th><th scope="col" class="n">{{.T "sitrep.median"}}</th><th scope="col" class="n">{{.T "sitrep.p90"}}</th><th scope="col" class="n">{{.T "sitrep.over"}}</th></tr></thead><tbody>
 <tr><th scope="row">{{.T "sitrep.to_first_offer"}}</th><td class="n">{{.Duration .R.ToFirstOffer.MedianS}}</td><td class="n">{{.Duration .R.ToFirstOffer.P90S}}</td><td class="n">{{.Num .R.ToFirstOffer.Count}}</td></tr>
 <tr><th scope="row">{{.T "sitrep.to_staffed"}}</th><td class="n">{{.Duration .R.ToStaffed.MedianS}}</td><td class="n">{{.Duration .R.ToStaffed.P90S}}</td><td class="n">{{.Num .R.ToStaffed.Count}}</td></tr>
 </tbody></table>

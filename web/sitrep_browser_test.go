@@ -55,6 +55,8 @@ func TestBrowserSitrepPrintsOnA4(t *testing.T) {
 		t.Fatalf("page: %q", got)
 	}
 
+	checkAccessible(t, tb, "the zh-CN situation report")
+
 	yes := true
 	res, err := chromedp.Call(tb.ctx, page.PrintToPDF, page.PrintToPDFParams{PreferCSSPageSize: &yes, PrintBackground: &yes})
 	if err != nil {
