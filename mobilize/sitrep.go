@@ -105,11 +105,15 @@ type SitrepStore interface {
 	// SwapSitrep stores snap as the incident's last report and returns
 	// the one it replaces; found is false for the first.
 	SwapSitrep(ctx context.Context, id IncidentID, snap SitrepSnapshot) (prev SitrepSnapshot, found bool, err error)
+	// LastSitrep is the incident's last report kept; found is false when
+	// there is none.
+	LastSitrep(ctx context.Context, id IncidentID) (last SitrepSnapshot, found bool, err error)
 }
 
-// GenerateSitrep computes the incident's report now and keeps its
-// figures for the next one.
-func (s *Service) GenerateSitrep(ctx context.Context, id IncidentID) (Sitrep, error) {
+// GenerateSitrep computes the incident's report now, compared with the
+// last one kept; keep makes it the one the next compares with (a preview
+// leaves the last one in place).
+func (s *Service) GenerateSitrep(ctx context.Context, id IncidentID, keep bool) (Sitrep, error) {
 	in, err := s.store.Incident(ctx, id)
 	if err != nil {
 		return Sitrep{}, err
@@ -139,7 +143,13 @@ func (s *Service) GenerateSitrep(ctx context.Context, id IncidentID) (Sitrep, er
 		return Sitrep{}, err
 	}
 	rep := ComputeSitrep(in, needs, orgs, steps, s.now().UTC().Truncate(time.Millisecond))
-	prev, found, err := s.store.SwapSitrep(ctx, id, rep.Snapshot())
+	var prev SitrepSnapshot
+	var found bool
+	if keep {
+		prev, found, err = s.store.SwapSitrep(ctx, id, rep.Snapshot())
+	} else {
+		prev, found, err = s.store.LastSitrep(ctx, id)
+	}
 	if err != nil {
 		return Sitrep{}, err
 	}

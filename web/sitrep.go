@@ -26,7 +26,7 @@ type sitrepGroup struct {
 
 // sitrepApp is what the situation report needs of the application.
 type sitrepApp interface {
-	GenerateSitrep(ctx context.Context, id mobilize.IncidentID) (mobilize.Sitrep, error)
+	GenerateSitrep(ctx context.Context, id mobilize.IncidentID, keep bool) (mobilize.Sitrep, error)
 	// Linkage and Depots give communities, organisations and depots
 	// their names.
 	Linkage(ctx context.Context) (*mobilize.Linkage, error)
@@ -201,17 +201,27 @@ func toSitrepJSON(r mobilize.Sitrep, names sitrepNames) sitrepJSON {
 }
 
 // handleSitrep is GET /api/v1/incidents/{id}/sitrep?format=json|html.
-// Each report generated is kept as the one the next compares with.
+// Each report generated is kept as the one the next compares with, but
+// a preview (?preview=true), which leaves the last one in place.
 func (g *sitrepGroup) handleSitrep(ctx context.Context, c *call) error {
-	format := c.r.URL.Query().Get("format")
+	q := c.r.URL.Query()
+	format := q.Get("format")
 	if format != "" && format != "json" && format != "html" {
 		return invalid("format must be json or html")
+	}
+	preview := false
+	switch q.Get("preview") {
+	case "", "false":
+	case "true":
+		preview = true
+	default:
+		return invalid("preview must be true or false")
 	}
 	id := c.r.PathValue("id")
 	if !idPattern.MatchString(id) {
 		return notFound("incident")
 	}
-	rep, err := g.app.GenerateSitrep(ctx, mobilize.IncidentID(id))
+	rep, err := g.app.GenerateSitrep(ctx, mobilize.IncidentID(id), !preview)
 	if err != nil {
 		return err
 	}

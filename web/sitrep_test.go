@@ -60,6 +60,20 @@ func TestSitrepOverHTTP(t *testing.T) {
 		t.Errorf("content type %q", ct)
 	}
 
+	// Previews (the HTML ones above were kept) compare with the last kept
+	// and keep nothing.
+	var last, p1, p2 sitrepJSON
+	e.do("GET", "/api/v1/incidents/"+in.ID+"/sitrep", op, nil).Want(t, http.StatusOK).Decode(t, &last)
+	e.clock.Advance(time.Minute)
+	e.do("GET", "/api/v1/incidents/"+in.ID+"/sitrep?preview=true", op, nil).Want(t, http.StatusOK).Decode(t, &p1)
+	e.clock.Advance(time.Minute)
+	e.do("GET", "/api/v1/incidents/"+in.ID+"/sitrep?preview=true", op, nil).Want(t, http.StatusOK).Decode(t, &p2)
+	if p1.PreviousAt == nil || *p1.PreviousAt != last.At || p2.PreviousAt == nil || *p2.PreviousAt != last.At {
+		t.Errorf("previews compare with %v and %v, want %s", p1.PreviousAt, p2.PreviousAt, last.At)
+	}
+	if r := e.do("GET", "/api/v1/incidents/"+in.ID+"/sitrep?preview=maybe", op, nil); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "preview") {
+		t.Errorf("preview=maybe: %d %s", r.Status, r.Body)
+	}
 	if r := e.do("GET", "/api/v1/incidents/"+in.ID+"/sitrep?format=pdf", op, nil); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "format") {
 		t.Errorf("format=pdf: %d %s", r.Status, r.Body)
 	}

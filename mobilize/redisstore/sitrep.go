@@ -32,10 +32,27 @@ func (s *IncidentStore) SwapSitrep(ctx context.Context, id mobilize.IncidentID, 
 	if err != nil {
 		return mobilize.SitrepSnapshot{}, false, fmt.Errorf("sitrep of incident %s: %w", id, err)
 	}
-	var prev mobilize.SitrepSnapshot
-	if err := json.Unmarshal([]byte(old), &prev); err != nil {
-		// A damaged record must not block the report: it is the first.
+	return decodeSitrep(old)
+}
+
+// LastSitrep is the incident's last report kept.
+func (s *IncidentStore) LastSitrep(ctx context.Context, id mobilize.IncidentID) (mobilize.SitrepSnapshot, bool, error) {
+	raw, err := s.rdb.Get(ctx, s.keys.incidentSitrep(string(id))).Result()
+	if errors.Is(err, redis.Nil) {
 		return mobilize.SitrepSnapshot{}, false, nil
 	}
-	return prev, true, nil
+	if err != nil {
+		return mobilize.SitrepSnapshot{}, false, fmt.Errorf("sitrep of incident %s: %w", id, err)
+	}
+	return decodeSitrep(raw)
+}
+
+// decodeSitrep reads a kept report; a damaged one counts as none, so
+// that it cannot block the next report.
+func decodeSitrep(raw string) (mobilize.SitrepSnapshot, bool, error) {
+	var snap mobilize.SitrepSnapshot
+	if err := json.Unmarshal([]byte(raw), &snap); err != nil {
+		return mobilize.SitrepSnapshot{}, false, nil
+	}
+	return snap, true, nil
 }
