@@ -2,13 +2,22 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"io"
+	"log"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/liandong/liandong/mobilize"
 )
 
 // readExportCSV checks the BOM and parses the rows (header first).
@@ -222,5 +231,47 @@ func TestExportRefusesBadFilters(t *testing.T) {
 		if r := e.do("GET", "/api/v1/needs/export", e.token("x", role, ""), nil); r.Status != http.StatusForbidden {
 			t.Errorf("%s: %d", role, r.Status)
 		}
+	}
+}
+
+// failingExport hands one page and then fails, as Redis going away in
+// the middle of an export would.
+type failingExport struct{ exportApp }
+
+func (failingExport) ExportNeeds(ctx context.Context, f mobilize.ExportFilter, page func([]mobilize.NeedState) error) error {
+	n := mobilize.NeedState{Need: mobilize.Need{ID: "n1", Status: mobilize.NeedOpen, Urgency: 2, Category: "errand",
+		Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}}}
+	if err := page([]mobilize.NeedState{n}); err != nil {
+		return err
+	}
+	return fmt.Errorf("read page: %w", mobilize.ErrUnavailable)
+}
+
+// TestExportCutShortIsNotWhole: when the store fails after the first
+// page, the client's read fails too, instead of ending as if the file
+// were complete.
+func TestExportCutShortIsNotWhole(t *testing.T) {
+	g := &exportGroup{app: failingExport{}, log: zap.NewNop(), now: time.Now, zone: time.UTC}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := g.handleExport(r.Context(), &call{w: w, r: r, id: Identity{Role: RoleOperator}}); err != nil {
+			t.Errorf("handler: %v", err)
+		}
+	}))
+	defer srv.Close()
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	res, err := http.Get(srv.URL + "/api/v1/needs/export")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	body, err := io.ReadAll(res.Body)
+	if err == nil {
+		t.Fatalf("the cut export read as whole:\n%s", body)
+	}
+	if !strings.Contains(string(body), "n1,") {
+		t.Errorf("the first page did not arrive before the cut: %q", body)
 	}
 }
