@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -125,6 +126,13 @@ func TestSitrepPageSaysEveryStatusKindAndItem(t *testing.T) {
 	for k := range have {
 		if !keys[k] && !strings.Contains(src.String(), `"`+k+`"`) {
 			t.Errorf("key %s is not used", k)
+		}
+	}
+	// And every key the page says is in the catalogue (a missing one
+	// would show as the key itself).
+	for _, m := range regexp.MustCompile(`"(sitrep\.[a-z_.]+)"`).FindAllStringSubmatch(src.String(), -1) {
+		if k := m[1]; !strings.HasSuffix(k, ".") && !strings.HasSuffix(k, "_") && !have[k] {
+			t.Errorf("the page says %s, which the catalogue lacks", k)
 		}
 	}
 }
