@@ -410,6 +410,7 @@ table{border-collapse:collapse;width:100%;font-size:.92rem;margin-bottom:.3rem}
 th,td{border:1px solid #aab2bd;padding:.22rem .4rem;text-align:left;vertical-align:top}
 th{background:#eef1f5}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n{white-space:nowrap}
 tr,svg{break-inside:avoid;page-break-inside:avoid}
 thead{display:table-header-group}
 .cols{display:grid;grid-template-columns:1fr 1fr;gap:0 1rem}
