@@ -33,6 +33,8 @@ type Store interface {
 	// Volunteers joining by invitation (invitation.go, application.go).
 	InvitationStore
 
+	ExportStore // export.go
+	SitrepStore // sitrep.go
 	CreateNeed(ctx context.Context, n Need) (bool, error)
 	Answer(ctx context.Context, offerID OfferID, rid ResponderID, verb string) (Answer, error)
 	Complete(ctx context.Context, id NeedID, rid ResponderID) (CompleteOutcome, time.Time, error)

@@ -218,6 +218,9 @@ type API struct {
 	partners    *partnerGroup
 	roster      *rosterGroup
 	join        *joinGroup // invitations.go, join.go
+
+	export *exportGroup // export.go
+	sitrep *sitrepGroup // sitrep.go
 }
 
 // NewAPI builds the API and makes sure the first admin and the service
@@ -297,6 +300,8 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	a.join = &joinGroup{app: app, codes: opts.PhoneCodes, auth: a.auth, audit: a.audit, log: log, now: opts.Now,
 		links: newJoinLinks(opts.TokenKey, rec.PublicURL), sender: opts.SMS.Sender, tokenTTL: opts.ResponderTokenTTL, lang: lang}
 	a.join.perAddress, a.join.perInvitation = opts.JoinLimits.sets()
+	a.export = &exportGroup{app: app, audit: a.audit, log: log, now: opts.Now, zone: lang.zone}
+	a.sitrep = &sitrepGroup{app: app, audit: a.audit, lang: lang}
 
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {
@@ -314,11 +319,12 @@ func (a *API) Authenticator() *Authenticator { return a.auth }
 type route struct {
 	method, path string
 	summary      string
-	roles        []Role // who may call it; nil: anyone, no token needed
-	body         any    // request body type, for decoding docs; nil: none
-	rawBody      string // content type of a body that is not JSON (e.g. text/csv), documented as text
-	answer       any    // success body type; nil: no body
-	status       int    // success status
+	roles        []Role   // who may call it; nil: anyone, no token needed
+	body         any      // request body type, for decoding docs; nil: none
+	rawBody      string   // content type of a body that is not JSON (e.g. text/csv), documented as text
+	answer       any      // success body type; nil: no body
+	rawAnswers   []string // content types of a success body that is not JSON (export.go), documented as text
+	status       int      // success status
 	query        []queryParam
 	maxBody      int64
 	idempotent   bool // honours Idempotency-Key
@@ -381,6 +387,14 @@ func (a *API) routeTable() []route {
 		{method: "POST", path: v1 + "/needs", summary: "Create a need; matching starts at once", roles: rolesStaff, body: needRequest{}, answer: needJSON{}, status: 201, idempotent: true, handle: a.needs.handleCreateNeed},
 		{method: "GET", path: v1 + "/needs", summary: "List needs, newest first", roles: rolesStaff, answer: needList{}, status: 200, handle: a.needs.handleListNeeds,
 			query: []queryParam{{"status", "string", "open, staffing, staffed, completed, cancelled or unstaffed"}, {"incident", "string", "only the needs of this incident"}, limitParam}},
+		// Exports and situation reports (export.go, sitrep.go).
+		{method: "GET", path: v1 + "/needs/export", summary: "Every need that passes the filters, streamed as CSV (UTF-8 with BOM) or GeoJSON; names, phones, descriptions and addresses for admins and operators only; a coordinator exports the needs it sees", roles: rolesStaff, rawAnswers: []string{"text/csv", "application/geo+json"}, status: 200, handle: a.export.handleExport,
+			query: []queryParam{{"format", "string", "csv (default) or geojson"}, {"status", "string", "comma-separated statuses; any of them"},
+				{"from", "string", "only needs created at or after this RFC 3339 time"}, {"to", "string", "only needs created before this RFC 3339 time"},
+				{"incident", "string", "only the needs of this incident"}, {"area", "string", "only needs inside this loaded area"}, {"bbox", "string", "or inside minLng,minLat,maxLng,maxLat"}}},
+		{method: "GET", path: v1 + "/incidents/{id}/sitrep", summary: "The incident's situation report (JSON, or printable A4 HTML in zh-CN or en); each one generated is kept so that the next says what changed", roles: rolesAnyStaff, answer: sitrepJSON{}, status: 200, handle: a.sitrep.handleSitrep,
+			query: []queryParam{{"format", "string", "json (default) or html"}, {"lang", "string", "html: zh-CN or en (else Accept-Language)"},
+				{"preview", "boolean", "true: compare with the last report kept but do not keep this one"}}},
 		{method: "GET", path: v1 + "/needs/{id}", summary: "A need with its assignments", roles: rolesStaff, answer: needJSON{}, status: 200, handle: a.needs.handleGetNeed},
 		{method: "POST", path: v1 + "/needs/{id}/cancel", summary: "Cancel a need: offers withdrawn, people released", roles: rolesOperators, body: emptyRequest{}, answer: needJSON{}, status: 200, handle: a.needs.handleCancel},
 		{method: "POST", path: v1 + "/needs/{id}/complete", summary: "A team member reports the task done", roles: rolesResponders, body: completeRequest{}, status: 204, handle: a.responders.handleComplete},

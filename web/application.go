@@ -19,4 +19,6 @@ type Application interface {
 	reviewApp      // review.go
 	rosterApp      // roster.go
 	joinApp        // invitations.go: volunteers joining by invitation
+	exportApp      // export.go
+	sitrepApp      // sitrep.go
 }

@@ -312,6 +312,11 @@ func matrixRoutes() []matrixRoute {
 		{method: "POST", pattern: v1 + "/applications/{id}/reject", path: fixed(v1 + "/applications/app-none/reject"),
 			body: func(*fixture) any { return map[string]string{"reason": "not local"} },
 			want: map[string]int{cAdmin: 404, cOperator: 404, cCoord: 404, cCoordOther: 404}},
+		// Exports and situation reports (export.go, sitrep.go).
+		{method: "GET", pattern: v1 + "/needs/export", path: fixed(v1 + "/needs/export"),
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 200}},
+		{method: "GET", pattern: v1 + "/incidents/{id}/sitrep", path: fixed(v1 + "/incidents/i-none/sitrep"),
+			want: map[string]int{cAdmin: 404, cOperator: 404, cCoord: 404, cCoordOther: 404, cEvaluator: 404}},
 	}
 }
 

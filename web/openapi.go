@@ -173,6 +173,13 @@ func (g *schemaGen) operation(rt route) map[string]any {
 	if rt.answer != nil {
 		ok["content"] = map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.answer))}}
 	}
+	if len(rt.rawAnswers) > 0 {
+		content := map[string]any{}
+		for _, ct := range rt.rawAnswers {
+			content[ct] = map[string]any{"schema": map[string]any{"type": "string"}}
+		}
+		ok["content"] = content
+	}
 	responses := map[string]any{strconv.Itoa(rt.status): ok}
 	refusal := func(status int, why string) {
 		responses[strconv.Itoa(status)] = map[string]any{"description": why,
