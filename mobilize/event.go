@@ -148,6 +148,9 @@ type MessagePosted struct {
 	Need    Need
 	Message TeamMessage
 	To      []ResponderID
+	// Scope is how it reached them: ScopeTeam, ScopeDirect or
+	// ScopeBroadcast (broadcast.go).
+	Scope string
 }
 
 func (NeedCreated) domainEvent()    {}

@@ -202,7 +202,7 @@ func (s *Service) PostTeamMessage(ctx context.Context, id NeedID, from Sender, t
 	case MessageRateLimited:
 		return TeamMessage{}, fmt.Errorf("message to need %s: more than %d a minute: %w", id, s.messages.perMinute(), ErrTooManyMessages)
 	}
-	s.sink.Emit(ctx, MessagePosted{Need: n.Need, Message: m, To: teamBut(n, from)})
+	s.sink.Emit(ctx, MessagePosted{Need: n.Need, Message: m, To: teamBut(n, from), Scope: ScopeTeam})
 	return m, nil
 }
 
@@ -257,6 +257,6 @@ func (s *Service) MessageResponder(ctx context.Context, rid ResponderID, from Se
 	var b [8]byte
 	rand.Read(b[:])
 	m := TeamMessage{ID: "d" + hex.EncodeToString(b[:]), From: from, Text: text, At: s.now()}
-	s.sink.Emit(ctx, MessagePosted{Message: m, To: []ResponderID{rid}})
+	s.sink.Emit(ctx, MessagePosted{Message: m, To: []ResponderID{rid}, Scope: ScopeDirect})
 	return m, nil
 }
