@@ -54,10 +54,11 @@ func (c BroadcastConfig) perMinute() int {
 }
 
 // Audience is who a broadcast is for: the available responders inside
-// Area, of Role when set, of Org when set. A coordinator's caller sets Org
-// to their own organisation.
+// Area (a drawn polygon, or a stored area's polygons), of Role when set,
+// of Org when set. A coordinator's caller sets Org to their own
+// organisation.
 type Audience struct {
-	Area orb.Polygon
+	Area orb.MultiPolygon
 	Role Role   // "": every role
 	Org  string // "": every organisation
 }
@@ -76,9 +77,22 @@ func (s *Service) Recipients(ctx context.Context, aud Audience) ([]ResponderID, 
 	if aud.Role != "" {
 		roles = []Role{aud.Role}
 	}
-	inside, err := s.availableInside(ctx, aud.Area, roles)
-	if err != nil {
-		return nil, err
+	if len(aud.Area) == 0 {
+		return nil, fmt.Errorf("broadcast: no area: %w", ErrInvalid)
+	}
+	var inside []ResponderID
+	seen := map[ResponderID]bool{}
+	for _, poly := range aud.Area {
+		found, err := s.availableInside(ctx, poly, roles)
+		if err != nil {
+			return nil, err
+		}
+		for _, rid := range found {
+			if !seen[rid] {
+				seen[rid] = true
+				inside = append(inside, rid)
+			}
+		}
 	}
 	to := inside
 	if aud.Org != "" && len(inside) > 0 {

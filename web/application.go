@@ -18,4 +18,6 @@ type Application interface {
 	messageApp     // teammessages.go
 	reviewApp      // review.go
 	rosterApp      // roster.go
+
+	broadcastApp // broadcast.go
 }

@@ -261,7 +261,13 @@ func teamMessage(e mobilize.MessagePosted) []note {
 	m := e.Message
 	w := wire.Message{
 		MessageID: m.ID, NeedID: string(m.Need), From: m.From.ID, FromKind: string(m.From.Kind),
-		FromRole: m.From.Role, Text: m.Text, SentAt: rfc3339(m.At),
+		FromRole: m.From.Role, Text: m.Text, SentAt: rfc3339(m.At), Scope: e.Scope,
+	}
+	if w.Scope == "" {
+		w.Scope = mobilize.ScopeDirect
+		if e.Need.ID != "" {
+			w.Scope = mobilize.ScopeTeam
+		}
 	}
 	out := make([]note, 0, len(e.To)+1)
 	for _, rid := range e.To {

@@ -12,8 +12,8 @@ import (
 )
 
 // broadcastSquare is a closed ring d degrees either side of (lat, lng).
-func broadcastSquare(lat, lng, d float64) orb.Polygon {
-	return orb.Polygon{orb.Ring{{lng - d, lat - d}, {lng + d, lat - d}, {lng + d, lat + d}, {lng - d, lat + d}, {lng - d, lat - d}}}
+func broadcastSquare(lat, lng, d float64) orb.MultiPolygon {
+	return orb.MultiPolygon{{orb.Ring{{lng - d, lat - d}, {lng + d, lat - d}, {lng + d, lat + d}, {lng - d, lat + d}, {lng - d, lat - d}}}}
 }
 
 func TestBroadcastReachesTheIndexedInsideTheAreaByRoleAndOrg(t *testing.T) {
