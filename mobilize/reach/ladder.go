@@ -269,6 +269,8 @@ func (l *Ladder) Emit(_ context.Context, e mobilize.Event) {
 			}
 			l.tellStaffed(ctx, need, team)
 		})
+	case mobilize.MessagePosted:
+		l.messagePosted(e) // message.go
 	case mobilize.TaskCompleted:
 		need := e.Need
 		l.enqueue("completed", func(ctx context.Context) {
