@@ -233,7 +233,11 @@ func (s *Service) MarkThreadRead(ctx context.Context, id NeedID, rid ResponderID
 	if !onTeam(n, rid) {
 		return fmt.Errorf("read mark on need %s: not on its team: %w", id, ErrNotFound)
 	}
-	return s.store.MarkRead(ctx, id, rid, upTo)
+	if err := s.store.MarkRead(ctx, id, rid, upTo); err != nil {
+		return err
+	}
+	s.sink.Emit(ctx, ThreadRead{Need: n.Need, Responder: rid, UpTo: upTo, At: s.now()})
+	return nil
 }
 
 // MessageResponder sends text to one responder's durable inbox, from a

@@ -47,6 +47,7 @@ var messages = []typed{
 	NeedCreated{}, NeedUpdated{}, OfferSent{}, OfferAnswered{}, NeedStaffed{}, NeedCompleted{},
 	NeedEscalated{}, NeedSupplied{}, ResponderMoved{},
 	FieldStatus{}, Message{}, Arrived{}, Left{},
+	MessageRead{},
 }
 
 // TestMessagesListsEveryType reads this package's source: every type with
