@@ -47,4 +47,11 @@ func TestThreadReceiptsNameReadersForStaffAndCountThemForMembers(t *testing.T) {
 	if n := len(mobilizetest.EventsOf(e.events, func(mobilize.ThreadRead) bool { return true })); n != 1 {
 		t.Fatalf("%d read events after a refused mark", n)
 	}
+	// The thread is the need's history: GET need shows it.
+	var need needJSON
+	e.do("GET", "/api/v1/needs/"+f.N2, ops, nil).Want(t, 200).Decode(t, &need)
+	if len(need.Messages) != 2 || need.Messages[0].Text != "第一条" || need.Messages[0].From != "op1" || need.Messages[1].From != f.R1 ||
+		need.Messages[1].SentAt == "" {
+		t.Fatalf("need's history: %+v", need.Messages)
+	}
 }
