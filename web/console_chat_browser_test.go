@@ -99,6 +99,46 @@ func TestBrowserConsoleWritesInTheTeamThread(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#chat-direct-compose-send")))
 	console.waitFor(t, "the direct box closed", `document.querySelector('#chat-direct').hidden`)
 
+	// A message to everyone in a drawn area: one other volunteer stands
+	// available inside; the preview counts them, the send reaches them.
+	var other struct{ ID, Token string }
+	api.Call("POST", "/api/v1/responders", map[string]any{"name": "Li Lei", "role": "volunteer"}, &other)
+	if r := api.Do("PUT", "/api/v1/responders/"+other.ID+"/location", map[string]float64{"lat": 37.4629, "lng": 121.4479}); r.Status != 204 {
+		t.Fatalf("location: %d %s", r.Status, r.Body)
+	}
+	waitLocated(t, api, other.ID)
+	console.eval(t, `(liandong.map.setView([37.4630, 121.4480], 16, { animate: false }), 'centred')`)
+	var box struct{ X, Y, W, H float64 }
+	if err := json.Unmarshal([]byte(console.eval(t, `JSON.stringify((() => { const r = document.querySelector('#map').getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; })())`)), &box); err != nil {
+		t.Fatal(err)
+	}
+	cx, cy := box.X+box.W/2, box.Y+box.H/2
+	console.do(t, "draw the area",
+		chromedp.Click(chromedp.CSS("#tool-area")),
+		chromedp.MouseClickXY(cx-150, cy-150), chromedp.MouseClickXY(cx+150, cy-150),
+		chromedp.MouseClickXY(cx+150, cy+150), chromedp.MouseClickXY(cx-150, cy+150))
+	console.do(t, "finish", chromedp.Click(chromedp.CSS("#area-panel button")))
+	console.waitFor(t, "the message choice", `document.querySelector('#area-message')`)
+	console.do(t, "choose a message", chromedp.Click(chromedp.CSS("#area-message")))
+	console.waitFor(t, "the broadcast form", `document.querySelector('#broadcast-compose-text')`)
+	console.do(t, "count", chromedp.Click(chromedp.CSS("#broadcast-count")))
+	console.waitFor(t, "the preview", `/\b1\b/.test(document.querySelector('#broadcast-preview').textContent)`)
+	console.do(t, "write and send",
+		chromedp.SendKeys(chromedp.CSS("#broadcast-compose-text"), "Shelter at No. 2 school"),
+		chromedp.Click(chromedp.CSS("#broadcast-compose-send")))
+	console.waitFor(t, "the area panel closed", `document.querySelector('#area-panel').hidden`)
+	var audit struct {
+		Entries []struct{ Action, Target string } `json:"entries"`
+	}
+	api.Call("GET", "/api/v1/audit", nil, &audit)
+	sent := false
+	for _, e := range audit.Entries {
+		sent = sent || (e.Action == "message.broadcast" && strings.HasSuffix(e.Target, " to 1"))
+	}
+	if !sent {
+		t.Errorf("no broadcast to one person in the audit log: %+v", audit.Entries)
+	}
+
 	if errs := console.errors(); len(errs) > 0 {
 		t.Errorf("console errors: %v", errs)
 	}
