@@ -72,24 +72,7 @@ func TestBrowserConsoleWritesInTheTeamThread(t *testing.T) {
 	if title := console.eval(t, `document.querySelector('#chat-list .chat-receipt').title`); title != "Wang Fang" {
 		t.Errorf("the receipt names %q, want the reader", title)
 	}
-	// axe on the thread and its compose box (the selected need row's muted
-	// figures fall short of 4.5:1 on their blue, which is the list's own).
-	if v := console.eval(t, `String(typeof window.axe)`); v != "object" {
-		console.eval(t, axeSource(t)+";'loaded'")
-	}
-	var found []struct {
-		ID, Impact string
-		Nodes      []struct{ HTML string }
-	}
-	raw, err := chromedp.Run(console.ctx, chromedp.Evaluate[string](`axe.run(document.querySelector('#chat'), {resultTypes: ['violations']}).then(r => JSON.stringify(r.violations))`, chromedp.EvalAwaitPromise))
-	if err != nil || json.Unmarshal([]byte(raw), &found) != nil {
-		t.Fatalf("axe on the thread: %v %.200s", err, raw)
-	}
-	for _, v := range found {
-		if v.Impact == "serious" || v.Impact == "critical" {
-			t.Errorf("the thread: %s %s: %+v", v.Impact, v.ID, v.Nodes)
-		}
-	}
+	checkAccessible(t, console, "the console with the team thread")
 
 	// A word to the member alone from the team table.
 	console.do(t, "message the member", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#detail [data-responder=%q] .message-member`, responder.ID))))
