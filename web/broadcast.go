@@ -71,7 +71,7 @@ func (g *broadcastGroup) handleBroadcast(ctx context.Context, c *call) error {
 		return invalid("org must be an organisation id")
 	}
 	if c.id.Role == RoleCoordinator {
-		if req.Org != "" && req.Org != c.id.OrgID {
+		if c.id.OrgID == "" || (req.Org != "" && req.Org != c.id.OrgID) {
 			return &Error{Kind: ErrForbidden, Message: "a coordinator may write only to their own organisation's people"}
 		}
 		aud.Org = c.id.OrgID
