@@ -166,6 +166,7 @@ type Ladder struct {
 	closing  sync.Once
 
 	feedback atomic.Pointer[func(mobilize.NeedID) string]
+	rechecks atomic.Int64 // messages waiting to see whether a socket took them (message.go)
 
 	smsCount  *prometheus.CounterVec
 	pushCount *prometheus.CounterVec

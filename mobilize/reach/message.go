@@ -14,8 +14,10 @@ import (
 // Messages past the socket (issue 20, item 4): a message in a need's team
 // thread, to one responder, or to everyone in an area waits in each
 // recipient's durable inbox. A recipient with no socket open hears of it
-// by Web Push (their role of the writer and the first words); one on SMS
-// only gets the text by SMS. Nobody with a socket open gets either.
+// by Web Push (the writer's role and the first words); one on SMS only
+// gets the text by SMS. One with a socket open gets neither, unless the
+// socket has not acknowledged it after the ladder's fallback delay: then
+// it is pushed, as to a closed page.
 
 // PreviewRunes is how much of a message a push notification shows.
 const PreviewRunes = 40
@@ -86,19 +88,71 @@ func (l *Ladder) message(ctx context.Context, rid mobilize.ResponderID, m mobili
 	if !ok || pusher == nil {
 		return
 	}
+	n := MessageNote{Responder: rid, Message: m.ID, Need: m.Need, Scope: scope, FromRole: m.From.Role,
+		Preview: Preview(m.Text), SentAt: m.At, Expires: l.opts.Now().Add(messagePushTTL)}
 	if !l.opts.PushAlways {
 		if on, err := l.deps.Records.Online(ctx, string(rid), l.opts.Now()); err == nil && on {
+			// Socket first: push only if no socket took it in time.
 			l.pushCount.WithLabelValues("skipped_online").Inc()
+			l.recheckLater(pusher, n)
 			return
 		}
 	}
-	n := MessageNote{Responder: rid, Message: m.ID, Need: m.Need, Scope: scope, FromRole: m.From.Role,
-		Preview: Preview(m.Text), SentAt: m.At, Expires: l.opts.Now().Add(messagePushTTL)}
+	l.pushMessage(pusher, n)
+}
+
+// MessageEntries read which inbox entry carried a message to a responder
+// (redisstore.Reach); without them a message to an open socket is left to
+// the socket.
+type MessageEntries interface {
+	MessageEntry(ctx context.Context, rid, message string) (entryID string, found bool, err error)
+}
+
+// maxRechecks bounds the messages waiting to see whether a socket took
+// them (a broadcast reaches thousands).
+const maxRechecks = 10_000
+
+// recheckLater waits the ladder's fallback delay, then pushes n unless a
+// socket acknowledged the inbox entry that carried it.
+func (l *Ladder) recheckLater(pusher MessagePusher, n MessageNote) {
+	entries, ok := l.deps.Records.(MessageEntries)
+	if !ok || l.deps.Inbox == nil {
+		return
+	}
+	if l.rechecks.Add(1) > maxRechecks {
+		l.rechecks.Add(-1)
+		return // the inbox keeps it all the same
+	}
+	l.pushing.Go(func() {
+		defer l.rechecks.Add(-1)
+		t := time.NewTimer(l.opts.FallbackAfter)
+		defer t.Stop()
+		select {
+		case <-l.base.Done():
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(l.base, 10*time.Second)
+		defer cancel()
+		entry, found, err := entries.MessageEntry(ctx, string(n.Responder), n.Message)
+		if err != nil || !found {
+			return // cannot tell: the socket had it when it was sent
+		}
+		floor, err := l.deps.Inbox.InboxFloor(ctx, string(n.Responder))
+		if err != nil || !streamLess(floor, entry) {
+			return // acknowledged (or cannot tell)
+		}
+		l.pushMessage(pusher, n)
+	})
+}
+
+// pushMessage hands n to the pusher on a goroutine of its own, bounded.
+func (l *Ladder) pushMessage(pusher MessagePusher, n MessageNote) {
 	select {
 	case l.pushes <- struct{}{}:
 	default:
 		l.pushCount.WithLabelValues("busy").Inc()
-		l.log.Error("reach: too many pushes under way; message not pushed", zap.String("message_id", m.ID))
+		l.log.Error("reach: too many pushes under way; message not pushed", zap.String("message_id", n.Message))
 		return
 	}
 	l.pushing.Go(func() {
@@ -109,7 +163,7 @@ func (l *Ladder) message(ctx context.Context, rid mobilize.ResponderID, m mobili
 		switch {
 		case err != nil:
 			l.pushCount.WithLabelValues("failed").Inc()
-			l.log.Warn("reach: message push failed", zap.String("message_id", m.ID), zap.Error(err))
+			l.log.Warn("reach: message push failed", zap.String("message_id", n.Message), zap.Error(err))
 		case accepted == 0:
 			l.pushCount.WithLabelValues("none_accepted").Inc()
 		default:

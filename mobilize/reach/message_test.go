@@ -70,3 +70,44 @@ func TestMessageReachesAClosedPageByPushAnSMSPhoneBySMSAndAnOpenSocketByNeither(
 		t.Errorf("offers pushed: %+v", mp.pushed())
 	}
 }
+
+// floors is an inbox floor per responder.
+type floors map[string]string
+
+func (f floors) InboxFloor(_ context.Context, rid string) (string, error) { return f[rid], nil }
+
+// A socket open when the message was sent gets the first chance: after the
+// ladder's delay a message it has not acknowledged is pushed; one it has
+// acknowledged is not.
+func TestMessageToAnOpenSocketIsPushedOnlyIfNotAcknowledgedInTime(t *testing.T) {
+	r := newRig(t, reach.Options{}, nil)
+	mp := &messagePusher{}
+	ladder := reach.New(reach.Deps{Records: r.rec, Directory: r.dir, Texter: r.text, Pusher: mp, Inbox: floors{"slow": "", "quick": "9-0"}},
+		reach.Options{Texts: sms.Texts{Words: words{}}, FallbackAfter: 100 * time.Millisecond})
+	t.Cleanup(func() { ladder.Close(context.Background()) })
+	ctx := context.Background()
+	r.dir.mu.Lock()
+	for _, id := range []mobilize.ResponderID{"slow", "quick"} {
+		r.dir.responders[id] = mobilize.Responder{ID: id, Role: mobilize.RoleVolunteer, Channel: mobilize.ChannelApp}
+	}
+	r.dir.mu.Unlock()
+	if err := r.rec.MarkOnline(ctx, "p", []string{"slow", "quick"}, time.Now(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"slow", "quick"} {
+		if err := r.rec.RememberMessageEntry(ctx, id, "d0123456789abcdef", "5-0", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := mobilize.TeamMessage{ID: "d0123456789abcdef", Text: "请回电", At: time.Now(), From: mobilize.Sender{Kind: mobilize.SenderStaff, ID: "ops1", Role: "operator"}}
+	ladder.Emit(ctx, mobilize.MessagePosted{Message: m, To: []mobilize.ResponderID{"slow", "quick"}, Scope: mobilize.ScopeDirect})
+	time.Sleep(50 * time.Millisecond)
+	if got := mp.messages(); len(got) != 0 {
+		t.Fatalf("pushed before the delay: %+v", got)
+	}
+	waitFor(t, "the push to the socket that did not acknowledge", func() bool { return len(mp.messages()) == 1 })
+	time.Sleep(100 * time.Millisecond)
+	if got := mp.messages(); len(got) != 1 || got[0].Responder != "slow" || got[0].Scope != "direct" {
+		t.Fatalf("pushed %+v, want the slow socket's only", got)
+	}
+}
