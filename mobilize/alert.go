@@ -20,9 +20,24 @@ const MaxAlertCells = 50_000
 // inside the polygon an operator drew, through their durable inboxes. It
 // returns the alert's id and how many it reached.
 func (s *Service) AlertArea(ctx context.Context, poly orb.Polygon, roles []Role, message string) (id string, recipients int, err error) {
+	to, err := s.availableInside(ctx, poly, roles)
+	if err != nil {
+		return "", 0, err
+	}
+	var b [8]byte
+	rand.Read(b[:])
+	id = "a" + hex.EncodeToString(b[:])
+	s.Alert(ctx, id, to, message)
+	return id, len(to), nil
+}
+
+// availableInside lists the available responders of the given roles
+// inside poly, from the live index's cells: an area alert's and a
+// broadcast message's recipients.
+func (s *Service) availableInside(ctx context.Context, poly orb.Polygon, roles []Role) ([]ResponderID, error) {
 	cells, err := geo.PolygonToCells(poly, s.store.Resolution())
 	if err != nil {
-		return "", 0, fmt.Errorf("polygon: %w: %w", err, ErrInvalid)
+		return nil, fmt.Errorf("polygon: %w: %w", err, ErrInvalid)
 	}
 	// Cells whose centre is outside still hold people inside near the edge:
 	// take the ring of neighbours too, then test each person exactly.
@@ -39,11 +54,11 @@ func (s *Service) AlertArea(ctx context.Context, poly orb.Polygon, roles []Role,
 		}
 	}
 	if len(cover) > MaxAlertCells {
-		return "", 0, fmt.Errorf("the area is too large for one alert: %w", ErrInvalid)
+		return nil, fmt.Errorf("the area is too large for one alert: %w", ErrInvalid)
 	}
 	found, err := s.store.AvailableIn(ctx, cover, roles)
 	if err != nil {
-		return "", 0, err
+		return nil, err
 	}
 	var to []ResponderID
 	for _, cand := range found {
@@ -51,11 +66,7 @@ func (s *Service) AlertArea(ctx context.Context, poly orb.Polygon, roles []Role,
 			to = append(to, cand.ID)
 		}
 	}
-	var b [8]byte
-	rand.Read(b[:])
-	id = "a" + hex.EncodeToString(b[:])
-	s.Alert(ctx, id, to, message)
-	return id, len(to), nil
+	return to, nil
 }
 
 // EscalationOf says where a need is in its escalation and how long it may

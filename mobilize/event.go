@@ -148,6 +148,9 @@ type MessagePosted struct {
 	Need    Need
 	Message TeamMessage
 	To      []ResponderID
+	// Scope is how it reached them: ScopeTeam, ScopeDirect or
+	// ScopeBroadcast (broadcast.go).
+	Scope string
 }
 
 func (NeedCreated) domainEvent()    {}
@@ -164,6 +167,16 @@ func (PreAlerted) domainEvent()     {}
 func (MemberArrived) domainEvent()  {}
 func (MemberLeft) domainEvent()     {}
 func (MessagePosted) domainEvent()  {}
+func (ThreadRead) domainEvent()     {}
+
+// ThreadRead: a member marked a need's thread read up to a message (the
+// read receipt the consoles show).
+type ThreadRead struct {
+	Need      Need
+	Responder ResponderID
+	UpTo      string
+	At        time.Time
+}
 
 // EventSink receives events; cmd wires the notification adapter in as
 // one. Emit must not block for long: it is called on the matcher's path.

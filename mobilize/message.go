@@ -202,7 +202,7 @@ func (s *Service) PostTeamMessage(ctx context.Context, id NeedID, from Sender, t
 	case MessageRateLimited:
 		return TeamMessage{}, fmt.Errorf("message to need %s: more than %d a minute: %w", id, s.messages.perMinute(), ErrTooManyMessages)
 	}
-	s.sink.Emit(ctx, MessagePosted{Need: n.Need, Message: m, To: teamBut(n, from)})
+	s.sink.Emit(ctx, MessagePosted{Need: n.Need, Message: m, To: teamBut(n, from), Scope: ScopeTeam})
 	return m, nil
 }
 
@@ -233,7 +233,11 @@ func (s *Service) MarkThreadRead(ctx context.Context, id NeedID, rid ResponderID
 	if !onTeam(n, rid) {
 		return fmt.Errorf("read mark on need %s: not on its team: %w", id, ErrNotFound)
 	}
-	return s.store.MarkRead(ctx, id, rid, upTo)
+	if err := s.store.MarkRead(ctx, id, rid, upTo); err != nil {
+		return err
+	}
+	s.sink.Emit(ctx, ThreadRead{Need: n.Need, Responder: rid, UpTo: upTo, At: s.now()})
+	return nil
 }
 
 // MessageResponder sends text to one responder's durable inbox, from a
@@ -257,6 +261,6 @@ func (s *Service) MessageResponder(ctx context.Context, rid ResponderID, from Se
 	var b [8]byte
 	rand.Read(b[:])
 	m := TeamMessage{ID: "d" + hex.EncodeToString(b[:]), From: from, Text: text, At: s.now()}
-	s.sink.Emit(ctx, MessagePosted{Message: m, To: []ResponderID{rid}})
+	s.sink.Emit(ctx, MessagePosted{Message: m, To: []ResponderID{rid}, Scope: ScopeDirect})
 	return m, nil
 }

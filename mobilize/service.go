@@ -59,6 +59,8 @@ type Service struct {
 
 	field    FieldConfig   // field.go
 	messages MessageConfig // message.go
+
+	broadcasts BroadcastConfig // broadcast.go
 }
 
 // ServiceDeps are what the service is built from. Store is required; a
@@ -74,6 +76,8 @@ type ServiceDeps struct {
 	// zero: the defaults.
 	Field    FieldConfig
 	Messages MessageConfig
+	// Broadcasts bounds messages to everyone in an area (broadcast.go).
+	Broadcasts BroadcastConfig
 	// Duplicates says when a new need is flagged as a possible duplicate
 	// (duplicates.go); a zero radius or window flags none.
 	Duplicates DuplicateConfig
@@ -94,7 +98,7 @@ func NewService(d ServiceDeps, cfg MatchConfig) *Service {
 		md.Scoper = d.Escalator // a nil *Escalator must not become a non-nil Scoper
 	}
 	return &Service{Reads: d.Store, store: d.Store, sink: d.Sink, matcher: NewMatcher(md, cfg), esc: d.Escalator, now: d.Now,
-		cap: d.CAP, field: d.Field, messages: d.Messages, dups: d.Duplicates}
+		cap: d.CAP, field: d.Field, messages: d.Messages, broadcasts: d.Broadcasts, dups: d.Duplicates}
 }
 
 // Off names the features this service runs without, for one line in the

@@ -221,6 +221,8 @@ type API struct {
 
 	export *exportGroup // export.go
 	sitrep *sitrepGroup // sitrep.go
+
+	broadcasts *broadcastGroup // broadcast.go
 }
 
 // NewAPI builds the API and makes sure the first admin and the service
@@ -293,6 +295,7 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	a.incidents = &incidentGroup{app: app, audit: a.audit}
 	a.cap, a.capMaxBytes = &capGroup{app: app, audit: a.audit, log: log}, opts.CAPMaxBytes
 	a.messages = &messageGroup{app: app, needs: a.needs, audit: a.audit}
+	a.broadcasts = &broadcastGroup{app: app, audit: a.audit}
 	a.review = &reviewGroup{needs: a.needs, app: app, audit: a.audit}
 	a.partners = &partnerGroup{store: opts.Access, audit: a.audit, now: opts.Now}
 	a.roster = &rosterGroup{app: app, auth: a.auth, audit: a.audit, log: log, now: opts.Now, hangUp: a.accounts.hangUp, zone: lang.zone}
@@ -405,6 +408,9 @@ func (a *API) routeTable() []route {
 			query: []queryParam{limitParam}},
 		{method: "POST", path: v1 + "/responders/{id}/messages", summary: "Write to one responder's inbox (staff; a coordinator to its organisation's people)", roles: rolesStaff, body: messageRequest{}, answer: messageJSON{}, status: 201, maxBody: 16 << 10, handle: a.messages.handleDirect},
 		{method: "POST", path: v1 + "/needs/{id}/messages/read", summary: "A team member marks the thread read up to a message (the read receipt staff see)", roles: rolesResponders, body: readRequest{}, status: 204, handle: a.messages.handleRead},
+		// Broadcast messages (broadcast.go).
+		{method: "POST", path: v1 + "/messages", summary: "Write to everyone of a role or organisation inside an area (staff; a coordinator to its organisation's people); delivered to each one's inbox", roles: rolesStaff, body: broadcastRequest{}, answer: broadcastJSON{}, status: 202, maxBody: 256 << 10, handle: a.broadcasts.handleBroadcast,
+			query: []queryParam{{"dry_run", "boolean", "1: count the recipients only (200), nothing is sent"}}},
 		{method: "POST", path: v1 + "/offers/{id}/accept", summary: "Accept an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.responders.handleAccept},
 		{method: "POST", path: v1 + "/offers/{id}/decline", summary: "Decline an offer", roles: rolesResponders, body: emptyRequest{}, answer: answerJSON{}, status: 200, handle: a.responders.handleDecline},
 		{method: "POST", path: v1 + "/needs/{id}/assign", summary: "Offer an open place to a responder an operator chose", roles: rolesOperators, body: assignRequest{}, answer: needJSON{}, status: 200, handle: a.needs.handleAssign},

@@ -21,4 +21,6 @@ type Application interface {
 	joinApp        // invitations.go: volunteers joining by invitation
 	exportApp      // export.go
 	sitrepApp      // sitrep.go
+
+	broadcastApp // broadcast.go
 }

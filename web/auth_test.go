@@ -172,6 +172,12 @@ func matrixRoutes() []matrixRoute {
 		{method: "POST", pattern: v1 + "/needs/{id}/messages/read", path: func(f *fixture) string { return v1 + "/needs/" + f.N2 + "/messages/read" },
 			body: func(*fixture) any { return map[string]string{"message_id": "1-0"} },
 			want: map[string]int{cResponder: 404, cRespOther: 404}},
+		// Broadcast messages (broadcast.go): staff, a coordinator to its own people.
+		{method: "POST", pattern: v1 + "/messages", path: fixed(v1 + "/messages"),
+			body: func(*fixture) any {
+				return map[string]any{"text": "Shelter at the school", "area": broadcastArea(0.01)}
+			},
+			want: map[string]int{cAdmin: 202, cOperator: 202, cCoord: 202, cCoordOther: 202}},
 		{method: "POST", pattern: v1 + "/offers/{id}/accept", path: func(f *fixture) string { return v1 + "/offers/" + f.O1 + "/accept" },
 			want: map[string]int{cResponder: 200, cRespOther: 404}},
 		{method: "POST", pattern: v1 + "/offers/{id}/decline", path: func(f *fixture) string { return v1 + "/offers/" + f.O1 + "/decline" },

@@ -53,6 +53,7 @@ var errorStatus = []struct {
 	{errGone, http.StatusGone, "gone"},
 	{mobilize.ErrTooFar, http.StatusUnprocessableEntity, "too_far"},
 	{mobilize.ErrTooManyMessages, http.StatusTooManyRequests, "rate_limited"},
+	{mobilize.ErrTooManyRecipients, http.StatusUnprocessableEntity, "too_many_recipients"},
 }
 
 // ErrorStatusCode returns the HTTP status and error code for err: its

@@ -25,6 +25,7 @@ type needGroup struct {
 
 // needApp is what the needs group needs of the application.
 type needApp interface {
+	TeamThread(ctx context.Context, n mobilize.NeedState, reader mobilize.Sender, limit int) ([]mobilize.TeamMessage, map[mobilize.ResponderID]string, error) // the need's history of messages
 	CreateNeed(ctx context.Context, n mobilize.Need) (mobilize.NeedState, error)
 	Need(ctx context.Context, id mobilize.NeedID) (mobilize.NeedState, error)
 	Needs(ctx context.Context, ids []mobilize.NeedID) ([]mobilize.NeedState, error)
@@ -184,6 +185,8 @@ type needJSON struct {
 	NotifyRequester bool              `json:"notify_requester"`
 	RequesterPhone  string            `json:"requester_phone,omitempty" doc:"as given; absent once the retention sweep removed it"`
 	FieldStatus     []fieldStatusJSON `json:"field_status,omitempty" doc:"GET need only: every member who accepted, en_route until they report arriving (on_scene) and leaving (left)"`
+	// The team thread as the need's history (teammessages.go).
+	Messages []messageJSON `json:"messages,omitempty" doc:"GET need only: the team thread, the need's history of messages, oldest first (text, writer, time); the receipts are in GET /needs/{id}/messages"`
 	// Intake and review (review.go).
 	Source              string        `json:"source,omitempty" doc:"where the need came from: staff, request, open311 or cap"`
 	PossibleDuplicateOf []string      `json:"possible_duplicate_of,omitempty" doc:"open needs this one may repeat; an operator merges it or keeps it (urgency 2..4 waits for that, urgency 1 is matched meanwhile)"`
@@ -338,6 +341,13 @@ func (g *needGroup) handleGetNeed(ctx context.Context, c *call) error {
 	}
 	for _, st := range field {
 		out.FieldStatus = append(out.FieldStatus, toFieldStatusJSON(st))
+	}
+	thread, _, err := g.app.TeamThread(ctx, n, sender(c.id), mobilize.MaxThreadMessages)
+	if err != nil {
+		return err
+	}
+	for _, m := range thread {
+		out.Messages = append(out.Messages, toMessageJSON(m))
 	}
 	if n.Status == mobilize.NeedCompleted {
 		out.FeedbackURL = g.links.url(n.ID)

@@ -18,6 +18,7 @@ import (
 	"net"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -536,6 +537,32 @@ func TestBrowserResponderAppPush(t *testing.T) {
 	if !strings.Contains(n.Body, "紧急") || !strings.Contains(n.Body, "志愿者") || !strings.Contains(n.Body, "米") || strings.Contains(n.Body, "Haian") {
 		t.Errorf("notification body: %q", n.Body)
 	}
+
+	// A pushed message (issue 20, item 4): who wrote, by role, and the
+	// preview, as text.
+	msg, _ := json.Marshal(map[string]any{"type": "message", "responder_id": r.ID, "message_id": "b0123456789abcdef", "scope": "broadcast",
+		"from_role": "operator", "preview": "<b>请到东门集合</b>", "sent_at": time.Now().UTC().Format(time.RFC3339)})
+	if _, err := chromedp.Call(phone.ctx, serviceworker.DeliverPushMessage, serviceworker.DeliverPushMessageParams{
+		Origin: base, RegistrationID: regID, Data: string(msg),
+	}); err != nil {
+		t.Fatalf("deliver the message push: %v", err)
+	}
+	var withMessage []notice
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		evalJSON(t, phone.ctx, "notifications", shown, &withMessage)
+		if slices.ContainsFunc(withMessage, func(n notice) bool { return n.Tag == "message-b0123456789abcdef" }) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no notification for the pushed message: %+v", withMessage)
+		}
+	}
+	for _, n := range withMessage {
+		if n.Tag == "message-b0123456789abcdef" && (n.Title != "指挥中心发来消息" || !strings.HasPrefix(n.Body, "<b>请到东门集合</b>")) {
+			t.Errorf("message notification: %+v", n)
+		}
+	}
+	awaitString(t, phone, `navigator.serviceWorker.ready.then(r => r.getNotifications()).then(ns => { ns.filter(n => n.tag.startsWith('message-')).forEach(n => n.close()); return 'closed'; })`)
 
 	// The worker's handler for the Accept button, run in the worker.
 	var workerID string

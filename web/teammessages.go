@@ -50,7 +50,17 @@ type messageJSON struct {
 	FromRole string   `json:"from_role"`
 	Text     string   `json:"text" doc:"plain text: show it as text, never as markup"`
 	SentAt   string   `json:"sent_at"`
-	ReadBy   []string `json:"read_by" doc:"members of the team (other than the writer) who have read it"`
+	ReadBy   []string `json:"read_by" doc:"members of the team (other than the writer) who have read it; staff only, empty for a member"`
+	// Read receipts (issue 20): names for the staff, counts for everyone.
+	Readers   []readerJSON `json:"readers" doc:"who read it, with their names; staff only, empty for a member"`
+	ReadCount int          `json:"read_count" doc:"how many of the members it was for have read it"`
+	For       int          `json:"for" doc:"how many members it was for: the team, less the writer"`
+}
+
+// readerJSON names a member who read a message.
+type readerJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 type threadJSON struct {
@@ -60,7 +70,7 @@ type threadJSON struct {
 func toMessageJSON(m mobilize.TeamMessage) messageJSON {
 	return messageJSON{
 		ID: m.ID, From: m.From.ID, FromKind: string(m.From.Kind), FromRole: m.From.Role,
-		Text: m.Text, SentAt: rfc3339(m.At), ReadBy: []string{},
+		Text: m.Text, SentAt: rfc3339(m.At), ReadBy: []string{}, Readers: []readerJSON{},
 	}
 }
 
@@ -144,17 +154,59 @@ func (g *messageGroup) handleThread(ctx context.Context, c *call) error {
 		g.audit.record(ctx, c.id, "need.messages.read", string(n.ID), 0) // staff reading the team's words (PIPL)
 	}
 	out := threadJSON{Messages: make([]messageJSON, len(msgs))}
+	team := teamMembers(n)
+	staff := c.id.Role != RoleResponder
+	names := map[mobilize.ResponderID]string{}
+	if staff {
+		names = g.memberNames(ctx, team)
+	}
 	for i, m := range msgs {
 		mj := toMessageJSON(m)
-		for rid, upTo := range marks {
-			if (m.From.Kind != mobilize.SenderResponder || string(rid) != m.From.ID) && !streamBefore(upTo, m.ID) {
+		for _, rid := range team {
+			if m.From.Kind == mobilize.SenderResponder && string(rid) == m.From.ID {
+				continue // the writer
+			}
+			mj.For++
+			upTo, ok := marks[rid]
+			if !ok || streamBefore(upTo, m.ID) {
+				continue
+			}
+			mj.ReadCount++
+			if staff {
 				mj.ReadBy = append(mj.ReadBy, string(rid))
+				mj.Readers = append(mj.Readers, readerJSON{ID: string(rid), Name: names[rid]})
 			}
 		}
 		out.Messages[i] = mj
 	}
 	c.json(http.StatusOK, out)
 	return nil
+}
+
+// teamMembers lists n's team: those who accepted a place (or completed
+// it), once each, in the order of the places.
+func teamMembers(n mobilize.NeedState) []mobilize.ResponderID {
+	var out []mobilize.ResponderID
+	seen := map[mobilize.ResponderID]bool{}
+	for _, a := range n.Assignments {
+		if (a.State == mobilize.AssignAccepted || a.State == mobilize.AssignCompleted) && !seen[a.ResponderID] {
+			seen[a.ResponderID] = true
+			out = append(out, a.ResponderID)
+		}
+	}
+	return out
+}
+
+// memberNames reads the team's names for the staff's receipts; a member
+// who cannot be read (erased since) is shown by id only.
+func (g *messageGroup) memberNames(ctx context.Context, team []mobilize.ResponderID) map[mobilize.ResponderID]string {
+	out := make(map[mobilize.ResponderID]string, len(team))
+	for _, rid := range team {
+		if r, _, err := g.app.Responder(ctx, rid); err == nil {
+			out[rid] = r.Name
+		}
+	}
+	return out
 }
 
 // handleDirect is POST /api/v1/responders/{id}/messages: staff write to

@@ -112,6 +112,11 @@ type FieldConfig struct {
 	ArrivalRadiusM float64 `yaml:"arrival_radius_m"`
 	// MessagesPerMinute: messages one sender may write a minute.
 	MessagesPerMinute int `yaml:"messages_per_minute"`
+
+	// BroadcastMaxRecipients: people one message to an area may reach.
+	BroadcastMaxRecipients int `yaml:"broadcast_max_recipients"`
+	// BroadcastsPerMinute: messages to an area one sender may send a minute.
+	BroadcastsPerMinute int `yaml:"broadcasts_per_minute"`
 }
 
 // EvaluationConfig protects the people behind the evaluation's figures.
@@ -290,7 +295,8 @@ func Default() Config {
 	c.UI = UIConfig{DefaultLang: string(i18n.ZhCN), TimeZone: web.DefaultTimeZone}
 	c.Push = defaultPush()
 	c.SMS = SMSConfig{Provider: "log", FallbackAfter: 20 * time.Second, MaxPerHour: 600}
-	c.Field = FieldConfig{ArrivalRadiusM: mobilize.DefaultArrivalRadiusMeters, MessagesPerMinute: mobilize.DefaultMessagesPerMinute}
+	c.Field = FieldConfig{ArrivalRadiusM: mobilize.DefaultArrivalRadiusMeters, MessagesPerMinute: mobilize.DefaultMessagesPerMinute,
+		BroadcastMaxRecipients: mobilize.DefaultBroadcastMaxRecipients, BroadcastsPerMinute: mobilize.DefaultBroadcastsPerMinute}
 	c.Duplicates, c.Open311 = defaultDuplicates(), defaultOpen311()
 	return c
 }
@@ -337,6 +343,12 @@ func (c Config) Validate() error {
 	}
 	if c.Field.MessagesPerMinute < 1 || c.Field.MessagesPerMinute > 600 {
 		errs = append(errs, fmt.Errorf("field.messages_per_minute: %d is outside 1..600", c.Field.MessagesPerMinute))
+	}
+	if c.Field.BroadcastMaxRecipients < 1 || c.Field.BroadcastMaxRecipients > 100_000 {
+		errs = append(errs, fmt.Errorf("field.broadcast_max_recipients: %d is outside 1..100000", c.Field.BroadcastMaxRecipients))
+	}
+	if c.Field.BroadcastsPerMinute < 1 || c.Field.BroadcastsPerMinute > 60 {
+		errs = append(errs, fmt.Errorf("field.broadcasts_per_minute: %d is outside 1..60", c.Field.BroadcastsPerMinute))
 	}
 	if c.Evaluation.MinGroupSize < 1 {
 		errs = append(errs, fmt.Errorf("evaluation.min_group_size: %d is below 1 (1 shows every group)", c.Evaluation.MinGroupSize))

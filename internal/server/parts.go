@@ -144,7 +144,8 @@ func (c Config) reachParts() reachParts {
 // store, sink and escalator.
 func (c Config) serviceTuning() mobilize.ServiceDeps {
 	return mobilize.ServiceDeps{
-		Field:    mobilize.FieldConfig{ArrivalRadiusMeters: c.Field.ArrivalRadiusM},
-		Messages: mobilize.MessageConfig{PerMinute: c.Field.MessagesPerMinute},
+		Field:      mobilize.FieldConfig{ArrivalRadiusMeters: c.Field.ArrivalRadiusM},
+		Messages:   mobilize.MessageConfig{PerMinute: c.Field.MessagesPerMinute},
+		Broadcasts: mobilize.BroadcastConfig{MaxRecipients: c.Field.BroadcastMaxRecipients, PerMinute: c.Field.BroadcastsPerMinute},
 	}
 }

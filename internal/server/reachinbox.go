@@ -20,6 +20,9 @@ import (
 // (redisstore.Reach).
 type offerMessages interface {
 	RememberOfferMessage(ctx context.Context, offer mobilize.OfferID, entryID string, ttl time.Duration) error
+	// And which carried a team, direct or area message (the ladder pushes
+	// it when no socket acknowledged it in time).
+	RememberMessageEntry(ctx context.Context, rid, message, entryID string, ttl time.Duration) error
 }
 
 // watchInbox wraps the websocket inbox so that the inbox id of every offer
@@ -43,6 +46,10 @@ type watchedInbox struct {
 
 func (w *watchedInbox) Append(ctx context.Context, userID, typ, ts string, data []byte) (string, error) {
 	id, err := w.Inbox.Append(ctx, userID, typ, ts, data)
+	if err == nil && typ == wire.TypeMessage {
+		w.rememberMessage(ctx, userID, id, data)
+		return id, nil
+	}
 	if err != nil || typ != wire.TypeOffer {
 		return id, err
 	}
@@ -58,6 +65,20 @@ func (w *watchedInbox) Append(ctx context.Context, userID, typ, ts string, data 
 		w.log.Warn("reach: offer message not remembered", zap.String("offer_id", o.OfferID), zap.Error(err))
 	}
 	return id, nil
+}
+
+func (w *watchedInbox) rememberMessage(ctx context.Context, userID, id string, data []byte) {
+	var m struct {
+		MessageID string `json:"message_id"`
+	}
+	if json.Unmarshal(data, &m) != nil || m.MessageID == "" {
+		return
+	}
+	if err := w.rec.RememberMessageEntry(ctx, userID, m.MessageID, id, w.keep); err != nil {
+		// Without it a message a socket took is pushed too: a duplicate
+		// notice, not a loss.
+		w.log.Warn("reach: message entry not remembered", zap.String("message_id", m.MessageID), zap.Error(err))
+	}
 }
 
 // inboxFloor is the ladder's reach.InboxFloor over the inbox: the floor

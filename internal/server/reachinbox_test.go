@@ -13,8 +13,19 @@ import (
 )
 
 type rememberedOffers struct {
-	mu   sync.Mutex
-	seen map[mobilize.OfferID]string
+	mu       sync.Mutex
+	seen     map[mobilize.OfferID]string
+	messages map[string]string // "<responder>/<message>" -> entry
+}
+
+func (r *rememberedOffers) RememberMessageEntry(_ context.Context, rid, message, entryID string, _ time.Duration) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.messages == nil {
+		r.messages = map[string]string{}
+	}
+	r.messages[rid+"/"+message] = entryID
+	return nil
 }
 
 func (r *rememberedOffers) RememberOfferMessage(_ context.Context, offer mobilize.OfferID, entryID string, _ time.Duration) error {
@@ -48,6 +59,13 @@ func TestLadderSeesTheSocketsAck(t *testing.T) {
 		}
 		if len(rec.seen) != 1 || rec.seen["o1"] != offer {
 			t.Fatalf("remembered %v; want only o1 at %s", rec.seen, offer)
+		}
+		msg, err := inbox.Append(ctx, "r1", wire.TypeMessage, "2026-12-07T10:00:02Z", []byte(`{"message_id":"b0123456789abcdef","text":"hi"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.messages) != 1 || rec.messages["r1/b0123456789abcdef"] != msg || len(rec.seen) != 1 {
+			t.Fatalf("remembered messages %v, offers %v; want the message at %s", rec.messages, rec.seen, msg)
 		}
 		if err := inner.Ack(ctx, "r1", alert); err != nil {
 			t.Fatal(err)

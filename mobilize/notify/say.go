@@ -153,6 +153,10 @@ func say(e mobilize.Event, approxRes int) []note {
 		return fieldStatus(e.Need, e.Status, e.To, e.At)
 	case mobilize.MessagePosted:
 		return teamMessage(e)
+	case mobilize.ThreadRead:
+		read := wire.MessageRead{NeedID: string(e.Need.ID), ResponderID: string(e.Responder), MessageID: e.UpTo,
+			Lat: e.Need.Point.Lat(), Lng: e.Need.Point.Lon(), At: rfc3339(e.At)}
+		return []note{console(needKey(e.Need.ID), e.Need.Point, aboutNeed(e.Need), read)}
 	case mobilize.Alerted:
 		out := make([]note, 0, len(e.To))
 		for _, rid := range e.To {
@@ -261,7 +265,13 @@ func teamMessage(e mobilize.MessagePosted) []note {
 	m := e.Message
 	w := wire.Message{
 		MessageID: m.ID, NeedID: string(m.Need), From: m.From.ID, FromKind: string(m.From.Kind),
-		FromRole: m.From.Role, Text: m.Text, SentAt: rfc3339(m.At),
+		FromRole: m.From.Role, Text: m.Text, SentAt: rfc3339(m.At), Scope: e.Scope,
+	}
+	if w.Scope == "" {
+		w.Scope = mobilize.ScopeDirect
+		if e.Need.ID != "" {
+			w.Scope = mobilize.ScopeTeam
+		}
 	}
 	out := make([]note, 0, len(e.To)+1)
 	for _, rid := range e.To {

@@ -166,6 +166,7 @@ type Ladder struct {
 	closing  sync.Once
 
 	feedback atomic.Pointer[func(mobilize.NeedID) string]
+	rechecks atomic.Int64 // messages waiting to see whether a socket took them (message.go)
 
 	smsCount  *prometheus.CounterVec
 	pushCount *prometheus.CounterVec
@@ -269,6 +270,8 @@ func (l *Ladder) Emit(_ context.Context, e mobilize.Event) {
 			}
 			l.tellStaffed(ctx, need, team)
 		})
+	case mobilize.MessagePosted:
+		l.messagePosted(e) // message.go
 	case mobilize.TaskCompleted:
 		need := e.Need
 		l.enqueue("completed", func(ctx context.Context) {

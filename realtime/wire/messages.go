@@ -169,6 +169,7 @@ type Message struct {
 	FromRole  string `json:"from_role"`
 	Text      string `json:"text"`
 	SentAt    string `json:"sent_at"`
+	Scope     string `json:"scope"` // team, direct or broadcast
 }
 
 // Type names the message.

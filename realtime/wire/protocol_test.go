@@ -36,7 +36,7 @@ const objectsChapter = "## Objects inside messages"
 const pushChapter = "## Push payloads"
 
 // pushPayloads are the push payload types by their type field.
-var pushPayloads = map[string]any{PushTypeOffer: PushOffer{}}
+var pushPayloads = map[string]any{PushTypeOffer: PushOffer{}, PushTypeMessage: PushMessage{}}
 
 // messages are all the types of this package that go on the wire as a
 // message or console event (TestMessagesListsEveryType keeps the list
@@ -47,6 +47,7 @@ var messages = []typed{
 	NeedCreated{}, NeedUpdated{}, OfferSent{}, OfferAnswered{}, NeedStaffed{}, NeedCompleted{},
 	NeedEscalated{}, NeedSupplied{}, ResponderMoved{},
 	FieldStatus{}, Message{}, Arrived{}, Left{},
+	MessageRead{},
 }
 
 // TestMessagesListsEveryType reads this package's source: every type with

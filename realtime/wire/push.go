@@ -21,3 +21,21 @@ type PushOffer struct {
 	DistanceM   float64 `json:"distance_m"` // rounded to 100 m
 	ExpiresAt   string  `json:"expires_at"` // RFC 3339 UTC
 }
+
+// PushTypeMessage is the type of a push payload that announces a message.
+const PushTypeMessage = "message"
+
+// PushMessage is the plaintext of a Web Push message that tells a
+// responder's closed page a message came: who wrote (their role) and the
+// first 40 characters. The whole message waits in the inbox, which the
+// page reads once open.
+type PushMessage struct {
+	Type        string `json:"type"` // PushTypeMessage
+	ResponderID string `json:"responder_id"`
+	MessageID   string `json:"message_id"`
+	NeedID      string `json:"need_id,omitempty"` // absent unless a need's thread
+	Scope       string `json:"scope"`             // team, direct or broadcast
+	FromRole    string `json:"from_role"`
+	Preview     string `json:"preview"` // at most 40 characters of the text, plain text
+	SentAt      string `json:"sent_at"` // RFC 3339 UTC
+}

@@ -152,8 +152,29 @@ func (s *Sender) PushOffer(ctx context.Context, n reach.OfferNote) (int, error) 
 		return 0, err
 	}
 	s.offers.WithLabelValues("sent").Inc()
-	// Retries stop when the offer does.
-	ctx, cancel := context.WithDeadline(ctx, n.Expires)
+	accepted := s.fanOut(ctx, delivery{responder: n.Responder, about: "offer " + string(n.Offer), expires: n.Expires,
+		high: n.Urgency >= 1 && n.Urgency <= 2, topic: "offer"}, subs, payload)
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return accepted, fmt.Errorf("push offer %s: %w", n.Offer, err)
+	}
+	return accepted, nil
+}
+
+// delivery is what one push is about: for whom, until when (retries and
+// the push service's TTL stop then), how urgent, and the topic under
+// which a newer push replaces an undelivered one.
+type delivery struct {
+	responder mobilize.ResponderID
+	about     string // for the log: "offer <id>", "message <id>"
+	expires   time.Time
+	high      bool
+	topic     string
+}
+
+// fanOut sends payload to every device at once and returns how many
+// push services accepted it; retries stop at d.expires.
+func (s *Sender) fanOut(ctx context.Context, d delivery, subs []Subscription, payload []byte) int {
+	ctx, cancel := context.WithDeadline(ctx, d.expires)
 	defer cancel()
 	var (
 		wg       sync.WaitGroup
@@ -162,7 +183,7 @@ func (s *Sender) PushOffer(ctx context.Context, n reach.OfferNote) (int, error) 
 	)
 	for _, sub := range subs {
 		wg.Go(func() {
-			if s.deliver(ctx, n, sub, payload) {
+			if s.deliver(ctx, d, sub, payload) {
 				mu.Lock()
 				accepted++
 				mu.Unlock()
@@ -170,27 +191,24 @@ func (s *Sender) PushOffer(ctx context.Context, n reach.OfferNote) (int, error) 
 		})
 	}
 	wg.Wait()
-	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return accepted, fmt.Errorf("push offer %s: %w", n.Offer, err)
-	}
-	return accepted, nil
+	return accepted
 }
 
 // deliver sends to one device, retrying while the push service asks to
-// wait and the offer lives; it says whether the message was accepted.
-func (s *Sender) deliver(ctx context.Context, n reach.OfferNote, sub Subscription, payload []byte) bool {
-	log := s.log.With(zap.String("responder", string(n.Responder)), zap.String("offer", string(n.Offer)),
+// wait and the delivery lives; it says whether the message was accepted.
+func (s *Sender) deliver(ctx context.Context, d delivery, sub Subscription, payload []byte) bool {
+	log := s.log.With(zap.String("responder", string(d.responder)), zap.String("about", d.about),
 		zap.String("device", redactEndpoint(sub.Endpoint)))
 	backoff := s.opts.Backoff
 	for attempt := 1; ; attempt++ {
-		status, retryAfter, err := s.post(ctx, n, sub, payload)
+		status, retryAfter, err := s.post(ctx, d, sub, payload)
 		switch {
 		case err == nil && status >= 200 && status < 300:
 			s.deliveries.WithLabelValues("accepted").Inc()
 			return true
 		case err == nil && (status == http.StatusNotFound || status == http.StatusGone):
 			// RFC 8030 §7.3: the subscription expired or was withdrawn.
-			if _, derr := s.store.DeletePushSubscription(context.WithoutCancel(ctx), n.Responder, sub.ID); derr != nil {
+			if _, derr := s.store.DeletePushSubscription(context.WithoutCancel(ctx), d.responder, sub.ID); derr != nil {
 				log.Warn("push subscription gone but not removed", zap.Int("status", status), zap.Error(derr))
 			} else {
 				log.Info("push subscription gone: removed", zap.Int("status", status))
@@ -215,7 +233,7 @@ func (s *Sender) deliver(ctx context.Context, n reach.OfferNote, sub Subscriptio
 		backoff = min(2*backoff, s.opts.MaxBackoff)
 		deadline, _ := ctx.Deadline()
 		if ctx.Err() != nil || s.opts.Now().Add(wait).After(deadline) {
-			log.Info("push not delivered before the offer expired", zap.Int("attempts", attempt), zap.Int("status", status), zap.NamedError("last", err))
+			log.Info("push not delivered before it expired", zap.Int("attempts", attempt), zap.Int("status", status), zap.NamedError("last", err))
 			s.deliveries.WithLabelValues("expired").Inc()
 			return false
 		}
@@ -232,11 +250,11 @@ func (s *Sender) deliver(ctx context.Context, n reach.OfferNote, sub Subscriptio
 }
 
 // post makes one request; status 0 with err when there was no answer.
-func (s *Sender) post(ctx context.Context, n reach.OfferNote, sub Subscription, payload []byte) (int, time.Duration, error) {
-	ttl := int(n.Expires.Sub(s.opts.Now()) / time.Second)
+func (s *Sender) post(ctx context.Context, d delivery, sub Subscription, payload []byte) (int, time.Duration, error) {
+	ttl := int(d.expires.Sub(s.opts.Now()) / time.Second)
 	ttl = max(ttl, 1)
 	urgency := webpush.UrgencyNormal
-	if n.Urgency >= 1 && n.Urgency <= 2 {
+	if d.high {
 		urgency = webpush.UrgencyHigh
 	}
 	// webpush-go writes "mailto:" before a subject that is not https.
@@ -246,7 +264,7 @@ func (s *Sender) post(ctx context.Context, n reach.OfferNote, sub Subscription, 
 	resp, err := webpush.SendNotificationWithContext(rctx, payload, &webpush.Subscription{
 		Endpoint: sub.Endpoint, Keys: webpush.Keys{P256dh: sub.P256dh, Auth: sub.Auth},
 	}, &webpush.Options{
-		HTTPClient: s.opts.HTTPClient, Subscriber: subscriber, Topic: "offer", TTL: ttl, Urgency: urgency,
+		HTTPClient: s.opts.HTTPClient, Subscriber: subscriber, Topic: d.topic, TTL: ttl, Urgency: urgency,
 		VAPIDPublicKey: s.opts.Keys.Public, VAPIDPrivateKey: s.opts.Keys.Private,
 	})
 	if err != nil {

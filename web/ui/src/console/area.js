@@ -21,8 +21,8 @@ export function inside([y, x], ring) {
 }
 
 export class AreaMobiliser {
-  constructor(map, { api, store, features, toast, button, panel }) {
-    Object.assign(this, { map, api, store, features, toast, button, panel });
+  constructor(map, { api, store, features, toast, button, panel, broadcast }) {
+    Object.assign(this, { map, api, store, features, toast, button, panel, broadcast });
     this.points = [];
     this.drawing = false;
     this.layer = L.layerGroup().addTo(map);
@@ -86,7 +86,9 @@ export class AreaMobiliser {
       h('label', {}, t('console.area.message'), ' ', h('textarea', { name: 'message', rows: 2, required: true, maxlength: 500, placeholder: t('console.area.messageHint') })),
       h('fieldset', {}, h('legend', {}, t('console.area.who')), ROLES.map((r) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'roles', value: r, checked: true }), ` ${roleName(r)}`))),
       h('button', { type: 'submit', class: 'primary danger', disabled: !can, title: can ? '' : t('console.area.missing') }, t('console.area.send')), ' ',
-      h('button', { type: 'button', onclick: () => this.stop() }, t('console.area.discard')));
+      h('button', { type: 'button', onclick: () => this.stop() }, t('console.area.discard')),
+      // Messages (chat.js): a message to everyone in the area instead.
+      this.broadcast ? h('p', {}, h('button', { type: 'button', id: 'area-message', onclick: () => replace(this.panel, this.broadcast(ring, { api: this.api, features: this.features, toast: this.toast, onDone: () => this.stop() })) }, t('console.chat.broadcastOpen'))) : null);
     form.dataset.key = randomID();
     replace(this.panel, form);
   }

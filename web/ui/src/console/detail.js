@@ -12,8 +12,8 @@ export const ESCALATE_PATH = '/api/v1/needs/{id}/escalate';
 const REFRESH_MS = 3000;
 
 export class NeedDetail {
-  constructor(el, { api, store, features, onClose, toast }) {
-    Object.assign(this, { el, api, store, features, onClose, toast });
+  constructor(el, { api, store, features, onClose, toast, onMessage }) {
+    Object.assign(this, { el, api, store, features, onClose, toast, onMessage });
     this.id = null;
     this.need = null;
     this.confirming = false;
@@ -157,7 +157,10 @@ export class NeedDetail {
         h('span', { class: `pill state-${a.state}` }, stateName(a.state)),
         a.distance_m ? ` ${distance(a.distance_m)}` : '',
         a.reason ? h('small', {}, ` ${withdrawnText(a.reason)}`) : '',
-        fieldCell(n, a)))),
+        fieldCell(n, a),
+        this.onMessage && (a.state === 'accepted' || a.state === 'completed')
+          ? h('button', { type: 'button', class: 'message-member', 'aria-label': t('console.chat.messageTo', { who: a.responder_id }), onclick: () => this.onMessage(a.responder_id) }, t('console.chat.message'))
+          : null))),
     ];
   }
 

@@ -6,7 +6,7 @@ import { LiveSocket } from '../lib/socket.js';
 import { t } from '../lib/i18n.js';
 import { errorText } from './say.js';
 
-const EVENT_TYPES = new Set(['need.created', 'need.updated', 'need.staffed', 'need.completed', 'need.escalated', 'need.supplied', 'offer.sent', 'offer.answered', 'responder.moved', 'field_status', 'message']);
+const EVENT_TYPES = new Set(['need.created', 'need.updated', 'need.staffed', 'need.completed', 'need.escalated', 'need.supplied', 'offer.sent', 'offer.answered', 'responder.moved', 'field_status', 'message', 'message.read']);
 // Events after which a need's team or status may differ from what the
 // event says: the need is read again.
 const REFRESH_ON = new Set(['need.updated', 'need.staffed', 'need.completed', 'need.escalated', 'offer.sent', 'offer.answered']);

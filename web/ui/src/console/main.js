@@ -23,6 +23,7 @@ import { NeedList } from './needlist.js';
 import { NeedDetail } from './detail.js';
 import { NeedCreator } from './create.js';
 import { AreaMobiliser } from './area.js';
+import { TeamChat, broadcastForm } from './chat.js';
 import { Counters } from './counters.js';
 import { ConsoleLive, supplyFetcher } from './live.js';
 import { legend } from './legend.js';
@@ -105,11 +106,13 @@ function run(api, features) {
     if (fly) needsLayer.reveal(id); // out of its cluster
     list.select(id);
     detail.show(id);
+    chat.show(id);
     if (fly) $('#detail').focus();
   };
   const close = () => {
     const id = detail.id;
     detail.hide();
+    chat.hide();
     needsLayer.select(null);
     list.select(null);
     list.focus(id);
@@ -130,10 +133,13 @@ function run(api, features) {
   detail = new NeedDetail($('#detail'), {
     api, store, features, toast,
     onClose: close,
+    onMessage: (rid) => chat.writeTo(rid),
   });
+  // Messages (chat.js): the shown need's thread, below its detail.
+  const chat = new TeamChat($('#chat'), { api, features, toast });
   const counters = new Counters($('#counters'), api, $('#outage'));
   const creator = new NeedCreator(map, { api, store, toast, button: $('#tool-create'), onCreated: select });
-  const area = new AreaMobiliser(map, { api, store, features, toast, button: $('#tool-area'), panel: $('#area-panel') });
+  const area = new AreaMobiliser(map, { api, store, features, toast, button: $('#tool-area'), panel: $('#area-panel'), broadcast: broadcastForm });
   $('#tool-fit').addEventListener('click', () => {
     if (!needsLayer.fit()) toast(() => t('console.fit.none'));
   });
@@ -197,6 +203,7 @@ function run(api, features) {
     sayConn();
     list.render();
     detail.redraw();
+    chat.redraw();
     counters.redraw();
     needsLayer.render();
     responders.render();
@@ -239,6 +246,7 @@ function run(api, features) {
       if (type === 'need.completed') announce(t('console.announce.completed', { need: needName(store.needs.get(d.need_id) || d) }));
       if (type === 'need.supplied') depots.soon();
       if (detail.id && d.need_id === detail.id) detail.reload();
+      chat.event(type, d);
     },
     onState: (s) => {
       conn = s;

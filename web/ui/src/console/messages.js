@@ -563,4 +563,64 @@ const field = {
 Object.assign(catalogue['zh-CN'], field['zh-CN']);
 Object.assign(catalogue.en, field.en);
 
+// Messages (chat.js): a block of its own.
+const chat = {
+  'zh-CN': {
+    'console.chat.title': '团队消息',
+    'console.chat.loading': '正在读取消息…',
+    'console.chat.empty': '还没有消息。',
+    'console.chat.failed': '读取消息失败：{error}',
+    'console.chat.write': '给团队发消息',
+    'console.chat.count': '{n}/{max} 字',
+    'console.chat.send': '发送',
+    'console.chat.sendFailed': '发送失败：{error}',
+    'console.chat.read': '已读 {read}/{of}',
+    'console.chat.message': '发消息',
+    'console.chat.messageTo': '给 {who} 发消息',
+    'console.chat.directTitle': '单独发给 {who}',
+    'console.chat.directWrite': '消息内容',
+    'console.chat.directSent': '已发给 {who}。',
+    'console.chat.close': '关闭',
+    'console.chat.broadcastOpen': '给区域内的人发消息',
+    'console.chat.broadcastTitle': '给区域内的人发消息',
+    'console.chat.broadcastWrite': '消息内容',
+    'console.chat.role': '角色',
+    'console.chat.anyRole': '全部角色',
+    'console.chat.org': '机构编号（可选）',
+    'console.chat.preview': '预计人数',
+    'console.chat.wouldReach': '将发给 {count} 人。',
+    'console.chat.previewFailed': '无法预计人数：{error}',
+    'console.chat.broadcastSent': '已发给 {count} 人。',
+  },
+  en: {
+    'console.chat.title': 'Team messages',
+    'console.chat.loading': 'Reading the messages…',
+    'console.chat.empty': 'No messages yet.',
+    'console.chat.failed': 'Could not read the messages: {error}',
+    'console.chat.write': 'Write to the team',
+    'console.chat.count': '{n}/{max} characters',
+    'console.chat.send': 'Send',
+    'console.chat.sendFailed': 'Not sent: {error}',
+    'console.chat.read': 'Read {read}/{of}',
+    'console.chat.message': 'Message',
+    'console.chat.messageTo': 'Message {who}',
+    'console.chat.directTitle': 'To {who} alone',
+    'console.chat.directWrite': 'Message',
+    'console.chat.directSent': 'Sent to {who}.',
+    'console.chat.close': 'Close',
+    'console.chat.broadcastOpen': 'Message everyone in the area',
+    'console.chat.broadcastTitle': 'Message everyone in the area',
+    'console.chat.broadcastWrite': 'Message',
+    'console.chat.role': 'Role',
+    'console.chat.anyRole': 'Every role',
+    'console.chat.org': 'Organisation id (optional)',
+    'console.chat.preview': 'Count recipients',
+    'console.chat.wouldReach': 'It would reach {count} people.',
+    'console.chat.previewFailed': 'Could not count: {error}',
+    'console.chat.broadcastSent': 'Sent to {count} people.',
+  },
+};
+Object.assign(catalogue['zh-CN'], chat['zh-CN']);
+Object.assign(catalogue.en, chat.en);
+
 register(catalogue);

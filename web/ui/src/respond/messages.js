@@ -289,3 +289,18 @@ const field = {
 Object.assign(catalogue['zh-CN'], field['zh-CN']);
 Object.assign(catalogue.en, field.en);
 register(field);
+
+// A message pushed to a closed page (notice.js, sw.js): a block of its own.
+const pushedMessage = {
+  'zh-CN': {
+    'respond.push.message.title': '{who}发来消息',
+    'respond.push.message.body': '{preview}（打开应用查看全文）',
+  },
+  en: {
+    'respond.push.message.title': 'Message from {who}',
+    'respond.push.message.body': '{preview} (open the app to read it all)',
+  },
+};
+Object.assign(catalogue['zh-CN'], pushedMessage['zh-CN']);
+Object.assign(catalogue.en, pushedMessage.en);
+register(pushedMessage);

@@ -88,3 +88,26 @@ export function answerNotice(offer, outcome, lang) {
     },
   };
 }
+
+// STAFF_ROLES write as the command centre.
+const STAFF_ROLES = new Set(['admin', 'operator', 'coordinator']);
+
+// messageNotice is the notification for a pushed message (the contract's
+// {"type":"message", ...}): who wrote, by role, and the first words. The
+// whole message waits in the inbox for the page.
+export function messageNotice(msg, lang) {
+  const l = pageLang(lang);
+  const who = STAFF_ROLES.has(msg.from_role) ? translate(l, 'respond.field.centre') : named(l, 'role', msg.from_role, 'role.unknown');
+  return {
+    title: translate(l, 'respond.push.message.title', { who }),
+    options: {
+      body: translate(l, 'respond.push.message.body', { preview: String(msg.preview || '') }),
+      tag: `message-${msg.message_id}`,
+      lang: l,
+      dir: 'auto',
+      icon: '/static/icon-192.png',
+      badge: '/static/icon-192.png',
+      data: { type: 'message', message_id: msg.message_id, need_id: msg.need_id || '' },
+    },
+  };
+}

@@ -8,7 +8,7 @@
 // __VERSION__, a hash of their contents: a new deploy is a new worker with
 // a new cache, and the old cache goes when it takes over.
 import { kept, forget } from './store.js';
-import { answerNotice, offerNotice } from './notice.js';
+import { answerNotice, messageNotice, offerNotice } from './notice.js';
 
 /* global __SHELL__, __VERSION__ */
 const SHELL = __SHELL__;
@@ -78,9 +78,19 @@ self.addEventListener('push', (event) => {
   } catch {
     data = null;
   }
+  if (data && data.type === 'message' && data.message_id) {
+    event.waitUntil(showMessage(data)); // a message waits in the inbox
+    return;
+  }
   if (!data || data.type !== 'offer' || !data.offer_id) return;
   event.waitUntil(showOffer(data));
 });
+
+async function showMessage(msg) {
+  const p = await prefs();
+  const n = messageNotice(msg, p.lang);
+  await self.registration.showNotification(n.title, n.options);
+}
 
 async function showOffer(offer) {
   const p = await prefs();
