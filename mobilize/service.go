@@ -29,6 +29,7 @@ type Store interface {
 	FieldStore    // field.go
 	MessageStore  // message.go
 	ReviewStore   // review.go
+	OnCallStore   // oncall.go
 	CreateNeed(ctx context.Context, n Need) (bool, error)
 	Answer(ctx context.Context, offerID OfferID, rid ResponderID, verb string) (Answer, error)
 	Complete(ctx context.Context, id NeedID, rid ResponderID) (CompleteOutcome, time.Time, error)
@@ -83,7 +84,7 @@ func NewService(d ServiceDeps, cfg MatchConfig) *Service {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	md := MatcherDeps{Store: d.Store, Sink: d.Sink, Supplies: d.Store, Reliability: d.Store, Now: d.Now}
+	md := MatcherDeps{Store: d.Store, Sink: d.Sink, Supplies: d.Store, Reliability: d.Store, OnCall: d.Store, Now: d.Now}
 	if d.Escalator != nil {
 		md.Scoper = d.Escalator // a nil *Escalator must not become a non-nil Scoper
 	}

@@ -144,6 +144,9 @@ func (s *Service) ApplyShifts(ctx context.Context, zone *time.Location) (ShiftRe
 		return rep, err
 	}
 	if last.IsZero() {
+		if _, err := s.RefreshOnCall(ctx, zone); err != nil {
+			return rep, err
+		}
 		return rep, s.store.MarkShiftsChecked(ctx, now)
 	}
 	all, err := s.store.AllShifts(ctx)
@@ -157,6 +160,7 @@ func (s *Service) ApplyShifts(ctx context.Context, zone *time.Location) (ShiftRe
 				return rep, err
 			} else if err == nil {
 				rep.OnDuty++
+				s.tellShift(ctx, rid, ShiftStart, now)
 			}
 		case ShiftEnd:
 			kept, err := s.store.ShiftOff(ctx, rid)
@@ -167,10 +171,32 @@ func (s *Service) ApplyShifts(ctx context.Context, zone *time.Location) (ShiftRe
 				rep.Kept++
 			} else if err == nil {
 				rep.OffDuty++
+				s.tellShift(ctx, rid, ShiftEnd, now)
 			}
 		}
 	}
+	if _, err := s.RefreshOnCall(ctx, zone); err != nil {
+		return rep, err
+	}
 	return rep, s.store.MarkShiftsChecked(ctx, now)
+}
+
+// Shift messages, to the responder's inbox at a window's edge: Chinese
+// first, then English, as one text (the inbox shows an alert's text as
+// it is).
+const (
+	ShiftStartedText = "你的值班已开始 / Your shift has started"
+	ShiftEndedText   = "你的值班已结束 / Your shift has ended"
+)
+
+// tellShift tells a responder that their shift started or ended (one
+// alert id per person and edge, so a repeated pass is recognisable).
+func (s *Service) tellShift(ctx context.Context, rid ResponderID, e ShiftEdge, at time.Time) {
+	kind, text := "shift-start", ShiftStartedText
+	if e == ShiftEnd {
+		kind, text = "shift-end", ShiftEndedText
+	}
+	s.sink.Emit(ctx, Alerted{Alert: fmt.Sprintf("%s:%s:%d", kind, rid, at.Unix()/60), To: []ResponderID{rid}, Message: text, At: at})
 }
 
 // isRefusal is an error about one responder (gone, deactivated), which

@@ -1,0 +1,171 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/liandong/liandong/internal/redistest"
+	"github.com/liandong/liandong/mobilize"
+)
+
+var cst = time.FixedZone("CST", 8*3600)
+
+// enrollIn registers a responder of org in a role, on duty, at c1.
+func enrollIn(t testing.TB, st *Store, clock *testClock, id mobilize.ResponderID, org string, role mobilize.Role) {
+	t.Helper()
+	if _, err := st.Enroll(context.Background(), mobilize.Responder{ID: id, Name: "R " + string(id), Role: role, OrgID: org}, true); err != nil {
+		t.Fatal(err)
+	}
+	relocate(t, st, clock, id, c1Lat, c1Lng)
+}
+
+func onCallNow(t testing.TB, st *Store, ids ...mobilize.ResponderID) []mobilize.ResponderID {
+	t.Helper()
+	on, err := st.OnCallAmong(context.Background(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []mobilize.ResponderID
+	for _, id := range ids {
+		if on[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// TestOnCallRosterCoversTheNightAndRefusesBadEntries: a night duty from
+// 18:00 to 08:00 keeps its person on call past midnight and not after;
+// a weekly window counts too; a non-member, an unknown organisation, a
+// bad date, a person twice or an empty stretch is refused and changes
+// nothing. The clock starts on Saturday 28 November 2026, 20:00 CST.
+func TestOnCallRosterCoversTheNightAndRefusesBadEntries(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx, clock, st, _, svc := serviceCity(t, b)
+		linkageFixture(t, st)
+		enrollIn(t, st, clock, "sw1", "team-c2", mobilize.RoleSocialWorker)
+		enrollIn(t, st, clock, "v1", "team-c2", mobilize.RoleVolunteer)
+		enrollIn(t, st, clock, "x", "far", mobilize.RoleVolunteer)
+		night := []mobilize.OnCallEntry{{Responder: "sw1", Role: mobilize.RoleSocialWorker, From: 18 * 60, To: 8 * 60}}
+		if err := svc.SetOnCall(ctx, "team-c2", "2026-11-28", night, cst); err != nil {
+			t.Fatal(err)
+		}
+		for name, c := range map[string]struct {
+			org, date string
+			es        []mobilize.OnCallEntry
+			want      error
+		}{
+			"not a member":   {"team-c2", "2026-11-28", []mobilize.OnCallEntry{{Responder: "x", Role: mobilize.RoleVolunteer, From: 0, To: 60}}, mobilize.ErrInvalid},
+			"unknown person": {"team-c2", "2026-11-28", []mobilize.OnCallEntry{{Responder: "ghost", Role: mobilize.RoleVolunteer, From: 0, To: 60}}, mobilize.ErrNotFound},
+			"unknown org":    {"nobody", "2026-11-28", nil, mobilize.ErrNotFound},
+			"bad date":       {"team-c2", "2026-13-01", nil, mobilize.ErrInvalid},
+			"twice":          {"team-c2", "2026-11-28", []mobilize.OnCallEntry{night[0], night[0]}, mobilize.ErrInvalid},
+			"long ago":       {"team-c2", "2026-11-20", night, mobilize.ErrInvalid},
+			"empty stretch":  {"team-c2", "2026-11-28", []mobilize.OnCallEntry{{Responder: "v1", Role: mobilize.RoleVolunteer, From: 60, To: 60}}, mobilize.ErrInvalid},
+			"unknown role":   {"team-c2", "2026-11-28", []mobilize.OnCallEntry{{Responder: "v1", Role: "chef", From: 0, To: 60}}, mobilize.ErrInvalid},
+		} {
+			if err := svc.SetOnCall(ctx, c.org, c.date, c.es, cst); !errors.Is(err, c.want) {
+				t.Errorf("%s: %v, want %v", name, err, c.want)
+			}
+		}
+		got, err := svc.OnCallDates(ctx, "team-c2", "2026-11-27", "2026-11-29", cst)
+		if err != nil || len(got) != 1 || !slices.Equal(got["2026-11-28"], night) {
+			t.Fatalf("rosters after refusals: %v %v, want only 28 Nov's night", got, err)
+		}
+		// v1 has a weekly window on Sundays 07:00–09:00.
+		if err := svc.SetShifts(ctx, "v1", []mobilize.ShiftWindow{{Day: time.Sunday, Start: 7 * 60, End: 9 * 60}}); err != nil {
+			t.Fatal(err)
+		}
+		at := func(h int, want ...mobilize.ResponderID) {
+			t.Helper()
+			if _, err := svc.RefreshOnCall(ctx, cst); err != nil {
+				t.Fatal(err)
+			}
+			if got := onCallNow(t, st, "sw1", "v1", "x"); !slices.Equal(got, want) {
+				t.Fatalf("at %s: on call %v, want %v", clock.Now().In(cst).Format("Mon 15:04"), got, want)
+			}
+		}
+		at(20, "sw1")
+		clock.Advance(11 * time.Hour) // Sunday 07:00: past midnight, and v1's window
+		at(7, "sw1", "v1")
+		clock.Advance(time.Hour) // 08:00: the night duty is over
+		at(8, "v1")
+		clock.Advance(time.Hour) // 09:00
+		at(9)
+		// An empty roster removes the date.
+		if err := svc.SetOnCall(ctx, "team-c2", "2026-11-28", nil, cst); err != nil {
+			t.Fatal(err)
+		}
+		if orgs, err := st.OnCallOrgs(ctx, "2026-11-28"); err != nil || len(orgs) != 0 {
+			t.Fatalf("orgs of an emptied date: %v %v", orgs, err)
+		}
+	})
+}
+
+// TestOnCallRosterExpiresAfterItsDate: nothing is kept for ever.
+func TestOnCallRosterExpiresAfterItsDate(t *testing.T) {
+	b := redistest.Start(t, redistest.Options{})
+	rdb := b.Client(t)
+	clock := newTestClock()
+	st, err := NewStore(rdb, IndexOptions{Prefix: "t:", Region: "yt", StaleAfter: 10 * time.Minute, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := st.SetOnCall(ctx, "org1", "2026-11-28", []mobilize.OnCallEntry{{Responder: "a", Role: mobilize.RoleVolunteer, From: 0, To: 60}}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"t:{yt}:oncall:org1:2026-11-28", "t:{yt}:oncall:orgs:2026-11-28"} {
+		ttl, err := rdb.TTL(ctx, k).Result()
+		if err != nil || ttl <= 0 || ttl > time.Hour {
+			t.Errorf("%s: ttl %v %v, want about an hour", k, ttl, err)
+		}
+	}
+}
+
+// TestShiftEdgesTellTheResponder: at a window's start the responder's
+// inbox says the shift started, at its end that it ended.
+func TestShiftEdgesTellTheResponder(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx, clock, st, rec, svc := serviceCity(t, b)
+		start := clock.Now().In(cst)
+		minute := start.Hour()*60 + start.Minute()
+		enrollAt(t, st, clock, "a", mobilize.RoleVolunteer, 1, yantaiLat, yantaiLng)
+		if _, err := st.SetDuty(ctx, "a", false); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.SetShifts(ctx, "a", []mobilize.ShiftWindow{{Day: start.Weekday(), Start: minute + 10, End: minute + 40}}); err != nil {
+			t.Fatal(err)
+		}
+		texts := func() []string {
+			var out []string
+			for _, e := range eventsOf[mobilize.Alerted](rec) {
+				if slices.Equal(e.To, []mobilize.ResponderID{"a"}) {
+					out = append(out, e.Message)
+				}
+			}
+			return out
+		}
+		for _, step := range []struct {
+			advance time.Duration
+			want    []string
+		}{
+			{0, nil},
+			{11 * time.Minute, []string{mobilize.ShiftStartedText}},
+			{10 * time.Minute, []string{mobilize.ShiftStartedText}},
+			{20 * time.Minute, []string{mobilize.ShiftStartedText, mobilize.ShiftEndedText}},
+		} {
+			clock.Advance(step.advance)
+			relocate(t, st, clock, "a", yantaiLat, yantaiLng)
+			if _, err := svc.ApplyShifts(ctx, cst); err != nil {
+				t.Fatal(err)
+			}
+			if got := texts(); !slices.Equal(got, step.want) {
+				t.Fatalf("at %s: told %q, want %q", clock.Now().In(cst).Format("15:04"), got, step.want)
+			}
+		}
+	})
+}
