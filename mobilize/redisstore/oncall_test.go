@@ -169,3 +169,52 @@ func TestShiftEdgesTellTheResponder(t *testing.T) {
 		}
 	})
 }
+
+// TestMatcherPrefersWhoIsOnCallAtEqualCost: two volunteers stand at the
+// same spot; with the bonus the one on call is asked, whichever it is;
+// without it the tie goes as it does when nobody is on call.
+func TestMatcherPrefersWhoIsOnCallAtEqualCost(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		pick := func(region string, bonus time.Duration, onCall ...mobilize.ResponderID) mobilize.ResponderID {
+			t.Helper()
+			ctx, clock := context.Background(), newTestClock()
+			st, err := NewStore(b.Client, IndexOptions{Prefix: "t:", Region: region, StaleAfter: 10 * time.Minute, Now: clock.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := &recorder{}
+			cfg := matchConfig()
+			cfg.OnCallBonus = bonus
+			svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Now: clock.Now}, cfg)
+			for _, id := range []mobilize.ResponderID{"a", "b"} {
+				enrollAt(t, st, clock, id, mobilize.RoleVolunteer, 1, yantaiLat+0.001, yantaiLng)
+			}
+			if err := st.SetOnCallNow(ctx, onCall); err != nil {
+				t.Fatal(err)
+			}
+			createNeed(t, st, clock, "n1", 2, []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}})
+			if _, err := svc.Matcher().Tick(ctx); err != nil {
+				t.Fatal(err)
+			}
+			offers := eventsOf[mobilize.OfferSent](rec)
+			if len(offers) != 1 {
+				t.Fatalf("%s: %d offers, want 1", region, len(offers))
+			}
+			return offers[0].Responder
+		}
+		tie := pick("r0", 5*time.Minute)
+		other := mobilize.ResponderID("a")
+		if tie == "a" {
+			other = "b"
+		}
+		if got := pick("r1", 5*time.Minute, other); got != other {
+			t.Errorf("%s on call, bonus 5 min: %s asked", other, got)
+		}
+		if got := pick("r2", 5*time.Minute, tie); got != tie {
+			t.Errorf("%s on call, bonus 5 min: %s asked", tie, got)
+		}
+		if got := pick("r3", 0, other); got != tie {
+			t.Errorf("bonus 0: %s asked, want %s as with nobody on call", got, tie)
+		}
+	})
+}
