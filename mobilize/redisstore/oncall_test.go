@@ -218,3 +218,67 @@ func TestMatcherPrefersWhoIsOnCallAtEqualCost(t *testing.T) {
 		}
 	})
 }
+
+// TestCoverageCountsPerStreetAndWarnsOfNightGaps: a social worker of a
+// team in street s1 on call through the night leaves s1 covered; street
+// s2 has nobody, so its night hours are one gap; a volunteer's weekly
+// window counts for its hours and role only.
+func TestCoverageCountsPerStreetAndWarnsOfNightGaps(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx, clock, st, _, svc := serviceCity(t, b)
+		linkageFixture(t, st)
+		enrollIn(t, st, clock, "sw1", "team-c2", mobilize.RoleSocialWorker)
+		enrollIn(t, st, clock, "v1", "team-p", mobilize.RoleVolunteer)
+		if err := svc.SetOnCall(ctx, "team-c2", "2026-11-28", []mobilize.OnCallEntry{{Responder: "sw1", Role: mobilize.RoleSocialWorker, From: 18 * 60, To: 8 * 60}}, cst); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.SetShifts(ctx, "v1", []mobilize.ShiftWindow{{Day: time.Saturday, Start: 21 * 60, End: 23 * 60}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.OnCallCoverage(ctx, cst, 0, mobilize.DefaultNightHours); !errors.Is(err, mobilize.ErrInvalid) {
+			t.Fatalf("0 hours: %v, want invalid", err)
+		}
+		cov, err := svc.OnCallCoverage(ctx, cst, 24, mobilize.DefaultNightHours)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cov.Hours) != 24 || !cov.Start.Equal(clock.Now()) {
+			t.Fatalf("hours %d from %s", len(cov.Hours), cov.Start)
+		}
+		row := func(rows []mobilize.CoverageRow, id string) mobilize.CoverageRow {
+			for _, r := range rows {
+				if r.ID == id {
+					return r
+				}
+			}
+			t.Fatalf("no row %s", id)
+			return mobilize.CoverageRow{}
+		}
+		s1, s2 := row(cov.Streets, "s1"), row(cov.Streets, "s2")
+		for h := range 24 { // 20:00 .. 19:00 the next day; the duty ends at 08:00 (hour 12)
+			want := 0
+			if h < 12 {
+				want = 1
+			}
+			if got := s1.Hours[h][mobilize.RoleSocialWorker]; got != want {
+				t.Errorf("s1 hour %d: %d social workers, want %d", h, got, want)
+			}
+			wantV := 0
+			if h == 1 || h == 2 {
+				wantV = 1
+			}
+			if got := s2.Hours[h][mobilize.RoleVolunteer]; got != wantV {
+				t.Errorf("s2 hour %d: %d volunteers, want %d", h, got, wantV)
+			}
+		}
+		if got := row(cov.Orgs, "team-c2").Hours[3][mobilize.RoleSocialWorker]; got != 1 {
+			t.Errorf("team-c2 at 23:00: %d social workers", got)
+		}
+		// s2 has no social worker: 20:00 to 08:00 tonight, and from 20:00
+		// on the next evening is past the 24 hours read.
+		want := []mobilize.CoverageGap{{Street: "s2", Name: "Street two", From: cov.Hours[0], To: cov.Hours[12]}}
+		if len(cov.Gaps) != 1 || cov.Gaps[0].Street != want[0].Street || !cov.Gaps[0].From.Equal(want[0].From) || !cov.Gaps[0].To.Equal(want[0].To) {
+			t.Fatalf("gaps %+v, want %+v", cov.Gaps, want)
+		}
+	})
+}
