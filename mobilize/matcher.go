@@ -73,6 +73,7 @@ func DefaultMatchConfig() MatchConfig {
 		PenaltyPerHourServed: 5 * time.Minute,
 		PenaltyUnreliable:    3 * time.Minute,
 		AlertBudgetPerHour:   6,
+		OnCallBonus:          5 * time.Minute,
 	}
 }
 

@@ -85,6 +85,11 @@ type APIOptions struct {
 	// CAPMaxBytes caps one CAP alert posted to /api/v1/cap (cap.max_bytes);
 	// default 256 KiB.
 	CAPMaxBytes int64
+
+	// OnCallNight is the night the on-call coverage checks for a social
+	// worker in every street (oncall.night_from, night_to); zero: 20:00
+	// to 08:00.
+	OnCallNight mobilize.NightHours
 }
 
 func (o *APIOptions) defaults() error {
@@ -210,6 +215,7 @@ type API struct {
 	review      *reviewGroup
 	partners    *partnerGroup
 	roster      *rosterGroup
+	onCall      *onCallGroup
 }
 
 // NewAPI builds the API and makes sure the first admin and the service
@@ -284,6 +290,11 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	a.messages = &messageGroup{app: app, needs: a.needs, audit: a.audit}
 	a.review = &reviewGroup{needs: a.needs, app: app, audit: a.audit}
 	a.partners = &partnerGroup{store: opts.Access, audit: a.audit, now: opts.Now}
+	night := opts.OnCallNight
+	if night.From == night.To {
+		night = mobilize.DefaultNightHours
+	}
+	a.onCall = &onCallGroup{app: app, audit: a.audit, zone: lang.zone, night: night, now: opts.Now}
 	a.roster = &rosterGroup{app: app, auth: a.auth, audit: a.audit, log: log, now: opts.Now, hangUp: a.accounts.hangUp, zone: lang.zone}
 
 	a.routes = a.routeTable()
@@ -430,6 +441,12 @@ func (a *API) routeTable() []route {
 		{method: "POST", path: v1 + "/partners", summary: "Add a partner system; the answer carries its API key, shown once", roles: rolesAdmins, body: partnerRequest{}, answer: partnerJSON{}, status: 201, handle: a.partners.handleCreate},
 		{method: "GET", path: v1 + "/partners", summary: "List partners (never their keys)", roles: rolesAdmins, answer: partnerList{}, status: 200, handle: a.partners.handleList},
 		{method: "DELETE", path: v1 + "/partners/{id}", summary: "Revoke a partner's API key at once", roles: rolesAdmins, answer: partnerJSON{}, status: 200, handle: a.partners.handleRevoke},
+		// On-call rosters and their coverage (oncall.go).
+		{method: "PUT", path: v1 + "/organisations/{id}/oncall/{date}", summary: "Set an organisation's on-call roster for a date (YYYY-MM-DD, the region's time zone): members, role, from and to (past midnight when to is not after from); a coordinator only its own", roles: rolesStaff, body: onCallDayJSON{}, answer: onCallDatedJSON{}, status: 200, handle: a.onCall.handlePut},
+		{method: "GET", path: v1 + "/organisations/{id}/oncall", summary: "An organisation's on-call rosters from one date to another (at most 31 days)", roles: rolesStaff, answer: onCallListJSON{}, status: 200, handle: a.onCall.handleList,
+			query: []queryParam{{"from", "string", "YYYY-MM-DD, default today"}, {"to", "string", "YYYY-MM-DD, default from"}}},
+		{method: "GET", path: v1 + "/oncall/coverage", summary: "How many are on call per hour by role, per organisation and per street, for the next hours; streets without a social worker on call at night are gaps", roles: rolesStaff, answer: coverageJSON{}, status: 200, handle: a.onCall.handleCoverage,
+			query: []queryParam{{"hours", "integer", "1..72, default 24"}}},
 	}
 }
 

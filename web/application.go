@@ -18,4 +18,5 @@ type Application interface {
 	messageApp     // teammessages.go
 	reviewApp      // review.go
 	rosterApp      // roster.go
+	onCallApp      // oncall.go
 }
