@@ -286,6 +286,16 @@ func matrixRoutes() []matrixRoute {
 			body: func(*fixture) any { return map[string]any{"name": "12345 hotline"} }, want: map[string]int{cAdmin: 201}},
 		{method: "GET", pattern: v1 + "/partners", path: fixed(v1 + "/partners"), want: map[string]int{cAdmin: 200}},
 		{method: "DELETE", pattern: v1 + "/partners/{id}", path: fixed(v1 + "/partners/p-none"), want: map[string]int{cAdmin: 404}},
+		// On-call rosters: the fixture's organisations have members but no
+		// organisation record, so the allowed callers reach the handler
+		// and are told org-a is unknown.
+		{method: "PUT", pattern: v1 + "/organisations/{id}/oncall/{date}", path: fixed(v1 + "/organisations/org-a/oncall/2026-11-28"),
+			body: func(*fixture) any { return map[string]any{"entries": []any{}} },
+			want: map[string]int{cAdmin: 404, cOperator: 404, cCoord: 404}},
+		{method: "GET", pattern: v1 + "/organisations/{id}/oncall", path: fixed(v1 + "/organisations/org-a/oncall?from=2026-11-28"),
+			want: map[string]int{cAdmin: 404, cOperator: 404, cCoord: 404}},
+		{method: "GET", pattern: v1 + "/oncall/coverage", path: fixed(v1 + "/oncall/coverage"),
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 200}},
 	}
 }
 
