@@ -27,6 +27,7 @@ import { Counters } from './counters.js';
 import { ConsoleLive, supplyFetcher } from './live.js';
 import { legend } from './legend.js';
 import { DemoControls } from './demo.js';
+import { Coverage } from './coverage.js';
 
 let session = null;
 let toastTimer = null;
@@ -234,6 +235,10 @@ function run(api, features) {
   counters.start();
   live.start();
   depots.start();
+  // On-call coverage per street, and the night's gaps (coverage.js).
+  const coverage = new Coverage($('#coverage'), api);
+  coverage.start();
+  onLangChange(() => coverage.redraw());
   new DemoControls({ api, token: () => session && session.token, role: session.role, store, toast, tools: document.querySelector('.bar .tools') });
   window.liandong = { map, store, detail }; // for operators poking at the console, and for tests
 }

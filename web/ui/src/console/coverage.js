@@ -1,0 +1,69 @@
+// On-call coverage (GET /api/v1/oncall/coverage): for each street, a
+// strip of the next 24 hours, each hour's cell the number on call (its
+// title says how many of each role), and above it the gaps as warnings:
+// a street with no social worker on call at night. Read at start and
+// every few minutes; rosters change by the day, not the second.
+import { h, replace } from '../lib/dom.js';
+import { ROLES, roleName, timeOfDay } from '../lib/format.js';
+import { t } from '../lib/i18n.js';
+import { num } from './say.js';
+
+const POLL_MS = 5 * 60 * 1000;
+
+export class Coverage {
+  constructor(el, api) {
+    this.el = el;
+    this.api = api;
+    this.data = null;
+    this.failed = false;
+    this.timer = null;
+  }
+
+  start() {
+    this.refresh();
+  }
+
+  async refresh() {
+    clearTimeout(this.timer);
+    try {
+      this.data = await this.api.get('/api/v1/oncall/coverage?hours=24');
+      this.failed = false;
+    } catch (err) {
+      this.failed = err.status !== 401;
+    }
+    this.redraw();
+    this.timer = setTimeout(() => this.refresh(), POLL_MS);
+  }
+
+  redraw() {
+    const d = this.data;
+    if (!d) {
+      replace(this.el, this.failed ? h('p', { class: 'coverage-note' }, t('console.coverage.failed')) : '');
+      return;
+    }
+    const gaps = (d.gaps || []).map((g) => h('li', { class: 'coverage-gap', dataset: { street: g.street } },
+      t('console.coverage.gap', { street: g.name || g.street, from: timeOfDay(g.from), to: timeOfDay(g.to) })));
+    const hours = d.hours || [];
+    const head = h('tr', {}, h('th', { scope: 'col' }, t('console.coverage.street')),
+      hours.map((at, i) => h('th', { scope: 'col', class: 'coverage-hour' }, i % 3 === 0 ? timeOfDay(at) : '')));
+    const rows = (d.streets || []).map((s) => h('tr', { dataset: { street: s.id } },
+      h('th', { scope: 'row' }, s.name || s.id),
+      (s.hours || []).map((byRole, i) => {
+        const total = ROLES.reduce((sum, r) => sum + (byRole[r] || 0), 0);
+        const detail = ROLES.filter((r) => byRole[r]).map((r) => `${roleName(r)} ${num(byRole[r])}`).join(', ');
+        const title = t('console.coverage.cell', { hour: timeOfDay(hours[i]), count: num(total), detail: detail || t('console.coverage.nobody') });
+        const level = total === 0 ? 0 : total < 3 ? 1 : 2;
+        return h('td', { class: `coverage-cell level-${level}${byRole.social_worker ? ' has-sw' : ''}`, title, 'aria-label': title }, total ? num(total) : '');
+      })));
+    replace(this.el,
+      h('h2', {}, t('console.coverage.heading')),
+      gaps.length
+        ? h('ul', { class: 'coverage-gaps', role: 'list', 'aria-label': t('console.coverage.gaps') }, gaps)
+        : h('p', { class: 'coverage-ok' }, t('console.coverage.nogaps')),
+      rows.length
+        ? h('details', {}, h('summary', {}, t('console.coverage.table')),
+          h('div', { class: 'coverage-scroll' }, h('table', { class: 'coverage-table' },
+            h('caption', {}, t('console.coverage.caption', { from: d.night_from, to: d.night_to })), h('thead', {}, head), h('tbody', {}, rows))))
+        : h('p', { class: 'coverage-note' }, t('console.coverage.nostreets')));
+  }
+}
