@@ -30,6 +30,7 @@ type Store interface {
 	MessageStore  // message.go
 	ReviewStore   // review.go
 	OnCallStore   // oncall.go
+	StandbyStore  // standby.go
 	CreateNeed(ctx context.Context, n Need) (bool, error)
 	Answer(ctx context.Context, offerID OfferID, rid ResponderID, verb string) (Answer, error)
 	Complete(ctx context.Context, id NeedID, rid ResponderID) (CompleteOutcome, time.Time, error)
