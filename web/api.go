@@ -447,6 +447,8 @@ func (a *API) routeTable() []route {
 			query: []queryParam{{"from", "string", "YYYY-MM-DD, default today"}, {"to", "string", "YYYY-MM-DD, default from"}}},
 		{method: "GET", path: v1 + "/oncall/coverage", summary: "How many are on call per hour by role, per organisation and per street, for the next hours; streets without a social worker on call at night are gaps", roles: rolesStaff, answer: coverageJSON{}, status: 200, handle: a.onCall.handleCoverage,
 			query: []queryParam{{"hours", "integer", "1..72, default 24"}}},
+		{method: "PUT", path: v1 + "/responders/{id}/standby", summary: "Opt a responder in or out of CAP standby messages while off duty (by their last known position)", roles: rolesSelfOrStaff, body: standbyJSON{}, answer: standbyJSON{}, status: 200, handle: a.onCall.handlePutStandby},
+		{method: "GET", path: v1 + "/responders/{id}/standby", summary: "Whether a responder opted in to CAP standby messages while off duty", roles: rolesSelfOrStaff, answer: standbyJSON{}, status: 200, handle: a.onCall.handleGetStandby},
 	}
 }
 

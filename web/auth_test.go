@@ -296,6 +296,11 @@ func matrixRoutes() []matrixRoute {
 			want: map[string]int{cAdmin: 404, cOperator: 404, cCoord: 404}},
 		{method: "GET", pattern: v1 + "/oncall/coverage", path: fixed(v1 + "/oncall/coverage"),
 			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 200}},
+		{method: "PUT", pattern: v1 + "/responders/{id}/standby", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/standby" },
+			body: func(*fixture) any { return map[string]any{"opt_in": true} },
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404, cResponder: 200, cRespOther: 403}},
+		{method: "GET", pattern: v1 + "/responders/{id}/standby", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/standby" },
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404, cResponder: 200, cRespOther: 403}},
 	}
 }
 

@@ -18,6 +18,9 @@ import (
 
 // onCallApp is what the on-call routes need of the application.
 type onCallApp interface {
+	responderReader
+	SetStandbyOptIn(ctx context.Context, rid mobilize.ResponderID, on bool) error
+	StandbyOptIn(ctx context.Context, rid mobilize.ResponderID) (bool, error)
 	SetOnCall(ctx context.Context, org, date string, es []mobilize.OnCallEntry, zone *time.Location) error
 	OnCallDates(ctx context.Context, org, from, to string, zone *time.Location) (map[string][]mobilize.OnCallEntry, error)
 	OnCallCoverage(ctx context.Context, zone *time.Location, hours int, night mobilize.NightHours) (mobilize.Coverage, error)
@@ -221,5 +224,50 @@ func (g *onCallGroup) handleCoverage(ctx context.Context, c *call) error {
 		out.Gaps[i] = coverageGapJSON{Street: string(gap.Street), Name: gap.Name, From: rfc3339(gap.From), To: rfc3339(gap.To)}
 	}
 	c.json(http.StatusOK, out)
+	return nil
+}
+
+// standbyJSON is a responder's opt-in to CAP standby messages while off
+// duty (mobilize/standby.go).
+type standbyJSON struct {
+	OptIn *bool `json:"opt_in" api:"required" doc:"true: a Severe or Extreme warning's standby reaches them while off duty too, by their last known position"`
+}
+
+// handlePutStandby is PUT /api/v1/responders/{id}/standby.
+func (g *onCallGroup) handlePutStandby(ctx context.Context, c *call) error {
+	var req standbyJSON
+	if err := decodeStrict(c.body, &req); err != nil {
+		return err
+	}
+	if req.OptIn == nil {
+		return invalid("opt_in is required (true or false)")
+	}
+	r, _, err := responderFor(ctx, g.app, c)
+	if err != nil {
+		return err
+	}
+	if err := g.app.SetStandbyOptIn(ctx, r.ID, *req.OptIn); err != nil {
+		return err
+	}
+	on := 0
+	if *req.OptIn {
+		on = 1
+	}
+	g.audit.record(ctx, c.id, "responder.standby", string(r.ID), on)
+	c.json(http.StatusOK, req)
+	return nil
+}
+
+// handleGetStandby is GET /api/v1/responders/{id}/standby.
+func (g *onCallGroup) handleGetStandby(ctx context.Context, c *call) error {
+	r, _, err := responderFor(ctx, g.app, c)
+	if err != nil {
+		return err
+	}
+	on, err := g.app.StandbyOptIn(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	c.json(http.StatusOK, standbyJSON{OptIn: &on})
 	return nil
 }

@@ -89,3 +89,25 @@ func TestOnCallCoverageRoute(t *testing.T) {
 	}
 	e.do("GET", "/api/v1/oncall/coverage", e.token("r-b", RoleResponder, "org-b"), nil).Want(t, 403)
 }
+
+// TestStandbyOptInRoute: a responder opts itself in and out; a missing or
+// malformed flag is refused and changes nothing; another responder is
+// refused.
+func TestStandbyOptInRoute(t *testing.T) {
+	e := onCallCity(t)
+	self := e.token("r-b", RoleResponder, "org-b")
+	var got standbyJSON
+	e.do("GET", "/api/v1/responders/r-b/standby", self, nil).Want(t, 200).Decode(t, &got)
+	if got.OptIn == nil || *got.OptIn {
+		t.Fatalf("before: %+v", got)
+	}
+	e.do("PUT", "/api/v1/responders/r-b/standby", self, map[string]any{"opt_in": true}).Want(t, 200)
+	for _, bad := range []any{map[string]any{}, map[string]any{"opt_in": "yes"}, `{"opt_in":`} {
+		e.do("PUT", "/api/v1/responders/r-b/standby", self, bad).Want(t, 400).ErrorCode(t)
+	}
+	e.do("GET", "/api/v1/responders/r-b/standby", self, nil).Want(t, 200).Decode(t, &got)
+	if got.OptIn == nil || !*got.OptIn {
+		t.Fatalf("after opting in: %+v", got)
+	}
+	e.do("PUT", "/api/v1/responders/r-sw/standby", self, map[string]any{"opt_in": true}).Want(t, 403)
+}
