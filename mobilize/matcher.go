@@ -49,10 +49,10 @@ type MatchConfig struct {
 	// hour before others in reach are preferred (fairload.go); zero: no
 	// budget.
 	AlertBudgetPerHour int
-	// OnCallBonus is how much nearer, in travel time, someone on call now
-	// counts as being (oncall.go): at equal cost the person on call is
+	// OnCallBonusMin is how many minutes of travel nearer someone on call
+	// now counts as being (oncall.go): at equal cost the person on call is
 	// asked; zero: being on call does not weigh.
-	OnCallBonus time.Duration
+	OnCallBonusMin int
 	// CompareGreedy also solves each batch greedily (nearest first) and
 	// reports both totals, to show what batch matching gains.
 	CompareGreedy bool
@@ -73,7 +73,7 @@ func DefaultMatchConfig() MatchConfig {
 		PenaltyPerHourServed: 5 * time.Minute,
 		PenaltyUnreliable:    3 * time.Minute,
 		AlertBudgetPerHour:   6,
-		OnCallBonus:          5 * time.Minute,
+		OnCallBonusMin:       5,
 	}
 }
 

@@ -260,7 +260,7 @@ type OnCallReader interface {
 // everyone not on call rather than taken from those on call, which
 // compares the same and keeps every cost non-negative. One read a tick.
 func (m *Matcher) offCallMillis(ctx context.Context, ids []ResponderID) (map[ResponderID]int64, error) {
-	bonus := m.cfg.OnCallBonus.Milliseconds()
+	bonus := (time.Duration(m.cfg.OnCallBonusMin) * time.Minute).Milliseconds()
 	if m.onCall == nil || bonus <= 0 || len(ids) == 0 {
 		return nil, nil
 	}

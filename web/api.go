@@ -86,10 +86,10 @@ type APIOptions struct {
 	// default 256 KiB.
 	CAPMaxBytes int64
 
-	// OnCallNight is the night the on-call coverage checks for a social
-	// worker in every street (oncall.night_from, night_to); zero: 20:00
-	// to 08:00.
-	OnCallNight mobilize.NightHours
+	// OnCallNightFrom and OnCallNightTo ("HH:MM") are the night the
+	// on-call coverage checks for a social worker in every street
+	// (oncall.night_from, night_to); empty: 20:00 to 08:00.
+	OnCallNightFrom, OnCallNightTo string
 }
 
 func (o *APIOptions) defaults() error {
@@ -290,9 +290,9 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	a.messages = &messageGroup{app: app, needs: a.needs, audit: a.audit}
 	a.review = &reviewGroup{needs: a.needs, app: app, audit: a.audit}
 	a.partners = &partnerGroup{store: opts.Access, audit: a.audit, now: opts.Now}
-	night := opts.OnCallNight
-	if night.From == night.To {
-		night = mobilize.DefaultNightHours
+	night, err := onCallNight(opts.OnCallNightFrom, opts.OnCallNightTo)
+	if err != nil {
+		return nil, fmt.Errorf("web api: %w", err)
 	}
 	a.onCall = &onCallGroup{app: app, audit: a.audit, zone: lang.zone, night: night, now: opts.Now}
 	a.roster = &rosterGroup{app: app, auth: a.auth, audit: a.audit, log: log, now: opts.Now, hangUp: a.accounts.hangUp, zone: lang.zone}

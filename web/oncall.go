@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -270,4 +271,17 @@ func (g *onCallGroup) handleGetStandby(ctx context.Context, c *call) error {
 	}
 	c.json(http.StatusOK, standbyJSON{OptIn: &on})
 	return nil
+}
+
+// onCallNight reads the coverage's night; both empty: the default.
+func onCallNight(from, to string) (mobilize.NightHours, error) {
+	if from == "" && to == "" {
+		return mobilize.DefaultNightHours, nil
+	}
+	f, okFrom := parseClock(from)
+	t, okTo := parseClock(to)
+	if !okFrom || !okTo || f >= 24*60 || t >= 24*60 || f == t {
+		return mobilize.NightHours{}, fmt.Errorf("on-call night %q to %q: HH:MM, 00:00..23:59, not equal", from, to)
+	}
+	return mobilize.NightHours{From: f, To: t}, nil
 }

@@ -275,7 +275,7 @@ func Default() Config {
 	c.Index = IndexConfig{Resolution: ix.Resolution, StaleAfter: ix.StaleAfter, SweepEvery: 30 * time.Second, Region: ix.Region}
 	c.Matching = MatchingConfig{Tick: match.Tick, StartRadiusMeters: match.StartRadiusMeters, MaxRadiusMeters: match.MaxRadiusMeters,
 		PenaltyUnreliable: match.PenaltyUnreliable, AlertBudgetPerHour: match.AlertBudgetPerHour}
-	c.Matching.OnCallBonusMin = int(match.OnCallBonus / time.Minute)
+	c.Matching.OnCallBonusMin = match.OnCallBonusMin
 	c.OnCall = defaultOnCall()
 	c.Travel = match.Speeds
 	c.HTTP = HTTPConfig{ShutdownTimeout: 8 * time.Second, MaxBodyBytes: api.MaxBodyBytes,

@@ -45,10 +45,3 @@ func (o OnCallConfig) validate() error {
 	}
 	return nil
 }
-
-// night is the coverage's night; validate has been called.
-func (o OnCallConfig) night() mobilize.NightHours {
-	from, _ := parseClock(o.NightFrom)
-	to, _ := parseClock(o.NightTo)
-	return mobilize.NightHours{From: from, To: to}
-}

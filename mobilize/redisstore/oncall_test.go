@@ -175,7 +175,7 @@ func TestShiftEdgesTellTheResponder(t *testing.T) {
 // without it the tie goes as it does when nobody is on call.
 func TestMatcherPrefersWhoIsOnCallAtEqualCost(t *testing.T) {
 	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
-		pick := func(region string, bonus time.Duration, onCall ...mobilize.ResponderID) mobilize.ResponderID {
+		pick := func(region string, bonus int, onCall ...mobilize.ResponderID) mobilize.ResponderID {
 			t.Helper()
 			ctx, clock := context.Background(), newTestClock()
 			st, err := NewStore(b.Client, IndexOptions{Prefix: "t:", Region: region, StaleAfter: 10 * time.Minute, Now: clock.Now})
@@ -184,7 +184,7 @@ func TestMatcherPrefersWhoIsOnCallAtEqualCost(t *testing.T) {
 			}
 			rec := &recorder{}
 			cfg := matchConfig()
-			cfg.OnCallBonus = bonus
+			cfg.OnCallBonusMin = bonus
 			svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Now: clock.Now}, cfg)
 			for _, id := range []mobilize.ResponderID{"a", "b"} {
 				enrollAt(t, st, clock, id, mobilize.RoleVolunteer, 1, yantaiLat+0.001, yantaiLng)
@@ -202,15 +202,15 @@ func TestMatcherPrefersWhoIsOnCallAtEqualCost(t *testing.T) {
 			}
 			return offers[0].Responder
 		}
-		tie := pick("r0", 5*time.Minute)
+		tie := pick("r0", 5)
 		other := mobilize.ResponderID("a")
 		if tie == "a" {
 			other = "b"
 		}
-		if got := pick("r1", 5*time.Minute, other); got != other {
+		if got := pick("r1", 5, other); got != other {
 			t.Errorf("%s on call, bonus 5 min: %s asked", other, got)
 		}
-		if got := pick("r2", 5*time.Minute, tie); got != tie {
+		if got := pick("r2", 5, tie); got != tie {
 			t.Errorf("%s on call, bonus 5 min: %s asked", tie, got)
 		}
 		if got := pick("r3", 0, other); got != tie {
