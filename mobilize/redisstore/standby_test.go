@@ -77,3 +77,20 @@ func TestPreAlertReachesOptedInOffDutyWithinBudget(t *testing.T) {
 		t.Fatalf("pre-alerts after the update %v, want the second to north and tired (its budget refilled) only", got)
 	}
 }
+
+// TestErasureForgetsTheStandbyOptIn: an erased responder is in no list.
+func TestErasureForgetsTheStandbyOptIn(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx, clock, st, _, svc := serviceCity(t, b)
+		enrollAt(t, st, clock, "a", mobilize.RoleVolunteer, 1, yantaiLat, yantaiLng)
+		if err := svc.SetStandbyOptIn(ctx, "a", true); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := svc.Erase(ctx, "a"); err != nil {
+			t.Fatal(err)
+		}
+		if ids, err := st.StandbyOptedIn(ctx); err != nil || len(ids) != 0 {
+			t.Fatalf("opted in after the erasure: %v %v", ids, err)
+		}
+	})
+}
