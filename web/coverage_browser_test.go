@@ -59,8 +59,11 @@ func TestBrowserCoverageShowsNightGaps(t *testing.T) {
 	if strings.Contains(gaps, "s-xy") {
 		t.Fatalf("gaps %q: 向阳街道 has a social worker on call", gaps)
 	}
-	if first := console.eval(t, `document.querySelector('#coverage tr[data-street="s-xy"] td').textContent`); first != "1" {
+	if first := console.eval(t, `document.querySelector('#coverage .streets tr[data-id="s-xy"] td').textContent`); first != "1" {
 		t.Fatalf("向阳街道's first hour shows %q, want 1", first)
+	}
+	if first := console.eval(t, `document.querySelector('#coverage .orgs tr[data-id="xy-station"] td').textContent`); first != "1" {
+		t.Fatalf("向阳社工站's first hour shows %q, want 1", first)
 	}
 	// The panel speaks English when asked.
 	console.do(t, "switch to English", chromedp.Click(chromedp.CSS(`.bar button[data-lang="en"]`)))
