@@ -65,6 +65,12 @@ func TestBrowserCoverageShowsNightGaps(t *testing.T) {
 	if first := console.eval(t, `document.querySelector('#coverage .orgs tr[data-id="xy-station"] td').textContent`); first != "1" {
 		t.Fatalf("向阳社工站's first hour shows %q, want 1", first)
 	}
+	// The tables open, and the page stays accessible with them open.
+	console.eval(t, `document.querySelector('#coverage details').open = true, 'opened'`)
+	checkAccessible(t, console, "the console with the coverage tables open")
+	if words := strayWordsH(t, console, "zh-CN", "#coverage, #coverage *", []string{"xy-station", "s-xy", "s-ds"}); len(words) > 0 {
+		t.Errorf("English words in the Chinese coverage panel: %v", words)
+	}
 	// The panel speaks English when asked.
 	console.do(t, "switch to English", chromedp.Click(chromedp.CSS(`.bar button[data-lang="en"]`)))
 	console.waitFor(t, "the gap in English", `[...document.querySelectorAll('#coverage .coverage-gap')].some(li => li.textContent.includes('no social worker on call'))`)

@@ -19,6 +19,12 @@ function cell(byRole, at) {
   return h('td', { class: `coverage-cell level-${level}${byRole.social_worker ? ' has-sw' : ''}`, title, 'aria-label': title }, total ? num(total) : '');
 }
 
+// scroller holds a wide table: a named region the keyboard can reach, so
+// that it scrolls without a mouse.
+function scroller(kind, label, table) {
+  return h('div', { class: `coverage-scroll ${kind}`, role: 'region', tabindex: '0', 'aria-label': label }, table);
+}
+
 export class Coverage {
   constructor(el, api) {
     this.el = el;
@@ -56,7 +62,7 @@ export class Coverage {
     const table = (rows, head, caption) => h('table', { class: 'coverage-table' },
       h('caption', {}, caption),
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, head),
-        hours.map((at, i) => h('th', { scope: 'col', class: 'coverage-hour' }, i % 3 === 0 ? timeOfDay(at) : '')))),
+        hours.map((at, i) => h('th', { scope: 'col', class: 'coverage-hour' }, i % 3 === 0 ? timeOfDay(at) : h('span', { class: 'visually-hidden' }, timeOfDay(at)))))),
       h('tbody', {}, rows.map((r) => h('tr', { dataset: { id: r.id } },
         h('th', { scope: 'row' }, r.name || r.id),
         (r.hours || []).map((byRole, i) => cell(byRole, hours[i]))))));
@@ -68,8 +74,8 @@ export class Coverage {
         : h('p', { class: 'coverage-ok' }, t('console.coverage.nogaps')),
       streets.length
         ? h('details', {}, h('summary', {}, t('console.coverage.table')),
-          h('div', { class: 'coverage-scroll streets' }, table(streets, t('console.coverage.street'), t('console.coverage.caption', { from: d.night_from, to: d.night_to }))),
-          h('div', { class: 'coverage-scroll orgs' }, table(d.organisations || [], t('console.coverage.org'), t('console.coverage.orgCaption'))))
+          scroller('streets', t('console.coverage.table'), table(streets, t('console.coverage.street'), t('console.coverage.caption', { from: d.night_from, to: d.night_to }))),
+          scroller('orgs', t('console.coverage.orgCaption'), table(d.organisations || [], t('console.coverage.org'), t('console.coverage.orgCaption'))))
         : h('p', { class: 'coverage-note' }, t('console.coverage.nostreets')));
   }
 }
