@@ -133,7 +133,13 @@ func (s *Service) SetOnCall(ctx context.Context, org, date string, es []OnCallEn
 	if keepFor <= 0 {
 		return fmt.Errorf("on call: %s is more than %d days ago: %w", date, OnCallKeepDays, ErrInvalid)
 	}
-	return s.store.SetOnCall(ctx, org, day.Format(DateLayout), es, keepFor)
+	if err := s.store.SetOnCall(ctx, org, day.Format(DateLayout), es, keepFor); err != nil {
+		return err
+	}
+	// A roster for now weighs in the next tick, not at the shift loop's
+	// next pass.
+	_, err = s.RefreshOnCall(ctx, zone)
+	return err
 }
 
 func (s *Service) knownOrg(ctx context.Context, org string) error {

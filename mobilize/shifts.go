@@ -144,10 +144,7 @@ func (s *Service) ApplyShifts(ctx context.Context, zone *time.Location) (ShiftRe
 		return rep, err
 	}
 	if last.IsZero() {
-		if _, err := s.RefreshOnCall(ctx, zone); err != nil {
-			return rep, err
-		}
-		return rep, s.store.MarkShiftsChecked(ctx, now)
+		return rep, s.markShifts(ctx, now, zone)
 	}
 	all, err := s.store.AllShifts(ctx)
 	if err != nil {
@@ -175,10 +172,18 @@ func (s *Service) ApplyShifts(ctx context.Context, zone *time.Location) (ShiftRe
 			}
 		}
 	}
-	if _, err := s.RefreshOnCall(ctx, zone); err != nil {
-		return rep, err
+	return rep, s.markShifts(ctx, now, zone)
+}
+
+// markShifts records the pass, then rewrites who is on call now: marked
+// first, so that a failed rewrite (done again by the next pass) never
+// makes the edges act twice.
+func (s *Service) markShifts(ctx context.Context, now time.Time, zone *time.Location) error {
+	if err := s.store.MarkShiftsChecked(ctx, now); err != nil {
+		return err
 	}
-	return rep, s.store.MarkShiftsChecked(ctx, now)
+	_, err := s.RefreshOnCall(ctx, zone)
+	return err
 }
 
 // Shift messages, to the responder's inbox at a window's edge: Chinese

@@ -282,3 +282,19 @@ func TestCoverageCountsPerStreetAndWarnsOfNightGaps(t *testing.T) {
 		}
 	})
 }
+
+// TestRosterForNowCountsAtOnce: a roster saved for the current hour puts
+// its person in the on-call set without waiting for the shift loop.
+func TestRosterForNowCountsAtOnce(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx, clock, st, _, svc := serviceCity(t, b)
+		linkageFixture(t, st)
+		enrollIn(t, st, clock, "sw1", "team-c2", mobilize.RoleSocialWorker)
+		if err := svc.SetOnCall(ctx, "team-c2", "2026-11-28", []mobilize.OnCallEntry{{Responder: "sw1", Role: mobilize.RoleSocialWorker, From: 19 * 60, To: 21 * 60}}, cst); err != nil {
+			t.Fatal(err)
+		}
+		if got := onCallNow(t, st, "sw1"); len(got) != 1 {
+			t.Fatalf("on call right after the roster: %v", got)
+		}
+	})
+}
