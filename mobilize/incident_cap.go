@@ -2,6 +2,7 @@ package mobilize
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -247,9 +248,11 @@ func KindOfAlert(a *cap.Alert) IncidentKind {
 const preAlertTTL = 7 * 24 * time.Hour
 
 // preAlert tells the available responders inside a Severe or Extreme
-// warning's area to stand by, at most once per incident per person (an
-// Update reaches only those not told yet), and not those whose alert
-// budget of the hour is spent. Exercises pre-alert nobody.
+// warning's area, and the off-duty ones there who opted in (standby.go),
+// to stand by, at most once per incident per person (an Update reaches
+// only those not told yet), and not those whose alert budget of the hour
+// is spent; each standby is charged to that budget. Exercises pre-alert
+// nobody.
 func (s *Service) preAlert(ctx context.Context, a *cap.Alert, in Incident) (int, error) {
 	w := a.Worst()
 	if !s.cap.PreAlert || in.Exercise || w == nil || (w.Severity != "Severe" && w.Severity != "Extreme") {
@@ -282,10 +285,11 @@ func (s *Service) preAlert(ctx context.Context, a *cap.Alert, in Incident) (int,
 			inside = append(inside, c.ID)
 		}
 	}
-	fatigue, err := s.store.Fatigue(ctx, inside)
+	offDuty, err := s.offDutyOptedInside(ctx, in.Area, inside)
 	if err != nil {
 		return 0, err
 	}
+	inside = append(inside, offDuty...)
 	ttl := preAlertTTL
 	if !in.Expires.IsZero() {
 		ttl += max(in.Expires.Sub(s.now()), 0)
@@ -293,14 +297,11 @@ func (s *Service) preAlert(ctx context.Context, a *cap.Alert, in Incident) (int,
 	budget := s.matcher.cfg.AlertBudgetPerHour
 	var to []ResponderID
 	for _, rid := range inside {
-		if budget > 0 && fatigue[rid].OffersLastHour >= budget {
-			continue
-		}
-		first, err := s.store.FirstPreAlert(ctx, string(in.ID), rid, ttl)
+		charge, err := s.store.ChargeStandby(ctx, string(in.ID), rid, ttl, budget)
 		if err != nil {
 			return len(to), err
 		}
-		if first {
+		if charge == StandbySent {
 			to = append(to, rid)
 		}
 	}
@@ -309,4 +310,39 @@ func (s *Service) preAlert(ctx context.Context, a *cap.Alert, in Incident) (int,
 			Headline: in.Headline, Severity: in.Severity, Expires: in.Expires, At: s.now()})
 	}
 	return len(to), nil
+}
+
+// offDutyOptedInside are the responders who opted in to standby while
+// off duty, are off duty, not deactivated, and whose last known position
+// (kept while off duty until the retention sweep forgets it) lies inside
+// the area; those in skip are left out.
+func (s *Service) offDutyOptedInside(ctx context.Context, area orb.MultiPolygon, skip []ResponderID) ([]ResponderID, error) {
+	ids, err := s.store.StandbyOptedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(ids)
+	var out []ResponderID
+	for _, rid := range ids {
+		if slices.Contains(skip, rid) {
+			continue
+		}
+		p, err := s.store.Get(ctx, rid)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if p.Status != StatusOffDuty || !p.Located || !planar.MultiPolygonContains(area, p.Point) {
+			continue
+		}
+		if d, err := s.store.Deactivation(ctx, rid); err != nil {
+			return nil, err
+		} else if d != nil {
+			continue
+		}
+		out = append(out, rid)
+	}
+	return out, nil
 }

@@ -49,6 +49,10 @@ type MatchConfig struct {
 	// hour before others in reach are preferred (fairload.go); zero: no
 	// budget.
 	AlertBudgetPerHour int
+	// OnCallBonusMin is how many minutes of travel nearer someone on call
+	// now counts as being (oncall.go): at equal cost the person on call is
+	// asked; zero: being on call does not weigh.
+	OnCallBonusMin int
 	// CompareGreedy also solves each batch greedily (nearest first) and
 	// reports both totals, to show what batch matching gains.
 	CompareGreedy bool
@@ -69,6 +73,7 @@ func DefaultMatchConfig() MatchConfig {
 		PenaltyPerHourServed: 5 * time.Minute,
 		PenaltyUnreliable:    3 * time.Minute,
 		AlertBudgetPerHour:   6,
+		OnCallBonusMin:       5,
 	}
 }
 
@@ -84,6 +89,8 @@ type MatcherDeps struct {
 	Reliability ReliabilityStore
 	// Scoper narrows whom each need is offered to (escalation); nil: anyone.
 	Scoper Scoper
+	// OnCall says who is on call now; nil: nobody is preferred for it.
+	OnCall OnCallReader
 	Now    func() time.Time // nil: time.Now
 }
 
@@ -97,6 +104,7 @@ type Matcher struct {
 	supplies    SupplyStore      // nil: items not reserved
 	reliability ReliabilityStore // nil: no reliability term
 	scoper      Scoper           // nil: no escalation scopes
+	onCall      OnCallReader     // nil: no on-call bonus
 	cfg         MatchConfig
 	now         func() time.Time
 	wake        chan struct{}
@@ -119,7 +127,7 @@ func NewMatcher(d MatcherDeps, cfg MatchConfig) *Matcher {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Matcher{store: d.Store, sink: d.Sink, supplies: d.Supplies, reliability: d.Reliability, scoper: d.Scoper,
+	return &Matcher{store: d.Store, sink: d.Sink, supplies: d.Supplies, reliability: d.Reliability, scoper: d.Scoper, onCall: d.OnCall,
 		cfg: cfg, now: d.Now, wake: make(chan struct{}, 1)}
 }
 
@@ -289,6 +297,10 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 		return rep, err
 	}
 	m.applyAlertBudget(groups, fatigue)
+	offCall, err := m.offCallMillis(ctx, ids)
+	if err != nil {
+		return rep, err
+	}
 
 	// Build the sparse assignment problem.
 	var problem AssignProblem
@@ -305,7 +317,7 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 				personIndex[c.ID] = p
 				persons = append(persons, c.ID)
 			}
-			edges = append(edges, AssignEdge{Person: p, Cost: m.routeMillis(g.need, c) + m.penaltyMillis(fatigue[c.ID]) + m.unreliablePenaltyMillis(reliability[c.ID])})
+			edges = append(edges, AssignEdge{Person: p, Cost: m.routeMillis(g.need, c) + m.penaltyMillis(fatigue[c.ID]) + m.unreliablePenaltyMillis(reliability[c.ID]) + offCall[c.ID]})
 		}
 		for range g.need.Open(g.key.team) {
 			problem.Slots = append(problem.Slots, AssignSlot{Urgency: g.need.Urgency, Candidates: edges})

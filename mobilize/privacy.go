@@ -102,6 +102,11 @@ func (s *Service) Erase(ctx context.Context, rid ResponderID) (ResponderID, Eras
 	}
 	switch out {
 	case EraseOK, EraseAlready:
+		// The standby opt-in names the person outside the record erase.lua
+		// clears (standby.go); an erasure asked again finishes it.
+		if err := s.store.SetStandbyOptIn(ctx, rid, false); err != nil {
+			return "", "", err
+		}
 		return ps, out, nil
 	case EraseUnknown:
 		return "", out, fmt.Errorf("erase %s: %w", rid, ErrNotFound)

@@ -33,8 +33,10 @@ type Store interface {
 	// Volunteers joining by invitation (invitation.go, application.go).
 	InvitationStore
 
-	ExportStore // export.go
-	SitrepStore // sitrep.go
+	ExportStore  // export.go
+	SitrepStore  // sitrep.go
+	OnCallStore  // oncall.go
+	StandbyStore // standby.go
 	CreateNeed(ctx context.Context, n Need) (bool, error)
 	Answer(ctx context.Context, offerID OfferID, rid ResponderID, verb string) (Answer, error)
 	Complete(ctx context.Context, id NeedID, rid ResponderID) (CompleteOutcome, time.Time, error)
@@ -93,7 +95,7 @@ func NewService(d ServiceDeps, cfg MatchConfig) *Service {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	md := MatcherDeps{Store: d.Store, Sink: d.Sink, Supplies: d.Store, Reliability: d.Store, Now: d.Now}
+	md := MatcherDeps{Store: d.Store, Sink: d.Sink, Supplies: d.Store, Reliability: d.Store, OnCall: d.Store, Now: d.Now}
 	if d.Escalator != nil {
 		md.Scoper = d.Escalator // a nil *Escalator must not become a non-nil Scoper
 	}

@@ -144,7 +144,7 @@ func (s *Service) ApplyShifts(ctx context.Context, zone *time.Location) (ShiftRe
 		return rep, err
 	}
 	if last.IsZero() {
-		return rep, s.store.MarkShiftsChecked(ctx, now)
+		return rep, s.markShifts(ctx, now, zone)
 	}
 	all, err := s.store.AllShifts(ctx)
 	if err != nil {
@@ -157,6 +157,7 @@ func (s *Service) ApplyShifts(ctx context.Context, zone *time.Location) (ShiftRe
 				return rep, err
 			} else if err == nil {
 				rep.OnDuty++
+				s.tellShift(ctx, rid, ShiftStart, now)
 			}
 		case ShiftEnd:
 			kept, err := s.store.ShiftOff(ctx, rid)
@@ -167,10 +168,40 @@ func (s *Service) ApplyShifts(ctx context.Context, zone *time.Location) (ShiftRe
 				rep.Kept++
 			} else if err == nil {
 				rep.OffDuty++
+				s.tellShift(ctx, rid, ShiftEnd, now)
 			}
 		}
 	}
-	return rep, s.store.MarkShiftsChecked(ctx, now)
+	return rep, s.markShifts(ctx, now, zone)
+}
+
+// markShifts records the pass, then rewrites who is on call now: marked
+// first, so that a failed rewrite (done again by the next pass) never
+// makes the edges act twice.
+func (s *Service) markShifts(ctx context.Context, now time.Time, zone *time.Location) error {
+	if err := s.store.MarkShiftsChecked(ctx, now); err != nil {
+		return err
+	}
+	_, err := s.RefreshOnCall(ctx, zone)
+	return err
+}
+
+// Shift messages, to the responder's inbox at a window's edge: Chinese
+// first, then English, as one text (the inbox shows an alert's text as
+// it is).
+const (
+	ShiftStartedText = "你的值班已开始 / Your shift has started"
+	ShiftEndedText   = "你的值班已结束 / Your shift has ended"
+)
+
+// tellShift tells a responder that their shift started or ended (one
+// alert id per person and edge, so a repeated pass is recognisable).
+func (s *Service) tellShift(ctx context.Context, rid ResponderID, e ShiftEdge, at time.Time) {
+	kind, text := "shift-start", ShiftStartedText
+	if e == ShiftEnd {
+		kind, text = "shift-end", ShiftEndedText
+	}
+	s.sink.Emit(ctx, Alerted{Alert: fmt.Sprintf("%s:%s:%d", kind, rid, at.Unix()/60), To: []ResponderID{rid}, Message: text, At: at})
 }
 
 // isRefusal is an error about one responder (gone, deactivated), which

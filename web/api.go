@@ -92,6 +92,10 @@ type APIOptions struct {
 	// 404. JoinLimits bound that door per address and per invitation. Approved volunteers' links go by SMS through SMS.Sender.
 	PhoneCodes phoneCodes
 	JoinLimits JoinLimits
+	// OnCallNightFrom and OnCallNightTo ("HH:MM") are the night the
+	// on-call coverage checks for a social worker in every street
+	// (oncall.night_from, night_to); empty: 20:00 to 08:00.
+	OnCallNightFrom, OnCallNightTo string
 }
 
 func (o *APIOptions) defaults() error {
@@ -223,6 +227,7 @@ type API struct {
 	sitrep *sitrepGroup // sitrep.go
 
 	broadcasts *broadcastGroup // broadcast.go
+	onCall     *onCallGroup
 }
 
 // NewAPI builds the API and makes sure the first admin and the service
@@ -298,6 +303,11 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	a.broadcasts = &broadcastGroup{app: app, audit: a.audit}
 	a.review = &reviewGroup{needs: a.needs, app: app, audit: a.audit}
 	a.partners = &partnerGroup{store: opts.Access, audit: a.audit, now: opts.Now}
+	night, err := onCallNight(opts.OnCallNightFrom, opts.OnCallNightTo)
+	if err != nil {
+		return nil, fmt.Errorf("web api: %w", err)
+	}
+	a.onCall = &onCallGroup{app: app, audit: a.audit, zone: lang.zone, night: night, now: opts.Now}
 	a.roster = &rosterGroup{app: app, auth: a.auth, audit: a.audit, log: log, now: opts.Now, hangUp: a.accounts.hangUp, zone: lang.zone}
 
 	a.join = &joinGroup{app: app, codes: opts.PhoneCodes, auth: a.auth, audit: a.audit, log: log, now: opts.Now,
@@ -473,6 +483,14 @@ func (a *API) routeTable() []route {
 			query: []queryParam{{"status", "string", "pending, approved or rejected"}}},
 		{method: "POST", path: v1 + "/applications/{id}/approve", summary: "Approve an application: the volunteer is registered in the invitation's organisation; the answer carries their responder link, also sent by SMS", roles: rolesStaff, body: emptyRequest{}, answer: approvedJSON{}, status: 200, handle: a.join.handleApprove},
 		{method: "POST", path: v1 + "/applications/{id}/reject", summary: "Reject an application, with a reason (audited)", roles: rolesStaff, body: applicationRejectRequest{}, answer: applicationJSON{}, status: 200, handle: a.join.handleReject},
+		// On-call rosters and their coverage (oncall.go).
+		{method: "PUT", path: v1 + "/organisations/{id}/oncall/{date}", summary: "Set an organisation's on-call roster for a date (YYYY-MM-DD, the region's time zone): members, role, from and to (past midnight when to is not after from); a coordinator only its own", roles: rolesStaff, body: onCallDayJSON{}, answer: onCallDatedJSON{}, status: 200, handle: a.onCall.handlePut},
+		{method: "GET", path: v1 + "/organisations/{id}/oncall", summary: "An organisation's on-call rosters from one date to another (at most 31 days)", roles: rolesStaff, answer: onCallListJSON{}, status: 200, handle: a.onCall.handleList,
+			query: []queryParam{{"from", "string", "YYYY-MM-DD, default today"}, {"to", "string", "YYYY-MM-DD, default from"}}},
+		{method: "GET", path: v1 + "/oncall/coverage", summary: "How many are on call per hour by role, per organisation and per street, for the next hours; streets without a social worker on call at night are gaps", roles: rolesStaff, answer: coverageJSON{}, status: 200, handle: a.onCall.handleCoverage,
+			query: []queryParam{{"hours", "integer", "1..72, default 24"}}},
+		{method: "PUT", path: v1 + "/responders/{id}/standby", summary: "Opt a responder in or out of CAP standby messages while off duty (by their last known position)", roles: rolesSelfOrStaff, body: standbyJSON{}, answer: standbyJSON{}, status: 200, handle: a.onCall.handlePutStandby},
+		{method: "GET", path: v1 + "/responders/{id}/standby", summary: "Whether a responder opted in to CAP standby messages while off duty", roles: rolesSelfOrStaff, answer: standbyJSON{}, status: 200, handle: a.onCall.handleGetStandby},
 	}
 }
 

@@ -23,4 +23,5 @@ type Application interface {
 	sitrepApp      // sitrep.go
 
 	broadcastApp // broadcast.go
+	onCallApp    // oncall.go
 }

@@ -323,6 +323,21 @@ func matrixRoutes() []matrixRoute {
 			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 200}},
 		{method: "GET", pattern: v1 + "/incidents/{id}/sitrep", path: fixed(v1 + "/incidents/i-none/sitrep"),
 			want: map[string]int{cAdmin: 404, cOperator: 404, cCoord: 404, cCoordOther: 404, cEvaluator: 404}},
+		// On-call rosters: the fixture's organisations have members but no
+		// organisation record, so the allowed callers reach the handler
+		// and are told org-a is unknown.
+		{method: "PUT", pattern: v1 + "/organisations/{id}/oncall/{date}", path: fixed(v1 + "/organisations/org-a/oncall/2026-11-28"),
+			body: func(*fixture) any { return map[string]any{"entries": []any{}} },
+			want: map[string]int{cAdmin: 404, cOperator: 404, cCoord: 404}},
+		{method: "GET", pattern: v1 + "/organisations/{id}/oncall", path: fixed(v1 + "/organisations/org-a/oncall?from=2026-11-28"),
+			want: map[string]int{cAdmin: 404, cOperator: 404, cCoord: 404}},
+		{method: "GET", pattern: v1 + "/oncall/coverage", path: fixed(v1 + "/oncall/coverage"),
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 200}},
+		{method: "PUT", pattern: v1 + "/responders/{id}/standby", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/standby" },
+			body: func(*fixture) any { return map[string]any{"opt_in": true} },
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404, cResponder: 200, cRespOther: 403}},
+		{method: "GET", pattern: v1 + "/responders/{id}/standby", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/standby" },
+			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404, cResponder: 200, cRespOther: 403}},
 	}
 }
 

@@ -70,6 +70,8 @@ type Config struct {
 	// Duplicates and Open311: needs from outside the staff (intake.go).
 	Duplicates DuplicatesConfig `yaml:"duplicates"`
 	Open311    Open311Config    `yaml:"open311"`
+	// OnCall: the night hours the on-call coverage checks (oncall.go).
+	OnCall OnCallConfig `yaml:"oncall"`
 	// Demo starts the demonstration at start (flag -demo, env
 	// LIANDONG_DEMO=1; internal/demo). Not a file key: a deployment's
 	// file should never start one.
@@ -221,6 +223,9 @@ type MatchingConfig struct {
 	// AlertBudgetPerHour is how many offers one responder gets in an hour
 	// before others in reach are preferred; 0 turns the budget off.
 	AlertBudgetPerHour int `yaml:"alert_budget_per_hour"`
+	// OnCallBonusMin is how many minutes of travel someone on call now is
+	// counted nearer, so that at equal cost they are asked; 0: off.
+	OnCallBonusMin int `yaml:"on_call_bonus_min"`
 }
 
 // HTTPConfig bounds the HTTP server. The timeouts are sized for phones on
@@ -275,6 +280,8 @@ func Default() Config {
 	c.Index = IndexConfig{Resolution: ix.Resolution, StaleAfter: ix.StaleAfter, SweepEvery: 30 * time.Second, Region: ix.Region}
 	c.Matching = MatchingConfig{Tick: match.Tick, StartRadiusMeters: match.StartRadiusMeters, MaxRadiusMeters: match.MaxRadiusMeters,
 		PenaltyUnreliable: match.PenaltyUnreliable, AlertBudgetPerHour: match.AlertBudgetPerHour}
+	c.Matching.OnCallBonusMin = match.OnCallBonusMin
+	c.OnCall = defaultOnCall()
 	c.Travel = match.Speeds
 	c.HTTP = HTTPConfig{ShutdownTimeout: 8 * time.Second, MaxBodyBytes: api.MaxBodyBytes,
 		ReadHeaderTimeout: 10 * time.Second, BodyTimeout: 60 * time.Second, WriteTimeout: 90 * time.Second,
@@ -375,6 +382,12 @@ func (c Config) Validate() error {
 	}
 	if c.Matching.StartRadiusMeters <= 0 || c.Matching.MaxRadiusMeters < c.Matching.StartRadiusMeters {
 		errs = append(errs, errors.New("matching: need 0 < start_radius_m <= max_radius_m"))
+	}
+	if c.Matching.OnCallBonusMin < 0 || c.Matching.OnCallBonusMin > maxOnCallBonusMin {
+		errs = append(errs, fmt.Errorf("matching.on_call_bonus_min: must be 0 (off) .. %d", maxOnCallBonusMin))
+	}
+	if err := c.OnCall.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Matching.PenaltyUnreliable < 0 {
 		errs = append(errs, fmt.Errorf("matching.penalty_unreliable: %s is negative (0 turns it off)", c.Matching.PenaltyUnreliable))

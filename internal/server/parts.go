@@ -29,6 +29,7 @@ func (c Config) matchConfig() mobilize.MatchConfig {
 	m.Tick, m.OfferTTL, m.Speeds = c.Matching.Tick, c.Offers.TTL, c.Travel
 	m.StartRadiusMeters, m.MaxRadiusMeters = c.Matching.StartRadiusMeters, c.Matching.MaxRadiusMeters
 	m.PenaltyUnreliable, m.AlertBudgetPerHour = c.Matching.PenaltyUnreliable, c.Matching.AlertBudgetPerHour
+	m.OnCallBonusMin = c.Matching.OnCallBonusMin
 	return m
 }
 
@@ -52,6 +53,7 @@ func (c Config) apiOptions() web.APIOptions {
 	// The feedback page and the service record are rendered by the API.
 	o.DefaultLang, o.TimeZone = c.UI.DefaultLang, c.UI.TimeZone
 	o.CAPMaxBytes = c.CAP.MaxBytes
+	o.OnCallNightFrom, o.OnCallNightTo = c.OnCall.NightFrom, c.OnCall.NightTo
 	return o
 }
 

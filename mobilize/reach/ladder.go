@@ -245,6 +245,9 @@ func (l *Ladder) Emit(_ context.Context, e mobilize.Event) {
 	case mobilize.OfferSent:
 		n := NoteOf(e)
 		l.enqueue("offer", func(ctx context.Context) { l.offer(ctx, n) })
+	case mobilize.PreAlerted:
+		s := standbyOf(e)
+		l.enqueue("standby", func(ctx context.Context) { l.standby(ctx, s) })
 	case mobilize.OfferAnswered:
 		offer, state := e.Offer, string(e.State)
 		l.enqueue("answered", func(ctx context.Context) { l.endCode(ctx, offer, state) })

@@ -34,6 +34,8 @@ var texts = i18n.MustNew(map[string]string{
 	"person.medic":     "{role}{surname}医生",
 	"person.volunteer": "{role}{surname}师傅",
 	"person.other":     "{role}{surname}老师",
+	"standby":          "【联动】预警: {headline}。请做好待命准备, 指挥中心可能联系您。预警有效至{until}",
+	"standby_open":     "【联动】预警: {headline}。请做好待命准备, 指挥中心可能联系您。",
 }, map[string]string{
 	"offer":            "[Liandong] {urgency} (level {level}) help: {category}. Your role: {role}, about {km} km away. Reply {code} 1 to accept, {code} 2 to decline. Valid until {until}",
 	"accepted":         "[Liandong] Accepted, thank you! Place: {lat},{lng} Map: {map} Details: {description}",
@@ -52,7 +54,18 @@ var texts = i18n.MustNew(map[string]string{
 	"person.medic":     "{role} {surname}",
 	"person.volunteer": "{role} {surname}",
 	"person.other":     "{role} {surname}",
+	"standby":          "[Liandong] Warning: {headline}. Please stand by; the command centre may call on you. Valid until {until}",
+	"standby_open":     "[Liandong] Warning: {headline}. Please stand by; the command centre may call on you.",
 })
+
+// Standby asks a responder to stand by for a severe warning: its
+// headline, as its sender wrote it, and when it expires (zero: not said).
+func (t Texts) Standby(l i18n.Lang, headline string, expires time.Time) string {
+	if expires.IsZero() {
+		return texts.T(l, "standby_open", "headline", headline)
+	}
+	return texts.T(l, "standby", "headline", headline, "until", expires.In(t.zone()).Format("01-02 15:04"))
+}
 
 // Words are the glossary's words for categories and roles
 // (docs/GLOSSARY.md); the web package holds them for the pages it renders.

@@ -32,6 +32,7 @@ import { DemoControls } from './demo.js';
 import { IncidentsPanel } from './incidents.js';
 import { ReviewQueue } from './review.js';
 import { SideTabs } from './sidetabs.js';
+import { Coverage } from './coverage.js';
 
 let session = null;
 let toastTimer = null;
@@ -261,6 +262,10 @@ function run(api, features) {
   counters.start();
   live.start();
   depots.start();
+  // On-call coverage per street, and the night's gaps (coverage.js).
+  const coverage = new Coverage($('#coverage'), api);
+  coverage.start();
+  onLangChange(() => coverage.redraw());
   new DemoControls({ api, token: () => session && session.token, role: session.role, store, toast, tools: document.querySelector('.bar .tools') });
   window.liandong = { map, store, detail }; // for operators poking at the console, and for tests
   Object.assign(window.liandong, { incidents, review, sideTabs }); // issue 16

@@ -622,5 +622,40 @@ const chat = {
 };
 Object.assign(catalogue['zh-CN'], chat['zh-CN']);
 Object.assign(catalogue.en, chat.en);
+// On-call coverage (coverage.js): a block of its own.
+const coverage = {
+  'zh-CN': {
+    'console.coverage.heading': '值班覆盖（未来 24 小时）',
+    'console.coverage.gaps': '值班缺口',
+    'console.coverage.gap': '⚠ {street}：{from}–{to} 无社工值班',
+    'console.coverage.nogaps': '夜间每个街道都有社工值班。',
+    'console.coverage.table': '各街道每小时值班人数',
+    'console.coverage.caption': '每格为该小时值班人数；夜间 {from}–{to} 每个街道应有社工值班',
+    'console.coverage.street': '街道',
+    'console.coverage.org': '单位',
+    'console.coverage.orgCaption': '各单位每小时值班人数',
+    'console.coverage.cell': '{hour}：{count} 人值班（{detail}）',
+    'console.coverage.nobody': '无人',
+    'console.coverage.nostreets': '尚未导入街道区划。',
+    'console.coverage.failed': '暂时无法读取值班覆盖。',
+  },
+  en: {
+    'console.coverage.heading': 'On-call coverage (next 24 hours)',
+    'console.coverage.gaps': 'On-call gaps',
+    'console.coverage.gap': '⚠ {street}: no social worker on call {from}–{to}',
+    'console.coverage.nogaps': 'Every street has a social worker on call tonight.',
+    'console.coverage.table': 'People on call per street and hour',
+    'console.coverage.caption': 'Each cell is the number on call in that hour; from {from} to {to} every street should have a social worker on call',
+    'console.coverage.street': 'Street',
+    'console.coverage.org': 'Organisation',
+    'console.coverage.orgCaption': 'People on call per organisation and hour',
+    'console.coverage.cell': '{hour}: {count} on call ({detail})',
+    'console.coverage.nobody': 'nobody',
+    'console.coverage.nostreets': 'No streets are loaded yet.',
+    'console.coverage.failed': 'The on-call coverage cannot be read just now.',
+  },
+};
+Object.assign(catalogue['zh-CN'], coverage['zh-CN']);
+Object.assign(catalogue.en, coverage.en);
 
 register(catalogue);
