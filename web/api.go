@@ -85,6 +85,10 @@ type APIOptions struct {
 	// CAPMaxBytes caps one CAP alert posted to /api/v1/cap (cap.max_bytes);
 	// default 256 KiB.
 	CAPMaxBytes int64
+
+	// Requests wires the residents' own requests (requests.go); without
+	// its Codes and Desk those routes answer 404.
+	Requests RequestOptions
 }
 
 func (o *APIOptions) defaults() error {
@@ -210,6 +214,7 @@ type API struct {
 	review      *reviewGroup
 	partners    *partnerGroup
 	roster      *rosterGroup
+	requests    *requestGroup
 }
 
 // NewAPI builds the API and makes sure the first admin and the service
@@ -285,6 +290,7 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	a.review = &reviewGroup{needs: a.needs, app: app, audit: a.audit}
 	a.partners = &partnerGroup{store: opts.Access, audit: a.audit, now: opts.Now}
 	a.roster = &rosterGroup{app: app, auth: a.auth, audit: a.audit, log: log, now: opts.Now, hangUp: a.accounts.hangUp, zone: lang.zone}
+	a.requests = newRequestGroup(opts.Requests)
 
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {
@@ -430,6 +436,10 @@ func (a *API) routeTable() []route {
 		{method: "POST", path: v1 + "/partners", summary: "Add a partner system; the answer carries its API key, shown once", roles: rolesAdmins, body: partnerRequest{}, answer: partnerJSON{}, status: 201, handle: a.partners.handleCreate},
 		{method: "GET", path: v1 + "/partners", summary: "List partners (never their keys)", roles: rolesAdmins, answer: partnerList{}, status: 200, handle: a.partners.handleList},
 		{method: "DELETE", path: v1 + "/partners/{id}", summary: "Revoke a partner's API key at once", roles: rolesAdmins, answer: partnerJSON{}, status: 200, handle: a.partners.handleRevoke},
+		// Residents ask for help themselves (requests.go): no login; the phone is confirmed by a texted code.
+		{method: "POST", path: v1 + "/requests/code", summary: "Text a one-time code to a resident's phone (a few an hour per phone and per address); 202 with the ticket", body: requestCodeRequest{}, answer: requestCodeJSON{}, status: 202, maxBody: maxRequestBody, handle: a.requests.handleCode},
+		{method: "POST", path: v1 + "/requests", summary: "A resident asks for help with a confirmed phone: the need waits for review; 429 over the hourly limit of the phone or the place; the answer's token is the status link, shown once", body: residentRequest{}, answer: requestCreatedJSON{}, status: 201, maxBody: maxRequestBody, handle: a.requests.handleFile},
+		{method: "GET", path: v1 + "/requests/{token}", summary: "A resident's request as its status link shows it: status, history, how many are coming; no personal data", answer: requestStatusJSON{}, status: 200, handle: a.requests.handleStatus},
 	}
 }
 
