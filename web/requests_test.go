@@ -87,7 +87,7 @@ func (e *env) askCode(box *textBox, phone string) (string, string) {
 func residentBody(ticket, code string, dx float64) map[string]any {
 	return map[string]any{"ticket": ticket, "code": code, "category": "medicine_delivery",
 		"description": "母亲行动不便，需要有人送药 / my mother cannot walk, needs medicine",
-		"lat": testLat, "lng": testLng + dx, "address": "芝罘区幸福街 3 号", "for_whom": "family", "notify": true, "name": "李女士"}
+		"lat":         testLat, "lng": testLng + dx, "address": "芝罘区幸福街 3 号", "for_whom": "family", "notify": true, "name": "李女士"}
 }
 
 // TestResidentRequestBecomesPendingAndItsLinkFollowsIt: a confirmed phone
