@@ -24,6 +24,10 @@ var publicRoutes = map[string]string{
 	"GET /api/v1/service-records/key":     "the public key that signs service records",
 	"GET /api/v1/push/key":                "the public VAPID key browsers subscribe with",
 	"POST /api/v1/sms/inbound":            "the SMS gateway's webhook: the HMAC signature over the body is its credential",
+	// Residents ask for help without an account (requests.go).
+	"POST /api/v1/requests/code":   "texts a one-time code; limited per phone and per address",
+	"POST /api/v1/requests":        "the texted code confirms the phone; limited per phone and per place",
+	"GET /api/v1/requests/{token}": "the status link's 128-bit secret is its own capability; no personal data",
 }
 
 // callerRoles are the roles of the matrix's callers with a good token.
