@@ -21,8 +21,10 @@ import (
 	"github.com/liandong/liandong/internal/demo"
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/notify"
+	"github.com/liandong/liandong/mobilize/phonecode"
 	"github.com/liandong/liandong/mobilize/reach"
 	"github.com/liandong/liandong/mobilize/reach/push"
+	"github.com/liandong/liandong/mobilize/reach/sms"
 	"github.com/liandong/liandong/mobilize/redisstore"
 	"github.com/liandong/liandong/realtime"
 	"github.com/liandong/liandong/realtime/redisrt"
@@ -69,6 +71,9 @@ type Hooks struct {
 	// Pusher, when set, replaces the ladder's Web Push rung (a test's
 	// fake); nil: the Web Push sender when push.enabled.
 	Pusher reach.Pusher
+	// Texter, when set, replaces the configured SMS provider (a test's
+	// recorder of codes and requester texts).
+	Texter sms.Provider
 }
 
 // New returns a program that has not started yet.
@@ -144,6 +149,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if m.hooks.Texter != nil {
+		texter = m.hooks.Texter
+	}
 	ladderOpts := rp.Ladder
 	ladderOpts.Logger, ladderOpts.Registerer, ladderOpts.Texts = m.log.Named("reach"), m.registry, texts
 	// A test's fake push rung wins; otherwise the Web Push sender, when
@@ -153,7 +161,8 @@ func (m *Main) Run(ctx context.Context) error {
 		pusher = m.pusher
 	}
 	m.ladder = reach.New(reach.Deps{Records: reachRecords, Directory: m.store, Texter: texter, Pusher: pusher, Inbox: inboxFloor{inbox}, Audit: access}, ladderOpts)
-	sink := tee{m.notifier, m.ladder, m.demo}
+	steps := &requestSteps{}
+	sink := tee{m.notifier, m.ladder, m.demo, steps}
 	if m.hooks.Events != nil {
 		sink = append(sink, m.hooks.Events)
 	}
@@ -187,6 +196,16 @@ func (m *Main) Run(ctx context.Context) error {
 	apiOpts.Demo = demoControl{m.demo}
 	apiOpts.Push = pushAPI
 	apiOpts.SMS = web.SMSOptions{Secret: rp.WebhookSecret, Records: reachRecords, Sender: m.ladder, Texts: texts}
+	// Residents' requests: codes texted through the same provider, keys in the region's slot.
+	reqRecords, err := redisstore.NewRequests(rc.Client, m.cfg.Redis.Prefix, m.cfg.Index.Region)
+	if err != nil {
+		return fmt.Errorf("requests: %w", err)
+	}
+	rq := m.cfg.requestParts()
+	desk := mobilize.NewRequests(reqRecords, m.service, rq.Limits, time.Now)
+	steps.desk.Store(desk)
+	apiOpts.Requests = web.RequestOptions{Desk: desk, Region: rq.Region, CodesPerAddressPerHour: rq.CodesPerAddressPerHour,
+		Codes: phonecode.New(rc.Client, texter, phonecode.Options{Prefix: m.cfg.Redis.Prefix + "{" + m.cfg.Index.Region + "}:"})}
 	api, err := web.NewAPI(ctx, apiOpts)
 	if err != nil {
 		return fmt.Errorf("api: %w", err)
