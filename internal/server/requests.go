@@ -66,7 +66,9 @@ func (c Config) requestParts() requestParts {
 
 // requestSteps hands the service's events to the residents' desk, which
 // exists only after the service (it files through it).
-type requestSteps struct{ desk atomic.Pointer[mobilize.Requests] }
+type requestSteps struct {
+	desk atomic.Pointer[mobilize.Requests]
+}
 
 func (s *requestSteps) Emit(ctx context.Context, e mobilize.Event) {
 	if d := s.desk.Load(); d != nil {
