@@ -13,13 +13,11 @@ import { createMap, pageConfig } from '../lib/basemap.js';
 import '../lib/words.js';
 import './messages.js';
 import { wireLangButtons } from '../console/langswitch.js';
+import { icon } from './icons.js';
 
-// The categories a resident may pick (mobilize.ResidentCategories), each
-// with a symbol beside its words.
-const CATEGORIES = [
-  ['medical', '🩺'], ['medicine_delivery', '💊'], ['food_delivery', '🍚'], ['elderly_checkin', '👵'], ['escort', '🚶'],
-  ['evacuation_assist', '🏃'], ['trapped_person', '🆘'], ['psychological_support', '💬'], ['shopping', '🛒'], ['other', '❓'],
-];
+// The categories a resident may pick (mobilize.ResidentCategories).
+const CATEGORIES = ['medical', 'medicine_delivery', 'food_delivery', 'elderly_checkin', 'escort',
+  'evacuation_assist', 'trapped_person', 'psychological_support', 'shopping', 'other'];
 const REFRESH_MS = 20000;
 
 const api = createAPI(() => '');
@@ -60,10 +58,10 @@ function alertBox() {
 
 function drawWhat() {
   const grid = h('div', { class: 'cats', role: 'radiogroup', 'aria-label': t('request.what.category') },
-    CATEGORIES.map(([c, icon]) => h('button', {
+    CATEGORIES.map((c) => h('button', {
       type: 'button', class: 'cat', role: 'radio', 'aria-checked': String(form.category === c), dataset: { category: c },
       onclick: () => { form.category = c; problem = ''; draw(); $(`[data-category="${c}"]`).focus(); },
-    }, h('span', { class: 'icon', 'aria-hidden': 'true' }, icon), h('span', {}, t(`category.${c}`)))));
+    }, h('img', { class: 'icon', src: icon(c, form.category === c ? '#ffffff' : '#0b4f9c'), alt: '', width: 40, height: 40 }), h('span', {}, t(`category.${c}`)))));
   const desc = h('textarea', { id: 'description', rows: 4, maxlength: 1000, 'aria-describedby': 'description-help',
     oninput: (e) => { form.description = e.target.value; } });
   desc.value = form.description;
@@ -140,7 +138,7 @@ function drawWhere() {
   queueMicrotask(() => mountMap(mapEl));
   return [
     ...stepHeader('request.where.title'),
-    h('button', { type: 'button', id: 'locate', class: 'big', onclick: locate }, h('span', { 'aria-hidden': 'true' }, '📍 '), t('request.where.locate')),
+    h('button', { type: 'button', id: 'locate', class: 'big', onclick: locate }, t('request.where.locate')),
     h('p', { id: 'place-note', class: 'note', role: 'status', 'aria-live': 'polite' }, placeNote),
     h('p', { class: 'help' }, t('request.where.mapHelp')), mapEl,
     h('label', { for: 'address', class: 'label' }, t('request.where.address')), address,
