@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -137,12 +138,43 @@ type RequestLimits struct {
 	PerPlacePerHour int // default 5
 }
 
+// RequestTeller texts a resident who asked to be told (NotifyRequester)
+// of a change the delivery ladder does not already tell: accepted,
+// rejected (with the reason), merged.
+type RequestTeller interface {
+	TellResident(ctx context.Context, n Need, status string)
+}
+
 // Requests files residents' requests and answers their status links.
 type Requests struct {
 	store  RequestStore
 	needs  requestIntake
 	limits RequestLimits
 	now    func() time.Time
+	teller atomic.Pointer[RequestTeller]
+}
+
+// UseTeller gives the desk the texts of the changes; without one it
+// only records them.
+func (d *Requests) UseTeller(t RequestTeller) { d.teller.Store(&t) }
+
+func (d *Requests) tell(ctx context.Context, n Need, status string) {
+	if t := d.teller.Load(); t != nil && n.NotifyRequester && n.RequesterPhone != "" {
+		(*t).TellResident(ctx, n, status)
+	}
+}
+
+// Rejected records that a reviewer refused the request and tells the
+// resident why (Service.Reject emits no event).
+func (d *Requests) Rejected(ctx context.Context, n NeedState) {
+	if n.Source != SourceRequest || n.Status != NeedRejected {
+		return
+	}
+	step := RequestStep{Status: RequestRejected, At: d.now().UTC().Truncate(time.Second)}
+	if _, err := d.store.AddRequestStep(ctx, n.ID, step, requestLinkLife); err != nil {
+		return // made up at the next read
+	}
+	d.tell(ctx, n.Need, RequestRejected)
 }
 
 // NewRequests returns the residents' desk over store and the service.
@@ -347,10 +379,15 @@ func (d *Requests) Emit(ctx context.Context, e Event) {
 	if n.Source != SourceRequest || step.Status == RequestSubmitted {
 		return
 	}
-	id := n.ID
+	// The ladder texts staffed, done and cancelled itself. Only what the
+	// text needs is kept: the event's slices are not ours to hold.
+	tell := step.Status == RequestAccepted || step.Status == RequestMerged
+	n = Need{ID: n.ID, Source: n.Source, Category: n.Category, NotifyRequester: n.NotifyRequester, RequesterPhone: n.RequesterPhone}
 	go func() {
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		_, _ = d.store.AddRequestStep(wctx, id, step, requestLinkLife)
+		if _, err := d.store.AddRequestStep(wctx, n.ID, step, requestLinkLife); err == nil && tell {
+			d.tell(wctx, n, step.Status)
+		}
 	}()
 }

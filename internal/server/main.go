@@ -203,7 +203,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	rq := m.cfg.requestParts()
 	desk := mobilize.NewRequests(reqRecords, m.service, rq.Limits, time.Now)
+	desk.UseTeller(residentTexts{ladder: m.ladder, lang: ladderOpts.Lang})
 	steps.desk.Store(desk)
+	apiOpts.Service = reviewedService{Service: m.service, desk: desk}
 	apiOpts.Requests = web.RequestOptions{Desk: desk, Region: rq.Region, CodesPerAddressPerHour: rq.CodesPerAddressPerHour,
 		Codes: phonecode.New(rc.Client, texter, phonecode.Options{Prefix: m.cfg.Redis.Prefix + "{" + m.cfg.Index.Region + "}:"})}
 	api, err := web.NewAPI(ctx, apiOpts)

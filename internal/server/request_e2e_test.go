@@ -166,7 +166,24 @@ func TestResidentRequestFromCodeToDone(t *testing.T) {
 	for _, m := range box.to(phone)[1:] {
 		refs = append(refs, strings.SplitN(m.Ref, "-", 2)[0])
 	}
-	if fmt.Sprint(refs) != "[staffed completed]" {
+	if fmt.Sprint(refs) != "[accepted staffed completed]" {
 		t.Fatalf("texts to the resident after the code: %v", refs)
+	}
+
+	// A second request, from a phone that asked to be told, is rejected:
+	// the link says why, and so does a text.
+	const other = "+8613905350001"
+	public.Do("POST", "/api/v1/requests/code", map[string]string{"phone": "13905350001"}).Want(t, http.StatusAccepted).Decode(t, &tk)
+	code = regexp.MustCompile(`^[0-9]{6}`).FindString(box.to(other)[0].Text)
+	public.Do("POST", "/api/v1/requests", map[string]any{"ticket": tk.Ticket, "code": code, "category": "shopping",
+		"description": "帮忙买菜 / groceries", "lat": 37.52, "lng": 121.38, "notify": true}).Want(t, http.StatusCreated).Decode(t, &made)
+	coordA.Do("POST", "/api/v1/needs/"+made.ID+"/reject", map[string]string{"reason": "社区食堂已送餐 / the canteen delivers"}).Want(t, http.StatusOK)
+	public.Do("GET", "/api/v1/requests/"+made.Token, nil).Want(t, http.StatusOK).Decode(t, &st)
+	if st.order() != "submitted rejected" {
+		t.Fatalf("rejected request's history %q", st.order())
+	}
+	testkit.WaitFor(t, "the rejection texted", 10*time.Second, func() bool { return len(box.to(other)) == 2 })
+	if m := box.to(other)[1]; !strings.Contains(m.Text, "未受理") || !strings.Contains(m.Text, "社区食堂已送餐") {
+		t.Fatalf("rejection text %q", m.Text)
 	}
 }

@@ -3,10 +3,14 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync/atomic"
 
 	"github.com/liandong/liandong/geo"
 	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/reach"
+	"github.com/liandong/liandong/mobilize/reach/sms"
 )
 
 // RequestsConfig is the residents' own requests (点单, web/requests.go):
@@ -74,4 +78,46 @@ func (s *requestSteps) Emit(ctx context.Context, e mobilize.Event) {
 	if d := s.desk.Load(); d != nil {
 		d.Emit(ctx, e)
 	}
+}
+
+// residentTexts words the texts of a resident's request the ladder does
+// not send (accepted, rejected, merged) and sends them through it, within
+// the SMS budget and audited like every SMS.
+type residentTexts struct {
+	ladder *reach.Ladder
+	lang   string // "zh" or "en", as the ladder's
+}
+
+func (r residentTexts) TellResident(ctx context.Context, n mobilize.Need, status string) {
+	words := map[string][2]string{
+		mobilize.RequestAccepted: {"【联动】您的求助已受理，正在安排人员。", "Liandong: your request is accepted; we are finding helpers."},
+		mobilize.RequestRejected: {"【联动】您的求助未受理。原因：%s", "Liandong: your request was not taken up. Reason: %s"},
+		mobilize.RequestMerged:   {"【联动】您的求助已与另一条求助合并，将一起处理。", "Liandong: your request was joined with another and will be handled with it."},
+	}[status]
+	if words[0] == "" {
+		return
+	}
+	text := words[0]
+	if r.lang == "en" {
+		text = words[1]
+	}
+	if strings.Contains(text, "%s") {
+		text = fmt.Sprintf(text, n.ReviewReason)
+	}
+	r.ladder.Send(ctx, "requester", string(n.ID), sms.Message{To: n.RequesterPhone, Text: text, Ref: status + "-" + string(n.ID)})
+}
+
+// reviewedService is the service the API uses: a rejection of a
+// resident's request also reaches the desk, which has no event for it.
+type reviewedService struct {
+	*mobilize.Service
+	desk *mobilize.Requests
+}
+
+func (s reviewedService) Reject(ctx context.Context, id mobilize.NeedID, reason string) (mobilize.NeedState, error) {
+	n, err := s.Service.Reject(ctx, id, reason)
+	if err == nil {
+		s.desk.Rejected(ctx, n)
+	}
+	return n, err
 }
