@@ -65,7 +65,9 @@ type failingIntake struct{}
 func (failingIntake) CreateIntake(context.Context, Need, bool) (NeedState, error) {
 	return NeedState{}, ErrUnavailable
 }
-func (failingIntake) Need(context.Context, NeedID) (NeedState, error) { return NeedState{}, ErrNotFound }
+func (failingIntake) Need(context.Context, NeedID) (NeedState, error) {
+	return NeedState{}, ErrNotFound
+}
 
 func TestResidentStatusWords(t *testing.T) {
 	for s, want := range map[NeedStatus]string{
