@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"math"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -92,6 +93,10 @@ func TestBrowserResidentAsksForHelp(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#description"), "老伴的降压药吃完了，我腿脚不便"),
 		chromedp.Click(chromedp.CSS("#next")))
 	page.waitFor(t, "step 2", `document.querySelector('#locate') !== null`)
+	// The offline basemap draws without a tile server; a tap chooses a place.
+	page.waitFor(t, "the map", `document.querySelector('#map.leaflet-container') !== null`)
+	page.do(t, "tap the map", chromedp.Click(chromedp.CSS("#map")))
+	page.waitFor(t, "a place chosen on the map", `document.querySelector('#place-note').textContent === '已在地图上选定位置。'`)
 	page.do(t, "use my location", chromedp.Click(chromedp.CSS("#locate")))
 	page.waitFor(t, "located", `document.querySelector('#place-note').textContent === '已定位。'`)
 	page.do(t, "address", chromedp.SendKeys(chromedp.CSS("#address"), "幸福街 3 号 2 单元 401"))
@@ -125,12 +130,24 @@ func TestBrowserResidentAsksForHelp(t *testing.T) {
 	if len(needs.Needs) != 1 {
 		t.Fatalf("pending needs: %+v", needs)
 	}
+	var need struct {
+		Lat, Lng       float64
+		RequesterPhone string `json:"requester_phone"`
+		Category       string
+	}
+	admin.Call("GET", "/api/v1/needs/"+needs.Needs[0].ID, nil, &need)
+	if math.Abs(need.Lat-lat) > 1e-5 || math.Abs(need.Lng-lng) > 1e-5 || need.RequesterPhone != "+8613905351234" || need.Category != "medicine_delivery" {
+		t.Fatalf("the need filed: %+v; want the phone's location %v,%v", need, lat, lng)
+	}
 	admin.Do("POST", "/api/v1/needs/"+needs.Needs[0].ID+"/approve", map[string]int{"urgency": 2}).Want(t, 200)
 	page.do(t, "reload", chromedp.Reload())
 	page.waitFor(t, "being arranged", `document.querySelector('.status')?.textContent === '已受理，正在安排'`)
 	if h := page.eval(t, `document.querySelector('.history').innerText`); !strings.Contains(h, "已提交，待审核") || !strings.Contains(h, "已受理，正在安排") {
 		t.Errorf("history reads %q", h)
 	}
+	page.do(t, "switch to English", chromedp.Click(chromedp.CSS("button[data-lang=en]")))
+	page.waitFor(t, "the status in English", `document.querySelector('.status')?.textContent === 'Accepted, finding helpers' && document.documentElement.lang === 'en'`)
+	checkAccessible(t, page, "request status in English")
 	if errs := page.errors(); len(errs) > 0 {
 		t.Errorf("page errors: %v", errs)
 	}
