@@ -170,7 +170,7 @@ func (d *Requests) Rejected(ctx context.Context, n NeedState) {
 	if n.Source != SourceRequest || n.Status != NeedRejected {
 		return
 	}
-	step := RequestStep{Status: RequestRejected, At: d.now().UTC().Truncate(time.Second)}
+	step := RequestStep{Status: RequestRejected, At: d.now().UTC().Truncate(time.Millisecond)}
 	if _, err := d.store.AddRequestStep(ctx, n.ID, step, requestLinkLife); err != nil {
 		return // made up at the next read
 	}
@@ -343,7 +343,7 @@ func (d *Requests) view(ctx context.Context, id NeedID, record bool) (RequestVie
 	if !record {
 		return v, nil
 	}
-	at := d.now().UTC().Truncate(time.Second)
+	at := d.now().UTC().Truncate(time.Millisecond)
 	if v.Status == RequestStaffed && !n.StaffedAt.IsZero() {
 		at = n.StaffedAt
 	}
@@ -366,13 +366,13 @@ func (d *Requests) Emit(ctx context.Context, e Event) {
 	)
 	switch e := e.(type) {
 	case NeedCreated:
-		n, step = e.Need, RequestStep{Status: ResidentStatus(e.Need.Status), At: d.now().UTC().Truncate(time.Second)}
+		n, step = e.Need, RequestStep{Status: ResidentStatus(e.Need.Status), At: d.now().UTC().Truncate(time.Millisecond)}
 	case TeamStaffed:
-		n, step = e.Need.Need, RequestStep{Status: RequestStaffed, At: e.At.UTC()}
+		n, step = e.Need.Need, RequestStep{Status: RequestStaffed, At: e.At.UTC().Truncate(time.Millisecond)}
 	case TaskCompleted:
-		n, step = e.Need, RequestStep{Status: RequestCompleted, At: e.At.UTC()}
+		n, step = e.Need, RequestStep{Status: RequestCompleted, At: e.At.UTC().Truncate(time.Millisecond)}
 	case NeedClosed:
-		n, step = e.Need, RequestStep{Status: ResidentStatus(e.Status), At: e.At.UTC()}
+		n, step = e.Need, RequestStep{Status: ResidentStatus(e.Status), At: e.At.UTC().Truncate(time.Millisecond)}
 	default:
 		return
 	}
