@@ -120,6 +120,14 @@ export const catalogue = {
     'dur.s': '{n} 秒',
     'dur.min': '{n} 分钟',
     'dur.h_min': '{h} 小时 {m} 分',
+    // A resident's request as its status link says it (点单, /request).
+    'resident.submitted': '已提交，待审核',
+    'resident.accepted': '已受理，正在安排',
+    'resident.staffed': '已安排志愿者',
+    'resident.completed': '已完成',
+    'resident.rejected': '未受理',
+    'resident.merged': '已合并到另一条求助',
+    'resident.closed': '已关闭',
   },
   en: {
     'society.community': 'Community',
@@ -220,6 +228,14 @@ export const catalogue = {
     'dur.s': '{n} s',
     'dur.min': '{n} min',
     'dur.h_min': '{h} h {m}',
+    // A resident's request as its status link says it (点单, /request).
+    'resident.submitted': 'Sent, waiting for review',
+    'resident.accepted': 'Accepted, finding helpers',
+    'resident.staffed': 'Volunteers are assigned',
+    'resident.completed': 'Done',
+    'resident.rejected': 'Not taken up',
+    'resident.merged': 'Joined with another request',
+    'resident.closed': 'Closed',
   },
 };
 

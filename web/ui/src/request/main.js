@@ -250,12 +250,12 @@ function draw() {
 const fmtTime = (iso) => new Intl.DateTimeFormat(lang(), { timeZone: timeZone(), month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
 
 function statusParts(s) {
-  const out = [h('p', { class: `status status-${s.status}` }, t(`request.status.${s.status}`))];
+  const out = [h('p', { class: `status status-${s.status}` }, t(`resident.${s.status}`))];
   if (s.status === 'staffed' || s.status === 'accepted' || s.status === 'completed') {
     out.push(h('p', { class: 'lead' }, t('request.status.coming', { count: s.coming }), ' · ', t('request.status.asked', { count: s.asked })));
   }
   if (s.reason) out.push(h('p', { class: 'lead' }, t('request.status.reason', { reason: s.reason })));
-  if (s.merged) out.push(h('p', { class: 'lead' }, t('request.status.mergedInto', { status: t(`request.status.${s.merged.status}`) })));
+  if (s.merged) out.push(h('p', { class: 'lead' }, t('request.status.mergedInto', { status: t(`resident.${s.merged.status}`) })));
   return out;
 }
 
@@ -268,7 +268,7 @@ function drawStatus() {
   if (lastStatus) {
     parts.push(h('div', { role: 'status', 'aria-live': 'polite' }, statusParts(lastStatus)));
     parts.push(h('h3', {}, t('request.status.history')),
-      h('ol', { class: 'history' }, lastStatus.steps.map((st) => h('li', {}, h('span', { class: 'when' }, fmtTime(st.at)), ' ', t(`request.status.${st.status}`)))));
+      h('ol', { class: 'history' }, lastStatus.steps.map((st) => h('li', {}, h('span', { class: 'when' }, fmtTime(st.at)), ' ', t(`resident.${st.status}`)))));
   }
   if (lastError) parts.push(h('p', { class: 'problem', role: 'alert' }, lastError));
   parts.push(h('p', { class: 'help' }, t('request.status.refresh'), ' ', updatedAt ? t('request.status.updated', { time: fmtTime(updatedAt) }) : ''));
