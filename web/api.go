@@ -96,6 +96,9 @@ type APIOptions struct {
 	// on-call coverage checks for a social worker in every street
 	// (oncall.night_from, night_to); empty: 20:00 to 08:00.
 	OnCallNightFrom, OnCallNightTo string
+	// Requests wires the residents' own requests (requests.go); without
+	// its Codes and Desk those routes answer 404.
+	Requests RequestOptions
 }
 
 func (o *APIOptions) defaults() error {
@@ -228,6 +231,7 @@ type API struct {
 
 	broadcasts *broadcastGroup // broadcast.go
 	onCall     *onCallGroup
+	requests   *requestGroup
 }
 
 // NewAPI builds the API and makes sure the first admin and the service
@@ -309,6 +313,7 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	}
 	a.onCall = &onCallGroup{app: app, audit: a.audit, zone: lang.zone, night: night, now: opts.Now}
 	a.roster = &rosterGroup{app: app, auth: a.auth, audit: a.audit, log: log, now: opts.Now, hangUp: a.accounts.hangUp, zone: lang.zone}
+	a.requests = newRequestGroup(opts.Requests)
 
 	a.join = &joinGroup{app: app, codes: opts.PhoneCodes, auth: a.auth, audit: a.audit, log: log, now: opts.Now,
 		links: newJoinLinks(opts.TokenKey, rec.PublicURL), sender: opts.SMS.Sender, tokenTTL: opts.ResponderTokenTTL, lang: lang}
@@ -491,6 +496,10 @@ func (a *API) routeTable() []route {
 			query: []queryParam{{"hours", "integer", "1..72, default 24"}}},
 		{method: "PUT", path: v1 + "/responders/{id}/standby", summary: "Opt a responder in or out of CAP standby messages while off duty (by their last known position)", roles: rolesSelfOrStaff, body: standbyJSON{}, answer: standbyJSON{}, status: 200, handle: a.onCall.handlePutStandby},
 		{method: "GET", path: v1 + "/responders/{id}/standby", summary: "Whether a responder opted in to CAP standby messages while off duty", roles: rolesSelfOrStaff, answer: standbyJSON{}, status: 200, handle: a.onCall.handleGetStandby},
+		// Residents ask for help themselves (requests.go): no login; the phone is confirmed by a texted code.
+		{method: "POST", path: v1 + "/requests/code", summary: "Text a one-time code to a resident's phone (a few an hour per phone and per address); 202 with the ticket", body: requestCodeRequest{}, answer: requestCodeJSON{}, status: 202, maxBody: maxRequestBody, handle: a.requests.handleCode},
+		{method: "POST", path: v1 + "/requests", summary: "A resident asks for help with a confirmed phone: the need waits for review; 429 over the hourly limit of the phone or the place; the answer's token is the status link, shown once", body: residentRequest{}, answer: requestCreatedJSON{}, status: 201, maxBody: maxRequestBody, handle: a.requests.handleFile},
+		{method: "GET", path: v1 + "/requests/{token}", summary: "A resident's request as its status link shows it: status, history, how many are coming; no personal data", answer: requestStatusJSON{}, status: 200, handle: a.requests.handleStatus},
 	}
 }
 

@@ -274,6 +274,13 @@ func matrixRoutes() []matrixRoute {
 			body: func(*fixture) any { return map[string]any{} }, want: map[string]int{cAdmin: 404, cOperator: 404, cResponder: 404, cRespOther: 403}},
 		{method: "DELETE", pattern: v1 + "/responders/{id}/push-subscriptions/{sub_id}", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/push-subscriptions/0123456789abcdef" },
 			want: map[string]int{cAdmin: 404, cOperator: 404, cResponder: 404, cRespOther: 403}},
+		// Residents' requests (requests.go) are public; this API has them
+		// unwired (requests_test.go wires them): the same 404 for all.
+		{method: "POST", pattern: v1 + "/requests/code", path: fixed(v1 + "/requests/code"),
+			body: func(*fixture) any { return map[string]string{"phone": "13800138000"} }, public: 404},
+		{method: "POST", pattern: v1 + "/requests", path: fixed(v1 + "/requests"),
+			body: func(*fixture) any { return map[string]any{"ticket": "x"} }, public: 404},
+		{method: "GET", pattern: v1 + "/requests/{token}", path: fixed(v1 + "/requests/0123456789abcdef0123456789abcdef"), public: 404},
 		// Review (review.go): N1 is open, not awaiting review, so the
 		// decisions on a pending need conflict; a coordinator of another
 		// organisation does not see it.

@@ -26,6 +26,10 @@ var publicRoutes = map[string]string{
 	"POST /api/v1/sms/inbound":            "the SMS gateway's webhook: the HMAC signature over the body is its credential",
 	"POST /api/v1/join/{token}/code":      "a volunteer's join link is its own capability (128 bits, stored hashed); limited per address and per link",
 	"POST /api/v1/join/{token}":           "a volunteer's join link is its own capability, and the code texted to their phone confirms it; the application only waits for staff",
+	// Residents ask for help without an account (requests.go).
+	"POST /api/v1/requests/code":   "texts a one-time code; limited per phone and per address",
+	"POST /api/v1/requests":        "the texted code confirms the phone; limited per phone and per place",
+	"GET /api/v1/requests/{token}": "the status link's 128-bit secret is its own capability; no personal data",
 }
 
 // callerRoles are the roles of the matrix's callers with a good token.

@@ -45,6 +45,9 @@ var pageSummaries = map[string]string{
 	"GET /evaluation": "The evaluator dashboard (HTML)",
 	"GET /roster":     "The staff's roster: find, correct, retire and import responders (HTML)",
 	"GET /static/":    "Scripts, styles and the basemap of the pages",
+	// Residents' requests (requests.go).
+	"GET /request":           "Residents ask for help: what, where, phone with an SMS code (HTML)",
+	"GET /request/s/{token}": "A resident's request as its status link shows it, refreshed every 20 s (HTML)",
 }
 
 // pageEndpoints are the pages as documented endpoints.

@@ -71,7 +71,8 @@ type Router interface {
 
 // PageRoutes are the patterns RegisterPages adds, for the OpenAPI
 // document's list of endpoints outside the API.
-var PageRoutes = []string{"GET /console", "GET /respond", "GET /evaluation", "GET /roster", "GET /static/"}
+var PageRoutes = []string{"GET /console", "GET /respond", "GET /evaluation", "GET /roster", "GET /static/",
+	"GET /request", "GET /request/s/{token}"}
 
 // RegisterPages adds GET /console, GET /respond and GET /static/ (the
 // pages' scripts, styles and basemap) to r.
@@ -84,6 +85,9 @@ func RegisterPages(r Router, opts PageOptions) error {
 	r.Handle("GET /respond", p.page("respond.html", "self"))
 	r.Handle("GET /evaluation", p.page("evaluation.html", ""))
 	r.Handle("GET /roster", p.page("roster.html", ""))
+	// Residents ask for help (点单): the form, and the status link it gives.
+	r.Handle("GET /request", p.page("request.html", "self"))
+	r.Handle("GET /request/s/{token}", p.page("request.html", "self"))
 	r.Handle("GET /static/", http.StripPrefix("/static/", http.HandlerFunc(p.serveAsset)))
 	return nil
 }
@@ -132,7 +136,7 @@ func newPages(opts PageOptions) (*pages, error) {
 		p.assets[base] = asset{body: data, gz: gzipped(data), contentType: contentType(base), etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
 	}
 	p.version = hex.EncodeToString(all.Sum(nil)[:6])
-	for _, page := range []string{"console.html", "respond.html", "evaluation.html", "roster.html"} {
+	for _, page := range []string{"console.html", "respond.html", "evaluation.html", "roster.html", "request.html"} {
 		t, err := template.ParseFS(staticFiles, "static/"+page)
 		if err != nil {
 			return nil, fmt.Errorf("pages: %w", err)

@@ -46,7 +46,7 @@ func TestPagesServeBothPagesWithTheirAssets(t *testing.T) {
 	// What a page loads (scripts, styles, icons, images); a link (<a>) to
 	// another page is not loaded.
 	assetRef := regexp.MustCompile(`<(?:script|link|img)\b[^>]*?\b(?:src|href)="([^"]+)"`)
-	for _, page := range []string{"/console", "/respond", "/roster"} {
+	for _, page := range []string{"/console", "/respond", "/roster", "/request", "/request/s/0123456789abcdef0123456789abcdef"} {
 		t.Run(page, func(t *testing.T) {
 			res := fetch(t, mux, page, nil)
 			html := body(t, res)

@@ -72,6 +72,8 @@ type Config struct {
 	Open311    Open311Config    `yaml:"open311"`
 	// OnCall: the night hours the on-call coverage checks (oncall.go).
 	OnCall OnCallConfig `yaml:"oncall"`
+	// Requests: residents ask for help themselves (requests.go).
+	Requests RequestsConfig `yaml:"requests"`
 	// Demo starts the demonstration at start (flag -demo, env
 	// LIANDONG_DEMO=1; internal/demo). Not a file key: a deployment's
 	// file should never start one.
@@ -305,6 +307,7 @@ func Default() Config {
 	c.Field = FieldConfig{ArrivalRadiusM: mobilize.DefaultArrivalRadiusMeters, MessagesPerMinute: mobilize.DefaultMessagesPerMinute,
 		BroadcastMaxRecipients: mobilize.DefaultBroadcastMaxRecipients, BroadcastsPerMinute: mobilize.DefaultBroadcastsPerMinute}
 	c.Duplicates, c.Open311 = defaultDuplicates(), defaultOpen311()
+	c.Requests = defaultRequests()
 	return c
 }
 
@@ -422,6 +425,7 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.Duplicates.validate(), c.Open311.validate())
+	errs = append(errs, c.Requests.validate())
 	if c.Privacy.LocationRetention < time.Hour || c.Privacy.NeedRetention < time.Hour || c.Privacy.SweepInterval < time.Second {
 		errs = append(errs, errors.New("privacy: location_retention and need_retention must be at least 1h, sweep_interval at least 1s"))
 	}

@@ -21,8 +21,10 @@ import (
 	"github.com/liandong/liandong/internal/demo"
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/notify"
+	"github.com/liandong/liandong/mobilize/phonecode"
 	"github.com/liandong/liandong/mobilize/reach"
 	"github.com/liandong/liandong/mobilize/reach/push"
+	"github.com/liandong/liandong/mobilize/reach/sms"
 	"github.com/liandong/liandong/mobilize/redisstore"
 	"github.com/liandong/liandong/realtime"
 	"github.com/liandong/liandong/realtime/redisrt"
@@ -72,6 +74,9 @@ type Hooks struct {
 	// PhoneCodes, when set, texts and checks the codes that confirm the
 	// phone of a volunteer joining by invitation (a test's fake).
 	PhoneCodes PhoneCodes
+	// Texter, when set, replaces the configured SMS provider (a test's
+	// recorder of codes and requester texts).
+	Texter sms.Provider
 }
 
 // PhoneCodes confirm a phone with a texted code (web's phoneCodes).
@@ -153,6 +158,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if m.hooks.Texter != nil {
+		texter = m.hooks.Texter
+	}
 	ladderOpts := rp.Ladder
 	ladderOpts.Logger, ladderOpts.Registerer, ladderOpts.Texts = m.log.Named("reach"), m.registry, texts
 	// A test's fake push rung wins; otherwise the Web Push sender, when
@@ -162,7 +170,8 @@ func (m *Main) Run(ctx context.Context) error {
 		pusher = m.pusher
 	}
 	m.ladder = reach.New(reach.Deps{Records: reachRecords, Directory: m.store, Texter: texter, Pusher: pusher, Inbox: inboxFloor{inbox}, Audit: access}, ladderOpts)
-	sink := tee{m.notifier, m.ladder, m.demo}
+	steps := &requestSteps{}
+	sink := tee{m.notifier, m.ladder, m.demo, steps}
 	if m.hooks.Events != nil {
 		sink = append(sink, m.hooks.Events)
 	}
@@ -196,10 +205,30 @@ func (m *Main) Run(ctx context.Context) error {
 	apiOpts.Demo = demoControl{m.demo}
 	apiOpts.Push = pushAPI
 	apiOpts.SMS = web.SMSOptions{Secret: rp.WebhookSecret, Records: reachRecords, Sender: m.ladder, Texts: texts}
-	// Volunteers joining by invitation: the phone codes of
-	// mobilize/phonecode plug in here when no test's fake is set; nil
-	// keeps the join door shut (404).
-	apiOpts.PhoneCodes = m.hooks.PhoneCodes
+	// One-time codes confirm the phone of a resident asking for help and
+	// of a volunteer joining by invitation: texted through the same
+	// provider as everything else, keys in the region's slot.
+	codeRecords, err := redisstore.NewPhoneCodes(rc.Client, m.cfg.Redis.Prefix, m.cfg.Index.Region)
+	if err != nil {
+		return fmt.Errorf("phone codes: %w", err)
+	}
+	var codes PhoneCodes = phonecode.New(codeRecords, texter, phonecode.Options{})
+	if m.hooks.PhoneCodes != nil {
+		codes = m.hooks.PhoneCodes
+	}
+	apiOpts.PhoneCodes = codes
+	// Residents' requests.
+	reqRecords, err := redisstore.NewRequests(rc.Client, m.cfg.Redis.Prefix, m.cfg.Index.Region)
+	if err != nil {
+		return fmt.Errorf("requests: %w", err)
+	}
+	rq := m.cfg.requestParts()
+	desk := mobilize.NewRequests(reqRecords, m.service, rq.Limits, time.Now)
+	desk.UseTeller(residentTexts{ladder: m.ladder, lang: ladderOpts.Lang})
+	steps.desk.Store(desk)
+	apiOpts.Service = reviewedService{Service: m.service, desk: desk}
+	apiOpts.Requests = web.RequestOptions{Desk: desk, Region: rq.Region, CodesPerAddressPerHour: rq.CodesPerAddressPerHour,
+		Codes: codes}
 	api, err := web.NewAPI(ctx, apiOpts)
 	if err != nil {
 		return fmt.Errorf("api: %w", err)

@@ -125,7 +125,8 @@ func holds(v reflect.Value, want any) bool {
 func constructorInputs(c Config) []any {
 	return []any{c.indexOptions(), c.matchConfig(), c.escalationConfig(), c.apiOptions(), c.pageOptions(), c.consoleLimits(), c.notifyOptions(), c.retentionConfig(), c.Redis.Prefix,
 		c.hubOptions(), c.serverLimits(), c.pushSettings(), c.reachParts(), c.capConfig(), c.capFeeds(), c.serviceTuning(),
-		c.duplicateConfig(), c.open311Options()}
+		c.duplicateConfig(), c.open311Options(),
+		c.requestParts()}
 }
 
 // TestEveryKeyReachesAConstructor changes one configuration key at a time

@@ -4,8 +4,9 @@
 //
 // A code lives ten minutes and allows five tries; a phone receives at
 // most a few codes an hour, so the page cannot be used to flood someone
-// with texts. Only a hash of the code is kept, so a copy of Redis does
-// not confirm anyone.
+// with texts. Only a hash of the code is kept, so a copy of the store
+// does not confirm anyone, and the hourly count names the phone by a
+// digest.
 package phonecode
 
 import (
@@ -18,8 +19,6 @@ import (
 	"math/big"
 	"strings"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/reach/sms"
@@ -60,15 +59,46 @@ type Options struct {
 	RandomDigit func() (int, error) // for tests; default crypto/rand
 }
 
-// Codes sends and checks one-time codes.
-type Codes struct {
-	rdb  redis.UniversalClient
-	text Texter
-	opt  Options
+// Store keeps the tickets and the count of codes per phone; every call
+// is one atomic step (mobilize/redisstore implements it).
+type Store interface {
+	// CountCode counts one code for the phone (by its digest) in a window
+	// that starts at its first, and answers the count so far.
+	CountCode(ctx context.Context, phoneDigest string, window time.Duration) (int, error)
+	// PutTicket keeps a ticket for life.
+	PutTicket(ctx context.Context, ticket string, t Ticket, life time.Duration) error
+	// DropTicket forgets a ticket.
+	DropTicket(ctx context.Context, ticket string) error
+	// UseTicket checks a code's hash against the ticket: a match uses the
+	// ticket up and answers its phone; a miss costs one of tries.
+	UseTicket(ctx context.Context, ticket, codeHash string, tries int) (TicketCheck, string, error)
 }
 
-// New returns Codes over rdb sending through text.
-func New(rdb redis.UniversalClient, text Texter, opt Options) *Codes {
+// Ticket is what is kept of one code sent.
+type Ticket struct {
+	Phone, Purpose, CodeHash string
+}
+
+// TicketCheck is the outcome of UseTicket.
+type TicketCheck string
+
+// Outcomes of UseTicket.
+const (
+	TicketMatched TicketCheck = "ok"    // used up; the phone is confirmed
+	TicketMissed  TicketCheck = "wrong" // a try spent
+	TicketSpent   TicketCheck = "spent" // no tries left
+	TicketGone    TicketCheck = "gone"  // expired, used, or never was
+)
+
+// Codes sends and checks one-time codes.
+type Codes struct {
+	store Store
+	text  Texter
+	opt   Options
+}
+
+// New returns Codes kept in store, sent through text.
+func New(store Store, text Texter, opt Options) *Codes {
 	if opt.Life <= 0 {
 		opt.Life = 10 * time.Minute
 	}
@@ -87,7 +117,7 @@ func New(rdb redis.UniversalClient, text Texter, opt Options) *Codes {
 	if opt.RandomDigit == nil {
 		opt.RandomDigit = cryptoDigit
 	}
-	return &Codes{rdb: rdb, text: text, opt: opt}
+	return &Codes{store: store, text: text, opt: opt}
 }
 
 func defaultWords(code string, life time.Duration) string {
@@ -134,8 +164,11 @@ func Normalize(phone string) (string, error) {
 	return p, nil
 }
 
-func (c *Codes) ticketKey(t string) string { return c.opt.Prefix + "phonecode:t:" + t }
-func (c *Codes) rateKey(p string) string   { return c.opt.Prefix + "phonecode:rate:" + p }
+// phoneDigest names a phone in the store without writing it down.
+func phoneDigest(phone string) string {
+	h := sha256.Sum256([]byte("phonecode:" + phone))
+	return hex.EncodeToString(h[:16])
+}
 
 func hashCode(ticket, code string) string {
 	h := sha256.Sum256([]byte(ticket + ":" + code))
@@ -150,7 +183,7 @@ func (c *Codes) SendCode(ctx context.Context, phone, purpose string) (string, er
 	if err != nil {
 		return "", err
 	}
-	n, err := countScript.Run(ctx, c.rdb, []string{c.rateKey(p)}, int(time.Hour/time.Millisecond)).Int()
+	n, err := c.store.CountCode(ctx, phoneDigest(p), time.Hour)
 	if err != nil {
 		return "", err
 	}
@@ -171,17 +204,11 @@ func (c *Codes) SendCode(ctx context.Context, phone, purpose string) (string, er
 		return "", err
 	}
 	ticket := hex.EncodeToString(raw[:])
-	key := c.ticketKey(ticket)
-	// One transaction, so no ticket outlives its life.
-	if _, err := c.rdb.TxPipelined(ctx, func(tx redis.Pipeliner) error {
-		tx.HSet(ctx, key, "phone", p, "purpose", purpose, "hash", hashCode(ticket, code), "tries", 0)
-		tx.PExpire(ctx, key, c.opt.Life)
-		return nil
-	}); err != nil {
+	if err := c.store.PutTicket(ctx, ticket, Ticket{Phone: p, Purpose: purpose, CodeHash: hashCode(ticket, code)}, c.opt.Life); err != nil {
 		return "", err
 	}
 	if err := c.text.Send(ctx, sms.Message{To: p, Text: c.opt.Words(code, c.opt.Life), Ref: "code-" + ticket[:8]}); err != nil {
-		c.rdb.Del(context.WithoutCancel(ctx), key)
+		_ = c.store.DropTicket(context.WithoutCancel(ctx), ticket)
 		return "", fmt.Errorf("send code: %w", err)
 	}
 	return ticket, nil
@@ -198,16 +225,16 @@ func (c *Codes) ConfirmCode(ctx context.Context, ticket, code string) (string, e
 		}
 		return "", ErrWrongCode
 	}
-	res, err := confirmScript.Run(ctx, c.rdb, []string{c.ticketKey(ticket)}, hashCode(ticket, code), c.opt.Tries).StringSlice()
+	check, phone, err := c.store.UseTicket(ctx, ticket, hashCode(ticket, code), c.opt.Tries)
 	if err != nil {
 		return "", err
 	}
-	switch res[0] {
-	case "ok":
-		return res[1], nil
-	case "gone":
+	switch check {
+	case TicketMatched:
+		return phone, nil
+	case TicketGone:
 		return "", ErrExpired
-	case "spent":
+	case TicketSpent:
 		return "", ErrTooManyTry
 	default:
 		return "", ErrWrongCode
@@ -219,24 +246,3 @@ func IsRefusal(err error) bool {
 	var e *Error
 	return errors.As(err, &e)
 }
-
-// countScript counts one send in the phone's hour, starting the hour on
-// the first.
-var countScript = redis.NewScript(`
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n`)
-
-// confirmScript checks a code atomically, so two guesses at once cannot
-// both pass or both escape the count.
-var confirmScript = redis.NewScript(`
-local rec = redis.call('HMGET', KEYS[1], 'phone', 'hash', 'tries')
-if not rec[1] then return {'gone', ''} end
-if tonumber(rec[3]) >= tonumber(ARGV[2]) then return {'spent', ''} end
-if rec[2] == ARGV[1] then
-  redis.call('DEL', KEYS[1])
-  return {'ok', rec[1]}
-end
-local t = redis.call('HINCRBY', KEYS[1], 'tries', 1)
-if t >= tonumber(ARGV[2]) then return {'spent', ''} end
-return {'wrong', ''}`)

@@ -28,7 +28,7 @@ mkdirSync(out, { recursive: true });
 
 await build({
   absWorkingDir: here,
-  entryPoints: { console: 'src/console/main.js', respond: 'src/respond/main.js', evaluation: 'src/evaluation/main.js', roster: 'src/roster/main.js' },
+  entryPoints: { console: 'src/console/main.js', respond: 'src/respond/main.js', evaluation: 'src/evaluation/main.js', roster: 'src/roster/main.js', request: 'src/request/main.js' },
   outdir: out,
   bundle: true,
   minify: true,
@@ -41,7 +41,7 @@ await build({
 });
 
 const ICONS = ['icon.svg', 'icon-192.png', 'icon-512.png', 'icon-maskable-192.png', 'icon-maskable-512.png'];
-for (const page of ['console.html', 'respond.html', 'evaluation.html', 'roster.html', ...ICONS]) {
+for (const page of ['console.html', 'respond.html', 'evaluation.html', 'roster.html', 'request.html', ...ICONS]) {
   copyFileSync(join(here, 'src', page), join(out, page));
 }
 

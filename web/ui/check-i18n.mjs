@@ -30,11 +30,11 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // The catalogues: each module exports `catalogue` = {'zh-CN': {...}, en: {...}}.
-export const CATALOGUES = ['src/lib/words.js', 'src/lib/errors.js', 'src/respond/messages.js', 'src/console/messages.js', 'src/console/demo-messages.js', 'src/evaluation/messages.js', 'src/roster/messages.js'];
+export const CATALOGUES = ['src/lib/words.js', 'src/lib/errors.js', 'src/respond/messages.js', 'src/console/messages.js', 'src/console/demo-messages.js', 'src/evaluation/messages.js', 'src/roster/messages.js', 'src/request/messages.js'];
 // The page sources whose literals are checked (folders under src/).
-export const PAGE_DIRS = ['respond', 'lib', 'console', 'evaluation', 'roster'];
+export const PAGE_DIRS = ['respond', 'lib', 'console', 'evaluation', 'roster', 'request'];
 // The page HTML files checked (under src/).
-export const PAGE_HTML = ['respond.html', 'console.html', 'evaluation.html', 'roster.html'];
+export const PAGE_HTML = ['respond.html', 'console.html', 'evaluation.html', 'roster.html', 'request.html'];
 // The glossary, relative to the root (web/ui).
 export const GLOSSARY = '../../docs/GLOSSARY.md';
 

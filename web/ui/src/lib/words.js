@@ -151,6 +151,14 @@ export const catalogue = {
     'joining.pending': '待审核',
     'joining.approved': '已通过',
     'joining.rejected': '未通过',
+    // A resident's request as its status link says it (点单, /request).
+    'resident.submitted': '已提交，待审核',
+    'resident.accepted': '已受理，正在安排',
+    'resident.staffed': '已安排志愿者',
+    'resident.completed': '已完成',
+    'resident.rejected': '未受理',
+    'resident.merged': '已合并到另一条求助',
+    'resident.closed': '已关闭',
   },
   en: {
     'society.community': 'Community',
@@ -282,6 +290,14 @@ export const catalogue = {
     'joining.pending': 'Awaiting approval',
     'joining.approved': 'Approved',
     'joining.rejected': 'Rejected',
+    // A resident's request as its status link says it (点单, /request).
+    'resident.submitted': 'Sent, waiting for review',
+    'resident.accepted': 'Accepted, finding helpers',
+    'resident.staffed': 'Volunteers are assigned',
+    'resident.completed': 'Done',
+    'resident.rejected': 'Not taken up',
+    'resident.merged': 'Joined with another request',
+    'resident.closed': 'Closed',
   },
 };
 
