@@ -378,7 +378,7 @@ func (s *Service) Assign(ctx context.Context, id NeedID, rid ResponderID, role R
 	default:
 		return NeedState{}, fmt.Errorf("assign %s to need %s: %s: %w", rid, id, outs[0], ErrConflict)
 	}
-	emitOffer(ctx, s.sink, &n, team, o, Candidate{ID: rid, DistanceMeters: o.DistanceMeters}, s.now())
+	emitOffer(ctx, s.sink, &n, team, o, Candidate{ID: rid, DistanceMeters: o.DistanceMeters}, s.now(), nil)
 	return s.store.Need(ctx, id)
 }
 
