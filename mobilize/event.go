@@ -42,8 +42,10 @@ type OfferSent struct {
 }
 
 // OfferAnswered: an offer was accepted, declined, or lapsed
-// (AssignAccepted, AssignDeclined or AssignExpired). A lapsed offer is
-// gone from the responder's phone too.
+// (AssignAccepted, AssignDeclined or AssignExpired), or withdrawn
+// (AssignWithdrawn) because another member of its wave took the place
+// (waves.go). A lapsed or withdrawn offer is gone from the responder's
+// phone too.
 type OfferAnswered struct {
 	Need      NeedID
 	Offer     OfferID

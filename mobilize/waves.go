@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 )
 
 // Offer waves: an urgent place whose offers are often declined or left to
@@ -277,4 +278,16 @@ func waveOfOffer(n *NeedState, team int, o OfferRequest, sent int) *Wave {
 		return nil
 	}
 	return &Wave{PAccept: math.Round(o.PAccept*100) / 100, Size: o.Wave, Outstanding: n.Pending[team] + sent}
+}
+
+// emitWaveWithdrawn tells of the offers an accept withdrew because its
+// team entry filled while the need still has other places open (a wave's
+// other members); when the accept staffs the need, TeamStaffed tells.
+func emitWaveWithdrawn(ctx context.Context, sink EventSink, a Answer, now time.Time) {
+	if a.Outcome != AnswerAccepted {
+		return
+	}
+	for _, w := range a.Withdrawn {
+		sink.Emit(ctx, OfferAnswered{Need: a.Need, Offer: w.OfferID, Responder: w.Responder, State: AssignWithdrawn, At: now})
+	}
 }

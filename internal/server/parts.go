@@ -29,6 +29,7 @@ func (c Config) matchConfig() mobilize.MatchConfig {
 	m.Tick, m.OfferTTL, m.Speeds = c.Matching.Tick, c.Offers.TTL, c.Travel
 	m.StartRadiusMeters, m.MaxRadiusMeters = c.Matching.StartRadiusMeters, c.Matching.MaxRadiusMeters
 	m.PenaltyUnreliable, m.AlertBudgetPerHour = c.Matching.PenaltyUnreliable, c.Matching.AlertBudgetPerHour
+	m.Waves = c.Matching.Waves.wave()
 	return m
 }
 

@@ -94,6 +94,9 @@ func say(e mobilize.Event, approxRes int) []note {
 		if e.State == mobilize.AssignExpired {
 			out = append(out, withdrawal(e.Responder, e.Offer, e.Need, wire.WithdrawnExpired))
 		}
+		if e.State == mobilize.AssignWithdrawn { // its wave's place was taken
+			out = append(out, withdrawal(e.Responder, e.Offer, e.Need, wire.WithdrawnFilled))
+		}
 		return out
 	case mobilize.NeedClosed:
 		reason := wire.WithdrawnCancelled
