@@ -2,7 +2,15 @@ package redisstore
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/liandong/liandong/internal/redistest"
 	"github.com/liandong/liandong/mobilize"
@@ -213,4 +221,181 @@ func TestWaveClaimRoom(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestRaceWavesSeveralMatchers: three matchers (each its own service and
+// store over one redis-server) offer in waves for every urgency, with
+// acceptance low, while thousands of answers arrive from concurrent
+// goroutines. No need ever has more accepted than places, nobody holds two
+// pending offers or more assignments than their maximum, and the load
+// records agree with the assignments (checkInvariants).
+func TestRaceWavesSeveralMatchers(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	ctx := context.Background()
+	clock := newTestClock()
+	var stores []*Store
+	var svcs []*mobilize.Service
+	for range 3 {
+		st := newStore(t, redistest.Backend{Client: srv.Client(t)}, clock)
+		stores = append(stores, st)
+		cfg := mobilize.DefaultMatchConfig()
+		cfg.OfferTTL, cfg.StartRadiusMeters, cfg.MaxRadiusMeters = 20*time.Second, 1000, 4000
+		for u := range cfg.Waves.Modes {
+			cfg.Waves.Modes[u] = mobilize.WaveAdaptive
+		}
+		svcs = append(svcs, mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: &recorder{}, Now: clock.Now, Acceptance: st}, cfg))
+	}
+	r := rand.New(rand.NewPCG(17, 1))
+	const people, needs = 800, 300
+	maxOf := map[mobilize.ResponderID]int{}
+	var batch []mobilize.Responder
+	var locs []mobilize.Location
+	for i := range people {
+		id := mobilize.ResponderID(fmt.Sprintf("p%04d", i))
+		role := mobilize.RoleVolunteer
+		if i%5 == 0 {
+			role = mobilize.Roles[r.IntN(len(mobilize.Roles))]
+		}
+		maxOf[id] = 1 + r.IntN(2)
+		batch = append(batch, mobilize.Responder{ID: id, Name: "P", Role: role, MaxConcurrent: maxOf[id]})
+		locs = append(locs, mobilize.Location{ID: id, Point: randomPoint(t, r, 4000), At: clock.Now()})
+	}
+	if err := stores[0].EnrollMany(ctx, batch, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range stores[0].LocateMany(ctx, locs) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range needs {
+		team := []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1 + r.IntN(3)}}
+		if r.IntN(4) == 0 {
+			team = append(team, mobilize.TeamSlot{Role: mobilize.Roles[r.IntN(4)], Count: 1})
+		}
+		n := mobilize.Need{Urgency: 1 + r.IntN(4), Category: []string{"fall", "food"}[i%2], Point: randomPoint(t, r, 4000), Team: team}
+		switch r.IntN(10) {
+		case 0:
+			n.Point = randomPoint(t, r, 40_000) // out of everyone's reach
+		case 1, 2:
+			n.Deadline = clock.Now().Add(time.Duration(30+r.IntN(60)) * time.Second)
+		}
+		if _, err := svcs[i%3].CreateNeed(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make(chan error, 3)
+	stop := make(chan struct{})
+	var ticks atomic.Int64
+	var matchers sync.WaitGroup
+	for _, svc := range svcs {
+		matchers.Add(1)
+		go func() {
+			defer matchers.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := svc.Matcher().Tick(ctx); err != nil {
+					errs <- err
+					return
+				}
+				ticks.Add(1)
+			}
+		}()
+	}
+	rdb := srv.Client(t)
+	var answered, accepted atomic.Int64
+	for range 40 {
+		// Each round answers what some matcher's latest tick offered.
+		deadline := time.Now().Add(time.Minute)
+		for seen := ticks.Load(); ticks.Load() == seen; {
+			if time.Now().After(deadline) {
+				t.Fatal("no matcher ticked for a minute")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		pending, err := rdb.HGetAll(ctx, "t:{yt}:offers").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var answers sync.WaitGroup
+		for oid, nid := range pending {
+			raw, err := rdb.HGet(ctx, "t:{yt}:need:"+nid+":asg", oid).Result()
+			if err != nil {
+				continue // answered or expired meanwhile
+			}
+			rid := mobilize.ResponderID(strings.SplitN(raw, "|", 2)[0])
+			choice, svc, again := r.IntN(10), svcs[r.IntN(3)], svcs[r.IntN(3)]
+			if choice >= 7 {
+				continue // silence: the offer will lapse
+			}
+			answers.Add(1)
+			go func() {
+				defer answers.Done()
+				// A quarter accept, the rest decline: low acceptance makes
+				// waves wide. Refusals are expected in a race.
+				if _, err := svc.Respond(ctx, rid, mobilize.OfferID(oid), choice < 2); err == nil {
+					answered.Add(1)
+					if choice < 2 {
+						accepted.Add(1)
+					}
+				}
+			}()
+			// Now and then the same offer is answered twice at once.
+			if choice == 0 {
+				answers.Add(1)
+				go func() {
+					defer answers.Done()
+					again.Respond(ctx, rid, mobilize.OfferID(oid), true)
+				}()
+			}
+		}
+		answers.Wait()
+		clock.Advance(3 * time.Second)
+	}
+	close(stop)
+	matchers.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if _, err := svcs[0].Matcher().Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d answers stored, %d of them accepts", answered.Load(), accepted.Load())
+	if answered.Load() < 1500 {
+		t.Fatalf("only %d answers: the race did not exercise waves", answered.Load())
+	}
+	// Waves were sent: some entry had more offers than places at once.
+	if !sawWave(t, rdb) {
+		t.Fatal("no entry ever had more offers than places: waves were not exercised")
+	}
+	checkInvariants(t, rdb, maxOf)
+}
+
+// sawWave reports whether some need's team entry was offered to more
+// people than it had places, within one offer's life.
+func sawWave(t *testing.T, rdb *redis.Client) bool {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := rdb.Keys(ctx, "t:{yt}:need:*:asg").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range keys {
+		offeredAt := map[string][]string{}
+		for _, raw := range rdb.HVals(ctx, key).Val() {
+			f := strings.Split(raw, "|")
+			offeredAt[f[1]+"@"+f[4]] = append(offeredAt[f[1]+"@"+f[4]], f[0])
+		}
+		for _, who := range offeredAt {
+			if len(who) > 1 {
+				return true
+			}
+		}
+	}
+	return false
 }
