@@ -291,3 +291,12 @@ func emitWaveWithdrawn(ctx context.Context, sink EventSink, a Answer, now time.T
 		sink.Emit(ctx, OfferAnswered{Need: a.Need, Offer: w.OfferID, Responder: w.Responder, State: AssignWithdrawn, At: now})
 	}
 }
+
+// WaveOf says how each team entry of a need is offered now (nil: singly),
+// for the API and the console.
+func (s *Service) WaveOf(ctx context.Context, n NeedState) ([]Wave, error) {
+	if !n.Status.Active() {
+		return nil, nil
+	}
+	return s.matcher.WaveOf(ctx, n)
+}
