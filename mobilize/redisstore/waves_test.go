@@ -275,8 +275,9 @@ func TestRaceWavesSeveralMatchers(t *testing.T) {
 		}
 		n := mobilize.Need{Urgency: 1 + r.IntN(4), Category: []string{"fall", "food"}[i%2], Point: randomPoint(t, r, 4000), Team: team}
 		switch r.IntN(10) {
-		case 0:
-			n.Point = randomPoint(t, r, 40_000) // out of everyone's reach
+		case 0: // a crowd needed soon: it is offered, and ends unstaffed at its deadline
+			n.Team = []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 20}}
+			n.Deadline = clock.Now().Add(time.Duration(10+r.IntN(20)) * time.Second)
 		case 1, 2:
 			n.Deadline = clock.Now().Add(time.Duration(30+r.IntN(60)) * time.Second)
 		}
