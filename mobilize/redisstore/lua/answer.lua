@@ -50,6 +50,7 @@ local function withdrawFilled(needID, idx, out)
   end
   return out
 end
+
 -- An answered offer leaves OFFERS; ANSWERED remembers its need for a day,
 -- so that a second accept is told what became of it, not "unknown".
 local ANSWERED = BASE .. 'offer:' .. oid .. ':need'
