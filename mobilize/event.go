@@ -37,11 +37,15 @@ type OfferSent struct {
 	DistanceMeters float64
 	Expires        time.Time
 	At             time.Time
+	// Wave is set when the place is offered in a wave (waves.go).
+	Wave *Wave
 }
 
 // OfferAnswered: an offer was accepted, declined, or lapsed
-// (AssignAccepted, AssignDeclined or AssignExpired). A lapsed offer is
-// gone from the responder's phone too.
+// (AssignAccepted, AssignDeclined or AssignExpired), or withdrawn
+// (AssignWithdrawn) because another member of its wave took the place
+// (waves.go). A lapsed or withdrawn offer is gone from the responder's
+// phone too.
 type OfferAnswered struct {
 	Need      NeedID
 	Offer     OfferID
@@ -193,14 +197,14 @@ func (f EventSinkFunc) Emit(ctx context.Context, e Event) { f(ctx, e) }
 // discard is the sink used when none is given.
 var discard = EventSinkFunc(func(context.Context, Event) {})
 
-func (m *Matcher) emitOffer(ctx context.Context, n *NeedState, team int, o OfferRequest, c Candidate) {
-	emitOffer(ctx, m.sink, n, team, o, c, m.now())
+func (m *Matcher) emitOffer(ctx context.Context, n *NeedState, team int, o OfferRequest, c Candidate, wave *Wave) {
+	emitOffer(ctx, m.sink, n, team, o, c, m.now(), wave)
 }
 
-func emitOffer(ctx context.Context, sink EventSink, n *NeedState, team int, o OfferRequest, c Candidate, now time.Time) {
+func emitOffer(ctx context.Context, sink EventSink, n *NeedState, team int, o OfferRequest, c Candidate, now time.Time, wave *Wave) {
 	sink.Emit(ctx, OfferSent{
 		Need: *n, Role: n.Team[team].Role, Offer: o.OfferID, Responder: o.Responder, Reason: o.Reason,
-		From: c.Point, DistanceMeters: c.DistanceMeters, Expires: now.Add(o.TTL), At: now,
+		From: c.Point, DistanceMeters: c.DistanceMeters, Expires: now.Add(o.TTL), At: now, Wave: wave,
 	})
 }
 

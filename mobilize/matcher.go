@@ -56,6 +56,9 @@ type MatchConfig struct {
 	// CompareGreedy also solves each batch greedily (nearest first) and
 	// reports both totals, to show what batch matching gains.
 	CompareGreedy bool
+	// Waves offers places of adaptive urgencies to several people at once
+	// (waves.go); the default is single everywhere.
+	Waves WaveConfig
 }
 
 // DefaultMatchConfig is the matcher's configuration when nothing is said.
@@ -74,6 +77,7 @@ func DefaultMatchConfig() MatchConfig {
 		PenaltyUnreliable:    3 * time.Minute,
 		AlertBudgetPerHour:   6,
 		OnCallBonusMin:       5,
+		Waves:                DefaultWaveConfig(),
 	}
 }
 
@@ -92,6 +96,9 @@ type MatcherDeps struct {
 	// OnCall says who is on call now; nil: nobody is preferred for it.
 	OnCall OnCallReader
 	Now    func() time.Time // nil: time.Now
+	// Acceptance reads measured acceptance for offer waves; nil: every
+	// place is offered to one person at a time whatever Waves says.
+	Acceptance AcceptanceStore
 }
 
 // Matcher offers open slots to the best available people, in ticks, over
@@ -105,6 +112,7 @@ type Matcher struct {
 	reliability ReliabilityStore // nil: no reliability term
 	scoper      Scoper           // nil: no escalation scopes
 	onCall      OnCallReader     // nil: no on-call bonus
+	acceptance  AcceptanceStore  // nil: no offer waves
 	cfg         MatchConfig
 	now         func() time.Time
 	wake        chan struct{}
@@ -128,7 +136,7 @@ func NewMatcher(d MatcherDeps, cfg MatchConfig) *Matcher {
 		d.Now = time.Now
 	}
 	return &Matcher{store: d.Store, sink: d.Sink, supplies: d.Supplies, reliability: d.Reliability, scoper: d.Scoper, onCall: d.OnCall,
-		cfg: cfg, now: d.Now, wake: make(chan struct{}, 1)}
+		acceptance: d.Acceptance, cfg: cfg, now: d.Now, wake: make(chan struct{}, 1)}
 }
 
 // Wake starts a tick at once (a new urgency-1 need cannot wait).
@@ -191,6 +199,12 @@ type candidateGroup struct {
 	found      []Candidate
 	anyInReach bool    // someone (asked or not) is within the radius
 	maxRadius  float64 // the widest search its scope allows
+	edges      []AssignEdge
+	// Offer waves (waves.go): offers per place, the estimate it came
+	// from, and how many offers beyond one per unoffered place to send.
+	wave, waveExtra int
+	pAccept         float64
+	sent            int // offers claimed for the entry this tick
 }
 
 // Tick runs one round: expire due offers, close needs past their deadline,
@@ -224,6 +238,10 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 			return rep, fmt.Errorf("scopes: %w", err)
 		}
 	}
+	snap, err := m.acceptanceSnapshot(ctx, needs)
+	if err != nil {
+		return rep, err
+	}
 	now := m.now()
 	if err := m.reserveSupplies(ctx, needs, now); err != nil {
 		return rep, err
@@ -244,9 +262,12 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 		}
 		for t := range n.Team {
 			open := n.Open(t)
-			if open <= 0 {
+			wave, p := m.waveSize(n, t, snap)
+			extra := waveExtra(n, t, wave)
+			if open <= 0 && extra <= 0 {
 				continue
 			}
+			open = max(open, 0)
 			rep.OpenSlots += open
 			scope := scopes[n.ID]
 			g := &candidateGroup{
@@ -254,10 +275,11 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 				need: n,
 				query: NearbyQuery{
 					Point: n.Point, Role: n.Team[t].Role, Skills: n.Team[t].Skills,
-					K: open + m.cfg.CandidatesPerSlot, ExcludeResponders: asked[n.ID],
+					K: open + extra + m.cfg.CandidatesPerSlot, ExcludeResponders: asked[n.ID],
 					OnlyResponders: scope.Members,
 				},
 				maxRadius: m.cfg.MaxRadiusMeters,
+				wave:      wave, waveExtra: extra, pAccept: p,
 			}
 			if scope.NearOnly {
 				g.maxRadius = m.cfg.StartRadiusMeters
@@ -319,6 +341,7 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 			}
 			edges = append(edges, AssignEdge{Person: p, Cost: m.routeMillis(g.need, c) + m.penaltyMillis(fatigue[c.ID]) + m.unreliablePenaltyMillis(reliability[c.ID]) + offCall[c.ID]})
 		}
+		g.edges = edges
 		for range g.need.Open(g.key.team) {
 			problem.Slots = append(problem.Slots, AssignSlot{Urgency: g.need.Urgency, Candidates: edges})
 			slots = append(slots, slotRef{need: g.need, team: g.key.team, urgency: g.need.Urgency})
@@ -342,9 +365,11 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 	}
 
 	// Claim the picks in one round trip; record the reasons of shortfalls.
+	// A wave's further offers go after every first offer, so that a place
+	// not offered yet wins the room over a second offer for another.
 	short := map[groupKey]Reason{}
 	var offers []OfferRequest
-	var offerSlot []int
+	var offerGroup []*candidateGroup
 	var offerCand []Candidate
 	for s, p := range res.PersonOf {
 		g := slotGroup[s]
@@ -355,30 +380,42 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 			continue
 		}
 		c := findCandidate(g.found, persons[p])
-		offers = append(offers, OfferRequest{
-			OfferID: newOfferID(), Need: g.need.ID, TeamIndex: g.key.team, Responder: c.ID,
-			TTL: m.cfg.OfferTTL, DistanceMeters: c.DistanceMeters, Reason: pickReason(g, c),
-		})
-		offerSlot, offerCand = append(offerSlot, s), append(offerCand, c)
+		offers = append(offers, m.offerRequest(g, c))
+		offerGroup, offerCand = append(offerGroup, g), append(offerCand, c)
+	}
+	firsts := len(offers)
+	waveGroups, wavePersons, err := m.solveWaves(groups, problem.Capacity, res)
+	if err != nil {
+		return rep, err
+	}
+	for i, p := range wavePersons {
+		if p >= 0 {
+			g := waveGroups[i]
+			c := findCandidate(g.found, persons[p])
+			offers = append(offers, m.offerRequest(g, c))
+			offerGroup, offerCand = append(offerGroup, g), append(offerCand, c)
+		}
 	}
 	outcomes, err := m.store.OfferMany(ctx, offers)
 	if err != nil {
 		return rep, err
 	}
 	for i, outcome := range outcomes {
-		g := slotGroup[offerSlot[i]]
+		g := offerGroup[i]
 		if outcome != OfferOK {
 			// Claimed by another process (or busy) since the query; the
-			// next tick tries again.
+			// next tick tries again. A wave's further offer says nothing
+			// of why a place is short.
 			rep.Refused++
-			if short[g.key] == "" {
+			if i < firsts && short[g.key] == "" {
 				short[g.key] = ReasonAllBusy
 			}
 			continue
 		}
 		rep.Offered++
-		m.emitOffer(ctx, g.need, g.key.team, offers[i], offerCand[i])
-		if _, seen := short[g.key]; !seen {
+		g.sent++
+		m.emitOffer(ctx, g.need, g.key.team, offers[i], offerCand[i], waveOfOffer(g.need, g.key.team, offers[i], g.sent))
+		if _, seen := short[g.key]; !seen && i < firsts {
 			short[g.key] = "" // every slot of the entry has its offer
 		}
 	}

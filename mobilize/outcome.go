@@ -24,6 +24,11 @@ type OfferRequest struct {
 	TTL            time.Duration
 	DistanceMeters float64
 	Reason         Reason
+	// Wave is the offers each open place of the entry may have out at
+	// once (waves.go); 0 or 1: one, as without waves. PAccept is the
+	// acceptance estimate it came from, for the events only.
+	Wave    int
+	PAccept float64
 }
 
 // The outcomes of the store's atomic steps. Their values are what the

@@ -83,6 +83,9 @@ type ServiceDeps struct {
 	// Duplicates says when a new need is flagged as a possible duplicate
 	// (duplicates.go); a zero radius or window flags none.
 	Duplicates DuplicateConfig
+	// Acceptance measures how offers are answered, for offer waves
+	// (waves.go); nil: every place is offered to one person at a time.
+	Acceptance AcceptanceStore
 }
 
 // NewService builds the service and its matcher. The matcher reserves
@@ -95,7 +98,7 @@ func NewService(d ServiceDeps, cfg MatchConfig) *Service {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	md := MatcherDeps{Store: d.Store, Sink: d.Sink, Supplies: d.Store, Reliability: d.Store, OnCall: d.Store, Now: d.Now}
+	md := MatcherDeps{Store: d.Store, Sink: d.Sink, Supplies: d.Store, Reliability: d.Store, OnCall: d.Store, Now: d.Now, Acceptance: d.Acceptance}
 	if d.Escalator != nil {
 		md.Scoper = d.Escalator // a nil *Escalator must not become a non-nil Scoper
 	}
@@ -115,6 +118,9 @@ func (s *Service) Off() []string {
 	}
 	if s.matcher.cfg.AlertBudgetPerHour <= 0 {
 		off = append(off, "alert budget (matching.alert_budget_per_hour is 0)")
+	}
+	if s.matcher.acceptance == nil {
+		off = append(off, "offer waves (no acceptance store)")
 	}
 	return off
 }
@@ -228,6 +234,7 @@ func (s *Service) Respond(ctx context.Context, rid ResponderID, offerID OfferID,
 	switch a.Outcome {
 	case AnswerAccepted, AnswerStaffed:
 		emitAnswer(ctx, s.sink, a, AssignAccepted, now)
+		emitWaveWithdrawn(ctx, s.sink, a, now)
 	case AnswerDeclined:
 		emitAnswer(ctx, s.sink, a, AssignDeclined, now)
 	case AnswerExpired, AnswerSlotClosed:
@@ -390,7 +397,7 @@ func (s *Service) Assign(ctx context.Context, id NeedID, rid ResponderID, role R
 	default:
 		return NeedState{}, fmt.Errorf("assign %s to need %s: %s: %w", rid, id, outs[0], ErrConflict)
 	}
-	emitOffer(ctx, s.sink, &n, team, o, Candidate{ID: rid, DistanceMeters: o.DistanceMeters}, s.now())
+	emitOffer(ctx, s.sink, &n, team, o, Candidate{ID: rid, DistanceMeters: o.DistanceMeters}, s.now(), nil)
 	return s.store.Need(ctx, id)
 }
 

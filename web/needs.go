@@ -45,6 +45,8 @@ type needApp interface {
 	Feedbacks(ctx context.Context, needs []mobilize.NeedID) (map[mobilize.NeedID]mobilize.Feedback, error)
 	// TeamFieldStatus says who of the team is en route, on scene or gone.
 	TeamFieldStatus(ctx context.Context, n mobilize.NeedState) ([]mobilize.FieldStatus, error)
+	// WaveOf says how each team entry is offered (offer waves); nil: singly.
+	WaveOf(ctx context.Context, n mobilize.NeedState) ([]mobilize.Wave, error)
 }
 
 // needRequest is the body of POST /api/v1/needs.
@@ -214,12 +216,13 @@ type ratingJSON struct {
 }
 
 type teamJSON struct {
-	Role      mobilize.Role `json:"role"`
-	Count     int           `json:"count"`
-	Skills    []string      `json:"skills"`
-	Filled    int           `json:"filled" doc:"accepted so far"`
-	Pending   int           `json:"pending" doc:"offers awaiting an answer"`
-	Shortfall string        `json:"shortfall,omitempty" doc:"why nobody is being offered this entry: nobody_in_radius, all_busy, all_declined, taken_by_more_urgent"`
+	Role      mobilize.Role  `json:"role"`
+	Count     int            `json:"count"`
+	Skills    []string       `json:"skills"`
+	Filled    int            `json:"filled" doc:"accepted so far"`
+	Pending   int            `json:"pending" doc:"offers awaiting an answer"`
+	Shortfall string         `json:"shortfall,omitempty" doc:"why nobody is being offered this entry: nobody_in_radius, all_busy, all_declined, taken_by_more_urgent"`
+	Wave      *mobilize.Wave `json:"wave,omitempty" doc:"GET need only, while the entry has open places and its urgency is offered in waves (matching.waves): p_accept, the estimated chance one offer is accepted; size, the offers each open place may have out at once; outstanding, the offers out now"`
 }
 
 type assignmentJSON struct {
@@ -337,6 +340,9 @@ func (g *needGroup) handleGetNeed(ctx context.Context, c *call) error {
 	}
 	field, err := g.app.TeamFieldStatus(ctx, n)
 	if err != nil {
+		return err
+	}
+	if err := g.addWaves(ctx, n, &out); err != nil {
 		return err
 	}
 	for _, st := range field {

@@ -228,6 +228,31 @@ type MatchingConfig struct {
 	// OnCallBonusMin is how many minutes of travel someone on call now is
 	// counted nearer, so that at equal cost they are asked; 0: off.
 	OnCallBonusMin int `yaml:"on_call_bonus_min"`
+	// Waves offers a place to several people at once where acceptance is
+	// low (mobilize/waves.go); single for every urgency unless turned on.
+	Waves WavesConfig `yaml:"waves"`
+}
+
+// WavesConfig is matching.waves.
+type WavesConfig struct {
+	Target      float64 `yaml:"target"`       // chance that one offer of a wave is accepted in time, (0,1)
+	Max         int     `yaml:"max"`          // most offers out per place, 1..10
+	PriorAccept float64 `yaml:"prior_accept"` // acceptance assumed before answers, (0,1)
+	PriorWeight float64 `yaml:"prior_weight"` // how many answers the prior weighs as
+	Urgency1    string  `yaml:"urgency_1"`    // single | adaptive
+	Urgency2    string  `yaml:"urgency_2"`
+	Urgency3    string  `yaml:"urgency_3"`
+	Urgency4    string  `yaml:"urgency_4"`
+}
+
+func wavesConfigOf(w mobilize.WaveConfig) WavesConfig {
+	return WavesConfig{Target: w.Target, Max: w.Max, PriorAccept: w.PriorAccept, PriorWeight: w.PriorWeight,
+		Urgency1: string(w.Modes[0]), Urgency2: string(w.Modes[1]), Urgency3: string(w.Modes[2]), Urgency4: string(w.Modes[3])}
+}
+
+func (w WavesConfig) wave() mobilize.WaveConfig {
+	return mobilize.WaveConfig{Target: w.Target, Max: w.Max, PriorAccept: w.PriorAccept, PriorWeight: w.PriorWeight,
+		Modes: [4]mobilize.WaveMode{mobilize.WaveMode(w.Urgency1), mobilize.WaveMode(w.Urgency2), mobilize.WaveMode(w.Urgency3), mobilize.WaveMode(w.Urgency4)}}
 }
 
 // HTTPConfig bounds the HTTP server. The timeouts are sized for phones on
@@ -284,6 +309,7 @@ func Default() Config {
 		PenaltyUnreliable: match.PenaltyUnreliable, AlertBudgetPerHour: match.AlertBudgetPerHour}
 	c.Matching.OnCallBonusMin = match.OnCallBonusMin
 	c.OnCall = defaultOnCall()
+	c.Matching.Waves = wavesConfigOf(match.Waves)
 	c.Travel = match.Speeds
 	c.HTTP = HTTPConfig{ShutdownTimeout: 8 * time.Second, MaxBodyBytes: api.MaxBodyBytes,
 		ReadHeaderTimeout: 10 * time.Second, BodyTimeout: 60 * time.Second, WriteTimeout: 90 * time.Second,
@@ -394,6 +420,9 @@ func (c Config) Validate() error {
 	}
 	if c.Matching.PenaltyUnreliable < 0 {
 		errs = append(errs, fmt.Errorf("matching.penalty_unreliable: %s is negative (0 turns it off)", c.Matching.PenaltyUnreliable))
+	}
+	if err := c.Matching.Waves.wave().Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("matching.waves: %v", err))
 	}
 	if c.Matching.AlertBudgetPerHour < 0 || c.Matching.AlertBudgetPerHour > redisstore.MaxAlertBudget {
 		errs = append(errs, fmt.Errorf("matching.alert_budget_per_hour: must be 0 (off) .. %d", redisstore.MaxAlertBudget))

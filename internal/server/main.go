@@ -182,6 +182,11 @@ func (m *Main) Run(ctx context.Context) error {
 	deps := m.cfg.serviceTuning()
 	deps.Store, deps.Sink, deps.Escalator = m.store, sink, esc
 	deps.CAP, deps.Duplicates = m.cfg.capConfig(), m.cfg.duplicateConfig()
+	// Offer waves measure acceptance by the local hour of day.
+	if zone, err := time.LoadLocation(m.cfg.UI.TimeZone); err == nil {
+		m.store.SetTimeZone(zone)
+	}
+	deps.Acceptance = m.store
 	m.service = mobilize.NewService(deps, m.cfg.matchConfig())
 	m.demo.Use(m.service)
 	if off := m.service.Off(); len(off) > 0 {

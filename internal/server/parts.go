@@ -30,6 +30,7 @@ func (c Config) matchConfig() mobilize.MatchConfig {
 	m.StartRadiusMeters, m.MaxRadiusMeters = c.Matching.StartRadiusMeters, c.Matching.MaxRadiusMeters
 	m.PenaltyUnreliable, m.AlertBudgetPerHour = c.Matching.PenaltyUnreliable, c.Matching.AlertBudgetPerHour
 	m.OnCallBonusMin = c.Matching.OnCallBonusMin
+	m.Waves = c.Matching.Waves.wave()
 	return m
 }
 

@@ -81,7 +81,7 @@ func say(e mobilize.Event, approxRes int) []note {
 		nt := console(needKey(n.ID), n.Point, at, wire.OfferSent{
 			NeedID: string(n.ID), Lat: n.Point.Lat(), Lng: n.Point.Lon(), OfferID: string(e.Offer),
 			ResponderID: string(e.Responder), Role: string(e.Role), ResponderLat: e.From.Lat(), ResponderLng: e.From.Lon(),
-			Reason: string(e.Reason), Urgency: n.Urgency, At: rfc3339(e.At),
+			Reason: string(e.Reason), Urgency: n.Urgency, At: rfc3339(e.At), Wave: waveOf(e.Wave),
 		})
 		nt.to, nt.inbox = e.Responder, offer(e, approxRes)
 		return []note{nt}
@@ -93,6 +93,9 @@ func say(e mobilize.Event, approxRes int) []note {
 		})}
 		if e.State == mobilize.AssignExpired {
 			out = append(out, withdrawal(e.Responder, e.Offer, e.Need, wire.WithdrawnExpired))
+		}
+		if e.State == mobilize.AssignWithdrawn { // its wave's place was taken
+			out = append(out, withdrawal(e.Responder, e.Offer, e.Need, wire.WithdrawnFilled))
 		}
 		return out
 	case mobilize.NeedClosed:
@@ -282,4 +285,12 @@ func teamMessage(e mobilize.MessagePosted) []note {
 		return out
 	}
 	return append(out, console(needKey(n.ID), n.Point, aboutNeed(n), w))
+}
+
+// waveOf words an offer's wave; nil for a single offer.
+func waveOf(w *mobilize.Wave) *wire.Wave {
+	if w == nil {
+		return nil
+	}
+	return &wire.Wave{PAccept: w.PAccept, Size: w.Size, Outstanding: w.Outstanding}
 }

@@ -75,6 +75,7 @@ func (k keys) jobs(rid string) string     { return k.base + "jobs:" + rid }
 // completed assignment, and answer.lua counts a lapse as the offer ends.
 type NeedStore struct {
 	region
+	zone *time.Location // the hour of day answers are measured under (acceptance.go); nil: UTC
 }
 
 // NewNeedStore returns the needs, offers and roster of one region over

@@ -95,7 +95,7 @@ func (s *NeedStore) OfferMany(ctx context.Context, os []mobilize.OfferRequest) (
 		args := s.argv()
 		for _, o := range os[lo:min(len(os), lo+maxOfferBatch)] {
 			args = append(args, string(o.Need), o.TeamIndex, string(o.Responder), string(o.OfferID),
-				now.Add(o.TTL).UnixMilli(), strconv.FormatFloat(o.DistanceMeters, 'f', 1, 64), string(o.Reason))
+				now.Add(o.TTL).UnixMilli(), strconv.FormatFloat(o.DistanceMeters, 'f', 1, 64), string(o.Reason), max(o.Wave, 1))
 		}
 		cmds = append(cmds, offerScript.EvalSha(ctx, pipe, s.scriptKeys, args...))
 	}
@@ -125,7 +125,7 @@ func (s *NeedStore) OfferMany(ctx context.Context, os []mobilize.OfferRequest) (
 // Answer applies a responder's verb (accept, decline or expire). An empty
 // responder id skips the ownership check (operators, expiry).
 func (s *NeedStore) Answer(ctx context.Context, offerID mobilize.OfferID, rid mobilize.ResponderID, verb string) (mobilize.Answer, error) {
-	vals, err := answerScript.Run(ctx, s.rdb, s.scriptKeys, s.argv(string(offerID), string(rid), verb)...).StringSlice()
+	vals, err := answerScript.Run(ctx, s.rdb, s.scriptKeys, s.argv(string(offerID), string(rid), verb, s.localHour())...).StringSlice()
 	if err != nil {
 		return mobilize.Answer{}, fmt.Errorf("%s offer %s: %w", verb, offerID, err)
 	}
@@ -179,7 +179,7 @@ func (s *NeedStore) ExpireDue(ctx context.Context, limit int) ([]mobilize.Answer
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(due))
 	for i, oid := range due {
-		cmds[i] = answerScript.EvalSha(ctx, pipe, s.scriptKeys, s.argv(oid, "", "expire")...)
+		cmds[i] = answerScript.EvalSha(ctx, pipe, s.scriptKeys, s.argv(oid, "", "expire", s.localHour())...)
 	}
 	_, _ = pipe.Exec(ctx)
 	var out []mobilize.Answer

@@ -42,6 +42,15 @@ type OfferSent struct {
 	Reason       string  `json:"reason"`
 	Urgency      int     `json:"urgency"`
 	At           string  `json:"at"`
+	// Wave is set when the place is offered to several people at once.
+	Wave *Wave `json:"wave,omitempty"`
+}
+
+// Wave is how a place is offered in an offer wave (matching.waves).
+type Wave struct {
+	PAccept     float64 `json:"p_accept"`    // estimated chance one offer is accepted
+	Size        int     `json:"size"`        // offers each open place may have out at once
+	Outstanding int     `json:"outstanding"` // offers of the team entry out, this one included
 }
 
 // OfferAnswered: an offer was accepted, declined or lapsed.

@@ -35,6 +35,18 @@ local function noteOfferSent(rid)
   redis.call('HSET', FAIRLOAD, rid, keepSince(sent, FL_NOW - HOUR_MS, tostring(FL_NOW)) .. '|' .. served)
 end
 
+-- forgetOfferSent takes back the budget an offer sent at sentMs used: an
+-- offer withdrawn because its place filled (waves) costs its receiver
+-- nothing, and must not make them look over-asked.
+local function forgetOfferSent(rid, sentMs)
+  local sent, served = readFair(rid)
+  local out, dropped = {}, false
+  for e in string.gmatch(sent, '[^,]+') do
+    if not dropped and e == sentMs then dropped = true else table.insert(out, e) end
+  end
+  redis.call('HSET', FAIRLOAD, rid, table.concat(out, ',') .. '|' .. served)
+end
+
 -- noteServed records seconds of service completed now.
 local function noteServed(rid, seconds)
   local sent, served = readFair(rid)

@@ -2,9 +2,10 @@
 -- person goes from available to offered (out of the candidate sets) with
 -- the offer's expiry. Many claims travel in one call, so that a tick's
 -- offers cost Redis one script start per batch.
--- ARGV[5..] groups of 7: need, team index, responder, offer id, expires ms,
--- distance m, reason. Returns, per claim, 'ok' or why not.
-local function claim(need, idx, rid, oid, expires, dist, reason)
+-- ARGV[5..] groups of 8: need, team index, responder, offer id, expires ms,
+-- distance m, reason, wave size (offers each open place of the entry may
+-- have out at once; 1 without waves). Returns, per claim, 'ok' or why not.
+local function claim(need, idx, rid, oid, expires, dist, reason, wave)
   local nk = needKey(need)
   local v = redis.call('HMGET', nk, 'c' .. idx, 'f' .. idx, 'p' .. idx, 'r' .. idx, 'status')
   if v[5] ~= 'open' and v[5] ~= 'staffing' then
@@ -13,7 +14,10 @@ local function claim(need, idx, rid, oid, expires, dist, reason)
   if not v[1] then
     return 'no_such_slot'
   end
-  if tonumber(v[2]) + tonumber(v[3]) >= tonumber(v[1]) then
+  -- The room is every open place times its wave: with a wave of 1 this
+  -- is accepted + pending < count. Accepts are bounded apart (answer.lua).
+  local open = tonumber(v[1]) - tonumber(v[2])
+  if open <= 0 or tonumber(v[3]) >= open * math.max(1, tonumber(wave) or 1) then
     return 'slot_full'
   end
   if redis.call('SISMEMBER', askedKey(need), rid) == 1 then
@@ -50,8 +54,8 @@ end
 -- A claim that fails (damaged records) is reported as such and does not
 -- stop the claims after it, whose callers must learn their outcome.
 local out = {}
-for i = 5, #ARGV, 7 do
-  local ok, res = pcall(claim, ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6])
+for i = 5, #ARGV, 8 do
+  local ok, res = pcall(claim, ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6], ARGV[i + 7])
   if not ok then
     res = 'script_error: ' .. (type(res) == 'table' and tostring(res.err) or tostring(res))
   end

@@ -111,6 +111,7 @@ export class NeedDetail {
             h('td', {}, String(m.pending)),
             h('td', {}, String(Math.max(0, m.count - m.filled - m.pending)))),
           m.shortfall && isActive(n) ? h('tr', { class: 'shortfall' }, h('td', { colspan: 4 }, t('console.detail.short', { reason: shortfallText(m.shortfall) }))) : null,
+          waveRow(n, m),
         ]))),
       this.assignments(n),
       isActive(n) ? this.actions(n) : null);
@@ -210,4 +211,13 @@ export class NeedDetail {
       this.toast(() => t('console.detail.assignFailed', { error: errorText(err) }), true);
     }
   }
+}
+
+// waveRow says how an open place is offered when its urgency is offered in
+// waves: the estimated acceptance and how many offers go out at once.
+function waveRow(n, m) {
+  if (!m.wave || !isActive(n) || m.filled >= m.count) return null;
+  return h('tr', { class: 'wave' }, h('td', { colspan: 4 }, t('console.detail.wave', {
+    p: String(Math.round(m.wave.p_accept * 100)), size: String(m.wave.size), out: String(m.wave.outstanding),
+  })));
 }

@@ -657,5 +657,16 @@ const coverage = {
 };
 Object.assign(catalogue['zh-CN'], coverage['zh-CN']);
 Object.assign(catalogue.en, coverage.en);
+// Offer waves (detail.js): a block of its own.
+const waves = {
+  'zh-CN': {
+    'console.detail.wave': '预计接单率 {p}% · 同时发出 {size} 份（已发出 {out} 份）',
+  },
+  en: {
+    'console.detail.wave': 'Expected acceptance {p}% · {size} offers at once ({out} out)',
+  },
+};
+Object.assign(catalogue['zh-CN'], waves['zh-CN']);
+Object.assign(catalogue.en, waves.en);
 
 register(catalogue);
