@@ -92,6 +92,11 @@ func holds(v reflect.Value, want any) bool {
 		if s, ok := want.(string); ok && v.Type() == reflect.TypeFor[[]byte]() && bytes.Equal(v.Bytes(), []byte(s)) {
 			return true
 		}
+		// A named string type (a mode such as mobilize.WaveMode) carries
+		// the value as it was written.
+		if s, ok := want.(string); ok && v.Kind() == reflect.String && v.String() == s {
+			return true
+		}
 	}
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
