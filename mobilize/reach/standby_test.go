@@ -8,6 +8,7 @@ import (
 
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/reach"
+	"github.com/liandong/liandong/mobilize/reach/sms"
 )
 
 // TestStandbyReachesSMSOnlyPhones: a standby (CAP pre-alert) goes by SMS
@@ -39,5 +40,36 @@ func TestStandbyOfAnExpiredWarningIsNotTexted(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // let a wrong standby SMS show
 	if got := r.text.messages(); len(got) != 1 || !strings.Contains(got[0].Text, "接受") {
 		t.Fatalf("sms %+v, want only the offer", got)
+	}
+}
+
+// TestStandbyIsPushedToClosedPagesOnly: an app user whose page is closed
+// gets the standby as a push (scope standby, the headline, expiring with
+// the warning); one with a socket open has it in the inbox and gets no
+// push; an SMS-only phone gets its SMS and no push.
+func TestStandbyIsPushedToClosedPagesOnly(t *testing.T) {
+	r := newRig(t, reach.Options{}, nil)
+	mp := &messagePusher{}
+	ladder := reach.New(reach.Deps{Records: r.rec, Directory: r.dir, Texter: r.text, Pusher: mp}, reach.Options{Texts: sms.Texts{Words: words{}}})
+	t.Cleanup(func() { ladder.Close(context.Background()) })
+	r.dir.mu.Lock()
+	r.dir.responders["online"] = mobilize.Responder{ID: "online", Role: mobilize.RoleVolunteer, Phone: "+8613800000013", Channel: mobilize.ChannelApp}
+	r.dir.mu.Unlock()
+	ctx := context.Background()
+	if err := r.rec.MarkOnline(ctx, "p", []string{"online"}, time.Now(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	expires := time.Now().Add(20 * time.Minute)
+	ladder.Emit(ctx, mobilize.PreAlerted{Incident: "i1", Alert: "s,a1", To: []mobilize.ResponderID{"app1", "online", "sms1"},
+		Headline: "烟台市气象台发布台风橙色预警信号", Severity: "Severe", Expires: expires, At: time.Now()})
+	waitFor(t, "the push and the SMS", func() bool { return len(mp.messages()) == 1 && len(r.text.messages()) == 1 })
+	time.Sleep(50 * time.Millisecond) // let a wrong push show
+	got := mp.messages()
+	if len(got) != 1 || got[0].Responder != "app1" {
+		t.Fatalf("pushed %+v, want app1 only", got)
+	}
+	n := got[0]
+	if n.Scope != reach.ScopeStandby || n.Message != "standby-i1" || !strings.Contains(n.Preview, "台风橙色预警") || !n.Expires.Equal(expires) {
+		t.Errorf("standby note %+v", n)
 	}
 }

@@ -34,7 +34,7 @@ type PushMessage struct {
 	ResponderID string `json:"responder_id"`
 	MessageID   string `json:"message_id"`
 	NeedID      string `json:"need_id,omitempty"` // absent unless a need's thread
-	Scope       string `json:"scope"`             // team, direct or broadcast
+	Scope       string `json:"scope"`             // team, direct, broadcast or standby
 	FromRole    string `json:"from_role"`
 	Preview     string `json:"preview"` // at most 40 characters of the text, plain text
 	SentAt      string `json:"sent_at"` // RFC 3339 UTC

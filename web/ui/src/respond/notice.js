@@ -97,11 +97,12 @@ const STAFF_ROLES = new Set(['admin', 'operator', 'coordinator']);
 // whole message waits in the inbox for the page.
 export function messageNotice(msg, lang) {
   const l = pageLang(lang);
+  const standby = msg.scope === 'standby'; // a CAP pre-alert: the warning's headline, nobody wrote it
   const who = STAFF_ROLES.has(msg.from_role) ? translate(l, 'respond.field.centre') : named(l, 'role', msg.from_role, 'role.unknown');
   return {
-    title: translate(l, 'respond.push.message.title', { who }),
+    title: standby ? translate(l, 'respond.push.standby.title') : translate(l, 'respond.push.message.title', { who }),
     options: {
-      body: translate(l, 'respond.push.message.body', { preview: String(msg.preview || '') }),
+      body: translate(l, standby ? 'respond.push.standby.body' : 'respond.push.message.body', { preview: String(msg.preview || '') }),
       tag: `message-${msg.message_id}`,
       lang: l,
       dir: 'auto',
