@@ -32,7 +32,10 @@ func (p *messagePusher) messages() []reach.MessageNote {
 	return append([]reach.MessageNote(nil), p.notes...)
 }
 
-func TestMessageReachesAClosedPageByPushAnSMSPhoneBySMSAndAnOpenSocketByNeither(t *testing.T) {
+// messageRig is a rig whose ladder pushes messages too, with a third
+// responder, "online", whose socket is open.
+func messageRig(t *testing.T) (*rig, *messagePusher, *reach.Ladder) {
+	t.Helper()
 	r := newRig(t, reach.Options{}, nil)
 	mp := &messagePusher{}
 	ladder := reach.New(reach.Deps{Records: r.rec, Directory: r.dir, Texter: r.text, Pusher: mp}, reach.Options{Texts: sms.Texts{Words: words{}}})
@@ -40,10 +43,15 @@ func TestMessageReachesAClosedPageByPushAnSMSPhoneBySMSAndAnOpenSocketByNeither(
 	r.dir.mu.Lock()
 	r.dir.responders["online"] = mobilize.Responder{ID: "online", Role: mobilize.RoleVolunteer, Phone: "+8613800000013", Channel: mobilize.ChannelApp}
 	r.dir.mu.Unlock()
-	ctx := context.Background()
-	if err := r.rec.MarkOnline(ctx, "p", []string{"online"}, time.Now(), time.Minute); err != nil {
+	if err := r.rec.MarkOnline(context.Background(), "p", []string{"online"}, time.Now(), time.Minute); err != nil {
 		t.Fatal(err)
 	}
+	return r, mp, ladder
+}
+
+func TestMessageReachesAClosedPageByPushAnSMSPhoneBySMSAndAnOpenSocketByNeither(t *testing.T) {
+	r, mp, ladder := messageRig(t)
+	ctx := context.Background()
 	text := "<b>请到东门集合</b>, 带上手电筒和雨衣, 老人在三楼等候, 门禁码 4711, 到了请在群里说一声"
 	m := mobilize.TeamMessage{ID: "1764388020000-0", Need: "n1", Text: text, At: time.Now(),
 		From: mobilize.Sender{Kind: mobilize.SenderStaff, ID: "ops1", Role: "operator"}}

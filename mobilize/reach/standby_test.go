@@ -8,7 +8,6 @@ import (
 
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/reach"
-	"github.com/liandong/liandong/mobilize/reach/sms"
 )
 
 // TestStandbyReachesSMSOnlyPhones: a standby (CAP pre-alert) goes by SMS
@@ -48,17 +47,8 @@ func TestStandbyOfAnExpiredWarningIsNotTexted(t *testing.T) {
 // the warning); one with a socket open has it in the inbox and gets no
 // push; an SMS-only phone gets its SMS and no push.
 func TestStandbyIsPushedToClosedPagesOnly(t *testing.T) {
-	r := newRig(t, reach.Options{}, nil)
-	mp := &messagePusher{}
-	ladder := reach.New(reach.Deps{Records: r.rec, Directory: r.dir, Texter: r.text, Pusher: mp}, reach.Options{Texts: sms.Texts{Words: words{}}})
-	t.Cleanup(func() { ladder.Close(context.Background()) })
-	r.dir.mu.Lock()
-	r.dir.responders["online"] = mobilize.Responder{ID: "online", Role: mobilize.RoleVolunteer, Phone: "+8613800000013", Channel: mobilize.ChannelApp}
-	r.dir.mu.Unlock()
+	r, mp, ladder := messageRig(t)
 	ctx := context.Background()
-	if err := r.rec.MarkOnline(ctx, "p", []string{"online"}, time.Now(), time.Minute); err != nil {
-		t.Fatal(err)
-	}
 	expires := time.Now().Add(20 * time.Minute)
 	ladder.Emit(ctx, mobilize.PreAlerted{Incident: "i1", Alert: "s,a1", To: []mobilize.ResponderID{"app1", "online", "sms1"},
 		Headline: "烟台市气象台发布台风橙色预警信号", Severity: "Severe", Expires: expires, At: time.Now()})
