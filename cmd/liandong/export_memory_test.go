@@ -37,8 +37,10 @@ const exportNeeds = 100_000
 // escalator, which work on open needs, leave them alone: the measure is
 // of the export, not of a city's matching.
 func TestExportOf100kNeedsKeepsMemoryFlat(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and writes 100,000 needs; skipped with -short")
+	// CI (LIANDONG_REQUIRE_REDIS=1) runs it whatever the flags: the
+	// 50 MB claim stands on it.
+	if testing.Short() && os.Getenv("LIANDONG_REQUIRE_REDIS") == "" {
+		t.Skip("builds the binary and writes 100,000 needs; skipped with -short unless LIANDONG_REQUIRE_REDIS=1")
 	}
 	srv := redistest.Start(t, redistest.Options{})
 	bin := buildBinary(t)
