@@ -1,0 +1,22 @@
+// The surge nudge card (socket message `nudge`): places near this
+// off-duty responder have nobody, and the one action is going on duty.
+// One card at a time: a newer nudge replaces the older.
+import { $, h } from '../lib/dom.js';
+import { t } from '../lib/i18n.js';
+
+// showNudge draws the card unless the responder is on duty already;
+// goOnDuty is the duty switch's own action.
+export function showNudge(d, { onDuty, goOnDuty, announce }) {
+  document.querySelectorAll('.nudge-card').forEach((el) => el.remove());
+  if (onDuty()) return;
+  const needs = Number(d.needs) || 0;
+  const title = h('h2', {}, t('respond.nudge.title', { n: needs }));
+  const el = h('article', { class: 'card nudge-card', role: 'alert', dataset: { nudgeId: d.nudge_id || '', urgency: String(d.urgency || '') } },
+    title,
+    h('p', {}, t(d.urgency === 1 ? 'respond.nudge.body_urgent' : 'respond.nudge.body')),
+    h('button', { type: 'button', class: 'primary nudge-go', onclick: () => { el.remove(); goOnDuty(); } }, t('respond.nudge.go')),
+    h('button', { type: 'button', class: 'nudge-later', onclick: () => el.remove() }, t('respond.nudge.later')));
+  $('#alerts').append(el);
+  if (navigator.vibrate) navigator.vibrate([200, 100, 200]);
+  announce(title.textContent, true);
+}
