@@ -90,11 +90,15 @@ type NudgeConfig struct {
 	Zone        *time.Location
 	// BudgetPerHour is the alert budget each nudge is charged to (0: none).
 	BudgetPerHour int
+	// LookEvery spaces the reads of the opted-in people's positions while
+	// a surge lasts (0: every tick): a person is nudged once per interval
+	// anyway, so reading them four times a second buys nothing.
+	LookEvery time.Duration
 }
 
 // DefaultNudgeConfig is on, once per two hours, within 3 km.
 func DefaultNudgeConfig() NudgeConfig {
-	return NudgeConfig{Enabled: true, MinInterval: 2 * time.Hour, RadiusM: 3000, Night: DefaultNightHours, Zone: time.UTC}
+	return NudgeConfig{Enabled: true, MinInterval: 2 * time.Hour, RadiusM: 3000, Night: DefaultNightHours, Zone: time.UTC, LookEvery: 5 * time.Second}
 }
 
 // Nudged: off-duty responders near a cell in surge were asked to go on
@@ -111,13 +115,22 @@ type Nudged struct {
 
 func (Nudged) domainEvent() {}
 
-// Nudger sends surge nudges after each tick.
+// Nudger sends surge nudges after each tick. One goroutine uses it (the
+// matcher's): it remembers what it last wrote and when it last looked.
 type Nudger struct {
 	store NudgeStore
 	sink  EventSink
 	cfg   NudgeConfig
 	now   func() time.Time
+
+	written  []SurgeCell // the surge as last written; nil before the first write
+	wroteAt  time.Time
+	lastLook time.Time
 }
+
+// surgeRewriteEvery rewrites an unchanged surge now and then: another
+// process's matcher may have written its own view meanwhile.
+const surgeRewriteEvery = 10 * time.Second
 
 // NewNudger builds a nudger on the service's store and events; budget is
 // the matcher's alert budget unless cfg says otherwise.
@@ -154,17 +167,24 @@ func (n *Nudger) AfterTick(ctx context.Context, short []Shortfall) (int, error) 
 	if err != nil {
 		return 0, err
 	}
-	if err := n.store.SetSurge(ctx, cells); err != nil {
-		return 0, err
+	now := n.now()
+	if n.written == nil || !slices.Equal(cells, n.written) || now.Sub(n.wroteAt) >= surgeRewriteEvery {
+		if err := n.store.SetSurge(ctx, cells); err != nil {
+			return 0, err
+		}
+		n.written, n.wroteAt = append(make([]SurgeCell, 0, len(cells)), cells...), now
 	}
 	if !n.cfg.Enabled || len(cells) == 0 {
 		return 0, nil
 	}
+	if n.cfg.LookEvery > 0 && !n.lastLook.IsZero() && now.Sub(n.lastLook) < n.cfg.LookEvery {
+		return 0, nil
+	}
+	n.lastLook = now
 	people, err := n.offDutyOptedIn(ctx)
 	if err != nil {
 		return 0, err
 	}
-	now := n.now()
 	local := now.In(n.cfg.Zone)
 	plans := planNudges(cells, short, people, n.cfg.RadiusM, n.cfg.Night.Holds(local.Hour()*60+local.Minute()))
 	sent := 0

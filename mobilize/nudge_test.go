@@ -77,13 +77,18 @@ func TestPlanNudgesRadiusAndNight(t *testing.T) {
 
 // nudgeFake is a NudgeStore in memory: charges answer as told.
 type nudgeFake struct {
-	people  map[ResponderID]Presence
-	charges map[ResponderID]NudgeCharge
-	surge   []SurgeCell
+	people       map[ResponderID]Presence
+	charges      map[ResponderID]NudgeCharge
+	surge        []SurgeCell
+	writes, gets int
 }
 
-func (f *nudgeFake) SetSurge(_ context.Context, c []SurgeCell) error { f.surge = c; return nil }
-func (f *nudgeFake) Surge(context.Context) ([]SurgeCell, error)      { return f.surge, nil }
+func (f *nudgeFake) SetSurge(_ context.Context, c []SurgeCell) error {
+	f.surge = c
+	f.writes++
+	return nil
+}
+func (f *nudgeFake) Surge(context.Context) ([]SurgeCell, error) { return f.surge, nil }
 func (f *nudgeFake) ChargeNudge(_ context.Context, rid ResponderID, _ geo.Cell, _ time.Duration, _ int) (NudgeCharge, error) {
 	if c, ok := f.charges[rid]; ok {
 		return c, nil
@@ -98,6 +103,7 @@ func (f *nudgeFake) StandbyOptedIn(context.Context) ([]ResponderID, error) {
 	return ids, nil
 }
 func (f *nudgeFake) Get(_ context.Context, id ResponderID) (Presence, error) {
+	f.gets++
 	return f.people[id], nil
 }
 func (f *nudgeFake) Deactivation(context.Context, ResponderID) (*Deactivation, error) {
@@ -127,7 +133,7 @@ func TestNudgerNightZoneAndCharges(t *testing.T) {
 		}
 	})
 	cfg := DefaultNudgeConfig()
-	cfg.Zone = zone
+	cfg.Zone, cfg.LookEvery = zone, 0
 	n := NewNudger(f, sink, cfg, func() time.Time { return at })
 	ctx := context.Background()
 	place := func(urgency int) []Shortfall {
@@ -152,5 +158,38 @@ func TestNudgerNightZoneAndCharges(t *testing.T) {
 	off := NewNudger(f, sink, cfg, func() time.Time { return at })
 	if sent, _ := off.AfterTick(ctx, place(1)); sent != 0 || len(f.surge) != 1 {
 		t.Fatalf("disabled: sent %d, surge %+v; want the surge shown, nobody nudged", sent, f.surge)
+	}
+}
+
+// TestNudgerSpacesItsWork: ticks four times a second write an unchanged
+// surge once (again after a while, for other processes' writes) and read
+// the people once per LookEvery; a change is written at once.
+func TestNudgerSpacesItsWork(t *testing.T) {
+	at := time.Date(2026, 11, 28, 4, 0, 0, 0, time.UTC) // noon in CST
+	f := &nudgeFake{people: map[ResponderID]Presence{
+		"ok": {ID: "ok", Status: StatusOffDuty, Located: true, Point: pt(nudgeLat+0.01, nudgeLng)},
+	}, charges: map[ResponderID]NudgeCharge{"ok": NudgeRecent}}
+	cfg := DefaultNudgeConfig()
+	cfg.Zone = time.FixedZone("CST", 8*3600)
+	now := at
+	n := NewNudger(f, nil, cfg, func() time.Time { return now })
+	ctx := context.Background()
+	short := []Shortfall{{Need: "a", Point: pt(nudgeLat, nudgeLng), Urgency: 2, Places: 1, Reason: ReasonNobodyInRadius}}
+	for range 8 { // two seconds of ticks
+		if _, err := n.AfterTick(ctx, short); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(250 * time.Millisecond)
+	}
+	if f.writes != 1 || f.gets != 1 {
+		t.Fatalf("two seconds of ticks: %d writes, %d reads of people; want 1 and 1", f.writes, f.gets)
+	}
+	now = now.Add(cfg.LookEvery + surgeRewriteEvery)
+	if _, err := n.AfterTick(ctx, short); err != nil || f.writes != 2 || f.gets != 2 {
+		t.Fatalf("after a while: %d writes, %d reads, %v; want 2 and 2", f.writes, f.gets, err)
+	}
+	short[0].Places = 2
+	if _, err := n.AfterTick(ctx, short); err != nil || f.writes != 3 || f.surge[0].PlacesShort != 2 {
+		t.Fatalf("a changed surge: %d writes %+v %v", f.writes, f.surge, err)
 	}
 }

@@ -112,7 +112,7 @@ func TestSurgeNudgesStopWhenShortfallEnds(t *testing.T) {
 
 	const interval = 400 * time.Millisecond
 	cfg := mobilize.DefaultNudgeConfig()
-	cfg.MinInterval = interval
+	cfg.MinInterval, cfg.LookEvery = interval, 0 // every tick looks: the interval alone limits
 	nudger := svc.NewNudger(cfg)
 	tick := func() mobilize.TickReport {
 		t.Helper()
