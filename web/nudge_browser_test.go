@@ -35,6 +35,7 @@ func TestBrowserSurgeNudgeGoesOnDuty(t *testing.T) {
 	if got := phone.eval(t, `document.querySelector('.nudge-card h2').textContent`); got != "1 people near you need help" {
 		t.Errorf("nudge title %q", got)
 	}
+	checkAccessible(t, phone, "the responder page with a nudge card")
 	var surge struct {
 		Cells []struct {
 			NudgesSent int `json:"nudges_sent"`

@@ -411,7 +411,7 @@ function message(env) {
       if (field) field.message(env.type, d);
       break;
     case 'nudge':
-      showNudge(d, { onDuty: () => $('#duty').checked, goOnDuty: () => { $('#duty').checked = true; dutyChanged(); }, announce });
+      showNudge(d, { onDuty: () => $('#duty').checked, goOnDuty: () => { $('#duty').checked = true; dutyChanged(); }, announce, now });
       break;
     case 'alert':
       showAlert(d);

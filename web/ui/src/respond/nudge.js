@@ -4,11 +4,15 @@
 import { $, h } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
 
-// showNudge draws the card unless the responder is on duty already;
-// goOnDuty is the duty switch's own action.
-export function showNudge(d, { onDuty, goOnDuty, announce }) {
+// STALE_MS: a nudge older than this (a page closed for hours) is not
+// shown: the surge it was for has likely passed.
+const STALE_MS = 60 * 60 * 1000;
+
+// showNudge draws the card unless the responder is on duty already or
+// the nudge is stale; goOnDuty is the duty switch's own action.
+export function showNudge(d, { onDuty, goOnDuty, announce, now }) {
   document.querySelectorAll('.nudge-card').forEach((el) => el.remove());
-  if (onDuty()) return;
+  if (onDuty() || now() - Date.parse(d.sent_at) > STALE_MS) return;
   const needs = Number(d.needs) || 0;
   const title = h('h2', {}, t('respond.nudge.title', { n: needs }));
   const el = h('article', { class: 'card nudge-card', role: 'alert', dataset: { nudgeId: d.nudge_id || '', urgency: String(d.urgency || '') } },
