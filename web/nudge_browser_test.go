@@ -15,7 +15,7 @@ import (
 // urgency-1 need near them has nobody in reach, so its cell is in surge
 // and the page shows a nudge card (urgency 1: at night too). "Go on duty"
 // sets them available, the matcher offers them the place, and the cell
-// leaves the surge.
+// leaves the surge. The console's heatmap outlines the cell meanwhile.
 func TestBrowserSurgeNudgeGoesOnDuty(t *testing.T) {
 	allocCtx := startBrowser(t, 412, 860, 90*time.Second)
 	base, admin := browserServer(t, nil)
@@ -45,6 +45,9 @@ func TestBrowserSurgeNudgeGoesOnDuty(t *testing.T) {
 	if len(surge.Cells) != 1 || surge.Cells[0].NudgesSent != 1 {
 		t.Fatalf("surge while the card shows: %+v", surge)
 	}
+
+	console := openConsole(t, phone.ctx, base)
+	console.waitFor(t, "the surge cell outlined on the heatmap", `document.querySelector('path.heat-surge')`)
 
 	phone.do(t, "go on duty", chromedp.Click(chromedp.CSS(".nudge-card button.nudge-go")))
 	phone.waitFor(t, "on duty and offered the place", `document.body.dataset.duty === 'available' && document.querySelector('.offer-card')`)
