@@ -38,6 +38,9 @@ var _ mobilize.SurgeStore = (*Store)(nil)
 func (k keys) surge() string     { return k.base + "surge" }
 func (k keys) surgeSent() string { return k.base + "surge:sent" }
 
+// nudgeMarker is nudge.lua's key of a person's last nudge.
+func (k keys) nudgeMarker(rid mobilize.ResponderID) string { return k.base + "nudge:" + string(rid) }
+
 // ChargeNudge sends one nudge unless the person had one within interval
 // or their budget is spent (nudge.lua).
 func (s *NeedStore) ChargeNudge(ctx context.Context, rid mobilize.ResponderID, cell geo.Cell, interval time.Duration, budget int) (mobilize.NudgeCharge, error) {

@@ -68,6 +68,16 @@ func TestNudgeChargeOncePerInterval(t *testing.T) {
 	if _, err := st.ChargeNudge(ctx, "r1", cell, 0, 0); err == nil {
 		t.Fatal("a zero interval was accepted")
 	}
+	// Opting out (as an erasure does) forgets the last nudge.
+	if _, err := st.ChargeNudge(ctx, "r2", cell, time.Hour, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetStandbyOptIn(ctx, "r2", false); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.Client.Exists(ctx, "t:{yt}:nudge:r2").Result(); err != nil || n != 0 {
+		t.Fatalf("the nudge key outlived the opt-out: %d %v", n, err)
+	}
 	if err := st.SetSurge(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
