@@ -80,8 +80,9 @@ export class HeatmapLayer {
     if (!this.fetchSurge || !this.map.hasLayer(this.group)) return;
     try {
       this.surge = await this.fetchSurge();
-    } catch {
+    } catch (err) {
       this.surge = [];
+      if (err && err.status === 403) this.fetchSurge = null; // not for this role: stop asking
     }
     this.render();
   }
