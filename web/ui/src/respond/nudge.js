@@ -17,9 +17,9 @@ export function showNudge(d, { onDuty, goOnDuty, announce, now }) {
   const title = h('h2', {}, t('respond.nudge.title', { n: needs }));
   const el = h('article', { class: 'card nudge-card', role: 'alert', dataset: { nudgeId: d.nudge_id || '', urgency: String(d.urgency || '') } },
     title,
-    h('p', {}, t(d.urgency === 1 ? 'respond.nudge.body_urgent' : 'respond.nudge.body')),
-    h('button', { type: 'button', class: 'primary nudge-go', onclick: () => { el.remove(); goOnDuty(); } }, t('respond.nudge.go')),
-    h('button', { type: 'button', class: 'nudge-later', onclick: () => el.remove() }, t('respond.nudge.later')));
+    h('p', { dataset: { i18n: d.urgency === 1 ? 'respond.nudge.body_urgent' : 'respond.nudge.body' } }, t(d.urgency === 1 ? 'respond.nudge.body_urgent' : 'respond.nudge.body')),
+    h('button', { type: 'button', class: 'primary nudge-go', dataset: { i18n: 'respond.nudge.go' }, onclick: () => { el.remove(); goOnDuty(); } }, t('respond.nudge.go')),
+    h('button', { type: 'button', class: 'nudge-later', dataset: { i18n: 'respond.nudge.later' }, onclick: () => el.remove() }, t('respond.nudge.later')));
   $('#alerts').append(el);
   if (navigator.vibrate) navigator.vibrate([200, 100, 200]);
   announce(title.textContent, true);
