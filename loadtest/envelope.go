@@ -46,7 +46,8 @@ func parseTS(s string) time.Time {
 func isInbox(typ string) bool {
 	switch typ {
 	case wire.TypeOffer, wire.TypeOfferWithdrawn, wire.TypeAssignment,
-		wire.TypeAlert, wire.TypeStandby, wire.TypeFieldStatus, wire.TypeMessage:
+		wire.TypeAlert, wire.TypeStandby, wire.TypeFieldStatus, wire.TypeMessage,
+		wire.TypeNudge:
 		return true
 	}
 	return false

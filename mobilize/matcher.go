@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/liandong/liandong/geo"
@@ -177,6 +178,9 @@ type TickReport struct {
 	PlannedFilled, GreedyFilled               int
 	// Where the tick's time went.
 	Load, Gather, Solve, Claim time.Duration
+	// Short are the team entries left with places nobody was offered,
+	// and why: what surge nudges count (nudge.go).
+	Short []Shortfall
 }
 
 // slotRef is one open position of one team entry.
@@ -368,12 +372,14 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 	// A wave's further offers go after every first offer, so that a place
 	// not offered yet wins the room over a second offer for another.
 	short := map[groupKey]Reason{}
+	unoffered := map[groupKey]int{}
 	var offers []OfferRequest
 	var offerGroup []*candidateGroup
 	var offerCand []Candidate
 	for s, p := range res.PersonOf {
 		g := slotGroup[s]
 		if p < 0 {
+			unoffered[g.key]++
 			if _, seen := short[g.key]; !seen {
 				short[g.key] = m.shortfall(g, len(problem.Slots[s].Candidates))
 			}
@@ -407,6 +413,9 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 			// next tick tries again. A wave's further offer says nothing
 			// of why a place is short.
 			rep.Refused++
+			if i < firsts {
+				unoffered[g.key]++
+			}
 			if i < firsts && short[g.key] == "" {
 				short[g.key] = ReasonAllBusy
 			}
@@ -420,6 +429,7 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 		}
 	}
 	lap(&rep.Claim)
+	rep.Short = shortfalls(needs, short, unoffered)
 	for k, r := range short {
 		prev := slotShortfall(needsByID(needs, k.need), k.team)
 		if prev != r {
@@ -429,6 +439,20 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 		}
 	}
 	return rep, nil
+}
+
+// shortfalls lists the entries left short this tick, in need order.
+func shortfalls(needs []NeedState, short map[groupKey]Reason, unoffered map[groupKey]int) []Shortfall {
+	var out []Shortfall
+	for k, r := range short {
+		if r == "" || unoffered[k] == 0 {
+			continue
+		}
+		n := needsByID(needs, k.need)
+		out = append(out, Shortfall{Need: k.need, Point: n.Point, Urgency: n.Urgency, Places: unoffered[k], Reason: r})
+	}
+	slices.SortFunc(out, func(a, b Shortfall) int { return strings.Compare(string(a.Need), string(b.Need)) })
+	return out
 }
 
 // gather finds every team entry's candidates with batched index queries:

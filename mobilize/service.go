@@ -37,6 +37,7 @@ type Store interface {
 	SitrepStore  // sitrep.go
 	OnCallStore  // oncall.go
 	StandbyStore // standby.go
+	SurgeStore   // nudge.go
 	CreateNeed(ctx context.Context, n Need) (bool, error)
 	Answer(ctx context.Context, offerID OfferID, rid ResponderID, verb string) (Answer, error)
 	Complete(ctx context.Context, id NeedID, rid ResponderID) (CompleteOutcome, time.Time, error)

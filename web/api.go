@@ -232,6 +232,8 @@ type API struct {
 	broadcasts *broadcastGroup // broadcast.go
 	onCall     *onCallGroup
 	requests   *requestGroup
+
+	surge *surgeGroup // surge.go
 }
 
 // NewAPI builds the API and makes sure the first admin and the service
@@ -320,6 +322,7 @@ func NewAPI(ctx context.Context, opts APIOptions) (*API, error) {
 	a.join.perAddress, a.join.perInvitation = opts.JoinLimits.sets()
 	a.export = &exportGroup{app: app, audit: a.audit, log: log, now: opts.Now, zone: lang.zone}
 	a.sitrep = &sitrepGroup{app: app, audit: a.audit, lang: lang}
+	a.surge = &surgeGroup{app: app}
 
 	a.routes = a.routeTable()
 	if a.doc, err = buildOpenAPI(a.routes); err != nil {
@@ -494,12 +497,14 @@ func (a *API) routeTable() []route {
 			query: []queryParam{{"from", "string", "YYYY-MM-DD, default today"}, {"to", "string", "YYYY-MM-DD, default from"}}},
 		{method: "GET", path: v1 + "/oncall/coverage", summary: "How many are on call per hour by role, per organisation and per street, for the next hours; streets without a social worker on call at night are gaps", roles: rolesStaff, answer: coverageJSON{}, status: 200, handle: a.onCall.handleCoverage,
 			query: []queryParam{{"hours", "integer", "1..72, default 24"}}},
-		{method: "PUT", path: v1 + "/responders/{id}/standby", summary: "Opt a responder in or out of CAP standby messages while off duty (by their last known position)", roles: rolesSelfOrStaff, body: standbyJSON{}, answer: standbyJSON{}, status: 200, handle: a.onCall.handlePutStandby},
-		{method: "GET", path: v1 + "/responders/{id}/standby", summary: "Whether a responder opted in to CAP standby messages while off duty", roles: rolesSelfOrStaff, answer: standbyJSON{}, status: 200, handle: a.onCall.handleGetStandby},
+		{method: "PUT", path: v1 + "/responders/{id}/standby", summary: "Opt a responder in or out of CAP standby messages and surge nudges while off duty (by their last known position)", roles: rolesSelfOrStaff, body: standbyJSON{}, answer: standbyJSON{}, status: 200, handle: a.onCall.handlePutStandby},
+		{method: "GET", path: v1 + "/responders/{id}/standby", summary: "Whether a responder opted in to CAP standby messages and surge nudges while off duty", roles: rolesSelfOrStaff, answer: standbyJSON{}, status: 200, handle: a.onCall.handleGetStandby},
 		// Residents ask for help themselves (requests.go): no login; the phone is confirmed by a texted code.
 		{method: "POST", path: v1 + "/requests/code", summary: "Text a one-time code to a resident's phone (a few an hour per phone and per address); 202 with the ticket", body: requestCodeRequest{}, answer: requestCodeJSON{}, status: 202, maxBody: maxRequestBody, handle: a.requests.handleCode},
 		{method: "POST", path: v1 + "/requests", summary: "A resident asks for help with a confirmed phone: the need waits for review; 429 over the hourly limit of the phone or the place; the answer's token is the status link, shown once", body: residentRequest{}, answer: requestCreatedJSON{}, status: 201, maxBody: maxRequestBody, handle: a.requests.handleFile},
 		{method: "GET", path: v1 + "/requests/{token}", summary: "A resident's request as its status link shows it: status, history, how many are coming; no personal data", answer: requestStatusJSON{}, status: 200, handle: a.requests.handleStatus},
+		// Surge nudges (surge.go).
+		{method: "GET", path: v1 + "/surge", summary: "Resolution-7 cells whose places nobody could be offered in the last matcher tick, with the nudges sent to off-duty responders near", roles: rolesOperators, answer: surgeJSON{}, status: 200, handle: a.surge.handleSurge},
 	}
 }
 

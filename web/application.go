@@ -24,4 +24,6 @@ type Application interface {
 
 	broadcastApp // broadcast.go
 	onCallApp    // oncall.go
+
+	surgeApp // surge.go
 }

@@ -345,6 +345,8 @@ func matrixRoutes() []matrixRoute {
 			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404, cResponder: 200, cRespOther: 403}},
 		{method: "GET", pattern: v1 + "/responders/{id}/standby", path: func(f *fixture) string { return v1 + "/responders/" + f.R1 + "/standby" },
 			want: map[string]int{cAdmin: 200, cOperator: 200, cCoord: 200, cCoordOther: 404, cResponder: 200, cRespOther: 403}},
+		{method: "GET", pattern: v1 + "/surge", path: fixed(v1 + "/surge"),
+			want: map[string]int{cAdmin: 200, cOperator: 200}},
 	}
 }
 

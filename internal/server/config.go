@@ -74,6 +74,8 @@ type Config struct {
 	OnCall OnCallConfig `yaml:"oncall"`
 	// Requests: residents ask for help themselves (requests.go).
 	Requests RequestsConfig `yaml:"requests"`
+	// Nudges: surge nudges to off-duty responders (nudges.go).
+	Nudges NudgesConfig `yaml:"nudges"`
 	// Demo starts the demonstration at start (flag -demo, env
 	// LIANDONG_DEMO=1; internal/demo). Not a file key: a deployment's
 	// file should never start one.
@@ -334,6 +336,7 @@ func Default() Config {
 		BroadcastMaxRecipients: mobilize.DefaultBroadcastMaxRecipients, BroadcastsPerMinute: mobilize.DefaultBroadcastsPerMinute}
 	c.Duplicates, c.Open311 = defaultDuplicates(), defaultOpen311()
 	c.Requests = defaultRequests()
+	c.Nudges = defaultNudges()
 	return c
 }
 
@@ -416,6 +419,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("matching.on_call_bonus_min: must be 0 (off) .. %d", maxOnCallBonusMin))
 	}
 	if err := c.OnCall.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Nudges.validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Matching.PenaltyUnreliable < 0 {

@@ -45,7 +45,13 @@ func startLoops(svc *mobilize.Service, store *redisstore.Store, cfg Config, log 
 	l := &loops{cancel: cancel}
 	l.start(ctx, "matcher", log, func(ctx context.Context) {
 		failures := &failureLog{log: log, loop: "matcher", now: time.Now}
-		svc.Matcher().Run(ctx, func(_ mobilize.TickReport, err error) { failures.report(err) })
+		nudges := newSurgeLoop(svc.NewNudger(cfg.nudgeConfig()), log)
+		svc.Matcher().Run(ctx, func(rep mobilize.TickReport, err error) {
+			failures.report(err)
+			if err == nil {
+				nudges.afterTick(ctx, rep)
+			}
+		})
 	})
 	l.start(ctx, "sweeper", log, func(ctx context.Context) {
 		failures := &failureLog{log: log, loop: "sweeper", now: time.Now}

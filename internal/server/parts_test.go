@@ -131,7 +131,8 @@ func constructorInputs(c Config) []any {
 	return []any{c.indexOptions(), c.matchConfig(), c.escalationConfig(), c.apiOptions(), c.pageOptions(), c.consoleLimits(), c.notifyOptions(), c.retentionConfig(), c.Redis.Prefix,
 		c.hubOptions(), c.serverLimits(), c.pushSettings(), c.reachParts(), c.capConfig(), c.capFeeds(), c.serviceTuning(),
 		c.duplicateConfig(), c.open311Options(),
-		c.requestParts()}
+		c.requestParts(),
+		c.nudgeConfig()}
 }
 
 // TestEveryKeyReachesAConstructor changes one configuration key at a time

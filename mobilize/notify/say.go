@@ -150,6 +150,16 @@ func say(e mobilize.Event, approxRes int) []note {
 			out = append(out, note{to: rid, inbox: msg})
 		}
 		return out
+	case mobilize.Nudged:
+		// Surge nudges (mobilize/nudge.go): the inbox's ask to go on duty;
+		// the reach ladder adds push and SMS.
+		msg := wire.Nudge{NudgeID: e.Nudge, Cell: e.Cell.String(), Lat: e.Point.Lat(), Lng: e.Point.Lon(),
+			Needs: e.Needs, Urgency: e.Urgency, SentAt: rfc3339(e.At)}
+		out := make([]note, 0, len(e.To))
+		for _, rid := range e.To {
+			out = append(out, note{to: rid, inbox: msg})
+		}
+		return out
 	case mobilize.MemberArrived:
 		return fieldStatus(e.Need, e.Status, e.To, e.At)
 	case mobilize.MemberLeft:

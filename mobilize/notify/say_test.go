@@ -13,6 +13,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/liandong/liandong/geo"
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/realtime/wire"
 )
@@ -61,6 +62,7 @@ func TestEachEventOnTheWire(t *testing.T) {
 	at := t0.Add(90 * time.Second)
 	atJSON := `"at":"2026-03-09T08:31:30Z"`
 	moved := orb.Point{121.45, 37.46}
+	nudgeCell, _ := geo.CellAt(moved, mobilize.SurgeResolution)
 	cases := []struct {
 		name  string
 		event mobilize.Event
@@ -129,6 +131,10 @@ func TestEachEventOnTheWire(t *testing.T) {
 		{"pre-alerted", mobilize.PreAlerted{Incident: "i1", Alert: "370600,370600_1", To: []mobilize.ResponderID{"r1"}, Headline: "台风橙色预警",
 			Severity: "Severe", Expires: at.Add(time.Hour), At: at}, []want{
 			{to: "r1", typ: "standby", data: `{"incident_id":"i1","alert":"370600,370600_1","headline":"台风橙色预警","severity":"Severe","expires_at":"2026-03-09T09:31:30Z","sent_at":"2026-03-09T08:31:30Z"}`},
+		}},
+		{"nudged", mobilize.Nudged{Nudge: "n1", Cell: nudgeCell, Point: moved, Needs: 3, Urgency: 2, To: []mobilize.ResponderID{"r1", "r2"}, At: at}, []want{
+			{to: "r1", typ: "nudge", data: `{"nudge_id":"n1","cell":"873011463ffffff","lat":37.46,"lng":121.45,"needs":3,"urgency":2,"sent_at":"2026-03-09T08:31:30Z"}`},
+			{to: "r2", typ: "nudge", data: `{"nudge_id":"n1","cell":"873011463ffffff","lat":37.46,"lng":121.45,"needs":3,"urgency":2,"sent_at":"2026-03-09T08:31:30Z"}`},
 		}},
 	}
 	for _, c := range cases {

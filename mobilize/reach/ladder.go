@@ -248,6 +248,9 @@ func (l *Ladder) Emit(_ context.Context, e mobilize.Event) {
 	case mobilize.PreAlerted:
 		s := standbyOf(e)
 		l.enqueue("standby", func(ctx context.Context) { l.standby(ctx, s) })
+	case mobilize.Nudged:
+		n := nudgeOf(e)
+		l.enqueue("nudge", func(ctx context.Context) { l.nudge(ctx, n) })
 	case mobilize.OfferAnswered:
 		offer, state := e.Offer, string(e.State)
 		l.enqueue("answered", func(ctx context.Context) { l.endCode(ctx, offer, state) })

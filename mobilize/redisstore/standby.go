@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/liandong/liandong/mobilize"
 )
 
@@ -35,7 +37,13 @@ func (s *NeedStore) SetStandbyOptIn(ctx context.Context, rid mobilize.ResponderI
 	if on {
 		err = s.rdb.SAdd(ctx, s.keys.standbyOptIn(), string(rid)).Err()
 	} else {
-		err = s.rdb.SRem(ctx, s.keys.standbyOptIn(), string(rid)).Err()
+		// Opting out (and so an erasure) also forgets the last surge
+		// nudge, which names the person (nudge.go).
+		_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.SRem(ctx, s.keys.standbyOptIn(), string(rid))
+			p.Del(ctx, s.keys.nudgeMarker(rid))
+			return nil
+		})
 	}
 	if err != nil {
 		return fmt.Errorf("standby opt-in %s: %w", rid, err)

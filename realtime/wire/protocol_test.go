@@ -48,6 +48,7 @@ var messages = []typed{
 	NeedEscalated{}, NeedSupplied{}, ResponderMoved{},
 	FieldStatus{}, Message{}, Arrived{}, Left{},
 	MessageRead{},
+	Nudge{},
 }
 
 // TestMessagesListsEveryType reads this package's source: every type with

@@ -36,6 +36,7 @@ var texts = i18n.MustNew(map[string]string{
 	"person.other":     "{role}{surname}老师",
 	"standby":          "【联动】预警: {headline}。请做好待命准备, 指挥中心可能联系您。预警有效至{until}",
 	"standby_open":     "【联动】预警: {headline}。请做好待命准备, 指挥中心可能联系您。",
+	"nudge":            "【联动】您附近有{needs}人需要帮助, 暂无人响应。方便的话请打开联动上岗。",
 }, map[string]string{
 	"offer":            "[Liandong] {urgency} (level {level}) help: {category}. Your role: {role}, about {km} km away. Reply {code} 1 to accept, {code} 2 to decline. Valid until {until}",
 	"accepted":         "[Liandong] Accepted, thank you! Place: {lat},{lng} Map: {map} Details: {description}",
@@ -56,7 +57,14 @@ var texts = i18n.MustNew(map[string]string{
 	"person.other":     "{role} {surname}",
 	"standby":          "[Liandong] Warning: {headline}. Please stand by; the command centre may call on you. Valid until {until}",
 	"standby_open":     "[Liandong] Warning: {headline}. Please stand by; the command centre may call on you.",
+	"nudge":            "[Liandong] {needs} people near you need help and nobody is free. If you can, open Liandong and go on duty.",
 })
+
+// Nudge asks an off-duty responder to go on duty: needs people near them
+// have nobody (surge nudges).
+func (t Texts) Nudge(l i18n.Lang, needs int) string {
+	return texts.T(l, "nudge", "needs", strconv.Itoa(needs))
+}
 
 // Standby asks a responder to stand by for a severe warning: its
 // headline, as its sender wrote it, and when it expires (zero: not said).

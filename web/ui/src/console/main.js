@@ -16,7 +16,7 @@ import { clearSession, loadSession, showLogin } from './login.js';
 import { NeedsLayer } from './layers/needs.js';
 import { RespondersLayer } from './layers/responders.js';
 import { LinesLayer } from './layers/lines.js';
-import { HeatmapLayer } from './layers/heatmap.js';
+import { HeatmapLayer, surgeFetcher } from './layers/heatmap.js';
 import { GridLayer } from './layers/grid.js';
 import { DepotsLayer } from './layers/depots.js';
 import { NeedList } from './needlist.js';
@@ -127,7 +127,7 @@ function run(api, features) {
   const needsLayer = new NeedsLayer(map, store, select);
   const responders = new RespondersLayer(map, store, (rid) => detail.pickResponder(rid));
   const lines = new LinesLayer(map, store);
-  const heat = new HeatmapLayer(map, store, supplyFetcher(api, features));
+  const heat = new HeatmapLayer(map, store, supplyFetcher(api, features), surgeFetcher(api, features));
   const grid = new GridLayer(map);
   const depots = new DepotsLayer(map, api, features);
   const list = new NeedList($('#needs'), store, (id) => select(id, true));

@@ -668,5 +668,16 @@ const waves = {
 };
 Object.assign(catalogue['zh-CN'], waves['zh-CN']);
 Object.assign(catalogue.en, waves.en);
+// Surge nudges on the heatmap (layers/heatmap.js): a block of its own.
+const surge = {
+  'zh-CN': {
+    'console.marker.surge': '缺人区域：{short} 个岗位无人可派 · 已提醒 {sent} 名休息中的人员上岗',
+  },
+  en: {
+    'console.marker.surge': 'Surge: {short} places with nobody to send · {sent} off-duty people asked to go on duty',
+  },
+};
+Object.assign(catalogue['zh-CN'], surge['zh-CN']);
+Object.assign(catalogue.en, surge.en);
 
 register(catalogue);

@@ -29,6 +29,7 @@ import { towards } from './direction.js';
 import { Device } from './install.js';
 import { Notifications } from './notify.js';
 import { Field } from './field.js';
+import { showNudge } from './nudge.js';
 
 const DONE_LINGER_MS = 120000;
 
@@ -408,6 +409,9 @@ function message(env) {
       break;
     case 'field_status':
       if (field) field.message(env.type, d);
+      break;
+    case 'nudge':
+      showNudge(d, { onDuty: () => $('#duty').checked, goOnDuty: () => { $('#duty').checked = true; dutyChanged(); }, announce, now });
       break;
     case 'alert':
       showAlert(d);

@@ -308,3 +308,26 @@ const pushedMessage = {
 Object.assign(catalogue['zh-CN'], pushedMessage['zh-CN']);
 Object.assign(catalogue.en, pushedMessage.en);
 register(pushedMessage);
+
+// Surge nudges (nudge.js): a block of its own.
+const nudge = {
+  'zh-CN': {
+    'respond.nudge.title': '您附近有{n}人需要帮助',
+    'respond.nudge.body': '暂时没有人能去。方便的话，请上岗。',
+    'respond.nudge.body_urgent': '其中有危及生命的情况，暂时没有人能去。方便的话，请上岗。',
+    'respond.nudge.go': '上岗',
+    'respond.nudge.later': '以后再说',
+    'respond.push.nudge.title': '附近有人需要帮助，能上岗吗？',
+  },
+  en: {
+    'respond.nudge.title': '{n} people near you need help',
+    'respond.nudge.body': 'Nobody is free to go. If you can, please go on duty.',
+    'respond.nudge.body_urgent': 'One is life-threatening and nobody is free to go. If you can, please go on duty.',
+    'respond.nudge.go': 'Go on duty',
+    'respond.nudge.later': 'Not now',
+    'respond.push.nudge.title': 'People near you need help: can you go on duty?',
+  },
+};
+Object.assign(catalogue['zh-CN'], nudge['zh-CN']);
+Object.assign(catalogue.en, nudge.en);
+register(nudge);

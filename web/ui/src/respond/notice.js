@@ -99,6 +99,7 @@ export function messageNotice(msg, lang) {
   const l = pageLang(lang);
   const standby = msg.scope === 'standby'; // a CAP pre-alert: the warning's headline, nobody wrote it
   const who = STAFF_ROLES.has(msg.from_role) ? translate(l, 'respond.field.centre') : named(l, 'role', msg.from_role, 'role.unknown');
+  if (msg.scope === 'nudge') return nudgeNotice(msg, l); // a surge nudge: the server's words, nobody wrote it
   return {
     title: standby ? translate(l, 'respond.push.standby.title') : translate(l, 'respond.push.message.title', { who }),
     options: {
@@ -109,6 +110,24 @@ export function messageNotice(msg, lang) {
       icon: '/static/icon-192.png',
       badge: '/static/icon-192.png',
       data: { type: 'message', message_id: msg.message_id, need_id: msg.need_id || '' },
+    },
+  };
+}
+
+// nudgeNotice is the notification for a pushed surge nudge: its preview
+// is the server's text in the responder's language; the page's card has
+// the action.
+function nudgeNotice(msg, l) {
+  return {
+    title: translate(l, 'respond.push.nudge.title'),
+    options: {
+      body: String(msg.preview || ''),
+      tag: `nudge-${msg.message_id}`,
+      lang: l,
+      dir: 'auto',
+      icon: '/static/icon-192.png',
+      badge: '/static/icon-192.png',
+      data: { type: 'message', message_id: msg.message_id, need_id: '' },
     },
   };
 }

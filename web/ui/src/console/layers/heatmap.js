@@ -45,16 +45,46 @@ export function cellStyle({ supply, demand }) {
   return { fillColor: '#66bd63', fillOpacity: Math.min(0.3, 0.08 + supply * 0.02), className: 'heat-cell heat-supply' };
 }
 
+// SURGE_PATH lists the cells in surge (surge nudges); SURGE_EVERY_MS is
+// how often the heatmap re-reads it while shown.
+const SURGE_PATH = '/api/v1/surge';
+const SURGE_EVERY_MS = 15000;
+
+// surgeFetcher reads the cells in surge, when the server offers them.
+export function surgeFetcher(api, features) {
+  if (!features.has('get', SURGE_PATH)) return null;
+  return async () => (await api.get(SURGE_PATH)).cells || [];
+}
+
+// surgeStyle outlines a cell in surge: places short for want of people,
+// off-duty people near asked to go on duty.
+export const surgeStyle = { color: '#7a0177', weight: 3, dashArray: '6 4', fill: false, className: 'heat-surge' };
+
 export class HeatmapLayer {
-  constructor(map, store, fetchSupply) {
+  constructor(map, store, fetchSupply, fetchSurge = null) {
     this.map = map;
     this.store = store;
     this.fetchSupply = fetchSupply; // (bbox, res) -> Promise<Map<cell, n>> | null
+    this.fetchSurge = fetchSurge; // () -> Promise<[{cell, places_short, nudges_sent}]> | null
     this.serverSupply = null;
+    this.surge = [];
     map.createPane('heat').style.zIndex = 350;
     this.group = L.layerGroup();
     this.group.on('add', () => this.refresh());
     map.on('moveend', () => this.refresh());
+    if (fetchSurge) setInterval(() => this.refreshSurge(), SURGE_EVERY_MS);
+  }
+
+  // refreshSurge re-reads the cells in surge while the layer is shown.
+  async refreshSurge() {
+    if (!this.fetchSurge || !this.map.hasLayer(this.group)) return;
+    try {
+      this.surge = await this.fetchSurge();
+    } catch (err) {
+      this.surge = [];
+      if (err && err.status === 403) this.fetchSurge = null; // not for this role: stop asking
+    }
+    this.render();
   }
 
   // refresh re-reads the server's supply counts for the view, if it has
@@ -71,7 +101,8 @@ export class HeatmapLayer {
         this.serverSupply = null;
       }
     }
-    this.render();
+    if (this.fetchSurge) await this.refreshSurge();
+    else this.render();
   }
 
   render() {
@@ -84,6 +115,11 @@ export class HeatmapLayer {
       const style = cellStyle(v);
       L.polygon(cellToBoundary(c), { pane: 'heat', stroke: false, ...style })
         .bindTooltip(text(t('console.marker.heat', { supply: v.supply, demand: v.demand })), { sticky: true })
+        .addTo(this.group);
+    }
+    for (const c of this.surge) {
+      L.polygon(cellToBoundary(c.cell), { pane: 'heat', ...surgeStyle })
+        .bindTooltip(text(t('console.marker.surge', { short: c.places_short, sent: c.nudges_sent })), { sticky: true })
         .addTo(this.group);
     }
   }
