@@ -4,7 +4,7 @@
 
 const KEY = 'liandong.respond.last_id';
 const ACK_DELAY_MS = 800;
-export const INBOX_TYPES = new Set(['offer', 'offer_withdrawn', 'assignment', 'alert', 'message', 'field_status', 'nudge']);
+export const INBOX_TYPES = new Set(['offer', 'offer_withdrawn', 'assignment', 'alert', 'message', 'field_status', 'nudge', 'standby']);
 
 // compareIDs orders stream ids "ms-seq".
 export function compareIDs(a, b) {

@@ -15,7 +15,7 @@ import { createAPI, Features } from '../lib/api.js';
 import { createMap, pageConfig } from '../lib/basemap.js';
 import { LiveSocket } from '../lib/socket.js';
 import { chooseLang, has, lang, onLangChange, setLang, t } from '../lib/i18n.js';
-import { category, distance, roleName, timeOfDay, urgencyName, withdrawnText } from '../lib/format.js';
+import { category, dateTime, distance, roleName, timeOfDay, urgencyName, withdrawnText } from '../lib/format.js';
 import { errorText } from '../lib/errors.js';
 import './messages.js';
 import { clearSession, obtainSession, renewIn, renewSession } from './session.js';
@@ -413,6 +413,13 @@ function message(env) {
     case 'nudge':
       showNudge(d, { onDuty: () => $('#duty').checked, goOnDuty: () => { $('#duty').checked = true; dutyChanged(); }, announce, now });
       break;
+    case 'standby': {
+      // A CAP warning's pre-alert: be ready, nothing to answer.
+      const key = d.expires_at ? 'respond.standby.until' : 'respond.standby.text';
+      showAlert({ alert_id: `standby-${d.incident_id || ''}`, message: t(key, { headline: d.headline || '', until: d.expires_at ? dateTime(d.expires_at) : '' }) });
+      log('respond.log.alert', { text: d.headline || '' }, env);
+      break;
+    }
     case 'alert':
       showAlert(d);
       log('respond.log.alert', { text: d.message || '' }, env);

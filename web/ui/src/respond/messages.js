@@ -296,12 +296,16 @@ const pushedMessage = {
     'respond.push.message.title': '{who}发来消息',
     'respond.push.message.body': '{preview}（打开应用查看全文）',
     'respond.push.standby.title': '预警待命通知',
+    'respond.standby.text': '预警待命：{headline}。请做好准备，留意任务邀请。',
+    'respond.standby.until': '预警待命：{headline}。有效至 {until}，请做好准备，留意任务邀请。',
     'respond.push.standby.body': '{preview}。请做好准备，留意任务邀请。',
   },
   en: {
     'respond.push.message.title': 'Message from {who}',
     'respond.push.message.body': '{preview} (open the app to read it all)',
     'respond.push.standby.title': 'Standby: a warning is in force',
+    'respond.standby.text': 'Standby: {headline}. Please be ready and watch for offers.',
+    'respond.standby.until': 'Standby: {headline}, until {until}. Please be ready and watch for offers.',
     'respond.push.standby.body': '{preview}. Please be ready and watch for offers.',
   },
 };
