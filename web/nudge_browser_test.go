@@ -32,7 +32,7 @@ func TestBrowserSurgeNudgeGoesOnDuty(t *testing.T) {
 	admin.Call("POST", "/api/v1/needs", map[string]any{"lat": 37.4630, "lng": 121.4480, "category": "welfare_check", "urgency": 1,
 		"team": []map[string]any{{"role": "volunteer", "count": 1}}}, nil)
 	phone.waitFor(t, "the nudge card", `document.querySelector('.nudge-card')`)
-	if got := phone.eval(t, `document.querySelector('.nudge-card h2').textContent`); got != "1 people near you need help" {
+	if got := phone.eval(t, `document.querySelector('.nudge-card h2').textContent`); got != "1 person near you needs help" {
 		t.Errorf("nudge title %q", got)
 	}
 	checkAccessible(t, phone, "the responder page with a nudge card")

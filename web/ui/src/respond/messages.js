@@ -324,7 +324,7 @@ const nudge = {
     'respond.push.nudge.title': '附近有人需要帮助，能上岗吗？',
   },
   en: {
-    'respond.nudge.title': '{n} people near you need help',
+    'respond.nudge.title': { one: '{n} person near you needs help', other: '{n} people near you need help' },
     'respond.nudge.body': 'Nobody is free to go. If you can, please go on duty.',
     'respond.nudge.body_urgent': 'One is life-threatening and nobody is free to go. If you can, please go on duty.',
     'respond.nudge.go': 'Go on duty',

@@ -14,7 +14,7 @@ export function showNudge(d, { onDuty, goOnDuty, announce, now }) {
   document.querySelectorAll('.nudge-card').forEach((el) => el.remove());
   if (onDuty() || now() - Date.parse(d.sent_at) > STALE_MS) return;
   const needs = Number(d.needs) || 0;
-  const title = h('h2', {}, t('respond.nudge.title', { n: needs }));
+  const title = h('h2', {}, t('respond.nudge.title', { n: needs, count: needs }));
   const el = h('article', { class: 'card nudge-card', role: 'alert', dataset: { nudgeId: d.nudge_id || '', urgency: String(d.urgency || '') } },
     title,
     h('p', { dataset: { i18n: d.urgency === 1 ? 'respond.nudge.body_urgent' : 'respond.nudge.body' } }, t(d.urgency === 1 ? 'respond.nudge.body_urgent' : 'respond.nudge.body')),
