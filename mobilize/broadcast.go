@@ -140,7 +140,9 @@ func (s *Service) BroadcastMessage(ctx context.Context, aud Audience, from Sende
 	id := "b" + hex.EncodeToString(b[:])
 	m := TeamMessage{ID: id, From: from, Text: text, At: s.now()}
 	if len(to) > 0 {
-		s.sink.Emit(ctx, MessagePosted{Message: m, To: to, Scope: ScopeBroadcast})
+		if err := s.post(ctx, MessagePosted{Message: m, To: to, Scope: ScopeBroadcast}); err != nil {
+			return BroadcastResult{}, err
+		}
 	}
 	return BroadcastResult{ID: id, Recipients: len(to), Message: m}, nil
 }

@@ -155,6 +155,10 @@ type MessagePosted struct {
 	// Scope is how it reached them: ScopeTeam, ScopeDirect or
 	// ScopeBroadcast (broadcast.go).
 	Scope string
+	// Stored says the recipients' inbox entries are written already
+	// (InboxWriter): sinks tell the rest (consoles, push, SMS) and must
+	// not write them again.
+	Stored bool
 }
 
 func (NeedCreated) domainEvent()    {}

@@ -261,6 +261,31 @@ func (s *Service) MessageResponder(ctx context.Context, rid ResponderID, from Se
 	var b [8]byte
 	rand.Read(b[:])
 	m := TeamMessage{ID: "d" + hex.EncodeToString(b[:]), From: from, Text: text, At: s.now()}
-	s.sink.Emit(ctx, MessagePosted{Message: m, To: []ResponderID{rid}, Scope: ScopeDirect})
+	if err := s.post(ctx, MessagePosted{Message: m, To: []ResponderID{rid}, Scope: ScopeDirect}); err != nil {
+		return TeamMessage{}, err
+	}
 	return m, nil
+}
+
+// InboxWriter stores a staff message in each recipient's durable inbox
+// and returns once every entry is written (mobilize/notify implements
+// it). A direct or area message has no other record, so it must be in
+// the inboxes before its sender hears "sent".
+type InboxWriter interface {
+	WriteMessage(ctx context.Context, e MessagePosted) error
+}
+
+// post stores e in the inboxes when the service has a writer, then tells
+// the sinks. A failed write answers an error and tells nobody: the sender
+// may send again (a recipient whose entry was written before the failure
+// then has it twice, under two ids, rather than none).
+func (s *Service) post(ctx context.Context, e MessagePosted) error {
+	if s.inboxes != nil {
+		if err := s.inboxes.WriteMessage(ctx, e); err != nil {
+			return fmt.Errorf("message %s not stored: %w", e.Message.ID, err)
+		}
+		e.Stored = true
+	}
+	s.sink.Emit(ctx, e)
+	return nil
 }

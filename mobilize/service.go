@@ -64,6 +64,7 @@ type Service struct {
 	messages MessageConfig // message.go
 
 	broadcasts BroadcastConfig // broadcast.go
+	inboxes    InboxWriter     // message.go; nil: messages go by the sink alone
 }
 
 // ServiceDeps are what the service is built from. Store is required; a
@@ -87,6 +88,10 @@ type ServiceDeps struct {
 	// Acceptance measures how offers are answered, for offer waves
 	// (waves.go); nil: every place is offered to one person at a time.
 	Acceptance AcceptanceStore
+	// Inboxes stores a staff message in its recipients' inboxes before
+	// the sender is answered (message.go); nil: the sink delivers it
+	// after, and a crash in between loses it.
+	Inboxes InboxWriter
 }
 
 // NewService builds the service and its matcher. The matcher reserves
@@ -104,7 +109,7 @@ func NewService(d ServiceDeps, cfg MatchConfig) *Service {
 		md.Scoper = d.Escalator // a nil *Escalator must not become a non-nil Scoper
 	}
 	return &Service{Reads: d.Store, store: d.Store, sink: d.Sink, matcher: NewMatcher(md, cfg), esc: d.Escalator, now: d.Now,
-		cap: d.CAP, field: d.Field, messages: d.Messages, broadcasts: d.Broadcasts, dups: d.Duplicates}
+		cap: d.CAP, field: d.Field, messages: d.Messages, broadcasts: d.Broadcasts, dups: d.Duplicates, inboxes: d.Inboxes}
 }
 
 // Off names the features this service runs without, for one line in the
@@ -122,6 +127,9 @@ func (s *Service) Off() []string {
 	}
 	if s.matcher.acceptance == nil {
 		off = append(off, "offer waves (no acceptance store)")
+	}
+	if s.inboxes == nil {
+		off = append(off, "messages stored before the answer (no inbox writer)")
 	}
 	return off
 }

@@ -187,6 +187,9 @@ func (m *Main) Run(ctx context.Context) error {
 		m.store.SetTimeZone(zone)
 	}
 	deps.Acceptance = m.store
+	// A direct or area message is in its recipients' inboxes before the
+	// sender is answered: it has no other record.
+	deps.Inboxes = m.notifier
 	m.service = mobilize.NewService(deps, m.cfg.matchConfig())
 	m.demo.Use(m.service)
 	if off := m.service.Off(); len(off) > 0 {

@@ -287,8 +287,10 @@ func teamMessage(e mobilize.MessagePosted) []note {
 		}
 	}
 	out := make([]note, 0, len(e.To)+1)
-	for _, rid := range e.To {
-		out = append(out, note{to: rid, inbox: w})
+	if !e.Stored { // else the inbox entries are written already (WriteMessage)
+		for _, rid := range e.To {
+			out = append(out, note{to: rid, inbox: w})
+		}
 	}
 	n := e.Need
 	if n.ID == "" { // to one responder: no console follows it

@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -85,3 +86,63 @@ func TestBroadcastReachesTheIndexedInsideTheAreaByRoleAndOrg(t *testing.T) {
 }
 
 var staffOps = mobilize.Sender{Kind: mobilize.SenderStaff, ID: "ops1", Role: "operator"}
+
+// inboxWriter is the service's InboxWriter for tests: it records what it
+// stored, or fails with err.
+type inboxWriter struct {
+	err    error
+	stored []mobilize.MessagePosted
+}
+
+func (w *inboxWriter) WriteMessage(_ context.Context, e mobilize.MessagePosted) error {
+	if w.err != nil {
+		return w.err
+	}
+	w.stored = append(w.stored, e)
+	return nil
+}
+
+// TestStaffMessagesAreStoredBeforeTheAnswer: a direct or area message is
+// handed to the inbox writer before the sender is answered, and the event
+// after it says so; when the writer fails, the sender gets the error and
+// no sink hears of a message that is nowhere.
+func TestStaffMessagesAreStoredBeforeTheAnswer(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		c := &recognitionCity{t: t, ctx: t.Context(), clock: newTestClock()}
+		c.st = newStore(t, b, c.clock)
+		for _, id := range []mobilize.ResponderID{"r1", "r2"} {
+			if _, err := c.st.Enroll(c.ctx, mobilize.Responder{ID: id, Name: "P " + string(id), Role: mobilize.RoleVolunteer, MaxConcurrent: 1}, true); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.st.Locate(c.ctx, mobilize.Location{ID: id, Point: mustPoint(t, yantaiLat, yantaiLng), At: c.clock.Now()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, fails := range []bool{false, true} {
+			rec := &recorder{}
+			w := &inboxWriter{}
+			if fails {
+				w.err = errors.New("redis down")
+			}
+			svc := mobilize.NewService(mobilize.ServiceDeps{Store: c.st, Sink: rec, Now: c.clock.Now, Inboxes: w,
+				Broadcasts: mobilize.BroadcastConfig{MaxRecipients: 10, PerMinute: 10}, Messages: mobilize.MessageConfig{PerMinute: 10}}, matchConfig())
+			_, errDirect := svc.MessageResponder(c.ctx, "r1", staffOps, "请回电")
+			_, errArea := svc.BroadcastMessage(c.ctx, mobilize.Audience{Area: broadcastSquare(yantaiLat, yantaiLng, 0.01)}, staffOps, "东门集合", false)
+			posted := eventsOf[mobilize.MessagePosted](rec)
+			if fails {
+				if errDirect == nil || errArea == nil || len(posted) != 0 {
+					t.Fatalf("writer failing: direct %v, area %v, %d events; want two errors and no event", errDirect, errArea, len(posted))
+				}
+				continue
+			}
+			if errDirect != nil || errArea != nil || len(w.stored) != 2 || len(posted) != 2 {
+				t.Fatalf("direct %v, area %v, stored %d, events %d", errDirect, errArea, len(w.stored), len(posted))
+			}
+			for _, e := range posted {
+				if !e.Stored {
+					t.Errorf("event %+v not marked stored", e)
+				}
+			}
+		}
+	})
+}
