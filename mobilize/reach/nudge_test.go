@@ -8,7 +8,6 @@ import (
 
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/reach"
-	"github.com/liandong/liandong/mobilize/reach/sms"
 )
 
 // TestNudgeReachesSMSAndClosedPages: a surge nudge goes by SMS to a
@@ -16,17 +15,8 @@ import (
 // a push (scope nudge) to an app user whose page is closed; one with a
 // socket open has it in the inbox only.
 func TestNudgeReachesSMSAndClosedPages(t *testing.T) {
-	r := newRig(t, reach.Options{}, nil)
-	mp := &messagePusher{}
-	ladder := reach.New(reach.Deps{Records: r.rec, Directory: r.dir, Texter: r.text, Pusher: mp}, reach.Options{Texts: sms.Texts{Words: words{}}})
-	t.Cleanup(func() { ladder.Close(context.Background()) })
-	r.dir.mu.Lock()
-	r.dir.responders["online"] = mobilize.Responder{ID: "online", Role: mobilize.RoleVolunteer, Phone: "+8613800000013", Channel: mobilize.ChannelApp}
-	r.dir.mu.Unlock()
+	r, mp, ladder := messageRig(t)
 	ctx := context.Background()
-	if err := r.rec.MarkOnline(ctx, "p", []string{"online"}, time.Now(), time.Minute); err != nil {
-		t.Fatal(err)
-	}
 	ladder.Emit(ctx, mobilize.Nudged{Nudge: "n1", Needs: 3, Urgency: 2, To: []mobilize.ResponderID{"app1", "online", "sms1"}, At: time.Now()})
 	waitFor(t, "the push and the SMS", func() bool { return len(mp.messages()) == 1 && len(r.text.messages()) == 1 })
 	time.Sleep(50 * time.Millisecond) // let a wrong push or SMS show

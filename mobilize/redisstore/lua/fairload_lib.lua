@@ -35,6 +35,18 @@ local function noteOfferSent(rid)
   redis.call('HSET', FAIRLOAD, rid, keepSince(sent, FL_NOW - HOUR_MS, tostring(FL_NOW)) .. '|' .. served)
 end
 
+-- overBudget reports whether rid has had budget offers (standbys and
+-- nudges count as offers) in the last hour; a budget of 0 is none.
+local function overBudget(rid, budget)
+  if budget <= 0 then return false end
+  local n = 0
+  for e in string.gmatch((readFair(rid)), '[^,]+') do
+    local ms = tonumber(e)
+    if ms and ms > FL_NOW - HOUR_MS then n = n + 1 end
+  end
+  return n >= budget
+end
+
 -- forgetOfferSent takes back the budget an offer sent at sentMs used: an
 -- offer withdrawn because its place filled (waves) costs its receiver
 -- nothing, and must not make them look over-asked.

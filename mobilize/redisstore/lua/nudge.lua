@@ -8,15 +8,7 @@
 local rid, cell, interval, budget = ARGV[5], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
 local marker = FL_BASE .. 'nudge:' .. rid
 if redis.call('EXISTS', marker) == 1 then return 'recent' end
-if budget > 0 then
-  local sent = readFair(rid)
-  local n = 0
-  for e in string.gmatch(sent, '[^,]+') do
-    local ms = tonumber(e)
-    if ms and ms > FL_NOW - HOUR_MS then n = n + 1 end
-  end
-  if n >= budget then return 'over' end
-end
+if overBudget(rid, budget) then return 'over' end
 redis.call('SET', marker, cell, 'PX', interval)
 noteOfferSent(rid)
 redis.call('HINCRBY', FL_BASE .. 'surge:sent', cell, 1)

@@ -7,15 +7,7 @@
 local alert, rid, ttl, budget = ARGV[5], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8])
 local marker = FL_BASE .. 'cap:prealert:' .. alert .. ':' .. rid
 if redis.call('EXISTS', marker) == 1 then return 'told' end
-if budget > 0 then
-  local sent = readFair(rid)
-  local n = 0
-  for e in string.gmatch(sent, '[^,]+') do
-    local ms = tonumber(e)
-    if ms and ms > FL_NOW - HOUR_MS then n = n + 1 end
-  end
-  if n >= budget then return 'over' end
-end
+if overBudget(rid, budget) then return 'over' end
 redis.call('SET', marker, '1', 'PX', ttl)
 noteOfferSent(rid)
 return 'sent'
