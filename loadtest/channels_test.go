@@ -218,12 +218,16 @@ func TestPushPhoneAnswersFromThePush(t *testing.T) {
 	if err := ph.subscribe(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	send := func(payload map[string]any, urgency webpush.Urgency) {
+	send := func(payload map[string]any, urgency webpush.Urgency, topic ...string) {
 		t.Helper()
 		raw, _ := json.Marshal(payload)
+		tp := "offer"
+		if len(topic) > 0 {
+			tp = topic[0]
+		}
 		resp, err := webpush.SendNotification(raw, &webpush.Subscription{Endpoint: srv.sub.Endpoint,
 			Keys: webpush.Keys{P256dh: srv.sub.Keys["p256dh"], Auth: srv.sub.Keys["auth"]}},
-			&webpush.Options{TTL: 30, Urgency: urgency, Topic: "offer", Subscriber: "mailto:ops@liandong.invalid",
+			&webpush.Options{TTL: 30, Urgency: urgency, Topic: tp, Subscriber: "mailto:ops@liandong.invalid",
 				VAPIDPublicKey: pub, VAPIDPrivateKey: priv})
 		if err != nil {
 			t.Fatal(err)
@@ -268,6 +272,18 @@ func TestPushPhoneAnswersFromThePush(t *testing.T) {
 	c := hub.Counts()
 	if c.Subscribed != 1 || c.Messages != 2 || c.Leaks != 1 || c.BadHeaders != 1 || c.VAPIDInvalid != 0 || c.Undecrypted != 0 || c.Receipts < 1 {
 		t.Errorf("push counts %+v", c)
+	}
+
+	// A message, standby or nudge push (topic message) is judged by its
+	// own contract: its preview is no leak; a position in it is.
+	message := map[string]any{"type": "message", "responder_id": "r1", "message_id": "standby-i1", "scope": "standby",
+		"from_role": "", "preview": "烟台市气象台发布台风橙色预警信号", "sent_at": time.Now().UTC().Format(time.RFC3339)}
+	send(message, webpush.UrgencyNormal, "message")
+	message["lat"] = 37.5
+	send(message, webpush.UrgencyNormal, "message")
+	waitFor(t, func() bool { return hub.Counts().Decrypted == 4 })
+	if c := hub.Counts(); c.Leaks != 2 || c.BadHeaders != 1 {
+		t.Errorf("after two message pushes, one with a position: leaks %d (want 2), bad headers %d (want 1)", c.Leaks, c.BadHeaders)
 	}
 }
 

@@ -19,6 +19,11 @@ import (
 // contact.
 var pushAllowed = jsonKeys(wire.PushOffer{})
 
+// pushMessageAllowed are the keys of a message push (wire.PushMessage: a
+// team, direct or area message, a standby, a nudge): a preview written
+// for the person, nothing of a need's place.
+var pushMessageAllowed = jsonKeys(wire.PushMessage{NeedID: "n"})
+
 // jsonKeys lists the JSON keys a value's encoding has.
 func jsonKeys(v any) map[string]bool {
 	raw, _ := json.Marshal(v)
@@ -39,11 +44,12 @@ type PushCounts struct {
 	Decrypted   int `json:"decrypted"`   // opened with the phone's keys (RFC 8291)
 	Undecrypted int `json:"undecrypted"` // could not be opened: the phone sees nothing
 	// BadHeaders are pushes without a TTL, with an Urgency other than the
-	// contract's for the offer's urgency, or without Topic: offer.
+	// contract's for the offer's urgency, or without their Topic (offer,
+	// or message for a message, standby or nudge).
 	BadHeaders   int `json:"bad_headers"`
 	VAPIDInvalid int `json:"vapid_invalid"` // RFC 8292 signature, audience or expiry wrong
-	// Leaks are pushes carrying a key the contract does not allow before
-	// acceptance (a position, the description, a contact).
+	// Leaks are pushes carrying a key their contract does not allow (an
+	// offer before acceptance: a position, the description, a contact).
 	Leaks          int `json:"leaks"`
 	ToUnknown      int `json:"to_unknown"` // to an endpoint no phone of the drill holds
 	Receipts       int `json:"receipts"`   // "received" posted back (the service worker's word)
@@ -206,11 +212,15 @@ func (ph *pushPhone) receive(r pushtest.Request, at time.Time) {
 		ph.emit(Event{Kind: evError, Info: "push_bad_json"})
 		return
 	}
+	allowed, topic := pushAllowed, "offer"
+	if m.Type == wire.PushTypeMessage {
+		allowed, topic = pushMessageAllowed, "message"
+	}
 	leak := false
 	for k := range keys {
-		leak = leak || !pushAllowed[k]
+		leak = leak || !allowed[k]
 	}
-	badHeaders := !pushHeadersOK(r, m.Urgency)
+	badHeaders := !pushHeadersOK(r, topic, m.Urgency)
 	ph.hub.count(func(c *PushCounts) {
 		c.Decrypted++
 		if leak {
@@ -234,14 +244,21 @@ func (ph *pushPhone) receive(r pushtest.Request, at time.Time) {
 }
 
 // pushHeadersOK checks the contract's headers: a TTL of at least one
-// second, Urgency high for urgency 1-2 and normal otherwise, Topic offer.
-func pushHeadersOK(r pushtest.Request, urgency int) bool {
+// second and the push's Topic; an offer's Urgency is high for urgency 1-2
+// and normal otherwise, a message's normal or high.
+func pushHeadersOK(r pushtest.Request, topic string, urgency int) bool {
 	ttl, err := strconv.Atoi(r.TTL)
+	if err != nil || ttl < 1 || r.Topic != topic {
+		return false
+	}
+	if topic == "message" {
+		return r.Urgency == "normal" || r.Urgency == "high"
+	}
 	want := "normal"
 	if urgency == 1 || urgency == 2 {
 		want = "high"
 	}
-	return err == nil && ttl >= 1 && r.Urgency == want && r.Topic == "offer"
+	return r.Urgency == want
 }
 
 // postReceipt tells the server the push reached the device, which stops
