@@ -32,6 +32,9 @@ type Options struct {
 	Progress   io.Writer
 	Every      time.Duration // progress line period
 	Lang       i18n.Lang     // report.html's language; empty: zh-CN
+	// Record, when set, is where the drill writes its recording for a
+	// replay (record.go, docs/REPLAY.md).
+	Record string
 }
 
 // defaultPerProcess keeps a process well under the 20,000 open files one

@@ -241,5 +241,11 @@ func (d *drill) finish(ctx context.Context, runErr error) (*Report, error) {
 	if err := rep.Write(d.opts.Out); err != nil {
 		return rep, err
 	}
+	if d.opts.Record != "" {
+		if err := d.writeRecording(d.opts.Record); err != nil {
+			return rep, err
+		}
+		d.logf("recording: %s", d.opts.Record)
+	}
 	return rep, nil
 }

@@ -60,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		serverBin  = fs.String("server-bin", "", "prebuilt server binary for the started server; empty: go build ./cmd/liandong")
 		every      = fs.Duration("progress", 5*time.Second, "progress line period")
 		lang       = fs.String("lang", string(i18n.ZhCN), "language of report.html: zh-CN or en")
+		record     = fs.String("record", "", "write the drill's recording (JSON Lines, docs/REPLAY.md) to FILE")
+		accept     = fs.Float64("accept", 0, "share of offers accepted, in (0,1), decline and ignore keeping their proportion; 0: the scenario's")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -79,6 +81,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	sc.Scale(*responders, *duration)
+	if *accept != 0 {
+		if err := sc.SetAccept(*accept); err != nil {
+			fmt.Fprintln(stderr, "drill: -accept:", err)
+			return 2
+		}
+	}
 	if *target != "" {
 		if _, err := loadtest.CheckTarget(*target, true); err != nil {
 			fmt.Fprintln(stderr, "drill:", err)
@@ -113,6 +121,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	rep, err := loadtest.Run(ctx, loadtest.Options{
 		Scenario: sc, Target: *target, Out: *out, Redis: *redis, User: *user, Password: pw,
 		ServerBin: *serverBin, PerProcess: *perProcess, Seed: *seed, Progress: stdout, Every: *every, Lang: reportLang,
+		Record: *record,
 	})
 	if rep != nil {
 		fmt.Fprintln(stdout, rep.Summary())
