@@ -142,13 +142,13 @@ type engine struct {
 	by       map[string]*behaviour
 	all      behaviour
 
-	mu       sync.Mutex // the sink is called from the service's calls
-	pending  []action
-	created  map[string]time.Time
-	needs    map[string]*NeedResult
-	order    []string
-	holding  map[string]int // accepted, not completed
-	res      Result
+	mu      sync.Mutex // the sink is called from the service's calls
+	pending []action
+	created map[string]time.Time
+	needs   map[string]*NeedResult
+	order   []string
+	holding map[string]int // accepted, not completed
+	res     Result
 }
 
 // Run replays rec on st (fresh and empty) under match, on clock.
