@@ -44,6 +44,9 @@ func main() {
 // run is main without the process: it parses args, runs the drill and
 // returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
+	if isReplay(args) {
+		return runReplay(args, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("drill", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (

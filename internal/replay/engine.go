@@ -480,7 +480,10 @@ func (e *engine) finish(ctx context.Context) (Result, error) {
 		if err != nil {
 			return e.res, fmt.Errorf("replay: read need %s: %w", id, err)
 		}
-		var travel float64
+		// The store keeps a need's assignments in no fixed order (offer ids
+		// are random), so the travel times are summed sorted: the same
+		// figure to the last bit every run.
+		var travels []float64
 		for _, a := range st.Assignments {
 			if a.State != mobilize.AssignAccepted && a.State != mobilize.AssignCompleted {
 				continue
@@ -488,11 +491,12 @@ func (e *engine) finish(ctx context.Context) (Result, error) {
 			nr.AcceptedCount++
 			d, err := e.match.Speeds.TravelTime(a.DistanceMeters, e.match.Mode)
 			if err == nil {
-				travel += d.Seconds()
+				travels = append(travels, d.Seconds())
 			}
 		}
+		slices.Sort(travels)
 		if nr.AcceptedCount > 0 {
-			nr.TravelS = travel / float64(nr.AcceptedCount)
+			nr.TravelS = round(sum(travels) / float64(nr.AcceptedCount))
 		}
 		if nr.AcceptedCount > nr.Places {
 			e.res.OverStaffed++

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -93,6 +94,25 @@ func TestReplayIsDeterministicAndWavesNeverOverStaff(t *testing.T) {
 		t.Fatalf("answers: %d as recorded, %d sampled; the replay should use both", a.AnsweredAsRecorded, a.AnsweredSampled)
 	}
 	s := replayOnce(t, rec, single, 7)
+	// The report of the two policies is the same, byte for byte, from
+	// the two replays of waves: only its timestamp may differ.
+	page := func(b Result) string {
+		rep, err := Compare("small", 7, s, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := rep.WriteJSON(&buf); err != nil {
+			t.Fatal(err)
+		}
+		if err := rep.WriteHTML(&buf); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	if page(a) != page(b) {
+		t.Fatal("two reports of the same replays differ")
+	}
 	if s.OverStaffed != 0 || s.DoubleBookings != 0 {
 		t.Fatalf("single: %d over-staffed needs, %d double bookings", s.OverStaffed, s.DoubleBookings)
 	}
