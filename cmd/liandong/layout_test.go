@@ -34,6 +34,9 @@ var allowedAlso = map[string][]string{
 	"internal/server/servertest": {"geo", "mobilize", "realtime", "web"},
 	// The demo drives the application as a crowd of phones would.
 	"internal/demo": {"mobilize", "geo"},
+	// A replay drives the application in virtual time on a recording,
+	// and draws its report with the drill's charts.
+	"internal/replay": {"mobilize", "geo", "loadtest"},
 }
 
 // usableAnywhere are leaves with no project imports of their own.
