@@ -80,7 +80,8 @@ type Result struct {
 	Nudges          int   `json:"nudges"`
 	// Answers says how the offers were answered: as recorded, or sampled
 	// from the person's own measured behaviour.
-	AnsweredAsRecorded, AnsweredSampled int
+	AnsweredAsRecorded int `json:"answered_as_recorded"`
+	AnsweredSampled    int `json:"answered_sampled"`
 	// DoubleBookings counts a person accepted on more needs at once than
 	// they may hold; OverStaffed the needs with more accepted people than
 	// places.

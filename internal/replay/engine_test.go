@@ -127,5 +127,14 @@ func TestReplayIsDeterministicAndWavesNeverOverStaff(t *testing.T) {
 		}
 		return n
 	}
+	rep, err := Compare("small", 7, s, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := rep.Metric("staffed_p90", "u1-2"); m.B >= m.A {
+		t.Errorf("waves did not shorten the urgent needs' p90 to staffed: %+v", m)
+	} else {
+		t.Logf("urgency 1-2 p90 to staffed: single %.1f s, waves %.1f s, interval of the difference [%.1f, %.1f]", m.A, m.B, m.Lo, m.Hi)
+	}
 	t.Logf("single: %d offers, %d/%d staffed; waves: %d offers, %d staffed", s.Offers, staffed(s), len(s.Needs), a.Offers, staffed(a))
 }
