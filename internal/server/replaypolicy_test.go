@@ -37,3 +37,15 @@ func TestReplayPolicyOverlaysTheDefaultsAndRefusesBadKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestShippedReplayPoliciesLoad(t *testing.T) {
+	files, err := filepath.Glob("../../configs/policies/*.yaml")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("policies %v: %v", files, err)
+	}
+	for _, f := range files {
+		if _, err := ReplayPolicy(f); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
