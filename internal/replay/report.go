@@ -379,6 +379,7 @@ svg .ln{fill:none;stroke-width:1.8}svg .lg{font-size:11px}
 <p><small>差值为 B − A，数值越低越好；区间为配对自助法 95% 置信区间（{{.Resamples}} 次重抽样）。未满员的需求按其截止或回放结束计时。
 Differences are B − A, lower is better; intervals are paired bootstrap 95% intervals ({{.Resamples}} resamples). An unstaffed need counts until its deadline or the end of the replay.</small></p>
 {{.Chart}}
+<p><small>横轴：自各需求创建起的秒数（非自第一个需求起）。 x axis: seconds from each need's creation (not from the first need).</small></p>
 <h2>指标 / Metrics</h2>
 <table><tr><th>指标 / metric</th><th>范围 / group</th><th>A</th><th>B</th><th>B − A</th><th>%</th><th>95% 区间 / interval</th><th>结论 / verdict</th></tr>
 {{range .R.Metrics}}<tr><td>{{metric .Key}}</td><td>{{group .Group}}</td><td>{{num .A}}</td><td>{{num .B}}</td><td>{{num .Diff}}</td><td>{{if .A}}{{pct .Rel}}{{end}}</td>
