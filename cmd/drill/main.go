@@ -45,7 +45,7 @@ func main() {
 // returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
 	if isReplay(args) {
-		return runReplay(args, stdout, stderr)
+		return delegateReplay(args, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("drill", flag.ContinueOnError)
 	fs.SetOutput(stderr)
