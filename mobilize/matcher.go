@@ -17,6 +17,11 @@ import (
 type MatchStore interface {
 	ActiveNeeds(ctx context.Context, limit int) ([]NeedState, map[NeedID]map[ResponderID]bool, error)
 	NearbyMany(ctx context.Context, qs []NearbyQuery) ([][]Candidate, error)
+	// OfferMany claims a batch. When Redis failed partway (a master
+	// dying mid-pipeline), it returns the error together with an outcome
+	// for every claim, OfferFailed where none is known, so that the offers
+	// that were made still reach their responders; nil outcomes when
+	// nothing is known.
 	OfferMany(ctx context.Context, os []OfferRequest) ([]OfferOutcome, error)
 	ExpireDue(ctx context.Context, limit int) ([]Answer, error)
 	Close(ctx context.Context, id NeedID, status NeedStatus) (Closed, error)
@@ -402,9 +407,9 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 			offerGroup, offerCand = append(offerGroup, g), append(offerCand, c)
 		}
 	}
-	outcomes, err := m.store.OfferMany(ctx, offers)
-	if err != nil {
-		return rep, err
+	outcomes, offerErr := m.store.OfferMany(ctx, offers)
+	if offerErr != nil && len(outcomes) != len(offers) {
+		return rep, offerErr
 	}
 	for i, outcome := range outcomes {
 		g := offerGroup[i]
@@ -429,6 +434,11 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 		}
 	}
 	lap(&rep.Claim)
+	if offerErr != nil {
+		// The offers made are told; the rest of the tick waits for the
+		// next, which starts over from what Redis holds.
+		return rep, offerErr
+	}
 	rep.Short = shortfalls(needs, short, unoffered)
 	for k, r := range short {
 		prev := slotShortfall(needsByID(needs, k.need), k.team)

@@ -33,7 +33,7 @@ func (h *Hub) seen(sessions []*Session) {
 	if len(ids) == 0 {
 		return
 	}
-	go h.presenceCall(func(ctx context.Context) { h.opts.Presence.Seen(ctx, ids) })
+	h.presenceCall(func(ctx context.Context) { h.opts.Presence.Seen(ctx, ids) })
 }
 
 // gone tells Presence that userID's last socket here closed.
@@ -41,11 +41,19 @@ func (h *Hub) gone(id Identity) {
 	if h.opts.Presence == nil || id.Kind != KindResponder {
 		return
 	}
-	go h.presenceCall(func(ctx context.Context) { h.opts.Presence.Gone(ctx, id.UserID) })
+	h.presenceCall(func(ctx context.Context) { h.opts.Presence.Gone(ctx, id.UserID) })
 }
 
+// presenceCall runs f on a goroutine the hub counts, so that Shutdown
+// waits for the last markers (a socket closed by the shutdown itself)
+// rather than let them run on after the store closed. Callers hold a
+// count of h.wg (a socket's goroutine, the ping loop), so the Add is safe.
 func (h *Hub) presenceCall(f func(ctx context.Context)) {
-	ctx, cancel := context.WithTimeout(context.Background(), max(h.opts.InboxTimeout, time.Second))
-	defer cancel()
-	f(ctx)
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), max(h.opts.InboxTimeout, time.Second))
+		defer cancel()
+		f(ctx)
+	}()
 }

@@ -93,7 +93,23 @@ func newRedisClient(raw string) (redis.UniversalClient, string, error) {
 				return nil, "", errors.New("redis url: empty host in cluster address list")
 			}
 		}
-		opts := &redis.ClusterOptions{Addrs: addrs, DialTimeout: 2 * time.Second, ReadTimeout: 15 * time.Second}
+		opts := &redis.ClusterOptions{Addrs: addrs, DialTimeout: 2 * time.Second, ReadTimeout: 15 * time.Second,
+			// The slot map is re-read when a node fails to answer (see
+			// redisstore.WatchAvailability) and on MOVED; this bounds how
+			// stale it gets otherwise (go-redis' default is a minute),
+			// e.g. for the pub/sub connection, which has no hook. One
+			// CLUSTER SLOTS every few seconds costs nothing.
+			ClusterStateReloadInterval: clusterReloadEvery,
+			// One dial per attempt: the client already tries a command
+			// again (MaxRedirects), and go-redis' five dials 100 ms apart
+			// per attempt made a request to a dead master's slots take
+			// three seconds before its 503 (measured in
+			// TestRidesThroughARedisMasterFailover).
+			DialerRetries: 1,
+			// ReadOnly and RouteByLatency stay off: a replica lags its
+			// master, and a script that read from one could offer a place
+			// already taken.
+		}
 		if u.User != nil {
 			opts.Username = u.User.Username()
 			opts.Password, _ = u.User.Password()
@@ -109,6 +125,10 @@ func newRedisClient(raw string) (redis.UniversalClient, string, error) {
 	opts.ReadTimeout = 15 * time.Second
 	return redis.NewClient(opts), opts.Addr, nil
 }
+
+// clusterReloadEvery is how often a cluster client re-reads the slot map
+// on its own, when no command has found a node dead.
+const clusterReloadEvery = 2 * time.Second
 
 // expiryTick is how often the embedded Redis' clock is advanced. miniredis
 // only expires keys when told to; ClockTTL would do it on every command at

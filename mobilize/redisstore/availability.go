@@ -19,37 +19,70 @@ import (
 // mobilize.ErrUnavailable, so that the edges answer "retry shortly" (HTTP
 // 503) rather than "internal error". Redis' answers, including refusals
 // such as a wrong type, are left as they are.
-func WatchAvailability(rdb redis.UniversalClient) { rdb.AddHook(availabilityHook{}) }
+//
+// On a cluster client it also asks for the slot map again whenever a node
+// was unreachable: a master killed in a failover never answers MOVED, so
+// without this the client would keep sending its slots to the dead
+// address until its periodic reload, long after a replica took over.
+func WatchAvailability(rdb redis.UniversalClient) {
+	h := availabilityHook{}
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		// ReloadState is lazy: one reload at a time, and another at most
+		// every 200 ms however many commands fail meanwhile.
+		h.reload = func() { cc.ReloadState(context.Background()) }
+	}
+	rdb.AddHook(h)
+}
 
-type availabilityHook struct{}
+type availabilityHook struct {
+	reload func() // re-read the cluster's slot map; nil for one server
+}
 
 func (availabilityHook) DialHook(next redis.DialHook) redis.DialHook { return next }
 
-func (availabilityHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+func (h availabilityHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		err := next(ctx, cmd)
-		markCmd(cmd)
-		return markErr(err)
+		down := markCmd(cmd)
+		err = markErr(err)
+		h.afterFailure(down || errors.Is(err, mobilize.ErrUnavailable))
+		return err
 	}
 }
 
-func (availabilityHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+func (h availabilityHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		err := next(ctx, cmds)
+		down := false
 		for _, cmd := range cmds {
-			markCmd(cmd)
+			down = markCmd(cmd) || down
 		}
-		return markErr(err)
+		err = markErr(err)
+		h.afterFailure(down || errors.Is(err, mobilize.ErrUnavailable))
+		return err
 	}
 }
 
-// markCmd marks the command's own error, which is what callers read.
-func markCmd(cmd redis.Cmder) {
-	if err := cmd.Err(); err != nil {
-		if marked := markErr(err); marked != err {
-			cmd.SetErr(marked)
-		}
+// afterFailure re-reads the slot map of a cluster when a node did not
+// answer.
+func (h availabilityHook) afterFailure(down bool) {
+	if down && h.reload != nil {
+		h.reload()
 	}
+}
+
+// markCmd marks the command's own error, which is what callers read, and
+// says whether it is an outage.
+func markCmd(cmd redis.Cmder) bool {
+	err := cmd.Err()
+	if err == nil {
+		return false
+	}
+	marked := markErr(err)
+	if marked != err {
+		cmd.SetErr(marked)
+	}
+	return errors.Is(marked, mobilize.ErrUnavailable)
 }
 
 func markErr(err error) error {

@@ -86,6 +86,8 @@ func TestUnreachableClassifies(t *testing.T) {
 		{replyError("MISCONF Errors writing to the AOF file: No space left on device"), true},
 		{replyError("READONLY You can't write against a read only replica."), true},
 		{fmt.Errorf("locate v1: %w", replyError("CLUSTERDOWN The cluster is down")), true},
+		{replyError("TRYAGAIN Multiple keys request during rehashing of slot"), true},
+		{&net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}, true},
 		{replyError("BUSYKEY Target key name already exists"), false},
 		{replyError("WRONGTYPE Operation against a key holding the wrong kind of value"), false},
 		{replyError("NOSCRIPT No matching script"), false},

@@ -100,7 +100,7 @@ func (s *NeedStore) OfferMany(ctx context.Context, os []mobilize.OfferRequest) (
 		cmds = append(cmds, offerScript.EvalSha(ctx, pipe, s.scriptKeys, args...))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, fmt.Errorf("offer batch: %w", err)
+		return partialOffers(os, cmds, err)
 	}
 	out := make([]mobilize.OfferOutcome, 0, len(os))
 	for _, c := range cmds {
@@ -120,6 +120,38 @@ func (s *NeedStore) OfferMany(ctx context.Context, os []mobilize.OfferRequest) (
 		return nil, fmt.Errorf("offer batch: %d outcomes for %d claims", len(out), len(os))
 	}
 	return out, nil
+}
+
+// partialOffers reads what a failed pipeline did: the script calls that
+// answered made their claims, and those responders must hear of them
+// (else each sits out an offer it never saw until it expires); the claims
+// of a call without an answer are OfferFailed. err is returned with them.
+func partialOffers(os []mobilize.OfferRequest, cmds []*redis.Cmd, err error) ([]mobilize.OfferOutcome, error) {
+	err = fmt.Errorf("offer batch: %w", err)
+	out := make([]mobilize.OfferOutcome, 0, len(os))
+	known := 0
+	for i, c := range cmds {
+		chunk := min(len(os), (i+1)*maxOfferBatch) - i*maxOfferBatch
+		vals, cerr := c.StringSlice()
+		if cerr != nil || len(vals) != chunk {
+			for range chunk {
+				out = append(out, mobilize.OfferFailed)
+			}
+			continue
+		}
+		for _, v := range vals {
+			o, perr := parseOfferOutcome(v)
+			if perr != nil {
+				o = mobilize.OfferFailed
+			}
+			out = append(out, o)
+		}
+		known++
+	}
+	if known == 0 {
+		return nil, err
+	}
+	return out, err
 }
 
 // Answer applies a responder's verb (accept, decline or expire). An empty
