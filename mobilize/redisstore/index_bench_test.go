@@ -81,7 +81,9 @@ func loadCityWith(b *testing.B, n int, geoKey string, enroll bool) *benchCity {
 	b.Helper()
 	ctx := context.Background()
 	srv := redistest.Start(b, redistest.Options{})
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, PoolSize: 128})
+	// A long read timeout: loading a big city on a busy machine can take
+	// seconds a batch, which is slow, not broken.
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, PoolSize: 128, ReadTimeout: time.Minute})
 	b.Cleanup(func() { rdb.Close() })
 	clock := newTestClock()
 	ix, err := NewIndex(rdb, IndexOptions{Prefix: "b:", Region: "yt", Now: clock.Now})
