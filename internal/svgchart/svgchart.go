@@ -161,7 +161,7 @@ func (c Chart) SVG() (string, error) {
 	f := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	esc := html.EscapeString
 	f(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="%s">`+"\n", width, height, width, height, esc(c.Title))
-	f(`<style>text{font:12px sans-serif;fill:#222}.t{font-size:14px;font-weight:bold}.g{stroke:#e2e2e2}.a{stroke:#555}.yl{text-anchor:end}.xl{text-anchor:middle}.n{font-size:11px;fill:#666}.ln{fill:none;stroke-width:1.5}.err{stroke-width:1.5}</style>` + "\n")
+	f(`<style>text{font:12px sans-serif;fill:#222}.t{font-size:14px;font-weight:bold}.g{stroke:#e2e2e2}.a{stroke:#555}.yl{text-anchor:end}.xl{text-anchor:middle}.n{font-size:11px;fill:#666}.ln{fill:none;stroke-width:1.5}.err{stroke-width:1.5}.lg{paint-order:stroke;stroke:#fff;stroke-width:3px}</style>` + "\n")
 	f(`<rect width="%d" height="%d" fill="#fff"/>`+"\n", width, height)
 	f(`<text x="%d" y="22" class="t">%s</text>`+"\n", padL, esc(c.Title))
 	for _, v := range ya.ticks {
@@ -197,7 +197,7 @@ func (c Chart) SVG() (string, error) {
 				x, ya.pos(p.Y), col, esc(s.Name), fmtVal(p.Y), fmtVal(p.X), fmtVal(p.Lo), fmtVal(p.Hi))
 		}
 		lx, ly := padL+12+i*150, padT+14
-		f(`<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d">%s</text></g>`+"\n", lx, ly-9, col, lx+14, ly, esc(s.Name))
+		f(`<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d" class="lg">%s</text></g>`+"\n", lx, ly-9, col, lx+14, ly, esc(s.Name))
 	}
 	if c.Note != "" {
 		f(`<text x="%d" y="%d" class="n">%s</text>`+"\n", padL, height-8, esc(c.Note))

@@ -2,7 +2,9 @@ package svgchart
 
 import (
 	"encoding/xml"
+	"fmt"
 	"io"
+	"math"
 	"strings"
 	"testing"
 )
@@ -149,3 +151,11 @@ func TestNiceStepAndFmtNum(t *testing.T) {
 		}
 	}
 }
+
+func fmtSscan(s string, x, y *float64) (int, error) {
+	return fmt.Sscanf(s, `cx="%g" cy="%g"`, x, y)
+}
+
+func abs(v float64) float64 { return math.Abs(v) }
+
+func nan() float64 { return math.NaN() }
