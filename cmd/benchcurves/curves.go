@@ -19,9 +19,9 @@ type metric struct {
 
 // points gathers every run of every sub-benchmark that m applies to and
 // reduces each (series, x) to its median and range, series in the order
-// they first appear, points by x. runs is the largest number of runs
-// behind one point.
-func points(results []result, ms ...metric) (series []svgchart.Series, runs int) {
+// they first appear, points by x. runs says how many runs were behind
+// the points: the fewest and the most.
+func points(results []result, ms ...metric) (series []svgchart.Series, runs runCount) {
 	type key struct {
 		series string
 		x      float64
@@ -54,7 +54,7 @@ func points(results []result, ms ...metric) (series []svgchart.Series, runs int)
 			}
 			y, lo, hi := summary(v)
 			s.Points = append(s.Points, svgchart.Point{X: k.x, Y: y, Lo: lo, Hi: hi})
-			runs = max(runs, len(v))
+			runs.add(len(v))
 		}
 		sort.Slice(s.Points, func(i, j int) bool { return s.Points[i].X < s.Points[j].X })
 		series = append(series, s)
@@ -130,12 +130,27 @@ var curves = []curve{
 	},
 }
 
+// runCount is the fewest and the most runs behind a chart's points.
+type runCount struct{ Min, Max int }
+
+func (r *runCount) add(n int) {
+	if r.Min == 0 || n < r.Min {
+		r.Min = n
+	}
+	r.Max = max(r.Max, n)
+}
+
 // note is the line under a chart: what a point is and where it was
 // measured.
-func note(runs int, machine string) string {
-	s := fmt.Sprintf("median of %d runs, bar min to max", runs)
-	if runs == 1 {
-		s = "one run"
+func note(runs runCount, machine string) string {
+	var s string
+	switch {
+	case runs.Max == 1:
+		s = "one run a point"
+	case runs.Min == runs.Max:
+		s = fmt.Sprintf("median of %d runs, bar min to max", runs.Max)
+	default:
+		s = fmt.Sprintf("median of %d to %d runs a point, bar min to max", runs.Min, runs.Max)
 	}
 	if machine != "" {
 		s += "; " + machine

@@ -135,13 +135,13 @@ type sockRun struct {
 // socketRuns reads dir/*/result.json into one series of KiB per socket
 // against sockets. A run that did not connect every socket is left out
 // (its figure would divide by fewer sockets than asked for).
-func socketRuns(dir string) ([]svgchart.Series, int, string, error) {
+func socketRuns(dir string) ([]svgchart.Series, runCount, string, error) {
 	if _, err := os.Stat(dir); err != nil {
-		return nil, 0, "", err
+		return nil, runCount{}, "", err
 	}
 	files, err := filepath.Glob(filepath.Join(dir, "*", "result.json"))
 	if err != nil {
-		return nil, 0, "", err
+		return nil, runCount{}, "", err
 	}
 	var results []result
 	machines := map[string]bool{}
@@ -149,11 +149,11 @@ func socketRuns(dir string) ([]svgchart.Series, int, string, error) {
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			return nil, 0, "", err
+			return nil, runCount{}, "", err
 		}
 		var r sockRun
 		if err := json.Unmarshal(b, &r); err != nil {
-			return nil, 0, "", fmt.Errorf("%s: %w", f, err)
+			return nil, runCount{}, "", fmt.Errorf("%s: %w", f, err)
 		}
 		if r.Responders <= 0 || r.Connected < r.Responders || r.Memory.PerConnKiB <= 0 {
 			continue
@@ -170,7 +170,7 @@ func socketRuns(dir string) ([]svgchart.Series, int, string, error) {
 		}
 	}
 	if len(results) == 0 {
-		return nil, 0, "", fmt.Errorf("%s: no complete sockbench run", dir)
+		return nil, runCount{}, "", fmt.Errorf("%s: no complete sockbench run", dir)
 	}
 	series, runs := points(results, metric{series: prefixed("sockets/", "cmd/sockbench"), x: sizeIn(""), unit: "KiB/socket", scale: 1})
 	return series, runs, machine, nil

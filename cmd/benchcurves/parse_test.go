@@ -61,8 +61,11 @@ func TestParseTickOutputGivesTheExpectedPoints(t *testing.T) {
 		}
 	}
 	series, runs := points(bo.Results, tick.ms...)
-	if runs != 3 {
-		t.Errorf("runs %d, want 3", runs)
+	if runs != (runCount{1, 3}) {
+		t.Errorf("runs %+v, want 1 to 3", runs)
+	}
+	if got, want := note(runs, "m"), "median of 1 to 3 runs a point, bar min to max; m"; got != want {
+		t.Errorf("note %q, want %q", got, want)
 	}
 	want := []svgchart.Series{
 		{Name: "200k responders", Points: []svgchart.Point{{X: 1000, Y: 0.2, Lo: 0.1, Hi: 0.3}, {X: 3000, Y: 0.9, Lo: 0.9, Hi: 0.9}}},
