@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"go.uber.org/zap"
@@ -122,6 +124,13 @@ func machineOf(bo benchOutput) string {
 	return strings.Join(parts, ", ")
 }
 
+// cmd/sockbench describes its machine as "2 cores, go ...; load average
+// at start: 26.66 26.87 18.43; at the end: 30.88 27.89 19.14".
+var (
+	sockCores = regexp.MustCompile(`^(\d+ cores)`)
+	sockLoads = regexp.MustCompile(`(?:at start|at the end): ([\d.]+)`)
+)
+
 // sockRun is what the chart reads of a cmd/sockbench result.json.
 type sockRun struct {
 	Machine    string `json:"machine"`
@@ -144,8 +153,8 @@ func socketRuns(dir string) ([]svgchart.Series, runCount, string, error) {
 		return nil, runCount{}, "", err
 	}
 	var results []result
-	machines := map[string]bool{}
-	var machine string
+	var cores string
+	var loads []float64
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -162,12 +171,17 @@ func socketRuns(dir string) ([]svgchart.Series, runCount, string, error) {
 			Name:    fmt.Sprintf("sockets/%d", r.Responders),
 			Metrics: map[string]float64{"KiB/socket": r.Memory.PerConnKiB},
 		})
-		if !machines[r.Machine] {
-			machines[r.Machine] = true
-			if machine == "" {
-				machine = r.Machine
-			}
+		if m := sockCores.FindStringSubmatch(r.Machine); m != nil {
+			cores = m[1]
 		}
+		for _, m := range sockLoads.FindAllStringSubmatch(r.Machine, -1) {
+			v, _ := strconv.ParseFloat(m[1], 64)
+			loads = append(loads, v)
+		}
+	}
+	machine := cores
+	if len(loads) > 0 {
+		machine += fmt.Sprintf(", load %.1f to %.1f", slices.Min(loads), slices.Max(loads))
 	}
 	if len(results) == 0 {
 		return nil, runCount{}, "", fmt.Errorf("%s: no complete sockbench run", dir)

@@ -138,7 +138,7 @@ func TestDrawAllWritesEveryChartItHasOutputFor(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(raw, "nearby.txt"), []byte(nearby), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for i, r := range []sockRun{{Machine: "2 cores", Responders: 1000, Connected: 1000}, {Responders: 3000, Connected: 2999}} {
+	for i, r := range []sockRun{{Machine: "2 cores, go go1.26.8; load average at start: 26.66 26.87 18.43; at the end: 30.88 27.89 19.14", Responders: 1000, Connected: 1000}, {Responders: 3000, Connected: 2999}} {
 		r.Memory.PerConnKiB = 12
 		dir := filepath.Join(raw, "sockets", string(rune('a'+i)))
 		b, _ := json.Marshal(r)
@@ -165,6 +165,9 @@ func TestDrawAllWritesEveryChartItHasOutputFor(t *testing.T) {
 		if got := strings.Count(string(b), `class="pt"`); got != markers {
 			t.Errorf("%s: %d markers, want %d", file, got, markers)
 		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "sockets.svg")); !strings.Contains(string(b), "one run a point; 2 cores, load 26.7 to 30.9") {
+		t.Errorf("sockets chart's note does not give the machine and its load:\n%s", b)
 	}
 	if _, err := os.Stat(filepath.Join(out, "tick.svg")); !os.IsNotExist(err) {
 		t.Errorf("tick.svg drawn without tick output: %v", err)
