@@ -91,10 +91,17 @@ func drawAll(raw, out string, log *zap.Logger) (int, error) {
 	return drawn, nil
 }
 
+// write draws c to path and prints its points, to quote beside the chart.
 func write(path string, c svgchart.Chart) error {
 	doc, err := c.SVG()
 	if err != nil {
 		return err
+	}
+	fmt.Printf("%s: %s (%s)\n", filepath.Base(path), c.Title, c.Note)
+	for _, s := range c.Series {
+		for _, p := range s.Points {
+			fmt.Printf("  %s at %s: %.4g (%.4g to %.4g)\n", s.Name, svgchart.FmtNum(p.X), p.Y, p.Lo, p.Hi)
+		}
 	}
 	return os.WriteFile(path, []byte(doc), 0o644)
 }
