@@ -100,7 +100,7 @@ func write(path string, c svgchart.Chart) error {
 	fmt.Printf("%s: %s (%s)\n", filepath.Base(path), c.Title, c.Note)
 	for _, s := range c.Series {
 		for _, p := range s.Points {
-			fmt.Printf("  %s at %s: %.4g (%.4g to %.4g)\n", s.Name, svgchart.FmtNum(p.X), p.Y, p.Lo, p.Hi)
+			fmt.Printf("  %s at %g: %.4g (%.4g to %.4g)\n", s.Name, p.X, p.Y, p.Lo, p.Hi)
 		}
 	}
 	return os.WriteFile(path, []byte(doc), 0o644)
