@@ -109,8 +109,8 @@ func write(path string, c svgchart.Chart) error {
 var loadAvg = regexp.MustCompile(`load average: ([\d.]+)`)
 
 // machineOf describes where the output was measured: the CPU and the
-// one-minute load average before and after (.ci/curves writes uptime's
-// line before and after each run).
+// range of the one-minute load average (.ci/curves writes uptime's line
+// before and after each run).
 func machineOf(bo benchOutput) string {
 	var parts []string
 	if bo.CPU != "" {
@@ -119,14 +119,19 @@ func machineOf(bo benchOutput) string {
 	if bo.Cores != "" {
 		parts = append(parts, bo.Cores+" cores")
 	}
-	var loads []string
+	// Output joined from several runs has several pairs: their range.
+	var loads []float64
 	for _, l := range bo.Load {
 		if m := loadAvg.FindStringSubmatch(l); m != nil {
-			loads = append(loads, m[1])
+			v, _ := strconv.ParseFloat(m[1], 64)
+			loads = append(loads, v)
 		}
 	}
-	if len(loads) > 0 {
-		parts = append(parts, "load "+strings.Join(loads, " to "))
+	switch {
+	case len(loads) == 1:
+		parts = append(parts, fmt.Sprintf("load %.1f", loads[0]))
+	case len(loads) > 1:
+		parts = append(parts, fmt.Sprintf("load %.1f to %.1f", slices.Min(loads), slices.Max(loads)))
 	}
 	return strings.Join(parts, ", ")
 }

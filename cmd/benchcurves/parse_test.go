@@ -51,7 +51,7 @@ func TestParseTickOutputGivesTheExpectedPoints(t *testing.T) {
 	if len(bo.Failed) != 1 || bo.Failed[0] != "BenchmarkTick/responders=1000k/slots=3000" {
 		t.Errorf("failed %v", bo.Failed)
 	}
-	if got, want := machineOf(bo), "AMD EPYC, 2 cores, load 19.71 to 12.50"; got != want {
+	if got, want := machineOf(bo), "AMD EPYC, 2 cores, load 12.5 to 19.7"; got != want {
 		t.Errorf("machine %q, want %q", got, want)
 	}
 	var tick curve
