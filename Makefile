@@ -77,3 +77,12 @@ basemap:
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	(cd "$$tmp" && npm pack --silent $(BASEMAP_PKG) >/dev/null) && \
 	$(GO) run ./cmd/basemap -in "$$tmp"/*.tgz -source $(BASEMAP_PKG) -out web/static/basemap.geojson
+
+# Curves of how cost grows (docs/BENCHMARKS.md, "How cost grows"): runs the
+# index, matcher and socket benchmarks at several sizes and draws
+# docs/bench/*.svg (cmd/benchcurves). COUNT runs a point (default 3),
+# SIZES=full (default; about an hour on 2 busy cores) or small; CURVES
+# picks some of nearby tick locate memory sockets. Not for CI.
+.PHONY: curves
+curves:
+	./.ci/curves

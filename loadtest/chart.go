@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/liandong/liandong/internal/svgchart"
 )
 
 // Charts are drawn as inline SVG by hand: the report must open on a
@@ -18,35 +20,11 @@ const (
 	padT, padB     = 28, 36
 )
 
-// niceStep picks a tick step of 1, 2 or 5 times a power of ten giving
-// about n ticks over span.
-func niceStep(span float64, n int) float64 {
-	if span <= 0 || n <= 0 {
-		return 1
-	}
-	raw := span / float64(n)
-	p := math.Pow(10, math.Floor(math.Log10(raw)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if m*p >= raw {
-			return m * p
-		}
-	}
-	return 10 * p
-}
-
-func fmtNum(v float64) string {
-	switch {
-	case v == 0:
-		return "0"
-	case math.Abs(v) >= 10000:
-		return fmt.Sprintf("%.0fk", v/1000)
-	case math.Abs(v) >= 100 || v == math.Trunc(v):
-		return fmt.Sprintf("%.0f", v)
-	case math.Abs(v) >= 1:
-		return fmt.Sprintf("%.1f", v)
-	}
-	return fmt.Sprintf("%.2g", v)
-}
+// The axis numbers are svgchart's, shared with the cost curves.
+var (
+	niceStep = svgchart.NiceStep
+	fmtNum   = svgchart.FmtNum
+)
 
 type svg struct{ b strings.Builder }
 

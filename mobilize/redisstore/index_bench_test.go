@@ -81,7 +81,9 @@ func loadCityWith(b *testing.B, n int, geoKey string, enroll bool) *benchCity {
 	b.Helper()
 	ctx := context.Background()
 	srv := redistest.Start(b, redistest.Options{})
-	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, PoolSize: 128})
+	// A long read timeout: loading a big city on a busy machine can take
+	// seconds a batch, which is slow, not broken.
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, PoolSize: 128, ReadTimeout: time.Minute})
 	b.Cleanup(func() { rdb.Close() })
 	clock := newTestClock()
 	ix, err := NewIndex(rdb, IndexOptions{Prefix: "b:", Region: "yt", Now: clock.Now})
@@ -197,8 +199,14 @@ const geoKey = "b:{yt}:geo"
 
 // BenchmarkNearby measures k=10 within 2 km from 50 concurrent callers, and
 // GEOSEARCH ... COUNT 10 ASC over the same points as the yardstick.
+// LIANDONG_BENCH_NEARBY_SIZES and LIANDONG_BENCH_REPEAT choose other sizes
+// and repeat each sub-benchmark on the loaded city (bench_params_test.go).
 func BenchmarkNearby(pb *testing.B) {
-	for _, n := range []int{200_000, 1_000_000} {
+	sizes := benchInts(pb, envNearbySizes)
+	if sizes == nil {
+		sizes = []int{200_000, 1_000_000}
+	}
+	for _, n := range sizes {
 		var city *benchCity
 		// Loaded once per size on the parent, so that the sub-benchmarks'
 		// repeated runs share it.
@@ -208,39 +216,56 @@ func BenchmarkNearby(pb *testing.B) {
 				b.Logf("%d responders: %.0f bytes of Redis memory each (index and GEO key together)", n, city.bytesPerResponder)
 			}
 		}
-		pb.Run(fmt.Sprintf("index/%dk", n/1000), func(b *testing.B) {
-			setup(b)
-			lat := runCallers(b, 50, "queries/s", func(r *rand.Rand) error {
-				got, err := city.ix.Nearby(context.Background(), mobilize.NearbyQuery{
-					Point: randomPoint(b, r, cityHalfMeters), Role: mobilize.RoleVolunteer, K: 10, MaxRadiusMeters: 2000,
+		for range benchRepeat(pb) {
+			pb.Run("index/"+sizeName(n), func(b *testing.B) {
+				setup(b)
+				lat := runCallers(b, 50, "queries/s", func(r *rand.Rand) error {
+					got, err := city.ix.Nearby(context.Background(), mobilize.NearbyQuery{
+						Point: randomPoint(b, r, cityHalfMeters), Role: mobilize.RoleVolunteer, K: 10, MaxRadiusMeters: 2000,
+					})
+					if err == nil && len(got) != 10 {
+						err = fmt.Errorf("found %d, want 10", len(got))
+					}
+					return err
 				})
-				if err == nil && len(got) != 10 {
-					err = fmt.Errorf("found %d, want 10", len(got))
+				lat.report(b, "")
+				if testing.Verbose() {
+					b.Logf("%s", city.rdb.Info(context.Background(), "commandstats").Val())
 				}
-				return err
 			})
-			lat.report(b, "")
-			if testing.Verbose() {
-				b.Logf("%s", city.rdb.Info(context.Background(), "commandstats").Val())
-			}
-		})
-		pb.Run(fmt.Sprintf("geosearch/%dk", n/1000), func(b *testing.B) {
-			setup(b)
-			lat := runCallers(b, 50, "queries/s", func(r *rand.Rand) error {
-				p := randomPoint(b, r, cityHalfMeters)
-				return city.rdb.GeoSearch(context.Background(), geoKey, &redis.GeoSearchQuery{
-					Longitude: geo.Lng(p), Latitude: geo.Lat(p), Radius: 2, RadiusUnit: "km", Count: 10, Sort: "ASC",
-				}).Err()
+			pb.Run("geosearch/"+sizeName(n), func(b *testing.B) {
+				setup(b)
+				lat := runCallers(b, 50, "queries/s", func(r *rand.Rand) error {
+					p := randomPoint(b, r, cityHalfMeters)
+					return city.rdb.GeoSearch(context.Background(), geoKey, &redis.GeoSearchQuery{
+						Longitude: geo.Lng(p), Latitude: geo.Lat(p), Radius: 2, RadiusUnit: "km", Count: 10, Sort: "ASC",
+					}).Err()
+				})
+				lat.report(b, "")
 			})
-			lat.report(b, "")
-		})
+		}
 	}
 }
 
 // BenchmarkMemoryPerResponder reports Redis memory per indexed responder
 // (INFO memory before and after loading 200,000, without the GEO key).
+// LIANDONG_BENCH_MEMORY_SIZES runs it as sub-benchmarks n=SIZE, each on a
+// fresh redis-server, LIANDONG_BENCH_REPEAT times (bench_params_test.go).
 func BenchmarkMemoryPerResponder(b *testing.B) {
-	city := loadCity(b, 200_000, "")
+	if sizes := benchInts(b, envMemorySizes); sizes != nil {
+		repeat := benchRepeat(b)
+		for _, n := range sizes {
+			for range repeat {
+				b.Run("n="+sizeName(n), func(b *testing.B) { benchMemory(b, n) })
+			}
+		}
+		return
+	}
+	benchMemory(b, 200_000)
+}
+
+func benchMemory(b *testing.B, n int) {
+	city := loadCity(b, n, "")
 	for range b.N {
 	}
 	b.ReportMetric(city.bytesPerResponder, "bytes/responder")
@@ -287,9 +312,16 @@ func BenchmarkLocate(pb *testing.B) {
 		batches.Add(1)
 		return flush(ctx, ls)
 	}
-	for _, name := range []string{"walk", "teleport"} {
+	// LIANDONG_BENCH_LOCATE_WRITERS runs walk/writers=N and teleport/writers=N
+	// for each N, each LIANDONG_BENCH_REPEAT times (bench_params_test.go).
+	writerCounts, suffix := benchInts(pb, envLocateWriters), "/writers=%d"
+	if writerCounts == nil {
+		writerCounts, suffix = []int{64}, ""
+	}
+	for _, sub := range locateRuns(writerCounts, suffix, benchRepeat(pb)) {
+		name, writers := sub.name, sub.writers
 		move := moves[name]
-		pb.Run(name, func(b *testing.B) {
+		pb.Run(name+sub.suffix, func(b *testing.B) {
 			var at atomic.Int64
 			at.Store(city.clock.Now().UnixMilli())
 			if err := city.rdb.ConfigResetStat(context.Background()).Err(); err != nil {
@@ -297,7 +329,7 @@ func BenchmarkLocate(pb *testing.B) {
 			}
 			batches.Store(0)
 			redisCPU, clientCPU := redisCPUSeconds(b, city.rdb), processCPUSeconds(b)
-			lat := runCallers(b, 64, "updates/s", func(r *rand.Rand) error {
+			lat := runCallers(b, writers, "updates/s", func(r *rand.Rand) error {
 				i := r.IntN(len(city.ids))
 				return city.ix.Locate(context.Background(), mobilize.Location{
 					ID: city.ids[i], Point: move(r, city.homes[i]), At: time.UnixMilli(at.Add(1)),

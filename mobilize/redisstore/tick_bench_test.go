@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 
 	"github.com/liandong/liandong/mobilize"
@@ -13,22 +14,62 @@ import (
 // 200,000 indexed responders on a real redis-server: candidate retrieval,
 // the batch solve and the claims included. It also reports the batch's
 // total travel time next to greedy nearest-first on the same candidates.
+//
+// LIANDONG_BENCH_TICK_RESPONDERS and LIANDONG_BENCH_TICK_SLOTS (either or
+// both) run it as sub-benchmarks responders=N/slots=M over each pair, and
+// LIANDONG_BENCH_REPEAT repeats each on the loaded city
+// (bench_params_test.go).
 func BenchmarkTick(b *testing.B) {
-	city := loadCityWith(b, 200_000, "", true)
+	sizes, slotCounts := benchInts(b, envTickResponders), benchInts(b, envTickSlots)
+	if sizes == nil && slotCounts == nil {
+		benchTick(b, loadCityWith(b, 200_000, "", true), 10_000)
+		return
+	}
+	if sizes == nil {
+		sizes = []int{200_000}
+	}
+	if slotCounts == nil {
+		slotCounts = []int{10_000}
+	}
+	for _, slots := range slotCounts {
+		if slots%2 != 0 {
+			b.Fatalf("%s: %d slots is odd; the needs have two slots each", envTickSlots, slots)
+		}
+	}
+	repeat := benchRepeat(b)
+	for _, n := range sizes {
+		b.Run("responders="+sizeName(n), func(b *testing.B) {
+			city := loadCityWith(b, n, "", true)
+			for _, slots := range slotCounts {
+				for range repeat {
+					b.Run(fmt.Sprintf("slots=%d", slots), func(b *testing.B) { benchTick(b, city, slots) })
+				}
+			}
+		})
+	}
+}
+
+var tickRounds atomic.Int64
+
+// benchTick times ticks over slots open slots (slots/2 needs of two
+// volunteers each) on city.
+func benchTick(b *testing.B, city *benchCity, slots int) {
 	ctx := context.Background()
 	st := storeOver(city.ix)
 	r := rand.New(rand.NewPCG(5, 6))
 	var last mobilize.TickReport
 	b.ResetTimer()
-	for i := range b.N {
+	for range b.N {
 		b.StopTimer()
-		// 5,000 needs of two volunteers each, spread over the city.
+		round := tickRounds.Add(1) // need ids unique across repeats on one city
+		// slots/2 needs (5,000 by default) of two volunteers each, spread
+		// over the city.
 		cfg := mobilize.DefaultMatchConfig()
 		cfg.CompareGreedy, cfg.MaxRadiusMeters = true, 5000
 		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Now: city.clock.Now}, cfg)
 		var ids []mobilize.NeedID
-		for j := range 5000 {
-			n := mobilize.Need{ID: mobilize.NeedID(fmt.Sprintf("b%d-%d", i, j)), Urgency: 1 + r.IntN(4), Category: "bench",
+		for j := range slots / 2 {
+			n := mobilize.Need{ID: mobilize.NeedID(fmt.Sprintf("b%d-%d", round, j)), Urgency: 1 + r.IntN(4), Category: "bench",
 				Point: randomPoint(b, r, cityHalfMeters), Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 2}}}
 			created, err := svc.CreateNeed(ctx, n)
 			if err != nil {
@@ -42,8 +83,8 @@ func BenchmarkTick(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		if rep.OpenSlots != 10_000 {
-			b.Fatalf("tick saw %d open slots, want 10000", rep.OpenSlots)
+		if rep.OpenSlots != slots {
+			b.Fatalf("tick saw %d open slots, want %d", rep.OpenSlots, slots)
 		}
 		last = rep
 		b.Logf("tick: load %s, gather %s, solve %s, claim %s", rep.Load, rep.Gather, rep.Solve, rep.Claim)
