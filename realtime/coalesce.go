@@ -29,6 +29,11 @@ import (
 // The first event after a quiet window goes out at once, so an idle map
 // sees a single event without delay.
 
+// DefaultConsoleCoalesce is the window the server uses unless configured
+// (realtime.console_coalesce): short enough that a map looks live, long
+// enough that a city's 5,000 events a second are 10 writes per console.
+const DefaultConsoleCoalesce = 100 * time.Millisecond
+
 // FramesEvents is the value of the query parameter frames that asks for
 // channel events gathered into "events" frames.
 const FramesEvents = "events"
