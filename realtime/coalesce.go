@@ -63,11 +63,20 @@ type eventBuf struct {
 
 // coalesceKey names what a later event replaces: a responder.moved is
 // keyed by its responder. Frames come from appendFrame, whose layout is
-// fixed, so the type is read from the prefix and only moves are decoded.
+// fixed, so the type is read from the prefix; the id is read where
+// encoding/json puts it (the first field of wire.ResponderMoved) and the
+// frame is decoded only when it is not there.
 func coalesceKey(frame []byte) string {
 	const prefix = `{"v":1,"type":"` + wire.TypeResponderMoved + `"`
 	if !bytes.HasPrefix(frame, []byte(prefix)) {
 		return ""
+	}
+	const field = `,"data":{"responder_id":"`
+	if i := bytes.Index(frame, []byte(field)); i >= 0 {
+		rest := frame[i+len(field):]
+		if j := bytes.IndexAny(rest, `"\`); j >= 0 && rest[j] == '"' {
+			return string(rest[:j])
+		}
 	}
 	var f struct {
 		Data struct {
@@ -155,24 +164,30 @@ func (s *Session) flushEvents() {
 	s.mu.Lock()
 	b := &s.events
 	list, live := b.list, b.live
-	b.list, b.live, b.armed = nil, 0, false
+	b.live, b.armed = 0, false
 	clear(b.keys)
 	b.last = time.Now()
+	if !s.closing && live > 0 {
+		if s.batch {
+			s.queue = appendEventsFrames(s.queue, list, formatTS(s.hub.opts.Now()))
+			s.hub.stats.eventFrames.Add(1)
+		} else {
+			for _, ev := range list {
+				if ev != nil {
+					s.queue = append(s.queue, outFrame{pm: ev.pm})
+				}
+			}
+		}
+	}
+	// The list's array is kept for the next window (a busy console's is
+	// about the same size each time); what it pointed to is let go.
+	clear(list)
+	b.list = list[:0]
+	n := len(s.queue)
 	if s.closing || live == 0 {
 		s.mu.Unlock()
 		return
 	}
-	if s.batch {
-		s.queue = appendEventsFrames(s.queue, list, formatTS(s.hub.opts.Now()))
-		s.hub.stats.eventFrames.Add(1)
-	} else {
-		for _, ev := range list {
-			if ev != nil {
-				s.queue = append(s.queue, outFrame{pm: ev.pm})
-			}
-		}
-	}
-	n := len(s.queue)
 	if n > s.hub.opts.SendQueue {
 		s.mu.Unlock()
 		s.slowClose()

@@ -307,3 +307,19 @@ func TestCoalesceDeliversLatestOfEveryResponder(t *testing.T) {
 	}
 	t.Logf("stats %+v", h.Stats())
 }
+
+// TestCoalesceKey: moves are keyed by their responder, read fast where
+// encoding/json puts it and decoded otherwise; other events have no key.
+func TestCoalesceKey(t *testing.T) {
+	for _, tc := range []struct{ frame, want string }{
+		{`{"v":1,"type":"responder.moved","ts":"x","data":{"responder_id":"r-1","lat":1}}`, "r-1"},
+		{`{"v":1,"type":"responder.moved","ts":"x","data":{"lat":1,"responder_id":"r-2"}}`, "r-2"},
+		{`{"v":1,"type":"responder.moved","ts":"x","data":{"responder_id":"r\"3","lat":1}}`, `r"3`},
+		{`{"v":1,"type":"need.updated","ts":"x","data":{"responder_id":"r-1"}}`, ""},
+		{`{"v":1,"type":"responder.movedX","ts":"x","data":{"responder_id":"r-1"}}`, ""},
+	} {
+		if got := coalesceKey([]byte(tc.frame)); got != tc.want {
+			t.Errorf("coalesceKey(%s) = %q, want %q", tc.frame, got, tc.want)
+		}
+	}
+}
