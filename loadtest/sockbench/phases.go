@@ -137,7 +137,7 @@ func (b *bench) events(ctx context.Context) error {
 	sendSeconds := time.Since(start).Seconds()
 	expect := sent * int64(b.o.Consoles)
 	// Coalesced moves never arrive, so the wait also ends when nothing
-	// more came for two seconds.
+	// more came for five seconds.
 	var sum workerReport
 	prev, still := int64(-1), 0
 	for wait := time.Now().Add(15 * time.Second); ; {
@@ -152,7 +152,7 @@ func (b *bench) events(ctx context.Context) error {
 		} else {
 			prev, still = n, 0
 		}
-		if sum.Events.N() >= expect || still >= 2 || time.Now().After(wait) {
+		if sum.Events.N() >= expect || still >= 5 || time.Now().After(wait) {
 			break
 		}
 	}
