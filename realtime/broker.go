@@ -129,6 +129,10 @@ func (h *Hub) routeEvent(channels []string, frame []byte) {
 	if len(targets) == 0 {
 		return
 	}
+	if h.opts.ConsoleCoalesce > 0 {
+		h.routeCoalesced(targets, frame)
+		return
+	}
 	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, frame)
 	if err != nil {
 		h.log.Error("realtime: prepare event frame", zap.Error(err))

@@ -66,6 +66,10 @@ type HubOptions struct {
 	// Presence, when set, is told which responders hold sockets here
 	// (presence.go).
 	Presence Presence
+	// ConsoleCoalesce is the window within which a socket's channel events
+	// are gathered (coalesce.go): moves of one responder become its latest,
+	// and the rest go out together. 0 writes each event as it comes.
+	ConsoleCoalesce time.Duration
 }
 
 func (o *HubOptions) setDefaults() error {
@@ -102,6 +106,9 @@ func (o *HubOptions) setDefaults() error {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.ConsoleCoalesce < 0 {
+		return fmt.Errorf("realtime: ConsoleCoalesce %v must not be negative", o.ConsoleCoalesce)
 	}
 	return nil
 }
@@ -287,6 +294,14 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, id Identity, handler
 	defer h.wg.Done()
 
 	lastID := r.URL.Query().Get("last_id")
+	batch := false
+	if q := r.URL.Query(); q.Has("frames") {
+		if q.Get("frames") != FramesEvents {
+			http.Error(w, `frames must be "events" or absent`, http.StatusBadRequest)
+			return errors.New("realtime: unknown frames parameter")
+		}
+		batch = true
+	}
 	hj := &batchHijacker{ResponseWriter: w}
 	ws, err := h.upgrader.Upgrade(hj, r, nil)
 	if err != nil {
@@ -294,6 +309,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, id Identity, handler
 	}
 	s := newSession(h, ws, id, handler, lastID)
 	s.out = hj.conn
+	s.batch = batch
 	if !h.register(s) {
 		_ = ws.WriteControl(websocket.CloseMessage,
 			websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"),

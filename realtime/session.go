@@ -103,6 +103,11 @@ type Session struct {
 	strict bool     // cursor is a real position: report what is lost after it
 	resync string   // reason to send before the next inbox entries
 
+	// Channel events waiting to be coalesced (coalesce.go); guarded by mu.
+	events eventBuf
+	// batch: the client asked for "events" frames (?frames=events).
+	batch bool
+
 	// Guarded by hub.mu.
 	registered bool
 	channels   []string
@@ -191,6 +196,10 @@ func (s *Session) close(code int, text string) {
 	if s.closeTimer != nil {
 		s.closeTimer.Stop()
 	}
+	if s.events.timer != nil {
+		s.events.timer.Stop()
+	}
+	s.events = eventBuf{} // live only: a closing socket does not get them
 	if len(text) > maxCloseText {
 		text = clip([]byte(text), maxCloseText)
 	}
@@ -244,9 +253,7 @@ func (s *Session) enqueue(f outFrame) error {
 	}
 	if len(s.queue) >= s.hub.opts.SendQueue {
 		s.mu.Unlock()
-		s.hub.stats.slow.Add(1)
-		s.hub.log.Info("slow client disconnected", s.fields(zap.Int("send_queue", s.hub.opts.SendQueue))...)
-		s.close(CloseSlowClient, "too slow: reconnect with last_id")
+		s.slowClose()
 		return ErrSlowClient
 	}
 	s.queue = append(s.queue, f)

@@ -20,6 +20,8 @@ type Stats struct {
 	SlowDisconnects uint64 // sockets closed because their send queue was full
 	OverCapCloses   uint64 // oldest sockets closed because their user opened one past HubOptions.MaxSockets
 	PeakSendQueue   int64  // longest send queue seen (bounded by SendQueue)
+	CoalescedMoves  uint64 // channel events replaced by a later one of the same key before they went out
+	EventFlushes    uint64 // "events" frames' flushes: windows of events sent to a socket that asked for them
 }
 
 type counters struct {
@@ -36,6 +38,8 @@ type counters struct {
 	slow          atomic.Uint64
 	overCap       atomic.Uint64
 	peakSendQueue atomic.Int64
+	coalesced     atomic.Uint64
+	eventFrames   atomic.Uint64
 }
 
 // notePeak records a send queue length if it is the longest so far.
@@ -65,5 +69,7 @@ func (h *Hub) Stats() Stats {
 		SlowDisconnects: c.slow.Load(),
 		OverCapCloses:   c.overCap.Load(),
 		PeakSendQueue:   c.peakSendQueue.Load(),
+		CoalescedMoves:  c.coalesced.Load(),
+		EventFlushes:    c.eventFrames.Load(),
 	}
 }

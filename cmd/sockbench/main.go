@@ -37,6 +37,7 @@ func main() {
 	flag.Float64Var(&o.OfferRate, "offer-rate", 1000, "needs created per second (each becomes one offer); 0 skips the phase")
 	flag.DurationVar(&o.OfferFor, "offer-for", 0, "how long needs are created (default 15s)")
 	flag.Float64Var(&o.EventRate, "event-rate", 5000, "responder location reports per second (each one event per console); 0 skips the phase")
+	flag.StringVar(&o.ConsoleFrames, "console-frames", "events", `consoles' /ws frames parameter: "events" gathers each coalescing window into one frame (as the console page); "" one event per frame (v1)`)
 	flag.DurationVar(&o.EventFor, "event-for", 0, "how long location reports are sent (default 15s)")
 	flag.DurationVar(&o.Settle, "settle", 0, "wait after connecting before reading memory (default 15s)")
 	flag.StringVar(&o.Redis, "redis", "", `Redis URL for the server; empty starts a private redis-server; "embedded" uses the server's in-process Redis`)

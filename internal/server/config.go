@@ -19,6 +19,7 @@ import (
 	"github.com/liandong/liandong/internal/i18n"
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/redisstore"
+	"github.com/liandong/liandong/realtime"
 	"github.com/liandong/liandong/web"
 )
 
@@ -294,6 +295,10 @@ type RealtimeConfig struct {
 	// rate turns the limit off.
 	LocationPerSecond float64 `yaml:"location_per_second"`
 	LocationBurst     int     `yaml:"location_burst"`
+	// ConsoleCoalesce is the window over which a console socket's events
+	// are gathered: a responder's moves become the latest, the rest go out
+	// together (realtime/coalesce.go). 0: each event as it comes.
+	ConsoleCoalesce time.Duration `yaml:"console_coalesce"`
 }
 
 // Default is the configuration used when nothing is set anywhere.
@@ -319,6 +324,7 @@ func Default() Config {
 	c.Realtime = RealtimeConfig{MaxSocketsPerPerson: 3, MaxSocketsPerStaff: 10,
 		HandshakesPerSecond: api.Limits.HandshakePerSecond, HandshakeBurst: api.Limits.HandshakeBurst,
 		LocationPerSecond: api.Limits.LocationPerSecond, LocationBurst: api.Limits.LocationBurst}
+	c.Realtime.ConsoleCoalesce = realtime.DefaultConsoleCoalesce
 	c.Escalation = defaultEscalation()
 	c.CAP = CAPConfig{MaxBytes: api.CAPMaxBytes, PollEvery: time.Minute}
 	c.Recognition = RecognitionConfig{FeedbackTTL: mobilize.DefaultFeedbackTTL, HoursCap: mobilize.DefaultHoursCap}
@@ -488,6 +494,9 @@ func (r RealtimeConfig) validate() error {
 	}
 	if r.HandshakeBurst < 1 || r.LocationBurst < 1 {
 		errs = append(errs, errors.New("realtime.handshake_burst and realtime.location_burst: at least 1"))
+	}
+	if r.ConsoleCoalesce < 0 || r.ConsoleCoalesce > time.Second {
+		errs = append(errs, errors.New("realtime.console_coalesce: 0 (off) to 1s"))
 	}
 	return errors.Join(errs...)
 }

@@ -80,7 +80,7 @@ func (c Config) hubOptions() realtime.HubOptions {
 	return realtime.HubOptions{MaxSockets: map[string]int{
 		realtime.KindResponder: c.Realtime.MaxSocketsPerPerson,
 		realtime.KindOperator:  c.Realtime.MaxSocketsPerStaff,
-	}}
+	}, ConsoleCoalesce: c.Realtime.ConsoleCoalesce}
 }
 
 // serverLimits bound the listener and the http.Server (main.go).

@@ -18,21 +18,25 @@ import (
 
 // Options are one benchmark run's settings.
 type Options struct {
-	Responders   int           // responder sockets held open on the one server
-	PerProcess   int           // sockets per worker process
-	Consoles     int           // operator consoles for the event phase
-	OfferRate    float64       // needs created (hence offers) per second
-	OfferFor     time.Duration // how long needs are created
-	EventRate    float64       // location messages (hence responder.moved events) per second
-	EventFor     time.Duration // how long they are sent
-	Settle       time.Duration // wait after connecting before memory is read
-	Redis        string        // Redis URL for the server; "" a private redis-server; "embedded"
-	ServerBin    string        // prebuilt server; "" builds ./cmd/liandong
-	WorkerExe    string        // binary that runs workers (WorkerFlag); "" os.Executable
-	Out          string        // directory for server.log
-	Seed         uint64
-	Progress     io.Writer
-	DialInFlight int // dials in flight per worker
+	Responders int           // responder sockets held open on the one server
+	PerProcess int           // sockets per worker process
+	Consoles   int           // operator consoles for the event phase
+	OfferRate  float64       // needs created (hence offers) per second
+	OfferFor   time.Duration // how long needs are created
+	EventRate  float64       // location messages (hence responder.moved events) per second
+	EventFor   time.Duration // how long they are sent
+	// ConsoleFrames is the consoles' /ws frames parameter: "events" (as
+	// our console) gathers each coalescing window into one frame; "" is a
+	// v1 console, one event per frame.
+	ConsoleFrames string
+	Settle        time.Duration // wait after connecting before memory is read
+	Redis         string        // Redis URL for the server; "" a private redis-server; "embedded"
+	ServerBin     string        // prebuilt server; "" builds ./cmd/liandong
+	WorkerExe     string        // binary that runs workers (WorkerFlag); "" os.Executable
+	Out           string        // directory for server.log
+	Seed          uint64
+	Progress      io.Writer
+	DialInFlight  int // dials in flight per worker
 }
 
 func (o *Options) defaults() {

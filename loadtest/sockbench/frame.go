@@ -2,6 +2,7 @@ package sockbench
 
 import (
 	"bytes"
+	"strconv"
 	"time"
 )
 
@@ -47,4 +48,48 @@ func frameTime(raw []byte, key string) (time.Time, bool) {
 // sinceMS is the time from t to now in milliseconds.
 func sinceMS(now, t time.Time) float64 {
 	return float64(now.Sub(t)) / float64(time.Millisecond)
+}
+
+// numberField returns the number of the first "key":number in raw.
+func numberField(raw []byte, key string) (float64, bool) {
+	pat := make([]byte, 0, len(key)+3)
+	pat = append(pat, '"')
+	pat = append(pat, key...)
+	pat = append(pat, '"', ':')
+	i := bytes.Index(raw, pat)
+	if i < 0 {
+		return 0, false
+	}
+	rest := raw[i+len(pat):]
+	j := bytes.IndexAny(rest, ",}")
+	if j < 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(string(rest[:j]), 64)
+	return v, err == nil
+}
+
+// eventItem starts every envelope inside an "events" frame.
+var eventItem = []byte(`{"v":1,"type":`)
+
+// splitEvents returns the envelopes of an "events" frame
+// ({"v":1,"type":"events",...,"data":{"events":[{...},{...}]}}), cut at
+// the start of each; their data never holds another envelope's opening.
+func splitEvents(raw []byte) [][]byte {
+	i := bytes.Index(raw, []byte(`"events":[`))
+	if i < 0 {
+		return nil
+	}
+	rest := raw[i+len(`"events":[`):]
+	var out [][]byte
+	for len(rest) > 0 && bytes.HasPrefix(rest, eventItem) {
+		j := bytes.Index(rest[len(eventItem):], eventItem)
+		if j < 0 {
+			out = append(out, rest)
+			break
+		}
+		out = append(out, rest[:len(eventItem)+j])
+		rest = rest[len(eventItem)+j:]
+	}
+	return out
 }

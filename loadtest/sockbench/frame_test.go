@@ -64,3 +64,28 @@ liandong_events_total{type="offer.sent"} 17
 		t.Error("a bad value was accepted")
 	}
 }
+
+func TestSplitEventsAndNumbers(t *testing.T) {
+	raw := []byte(`{"v":1,"type":"events","ts":"2026-11-28T12:00:00.300Z","data":{"events":[` +
+		`{"v":1,"type":"responder.moved","ts":"2026-11-28T12:00:00.250Z","data":{"responder_id":"r1","lat":37.5,"lng":121.25,"at":"x"}},` +
+		`{"v":1,"type":"need.created","ts":"2026-11-28T12:00:00.260Z","data":{"need_id":"n1"}}]}}`)
+	items := splitEvents(raw)
+	if len(items) != 2 {
+		t.Fatalf("%d items: %q", len(items), items)
+	}
+	if typ, _ := stringField(items[1], "type"); string(typ) != "need.created" {
+		t.Fatalf("second item %q", items[1])
+	}
+	if lat, ok := numberField(items[0], "lat"); !ok || lat != 37.5 {
+		t.Fatalf("lat %v %v", lat, ok)
+	}
+	if lng, ok := numberField(items[0], "lng"); !ok || lng != 121.25 {
+		t.Fatalf("lng %v %v", lng, ok)
+	}
+	if ts, ok := frameTime(items[0], "ts"); !ok || ts.Format(tsLayout) != "2026-11-28T12:00:00.250Z" {
+		t.Fatalf("ts of the item %v", ts)
+	}
+	if splitEvents([]byte(`{"v":1,"type":"welcome","data":{}}`)) != nil {
+		t.Fatal("a plain frame split into events")
+	}
+}

@@ -18,6 +18,7 @@ type workerHandle struct {
 	last    workerReport // latest progress
 	reports chan workerReport
 	moved   chan workerReport
+	checked chan workerReport
 }
 
 // spawn starts a worker process and routes its lines.
@@ -29,7 +30,7 @@ func (b *bench) spawn(spec workerSpec) (*workerHandle, error) {
 			return nil, err
 		}
 	}
-	h := &workerHandle{reports: make(chan workerReport, 4), moved: make(chan workerReport, 1)}
+	h := &workerHandle{reports: make(chan workerReport, 4), moved: make(chan workerReport, 1), checked: make(chan workerReport, 1)}
 	w, err := loadtest.SpawnWorker(exe, WorkerFlag, spec, func(line []byte) {
 		r, err := decodeReport(line)
 		if err != nil {
@@ -44,6 +45,8 @@ func (b *bench) spawn(spec workerSpec) (*workerHandle, error) {
 			h.reports <- r
 		case "moved":
 			h.moved <- r
+		case "checked":
+			h.checked <- r
 		}
 	})
 	if err != nil {
@@ -130,6 +133,7 @@ func collect(ctx context.Context, hs []*workerHandle) (workerReport, error) {
 		sum.Connected += r.Connected
 		sum.Failed += r.Failed
 		sum.Closed += r.Closed
+		sum.Frames += r.Frames
 		sum.Offers.Merge(r.Offers)
 		sum.Events.Merge(r.Events)
 		sum.EventsAt.Merge(r.EventsAt)

@@ -2,6 +2,7 @@ package sockbench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -100,7 +101,7 @@ func (b *bench) events(ctx context.Context) error {
 		toks[i] = b.ops[i%len(b.ops)].Token()
 	}
 	h, err := b.spawn(workerSpec{Target: b.server.URL(), Source: "127.0.0.9", Kind: kindConsoles,
-		Tokens: toks, BBox: cityBox, Dial: 16, Seed: b.o.Seed})
+		Tokens: toks, BBox: cityBox, Dial: 16, Seed: b.o.Seed, Frames: b.o.ConsoleFrames})
 	if err != nil {
 		return err
 	}
@@ -121,17 +122,24 @@ func (b *bench) events(ctx context.Context) error {
 		}
 	}
 	var sent int64
+	last := map[string][2]float64{}
 	for _, w := range b.workers {
 		select {
 		case r := <-w.moved:
 			sent += r.Sent
+			for rid, p := range r.Last {
+				last[rid] = p
+			}
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
 	sendSeconds := time.Since(start).Seconds()
 	expect := sent * int64(b.o.Consoles)
+	// Coalesced moves never arrive, so the wait also ends when nothing
+	// more came for five seconds.
 	var sum workerReport
+	prev, still := int64(-1), 0
 	for wait := time.Now().Add(15 * time.Second); ; {
 		if !sleep(ctx, time.Second) {
 			return ctx.Err()
@@ -139,17 +147,35 @@ func (b *bench) events(ctx context.Context) error {
 		if sum, err = collect(ctx, []*workerHandle{h}); err != nil {
 			return err
 		}
-		if sum.Events.N() >= expect || time.Now().After(wait) {
+		if n := sum.Events.N(); n == prev {
+			still++
+		} else {
+			prev, still = n, 0
+		}
+		if sum.Events.N() >= expect || still >= 5 || time.Now().After(wait) {
 			break
 		}
+	}
+	cores := meter.cores()
+	if err := h.w.Send(command{Op: "check", Expect: last}); err != nil {
+		return err
+	}
+	var checked workerReport
+	select {
+	case checked = <-h.checked:
+	case <-time.After(60 * time.Second):
+		return errors.New("the console worker did not check within 60 s")
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	b.res.Event = &EventResult{
 		LocationsSent: sent, SendSeconds: round1(sendSeconds), EventsExpected: expect,
 		EventsReceived: sum.Events.N(), Delivery: sum.Events.Summarize(), FromLocate: sum.EventsAt.Summarize(),
-		ConsolesClosed: sum.Closed, Cores: meter.cores(),
+		ConsolesClosed: sum.Closed, Cores: cores, Frames: sum.Frames,
+		LatestExpected: int64(len(last)) * int64(b.o.Consoles), LatestDelivered: checked.Latest,
 	}
 	e := b.res.Event
-	b.logf("events received %d of %d; delivery (server ts -> receipt) p50 %.1f ms, p99 %.1f ms; from the location write (data.at) p99 %.1f ms",
-		e.EventsReceived, expect, e.Delivery.P50, e.Delivery.P99, e.FromLocate.P99)
+	b.logf("events received %d of %d in %d frames; latest position of each responder on each console %d of %d; delivery (server ts -> receipt) p50 %.1f ms, p99 %.1f ms; from the location write (data.at) p99 %.1f ms",
+		e.EventsReceived, expect, e.Frames, e.LatestDelivered, e.LatestExpected, e.Delivery.P50, e.Delivery.P99, e.FromLocate.P99)
 	return nil
 }

@@ -75,6 +75,14 @@ type EventResult struct {
 	FromLocate     Summary            `json:"from_locate"`
 	ConsolesClosed int                `json:"consoles_closed"`
 	Cores          map[string]float64 `json:"cores"` // over sending and draining
+	// Frames is the frames the consoles read: one per event for a v1
+	// console, one per coalescing window for one that asked for "events".
+	Frames int64 `json:"frames"`
+	// LatestDelivered of LatestExpected: console x moved responder pairs
+	// where the last position the console got is the last one sent, the
+	// delivery a coalescing server promises.
+	LatestExpected  int64 `json:"latest_expected"`
+	LatestDelivered int64 `json:"latest_delivered"`
 }
 
 // JSON is the result as indented JSON.
@@ -105,8 +113,8 @@ func (r *Result) Text() string {
 			o.NeedsCreated, o.CreateSeconds, o.NeedsFailed, o.OffersReceived, o.Push.P50, o.Push.P90, o.Push.P99, o.Push.Max, o.SocketsClosed, coresText(o.Cores))
 	}
 	if e := r.Event; e != nil {
-		fmt.Fprintf(&b, "console events: %d location reports in %.1fs to %d consoles, %d/%d events received; delivery ts->receipt p50 %.1f ms, p90 %.1f, p99 %.1f, max %.1f; from location taken p99 %.1f ms; %d consoles closed; cores used: %s\n",
-			e.LocationsSent, e.SendSeconds, r.Consoles, e.EventsReceived, e.EventsExpected, e.Delivery.P50, e.Delivery.P90, e.Delivery.P99, e.Delivery.Max, e.FromLocate.P99, e.ConsolesClosed, coresText(e.Cores))
+		fmt.Fprintf(&b, "console events: %d location reports in %.1fs to %d consoles, %d/%d events received in %d frames, latest positions %d/%d; delivery ts->receipt p50 %.1f ms, p90 %.1f, p99 %.1f, max %.1f; from location taken p99 %.1f ms; %d consoles closed; cores used: %s\n",
+			e.LocationsSent, e.SendSeconds, r.Consoles, e.EventsReceived, e.EventsExpected, e.Frames, e.LatestDelivered, e.LatestExpected, e.Delivery.P50, e.Delivery.P90, e.Delivery.P99, e.Delivery.Max, e.FromLocate.P99, e.ConsolesClosed, coresText(e.Cores))
 	}
 	fmt.Fprintf(&b, "worker processes used %.1f CPU-s\n", r.WorkerCPUSeconds)
 	return b.String()

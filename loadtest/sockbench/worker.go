@@ -34,10 +34,11 @@ type workerSpec struct {
 	Target string       `json:"target"`
 	Source string       `json:"source,omitempty"`
 	Kind   string       `json:"kind"`
-	Tokens []string     `json:"tokens"`          // one socket per token
-	Homes  [][2]float64 `json:"homes,omitempty"` // responders: lat, lng of each
-	BBox   []float64    `json:"bbox,omitempty"`  // consoles: what they subscribe to
-	Dial   int          `json:"dial"`            // dials in flight
+	Tokens []string     `json:"tokens"`           // one socket per token
+	Homes  [][2]float64 `json:"homes,omitempty"`  // responders: lat, lng of each
+	BBox   []float64    `json:"bbox,omitempty"`   // consoles: what they subscribe to
+	Dial   int          `json:"dial"`             // dials in flight
+	Frames string       `json:"frames,omitempty"` // consoles: the /ws frames parameter ("events": gathered)
 	Seed   uint64       `json:"seed"`
 }
 
@@ -47,6 +48,8 @@ type command struct {
 	Op      string  `json:"op"`
 	Rate    float64 `json:"rate,omitempty"`
 	Seconds float64 `json:"seconds,omitempty"`
+	// Expect ("check", consoles): each responder's last reported position.
+	Expect map[string][2]float64 `json:"expect,omitempty"`
 }
 
 // workerReport is what a worker writes: "progress" twice a second,
@@ -62,12 +65,21 @@ type workerReport struct {
 	EventsAt  Hist             `json:"events_at"` // responder.moved: data.at to receipt
 	Messages  map[string]int64 `json:"messages,omitempty"`
 	Reasons   map[string]int   `json:"reasons,omitempty"` // why sockets failed or closed
+	// Last ("moved"): each moved responder's last position sent.
+	Last map[string][2]float64 `json:"last,omitempty"`
+	// Latest, Stale ("checked"): console x responder pairs whose last
+	// position received is the last sent, and those where it is not.
+	Latest int64 `json:"latest,omitempty"`
+	Stale  int64 `json:"stale,omitempty"`
+	Frames int64 `json:"frames,omitempty"` // frames read
 }
 
 // counters are one socket's figures since the last reset.
 type counters struct {
 	offers, events, eventsAt Hist
 	messages                 map[string]int64
+	frames                   int64
+	last                     map[string][2]float64 // consoles: responder -> last position received
 }
 
 // sock is one open websocket of a worker.
@@ -76,6 +88,10 @@ type sock struct {
 	conn *websocket.Conn
 	home [2]float64
 	wmu  sync.Mutex // one writer at a time (gorilla)
+	// Responders: who (from welcome) and the last position sent.
+	rid     string
+	sentPos [2]float64
+	moved   bool
 
 	mu sync.Mutex
 	c  counters
@@ -123,8 +139,10 @@ func RunWorker(in io.Reader, out io.Writer) error {
 		case "move":
 			go func() {
 				sent := w.move(ctx, cmd.Rate, time.Duration(cmd.Seconds*float64(time.Second)))
-				w.send(workerReport{Op: "moved", Sent: sent})
+				w.send(workerReport{Op: "moved", Sent: sent, Last: w.lastSent()})
 			}()
+		case "check":
+			w.send(w.check(cmd.Expect))
 		}
 	}
 	cancel()
@@ -168,6 +186,11 @@ func (w *worker) openAll(ctx context.Context) {
 	if err != nil {
 		w.fail(len(w.spec.Tokens), "bad source")
 		return
+	}
+	if w.spec.Frames != "" {
+		q := u.Query()
+		q.Set("frames", w.spec.Frames)
+		u.RawQuery = q.Encode()
 	}
 	if w.spec.Kind == kindConsoles {
 		// A browser reads a busy map's events in large gulps, not 1 KiB ones.
@@ -235,12 +258,27 @@ func (s *sock) read() {
 		}
 		now := time.Now()
 		typ, _ := stringField(raw, "type")
+		s.mu.Lock()
+		s.c.frames++
+		s.mu.Unlock()
+		if string(typ) == "events" {
+			for _, item := range splitEvents(raw) {
+				t, _ := stringField(item, "type")
+				s.handleEvent(now, string(t), item)
+			}
+			continue
+		}
 		switch string(typ) {
 		case "welcome":
 			if welcomed {
 				break
 			}
 			welcomed = true
+			if rid, ok := stringField(raw, "responder_id"); ok {
+				s.wmu.Lock()
+				s.rid = string(rid)
+				s.wmu.Unlock()
+			}
 			if s.w.spec.Kind == kindConsoles {
 				s.write("subscribe", map[string]any{"bbox": s.w.spec.BBox})
 				break
@@ -258,25 +296,83 @@ func (s *sock) read() {
 			if id, ok := stringField(raw, "id"); ok {
 				s.write("ack", map[string]string{"id": string(id)})
 			}
-		case "responder.moved":
-			ts, ok1 := frameTime(raw, "ts")
-			at, ok2 := frameTime(raw, "at")
-			s.mu.Lock()
-			if ok1 {
-				s.c.events.Add(sinceMS(now, ts))
-			}
-			if ok2 {
-				s.c.eventsAt.Add(sinceMS(now, at))
-			}
-			s.mu.Unlock()
+		default:
+			s.handleEvent(now, string(typ), raw)
+			continue
 		}
+		s.count(string(typ))
+	}
+}
+
+// handleEvent takes one console event, alone in its frame or out of an
+// "events" frame: a move is timed and its position kept as the
+// responder's latest.
+func (s *sock) handleEvent(now time.Time, typ string, raw []byte) {
+	if typ == "responder.moved" {
+		ts, ok1 := frameTime(raw, "ts")
+		at, ok2 := frameTime(raw, "at")
+		rid, ok3 := stringField(raw, "responder_id")
+		lat, ok4 := numberField(raw, "lat")
+		lng, ok5 := numberField(raw, "lng")
 		s.mu.Lock()
-		if s.c.messages == nil {
-			s.c.messages = map[string]int64{}
+		if ok1 {
+			s.c.events.Add(sinceMS(now, ts))
 		}
-		s.c.messages[string(typ)]++
+		if ok2 {
+			s.c.eventsAt.Add(sinceMS(now, at))
+		}
+		if ok3 && ok4 && ok5 {
+			if s.c.last == nil {
+				s.c.last = map[string][2]float64{}
+			}
+			s.c.last[string(rid)] = [2]float64{lat, lng}
+		}
 		s.mu.Unlock()
 	}
+	s.count(typ)
+}
+
+func (s *sock) count(typ string) {
+	s.mu.Lock()
+	if s.c.messages == nil {
+		s.c.messages = map[string]int64{}
+	}
+	s.c.messages[typ]++
+	s.mu.Unlock()
+}
+
+// lastSent is each moved responder's last position sent.
+func (w *worker) lastSent() map[string][2]float64 {
+	out := map[string][2]float64{}
+	for _, s := range w.snapshot() {
+		s.wmu.Lock()
+		if s.moved && s.rid != "" {
+			out[s.rid] = s.sentPos
+		}
+		s.wmu.Unlock()
+	}
+	return out
+}
+
+// check counts, over every console, the responders whose last position
+// received is the one last sent (within a micro-degree: the server
+// re-encodes the numbers) and those where it is not or none came.
+func (w *worker) check(expect map[string][2]float64) workerReport {
+	r := workerReport{Op: "checked"}
+	near := func(a, b float64) bool { return a-b < 1e-6 && b-a < 1e-6 }
+	for _, s := range w.snapshot() {
+		s.mu.Lock()
+		for rid, want := range expect {
+			got, ok := s.c.last[rid]
+			if ok && near(got[0], want[0]) && near(got[1], want[1]) {
+				r.Latest++
+			} else {
+				r.Stale++
+			}
+		}
+		s.mu.Unlock()
+	}
+	return r
 }
 
 func (w *worker) connectedOne() {
@@ -335,6 +431,7 @@ func (w *worker) report(op string) workerReport {
 		r.Offers.Merge(s.c.offers)
 		r.Events.Merge(s.c.events)
 		r.EventsAt.Merge(s.c.eventsAt)
+		r.Frames += s.c.frames
 		for k, n := range s.c.messages {
 			r.Messages[k] += n
 		}
@@ -375,6 +472,9 @@ func (w *worker) move(ctx context.Context, rate float64, d time.Duration) int64 
 			lat := s.home[0] + (rng.Float64()-0.5)*0.004
 			lng := s.home[1] + (rng.Float64()-0.5)*0.004
 			s.write("location", map[string]float64{"lat": lat, "lng": lng})
+			s.wmu.Lock()
+			s.sentPos, s.moved = [2]float64{lat, lng}, true
+			s.wmu.Unlock()
 		}
 		select {
 		case <-ctx.Done():

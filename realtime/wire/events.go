@@ -1,5 +1,7 @@
 package wire
 
+import "encoding/json"
+
 // Console events. Each carries At, when it happened, besides the
 // envelope's ts (when it was published).
 
@@ -122,7 +124,15 @@ type ResponderMoved struct {
 	At          string  `json:"at"`
 }
 
+// Events: console events gathered into one frame, each a whole envelope
+// as it would have been sent alone, oldest first. Only sockets that asked
+// for them (?frames=events) get these.
+type Events struct {
+	Events []json.RawMessage `json:"events"`
+}
+
 // Type names the event.
+func (Events) Type() string         { return TypeEvents }
 func (NeedCreated) Type() string    { return TypeNeedCreated }
 func (NeedUpdated) Type() string    { return TypeNeedUpdated }
 func (OfferSent) Type() string      { return TypeOfferSent }

@@ -49,6 +49,7 @@ var messages = []typed{
 	FieldStatus{}, Message{}, Arrived{}, Left{},
 	MessageRead{},
 	Nudge{},
+	Events{},
 }
 
 // TestMessagesListsEveryType reads this package's source: every type with

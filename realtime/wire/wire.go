@@ -53,4 +53,7 @@ const (
 	TypeNeedEscalated  = "need.escalated"
 	TypeNeedSupplied   = "need.supplied"
 	TypeResponderMoved = "responder.moved"
+	// TypeEvents gathers console events into one frame, for a console that
+	// asked for it (?frames=events on /ws).
+	TypeEvents = "events"
 )

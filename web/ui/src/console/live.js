@@ -30,6 +30,8 @@ export class ConsoleLive {
     this.moveTimer = null;
     this.socket = new LiveSocket({
       token,
+      // A busy map's events come a window at a time, one frame each.
+      params: { frames: 'events' },
       onOpen: () => this.opened(),
       onMessage: (env) => this.message(env),
       onState: (s) => {

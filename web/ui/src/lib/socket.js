@@ -10,7 +10,10 @@ export class LiveSocket {
   // opts: token() -> string, lastID() -> string (optional),
   // onOpen(), onMessage(env), onState(state: 'connecting'|'open'|'closed'),
   // verify() -> Promise, rejecting with a 401 when the token is dead,
-  // onReplaced() when another screen of the same person took its place.
+  // onReplaced() when another screen of the same person took its place,
+  // params: extra query parameters, e.g. { frames: 'events' } for a console
+  // that takes its events gathered (an "events" frame is unpacked here, so
+  // onMessage always sees one envelope).
   constructor(opts) {
     this.opts = opts;
     this.ws = null;
@@ -81,6 +84,7 @@ export class LiveSocket {
     const q = new URLSearchParams({ access_token: this.opts.token() });
     const last = this.opts.lastID && this.opts.lastID();
     if (last) q.set('last_id', last);
+    for (const [k, v] of Object.entries(this.opts.params || {})) q.set(k, v);
     return `${proto}//${location.host}/ws?${q}`;
   }
 
@@ -103,7 +107,15 @@ export class LiveSocket {
       } catch {
         return;
       }
-      if (env && typeof env.type === 'string') this.opts.onMessage(env);
+      if (!env || typeof env.type !== 'string') return;
+      if (env.type === 'events' && env.data && Array.isArray(env.data.events)) {
+        // A coalescing window's events, oldest first: each as if alone.
+        for (const e of env.data.events) {
+          if (e && typeof e.type === 'string') this.opts.onMessage(e);
+        }
+        return;
+      }
+      this.opts.onMessage(env);
     };
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
