@@ -171,6 +171,9 @@ func (m *Matcher) Run(ctx context.Context, after func(TickReport, error)) {
 		}
 		m.micro.covered()
 		rep, err := m.Tick(ctx)
+		// Any tick does all a periodic one does: the next is due a period
+		// after it, so micro-batches replace periodic ticks, not add to them.
+		t.Reset(m.cfg.Tick)
 		if ctx.Err() == nil && after != nil {
 			after(rep, err)
 		}

@@ -15,11 +15,17 @@ import (
 // ticks hears every tick's report.
 func microCity(t *testing.T, b redistest.Backend, window time.Duration) (*testClock, *Store, *recorder, *mobilize.Service, <-chan mobilize.TickReport) {
 	t.Helper()
+	return microCityTick(t, b, 5*time.Second, window)
+}
+
+// microCityTick is microCity with the given tick.
+func microCityTick(t *testing.T, b redistest.Backend, tick, window time.Duration) (*testClock, *Store, *recorder, *mobilize.Service, <-chan mobilize.TickReport) {
+	t.Helper()
 	clock := newTestClock()
 	st := newStore(t, b, clock)
 	rec := &recorder{}
 	cfg := matchConfig()
-	cfg.Tick, cfg.MicroBatch = 5*time.Second, window
+	cfg.Tick, cfg.MicroBatch = tick, window
 	svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Now: clock.Now}, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	ticks := make(chan mobilize.TickReport, 100)
@@ -115,6 +121,37 @@ func TestNeedsOfOneWindowAreSolvedTogether(t *testing.T) {
 		case rep = <-ticks:
 			t.Fatalf("a second tick ran for the same window: %+v", rep)
 		case <-time.After(300 * time.Millisecond):
+		}
+	})
+}
+
+// TestMicroBatchPostponesThePeriodicTick: a micro-batch is a full tick,
+// so the periodic one comes a period after it, not on its old schedule:
+// micro-batches replace periodic ticks rather than add to them.
+func TestMicroBatchPostponesThePeriodicTick(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		const tick = 2 * time.Second
+		clock, st, rec, svc, ticks := microCityTick(t, b, tick, 20*time.Millisecond)
+		enrollAt(t, st, clock, "v1", mobilize.RoleVolunteer, 1, yantaiLat+0.001, yantaiLng)
+		started := time.Now()
+		time.Sleep(tick / 4) // well before the first periodic tick
+		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 3, Category: "medicine_delivery", Point: mustPoint(t, yantaiLat, yantaiLng),
+			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}})
+		select {
+		case <-ticks:
+		case <-time.After(5 * tick):
+			t.Fatal("no tick")
+		}
+		micro := time.Now()
+		if micro.Sub(started) >= tick*3/4 {
+			t.Fatalf("the first tick came %v after the start: no micro-batch for the need created at %v", micro.Sub(started), tick/4)
+		}
+		if _, ok := offerWithin(rec, n.ID, time.Second); !ok {
+			t.Fatal("the micro-batch offered nothing")
+		}
+		<-ticks
+		if gap := time.Since(micro); gap < tick*8/10 {
+			t.Fatalf("the periodic tick came %v after the micro-batch; want about a period (%v) after it", gap, tick)
 		}
 	})
 }
