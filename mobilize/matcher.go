@@ -33,7 +33,10 @@ type MatchStore interface {
 // configuration starts; the matcher takes it as given, so a zero penalty
 // or budget is off, as in the server's configuration file.
 type MatchConfig struct {
-	Tick              time.Duration // how often a round runs
+	Tick time.Duration // how often a round runs
+	// MicroBatch is how long after a new need arrives it is matched, with
+	// the needs that arrive meanwhile (microbatch.go); zero: at the next tick.
+	MicroBatch        time.Duration
 	StartRadiusMeters float64       // the first search radius
 	MaxRadiusMeters   float64       // the widest search radius
 	OfferTTL          time.Duration // how long an offer waits for an answer
@@ -71,6 +74,7 @@ type MatchConfig struct {
 func DefaultMatchConfig() MatchConfig {
 	return MatchConfig{
 		Tick:                 250 * time.Millisecond,
+		MicroBatch:           20 * time.Millisecond,
 		StartRadiusMeters:    1000,
 		MaxRadiusMeters:      10_000,
 		OfferTTL:             60 * time.Second,
@@ -122,6 +126,7 @@ type Matcher struct {
 	cfg         MatchConfig
 	now         func() time.Time
 	wake        chan struct{}
+	micro       *microBatch // new needs waiting for their window
 }
 
 // Scoper decides, once per tick, whom each need may be offered to; needs
@@ -142,7 +147,8 @@ func NewMatcher(d MatcherDeps, cfg MatchConfig) *Matcher {
 		d.Now = time.Now
 	}
 	return &Matcher{store: d.Store, sink: d.Sink, supplies: d.Supplies, reliability: d.Reliability, scoper: d.Scoper, onCall: d.OnCall,
-		acceptance: d.Acceptance, cfg: cfg, now: d.Now, wake: make(chan struct{}, 1)}
+		acceptance: d.Acceptance, cfg: cfg, now: d.Now, wake: make(chan struct{}, 1),
+		micro: newMicroBatch(cfg.MicroBatch)}
 }
 
 // Wake starts a tick at once (a new urgency-1 need cannot wait).
@@ -153,7 +159,8 @@ func (m *Matcher) Wake() {
 	}
 }
 
-// Run ticks until ctx ends. after, when set, hears how each tick went: a
+// Run ticks until ctx ends, and between ticks when a micro-batch of new
+// needs is due (NeedArrived). after, when set, hears how each tick went: a
 // failed tick is simply tried again at the next, and a caller that logs
 // wants to know when ticks work again as much as when they fail.
 func (m *Matcher) Run(ctx context.Context, after func(TickReport, error)) {
@@ -165,8 +172,13 @@ func (m *Matcher) Run(ctx context.Context, after func(TickReport, error)) {
 			return
 		case <-t.C:
 		case <-m.wake:
+		case <-m.micro.due:
 		}
+		m.micro.covered()
 		rep, err := m.Tick(ctx)
+		// Any tick does all a periodic one does: the next is due a period
+		// after it, so micro-batches replace periodic ticks, not add to them.
+		t.Reset(m.cfg.Tick)
 		if ctx.Err() == nil && after != nil {
 			after(rep, err)
 		}

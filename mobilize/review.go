@@ -108,6 +108,8 @@ func (s *Service) Approve(ctx context.Context, id NeedID, urgency int) (NeedStat
 	s.sink.Emit(ctx, NeedCreated{Need: st.Need})
 	if st.Urgency == 1 {
 		s.matcher.Wake()
+	} else {
+		s.matcher.NeedArrived()
 	}
 	return st, nil
 }

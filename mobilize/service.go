@@ -210,8 +210,12 @@ func (s *Service) CreateIntake(ctx context.Context, n Need, trusted bool) (NeedS
 	if n.Status == NeedOpen { // a pending need is told when approved
 		s.sink.Emit(ctx, NeedCreated{Need: n})
 	}
-	if n.Urgency == 1 && n.Status == NeedOpen {
+	switch {
+	case n.Status != NeedOpen:
+	case n.Urgency == 1:
 		s.matcher.Wake()
+	default:
+		s.matcher.NeedArrived() // matched in the next micro-batch
 	}
 	return st, err
 }

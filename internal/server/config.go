@@ -234,6 +234,10 @@ type MatchingConfig struct {
 	// Waves offers a place to several people at once where acceptance is
 	// low (mobilize/waves.go); single for every urgency unless turned on.
 	Waves WavesConfig `yaml:"waves"`
+	// MicroBatch is how long after a new need arrives it is matched, with
+	// the needs that arrive meanwhile, instead of at the next tick
+	// (mobilize/microbatch.go); 0: new needs wait for the next tick.
+	MicroBatch time.Duration `yaml:"micro_batch"`
 }
 
 // WavesConfig is matching.waves.
@@ -317,6 +321,7 @@ func Default() Config {
 	c.Matching.OnCallBonusMin = match.OnCallBonusMin
 	c.OnCall = defaultOnCall()
 	c.Matching.Waves = wavesConfigOf(match.Waves)
+	c.Matching.MicroBatch = match.MicroBatch
 	c.Travel = match.Speeds
 	c.HTTP = HTTPConfig{ShutdownTimeout: 8 * time.Second, MaxBodyBytes: api.MaxBodyBytes,
 		ReadHeaderTimeout: 10 * time.Second, BodyTimeout: 60 * time.Second, WriteTimeout: 90 * time.Second,
@@ -417,6 +422,11 @@ func (c Config) Validate() error {
 	}
 	if c.Matching.Tick <= 0 {
 		errs = append(errs, errors.New("matching.tick: must be positive"))
+	}
+	// A window as long as the tick would make a new need wait as long
+	// as it would without one.
+	if c.Matching.MicroBatch < 0 || (c.Matching.Tick > 0 && c.Matching.MicroBatch >= c.Matching.Tick) {
+		errs = append(errs, fmt.Errorf("matching.micro_batch: %v must be 0 (off) or shorter than matching.tick (%v)", c.Matching.MicroBatch, c.Matching.Tick))
 	}
 	if c.Matching.StartRadiusMeters <= 0 || c.Matching.MaxRadiusMeters < c.Matching.StartRadiusMeters {
 		errs = append(errs, errors.New("matching: need 0 < start_radius_m <= max_radius_m"))

@@ -31,6 +31,7 @@ func (c Config) matchConfig() mobilize.MatchConfig {
 	m.PenaltyUnreliable, m.AlertBudgetPerHour = c.Matching.PenaltyUnreliable, c.Matching.AlertBudgetPerHour
 	m.OnCallBonusMin = c.Matching.OnCallBonusMin
 	m.Waves = c.Matching.Waves.wave()
+	m.MicroBatch = c.Matching.MicroBatch
 	return m
 }
 
