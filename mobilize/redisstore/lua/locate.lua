@@ -6,16 +6,24 @@
 -- older than the position already held (ignored); role and status let the
 -- caller tell the map without reading the record back.
 --
--- Most reports come from someone walking within their cell. Their path
--- costs one HSET of the cell hash and a share of one HMGET and one HSET of
--- the pos hash for the whole batch; a redis.call costs about as much as
--- the rest of the report's work, so the records are read and written
--- together.
+-- A redis.call costs about as much as the rest of a report's work, so the
+-- records are read and written together (one HMGET, one HSET), and the
+-- supply counts are summed over the batch and written once per changed
+-- parent cell at the end: a report within its cell makes one call (the
+-- cell hash), a move between cells two (HDEL, HSET).
 
--- The record split only as far as a report within the cell needs:
--- "role|status|" (head), the old ts, "|cell|p7|p5|in|skills" (tail) and,
--- inside them, role, status, cell, in and skills.
-local walkFields = '^(([^|]*)|([^|]*)|)[^|]*|[^|]*|([^|]*)(|([^|]*)|[^|]*|[^|]*|([^|]*)|(.*))$'
+-- The record split in one match, without the old position: "role|status|"
+-- (head), role, status, the old ts, the tail "|cell|p7|p5|in|skills" and,
+-- inside it, cell, p7, p5, in and skills.
+local fields = '^(([^|]*)|([^|]*)|)[^|]*|[^|]*|([^|]*)(|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*))$'
+
+-- Supply changes of the batch by parent cell, applied after the loop (a
+-- batch's deltas commute, and the script is atomic, so nobody sees the
+-- counts in between).
+local d7, d5 = {}, {}
+local function add(d, cell, delta)
+  d[cell] = (d[cell] or 0) + delta
+end
 
 local ids = {}
 for i = 2, #ARGV, 6 do
@@ -32,38 +40,34 @@ for j, id in ipairs(ids) do
     out[j] = -1
   else
     local ts, pos, cell = ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-    local head, role, status, oldTs, tail, oldCell, inIndex, skills = string.match(raw, walkFields)
+    local head, role, status, oldTs, tail, oldCell, oldP7, oldP5, inIndex, skills = string.match(raw, fields)
     if oldTs ~= '' and tonumber(oldTs) > tonumber(ts) then
       out[j] = 'old|' .. head
     else
-      if inIndex == '1' and oldCell == cell and status == 'available' then
+      local available = status == 'available'
+      if inIndex == '1' and oldCell == cell and available then
         -- Within the cell: refresh the position the cell hash carries.
         redis.call('HSET', CELLS .. cell .. ':' .. role, id, id .. '|' .. pos .. '|' .. skills)
         raw = head .. pos .. tail
       else
-        local r = splitPos(raw)
         local p7, p5 = ARGV[i + 4], ARGV[i + 5]
-        if inIndex == '1' and oldCell ~= cell and status == 'available' then
-          -- A move between cells: one HDEL, and the supply counts change
-          -- only when a coarser parent does.
+        if inIndex == '1' and oldCell ~= cell then
+          -- Out of the old cell; an available responder goes into the new
+          -- one below, and only changed parents change the counts.
           redis.call('HDEL', CELLS .. oldCell .. ':' .. role, id)
-          if r[P7] ~= p7 then
-            count(S7, r[P7], -1)
-            count(S7, p7, 1)
-          end
-          if r[P5] ~= p5 then
-            count(S5, r[P5], -1)
-            count(S5, p5, 1)
-          end
-        elseif oldCell ~= cell then
-          unindex(id, r)
+          add(d7, oldP7, -1)
+          add(d5, oldP5, -1)
+          inIndex = '0'
         end
-        r[LAT], r[LNG] = string.match(pos, '^([^|]*)|([^|]*)|')
-        r[TS], r[CELL], r[P7], r[P5] = ts, cell, p7, p5
-        if status == 'available' then
-          index(id, r)
+        if available then
+          redis.call('HSET', CELLS .. cell .. ':' .. role, id, id .. '|' .. pos .. '|' .. skills)
+          if inIndex ~= '1' then
+            add(d7, p7, 1)
+            add(d5, p5, 1)
+            inIndex = '1'
+          end
         end
-        raw = join(r)
+        raw = head .. pos .. '|' .. cell .. '|' .. p7 .. '|' .. p5 .. '|' .. inIndex .. '|' .. skills
       end
       latest[id] = raw
       writes[#writes + 1] = id
@@ -74,5 +78,15 @@ for j, id in ipairs(ids) do
 end
 if #writes > 0 then
   redis.call('HSET', POS, unpack(writes))
+end
+for c, d in pairs(d7) do
+  if d ~= 0 then
+    count(S7, c, d)
+  end
+end
+for c, d in pairs(d5) do
+  if d ~= 0 then
+    count(S5, c, d)
+  end
 end
 return out
