@@ -17,6 +17,7 @@ func BenchmarkTick(b *testing.B) {
 	city := loadCityWith(b, 200_000, "", true)
 	ctx := context.Background()
 	st := storeOver(city.ix)
+	meter := &claimMeter{Store: st, rdb: city.rdb}
 	r := rand.New(rand.NewPCG(5, 6))
 	var last mobilize.TickReport
 	b.ResetTimer()
@@ -25,7 +26,7 @@ func BenchmarkTick(b *testing.B) {
 		// 5,000 needs of two volunteers each, spread over the city.
 		cfg := mobilize.DefaultMatchConfig()
 		cfg.CompareGreedy, cfg.MaxRadiusMeters = true, 5000
-		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Now: city.clock.Now}, cfg)
+		svc := mobilize.NewService(mobilize.ServiceDeps{Store: meter, Now: city.clock.Now}, cfg)
 		var ids []mobilize.NeedID
 		for j := range 5000 {
 			n := mobilize.Need{ID: mobilize.NeedID(fmt.Sprintf("b%d-%d", i, j)), Urgency: 1 + r.IntN(4), Category: "bench",
@@ -60,6 +61,10 @@ func BenchmarkTick(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(last.Offered), "offers/tick")
+	// What a claim costs Redis (offer.lua, from INFO commandstats around
+	// each OfferMany): commands run, helpers included, and server time.
+	b.ReportMetric(meter.callsPerClaim(), "calls/claim")
+	b.ReportMetric(meter.usecPerClaim(), "redis-µs/claim")
 	b.ReportMetric(last.PlannedTravelSeconds/float64(max(1, last.PlannedFilled)), "travel-s/slot")
 	if last.PlannedTravelSeconds > 0 && last.GreedyFilled == last.PlannedFilled {
 		b.ReportMetric(100*(last.GreedyTravelSeconds/last.PlannedTravelSeconds-1), "greedy-worse-%")
