@@ -2,12 +2,15 @@ package redisstore
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"regexp"
 	"strconv"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/liandong/liandong/internal/redistest"
 	"github.com/liandong/liandong/mobilize"
 )
 
@@ -77,3 +80,75 @@ type testingTB struct{ testing.TB }
 
 func (testingTB) Helper()           {}
 func (testingTB) Fatal(args ...any) { panic(args) }
+
+// TestClaimCostsAtMostSixCalls: a matcher tick's claims cost Redis at
+// most 6 commands each (INFO commandstats on a real server, the helpers'
+// commands included), for needs of one place (each claim its own need,
+// what the batch shares least) and of two. A lone claim shares nothing
+// with others; its cost is logged, not bounded.
+func TestClaimCostsAtMostSixCalls(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	rdb := srv.Client(t)
+	ctx := context.Background()
+	clock := newTestClock()
+	st := newStore(t, redistest.Backend{Client: rdb}, clock)
+	meter := &claimMeter{Store: st, rdb: rdb}
+	cfg := matchConfig()
+	svc := mobilize.NewService(mobilize.ServiceDeps{Store: meter, Sink: &recorder{}, Now: clock.Now}, cfg)
+	r := rand.New(rand.NewPCG(8, 9))
+	var people []mobilize.Responder
+	var locs []mobilize.Location
+	for i := range 2000 {
+		id := mobilize.ResponderID(fmt.Sprintf("c%04d", i))
+		people = append(people, mobilize.Responder{ID: id, Name: "C", Role: mobilize.RoleVolunteer})
+		locs = append(locs, mobilize.Location{ID: id, Point: randomPoint(t, r, 6000), At: clock.Now()})
+	}
+	if err := st.EnrollMany(ctx, people, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range st.LocateMany(ctx, locs) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	round := func(t *testing.T, needs, places int) (offered int, calls float64) {
+		t.Helper()
+		var ids []mobilize.NeedID
+		for range needs {
+			n, err := svc.CreateNeed(ctx, mobilize.Need{Urgency: 2, Category: "cost", Point: randomPoint(t, r, 5000),
+				Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: places}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, n.ID)
+		}
+		*meter = claimMeter{Store: st, rdb: rdb}
+		rep, err := svc.Matcher().Tick(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids { // everyone back in the pool for the next round
+			if _, err := st.Close(ctx, id, mobilize.NeedCancelled); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if rep.Refused != 0 || int64(rep.Offered) != meter.claims {
+			t.Fatalf("%d claims: %d offered, %d refused; want every claim to succeed", meter.claims, rep.Offered, rep.Refused)
+		}
+		return rep.Offered, meter.callsPerClaim()
+	}
+	for _, places := range []int{1, 2} {
+		t.Run(fmt.Sprintf("%d places", places), func(t *testing.T) {
+			offered, calls := round(t, 400/places, places)
+			if offered < 300 {
+				t.Fatalf("only %d offers; the test wants a tick's worth of claims", offered)
+			}
+			t.Logf("%d claims, %.2f Redis calls each", offered, calls)
+			if calls > 6 {
+				t.Errorf("a claim costs %.2f Redis calls, want at most 6", calls)
+			}
+		})
+	}
+	_, lone := round(t, 1, 1)
+	t.Logf("a lone claim costs %.0f Redis calls", lone)
+}

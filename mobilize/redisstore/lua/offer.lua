@@ -77,13 +77,19 @@ local needs, needOrder = {}, {}
 local function needState(need)
   local s = needs[need]
   if s then return s end
-  local h = hmgetAll(needKey(need), needFields[need])
-  local asked = {}
-  local m = redis.call('SMISMEMBER', askedKey(need), unpack(needRids[need]))
-  for i, rid in ipairs(needRids[need]) do
-    if m[i] == 1 then asked[rid] = true end
+  s = {h = hmgetAll(needKey(need), needFields[need]), dirty = {}, dirtyOrder = {}, newAsked = {}, asg = {}}
+  -- A need with one claim in the batch asks its asked set by adding to
+  -- it (one call, taken back if the claim fails); with more, one
+  -- SMISMEMBER reads them all and one SADD adds the claimed.
+  if #needRids[need] == 1 then
+    s.probe = true
+  else
+    s.asked = {}
+    local m = redis.call('SMISMEMBER', askedKey(need), unpack(needRids[need]))
+    for i, rid in ipairs(needRids[need]) do
+      if m[i] == 1 then s.asked[rid] = true end
+    end
   end
-  s = {h = h, asked = asked, dirty = {}, dirtyOrder = {}, newAsked = {}, asg = {}}
   needs[need] = s
   needOrder[#needOrder + 1] = need
   return s
@@ -121,42 +127,58 @@ local function claim(need, idx, rid, oid, expires, dist, reason, wave)
   if open <= 0 or pending >= open * math.max(1, tonumber(wave) or 1) then
     return 'slot_full'
   end
-  if s.asked[rid] then
+  if not s.probe and s.asked[rid] then
     return 'already_asked'
   end
+  -- The responder's checks and everything that can fail are done before
+  -- any write, so a failed claim changes nothing.
+  local why
   local l = parseLoad(loads[rid])
   local raw = poses[rid]
+  local r = raw and splitPos(raw)
   if not l or not raw then
-    return 'unknown_responder'
+    why = 'unknown_responder'
+  elseif r[ROLE] ~= h['r' .. idx] then
+    why = 'wrong_role'
+  elseif derive(l) ~= 'available' then
+    why = 'busy'
+  elseif not fresh(r, CUTOFF) then
+    why = 'stale'
   end
-  local r = splitPos(raw)
-  if r[ROLE] ~= h['r' .. idx] then
-    return 'wrong_role'
+  if why and not s.probe then
+    return why
   end
-  if derive(l) ~= 'available' then
-    return 'busy'
+  local asg, fair, load, pos, wasIn
+  if not why then
+    asg = joinAsg({rid, idx, h['r' .. idx], 'offered', tostring(NOW), expires, '', dist, reason})
+    fair = withOfferSent(fairs[rid])
+    l.pend = oid
+    load = loadString(l)
+    r[STATUS] = derive(l) -- offered: out of the candidate sets
+    wasIn = r[IN] == '1'
+    r[IN] = '0'
+    pos = join(r)
   end
-  if not fresh(r, CUTOFF) then
-    return 'stale'
+  if s.probe then
+    if redis.call('SADD', askedKey(need), rid) == 0 then
+      return 'already_asked'
+    end
+    if why then
+      redis.call('SREM', askedKey(need), rid)
+      return why
+    end
   end
-  -- Claimed. Everything that can fail is computed before the batch's
-  -- copy changes, so a failed claim changes nothing.
-  local asg = joinAsg({rid, idx, h['r' .. idx], 'offered', tostring(NOW), expires, '', dist, reason})
-  local fair = withOfferSent(fairs[rid])
-  l.pend = oid
-  local load = loadString(l)
-  r[STATUS] = derive(l) -- offered: out of the candidate sets
-  local wasIn = r[IN] == '1'
-  r[IN] = '0'
-  local pos = join(r)
-
+  -- Claimed: the batch's copy changes, written after the last claim.
   h['p' .. idx] = tostring(pending + 1)
   if not s.dirty[idx] then
     s.dirty[idx] = true
     table.insert(s.dirtyOrder, idx)
   end
-  s.asked[rid] = true
-  table.insert(s.newAsked, rid)
+  s.claimed = true
+  if not s.probe then
+    s.asked[rid] = true
+    table.insert(s.newAsked, rid)
+  end
   table.insert(s.asg, oid)
   table.insert(s.asg, asg)
   loads[rid], poses[rid], fairs[rid] = load, pos, fair
@@ -182,7 +204,10 @@ end
 -- applyCounts adds deltas to a supply count hash as index_lib's count
 -- does: a count that reaches 0 leaves the hash.
 local function applyCounts(hash, d, order)
-  if #order == 0 then return end
+  if #order <= 2 then -- fewer calls one by one
+    for _, f in ipairs(order) do count(hash, f, d[f]) end
+    return
+  end
   local now = hmgetAll(hash, order)
   local set, del = {}, {}
   for _, f in ipairs(order) do
@@ -200,13 +225,13 @@ end
 local function flush()
   for _, need in ipairs(needOrder) do
     local s = needs[need]
-    if #s.newAsked > 0 then
+    if s.claimed then
       local counts = {}
       for _, idx in ipairs(s.dirtyOrder) do
         counts[#counts + 1], counts[#counts + 2] = 'p' .. idx, s.h['p' .. idx]
       end
       redis.call('HSET', needKey(need), unpack(counts))
-      callChunked('SADD', askedKey(need), s.newAsked, 1)
+      if #s.newAsked > 0 then callChunked('SADD', askedKey(need), s.newAsked, 1) end
       callChunked('HSET', asgKey(need), s.asg, 2)
     end
   end
