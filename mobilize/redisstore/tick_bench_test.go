@@ -56,6 +56,7 @@ var tickRounds atomic.Int64
 func benchTick(b *testing.B, city *benchCity, slots int) {
 	ctx := context.Background()
 	st := storeOver(city.ix)
+	meter := &claimMeter{Store: st, rdb: city.rdb}
 	r := rand.New(rand.NewPCG(5, 6))
 	var last mobilize.TickReport
 	b.ResetTimer()
@@ -66,7 +67,7 @@ func benchTick(b *testing.B, city *benchCity, slots int) {
 		// over the city.
 		cfg := mobilize.DefaultMatchConfig()
 		cfg.CompareGreedy, cfg.MaxRadiusMeters = true, 5000
-		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Now: city.clock.Now}, cfg)
+		svc := mobilize.NewService(mobilize.ServiceDeps{Store: meter, Now: city.clock.Now}, cfg)
 		var ids []mobilize.NeedID
 		for j := range slots / 2 {
 			n := mobilize.Need{ID: mobilize.NeedID(fmt.Sprintf("b%d-%d", round, j)), Urgency: 1 + r.IntN(4), Category: "bench",
@@ -101,6 +102,10 @@ func benchTick(b *testing.B, city *benchCity, slots int) {
 		}
 	}
 	b.ReportMetric(float64(last.Offered), "offers/tick")
+	// What a claim costs Redis (offer.lua, from INFO commandstats around
+	// each OfferMany): commands run, helpers included, and server time.
+	b.ReportMetric(meter.callsPerClaim(), "calls/claim")
+	b.ReportMetric(meter.usecPerClaim(), "redis-µs/claim")
 	b.ReportMetric(last.PlannedTravelSeconds/float64(max(1, last.PlannedFilled)), "travel-s/slot")
 	if last.PlannedTravelSeconds > 0 && last.GreedyFilled == last.PlannedFilled {
 		b.ReportMetric(100*(last.GreedyTravelSeconds/last.PlannedTravelSeconds-1), "greedy-worse-%")

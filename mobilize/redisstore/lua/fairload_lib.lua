@@ -10,10 +10,15 @@ local FL_BASE, FL_NOW = ARGV[2], tonumber(ARGV[3])
 local FAIRLOAD = FL_BASE .. 'fairload'
 local HOUR_MS, FL_MAX = 3600000, 64
 
-local function readFair(rid)
-  local raw = redis.call('HGET', FAIRLOAD, rid) or '|'
+-- splitFair splits a field (or nil) into its sent and served lists.
+local function splitFair(raw)
+  raw = raw or '|'
   local sep = string.find(raw, '|', 1, true) or (#raw + 1)
   return string.sub(raw, 1, sep - 1), string.sub(raw, sep + 1)
+end
+
+local function readFair(rid)
+  return splitFair(redis.call('HGET', FAIRLOAD, rid))
 end
 
 -- keepSince returns list's entries newer than cutoff, then add, the last
@@ -29,10 +34,15 @@ local function keepSince(list, cutoff, add)
   return table.concat(out, ',')
 end
 
+-- withOfferSent is the field raw (or nil) with an offer sent now counted.
+local function withOfferSent(raw)
+  local sent, served = splitFair(raw)
+  return keepSince(sent, FL_NOW - HOUR_MS, tostring(FL_NOW)) .. '|' .. served
+end
+
 -- noteOfferSent counts an offer against the responder's alert budget.
 local function noteOfferSent(rid)
-  local sent, served = readFair(rid)
-  redis.call('HSET', FAIRLOAD, rid, keepSince(sent, FL_NOW - HOUR_MS, tostring(FL_NOW)) .. '|' .. served)
+  redis.call('HSET', FAIRLOAD, rid, withOfferSent(redis.call('HGET', FAIRLOAD, rid)))
 end
 
 -- overBudget reports whether rid has had budget offers (standbys and

@@ -18,15 +18,24 @@ local function askedKey(id) return BASE .. 'need:' .. id .. ':asked' end
 -- the responder can read their exact places again (GET .../jobs).
 local function jobsKey(rid) return BASE .. 'jobs:' .. rid end
 
-local function getLoad(rid)
-  local raw = redis.call('HGET', LOAD, rid)
+-- parseLoad and loadString read and write a load record; offer.lua
+-- reads and writes a batch's records in one call each.
+local function parseLoad(raw)
   if not raw then return nil end
   local pend, acc, mx, duty = string.match(raw, '^([^|]*)|([^|]*)|([^|]*)|(.*)$')
   return {pend = pend, acc = tonumber(acc), max = tonumber(mx), duty = duty}
 end
 
+local function loadString(l)
+  return l.pend .. '|' .. l.acc .. '|' .. l.max .. '|' .. l.duty
+end
+
+local function getLoad(rid)
+  return parseLoad(redis.call('HGET', LOAD, rid))
+end
+
 local function putLoad(rid, l)
-  redis.call('HSET', LOAD, rid, l.pend .. '|' .. l.acc .. '|' .. l.max .. '|' .. l.duty)
+  redis.call('HSET', LOAD, rid, loadString(l))
 end
 
 -- derive is a responder's status from its load: only someone on duty with
