@@ -394,7 +394,7 @@ func (s *Service) Assign(ctx context.Context, id NeedID, rid ResponderID, role R
 	if who.Located {
 		dist = geo.DistanceMeters(n.Point, who.Point)
 	}
-	o := OfferRequest{OfferID: newOfferID(), Need: id, TeamIndex: team, Responder: rid, TTL: s.matcher.cfg.OfferTTL, DistanceMeters: dist, Reason: ReasonOperator}
+	o := OfferRequest{OfferID: newOfferID(), Need: id, TeamIndex: team, Responder: rid, TTL: s.matcher.cfg.OfferTTL, DistanceMeters: dist, Reason: ReasonOperator, Fence: NoFence}
 	outs, err := s.store.OfferMany(ctx, []OfferRequest{o})
 	if err != nil {
 		return NeedState{}, err
