@@ -18,6 +18,7 @@ import (
 	"github.com/liandong/liandong/geo"
 	"github.com/liandong/liandong/internal/i18n"
 	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/lease"
 	"github.com/liandong/liandong/mobilize/redisstore"
 	"github.com/liandong/liandong/web"
 )
@@ -216,6 +217,10 @@ type CAPConfig struct {
 // maxCAPBytes bounds cap.max_bytes: an alert is text, not a map tile set.
 const maxCAPBytes = 16 << 20
 
+// matching.lease_ttl's bounds: a holder renews every quarter of it, and
+// a region is without a matcher for up to this long after its holder dies.
+const minLeaseTTL, maxLeaseTTL = 200 * time.Millisecond, time.Minute
+
 // MatchingConfig tunes the matcher.
 type MatchingConfig struct {
 	Tick              time.Duration `yaml:"tick"`
@@ -233,6 +238,10 @@ type MatchingConfig struct {
 	// Waves offers a place to several people at once where acceptance is
 	// low (mobilize/waves.go); single for every urgency unless turned on.
 	Waves WavesConfig `yaml:"waves"`
+	// LeaseTTL is how long a region's matcher lease lives without renewal
+	// (mobilize/lease): one process matches each region, and another
+	// takes over within this time of its death.
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
 }
 
 // WavesConfig is matching.waves.
@@ -312,6 +321,7 @@ func Default() Config {
 	c.Matching.OnCallBonusMin = match.OnCallBonusMin
 	c.OnCall = defaultOnCall()
 	c.Matching.Waves = wavesConfigOf(match.Waves)
+	c.Matching.LeaseTTL = lease.DefaultTTL
 	c.Travel = match.Speeds
 	c.HTTP = HTTPConfig{ShutdownTimeout: 8 * time.Second, MaxBodyBytes: api.MaxBodyBytes,
 		ReadHeaderTimeout: 10 * time.Second, BodyTimeout: 60 * time.Second, WriteTimeout: 90 * time.Second,
@@ -411,6 +421,9 @@ func (c Config) Validate() error {
 	}
 	if c.Matching.Tick <= 0 {
 		errs = append(errs, errors.New("matching.tick: must be positive"))
+	}
+	if c.Matching.LeaseTTL < minLeaseTTL || c.Matching.LeaseTTL > maxLeaseTTL {
+		errs = append(errs, fmt.Errorf("matching.lease_ttl: %s must be %s .. %s", c.Matching.LeaseTTL, minLeaseTTL, maxLeaseTTL))
 	}
 	if c.Matching.StartRadiusMeters <= 0 || c.Matching.MaxRadiusMeters < c.Matching.StartRadiusMeters {
 		errs = append(errs, errors.New("matching: need 0 < start_radius_m <= max_radius_m"))
