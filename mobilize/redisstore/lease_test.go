@@ -313,3 +313,32 @@ func waitFor(t *testing.T, within time.Duration, cond func() bool) {
 	}
 	t.Fatalf("not within %s", within)
 }
+
+// notHeld is a lease another process holds.
+type notHeld struct{}
+
+func (notHeld) Hold() (int64, bool) { return 4, false }
+
+// TestStandbyMatcherDoesNothing: a matcher whose process does not hold the
+// region's lease neither expires, closes nor offers anything.
+func TestStandbyMatcherDoesNothing(t *testing.T) {
+	redistest.Each(t, func(t *testing.T, b redistest.Backend) {
+		ctx := context.Background()
+		clock := newTestClock()
+		st := newStore(t, b, clock)
+		rec := &recorder{}
+		svc := mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Now: clock.Now}, matchConfig())
+		enrollAt(t, st, clock, "v1", mobilize.RoleVolunteer, 1, yantaiLat, yantaiLng)
+		n := mustCreateNeed(t, svc, mobilize.Need{Urgency: 2, Category: "evacuation_help", Point: mustPoint(t, yantaiLat, yantaiLng),
+			Team: []mobilize.TeamSlot{{Role: mobilize.RoleVolunteer, Count: 1}}, Deadline: clock.Now().Add(time.Minute)})
+		clock.Advance(2 * time.Minute) // past the deadline: a holder would close it
+		m := mobilize.NewMatcher(mobilize.MatcherDeps{Store: st, Sink: rec, Now: clock.Now, Lease: notHeld{}}, matchConfig())
+		rep, err := m.Tick(ctx)
+		if err != nil || !rep.Standby || rep.Needs != 0 || rep.Unstaffed != 0 || rep.Offered != 0 {
+			t.Fatalf("standby tick: %+v %v", rep, err)
+		}
+		if got, _ := st.Need(ctx, n.ID); got.Status != mobilize.NeedOpen || len(got.Assignments) != 0 {
+			t.Fatalf("need after a standby tick: %s %+v", got.Status, got.Assignments)
+		}
+	})
+}
