@@ -19,6 +19,7 @@ type memStore struct {
 	last    map[string]string
 	members map[string]time.Time
 	down    atomic.Bool // every call fails, as when Redis does not answer
+	lastOK  time.Time   // when the last acquisition or renewal was granted
 }
 
 func newMemStore() *memStore {
@@ -41,7 +42,7 @@ func (m *memStore) Acquire(_ context.Context, region, holder string, ttl time.Du
 	}
 	switch {
 	case cur == holder:
-		m.until[region] = now.Add(ttl)
+		m.until[region], m.lastOK = now.Add(ttl), now
 		return Grant{Held: true, Epoch: m.epoch[region], How: Renewed}, nil
 	case cur != "":
 		return Grant{Epoch: m.epoch[region], Holder: cur, Left: m.until[region].Sub(now)}, nil
@@ -51,7 +52,7 @@ func (m *memStore) Acquire(_ context.Context, region, holder string, ttl time.Du
 	if l := m.last[region]; l != "" && l != holder {
 		how = TookOver
 	}
-	m.holder[region], m.until[region], m.last[region] = holder, now.Add(ttl), holder
+	m.holder[region], m.until[region], m.last[region], m.lastOK = holder, now.Add(ttl), holder, now
 	return Grant{Held: true, Epoch: m.epoch[region], How: how}, nil
 }
 
@@ -144,9 +145,17 @@ func TestOneRegionOneHolder(t *testing.T) {
 	regions := []string{"city"}
 	rs, _ := runners(t, newMemStore(), regions, []string{"p0", "p1", "p2"}, ttl)
 	eventually(t, time.Second, "a holder", func() bool { _, per := counts(rs, regions); return per["city"] == 1 })
+	// Views are read one runner after another, so a handover between two
+	// reads can show two holders once; a real overlap shows in the next
+	// look too.
+	twice := 0
 	for end := time.Now().Add(5 * ttl); time.Now().Before(end); time.Sleep(3 * time.Millisecond) {
-		if _, per := counts(rs, regions); per["city"] != 1 {
-			t.Fatalf("%d holders of the one region", per["city"])
+		if _, per := counts(rs, regions); per["city"] > 1 {
+			if twice++; twice > 1 {
+				t.Fatalf("%d holders of the one region", per["city"])
+			}
+		} else {
+			twice = 0
 		}
 	}
 }
@@ -187,18 +196,21 @@ func TestRegionsShareEvenly(t *testing.T) {
 }
 
 // TestHolderGivesUpWithoutRenewal: a holder that cannot reach the store
-// stops believing it holds the region within ttl of its last renewal,
-// before the store lets the lease go.
+// stops believing it holds the region ttl after its last renewal at the
+// latest, before the store lets the lease go.
 func TestHolderGivesUpWithoutRenewal(t *testing.T) {
 	const ttl = 100 * time.Millisecond
 	store := newMemStore()
 	rs, _ := runners(t, store, []string{"city"}, []string{"p0"}, ttl)
 	eventually(t, time.Second, "held", func() bool { _, ok := rs[0].Hold("city"); return ok })
 	store.down.Store(true)
-	cut := time.Now()
-	eventually(t, 2*ttl, "given up", func() bool { _, ok := rs[0].Hold("city"); return !ok })
-	if took := time.Since(cut); took > ttl+20*time.Millisecond {
-		t.Fatalf("still held %s after the store went away", took)
+	time.Sleep(10 * time.Millisecond) // a renewal under way when it went lands first
+	store.mu.Lock()
+	last := store.lastOK
+	store.mu.Unlock()
+	time.Sleep(time.Until(last.Add(ttl)))
+	if _, ok := rs[0].Hold("city"); ok {
+		t.Fatalf("still held %s after the last renewal (ttl %s)", time.Since(last), ttl)
 	}
 }
 
