@@ -109,12 +109,25 @@ type MatcherDeps struct {
 	// Acceptance reads measured acceptance for offer waves; nil: every
 	// place is offered to one person at a time whatever Waves says.
 	Acceptance AcceptanceStore
+	// Lease says whether this process holds the region's matcher lease
+	// (package lease); nil: the matcher runs unleased, its claims carry
+	// epoch 0, which the store accepts only in a region that never had a
+	// lease (a single process, tests).
+	Lease Lease
+}
+
+// Lease is the region's matcher lease as the matcher reads it at the start
+// of each tick: a tick runs only while the lease is held, and its claims
+// carry the epoch, so that they are refused once another has taken it.
+type Lease interface {
+	Hold() (epoch int64, held bool)
 }
 
 // Matcher offers open slots to the best available people, in ticks, over
 // all open needs together so that two needs do not fight over one person.
-// Several matchers (in several processes) may run against one store: the
-// store's claims are atomic, so at worst a claim is refused and retried.
+// With a Lease, only the process holding the region's lease ticks; claims
+// are atomic and fenced by the lease's epoch, so a process that lost the
+// lease while paused mid-tick claims nobody.
 type Matcher struct {
 	store       MatchStore
 	sink        EventSink
@@ -123,6 +136,7 @@ type Matcher struct {
 	scoper      Scoper           // nil: no escalation scopes
 	onCall      OnCallReader     // nil: no on-call bonus
 	acceptance  AcceptanceStore  // nil: no offer waves
+	lease       Lease            // nil: unleased (epoch 0)
 	cfg         MatchConfig
 	now         func() time.Time
 	wake        chan struct{}
@@ -147,7 +161,7 @@ func NewMatcher(d MatcherDeps, cfg MatchConfig) *Matcher {
 		d.Now = time.Now
 	}
 	return &Matcher{store: d.Store, sink: d.Sink, supplies: d.Supplies, reliability: d.Reliability, scoper: d.Scoper, onCall: d.OnCall,
-		acceptance: d.Acceptance, cfg: cfg, now: d.Now, wake: make(chan struct{}, 1),
+		acceptance: d.Acceptance, lease: d.Lease, cfg: cfg, now: d.Now, wake: make(chan struct{}, 1),
 		micro: newMicroBatch(cfg.MicroBatch)}
 }
 
@@ -188,6 +202,12 @@ func (m *Matcher) Run(ctx context.Context, after func(TickReport, error)) {
 // TickReport says what one tick did.
 type TickReport struct {
 	Needs, OpenSlots, Offered, Refused, Expired, Unstaffed int
+	// Standby: this process does not hold the region's lease, and the
+	// tick did nothing. Fenced: claims the store refused because the
+	// lease had passed to another since the tick began (counted in
+	// Refused too); the tick stopped there.
+	Standby bool
+	Fenced  int
 	// Planned is the solver's total travel time over the slots it filled;
 	// Greedy the same for nearest-first (with CompareGreedy), both over the
 	// same candidates before claims.
@@ -232,6 +252,14 @@ type candidateGroup struct {
 // gather candidates for every open slot, solve the batch, claim the picks.
 func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 	var rep TickReport
+	var epoch int64 // 0: unleased
+	if m.lease != nil {
+		var held bool
+		if epoch, held = m.lease.Hold(); !held {
+			rep.Standby = true
+			return rep, nil
+		}
+	}
 	phase := time.Now()
 	lap := func(d *time.Duration) {
 		now := time.Now()
@@ -419,12 +447,20 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 			offerGroup, offerCand = append(offerGroup, g), append(offerCand, c)
 		}
 	}
+	for i := range offers {
+		offers[i].Fence = epoch
+	}
 	outcomes, offerErr := m.store.OfferMany(ctx, offers)
 	if offerErr != nil && len(outcomes) != len(offers) {
 		return rep, offerErr
 	}
 	for i, outcome := range outcomes {
 		g := offerGroup[i]
+		if outcome == OfferFenced {
+			rep.Refused++
+			rep.Fenced++
+			continue
+		}
 		if outcome != OfferOK {
 			// Claimed by another process (or busy) since the query; the
 			// next tick tries again. A wave's further offer says nothing
@@ -450,6 +486,10 @@ func (m *Matcher) Tick(ctx context.Context) (TickReport, error) {
 		// The offers made are told; the rest of the tick waits for the
 		// next, which starts over from what Redis holds.
 		return rep, offerErr
+	}
+	if rep.Fenced > 0 {
+		// Another process holds the region now: its ticks say what is short.
+		return rep, nil
 	}
 	rep.Short = shortfalls(needs, short, unoffered)
 	for k, r := range short {

@@ -29,7 +29,16 @@ type OfferRequest struct {
 	// acceptance estimate it came from, for the events only.
 	Wave    int
 	PAccept float64
+	// Fence is the epoch of the region's matcher lease the claim was
+	// planned under (lease.lua): a claim whose epoch is not the region's
+	// current one is refused as OfferFenced. 0 is a matcher without a
+	// lease, refused once the region has had one; NoFence is a claim that
+	// is no matcher's (an operator's own choice), which no lease concerns.
+	Fence int64
 }
+
+// NoFence marks a claim that no matcher lease concerns (OfferRequest).
+const NoFence int64 = -1
 
 // The outcomes of the store's atomic steps. Their values are what the
 // store's scripts return, and some reach clients (an answer's outcome), so
@@ -52,13 +61,17 @@ const (
 	// OfferFailed: the claim's script step failed (a damaged record); the
 	// claims after it in the batch went on.
 	OfferFailed OfferOutcome = "script_error"
+	// OfferFenced: the claim carried a stale epoch of the region's matcher
+	// lease (its process lost the lease, e.g. paused past it), so nothing
+	// of the batch was claimed.
+	OfferFenced OfferOutcome = "fenced"
 )
 
 // Known reports whether o is one of the offer outcomes.
 func (o OfferOutcome) Known() bool {
 	switch o {
 	case OfferOK, OfferNeedClosed, OfferNoSuchSlot, OfferSlotFull, OfferAlreadyAsked,
-		OfferUnknownResponder, OfferWrongRole, OfferBusy, OfferStale, OfferFailed:
+		OfferUnknownResponder, OfferWrongRole, OfferBusy, OfferStale, OfferFailed, OfferFenced:
 		return true
 	}
 	return false

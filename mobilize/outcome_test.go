@@ -70,7 +70,7 @@ func TestOutcomesKnown(t *testing.T) {
 	// The values are the scripts' and, for answers, the wire's: they
 	// never change.
 	want := map[string][]string{
-		"OfferOutcome":    {"already_asked", "busy", "need_closed", "no_such_slot", "ok", "script_error", "slot_full", "stale", "unknown_responder", "wrong_role"},
+		"OfferOutcome":    {"already_asked", "busy", "fenced", "need_closed", "no_such_slot", "ok", "script_error", "slot_full", "stale", "unknown_responder", "wrong_role"},
 		"AnswerOutcome":   {"accepted", "declined", "expired", "not_due", "not_pending", "not_yours", "slot_closed", "staffed", "unknown_offer"},
 		"CloseOutcome":    {"already_closed", "cancelled", "not_due", "unknown_need", "unstaffed"},
 		"CompleteOutcome": {"completed", "need_completed", "not_on_team", "not_staffed", "unknown_need"},

@@ -88,6 +88,9 @@ type ServiceDeps struct {
 	// Acceptance measures how offers are answered, for offer waves
 	// (waves.go); nil: every place is offered to one person at a time.
 	Acceptance AcceptanceStore
+	// Lease is the region's matcher lease (MatcherDeps.Lease); nil: the
+	// matcher runs unleased.
+	Lease Lease
 	// Inboxes stores a staff message in its recipients' inboxes before
 	// the sender is answered (message.go); nil: the sink delivers it
 	// after, and a crash in between loses it.
@@ -104,7 +107,7 @@ func NewService(d ServiceDeps, cfg MatchConfig) *Service {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	md := MatcherDeps{Store: d.Store, Sink: d.Sink, Supplies: d.Store, Reliability: d.Store, OnCall: d.Store, Now: d.Now, Acceptance: d.Acceptance}
+	md := MatcherDeps{Store: d.Store, Sink: d.Sink, Supplies: d.Store, Reliability: d.Store, OnCall: d.Store, Now: d.Now, Acceptance: d.Acceptance, Lease: d.Lease}
 	if d.Escalator != nil {
 		md.Scoper = d.Escalator // a nil *Escalator must not become a non-nil Scoper
 	}
@@ -398,7 +401,7 @@ func (s *Service) Assign(ctx context.Context, id NeedID, rid ResponderID, role R
 	if who.Located {
 		dist = geo.DistanceMeters(n.Point, who.Point)
 	}
-	o := OfferRequest{OfferID: newOfferID(), Need: id, TeamIndex: team, Responder: rid, TTL: s.matcher.cfg.OfferTTL, DistanceMeters: dist, Reason: ReasonOperator}
+	o := OfferRequest{OfferID: newOfferID(), Need: id, TeamIndex: team, Responder: rid, TTL: s.matcher.cfg.OfferTTL, DistanceMeters: dist, Reason: ReasonOperator, Fence: NoFence}
 	outs, err := s.store.OfferMany(ctx, []OfferRequest{o})
 	if err != nil {
 		return NeedState{}, err

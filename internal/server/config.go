@@ -18,6 +18,7 @@ import (
 	"github.com/liandong/liandong/geo"
 	"github.com/liandong/liandong/internal/i18n"
 	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/lease"
 	"github.com/liandong/liandong/mobilize/redisstore"
 	"github.com/liandong/liandong/realtime"
 	"github.com/liandong/liandong/web"
@@ -217,6 +218,10 @@ type CAPConfig struct {
 // maxCAPBytes bounds cap.max_bytes: an alert is text, not a map tile set.
 const maxCAPBytes = 16 << 20
 
+// matching.lease_ttl's bounds: a holder renews every quarter of it, and
+// a region is without a matcher for up to this long after its holder dies.
+const minLeaseTTL, maxLeaseTTL = 200 * time.Millisecond, time.Minute
+
 // MatchingConfig tunes the matcher.
 type MatchingConfig struct {
 	Tick              time.Duration `yaml:"tick"`
@@ -238,6 +243,10 @@ type MatchingConfig struct {
 	// the needs that arrive meanwhile, instead of at the next tick
 	// (mobilize/microbatch.go); 0: new needs wait for the next tick.
 	MicroBatch time.Duration `yaml:"micro_batch"`
+	// LeaseTTL is how long a region's matcher lease lives without renewal
+	// (mobilize/lease): one process matches each region, and another
+	// takes over within this time of its death.
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
 }
 
 // WavesConfig is matching.waves.
@@ -322,6 +331,7 @@ func Default() Config {
 	c.OnCall = defaultOnCall()
 	c.Matching.Waves = wavesConfigOf(match.Waves)
 	c.Matching.MicroBatch = match.MicroBatch
+	c.Matching.LeaseTTL = lease.DefaultTTL
 	c.Travel = match.Speeds
 	c.HTTP = HTTPConfig{ShutdownTimeout: 8 * time.Second, MaxBodyBytes: api.MaxBodyBytes,
 		ReadHeaderTimeout: 10 * time.Second, BodyTimeout: 60 * time.Second, WriteTimeout: 90 * time.Second,
@@ -427,6 +437,9 @@ func (c Config) Validate() error {
 	// as it would without one.
 	if c.Matching.MicroBatch < 0 || (c.Matching.Tick > 0 && c.Matching.MicroBatch >= c.Matching.Tick) {
 		errs = append(errs, fmt.Errorf("matching.micro_batch: %v must be 0 (off) or shorter than matching.tick (%v)", c.Matching.MicroBatch, c.Matching.Tick))
+	}
+	if c.Matching.LeaseTTL < minLeaseTTL || c.Matching.LeaseTTL > maxLeaseTTL {
+		errs = append(errs, fmt.Errorf("matching.lease_ttl: %s must be %s .. %s", c.Matching.LeaseTTL, minLeaseTTL, maxLeaseTTL))
 	}
 	if c.Matching.StartRadiusMeters <= 0 || c.Matching.MaxRadiusMeters < c.Matching.StartRadiusMeters {
 		errs = append(errs, errors.New("matching: need 0 < start_radius_m <= max_radius_m"))

@@ -7,10 +7,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/liandong/liandong/mobilize"
 	"github.com/liandong/liandong/mobilize/cap"
+	"github.com/liandong/liandong/mobilize/lease"
 	"github.com/liandong/liandong/mobilize/redisstore"
 )
 
@@ -38,16 +40,51 @@ func (l *loops) Close() {
 	l.wg.Wait()
 }
 
-// startLoops runs the matcher, the sweeper of stale index entries and
-// the retention sweeper.
-func startLoops(svc *mobilize.Service, store *redisstore.Store, cfg Config, log *zap.Logger) *loops {
+// regionLease is this process's hold on the one region's matcher lease.
+type regionLease struct {
+	runner *lease.Runner
+	region string
+}
+
+// held reports whether this process does the region's work now.
+func (r regionLease) held() bool {
+	_, ok := r.runner.Hold(r.region)
+	return ok
+}
+
+// startLoops runs the region's leases, the matcher, the sweeper of stale
+// index entries, the retention sweeper and the shift loop.
+//
+// One matcher per region: only the process that holds the region's lease
+// ticks its matcher, and with it the work of the region that must run once
+// rather than once per process: the surge nudges after each tick, the
+// index sweep, the retention sweep and the shift edges. The others stand
+// by and take the lease over when it lapses. The CAP feed poller runs in
+// every process: feeds are not a region's, and each alert is received
+// once whichever process polls first (cap.Poller's Seen).
+func startLoops(svc *mobilize.Service, store *redisstore.Store, cfg Config, log *zap.Logger, rl regionLease, reg prometheus.Registerer) *loops {
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &loops{cancel: cancel}
+	ticks := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "liandong", Subsystem: "matcher", Name: "ticks_total",
+		Help: "Matcher ticks this process ran as the holder of the region's lease."}, []string{"region"})
+	fenced := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "liandong", Subsystem: "matcher", Name: "fenced_claims_total",
+		Help: "Claims refused because the region's lease had passed to another process during the tick."}, []string{"region"})
+	reg.MustRegister(ticks, fenced)
+	l.start(ctx, "leases", log, rl.runner.Run)
 	l.start(ctx, "matcher", log, func(ctx context.Context) {
 		failures := &failureLog{log: log, loop: "matcher", now: time.Now}
 		nudges := newSurgeLoop(svc.NewNudger(cfg.nudgeConfig()), log)
 		svc.Matcher().Run(ctx, func(rep mobilize.TickReport, err error) {
 			failures.report(err)
+			if rep.Standby {
+				return
+			}
+			ticks.WithLabelValues(rl.region).Inc()
+			if rep.Fenced > 0 {
+				fenced.WithLabelValues(rl.region).Add(float64(rep.Fenced))
+				log.Warn("matcher claims fenced: the region's lease passed to another process", zap.String("region", rl.region), zap.Int("fenced", rep.Fenced))
+				return
+			}
 			if err == nil {
 				nudges.afterTick(ctx, rep)
 			}
@@ -62,6 +99,9 @@ func startLoops(svc *mobilize.Service, store *redisstore.Store, cfg Config, log 
 			case <-ctx.Done():
 				return
 			case <-t.C:
+				if !rl.held() {
+					continue
+				}
 				n, err := store.Sweep(ctx)
 				if ctx.Err() != nil {
 					return
@@ -79,13 +119,18 @@ func startLoops(svc *mobilize.Service, store *redisstore.Store, cfg Config, log 
 		l.start(ctx, "cap feeds", log, func(ctx context.Context) { p.Run(ctx, f.PollEvery) })
 	}
 	l.start(ctx, "retention", log, func(ctx context.Context) {
-		runRetention(ctx, svc, cfg.retentionConfig(), cfg.Privacy.SweepInterval, log)
+		runRetention(ctx, svc, cfg.retentionConfig(), cfg.Privacy.SweepInterval, rl.held, log)
 	})
 	l.start(ctx, "shifts", log, func(ctx context.Context) {
-		runShifts(ctx, svc, cfg.UI.TimeZone, shiftsEvery, log)
+		runShifts(ctx, svc, cfg.UI.TimeZone, shiftsEvery, rl.held, log)
 	})
 	return l
 }
+
+// standbyLook is how often a loop of region-wide work looks again whether
+// this process has taken the region's lease: soon after a takeover, the
+// new holder does what was due.
+const standbyLook = time.Second
 
 // shiftsEvery is how often the shift loop looks: a window's edge acts
 // within a minute. A pass covers everything since the last (kept in
@@ -94,29 +139,32 @@ const shiftsEvery = time.Minute
 
 // runShifts puts opted-in responders on and off duty at their weekly
 // windows' edges, in the configured zone (ui.time_zone, checked at
-// start).
-func runShifts(ctx context.Context, svc *mobilize.Service, zoneName string, every time.Duration, log *zap.Logger) {
+// start). It acts only while held says this process holds the region.
+func runShifts(ctx context.Context, svc *mobilize.Service, zoneName string, every time.Duration, held func() bool, log *zap.Logger) {
 	zone, err := time.LoadLocation(zoneName)
 	if err != nil {
 		log.Error("shift loop not started: bad time zone", zap.String("time_zone", zoneName), zap.Error(err))
 		return
 	}
 	failures := &failureLog{log: log, loop: "shifts", now: time.Now}
-	t := time.NewTicker(every)
-	defer t.Stop()
 	for {
-		rep, err := svc.ApplyShifts(ctx, zone)
-		if ctx.Err() != nil {
-			return
-		}
-		failures.report(err)
-		if rep != (mobilize.ShiftReport{}) {
-			log.Info("shifts", zap.Int("on_duty", rep.OnDuty), zap.Int("off_duty", rep.OffDuty), zap.Int("kept_on_task", rep.Kept))
+		wait := every
+		if !held() {
+			wait = min(every, standbyLook)
+		} else {
+			rep, err := svc.ApplyShifts(ctx, zone)
+			if ctx.Err() != nil {
+				return
+			}
+			failures.report(err)
+			if rep != (mobilize.ShiftReport{}) {
+				log.Info("shifts", zap.Int("on_duty", rep.OnDuty), zap.Int("off_duty", rep.OffDuty), zap.Int("kept_on_task", rep.Kept))
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(wait):
 		}
 	}
 }
@@ -124,24 +172,27 @@ func runShifts(ctx context.Context, svc *mobilize.Service, zoneName string, ever
 // runRetention forgets old positions and closed needs' details (PIPL:
 // kept no longer than needed) at once and then every interval. A pass cut
 // short by a crash is done again whole by the next: each step is
-// idempotent.
-func runRetention(ctx context.Context, svc *mobilize.Service, ret mobilize.RetentionConfig, every time.Duration, log *zap.Logger) {
+// idempotent. It acts only while held says this process holds the region.
+func runRetention(ctx context.Context, svc *mobilize.Service, ret mobilize.RetentionConfig, every time.Duration, held func() bool, log *zap.Logger) {
 	failures := &failureLog{log: log, loop: "retention", now: time.Now}
-	t := time.NewTicker(every)
-	defer t.Stop()
 	for {
-		rep, err := svc.SweepRetention(ctx, ret)
-		if ctx.Err() != nil {
-			return
-		}
-		failures.report(err)
-		if rep.Positions > 0 || rep.Needs > 0 {
-			log.Info("retention sweep", zap.Int("positions_forgotten", rep.Positions), zap.Int("needs_forgotten", rep.Needs))
+		wait := every
+		if !held() {
+			wait = min(every, standbyLook)
+		} else {
+			rep, err := svc.SweepRetention(ctx, ret)
+			if ctx.Err() != nil {
+				return
+			}
+			failures.report(err)
+			if rep.Positions > 0 || rep.Needs > 0 {
+				log.Info("retention sweep", zap.Int("positions_forgotten", rep.Positions), zap.Int("needs_forgotten", rep.Needs))
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(wait):
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/liandong/liandong/internal/demo"
 	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/lease"
 	"github.com/liandong/liandong/mobilize/notify"
 	"github.com/liandong/liandong/mobilize/phonecode"
 	"github.com/liandong/liandong/mobilize/reach"
@@ -48,6 +49,7 @@ type Main struct {
 	pusher   *push.Sender // nil when push.enabled is false
 	ladder   *reach.Ladder
 	loops    *loops
+	leases   *lease.Runner
 	demo     *demo.Demo
 	listener net.Listener
 	http     *http.Server
@@ -190,6 +192,14 @@ func (m *Main) Run(ctx context.Context) error {
 	// A direct or area message is in its recipients' inboxes before the
 	// sender is answered: it has no other record.
 	deps.Inboxes = m.notifier
+	// One matcher per region: this process matches the region while it
+	// holds the region's lease (loops.go runs the leases).
+	leaseOpts := m.cfg.leaseOptions()
+	leaseOpts.Log, leaseOpts.Registerer = m.log.Named("lease"), m.registry
+	if m.leases, err = lease.New(redisstore.NewLeases(rc.Client, m.cfg.Redis.Prefix), leaseOpts); err != nil {
+		return err
+	}
+	deps.Lease = m.leases.Region(m.cfg.Index.Region)
 	m.service = mobilize.NewService(deps, m.cfg.matchConfig())
 	m.demo.Use(m.service)
 	if off := m.service.Off(); len(off) > 0 {
@@ -286,7 +296,7 @@ func (m *Main) Run(ctx context.Context) error {
 	ln = web.LimitConnsPerAddress(ln, lim.MaxConnsPerAddress, m.registry)
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.http.Serve(ln) }()
-	m.loops = startLoops(m.service, m.store, m.cfg, m.log)
+	m.loops = startLoops(m.service, m.store, m.cfg, m.log, regionLease{m.leases, m.cfg.Index.Region}, m.registry)
 	if m.cfg.Demo {
 		if err := m.demo.Start(ctx); err != nil {
 			return fmt.Errorf("demo: %w", err)

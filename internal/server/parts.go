@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/liandong/liandong/mobilize"
+	"github.com/liandong/liandong/mobilize/lease"
 	"github.com/liandong/liandong/mobilize/notify"
 	"github.com/liandong/liandong/mobilize/reach"
 	"github.com/liandong/liandong/mobilize/reach/push"
@@ -33,6 +34,13 @@ func (c Config) matchConfig() mobilize.MatchConfig {
 	m.Waves = c.Matching.Waves.wave()
 	m.MicroBatch = c.Matching.MicroBatch
 	return m
+}
+
+// leaseOptions are the matcher leases' (mobilize/lease): the regions this
+// deployment matches (one, index.region, until regions are configured)
+// and the lease's time. Run adds the holder's logger and metrics.
+func (c Config) leaseOptions() lease.Options {
+	return lease.Options{Regions: []string{c.Index.Region}, TTL: c.Matching.LeaseTTL}
 }
 
 // escalationConfig is the escalator's.

@@ -132,7 +132,8 @@ func constructorInputs(c Config) []any {
 		c.hubOptions(), c.serverLimits(), c.pushSettings(), c.reachParts(), c.capConfig(), c.capFeeds(), c.serviceTuning(),
 		c.duplicateConfig(), c.open311Options(),
 		c.requestParts(),
-		c.nudgeConfig()}
+		c.nudgeConfig(),
+		c.leaseOptions()}
 }
 
 // TestEveryKeyReachesAConstructor changes one configuration key at a time

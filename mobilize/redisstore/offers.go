@@ -91,12 +91,17 @@ func (s *NeedStore) OfferMany(ctx context.Context, os []mobilize.OfferRequest) (
 	pipe := s.rdb.Pipeline()
 	var cmds []*redis.Cmd
 	now := s.now()
+	fence, err := fenceArg(os)
+	if err != nil {
+		return nil, fmt.Errorf("offer batch: %w", err)
+	}
 	for lo := 0; lo < len(os); lo += maxOfferBatch {
 		args := s.argv()
 		for _, o := range os[lo:min(len(os), lo+maxOfferBatch)] {
 			args = append(args, string(o.Need), o.TeamIndex, string(o.Responder), string(o.OfferID),
 				now.Add(o.TTL).UnixMilli(), strconv.FormatFloat(o.DistanceMeters, 'f', 1, 64), string(o.Reason), max(o.Wave, 1))
 		}
+		args = append(args, fence) // last: offer.lua takes it off first
 		cmds = append(cmds, offerScript.EvalSha(ctx, pipe, s.scriptKeys, args...))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
@@ -152,6 +157,25 @@ func partialOffers(os []mobilize.OfferRequest, cmds []*redis.Cmd, err error) ([]
 		return nil, err
 	}
 	return out, err
+}
+
+// fenceArg is the fencing epoch that ends each offer.lua call's
+// arguments: one per batch, since one matcher tick claims under one lease
+// epoch; "-" for claims no lease concerns (mobilize.NoFence).
+func fenceArg(os []mobilize.OfferRequest) (string, error) {
+	f := os[0].Fence
+	for _, o := range os[1:] {
+		if o.Fence != f {
+			return "", fmt.Errorf("claims of lease epochs %d and %d in one batch: %w", f, o.Fence, mobilize.ErrInvalid)
+		}
+	}
+	switch {
+	case f == mobilize.NoFence:
+		return "-", nil
+	case f < 0:
+		return "", fmt.Errorf("lease epoch %d: %w", f, mobilize.ErrInvalid)
+	}
+	return strconv.FormatInt(f, 10), nil
 }
 
 // Answer applies a responder's verb (accept, decline or expire). An empty

@@ -4,7 +4,8 @@
 -- offers cost Redis one script start per batch.
 -- ARGV[5..] groups of 8: need, team index, responder, offer id, expires ms,
 -- distance m, reason, wave size (offers each open place of the entry may
--- have out at once; 1 without waves). Returns, per claim, 'ok' or why not.
+-- have out at once; 1 without waves); then the fencing epoch (below).
+-- Returns, per claim, 'ok' or why not.
 --
 -- The claims of a batch share their Redis calls: the responders' load,
 -- index and fair-load records are read with one HMGET each for the whole
@@ -12,6 +13,19 @@
 -- is gathered and made once per key after the last claim. The script is
 -- atomic, so the claims still apply one after the other: each reads the
 -- batch's copy of the records, which the claims before it updated.
+
+-- Fencing (lease.lua): the LAST argument is the epoch of the region's
+-- matcher lease the claims were planned under, taken off ARGV here so that
+-- the claims' groups keep their places. It must be the region's epoch now;
+-- '0' (a matcher without a lease) passes only while the region has never
+-- had a lease; '-' (an operator's claim, no matcher's) always passes. A
+-- stale epoch refuses every claim of the call: its process lost the lease.
+local FENCE = table.remove(ARGV)
+if FENCE ~= '-' and (redis.call('HGET', BASE .. 'matcher:epoch', 'epoch') or '0') ~= FENCE then
+  local fenced = {}
+  for _ = 5, #ARGV, 8 do fenced[#fenced + 1] = 'fenced' end
+  return fenced
+end
 
 -- Redis' Lua unpacks at most a few thousand values at once.
 local CHUNK = 1000
