@@ -17,22 +17,19 @@ func TestClusterFailsOverAKilledMaster(t *testing.T) {
 		t.Fatalf("nodes %v, want 3 masters and 3 replicas", c.Addrs)
 	}
 	ctx := context.Background()
-	rdb := c.Client(t)
-	if err := rdb.Set(ctx, "{yt}k", "before", 0).Err(); err != nil {
+	old := c.MasterOf(t, "{yt}k")
+	// The write is on the replica before the master dies: WAIT, on the
+	// connection that wrote, says so.
+	m := redis.NewClient(&redis.Options{Addr: old})
+	defer m.Close()
+	pipe := m.Pipeline()
+	pipe.Set(ctx, "{yt}k", "before", 0)
+	replicas := pipe.Do(ctx, "WAIT", 1, 5000)
+	if _, err := pipe.Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
-	old := c.MasterOf(t, "{yt}k")
-	// The write is on the replica before the master dies.
-	if n, err := rdb.Do(ctx, "WAIT", 1, 5000).Int(); err != nil {
-		t.Fatal(err)
-	} else if n != 1 {
-		// WAIT went to a node other than the key's master (the cluster
-		// client routes a keyless command anywhere); ask the master itself.
-		m := redis.NewClient(&redis.Options{Addr: old})
-		defer m.Close()
-		if n, err := m.Do(ctx, "WAIT", 1, 5000).Int(); err != nil || n != 1 {
-			t.Fatalf("WAIT on the master: %d, %v", n, err)
-		}
+	if n, err := replicas.Int(); err != nil || n != 1 {
+		t.Fatalf("WAIT 1: %d, %v", n, err)
 	}
 	took := c.KillMaster(t, old)
 	t.Logf("failover took %v", took)
