@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,7 +21,14 @@ import (
 // process is killed when the test ends.
 func startBinary(t *testing.T, bin string, env ...string) (string, *exec.Cmd) {
 	t.Helper()
-	cmd := exec.Command(bin, "-listen", "127.0.0.1:0")
+	return startProcess(t, bin, nil, env)
+}
+
+// startProcess is startBinary with flags before -listen. The cleanup
+// continues a stopped process first, so that a test may SIGSTOP it.
+func startProcess(t *testing.T, bin string, flags, env []string) (string, *exec.Cmd) {
+	t.Helper()
+	cmd := exec.Command(bin, append(flags, "-listen", "127.0.0.1:0")...)
 	cmd.Dir = t.TempDir()
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "LIANDONG_") {
@@ -35,7 +43,11 @@ func startBinary(t *testing.T, bin string, env ...string) (string, *exec.Cmd) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGCONT)
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
 	sc := bufio.NewScanner(stderr)
 	var log strings.Builder
 	for sc.Scan() {
@@ -47,7 +59,7 @@ func startBinary(t *testing.T, bin string, env ...string) (string, *exec.Cmd) {
 			return addr, cmd
 		}
 	}
-	t.Fatalf("server exited before listening:\n%s", log.String())
+	t.Fatalf("server %s exited before listening:\n%s", strings.Join(flags, " "), log.String())
 	return "", nil
 }
 

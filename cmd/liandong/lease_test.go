@@ -2,8 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -29,39 +27,8 @@ type leaseServer struct {
 // clean environment, returning once it logs "listening".
 func startLeaseServer(t *testing.T, bin, name, config string, env ...string) *leaseServer {
 	t.Helper()
-	cmd := exec.Command(bin, "-config", config, "-listen", "127.0.0.1:0")
-	cmd.Dir = t.TempDir()
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "LIANDONG_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, env...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGCONT)
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	sc := bufio.NewScanner(stderr)
-	var log strings.Builder
-	for sc.Scan() {
-		log.WriteString(sc.Text() + "\n")
-		var line map[string]any
-		if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "listening" {
-			addr, _ := line["addr"].(string)
-			go io.Copy(io.Discard, stderr)
-			return &leaseServer{name: name, base: "http://" + addr, cmd: cmd}
-		}
-	}
-	t.Fatalf("server %s exited before listening:\n%s", name, log.String())
-	return nil
+	addr, cmd := startProcess(t, bin, []string{"-config", config}, env)
+	return &leaseServer{name: name, base: "http://" + addr, cmd: cmd}
 }
 
 // leaseMetrics are what /metrics says of the region's lease and matcher.

@@ -248,24 +248,14 @@ func Percentile(xs []float64, q float64) float64 {
 	return s[lo] + (s[hi]-s[lo])*(pos-float64(lo))
 }
 
-// Gini is the Gini coefficient of non-negative loads: 0 when everyone
-// carries the same, towards 1 when one person carries everything.
+// Gini is loadtest.Gini over loads that are counts (offers per person),
+// in the form the bootstrap takes.
 func Gini(xs []float64) float64 {
-	n := len(xs)
-	if n == 0 {
-		return 0
+	counts := make([]int, len(xs))
+	for i, x := range xs {
+		counts[i] = int(math.Round(x))
 	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	var total, weighted float64
-	for i, x := range s {
-		total += x
-		weighted += float64(i+1) * x
-	}
-	if total == 0 {
-		return 0
-	}
-	return (2*weighted)/(float64(n)*total) - float64(n+1)/float64(n)
+	return loadtest.Gini(counts)
 }
 
 func sum(xs []float64) (t float64) {
