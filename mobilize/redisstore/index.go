@@ -241,12 +241,10 @@ func (ix *Index) locateArgs(args []any, l mobilize.Location) ([]any, error) {
 	if err := geo.ValidPoint(l.Point); err != nil {
 		return args, fmt.Errorf("locate %s: %w: %w", l.ID, err, mobilize.ErrInvalid)
 	}
-	cell, err := geo.CellAt(l.Point, ix.res)
+	cell, p7, p5, err := geo.CellAndParents(l.Point, ix.res, 7, 5)
 	if err != nil {
 		return args, fmt.Errorf("locate %s: %w: %w", l.ID, err, mobilize.ErrInvalid)
 	}
-	p7, _ := cell.Parent(7)
-	p5, _ := cell.Parent(5)
 	ts := strconv.FormatInt(l.At.UnixMilli(), 10)
 	pos := make([]byte, 0, 64)
 	pos = strconv.AppendFloat(pos, geo.Lat(l.Point), 'f', -1, 64)
