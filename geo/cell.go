@@ -36,6 +36,22 @@ func CellAt(p orb.Point, res int) (Cell, error) {
 	return c, nil
 }
 
+// CellAndParents is CellAt together with the cell's ancestors at the
+// resolutions up1 and up2 (each 0..res). A cell CellAt made is valid, so
+// the parents are rolled up without Parent's validity check, which is a
+// call into C: a location report needs two parents, and those two calls
+// were a large part of its client-side cost.
+func CellAndParents(p orb.Point, res, up1, up2 int) (c, p1, p2 Cell, err error) {
+	c, err = CellAt(p, res)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if up1 < 0 || up1 > res || up2 < 0 || up2 > res {
+		return 0, 0, 0, fmt.Errorf("parents of %s at res %d and %d: want 0..%d: %w", c, up1, up2, res, ErrInvalidResolution)
+	}
+	return c, c.parent(up1), c.parent(up2), nil
+}
+
 // ParseCell reads a cell index as H3 prints it (hexadecimal, usually 15
 // digits); upper-case digits are accepted too.
 func ParseCell(s string) (Cell, error) {

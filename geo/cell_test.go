@@ -458,3 +458,32 @@ func BenchmarkDisk2(b *testing.B) {
 		}
 	}
 }
+
+// CellAndParents must give exactly what CellAt and the checked Parent
+// give, and refuse what they refuse.
+func TestCellAndParents(t *testing.T) {
+	for _, res := range []int{7, 9, 15} {
+		c, p7, p5, err := CellAndParents(yantai, res, 7, 5)
+		if err != nil {
+			t.Fatalf("res %d: %v", res, err)
+		}
+		want := mustCellAt(t, yantai, res)
+		w7, _ := want.Parent(7)
+		w5, _ := want.Parent(5)
+		if c != want || p7 != w7 || p5 != w5 {
+			t.Fatalf("res %d: got %s %s %s, want %s %s %s", res, c, p7, p5, want, w7, w5)
+		}
+		if !p7.Valid() || !p5.Valid() || h3.Cell(want).Parent(5) != h3.Cell(p5) {
+			t.Fatalf("res %d: parents %s %s are not H3's", res, p7, p5)
+		}
+	}
+	if _, _, _, err := CellAndParents(yantai, 6, 7, 5); !errors.Is(err, ErrInvalidResolution) {
+		t.Fatalf("parent finer than the cell: error = %v, want %v", err, ErrInvalidResolution)
+	}
+	if _, _, _, err := CellAndParents(yantai, 9, -1, 5); !errors.Is(err, ErrInvalidResolution) {
+		t.Fatalf("negative parent resolution: error = %v, want %v", err, ErrInvalidResolution)
+	}
+	if _, _, _, err := CellAndParents(orb.Point{0, 91}, 9, 7, 5); err == nil {
+		t.Fatal("a point off the globe got cells")
+	}
+}

@@ -241,12 +241,10 @@ func (ix *Index) locateArgs(args []any, l mobilize.Location) ([]any, error) {
 	if err := geo.ValidPoint(l.Point); err != nil {
 		return args, fmt.Errorf("locate %s: %w: %w", l.ID, err, mobilize.ErrInvalid)
 	}
-	cell, err := geo.CellAt(l.Point, ix.res)
+	cell, p7, p5, err := geo.CellAndParents(l.Point, ix.res, 7, 5)
 	if err != nil {
 		return args, fmt.Errorf("locate %s: %w: %w", l.ID, err, mobilize.ErrInvalid)
 	}
-	p7, _ := cell.Parent(7)
-	p5, _ := cell.Parent(5)
 	ts := strconv.FormatInt(l.At.UnixMilli(), 10)
 	pos := make([]byte, 0, 64)
 	pos = strconv.AppendFloat(pos, geo.Lat(l.Point), 'f', -1, 64)
@@ -254,7 +252,12 @@ func (ix *Index) locateArgs(args []any, l mobilize.Location) ([]any, error) {
 	pos = strconv.AppendFloat(pos, geo.Lng(l.Point), 'f', -1, 64)
 	pos = append(pos, '|')
 	pos = append(pos, ts...)
-	return append(args, string(l.ID), ts, string(pos), cell.String(), p7.String(), p5.String()), nil
+	// The parents go as one argument "p7|p5", the form the record holds.
+	par := make([]byte, 0, 32)
+	par = strconv.AppendUint(par, uint64(p7), 16)
+	par = append(par, '|')
+	par = strconv.AppendUint(par, uint64(p5), 16)
+	return append(args, string(l.ID), ts, string(pos), cell.String(), string(par)), nil
 }
 
 // Locate records a position: it refreshes the position and last-seen

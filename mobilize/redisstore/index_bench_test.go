@@ -386,7 +386,7 @@ var floorScripts = []struct{ name, src string }{
 	{"noop", "return #ARGV"},
 	{"read-write", `
 local ids = {}
-for i = 2, #ARGV, 6 do ids[#ids + 1] = ARGV[i] end
+for i = 2, #ARGV, 5 do ids[#ids + 1] = ARGV[i] end
 local raws = redis.call('HMGET', KEYS[1], unpack(ids))
 local kv = {}
 for j, id in ipairs(ids) do

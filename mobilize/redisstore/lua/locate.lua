@@ -1,6 +1,8 @@
 -- locate: new positions for registered responders, many in one call, so
 -- that Redis starts the script once per batch instead of once per report.
--- ARGV[2..] groups of 6: id, ts ms, "lat|lng|ts", cell, p7, p5
+-- ARGV[2..] groups of 5: id, ts ms, "lat|lng|ts", cell, "p7|p5" (the
+-- parents as one argument, as the record holds them: a walk within its
+-- cell never looks at them, so they are neither split nor rejoined).
 -- Returns one entry per report: -1 for an unknown responder, "role|status|"
 -- when the position was recorded, or "old|role|status|" when the report was
 -- older than the position already held (ignored); role and status let the
@@ -14,8 +16,12 @@
 
 -- The record split in one match, without the old position: "role|status|"
 -- (head), role, status, the old ts, the tail "|cell|p7|p5|in|skills" and,
--- inside it, cell, p7, p5, in and skills.
-local fields = '^(([^|]*)|([^|]*)|)[^|]*|[^|]*|([^|]*)(|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*))$'
+-- inside it, cell, "p7|p5", in and skills. Each capture is a string Redis
+-- must make, so the parents stay one until a move needs them apart.
+local fields = '^(([^|]*)|([^|]*)|)[^|]*|[^|]*|([^|]*)(|([^|]*)|([^|]*|[^|]*)|([^|]*)|(.*))$'
+local function parents(p)
+  return string.match(p, '^([^|]*)|(.*)$')
+end
 
 -- Supply changes of the batch by parent cell, applied after the loop (a
 -- batch's deltas commute, and the script is atomic, so nobody sees the
@@ -26,7 +32,7 @@ local function add(d, cell, delta)
 end
 
 local ids = {}
-for i = 2, #ARGV, 6 do
+for i = 2, #ARGV, 5 do
   ids[#ids + 1] = ARGV[i]
 end
 local raws = redis.call('HMGET', POS, unpack(ids))
@@ -34,13 +40,13 @@ local raws = redis.call('HMGET', POS, unpack(ids))
 local out, writes = {}, {}
 local latest = {} -- records written earlier in this batch, by id
 for j, id in ipairs(ids) do
-  local i = 2 + (j - 1) * 6
+  local i = 2 + (j - 1) * 5
   local raw = latest[id] or raws[j]
   if not raw then
     out[j] = -1
   else
     local ts, pos, cell = ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-    local head, role, status, oldTs, tail, oldCell, oldP7, oldP5, inIndex, skills = string.match(raw, fields)
+    local head, role, status, oldTs, tail, oldCell, oldParents, inIndex, skills = string.match(raw, fields)
     if oldTs ~= '' and tonumber(oldTs) > tonumber(ts) then
       out[j] = 'old|' .. head
     else
@@ -50,11 +56,12 @@ for j, id in ipairs(ids) do
         redis.call('HSET', CELLS .. cell .. ':' .. role, id, id .. '|' .. pos .. '|' .. skills)
         raw = head .. pos .. tail
       else
-        local p7, p5 = ARGV[i + 4], ARGV[i + 5]
+        local newParents = ARGV[i + 4]
         if inIndex == '1' and oldCell ~= cell then
           -- Out of the old cell; an available responder goes into the new
           -- one below, and only changed parents change the counts.
           redis.call('HDEL', CELLS .. oldCell .. ':' .. role, id)
+          local oldP7, oldP5 = parents(oldParents)
           add(d7, oldP7, -1)
           add(d5, oldP5, -1)
           inIndex = '0'
@@ -62,12 +69,13 @@ for j, id in ipairs(ids) do
         if available then
           redis.call('HSET', CELLS .. cell .. ':' .. role, id, id .. '|' .. pos .. '|' .. skills)
           if inIndex ~= '1' then
+            local p7, p5 = parents(newParents)
             add(d7, p7, 1)
             add(d5, p5, 1)
             inIndex = '1'
           end
         end
-        raw = head .. pos .. '|' .. cell .. '|' .. p7 .. '|' .. p5 .. '|' .. inIndex .. '|' .. skills
+        raw = head .. pos .. '|' .. cell .. '|' .. newParents .. '|' .. inIndex .. '|' .. skills
       end
       latest[id] = raw
       writes[#writes + 1] = id
