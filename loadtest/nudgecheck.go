@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/liandong/liandong/realtime/wire"
 )
 
 // Surge nudges in a drill (issue 17): what the phones saw of nudges, when
@@ -171,4 +173,77 @@ func (l *nudgeLedger) endedBefore(cell string, sent time.Time, tick time.Duratio
 		}
 	}
 	return time.Time{}, false
+}
+
+// applyNudge records a nudge received or an on-duty sent; the caller
+// holds l.mu.
+func (l *Ledger) applyNudge(ev Event, at time.Time) {
+	if l.nudge == nil {
+		l.nudge = newNudgeLedger()
+	}
+	switch ev.Kind {
+	case evNudge:
+		l.nudge.nudges = append(l.nudge.nudges, nudgeSeen{Responder: ev.Responder, Nudge: ev.Nudge, Cell: ev.Info,
+			SentAt: fromNanos(ev.ServerTS), At: at})
+	case evOnDuty:
+		if prev, ok := l.nudge.onDuty[ev.Responder]; !ok || at.Before(prev) {
+			l.nudge.onDuty[ev.Responder] = at
+		}
+	}
+}
+
+// SurgeRead records one read of the cells in surge.
+func (l *Ledger) SurgeRead(at time.Time, cells []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.nudge == nil {
+		l.nudge = newNudgeLedger()
+	}
+	s := surgeSample{At: at, Cells: map[string]bool{}}
+	for _, c := range cells {
+		s.Cells[c] = true
+	}
+	i, _ := slices.BinarySearchFunc(l.nudge.samples, at, func(x surgeSample, t time.Time) int { return x.At.Compare(t) })
+	l.nudge.samples = slices.Insert(l.nudge.samples, i, s)
+}
+
+// nudgeReport checks the surge nudges; nil when the drill saw none and
+// read no surge.
+func (l *Ledger) nudgeReport(g NudgeGates) *NudgeReport {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.nudge == nil {
+		if len(g.Cells) == 0 {
+			return nil
+		}
+		l.nudge = newNudgeLedger()
+	}
+	l.nudge.offers = map[string][]time.Time{}
+	for rid, p := range l.people {
+		for _, o := range p.offers {
+			if !o.Received.IsZero() {
+				l.nudge.offers[rid] = append(l.nudge.offers[rid], o.Received)
+			}
+		}
+	}
+	rep := l.nudge.check(g)
+	return &rep
+}
+
+// onNudge records a nudge and, for the behaviour's share, goes on duty
+// after a think time, as the nudge's one action does.
+func (ph *phone) onNudge(m wire.Nudge, now time.Time) {
+	ph.emit(Event{Kind: evNudge, At: now.UnixNano(), ServerTS: nanos(parseTS(m.SentAt)), Nudge: m.NudgeID, Info: m.Cell})
+	ph.mu.Lock()
+	dup := ph.seen["nudge:"+m.NudgeID]
+	ph.seen["nudge:"+m.NudgeID] = true
+	goes := ph.rng.Float64() < ph.kit.behaviour.NudgeOnDuty
+	think := ph.kit.behaviour.Think.Sample(ph.rng)
+	ph.mu.Unlock()
+	if dup || !goes {
+		return
+	}
+	ph.after(think, func() {
+		ph.deliver(outMsg{typ: wire.TypeStatus, data: wire.Status{Status: "available"}, ev: Event{Kind: evOnDuty, Nudge: m.NudgeID}})
+	})
 }
