@@ -22,8 +22,8 @@ const (
 	// kindNudgeAfterSurge: a nudge for a cell sent more than one tick
 	// after the drill saw the cell's shortfall gone.
 	kindNudgeAfterSurge = "nudge_after_surge"
-	// kindNudgedNotOffered: a nudged person went on duty and was never
-	// offered a place.
+	// kindNudgedNotOffered: fewer of the nudged who went on duty were
+	// offered a place than there were places for them.
 	kindNudgedNotOffered = "nudged_not_offered"
 )
 
@@ -53,12 +53,13 @@ func newNudgeLedger() *nudgeLedger {
 
 // NudgeGates are the rules the checks apply: the server's min_interval
 // and its tick (the grace after a shortfall ends), the cells the drill
-// made short, and the end of the drill's answers (people who went on duty
-// after it are not held to being offered).
+// made short with their places, and the end of the drill's answers
+// (people who went on duty after it are not held to being offered).
 type NudgeGates struct {
 	MinInterval time.Duration
 	Tick        time.Duration
 	Cells       []string
+	Places      int // places the surge called for (0: any number)
 	Cutoff      time.Time
 }
 
@@ -116,6 +117,7 @@ func (l *nudgeLedger) check(g NudgeGates) NudgeReport {
 		}
 	}
 	var toDuty []float64
+	var notOffered []string // went on duty before the cutoff, never offered
 	for _, rid := range sortedKeys(l.onDuty) {
 		at := l.onDuty[rid]
 		ns := byPerson[rid]
@@ -130,8 +132,19 @@ func (l *nudgeLedger) check(g NudgeGates) NudgeReport {
 		if offered {
 			rep.Offered++
 		} else if g.Cutoff.IsZero() || at.Before(g.Cutoff) {
-			rep.Violations = append(rep.Violations, Violation{Kind: kindNudgedNotOffered, Responder: rid, At: stamp(at),
-				Detail: "went on duty after a nudge and was never offered a place"})
+			notOffered = append(notOffered, rid)
+		}
+	}
+	// More may answer a nudge than there are places: everyone who came is
+	// owed an offer only while places are left for them.
+	owed := rep.Offered + len(notOffered)
+	if g.Places > 0 {
+		owed = min(owed, g.Places)
+	}
+	if rep.Offered < owed {
+		for _, rid := range notOffered[:owed-rep.Offered] {
+			rep.Violations = append(rep.Violations, Violation{Kind: kindNudgedNotOffered, Responder: rid, At: stamp(l.onDuty[rid]),
+				Detail: fmt.Sprintf("went on duty after a nudge and was never offered a place; %d offered for %d places", rep.Offered, g.Places)})
 		}
 	}
 	rep.ToOnDutyS = quantile(toDuty)
@@ -246,4 +259,33 @@ func (ph *phone) onNudge(m wire.Nudge, now time.Time) {
 	ph.after(think, func() {
 		ph.deliver(outMsg{typ: wire.TypeStatus, data: wire.Status{Status: "available"}, ev: Event{Kind: evOnDuty, Nudge: m.NudgeID}})
 	})
+}
+
+// Count is how many violations of kind the gates found.
+func (r NudgeReport) Count(kind string) int {
+	n := 0
+	for _, v := range r.Violations {
+		if v.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// SurgeTrace writes the cells in surge per read with runs merged, e.g.
+// "0×3 1×2 0×52".
+func (r NudgeReport) SurgeTrace() string {
+	var b []byte
+	for i := 0; i < len(r.InSurge); {
+		j := i
+		for j < len(r.InSurge) && r.InSurge[j] == r.InSurge[i] {
+			j++
+		}
+		if len(b) > 0 {
+			b = append(b, ' ')
+		}
+		b = fmt.Appendf(b, "%d×%d", r.InSurge[i], j-i)
+		i = j
+	}
+	return string(b)
 }

@@ -114,4 +114,20 @@ func TestNudgeGateOnDutyNotOffered(t *testing.T) {
 	if vs := l.check(g).Violations; len(vs) != 0 {
 		t.Fatalf("on duty at the cutoff: %+v", vs)
 	}
+	// Nor is coming when the one place was offered to another already.
+	g.Cutoff, g.Places = nt(40), 1
+	if vs := l.check(g).Violations; len(vs) != 0 {
+		t.Fatalf("two on duty for one place, one offered: %+v", vs)
+	}
+	g.Places = 2
+	if k := kinds(l.check(g).Violations); k[kindNudgedNotOffered] != 1 {
+		t.Fatalf("two on duty for two places, one offered: %v", k)
+	}
+}
+
+func TestNudgeSurgeTraceMergesRuns(t *testing.T) {
+	r := NudgeReport{InSurge: []int{0, 0, 1, 1, 1, 0}}
+	if got := r.SurgeTrace(); got != "0×2 1×3 0×1" {
+		t.Fatalf("trace %q", got)
+	}
 }

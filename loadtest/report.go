@@ -100,6 +100,8 @@ type Report struct {
 	Field    *FieldReport    `json:"field,omitempty"`
 	Messages *MessageReport  `json:"messages,omitempty"`
 	OnCall   *OnCallReport   `json:"on_call,omitempty"`
+	// Nudges: the surge part's nudges and their gates (nudgecheck.go).
+	Nudges *NudgeReport `json:"nudges,omitempty"`
 
 	Server          ServerUsage     `json:"server"`
 	DrillCPUSeconds float64         `json:"drill_cpu_seconds"`
@@ -163,7 +165,8 @@ const maxViolations = 200
 // follows it so that CI can gate on a drill.
 func (r *Report) Failed() bool {
 	return r.DoubleBookings > 0 || r.OffersLost > 0 || r.OverstaffedNeeds > 0 || r.AssignmentsMissing > 0 ||
-		(r.Messages != nil && r.Messages.Lost > 0) || (r.Incident != nil && r.Incident.NeedsOutside > 0)
+		(r.Messages != nil && r.Messages.Lost > 0) || (r.Incident != nil && r.Incident.NeedsOutside > 0) ||
+		(r.Nudges != nil && len(r.Nudges.Violations) > 0)
 }
 
 // Write stores report.json and report.html in dir.

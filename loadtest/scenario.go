@@ -43,6 +43,9 @@ type Scenario struct {
 	// (field.go).
 	Incident *IncidentSpec `yaml:"incident"`
 	Field    *FieldSpec    `yaml:"field"`
+	// NudgeSurge makes a surge of needs near off-duty people who opted in
+	// to nudges (nudgedrill.go); nil: none.
+	NudgeSurge *NudgeSurgeSpec `yaml:"nudge_surge"`
 
 	areas *areaSet // the areas file, read by Validate
 }
