@@ -31,7 +31,7 @@ type NudgeSurgeSpec struct {
 	Role    string  `yaml:"role"`  // default the scenario's first role
 	// Urgency 1 (default) is nudged even at night in the server's zone.
 	Urgency int           `yaml:"urgency"`
-	After   time.Duration `yaml:"after"` // from the first arrival
+	After   time.Duration `yaml:"after"` // from the first arrival; at most half the drill
 	// MinInterval, when set, becomes the drill server's
 	// nudges.min_interval; the gate checks against it (default 2h, the
 	// server's default).
@@ -151,7 +151,9 @@ func (d *drill) startSurge(ctx context.Context) {
 	d.surge.done.Add(2)
 	go func() {
 		defer d.surge.done.Done()
-		if !sleepCtx(sctx, s.After) {
+		// A drill shortened by -duration still gets its surge, and time
+		// after it to end.
+		if !sleepCtx(sctx, min(s.After, d.sc.Duration/2)) {
 			return
 		}
 		for i := range s.Needs {
