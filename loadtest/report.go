@@ -244,6 +244,10 @@ func (r *Report) fieldSummary() string {
 		out += fmt.Sprintf("\n  on call: %d responders; %.1f%% of needs offered to one, %.1f%% of staffed needs with one on the team",
 			o.Responders, 100*o.ReachedShare, 100*o.CoveredShare)
 	}
+	if n := r.Nudges; n != nil {
+		out += fmt.Sprintf("\n  surge nudges: %d sent to %d people; %d went on duty (nudge to on duty p50 %.1f s), %d of them offered; cells in surge %s; %d gate violations",
+			n.Sent, n.People, n.WentOnDuty, n.ToOnDutyS.P50, n.Offered, n.SurgeTrace(), len(n.Violations))
+	}
 	return out
 }
 
