@@ -11,9 +11,16 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/uber/h3-go/v4"
+)
 
-	"github.com/liandong/liandong/geo"
-	"github.com/liandong/liandong/mobilize"
+// The server's surge cells are H3 resolution 7 and a person is nudged at
+// most once per 2 h by default (mobilize/nudge.go); the drill may not
+// import the server's packages (TestTalksOnlyOverTheNetwork), so it says
+// them again here.
+const (
+	surgeResolution   = 7
+	defaultNudgeEvery = 2 * time.Hour
 )
 
 // NudgeSurgeSpec makes a surge in a drill (issue 17): needs calling for a
@@ -66,7 +73,10 @@ func (s *NudgeSurgeSpec) validate() error {
 	case s.MinInterval != 0 && s.MinInterval < 10*time.Minute:
 		return fmt.Errorf("nudge_surge.min_interval: %s is below the server's 10m", s.MinInterval)
 	}
-	return geo.ValidPoint(s.At.Point())
+	if a := s.At; a.Lat < -90 || a.Lat > 90 || a.Lng < -180 || a.Lng > 180 || (a.Lat == 0 && a.Lng == 0) {
+		return fmt.Errorf("nudge_surge.at: (%v, %v) is out of range", a.Lat, a.Lng)
+	}
+	return nil
 }
 
 // interval is what the gate holds the server to.
@@ -74,16 +84,13 @@ func (s *NudgeSurgeSpec) interval() time.Duration {
 	if s.MinInterval > 0 {
 		return s.MinInterval
 	}
-	return mobilize.DefaultNudgeConfig().MinInterval
+	return defaultNudgeEvery
 }
 
 // cell is the resolution-7 cell of the needs.
 func (s *NudgeSurgeSpec) cell() string {
-	c, err := geo.CellAt(s.At.Point(), mobilize.SurgeResolution)
-	if err != nil {
-		return ""
-	}
-	return c.String()
+	c := h3.LatLngToCell(h3.NewLatLng(s.At.Lat, s.At.Lng), surgeResolution)
+	return strconv.FormatUint(uint64(c), 16)
 }
 
 // surgePeople are the off-duty people near the surge, still, socket
