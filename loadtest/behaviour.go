@@ -127,6 +127,10 @@ func (ph *phone) handle(env envelope) {
 		var m wire.Standby
 		_ = json.Unmarshal(env.Data, &m)
 		ph.emit(Event{Kind: evStandby, At: now.UnixNano(), Info: m.IncidentID})
+	case wire.TypeNudge:
+		var m wire.Nudge
+		_ = json.Unmarshal(env.Data, &m)
+		ph.onNudge(m, now)
 	case wire.TypeResync:
 		var m wire.Resync
 		_ = json.Unmarshal(env.Data, &m)

@@ -92,6 +92,7 @@ type drill struct {
 	incident      *IncidentReport
 	onCall        map[string]bool
 	shiftsRefused int
+	surge         *surgeRun // the surge of needs for nudges (nudgedrill.go)
 }
 
 func newDrill(opts Options) (*drill, error) {
@@ -143,6 +144,10 @@ func (d *drill) run(ctx context.Context) error {
 		return err
 	}
 	d.onCall = d.putShifts(ctx)
+	if err := d.prepareSurge(ctx); err != nil {
+		d.closed = time.Now()
+		return err
+	}
 	if need := uint64(len(d.socketPeople())/max(d.processes(), 1)) + 256; soft > 0 && soft < need {
 		d.logf("warning: open-file limit %d is below the %d this drill needs per process", soft, need)
 	}
@@ -156,9 +161,11 @@ func (d *drill) run(ctx context.Context) error {
 		return err
 	}
 	if ctx.Err() == nil {
+		d.startSurge(ctx)
 		d.playArrivals(ctx)
 		d.drain(ctx)
 	}
+	d.stopSurge()
 	d.stopPhones()
 	return nil
 }
@@ -235,6 +242,9 @@ func (d *drill) closeServer() {
 // but a slow store may time out on big ones); a refusal (4xx) is final.
 func (d *drill) register(ctx context.Context) error {
 	d.people = d.sc.Population(d.seed)
+	if s := d.sc.NudgeSurge; s != nil {
+		d.people = append(d.people, s.surgePeople(len(d.people))...)
+	}
 	chunk := 2000
 	now := time.Now()
 	d.logf("registering %d responders ...", len(d.people))

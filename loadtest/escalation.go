@@ -42,10 +42,17 @@ func (sc *Scenario) validateEscalation(bad func(string, ...any)) {
 func (sc *Scenario) serverConfigEnv(dir string, channels map[string]any) ([]string, error) {
 	g := sc.Escalation
 	preAlert := sc.Incident != nil && sc.Incident.CAP != nil && sc.Incident.CAP.PreAlert
-	if g == nil && len(channels) == 0 && !preAlert {
+	surgeEvery := time.Duration(0)
+	if sc.NudgeSurge != nil {
+		surgeEvery = sc.NudgeSurge.MinInterval
+	}
+	if g == nil && len(channels) == 0 && !preAlert && surgeEvery == 0 {
 		return nil, nil
 	}
 	cfg := map[string]any{}
+	if surgeEvery > 0 {
+		cfg["nudges"] = map[string]string{"min_interval": surgeEvery.String()}
+	}
 	if preAlert {
 		cfg["cap"] = map[string]bool{"pre_alert": true}
 	}

@@ -17,6 +17,7 @@ type Event struct {
 	Live      bool   `json:"l,omitempty"` // received on a socket open before the server sent it
 	Team      int    `json:"m,omitempty"` // team size in an assignment
 	Info      string `json:"i,omitempty"` // withdrawal reason, error code, resync reason
+	Nudge     string `json:"u,omitempty"` // a surge nudge's id
 }
 
 // Event kinds.
@@ -61,6 +62,10 @@ const (
 	evMessage       = "message"
 	evSweptMessage  = "swept_message"
 	evStandby       = "standby"
+	// Surge nudges (nudgecheck.go): a nudge received (Nudge: its id, Info:
+	// its cell, ServerTS: its sent_at), and going on duty in answer, sent.
+	evNudge  = "nudge"
+	evOnDuty = "on_duty"
 )
 
 func nanos(t time.Time) int64 {

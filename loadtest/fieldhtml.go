@@ -39,6 +39,17 @@ var _ = template.Must(reportPage.New("field").Parse(`
 {{with .R.OnCall}}<h2>{{t "h.oncall"}}</h2>
 <p>{{t "oncall.text" "n" .Responders "refused" .ShiftsRefused "reached" (printf "%.1f" (pct .ReachedShare)) "r" .Reached "needs" .Needs
 "covered" (printf "%.1f" (pct .CoveredShare)) "c" .Covered "staffed" .Staffed}}</p>{{end}}
+{{with .R.Nudges}}<h2>{{t "h.nudges"}}</h2>
+<table><tr><td>{{t "nudge.sent"}}</td><td>{{.Sent}} / {{.People}}</td></tr>
+<tr><td>{{t "nudge.on_duty"}}</td><td>{{.WentOnDuty}} / {{.Offered}}</td></tr>
+<tr><td>{{t "nudge.to_duty"}}</td><td>{{.ToOnDutyS.P50}} / {{.ToOnDutyS.P90}} / {{.ToOnDutyS.Max}}</td></tr>
+<tr><td>{{t "nudge.in_surge"}}</td><td>{{.SurgeTrace}}</td></tr>
+<tr><td>{{t "nudge.gate_missing"}}</td><td>{{.Count "nudge_missing"}}</td></tr>
+<tr><td>{{t "nudge.gate_interval"}}</td><td>{{.Count "nudge_too_soon"}}</td></tr>
+<tr><td>{{t "nudge.gate_after"}}</td><td>{{.Count "nudge_after_surge"}}</td></tr>
+<tr><td>{{t "nudge.gate_offered"}}</td><td>{{.Count "nudged_not_offered"}}</td></tr></table>
+{{if .Violations}}<table>{{range .Violations}}<tr><td>{{.Kind}}</td><td>{{.Responder}}</td><td>{{.At}}</td><td>{{.Detail}}</td></tr>
+{{end}}</table>{{end}}{{end}}
 `))
 
 // capActions are the CAP actions of the v1 API; the incident section

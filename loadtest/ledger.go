@@ -23,6 +23,7 @@ type Ledger struct {
 	swept, sweptOffers                                                      int
 
 	field fieldRecords // arrivals, thread messages, standbys (fieldledger.go)
+	nudge *nudgeLedger // surge nudges (nudgecheck.go); nil until one is seen
 }
 
 type personRec struct {
@@ -245,6 +246,8 @@ func (l *Ledger) Apply(ev Event) {
 	case evSMSText:
 		p := l.person(ev.Responder)
 		p.texts = append(p.texts, smsText{At: at, Text: ev.Info})
+	case evNudge, evOnDuty:
+		l.applyNudge(ev, at)
 	default:
 		l.applyField(ev, at)
 	}

@@ -238,6 +238,9 @@ func (d *drill) finish(ctx context.Context, runErr error) (*Report, error) {
 	}
 	rep := analyze(d.ledger, info)
 	rep.Lang = d.opts.Lang
+	if d.surge != nil {
+		rep.Nudges = d.ledger.nudgeReport(d.nudgeGates())
+	}
 	if err := rep.Write(d.opts.Out); err != nil {
 		return rep, err
 	}

@@ -100,6 +100,8 @@ type Report struct {
 	Field    *FieldReport    `json:"field,omitempty"`
 	Messages *MessageReport  `json:"messages,omitempty"`
 	OnCall   *OnCallReport   `json:"on_call,omitempty"`
+	// Nudges: the surge part's nudges and their gates (nudgecheck.go).
+	Nudges *NudgeReport `json:"nudges,omitempty"`
 
 	Server          ServerUsage     `json:"server"`
 	DrillCPUSeconds float64         `json:"drill_cpu_seconds"`
@@ -163,7 +165,8 @@ const maxViolations = 200
 // follows it so that CI can gate on a drill.
 func (r *Report) Failed() bool {
 	return r.DoubleBookings > 0 || r.OffersLost > 0 || r.OverstaffedNeeds > 0 || r.AssignmentsMissing > 0 ||
-		(r.Messages != nil && r.Messages.Lost > 0) || (r.Incident != nil && r.Incident.NeedsOutside > 0)
+		(r.Messages != nil && r.Messages.Lost > 0) || (r.Incident != nil && r.Incident.NeedsOutside > 0) ||
+		(r.Nudges != nil && len(r.Nudges.Violations) > 0)
 }
 
 // Write stores report.json and report.html in dir.
@@ -240,6 +243,10 @@ func (r *Report) fieldSummary() string {
 	if o := r.OnCall; o != nil {
 		out += fmt.Sprintf("\n  on call: %d responders; %.1f%% of needs offered to one, %.1f%% of staffed needs with one on the team",
 			o.Responders, 100*o.ReachedShare, 100*o.CoveredShare)
+	}
+	if n := r.Nudges; n != nil {
+		out += fmt.Sprintf("\n  surge nudges: %d sent to %d people; %d went on duty (nudge to on duty p50 %.1f s), %d of them offered; cells in surge %s; %d gate violations",
+			n.Sent, n.People, n.WentOnDuty, n.ToOnDutyS.P50, n.Offered, n.SurgeTrace(), len(n.Violations))
 	}
 	return out
 }

@@ -43,6 +43,9 @@ type Scenario struct {
 	// (field.go).
 	Incident *IncidentSpec `yaml:"incident"`
 	Field    *FieldSpec    `yaml:"field"`
+	// NudgeSurge makes a surge of needs near off-duty people who opted in
+	// to nudges (nudgedrill.go); nil: none.
+	NudgeSurge *NudgeSurgeSpec `yaml:"nudge_surge"`
 
 	areas *areaSet // the areas file, read by Validate
 }
@@ -134,6 +137,9 @@ type Behaviour struct {
 	Task               Dist    `yaml:"task"`                 // assignment received -> complete sent
 	DisconnectsPerHour float64 `yaml:"disconnects_per_hour"` // phones losing the network
 	Offline            Dist    `yaml:"offline"`              // how long a lost phone stays away
+	// NudgeOnDuty is the share of surge nudges an off-duty phone answers
+	// by going on duty, after a think time (0: none do).
+	NudgeOnDuty float64 `yaml:"nudge_on_duty"`
 }
 
 // Arrivals is the stream of needs: a Poisson process whose rate follows a

@@ -65,6 +65,15 @@ func (sc *Scenario) Validate() error {
 	sc.validateEscalation(bad)
 	sc.validateIncident(bad)
 	sc.validateField(bad)
+	if s := sc.NudgeSurge; s != nil {
+		s.defaults(sc)
+		if err := s.validate(); err != nil {
+			bad("%v", err)
+		}
+		if b := sc.Behaviour.NudgeOnDuty; b < 0 || b > 1 {
+			bad("behaviour.nudge_on_duty: %g is outside 0..1", b)
+		}
+	}
 	return errors.Join(errs...)
 }
 

@@ -195,6 +195,15 @@ var reportText = i18n.MustNew(map[string]string{
 	"kpi.outside":             "不在事件中的需求",
 	"kpi.arrival":             "接受到到达 p50",
 	"kpi.confirmed":           "位置确认比例",
+	"h.nudges":                "激励通知（突发需求）",
+	"nudge.sent":              "发出的激励通知 / 收到的人数",
+	"nudge.on_duty":           "收到后上岗的人 / 其中获得派单的",
+	"nudge.to_duty":           "通知到上岗用时 p50 / p90 / 最长（秒）",
+	"nudge.in_surge":          "处于突发状态的网格数（按读取时间，连续相同的合并）",
+	"nudge.gate_missing":      "突发网格没有收到通知（必须为 0）",
+	"nudge.gate_interval":     "同一人在间隔内收到两次通知（必须为 0）",
+	"nudge.gate_after":        "缺口消失一个周期后仍发出的通知（必须为 0）",
+	"nudge.gate_offered":      "上岗后在仍有名额时未获派单的人（必须为 0）",
 }, map[string]string{
 	"title":              "Drill {scenario} — {verdict}",
 	"heading":            "Drill: {scenario}",
@@ -387,6 +396,15 @@ var reportText = i18n.MustNew(map[string]string{
 	"kpi.outside":             "needs outside the incident",
 	"kpi.arrival":             "accept to arrival p50",
 	"kpi.confirmed":           "confirmed by position",
+	"h.nudges":                "Surge nudges",
+	"nudge.sent":              "nudges sent / people nudged",
+	"nudge.on_duty":           "went on duty after one / of them offered a place",
+	"nudge.to_duty":           "nudge to on duty p50 / p90 / max (s)",
+	"nudge.in_surge":          "cells in surge per read (runs of the same merged)",
+	"nudge.gate_missing":      "surge cells without a nudge (must be 0)",
+	"nudge.gate_interval":     "people nudged twice within the interval (must be 0)",
+	"nudge.gate_after":        "nudges sent over a tick after the shortfall ended (must be 0)",
+	"nudge.gate_offered":      "people on duty not offered while places were left (must be 0)",
 })
 
 // words says the report's keys in one language.
