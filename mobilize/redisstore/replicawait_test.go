@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -117,4 +119,58 @@ func TestAcceptWaitsForAReplicaOnACluster(t *testing.T) {
 		t.Fatalf("need %v, %v; want staffed: the accept stands", got.Status, err)
 	}
 	t.Logf("accept with a replica acknowledging: %v; with the replica stopped: %v (timeout %v)", healthy, stalled, timeout)
+}
+
+// TestAcceptCostOfWaitingForAReplica measures what WAIT 1 adds to an
+// accept on a cluster with replicas: two regions on one cluster, one with
+// the wait and one without, accepts interleaved. A measurement, not a
+// gate: it runs with LIANDONG_WAIT_ROUNDS=N (docs/SCALING.md).
+func TestAcceptCostOfWaitingForAReplica(t *testing.T) {
+	rounds, _ := strconv.Atoi(os.Getenv("LIANDONG_WAIT_ROUNDS"))
+	if rounds <= 0 {
+		t.Skip("a measurement: set LIANDONG_WAIT_ROUNDS")
+	}
+	cluster := redistest.StartClusterWith(t, redistest.ClusterOptions{Replicas: 1, NodeTimeout: 10 * time.Second})
+	ctx := context.Background()
+	clock := newTestClock()
+	type side struct {
+		name string
+		st   *Store
+		rec  *recorder
+		svc  *mobilize.Service
+		took []time.Duration
+	}
+	var sides []*side
+	for _, w := range []time.Duration{0, 100 * time.Millisecond} {
+		st, err := NewStore(cluster.Client(t), IndexOptions{Prefix: "t:", Region: "w" + w.String(), StaleAfter: 10 * time.Minute, Now: clock.Now, WaitReplicasTimeout: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := &recorder{}
+		sides = append(sides, &side{name: "wait " + w.String(), st: st, rec: rec,
+			svc: mobilize.NewService(mobilize.ServiceDeps{Store: st, Sink: rec, Now: clock.Now}, matchConfig())})
+	}
+	for i := 0; i < rounds; i++ {
+		for _, s := range sides {
+			id := mobilize.ResponderID("m" + strconv.Itoa(i))
+			enrollAt(t, s.st, clock, id, mobilize.RoleMedic, 1, yantaiLat, yantaiLng)
+			mustCreateNeed(t, s.svc, mobilize.Need{Urgency: 1, Category: "cardiac_arrest", Point: mustPoint(t, yantaiLat, yantaiLng),
+				Team: []mobilize.TeamSlot{{Role: mobilize.RoleMedic, Count: 1}}})
+			mustTick(t, s.svc)
+			o := s.rec.offers(id)
+			if len(o) != 1 {
+				t.Fatalf("%s round %d: %d offers", s.name, i, len(o))
+			}
+			start := time.Now()
+			if _, err := s.svc.Respond(ctx, id, o[0].Offer, true); err != nil {
+				t.Fatal(err)
+			}
+			s.took = append(s.took, time.Since(start))
+		}
+	}
+	for _, s := range sides {
+		slices.Sort(s.took)
+		t.Logf("%s: accepts %d, p50 %v, p90 %v, max %v, short %d", s.name, len(s.took),
+			s.took[len(s.took)/2], s.took[len(s.took)*9/10], s.took[len(s.took)-1], s.st.WaitShort())
+	}
 }
