@@ -54,6 +54,18 @@ type OfferAnswered struct {
 	At        time.Time
 }
 
+// OfferLost: a responder answered an offer the store does not hold (or
+// holds for someone else). Redis replicates asynchronously, so an offer
+// acknowledged by a master that died before its replica had it is gone
+// after a failover while the phone still shows it; the phone is told to
+// drop it, and the need, which the store no longer counts as offered, is
+// matched again. Need is unknown: the store has nothing to read it from.
+type OfferLost struct {
+	Offer     OfferID
+	Responder ResponderID
+	At        time.Time
+}
+
 // NeedClosed: a need closed unstaffed or was cancelled (Status), and its
 // pending offers were withdrawn.
 type NeedClosed struct {
@@ -164,6 +176,7 @@ type MessagePosted struct {
 func (NeedCreated) domainEvent()    {}
 func (OfferSent) domainEvent()      {}
 func (OfferAnswered) domainEvent()  {}
+func (OfferLost) domainEvent()      {}
 func (NeedClosed) domainEvent()     {}
 func (TeamStaffed) domainEvent()    {}
 func (TaskCompleted) domainEvent()  {}

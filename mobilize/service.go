@@ -253,6 +253,13 @@ func (s *Service) Respond(ctx context.Context, rid ResponderID, offerID OfferID,
 		emitWaveWithdrawn(ctx, s.sink, a, now)
 	case AnswerDeclined:
 		emitAnswer(ctx, s.sink, a, AssignDeclined, now)
+	case AnswerUnknownOffer, AnswerNotYours:
+		// The phone holds an offer the store does not: lost in a Redis
+		// failover (or never this responder's). Either way it must go from
+		// the phone; both outcomes are told alike so that the withdrawal
+		// does not tell a stranger whether someone else's offer exists.
+		s.sink.Emit(ctx, OfferLost{Offer: offerID, Responder: rid, At: now})
+		s.matcher.Wake()
 	case AnswerExpired, AnswerSlotClosed:
 		emitAnswer(ctx, s.sink, a, AssignExpired, now)
 	}

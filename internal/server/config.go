@@ -173,6 +173,10 @@ type RedisConfig struct {
 	Prefix string `yaml:"prefix"`
 	// EmbeddedAddr exposes the embedded Redis on TCP (for redis-cli).
 	EmbeddedAddr string `yaml:"embedded_addr"`
+	// WaitReplicasTimeout: on a Redis Cluster an accept is answered once
+	// one replica has it or after this long (WAIT 1); 0 off. Not applied
+	// to a single Redis, which has no replica to fail over to here.
+	WaitReplicasTimeout time.Duration `yaml:"wait_replicas_timeout"`
 }
 
 // AuthConfig holds the secrets; they are never logged.
@@ -322,6 +326,7 @@ func Default() Config {
 	c.Listen = "127.0.0.1:8080"
 	c.Log = LogConfig{Level: "info", Format: "auto"}
 	c.Redis = RedisConfig{Prefix: ix.Prefix}
+	c.Redis.WaitReplicasTimeout = 100 * time.Millisecond
 	c.Offers.TTL = match.OfferTTL
 	c.Offers.ApproxResolution = api.OfferApproxResolution
 	c.Index = IndexConfig{Resolution: ix.Resolution, StaleAfter: ix.StaleAfter, SweepEvery: 30 * time.Second, Region: ix.Region}
@@ -376,6 +381,9 @@ func (c Config) Validate() error {
 	case "auto", "console", "json":
 	default:
 		errs = append(errs, fmt.Errorf("log.format: %q is not one of auto, console, json", c.Log.Format))
+	}
+	if c.Redis.WaitReplicasTimeout < 0 {
+		errs = append(errs, fmt.Errorf("redis.wait_replicas_timeout: %v must not be negative (0 turns it off)", c.Redis.WaitReplicasTimeout))
 	}
 	if c.Redis.Prefix == "" {
 		errs = append(errs, errors.New("redis.prefix: empty"))

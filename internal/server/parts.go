@@ -21,7 +21,8 @@ import (
 
 // indexOptions configure the live index (and the store around it).
 func (c Config) indexOptions() redisstore.IndexOptions {
-	return redisstore.IndexOptions{Prefix: c.Redis.Prefix, Region: c.Index.Region, Resolution: c.Index.Resolution, StaleAfter: c.Index.StaleAfter}
+	return redisstore.IndexOptions{Prefix: c.Redis.Prefix, Region: c.Index.Region, Resolution: c.Index.Resolution, StaleAfter: c.Index.StaleAfter,
+		WaitReplicasTimeout: c.Redis.WaitReplicasTimeout}
 }
 
 // matchConfig is the matcher's: its defaults, overlaid with the file's.

@@ -98,6 +98,11 @@ func say(e mobilize.Event, approxRes int) []note {
 			out = append(out, withdrawal(e.Responder, e.Offer, e.Need, wire.WithdrawnFilled))
 		}
 		return out
+	case mobilize.OfferLost:
+		if e.Responder == "" {
+			return nil
+		}
+		return []note{withdrawal(e.Responder, e.Offer, "", wire.WithdrawnLostInFailover)}
 	case mobilize.NeedClosed:
 		reason := wire.WithdrawnCancelled
 		if e.Status == mobilize.NeedUnstaffed {

@@ -288,3 +288,21 @@ func TestSayFieldStatusAndTeamMessages(t *testing.T) {
 		t.Fatalf("inbox message %+v", m)
 	}
 }
+
+// TestSayOfferLost: an offer lost in a failover goes from the phone of the
+// responder who answered it, as a durable offer_withdrawn whose reason is
+// lost_in_failover; no console hears of it (the need was never offered,
+// as far as the store knows).
+func TestSayOfferLost(t *testing.T) {
+	got := say(mobilize.OfferLost{Offer: "o1", Responder: "ra", At: t0}, 8)
+	if len(got) != 1 || got[0].to != "ra" || got[0].event != nil {
+		t.Fatalf("lost offer said as %+v: want one inbox note to ra alone", got)
+	}
+	w, ok := got[0].inbox.(wire.OfferWithdrawn)
+	if !ok || w != (wire.OfferWithdrawn{OfferID: "o1", Reason: "lost_in_failover"}) {
+		t.Fatalf("inbox note %+v, want offer_withdrawn o1 lost_in_failover", got[0].inbox)
+	}
+	if got := say(mobilize.OfferLost{Offer: "o1"}, 8); len(got) != 0 {
+		t.Fatalf("a lost offer of nobody said as %+v", got)
+	}
+}

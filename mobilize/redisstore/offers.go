@@ -181,7 +181,18 @@ func fenceArg(os []mobilize.OfferRequest) (string, error) {
 // Answer applies a responder's verb (accept, decline or expire). An empty
 // responder id skips the ownership check (operators, expiry).
 func (s *NeedStore) Answer(ctx context.Context, offerID mobilize.OfferID, rid mobilize.ResponderID, verb string) (mobilize.Answer, error) {
-	vals, err := answerScript.Run(ctx, s.rdb, s.scriptKeys, s.argv(string(offerID), string(rid), verb, s.localHour())...).StringSlice()
+	args := s.argv(string(offerID), string(rid), verb, s.localHour())
+	var vals []string
+	var err error
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok && verb == "accept" && s.waitReplicas > 0 {
+		var acked int64
+		vals, acked, err = s.answerWaited(ctx, cc, args)
+		if err == nil && acked < 1 {
+			s.waitShort.Add(1)
+		}
+	} else {
+		vals, err = answerScript.Run(ctx, s.rdb, s.scriptKeys, args...).StringSlice()
+	}
 	if err != nil {
 		return mobilize.Answer{}, fmt.Errorf("%s offer %s: %w", verb, offerID, err)
 	}

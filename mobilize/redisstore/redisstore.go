@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -58,6 +59,9 @@ type IndexOptions struct {
 	Resolution int           // H3 resolution of the cell hashes, default geo.DefaultResolution (9)
 	StaleAfter time.Duration // default 10 min: older positions are never candidates
 	Now        func() time.Time
+	// WaitReplicasTimeout: on a Redis Cluster, an accept is answered only
+	// once one replica has it or this long passed (replicawait.go); 0 off.
+	WaitReplicasTimeout time.Duration
 }
 
 // DefaultIndexOptions are the store's settings when nothing is said.
@@ -75,6 +79,10 @@ type region struct {
 	// scriptKeys are the keys the region's scripts declare, the index's:
 	// they fix the slot that every key built from the base shares.
 	scriptKeys []string
+	// waitReplicas bounds the WAIT for a replica after an accept
+	// (replicawait.go); 0: no WAIT. waitShort counts those that timed out.
+	waitReplicas time.Duration
+	waitShort    *atomic.Int64
 }
 
 // newRegion fills in the defaults of opts (all but Resolution, which is
@@ -100,6 +108,9 @@ func newRegion(rdb redis.UniversalClient, opts IndexOptions) region {
 		now:        opts.Now,
 		staleAfter: opts.StaleAfter,
 		scriptKeys: []string{k.pos(), k.supply(7), k.supply(5)},
+
+		waitReplicas: replicaWait(rdb, opts.WaitReplicasTimeout),
+		waitShort:    new(atomic.Int64),
 	}
 }
 

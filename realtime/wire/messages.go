@@ -74,6 +74,9 @@ const (
 	WithdrawnFilled    = "filled"    // others filled the team first
 	WithdrawnCancelled = "cancelled" // the need was cancelled
 	WithdrawnUnstaffed = "unstaffed" // the need's deadline passed unstaffed
+	// WithdrawnLostInFailover: the phone answered an offer the server no
+	// longer holds (a Redis failover lost it); need_id is empty.
+	WithdrawnLostInFailover = "lost_in_failover"
 )
 
 // Assignment tells each member of a team that is complete where to go and
