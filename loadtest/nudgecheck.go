@@ -289,3 +289,13 @@ func (r NudgeReport) SurgeTrace() string {
 	}
 	return string(b)
 }
+
+// nudgesSeen is a copy of the nudges the phones received.
+func (l *Ledger) nudgesSeen() []nudgeSeen {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.nudge == nil {
+		return nil
+	}
+	return slices.Clone(l.nudge.nudges)
+}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
-	"github.com/uber/h3-go/v4"
 )
 
 // The server's surge cells are H3 resolution 7 and a person is nudged at
@@ -19,7 +18,6 @@ import (
 // import the server's packages (TestTalksOnlyOverTheNetwork), so it says
 // them again here.
 const (
-	surgeResolution   = 7
 	defaultNudgeEvery = 2 * time.Hour
 )
 
@@ -87,12 +85,6 @@ func (s *NudgeSurgeSpec) interval() time.Duration {
 	return defaultNudgeEvery
 }
 
-// cell is the resolution-7 cell of the needs.
-func (s *NudgeSurgeSpec) cell() string {
-	c := h3.LatLngToCell(h3.NewLatLng(s.At.Lat, s.At.Lng), surgeResolution)
-	return strconv.FormatUint(uint64(c), 16)
-}
-
 // surgePeople are the off-duty people near the surge, still, socket
 // phones, the only ones with the skill; indexes follow the population's.
 func (s *NudgeSurgeSpec) surgePeople(first int) []Person {
@@ -116,6 +108,12 @@ type surgeRun struct {
 	stop   context.CancelFunc
 	done   sync.WaitGroup
 	cutoff time.Time
+	// cell is the surge's resolution-7 cell as the server names it: the
+	// cell in surge whose centre lies nearest the needs (within one
+	// cell's reach). The drill learns it from the server rather than
+	// computing it, since only geo may use H3.
+	cell      string
+	cellDistM float64
 }
 
 // surgeTick is the grace after a shortfall ends: one matcher tick, as
@@ -142,7 +140,7 @@ func (d *drill) prepareSurge(ctx context.Context) error {
 			return fmt.Errorf("surge: put %s off duty: %w", p.ID, err)
 		}
 	}
-	d.logf("surge: %d off-duty people opted in to nudges near %.4f,%.4f (cell %s)", s.People, s.At.Lat, s.At.Lng, s.cell())
+	d.logf("surge: %d off-duty people opted in to nudges near %.4f,%.4f ", s.People, s.At.Lat, s.At.Lng)
 	return nil
 }
 
@@ -182,13 +180,16 @@ func (d *drill) startSurge(ctx context.Context) {
 		for {
 			var out struct {
 				Cells []struct {
-					Cell string `json:"cell"`
+					Cell string  `json:"cell"`
+					Lat  float64 `json:"lat"`
+					Lng  float64 `json:"lng"`
 				} `json:"cells"`
 			}
 			if err := d.client.do(sctx, http.MethodGet, "/api/v1/surge", nil, nil, &out, http.StatusOK); err == nil {
 				cells := make([]string, len(out.Cells))
 				for i, c := range out.Cells {
 					cells[i] = c.Cell
+					d.surge.noteCell(c.Cell, c.Lat, c.Lng)
 				}
 				d.ledger.SurgeRead(time.Now(), cells)
 			} else if !errors.Is(sctx.Err(), context.Canceled) {
@@ -217,5 +218,38 @@ func (d *drill) stopSurge() {
 // nudgeGates are the gates of this drill's surge.
 func (d *drill) nudgeGates() NudgeGates {
 	s := d.surge.spec
-	return NudgeGates{MinInterval: s.interval(), Tick: surgeTick, Cells: []string{s.cell()}, Places: s.Needs, Cutoff: d.surge.cutoff}
+	return NudgeGates{MinInterval: s.interval(), Tick: surgeTick, Cells: []string{d.surgeCell()}, Places: s.Needs, Cutoff: d.surge.cutoff}
+}
+
+// surgeCellReachM is how far a resolution-7 cell's centre may lie from a
+// point inside it (its edge is about 1.2 km).
+const surgeCellReachM = 1500
+
+// noteCell keeps the cell in surge nearest the needs.
+func (r *surgeRun) noteCell(cell string, lat, lng float64) {
+	dist := distanceM(orb.Point{lng, lat}, orb.Point{r.spec.At.Lng, r.spec.At.Lat})
+	if dist <= surgeCellReachM && (r.cell == "" || dist < r.cellDistM) {
+		r.cell, r.cellDistM = cell, dist
+	}
+}
+
+// surgeCell is the cell the gates hold to: the one the nudges to the
+// surge's own phones name (the server's word for where they are needed),
+// else the cell in surge nearest the needs, so that a surge the reads saw
+// but nobody was nudged for fails nudge_missing.
+func (d *drill) surgeCell() string {
+	named := map[string]int{}
+	best := ""
+	for _, n := range d.ledger.nudgesSeen() {
+		if d.surge.ids[n.Responder] {
+			named[n.Cell]++
+			if best == "" || named[n.Cell] > named[best] {
+				best = n.Cell
+			}
+		}
+	}
+	if best != "" {
+		return best
+	}
+	return d.surge.cell
 }
